@@ -1,0 +1,65 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { SingleBar } from 'cli-progress';
+import type { Config } from '../config/config.js';
+import { CsvHeaderError, csvRecords } from '../ingest/csv-events.js';
+import { readLines } from '../ingest/ndjson.js';
+import { ingestRecords, type LineRecord, ndjsonRecords } from '../ingest/stream-ingest.js';
+import { createSystem } from '../system.js';
+
+const MAX_LINE = 64 * 1024;
+
+/** Exit codes: 0 all rows stored, 3 some rows rejected (listed), 2 the file cannot be read as asked. */
+export async function importFile(config: Config, file: string, format?: string): Promise<number> {
+  const kind = (format ?? (path.extname(file).toLowerCase() === '.csv' ? 'csv' : 'ndjson')).toLowerCase();
+  if (kind !== 'csv' && kind !== 'ndjson') {
+    process.stderr.write(`vigil import: --format must be ndjson or csv (got ${format}).\n`);
+    return 2;
+  }
+  let size: number;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    process.stderr.write(`vigil import: cannot read ${file}.\n`);
+    return 2;
+  }
+
+  const system = await createSystem({ ...config, demo: false });
+  const bar = new SingleBar({
+    format: 'importing [{bar}] {percentage}% | {value}/{total} bytes | {accepted} accepted, {rejected} rejected',
+    stream: process.stderr,
+    noTTYOutput: false,
+    hideCursor: true,
+  });
+  let read = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      read += chunk.length;
+      done(null, chunk);
+    },
+  });
+  bar.start(size, 0, { accepted: 0, rejected: 0 });
+  try {
+    const source = fs.createReadStream(file).pipe(counter);
+    const records: AsyncIterable<LineRecord> = kind === 'csv' ? csvRecords(source) : ndjsonRecords(readLines(source, MAX_LINE), MAX_LINE);
+    const summary = await ingestRecords(system.ingest, records, {
+      onProgress: (s) => bar.update(read, { accepted: s.accepted, rejected: s.rejected }),
+    });
+    bar.update(size, { accepted: summary.accepted, rejected: summary.rejected });
+    bar.stop();
+    process.stdout.write(`Imported ${file}: ${summary.accepted} accepted, ${summary.rejected} rejected.\n`);
+    for (const e of summary.errors) process.stdout.write(`  line ${e.line}: ${e.code}: ${e.message}\n`);
+    if (summary.errorsTruncated) process.stdout.write(`  … and ${summary.rejected - summary.errors.length} more rejected lines.\n`);
+    return summary.rejected > 0 ? 3 : 0;
+  } catch (error) {
+    bar.stop();
+    if (error instanceof CsvHeaderError) {
+      process.stderr.write(`vigil import: line ${error.problem.line}: ${error.problem.message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await system.close();
+  }
+}

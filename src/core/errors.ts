@@ -1,0 +1,47 @@
+/**
+ * Every error code Vigil returns. Codes are a public contract: clients branch on them, so they are
+ * never renamed. The HTTP status for each lives in one exhaustive switch in `http/errors.ts`.
+ */
+export const ERROR_CODES = [
+  'invalid_event',
+  'unknown_event_type',
+  'missing_field',
+  'unknown_field',
+  'invalid_timestamp',
+  'timestamp_in_future',
+  'invalid_ip',
+  'invalid_amount',
+  'invalid_json',
+  'invalid_ndjson',
+  'line_too_long',
+  'invalid_query',
+  'invalid_cursor',
+  'atomic_not_supported',
+  'payload_too_large',
+  'batch_too_large',
+  'unsupported_media_type',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'rate_limited',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A client-facing problem: what went wrong, and where (JSON pointer `path`, 1-based `line`). */
+export interface Problem {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly path?: string;
+  readonly line?: number;
+}
+
+/** Thrown only across layers that cannot return a value (Fastify hooks); carries a Problem. */
+export class ProblemError extends Error {
+  readonly problem: Problem;
+  constructor(problem: Problem) {
+    super(problem.message);
+    this.name = 'ProblemError';
+    this.problem = problem;
+  }
+}

@@ -1,0 +1,73 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { generateKey } from '../auth/api-keys.js';
+import type { System } from '../system.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+const CHROME_WIN = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+const SAFARI_IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';
+const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0';
+const CURL = 'curl/8.4.0';
+
+/**
+ * On the first start of an empty database, with no keys configured, creates one ingest and one admin
+ * key (printed once, stored hashed) and two weeks of history for three shoppers, so that a newcomer
+ * has something to query. Production sets VIGIL_DEMO=false or configures keys, and gets nothing.
+ */
+export async function seedDemo(system: System, log: FastifyBaseLogger): Promise<void> {
+  if (system.config.ingestKey || system.config.adminKey) return;
+  if ((await system.apiKeys.count()) > 0 || (await system.events.countEvents()) > 0) return;
+
+  const ingest = generateKey('ingest', 'demo ingest key', system.clock);
+  const admin = generateKey('admin', 'demo admin key', system.clock);
+  await system.apiKeys.ensure({ ...ingest.key, source: 'demo' }, ingest.secretHash);
+  await system.apiKeys.ensure({ ...admin.key, source: 'demo' }, admin.secretHash);
+
+  const report = await system.ingest.ingest(demoHistory(system.clock.now()));
+  log.info({ events: report.accepted }, 'demo history loaded');
+  // Printed once, to the terminal rather than the structured log: only the hash is kept.
+  process.stdout.write(
+    [
+      '',
+      'Vigil demo: this database was empty, so demo keys and two weeks of history were created.',
+      'These keys are shown once; only their hashes are stored.',
+      `  ingest key: ${ingest.secret}`,
+      `  admin key:  ${admin.secret}`,
+      'Try:',
+      `  curl -s -H 'Authorization: Bearer ${admin.secret}' http://${system.config.host}:${system.config.port}/v1/users/alice/events?limit=5`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Three shoppers: Alice at home in Berlin, Bob in London who flies to New York, Carol under attack. */
+export function demoHistory(now: number): Record<string, unknown>[] {
+  const events: Record<string, unknown>[] = [];
+  const at = (ms: number) => new Date(now - ms).toISOString();
+  for (let day = 14; day >= 1; day--) {
+    const base = day * DAY;
+    events.push(
+      { type: 'login.succeeded', user: 'alice', timestamp: at(base - 9 * HOUR), ip: '91.64.10.20', device: 'alice-laptop', userAgent: CHROME_WIN, session: `a-${day}` },
+      { type: 'page.viewed', user: 'alice', timestamp: at(base - 9 * HOUR - 60_000), ip: '91.64.10.20', device: 'alice-laptop', path: '/shop/shoes', session: `a-${day}` },
+      { type: 'login.succeeded', user: 'bob', timestamp: at(base - 19 * HOUR), ip: day > 3 ? '81.2.69.160' : '3.80.0.10', device: 'bob-iphone', userAgent: SAFARI_IPHONE, session: `b-${day}` },
+    );
+    if (day % 3 === 0) {
+      events.push({ type: 'transaction', user: 'alice', timestamp: at(base - 9 * HOUR - 300_000), ip: '91.64.10.20', device: 'alice-laptop', amount: 40 + day, currency: 'EUR', merchant: 'shoes', session: `a-${day}` });
+    }
+    if (day % 4 === 0) {
+      events.push({ type: 'transaction', user: 'bob', timestamp: at(base - 19 * HOUR - 120_000), ip: '81.2.69.160', device: 'bob-iphone', amount: 25, currency: 'GBP', merchant: 'books', session: `b-${day}` });
+    }
+    events.push({ type: 'login.succeeded', user: 'carol', timestamp: at(base - 12 * HOUR), ip: '151.101.1.1', device: 'carol-pc', userAgent: FIREFOX_LINUX, session: `c-${day}` });
+  }
+  for (let i = 0; i < 8; i++) {
+    events.push({ type: 'login.failed', user: 'carol', timestamp: at(2 * HOUR - i * 20_000), ip: '185.220.101.4', device: `bot-${i}`, userAgent: CURL, attributes: { reason: 'bad_password' } });
+  }
+  events.push(
+    { type: 'login.succeeded', user: 'carol', timestamp: at(2 * HOUR - 200_000), ip: '185.220.101.4', device: 'bot-9', userAgent: CURL, session: 'c-x' },
+    { type: 'password.changed', user: 'carol', timestamp: at(2 * HOUR - 260_000), ip: '185.220.101.4', device: 'bot-9', session: 'c-x' },
+    { type: 'transaction', user: 'carol', timestamp: at(2 * HOUR - 320_000), ip: '185.220.101.4', device: 'bot-9', amount: 1899, currency: 'EUR', merchant: 'electronics', paymentMethod: 'card_new_0007', session: 'c-x' },
+  );
+  return events.sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)));
+}

@@ -1,0 +1,26 @@
+import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
+import type { Decision, Reason, Severity } from '../ingest/event-schema.js';
+
+export interface Verdict {
+  readonly decision: Decision;
+  readonly risk: number;
+  readonly severity: Severity;
+  readonly reasons: readonly Reason[];
+  readonly alertId?: string;
+}
+
+/**
+ * Scores one enriched event. Called synchronously on the ingest path, in arrival order, before the
+ * event is stored, so the answer a client gets is the answer that is stored.
+ */
+export interface Detector {
+  score(event: ActivityEvent & { readonly id: string }, enrichment: Enrichment): Verdict;
+}
+
+/**
+ * The detector while no rule is configured: every event is allowed with risk 0. Detection rules
+ * (issue 3) replace it through the composition root without touching ingestion.
+ */
+export const noRulesDetector: Detector = {
+  score: () => ({ decision: 'allow', risk: 0, severity: 'none', reasons: [] }),
+};

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Role } from '../auth/api-keys.js';
+import { ProblemError } from '../core/errors.js';
+import { parseJson } from '../ingest/json-text.js';
+import type { System } from '../system.js';
+import { authenticate } from './authenticate.js';
+import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
+import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { userEventRoutes } from './routes/user-events.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The least role a key needs for this route; routes without it are public. */
+    role?: Role;
+  }
+}
+
+export interface AppOptions {
+  /** Pino options, or false for no logging (tests). */
+  readonly logger?: boolean | { readonly level: string };
+}
+
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Builds the HTTP API around a system. `server.ts` listens; tests call `app.inject()`. */
+export async function buildApp(system: System, options: AppOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: options.logger === undefined || options.logger === false ? false : { ...(options.logger === true ? {} : options.logger) },
+    bodyLimit: system.config.bodyLimitBytes,
+    // Per-request log lines would cost more than the work of ingesting an event; failures are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: () => `req_${randomBytes(9).toString('base64url')}`,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // JSON is parsed here rather than by Fastify so that malformed JSON gets a line and column, and
+  // prototype-poisoning keys are refused.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const parsed = parseJson(body as string);
+    if (parsed.ok) done(null, parsed.value);
+    else done(new ProblemError(parsed.error), undefined);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { problem, internal } = problemFromError(error, request);
+    if (internal) request.log.error({ err: error, requestId: request.id }, 'request failed');
+    return reply.code(statusFor(problem.code)).send(problemBody(problem, request.id));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Vigil API',
+        version: '0.1.0',
+        description: 'Real-time security events, scoring and response for online shops and payment apps.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An ingest or admin key: Authorization: Bearer vgl_…' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', authenticate(system));
+
+  await app.register(healthRoutes(system));
+  await app.register(eventRoutes(system));
+  await app.register(userEventRoutes(system));
+  return app;
+}

@@ -1,0 +1,171 @@
+import type { Readable } from 'node:stream';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  EventBatchSchema,
+  EventInputSchema,
+  type EventResult,
+  EventResultSchema,
+  MAX_BATCH_EVENTS,
+} from '../../ingest/event-schema.js';
+import type { IngestOutcome } from '../../ingest/ingest-service.js';
+import { readLines } from '../../ingest/ndjson.js';
+import { ingestRecords, ndjsonRecords } from '../../ingest/stream-ingest.js';
+import type { System } from '../../system.js';
+import { type ItemProblem, sendProblem } from '../errors.js';
+
+const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
+const MAX_NDJSON_LINE = 64 * 1024;
+
+const ErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      path: Type.Optional(Type.String()),
+      line: Type.Optional(Type.Integer()),
+      requestId: Type.String(),
+      errors: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }))),
+    }),
+  },
+  { title: 'Error' },
+);
+
+const ItemErrorSchema = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), path: Type.Optional(Type.String()) }),
+});
+
+const BatchResultSchema = Type.Object(
+  {
+    accepted: Type.Integer(),
+    rejected: Type.Integer(),
+    results: Type.Array(Type.Union([Type.Ref('EventResult'), ItemErrorSchema]), {
+      description: 'One entry per submitted event, in order: its answer, or why it was refused.',
+    }),
+  },
+  { title: 'BatchResult' },
+);
+
+const StreamSummarySchema = Type.Object(
+  {
+    accepted: Type.Integer(),
+    rejected: Type.Integer(),
+    errors: Type.Array(
+      Type.Object({ line: Type.Integer(), code: Type.String(), message: Type.String(), path: Type.Optional(Type.String()) }),
+    ),
+    errorsTruncated: Type.Boolean({ description: 'More lines were rejected than `errors` lists (it keeps the first 1000).' }),
+  },
+  { title: 'StreamSummary' },
+);
+
+type ResultOrError = EventResult | { error: { code: string; message: string; path?: string } };
+
+export function eventRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    app.addSchema(EventInputSchema);
+    app.addSchema(EventResultSchema);
+    // NDJSON bodies are not read by Fastify: the handler consumes the stream line by line, so a
+    // stream of any length is processed in bounded memory and the JSON body limit does not apply.
+    app.addContentTypeParser(NDJSON_TYPES, (_request, payload, done) => done(null, payload));
+
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    typed.post(
+      '/v1/events',
+      {
+        config: { role: 'ingest' },
+        schema: {
+          summary: 'Send events',
+          description: `One event object; or {"events": [...]} with up to ${MAX_BATCH_EVENTS}; or an application/x-ndjson stream of any length (one event per line). Each event is validated, enriched, scored and stored durably before the answer is sent.`,
+          tags: ['events'],
+          querystring: Type.Object({
+            atomic: Type.Optional(Type.Boolean({ description: 'JSON batches only: store all events or none.' })),
+          }),
+          body: Type.Union([Type.Ref('EventInput'), EventBatchSchema]),
+          response: {
+            200: Type.Union([Type.Ref('EventResult'), BatchResultSchema, StreamSummarySchema]),
+            207: BatchResultSchema,
+            400: ErrorSchema,
+            401: ErrorSchema,
+            403: ErrorSchema,
+            413: ErrorSchema,
+          },
+        },
+        // The body schema above is the documented contract. Validation itself happens per event in
+        // the ingest pipeline, so a batch can keep its valid events and report the others by index.
+        validatorCompiler: ({ httpPart }) => (httpPart === 'body' ? () => true : undefined) as never,
+        serializerCompiler: () => (data) => JSON.stringify(data),
+      },
+      async (request, reply) => {
+        const atomic = request.query.atomic === true;
+        const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+        if (NDJSON_TYPES.includes(contentType)) {
+          if (atomic) {
+            return sendProblem(reply, {
+              code: 'atomic_not_supported',
+              message: 'atomic=true is for JSON batches; an NDJSON stream is stored as it is read.',
+            });
+          }
+          const lines = readLines(request.body as unknown as Readable, MAX_NDJSON_LINE);
+          return ingestRecords(system.ingest, ndjsonRecords(lines, MAX_NDJSON_LINE));
+        }
+
+        const body = request.body as unknown;
+        if (!isBatch(body)) {
+          const [outcome] = (await system.ingest.ingest([body])).outcomes as [IngestOutcome];
+          if (outcome.status === 'rejected') return sendProblem(reply, outcome.problem);
+          if (outcome.status === 'not_stored') throw new Error('a single event cannot be not_stored');
+          return outcome.result;
+        }
+
+        const extra = Object.keys(body).find((k) => k !== 'events');
+        if (extra !== undefined) {
+          return sendProblem(reply, { code: 'unknown_field', message: `Unknown field "${extra}" in a batch.`, path: `/${extra}` });
+        }
+        if (!Array.isArray(body.events)) {
+          return sendProblem(reply, { code: 'invalid_event', message: 'events must be an array of events.', path: '/events' });
+        }
+        if (body.events.length > MAX_BATCH_EVENTS) {
+          return sendProblem(reply, {
+            code: 'batch_too_large',
+            message: `A batch holds at most ${MAX_BATCH_EVENTS} events (got ${body.events.length}); send more as NDJSON.`,
+            path: '/events',
+          });
+        }
+
+        const report = await system.ingest.ingest(body.events, { atomic });
+        const problems: ItemProblem[] = [];
+        report.outcomes.forEach((o, index) => {
+          if (o.status === 'rejected') problems.push({ index, ...o.problem, ...(o.problem.path !== undefined && { path: `/events/${index}${o.problem.path}` }) });
+        });
+        if (atomic && problems.length > 0) {
+          return sendProblem(
+            reply,
+            { code: 'invalid_event', message: `${problems.length} of ${body.events.length} events are invalid; none was stored (atomic=true).` },
+            problems,
+          );
+        }
+        if (report.accepted === 0 && problems.length > 0) {
+          return sendProblem(reply, { code: 'invalid_event', message: 'No event in the batch is valid; none was stored.' }, problems);
+        }
+        const results: ResultOrError[] = report.outcomes.map((o) => {
+          switch (o.status) {
+            case 'stored':
+            case 'duplicate':
+              return o.result;
+            case 'rejected':
+              return { error: { code: o.problem.code, message: o.problem.message, ...(o.problem.path !== undefined && { path: o.problem.path }) } };
+            case 'not_stored':
+              throw new Error('not_stored outside an atomic batch');
+          }
+        });
+        return reply.code(problems.length > 0 ? 207 : 200).send({ accepted: report.accepted, rejected: report.rejected, results });
+      },
+    );
+  };
+}
+
+function isBatch(body: unknown): body is { events: unknown } & Record<string, unknown> {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body && !('type' in body);
+}

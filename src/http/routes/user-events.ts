@@ -1,0 +1,99 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { StoredEvent } from '../../ingest/activity-event.js';
+import { EVENT_TYPES, type EventType } from '../../ingest/event-schema.js';
+import { parseTimestamp } from '../../ingest/validate-event.js';
+import type { System } from '../../system.js';
+import { sendProblem } from '../errors.js';
+
+const MAX_PAGE = 500;
+
+/** Cursors are opaque to clients: base64url of "occurredAt:id" of the last event on the page. */
+function encodeCursor(e: StoredEvent): string {
+  return Buffer.from(`${e.occurredAt}:${e.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { occurredAt: number; id: string } | undefined {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^(\d{1,16}):(.{1,128})$/.exec(text);
+  return match ? { occurredAt: Number(match[1]), id: match[2] as string } : undefined;
+}
+
+/** How an event is shown to API clients: times as ISO 8601 again. */
+export function presentEvent(e: StoredEvent) {
+  const { occurredAt, receivedAt, result, ...rest } = e;
+  return {
+    ...rest,
+    timestamp: new Date(occurredAt).toISOString(),
+    receivedAt: new Date(receivedAt).toISOString(),
+    decision: result.decision,
+    risk: result.risk,
+    severity: result.severity,
+    reasons: result.reasons,
+    ...(result.alertId !== undefined && { alertId: result.alertId }),
+  };
+}
+
+export function userEventRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    typed.get(
+      '/v1/users/:user/events',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: "A user's events, newest first, with their enrichment",
+          tags: ['events'],
+          params: Type.Object({ user: Type.String({ minLength: 1, maxLength: 256 }) }),
+          querystring: Type.Object({
+            type: Type.Optional(Type.String({ description: `Comma-separated event types: ${EVENT_TYPES.join(', ')}.` })),
+            from: Type.Optional(Type.String({ description: 'Inclusive start of event time, ISO 8601.' })),
+            to: Type.Optional(Type.String({ description: 'Exclusive end of event time, ISO 8601.' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50 })),
+            cursor: Type.Optional(Type.String({ maxLength: 400, description: 'nextCursor of the previous page.' })),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const { user } = request.params;
+        const q = request.query;
+        const types = q.type?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
+        const unknown = types.find((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+        if (unknown !== undefined) {
+          return sendProblem(reply, { code: 'invalid_query', message: `type "${unknown}" is not one of: ${EVENT_TYPES.join(', ')}.`, path: '/type' });
+        }
+        const bounds: { from?: number; to?: number } = {};
+        for (const name of ['from', 'to'] as const) {
+          const raw = q[name];
+          if (raw === undefined) continue;
+          const ms = parseTimestamp(raw);
+          if (ms === undefined) {
+            return sendProblem(reply, { code: 'invalid_query', message: `${name} "${raw}" is not an ISO 8601 date-time with a time zone.`, path: `/${name}` });
+          }
+          bounds[name] = ms;
+        }
+        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+        if (q.cursor !== undefined && after === undefined) {
+          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        }
+        const limit = q.limit ?? 50;
+        // One extra row tells whether there is a next page without a count query.
+        const rows = await system.events.listUserEvents({
+          user,
+          types: types as EventType[],
+          ...bounds,
+          limit: limit + 1,
+          ...(after && { after }),
+        });
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return {
+          user,
+          events: page.map(presentEvent),
+          nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+        };
+      },
+    );
+  };
+}

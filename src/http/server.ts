@@ -1,0 +1,36 @@
+import type { Config } from '../config/config.js';
+import { seedDemo } from '../demo/seed-demo.js';
+import { createSystem } from '../system.js';
+import { buildApp } from './app.js';
+
+/**
+ * Starts Vigil and stops it gracefully: on SIGINT/SIGTERM it stops accepting connections, lets
+ * requests in flight finish (their events are committed before they are answered), then closes.
+ */
+export async function serve(config: Config): Promise<void> {
+  const system = await createSystem(config);
+  const app = await buildApp(system, { logger: { level: config.logLevel } });
+  if (config.demo) await seedDemo(system, app.log);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    try {
+      await app.close();
+      await system.close();
+      process.exit(0);
+    } catch (error) {
+      app.log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  app.log.info(`Vigil listening on http://${config.host}:${port} (database: ${config.database.dialect}); API docs at /docs`);
+}

@@ -1,0 +1,160 @@
+import type { Bus } from '../bus/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Problem } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { Detector } from '../detect/detector.js';
+import type { Enricher } from '../enrich/enricher.js';
+import type { ActivityEvent, StoredEvent } from './activity-event.js';
+import type { EventResult } from './event-schema.js';
+import type { GroupCommitWriter } from './group-commit.js';
+import type { EventStore } from './ports.js';
+import { validateEvent } from './validate-event.js';
+
+/** What happened to one submitted event. */
+export type IngestOutcome =
+  | { readonly status: 'stored'; readonly result: EventResult }
+  /** Its id was stored before: the first answer is returned and nothing is written. */
+  | { readonly status: 'duplicate'; readonly result: EventResult }
+  | { readonly status: 'rejected'; readonly problem: Problem }
+  /** Valid, but not stored because an atomic batch had an invalid event. */
+  | { readonly status: 'not_stored' };
+
+export interface IngestReport {
+  readonly outcomes: readonly IngestOutcome[];
+  readonly accepted: number;
+  readonly rejected: number;
+}
+
+export interface IngestDependencies {
+  readonly store: EventStore;
+  readonly writer: GroupCommitWriter;
+  readonly enricher: Enricher;
+  readonly detector: Detector;
+  readonly bus: Bus;
+  readonly clock: Clock;
+}
+
+type Pending = { index: number; event: ActivityEvent };
+
+/**
+ * The ingest pipeline: validate, de-duplicate, enrich, score, store durably, publish. The HTTP API,
+ * the NDJSON stream and the CLI import all come through here, so they accept and refuse the same.
+ */
+export class IngestService {
+  /** Client ids being processed right now, so two concurrent sends of one id store it once. */
+  private readonly inFlight = new Map<string, Promise<EventResult | undefined>>();
+
+  constructor(private readonly deps: IngestDependencies) {}
+
+  async ingest(raws: readonly unknown[], options: { readonly atomic?: boolean } = {}): Promise<IngestReport> {
+    const now = this.deps.clock.now();
+    const outcomes: IngestOutcome[] = new Array(raws.length);
+    const valid: Pending[] = [];
+    raws.forEach((raw, index) => {
+      const checked = validateEvent(raw, now);
+      if (checked.ok) valid.push({ index, event: checked.value });
+      else outcomes[index] = { status: 'rejected', problem: checked.error };
+    });
+    const rejected = raws.length - valid.length;
+    if (options.atomic && rejected > 0) {
+      for (const { index } of valid) outcomes[index] = { status: 'not_stored' };
+      return { outcomes, accepted: 0, rejected };
+    }
+
+    // Idempotency: an id is stored once. Repeats are answered with the first answer, whether the
+    // first copy is already stored, earlier in this batch, or being processed by another request.
+    const fresh: Pending[] = [];
+    const claimed: Pending[] = [];
+    const laterInBatch: Array<{ index: number; id: string }> = [];
+    const otherRequest = new Map<string, Promise<EventResult | undefined>>();
+    const claims = new Map<string, (result: EventResult | undefined) => void>();
+    for (const p of valid) {
+      const id = p.event.id;
+      if (id === undefined) fresh.push(p);
+      else if (claims.has(id) || otherRequest.has(id)) laterInBatch.push({ index: p.index, id });
+      else {
+        const running = this.inFlight.get(id);
+        if (running) otherRequest.set(id, running);
+        else {
+          // Claimed synchronously, before any await, so that a concurrent request sees the claim.
+          this.inFlight.set(id, new Promise((resolve) => claims.set(id, resolve)));
+          claimed.push(p);
+        }
+        if (running) laterInBatch.push({ index: p.index, id });
+      }
+    }
+
+    const results = new Map<string, EventResult>();
+    try {
+      const before = claimed.length > 0 ? await this.deps.store.findResults([...claims.keys()]) : new Map();
+      for (const p of claimed) {
+        const earlier = before.get(p.event.id as string);
+        if (earlier) {
+          results.set(p.event.id as string, earlier);
+          outcomes[p.index] = { status: 'duplicate', result: earlier };
+        } else fresh.push(p);
+      }
+      fresh.sort((a, b) => a.index - b.index);
+      const processed = await this.process(fresh, now);
+      processed.forEach((s, i) => {
+        results.set(s.id, s.result);
+        outcomes[(fresh[i] as Pending).index] = { status: s.duplicateOf ? 'duplicate' : 'stored', result: s.result };
+      });
+    } finally {
+      for (const [id, resolve] of claims) {
+        this.inFlight.delete(id);
+        resolve(results.get(id));
+      }
+    }
+
+    for (const { index, id } of laterInBatch) {
+      const result = results.get(id) ?? (await otherRequest.get(id));
+      outcomes[index] = result
+        ? { status: 'duplicate', result }
+        : {
+            status: 'rejected',
+            problem: { code: 'internal_error', message: `A concurrent request with id ${id} failed; send it again.` },
+          };
+    }
+    return { outcomes, accepted: valid.length, rejected };
+  }
+
+  private async process(batch: readonly Pending[], now: number): Promise<Array<StoredEvent & { duplicateOf?: true }>> {
+    if (batch.length === 0) return [];
+    const events = batch.map((p) => p.event);
+    const { enrichments, learnt } = await this.deps.enricher.enrich(events);
+    const stored = events.map((event, i): StoredEvent => {
+      const withId = { ...event, id: event.id ?? newId('evt', now) };
+      const enrichment = enrichments[i] as StoredEvent['enrichment'];
+      const verdict = this.deps.detector.score(withId, enrichment);
+      const result: EventResult = {
+        id: withId.id,
+        decision: verdict.decision,
+        risk: verdict.risk,
+        severity: verdict.severity,
+        reasons: [...verdict.reasons],
+        ...(verdict.alertId !== undefined && { alertId: verdict.alertId }),
+      };
+      return { ...withId, receivedAt: now, enrichment, result };
+    });
+
+    let raced: ReadonlySet<string>;
+    try {
+      raced = await this.deps.writer.write(stored, learnt);
+    } catch (error) {
+      // What novelty learnt from these events never reached the store: forget it, read again later.
+      this.deps.enricher.forget(events.map((e) => e.user));
+      throw error;
+    }
+    const written = raced.size === 0 ? stored : stored.filter((s) => !raced.has(s.id));
+    if (written.length > 0) await this.deps.bus.publish('events.stored', written);
+    if (raced.size === 0) return stored;
+
+    // Another process stored some of these ids between our lookup and our commit: answer with theirs.
+    const theirs = await this.deps.store.findResults([...raced]);
+    return stored.map((s) => {
+      const result = raced.has(s.id) ? theirs.get(s.id) : undefined;
+      return result ? { ...s, result, duplicateOf: true as const } : s;
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import type { SeenRecord, SeenStore } from '../enrich/novelty.js';
+import type { StoredEvent } from './activity-event.js';
+import type { EventResult, EventType } from './event-schema.js';
+
+export interface UserEventsQuery {
+  readonly user: string;
+  readonly types?: readonly EventType[];
+  /** Inclusive lower bound on event time (ms). */
+  readonly from?: number;
+  /** Exclusive upper bound on event time (ms). */
+  readonly to?: number;
+  readonly limit: number;
+  /** Continue after this (occurredAt, id), newest first. */
+  readonly after?: { readonly occurredAt: number; readonly id: string };
+}
+
+/** Where events live. Implemented once with Kysely for SQLite and PostgreSQL (store/event-store.ts). */
+export interface EventStore extends SeenStore {
+  /**
+   * Writes events and learnt novelty facts in one transaction. Returns the ids that were already
+   * stored (another writer got there first); those events were not written again.
+   */
+  insert(events: readonly StoredEvent[], learnt: readonly SeenRecord[]): Promise<ReadonlySet<string>>;
+  /** The stored answers for these ids, for idempotent replays. */
+  findResults(ids: readonly string[]): Promise<ReadonlyMap<string, EventResult>>;
+  listUserEvents(query: UserEventsQuery): Promise<readonly StoredEvent[]>;
+  countEvents(): Promise<number>;
+}

@@ -1,0 +1,94 @@
+import type { Problem } from '../core/errors.js';
+import type { IngestService } from './ingest-service.js';
+import { parseJson } from './json-text.js';
+import type { TextLine } from './ndjson.js';
+
+/** One record of a stream or file: the parsed value, or why its line could not be parsed. */
+export type LineRecord = { readonly line: number; readonly value: unknown } | { readonly line: number; readonly problem: Problem };
+
+export interface LineProblem {
+  readonly line: number;
+  readonly code: Problem['code'];
+  readonly message: string;
+  readonly path?: string;
+}
+
+export interface StreamSummary {
+  accepted: number;
+  rejected: number;
+  errors: LineProblem[];
+  /** More lines were rejected than `errors` lists. */
+  errorsTruncated: boolean;
+}
+
+export interface StreamOptions {
+  readonly chunkSize?: number;
+  readonly maxErrors?: number;
+  /** Called after each chunk is durable, e.g. to move a progress bar. */
+  readonly onProgress?: (summary: Readonly<StreamSummary>) => void;
+}
+
+/** NDJSON lines to records: blank lines are skipped, an unparsable line becomes its problem. */
+export async function* ndjsonRecords(lines: AsyncIterable<TextLine>, maxLineLength: number): AsyncGenerator<LineRecord> {
+  for await (const { line, text, tooLong } of lines) {
+    if (tooLong) {
+      yield { line, problem: { code: 'line_too_long', message: `Line is longer than ${maxLineLength} characters.`, line } };
+      continue;
+    }
+    if (text.trim().length === 0) continue;
+    const parsed = parseJson(text, 'invalid_ndjson', line);
+    yield parsed.ok ? { line, value: parsed.value } : { line, problem: { ...parsed.error, message: `Line ${line}: malformed JSON.` } };
+  }
+}
+
+/**
+ * Feeds a stream of records through the ingest pipeline in chunks, reading the next chunk while the
+ * previous one is being committed, and never more than one chunk ahead: memory stays bounded
+ * whatever the stream's length, and events keep their order.
+ */
+export async function ingestRecords(
+  service: IngestService,
+  records: AsyncIterable<LineRecord>,
+  options: StreamOptions = {},
+): Promise<StreamSummary> {
+  const chunkSize = options.chunkSize ?? 1000;
+  const maxErrors = options.maxErrors ?? 1000;
+  const summary: StreamSummary = { accepted: 0, rejected: 0, errors: [], errorsTruncated: false };
+  const reject = (p: LineProblem) => {
+    summary.rejected++;
+    if (summary.errors.length < maxErrors) summary.errors.push(p);
+    else summary.errorsTruncated = true;
+  };
+
+  const submit = async (chunk: Array<{ line: number; value: unknown }>) => {
+    const report = await service.ingest(chunk.map((c) => c.value));
+    report.outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') {
+        const { code, message, path } = outcome.problem;
+        reject({ line: (chunk[i] as { line: number }).line, code, message, ...(path !== undefined && { path }) });
+      } else summary.accepted++;
+    });
+    options.onProgress?.(summary);
+  };
+
+  let chunk: Array<{ line: number; value: unknown }> = [];
+  let previous: Promise<void> = Promise.resolve();
+  for await (const record of records) {
+    if ('problem' in record) {
+      const { code, message, path } = record.problem;
+      reject({ line: record.line, code, message, ...(path !== undefined && { path }) });
+      continue;
+    }
+    chunk.push(record);
+    if (chunk.length >= chunkSize) {
+      await previous;
+      previous = submit(chunk);
+      // Awaited before the next chunk; this only keeps a failure from being reported as unhandled.
+      previous.catch(() => {});
+      chunk = [];
+    }
+  }
+  await previous;
+  if (chunk.length > 0) await submit(chunk);
+  return summary;
+}

@@ -1,0 +1,122 @@
+import { isIP } from 'node:net';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Problem } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { ActivityEvent } from './activity-event.js';
+import { EVENT_TYPES, type EventInput, EventInputSchema, type EventType } from './event-schema.js';
+
+const compiled = TypeCompiler.Compile(EventInputSchema);
+const eventTypes = new Set<string>(EVENT_TYPES);
+
+/** Clocks drift; more than this ahead of ours is a client bug or a forged time, and would poison windows. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+const MAX_ATTRIBUTES_BYTES = 8 * 1024;
+
+// RFC 3339 with an explicit offset. A naive local time is refused: guessing its zone would put the
+// event hours away from the truth and break every time window built on it.
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Turns one raw JSON value into an ActivityEvent, or the first problem with it. Pure: `now` is passed
+ * in so that "too far in the future" is testable.
+ */
+export function validateEvent(raw: unknown, now: number): Result<ActivityEvent, Problem> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return err({ code: 'invalid_event', message: 'An event must be a JSON object.' });
+  }
+  const candidate = raw as Record<string, unknown>;
+  // The commonest mistakes get a precise code before the generic schema check.
+  if (candidate.type === undefined) return err(missing('type'));
+  if (typeof candidate.type !== 'string' || !eventTypes.has(candidate.type)) {
+    return err({
+      code: 'unknown_event_type',
+      message: `type ${JSON.stringify(candidate.type)} is not one of: ${EVENT_TYPES.join(', ')}.`,
+      path: '/type',
+    });
+  }
+  if (candidate.user === undefined) return err(missing('user'));
+
+  if (!compiled.Check(raw)) {
+    const first = compiled.Errors(raw).First();
+    const path = first?.path ?? '';
+    if (first?.message === 'Unexpected property') {
+      return err({ code: 'unknown_field', message: `Unknown field "${path.slice(1)}".`, path });
+    }
+    const code = path === '/amount' ? 'invalid_amount' : 'invalid_event';
+    return err({ code, message: `${path.slice(1) || 'event'}: ${first?.message ?? 'invalid'}.`, path });
+  }
+  const input = raw as EventInput;
+
+  let occurredAt = now;
+  if (input.timestamp !== undefined) {
+    const parsed = parseTimestamp(input.timestamp);
+    if (parsed === undefined) {
+      return err({
+        code: 'invalid_timestamp',
+        message: `timestamp "${input.timestamp}" is not an ISO 8601 date-time with a time zone, e.g. 2026-11-24T09:30:00Z.`,
+        path: '/timestamp',
+      });
+    }
+    if (parsed > now + MAX_FUTURE_SKEW_MS) {
+      return err({
+        code: 'timestamp_in_future',
+        message: `timestamp ${input.timestamp} is more than 5 minutes in the future.`,
+        path: '/timestamp',
+      });
+    }
+    occurredAt = parsed;
+  }
+  if (input.ip !== undefined && isIP(input.ip) === 0) {
+    return err({ code: 'invalid_ip', message: `ip "${input.ip}" is not an IPv4 or IPv6 address.`, path: '/ip' });
+  }
+  const moneyProblem = checkMoney(input.type, input.amount, input.currency);
+  if (moneyProblem) return err(moneyProblem);
+  if (input.attributes !== undefined && JSON.stringify(input.attributes).length > MAX_ATTRIBUTES_BYTES) {
+    return err({ code: 'invalid_event', message: 'attributes is larger than 8 KiB.', path: '/attributes' });
+  }
+
+  return ok({
+    type: input.type,
+    user: input.user,
+    occurredAt,
+    ...(input.id !== undefined && { id: input.id }),
+    ...(input.session !== undefined && { session: input.session }),
+    ...(input.device !== undefined && { device: input.device }),
+    ...(input.ip !== undefined && { ip: input.ip }),
+    ...(input.userAgent !== undefined && { userAgent: input.userAgent }),
+    ...(input.email !== undefined && { email: input.email.toLowerCase() }),
+    ...(input.amount !== undefined && { amount: input.amount }),
+    ...(input.currency !== undefined && { currency: input.currency.toUpperCase() }),
+    ...(input.merchant !== undefined && { merchant: input.merchant }),
+    ...(input.paymentMethod !== undefined && { paymentMethod: input.paymentMethod }),
+    ...(input.path !== undefined && { path: input.path }),
+    ...(input.attributes !== undefined && { attributes: input.attributes }),
+  });
+}
+
+function missing(field: string): Problem {
+  return { code: 'missing_field', message: `${field} is required.`, path: `/${field}` };
+}
+
+/** A money amount is meaningless without its currency, and a transaction without an amount is unscorable. */
+function checkMoney(type: EventType, amount: number | undefined, currency: string | undefined): Problem | undefined {
+  if (amount !== undefined && !Number.isFinite(amount)) {
+    return { code: 'invalid_amount', message: 'amount must be a finite number.', path: '/amount' };
+  }
+  if (type === 'transaction' && amount === undefined) return missing('amount');
+  if (amount !== undefined && currency === undefined) return missing('currency');
+  return undefined;
+}
+
+/** Epoch ms for a valid RFC 3339 date-time with offset, or undefined (also for 2025-02-30 and 25:00). */
+export function parseTimestamp(value: string): number | undefined {
+  const m = TIMESTAMP.exec(value);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second = '0'] = m.slice(1, 7).map(Number) as number[];
+  if (month === undefined || day === undefined || hour === undefined || minute === undefined) return undefined;
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || Number(second) > 59) return undefined;
+  const daysInMonth = new Date(Date.UTC(Number(year), month, 0)).getUTCDate();
+  if (day < 1 || day > daysInMonth) return undefined;
+  const ms = Date.parse(value.replace(' ', 'T'));
+  return Number.isNaN(ms) ? undefined : ms;
+}

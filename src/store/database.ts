@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type DatabaseTarget =
+  | { readonly dialect: 'sqlite'; readonly file: string; readonly synchronous: 'normal' | 'full' }
+  | { readonly dialect: 'postgres'; readonly url: string; readonly poolSize: number };
+
+/**
+ * An open database. Kysely serves every query; `sqlite` is the same connection's raw handle, used
+ * only by the event write path where better-sqlite3's cached prepared statements matter.
+ */
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: DatabaseTarget['dialect'];
+  readonly sqlite?: SqliteDatabase.Database;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+export async function openDatabase(target: DatabaseTarget, options: { migrate: boolean }): Promise<DatabaseHandle> {
+  const handle = target.dialect === 'sqlite' ? openSqlite(target) : openPostgres(target);
+  if (options.migrate) await migrateToLatest(handle.db);
+  return handle;
+}
+
+function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): DatabaseHandle {
+  if (target.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(target.file)), { recursive: true });
+  const sqlite = new SqliteDatabase(target.file);
+  // WAL lets readers run beside the single writer. With synchronous=NORMAL a commit is in the WAL
+  // file before the call returns, so it survives the process being killed; FULL also fsyncs each
+  // commit, so it survives power loss too, at the price of one fsync per group commit.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${target.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
+}
+
+function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: target.poolSize,
+    // Epoch-millisecond columns are bigint; they fit a JS number exactly (below 2^53), so parse
+    // them as numbers for this pool only rather than patching pg's global parsers.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}

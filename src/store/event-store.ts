@@ -1,0 +1,194 @@
+import type { Statement } from 'better-sqlite3';
+import type { Insertable, Selectable } from 'kysely';
+import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
+import type { ActivityEvent, Enrichment, StoredEvent } from '../ingest/activity-event.js';
+import type { Decision, EventResult, EventType, Reason, Severity } from '../ingest/event-schema.js';
+import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
+import type { DatabaseHandle } from './database.js';
+import type { EventsTable } from './schema.js';
+
+type EventRow = Insertable<EventsTable>;
+
+// PostgreSQL allows 65,535 bind parameters per statement and SQLite 32,766; 500 rows of 16 columns
+// stays well under both.
+const ROWS_PER_STATEMENT = 500;
+const IDS_PER_LOOKUP = 500;
+
+const EVENT_COLUMNS = [
+  'id',
+  'user_id',
+  'type',
+  'occurred_at',
+  'received_at',
+  'session_id',
+  'device_id',
+  'ip',
+  'country',
+  'decision',
+  'risk',
+  'severity',
+  'alert_id',
+  'event_json',
+  'enrichment_json',
+  'reasons_json',
+] as const satisfies readonly (keyof EventRow)[];
+
+/** Events and what is known of each user, in one Kysely store for SQLite and PostgreSQL. */
+export class SqlEventStore implements EventStore {
+  private readonly sqliteWrite: ((events: readonly EventRow[], learnt: readonly SeenRecord[]) => string[]) | undefined;
+
+  constructor(private readonly handle: DatabaseHandle) {
+    this.sqliteWrite = handle.sqlite ? prepareSqliteWrite(handle.sqlite) : undefined;
+  }
+
+  async insert(events: readonly StoredEvent[], learnt: readonly SeenRecord[]): Promise<ReadonlySet<string>> {
+    const rows = events.map(toRow);
+    const write = this.sqliteWrite;
+    if (write) {
+      // The one dialect-specific path: on SQLite the group commit runs better-sqlite3 prepared
+      // statements directly (several times faster than compiling a fresh multi-row INSERT), inside
+      // Kysely's connection lock so it never interleaves with another Kysely transaction.
+      return new Set(await this.handle.db.connection().execute(async () => write(rows, learnt)));
+    }
+    return this.handle.db.transaction().execute(async (trx) => {
+      const inserted = new Set<string>();
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        const written = await trx
+          .insertInto('events')
+          .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        for (const r of written) inserted.add(r.id);
+      }
+      for (let i = 0; i < learnt.length; i += ROWS_PER_STATEMENT) {
+        await trx
+          .insertInto('user_seen')
+          .values(learnt.slice(i, i + ROWS_PER_STATEMENT).map(toSeenRow))
+          .onConflict((oc) => oc.columns(['user_id', 'kind', 'value']).doNothing())
+          .execute();
+      }
+      return new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id));
+    });
+  }
+
+  async findResults(ids: readonly string[]): Promise<ReadonlyMap<string, EventResult>> {
+    const found = new Map<string, EventResult>();
+    for (let i = 0; i < ids.length; i += IDS_PER_LOOKUP) {
+      const rows = await this.handle.db
+        .selectFrom('events')
+        .select(['id', 'decision', 'risk', 'severity', 'reasons_json', 'alert_id'])
+        .where('id', 'in', ids.slice(i, i + IDS_PER_LOOKUP))
+        .execute();
+      for (const row of rows) found.set(row.id, resultOf(row));
+    }
+    return found;
+  }
+
+  async loadSeen(users: readonly string[]): Promise<readonly SeenRecord[]> {
+    const records: SeenRecord[] = [];
+    for (let i = 0; i < users.length; i += IDS_PER_LOOKUP) {
+      const rows = await this.handle.db
+        .selectFrom('user_seen')
+        .selectAll()
+        .where('user_id', 'in', users.slice(i, i + IDS_PER_LOOKUP))
+        .execute();
+      for (const r of rows) {
+        records.push({ user: r.user_id, kind: r.kind as SeenKind, value: r.value, firstSeenAt: r.first_seen_at });
+      }
+    }
+    return records;
+  }
+
+  async listUserEvents(q: UserEventsQuery): Promise<readonly StoredEvent[]> {
+    let query = this.handle.db.selectFrom('events').selectAll().where('user_id', '=', q.user);
+    if (q.types && q.types.length > 0) query = query.where('type', 'in', q.types);
+    if (q.from !== undefined) query = query.where('occurred_at', '>=', q.from);
+    if (q.to !== undefined) query = query.where('occurred_at', '<', q.to);
+    const after = q.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('occurred_at', '<', after.occurredAt),
+          eb.and([eb('occurred_at', '=', after.occurredAt), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    return rows.map(fromRow);
+  }
+
+  async countEvents(): Promise<number> {
+    const row = await this.handle.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+function prepareSqliteWrite(sqlite: NonNullable<DatabaseHandle['sqlite']>) {
+  const insertEvent: Statement = sqlite.prepare(
+    `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
+     ON CONFLICT (id) DO NOTHING`,
+  );
+  const insertSeen: Statement = sqlite.prepare(
+    'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  );
+  return sqlite.transaction((events: readonly EventRow[], learnt: readonly SeenRecord[]): string[] => {
+    const duplicates: string[] = [];
+    for (const row of events) {
+      if (insertEvent.run(EVENT_COLUMNS.map((c) => row[c] ?? null)).changes === 0) duplicates.push(row.id);
+    }
+    for (const s of learnt) insertSeen.run(s.user, s.kind, s.value, s.firstSeenAt);
+    return duplicates;
+  });
+}
+
+function toRow(e: StoredEvent): EventRow {
+  const { id, receivedAt, enrichment, result, ...event } = e;
+  return {
+    id,
+    user_id: e.user,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    received_at: receivedAt,
+    session_id: e.session ?? null,
+    device_id: e.device ?? null,
+    ip: e.ip ?? null,
+    country: enrichment.geo?.country ?? null,
+    decision: result.decision,
+    risk: result.risk,
+    severity: result.severity,
+    alert_id: result.alertId ?? null,
+    event_json: JSON.stringify(event),
+    enrichment_json: JSON.stringify(enrichment),
+    reasons_json: JSON.stringify(result.reasons),
+  };
+}
+
+const toSeenRow = (s: SeenRecord) => ({ user_id: s.user, kind: s.kind, value: s.value, first_seen_at: s.firstSeenAt });
+
+function resultOf(
+  row: Pick<Selectable<EventsTable>, 'id' | 'decision' | 'risk' | 'severity' | 'reasons_json' | 'alert_id'>,
+): EventResult {
+  return {
+    id: row.id,
+    decision: row.decision as Decision,
+    risk: row.risk,
+    severity: row.severity as Severity,
+    reasons: JSON.parse(row.reasons_json) as Reason[],
+    ...(row.alert_id !== null && { alertId: row.alert_id }),
+  };
+}
+
+function fromRow(row: Selectable<EventsTable>): StoredEvent {
+  const event = JSON.parse(row.event_json) as Omit<ActivityEvent, 'type'> & { type: EventType };
+  return {
+    ...event,
+    id: row.id,
+    receivedAt: row.received_at,
+    enrichment: JSON.parse(row.enrichment_json) as Enrichment,
+    result: resultOf(row),
+  };
+}

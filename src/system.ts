@@ -1,0 +1,111 @@
+import type { ApiKeyStore } from './auth/api-keys.js';
+import { ApiKeyAuthenticator, describeKey, hashKey, type Role } from './auth/api-keys.js';
+import { FailureLimiter } from './auth/failure-limiter.js';
+import type { Bus } from './bus/bus.js';
+import { InProcessBus } from './bus/in-process-bus.js';
+import type { Config } from './config/config.js';
+import { type Clock, systemClock } from './core/clock.js';
+import { type Detector, noRulesDetector } from './detect/detector.js';
+import { Enricher } from './enrich/enricher.js';
+import { type GeoIp, MmdbGeoIp } from './enrich/geoip.js';
+import { NoveltyTracker } from './enrich/novelty.js';
+import { UserAgentParser } from './enrich/user-agent.js';
+import { GroupCommitWriter } from './ingest/group-commit.js';
+import { IngestService } from './ingest/ingest-service.js';
+import type { EventStore } from './ingest/ports.js';
+import { SqlApiKeyStore } from './store/api-key-store.js';
+import { type DatabaseHandle, openDatabase } from './store/database.js';
+import { SqlEventStore } from './store/event-store.js';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/** Every long-lived dependency of a running Vigil, built once from the config and passed explicitly. */
+export interface System {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly database: DatabaseHandle;
+  readonly events: EventStore;
+  readonly apiKeys: ApiKeyStore;
+  readonly authenticator: ApiKeyAuthenticator;
+  readonly authFailures: FailureLimiter;
+  readonly bus: Bus;
+  readonly writer: GroupCommitWriter;
+  readonly ingest: IngestService;
+  /** Flushes pending writes and deliveries, then closes the database. */
+  close(): Promise<void>;
+}
+
+export interface SystemOverrides {
+  readonly clock?: Clock;
+  /** Tests share one geo-IP reader across many systems: it holds ~65 MB. */
+  readonly geoIp?: GeoIp;
+  readonly detector?: Detector;
+  readonly logger?: Logger;
+}
+
+/** The composition root. */
+export async function createSystem(config: Config, overrides: SystemOverrides = {}): Promise<System> {
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.logger ?? consoleLogger;
+  const database = await openDatabase(config.database, { migrate: true });
+  try {
+    const events = new SqlEventStore(database);
+    const apiKeys = new SqlApiKeyStore(database);
+    await ensureConfiguredKeys(apiKeys, config, clock, logger);
+    const geoIp = overrides.geoIp ?? (await openGeoIp());
+    const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
+    const writer = new GroupCommitWriter(events);
+    const enricher = new Enricher(geoIp, new UserAgentParser(), new NoveltyTracker(events));
+    const ingest = new IngestService({ store: events, writer, enricher, detector: overrides.detector ?? noRulesDetector, bus, clock });
+    return {
+      config,
+      clock,
+      database,
+      events,
+      apiKeys,
+      authenticator: new ApiKeyAuthenticator(apiKeys),
+      authFailures: new FailureLimiter(clock),
+      bus,
+      writer,
+      ingest,
+      async close() {
+        await writer.flushed();
+        await bus.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+async function openGeoIp(): Promise<MmdbGeoIp> {
+  const geoIp = await MmdbGeoIp.open();
+  await geoIp.openV6();
+  return geoIp;
+}
+
+/** VIGIL_INGEST_KEY / VIGIL_ADMIN_KEY: keys with exactly these values exist (stored hashed). */
+async function ensureConfiguredKeys(store: ApiKeyStore, config: Config, clock: Clock, logger: Logger): Promise<void> {
+  const configured: Array<[string | undefined, Role]> = [
+    [config.ingestKey, 'ingest'],
+    [config.adminKey, 'admin'],
+  ];
+  for (const [secret, role] of configured) {
+    if (secret === undefined) continue;
+    const stored = await store.ensure(describeKey(secret, role, `${role} key from environment`, 'env', clock), hashKey(secret));
+    if (stored.role !== role) logger.warn(`The key in VIGIL_${role.toUpperCase()}_KEY already exists with role ${stored.role}; keeping ${stored.role}.`);
+    if (stored.revokedAt !== null) logger.warn(`The key in VIGIL_${role.toUpperCase()}_KEY was revoked (${stored.id}); it will be refused.`);
+  }
+}
+
+const consoleLogger: Logger = {
+  info: (m) => console.log(m),
+  warn: (m) => console.warn(m),
+  error: (m, e) => console.error(m, e),
+};
