@@ -79,7 +79,9 @@ export function eventRoutes(system: System): FastifyPluginAsync {
           description: `One event object; or {"events": [...]} with up to ${MAX_BATCH_EVENTS}; or an application/x-ndjson stream of any length (one event per line). Each event is validated, enriched, scored and stored durably before the answer is sent.`,
           tags: ['events'],
           querystring: Type.Object({
-            atomic: Type.Optional(Type.Boolean({ description: 'JSON batches only: store all events or none.' })),
+            atomic: Type.Optional(
+              Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'JSON batches only: store all events or none.' }),
+            ),
           }),
           body: Type.Union([Type.Ref('EventInput'), EventBatchSchema]),
           response: {
@@ -91,13 +93,17 @@ export function eventRoutes(system: System): FastifyPluginAsync {
             413: ErrorSchema,
           },
         },
-        // The body schema above is the documented contract. Validation itself happens per event in
-        // the ingest pipeline, so a batch can keep its valid events and report the others by index.
-        validatorCompiler: ({ httpPart }) => (httpPart === 'body' ? () => true : undefined) as never,
+        // The schemas above are the documented contract. Validation itself happens per event in the
+        // ingest pipeline, so a batch can keep its valid events and report the others by index.
+        validatorCompiler: () => () => true,
         serializerCompiler: () => (data) => JSON.stringify(data),
       },
       async (request, reply) => {
-        const atomic = request.query.atomic === true;
+        const atomicParam = (request.query as { atomic?: unknown }).atomic;
+        if (atomicParam !== undefined && atomicParam !== 'true' && atomicParam !== 'false') {
+          return sendProblem(reply, { code: 'invalid_query', message: 'atomic must be true or false.', path: '/atomic' });
+        }
+        const atomic = atomicParam === 'true';
         const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
         if (NDJSON_TYPES.includes(contentType)) {

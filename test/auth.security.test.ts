@@ -1,0 +1,80 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateKey } from '../src/auth/api-keys.js';
+import type { Clock } from '../src/core/clock.js';
+import { ADMIN_KEY, INGEST_KEY, startTestApp, type TestApp } from './support/app.js';
+
+let t: TestApp;
+let now = Date.parse('2026-11-24T12:00:00Z');
+const clock: Clock = { now: () => now };
+beforeEach(async () => {
+  now = Date.parse('2026-11-24T12:00:00Z');
+  t = await startTestApp({ clock });
+});
+afterEach(async () => t.close());
+
+const event = { type: 'logout', user: 'alice' };
+
+describe('API keys', () => {
+  it('answers 401 without a key, with an unknown key, and with a malformed header', async () => {
+    const none = await t.app.inject({ method: 'POST', url: '/v1/events', payload: event });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().error.code).toBe('unauthorized');
+    expect((await t.send(event, { key: 'vgl_ingest_not-a-real-key-at-all-000000000' })).statusCode).toBe(401);
+    const basic = await t.app.inject({ method: 'POST', url: '/v1/events', payload: event, headers: { authorization: `Basic ${INGEST_KEY}` } });
+    expect(basic.statusCode).toBe(401);
+    expect(await t.system.events.countEvents()).toBe(0);
+  });
+
+  it('answers 403 to an ingest key on an admin route, and lets the admin key in', async () => {
+    const r = await t.get('/v1/users/alice/events', INGEST_KEY);
+    expect(r.statusCode).toBe(403);
+    expect(r.json().error.code).toBe('forbidden');
+    expect((await t.get('/v1/users/alice/events', ADMIN_KEY)).statusCode).toBe(200);
+  });
+
+  it('lets an admin key send events too', async () => {
+    expect((await t.send(event, { key: ADMIN_KEY })).statusCode).toBe(200);
+  });
+
+  it('stores keys hashed: neither the configured secrets nor created ones are in the database', async () => {
+    const created = generateKey('ingest', 'ci', clock);
+    await t.system.apiKeys.ensure(created.key, created.secretHash);
+    expect((await t.send(event, { key: created.secret })).statusCode).toBe(200);
+    const rows = await t.system.database.db.selectFrom('api_keys').selectAll().execute();
+    const dump = JSON.stringify(rows);
+    for (const secret of [INGEST_KEY, ADMIN_KEY, created.secret]) expect(dump).not.toContain(secret);
+    expect(rows.every((r) => /^[0-9a-f]{64}$/.test(r.secret_hash))).toBe(true);
+  });
+
+  it('refuses a revoked key', async () => {
+    const created = generateKey('ingest', 'to revoke', clock);
+    const key = await t.system.apiKeys.ensure(created.key, created.secretHash);
+    await t.system.apiKeys.revoke(key.id, now);
+    expect((await t.send(event, { key: created.secret })).statusCode).toBe(401);
+  });
+
+  it('rate-limits an address that keeps failing, even with a good key, until the window passes', async () => {
+    for (let i = 0; i < 20; i++) expect((await t.send(event, { key: `wrong-key-${i}-xxxxxxxxxxxxxxxx` })).statusCode).toBe(401);
+    const limited = await t.send(event);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('rate_limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    now += 61_000;
+    expect((await t.send(event)).statusCode).toBe(200);
+  });
+
+  it('never echoes a key in an error', async () => {
+    const secret = 'vgl_ingest_guess-guess-guess-guess-guess-guess';
+    const r = await t.send(event, { key: secret });
+    expect(r.body).not.toContain(secret);
+  });
+});
+
+describe('public routes', () => {
+  it('serves /healthz and /docs without a key, and 404s unknown routes with the error shape', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toMatchObject({ status: 'ok' });
+    const missing = await t.app.inject({ method: 'GET', url: '/v1/nothing' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toMatchObject({ code: 'not_found', requestId: expect.stringMatching(/^req_/) });
+  });
+});

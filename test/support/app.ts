@@ -1,0 +1,70 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { type Config, loadConfig } from '../../src/config/config.js';
+import type { Clock } from '../../src/core/clock.js';
+import { MmdbGeoIp } from '../../src/enrich/geoip.js';
+import { type App, buildApp } from '../../src/http/app.js';
+import { createSystem, type System } from '../../src/system.js';
+import { freshDatabase } from './database.js';
+
+export const INGEST_KEY = 'test-ingest-key-0123456789abcdef';
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdefgh';
+
+let geoIp: Promise<MmdbGeoIp> | undefined;
+/** One geo-IP reader per test file: it holds ~65 MB per IP version. */
+export function sharedGeoIp(): Promise<MmdbGeoIp> {
+  geoIp ??= MmdbGeoIp.open().then(async (g) => {
+    await g.openV6();
+    return g;
+  });
+  return geoIp;
+}
+
+export interface TestApp {
+  readonly app: App;
+  readonly system: System;
+  readonly config: Config;
+  /** POST /v1/events with the ingest key. */
+  send(body: unknown, options?: { query?: string; key?: string; contentType?: string }): Promise<LightMyRequestResponse>;
+  /** GET with the admin key. */
+  get(url: string, key?: string): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** A whole Vigil (real store, real enrichment) behind app.inject(), on a fresh database. */
+export async function startTestApp(options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
+  const database = await freshDatabase();
+  const config = loadConfig({
+    VIGIL_DATABASE_URL: database.url,
+    VIGIL_INGEST_KEY: INGEST_KEY,
+    VIGIL_ADMIN_KEY: ADMIN_KEY,
+    VIGIL_DEMO: 'false',
+    ...options.env,
+  });
+  const system = await createSystem(config, {
+    geoIp: await sharedGeoIp(),
+    ...(options.clock && { clock: options.clock }),
+    logger: { info() {}, warn() {}, error: (m, e) => console.error(m, e) },
+  });
+  const app = await buildApp(system);
+  return {
+    app,
+    system,
+    config,
+    send: (body, o = {}) =>
+      app.inject({
+        method: 'POST',
+        url: `/v1/events${o.query ? `?${o.query}` : ''}`,
+        headers: {
+          authorization: `Bearer ${o.key ?? INGEST_KEY}`,
+          'content-type': o.contentType ?? 'application/json',
+        },
+        payload: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    get: (url, key = ADMIN_KEY) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } }),
+    async close() {
+      await app.close();
+      await system.close();
+      await database.drop();
+    },
+  };
+}

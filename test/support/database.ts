@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { DatabaseTarget } from '../../src/store/database.js';
+
+/**
+ * The database the suite runs against: SQLite by default; PostgreSQL when VIGIL_TEST_DATABASE_URL is
+ * a postgres:// URL (CI runs the suite once each way). No mocks: every test gets a real, empty
+ * database of its own: a fresh file, or a fresh schema on PostgreSQL.
+ */
+export const testDialect: DatabaseTarget['dialect'] = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres')
+  ? 'postgres'
+  : 'sqlite';
+
+export interface TestDatabase {
+  readonly target: DatabaseTarget;
+  /** The same database as a VIGIL_DATABASE_URL, for child processes. */
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+export async function freshDatabase(): Promise<TestDatabase> {
+  if (testDialect === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-'));
+    const file = path.join(dir, 'vigil.db');
+    return {
+      target: { dialect: 'sqlite', file, synchronous: 'normal' },
+      url: `sqlite:${file}`,
+      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const base = process.env.VIGIL_TEST_DATABASE_URL as string;
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    target: { dialect: 'postgres', url: url.toString(), poolSize: 5 },
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+    },
+  };
+}
