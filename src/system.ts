@@ -99,8 +99,10 @@ async function ensureConfiguredKeys(store: ApiKeyStore, config: Config, clock: C
   for (const [secret, role] of configured) {
     if (secret === undefined) continue;
     const stored = await store.ensure(describeKey(secret, role, `${role} key from environment`, 'env', clock), hashKey(secret));
-    if (stored.role !== role) logger.warn(`The key in VIGIL_${role.toUpperCase()}_KEY already exists with role ${stored.role}; keeping ${stored.role}.`);
-    if (stored.revokedAt !== null) logger.warn(`The key in VIGIL_${role.toUpperCase()}_KEY was revoked (${stored.id}); it will be refused.`);
+    if (stored.role !== role)
+      logger.warn(`The key in VIGIL_${role.toUpperCase()}_KEY already exists with role ${stored.role}; keeping ${stored.role}.`);
+    if (stored.revokedAt !== null)
+      logger.warn(`The key in VIGIL_${role.toUpperCase()}_KEY was revoked (${stored.id}); it will be refused.`);
   }
 }
 

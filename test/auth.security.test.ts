@@ -20,7 +20,12 @@ describe('API keys', () => {
     expect(none.statusCode).toBe(401);
     expect(none.json().error.code).toBe('unauthorized');
     expect((await t.send(event, { key: 'vgl_ingest_not-a-real-key-at-all-000000000' })).statusCode).toBe(401);
-    const basic = await t.app.inject({ method: 'POST', url: '/v1/events', payload: event, headers: { authorization: `Basic ${INGEST_KEY}` } });
+    const basic = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: event,
+      headers: { authorization: `Basic ${INGEST_KEY}` },
+    });
     expect(basic.statusCode).toBe(401);
     expect(await t.system.events.countEvents()).toBe(0);
   });

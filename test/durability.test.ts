@@ -33,9 +33,13 @@ describe('durability', () => {
   it('keeps every acknowledged event when the server is killed with SIGKILL the next instant', async () => {
     server = await startServer(env());
     // 200 concurrent single events and 2 batches: every one that got a 2xx must be there after the kill.
-    const singles = Array.from({ length: 200 }, (_, i) => post(server as RunningServer, { type: 'page.viewed', user: 'crash', path: `/s/${i}`, id: `s-${i}` }));
+    const singles = Array.from({ length: 200 }, (_, i) =>
+      post(server as RunningServer, { type: 'page.viewed', user: 'crash', path: `/s/${i}`, id: `s-${i}` }),
+    );
     const batches = [0, 1].map((b) =>
-      post(server as RunningServer, { events: Array.from({ length: 100 }, (_, i) => ({ type: 'page.viewed', user: 'crash', path: `/b/${b}/${i}`, id: `b-${b}-${i}` })) }),
+      post(server as RunningServer, {
+        events: Array.from({ length: 100 }, (_, i) => ({ type: 'page.viewed', user: 'crash', path: `/b/${b}/${i}`, id: `b-${b}-${i}` })),
+      }),
     );
     const answers = await Promise.all([...singles, ...batches]);
     await server.kill9();

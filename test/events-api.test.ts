@@ -206,7 +206,12 @@ describe('POST /v1/events: NDJSON streams', () => {
 
   it('handles a stream longer than one chunk, in order', async () => {
     const lines = Array.from({ length: 2500 }, (_, i) =>
-      JSON.stringify({ type: 'page.viewed', user: 'alice', path: `/p/${i}`, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }),
+      JSON.stringify({
+        type: 'page.viewed',
+        user: 'alice',
+        path: `/p/${i}`,
+        timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      }),
     );
     const r = await ndjson(lines);
     expect(r.json()).toMatchObject({ accepted: 2500, rejected: 0 });

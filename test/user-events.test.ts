@@ -8,10 +8,18 @@ beforeAll(async () => {
   t = await startTestApp();
   const events = [];
   for (let i = 0; i < 30; i++) {
-    events.push({ type: i % 3 === 0 ? 'transaction' : 'page.viewed', user: 'alice', timestamp: at(i), ...(i % 3 === 0 ? { amount: i, currency: 'EUR' } : { path: `/p${i}` }) });
+    events.push({
+      type: i % 3 === 0 ? 'transaction' : 'page.viewed',
+      user: 'alice',
+      timestamp: at(i),
+      ...(i % 3 === 0 ? { amount: i, currency: 'EUR' } : { path: `/p${i}` }),
+    });
   }
   // Two events in the same millisecond: pagination must neither skip nor repeat either.
-  events.push({ type: 'logout', user: 'alice', timestamp: at(15), id: 'tie-a' }, { type: 'logout', user: 'alice', timestamp: at(15), id: 'tie-b' });
+  events.push(
+    { type: 'logout', user: 'alice', timestamp: at(15), id: 'tie-a' },
+    { type: 'logout', user: 'alice', timestamp: at(15), id: 'tie-b' },
+  );
   events.push({ type: 'login.succeeded', user: 'bob', timestamp: at(5) });
   expect((await t.send({ events })).statusCode).toBe(200);
 });

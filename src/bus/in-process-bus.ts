@@ -1,8 +1,6 @@
 import type { Bus, BusMessages, Handler, Topic } from './bus.js';
 
-export interface BusErrorSink {
-  (error: unknown, topic: Topic): void;
-}
+export type BusErrorSink = (error: unknown, topic: Topic) => void;
 
 /**
  * Delivers messages to subscribers in this process, after the publisher's turn, so a slow or failing

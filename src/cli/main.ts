@@ -58,7 +58,10 @@ keys
   .option('--name <name>', 'a label to recognise the key by', '')
   .description('Create a key and print it once; only its hash is stored.')
   .action(async (options: { role: Role; name: string }) => createKey(config(), options.role, options.name));
-keys.command('list').description('List keys (prefix, role, state); never the secrets.').action(async () => listKeys(config()));
+keys
+  .command('list')
+  .description('List keys (prefix, role, state); never the secrets.')
+  .action(async () => listKeys(config()));
 keys
   .command('revoke')
   .argument('<id>', 'the key id, as shown by keys list')

@@ -49,25 +49,104 @@ export function demoHistory(now: number): Record<string, unknown>[] {
   for (let day = 14; day >= 1; day--) {
     const base = day * DAY;
     events.push(
-      { type: 'login.succeeded', user: 'alice', timestamp: at(base - 9 * HOUR), ip: '91.64.10.20', device: 'alice-laptop', userAgent: CHROME_WIN, session: `a-${day}` },
-      { type: 'page.viewed', user: 'alice', timestamp: at(base - 9 * HOUR - 60_000), ip: '91.64.10.20', device: 'alice-laptop', path: '/shop/shoes', session: `a-${day}` },
-      { type: 'login.succeeded', user: 'bob', timestamp: at(base - 19 * HOUR), ip: day > 3 ? '81.2.69.160' : '3.80.0.10', device: 'bob-iphone', userAgent: SAFARI_IPHONE, session: `b-${day}` },
+      {
+        type: 'login.succeeded',
+        user: 'alice',
+        timestamp: at(base - 9 * HOUR),
+        ip: '91.64.10.20',
+        device: 'alice-laptop',
+        userAgent: CHROME_WIN,
+        session: `a-${day}`,
+      },
+      {
+        type: 'page.viewed',
+        user: 'alice',
+        timestamp: at(base - 9 * HOUR - 60_000),
+        ip: '91.64.10.20',
+        device: 'alice-laptop',
+        path: '/shop/shoes',
+        session: `a-${day}`,
+      },
+      {
+        type: 'login.succeeded',
+        user: 'bob',
+        timestamp: at(base - 19 * HOUR),
+        ip: day > 3 ? '81.2.69.160' : '3.80.0.10',
+        device: 'bob-iphone',
+        userAgent: SAFARI_IPHONE,
+        session: `b-${day}`,
+      },
     );
     if (day % 3 === 0) {
-      events.push({ type: 'transaction', user: 'alice', timestamp: at(base - 9 * HOUR - 300_000), ip: '91.64.10.20', device: 'alice-laptop', amount: 40 + day, currency: 'EUR', merchant: 'shoes', session: `a-${day}` });
+      events.push({
+        type: 'transaction',
+        user: 'alice',
+        timestamp: at(base - 9 * HOUR - 300_000),
+        ip: '91.64.10.20',
+        device: 'alice-laptop',
+        amount: 40 + day,
+        currency: 'EUR',
+        merchant: 'shoes',
+        session: `a-${day}`,
+      });
     }
     if (day % 4 === 0) {
-      events.push({ type: 'transaction', user: 'bob', timestamp: at(base - 19 * HOUR - 120_000), ip: '81.2.69.160', device: 'bob-iphone', amount: 25, currency: 'GBP', merchant: 'books', session: `b-${day}` });
+      events.push({
+        type: 'transaction',
+        user: 'bob',
+        timestamp: at(base - 19 * HOUR - 120_000),
+        ip: '81.2.69.160',
+        device: 'bob-iphone',
+        amount: 25,
+        currency: 'GBP',
+        merchant: 'books',
+        session: `b-${day}`,
+      });
     }
-    events.push({ type: 'login.succeeded', user: 'carol', timestamp: at(base - 12 * HOUR), ip: '151.101.1.1', device: 'carol-pc', userAgent: FIREFOX_LINUX, session: `c-${day}` });
+    events.push({
+      type: 'login.succeeded',
+      user: 'carol',
+      timestamp: at(base - 12 * HOUR),
+      ip: '151.101.1.1',
+      device: 'carol-pc',
+      userAgent: FIREFOX_LINUX,
+      session: `c-${day}`,
+    });
   }
   for (let i = 0; i < 8; i++) {
-    events.push({ type: 'login.failed', user: 'carol', timestamp: at(2 * HOUR - i * 20_000), ip: '185.220.101.4', device: `bot-${i}`, userAgent: CURL, attributes: { reason: 'bad_password' } });
+    events.push({
+      type: 'login.failed',
+      user: 'carol',
+      timestamp: at(2 * HOUR - i * 20_000),
+      ip: '185.220.101.4',
+      device: `bot-${i}`,
+      userAgent: CURL,
+      attributes: { reason: 'bad_password' },
+    });
   }
   events.push(
-    { type: 'login.succeeded', user: 'carol', timestamp: at(2 * HOUR - 200_000), ip: '185.220.101.4', device: 'bot-9', userAgent: CURL, session: 'c-x' },
+    {
+      type: 'login.succeeded',
+      user: 'carol',
+      timestamp: at(2 * HOUR - 200_000),
+      ip: '185.220.101.4',
+      device: 'bot-9',
+      userAgent: CURL,
+      session: 'c-x',
+    },
     { type: 'password.changed', user: 'carol', timestamp: at(2 * HOUR - 260_000), ip: '185.220.101.4', device: 'bot-9', session: 'c-x' },
-    { type: 'transaction', user: 'carol', timestamp: at(2 * HOUR - 320_000), ip: '185.220.101.4', device: 'bot-9', amount: 1899, currency: 'EUR', merchant: 'electronics', paymentMethod: 'card_new_0007', session: 'c-x' },
+    {
+      type: 'transaction',
+      user: 'carol',
+      timestamp: at(2 * HOUR - 320_000),
+      ip: '185.220.101.4',
+      device: 'bot-9',
+      amount: 1899,
+      currency: 'EUR',
+      merchant: 'electronics',
+      paymentMethod: 'card_new_0007',
+      session: 'c-x',
+    },
   );
   return events.sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)));
 }

@@ -101,7 +101,10 @@ describe('Enricher', () => {
 
   it('returns what it learnt for the store, reads each user once, and re-reads after forget()', async () => {
     const { enricher, store } = make();
-    store.records.push({ user: 'bob', kind: 'device', value: 'known', firstSeenAt: 0 }, { user: 'bob', kind: 'account', value: '', firstSeenAt: 0 });
+    store.records.push(
+      { user: 'bob', kind: 'device', value: 'known', firstSeenAt: 0 },
+      { user: 'bob', kind: 'account', value: '', firstSeenAt: 0 },
+    );
     const r = await enricher.enrich([login({ user: 'bob', device: 'known' }), login({ user: 'bob', device: 'new', occurredAt: 5 })]);
     expect(r.enrichments.map((e) => e.novelty.newDevice)).toEqual([false, true]);
     expect(r.learnt).toEqual([{ user: 'bob', kind: 'device', value: 'new', firstSeenAt: 5 }]);

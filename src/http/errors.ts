@@ -85,14 +85,20 @@ export function problemFromError(error: unknown, request: FastifyRequest): { pro
     return {
       problem: {
         code: mapped,
-        message: mapped === 'payload_too_large' ? `The request body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the server'} bytes.` : (e.message ?? mapped),
+        message:
+          mapped === 'payload_too_large'
+            ? `The request body is larger than the limit of ${request.routeOptions.bodyLimit ?? 'the server'} bytes.`
+            : (e.message ?? mapped),
         ...(path ? { path } : {}),
       },
       internal: false,
     };
   }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
-    return { problem: { code: e.statusCode === 413 ? 'payload_too_large' : 'invalid_json', message: e.message ?? 'Bad request.' }, internal: false };
+    return {
+      problem: { code: e.statusCode === 413 ? 'payload_too_large' : 'invalid_json', message: e.message ?? 'Bad request.' },
+      internal: false,
+    };
   }
   return { problem: { code: 'internal_error', message: 'Vigil failed to handle this request; it has been logged.' }, internal: true };
 }

@@ -15,8 +15,7 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-const text = (maxLength: number, description: string) =>
-  Type.String({ minLength: 1, maxLength, description });
+const text = (maxLength: number, description: string) => Type.String({ minLength: 1, maxLength, description });
 
 /**
  * The wire format of one event: the single boundary schema from which the TypeScript type, the

@@ -19,7 +19,10 @@ export function parseJson(text: string, code: ErrorCode = 'invalid_json', firstL
     const where = locateSyntaxError(text);
     return err({
       code,
-      message: text.trim().length === 0 ? 'The body is empty; expected JSON.' : `Malformed JSON at line ${where.line + firstLine - 1}, column ${where.column}.`,
+      message:
+        text.trim().length === 0
+          ? 'The body is empty; expected JSON.'
+          : `Malformed JSON at line ${where.line + firstLine - 1}, column ${where.column}.`,
       line: where.line + firstLine - 1,
     });
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
@@ -25,7 +25,13 @@ const INT8_OID = 20;
 
 export async function openDatabase(target: DatabaseTarget, options: { migrate: boolean }): Promise<DatabaseHandle> {
   const handle = target.dialect === 'sqlite' ? openSqlite(target) : openPostgres(target);
-  if (options.migrate) await migrateToLatest(handle.db);
+  if (options.migrate) {
+    const schema =
+      handle.dialect === 'postgres'
+        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(handle.db)).rows[0]?.schema
+        : undefined;
+    await migrateToLatest(handle.db, schema);
+  }
   return handle;
 }
 

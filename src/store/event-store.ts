@@ -108,10 +108,7 @@ export class SqlEventStore implements EventStore {
     const after = q.after;
     if (after) {
       query = query.where((eb) =>
-        eb.or([
-          eb('occurred_at', '<', after.occurredAt),
-          eb.and([eb('occurred_at', '=', after.occurredAt), eb('id', '<', after.id)]),
-        ]),
+        eb.or([eb('occurred_at', '<', after.occurredAt), eb.and([eb('occurred_at', '=', after.occurredAt), eb('id', '<', after.id)])]),
       );
     }
     const rows = await query.orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
@@ -169,9 +166,7 @@ function toRow(e: StoredEvent): EventRow {
 
 const toSeenRow = (s: SeenRecord) => ({ user_id: s.user, kind: s.kind, value: s.value, first_seen_at: s.firstSeenAt });
 
-function resultOf(
-  row: Pick<Selectable<EventsTable>, 'id' | 'decision' | 'risk' | 'severity' | 'reasons_json' | 'alert_id'>,
-): EventResult {
+function resultOf(row: Pick<Selectable<EventsTable>, 'id' | 'decision' | 'risk' | 'severity' | 'reasons_json' | 'alert_id'>): EventResult {
   return {
     id: row.id,
     decision: row.decision as Decision,

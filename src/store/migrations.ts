@@ -55,8 +55,16 @@ const migrations: Record<string, Migration> = {
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Applies every pending migration; returns the names applied. Throws with the failing one's name. */
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'vigil_migrations', migrationLockTableName: 'vigil_migrations_lock' });
+export async function migrateToLatest(db: Kysely<any>, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'vigil_migrations',
+    migrationLockTableName: 'vigil_migrations_lock',
+    // On PostgreSQL, Kysely looks for its tables in every schema unless told which one: name the
+    // current schema, so two Vigils in two schemas of one database never mistake each other's.
+    ...(schema !== undefined && { migrationTableSchema: schema }),
+  });
   const { error, results = [] } = await migrator.migrateToLatest();
   const failed = results.find((r) => r.status === 'Error');
   if (error) {

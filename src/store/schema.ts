@@ -46,4 +46,3 @@ export interface ApiKeysTable {
   created_at: number;
   revoked_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
-

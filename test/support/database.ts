@@ -10,9 +10,7 @@ import type { DatabaseTarget } from '../../src/store/database.js';
  * a postgres:// URL (CI runs the suite once each way). No mocks: every test gets a real, empty
  * database of its own: a fresh file, or a fresh schema on PostgreSQL.
  */
-export const testDialect: DatabaseTarget['dialect'] = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres')
-  ? 'postgres'
-  : 'sqlite';
+export const testDialect: DatabaseTarget['dialect'] = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres') ? 'postgres' : 'sqlite';
 
 export interface TestDatabase {
   readonly target: DatabaseTarget;

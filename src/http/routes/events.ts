@@ -2,13 +2,8 @@ import type { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import {
-  EventBatchSchema,
-  EventInputSchema,
-  type EventResult,
-  EventResultSchema,
-  MAX_BATCH_EVENTS,
-} from '../../ingest/event-schema.js';
+import { assertExhaustive } from '../../core/result.js';
+import { EventBatchSchema, EventInputSchema, type EventResult, EventResultSchema, MAX_BATCH_EVENTS } from '../../ingest/event-schema.js';
 import type { IngestOutcome } from '../../ingest/ingest-service.js';
 import { readLines } from '../../ingest/ndjson.js';
 import { ingestRecords, ndjsonRecords } from '../../ingest/stream-ingest.js';
@@ -143,12 +138,16 @@ export function eventRoutes(system: System): FastifyPluginAsync {
         const report = await system.ingest.ingest(body.events, { atomic });
         const problems: ItemProblem[] = [];
         report.outcomes.forEach((o, index) => {
-          if (o.status === 'rejected') problems.push({ index, ...o.problem, ...(o.problem.path !== undefined && { path: `/events/${index}${o.problem.path}` }) });
+          if (o.status === 'rejected')
+            problems.push({ index, ...o.problem, ...(o.problem.path !== undefined && { path: `/events/${index}${o.problem.path}` }) });
         });
         if (atomic && problems.length > 0) {
           return sendProblem(
             reply,
-            { code: 'invalid_event', message: `${problems.length} of ${body.events.length} events are invalid; none was stored (atomic=true).` },
+            {
+              code: 'invalid_event',
+              message: `${problems.length} of ${body.events.length} events are invalid; none was stored (atomic=true).`,
+            },
             problems,
           );
         }
@@ -161,9 +160,14 @@ export function eventRoutes(system: System): FastifyPluginAsync {
             case 'duplicate':
               return o.result;
             case 'rejected':
-              return { error: { code: o.problem.code, message: o.problem.message, ...(o.problem.path !== undefined && { path: o.problem.path }) } };
+              return {
+                error: { code: o.problem.code, message: o.problem.message, ...(o.problem.path !== undefined && { path: o.problem.path }) },
+              };
             case 'not_stored':
-              throw new Error('not_stored outside an atomic batch');
+              // Only an atomic batch with an invalid event has these, and it was answered above.
+              return { error: { code: 'internal_error', message: 'Not stored.' } };
+            default:
+              return assertExhaustive(o, 'ingest outcome');
           }
         });
         return reply.code(problems.length > 0 ? 207 : 200).send({ accepted: report.accepted, rejected: report.rejected, results });

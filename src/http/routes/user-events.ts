@@ -58,10 +58,18 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
       async (request, reply) => {
         const { user } = request.params;
         const q = request.query;
-        const types = q.type?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
+        const types =
+          q.type
+            ?.split(',')
+            .map((t) => t.trim())
+            .filter(Boolean) ?? [];
         const unknown = types.find((t) => !(EVENT_TYPES as readonly string[]).includes(t));
         if (unknown !== undefined) {
-          return sendProblem(reply, { code: 'invalid_query', message: `type "${unknown}" is not one of: ${EVENT_TYPES.join(', ')}.`, path: '/type' });
+          return sendProblem(reply, {
+            code: 'invalid_query',
+            message: `type "${unknown}" is not one of: ${EVENT_TYPES.join(', ')}.`,
+            path: '/type',
+          });
         }
         const bounds: { from?: number; to?: number } = {};
         for (const name of ['from', 'to'] as const) {
@@ -69,7 +77,11 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
           if (raw === undefined) continue;
           const ms = parseTimestamp(raw);
           if (ms === undefined) {
-            return sendProblem(reply, { code: 'invalid_query', message: `${name} "${raw}" is not an ISO 8601 date-time with a time zone.`, path: `/${name}` });
+            return sendProblem(reply, {
+              code: 'invalid_query',
+              message: `${name} "${raw}" is not an ISO 8601 date-time with a time zone.`,
+              path: `/${name}`,
+            });
           }
           bounds[name] = ms;
         }
