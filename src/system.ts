@@ -1,3 +1,6 @@
+import { AlertBook } from './alerts/alert-book.js';
+import { AlertService } from './alerts/alert-service.js';
+import type { AlertStore } from './alerts/ports.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import { ApiKeyAuthenticator, describeKey, hashKey, type Role } from './auth/api-keys.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
@@ -5,7 +8,13 @@ import type { Bus } from './bus/bus.js';
 import { InProcessBus } from './bus/in-process-bus.js';
 import type { Config } from './config/config.js';
 import { type Clock, systemClock } from './core/clock.js';
-import { type Detector, noRulesDetector } from './detect/detector.js';
+import type { Detector } from './detect/detector.js';
+import { DetectionEngine } from './detect/engine.js';
+import { MemoryHistory } from './detect/memory-history.js';
+import type { Rule } from './detect/rule.js';
+import { RuleCatalog } from './detect/rule-catalog.js';
+import { RuleSet } from './detect/rule-set.js';
+import { BUILTIN_RULES } from './detect/rules/index.js';
 import { Enricher } from './enrich/enricher.js';
 import { type GeoIp, MmdbGeoIp } from './enrich/geoip.js';
 import { NoveltyTracker } from './enrich/novelty.js';
@@ -13,9 +22,11 @@ import { UserAgentParser } from './enrich/user-agent.js';
 import { GroupCommitWriter } from './ingest/group-commit.js';
 import { IngestService } from './ingest/ingest-service.js';
 import type { EventStore } from './ingest/ports.js';
+import { SqlAlertStore } from './store/alert-store.js';
 import { SqlApiKeyStore } from './store/api-key-store.js';
 import { type DatabaseHandle, openDatabase } from './store/database.js';
 import { SqlEventStore } from './store/event-store.js';
+import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 
 export interface Logger {
   info(message: string): void;
@@ -35,6 +46,10 @@ export interface System {
   readonly bus: Bus;
   readonly writer: GroupCommitWriter;
   readonly ingest: IngestService;
+  readonly alerts: AlertStore;
+  readonly alertService: AlertService;
+  readonly rules: RuleCatalog;
+  readonly history: MemoryHistory;
   /** Flushes pending writes and deliveries, then closes the database. */
   close(): Promise<void>;
 }
@@ -43,7 +58,10 @@ export interface SystemOverrides {
   readonly clock?: Clock;
   /** Tests share one geo-IP reader across many systems: it holds ~65 MB. */
   readonly geoIp?: GeoIp;
+  /** Replaces rule-based detection entirely (tests of ingestion alone). */
   readonly detector?: Detector;
+  /** The built-in rules; tests may narrow them. */
+  readonly builtinRules?: readonly Rule<any>[];
   readonly logger?: Logger;
 }
 
@@ -60,7 +78,25 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
     const writer = new GroupCommitWriter(events);
     const enricher = new Enricher(geoIp, new UserAgentParser(), new NoveltyTracker(events));
-    const ingest = new IngestService({ store: events, writer, enricher, detector: overrides.detector ?? noRulesDetector, bus, clock });
+
+    const alerts = new SqlAlertStore(database);
+    const alertBook = new AlertBook();
+    const rules = new RuleCatalog(new SqlRuleSettingsStore(database), new RuleSet(), overrides.builtinRules ?? BUILTIN_RULES, clock);
+    await rules.load((ruleId, problem) =>
+      logger.warn(`Stored settings of rule ${ruleId} are invalid (${problem.message}); using its defaults.`),
+    );
+    const history = new MemoryHistory();
+    const engine = new DetectionEngine({
+      history,
+      rules: rules.ruleSet,
+      alerts: alertBook,
+      policy: config.scoring,
+      clock,
+      onRuleError: (ruleId, error) => logger.error(`rule ${ruleId} failed; skipped for this event`, error),
+    });
+    await warmDetection(engine, alertBook, events, alerts, rules.ruleSet.longestWindowMs(), clock);
+
+    const ingest = new IngestService({ store: events, writer, enricher, detector: overrides.detector ?? engine, bus, clock });
     return {
       config,
       clock,
@@ -72,6 +108,10 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       bus,
       writer,
       ingest,
+      alerts,
+      alertService: new AlertService(alerts, alertBook, clock),
+      rules,
+      history,
       async close() {
         await writer.flushed();
         await bus.close();
@@ -82,6 +122,23 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     await database.close();
     throw error;
   }
+}
+
+/**
+ * Detection state lives in memory; at start it is rebuilt from the store: the events inside the
+ * longest rule window (at least a day) replayed in event-time order, and the open alerts.
+ */
+async function warmDetection(
+  engine: DetectionEngine,
+  book: AlertBook,
+  events: EventStore,
+  alerts: AlertStore,
+  longestWindowMs: number,
+  clock: Clock,
+): Promise<void> {
+  const since = clock.now() - Math.max(longestWindowMs, 25 * 3_600_000);
+  for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
+  book.warm(await alerts.listOpen(since));
 }
 
 async function openGeoIp(): Promise<MmdbGeoIp> {

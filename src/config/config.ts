@@ -1,3 +1,5 @@
+import { DEFAULT_SCORING, type ScoringPolicy, type SeverityThresholds } from '../detect/scoring.js';
+import { DECISIONS, type Decision, SEVERITIES, type Severity } from '../ingest/event-schema.js';
 import type { DatabaseTarget } from '../store/database.js';
 
 /** Everything Vigil reads from its environment, parsed once at boot. Nothing else reads process.env. */
@@ -13,6 +15,8 @@ export interface Config {
   readonly bodyLimitBytes: number;
   /** Seed demo keys and history into an empty database on start. */
   readonly demo: boolean;
+  /** Risk thresholds of each severity and the decision for each severity. */
+  readonly scoring: ScoringPolicy;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parseChoice(env, 'VIGIL_LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: parseInteger(env, 'VIGIL_BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     demo: parseChoice(env, 'VIGIL_DEMO', ['true', 'false'], 'true') === 'true',
+    scoring: { thresholds: parseThresholds(env), decisions: parseDecisions(env) },
   };
 }
 
@@ -101,4 +106,44 @@ function optionalKey(env: NodeJS.ProcessEnv, name: string): string | undefined {
   if (raw.length < MIN_KEY_LENGTH) throw new ConfigError(name, `must be at least ${MIN_KEY_LENGTH} characters.`);
   if (!/^[\x21-\x7e]+$/.test(raw)) throw new ConfigError(name, 'must be printable ASCII without spaces.');
   return raw;
+}
+
+/** `low=10,medium=30,high=60,critical=85`: each severity's least risk, rising. */
+function parseThresholds(env: NodeJS.ProcessEnv): SeverityThresholds {
+  const name = 'VIGIL_SEVERITY_THRESHOLDS';
+  const pairs = parsePairs(env, name);
+  const t = { ...DEFAULT_SCORING.thresholds } as Record<keyof SeverityThresholds, number>;
+  for (const [key, value] of pairs) {
+    if (!(key in t)) throw new ConfigError(name, `"${key}" is not one of low, medium, high, critical.`);
+    if (!/^\d+$/.test(value) || Number(value) > 100) throw new ConfigError(name, `${key}=${value} is not a whole number from 0 to 100.`);
+    t[key as keyof SeverityThresholds] = Number(value);
+  }
+  if (!(t.low < t.medium && t.medium < t.high && t.high < t.critical)) {
+    throw new ConfigError(name, 'thresholds must rise: low < medium < high < critical.');
+  }
+  return t;
+}
+
+/** `low=allow,medium=challenge,high=challenge,critical=block`. */
+function parseDecisions(env: NodeJS.ProcessEnv): Readonly<Record<Severity, Decision>> {
+  const name = 'VIGIL_DECISION_POLICY';
+  const policy = { ...DEFAULT_SCORING.decisions } as Record<Severity, Decision>;
+  for (const [key, value] of parsePairs(env, name)) {
+    if (!(SEVERITIES as readonly string[]).includes(key))
+      throw new ConfigError(name, `"${key}" is not a severity (${SEVERITIES.join(', ')}).`);
+    if (!(DECISIONS as readonly string[]).includes(value))
+      throw new ConfigError(name, `${key}=${value}: the decision must be one of ${DECISIONS.join(', ')}.`);
+    policy[key as Severity] = value as Decision;
+  }
+  return policy;
+}
+
+function parsePairs(env: NodeJS.ProcessEnv, name: string): Array<[string, string]> {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((part) => {
+    const [key, value, extra] = part.split('=').map((x) => x.trim().toLowerCase());
+    if (!key || value === undefined || extra !== undefined) throw new ConfigError(name, `"${part}" is not key=value.`);
+    return [key, value];
+  });
 }

@@ -1,3 +1,4 @@
+import type { Alert } from '../alerts/alert.js';
 import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
 import type { Decision, Reason, Severity } from '../ingest/event-schema.js';
 
@@ -7,6 +8,8 @@ export interface Verdict {
   readonly severity: Severity;
   readonly reasons: readonly Reason[];
   readonly alertId?: string;
+  /** The alert raised or updated, to be stored in the same transaction as the event. */
+  readonly alert?: Alert;
 }
 
 /**

@@ -9,8 +9,10 @@ import { parseJson } from '../ingest/json-text.js';
 import type { System } from '../system.js';
 import { authenticate } from './authenticate.js';
 import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
+import { alertRoutes } from './routes/alerts.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { ruleRoutes } from './routes/rules.js';
 import { userEventRoutes } from './routes/user-events.js';
 
 declare module 'fastify' {
@@ -86,5 +88,7 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(healthRoutes(system));
   await app.register(eventRoutes(system));
   await app.register(userEventRoutes(system));
+  await app.register(alertRoutes(system));
+  await app.register(ruleRoutes(system));
   return app;
 }

@@ -17,8 +17,10 @@ export function statusFor(code: ErrorCode): number {
     case 'invalid_ndjson':
     case 'line_too_long':
     case 'invalid_query':
+    case 'invalid_body':
     case 'invalid_cursor':
     case 'atomic_not_supported':
+    case 'invalid_rule':
       return 400;
     case 'unauthorized':
       return 401;
@@ -26,6 +28,8 @@ export function statusFor(code: ErrorCode): number {
       return 403;
     case 'not_found':
       return 404;
+    case 'invalid_transition':
+      return 409;
     case 'payload_too_large':
     case 'batch_too_large':
       return 413;
@@ -78,8 +82,15 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
  */
 export function problemFromError(error: unknown, request: FastifyRequest): { problem: Problem; internal: boolean } {
   if (error instanceof ProblemError) return { problem: error.problem, internal: false };
-  const e = error as { code?: string; statusCode?: number; message?: string; validation?: Array<{ instancePath?: string }> };
-  const mapped = e.code ? FASTIFY_CODES[e.code] : undefined;
+  const e = error as {
+    code?: string;
+    statusCode?: number;
+    message?: string;
+    validation?: Array<{ instancePath?: string }>;
+    validationContext?: string;
+  };
+  const mapped =
+    e.code === 'FST_ERR_VALIDATION' && e.validationContext === 'body' ? 'invalid_body' : e.code ? FASTIFY_CODES[e.code] : undefined;
   if (mapped) {
     const path = e.validation?.[0]?.instancePath;
     return {

@@ -1,3 +1,4 @@
+import type { Alert } from '../alerts/alert.js';
 import type { SeenRecord } from '../enrich/novelty.js';
 import type { StoredEvent } from './activity-event.js';
 import type { EventStore } from './ports.js';
@@ -5,6 +6,7 @@ import type { EventStore } from './ports.js';
 interface PendingWrite {
   readonly events: readonly StoredEvent[];
   readonly learnt: readonly SeenRecord[];
+  readonly alerts: readonly Alert[];
   resolve(duplicates: ReadonlySet<string>): void;
   reject(error: unknown): void;
 }
@@ -21,9 +23,9 @@ export class GroupCommitWriter {
   constructor(private readonly store: EventStore) {}
 
   /** Resolves, once durable, with the ids another writer had already stored (not written again). */
-  write(events: readonly StoredEvent[], learnt: readonly SeenRecord[]): Promise<ReadonlySet<string>> {
+  write(events: readonly StoredEvent[], learnt: readonly SeenRecord[], alerts: readonly Alert[] = []): Promise<ReadonlySet<string>> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, learnt, resolve, reject });
+      this.queue.push({ events, learnt, alerts, resolve, reject });
       this.schedule();
     });
   }
@@ -50,8 +52,10 @@ export class GroupCommitWriter {
       this.queue = [];
       const events = group.flatMap((w) => w.events);
       const learnt = group.flatMap((w) => w.learnt);
+      // An alert updated several times in the group is written once, in its latest state.
+      const alerts = [...new Map(group.flatMap((w) => w.alerts).map((a) => [a.id, a])).values()];
       try {
-        const duplicates = events.length === 0 ? new Set<string>() : await this.store.insert(events, learnt);
+        const duplicates = events.length === 0 ? new Set<string>() : await this.store.insert(events, learnt, alerts);
         for (const w of group) w.resolve(duplicates);
       } catch (error) {
         for (const w of group) w.reject(error);

@@ -1,3 +1,4 @@
+import type { Alert } from '../alerts/alert.js';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
@@ -123,10 +124,12 @@ export class IngestService {
     if (batch.length === 0) return [];
     const events = batch.map((p) => p.event);
     const { enrichments, learnt } = await this.deps.enricher.enrich(events);
+    const alerts: Alert[] = [];
     const stored = events.map((event, i): StoredEvent => {
       const withId = { ...event, id: event.id ?? newId('evt', now) };
       const enrichment = enrichments[i] as StoredEvent['enrichment'];
       const verdict = this.deps.detector.score(withId, enrichment);
+      if (verdict.alert) alerts.push(verdict.alert);
       const result: EventResult = {
         id: withId.id,
         decision: verdict.decision,
@@ -140,7 +143,7 @@ export class IngestService {
 
     let raced: ReadonlySet<string>;
     try {
-      raced = await this.deps.writer.write(stored, learnt);
+      raced = await this.deps.writer.write(stored, learnt, alerts);
     } catch (error) {
       // What novelty learnt from these events never reached the store: forget it, read again later.
       this.deps.enricher.forget(events.map((e) => e.user));

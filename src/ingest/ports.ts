@@ -1,3 +1,4 @@
+import type { Alert } from '../alerts/alert.js';
 import type { SeenRecord, SeenStore } from '../enrich/novelty.js';
 import type { StoredEvent } from './activity-event.js';
 import type { EventResult, EventType } from './event-schema.js';
@@ -17,12 +18,15 @@ export interface UserEventsQuery {
 /** Where events live. Implemented once with Kysely for SQLite and PostgreSQL (store/event-store.ts). */
 export interface EventStore extends SeenStore {
   /**
-   * Writes events and learnt novelty facts in one transaction. Returns the ids that were already
-   * stored (another writer got there first); those events were not written again.
+   * Writes events, learnt novelty facts and the alerts they raised or updated in one transaction.
+   * Returns the ids that were already stored (another writer got there first); those events were
+   * not written again.
    */
-  insert(events: readonly StoredEvent[], learnt: readonly SeenRecord[]): Promise<ReadonlySet<string>>;
+  insert(events: readonly StoredEvent[], learnt: readonly SeenRecord[], alerts: readonly Alert[]): Promise<ReadonlySet<string>>;
   /** The stored answers for these ids, for idempotent replays. */
   findResults(ids: readonly string[]): Promise<ReadonlyMap<string, EventResult>>;
   listUserEvents(query: UserEventsQuery): Promise<readonly StoredEvent[]>;
   countEvents(): Promise<number>;
+  /** Events with event time in [from, to), oldest first, in pages: for replays and backtests. */
+  scan(from: number, to: number, pageSize?: number): AsyncIterable<readonly StoredEvent[]>;
 }

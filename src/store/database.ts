@@ -26,11 +26,16 @@ const INT8_OID = 20;
 export async function openDatabase(target: DatabaseTarget, options: { migrate: boolean }): Promise<DatabaseHandle> {
   const handle = target.dialect === 'sqlite' ? openSqlite(target) : openPostgres(target);
   if (options.migrate) {
-    const schema =
-      handle.dialect === 'postgres'
-        ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(handle.db)).rows[0]?.schema
-        : undefined;
-    await migrateToLatest(handle.db, schema);
+    try {
+      const schema =
+        handle.dialect === 'postgres'
+          ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(handle.db)).rows[0]?.schema
+          : undefined;
+      await migrateToLatest(handle.db, schema);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
   return handle;
 }

@@ -1,9 +1,11 @@
 import type { Statement } from 'better-sqlite3';
 import type { Insertable, Selectable } from 'kysely';
+import type { Alert } from '../alerts/alert.js';
 import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
 import type { ActivityEvent, Enrichment, StoredEvent } from '../ingest/activity-event.js';
 import type { Decision, EventResult, EventType, Reason, Severity } from '../ingest/event-schema.js';
 import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
+import { ALERT_COLUMNS, type AlertRow, SQLITE_UPSERT_ALERT, toAlertRow, upsertAlerts } from './alert-store.js';
 import type { DatabaseHandle } from './database.js';
 import type { EventsTable } from './schema.js';
 
@@ -35,20 +37,20 @@ const EVENT_COLUMNS = [
 
 /** Events and what is known of each user, in one Kysely store for SQLite and PostgreSQL. */
 export class SqlEventStore implements EventStore {
-  private readonly sqliteWrite: ((events: readonly EventRow[], learnt: readonly SeenRecord[]) => string[]) | undefined;
+  private readonly sqliteWrite: ReturnType<typeof prepareSqliteWrite> | undefined;
 
   constructor(private readonly handle: DatabaseHandle) {
     this.sqliteWrite = handle.sqlite ? prepareSqliteWrite(handle.sqlite) : undefined;
   }
 
-  async insert(events: readonly StoredEvent[], learnt: readonly SeenRecord[]): Promise<ReadonlySet<string>> {
+  async insert(events: readonly StoredEvent[], learnt: readonly SeenRecord[], alerts: readonly Alert[] = []): Promise<ReadonlySet<string>> {
     const rows = events.map(toRow);
     const write = this.sqliteWrite;
     if (write) {
       // The one dialect-specific path: on SQLite the group commit runs better-sqlite3 prepared
       // statements directly (several times faster than compiling a fresh multi-row INSERT), inside
       // Kysely's connection lock so it never interleaves with another Kysely transaction.
-      return new Set(await this.handle.db.connection().execute(async () => write(rows, learnt)));
+      return new Set(await this.handle.db.connection().execute(async () => write(rows, learnt, alerts.map(toAlertRow))));
     }
     return this.handle.db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
@@ -68,6 +70,7 @@ export class SqlEventStore implements EventStore {
           .onConflict((oc) => oc.columns(['user_id', 'kind', 'value']).doNothing())
           .execute();
       }
+      await upsertAlerts(trx, alerts);
       return new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id));
     });
   }
@@ -115,6 +118,25 @@ export class SqlEventStore implements EventStore {
     return rows.map(fromRow);
   }
 
+  async *scan(from: number, to: number, pageSize = 2000): AsyncIterable<readonly StoredEvent[]> {
+    let after: { at: number; id: string } | undefined;
+    for (;;) {
+      let query = this.handle.db.selectFrom('events').selectAll().where('occurred_at', '>=', from).where('occurred_at', '<', to);
+      const cursor = after;
+      if (cursor) {
+        query = query.where((eb) =>
+          eb.or([eb('occurred_at', '>', cursor.at), eb.and([eb('occurred_at', '=', cursor.at), eb('id', '>', cursor.id)])]),
+        );
+      }
+      const rows = await query.orderBy('occurred_at').orderBy('id').limit(pageSize).execute();
+      if (rows.length === 0) return;
+      yield rows.map(fromRow);
+      const last = rows[rows.length - 1] as (typeof rows)[number];
+      after = { at: last.occurred_at, id: last.id };
+      if (rows.length < pageSize) return;
+    }
+  }
+
   async countEvents(): Promise<number> {
     const row = await this.handle.db
       .selectFrom('events')
@@ -132,12 +154,14 @@ function prepareSqliteWrite(sqlite: NonNullable<DatabaseHandle['sqlite']>) {
   const insertSeen: Statement = sqlite.prepare(
     'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
-  return sqlite.transaction((events: readonly EventRow[], learnt: readonly SeenRecord[]): string[] => {
+  const upsertAlert: Statement = sqlite.prepare(SQLITE_UPSERT_ALERT);
+  return sqlite.transaction((events: readonly EventRow[], learnt: readonly SeenRecord[], alerts: readonly AlertRow[]): string[] => {
     const duplicates: string[] = [];
     for (const row of events) {
       if (insertEvent.run(EVENT_COLUMNS.map((c) => row[c] ?? null)).changes === 0) duplicates.push(row.id);
     }
     for (const s of learnt) insertSeen.run(s.user, s.kind, s.value, s.firstSeenAt);
+    for (const a of alerts) upsertAlert.run(ALERT_COLUMNS.map((c) => a[c] ?? null));
     return duplicates;
   });
 }

@@ -5,6 +5,75 @@ export interface Database {
   events: EventsTable;
   user_seen: UserSeenTable;
   api_keys: ApiKeysTable;
+  alerts: AlertsTable;
+  alert_transitions: AlertTransitionsTable;
+  rule_settings: RuleSettingsTable;
+  rule_versions: RuleVersionsTable;
+}
+
+export interface AlertsTable {
+  id: string;
+  dedup_key: string;
+  rule_id: string;
+  rule_ids_json: string;
+  subject_kind: string;
+  subject_value: string;
+  user_id: string;
+  session_id: string | null;
+  device_id: string | null;
+  ip: string | null;
+  country: string | null;
+  city: string | null;
+  user_agent: string | null;
+  summary: string;
+  type: string;
+  severity: string;
+  risk: number;
+  decision: string;
+  status: string;
+  reasons_json: string;
+  events_json: string;
+  related_json: string;
+  actions_json: string;
+  occurrences: number;
+  first_seen_at: number;
+  last_seen_at: number;
+  created_at: number;
+  updated_at: number;
+  acknowledged_at: number | null;
+  resolved_at: number | null;
+  /** Lower-cased summary, user, IP, place and reasons: what `q` searches. */
+  search_text: string;
+}
+
+export interface AlertTransitionsTable {
+  id: string;
+  alert_id: string;
+  from_status: string;
+  to_status: string;
+  actor: string;
+  note: string | null;
+  at: number;
+}
+
+export interface RuleSettingsTable {
+  rule_id: string;
+  kind: string;
+  version: number;
+  /** Built-in rules: the configuration override. Custom rules: the whole definition. */
+  config_json: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface RuleVersionsTable {
+  rule_id: string;
+  version: number;
+  kind: string;
+  config_json: string;
+  changed_by: string;
+  changed_at: number;
+  note: string | null;
 }
 
 export interface EventsTable {

@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/clock.js';
+import type { Rule } from '../../src/detect/rule.js';
 import { MmdbGeoIp } from '../../src/enrich/geoip.js';
 import { type App, buildApp } from '../../src/http/app.js';
 import { createSystem, type System } from '../../src/system.js';
@@ -31,7 +32,9 @@ export interface TestApp {
 }
 
 /** A whole Vigil (real store, real enrichment) behind app.inject(), on a fresh database. */
-export async function startTestApp(options: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { clock?: Clock; env?: Record<string, string>; builtinRules?: readonly Rule<any>[] } = {},
+): Promise<TestApp> {
   const database = await freshDatabase();
   const config = loadConfig({
     VIGIL_DATABASE_URL: database.url,
@@ -43,6 +46,7 @@ export async function startTestApp(options: { clock?: Clock; env?: Record<string
   const system = await createSystem(config, {
     geoIp: await sharedGeoIp(),
     ...(options.clock && { clock: options.clock }),
+    ...(options.builtinRules && { builtinRules: options.builtinRules }),
     logger: { info() {}, warn() {}, error: (m, e) => console.error(m, e) },
   });
   const app = await buildApp(system);

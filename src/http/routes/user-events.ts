@@ -5,20 +5,10 @@ import type { StoredEvent } from '../../ingest/activity-event.js';
 import { EVENT_TYPES, type EventType } from '../../ingest/event-schema.js';
 import { parseTimestamp } from '../../ingest/validate-event.js';
 import type { System } from '../../system.js';
+import { decodeCursor, encodeCursor, listParam } from '../actor.js';
 import { sendProblem } from '../errors.js';
 
 const MAX_PAGE = 500;
-
-/** Cursors are opaque to clients: base64url of "occurredAt:id" of the last event on the page. */
-function encodeCursor(e: StoredEvent): string {
-  return Buffer.from(`${e.occurredAt}:${e.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { occurredAt: number; id: string } | undefined {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^(\d{1,16}):(.{1,128})$/.exec(text);
-  return match ? { occurredAt: Number(match[1]), id: match[2] as string } : undefined;
-}
 
 /** How an event is shown to API clients: times as ISO 8601 again. */
 export function presentEvent(e: StoredEvent) {
@@ -96,14 +86,14 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
           types: types as EventType[],
           ...bounds,
           limit: limit + 1,
-          ...(after && { after }),
+          ...(after && { after: { occurredAt: after.at, id: after.id } }),
         });
         const page = rows.slice(0, limit);
         const last = page[page.length - 1];
         return {
           user,
           events: page.map(presentEvent),
-          nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+          nextCursor: rows.length > limit && last ? encodeCursor(last.occurredAt, last.id) : null,
         };
       },
     );

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { DetectionEvent } from '../detect/rule.js';
+import { AlertBook, type Finding } from './alert-book.js';
+
+const t0 = Date.parse('2026-11-24T10:00:00Z');
+const event = (id: string, at: number, user = 'alice'): DetectionEvent => ({
+  id,
+  type: 'login.failed',
+  user,
+  occurredAt: at,
+  ip: '203.0.113.9',
+  enrichment: { geo: { country: 'FR', city: 'Paris' }, novelty: { hasHistory: true, newDevice: true, newCountry: true, newNetwork: true } },
+});
+const finding = (severity: Finding['hit']['severity'], ruleId = 'failed-login-burst', windowMs = 600_000): Finding => ({
+  rule: { id: ruleId, title: 'Failed-login burst', alertType: 'security' },
+  hit: { severity, message: `${severity} finding`, evidence: { n: 5 }, suggestedActions: ['reset_password'] },
+  windowMs,
+});
+const score = (severity: 'medium' | 'high', risk: number) => ({
+  risk,
+  severity,
+  decision: 'challenge' as const,
+  reasons: [{ rule: 'failed-login-burst', severity, message: `${severity} finding`, evidence: {} }],
+});
+
+describe('AlertBook', () => {
+  it('raises an alert with full context', () => {
+    const a = new AlertBook().raise(event('e1', t0), [finding('medium')], score('medium', 35), t0);
+    expect(a).toMatchObject({
+      id: expect.stringMatching(/^alrt_/),
+      user: 'alice',
+      ip: '203.0.113.9',
+      country: 'FR',
+      city: 'Paris',
+      type: 'security',
+      severity: 'medium',
+      status: 'new',
+      occurrences: 1,
+      subject: { kind: 'user', value: 'alice' },
+      suggestedActions: ['reset_password'],
+      summary: 'Failed-login burst for alice: medium finding',
+    });
+    expect(a.events[0]).toMatchObject({ id: 'e1', type: 'login.failed', country: 'FR' });
+  });
+
+  it('merges repeats of the same rule and subject within the window, raising severity', () => {
+    const book = new AlertBook();
+    const first = book.raise(event('e1', t0), [finding('medium')], score('medium', 35), t0);
+    const second = book.raise(event('e2', t0 + 300_000), [finding('high')], score('high', 65), t0 + 300_000);
+    expect(second.id).toBe(first.id);
+    expect(second).toMatchObject({ occurrences: 2, severity: 'high', risk: 65, lastSeenAt: t0 + 300_000 });
+    expect(second.events.map((e) => e.id)).toEqual(['e1', 'e2']);
+  });
+
+  it('opens a new alert outside the window, for another subject, or once the alert is closed', () => {
+    const book = new AlertBook();
+    const first = book.raise(event('e1', t0), [finding('medium')], score('medium', 35), t0);
+    expect(book.raise(event('e2', t0 + 700_000), [finding('medium')], score('medium', 35), t0).id).not.toBe(first.id);
+    expect(book.raise(event('e3', t0, 'bob'), [finding('medium')], score('medium', 35), t0).id).not.toBe(first.id);
+    const book2 = new AlertBook();
+    const a = book2.raise(event('e1', t0), [finding('medium')], score('medium', 35), t0);
+    book2.statusChanged({ ...a, status: 'resolved' });
+    expect(book2.raise(event('e2', t0 + 1000), [finding('medium')], score('medium', 35), t0).id).not.toBe(a.id);
+  });
+
+  it('keeps merging into an acknowledged alert without reopening it', () => {
+    const book = new AlertBook();
+    const a = book.raise(event('e1', t0), [finding('medium')], score('medium', 35), t0);
+    book.statusChanged({ ...a, status: 'acknowledged' });
+    const b = book.raise(event('e2', t0 + 1000), [finding('medium')], score('medium', 35), t0);
+    expect(b).toMatchObject({ id: a.id, status: 'acknowledged', occurrences: 2 });
+  });
+});

@@ -1,0 +1,159 @@
+import { LRUCache } from 'lru-cache';
+import { newId } from '../core/ids.js';
+import type { DetectionEvent, Rule, RuleHit, SuggestedAction } from '../detect/rule.js';
+import { SEVERITY_RANK } from '../detect/scoring.js';
+import type { Decision, Reason, Severity } from '../ingest/event-schema.js';
+import { type Alert, type AlertEventSnapshot, type AlertStatus, OPEN_STATUSES } from './alert.js';
+
+export interface Finding {
+  readonly rule: Pick<Rule, 'id' | 'title' | 'alertType'>;
+  readonly hit: RuleHit;
+  readonly windowMs: number;
+}
+
+const MAX_EVENTS_PER_ALERT = 20;
+const MAX_RELATED = 50;
+const DECISION_RANK: Readonly<Record<Decision, number>> = { allow: 0, challenge: 1, block: 2 };
+
+/**
+ * Turns findings into alerts. Open alerts are indexed in memory by rule and subject, so a repeat
+ * within the rule's window updates the open alert (occurrences, last seen) instead of flooding the
+ * feed, without reading the database on the scoring path.
+ */
+export class AlertBook {
+  private readonly open: LRUCache<string, Alert>;
+  private readonly keyOf = new Map<string, string>();
+
+  constructor(maxOpen = 100_000) {
+    this.open = new LRUCache({ max: maxOpen, dispose: (alert) => this.keyOf.delete(alert.id) });
+  }
+
+  /** Loads open alerts at start. */
+  warm(alerts: Iterable<Alert>): void {
+    for (const a of alerts) if (OPEN_STATUSES.has(a.status)) this.remember(a);
+  }
+
+  /** The alert, new or updated, that this event's findings amount to. */
+  raise(
+    event: DetectionEvent,
+    findings: readonly Finding[],
+    score: { risk: number; severity: Severity; decision: Decision; reasons: readonly Reason[] },
+    now: number,
+  ): Alert {
+    const primary = [...findings].sort((a, b) => SEVERITY_RANK[b.hit.severity] - SEVERITY_RANK[a.hit.severity])[0] as Finding;
+    const subject = primary.hit.subject ?? { kind: 'user' as const, value: event.user };
+    const dedupKey = `${primary.rule.id}|${subject.kind}|${subject.value}`;
+    const snapshot = snapshotOf(event);
+    const related = findings.flatMap((f) => f.hit.relatedEventIds ?? []);
+    const actions = unique(findings.flatMap((f) => f.hit.suggestedActions ?? []));
+    const existing = this.open.get(dedupKey);
+
+    if (existing && OPEN_STATUSES.has(existing.status) && Math.abs(event.occurredAt - existing.lastSeenAt) <= primary.windowMs) {
+      const reasons = mergeReasons(existing.reasons, score.reasons);
+      const updated: Alert = {
+        ...existing,
+        ruleIds: unique([...existing.ruleIds, ...findings.map((f) => f.rule.id)]),
+        severity: SEVERITY_RANK[score.severity] > SEVERITY_RANK[existing.severity] ? score.severity : existing.severity,
+        risk: Math.max(existing.risk, score.risk),
+        decision: DECISION_RANK[score.decision] > DECISION_RANK[existing.decision] ? score.decision : existing.decision,
+        reasons,
+        summary: summarize(event.user, primary, findings.length),
+        events: [...existing.events, snapshot].slice(-MAX_EVENTS_PER_ALERT),
+        relatedEventIds: unique([...existing.relatedEventIds, ...related]).slice(-MAX_RELATED),
+        suggestedActions: unique([...existing.suggestedActions, ...actions]),
+        occurrences: existing.occurrences + 1,
+        lastSeenAt: Math.max(existing.lastSeenAt, event.occurredAt),
+        firstSeenAt: Math.min(existing.firstSeenAt, event.occurredAt),
+        updatedAt: now,
+      };
+      this.remember(updated);
+      return updated;
+    }
+
+    const geo = event.enrichment.geo;
+    const alert: Alert = {
+      id: newId('alrt', now),
+      dedupKey,
+      ruleId: primary.rule.id,
+      ruleIds: unique(findings.map((f) => f.rule.id)),
+      subject,
+      user: event.user,
+      ...(event.session !== undefined && { session: event.session }),
+      ...(event.device !== undefined && { device: event.device }),
+      ...(event.ip !== undefined && { ip: event.ip }),
+      ...(geo?.country !== undefined && { country: geo.country }),
+      ...(geo?.city !== undefined && { city: geo.city }),
+      ...(event.enrichment.userAgent && { userAgent: event.enrichment.userAgent.summary }),
+      summary: summarize(event.user, primary, findings.length),
+      type: primary.rule.alertType,
+      severity: score.severity,
+      risk: score.risk,
+      decision: score.decision,
+      status: 'new',
+      reasons: score.reasons,
+      events: [snapshot],
+      relatedEventIds: unique(related).slice(-MAX_RELATED),
+      suggestedActions: actions.length > 0 ? actions : ['confirm_with_user_by_otp'],
+      occurrences: 1,
+      firstSeenAt: event.occurredAt,
+      lastSeenAt: event.occurredAt,
+      createdAt: now,
+      updatedAt: now,
+      acknowledgedAt: null,
+      resolvedAt: null,
+    };
+    this.remember(alert);
+    return alert;
+  }
+
+  /** A person moved an alert on: a closed alert no longer absorbs repeats. */
+  statusChanged(alert: Alert): void {
+    if (OPEN_STATUSES.has(alert.status)) this.remember(alert);
+    else {
+      const key = this.keyOf.get(alert.id);
+      if (key !== undefined && this.open.get(key)?.id === alert.id) this.open.delete(key);
+    }
+  }
+
+  private remember(alert: Alert): void {
+    this.open.set(alert.dedupKey, alert);
+    this.keyOf.set(alert.id, alert.dedupKey);
+  }
+}
+
+export function isOpen(status: AlertStatus): boolean {
+  return OPEN_STATUSES.has(status);
+}
+
+function summarize(user: string, primary: Finding, count: number): string {
+  const more = count > 1 ? ` (+${count - 1} more signal${count > 2 ? 's' : ''})` : '';
+  return `${primary.rule.title} for ${user}: ${primary.hit.message}${more}`;
+}
+
+function mergeReasons(before: readonly Reason[], now: readonly Reason[]): Reason[] {
+  const byRule = new Map(before.map((r) => [r.rule, r]));
+  for (const r of now) byRule.set(r.rule, r);
+  return [...byRule.values()];
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+function snapshotOf(e: DetectionEvent): AlertEventSnapshot {
+  const geo = e.enrichment.geo;
+  return {
+    id: e.id,
+    type: e.type,
+    occurredAt: e.occurredAt,
+    ...(e.ip !== undefined && { ip: e.ip }),
+    ...(e.device !== undefined && { device: e.device }),
+    ...(geo?.country !== undefined && { country: geo.country }),
+    ...(geo?.city !== undefined && { city: geo.city }),
+    ...(e.amount !== undefined && { amount: e.amount }),
+    ...(e.currency !== undefined && { currency: e.currency }),
+    ...(e.path !== undefined && { path: e.path }),
+  };
+}
+
+export type { SuggestedAction };

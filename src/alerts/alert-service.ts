@@ -1,0 +1,35 @@
+import type { Clock } from '../core/clock.js';
+import type { Problem } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
+import { type Alert, type AlertAction, nextStatus } from './alert.js';
+import type { AlertBook } from './alert-book.js';
+import type { AlertStore } from './ports.js';
+
+/** People working alerts: every transition is checked against the lifecycle and recorded with who, when and why. */
+export class AlertService {
+  constructor(
+    private readonly store: AlertStore,
+    private readonly book: AlertBook,
+    private readonly clock: Clock,
+  ) {}
+
+  async act(id: string, action: AlertAction, actor: string, note: string | null): Promise<Result<Alert, Problem>> {
+    const alert = await this.store.get(id);
+    if (!alert) return err({ code: 'not_found', message: `No alert ${id}.` });
+    const to = nextStatus(alert.status, action);
+    if (to === undefined) {
+      return err({ code: 'invalid_transition', message: `An alert that is ${alert.status} cannot be moved by "${action}".` });
+    }
+    const at = this.clock.now();
+    const updated = await this.store.transition(
+      { alertId: id, from: alert.status, to, actor, note, at },
+      {
+        ...(to === 'acknowledged' && alert.acknowledgedAt === null && { acknowledgedAt: at }),
+        ...((to === 'resolved' || to === 'false_positive') && { resolvedAt: at }),
+      },
+    );
+    if (!updated) return err({ code: 'invalid_transition', message: `Alert ${id} changed meanwhile; read it again.` });
+    this.book.statusChanged(updated);
+    return ok(updated);
+  }
+}

@@ -1,0 +1,31 @@
+import type { Severity } from '../ingest/event-schema.js';
+import type { Alert, AlertStatus, AlertTransition } from './alert.js';
+
+export interface AlertQuery {
+  readonly status?: readonly AlertStatus[];
+  readonly severity?: readonly Severity[];
+  readonly user?: string;
+  readonly ip?: string;
+  readonly rule?: string;
+  readonly type?: string;
+  /** Searches summary and context (user, IP, place, reasons), case-insensitively. */
+  readonly q?: string;
+  readonly from?: number;
+  readonly to?: number;
+  readonly limit: number;
+  readonly after?: { readonly createdAt: number; readonly id: string };
+}
+
+/** Alerts as stored. New and updated alerts are written with their events, by the event store. */
+export interface AlertStore {
+  get(id: string): Promise<Alert | undefined>;
+  list(query: AlertQuery): Promise<readonly Alert[]>;
+  /** Open alerts seen since `since`, to rebuild de-duplication at start. */
+  listOpen(since: number): Promise<readonly Alert[]>;
+  transitions(alertId: string): Promise<readonly AlertTransition[]>;
+  /**
+   * Moves an alert from `expected` to the transition's status, only if it is still in `expected`
+   * (another admin may have acted first); records the transition. Returns the alert after it.
+   */
+  transition(t: AlertTransition, times: { acknowledgedAt?: number; resolvedAt?: number }): Promise<Alert | undefined>;
+}

@@ -1,0 +1,121 @@
+import { LRUCache } from 'lru-cache';
+import type { History, PastEvent } from './history.js';
+import { HOUR } from './rule.js';
+
+export interface MemoryHistoryLimits {
+  /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */
+  readonly retentionMs: number;
+  /** Events kept per user, IP or device; the oldest go first. */
+  readonly maxEventsPerKey: number;
+  /** Users, IPs and devices tracked at once (each); the least recently active go first. */
+  readonly maxKeys: number;
+}
+
+export const DEFAULT_LIMITS: MemoryHistoryLimits = { retentionMs: 25 * HOUR, maxEventsPerKey: 500, maxKeys: 200_000 };
+const MAX_AMOUNTS = 100;
+
+/** Events of one key, sorted by event time; late events are inserted in place. */
+class Timeline {
+  readonly events: PastEvent[] = [];
+
+  insert(e: PastEvent, limits: MemoryHistoryLimits): void {
+    const list = this.events;
+    let i = list.length;
+    while (i > 0 && (list[i - 1] as PastEvent).occurredAt > e.occurredAt) i--;
+    list.splice(i, 0, e);
+    const newest = (list[list.length - 1] as PastEvent).occurredAt;
+    let drop = 0;
+    while (drop < list.length && (list[drop] as PastEvent).occurredAt < newest - limits.retentionMs) drop++;
+    drop = Math.max(drop, list.length - limits.maxEventsPerKey);
+    if (drop > 0) list.splice(0, drop);
+  }
+
+  range(from: number, to: number): readonly PastEvent[] {
+    const list = this.events;
+    let lo = lowerBound(list, from);
+    let hi = lo;
+    while (hi < list.length && (list[hi] as PastEvent).occurredAt <= to) hi++;
+    if (lo === 0 && hi === list.length) return list.slice();
+    if (lo > hi) lo = hi;
+    return list.slice(lo, hi);
+  }
+}
+
+function lowerBound(list: readonly PastEvent[], t: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid] as PastEvent).occurredAt < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Detection state in memory, bounded in size: recent events per user, IP and device, and recent
+ * transaction amounts per user and currency. Scoring reads only this, never the database; it is
+ * rebuilt from the store at start.
+ */
+export class MemoryHistory implements History {
+  private readonly users: LRUCache<string, Timeline>;
+  private readonly ips: LRUCache<string, Timeline>;
+  private readonly devices: LRUCache<string, Timeline>;
+  private readonly amounts: LRUCache<string, Array<{ at: number; amount: number }>>;
+
+  constructor(private readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
+    this.users = new LRUCache({ max: limits.maxKeys });
+    this.ips = new LRUCache({ max: limits.maxKeys });
+    this.devices = new LRUCache({ max: limits.maxKeys });
+    this.amounts = new LRUCache({ max: limits.maxKeys });
+  }
+
+  record(e: PastEvent): void {
+    add(this.users, e.user, e, this.limits);
+    if (e.ip !== undefined) add(this.ips, e.ip, e, this.limits);
+    if (e.device !== undefined) add(this.devices, e.device, e, this.limits);
+    if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
+      const key = `${e.user}\u0000${e.currency}`;
+      let list = this.amounts.get(key);
+      if (!list) {
+        list = [];
+        this.amounts.set(key, list);
+      }
+      let i = list.length;
+      while (i > 0 && (list[i - 1] as { at: number }).at > e.occurredAt) i--;
+      list.splice(i, 0, { at: e.occurredAt, amount: e.amount });
+      if (list.length > MAX_AMOUNTS) list.splice(0, list.length - MAX_AMOUNTS);
+    }
+  }
+
+  forUser(user: string, from: number, to: number): readonly PastEvent[] {
+    return this.users.get(user)?.range(from, to) ?? [];
+  }
+
+  forIp(ip: string, from: number, to: number): readonly PastEvent[] {
+    return this.ips.get(ip)?.range(from, to) ?? [];
+  }
+
+  forDevice(device: string, from: number, to: number): readonly PastEvent[] {
+    return this.devices.get(device)?.range(from, to) ?? [];
+  }
+
+  transactionAmounts(user: string, currency: string, before: number): readonly number[] {
+    const list = this.amounts.get(`${user}\u0000${currency}`) ?? [];
+    return list.filter((a) => a.at < before).map((a) => a.amount);
+  }
+
+  /** Users, IPs and devices currently tracked: for the memory figure of the benchmark. */
+  size(): { users: number; ips: number; devices: number } {
+    return { users: this.users.size, ips: this.ips.size, devices: this.devices.size };
+  }
+}
+
+function add(cache: LRUCache<string, Timeline>, key: string, e: PastEvent, limits: MemoryHistoryLimits): void {
+  let t = cache.get(key);
+  if (!t) {
+    t = new Timeline();
+    cache.set(key, t);
+  }
+  t.insert(e, limits);
+}

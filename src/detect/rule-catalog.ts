@@ -1,0 +1,131 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Clock } from '../core/clock.js';
+import type { Problem } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { err, ok, type Result } from '../core/result.js';
+import { type CustomRuleDefinition, compileCustomRule, validateDefinition } from './custom-rule.js';
+import type { Rule } from './rule.js';
+import type { RuleEntry, RuleSet } from './rule-set.js';
+
+export interface RuleSetting {
+  readonly ruleId: string;
+  readonly kind: 'builtin' | 'custom';
+  readonly version: number;
+  /** Built-in: the full effective configuration. Custom: the definition. */
+  readonly config: unknown;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+export interface RuleVersion {
+  readonly version: number;
+  readonly config: unknown;
+  readonly changedBy: string;
+  readonly changedAt: number;
+  readonly note: string | null;
+}
+
+export interface RuleSettingsStore {
+  loadAll(): Promise<readonly RuleSetting[]>;
+  /** Saves the setting and appends it to the rule's versions, in one transaction. */
+  save(setting: RuleSetting, note: string | null): Promise<void>;
+  versions(ruleId: string): Promise<readonly RuleVersion[]>;
+}
+
+/**
+ * Built-in rules with their defaults, overrides and custom rules from the database. Every change is
+ * validated, saved as a new version with who made it, then swapped into the live RuleSet.
+ */
+export class RuleCatalog {
+  private readonly checkers = new Map<string, ReturnType<typeof TypeCompiler.Compile>>();
+
+  constructor(
+    private readonly store: RuleSettingsStore,
+    readonly ruleSet: RuleSet,
+    private readonly builtins: readonly Rule<any>[],
+    private readonly clock: Clock,
+  ) {
+    for (const rule of builtins) {
+      this.checkers.set(rule.id, TypeCompiler.Compile(rule.configSchema));
+      ruleSet.put({ rule, kind: 'builtin', config: rule.defaults, version: 0, updatedAt: null, updatedBy: null });
+    }
+  }
+
+  /** Applies what the database holds. A stored override that no longer validates keeps the defaults. */
+  async load(onInvalid: (ruleId: string, problem: Problem) => void): Promise<void> {
+    for (const s of await this.store.loadAll()) {
+      const entry = s.kind === 'builtin' ? this.builtinEntry(s.ruleId, s.config) : this.customEntry(s.ruleId, s.config);
+      if (!entry.ok) {
+        onInvalid(s.ruleId, entry.error);
+        continue;
+      }
+      this.ruleSet.put({ ...entry.value, version: s.version, updatedAt: s.updatedAt, updatedBy: s.updatedBy });
+    }
+  }
+
+  /** A draft rule for a backtest: validated exactly as a save would be, but not saved. */
+  draft(body: { ruleId?: string; config?: unknown; definition?: unknown }): Result<RuleEntry, Problem> {
+    if (body.definition !== undefined) return this.customEntry(`draft_${newId('rule').slice(5)}`, body.definition);
+    if (body.ruleId === undefined) return err({ code: 'invalid_rule', message: 'A draft needs a definition, or a ruleId and config.' });
+    const current = this.ruleSet.get(body.ruleId);
+    if (!current) return err({ code: 'not_found', message: `No rule ${body.ruleId}.` });
+    if (current.kind === 'custom')
+      return this.customEntry(body.ruleId, { ...(current.config.definition as object), ...(body.config as object) });
+    return this.builtinEntry(body.ruleId, { ...current.config, ...(body.config as object) });
+  }
+
+  async updateBuiltin(id: string, patch: Record<string, unknown>, actor: string, note: string | null): Promise<Result<RuleEntry, Problem>> {
+    const current = this.ruleSet.get(id);
+    if (!current) return err({ code: 'not_found', message: `No rule ${id}.` });
+    if (current.kind === 'custom') return this.updateCustom(id, { ...(current.config.definition as object), ...patch }, actor, note);
+    const entry = this.builtinEntry(id, { ...current.config, ...patch });
+    if (!entry.ok) return entry;
+    return ok(await this.commit(entry.value, current.version + 1, entry.value.config, actor, note));
+  }
+
+  async createCustom(definition: unknown, actor: string): Promise<Result<RuleEntry, Problem>> {
+    const entry = this.customEntry(newId('rule', this.clock.now()), definition);
+    if (!entry.ok) return entry;
+    return ok(await this.commit(entry.value, 1, entry.value.config.definition, actor, 'created'));
+  }
+
+  async versions(id: string): Promise<readonly RuleVersion[]> {
+    return this.store.versions(id);
+  }
+
+  private async updateCustom(id: string, definition: unknown, actor: string, note: string | null): Promise<Result<RuleEntry, Problem>> {
+    const current = this.ruleSet.get(id);
+    const entry = this.customEntry(id, definition);
+    if (!entry.ok) return entry;
+    return ok(await this.commit(entry.value, (current?.version ?? 0) + 1, entry.value.config.definition, actor, note));
+  }
+
+  private async commit(entry: RuleEntry, version: number, stored: unknown, actor: string, note: string | null): Promise<RuleEntry> {
+    const at = this.clock.now();
+    await this.store.save({ ruleId: entry.rule.id, kind: entry.kind, version, config: stored, updatedAt: at, updatedBy: actor }, note);
+    const saved = { ...entry, version, updatedAt: at, updatedBy: actor };
+    this.ruleSet.put(saved);
+    return saved;
+  }
+
+  private builtinEntry(id: string, config: unknown): Result<RuleEntry, Problem> {
+    const rule = this.builtins.find((r) => r.id === id);
+    const check = this.checkers.get(id);
+    if (!rule || !check) return err({ code: 'not_found', message: `No built-in rule ${id}.` });
+    const merged = { ...rule.defaults, ...(config as object) };
+    if (!check.Check(merged)) {
+      const first = check.Errors(merged).First();
+      const field = first?.path.slice(1) || 'config';
+      return err({ code: 'invalid_rule', message: `${id}: ${field}: ${first?.message ?? 'invalid'}.`, path: first?.path ?? '' });
+    }
+    return ok({ rule, kind: 'builtin', config: merged as RuleEntry['config'], version: 0, updatedAt: null, updatedBy: null });
+  }
+
+  private customEntry(id: string, definition: unknown): Result<RuleEntry, Problem> {
+    const checked = validateDefinition(definition);
+    if (!checked.ok) return checked;
+    const def: CustomRuleDefinition = checked.value;
+    const rule = compileCustomRule(id, def);
+    return ok({ rule, kind: 'custom', config: { enabled: def.enabled, definition: def }, version: 0, updatedAt: null, updatedBy: null });
+  }
+}

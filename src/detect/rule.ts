@@ -1,0 +1,75 @@
+import type { TObject } from '@sinclair/typebox';
+import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
+import type { Decision, Severity } from '../ingest/event-schema.js';
+import type { History } from './history.js';
+
+/** What a rule sees: the validated event, its id and its enrichment. */
+export interface DetectionEvent extends ActivityEvent {
+  readonly id: string;
+  readonly enrichment: Enrichment;
+}
+
+export type HitSeverity = Exclude<Severity, 'none'>;
+export type AlertType = 'security' | 'transaction' | 'system';
+
+/** Who an alert is about. Most rules are about the user; credential stuffing is about the IP. */
+export interface Subject {
+  readonly kind: 'user' | 'ip' | 'device';
+  readonly value: string;
+}
+
+export const SUGGESTED_ACTIONS = [
+  'confirm_with_user_by_otp',
+  'block_ip',
+  'reset_password',
+  'lock_account',
+  'review_transaction',
+  'review_device',
+  'enable_2fa',
+] as const;
+export type SuggestedAction = (typeof SUGGESTED_ACTIONS)[number];
+
+/** One rule's finding about one event. */
+export interface RuleHit {
+  readonly severity: HitSeverity;
+  /** A sentence a support agent can read, with the numbers behind it: "7 failed logins in 4 min from 3 IPs". */
+  readonly message: string;
+  /** The numbers behind the message, for the alert's detail view and for backtests. */
+  readonly evidence: Readonly<Record<string, unknown>>;
+  /** Defaults to the event's user. */
+  readonly subject?: Subject;
+  /** Earlier events that make up the finding (e.g. the failed logins of a burst). */
+  readonly relatedEventIds?: readonly string[];
+  readonly suggestedActions?: readonly SuggestedAction[];
+  /** The least decision this finding asks for, whatever the score's severity says. */
+  readonly decision?: Decision;
+}
+
+/**
+ * A detection rule: one file in `detect/rules/`, listed in `detect/rules/index.ts`. `evaluate` is
+ * pure: it reads the event and the history of earlier events (by event time) and never writes.
+ */
+export interface Rule<C extends RuleConfig = RuleConfig> {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly alertType: AlertType;
+  /** TypeBox schema of the configuration; must include `enabled`. Overrides are validated against it. */
+  readonly configSchema: TObject;
+  readonly defaults: C;
+  /** How far back the rule looks: alerts for the same rule and subject within it are merged. */
+  windowMs(config: C): number;
+  evaluate(event: DetectionEvent, history: History, config: C): RuleHit | undefined;
+  /**
+   * For rules with state of their own (custom rules' windowed aggregates): called with every event
+   * after scoring, and with history replayed at start. Most rules read the shared History instead.
+   */
+  observe?(event: DetectionEvent, config: C): void;
+}
+
+export interface RuleConfig {
+  readonly enabled: boolean;
+}
+
+export const MINUTE = 60_000;
+export const HOUR = 60 * MINUTE;

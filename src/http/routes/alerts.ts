@@ -1,0 +1,151 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { ALERT_ACTIONS, ALERT_STATUSES, type Alert, type AlertAction, type AlertStatus } from '../../alerts/alert.js';
+import { SEVERITIES, type Severity } from '../../ingest/event-schema.js';
+import { parseTimestamp } from '../../ingest/validate-event.js';
+import type { System } from '../../system.js';
+import { actorOf, decodeCursor, encodeCursor, listParam } from '../actor.js';
+import { sendProblem } from '../errors.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** How an alert is shown to API clients: times in ISO 8601, and the times to act. */
+export function presentAlert(a: Alert) {
+  return {
+    ...a,
+    events: a.events.map((e) => ({ ...e, occurredAt: new Date(e.occurredAt).toISOString() })),
+    firstSeenAt: iso(a.firstSeenAt),
+    lastSeenAt: iso(a.lastSeenAt),
+    createdAt: iso(a.createdAt),
+    updatedAt: iso(a.updatedAt),
+    acknowledgedAt: iso(a.acknowledgedAt),
+    resolvedAt: iso(a.resolvedAt),
+    timeToAcknowledgeMs: a.acknowledgedAt === null ? null : a.acknowledgedAt - a.createdAt,
+    timeToResolveMs: a.resolvedAt === null ? null : a.resolvedAt - a.createdAt,
+  };
+}
+
+export function alertRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.get(
+      '/v1/alerts',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Alerts, newest first, filtered and searched',
+          tags: ['alerts'],
+          querystring: Type.Object({
+            status: Type.Optional(Type.String({ description: `Comma-separated: ${ALERT_STATUSES.join(', ')}.` })),
+            severity: Type.Optional(Type.String({ description: `Comma-separated: ${SEVERITIES.join(', ')}.` })),
+            user: Type.Optional(Type.String({ maxLength: 256 })),
+            ip: Type.Optional(Type.String({ maxLength: 45 })),
+            rule: Type.Optional(Type.String({ maxLength: 100 })),
+            type: Type.Optional(Type.Union([Type.Literal('security'), Type.Literal('transaction'), Type.Literal('system')])),
+            q: Type.Optional(Type.String({ maxLength: 200, description: 'Searches the summary and context.' })),
+            from: Type.Optional(Type.String({ description: 'Created at or after, ISO 8601.' })),
+            to: Type.Optional(Type.String({ description: 'Created before, ISO 8601.' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            cursor: Type.Optional(Type.String({ maxLength: 400 })),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const status = listParam(q.status);
+        const badStatus = status.find((s) => !(ALERT_STATUSES as readonly string[]).includes(s));
+        if (badStatus !== undefined) {
+          return sendProblem(reply, {
+            code: 'invalid_query',
+            message: `status "${badStatus}" is not one of ${ALERT_STATUSES.join(', ')}.`,
+            path: '/status',
+          });
+        }
+        const severity = listParam(q.severity);
+        const badSeverity = severity.find((s) => !(SEVERITIES as readonly string[]).includes(s));
+        if (badSeverity !== undefined) {
+          return sendProblem(reply, {
+            code: 'invalid_query',
+            message: `severity "${badSeverity}" is not one of ${SEVERITIES.join(', ')}.`,
+            path: '/severity',
+          });
+        }
+        const bounds: { from?: number; to?: number } = {};
+        for (const name of ['from', 'to'] as const) {
+          const raw = q[name];
+          if (raw === undefined) continue;
+          const ms = parseTimestamp(raw);
+          if (ms === undefined)
+            return sendProblem(reply, {
+              code: 'invalid_query',
+              message: `${name} is not an ISO 8601 date-time with a time zone.`,
+              path: `/${name}`,
+            });
+          bounds[name] = ms;
+        }
+        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+        if (q.cursor !== undefined && !after)
+          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        const limit = q.limit ?? 50;
+        const rows = await system.alerts.list({
+          status: status as AlertStatus[],
+          severity: severity as Severity[],
+          ...(q.user !== undefined && { user: q.user }),
+          ...(q.ip !== undefined && { ip: q.ip }),
+          ...(q.rule !== undefined && { rule: q.rule }),
+          ...(q.type !== undefined && { type: q.type }),
+          ...(q.q !== undefined && { q: q.q }),
+          ...bounds,
+          limit: limit + 1,
+          ...(after && { after: { createdAt: after.at, id: after.id } }),
+        });
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return { alerts: page.map(presentAlert), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+      },
+    );
+
+    typed.get(
+      '/v1/alerts/:id',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'One alert with its full context and history',
+          tags: ['alerts'],
+          params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+        },
+      },
+      async (request, reply) => {
+        const alert = await system.alerts.get(request.params.id);
+        if (!alert) return sendProblem(reply, { code: 'not_found', message: `No alert ${request.params.id}.` });
+        const transitions = await system.alerts.transitions(alert.id);
+        return { ...presentAlert(alert), transitions: transitions.map((t) => ({ ...t, at: new Date(t.at).toISOString() })) };
+      },
+    );
+
+    typed.post(
+      '/v1/alerts/:id/:action',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Acknowledge, escalate, resolve or mark an alert as a false positive',
+          tags: ['alerts'],
+          params: Type.Object({ id: Type.String({ maxLength: 64 }), action: Type.Union(ALERT_ACTIONS.map((a) => Type.Literal(a))) }),
+          body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+        },
+      },
+      async (request, reply) => {
+        const result = await system.alertService.act(
+          request.params.id,
+          request.params.action as AlertAction,
+          actorOf(request),
+          request.body?.note ?? null,
+        );
+        if (!result.ok) return sendProblem(reply, result.error);
+        return presentAlert(result.value);
+      },
+    );
+  };
+}

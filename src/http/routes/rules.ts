@@ -1,0 +1,143 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { backtest } from '../../detect/backtest.js';
+import { CustomRuleDefinitionSchema } from '../../detect/custom-rule.js';
+import type { RuleEntry } from '../../detect/rule-set.js';
+import { parseTimestamp } from '../../ingest/validate-event.js';
+import type { System } from '../../system.js';
+import { actorOf } from '../actor.js';
+import { type ItemProblem, sendProblem } from '../errors.js';
+
+function presentRule(e: RuleEntry) {
+  return {
+    id: e.rule.id,
+    kind: e.kind,
+    title: e.rule.title,
+    description: e.rule.description,
+    alertType: e.rule.alertType,
+    enabled: e.config.enabled,
+    version: e.version,
+    config: e.config,
+    ...(e.kind === 'builtin' && { defaults: e.rule.defaults, configSchema: e.rule.configSchema }),
+    updatedAt: e.updatedAt === null ? null : new Date(e.updatedAt).toISOString(),
+    updatedBy: e.updatedBy,
+  };
+}
+
+const BacktestRange = {
+  from: Type.String({ description: 'ISO 8601 start of the replay.' }),
+  to: Type.String({ description: 'ISO 8601 end of the replay.' }),
+};
+const MAX_BACKTEST_SPAN_MS = 90 * 24 * 3_600_000;
+
+function parseRange(body: { from: string; to: string }): { from: number; to: number } | ItemProblem {
+  const from = parseTimestamp(body.from);
+  const to = parseTimestamp(body.to);
+  if (from === undefined) return { code: 'invalid_body', message: 'from is not an ISO 8601 date-time with a time zone.', path: '/from' };
+  if (to === undefined) return { code: 'invalid_body', message: 'to is not an ISO 8601 date-time with a time zone.', path: '/to' };
+  if (to <= from) return { code: 'invalid_body', message: 'to must be after from.', path: '/to' };
+  if (to - from > MAX_BACKTEST_SPAN_MS) return { code: 'invalid_body', message: 'A backtest covers at most 90 days.', path: '/to' };
+  return { from, to };
+}
+
+export function ruleRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const params = Type.Object({ id: Type.String({ maxLength: 100 }) });
+
+    typed.get(
+      '/v1/rules',
+      { config: { role: 'admin' }, schema: { summary: 'Rules and their configuration', tags: ['rules'] } },
+      async () => ({
+        rules: system.rules.ruleSet.all().map(presentRule),
+      }),
+    );
+
+    typed.get(
+      '/v1/rules/:id',
+      { config: { role: 'admin' }, schema: { summary: 'One rule, with every version and who made it', tags: ['rules'], params } },
+      async (request, reply) => {
+        const entry = system.rules.ruleSet.get(request.params.id);
+        if (!entry) return sendProblem(reply, { code: 'not_found', message: `No rule ${request.params.id}.` });
+        const versions = await system.rules.versions(entry.rule.id);
+        return { ...presentRule(entry), versions: versions.map((v) => ({ ...v, changedAt: new Date(v.changedAt).toISOString() })) };
+      },
+    );
+
+    typed.post(
+      '/v1/rules',
+      {
+        config: { role: 'admin' },
+        schema: { summary: 'Create a custom rule', tags: ['rules'], body: CustomRuleDefinitionSchema },
+      },
+      async (request, reply) => {
+        const created = await system.rules.createCustom(request.body, actorOf(request));
+        if (!created.ok) return sendProblem(reply, created.error);
+        return reply.code(201).send(presentRule(created.value));
+      },
+    );
+
+    typed.put(
+      '/v1/rules/:id',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Change a rule: built-in rules take configuration fields; custom rules take definition fields',
+          description: 'Takes effect at once, without a restart; saved as a new version with who made it.',
+          tags: ['rules'],
+          params,
+          querystring: Type.Object({ note: Type.Optional(Type.String({ maxLength: 500 })) }),
+          body: Type.Record(Type.String(), Type.Unknown()),
+        },
+      },
+      async (request, reply) => {
+        const updated = await system.rules.updateBuiltin(request.params.id, request.body, actorOf(request), request.query.note ?? null);
+        if (!updated.ok) return sendProblem(reply, updated.error);
+        return presentRule(updated.value);
+      },
+    );
+
+    typed.post(
+      '/v1/rules/:id/backtest',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Replay stored events through a rule, optionally with changed configuration, without touching live state',
+          tags: ['rules'],
+          params,
+          body: Type.Object(
+            { ...BacktestRange, config: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const range = parseRange(request.body);
+        if ('code' in range) return sendProblem(reply, range);
+        const draft = system.rules.draft({ ruleId: request.params.id, config: request.body.config ?? {} });
+        if (!draft.ok) return sendProblem(reply, draft.error);
+        return backtest(draft.value, (f, t) => system.events.scan(f, t), range, system.clock);
+      },
+    );
+
+    typed.post(
+      '/v1/rules/backtest',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Backtest a draft custom rule before saving it',
+          tags: ['rules'],
+          body: Type.Object({ ...BacktestRange, definition: Type.Unknown() }, { additionalProperties: false }),
+        },
+      },
+      async (request, reply) => {
+        const range = parseRange(request.body);
+        if ('code' in range) return sendProblem(reply, range);
+        const draft = system.rules.draft({ definition: request.body.definition });
+        if (!draft.ok) return sendProblem(reply, draft.error);
+        return backtest(draft.value, (f, t) => system.events.scan(f, t), range, system.clock);
+      },
+    );
+  };
+}

@@ -1,0 +1,246 @@
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import type { Alert, AlertStatus, AlertTransition } from '../alerts/alert.js';
+import type { AlertQuery, AlertStore } from '../alerts/ports.js';
+import { newId } from '../core/ids.js';
+import type { DatabaseHandle } from './database.js';
+import type { AlertsTable, Database } from './schema.js';
+
+export type AlertRow = Insertable<AlertsTable>;
+
+export const ALERT_COLUMNS = [
+  'id',
+  'dedup_key',
+  'rule_id',
+  'rule_ids_json',
+  'subject_kind',
+  'subject_value',
+  'user_id',
+  'session_id',
+  'device_id',
+  'ip',
+  'country',
+  'city',
+  'user_agent',
+  'summary',
+  'type',
+  'severity',
+  'risk',
+  'decision',
+  'status',
+  'reasons_json',
+  'events_json',
+  'related_json',
+  'actions_json',
+  'occurrences',
+  'first_seen_at',
+  'last_seen_at',
+  'created_at',
+  'updated_at',
+  'acknowledged_at',
+  'resolved_at',
+  'search_text',
+] as const satisfies readonly (keyof AlertRow)[];
+
+/**
+ * What detection may change on an alert it raised before. Status and its times are not among them:
+ * they belong to the people working the alert, and a repeat must not reopen or un-acknowledge it.
+ */
+export const DETECTION_COLUMNS = [
+  'rule_ids_json',
+  'summary',
+  'severity',
+  'risk',
+  'decision',
+  'reasons_json',
+  'events_json',
+  'related_json',
+  'actions_json',
+  'occurrences',
+  'first_seen_at',
+  'last_seen_at',
+  'updated_at',
+  'search_text',
+] as const satisfies readonly (keyof AlertRow)[];
+
+/** Upserts alerts inside a transaction the caller holds (the event write's group commit). */
+export async function upsertAlerts(trx: Kysely<Database>, alerts: readonly Alert[]): Promise<void> {
+  for (const alert of alerts) {
+    const row = toAlertRow(alert);
+    await trx
+      .insertInto('alerts')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet(Object.fromEntries(DETECTION_COLUMNS.map((c) => [c, row[c]]))))
+      .execute();
+  }
+}
+
+export const SQLITE_UPSERT_ALERT = `INSERT INTO alerts (${ALERT_COLUMNS.join(', ')}) VALUES (${ALERT_COLUMNS.map(() => '?').join(', ')})
+  ON CONFLICT (id) DO UPDATE SET ${DETECTION_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+
+export function toAlertRow(a: Alert): AlertRow {
+  return {
+    id: a.id,
+    dedup_key: a.dedupKey,
+    rule_id: a.ruleId,
+    rule_ids_json: JSON.stringify(a.ruleIds),
+    subject_kind: a.subject.kind,
+    subject_value: a.subject.value,
+    user_id: a.user,
+    session_id: a.session ?? null,
+    device_id: a.device ?? null,
+    ip: a.ip ?? null,
+    country: a.country ?? null,
+    city: a.city ?? null,
+    user_agent: a.userAgent ?? null,
+    summary: a.summary,
+    type: a.type,
+    severity: a.severity,
+    risk: a.risk,
+    decision: a.decision,
+    status: a.status,
+    reasons_json: JSON.stringify(a.reasons),
+    events_json: JSON.stringify(a.events),
+    related_json: JSON.stringify(a.relatedEventIds),
+    actions_json: JSON.stringify(a.suggestedActions),
+    occurrences: a.occurrences,
+    first_seen_at: a.firstSeenAt,
+    last_seen_at: a.lastSeenAt,
+    created_at: a.createdAt,
+    updated_at: a.updatedAt,
+    acknowledged_at: a.acknowledgedAt,
+    resolved_at: a.resolvedAt,
+    search_text: [a.summary, a.user, a.ip, a.device, a.country, a.city, a.userAgent, ...a.reasons.map((r) => r.message)]
+      .filter(Boolean)
+      .join(' ')
+      .toLowerCase(),
+  };
+}
+
+function fromRow(r: Selectable<AlertsTable>): Alert {
+  return {
+    id: r.id,
+    dedupKey: r.dedup_key,
+    ruleId: r.rule_id,
+    ruleIds: JSON.parse(r.rule_ids_json),
+    subject: { kind: r.subject_kind as Alert['subject']['kind'], value: r.subject_value },
+    user: r.user_id,
+    ...(r.session_id !== null && { session: r.session_id }),
+    ...(r.device_id !== null && { device: r.device_id }),
+    ...(r.ip !== null && { ip: r.ip }),
+    ...(r.country !== null && { country: r.country }),
+    ...(r.city !== null && { city: r.city }),
+    ...(r.user_agent !== null && { userAgent: r.user_agent }),
+    summary: r.summary,
+    type: r.type as Alert['type'],
+    severity: r.severity as Alert['severity'],
+    risk: r.risk,
+    decision: r.decision as Alert['decision'],
+    status: r.status as AlertStatus,
+    reasons: JSON.parse(r.reasons_json),
+    events: JSON.parse(r.events_json),
+    relatedEventIds: JSON.parse(r.related_json),
+    suggestedActions: JSON.parse(r.actions_json),
+    occurrences: r.occurrences,
+    firstSeenAt: r.first_seen_at,
+    lastSeenAt: r.last_seen_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    acknowledgedAt: r.acknowledged_at,
+    resolvedAt: r.resolved_at,
+  };
+}
+
+/** `%` and `_` in a search are literal text, not wildcards. */
+const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export class SqlAlertStore implements AlertStore {
+  constructor(private readonly handle: DatabaseHandle) {}
+
+  async get(id: string): Promise<Alert | undefined> {
+    const row = await this.handle.db.selectFrom('alerts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
+  async list(q: AlertQuery): Promise<readonly Alert[]> {
+    let query = this.handle.db.selectFrom('alerts').selectAll();
+    if (q.status?.length) query = query.where('status', 'in', q.status);
+    if (q.severity?.length) query = query.where('severity', 'in', q.severity);
+    if (q.user !== undefined) query = query.where('user_id', '=', q.user);
+    if (q.ip !== undefined) query = query.where('ip', '=', q.ip);
+    if (q.type !== undefined) query = query.where('type', '=', q.type);
+    if (q.rule !== undefined) query = query.where('rule_ids_json', 'like', `%${likeEscape(JSON.stringify(q.rule))}%`);
+    if (q.q !== undefined && q.q.trim() !== '') {
+      const needle = `%${likeEscape(q.q.trim().toLowerCase())}%`;
+      query = query.where(sql<boolean>`search_text like ${needle} escape '\\'`);
+    }
+    if (q.from !== undefined) query = query.where('created_at', '>=', q.from);
+    if (q.to !== undefined) query = query.where('created_at', '<', q.to);
+    const after = q.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
+      );
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    return rows.map(fromRow);
+  }
+
+  async listOpen(since: number): Promise<readonly Alert[]> {
+    const rows = await this.handle.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('status', 'in', ['new', 'acknowledged', 'escalated'])
+      .where('last_seen_at', '>=', since)
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async transitions(alertId: string): Promise<readonly AlertTransition[]> {
+    const rows = await this.handle.db
+      .selectFrom('alert_transitions')
+      .selectAll()
+      .where('alert_id', '=', alertId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      alertId: r.alert_id,
+      from: r.from_status as AlertStatus,
+      to: r.to_status as AlertStatus,
+      actor: r.actor,
+      note: r.note,
+      at: r.at,
+    }));
+  }
+
+  async transition(t: AlertTransition, times: { acknowledgedAt?: number; resolvedAt?: number }): Promise<Alert | undefined> {
+    const done = await this.handle.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('alerts')
+        .set({
+          status: t.to,
+          updated_at: t.at,
+          ...(times.acknowledgedAt !== undefined && { acknowledged_at: times.acknowledgedAt }),
+          ...(times.resolvedAt !== undefined && { resolved_at: times.resolvedAt }),
+        })
+        .where('id', '=', t.alertId)
+        .where('status', '=', t.from)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return false;
+      await trx
+        .insertInto('alert_transitions')
+        .values({
+          id: newId('atr', t.at),
+          alert_id: t.alertId,
+          from_status: t.from,
+          to_status: t.to,
+          actor: t.actor,
+          note: t.note,
+          at: t.at,
+        })
+        .execute();
+      return true;
+    });
+    return done ? this.get(t.alertId) : undefined;
+  }
+}
