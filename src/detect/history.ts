@@ -40,26 +40,28 @@ export interface History {
 
 export function toPastEvent(e: DetectionEvent): PastEvent {
   const geo = e.enrichment.geo;
-  return {
+  // Assigned field by field: this runs for every event, and conditional spreads allocate.
+  const p: { -readonly [K in keyof PastEvent]: PastEvent[K] } = {
     id: e.id,
     type: e.type,
     user: e.user,
     occurredAt: e.occurredAt,
-    ...(e.session !== undefined && { session: e.session }),
-    ...(e.device !== undefined && { device: e.device }),
-    ...(e.ip !== undefined && { ip: e.ip }),
-    ...(e.enrichment.network !== undefined && { network: e.enrichment.network }),
-    ...(geo?.country !== undefined && { country: geo.country }),
-    ...(geo?.city !== undefined && { city: geo.city }),
-    ...(geo?.latitude !== undefined && { latitude: geo.latitude }),
-    ...(geo?.longitude !== undefined && { longitude: geo.longitude }),
-    ...(geo?.accuracyKm !== undefined && { accuracyKm: geo.accuracyKm }),
-    ...(e.amount !== undefined && { amount: e.amount }),
-    ...(e.currency !== undefined && { currency: e.currency }),
-    ...(e.merchant !== undefined && { merchant: e.merchant }),
-    ...(e.path !== undefined && { path: e.path }),
-    ...(e.userAgent !== undefined && { userAgent: e.userAgent }),
     newDevice: e.enrichment.novelty.newDevice,
     newCountry: e.enrichment.novelty.newCountry,
   };
+  if (e.session !== undefined) p.session = e.session;
+  if (e.device !== undefined) p.device = e.device;
+  if (e.ip !== undefined) p.ip = e.ip;
+  if (e.enrichment.network !== undefined) p.network = e.enrichment.network;
+  if (geo?.country !== undefined) p.country = geo.country;
+  if (geo?.city !== undefined) p.city = geo.city;
+  if (geo?.latitude !== undefined) p.latitude = geo.latitude;
+  if (geo?.longitude !== undefined) p.longitude = geo.longitude;
+  if (geo?.accuracyKm !== undefined) p.accuracyKm = geo.accuracyKm;
+  if (e.amount !== undefined) p.amount = e.amount;
+  if (e.currency !== undefined) p.currency = e.currency;
+  if (e.merchant !== undefined) p.merchant = e.merchant;
+  if (e.path !== undefined) p.path = e.path;
+  if (e.userAgent !== undefined) p.userAgent = e.userAgent;
+  return p;
 }

@@ -31,12 +31,14 @@ export class Enricher {
         event.occurredAt,
         learnt,
       );
-      return {
-        ...(ip && { ipScope: ip.scope, network: ip.network }),
-        ...(geo && { geo }),
-        ...(event.userAgent !== undefined && { userAgent: this.userAgents.parse(event.userAgent) }),
-        novelty,
-      };
+      const enrichment: { -readonly [K in keyof Enrichment]: Enrichment[K] } = { novelty };
+      if (ip) {
+        enrichment.ipScope = ip.scope;
+        enrichment.network = ip.network;
+      }
+      if (geo) enrichment.geo = geo;
+      if (event.userAgent !== undefined) enrichment.userAgent = this.userAgents.parse(event.userAgent);
+      return enrichment;
     });
     return { enrichments, learnt };
   }

@@ -50,6 +50,8 @@ function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Dat
   sqlite.pragma(`synchronous = ${target.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // 64 MB of page cache keeps the hot parts of the event indexes in memory during bursts.
+  sqlite.pragma('cache_size = -65536');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, dialect: 'sqlite', sqlite, close: () => db.destroy() };
 }

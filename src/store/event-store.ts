@@ -158,7 +158,11 @@ function prepareSqliteWrite(sqlite: NonNullable<DatabaseHandle['sqlite']>) {
   return sqlite.transaction((events: readonly EventRow[], learnt: readonly SeenRecord[], alerts: readonly AlertRow[]): string[] => {
     const duplicates: string[] = [];
     for (const row of events) {
-      if (insertEvent.run(EVENT_COLUMNS.map((c) => row[c] ?? null)).changes === 0) duplicates.push(row.id);
+      const changes = insertEvent.run(
+        row.id, row.user_id, row.type, row.occurred_at, row.received_at, row.session_id, row.device_id, row.ip, row.country,
+        row.decision, row.risk, row.severity, row.alert_id, row.event_json, row.enrichment_json, row.reasons_json,
+      ).changes;
+      if (changes === 0) duplicates.push(row.id);
     }
     for (const s of learnt) insertSeen.run(s.user, s.kind, s.value, s.firstSeenAt);
     for (const a of alerts) upsertAlert.run(ALERT_COLUMNS.map((c) => a[c] ?? null));

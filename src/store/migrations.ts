@@ -26,7 +26,6 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('events_user_time').on('events').columns(['user_id', 'occurred_at', 'id']).execute();
       await db.schema.createIndex('events_time').on('events').column('occurred_at').execute();
-      await db.schema.createIndex('events_ip_time').on('events').columns(['ip', 'occurred_at']).execute();
 
       await db.schema
         .createTable('user_seen')

@@ -48,11 +48,7 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
       async (request, reply) => {
         const { user } = request.params;
         const q = request.query;
-        const types =
-          q.type
-            ?.split(',')
-            .map((t) => t.trim())
-            .filter(Boolean) ?? [];
+        const types = listParam(q.type);
         const unknown = types.find((t) => !(EVENT_TYPES as readonly string[]).includes(t));
         if (unknown !== undefined) {
           return sendProblem(reply, {
