@@ -1,0 +1,886 @@
+/**
+ * Vigil ingestion benchmark: `npm run bench`.
+ *
+ * Starts real server processes (`vigil serve` on a fresh SQLite file, and a no-op Fastify server as
+ * the ceiling), drives them with autocannon from this process, and prints a table; the figures and
+ * the machine they came from go to bench/results.json.
+ *
+ *   1. ceiling     POST /noop on a bare Fastify 5 server, single small JSON events
+ *   2. single      POST /v1/events, one event per request, 50 connections
+ *   3. batch       POST /v1/events {"events":[500 events]}, 4 connections
+ *   4. ndjson      one POST /v1/events streaming 1,000,000 NDJSON lines
+ *   5. durability  GET /v1/users/:user/events with the admin key; rows counted in the SQLite file
+ *
+ * Environment knobs (all optional): BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (50),
+ * BENCH_BATCH_CONNECTIONS (4), BENCH_BATCH_SIZE (500), BENCH_NDJSON_EVENTS (1000000),
+ * BENCH_NDJSON_TIMEOUT_S (300), BENCH_KEEP_DB=1 to keep the temp directory, BENCH_REQUEST_MODE=setup to
+ * vary bodies with autocannon's setupRequest instead of prebuilt per-connection requests (see load()).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BENCH_DIR = import.meta.dirname;
+const RESULTS_FILE = path.join(BENCH_DIR, 'results.json');
+
+const DURATION_S = envInt('BENCH_DURATION_S', 10);
+const WARMUP_S = envInt('BENCH_WARMUP_S', 2);
+const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50);
+const BATCH_CONNECTIONS = envInt('BENCH_BATCH_CONNECTIONS', 4);
+const BATCH_SIZE = envInt('BENCH_BATCH_SIZE', 500);
+const NDJSON_EVENTS = envInt('BENCH_NDJSON_EVENTS', 1_000_000);
+const NDJSON_TIMEOUT_S = envInt('BENCH_NDJSON_TIMEOUT_S', 300);
+const KEEP_DB = process.env.BENCH_KEEP_DB === '1';
+const REQUEST_MODE = process.env.BENCH_REQUEST_MODE === 'setup' ? 'setup' : 'static';
+const USERS = 10_000;
+const HEALTH_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 60_000;
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got "${raw}")`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events: deterministic, varied users / addresses / devices / sessions.
+
+/** mulberry32: a small seeded PRNG so every run sends the same events. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Public IPv4 /16s from a spread of countries and ISPs; the last two octets vary. */
+const NETWORKS = [
+  '81.2',
+  '2.125',
+  '89.160',
+  '175.16',
+  '216.160',
+  '67.43',
+  '24.24',
+  '95.91',
+  '151.38',
+  '185.12',
+  '46.114',
+  '78.46',
+  '91.198',
+  '109.190',
+  '176.9',
+  '188.114',
+  '203.0',
+  '212.58',
+  '62.210',
+  '84.17',
+];
+
+const USER_AGENTS = [
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+  'Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0',
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36',
+];
+
+interface UserProfile {
+  readonly user: string;
+  readonly ip: string;
+  readonly device: string;
+  readonly userAgent: string;
+}
+
+const users: UserProfile[] = (() => {
+  const rand = prng(42);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const octet = () => 1 + Math.floor(rand() * 253);
+  return Array.from({ length: USERS }, (_, i) => ({
+    user: `u${i}`,
+    ip: `${pick(NETWORKS)}.${octet()}.${octet()}`,
+    device: `d${i}`,
+    userAgent: pick(USER_AGENTS),
+  }));
+})();
+
+/**
+ * Event number `n`: user n mod 10,000; mostly successful logins from the user's usual address and
+ * device, sometimes a new address or device (so novelty and geo-velocity have something to do), a
+ * few failed logins, page views and transactions.
+ */
+function eventJson(n: number): string {
+  const u = users[n % USERS] as UserProfile;
+  const h = (Math.imul(n, 2654435761) >>> 0) % 100;
+  const ip = h < 5 ? `${NETWORKS[(n >>> 3) % NETWORKS.length]}.${(n >>> 5) % 250}.${(n % 250) + 1}` : u.ip;
+  const device = h >= 5 && h < 8 ? `d${u.user}-new${n % 7}` : u.device;
+  const session = `s${Math.floor(n / USERS)}-${n % USERS}`;
+  const base = `"user":"${u.user}","ip":"${ip}","device":"${device}","userAgent":"${u.userAgent}","session":"${session}"`;
+  if (h < 80) return `{"type":"login.succeeded",${base}}`;
+  if (h < 88) return `{"type":"page.viewed",${base},"path":"/account/orders"}`;
+  if (h < 94) return `{"type":"login.failed",${base}}`;
+  return `{"type":"transaction",${base},"amount":${((n % 500) + 5).toFixed(2)},"currency":"EUR","merchant":"shop-${n % 13}"}`;
+}
+
+/** A sequence of request bodies that the load generator cycles through, prebuilt so it costs nothing per request. */
+const SINGLE_BODIES = Array.from({ length: 4 * USERS }, (_, n) => eventJson(n));
+const BATCH_BODY_COUNT = 48;
+const batchBodies = (): string[] =>
+  Array.from({ length: BATCH_BODY_COUNT }, (_, b) => {
+    const parts: string[] = [];
+    for (let i = 0; i < BATCH_SIZE; i++) parts.push(eventJson(1_000_000 + b * BATCH_SIZE + i));
+    return `{"events":[${parts.join(',')}]}`;
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly tail: string[];
+  counts: { warn: number; error: number; stderr: number };
+  notable: string[];
+}
+
+const children = new Set<Child>();
+/** Every child ever started, for the error report (children only holds the running ones). */
+const allChildren: Child[] = [];
+/** Removed on every way out, unless BENCH_KEEP_DB=1. */
+let tempDirToRemove: string | undefined;
+
+function startChild(name: string, args: string[], env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const child: Child = {
+    name,
+    proc,
+    exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))),
+    tail: [],
+    counts: { warn: 0, error: 0, stderr: 0 },
+    notable: [],
+  };
+  const onLine = (line: string, stream: 'stdout' | 'stderr') => {
+    if (line.trim() === '') return;
+    child.tail.push(`[${stream}] ${line}`);
+    if (child.tail.length > 200) child.tail.shift();
+    const level = /"level":(\d+)/.exec(line)?.[1];
+    if (level !== undefined) {
+      if (Number(level) >= 50) child.counts.error++;
+      else if (Number(level) >= 40) child.counts.warn++;
+      else return;
+    } else if (stream === 'stderr') child.counts.stderr++;
+    else return;
+    if (child.notable.length < 50) child.notable.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
+  };
+  for (const stream of ['stdout', 'stderr'] as const) {
+    let partial = '';
+    proc[stream]?.setEncoding('utf8');
+    proc[stream]?.on('data', (data: string) => {
+      const lines = (partial + data).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line, stream);
+    });
+    proc[stream]?.on('end', () => {
+      if (partial !== '') onLine(partial, stream);
+    });
+  }
+  proc.on('error', (error) => {
+    child.tail.push(`[spawn] ${error.message}`);
+  });
+  children.add(child);
+  allChildren.push(child);
+  void child.exited.then(() => children.delete(child));
+  return child;
+}
+
+async function waitHealthy(child: Child, url: string): Promise<void> {
+  const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+  for (;;) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
+      throw new Error(`${child.name} exited before it was healthy (code ${child.proc.exitCode}):\n${child.tail.join('\n')}`);
+    }
+    try {
+      const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${child.name} did not answer GET /healthz with 200 within ${HEALTH_TIMEOUT_MS / 1000} s:\n${child.tail.join('\n')}`);
+    }
+    await sleep(150);
+  }
+}
+
+/** SIGTERM (graceful: Vigil flushes and closes its database), SIGKILL if it does not exit in time. */
+async function stopChild(child: Child): Promise<{ code: number | null; forced: boolean }> {
+  if (child.proc.exitCode !== null || child.proc.signalCode !== null) return { code: child.proc.exitCode, forced: false };
+  child.proc.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS);
+  });
+  const result = await Promise.race([child.exited, timeout]);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    child.proc.kill('SIGKILL');
+    return { code: await child.exited, forced: true };
+  }
+  return { code: result, forced: false };
+}
+
+function killAllChildrenNow(): void {
+  for (const child of children) {
+    if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+  }
+}
+
+/** Peak resident memory of a child, sampled from /proc (Linux only; null elsewhere). */
+class RssSampler {
+  private timer: NodeJS.Timeout | undefined;
+  peakBytes: number | null = null;
+
+  constructor(private readonly pid: number | undefined) {}
+
+  start(): void {
+    this.peakBytes = null;
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 200);
+    this.timer.unref();
+  }
+
+  stop(): number | null {
+    if (this.timer) clearInterval(this.timer);
+    this.sample();
+    return this.peakBytes;
+  }
+
+  private sample(): void {
+    if (this.pid === undefined) return;
+    try {
+      const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      if (match?.[1]) this.peakBytes = Math.max(this.peakBytes ?? 0, Number(match[1]) * 1024);
+    } catch {
+      // not Linux, or the process is gone
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+interface LoadFigures {
+  readonly connections: number;
+  readonly durationS: number;
+  readonly requests: number;
+  readonly reqPerSec: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly latencyAvgMs: number;
+  readonly latencyMaxMs: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly statusCodes: Record<string, number>;
+}
+
+interface LoadOptions {
+  readonly url: string;
+  readonly connections: number;
+  readonly durationS: number;
+  readonly headers: Record<string, string>;
+  readonly bodies: readonly string[];
+  readonly onResponse?: (status: number, body: string) => void;
+}
+
+async function load(title: string, options: LoadOptions): Promise<{ figures: LoadFigures; twoXx: number }> {
+  const { bodies, connections } = options;
+  const onResponse = options.onResponse && { onResponse: (status: number, body: string) => options.onResponse?.(status, body) };
+  // How bodies vary per request. 'static' (default): each connection gets its own share of the
+  // bodies as prebuilt requests and cycles through them, so the load generator does no work per
+  // request. 'setup': one request whose setupRequest picks the next body, which re-encodes the
+  // request every time; on 2 cores that costs the load generator about half the ceiling.
+  let loadOptions: Pick<autocannon.Options, 'requests' | 'setupClient'>;
+  if (REQUEST_MODE === 'setup') {
+    let next = 0;
+    loadOptions = {
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const body = bodies[next % bodies.length] as string;
+            next++;
+            return { ...req, body };
+          },
+          ...onResponse,
+        },
+      ],
+    };
+  } else {
+    let clientIndex = 0;
+    loadOptions = {
+      setupClient: (client) => {
+        const c = clientIndex++ % connections;
+        const share: autocannon.Request[] = [];
+        for (let i = c; i < bodies.length; i += connections) share.push({ method: 'POST', body: bodies[i] as string, ...onResponse });
+        if (share.length === 0) share.push({ method: 'POST', body: bodies[c % bodies.length] as string, ...onResponse });
+        client.setRequests(share);
+      },
+    };
+  }
+  let instance: autocannon.Instance | undefined;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        title,
+        url: options.url,
+        method: 'POST',
+        connections: options.connections,
+        duration: options.durationS,
+        timeout: 30,
+        headers: options.headers,
+        ...loadOptions,
+      },
+      (error: unknown, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result)),
+    );
+  });
+  // A stuck server must not hang the bench: autocannon stops itself at `duration`, this is the backstop.
+  const backstop = setTimeout(() => instance?.stop(), (options.durationS + 60) * 1000);
+  let result: autocannon.Result;
+  try {
+    result = await finished;
+  } finally {
+    clearTimeout(backstop);
+  }
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stat.count ?? 0;
+  return {
+    twoXx: result['2xx'],
+    figures: {
+      connections: options.connections,
+      durationS: result.duration,
+      requests: result.requests.total,
+      reqPerSec: result.requests.average,
+      latencyP50Ms: result.latency.p50,
+      latencyP99Ms: result.latency.p99,
+      latencyAvgMs: result.latency.average,
+      latencyMaxMs: result.latency.max,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      statusCodes,
+    },
+  };
+}
+
+function assertClean(label: string, f: LoadFigures): void {
+  if (f.non2xx > 0 || f.errors > 0) {
+    throw new Error(
+      `${label}: ${f.non2xx} non-2xx responses and ${f.errors} connection errors (${f.timeouts} timeouts); status codes ${JSON.stringify(f.statusCodes)}`,
+    );
+  }
+  if (f.requests === 0) throw new Error(`${label}: no request completed`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// NDJSON stream
+
+const NDJSON_LINES_PER_CHUNK = 1000;
+
+function* ndjsonChunks(total: number, firstEvent: number): Generator<Buffer> {
+  for (let start = 0; start < total; start += NDJSON_LINES_PER_CHUNK) {
+    const end = Math.min(total, start + NDJSON_LINES_PER_CHUNK);
+    let text = '';
+    for (let i = start; i < end; i++) text += `${eventJson(firstEvent + i)}\n`;
+    yield Buffer.from(text);
+  }
+}
+
+interface NdjsonOutcome {
+  readonly status: number;
+  readonly body: string;
+  readonly uploadMs: number | null;
+  readonly totalMs: number;
+  readonly bytes: number;
+  /** Lines handed to the socket by time; the server's backpressure keeps this close to what it has read. */
+  readonly progress: Array<{ readonly atS: number; readonly linesSent: number }>;
+}
+
+function postNdjson(url: string, key: string, total: number, firstEvent: number, timeoutMs: number): Promise<NdjsonOutcome> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let uploadMs: number | null = null;
+    let bytes = 0;
+    let linesSent = 0;
+    const progress: Array<{ atS: number; linesSent: number }> = [];
+    const sampler = setInterval(() => progress.push({ atS: Math.round((performance.now() - start) / 1000), linesSent }), 10_000);
+    let settled = false;
+    const finish = (error: Error | null, outcome?: NdjsonOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearInterval(sampler);
+      if (error) reject(error);
+      else resolve(outcome as NdjsonOutcome);
+    };
+    const req = http.request(url, {
+      method: 'POST',
+      agent: false,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' },
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish(new Error(`NDJSON stream: no complete response within ${timeoutMs / 1000} s (${bytes} bytes sent)`));
+    }, timeoutMs);
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () =>
+        finish(null, { status: res.statusCode ?? 0, body, uploadMs, totalMs: performance.now() - start, bytes, progress }),
+      );
+      res.on('error', (error) => finish(error));
+    });
+    req.on('error', (error) => finish(new Error(`NDJSON stream: ${error.message} after ${bytes} bytes`)));
+    const source = Readable.from(ndjsonChunks(total, firstEvent), { objectMode: false });
+    source.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      linesSent += NDJSON_LINES_PER_CHUNK;
+      if (!req.write(chunk)) {
+        source.pause();
+        req.once('drain', () => source.resume());
+      }
+    });
+    source.on('end', () => {
+      req.end(() => {
+        uploadMs = performance.now() - start;
+      });
+    });
+    source.on('error', (error) => {
+      req.destroy();
+      finish(error);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** 40 characters of [A-Za-z0-9_-]. */
+const randomKey = () => randomBytes(30).toString('base64url');
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const mb = (bytes: number | null) => (bytes === null ? 'n/a' : `${fmt(bytes / 1024 / 1024)} MB`);
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function fetchJson(url: string, init: RequestInit): Promise<{ status: number; body: unknown; text: string }> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, body, text };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const tempDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
+  tempDirToRemove = tempDir;
+  const dbFile = path.join(tempDir, 'bench.db');
+  const ingestKey = randomKey();
+  let adminKey = randomKey();
+  while (adminKey === ingestKey) adminKey = randomKey();
+  const problems: string[] = [];
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    totalMemoryBytes: os.totalmem(),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    date: startedAt.toISOString(),
+  };
+  log(`machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}; temp dir ${tempDir}`);
+  log(`the load generator (autocannon) runs in this process and shares the ${machine.cpus} cores with the server`);
+
+  try {
+    // 1. Ceiling: no-op Fastify.
+    const noopPort = await freePort();
+    const noopUrl = `http://127.0.0.1:${noopPort}`;
+    const noop = startChild('noop-server', ['--import', 'tsx', path.join(BENCH_DIR, 'noop-server.ts')], {
+      NOOP_PORT: String(noopPort),
+      NOOP_HOST: '127.0.0.1',
+    });
+    await waitHealthy(noop, noopUrl);
+    const singleHeaders = { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' };
+    const noopOptions = { url: `${noopUrl}/noop`, connections: CONNECTIONS, headers: singleHeaders, bodies: SINGLE_BODIES };
+    log(`ceiling: warm-up ${WARMUP_S} s`);
+    await load('noop warm-up', { ...noopOptions, durationS: WARMUP_S });
+    log(`ceiling: ${DURATION_S} s at ${CONNECTIONS} connections`);
+    const ceiling = (await load('noop', { ...noopOptions, durationS: DURATION_S })).figures;
+    assertClean('ceiling (POST /noop)', ceiling);
+    await stopChild(noop);
+
+    // 2. Vigil.
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    log('starting vigil serve');
+    const vigilStart = performance.now();
+    const vigil = startChild('vigil', ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve'], {
+      VIGIL_DATABASE_URL: `sqlite:${dbFile}`,
+      VIGIL_PORT: String(port),
+      VIGIL_HOST: '127.0.0.1',
+      VIGIL_INGEST_KEY: ingestKey,
+      VIGIL_ADMIN_KEY: adminKey,
+      VIGIL_DEMO: 'false',
+      VIGIL_LOG_LEVEL: 'warn',
+    });
+    await waitHealthy(vigil, url);
+    const startupMs = performance.now() - vigilStart;
+    log(`vigil healthy after ${fmt(startupMs / 1000, 1)} s`);
+    const rss = new RssSampler(vigil.proc.pid);
+
+    // Events the server has confirmed stored (lower bound of the row count) and the most that may
+    // also have been stored by requests still in flight when autocannon stopped.
+    let confirmed = 0;
+    let inFlightSlack = 0;
+
+    // Sanity: one event and one batch, answered as documented, before anything is measured.
+    const probe = await fetchJson(`${url}/v1/events`, { method: 'POST', headers: singleHeaders, body: eventJson(0) });
+    if (probe.status !== 200 || typeof (probe.body as { decision?: unknown } | undefined)?.decision !== 'string') {
+      throw new Error(`POST /v1/events (one event) answered ${probe.status}: ${probe.text.slice(0, 1000)}`);
+    }
+    confirmed++;
+
+    // 3. Single events.
+    const singleOptions = { url: `${url}/v1/events`, connections: CONNECTIONS, headers: singleHeaders, bodies: SINGLE_BODIES };
+    log(`single: warm-up ${WARMUP_S} s`);
+    const singleWarm = await load('single warm-up', { ...singleOptions, durationS: WARMUP_S });
+    assertClean('single-event warm-up', singleWarm.figures);
+    confirmed += singleWarm.twoXx;
+    inFlightSlack += CONNECTIONS;
+    log(`single: ${DURATION_S} s at ${CONNECTIONS} connections`);
+    rss.start();
+    const singleRun = await load('single', { ...singleOptions, durationS: DURATION_S });
+    const singleRss = rss.stop();
+    confirmed += singleRun.twoXx;
+    inFlightSlack += CONNECTIONS;
+    const single = singleRun.figures;
+    assertClean('single events (POST /v1/events)', single);
+
+    // 4. Batches.
+    const bodies = batchBodies();
+    const batchProbe = await fetchJson(`${url}/v1/events`, { method: 'POST', headers: singleHeaders, body: bodies[0] as string });
+    const probeAccepted = (batchProbe.body as { accepted?: unknown } | undefined)?.accepted;
+    if (batchProbe.status !== 200 || probeAccepted !== BATCH_SIZE) {
+      throw new Error(`POST /v1/events (batch of ${BATCH_SIZE}) answered ${batchProbe.status}: ${batchProbe.text.slice(0, 1000)}`);
+    }
+    confirmed += BATCH_SIZE;
+    let batchAccepted = 0;
+    let batchRejected = 0;
+    let batchUnparsed = 0;
+    const onBatchResponse = (status: number, body: string) => {
+      if (status < 200 || status >= 300) return;
+      // The summary leads the body; parsing only it keeps the load generator cheap.
+      const m = /^\{"accepted":(\d+),"rejected":(\d+)/.exec(body);
+      if (!m) {
+        batchUnparsed++;
+        return;
+      }
+      batchAccepted += Number(m[1]);
+      batchRejected += Number(m[2]);
+    };
+    const batchOptions = {
+      url: `${url}/v1/events`,
+      connections: BATCH_CONNECTIONS,
+      headers: singleHeaders,
+      bodies,
+      onResponse: onBatchResponse,
+    };
+    log(`batch: warm-up ${WARMUP_S} s`);
+    const batchWarm = await load('batch warm-up', { ...batchOptions, durationS: WARMUP_S });
+    assertClean('batch warm-up', batchWarm.figures);
+    inFlightSlack += BATCH_CONNECTIONS * BATCH_SIZE;
+    log(`batch: ${DURATION_S} s at ${BATCH_CONNECTIONS} connections, ${BATCH_SIZE} events per request`);
+    const acceptedBeforeRun = batchAccepted;
+    rss.start();
+    const batchRun = await load('batch', { ...batchOptions, durationS: DURATION_S });
+    const batchRss = rss.stop();
+    inFlightSlack += BATCH_CONNECTIONS * BATCH_SIZE;
+    const batch = batchRun.figures;
+    assertClean(`batches of ${BATCH_SIZE}`, batch);
+    if (batchRejected > 0 || batchUnparsed > 0) {
+      throw new Error(`batches: ${batchRejected} events rejected and ${batchUnparsed} answers without a summary`);
+    }
+    confirmed += batchAccepted;
+    const batchAcceptedInRun = batchAccepted - acceptedBeforeRun;
+
+    // 5. One NDJSON stream.
+    log(`ndjson: streaming ${fmt(NDJSON_EVENTS)} events in one request`);
+    rss.start();
+    const nd = await postNdjson(`${url}/v1/events`, ingestKey, NDJSON_EVENTS, 5_000_000, NDJSON_TIMEOUT_S * 1000);
+    const ndRss = rss.stop();
+    const summary = JSON.parse(nd.body || 'null') as { accepted?: number; rejected?: number; errors?: unknown[] } | null;
+    if (nd.status !== 200 || summary?.accepted !== NDJSON_EVENTS || summary.rejected !== 0) {
+      throw new Error(`NDJSON stream answered ${nd.status}: ${nd.body.slice(0, 2000)}`);
+    }
+    confirmed += summary.accepted;
+    const ndEventsPerSec = NDJSON_EVENTS / (nd.totalMs / 1000);
+    log(`ndjson: ${fmt(NDJSON_EVENTS)} accepted in ${fmt(nd.totalMs / 1000, 1)} s`);
+
+    // 6. Durability: read back with the admin key, then count rows with the server stopped.
+    const someUser = users[1234 % USERS]?.user ?? 'u0';
+    const readBack = await fetchJson(`${url}/v1/users/${encodeURIComponent(someUser)}/events?limit=1`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    const readEvents = (readBack.body as { events?: unknown[] } | undefined)?.events;
+    const readBackOk = readBack.status === 200 && Array.isArray(readEvents) && readEvents.length === 1;
+    if (!readBackOk) problems.push(`GET /v1/users/${someUser}/events?limit=1 answered ${readBack.status}: ${readBack.text.slice(0, 500)}`);
+
+    log('stopping vigil (SIGTERM)');
+    const stopped = await stopChild(vigil);
+    if (stopped.forced) problems.push(`vigil did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killed`);
+    else if (stopped.code !== 0) problems.push(`vigil exited with code ${stopped.code} after SIGTERM`);
+
+    let rowCount: number | null = null;
+    if (existsSync(dbFile)) {
+      const db = new Database(dbFile, { fileMustExist: true });
+      try {
+        rowCount = (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    } else problems.push(`database file ${dbFile} does not exist`);
+    const countOk = rowCount !== null && rowCount >= confirmed && rowCount <= confirmed + inFlightSlack;
+    if (!countOk) {
+      problems.push(
+        `events table holds ${rowCount} rows; expected between ${confirmed} (confirmed by 2xx answers) and ${confirmed + inFlightSlack} (plus requests in flight when load stopped)`,
+      );
+    }
+    if (vigil.counts.error > 0 || vigil.counts.warn > 0 || vigil.counts.stderr > 0) {
+      problems.push(
+        `vigil logged ${vigil.counts.error} error, ${vigil.counts.warn} warn and ${vigil.counts.stderr} other stderr lines (see serverLog in results.json)`,
+      );
+    }
+
+    // 7. Report.
+    const batchEventsPerSec = batch.reqPerSec * BATCH_SIZE;
+    const rows = [
+      [
+        'ceiling: no-op Fastify POST /noop',
+        String(ceiling.connections),
+        fmt(ceiling.reqPerSec),
+        '—',
+        fmt(ceiling.latencyP50Ms, 1),
+        fmt(ceiling.latencyP99Ms, 1),
+        String(ceiling.non2xx),
+        '100%',
+      ],
+      [
+        'single event POST /v1/events',
+        String(single.connections),
+        fmt(single.reqPerSec),
+        fmt(single.reqPerSec),
+        fmt(single.latencyP50Ms, 1),
+        fmt(single.latencyP99Ms, 1),
+        String(single.non2xx),
+        `${fmt((100 * single.reqPerSec) / ceiling.reqPerSec, 1)}%`,
+      ],
+      [
+        `JSON batch of ${BATCH_SIZE}`,
+        String(batch.connections),
+        fmt(batch.reqPerSec, 1),
+        fmt(batchEventsPerSec),
+        fmt(batch.latencyP50Ms, 1),
+        fmt(batch.latencyP99Ms, 1),
+        String(batch.non2xx),
+        '—',
+      ],
+      [
+        `NDJSON stream of ${fmt(NDJSON_EVENTS)}`,
+        '1',
+        '—',
+        fmt(ndEventsPerSec),
+        `${fmt(nd.totalMs / 1000, 1)} s total`,
+        '—',
+        nd.status === 200 ? '0' : '1',
+        '—',
+      ],
+    ];
+    const out: string[] = [];
+    out.push('');
+    out.push(`Vigil ingestion benchmark — ${machine.date}`);
+    out.push(`${machine.cpus} × ${machine.cpuModel}, ${mb(machine.totalMemoryBytes)} RAM, ${machine.platform}, node ${machine.node}`);
+    out.push(
+      `SQLite ${dbFile}; ${DURATION_S} s per run after ${WARMUP_S} s warm-up; autocannon in this process (bodies: ${REQUEST_MODE}), same cores as the server`,
+    );
+    out.push('');
+    out.push(table(['scenario', 'conns', 'req/s', 'events/s', 'p50 ms', 'p99 ms', 'non-2xx', 'vs ceiling'], rows));
+    out.push('');
+    out.push(
+      `single: ${fmt(single.requests)} requests in ${fmt(single.durationS, 1)} s, latency avg ${fmt(single.latencyAvgMs, 1)} ms, max ${fmt(single.latencyMaxMs)} ms; server peak RSS ${mb(singleRss)}`,
+    );
+    out.push(
+      `batch:  ${fmt(batch.requests)} requests, ${fmt(batchAcceptedInRun)} events accepted in ${fmt(batch.durationS, 1)} s (${fmt(batchAcceptedInRun / batch.durationS)} events/s counted), max ${fmt(batch.latencyMaxMs)} ms; peak RSS ${mb(batchRss)}`,
+    );
+    out.push(
+      `ndjson: ${fmt(nd.bytes / 1024 / 1024, 1)} MB sent, upload done at ${nd.uploadMs === null ? 'n/a' : `${fmt(nd.uploadMs / 1000, 1)} s`}, answer at ${fmt(nd.totalMs / 1000, 1)} s; summary accepted=${summary.accepted} rejected=${summary.rejected}; peak RSS ${mb(ndRss)}`,
+    );
+    const windows = nd.progress.map((p, i) => {
+      const prev = nd.progress[i - 1] ?? { atS: 0, linesSent: 0 };
+      return `${prev.atS}-${p.atS} s: ${fmt((Math.min(p.linesSent, NDJSON_EVENTS) - prev.linesSent) / (p.atS - prev.atS || 1))}/s`;
+    });
+    if (windows.length > 0) out.push(`ndjson rate by 10 s window (lines sent): ${windows.join(', ')}`);
+    out.push(`startup: vigil healthy ${fmt(startupMs / 1000, 1)} s after spawn`);
+    out.push(
+      `durability: GET /v1/users/${someUser}/events?limit=1 → ${readBack.status}${readBackOk ? ' (1 event)' : ''}; events rows after shutdown: ${rowCount === null ? 'n/a' : fmt(rowCount)} (confirmed by 2xx: ${fmt(confirmed)}, at most ${fmt(confirmed + inFlightSlack)} with in-flight) ${countOk ? 'OK' : 'MISMATCH'}`,
+    );
+    out.push(
+      `server log: ${vigil.counts.error} error, ${vigil.counts.warn} warn, ${vigil.counts.stderr} other stderr lines; exit code ${stopped.code}${stopped.forced ? ' (killed)' : ''}`,
+    );
+    if (problems.length > 0) {
+      out.push('');
+      out.push('PROBLEMS:');
+      for (const p of problems) out.push(`  - ${p}`);
+    }
+    out.push('');
+    process.stdout.write(`${out.join('\n')}\n`);
+
+    const results = {
+      machine,
+      settings: {
+        durationS: DURATION_S,
+        warmupS: WARMUP_S,
+        connections: CONNECTIONS,
+        batchConnections: BATCH_CONNECTIONS,
+        batchSize: BATCH_SIZE,
+        ndjsonEvents: NDJSON_EVENTS,
+        distinctUsers: USERS,
+        database: 'sqlite',
+        loadGenerator: `autocannon in the bench process, on the same ${machine.cpus} cores as the server`,
+        latencyNote: 'autocannon per-request latency percentiles (p50 = median), one measurement run each',
+        requestMode: REQUEST_MODE,
+      },
+      ceiling,
+      single: { ...single, eventsPerSec: single.reqPerSec, ratioToCeiling: single.reqPerSec / ceiling.reqPerSec, peakRssBytes: singleRss },
+      batch: {
+        ...batch,
+        eventsPerSec: batchEventsPerSec,
+        eventsAcceptedInRun: batchAcceptedInRun,
+        eventsPerSecCounted: batchAcceptedInRun / batch.durationS,
+        peakRssBytes: batchRss,
+      },
+      ndjson: {
+        events: NDJSON_EVENTS,
+        status: nd.status,
+        accepted: summary.accepted,
+        rejected: summary.rejected,
+        bytes: nd.bytes,
+        uploadMs: nd.uploadMs,
+        totalMs: nd.totalMs,
+        eventsPerSec: ndEventsPerSec,
+        progress: nd.progress,
+        peakRssBytes: ndRss,
+      },
+      durability: {
+        readBackUser: someUser,
+        readBackStatus: readBack.status,
+        readBackOk,
+        rowCount,
+        confirmedStored: confirmed,
+        maxWithInFlight: confirmed + inFlightSlack,
+        countOk,
+      },
+      server: { startupMs, exitCode: stopped.code, forcedKill: stopped.forced, logCounts: vigil.counts, serverLog: vigil.notable },
+      problems,
+    };
+    writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+    log(`wrote ${path.relative(ROOT, RESULTS_FILE)}`);
+    if (problems.length > 0) process.exitCode = 1;
+  } finally {
+    killAllChildrenNow();
+    if (KEEP_DB) log(`kept ${tempDir}`);
+    else removeTempDir();
+  }
+}
+
+function removeTempDir(): void {
+  if (KEEP_DB || tempDirToRemove === undefined) return;
+  try {
+    rmSync(tempDirToRemove, { recursive: true, force: true });
+  } catch {
+    // a child may still hold it open for a moment; it is in the OS temp dir anyway
+  }
+  tempDirToRemove = undefined;
+}
+
+process.on('exit', killAllChildrenNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping servers`);
+    killAllChildrenNow();
+    removeTempDir();
+    process.exit(130);
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`\nbench FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+  for (const child of allChildren) {
+    if (child.tail.length > 0) process.stderr.write(`\n--- last output of ${child.name} ---\n${child.tail.slice(-40).join('\n')}\n`);
+  }
+  killAllChildrenNow();
+  process.exitCode = 1;
+});
