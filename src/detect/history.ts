@@ -19,6 +19,7 @@ export interface PastEvent {
   readonly amount?: number;
   readonly currency?: string;
   readonly merchant?: string;
+  readonly paymentMethod?: string;
   readonly path?: string;
   readonly userAgent?: string;
   readonly newDevice?: boolean | null;
@@ -61,6 +62,7 @@ export function toPastEvent(e: DetectionEvent): PastEvent {
   if (e.amount !== undefined) p.amount = e.amount;
   if (e.currency !== undefined) p.currency = e.currency;
   if (e.merchant !== undefined) p.merchant = e.merchant;
+  if (e.paymentMethod !== undefined) p.paymentMethod = e.paymentMethod;
   if (e.path !== undefined) p.path = e.path;
   if (e.userAgent !== undefined) p.userAgent = e.userAgent;
   return p;

@@ -11,12 +11,19 @@ export interface MemoryHistoryLimits {
   readonly maxKeys: number;
 }
 
-export const DEFAULT_LIMITS: MemoryHistoryLimits = { retentionMs: 25 * HOUR, maxEventsPerKey: 500, maxKeys: 200_000 };
+export const DEFAULT_LIMITS: MemoryHistoryLimits = { retentionMs: 25 * HOUR, maxEventsPerKey: 300, maxKeys: 100_000 };
+
+/**
+ * Page views are most of the traffic and only the browsing rule looks at them, over minutes: they
+ * are kept this long, so that a user's timeline is not crowded with them.
+ */
+const PAGE_VIEW_RETENTION_MS = 15 * 60_000;
+const COMPACT_ABOVE = 64;
 const MAX_AMOUNTS = 100;
 
 /** Events of one key, sorted by event time; late events are inserted in place. */
 class Timeline {
-  readonly events: PastEvent[] = [];
+  events: PastEvent[] = [];
 
   insert(e: PastEvent, limits: MemoryHistoryLimits): void {
     const list = this.events;
@@ -28,15 +35,19 @@ class Timeline {
     while (drop < list.length && (list[drop] as PastEvent).occurredAt < newest - limits.retentionMs) drop++;
     drop = Math.max(drop, list.length - limits.maxEventsPerKey);
     if (drop > 0) list.splice(0, drop);
+    if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
+      const cutoff = newest - PAGE_VIEW_RETENTION_MS;
+      let w = 0;
+      for (const x of list) if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
+      list.length = w;
+    }
   }
 
   range(from: number, to: number): readonly PastEvent[] {
     const list = this.events;
-    let lo = lowerBound(list, from);
+    const lo = lowerBound(list, from);
     let hi = lo;
     while (hi < list.length && (list[hi] as PastEvent).occurredAt <= to) hi++;
-    if (lo === 0 && hi === list.length) return list.slice();
-    if (lo > hi) lo = hi;
     return list.slice(lo, hi);
   }
 }

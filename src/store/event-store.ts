@@ -159,8 +159,22 @@ function prepareSqliteWrite(sqlite: NonNullable<DatabaseHandle['sqlite']>) {
     const duplicates: string[] = [];
     for (const row of events) {
       const changes = insertEvent.run(
-        row.id, row.user_id, row.type, row.occurred_at, row.received_at, row.session_id, row.device_id, row.ip, row.country,
-        row.decision, row.risk, row.severity, row.alert_id, row.event_json, row.enrichment_json, row.reasons_json,
+        row.id,
+        row.user_id,
+        row.type,
+        row.occurred_at,
+        row.received_at,
+        row.session_id,
+        row.device_id,
+        row.ip,
+        row.country,
+        row.decision,
+        row.risk,
+        row.severity,
+        row.alert_id,
+        row.event_json,
+        row.enrichment_json,
+        row.reasons_json,
       ).changes;
       if (changes === 0) duplicates.push(row.id);
     }

@@ -1,0 +1,100 @@
+import { type Static, Type } from '@sinclair/typebox';
+import type { PastEvent } from '../history.js';
+import type { Rule, RuleHit, Subject } from '../rule.js';
+import { formatDecimal, formatDuration, minutesToMs, plural, relatedIds } from './format.js';
+
+export const CardTestingConfigSchema = Type.Object(
+  {
+    enabled: Type.Boolean(),
+    windowMinutes: Type.Integer({ minimum: 1, maximum: 1440, description: 'How far back failed payments are counted.' }),
+    minFailures: Type.Integer({
+      minimum: 2,
+      maximum: 10_000,
+      description: 'Failed payments in the window, this one included, from one account, device or IP from which the rule fires.',
+    }),
+    smallAmount: Type.Number({
+      minimum: 0,
+      maximum: 1_000_000,
+      description: 'Amounts at or below this count as small test charges in the evidence (card testers try cards with small amounts).',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type CardTestingConfig = Static<typeof CardTestingConfigSchema>;
+
+interface Group {
+  readonly subject: Subject;
+  readonly label: string;
+  readonly failures: readonly PastEvent[];
+}
+
+/**
+ * A run of failed payments from one account, device or IP: stolen card numbers being tried out. Each
+ * grouping is checked because testers rotate what they can: accounts behind one device, devices
+ * behind one IP. The largest group is reported; on a tie the device, then the IP, since they point
+ * at the tester rather than at an account they may have taken over.
+ */
+export const cardTestingRule: Rule<CardTestingConfig> = {
+  id: 'card-testing',
+  title: 'Card testing',
+  description: 'Many failed payments from one account, device or IP within minutes, typically for small amounts.',
+  alertType: 'transaction',
+  configSchema: CardTestingConfigSchema,
+  defaults: { enabled: true, windowMinutes: 10, minFailures: 5, smallAmount: 5 },
+  windowMs: (c) => minutesToMs(c.windowMinutes),
+
+  evaluate(event, history, config): RuleHit | undefined {
+    if (event.type !== 'payment.failed') return undefined;
+    const t = event.occurredAt;
+    const from = t - minutesToMs(config.windowMinutes);
+    const failed = (events: readonly PastEvent[]) => events.filter((e) => e.type === 'payment.failed');
+    const groups: Group[] = [];
+    if (event.device !== undefined) {
+      groups.push({
+        subject: { kind: 'device', value: event.device },
+        label: `from device ${event.device}`,
+        failures: failed(history.forDevice(event.device, from, t)),
+      });
+    }
+    if (event.ip !== undefined) {
+      groups.push({
+        subject: { kind: 'ip', value: event.ip },
+        label: `from IP ${event.ip}`,
+        failures: failed(history.forIp(event.ip, from, t)),
+      });
+    }
+    groups.push({
+      subject: { kind: 'user', value: event.user },
+      label: 'on this account',
+      failures: failed(history.forUser(event.user, from, t)),
+    });
+
+    // Stable: on a tie the earlier group in the list (device, IP, user) is kept.
+    const top = groups.reduce((best, g) => (g.failures.length > best.failures.length ? g : best));
+    const count = top.failures.length + 1;
+    if (count < config.minFailures) return undefined;
+
+    const amounts = [...top.failures.map((e) => e.amount), event.amount];
+    const small = amounts.filter((a) => a !== undefined && a <= config.smallAmount).length;
+    const spanMs = t - (top.failures[0]?.occurredAt ?? t);
+    const smallPart = small > 0 ? `, ${small} of them for ${formatDecimal(config.smallAmount)} or less` : '';
+    return {
+      severity: 'high',
+      message: `${plural(count, 'failed payment')} in ${formatDuration(spanMs)} ${top.label}${smallPart}`,
+      evidence: {
+        failedPayments: count,
+        groupedBy: top.subject.kind,
+        groupKey: top.subject.value,
+        smallAmounts: small,
+        smallAmount: config.smallAmount,
+        distinctAccounts: new Set([...top.failures.map((e) => e.user), event.user]).size,
+        spanMs,
+        windowMinutes: config.windowMinutes,
+      },
+      ...(top.subject.kind !== 'user' && { subject: top.subject }),
+      relatedEventIds: relatedIds(top.failures),
+      suggestedActions: ['block_ip', 'review_transaction'],
+      decision: 'block',
+    };
+  },
+};

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { Novelty } from '../../ingest/activity-event.js';
+import { HOUR } from '../rule.js';
+import { type LargeTransactionConfig, largeTransactionRule as rule } from './large-transaction.js';
+import { type Case, ev, judge, problemsOf, T0, times } from './test-kit.js';
+
+const tx = (amount: number, currency = 'EUR', novelty: Partial<Novelty> = {}, at = T0) =>
+  ev('transaction', { amount, currency, occurredAt: at, novelty });
+/** `n` earlier transactions of `amount`, one an hour before T0. */
+const usual = (n: number, amount = 200, currency = 'EUR') => times(n, (i) => tx(amount, currency, {}, T0 - (n - i) * HOUR));
+
+const cases: Case<LargeTransactionConfig>[] = [
+  {
+    name: '9.5× the median from a new device: high',
+    past: usual(12),
+    event: tx(1899, 'EUR', { newDevice: true }),
+    hit: {
+      severity: 'high',
+      message: "Transaction of 1,899.00 EUR is 9.5× this account's median (200.00 EUR over 12 transactions), from a new device",
+      evidence: expect.objectContaining({ amount: 1899, median: 200, ratioToMedian: 9.5, earlierTransactions: 12, overLimit: false }),
+      suggestedActions: ['review_transaction', 'confirm_with_user_by_otp'],
+    },
+  },
+  {
+    name: 'the same from a known device and country: medium',
+    past: usual(12),
+    event: tx(1899),
+    hit: { severity: 'medium', message: "Transaction of 1,899.00 EUR is 9.5× this account's median (200.00 EUR over 12 transactions)" },
+  },
+  {
+    name: 'from a new device and a new country',
+    past: usual(12),
+    event: tx(1899, 'EUR', { newDevice: true, newCountry: true }),
+    hit: { severity: 'high', message: expect.stringMatching(/, from a new device and a new country$/) },
+  },
+  { name: 'exactly 5× the median does not fire', past: usual(6), event: tx(1000), hit: undefined },
+  {
+    name: 'just above 5× the median fires',
+    past: usual(6),
+    event: tx(1000.01),
+    hit: { severity: 'medium', message: expect.stringContaining('5× this') },
+  },
+  { name: '4 earlier transactions are too few for a median', past: usual(4), event: tx(1899), hit: undefined },
+  {
+    name: '5 earlier transactions are enough',
+    past: usual(5),
+    event: tx(1899),
+    hit: { message: "Transaction of 1,899.00 EUR is 9.5× this account's median (200.00 EUR over 5 transactions)" },
+  },
+  {
+    name: 'the median of an even count is the mean of the middle two',
+    past: [100, 200, 300, 400, 500, 600].map((a, i) => tx(a, 'EUR', {}, T0 - (6 - i) * HOUR)),
+    event: tx(1800),
+    hit: { message: "Transaction of 1,800.00 EUR is 5.1× this account's median (350.00 EUR over 6 transactions)" },
+  },
+  { name: 'transactions in another currency are not a baseline', past: usual(12, 200, 'USD'), event: tx(1899), hit: undefined },
+  { name: 'a median of 0 is no baseline', past: usual(6, 0), event: tx(50), hit: undefined },
+  { name: 'exactly at the EUR limit does not fire', event: tx(5000), hit: undefined },
+  {
+    name: 'above the EUR limit fires without any history',
+    event: tx(5000.01),
+    hit: {
+      severity: 'medium',
+      message: 'Transaction of 5,000.01 EUR is above the 5,000.00 EUR limit',
+      evidence: expect.objectContaining({ limit: 5000, median: null }),
+    },
+  },
+  {
+    name: 'GBP has its own limit',
+    event: tx(4000.01, 'GBP'),
+    hit: { message: 'Transaction of 4,000.01 GBP is above the 4,000.00 GBP limit' },
+  },
+  {
+    name: 'other currencies take the default limit',
+    event: tx(5000.5, 'CHF'),
+    hit: { message: 'Transaction of 5,000.50 CHF is above the 5,000.00 CHF limit' },
+  },
+  { name: 'no default limit: other currencies have none', event: tx(1e9, 'CHF'), config: { absoluteLimits: { EUR: 100 } }, hit: undefined },
+  {
+    name: 'above the limit and the median',
+    past: usual(12),
+    event: tx(6000, 'EUR', { newCountry: true }),
+    hit: {
+      severity: 'high',
+      message:
+        "Transaction of 6,000.00 EUR is above the 5,000.00 EUR limit and 30× this account's median (200.00 EUR over 12 transactions), from a new country",
+    },
+  },
+  {
+    name: 'out of order: transactions after a late one are not its baseline',
+    past: times(12, (i) => tx(200, 'EUR', {}, T0 + (i + 1) * 60_000)),
+    event: tx(1899),
+    hit: undefined,
+  },
+  {
+    name: 'multiplier and history from the config',
+    past: usual(2),
+    event: tx(500),
+    config: { multiplier: 2, minHistory: 2 },
+    hit: { message: "Transaction of 500.00 EUR is 2.5× this account's median (200.00 EUR over 2 transactions)" },
+  },
+  { name: 'a failed payment is not judged', event: ev('payment.failed', { amount: 9999, currency: 'EUR' }), hit: undefined },
+  { name: 'a transaction without an amount is not judged', event: ev('transaction'), hit: undefined },
+];
+
+describe('large-transaction', () => {
+  it.each(cases)('$name', (c) => {
+    const hit = judge(rule, c);
+    if (c.hit === undefined) expect(hit).toBeUndefined();
+    else expect(hit && { ...hit, problems: problemsOf(hit) }).toMatchObject({ ...c.hit, problems: [] });
+  });
+});
