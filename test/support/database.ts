@@ -40,11 +40,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
   return {
     target: { dialect: 'postgres', url: url.toString(), poolSize: 5 },
     url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
-    },
+    // Dropped by the global teardown, not here: see global-setup.ts.
+    drop: async () => {},
   };
 }
