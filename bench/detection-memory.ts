@@ -1,0 +1,95 @@
+/**
+ * Memory held by detection state per 100,000 active accounts: the engine with every built-in rule,
+ * fed ten events per account (logins, page views, a transaction), measured as heap growth after a
+ * full garbage collection. Run with --expose-gc (npm run bench does). Adds its figures to
+ * bench/results.json.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { AlertBook } from '../src/alerts/alert-book.js';
+import { DetectionEngine } from '../src/detect/engine.js';
+import { MemoryHistory } from '../src/detect/memory-history.js';
+import { RuleSet } from '../src/detect/rule-set.js';
+import { BUILTIN_RULES } from '../src/detect/rules/index.js';
+import { DEFAULT_SCORING } from '../src/detect/scoring.js';
+import type { Enrichment } from '../src/ingest/activity-event.js';
+import type { EventType } from '../src/ingest/event-schema.js';
+
+const ACCOUNTS = 100_000;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+const t0 = Date.parse('2026-11-24T00:00:00Z');
+const enrichment = (i: number): Enrichment => ({
+  ipScope: 'public',
+  network: `81.${i % 250}.${(i >> 8) % 250}.0/24`,
+  geo: { country: 'GB', city: 'London', latitude: 51.5, longitude: -0.1, accuracyKm: 50 },
+  novelty: { hasHistory: true, newDevice: false, newCountry: false, newNetwork: false },
+});
+
+gc();
+const before = process.memoryUsage().heapUsed;
+const history = new MemoryHistory();
+const engine = new DetectionEngine({
+  history,
+  rules: new RuleSet(
+    BUILTIN_RULES.map((rule) => ({ rule, kind: 'builtin' as const, config: rule.defaults, version: 0, updatedAt: null, updatedBy: null })),
+  ),
+  alerts: new AlertBook(),
+  policy: DEFAULT_SCORING,
+  clock: { now: () => t0 },
+  onRuleError: (id, e) => {
+    throw new Error(`${id}: ${String(e)}`);
+  },
+});
+const types: EventType[] = [
+  'login.succeeded',
+  'page.viewed',
+  'page.viewed',
+  'page.viewed',
+  'transaction',
+  'page.viewed',
+  'logout',
+  'login.succeeded',
+  'page.viewed',
+  'page.viewed',
+];
+const started = performance.now();
+let events = 0;
+for (let round = 0; round < types.length; round++) {
+  const type = types[round] as EventType;
+  for (let i = 0; i < ACCOUNTS; i++) {
+    const ip = `81.${i % 250}.${(i >> 8) % 250}.${round}`;
+    engine.score(
+      {
+        id: `e${events++}`,
+        type,
+        user: `user${i}`,
+        occurredAt: t0 + round * 600_000 + (i % 1000),
+        ip,
+        device: `dev${i}`,
+        session: `s${i}`,
+        ...(type === 'transaction' && { amount: 20 + (i % 50), currency: 'EUR' }),
+        ...(type === 'page.viewed' && { path: `/shop/${i % 100}` }),
+      },
+      enrichment(i),
+    );
+  }
+}
+const elapsedMs = performance.now() - started;
+gc();
+const after = process.memoryUsage().heapUsed;
+const mb = (after - before) / 1024 / 1024;
+const result = {
+  accounts: ACCOUNTS,
+  eventsScored: events,
+  heapGrowthMbPer100kAccounts: Math.round(mb * 10) / 10,
+  scoringEventsPerSecOneCore: Math.round((events / elapsedMs) * 1000),
+  tracked: history.size(),
+};
+console.log(
+  `detection memory: ${result.heapGrowthMbPer100kAccounts} MB per 100,000 active accounts (10 events each); scoring alone ${result.scoringEventsPerSecOneCore} events/s on one core`,
+);
+const file = path.join(import.meta.dirname, 'results.json');
+const existing = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+fs.writeFileSync(file, `${JSON.stringify({ ...existing, detectionMemory: result }, null, 2)}\n`);

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config.js';
+import { buildApp } from '../src/http/app.js';
+import { createSystem, type System } from '../src/system.js';
+import { ADMIN_KEY, INGEST_KEY, sharedGeoIp } from './support/app.js';
+import { freshDatabase, type TestDatabase } from './support/database.js';
+
+let db: TestDatabase | undefined;
+let system: System | undefined;
+afterEach(async () => {
+  await system?.close();
+  await db?.drop();
+});
+
+async function start(database: TestDatabase) {
+  system = await createSystem(
+    loadConfig({ VIGIL_DATABASE_URL: database.url, VIGIL_INGEST_KEY: INGEST_KEY, VIGIL_ADMIN_KEY: ADMIN_KEY, VIGIL_DEMO: 'false' }),
+    { geoIp: await sharedGeoIp(), logger: { info() {}, warn() {}, error() {} } },
+  );
+  const app = await buildApp(system);
+  return {
+    send: async (body: unknown) =>
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(body),
+        })
+      ).json(),
+    stop: async () => {
+      await app.close();
+      await system?.close();
+      system = undefined;
+    },
+  };
+}
+
+describe('detection state across a restart', () => {
+  it('keeps the windows: failures before a restart count towards a burst after it', async () => {
+    db = await freshDatabase();
+    const t = Date.now() - 5 * 60_000;
+    const failure = (i: number) => ({
+      type: 'login.failed',
+      user: 'erin',
+      ip: '203.0.113.7',
+      timestamp: new Date(t + i * 10_000).toISOString(),
+    });
+
+    const first = await start(db);
+    for (let i = 0; i < 4; i++) expect((await first.send(failure(i))).reasons).toEqual([]);
+    await first.stop();
+
+    const second = await start(db);
+    const fifth = await second.send(failure(4));
+    expect(fifth.reasons.map((r: { rule: string }) => r.rule)).toContain('failed-login-burst');
+    expect(fifth.reasons[0].message).toContain('5 failed logins');
+    // The open alert is remembered too: the sixth failure updates it instead of raising another.
+    const sixth = await second.send(failure(5));
+    expect(sixth.alertId).toBe(fifth.alertId);
+    await second.stop();
+  });
+});
