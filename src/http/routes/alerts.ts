@@ -3,9 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { ALERT_ACTIONS, ALERT_STATUSES, type Alert, type AlertAction, type AlertStatus } from '../../alerts/alert.js';
 import { SEVERITIES, type Severity } from '../../ingest/event-schema.js';
-import { parseTimestamp } from '../../ingest/validate-event.js';
 import type { System } from '../../system.js';
-import { actorOf, decodeCursor, encodeCursor, listParam } from '../actor.js';
+import { actorOf, decodeCursor, encodeCursor, listParam, parseTimeBounds } from '../request-helpers.js';
 import { sendProblem } from '../errors.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -72,19 +71,8 @@ export function alertRoutes(system: System): FastifyPluginAsync {
             path: '/severity',
           });
         }
-        const bounds: { from?: number; to?: number } = {};
-        for (const name of ['from', 'to'] as const) {
-          const raw = q[name];
-          if (raw === undefined) continue;
-          const ms = parseTimestamp(raw);
-          if (ms === undefined)
-            return sendProblem(reply, {
-              code: 'invalid_query',
-              message: `${name} is not an ISO 8601 date-time with a time zone.`,
-              path: `/${name}`,
-            });
-          bounds[name] = ms;
-        }
+        const bounds = parseTimeBounds(q);
+        if ('code' in bounds) return sendProblem(reply, bounds);
         const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
         if (q.cursor !== undefined && !after)
           return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });

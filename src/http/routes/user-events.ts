@@ -3,9 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { StoredEvent } from '../../ingest/activity-event.js';
 import { EVENT_TYPES, type EventType } from '../../ingest/event-schema.js';
-import { parseTimestamp } from '../../ingest/validate-event.js';
 import type { System } from '../../system.js';
-import { decodeCursor, encodeCursor, listParam } from '../actor.js';
+import { decodeCursor, encodeCursor, listParam, parseTimeBounds } from '../request-helpers.js';
 import { sendProblem } from '../errors.js';
 
 const MAX_PAGE = 500;
@@ -57,20 +56,8 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
             path: '/type',
           });
         }
-        const bounds: { from?: number; to?: number } = {};
-        for (const name of ['from', 'to'] as const) {
-          const raw = q[name];
-          if (raw === undefined) continue;
-          const ms = parseTimestamp(raw);
-          if (ms === undefined) {
-            return sendProblem(reply, {
-              code: 'invalid_query',
-              message: `${name} "${raw}" is not an ISO 8601 date-time with a time zone.`,
-              path: `/${name}`,
-            });
-          }
-          bounds[name] = ms;
-        }
+        const bounds = parseTimeBounds(q);
+        if ('code' in bounds) return sendProblem(reply, bounds);
         const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
         if (q.cursor !== undefined && after === undefined) {
           return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });

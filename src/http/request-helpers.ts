@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import type { Problem } from '../core/errors.js';
+import { parseTimestamp } from '../ingest/validate-event.js';
 
 /** Who did it, for audit fields: the API key's name and id (never its secret). */
 export function actorOf(request: FastifyRequest): string {
@@ -24,4 +26,19 @@ export function encodeCursor(at: number, id: string): string {
 export function decodeCursor(cursor: string): { at: number; id: string } | undefined {
   const match = /^(\d{1,16}):(.{1,128})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   return match ? { at: Number(match[1]), id: match[2] as string } : undefined;
+}
+
+/** `from` / `to` query parameters as epoch ms, or the problem with the first bad one. */
+export function parseTimeBounds(q: { from?: string | undefined; to?: string | undefined }): { from?: number; to?: number } | Problem {
+  const bounds: { from?: number; to?: number } = {};
+  for (const name of ['from', 'to'] as const) {
+    const raw = q[name];
+    if (raw === undefined) continue;
+    const ms = parseTimestamp(raw);
+    if (ms === undefined) {
+      return { code: 'invalid_query', message: `${name} "${raw}" is not an ISO 8601 date-time with a time zone.`, path: `/${name}` };
+    }
+    bounds[name] = ms;
+  }
+  return bounds;
 }
