@@ -4,8 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ALERT_ACTIONS, ALERT_STATUSES, type Alert, type AlertAction, type AlertStatus } from '../../alerts/alert.js';
 import { SEVERITIES, type Severity } from '../../ingest/event-schema.js';
 import type { System } from '../../system.js';
-import { actorOf, decodeCursor, encodeCursor, listParam, parseTimeBounds } from '../request-helpers.js';
 import { sendProblem } from '../errors.js';
+import { actorOf, decodeCursor, encodeCursor, listParam, parseTimeBounds } from '../request-helpers.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

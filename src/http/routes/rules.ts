@@ -6,8 +6,8 @@ import { CustomRuleDefinitionSchema } from '../../detect/custom-rule.js';
 import type { RuleEntry } from '../../detect/rule-set.js';
 import { parseTimestamp } from '../../ingest/validate-event.js';
 import type { System } from '../../system.js';
-import { actorOf } from '../request-helpers.js';
 import { type ItemProblem, sendProblem } from '../errors.js';
+import { actorOf } from '../request-helpers.js';
 
 function presentRule(e: RuleEntry) {
   return {

@@ -4,8 +4,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { StoredEvent } from '../../ingest/activity-event.js';
 import { EVENT_TYPES, type EventType } from '../../ingest/event-schema.js';
 import type { System } from '../../system.js';
-import { decodeCursor, encodeCursor, listParam, parseTimeBounds } from '../request-helpers.js';
 import { sendProblem } from '../errors.js';
+import { decodeCursor, encodeCursor, listParam, parseTimeBounds } from '../request-helpers.js';
 
 const MAX_PAGE = 500;
 
