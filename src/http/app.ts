@@ -35,6 +35,9 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
+const requestIdPrefix = randomBytes(4).toString('hex');
+let requestCounter = 0;
+
 /** Builds the HTTP API around a system. `server.ts` listens; tests call `app.inject()`. */
 export async function buildApp(system: System, options: AppOptions = {}): Promise<App> {
   const app = Fastify({
@@ -42,12 +45,17 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     bodyLimit: system.config.bodyLimitBytes,
     // Per-request log lines would cost more than the work of ingesting an event; failures are logged.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => `req_${randomBytes(9).toString('base64url')}`,
+    // Unique per process and cheap: a random prefix per start and a counter. Request ids only need
+    // to tell requests apart in logs and error reports, not to be secret.
+    genReqId: () => `req_${requestIdPrefix}${(requestCounter++).toString(36)}`,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onSend', async (request, reply) => {
+  // Set when the request arrives, so that every answer carries it, errors included; a synchronous
+  // hook, as it runs for every event sent.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   // JSON is parsed here rather than by Fastify so that malformed JSON gets a line and column, and
