@@ -124,6 +124,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
   }
 }
 
+const AMOUNT_HISTORY_MS = 90 * 24 * 3_600_000;
+
 /**
  * Detection state lives in memory; at start it is rebuilt from the store: the events inside the
  * longest rule window (at least a day) replayed in event-time order, and the open alerts.
@@ -137,6 +139,8 @@ async function warmDetection(
   clock: Clock,
 ): Promise<void> {
   const since = clock.now() - Math.max(longestWindowMs, 25 * 3_600_000);
+  // Transaction baselines (the median of an account's amounts) reach further back than any window.
+  for await (const page of events.scan(since - AMOUNT_HISTORY_MS, since, { types: ['transaction'] })) engine.warmAmounts(page);
   for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
   book.warm(await alerts.listOpen(since));
 }

@@ -60,4 +60,22 @@ describe('detection state across a restart', () => {
     expect(sixth.alertId).toBe(fifth.alertId);
     await second.stop();
   });
+
+  it("keeps an account's spending baseline from before the windows: a large purchase after a restart is still unusual", async () => {
+    db = await freshDatabase();
+    const daysAgo = (d: number, i: number) => new Date(Date.now() - d * 86_400_000 + i * 60_000).toISOString();
+    const first = await start(db);
+    for (let i = 0; i < 6; i++) {
+      expect(
+        (await first.send({ type: 'transaction', user: 'fay', amount: 90 + i * 5, currency: 'EUR', timestamp: daysAgo(3, i) })).decision,
+      ).toBe('allow');
+    }
+    await first.stop();
+
+    const second = await start(db);
+    const big = await second.send({ type: 'transaction', user: 'fay', amount: 900, currency: 'EUR' });
+    expect(big.reasons.map((r: { rule: string }) => r.rule)).toContain('large-transaction');
+    expect(big.reasons[0].message).toMatch(/median/);
+    await second.stop();
+  });
 });

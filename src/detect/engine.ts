@@ -44,6 +44,11 @@ export class DetectionEngine implements Detector {
     return { decision, risk, severity, reasons, alertId: alert.id, alert };
   }
 
+  /** Replays older transactions at start, for amount baselines only. */
+  warmAmounts(events: Iterable<DetectionEvent>): void {
+    for (const e of events) this.deps.history.recordAmount(toPastEvent(e));
+  }
+
   /** Replays stored events into memory at start: history and rule state, no alerts. */
   warm(events: Iterable<DetectionEvent>): void {
     for (const e of events) this.remember(e);

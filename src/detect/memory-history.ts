@@ -85,6 +85,14 @@ export class MemoryHistory implements History {
     add(this.users, e.user, e, this.limits);
     if (e.ip !== undefined) add(this.ips, e.ip, e, this.limits);
     if (e.device !== undefined) add(this.devices, e.device, e, this.limits);
+    this.recordAmount(e);
+  }
+
+  /**
+   * Only the amount of a transaction, for the per-account baseline: at start, transactions older than
+   * the windows are replayed through here, so a median after a restart is the median before it.
+   */
+  recordAmount(e: PastEvent): void {
     if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
       const key = `${e.user}\u0000${e.currency}`;
       let list = this.amounts.get(key);

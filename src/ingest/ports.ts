@@ -28,5 +28,9 @@ export interface EventStore extends SeenStore {
   listUserEvents(query: UserEventsQuery): Promise<readonly StoredEvent[]>;
   countEvents(): Promise<number>;
   /** Events with event time in [from, to), oldest first, in pages: for replays and backtests. */
-  scan(from: number, to: number, pageSize?: number): AsyncIterable<readonly StoredEvent[]>;
+  scan(
+    from: number,
+    to: number,
+    options?: { readonly pageSize?: number; readonly types?: readonly EventType[] },
+  ): AsyncIterable<readonly StoredEvent[]>;
 }

@@ -118,10 +118,16 @@ export class SqlEventStore implements EventStore {
     return rows.map(fromRow);
   }
 
-  async *scan(from: number, to: number, pageSize = 2000): AsyncIterable<readonly StoredEvent[]> {
+  async *scan(
+    from: number,
+    to: number,
+    options: { readonly pageSize?: number; readonly types?: readonly EventType[] } = {},
+  ): AsyncIterable<readonly StoredEvent[]> {
+    const pageSize = options.pageSize ?? 2000;
     let after: { at: number; id: string } | undefined;
     for (;;) {
       let query = this.handle.db.selectFrom('events').selectAll().where('occurred_at', '>=', from).where('occurred_at', '<', to);
+      if (options.types?.length) query = query.where('type', 'in', options.types);
       const cursor = after;
       if (cursor) {
         query = query.where((eb) =>
