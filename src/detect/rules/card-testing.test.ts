@@ -9,9 +9,18 @@ interface Try {
   readonly user?: string;
   readonly device?: string;
   readonly ip?: string;
+  readonly card?: string;
 }
-const failed = ({ secondsBefore, amount = 1, user = 'u1', device = 'd-1', ip = IP }: Try) =>
-  ev('payment.failed', { occurredAt: T0 - secondsBefore * 1000, amount, currency: 'GBP', user, device, ip });
+const failed = ({ secondsBefore, amount = 1, user = 'u1', device = 'd-1', ip = IP, card }: Try) =>
+  ev('payment.failed', {
+    occurredAt: T0 - secondsBefore * 1000,
+    amount,
+    currency: 'GBP',
+    user,
+    device,
+    ip,
+    ...(card !== undefined && { paymentMethod: card }),
+  });
 /** `n` earlier failed payments, 84 s apart, ending 84 s before T0. */
 const run = (n: number, vary: (i: number) => Partial<Try> = () => ({})) =>
   times(n, (i) => failed({ secondsBefore: 84 * (n - i), ...vary(i) }));
@@ -37,6 +46,15 @@ const cases: Case<CardTestingConfig>[] = [
     hit: { message: '5 failed payments in 6 min from device d-1, 5 of them for 5 or less' },
   },
   { name: '4 do not', past: run(3), event: failed({ secondsBefore: 0 }), hit: undefined },
+  {
+    name: 'different cards in the run are counted and named',
+    past: run(4, (i) => ({ card: `card_${i % 3}` })),
+    event: failed({ secondsBefore: 0, card: 'card_9' }),
+    hit: {
+      message: '5 failed payments in 6 min from device d-1 with 4 different payment methods, 5 of them for 5 or less',
+      evidence: expect.objectContaining({ distinctPaymentMethods: 4 }),
+    },
+  },
   {
     name: 'an amount exactly at the small limit is small; just above is not',
     past: run(4, (i) => ({ amount: i % 2 === 0 ? 5 : 5.01 })),

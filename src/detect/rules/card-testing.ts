@@ -78,14 +78,18 @@ export const cardTestingRule: Rule<CardTestingConfig> = {
     const small = amounts.filter((a) => a !== undefined && a <= config.smallAmount).length;
     const spanMs = t - (top.failures[0]?.occurredAt ?? t);
     const smallPart = small > 0 ? `, ${small} of them for ${formatDecimal(config.smallAmount)} or less` : '';
+    // Many different cards in one run is the strongest sign of testing stolen numbers.
+    const cards = new Set([...top.failures.map((e) => e.paymentMethod), event.paymentMethod].filter((m) => m !== undefined)).size;
+    const cardPart = cards > 1 ? ` with ${cards} different payment methods` : '';
     return {
       severity: 'high',
-      message: `${plural(count, 'failed payment')} in ${formatDuration(spanMs)} ${top.label}${smallPart}`,
+      message: `${plural(count, 'failed payment')} in ${formatDuration(spanMs)} ${top.label}${cardPart}${smallPart}`,
       evidence: {
         failedPayments: count,
         groupedBy: top.subject.kind,
         groupKey: top.subject.value,
         smallAmounts: small,
+        distinctPaymentMethods: cards,
         smallAmount: config.smallAmount,
         distinctAccounts: new Set([...top.failures.map((e) => e.user), event.user]).size,
         spanMs,
