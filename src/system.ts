@@ -4,6 +4,7 @@ import type { AlertStore } from './alerts/ports.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import { ApiKeyAuthenticator, describeKey, hashKey, type Role } from './auth/api-keys.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
+import { ServerSecret } from './auth/server-secret.js';
 import type { Bus } from './bus/bus.js';
 import { InProcessBus } from './bus/in-process-bus.js';
 import type { Config } from './config/config.js';
@@ -39,6 +40,8 @@ export interface System {
   readonly config: Config;
   readonly clock: Clock;
   readonly database: DatabaseHandle;
+  /** The server's secret, from which one-time-code and webhook-secret keys are derived. */
+  readonly secret: ServerSecret;
   readonly events: EventStore;
   readonly apiKeys: ApiKeyStore;
   readonly authenticator: ApiKeyAuthenticator;
@@ -71,6 +74,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
   const logger = overrides.logger ?? consoleLogger;
   const database = await openDatabase(config.database, { migrate: true });
   try {
+    const secret = config.secretKey ? ServerSecret.fromBytes(config.secretKey) : ServerSecret.loadOrCreate(config.secretKeyFile);
     const events = new SqlEventStore(database);
     const apiKeys = new SqlApiKeyStore(database);
     await ensureConfiguredKeys(apiKeys, config, clock, logger);
@@ -101,6 +105,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       config,
       clock,
       database,
+      secret,
       events,
       apiKeys,
       authenticator: new ApiKeyAuthenticator(apiKeys),

@@ -1,9 +1,26 @@
+import type { Alert } from '../alerts/alert.js';
 import type { StoredEvent } from '../ingest/activity-event.js';
+
+/** Why and how an account was locked or unlocked; the same shape goes to webhooks. */
+export interface AccountLockChange {
+  readonly user: string;
+  /** `sensitive`: transactions, payment-method, password and email changes; `full`: logins too. */
+  readonly scope: 'sensitive' | 'full';
+  readonly at: number;
+  /** `vigil` for automatic responses, `admin:<key id>` or `user:<id>` for people. */
+  readonly actor: string;
+  readonly reason: string;
+  readonly alertId?: string;
+}
 
 /** Every message that crosses the bus, by topic. Consumers depend on these, never on producers. */
 export interface BusMessages {
   /** Events just made durable, in the order they were stored. */
   'events.stored': readonly StoredEvent[];
+  /** Alerts raised (created, not updated) by those events, after they were stored. */
+  'alert.raised': readonly Alert[];
+  'account.locked': AccountLockChange;
+  'account.unlocked': AccountLockChange;
 }
 export type Topic = keyof BusMessages;
 export type Handler<T extends Topic> = (message: BusMessages[T]) => void | Promise<void>;

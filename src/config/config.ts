@@ -17,6 +17,19 @@ export interface Config {
   readonly demo: boolean;
   /** Risk thresholds of each severity and the decision for each severity. */
   readonly scoring: ScoringPolicy;
+  /** VIGIL_SECRET_KEY (32 bytes, base64 or hex), or else the key file created beside the data. */
+  readonly secretKey?: Buffer;
+  readonly secretKeyFile: string;
+  /** SMTP server for email (smtp:// or smtps://); unset: messages go to the outbox. */
+  readonly smtpUrl?: string;
+  readonly mailFrom: string;
+  /** HTTP gateway for SMS: Vigil POSTs {to, message} as JSON; unset: messages go to the outbox. */
+  readonly smsGatewayUrl?: string;
+  readonly smsGatewayToken?: string;
+  /** Where notifications for admins go (critical alerts, disputes). */
+  readonly adminEmails: readonly string[];
+  /** The raw VIGIL_RESPONSE_POLICY JSON, parsed and checked by respond/response-policy.ts. */
+  readonly responsePolicyJson?: string;
 }
 
 export class ConfigError extends Error {
@@ -51,7 +64,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: parseInteger(env, 'VIGIL_BODY_LIMIT_BYTES', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     demo: parseChoice(env, 'VIGIL_DEMO', ['true', 'false'], 'true') === 'true',
     scoring: { thresholds: parseThresholds(env), decisions: parseDecisions(env) },
+    ...optional('secretKey', parseSecretKey(env)),
+    secretKeyFile: env.VIGIL_SECRET_KEY_FILE?.trim() || defaultSecretKeyFile(databaseUrl),
+    ...optional('smtpUrl', parseUrl(env, 'VIGIL_SMTP_URL', ['smtp:', 'smtps:'])),
+    mailFrom: env.VIGIL_MAIL_FROM?.trim() || 'Vigil <security@vigil.localhost>',
+    ...optional('smsGatewayUrl', parseUrl(env, 'VIGIL_SMS_GATEWAY_URL', ['http:', 'https:'])),
+    ...optional('smsGatewayToken', env.VIGIL_SMS_GATEWAY_TOKEN?.trim() || undefined),
+    adminEmails: parseEmails(env, 'VIGIL_ADMIN_ALERT_EMAILS'),
+    ...optional('responsePolicyJson', env.VIGIL_RESPONSE_POLICY?.trim() || undefined),
   };
+}
+
+/** `{ name: value }` when the value is defined, `{}` otherwise (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}
+
+function parseSecretKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const raw = env.VIGIL_SECRET_KEY?.trim();
+  if (!raw) return undefined;
+  const bytes = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (bytes.length !== 32) {
+    throw new ConfigError('VIGIL_SECRET_KEY', 'must be 32 random bytes, in hex (64 characters) or base64; e.g. openssl rand -hex 32.');
+  }
+  return bytes;
+}
+
+/** Beside the SQLite file, or ./data/secret.key for PostgreSQL. */
+function defaultSecretKeyFile(databaseUrl: string): string {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const file = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file !== ':memory:') return `${file.replace(/[^/]*$/, '') || './'}secret.key`;
+  }
+  return './data/secret.key';
+}
+
+function parseUrl(env: NodeJS.ProcessEnv, name: string, protocols: readonly string[]): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL.');
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}.`);
+  return raw;
+}
+
+function parseEmails(env: NodeJS.ProcessEnv, name: string): readonly string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  const emails = raw.split(',').map((e) => e.trim());
+  const bad = emails.find((e) => !/^[^@\s]+@[^@\s]+$/.test(e));
+  if (bad !== undefined) throw new ConfigError(name, `"${bad}" is not an email address.`);
+  return emails;
 }
 
 function parseDatabaseUrl(url: string, env: NodeJS.ProcessEnv): DatabaseTarget {

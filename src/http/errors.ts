@@ -28,7 +28,14 @@ export function statusFor(code: ErrorCode): number {
       return 403;
     case 'not_found':
       return 404;
+    case 'invalid_code':
+    case 'code_expired':
+      return 422;
     case 'invalid_transition':
+    case 'no_contact':
+    case 'not_locked':
+    case 'unlock_requires_password_change':
+    case 'too_many_attempts':
       return 409;
     case 'payload_too_large':
     case 'batch_too_large':

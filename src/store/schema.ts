@@ -9,6 +9,109 @@ export interface Database {
   alert_transitions: AlertTransitionsTable;
   rule_settings: RuleSettingsTable;
   rule_versions: RuleVersionsTable;
+  accounts: AccountsTable;
+  account_trust: AccountTrustTable;
+  one_time_codes: OneTimeCodesTable;
+  audit_log: AuditLogTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  outbox: OutboxTable;
+}
+
+export interface AccountsTable {
+  user_id: string;
+  email: string | null;
+  phone: string | null;
+  /** null when not locked; `sensitive` or `full`. */
+  lock_scope: string | null;
+  locked_at: number | null;
+  lock_reason: string | null;
+  lock_alert_id: string | null;
+  locked_by: string | null;
+  /** What lifts the lock: `code` (the owner's one-time code, or an admin) or `password_change` (after a dispute). */
+  unlock_requires: string | null;
+  /** 1, 0, or null when no mfa.* event was ever seen. */
+  mfa_enabled: number | null;
+  password_changed_at: number | null;
+  health_score: number;
+  health_json: string;
+  updated_at: number;
+}
+
+export interface AccountTrustTable {
+  user_id: string;
+  /** `device`, `ip` or `country`. */
+  kind: string;
+  value: string;
+  /** `trusted` (the owner said "this was me") or `untrusted` (the owner said "this wasn't me"). */
+  trust: string;
+  alert_id: string | null;
+  at: number;
+}
+
+export interface OneTimeCodesTable {
+  id: string;
+  user_id: string;
+  /** `unlock` or `confirm` (proving control before an alert is closed as a false positive). */
+  purpose: string;
+  alert_id: string | null;
+  channel: string;
+  /** HMAC-SHA256 of the code; the code itself is never stored. */
+  code_hash: string;
+  created_at: number;
+  expires_at: number;
+  failed_attempts: number;
+  used_at: number | null;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  subject: string;
+  details_json: string;
+  prev_hash: string;
+  /** SHA-256 over the previous hash and this entry's fields: editing any row breaks the chain from there. */
+  hash: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  events_json: string;
+  /** The signing secret, encrypted (AES-256-GCM) with the server's secret key: it must be read back to sign. */
+  secret_ciphertext: string;
+  description: string | null;
+  created_at: number;
+  created_by: string;
+  disabled_at: number | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  payload_json: string;
+  /** `pending`, `delivered` or `failed` (gave up after the last retry). */
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  /** `email` or `sms`. */
+  channel: string;
+  recipient: string;
+  subject: string;
+  body: string;
+  user_id: string | null;
+  created_at: number;
 }
 
 export interface AlertsTable {

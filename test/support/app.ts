@@ -9,6 +9,7 @@ import { freshDatabase } from './database.js';
 
 export const INGEST_KEY = 'test-ingest-key-0123456789abcdef';
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdefgh';
+export const TEST_SECRET_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 
 let geoIp: Promise<MmdbGeoIp> | undefined;
 /** One geo-IP reader per test file: it holds ~65 MB per IP version. */
@@ -41,6 +42,7 @@ export async function startTestApp(
     VIGIL_INGEST_KEY: INGEST_KEY,
     VIGIL_ADMIN_KEY: ADMIN_KEY,
     VIGIL_DEMO: 'false',
+    VIGIL_SECRET_KEY: TEST_SECRET_KEY,
     ...options.env,
   });
   const system = await createSystem(config, {
