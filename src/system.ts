@@ -1,6 +1,7 @@
 import { AlertBook } from './alerts/alert-book.js';
 import { AlertService } from './alerts/alert-service.js';
 import type { AlertStore } from './alerts/ports.js';
+import { AuditTrail } from './audit/audit-trail.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import { ApiKeyAuthenticator, describeKey, hashKey, type Role } from './auth/api-keys.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
@@ -23,11 +24,23 @@ import { UserAgentParser } from './enrich/user-agent.js';
 import { GroupCommitWriter } from './ingest/group-commit.js';
 import { IngestService } from './ingest/ingest-service.js';
 import type { EventStore } from './ingest/ports.js';
+import { createNotifier } from './notify/notifier.js';
+import type { Notifier, OutboxStore } from './notify/ports.js';
+import { AccountService } from './respond/account-service.js';
+import { LockBook } from './respond/lock.js';
+import { OneTimeCodes } from './respond/one-time-codes.js';
+import type { MessageSender } from './respond/ports.js';
+import { Responder } from './respond/responder.js';
+import { SqlAccountStore } from './store/account-store.js';
 import { SqlAlertStore } from './store/alert-store.js';
 import { SqlApiKeyStore } from './store/api-key-store.js';
+import { SqlAuditStore } from './store/audit-store.js';
 import { type DatabaseHandle, openDatabase } from './store/database.js';
 import { SqlEventStore } from './store/event-store.js';
+import { SqlOutboxStore } from './store/outbox-store.js';
 import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
+import { SqlWebhookStore } from './store/webhook-store.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface Logger {
   info(message: string): void;
@@ -53,6 +66,18 @@ export interface System {
   readonly alertService: AlertService;
   readonly rules: RuleCatalog;
   readonly history: MemoryHistory;
+  /** Locks, codes, disputes and Security Health (respond/). */
+  readonly accountService: AccountService;
+  /** Locks in force, read by the ingest path. */
+  readonly locks: LockBook;
+  /** Email and SMS to people: SMTP and the SMS gateway when configured, the outbox otherwise. */
+  readonly notifier: Notifier;
+  /** Messages kept instead of sent (no transport configured): the demo's mailbox. */
+  readonly outbox: OutboxStore;
+  /** Client apps' webhooks: registration, signed deliveries, retries. */
+  readonly webhooks: WebhookDispatcher;
+  /** The hash-chained, append-only log of what Vigil and people did. */
+  readonly audit: AuditTrail;
   /** Flushes pending writes and deliveries, then closes the database. */
   close(): Promise<void>;
 }
@@ -77,7 +102,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const secret = config.secretKey ? ServerSecret.fromBytes(config.secretKey) : ServerSecret.loadOrCreate(config.secretKeyFile);
     const events = new SqlEventStore(database);
     const apiKeys = new SqlApiKeyStore(database);
-    await ensureConfiguredKeys(apiKeys, config, clock, logger);
+    const audit = new AuditTrail(new SqlAuditStore(database), clock);
+    await ensureConfiguredKeys(apiKeys, audit, config, clock, logger);
     const geoIp = overrides.geoIp ?? (await openGeoIp());
     const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
     const writer = new GroupCommitWriter(events);
@@ -100,7 +126,51 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     });
     await warmDetection(engine, alertBook, events, alerts, rules.ruleSet.longestWindowMs(), clock);
 
-    const ingest = new IngestService({ store: events, writer, enricher, detector: overrides.detector ?? engine, bus, clock });
+    const outbox = new SqlOutboxStore(database);
+    const notifier = createNotifier(config, { outbox, clock, log: logger });
+    const webhooks = new WebhookDispatcher({
+      store: new SqlWebhookStore(database),
+      key: secret.subkey('webhook-secrets'),
+      clock,
+      log: logger,
+    });
+    webhooks.subscribe(bus);
+
+    // Response: locks in force and owners' trust verdicts are loaded before the first event is scored.
+    const accountStore = new SqlAccountStore(database);
+    const locks = new LockBook();
+    for (const { user, lock } of await accountStore.listLocks()) locks.set(user, lock);
+    for (const m of await accountStore.listTrust())
+      history.setTrust(m.user, m.kind, m.value, { trust: m.trust, ...(m.alertId && { alertId: m.alertId }) });
+    const responder = new Responder({ detector: overrides.detector ?? engine, locks, policy: config.responsePolicy, clock });
+    const sender: MessageSender = {
+      async send(message) {
+        const sent = await notifier.send(message);
+        if (!sent.ok) throw new Error(sent.error.reason);
+      },
+    };
+    const alertService = new AlertService(alerts, alertBook, clock, audit);
+    const accountService = new AccountService({
+      accounts: accountStore,
+      locks,
+      codes: new OneTimeCodes({ accounts: accountStore, sender, audit, secret, clock }),
+      history,
+      alerts,
+      alertService,
+      events,
+      audit,
+      bus,
+      sender,
+      adminEmails: config.adminEmails,
+      clock,
+      onError: (message, error) => logger.error(message, error),
+    });
+    bus.subscribe('response.planned', (responses) => accountService.onResponsePlanned(responses));
+    bus.subscribe('events.stored', (stored) => accountService.onEventsStored(stored));
+
+    const ingest = new IngestService({ store: events, writer, enricher, detector: responder, bus, clock });
+    // Last, once nothing below can fail: deliveries left pending by the previous run go out now.
+    webhooks.start();
     return {
       config,
       clock,
@@ -114,12 +184,22 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       writer,
       ingest,
       alerts,
-      alertService: new AlertService(alerts, alertBook, clock),
+      alertService,
+      accountService,
+      locks,
       rules,
       history,
+      notifier,
+      outbox,
+      webhooks,
+      audit,
       async close() {
         await writer.flushed();
         await bus.close();
+        await accountService.settled();
+        // After the bus (whose subscribers may still be emitting), before the database it writes to.
+        await webhooks.stop();
+        await audit.flushed();
         await database.close();
       },
     };
@@ -157,14 +237,18 @@ async function openGeoIp(): Promise<MmdbGeoIp> {
 }
 
 /** VIGIL_INGEST_KEY / VIGIL_ADMIN_KEY: keys with exactly these values exist (stored hashed). */
-async function ensureConfiguredKeys(store: ApiKeyStore, config: Config, clock: Clock, logger: Logger): Promise<void> {
+async function ensureConfiguredKeys(store: ApiKeyStore, audit: AuditTrail, config: Config, clock: Clock, logger: Logger): Promise<void> {
   const configured: Array<[string | undefined, Role]> = [
     [config.ingestKey, 'ingest'],
     [config.adminKey, 'admin'],
   ];
   for (const [secret, role] of configured) {
     if (secret === undefined) continue;
-    const stored = await store.ensure(describeKey(secret, role, `${role} key from environment`, 'env', clock), hashKey(secret));
+    const described = describeKey(secret, role, `${role} key from environment`, 'env', clock);
+    const stored = await store.ensure(described, hashKey(secret));
+    // ensure() returns the key already stored under this hash when there is one: only a new id is a creation.
+    if (stored.id === described.id)
+      await audit.record('vigil', 'key.created', `key:${stored.id}`, { keyId: stored.id, role, prefix: stored.prefix, source: 'env' });
     if (stored.role !== role)
       logger.warn(`The key in VIGIL_${role.toUpperCase()}_KEY already exists with role ${stored.role}; keeping ${stored.role}.`);
     if (stored.revokedAt !== null)

@@ -4,7 +4,8 @@ import { INGEST_KEY, startTestApp, type TestApp } from './support/app.js';
 let t: TestApp;
 beforeEach(async () => {
   // Only a custom rule, so these tests see exactly what it does.
-  t = await startTestApp({ builtinRules: [] });
+  // Detection alone: no response policy, so a high finding is answered as scored rather than locking the account.
+  t = await startTestApp({ builtinRules: [], env: { VIGIL_RESPONSE_POLICY: '[]' } });
 });
 afterEach(async () => t.close());
 

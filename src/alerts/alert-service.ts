@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -11,6 +12,7 @@ export class AlertService {
     private readonly store: AlertStore,
     private readonly book: AlertBook,
     private readonly clock: Clock,
+    private readonly audit: AuditTrail,
   ) {}
 
   async act(id: string, action: AlertAction, actor: string, note: string | null): Promise<Result<Alert, Problem>> {
@@ -29,6 +31,9 @@ export class AlertService {
       },
     );
     if (!updated) return err({ code: 'invalid_transition', message: `Alert ${id} changed meanwhile; read it again.` });
+    // After the transition committed, so the log never claims one that did not happen. A failed
+    // record fails the request (500) rather than passing silently.
+    await this.audit.record(actor, `alert.${to}`, `alert:${id}`, { from: alert.status, to, note, user: alert.user });
     this.book.statusChanged(updated);
     return ok(updated);
   }

@@ -1,5 +1,6 @@
 import type { Alert } from '../alerts/alert.js';
 import type { StoredEvent } from '../ingest/activity-event.js';
+import type { PlannedResponse } from '../respond/responder.js';
 
 /** Why and how an account was locked or unlocked; the same shape goes to webhooks. */
 export interface AccountLockChange {
@@ -19,6 +20,8 @@ export interface BusMessages {
   'events.stored': readonly StoredEvent[];
   /** Alerts raised (created, not updated) by those events, after they were stored. */
   'alert.raised': readonly Alert[];
+  /** Responses decided while scoring stored events: codes to send, people to notify (respond/). */
+  'response.planned': readonly PlannedResponse[];
   'account.locked': AccountLockChange;
   'account.unlocked': AccountLockChange;
 }

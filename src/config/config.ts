@@ -1,5 +1,6 @@
 import { DEFAULT_SCORING, type ScoringPolicy, type SeverityThresholds } from '../detect/scoring.js';
 import { DECISIONS, type Decision, SEVERITIES, type Severity } from '../ingest/event-schema.js';
+import { parseResponsePolicy, type ResponsePolicy } from '../respond/response-policy.js';
 import type { DatabaseTarget } from '../store/database.js';
 
 /** Everything Vigil reads from its environment, parsed once at boot. Nothing else reads process.env. */
@@ -28,8 +29,8 @@ export interface Config {
   readonly smsGatewayToken?: string;
   /** Where notifications for admins go (critical alerts, disputes). */
   readonly adminEmails: readonly string[];
-  /** The raw VIGIL_RESPONSE_POLICY JSON, parsed and checked by respond/response-policy.ts. */
-  readonly responsePolicyJson?: string;
+  /** Which actions each severity (and, where wanted, rule) triggers: VIGIL_RESPONSE_POLICY, JSON. */
+  readonly responsePolicy: ResponsePolicy;
 }
 
 export class ConfigError extends Error {
@@ -71,8 +72,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...optional('smsGatewayUrl', parseUrl(env, 'VIGIL_SMS_GATEWAY_URL', ['http:', 'https:'])),
     ...optional('smsGatewayToken', env.VIGIL_SMS_GATEWAY_TOKEN?.trim() || undefined),
     adminEmails: parseEmails(env, 'VIGIL_ADMIN_ALERT_EMAILS'),
-    ...optional('responsePolicyJson', env.VIGIL_RESPONSE_POLICY?.trim() || undefined),
+    responsePolicy: parsePolicy(env.VIGIL_RESPONSE_POLICY?.trim() || undefined),
   };
+}
+
+function parsePolicy(json: string | undefined): ResponsePolicy {
+  const parsed = parseResponsePolicy(json);
+  if (!parsed.ok) throw new ConfigError('VIGIL_RESPONSE_POLICY', parsed.error.message);
+  return parsed.value;
 }
 
 /** `{ name: value }` when the value is defined, `{}` otherwise (exactOptionalPropertyTypes). */

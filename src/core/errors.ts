@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'no_contact',
   'not_locked',
   'unlock_requires_password_change',
+  'unlock_requires_admin',
+  'delivery_failed',
   'payload_too_large',
   'batch_too_large',
   'unsupported_media_type',

@@ -37,6 +37,15 @@ export interface History {
   forDevice(device: string, from: number, to: number): readonly PastEvent[];
   /** Amounts of this user's transactions in this currency before `before`, oldest first (at most 100). */
   transactionAmounts(user: string, currency: string, before: number): readonly number[];
+  /** What the account's owner said of this device, IP or country after an alert, if anything. */
+  trustOf(user: string, kind: TrustKind, value: string): TrustVerdict | undefined;
+}
+
+export type TrustKind = 'device' | 'ip' | 'country';
+/** `trusted` after "this was me" on an alert, `untrusted` after "this wasn't me". */
+export interface TrustVerdict {
+  readonly trust: 'trusted' | 'untrusted';
+  readonly alertId?: string;
 }
 
 export function toPastEvent(e: DetectionEvent): PastEvent {

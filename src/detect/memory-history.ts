@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { History, PastEvent } from './history.js';
+import type { History, PastEvent, TrustKind, TrustVerdict } from './history.js';
 import { HOUR } from './rule.js';
 
 export interface MemoryHistoryLimits {
@@ -73,6 +73,8 @@ export class MemoryHistory implements History {
   private readonly ips: LRUCache<string, Timeline>;
   private readonly devices: LRUCache<string, Timeline>;
   private readonly amounts: LRUCache<string, Array<{ at: number; amount: number }>>;
+  /** Owners' verdicts on devices, IPs and countries: few (one per disputed or confirmed alert), kept whole. */
+  private readonly trust = new Map<string, TrustVerdict>();
 
   constructor(private readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
     this.users = new LRUCache({ max: limits.maxKeys });
@@ -122,6 +124,14 @@ export class MemoryHistory implements History {
   transactionAmounts(user: string, currency: string, before: number): readonly number[] {
     const list = this.amounts.get(`${user}\u0000${currency}`) ?? [];
     return list.filter((a) => a.at < before).map((a) => a.amount);
+  }
+
+  trustOf(user: string, kind: TrustKind, value: string): TrustVerdict | undefined {
+    return this.trust.size === 0 ? undefined : this.trust.get(`${user}\u0000${kind}\u0000${value}`);
+  }
+
+  setTrust(user: string, kind: TrustKind, value: string, verdict: TrustVerdict): void {
+    this.trust.set(`${user}\u0000${kind}\u0000${value}`, verdict);
   }
 
   /** Users, IPs and devices currently tracked: for the memory figure of the benchmark. */

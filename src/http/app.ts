@@ -9,11 +9,14 @@ import { parseJson } from '../ingest/json-text.js';
 import type { System } from '../system.js';
 import { authenticate } from './authenticate.js';
 import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
+import { accountRoutes } from './routes/accounts.js';
 import { alertRoutes } from './routes/alerts.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { outboxRoutes } from './routes/outbox.js';
 import { ruleRoutes } from './routes/rules.js';
 import { userEventRoutes } from './routes/user-events.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -97,6 +100,9 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(eventRoutes(system));
   await app.register(userEventRoutes(system));
   await app.register(alertRoutes(system));
+  await app.register(accountRoutes(system));
   await app.register(ruleRoutes(system));
+  await app.register(outboxRoutes(system));
+  await app.register(webhookRoutes(system));
   return app;
 }

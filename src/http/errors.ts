@@ -35,6 +35,7 @@ export function statusFor(code: ErrorCode): number {
     case 'no_contact':
     case 'not_locked':
     case 'unlock_requires_password_change':
+    case 'unlock_requires_admin':
     case 'too_many_attempts':
       return 409;
     case 'payload_too_large':
@@ -46,6 +47,8 @@ export function statusFor(code: ErrorCode): number {
       return 429;
     case 'internal_error':
       return 500;
+    case 'delivery_failed':
+      return 502;
     default:
       return assertExhaustive(code, 'error code');
   }

@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'email.changed',
   'mfa.enabled',
   'mfa.disabled',
+  'payment_method.changed',
   'transaction',
   'payment.failed',
   'page.viewed',

@@ -1,5 +1,6 @@
 import type { Alert } from '../alerts/alert.js';
 import type { SeenRecord } from '../enrich/novelty.js';
+import type { LockWrite } from '../respond/lock.js';
 import type { StoredEvent } from './activity-event.js';
 import type { EventStore } from './ports.js';
 
@@ -7,6 +8,7 @@ interface PendingWrite {
   readonly events: readonly StoredEvent[];
   readonly learnt: readonly SeenRecord[];
   readonly alerts: readonly Alert[];
+  readonly locks: readonly LockWrite[];
   resolve(duplicates: ReadonlySet<string>): void;
   reject(error: unknown): void;
 }
@@ -23,9 +25,14 @@ export class GroupCommitWriter {
   constructor(private readonly store: EventStore) {}
 
   /** Resolves, once durable, with the ids another writer had already stored (not written again). */
-  write(events: readonly StoredEvent[], learnt: readonly SeenRecord[], alerts: readonly Alert[] = []): Promise<ReadonlySet<string>> {
+  write(
+    events: readonly StoredEvent[],
+    learnt: readonly SeenRecord[],
+    alerts: readonly Alert[] = [],
+    locks: readonly LockWrite[] = [],
+  ): Promise<ReadonlySet<string>> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, learnt, alerts, resolve, reject });
+      this.queue.push({ events, learnt, alerts, locks, resolve, reject });
       this.schedule();
     });
   }
@@ -54,8 +61,9 @@ export class GroupCommitWriter {
       const learnt = group.flatMap((w) => w.learnt);
       // An alert updated several times in the group is written once, in its latest state.
       const alerts = [...new Map(group.flatMap((w) => w.alerts).map((a) => [a.id, a])).values()];
+      const locks = group.flatMap((w) => w.locks);
       try {
-        const duplicates = events.length === 0 ? new Set<string>() : await this.store.insert(events, learnt, alerts);
+        const duplicates = events.length === 0 ? new Set<string>() : await this.store.insert(events, learnt, alerts, locks);
         for (const w of group) w.resolve(duplicates);
       } catch (error) {
         for (const w of group) w.reject(error);

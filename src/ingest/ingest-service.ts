@@ -3,8 +3,10 @@ import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Detector } from '../detect/detector.js';
+import type { Detector, Verdict } from '../detect/detector.js';
 import type { Enricher } from '../enrich/enricher.js';
+import type { LockWrite } from '../respond/lock.js';
+import type { PlannedResponse } from '../respond/responder.js';
 import type { ActivityEvent, StoredEvent } from './activity-event.js';
 import type { EventResult } from './event-schema.js';
 import type { GroupCommitWriter } from './group-commit.js';
@@ -30,7 +32,11 @@ export interface IngestDependencies {
   readonly store: EventStore;
   readonly writer: GroupCommitWriter;
   readonly enricher: Enricher;
-  readonly detector: Detector;
+  /** Detection, and with it the response (respond/responder.ts) when one is configured. */
+  readonly detector: {
+    score(...args: Parameters<Detector['score']>): Verdict & { readonly response?: PlannedResponse };
+    revert?(responses: readonly PlannedResponse[]): void;
+  };
   readonly bus: Bus;
   readonly clock: Clock;
 }
@@ -125,11 +131,18 @@ export class IngestService {
     const events = batch.map((p) => p.event);
     const { enrichments, learnt } = await this.deps.enricher.enrich(events);
     const alerts: Alert[] = [];
+    // Alerts created (not merely updated) by this batch, in their latest state, for `alert.raised`.
+    const raised = new Map<string, Alert>();
+    const responses: PlannedResponse[] = [];
     const stored = events.map((event, i): StoredEvent => {
       const withId = { ...event, id: event.id ?? newId('evt', now) };
       const enrichment = enrichments[i] as StoredEvent['enrichment'];
       const verdict = this.deps.detector.score(withId, enrichment);
-      if (verdict.alert) alerts.push(verdict.alert);
+      if (verdict.alert) {
+        alerts.push(verdict.alert);
+        if (verdict.alert.occurrences === 1 || raised.has(verdict.alert.id)) raised.set(verdict.alert.id, verdict.alert);
+      }
+      if (verdict.response) responses.push(verdict.response);
       const result: EventResult = {
         id: withId.id,
         decision: verdict.decision,
@@ -141,16 +154,25 @@ export class IngestService {
       return { ...withId, receivedAt: now, enrichment, result };
     });
 
+    // Locks are written with the events that caused them: an acknowledged `block` is never lost.
+    const locks: LockWrite[] = [];
+    for (const r of responses) {
+      if (r.locked) locks.push({ user: r.user, lock: r.locked, at: now });
+      else if (r.unlocked) locks.push({ user: r.user, lock: null, at: now });
+    }
     let raced: ReadonlySet<string>;
     try {
-      raced = await this.deps.writer.write(stored, learnt, alerts);
+      raced = await this.deps.writer.write(stored, learnt, alerts, locks);
     } catch (error) {
       // What novelty learnt from these events never reached the store: forget it, read again later.
       this.deps.enricher.forget(events.map((e) => e.user));
+      this.deps.detector.revert?.(responses);
       throw error;
     }
     const written = raced.size === 0 ? stored : stored.filter((s) => !raced.has(s.id));
     if (written.length > 0) await this.deps.bus.publish('events.stored', written);
+    if (raised.size > 0) await this.deps.bus.publish('alert.raised', [...raised.values()]);
+    if (responses.length > 0) await this.deps.bus.publish('response.planned', responses);
     if (raced.size === 0) return stored;
 
     // Another process stored some of these ids between our lookup and our commit: answer with theirs.

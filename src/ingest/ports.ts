@@ -1,5 +1,6 @@
 import type { Alert } from '../alerts/alert.js';
 import type { SeenRecord, SeenStore } from '../enrich/novelty.js';
+import type { LockWrite } from '../respond/lock.js';
 import type { StoredEvent } from './activity-event.js';
 import type { EventResult, EventType } from './event-schema.js';
 
@@ -18,11 +19,17 @@ export interface UserEventsQuery {
 /** Where events live. Implemented once with Kysely for SQLite and PostgreSQL (store/event-store.ts). */
 export interface EventStore extends SeenStore {
   /**
-   * Writes events, learnt novelty facts and the alerts they raised or updated in one transaction.
+   * Writes events, learnt novelty facts, the alerts they raised or updated and the account locks
+   * they put in force or lifted, in one transaction.
    * Returns the ids that were already stored (another writer got there first); those events were
    * not written again.
    */
-  insert(events: readonly StoredEvent[], learnt: readonly SeenRecord[], alerts: readonly Alert[]): Promise<ReadonlySet<string>>;
+  insert(
+    events: readonly StoredEvent[],
+    learnt: readonly SeenRecord[],
+    alerts: readonly Alert[],
+    locks?: readonly LockWrite[],
+  ): Promise<ReadonlySet<string>>;
   /** The stored answers for these ids, for idempotent replays. */
   findResults(ids: readonly string[]): Promise<ReadonlyMap<string, EventResult>>;
   listUserEvents(query: UserEventsQuery): Promise<readonly StoredEvent[]>;

@@ -5,6 +5,8 @@ import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
 import type { ActivityEvent, Enrichment, StoredEvent } from '../ingest/activity-event.js';
 import type { Decision, EventResult, EventType, Reason, Severity } from '../ingest/event-schema.js';
 import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
+import type { LockWrite } from '../respond/lock.js';
+import { SQLITE_UPSERT_LOCK, sqliteLockParams, upsertLocks } from './account-store.js';
 import { ALERT_COLUMNS, type AlertRow, SQLITE_UPSERT_ALERT, toAlertRow, upsertAlerts } from './alert-store.js';
 import type { DatabaseHandle } from './database.js';
 import type { EventsTable } from './schema.js';
@@ -43,14 +45,19 @@ export class SqlEventStore implements EventStore {
     this.sqliteWrite = handle.sqlite ? prepareSqliteWrite(handle.sqlite) : undefined;
   }
 
-  async insert(events: readonly StoredEvent[], learnt: readonly SeenRecord[], alerts: readonly Alert[] = []): Promise<ReadonlySet<string>> {
+  async insert(
+    events: readonly StoredEvent[],
+    learnt: readonly SeenRecord[],
+    alerts: readonly Alert[] = [],
+    locks: readonly LockWrite[] = [],
+  ): Promise<ReadonlySet<string>> {
     const rows = events.map(toRow);
     const write = this.sqliteWrite;
     if (write) {
       // The one dialect-specific path: on SQLite the group commit runs better-sqlite3 prepared
       // statements directly (several times faster than compiling a fresh multi-row INSERT), inside
       // Kysely's connection lock so it never interleaves with another Kysely transaction.
-      return new Set(await this.handle.db.connection().execute(async () => write(rows, learnt, alerts.map(toAlertRow))));
+      return new Set(await this.handle.db.connection().execute(async () => write(rows, learnt, alerts.map(toAlertRow), locks)));
     }
     return this.handle.db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
@@ -71,6 +78,7 @@ export class SqlEventStore implements EventStore {
           .execute();
       }
       await upsertAlerts(trx, alerts);
+      await upsertLocks(trx, locks);
       return new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id));
     });
   }
@@ -161,33 +169,37 @@ function prepareSqliteWrite(sqlite: NonNullable<DatabaseHandle['sqlite']>) {
     'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
   const upsertAlert: Statement = sqlite.prepare(SQLITE_UPSERT_ALERT);
-  return sqlite.transaction((events: readonly EventRow[], learnt: readonly SeenRecord[], alerts: readonly AlertRow[]): string[] => {
-    const duplicates: string[] = [];
-    for (const row of events) {
-      const changes = insertEvent.run(
-        row.id,
-        row.user_id,
-        row.type,
-        row.occurred_at,
-        row.received_at,
-        row.session_id,
-        row.device_id,
-        row.ip,
-        row.country,
-        row.decision,
-        row.risk,
-        row.severity,
-        row.alert_id,
-        row.event_json,
-        row.enrichment_json,
-        row.reasons_json,
-      ).changes;
-      if (changes === 0) duplicates.push(row.id);
-    }
-    for (const s of learnt) insertSeen.run(s.user, s.kind, s.value, s.firstSeenAt);
-    for (const a of alerts) upsertAlert.run(ALERT_COLUMNS.map((c) => a[c] ?? null));
-    return duplicates;
-  });
+  const upsertLock: Statement = sqlite.prepare(SQLITE_UPSERT_LOCK);
+  return sqlite.transaction(
+    (events: readonly EventRow[], learnt: readonly SeenRecord[], alerts: readonly AlertRow[], locks: readonly LockWrite[]): string[] => {
+      const duplicates: string[] = [];
+      for (const row of events) {
+        const changes = insertEvent.run(
+          row.id,
+          row.user_id,
+          row.type,
+          row.occurred_at,
+          row.received_at,
+          row.session_id,
+          row.device_id,
+          row.ip,
+          row.country,
+          row.decision,
+          row.risk,
+          row.severity,
+          row.alert_id,
+          row.event_json,
+          row.enrichment_json,
+          row.reasons_json,
+        ).changes;
+        if (changes === 0) duplicates.push(row.id);
+      }
+      for (const s of learnt) insertSeen.run(s.user, s.kind, s.value, s.firstSeenAt);
+      for (const a of alerts) upsertAlert.run(ALERT_COLUMNS.map((c) => a[c] ?? null));
+      for (const l of locks) upsertLock.run(sqliteLockParams(l));
+      return duplicates;
+    },
+  );
 }
 
 function toRow(e: StoredEvent): EventRow {

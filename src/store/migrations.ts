@@ -126,7 +126,7 @@ const migrations: Record<string, Migration> = {
   },
   '0003_response': {
     async up(db: Kysely<unknown>) {
-      // One row per user that Vigil knows more of than events: contact, lock, 2FA, health.
+      // One row per user that Vigil knows more of than events: contact, lock, health.
       await db.schema
         .createTable('accounts')
         .addColumn('user_id', 'text', (c) => c.primaryKey())
@@ -138,8 +138,6 @@ const migrations: Record<string, Migration> = {
         .addColumn('lock_alert_id', 'text')
         .addColumn('locked_by', 'text')
         .addColumn('unlock_requires', 'text')
-        .addColumn('mfa_enabled', 'integer')
-        .addColumn('password_changed_at', 'bigint')
         .addColumn('health_score', 'integer', (c) => c.notNull())
         .addColumn('health_json', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())

@@ -28,11 +28,8 @@ export interface AccountsTable {
   lock_reason: string | null;
   lock_alert_id: string | null;
   locked_by: string | null;
-  /** What lifts the lock: `code` (the owner's one-time code, or an admin) or `password_change` (after a dispute). */
+  /** What lifts the lock besides an admin: `code` (the owner's one-time code), `password_change` (after a dispute) or `admin` only. */
   unlock_requires: string | null;
-  /** 1, 0, or null when no mfa.* event was ever seen. */
-  mfa_enabled: number | null;
-  password_changed_at: number | null;
   health_score: number;
   health_json: string;
   updated_at: number;

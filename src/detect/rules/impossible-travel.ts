@@ -68,6 +68,14 @@ export const impossibleTravelRule: Rule<ImpossibleTravelConfig> = {
     const elapsedMs = t - previous.occurredAt;
     const speedKmh = elapsedMs === 0 ? Number.POSITIVE_INFINITY : adjustedKm / (elapsedMs / HOUR);
     if (speedKmh <= config.maxSpeedKmh) return undefined;
+    // The owner confirmed this device in this country before ("this was me"): a VPN or a trip they know of.
+    if (
+      event.device !== undefined &&
+      geo.country !== undefined &&
+      history.trustOf(event.user, 'device', event.device)?.trust === 'trusted' &&
+      history.trustOf(event.user, 'country', geo.country)?.trust === 'trusted'
+    )
+      return undefined;
 
     const here = place(geo);
     const there = place(previous);

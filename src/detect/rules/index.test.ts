@@ -22,6 +22,7 @@ describe('built-in rules', () => {
       'account-takeover-chain',
       'suspicious-browsing',
       'frequent-credential-changes',
+      'disowned-source',
     ]);
   });
 
@@ -89,6 +90,8 @@ describe('built-in rules', () => {
       ),
     );
     const history = historyOf(noisy);
+    // The owner disowned the device at an earlier alert.
+    history.setTrust('u1', 'device', 'd-1', { trust: 'untrusted', alertId: 'alrt_1' });
     const fired: Array<[string, string[]]> = [];
     for (const type of EVENT_TYPES) {
       const event = ev(type, {

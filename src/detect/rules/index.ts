@@ -2,6 +2,7 @@ import type { Rule } from '../rule.js';
 import { accountTakeoverChainRule } from './account-takeover-chain.js';
 import { cardTestingRule } from './card-testing.js';
 import { credentialStuffingRule } from './credential-stuffing.js';
+import { disownedSourceRule } from './disowned-source.js';
 import { failedLoginBurstRule } from './failed-login-burst.js';
 import { frequentCredentialChangesRule } from './frequent-credential-changes.js';
 import { impossibleTravelRule } from './impossible-travel.js';
@@ -24,4 +25,5 @@ export const BUILTIN_RULES: readonly Rule<any>[] = [
   accountTakeoverChainRule,
   suspiciousBrowsingRule,
   frequentCredentialChangesRule,
+  disownedSourceRule,
 ];

@@ -61,8 +61,11 @@ export const newLoginContextRule: Rule<NewLoginContextConfig> = {
     if (event.type !== 'login.succeeded') return undefined;
     const { novelty, geo, network } = event.enrichment;
     if (!novelty.hasHistory) return undefined;
-    const newDevice = config.checkNewDevice && novelty.newDevice === true;
-    const newCountry = config.checkNewCountry && novelty.newCountry === true;
+    // What the owner confirmed ("this was me" on an earlier alert) is not new any more.
+    const trusted = (kind: 'device' | 'country', value: string | undefined) =>
+      value !== undefined && history.trustOf(event.user, kind, value)?.trust === 'trusted';
+    const newDevice = config.checkNewDevice && novelty.newDevice === true && !trusted('device', event.device);
+    const newCountry = config.checkNewCountry && novelty.newCountry === true && !trusted('country', geo?.country);
     const newNetwork = config.checkNewNetwork && novelty.newNetwork === true;
     if (!newDevice && !newCountry && !newNetwork) return undefined;
     // A familiar device in a new country is most often its owner abroad; a new device there is not.

@@ -1,0 +1,64 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { OutboxMessage } from '../../notify/ports.js';
+import type { System } from '../../system.js';
+import { sendProblem } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../request-helpers.js';
+
+function presentMessage(m: OutboxMessage) {
+  return {
+    id: m.id,
+    channel: m.channel,
+    to: m.recipient,
+    subject: m.subject,
+    text: m.body,
+    user: m.user,
+    createdAt: new Date(m.createdAt).toISOString(),
+  };
+}
+
+export function outboxRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.get(
+      '/v1/outbox',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Messages kept instead of sent, newest first: the mailbox of a Vigil without SMTP server or SMS gateway',
+          description:
+            'When VIGIL_SMTP_URL is not set, email goes here instead of to a mail server; when VIGIL_SMS_GATEWAY_URL is not set, ' +
+            'SMS does too. It is the stand-in mailbox of a demo with no mail server (the dashboard shows it), so messages keep their ' +
+            'full text, one-time codes included, for admins to read. A production deployment configures both transports, and ' +
+            'this list stays empty.',
+          tags: ['notifications'],
+          querystring: Type.Object({
+            user: Type.Optional(Type.String({ maxLength: 256, description: 'Only messages about this account.' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            cursor: Type.Optional(Type.String({ maxLength: 400 })),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+        if (q.cursor !== undefined && !after)
+          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        const limit = q.limit ?? 50;
+        const rows = await system.outbox.list({
+          ...(q.user !== undefined && { user: q.user }),
+          limit: limit + 1,
+          ...(after && { after: { createdAt: after.at, id: after.id } }),
+        });
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return {
+          messages: page.map(presentMessage),
+          nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,104 @@
+import type { AccountLock, LockWrite } from './lock.js';
+
+export interface Contact {
+  readonly email?: string;
+  readonly phone?: string;
+}
+
+export interface HealthRecord {
+  readonly score: number;
+  readonly reasons: readonly HealthReason[];
+  readonly suggestions: readonly Suggestion[];
+  readonly computedAt: number;
+}
+
+export interface HealthReason {
+  readonly factor: string;
+  /** Points taken off 100. */
+  readonly impact: number;
+  readonly message: string;
+}
+
+export interface Suggestion {
+  readonly action: 'enable_2fa' | 'review_device' | 'change_password' | 'add_contact' | 'unlock_account';
+  readonly why: string;
+}
+
+export interface AccountRecord {
+  readonly user: string;
+  readonly contact: Contact;
+  readonly lock?: AccountLock;
+  /** Undefined until first computed. */
+  readonly health?: HealthRecord;
+  readonly updatedAt: number;
+}
+
+export type TrustKind = 'device' | 'ip' | 'country';
+export interface TrustMark {
+  readonly user: string;
+  readonly kind: TrustKind;
+  readonly value: string;
+  /** `trusted` after "this was me", `untrusted` after "this wasn't me". */
+  readonly trust: 'trusted' | 'untrusted';
+  readonly alertId?: string;
+  readonly at: number;
+}
+
+export type CodePurpose = 'unlock' | 'confirm';
+export type CodeChannel = 'email' | 'sms';
+
+export interface StoredCode {
+  readonly id: string;
+  readonly user: string;
+  readonly purpose: CodePurpose;
+  readonly alertId?: string;
+  readonly channel: CodeChannel;
+  readonly codeHash: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly failedAttempts: number;
+  readonly usedAt: number | null;
+}
+
+export interface AccountQuery {
+  readonly lockedOnly?: boolean;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** Accounts, their trust marks and their one-time codes. Implemented once with Kysely (store/account-store.ts). */
+export interface AccountStore {
+  get(user: string): Promise<AccountRecord | undefined>;
+  /** Locked accounts first (newest lock first), then the least healthy. */
+  list(query: AccountQuery): Promise<readonly AccountRecord[]>;
+  listLocks(): Promise<ReadonlyArray<{ user: string; lock: AccountLock }>>;
+  /** Sets the fields given; creates the account if needed. */
+  setContact(user: string, contact: Contact, at: number): Promise<void>;
+  /** Fills the email only where none is known (events carry an email; the client app's PUT wins). */
+  fillEmails(pairs: ReadonlyArray<{ user: string; email: string }>, at: number): Promise<void>;
+  writeLocks(locks: readonly LockWrite[]): Promise<void>;
+  saveHealth(user: string, health: HealthRecord): Promise<void>;
+
+  listTrust(): Promise<readonly TrustMark[]>;
+  userTrust(user: string): Promise<readonly TrustMark[]>;
+  setTrust(marks: readonly TrustMark[]): Promise<void>;
+
+  insertCode(code: StoredCode): Promise<void>;
+  /** The newest code of this user and purpose, used or not. */
+  latestCode(user: string, purpose: CodePurpose): Promise<StoredCode | undefined>;
+  countCodesSince(user: string, since: number): Promise<number>;
+  /** Counts a wrong try, only while the code is unused and under `maxAttempts`; false when it no longer was. */
+  recordFailedAttempt(id: string, maxAttempts: number): Promise<boolean>;
+  /** Marks the code used, only if it was unused; false when another request used it first. */
+  markCodeUsed(id: string, at: number): Promise<boolean>;
+}
+
+/** Sends a message to a person; throws when the transport failed. Adapted from notify/ in the composition root. */
+export interface MessageSender {
+  send(message: { channel: CodeChannel; to: string; subject: string; text: string; user?: string }): Promise<void>;
+}
+
+/** The audit trail, as respond/ records into it (audit/audit-trail.ts). */
+export interface AuditRecorder {
+  record(actor: string, action: string, subject: string, details?: Record<string, unknown>): Promise<unknown>;
+}

@@ -1,0 +1,262 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { AccountLock, LockScope, LockWrite, UnlockBy } from '../respond/lock.js';
+import type {
+  AccountQuery,
+  AccountRecord,
+  AccountStore,
+  CodeChannel,
+  CodePurpose,
+  Contact,
+  HealthRecord,
+  StoredCode,
+  TrustKind,
+  TrustMark,
+} from '../respond/ports.js';
+import type { DatabaseHandle } from './database.js';
+import type { AccountsTable, Database, OneTimeCodesTable } from './schema.js';
+
+/** Health of an account no one has computed yet; replaced at the first computation. */
+const UNCOMPUTED_HEALTH = { health_score: 100, health_json: 'null' } as const;
+
+const lockColumns = (w: LockWrite) => ({
+  lock_scope: w.lock?.scope ?? null,
+  locked_at: w.lock?.lockedAt ?? null,
+  lock_reason: w.lock?.reason ?? null,
+  lock_alert_id: w.lock?.alertId ?? null,
+  locked_by: w.lock?.lockedBy ?? null,
+  unlock_requires: w.lock?.unlockBy ?? null,
+  updated_at: w.at,
+});
+
+/** Lock changes, inside a transaction of the caller's (the event write path's, on PostgreSQL). */
+export async function upsertLocks(db: Kysely<Database> | Transaction<Database>, locks: readonly LockWrite[]): Promise<void> {
+  for (const w of locks) {
+    const columns = lockColumns(w);
+    await db
+      .insertInto('accounts')
+      .values({ user_id: w.user, email: null, phone: null, ...UNCOMPUTED_HEALTH, ...columns })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet(columns))
+      .execute();
+  }
+}
+
+/** The same upsert as one better-sqlite3 statement, for the SQLite event write path. */
+export const SQLITE_UPSERT_LOCK = `INSERT INTO accounts (user_id, email, phone, health_score, health_json, lock_scope, locked_at, lock_reason,
+  lock_alert_id, locked_by, unlock_requires, updated_at) VALUES (?, NULL, NULL, ${UNCOMPUTED_HEALTH.health_score}, '${UNCOMPUTED_HEALTH.health_json}', ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (user_id) DO UPDATE SET lock_scope = excluded.lock_scope, locked_at = excluded.locked_at, lock_reason = excluded.lock_reason,
+  lock_alert_id = excluded.lock_alert_id, locked_by = excluded.locked_by, unlock_requires = excluded.unlock_requires, updated_at = excluded.updated_at`;
+
+export function sqliteLockParams(w: LockWrite): unknown[] {
+  const c = lockColumns(w);
+  return [w.user, c.lock_scope, c.locked_at, c.lock_reason, c.lock_alert_id, c.locked_by, c.unlock_requires, c.updated_at];
+}
+
+export class SqlAccountStore implements AccountStore {
+  private readonly db: Kysely<Database>;
+
+  constructor(handle: DatabaseHandle) {
+    this.db = handle.db;
+  }
+
+  async get(user: string): Promise<AccountRecord | undefined> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('user_id', '=', user).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async list(q: AccountQuery): Promise<readonly AccountRecord[]> {
+    let query = this.db.selectFrom('accounts').selectAll();
+    if (q.lockedOnly) query = query.where('lock_scope', 'is not', null);
+    const rows = await query
+      .orderBy((eb) => eb.case().when('lock_scope', 'is', null).then(1).else(0).end())
+      .orderBy('locked_at', 'desc')
+      .orderBy('health_score', 'asc')
+      .orderBy('user_id')
+      .limit(q.limit)
+      .offset(q.offset)
+      .execute();
+    return rows.map(toAccount);
+  }
+
+  async listLocks(): Promise<ReadonlyArray<{ user: string; lock: AccountLock }>> {
+    const rows = await this.db.selectFrom('accounts').selectAll().where('lock_scope', 'is not', null).execute();
+    return rows.flatMap((r) => {
+      const lock = lockOf(r);
+      return lock ? [{ user: r.user_id, lock }] : [];
+    });
+  }
+
+  async setContact(user: string, contact: Contact, at: number): Promise<void> {
+    const set = {
+      ...(contact.email !== undefined && { email: contact.email }),
+      ...(contact.phone !== undefined && { phone: contact.phone }),
+      updated_at: at,
+    };
+    await this.db
+      .insertInto('accounts')
+      .values({ user_id: user, email: contact.email ?? null, phone: contact.phone ?? null, ...UNCOMPUTED_HEALTH, updated_at: at })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet(set))
+      .execute();
+  }
+
+  async fillEmails(pairs: ReadonlyArray<{ user: string; email: string }>, at: number): Promise<void> {
+    if (pairs.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const { user, email } of pairs) {
+        await trx
+          .insertInto('accounts')
+          .values({ user_id: user, email, phone: null, ...UNCOMPUTED_HEALTH, updated_at: at })
+          .onConflict((oc) => oc.column('user_id').doUpdateSet({ email }).where('accounts.email', 'is', null))
+          .execute();
+      }
+    });
+  }
+
+  async writeLocks(locks: readonly LockWrite[]): Promise<void> {
+    await this.db.transaction().execute((trx) => upsertLocks(trx, locks));
+  }
+
+  async saveHealth(user: string, health: HealthRecord): Promise<void> {
+    const columns = { health_score: health.score, health_json: JSON.stringify(health) };
+    await this.db
+      .insertInto('accounts')
+      .values({ user_id: user, email: null, phone: null, ...columns, updated_at: health.computedAt })
+      .onConflict((oc) => oc.column('user_id').doUpdateSet(columns))
+      .execute();
+  }
+
+  async listTrust(): Promise<readonly TrustMark[]> {
+    return (await this.db.selectFrom('account_trust').selectAll().execute()).map(toTrust);
+  }
+
+  async userTrust(user: string): Promise<readonly TrustMark[]> {
+    return (await this.db.selectFrom('account_trust').selectAll().where('user_id', '=', user).execute()).map(toTrust);
+  }
+
+  async setTrust(marks: readonly TrustMark[]): Promise<void> {
+    if (marks.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const m of marks) {
+        const row = { user_id: m.user, kind: m.kind, value: m.value, trust: m.trust, alert_id: m.alertId ?? null, at: m.at };
+        await trx
+          .insertInto('account_trust')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['user_id', 'kind', 'value']).doUpdateSet({ trust: row.trust, alert_id: row.alert_id, at: row.at }),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async insertCode(c: StoredCode): Promise<void> {
+    await this.db
+      .insertInto('one_time_codes')
+      .values({
+        id: c.id,
+        user_id: c.user,
+        purpose: c.purpose,
+        alert_id: c.alertId ?? null,
+        channel: c.channel,
+        code_hash: c.codeHash,
+        created_at: c.createdAt,
+        expires_at: c.expiresAt,
+        failed_attempts: c.failedAttempts,
+        used_at: c.usedAt,
+      })
+      .execute();
+  }
+
+  async latestCode(user: string, purpose: CodePurpose): Promise<StoredCode | undefined> {
+    const row = await this.db
+      .selectFrom('one_time_codes')
+      .selectAll()
+      .where('user_id', '=', user)
+      .where('purpose', '=', purpose)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toCode(row);
+  }
+
+  async countCodesSince(user: string, since: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('one_time_codes')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('user_id', '=', user)
+      .where('created_at', '>=', since)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async recordFailedAttempt(id: string, maxAttempts: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('one_time_codes')
+      .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
+      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .where('failed_attempts', '<', maxAttempts)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async markCodeUsed(id: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('one_time_codes')
+      .set({ used_at: at })
+      .where('id', '=', id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+}
+
+function lockOf(r: Selectable<AccountsTable>): AccountLock | undefined {
+  if (r.lock_scope === null || r.locked_at === null) return undefined;
+  return {
+    scope: r.lock_scope as LockScope,
+    lockedAt: r.locked_at,
+    reason: r.lock_reason ?? '',
+    ...(r.lock_alert_id !== null && { alertId: r.lock_alert_id }),
+    lockedBy: r.locked_by ?? 'vigil',
+    unlockBy: (r.unlock_requires ?? 'code') as UnlockBy,
+  };
+}
+
+function toAccount(r: Selectable<AccountsTable>): AccountRecord {
+  const lock = lockOf(r);
+  const health = JSON.parse(r.health_json) as HealthRecord | null;
+  return {
+    user: r.user_id,
+    contact: { ...(r.email !== null && { email: r.email }), ...(r.phone !== null && { phone: r.phone }) },
+    ...(lock && { lock }),
+    ...(health && { health }),
+    updatedAt: r.updated_at,
+  };
+}
+
+function toTrust(r: Selectable<Database['account_trust']>): TrustMark {
+  return {
+    user: r.user_id,
+    kind: r.kind as TrustKind,
+    value: r.value,
+    trust: r.trust as TrustMark['trust'],
+    ...(r.alert_id !== null && { alertId: r.alert_id }),
+    at: r.at,
+  };
+}
+
+function toCode(r: Selectable<OneTimeCodesTable>): StoredCode {
+  return {
+    id: r.id,
+    user: r.user_id,
+    purpose: r.purpose as CodePurpose,
+    ...(r.alert_id !== null && { alertId: r.alert_id }),
+    channel: r.channel as CodeChannel,
+    codeHash: r.code_hash,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    failedAttempts: r.failed_attempts,
+    usedAt: r.used_at,
+  };
+}

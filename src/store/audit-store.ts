@@ -1,0 +1,116 @@
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type AuditAction, type AuditDetails, type AuditDraft, type AuditEntry, chainDrafts } from '../audit/audit-entry.js';
+import type { AuditQuery, AuditStore } from '../audit/ports.js';
+import type { DatabaseHandle } from './database.js';
+import type { AuditLogTable, Database } from './schema.js';
+
+/**
+ * The PostgreSQL advisory lock every appender takes for its transaction. Any constant works as long
+ * as every Vigil process uses the same one and nothing else in the database does (Kysely's
+ * migration lock is 3853314791062309107).
+ */
+const AUDIT_CHAIN_LOCK = BigInt('6051954932401837415');
+
+export class SqlAuditStore implements AuditStore {
+  constructor(private readonly handle: DatabaseHandle) {}
+
+  async append(drafts: readonly AuditDraft[]): Promise<readonly AuditEntry[]> {
+    if (drafts.length === 0) return [];
+    if (this.handle.dialect === 'postgres') {
+      return this.handle.db.transaction().execute(async (trx) => {
+        // Without it, two processes could read the same tail under READ COMMITTED; the primary key
+        // on seq would then refuse the second, but as a failed write rather than a wait.
+        await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_CHAIN_LOCK)})`.execute(trx);
+        return appendAfterTail(trx, drafts);
+      });
+    }
+    // Kysely's SQLite transactions begin DEFERRED: the tail is read under a shared lock that must
+    // then be upgraded to write, and in WAL mode that upgrade fails at once (SQLITE_BUSY, no wait) if
+    // another process (`vigil keys create` beside a running server) wrote meanwhile. BEGIN IMMEDIATE
+    // takes the write lock first, so another appender waits out busy_timeout instead. The
+    // connection is Kysely's only one, held for the whole transaction.
+    return this.handle.db.connection().execute(async (conn) => {
+      await sql`begin immediate`.execute(conn);
+      try {
+        const stored = await appendAfterTail(conn, drafts);
+        await sql`commit`.execute(conn);
+        return stored;
+      } catch (error) {
+        // The first error is the one worth reporting; the rollback only fails when SQLite already
+        // ended the transaction itself.
+        await sql`rollback`.execute(conn).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async list(q: AuditQuery): Promise<readonly AuditEntry[]> {
+    let query = this.handle.db.selectFrom('audit_log').selectAll();
+    if (q.subject !== undefined) query = query.where('subject', '=', q.subject);
+    if (q.action !== undefined) query = query.where('action', '=', q.action);
+    if (q.actor !== undefined) query = query.where('actor', '=', q.actor);
+    if (q.beforeSeq !== undefined) query = query.where('seq', '<', q.beforeSeq);
+    const rows = await query.orderBy('seq', 'desc').limit(q.limit).execute();
+    return rows.map(fromRow);
+  }
+
+  async scan(fromSeq: number, pageSize: number): Promise<readonly AuditEntry[]> {
+    const rows = await this.handle.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('seq', '>=', fromSeq)
+      .orderBy('seq', 'asc')
+      .limit(pageSize)
+      .execute();
+    return rows.map(fromRow);
+  }
+}
+
+async function appendAfterTail(db: Kysely<Database> | Transaction<Database>, drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+  const tail = await db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  const entries = chainDrafts(tail && { seq: Number(tail.seq), hash: tail.hash }, drafts);
+  await db
+    .insertInto('audit_log')
+    .values(
+      entries.map((e) => ({
+        seq: e.seq,
+        at: e.at,
+        actor: e.actor,
+        action: e.action,
+        subject: e.subject,
+        // Details are already normalised (auditDetails), so this text parses back to the value hashed.
+        details_json: JSON.stringify(e.details),
+        prev_hash: e.prevHash,
+        hash: e.hash,
+      })),
+    )
+    .execute();
+  return entries;
+}
+
+function fromRow(r: Selectable<AuditLogTable>): AuditEntry {
+  return {
+    seq: Number(r.seq),
+    at: Number(r.at),
+    actor: r.actor,
+    // Read as stored, even if not a known action: verification must see exactly what is there.
+    action: r.action as AuditAction,
+    subject: r.subject,
+    details: parseDetails(r.details_json),
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
+/**
+ * Vigil always writes valid JSON here, so text that does not parse was written by someone else.
+ * Kept as text under a key no caller can use, so verification reports a hash mismatch at this
+ * entry instead of failing on the parse.
+ */
+function parseDetails(text: string): AuditDetails {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as AuditDetails;
+  } catch {}
+  return { $unparsable: text };
+}
