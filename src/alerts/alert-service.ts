@@ -19,7 +19,8 @@ export class AlertService {
     const alert = await this.store.get(id);
     if (!alert) return err({ code: 'not_found', message: `No alert ${id}.` });
     const to = nextStatus(alert.status, action);
-    if (to === undefined) {
+    // No action leads back to `new`; saying so here also names the audit action below from `to`.
+    if (to === undefined || to === 'new') {
       return err({ code: 'invalid_transition', message: `An alert that is ${alert.status} cannot be moved by "${action}".` });
     }
     const at = this.clock.now();
@@ -31,10 +32,10 @@ export class AlertService {
       },
     );
     if (!updated) return err({ code: 'invalid_transition', message: `Alert ${id} changed meanwhile; read it again.` });
+    this.book.statusChanged(updated);
     // After the transition committed, so the log never claims one that did not happen. A failed
     // record fails the request (500) rather than passing silently.
     await this.audit.record(actor, `alert.${to}`, `alert:${id}`, { from: alert.status, to, note, user: alert.user });
-    this.book.statusChanged(updated);
     return ok(updated);
   }
 }

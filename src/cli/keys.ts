@@ -1,13 +1,15 @@
+import { AuditTrail } from '../audit/audit-trail.js';
 import { generateKey, type Role } from '../auth/api-keys.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../core/clock.js';
 import { SqlApiKeyStore } from '../store/api-key-store.js';
+import { SqlAuditStore } from '../store/audit-store.js';
 import { type DatabaseHandle, openDatabase } from '../store/database.js';
 
-async function withKeyStore<T>(config: Config, work: (store: SqlApiKeyStore) => Promise<T>): Promise<T> {
+async function withKeyStore<T>(config: Config, work: (store: SqlApiKeyStore, audit: AuditTrail) => Promise<T>): Promise<T> {
   const handle: DatabaseHandle = await openDatabase(config.database, { migrate: true });
   try {
-    return await work(new SqlApiKeyStore(handle));
+    return await work(new SqlApiKeyStore(handle), new AuditTrail(new SqlAuditStore(handle), systemClock));
   } finally {
     await handle.close();
   }
@@ -15,7 +17,11 @@ async function withKeyStore<T>(config: Config, work: (store: SqlApiKeyStore) => 
 
 export async function createKey(config: Config, role: Role, name: string): Promise<void> {
   const created = generateKey(role, name || `${role} key`, systemClock);
-  await withKeyStore(config, (store) => store.ensure(created.key, created.secretHash));
+  await withKeyStore(config, async (store, audit) => {
+    const stored = await store.ensure(created.key, created.secretHash);
+    // The prefix identifies the key in `keys list`; the secret itself is never recorded.
+    await audit.record('cli', 'key.created', `key:${stored.id}`, { keyId: stored.id, role: stored.role, prefix: stored.prefix });
+  });
   // The secret goes to stdout alone on its line, so `KEY=$(npx vigil keys create …)` works; the
   // rest goes to stderr.
   process.stderr.write(`Created ${role} key ${created.key.id}. It is shown once; only its hash is stored.\n`);
@@ -31,7 +37,14 @@ export async function listKeys(config: Config): Promise<void> {
 }
 
 export async function revokeKey(config: Config, id: string): Promise<number> {
-  const revoked = await withKeyStore(config, (store) => store.revoke(id, systemClock.now()));
+  const revoked = await withKeyStore(config, async (store, audit) => {
+    const done = await store.revoke(id, systemClock.now());
+    if (done) {
+      const key = (await store.list()).find((k) => k.id === id);
+      await audit.record('cli', 'key.revoked', `key:${id}`, { keyId: id, role: key?.role, prefix: key?.prefix });
+    }
+    return done;
+  });
   process.stderr.write(revoked ? `Revoked ${id}.\n` : `No active key ${id}.\n`);
   return revoked ? 0 : 1;
 }

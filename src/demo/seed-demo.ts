@@ -25,6 +25,8 @@ export async function seedDemo(system: System, log: FastifyBaseLogger): Promise<
   await system.apiKeys.ensure({ ...ingest.key, source: 'demo' }, ingest.secretHash);
   await system.apiKeys.ensure({ ...admin.key, source: 'demo' }, admin.secretHash);
 
+  // Contacts first, so that the response to carol's attack can send her a code (to the outbox, without SMTP).
+  for (const user of ['alice', 'bob', 'carol']) await system.accountService.setContact(user, { email: `${user}@example.com` }, 'demo');
   const report = await system.ingest.ingest(demoHistory(system.clock.now()));
   log.info({ events: report.accepted }, 'demo history loaded');
   // Printed once, to the terminal rather than the structured log: only the hash is kept.
@@ -37,6 +39,8 @@ export async function seedDemo(system: System, log: FastifyBaseLogger): Promise<
       `  admin key:  ${admin.secret}`,
       'Try:',
       `  curl -s -H 'Authorization: Bearer ${admin.secret}' http://${system.config.host}:${system.config.port}/v1/users/alice/events?limit=5`,
+      `  curl -s -H 'Authorization: Bearer ${admin.secret}' http://${system.config.host}:${system.config.port}/v1/accounts/carol   # locked by the attack`,
+      `  curl -s -H 'Authorization: Bearer ${admin.secret}' http://${system.config.host}:${system.config.port}/v1/outbox          # her unlock code, without SMTP`,
       '',
     ].join('\n'),
   );

@@ -72,8 +72,15 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
         schema: { summary: 'Create a custom rule', tags: ['rules'], body: CustomRuleDefinitionSchema },
       },
       async (request, reply) => {
-        const created = await system.rules.createCustom(request.body, actorOf(request));
+        const actor = actorOf(request);
+        const created = await system.rules.createCustom(request.body, actor);
         if (!created.ok) return sendProblem(reply, created.error);
+        // Recorded here, where the actor is known, so that detect/ stays free of IO.
+        await system.audit.record(actor, 'rule.created', `rule:${created.value.rule.id}`, {
+          version: created.value.version,
+          kind: created.value.kind,
+          note: null,
+        });
         return reply.code(201).send(presentRule(created.value));
       },
     );
@@ -92,8 +99,15 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const updated = await system.rules.updateBuiltin(request.params.id, request.body, actorOf(request), request.query.note ?? null);
+        const actor = actorOf(request);
+        const note = request.query.note ?? null;
+        const updated = await system.rules.updateBuiltin(request.params.id, request.body, actor, note);
         if (!updated.ok) return sendProblem(reply, updated.error);
+        await system.audit.record(actor, 'rule.updated', `rule:${updated.value.rule.id}`, {
+          version: updated.value.version,
+          kind: updated.value.kind,
+          note,
+        });
         return presentRule(updated.value);
       },
     );
