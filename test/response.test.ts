@@ -270,7 +270,9 @@ describe('bad input', () => {
     expect(empty.statusCode).toBe(400);
     const noCode = await call('POST', '/v1/accounts/x/otp/verify', {});
     expect(noCode.statusCode).toBe(400);
-    expect(noCode.json().error.code).toBe('invalid_body');
+    expect(noCode.json().error).toMatchObject({ code: 'invalid_body', path: '/code' });
+    const extra = await call('POST', '/v1/accounts/x/otp/verify', { code: '123456', pin: '1' });
+    expect(extra.json().error).toMatchObject({ code: 'invalid_body', path: '/pin' });
     const noKey = await t.app.inject({ method: 'GET', url: '/v1/accounts/x' });
     expect(noKey.statusCode).toBe(401);
   });

@@ -4,6 +4,7 @@ import { ROLES, type Role } from '../auth/api-keys.js';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import { serve } from '../http/server.js';
 import { openDatabase } from '../store/database.js';
+import { verifyAudit } from './audit.js';
 import { importFile } from './import.js';
 import { createKey, listKeys, revokeKey } from './keys.js';
 
@@ -68,6 +69,14 @@ keys
   .description('Revoke a key; running servers refuse it within 30 seconds.')
   .action(async (id: string) => {
     process.exitCode = await revokeKey(config(), id);
+  });
+
+const audit = program.command('audit').description('The hash-chained audit trail.');
+audit
+  .command('verify')
+  .description('Re-hash the whole audit chain; exit 1 naming the first broken entry.')
+  .action(async () => {
+    process.exitCode = await verifyAudit(config());
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -24,6 +24,9 @@ export async function seedDemo(system: System, log: FastifyBaseLogger): Promise<
   const admin = generateKey('admin', 'demo admin key', system.clock);
   await system.apiKeys.ensure({ ...ingest.key, source: 'demo' }, ingest.secretHash);
   await system.apiKeys.ensure({ ...admin.key, source: 'demo' }, admin.secretHash);
+  for (const { key } of [ingest, admin]) {
+    await system.audit.record('vigil', 'key.created', `key:${key.id}`, { keyId: key.id, role: key.role, prefix: key.prefix });
+  }
 
   // Contacts first, so that the response to carol's attack can send her a code (to the outbox, without SMTP).
   for (const user of ['alice', 'bob', 'carol']) await system.accountService.setContact(user, { email: `${user}@example.com` }, 'demo');

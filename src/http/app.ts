@@ -11,6 +11,7 @@ import { authenticate } from './authenticate.js';
 import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
 import { accountRoutes } from './routes/accounts.js';
 import { alertRoutes } from './routes/alerts.js';
+import { auditRoutes } from './routes/audit.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { outboxRoutes } from './routes/outbox.js';
@@ -104,5 +105,6 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(ruleRoutes(system));
   await app.register(outboxRoutes(system));
   await app.register(webhookRoutes(system));
+  await app.register(auditRoutes(system));
   return app;
 }

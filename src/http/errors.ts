@@ -96,13 +96,16 @@ export function problemFromError(error: unknown, request: FastifyRequest): { pro
     code?: string;
     statusCode?: number;
     message?: string;
-    validation?: Array<{ instancePath?: string }>;
+    validation?: Array<{ instancePath?: string; keyword?: string; params?: { missingProperty?: string; additionalProperty?: string } }>;
     validationContext?: string;
   };
   const mapped =
     e.code === 'FST_ERR_VALIDATION' && e.validationContext === 'body' ? 'invalid_body' : e.code ? FASTIFY_CODES[e.code] : undefined;
   if (mapped) {
-    const path = e.validation?.[0]?.instancePath;
+    // A missing or unknown property is named by its own path, not its parent's.
+    const first = e.validation?.[0];
+    const child = first?.params?.missingProperty ?? first?.params?.additionalProperty;
+    const path = child !== undefined ? `${first?.instancePath ?? ''}/${child}` : first?.instancePath;
     return {
       problem: {
         code: mapped,

@@ -1,0 +1,90 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { AUDIT_ACTIONS, type AuditEntry, isAuditAction } from '../../audit/audit-entry.js';
+import type { System } from '../../system.js';
+import { sendProblem } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../request-helpers.js';
+
+/** An entry as API clients see it: the stored fields, with the time in ISO 8601 as well as epoch ms for re-hashing. */
+function presentEntry(e: AuditEntry) {
+  return {
+    seq: e.seq,
+    at: new Date(e.at).toISOString(),
+    atMs: e.at,
+    actor: e.actor,
+    action: e.action,
+    subject: e.subject,
+    details: e.details,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}
+
+export function auditRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.get(
+      '/v1/audit',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'The audit trail, newest first: every action by Vigil or a person, hash-chained',
+          tags: ['audit'],
+          querystring: Type.Object({
+            subject: Type.Optional(Type.String({ maxLength: 300, description: 'e.g. account:alice, alert:alrt_…, rule:…, key:…' })),
+            action: Type.Optional(Type.String({ maxLength: 64, description: `One of: ${AUDIT_ACTIONS.join(', ')}.` })),
+            actor: Type.Optional(Type.String({ maxLength: 300, description: 'Exactly as recorded, e.g. vigil, cli, "ops (key_…)".' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            cursor: Type.Optional(Type.String({ maxLength: 400 })),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const action = q.action;
+        if (action !== undefined && !isAuditAction(action)) {
+          return sendProblem(reply, {
+            code: 'invalid_query',
+            message: `action "${action}" is not one of ${AUDIT_ACTIONS.join(', ')}.`,
+            path: '/action',
+          });
+        }
+        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+        const beforeSeq = after && /^\d{1,15}$/.test(after.id) ? Number(after.id) : undefined;
+        if (q.cursor !== undefined && beforeSeq === undefined)
+          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        const limit = q.limit ?? 50;
+        const rows = await system.audit.list({
+          ...(q.subject !== undefined && { subject: q.subject }),
+          ...(action !== undefined && { action }),
+          ...(q.actor !== undefined && { actor: q.actor }),
+          limit: limit + 1,
+          ...(beforeSeq !== undefined && { beforeSeq }),
+        });
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return {
+          entries: page.map(presentEntry),
+          nextCursor: rows.length > limit && last ? encodeCursor(last.at, String(last.seq)) : null,
+        };
+      },
+    );
+
+    typed.get(
+      '/v1/audit/verify',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Re-hash the whole audit chain and name the first broken entry',
+          description:
+            'Reads every entry oldest first. `broken.reason` is `hash mismatch` (the entry was edited), `chain break` ' +
+            '(its prevHash is not the previous hash) or `gap` (the entry numbered `seq` is missing).',
+          tags: ['audit'],
+        },
+      },
+      async () => system.audit.verify(),
+    );
+  };
+}
