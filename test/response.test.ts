@@ -147,8 +147,26 @@ describe('lock and unlock by one-time code', () => {
     ]);
     expect(after?.decision).toBe('allow');
 
-    // A code is never in a log line or an API answer.
-    for (const code of [first, second]) expect(logLines.join('\n')).not.toContain(code);
+    // Every step is in the audit trail, oldest first, and the chain verifies.
+    const audit = await call('GET', '/v1/audit?subject=account:alice&limit=100', undefined, ADMIN_KEY);
+    const trail = audit.json().entries as Array<{ action: string; actor: string; details: Record<string, unknown> }>;
+    expect(trail.map((e) => e.action).reverse()).toEqual([
+      'account.contact_changed',
+      'account.locked',
+      'code.sent',
+      ...Array(6).fill('code.failed'),
+      'code.sent',
+      'code.verified',
+      'account.unlocked',
+    ]);
+    expect(trail.find((e) => e.action === 'account.locked')?.actor).toBe('vigil');
+    expect((await call('GET', '/v1/audit/verify', undefined, ADMIN_KEY)).json()).toMatchObject({ ok: true });
+
+    // A code is never in a log line, an audit entry or an API answer.
+    for (const code of [first, second]) {
+      expect(logLines.join('\n')).not.toContain(code);
+      expect(JSON.stringify(trail)).not.toContain(code);
+    }
   });
 
   it('expires a code after 10 minutes', async () => {

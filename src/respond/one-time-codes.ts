@@ -130,9 +130,12 @@ export class OneTimeCodes {
       return err({ code: 'invalid_code', message: 'No code is waiting to be used: ask for a new one.', path: '/code' });
     }
     if (latest.expiresAt <= now) {
+      await this.deps.audit.record(options.actor, 'code.failed', subject, { codeId: latest.id, purpose, stage: 'expired' });
       return err({ code: 'code_expired', message: 'The code has expired: ask for a new one.', path: '/code' });
     }
     if (latest.failedAttempts >= MAX_FAILED_ATTEMPTS) {
+      // Tries at a retired code are recorded too: they are what a guesser's look like.
+      await this.deps.audit.record(options.actor, 'code.failed', subject, { codeId: latest.id, purpose, stage: 'retired' });
       return err({ code: 'too_many_attempts', message: `${MAX_FAILED_ATTEMPTS} wrong codes: ask for a new one.`, path: '/code' });
     }
     if (!/^\d{6}$/.test(code) || !constantTimeEqual(this.hash(latest.id, code), latest.codeHash)) {
