@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
+    globalSetup: ['test/support/global-setup.ts', 'test/browser/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Each test file opens the 65 MB geo-IP database once; two workers match the two cores.

@@ -1,29 +1,38 @@
 import { AlertBook } from './alerts/alert-book.js';
 import { AlertService } from './alerts/alert-service.js';
 import type { AlertStore } from './alerts/ports.js';
+import { MODEL_REFRESH_MS, ModelRegistry } from './anomaly/model-registry.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import { ApiKeyAuthenticator, describeKey, hashKey, type Role } from './auth/api-keys.js';
 import { FailureLimiter } from './auth/failure-limiter.js';
+import { PeopleService } from './auth/people-service.js';
 import { ServerSecret } from './auth/server-secret.js';
+import { TotpCodes } from './auth/totp.js';
 import type { Bus } from './bus/bus.js';
 import { InProcessBus } from './bus/in-process-bus.js';
 import type { Config } from './config/config.js';
 import { type Clock, systemClock } from './core/clock.js';
+import type { Problem } from './core/errors.js';
 import type { Detector } from './detect/detector.js';
 import { DetectionEngine } from './detect/engine.js';
+import { toPastEvent } from './detect/history.js';
 import { MemoryHistory } from './detect/memory-history.js';
 import type { Rule } from './detect/rule.js';
 import { RuleCatalog } from './detect/rule-catalog.js';
 import { RuleSet } from './detect/rule-set.js';
-import { BUILTIN_RULES } from './detect/rules/index.js';
+import { builtinRules } from './detect/rules/index.js';
 import { Enricher } from './enrich/enricher.js';
 import { type GeoIp, MmdbGeoIp } from './enrich/geoip.js';
 import { NoveltyTracker } from './enrich/novelty.js';
 import { UserAgentParser } from './enrich/user-agent.js';
+import type { ActivityStore } from './feed/activity.js';
+import { LiveFeed } from './feed/live-feed.js';
 import { GroupCommitWriter } from './ingest/group-commit.js';
 import { IngestService } from './ingest/ingest-service.js';
 import type { EventStore } from './ingest/ports.js';
+import { LoginScoringService } from './logins/login-scoring-service.js';
+import { VolumeMonitor } from './monitor/monitor-service.js';
 import { createNotifier } from './notify/notifier.js';
 import type { Notifier, OutboxStore } from './notify/ports.js';
 import { AccountService } from './respond/account-service.js';
@@ -32,12 +41,17 @@ import { OneTimeCodes } from './respond/one-time-codes.js';
 import type { MessageSender } from './respond/ports.js';
 import { Responder } from './respond/responder.js';
 import { SqlAccountStore } from './store/account-store.js';
+import { SqlActivityStore } from './store/activity-store.js';
 import { SqlAlertStore } from './store/alert-store.js';
 import { SqlApiKeyStore } from './store/api-key-store.js';
 import { SqlAuditStore } from './store/audit-store.js';
 import { type DatabaseHandle, openDatabase } from './store/database.js';
 import { SqlEventStore } from './store/event-store.js';
+import { SqlLoginScoreStore } from './store/login-score-store.js';
+import { SqlModelStore } from './store/model-store.js';
+import { SqlMonitorStore } from './store/monitor-store.js';
 import { SqlOutboxStore } from './store/outbox-store.js';
+import { SqlPeopleStore } from './store/people-store.js';
 import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
@@ -59,6 +73,12 @@ export interface System {
   readonly apiKeys: ApiKeyStore;
   readonly authenticator: ApiKeyAuthenticator;
   readonly authFailures: FailureLimiter;
+  /** People who sign in to the dashboard, their sessions and second factors. */
+  readonly people: PeopleService;
+  /** Alerts and locks as they happen, for the admins' live dashboard. */
+  readonly feed: LiveFeed;
+  /** Events and alerts per minute, for the activity chart. */
+  readonly activity: ActivityStore;
   readonly bus: Bus;
   readonly writer: GroupCommitWriter;
   readonly ingest: IngestService;
@@ -78,6 +98,12 @@ export interface System {
   readonly webhooks: WebhookDispatcher;
   /** The hash-chained, append-only log of what Vigil and people did. */
   readonly audit: AuditTrail;
+  /** The active anomaly models, read by the behaviour-anomaly rule; trained and activated through it. */
+  readonly models: ModelRegistry;
+  /** Uploaded login-activity files: scored by an Isolation Forest, flagged logins stored and emailed to admins. */
+  readonly logins: LoginScoringService;
+  /** The transaction-volume monitor: per-minute counts per status, baselines, anomalies, `transaction` alerts. */
+  readonly monitor: VolumeMonitor;
   /** Flushes pending writes and deliveries, then closes the database. */
   close(): Promise<void>;
 }
@@ -111,7 +137,16 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
 
     const alerts = new SqlAlertStore(database);
     const alertBook = new AlertBook();
-    const rules = new RuleCatalog(new SqlRuleSettingsStore(database), new RuleSet(), overrides.builtinRules ?? BUILTIN_RULES, clock);
+    // Anomaly models are in memory before the first event is scored; one that cannot be used is left out.
+    const models = new ModelRegistry(new SqlModelStore(database), clock);
+    const unusableModel = (id: string, problem: Problem) => logger.warn(`Anomaly model ${id} is not used: ${problem.message}`);
+    await models.load(unusableModel);
+    const rules = new RuleCatalog(
+      new SqlRuleSettingsStore(database),
+      new RuleSet(),
+      overrides.builtinRules ?? builtinRules({ models }),
+      clock,
+    );
     await rules.load((ruleId, problem) =>
       logger.warn(`Stored settings of rule ${ruleId} are invalid (${problem.message}); using its defaults.`),
     );
@@ -124,7 +159,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       clock,
       onRuleError: (ruleId, error) => logger.error(`rule ${ruleId} failed; skipped for this event`, error),
     });
-    await warmDetection(engine, alertBook, events, alerts, rules.ruleSet.longestWindowMs(), clock);
+    await warmDetection(engine, alertBook, events, alerts, rules.ruleSet.longestWindowMs(), clock, history);
 
     const outbox = new SqlOutboxStore(database);
     const notifier = createNotifier(config, { outbox, clock, log: logger });
@@ -149,7 +184,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         if (!sent.ok) throw new Error(sent.error.reason);
       },
     };
-    const alertService = new AlertService(alerts, alertBook, clock, audit);
+    const alertService = new AlertService(alerts, alertBook, clock, audit, bus);
     const accountService = new AccountService({
       accounts: accountStore,
       locks,
@@ -167,10 +202,30 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     });
     bus.subscribe('response.planned', (responses) => accountService.onResponsePlanned(responses));
     bus.subscribe('events.stored', (stored) => accountService.onEventsStored(stored));
+    // Counts reported to POST /v1/monitor, and payment events counted per minute by event time;
+    // minutes completed while Vigil was down are judged at start, from the stored events.
+    const monitor = new VolumeMonitor({ store: new SqlMonitorStore(database), bus, clock });
+    await monitor.warm(events);
+    bus.subscribe('events.stored', (stored) => monitor.onEventsStored(stored));
 
+    const people = new PeopleService({
+      store: new SqlPeopleStore(database),
+      totp: new TotpCodes(secret.subkey('totp-secrets'), clock),
+      csrfKey: secret.subkey('session-csrf'),
+      audit,
+      clock,
+    });
+
+    const feed = new LiveFeed(bus);
     const ingest = new IngestService({ store: events, writer, enricher, detector: responder, bus, clock });
     // Last, once nothing below can fail: deliveries left pending by the previous run go out now.
     webhooks.start();
+    // Activations made by `vigil train --activate` in another process reach this one within 30 s.
+    const stopWatchingModels = models.watch(
+      MODEL_REFRESH_MS,
+      (error) => logger.error('checking for newly activated anomaly models failed', error),
+      unusableModel,
+    );
     return {
       config,
       clock,
@@ -180,6 +235,9 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       apiKeys,
       authenticator: new ApiKeyAuthenticator(apiKeys),
       authFailures: new FailureLimiter(clock),
+      people,
+      feed,
+      activity: new SqlActivityStore(database),
       bus,
       writer,
       ingest,
@@ -193,10 +251,21 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       outbox,
       webhooks,
       audit,
+      models,
+      logins: new LoginScoringService({
+        store: new SqlLoginScoreStore(database),
+        notifier,
+        adminEmails: config.adminEmails,
+        clock,
+        log: logger,
+      }),
+      monitor,
       async close() {
+        stopWatchingModels();
         await writer.flushed();
         await bus.close();
         await accountService.settled();
+        await monitor.settled();
         // After the bus (whose subscribers may still be emitting), before the database it writes to.
         await webhooks.stop();
         await audit.flushed();
@@ -222,10 +291,15 @@ async function warmDetection(
   alerts: AlertStore,
   longestWindowMs: number,
   clock: Clock,
+  history: MemoryHistory,
 ): Promise<void> {
   const since = clock.now() - Math.max(longestWindowMs, 25 * 3_600_000);
-  // Transaction baselines (the median of an account's amounts) reach further back than any window.
-  for await (const page of events.scan(since - AMOUNT_HISTORY_MS, since, { types: ['transaction'] })) engine.warmAmounts(page);
+  // Transaction baselines (the median of an account's amounts) and behaviour profiles (usual login
+  // hours, merchants) reach further back than any window.
+  for await (const page of events.scan(since - AMOUNT_HISTORY_MS, since, { types: ['transaction', 'login.succeeded'] })) {
+    engine.warmAmounts(page);
+    for (const e of page) history.recordProfile(toPastEvent(e));
+  }
   for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
   book.warm(await alerts.listOpen(since));
 }

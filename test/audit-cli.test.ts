@@ -63,5 +63,6 @@ describe('vigil audit verify', () => {
     const bad = runCli(['audit', 'verify'], env());
     expect(bad.status).toBe(1);
     expect(bad.stdout).toContain('audit chain broken at entry #2: hash mismatch');
-  });
+    // Six CLI runs, each a cold Node start: generous for a loaded 2-core machine.
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -13,6 +14,7 @@ export class AlertService {
     private readonly book: AlertBook,
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
+    private readonly bus: Bus,
   ) {}
 
   async act(id: string, action: AlertAction, actor: string, note: string | null): Promise<Result<Alert, Problem>> {
@@ -36,6 +38,7 @@ export class AlertService {
     // After the transition committed, so the log never claims one that did not happen. A failed
     // record fails the request (500) rather than passing silently.
     await this.audit.record(actor, `alert.${to}`, `alert:${id}`, { from: alert.status, to, note, user: alert.user });
+    await this.bus.publish('alert.updated', [updated]);
     return ok(updated);
   }
 }

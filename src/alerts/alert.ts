@@ -23,13 +23,31 @@ export interface AlertEventSnapshot {
   readonly path?: string;
 }
 
+/**
+ * Who an alert is about: a detection rule's subject (a user, an IP, a device), or a transaction
+ * status watched by the volume monitor (`monitor/`), whose alerts are about the shop's traffic as a
+ * whole. Such alerts carry `user: "status:<name>"`, so that the user filter and search find them;
+ * Security Health counts only alerts whose subject is a user, so no account's score moves.
+ */
+export type AlertSubject = Subject | { readonly kind: 'status'; readonly value: string };
+
+/** What the volume monitor suggests: its alerts are about traffic, so the account actions do not fit. */
+export const TRAFFIC_ACTIONS = [
+  'check_payment_provider',
+  'look_for_card_testing',
+  'review_decline_reasons',
+  'review_reversals',
+  'check_checkout',
+] as const;
+export type TrafficAction = (typeof TRAFFIC_ACTIONS)[number];
+
 export interface Alert {
   readonly id: string;
   /** Rule and subject: repeats within the rule's window update this alert instead of raising another. */
   readonly dedupKey: string;
   readonly ruleId: string;
   readonly ruleIds: readonly string[];
-  readonly subject: Subject;
+  readonly subject: AlertSubject;
   readonly user: string;
   readonly session?: string;
   readonly device?: string;
@@ -46,7 +64,7 @@ export interface Alert {
   readonly reasons: readonly Reason[];
   readonly events: readonly AlertEventSnapshot[];
   readonly relatedEventIds: readonly string[];
-  readonly suggestedActions: readonly SuggestedAction[];
+  readonly suggestedActions: readonly (SuggestedAction | TrafficAction)[];
   readonly occurrences: number;
   readonly firstSeenAt: number;
   readonly lastSeenAt: number;

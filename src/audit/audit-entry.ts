@@ -25,6 +25,14 @@ export const AUDIT_ACTIONS = [
   'webhook.created',
   'webhook.deleted',
   'trust.changed',
+  'model.trained',
+  'model.activated',
+  'person.created',
+  'person.signed_in',
+  'person.signed_out',
+  'person.sign_in_blocked',
+  'person.totp_enabled',
+  'person.totp_disabled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -20,6 +20,8 @@ export interface BusMessages {
   'events.stored': readonly StoredEvent[];
   /** Alerts raised (created, not updated) by those events, after they were stored. */
   'alert.raised': readonly Alert[];
+  /** Alerts that changed after they were raised: a repeat (occurrences, last seen) or a transition. */
+  'alert.updated': readonly Alert[];
   /** Responses decided while scoring stored events: codes to send, people to notify (respond/). */
   'response.planned': readonly PlannedResponse[];
   'account.locked': AccountLockChange;

@@ -3,10 +3,14 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ROLES, type Role } from '../auth/api-keys.js';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import { serve } from '../http/server.js';
+import { type Contamination, parseContamination } from '../logins/login-scoring.js';
 import { openDatabase } from '../store/database.js';
 import { verifyAudit } from './audit.js';
 import { importFile } from './import.js';
 import { createKey, listKeys, revokeKey } from './keys.js';
+import { simulateMonitor, trainMonitor } from './monitor.js';
+import { scoreLoginsFile } from './score-logins.js';
+import { TRAIN_KINDS, type TrainKind, trainModels } from './train.js';
 
 /** Config errors end the command with the variable named and exit code 2, before anything starts. */
 function config(): Config {
@@ -69,6 +73,88 @@ keys
   .description('Revoke a key; running servers refuse it within 30 seconds.')
   .action(async (id: string) => {
     process.exitCode = await revokeKey(config(), id);
+  });
+
+program
+  .command('train')
+  .description('Train anomaly models from stored events; with --activate, running servers switch to them within 30 s.')
+  .option(
+    '--kind <kind>',
+    `one of: ${TRAIN_KINDS.join(', ')}`,
+    (value: string): TrainKind => {
+      if (!(TRAIN_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of: ${TRAIN_KINDS.join(', ')}.`);
+      return value as TrainKind;
+    },
+    'all',
+  )
+  .option('--activate', 'make each new model the active one of its kind', false)
+  .option('--days <days>', 'days of stored events to learn from (default 90)', (value: string): number => {
+    const days = Number(value);
+    if (!Number.isInteger(days) || days < 1 || days > 365) throw new InvalidArgumentError('must be a whole number of days, 1 to 365.');
+    return days;
+  })
+  .action(async (options: { kind: TrainKind; activate: boolean; days?: number }) => {
+    process.exitCode = await trainModels(config(), options);
+  });
+
+program
+  .command('score-logins')
+  .argument('<file>', 'a login-activity CSV with a header row: user_id and timestamp, and ip_address, location, device_type… when present')
+  .option('--contamination <share>', 'auto (score above 0.5, the default) or the share of rows to flag, e.g. 0.05', (value: string) => {
+    const parsed = parseContamination(value);
+    if (!parsed.ok) throw new InvalidArgumentError(parsed.error.message);
+    return parsed.value;
+  })
+  .option('--out <file>', 'write every row with anomaly_score, anomaly_flag and reasons to this CSV')
+  .option('--no-store', 'score only: store nothing and email nobody')
+  .description('Score logins with an Isolation Forest as POST /v1/logins/score does; store flagged ones and email the admins.')
+  .action(async (file: string, options: { contamination?: Contamination; out?: string; store: boolean }) => {
+    process.exitCode = await scoreLoginsFile(config(), file, {
+      contamination: options.contamination ?? 'auto',
+      store: options.store,
+      ...(options.out !== undefined && { out: options.out }),
+    });
+  });
+
+/** A whole number within bounds, for options such as --minutes. */
+const wholeNumber = (min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}.`);
+  return n;
+};
+
+/**
+ * A past minute start, for `simulate --start`: with the same start and seed a run sends the same
+ * counts at the same times of day, whatever the hour it is run at.
+ */
+const minuteStart = (value: string) => {
+  const time = Date.parse(value);
+  // An explicit zone: without one, Date.parse reads the machine's local time.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(time))
+    throw new InvalidArgumentError('must be an ISO 8601 time with its zone, e.g. 2025-07-15T12:00Z.');
+  if (time % 60_000 !== 0) throw new InvalidArgumentError('must be the start of a minute (no seconds).');
+  return time;
+};
+
+const monitor = program.command('monitor').description('The transaction-volume monitor: per-minute counts per status.');
+monitor
+  .command('train')
+  .argument('<file>', 'a CSV with a header row timestamp,status,count (timestamps "YYYY-MM-DD HH:MM:SS" in UTC, or ISO 8601)')
+  .description('Learn the baselines of reported counts afresh from a history; a bad line refuses the whole file (exit 2).')
+  .action(async (file: string) => {
+    process.exitCode = await trainMonitor(config(), file);
+  });
+monitor
+  .command('simulate')
+  .option('--minutes <n>', 'live minutes to send, with four incidents injected', wholeNumber(40, 1440), 120)
+  .option('--history-days <n>', 'days of synthetic history sent first, so there is a baseline (0: none)', wholeNumber(0, 14), 2)
+  .option('--seed <n>', 'random seed: the same seed sends the same counts', wholeNumber(0, 2 ** 31), 42)
+  .option('--start <time>', 'first live minute, ISO 8601 in UTC, e.g. 2025-07-15T12:00Z (default: the live minutes end now)', minuteStart)
+  .option('--url <url>', 'a running Vigil, e.g. http://127.0.0.1:8080 (default: in process, on a throwaway database)')
+  .option('--key <key>', 'an ingest key of that Vigil')
+  .description('Send synthetic minutes with injected incidents and log the anomalies and alerts; exit 1 if an incident is missed.')
+  .action(async (options: { minutes: number; historyDays: number; seed: number; start?: number; url?: string; key?: string }) => {
+    process.exitCode = await simulateMonitor(options);
   });
 
 const audit = program.command('audit').description('The hash-chained audit trail.');

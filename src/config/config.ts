@@ -1,3 +1,4 @@
+import { MIN_PASSWORD_LENGTH } from '../auth/people.js';
 import { DEFAULT_SCORING, type ScoringPolicy, type SeverityThresholds } from '../detect/scoring.js';
 import { DECISIONS, type Decision, SEVERITIES, type Severity } from '../ingest/event-schema.js';
 import { parseResponsePolicy, type ResponsePolicy } from '../respond/response-policy.js';
@@ -31,6 +32,13 @@ export interface Config {
   readonly adminEmails: readonly string[];
   /** Which actions each severity (and, where wanted, rule) triggers: VIGIL_RESPONSE_POLICY, JSON. */
   readonly responsePolicy: ResponsePolicy;
+  /** VIGIL_ADMIN_EMAIL / VIGIL_ADMIN_PASSWORD: the first dashboard admin, created when there is none. */
+  readonly firstAdmin?: { readonly email: string; readonly password: string };
+  /**
+   * Whether session cookies carry `Secure` (sent over HTTPS only). VIGIL_COOKIE_SECURE=true|false;
+   * by default on unless Vigil listens on a loopback address, where browsers run it over plain HTTP.
+   */
+  readonly cookieSecure: boolean;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...optional('smsGatewayToken', env.VIGIL_SMS_GATEWAY_TOKEN?.trim() || undefined),
     adminEmails: parseEmails(env, 'VIGIL_ADMIN_ALERT_EMAILS'),
     responsePolicy: parsePolicy(env.VIGIL_RESPONSE_POLICY?.trim() || undefined),
+    ...optional('firstAdmin', parseFirstAdmin(env)),
+    cookieSecure: parseCookieSecure(env),
   };
 }
 
@@ -95,6 +105,24 @@ function parseSecretKey(env: NodeJS.ProcessEnv): Buffer | undefined {
     throw new ConfigError('VIGIL_SECRET_KEY', 'must be 32 random bytes, in hex (64 characters) or base64; e.g. openssl rand -hex 32.');
   }
   return bytes;
+}
+
+function parseFirstAdmin(env: NodeJS.ProcessEnv): { email: string; password: string } | undefined {
+  const email = env.VIGIL_ADMIN_EMAIL?.trim();
+  const password = env.VIGIL_ADMIN_PASSWORD;
+  if (!email && !password) return undefined;
+  if (!email) throw new ConfigError('VIGIL_ADMIN_EMAIL', 'is needed with VIGIL_ADMIN_PASSWORD.');
+  if (!password) throw new ConfigError('VIGIL_ADMIN_PASSWORD', 'is needed with VIGIL_ADMIN_EMAIL.');
+  if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new ConfigError('VIGIL_ADMIN_EMAIL', `"${email}" is not an email address.`);
+  if (password.length < MIN_PASSWORD_LENGTH)
+    throw new ConfigError('VIGIL_ADMIN_PASSWORD', `needs at least ${MIN_PASSWORD_LENGTH} characters.`);
+  return { email, password };
+}
+
+function parseCookieSecure(env: NodeJS.ProcessEnv): boolean {
+  const raw = env.VIGIL_COOKIE_SECURE?.trim();
+  if (raw === undefined || raw === '') return !['127.0.0.1', 'localhost', '::1'].includes(parseHost(env.VIGIL_HOST));
+  return parseChoice(env, 'VIGIL_COOKIE_SECURE', ['true', 'false'], 'true') === 'true';
 }
 
 /** Beside the SQLite file, or ./data/secret.key for PostgreSQL. */

@@ -39,7 +39,36 @@ export interface History {
   transactionAmounts(user: string, currency: string, before: number): readonly number[];
   /** What the account's owner said of this device, IP or country after an alert, if anything. */
   trustOf(user: string, kind: TrustKind, value: string): TrustVerdict | undefined;
+  /**
+   * What the account usually does, over longer than the windows (its usual login hours, last login,
+   * merchants), for the behaviour-anomaly features; undefined when nothing is known of it.
+   */
+  profileOf?(user: string): BehaviourProfile | undefined;
 }
+
+/**
+ * The long-term habits of one account, in bounded memory: built from its successful logins and
+ * transactions as they are recorded, and from the last 90 days of them at start.
+ */
+export interface BehaviourProfile {
+  /** Minutes past midnight (UTC) of its latest successful logins, at most PROFILE_LOGINS, in no order. */
+  readonly loginMinutes: ArrayLike<number>;
+  /** Successful logins recorded, all told. */
+  readonly logins: number;
+  /** Its latest successful login by event time. */
+  readonly lastLogin: PastEvent | undefined;
+  /** Transactions recorded, all told. */
+  readonly transactions: number;
+  /** When its latest transaction happened (event time). */
+  readonly lastTransactionAt: number | undefined;
+  /** Merchants of its latest transactions, distinct, most recent last (at most PROFILE_MERCHANTS). */
+  readonly merchants: readonly string[];
+}
+
+/** Logins whose hours make an account's usual hours: about a month of daily use. */
+export const PROFILE_LOGINS = 32;
+/** Merchants remembered per account: enough for "new merchant" on an ordinary shopper. */
+export const PROFILE_MERCHANTS = 16;
 
 export type TrustKind = 'device' | 'ip' | 'country';
 /** `trusted` after "this was me" on an alert, `untrusted` after "this wasn't me". */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { PastEvent } from './history.js';
+import { type PastEvent, PROFILE_LOGINS, PROFILE_MERCHANTS } from './history.js';
 import { MemoryHistory } from './memory-history.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
+const HOUR_MS = 3_600_000;
 let n = 0;
 const ev = (over: Partial<PastEvent>): PastEvent => ({ id: `e${n++}`, type: 'login.failed', user: 'u', occurredAt: t0, ...over });
 
@@ -45,5 +46,42 @@ describe('MemoryHistory', () => {
     h.record(ev({ type: 'transaction', amount: 20, currency: 'USD', occurredAt: t0 + 1000 }));
     expect(h.transactionAmounts('u', 'EUR', t0 + 5000)).toEqual([10, 30]);
     expect(h.transactionAmounts('u', 'EUR', t0 + 1000)).toEqual([10]);
+  });
+
+  it("keeps each account's habits beyond the windows: usual hours of its latest logins, last login, merchants", () => {
+    const h = new MemoryHistory({ retentionMs: HOUR_MS, maxEventsPerKey: 10, maxKeys: 10 });
+    const day = 24 * HOUR_MS;
+    for (let d = 0; d < PROFILE_LOGINS + 8; d++) {
+      // The first 8 days at 22:00, then every day at 09:30: only the latest PROFILE_LOGINS count.
+      const hour = d < 8 ? 22 : 9.5;
+      h.record(ev({ type: 'login.succeeded', occurredAt: t0 - 60 * day + d * day + hour * HOUR_MS - 10 * HOUR_MS, device: `d${d}` }));
+    }
+    const p = h.profileOf('u');
+    expect(p?.logins).toBe(PROFILE_LOGINS + 8);
+    expect(new Set(Array.from(p?.loginMinutes ?? []))).toEqual(new Set([9 * 60 + 30]));
+    expect(p?.lastLogin?.device).toBe(`d${PROFILE_LOGINS + 7}`);
+    // A late login does not become the last one.
+    h.record(ev({ type: 'login.succeeded', occurredAt: t0 - 90 * day, device: 'old' }));
+    expect(h.profileOf('u')?.lastLogin?.device).toBe(`d${PROFILE_LOGINS + 7}`);
+
+    for (let i = 0; i < PROFILE_MERCHANTS + 2; i++)
+      h.record(ev({ type: 'transaction', amount: 5, currency: 'EUR', merchant: `m${i}`, occurredAt: t0 + i * 1000 }));
+    h.record(ev({ type: 'transaction', amount: 5, currency: 'EUR', merchant: 'm5', occurredAt: t0 - 1000 }));
+    const q = h.profileOf('u');
+    expect(q?.transactions).toBe(PROFILE_MERCHANTS + 3);
+    expect(q?.lastTransactionAt).toBe(t0 + (PROFILE_MERCHANTS + 1) * 1000);
+    expect(q?.merchants).toHaveLength(PROFILE_MERCHANTS);
+    expect(q?.merchants).not.toContain('m0');
+    expect(q?.merchants.at(-1)).toBe('m5');
+    // Other event types leave it alone; unknown accounts have none.
+    h.record(ev({ type: 'page.viewed', user: 'w' }));
+    expect(h.profileOf('w')).toBeUndefined();
+  });
+
+  it('replays profiles alone at start, without touching the windows', () => {
+    const h = new MemoryHistory();
+    h.recordProfile(ev({ type: 'login.succeeded', occurredAt: t0 - 40 * 24 * HOUR_MS }));
+    expect(h.profileOf('u')?.logins).toBe(1);
+    expect(h.forUser('u', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
   });
 });

@@ -1,6 +1,14 @@
 import { LRUCache } from 'lru-cache';
-import type { History, PastEvent, TrustKind, TrustVerdict } from './history.js';
-import { HOUR } from './rule.js';
+import {
+  type BehaviourProfile,
+  type History,
+  type PastEvent,
+  PROFILE_LOGINS,
+  PROFILE_MERCHANTS,
+  type TrustKind,
+  type TrustVerdict,
+} from './history.js';
+import { HOUR, MINUTE } from './rule.js';
 
 export interface MemoryHistoryLimits {
   /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */
@@ -75,12 +83,15 @@ export class MemoryHistory implements History {
   private readonly amounts: LRUCache<string, Array<{ at: number; amount: number }>>;
   /** Owners' verdicts on devices, IPs and countries: few (one per disputed or confirmed alert), kept whole. */
   private readonly trust = new Map<string, TrustVerdict>();
+  /** Accounts' long-term habits, a few hundred bytes each, the least recently active dropped first. */
+  private readonly profiles: LRUCache<string, Profile>;
 
   constructor(private readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
     this.users = new LRUCache({ max: limits.maxKeys });
     this.ips = new LRUCache({ max: limits.maxKeys });
     this.devices = new LRUCache({ max: limits.maxKeys });
     this.amounts = new LRUCache({ max: limits.maxKeys });
+    this.profiles = new LRUCache({ max: limits.maxKeys });
   }
 
   record(e: PastEvent): void {
@@ -88,6 +99,26 @@ export class MemoryHistory implements History {
     if (e.ip !== undefined) add(this.ips, e.ip, e, this.limits);
     if (e.device !== undefined) add(this.devices, e.device, e, this.limits);
     this.recordAmount(e);
+    this.recordProfile(e);
+  }
+
+  /**
+   * Only what an account's profile keeps of a successful login or a transaction: at start, those
+   * older than the windows are replayed through here, so usual hours survive a restart.
+   */
+  recordProfile(e: PastEvent): void {
+    if (e.type !== 'login.succeeded' && e.type !== 'transaction') return;
+    let profile = this.profiles.get(e.user);
+    if (!profile) {
+      profile = new Profile();
+      this.profiles.set(e.user, profile);
+    }
+    if (e.type === 'login.succeeded') profile.addLogin(e);
+    else profile.addTransaction(e);
+  }
+
+  profileOf(user: string): BehaviourProfile | undefined {
+    return this.profiles.get(user);
   }
 
   /**
@@ -137,6 +168,40 @@ export class MemoryHistory implements History {
   /** Users, IPs and devices currently tracked: for the memory figure of the benchmark. */
   size(): { users: number; ips: number; devices: number } {
     return { users: this.users.size, ips: this.ips.size, devices: this.devices.size };
+  }
+}
+
+const DAY = 24 * HOUR;
+const NO_MERCHANTS: string[] = [];
+
+/** One account's habits (see BehaviourProfile), of fixed size whatever its activity. */
+class Profile implements BehaviourProfile {
+  // Plain arrays grown as needed rather than typed arrays of the full size: most accounts log in and
+  // buy a few times, and a typed array's buffer alone costs more than their whole profile.
+  /** A ring of the latest logins' times of day: old habits fade as new ones come. */
+  readonly loginMinutes: number[] = [];
+  logins = 0;
+  lastLogin: PastEvent | undefined;
+  transactions = 0;
+  lastTransactionAt: number | undefined;
+  merchants: string[] = NO_MERCHANTS;
+
+  addLogin(e: PastEvent): void {
+    this.loginMinutes[this.logins % PROFILE_LOGINS] = Math.floor((((e.occurredAt % DAY) + DAY) % DAY) / MINUTE);
+    this.logins++;
+    // By event time, so a late event does not become "the last login".
+    if (this.lastLogin === undefined || e.occurredAt >= this.lastLogin.occurredAt) this.lastLogin = e;
+  }
+
+  addTransaction(e: PastEvent): void {
+    this.transactions++;
+    if (this.lastTransactionAt === undefined || e.occurredAt > this.lastTransactionAt) this.lastTransactionAt = e.occurredAt;
+    if (e.merchant === undefined) return;
+    if (this.merchants === NO_MERCHANTS) this.merchants = [];
+    const at = this.merchants.indexOf(e.merchant);
+    if (at >= 0) this.merchants.splice(at, 1);
+    this.merchants.push(e.merchant);
+    if (this.merchants.length > PROFILE_MERCHANTS) this.merchants.shift();
   }
 }
 

@@ -1,28 +1,36 @@
 import { randomBytes } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { Role } from '../auth/api-keys.js';
 import { ProblemError } from '../core/errors.js';
 import { parseJson } from '../ingest/json-text.js';
 import type { System } from '../system.js';
-import { authenticate } from './authenticate.js';
+import { authenticate, type RouteRole } from './authenticate.js';
 import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
 import { accountRoutes } from './routes/accounts.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { eventRoutes } from './routes/events.js';
+import { feedRoutes } from './routes/feed.js';
 import { healthRoutes } from './routes/health.js';
+import { loginRoutes } from './routes/logins.js';
+import { meRoutes } from './routes/me.js';
+import { modelRoutes } from './routes/models.js';
+import { monitorRoutes } from './routes/monitor.js';
 import { outboxRoutes } from './routes/outbox.js';
+import { peopleRoutes } from './routes/people.js';
 import { ruleRoutes } from './routes/rules.js';
+import { sessionRoutes } from './routes/session.js';
 import { userEventRoutes } from './routes/user-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { registerWebApp, sendPage, wantsPage, webBuildExists } from './web-app.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The least role a key needs for this route; routes without it are public. */
-    role?: Role;
+    /** Who may call this route (see RouteRole); routes without it are public. */
+    role?: RouteRole;
   }
 }
 
@@ -75,9 +83,12 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     if (internal) request.log.error({ err: error, requestId: request.id }, 'request failed');
     return reply.code(statusFor(problem.code)).send(problemBody(problem, request.id));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` }),
-  );
+  const hasWebApp = webBuildExists();
+  app.setNotFoundHandler((request, reply) => {
+    // The dashboard routes its own pages: /admin/alerts and the like all load index.html.
+    if (hasWebApp && wantsPage(request)) return sendPage(reply);
+    return sendProblem(reply, { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}.` });
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -95,6 +106,7 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  await app.register(cookie);
   app.addHook('onRequest', authenticate(system));
 
   await app.register(healthRoutes(system));
@@ -103,8 +115,16 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(alertRoutes(system));
   await app.register(accountRoutes(system));
   await app.register(ruleRoutes(system));
+  await app.register(modelRoutes(system));
+  await app.register(loginRoutes(system));
   await app.register(outboxRoutes(system));
   await app.register(webhookRoutes(system));
   await app.register(auditRoutes(system));
+  await app.register(sessionRoutes(system));
+  await app.register(meRoutes(system));
+  await app.register(peopleRoutes(system));
+  await app.register(feedRoutes(system));
+  await app.register(monitorRoutes(system));
+  if (hasWebApp) await registerWebApp(app);
   return app;
 }

@@ -21,22 +21,34 @@ export function statusFor(code: ErrorCode): number {
     case 'invalid_cursor':
     case 'atomic_not_supported':
     case 'invalid_rule':
+    case 'invalid_csv':
       return 400;
     case 'unauthorized':
+    case 'invalid_credentials':
+    case 'totp_required':
       return 401;
     case 'forbidden':
+    case 'csrf_failed':
       return 403;
     case 'not_found':
       return 404;
     case 'invalid_code':
     case 'code_expired':
+    case 'weak_password':
+    case 'missing_column':
+    case 'invalid_cell':
+    case 'empty_file':
+    case 'too_few_rows':
       return 422;
     case 'invalid_transition':
+    case 'email_taken':
     case 'no_contact':
     case 'not_locked':
     case 'unlock_requires_password_change':
     case 'unlock_requires_admin':
     case 'too_many_attempts':
+    case 'not_enough_history':
+    case 'model_incompatible':
       return 409;
     case 'payload_too_large':
     case 'batch_too_large':

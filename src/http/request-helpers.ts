@@ -1,11 +1,14 @@
 import type { FastifyRequest } from 'fastify';
+import { actorOfPerson } from '../auth/people.js';
 import type { Problem } from '../core/errors.js';
 import { parseTimestamp } from '../ingest/validate-event.js';
 
-/** Who did it, for audit fields: the API key's name and id (never its secret). */
+/** Who did it, for audit fields: the API key's name and id (never its secret), or the signed-in person. */
 export function actorOf(request: FastifyRequest): string {
   const key = request.apiKey;
-  return key ? `${key.name} (${key.id})` : 'anonymous';
+  if (key) return `${key.name} (${key.id})`;
+  const person = request.signedIn?.person;
+  return person ? actorOfPerson(person) : 'anonymous';
 }
 
 /** Splits `a,b,c` query values, trimming and dropping empties. */

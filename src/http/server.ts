@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { ensureFirstPeople } from '../demo/first-people.js';
 import { seedDemo } from '../demo/seed-demo.js';
 import { createSystem } from '../system.js';
 import { buildApp } from './app.js';
@@ -11,6 +12,7 @@ export async function serve(config: Config): Promise<void> {
   const system = await createSystem(config);
   const app = await buildApp(system, { logger: { level: config.logLevel } });
   if (config.demo) await seedDemo(system, app.log);
+  await ensureFirstPeople(system);
 
   let stopping = false;
   const stop = async (signal: string) => {

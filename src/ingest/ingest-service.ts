@@ -172,6 +172,8 @@ export class IngestService {
     const written = raced.size === 0 ? stored : stored.filter((s) => !raced.has(s.id));
     if (written.length > 0) await this.deps.bus.publish('events.stored', written);
     if (raised.size > 0) await this.deps.bus.publish('alert.raised', [...raised.values()]);
+    const updated = latestUpdates(alerts, raised);
+    if (updated.length > 0) await this.deps.bus.publish('alert.updated', updated);
     if (responses.length > 0) await this.deps.bus.publish('response.planned', responses);
     if (raced.size === 0) return stored;
 
@@ -182,4 +184,11 @@ export class IngestService {
       return result ? { ...s, result, duplicateOf: true as const } : s;
     });
   }
+}
+
+/** Alerts this batch repeated without raising them, each once, in its latest state. */
+function latestUpdates(alerts: readonly Alert[], raised: ReadonlyMap<string, Alert>): Alert[] {
+  const latest = new Map<string, Alert>();
+  for (const a of alerts) if (!raised.has(a.id)) latest.set(a.id, a);
+  return [...latest.values()];
 }

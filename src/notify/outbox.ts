@@ -24,6 +24,7 @@ export class OutboxNotifier implements Notifier {
         recipient: message.to,
         subject: message.subject,
         body: withAttachmentNote(message),
+        ...(message.html !== undefined && { html: message.html }),
         user: message.user ?? null,
         createdAt: now,
       });

@@ -58,6 +58,8 @@ export interface OutboxMessage {
   readonly recipient: string;
   readonly subject: string;
   readonly body: string;
+  /** The email's HTML alternative, when it had one. */
+  readonly html?: string;
   readonly user: string | null;
   readonly createdAt: number;
 }

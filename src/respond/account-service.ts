@@ -144,6 +144,7 @@ export class AccountService {
   async dispute(alertId: string, note: string | null, actor: string): Promise<Result<{ alert: Alert; account: AccountView }, Problem>> {
     const alert = await this.deps.alerts.get(alertId);
     if (!alert) return err({ code: 'not_found', message: `No alert ${alertId}.` });
+    if (alert.subject.kind !== 'user') return err(notAboutAnAccount(alertId));
     if (!OPEN_STATUSES.has(alert.status)) {
       return err({ code: 'invalid_transition', message: `Alert ${alertId} is ${alert.status}; only open alerts can be disputed.` });
     }
@@ -199,6 +200,7 @@ export class AccountService {
   ): Promise<Result<{ status: 'code_sent'; sent: SentCode } | { status: 'confirmed'; alert: Alert; account: AccountView }, CodeProblem>> {
     const alert = await this.deps.alerts.get(alertId);
     if (!alert) return err({ code: 'not_found', message: `No alert ${alertId}.` });
+    if (alert.subject.kind !== 'user') return err(notAboutAnAccount(alertId));
     if (!OPEN_STATUSES.has(alert.status)) {
       return err({ code: 'invalid_transition', message: `Alert ${alertId} is ${alert.status}; only open alerts can be confirmed.` });
     }
@@ -301,7 +303,11 @@ export class AccountService {
         ...(r.alertId !== undefined && { alertId: r.alertId }),
         actor: 'vigil',
       });
-      if (!sent.ok) this.deps.onError(`unlock code for ${r.user} not sent: ${sent.error.message}`, undefined);
+      // An account without contact cannot get a code: that is the client app's setup, visible in the
+      // account's view, not a fault of Vigil's; logging it would flood the log during an attack.
+      if (!sent.ok && sent.error.code !== 'no_contact') {
+        this.deps.onError(`unlock code for ${r.user} not sent: ${sent.error.message}`, undefined);
+      }
     }
     if (r.actions.includes('notify_user')) {
       const to = contact.email ?? contact.phone;
@@ -479,5 +485,13 @@ function present(
     },
     health: { score: health?.score ?? 100, reasons: health?.reasons ?? [], computedAt: health?.computedAt ?? 0 },
     suggestions: health?.suggestions ?? [],
+  };
+}
+
+/** Traffic alerts (the volume monitor's) and IP alerts have no owner to dispute or confirm them. */
+function notAboutAnAccount(alertId: string): Problem {
+  return {
+    code: 'invalid_transition',
+    message: `Alert ${alertId} is not about one account: only its owner's alerts can be disputed or confirmed.`,
   };
 }

@@ -52,7 +52,8 @@ export function computeHealth(input: HealthInputs): HealthRecord {
     );
   }
   if (input.lock) {
-    add('locked', 15, `Account locked since ${new Date(input.lock.lockedAt).toISOString()}: ${input.lock.reason}`);
+    // The time is in the account view (lockedAt); the sentence is for people, so it carries only the why.
+    add('locked', 15, `Account locked: ${input.lock.reason}`);
     suggestions.push({
       action: input.lock.unlockBy === 'password_change' ? 'change_password' : 'unlock_account',
       why:

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Detector, Verdict } from '../detect/detector.js';
+import type { HitSeverity } from '../detect/rule.js';
 import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
 import type { Reason, Severity } from '../ingest/event-schema.js';
 import { type AccountLock, describeScope, type LockBook, type LockScope, lockCovers, SCOPE_RANK, type UnlockBy } from './lock.js';
@@ -55,7 +56,12 @@ export class Responder implements Detector {
     // Automatic responses act on the account only for alerts about that account. Credential
     // stuffing is about an IP trying many accounts: locking every account it tried would let anyone
     // lock anyone out by failing logins in their name.
-    if (alert && alert.subject.kind === 'user' && verdict.severity !== 'none' && this.isEscalation(alert.id, verdict.severity)) {
+    if (
+      alert &&
+      alert.subject.kind === 'user' &&
+      verdict.severity !== 'none' &&
+      (this.isEscalation(alert.id, verdict.severity) || this.locksAgain(alert.ruleIds, verdict.severity, lock))
+    ) {
       const actions = actionsFor(this.deps.policy, verdict.severity, alert.ruleIds);
       const scope: LockScope | undefined = actions.includes('lock_full')
         ? 'full'
@@ -115,6 +121,17 @@ export class Responder implements Detector {
   /** Puts back the locks of responses whose events were never stored. */
   revert(responses: readonly PlannedResponse[]): void {
     for (const r of [...responses].reverse()) this.deps.locks.set(r.user, r.before);
+  }
+
+  /**
+   * A repeat of an alert already responded to, on an account that is no longer locked: the owner
+   * unlocked with a code (the alert stays open), and the same suspicious activity happened again.
+   * It locks again, with a new code, rather than passing as a mere repeat.
+   */
+  private locksAgain(ruleIds: readonly string[], severity: HitSeverity, lock: AccountLock | undefined): boolean {
+    if (lock) return false;
+    const actions = actionsFor(this.deps.policy, severity, ruleIds);
+    return actions.includes('lock_full') || actions.includes('lock_sensitive');
   }
 
   private isEscalation(alertId: string, severity: Severity): boolean {

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 // Migrations are code, in order, and never edited once released: add a new one instead.
 // Only portable DDL is used, so one list serves SQLite and PostgreSQL.
@@ -224,6 +224,156 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('outbox_created').on('outbox').columns(['created_at']).execute();
+    },
+  },
+  '0004_people': {
+    async up(db: Kysely<unknown>) {
+      // People who sign in to the dashboard: admins, and members tied to a user id of the events.
+      await db.schema
+        .createTable('people')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('email', 'text', (c) => c.notNull().unique())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('totp_secret_sealed', 'text')
+        .addColumn('totp_pending_sealed', 'text')
+        .addColumn('totp_last_step', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('last_sign_in_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('people_user').on('people').columns(['user_id']).execute();
+
+      // Only the SHA-256 of a session token is kept: a copy of the database signs nobody in.
+      await db.schema
+        .createTable('sessions')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('ip', 'text')
+        .addColumn('user_agent', 'text')
+        .execute();
+      await db.schema.createIndex('sessions_person').on('sessions').columns(['person_id']).execute();
+    },
+  },
+  '0005_anomaly_models': {
+    async up(db: Kysely<unknown>) {
+      // Trained anomaly models (the seed's AnomalyModel). The forest is JSON text beside the record:
+      // listing models reads the small columns only; the forest is read when a model is activated.
+      await db.schema
+        .createTable('anomaly_models')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('parameters_json', 'text', (c) => c.notNull())
+        .addColumn('features_json', 'text', (c) => c.notNull())
+        .addColumn('metrics_json', 'text', (c) => c.notNull())
+        .addColumn('forest_json', 'text', (c) => c.notNull())
+        .addColumn('trained_at', 'bigint', (c) => c.notNull())
+        .addColumn('trained_by', 'text', (c) => c.notNull())
+        // 0 or 1: the same integer on both dialects.
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .addColumn('activated_at', 'bigint')
+        .addColumn('activated_by', 'text')
+        .addUniqueConstraint('anomaly_models_kind_version', ['kind', 'version'])
+        .execute();
+      // At most one active model per kind, enforced by the database too: two activations racing in
+      // two processes cannot leave two models scoring.
+      await db.schema
+        .createIndex('anomaly_models_one_active')
+        .on('anomaly_models')
+        .column('kind')
+        .unique()
+        .where(sql.ref('active'), '=', 1)
+        .execute();
+    },
+  },
+  '0006_login_scores': {
+    async up(db: Kysely<unknown>) {
+      // Logins flagged in uploaded login-activity files (seed 003). A login is identified by the
+      // SHA-256 of its normalised content: the unique index makes the same file uploaded twice, or
+      // by two admins at once, store each login once.
+      await db.schema
+        .createTable('login_scores')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('row_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('upload_id', 'text', (c) => c.notNull())
+        .addColumn('line', 'integer', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('ip', 'text')
+        .addColumn('location', 'text')
+        .addColumn('device', 'text')
+        .addColumn('score', 'double precision', (c) => c.notNull())
+        .addColumn('threshold', 'double precision', (c) => c.notNull())
+        .addColumn('reasons_json', 'text', (c) => c.notNull())
+        .addColumn('row_json', 'text', (c) => c.notNull())
+        .addColumn('flagged_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('login_scores_flagged').on('login_scores').columns(['flagged_at', 'id']).execute();
+      await db.schema.createIndex('login_scores_user').on('login_scores').columns(['user_id', 'flagged_at', 'id']).execute();
+      // The outbox keeps the HTML of an email too (the login report is read as HTML), not only its text.
+      await db.schema.alterTable('outbox').addColumn('html', 'text').execute();
+    },
+  },
+  '0007_volume_monitor': {
+    async up(db: Kysely<unknown>) {
+      // Per-minute counts per status (reported, or counted from Vigil's events) and what was expected
+      // of each when it was judged: the chart reads one table, and a baseline learned later does not
+      // rewrite what an earlier minute was judged against.
+      await db.schema
+        .createTable('monitor_series')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('minute_at', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('expected', 'double precision')
+        .addColumn('lower_bound', 'double precision')
+        .addColumn('upper_bound', 'double precision')
+        .addColumn('score', 'double precision')
+        .addColumn('basis', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('monitor_series_pk', ['source', 'minute_at', 'status'])
+        .execute();
+      await db.schema.createIndex('monitor_series_minute').on('monitor_series').columns(['minute_at']).execute();
+
+      // One row per status and source: the learned level and spread, as JSON (24 hourly profiles and a
+      // recent one), so a restart judges the next minute exactly as the last one was judged.
+      await db.schema
+        .createTable('monitor_baselines')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('state_json', 'text', (c) => c.notNull())
+        .addColumn('last_minute', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('monitor_baselines_pk', ['source', 'status'])
+        .execute();
+
+      await db.schema
+        .createTable('monitor_anomalies')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('minute_at', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('expected', 'double precision', (c) => c.notNull())
+        .addColumn('spread', 'double precision', (c) => c.notNull())
+        .addColumn('lower_bound', 'double precision', (c) => c.notNull())
+        .addColumn('upper_bound', 'double precision', (c) => c.notNull())
+        .addColumn('score', 'double precision', (c) => c.notNull())
+        .addColumn('direction', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('basis', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('alert_id', 'text')
+        .addColumn('found_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('monitor_anomalies_minute_status', ['source', 'minute_at', 'status'])
+        .execute();
+      await db.schema.createIndex('monitor_anomalies_minute').on('monitor_anomalies').columns(['minute_at']).execute();
     },
   },
 };

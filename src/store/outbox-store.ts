@@ -12,6 +12,7 @@ function fromRow(r: Selectable<OutboxTable>): OutboxMessage {
     body: r.body,
     user: r.user_id,
     createdAt: r.created_at,
+    ...(r.html !== null && { html: r.html }),
   };
 }
 
@@ -29,6 +30,7 @@ export class SqlOutboxStore implements OutboxStore {
         body: m.body,
         user_id: m.user,
         created_at: m.createdAt,
+        html: m.html ?? null,
       })
       .execute();
   }

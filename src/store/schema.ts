@@ -16,6 +16,110 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   outbox: OutboxTable;
+  people: PeopleTable;
+  sessions: SessionsTable;
+  anomaly_models: AnomalyModelsTable;
+  login_scores: LoginScoresTable;
+  monitor_series: MonitorSeriesTable;
+  monitor_baselines: MonitorBaselinesTable;
+  monitor_anomalies: MonitorAnomaliesTable;
+}
+
+/** The volume monitor's per-minute counts: one row per source, minute and status. */
+export interface MonitorSeriesTable {
+  /** `reported` (POST /v1/monitor, vigil monitor train) or `events` (counted from Vigil's events). */
+  source: string;
+  /** The minute's start, epoch ms (UTC). */
+  minute_at: number;
+  /** Normalised: lower case, `_` for spaces and hyphens. */
+  status: string;
+  count: number;
+  /** What was expected when the minute was judged; null while the status was still learning. */
+  expected: number | null;
+  lower_bound: number | null;
+  upper_bound: number | null;
+  /** Standard deviations from the expected level (square-root scale), signed. */
+  score: number | null;
+  /** `hour_of_day` or `recent`. */
+  basis: string | null;
+  updated_at: number;
+}
+
+/** A learned baseline per source and status (monitor/baseline.ts `StatusBaseline`, as JSON). */
+export interface MonitorBaselinesTable {
+  source: string;
+  status: string;
+  state_json: string;
+  last_minute: number | null;
+  updated_at: number;
+}
+
+/** Minutes the volume monitor found anomalous, with the alert each raised or updated. */
+export interface MonitorAnomaliesTable {
+  id: string;
+  source: string;
+  minute_at: number;
+  status: string;
+  count: number;
+  expected: number;
+  /** One standard deviation, in counts. */
+  spread: number;
+  lower_bound: number;
+  upper_bound: number;
+  score: number;
+  /** `rise` or `drop`. */
+  direction: string;
+  /** `low`, `medium` or `high`. */
+  severity: string;
+  basis: string;
+  reason: string;
+  /** Null for anomalies found in a training history (no alert is raised for the past). */
+  alert_id: string | null;
+  found_at: number;
+}
+
+/** Logins flagged in uploaded login-activity files, one row per login (by content hash). */
+export interface LoginScoresTable {
+  id: string;
+  /** SHA-256 of the login's normalised content; unique. */
+  row_hash: string;
+  /** The upload that first flagged it, and its line there. */
+  upload_id: string;
+  line: number;
+  user_id: string;
+  occurred_at: number;
+  ip: string | null;
+  location: string | null;
+  device: string | null;
+  /** s(x) in (0, 1] and the threshold it was above. */
+  score: number;
+  threshold: number;
+  reasons_json: string;
+  /** Every cell of the row, by header name. */
+  row_json: string;
+  flagged_at: number;
+}
+
+export interface AnomalyModelsTable {
+  id: string;
+  /** `login` or `transaction`. */
+  kind: string;
+  /** `isolation_forest`. */
+  type: string;
+  /** 1, 2, 3… per kind. */
+  version: number;
+  parameters_json: string;
+  /** Feature names, in input order. */
+  features_json: string;
+  metrics_json: string;
+  /** The serialized forest. */
+  forest_json: string;
+  trained_at: number;
+  trained_by: string;
+  /** 1 for the kind's active model, 0 otherwise. */
+  active: number;
+  activated_at: number | null;
+  activated_by: string | null;
 }
 
 export interface AccountsTable {
@@ -109,6 +213,8 @@ export interface OutboxTable {
   body: string;
   user_id: string | null;
   created_at: number;
+  /** The HTML alternative of an email, when it had one (from 0006). */
+  html: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AlertsTable {
@@ -214,4 +320,32 @@ export interface ApiKeysTable {
   source: string;
   created_at: number;
   revoked_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+export interface PeopleTable {
+  id: string;
+  email: string;
+  role: string;
+  /** For members: the `user` of the events they may see. */
+  user_id: string | null;
+  /** argon2id, PHC string. */
+  password_hash: string;
+  /** TOTP secrets, AES-256-GCM under a key derived from the server secret. */
+  totp_secret_sealed: string | null;
+  totp_pending_sealed: string | null;
+  /** The last TOTP time step accepted, so a code is never accepted twice. */
+  totp_last_step: number | null;
+  created_at: number;
+  created_by: string;
+  last_sign_in_at: number | null;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  person_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
 }

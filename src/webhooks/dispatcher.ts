@@ -55,6 +55,8 @@ export type WebhookData = { readonly [key: string]: unknown };
 /** How long an attempt holds its delivery beyond its timeout: a crash mid-attempt delays the retry by this much, no more. */
 const LEASE_MARGIN_MS = 60_000;
 const DUE_BATCH = 50;
+/** How long the list of active webhooks is reused before it is read again (see `subscribers`). */
+const SUBSCRIBERS_TTL_MS = 5_000;
 
 /**
  * Webhooks for client apps: registration (the signing secret shown once, stored sealed), and
@@ -75,6 +77,12 @@ export class WebhookDispatcher {
   private stopped = false;
   private polling: Promise<number> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /**
+   * Active webhooks per event type, read at most every few seconds: every alert and lock asks, and
+   * there are a handful of webhooks at most. Changes made here clear it at once; changes made by
+   * another Vigil process are seen within SUBSCRIBERS_TTL_MS.
+   */
+  private readonly subscribers = new Map<WebhookEventType, { readonly at: number; readonly hooks: Promise<readonly SealedWebhook[]> }>();
 
   constructor(private readonly deps: WebhookDispatcherDeps) {
     this.fetch = deps.fetch ?? globalThis.fetch;
@@ -108,6 +116,7 @@ export class WebhookDispatcher {
       disabledAt: null,
     };
     await this.deps.store.create({ ...webhook, secretCiphertext: ServerSecret.encrypt(this.deps.key, secret) });
+    this.subscribers.clear();
     return ok({ webhook, secret });
   }
 
@@ -123,6 +132,7 @@ export class WebhookDispatcher {
   /** Stops deliveries to a webhook; its pending ones are given up. Kept, with its log, for the record. */
   async disable(id: string): Promise<Result<Webhook, Problem>> {
     if (!(await this.deps.store.disable(id, this.deps.clock.now()))) return err({ code: 'not_found', message: `No webhook ${id}.` });
+    this.subscribers.clear();
     const hook = await this.get(id);
     return hook ? ok(hook) : err({ code: 'not_found', message: `No webhook ${id}.` });
   }
@@ -168,8 +178,18 @@ export class WebhookDispatcher {
    * crash cannot lose them), then attempted; resolves after the first attempts, with the deliveries.
    */
   async emit(eventType: WebhookEventType, data: WebhookData, at: number): Promise<readonly Delivery[]> {
-    const hooks = await this.deps.store.subscribedTo(eventType);
-    return this.enqueue(hooks, eventType, data, at);
+    return this.enqueue(await this.subscribedTo(eventType), eventType, data, at);
+  }
+
+  private subscribedTo(eventType: WebhookEventType): Promise<readonly SealedWebhook[]> {
+    const now = this.deps.clock.now();
+    const cached = this.subscribers.get(eventType);
+    if (cached && now - cached.at < SUBSCRIBERS_TTL_MS && now >= cached.at) return cached.hooks;
+    const hooks = this.deps.store.subscribedTo(eventType);
+    this.subscribers.set(eventType, { at: now, hooks });
+    // A failed read is not cached: the next event asks again.
+    hooks.catch(() => this.subscribers.delete(eventType));
+    return hooks;
   }
 
   /** Attempts every delivery that is due now; resolves with how many were attempted. The timer calls it. */

@@ -21,6 +21,40 @@ export function sharedGeoIp(): Promise<MmdbGeoIp> {
   return geoIp;
 }
 
+export const PERSON_PASSWORD = 'correct horse battery staple';
+let people = 0;
+
+export interface SignedInPerson {
+  readonly email: string;
+  /** `vigil_session=…`, for a Cookie header. */
+  readonly cookie: string;
+  readonly csrfToken: string;
+  /** A request as the dashboard makes it: the cookie, and the CSRF header on state-changing methods. */
+  request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<LightMyRequestResponse>;
+}
+
+/** Signs in through POST /v1/session, as the dashboard does. */
+export async function signIn(app: App, email: string, password: string, totp?: string): Promise<SignedInPerson> {
+  const res = await app.inject({ method: 'POST', url: '/v1/session', payload: { email, password, ...(totp !== undefined && { totp }) } });
+  if (res.statusCode !== 200) throw new Error(`sign-in failed: ${res.statusCode} ${res.body}`);
+  const setCookie = [res.headers['set-cookie']].flat().find((c) => c?.startsWith('vigil_session='));
+  if (!setCookie) throw new Error('sign-in set no session cookie');
+  const cookie = setCookie.split(';')[0] as string;
+  const { csrfToken } = res.json() as { csrfToken: string };
+  return {
+    email,
+    cookie,
+    csrfToken,
+    request: (method, url, body) =>
+      app.inject({
+        method,
+        url,
+        headers: { cookie, ...(method !== 'GET' && { 'x-csrf-token': csrfToken }) },
+        ...(body !== undefined && { payload: body as object }),
+      }),
+  };
+}
+
 export interface TestApp {
   readonly app: App;
   readonly system: System;
@@ -29,6 +63,8 @@ export interface TestApp {
   send(body: unknown, options?: { query?: string; key?: string; contentType?: string }): Promise<LightMyRequestResponse>;
   /** GET with the admin key. */
   get(url: string, key?: string): Promise<LightMyRequestResponse>;
+  /** Creates a dashboard person and signs them in: their cookie and CSRF token. */
+  person(role: 'admin' | 'member', user?: string): Promise<SignedInPerson>;
   close(): Promise<void>;
 }
 
@@ -67,6 +103,12 @@ export async function startTestApp(
         payload: typeof body === 'string' ? body : JSON.stringify(body),
       }),
     get: (url, key = ADMIN_KEY) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } }),
+    async person(role, user) {
+      const email = `${role}-${user ?? 'staff'}-${++people}@example.test`;
+      const created = await system.people.create({ email, password: PERSON_PASSWORD, role, ...(user !== undefined && { user }) }, 'test');
+      if (!created.ok) throw new Error(created.error.message);
+      return signIn(app, email, PERSON_PASSWORD);
+    },
     async close() {
       await app.close();
       await system.close();

@@ -1,5 +1,7 @@
+import type { ActiveModels } from '../../anomaly/model-registry.js';
 import type { Rule } from '../rule.js';
 import { accountTakeoverChainRule } from './account-takeover-chain.js';
+import { behaviourAnomalyRule } from './behaviour-anomaly.js';
 import { cardTestingRule } from './card-testing.js';
 import { credentialStuffingRule } from './credential-stuffing.js';
 import { disownedSourceRule } from './disowned-source.js';
@@ -12,7 +14,7 @@ import { newLoginContextRule } from './new-login-context.js';
 import { suspiciousBrowsingRule } from './suspicious-browsing.js';
 import { transactionVelocityRule } from './transaction-velocity.js';
 
-/** The built-in rules, in the order they are evaluated. */
+/** The built-in rules that need only the event and its history, in the order they are evaluated; `builtinRules` adds the rest. */
 export const BUILTIN_RULES: readonly Rule<any>[] = [
   failedLoginBurstRule,
   credentialStuffingRule,
@@ -27,3 +29,17 @@ export const BUILTIN_RULES: readonly Rule<any>[] = [
   frequentCredentialChangesRule,
   disownedSourceRule,
 ];
+
+/** What the built-in rules that need the running system are built with. */
+export interface RuleDependencies {
+  /** The active anomaly models, read by behaviour-anomaly for every login and transaction. */
+  readonly models: ActiveModels;
+}
+
+/**
+ * Every built-in rule of a running Vigil: BUILTIN_RULES, then those built around a dependency the
+ * composition root passes in (no module-level state: each system has its own models).
+ */
+export function builtinRules(deps: RuleDependencies): readonly Rule<any>[] {
+  return [...BUILTIN_RULES, behaviourAnomalyRule(deps.models)];
+}

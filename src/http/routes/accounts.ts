@@ -11,13 +11,13 @@ import { presentAlert } from './alerts.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-function presentAccount(a: AccountView) {
+export function presentAccount(a: AccountView) {
   return { ...a, lockedAt: iso(a.lockedAt), health: { ...a.health, computedAt: iso(a.health.computedAt || null) } };
 }
 
-const presentSent = (s: SentCode) => ({ sent: true, channel: s.channel, to: s.to, expiresAt: new Date(s.expiresAt).toISOString() });
+export const presentSent = (s: SentCode) => ({ sent: true, channel: s.channel, to: s.to, expiresAt: new Date(s.expiresAt).toISOString() });
 
-function sendCodeProblem(reply: FastifyReply, problem: CodeProblem): FastifyReply {
+export function sendCodeProblem(reply: FastifyReply, problem: CodeProblem): FastifyReply {
   if (problem.retryAfterMs !== undefined) reply.header('retry-after', Math.ceil(problem.retryAfterMs / 1000));
   const { retryAfterMs: _r, attemptsLeft, ...rest } = problem;
   // attemptsLeft travels in the message; the body keeps the one error shape of every route.

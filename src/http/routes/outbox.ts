@@ -13,6 +13,7 @@ function presentMessage(m: OutboxMessage) {
     to: m.recipient,
     subject: m.subject,
     text: m.body,
+    ...(m.html !== undefined && { html: m.html }),
     user: m.user,
     createdAt: new Date(m.createdAt).toISOString(),
   };

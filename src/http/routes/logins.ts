@@ -1,0 +1,119 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { parseContamination } from '../../logins/login-scoring.js';
+import { presentUpload } from '../../logins/login-scoring-service.js';
+import type { FlaggedLogin } from '../../logins/ports.js';
+import type { System } from '../../system.js';
+import { sendProblem } from '../errors.js';
+import { decodeCursor, encodeCursor } from '../request-helpers.js';
+
+const CSV_TYPES = ['text/csv', 'application/csv'];
+
+function presentFlagged(l: FlaggedLogin) {
+  return {
+    id: l.id,
+    uploadId: l.uploadId,
+    line: l.line,
+    user: l.user,
+    timestamp: new Date(l.occurredAt).toISOString(),
+    ip: l.ip,
+    location: l.location,
+    device: l.device,
+    anomaly_score: Math.round(l.score * 1e4) / 1e4,
+    threshold: l.threshold,
+    reasons: l.reasons,
+    row: l.row,
+    flaggedAt: new Date(l.flaggedAt).toISOString(),
+  };
+}
+
+/** Login-activity files (seed 003): score an upload, list the logins flagged so far. Admin only. */
+export function loginRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    // Read as text within the body limit (VIGIL_BODY_LIMIT_BYTES; 413 beyond): the forest is fitted
+    // on the whole file, so it is in memory anyway. Registered in this plugin only.
+    app.addContentTypeParser(CSV_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.post(
+      '/v1/logins/score',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Score a login-activity CSV with an Isolation Forest; store and email the flagged logins',
+          description:
+            'The body is a CSV file (Content-Type: text/csv) with a header row: user_id and timestamp are required (with common ' +
+            'aliases: user, username, time, datetime…), ip_address, location (or country) and device_type are used when present, ' +
+            'any other column becomes a numeric or frequency-encoded feature. A seeded Isolation Forest is fitted on the rows of ' +
+            'the file and scores each: anomaly_score is s(x) in (0, 1] (about 0.5 ordinary, towards 1 isolated). With ' +
+            'contamination=auto (the default, as scikit-learn) rows with s(x) > 0.5 are flagged; with a share such as 0.05, the ' +
+            'rows above that quantile. Flagged logins are stored once each (by content hash) and the admins ' +
+            '(VIGIL_ADMIN_ALERT_EMAILS) get an email with the new ones and a CSV attachment.',
+          tags: ['logins'],
+          consumes: CSV_TYPES,
+          querystring: Type.Object({
+            contamination: Type.Optional(
+              Type.String({
+                maxLength: 32,
+                description: '`auto` (default: s(x) > 0.5) or the share of rows to flag, e.g. 0.05 (at most 0.5).',
+              }),
+            ),
+            only: Type.Optional(
+              Type.Union([Type.Literal('flagged'), Type.Literal('all')], {
+                description: '`flagged` lists only flagged rows in `results`.',
+              }),
+            ),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const contamination = parseContamination(request.query.contamination);
+        if (!contamination.ok) return sendProblem(reply, { ...contamination.error, path: '/contamination' });
+        if (typeof request.body !== 'string') {
+          return sendProblem(reply, {
+            code: 'unsupported_media_type',
+            message: `Send the login file as ${CSV_TYPES.join(' or ')}.`,
+          });
+        }
+        const upload = await system.logins.scoreCsv(request.body, { contamination: contamination.value });
+        if (!upload.ok) return sendProblem(reply, upload.error);
+        return presentUpload(upload.value, { only: request.query.only ?? 'all' });
+      },
+    );
+
+    typed.get(
+      '/v1/logins/flagged',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Logins flagged in uploaded files, newest first, each stored once however often it was uploaded',
+          tags: ['logins'],
+          querystring: Type.Object({
+            user: Type.Optional(Type.String({ maxLength: 256, description: 'Only this user’s logins.' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            cursor: Type.Optional(Type.String({ maxLength: 400 })),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+        if (q.cursor !== undefined && !after)
+          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        const limit = q.limit ?? 50;
+        const rows = await system.logins.listFlagged({
+          ...(q.user !== undefined && { user: q.user }),
+          limit: limit + 1,
+          ...(after && { after: { flaggedAt: after.at, id: after.id } }),
+        });
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        return {
+          logins: page.map(presentFlagged),
+          nextCursor: rows.length > limit && last ? encodeCursor(last.flaggedAt, last.id) : null,
+        };
+      },
+    );
+  };
+}

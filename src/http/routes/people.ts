@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { MIN_PASSWORD_LENGTH, PERSON_ROLES } from '../../auth/people.js';
+import type { System } from '../../system.js';
+import { sendProblem } from '../errors.js';
+import { actorOf } from '../request-helpers.js';
+
+/** Admins give dashboard sign-ins to colleagues and to shoppers (members, tied to their user id). */
+export function peopleRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.get(
+      '/v1/people',
+      { config: { role: 'admin' }, schema: { summary: 'Everyone who can sign in to the dashboard', tags: ['session'] } },
+      async () => ({ people: await system.people.list() }),
+    );
+
+    typed.post(
+      '/v1/people',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Give someone a dashboard sign-in',
+          description: `Without \`password\`, one is generated and returned once in the answer. Passwords need ${MIN_PASSWORD_LENGTH} characters; only their argon2id hash is kept.`,
+          tags: ['session'],
+          body: Type.Object(
+            {
+              email: Type.String({ minLength: 3, maxLength: 320 }),
+              role: Type.Union(PERSON_ROLES.map((r) => Type.Literal(r))),
+              user: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'For members: the user id of their events.' })),
+              password: Type.Optional(Type.String({ maxLength: 1024 })),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const { email, role, user, password } = request.body;
+        const generated = password === undefined ? randomBytes(12).toString('base64url') : undefined;
+        const created = await system.people.create(
+          { email, role, password: password ?? (generated as string), ...(user !== undefined && { user }) },
+          actorOf(request),
+        );
+        if (!created.ok) return sendProblem(reply, created.error);
+        return reply.code(201).send({ person: created.value, ...(generated !== undefined && { password: generated }) });
+      },
+    );
+  };
+}

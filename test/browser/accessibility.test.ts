@@ -1,0 +1,202 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type BrowserVigil,
+  closeContexts,
+  launchChromium,
+  newPage,
+  ordinaryHistory,
+  signInThroughPage,
+  startBrowserVigil,
+} from './support.js';
+
+/**
+ * Keyboard use, visible focus, labelled controls, contrast and phone widths, checked in the real
+ * pages rather than assumed from the markup.
+ */
+let browser: Browser;
+let vigil: BrowserVigil;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+beforeEach(async () => {
+  vigil = await startBrowserVigil();
+  await vigil.sendEvents({ events: ordinaryHistory('uma') });
+  await vigil.sendEvents({ type: 'transaction', user: 'uma', amount: 9000, currency: 'EUR', ip: '200.160.2.3', device: 'new-phone' });
+});
+afterEach(async () => {
+  await closeContexts();
+  await vigil.close();
+});
+
+/** Form controls without an accessible name: a label, aria-label or aria-labelledby. */
+function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => {
+        const control = el as HTMLInputElement;
+        if (control.type === 'hidden') return false;
+        const named =
+          (control.labels?.length ?? 0) > 0 ||
+          control.getAttribute('aria-label') ||
+          control.getAttribute('aria-labelledby') ||
+          (el.tagName === 'BUTTON' && (el.textContent ?? '').trim() !== '');
+        return !named;
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+}
+
+/** Text whose contrast with the background behind it is under 4.5:1 (WCAG AA for body text). */
+function lowContrast(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate((selector) => {
+    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
+      const f = (c: number) => {
+        const s = c / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    /** The colour behind an element: its own and its ancestors' backgrounds, translucent ones blended. */
+    const background = (el: Element | null): number[] => {
+      const layers: number[][] = [];
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        const alpha = c.length < 4 ? 1 : (c[3] ?? 1);
+        if (alpha === 0) continue;
+        layers.push([c[0] ?? 0, c[1] ?? 0, c[2] ?? 0, alpha]);
+        if (alpha === 1) break;
+      }
+      let colour = [255, 255, 255];
+      for (const [r = 0, g = 0, b = 0, a = 1] of layers.reverse()) {
+        colour = [r * a + (colour[0] ?? 0) * (1 - a), g * a + (colour[1] ?? 0) * (1 - a), b * a + (colour[2] ?? 0) * (1 - a)];
+      }
+      return colour;
+    };
+    return [...document.querySelectorAll(selector)].flatMap((el) => {
+      const fg = luminance(rgb(getComputedStyle(el).color));
+      const bg = luminance(background(el));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      return ratio < 4.5 ? [`${el.className} “${(el.textContent ?? '').trim().slice(0, 30)}”: ${ratio.toFixed(2)}`] : [];
+    });
+  }, selector);
+}
+
+const focusedOutline = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.activeElement as HTMLElement;
+    const style = getComputedStyle(el);
+    return { text: (el.textContent ?? '').trim(), outline: style.outlineStyle, width: Number.parseFloat(style.outlineWidth) };
+  });
+
+describe('accessibility', () => {
+  it('is usable from the keyboard, with a visible focus ring, from the skip link to an alert', async () => {
+    const admin = await vigil.person('admin');
+    const { page, context } = await newPage(browser);
+    await signInThroughPage(page, vigil.base, admin);
+    await page.getByRole('listitem').filter({ hasText: 'uma' }).first().waitFor();
+
+    await page.keyboard.press('Tab');
+    expect(await focusedOutline(page)).toMatchObject({ text: 'Skip to content', outline: 'solid' });
+    expect((await focusedOutline(page)).width).toBeGreaterThanOrEqual(2);
+    await page.keyboard.press('Tab');
+    expect((await focusedOutline(page)).text).toMatch(/Vigil$/);
+    await page.keyboard.press('Tab');
+    const alertsLink = await focusedOutline(page);
+    expect(alertsLink.text).toBe('Alerts');
+    expect(alertsLink.width).toBeGreaterThanOrEqual(2);
+
+    // Into the alert list by keyboard alone, and open the first alert with Enter.
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await focusedOutline(page)).text.startsWith('Unusually large transaction for uma');
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: /^Unusually large transaction for uma/ }).waitFor();
+    // After the change of page, focus is on its heading, as after a full page load.
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    await context.close();
+  });
+
+  it('labels every control and keeps text at AA contrast on the member and admin pages', async () => {
+    const member = await vigil.person('member', 'uma');
+    const admin = await vigil.person('admin');
+    const m = await newPage(browser);
+    // Nothing the pages do may be refused by Vigil's Content-Security-Policy or throw.
+    const problems: string[] = [];
+    const watch = (page: Page) => {
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && !msg.text().includes('401')) problems.push(msg.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+    };
+    watch(m.page);
+    await signInThroughPage(m.page, vigil.base, member);
+    await m.page.getByRole('region', { name: 'Your account is locked' }).waitFor();
+    await m.page.locator('.timeline-item').first().waitFor();
+    expect(await unlabelledControls(m.page)).toEqual([]);
+    expect(await lowContrast(m.page, '.badge, .hint, .muted, button, a, label, h1, h2, h3, p, dd, dt, .impact')).toEqual([]);
+
+    const a = await newPage(browser);
+    watch(a.page);
+    for (const path of [
+      '/admin/alerts',
+      '/admin/accounts',
+      '/admin/rules',
+      '/admin/audit',
+      '/admin/activity',
+      '/admin/outbox',
+      '/settings',
+    ]) {
+      if (path === '/admin/alerts') await signInThroughPage(a.page, vigil.base, admin, path);
+      else await a.page.goto(`${vigil.base}${path}`);
+      await a.page.getByRole('heading', { level: 1 }).waitFor();
+      await a.page.waitForLoadState('networkidle').catch(() => {});
+      await a.page.locator('main :is(li, tr, .empty, .card)').first().waitFor();
+      expect({ path, unlabelled: await unlabelledControls(a.page) }).toEqual({ path, unlabelled: [] });
+      expect({ path, low: await lowContrast(a.page, '.badge, .hint, .muted, button, a, label, h1, h2, p, td, th, dd, dt') }).toEqual({
+        path,
+        low: [],
+      });
+    }
+    expect(problems).toEqual([]);
+    await m.context.close();
+    await a.context.close();
+  });
+
+  it('fits a 375 px phone without sideways scrolling, with the menu behind a button', async () => {
+    const member = await vigil.person('member', 'uma');
+    const admin = await vigil.person('admin');
+    const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+    const m = await newPage(browser, { width: 375, height: 740 });
+    await signInThroughPage(m.page, vigil.base, member);
+    await m.page.locator('.timeline-item').first().waitFor();
+    expect(await overflow(m.page)).toBeLessThanOrEqual(0);
+
+    const a = await newPage(browser, { width: 375, height: 740 });
+    await signInThroughPage(a.page, vigil.base, admin);
+    await a.page.getByRole('listitem').filter({ hasText: 'uma' }).first().waitFor();
+    expect(await overflow(a.page)).toBeLessThanOrEqual(0);
+    const nav = a.page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.isVisible()).toBe(false);
+    const menu = a.page.getByRole('button', { name: 'Menu' });
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    await nav.getByRole('link', { name: 'Accounts' }).click();
+    await a.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    expect(await nav.isVisible()).toBe(false);
+    await a.page.goto(`${vigil.base}/admin/alerts`);
+    await a.page.getByRole('listitem').filter({ hasText: 'uma' }).first().getByRole('link').click();
+    await a.page.getByRole('heading', { name: 'Triggering events' }).waitFor();
+    expect(await overflow(a.page)).toBeLessThanOrEqual(0);
+    await m.context.close();
+    await a.context.close();
+  });
+});

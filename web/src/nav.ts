@@ -1,0 +1,26 @@
+/**
+ * The navigation of each role. A new page is one entry here and one in routes.tsx (for example the
+ * login-CSV scoring page at /admin/logins, or the transaction monitor at /admin/monitor).
+ */
+export interface NavItem {
+  readonly to: string;
+  readonly label: string;
+  /** Shows the count of new critical alerts. */
+  readonly badge?: 'critical';
+}
+
+export const ADMIN_NAV: readonly NavItem[] = [
+  { to: '/admin/alerts', label: 'Alerts', badge: 'critical' },
+  { to: '/admin/accounts', label: 'Accounts' },
+  { to: '/admin/rules', label: 'Rules' },
+  { to: '/admin/activity', label: 'Activity' },
+  { to: '/admin/logins', label: 'Login files' },
+  { to: '/admin/audit', label: 'Audit log' },
+  { to: '/admin/outbox', label: 'Outbox' },
+  { to: '/settings', label: 'Settings' },
+];
+
+export const MEMBER_NAV: readonly NavItem[] = [
+  { to: '/me', label: 'My account' },
+  { to: '/settings', label: 'Settings' },
+];

@@ -1,0 +1,502 @@
+import { type FormEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { api, describeError, query } from '../api';
+import { Empty, ErrorText, Loading, SeverityBadge, StatusBadge, Time } from '../components/ui';
+import { useFeed, useFeedMessages } from '../feed';
+import { place, SEVERITY_LABEL, STATUS_LABEL } from '../format';
+import { useLoad, useTitle } from '../hooks';
+import { Link, navigate, useLocation } from '../router';
+import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TYPES, type Alert, type AlertPage, type Rule } from '../types';
+
+/** The filters, as they stand in the page's address (so a filtered view can be bookmarked or shared). */
+interface Filters {
+  readonly severity: readonly string[];
+  readonly status: readonly string[];
+  readonly type: string;
+  readonly rule: string;
+  readonly user: string;
+  readonly ip: string;
+  readonly q: string;
+  /** A preset (`15m`, `1h`, `24h`, `7d`), `custom` (from/to), or '' for any time. */
+  readonly since: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+const SINCE: ReadonlyArray<{ readonly value: string; readonly label: string; readonly ms?: number }> = [
+  { value: '', label: 'Any time' },
+  { value: '15m', label: 'Last 15 minutes', ms: 15 * 60_000 },
+  { value: '1h', label: 'Last hour', ms: 3_600_000 },
+  { value: '24h', label: 'Last 24 hours', ms: 86_400_000 },
+  { value: '7d', label: 'Last 7 days', ms: 7 * 86_400_000 },
+  { value: 'custom', label: 'Between…' },
+];
+
+const list = (value: string | null) => (value ? value.split(',').filter(Boolean) : []);
+
+function readFilters(search: URLSearchParams): Filters {
+  return {
+    severity: list(search.get('severity')),
+    status: list(search.get('status')),
+    type: search.get('type') ?? '',
+    rule: search.get('rule') ?? '',
+    user: search.get('user') ?? '',
+    ip: search.get('ip') ?? '',
+    q: search.get('q') ?? '',
+    since: search.get('since') ?? '',
+    from: search.get('from') ?? '',
+    to: search.get('to') ?? '',
+  };
+}
+
+function filtersToSearch(f: Filters): string {
+  return query({
+    q: f.q.trim(),
+    severity: f.severity.join(','),
+    status: f.status.join(','),
+    type: f.type,
+    rule: f.rule,
+    user: f.user.trim(),
+    ip: f.ip.trim(),
+    since: f.since,
+    ...(f.since === 'custom' && { from: f.from, to: f.to }),
+  });
+}
+
+/** A `datetime-local` value (the browser's local time) as epoch ms. */
+const localToMs = (value: string) => (value ? new Date(value).getTime() : undefined);
+
+function timeBounds(f: Filters, now: number): { from?: number; to?: number } {
+  if (f.since === 'custom') {
+    const from = localToMs(f.from);
+    const to = localToMs(f.to);
+    return { ...(from !== undefined && !Number.isNaN(from) && { from }), ...(to !== undefined && !Number.isNaN(to) && { to }) };
+  }
+  const preset = SINCE.find((s) => s.value === f.since)?.ms;
+  return preset === undefined ? {} : { from: now - preset };
+}
+
+function apiQuery(f: Filters, cursor?: string): string {
+  const bounds = timeBounds(f, Date.now());
+  return query({
+    severity: f.severity.join(','),
+    status: f.status.join(','),
+    type: f.type,
+    rule: f.rule,
+    user: f.user.trim(),
+    ip: f.ip.trim(),
+    q: f.q.trim(),
+    from: bounds.from === undefined ? undefined : new Date(bounds.from).toISOString(),
+    to: bounds.to === undefined ? undefined : new Date(bounds.to).toISOString(),
+    limit: 50,
+    cursor,
+  });
+}
+
+/** The same test the server applies, for alerts that arrive live. */
+function matches(alert: Alert, f: Filters): boolean {
+  if (f.severity.length > 0 && !f.severity.includes(alert.severity)) return false;
+  if (f.status.length > 0 && !f.status.includes(alert.status)) return false;
+  if (f.type && alert.type !== f.type) return false;
+  if (f.rule && !alert.ruleIds.includes(f.rule)) return false;
+  if (f.user.trim() && alert.user !== f.user.trim()) return false;
+  if (f.ip.trim() && alert.ip !== f.ip.trim()) return false;
+  const created = new Date(alert.createdAt).getTime();
+  const bounds = timeBounds(f, Date.now());
+  if (bounds.from !== undefined && created < bounds.from) return false;
+  if (bounds.to !== undefined && created >= bounds.to) return false;
+  const needle = f.q.trim().toLowerCase();
+  if (needle) {
+    const text = [
+      alert.summary,
+      alert.user,
+      alert.ip,
+      alert.device,
+      alert.country,
+      alert.city,
+      alert.userAgent,
+      ...alert.reasons.map((r) => r.message),
+    ]
+      .filter(Boolean)
+      .join(' ')
+      .toLowerCase();
+    if (!text.includes(needle)) return false;
+  }
+  return true;
+}
+
+const byNewest = (a: Alert, b: Alert) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1);
+
+/** The list with `alert` put in its place (newest first), replaced, or taken out when it no longer matches. */
+function upsert(list: readonly Alert[], alert: Alert, wanted: boolean): readonly Alert[] {
+  const index = list.findIndex((a) => a.id === alert.id);
+  if (index === -1) return wanted ? [alert, ...list].sort(byNewest) : list;
+  // An older copy (streamed before the page that holds a newer one was answered) changes nothing.
+  if ((list[index] as Alert).updatedAt > alert.updatedAt) return list;
+  if (!wanted) return list.filter((a) => a.id !== alert.id);
+  const next = [...list];
+  next[index] = alert;
+  return next;
+}
+
+export function AlertFeedPage() {
+  useTitle('Alerts');
+  const location = useLocation();
+  const filters = useMemo(() => readFilters(location.search), [location.search]);
+  const feed = useFeed();
+  const [alerts, setAlerts] = useState<readonly Alert[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
+  const [announcement, setAnnouncement] = useState('');
+  const [moreError, setMoreError] = useState<string>();
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+
+  // Alerts streamed while a page of the list is loading: the answer may predate them, so they are
+  // applied on top of it rather than lost.
+  const streamedDuringLoad = useRef<Map<string, Alert> | null>(null);
+  // The stream's first connection needs no reload; a reconnection does, for what came meanwhile.
+  const reconnections = Math.max(0, feed.epoch - 1);
+
+  const page = useLoad(
+    async (signal) => {
+      streamedDuringLoad.current = new Map();
+      const result = await api.get<AlertPage>(`/v1/alerts${apiQuery(filters)}`, { signal });
+      let list = result.alerts;
+      for (const alert of streamedDuringLoad.current.values()) list = upsert(list, alert, matches(alert, filtersRef.current));
+      streamedDuringLoad.current = null;
+      setAlerts(list);
+      setCursor(result.nextCursor);
+      return result;
+    },
+    [location.search, reconnections],
+  );
+
+  useFeedMessages((message) => {
+    if (message.kind !== 'alert') return;
+    const alert = message.alert;
+    const wanted = matches(alert, filtersRef.current);
+    streamedDuringLoad.current?.set(alert.id, alert);
+    setAlerts((current) => upsert(current, alert, wanted));
+    if (wanted && alert.occurrences === 1 && alert.status === 'new') {
+      setFresh((f) => new Set(f).add(alert.id));
+      setAnnouncement(`New ${SEVERITY_LABEL[alert.severity].toLowerCase()} alert for ${alert.user}: ${alert.summary}`);
+    }
+  });
+
+  // Looking at the feed is seeing the new critical alerts: the badge clears while this page is visible.
+  const { markSeen, unseenCritical } = feed;
+  useEffect(() => {
+    if (unseenCritical > 0 && document.visibilityState === 'visible') markSeen();
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') markSeen();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [unseenCritical, markSeen]);
+
+  const setFilters = useCallback((next: Filters) => navigate(`/admin/alerts${filtersToSearch(next)}`, { replace: true }), []);
+
+  const loadMore = async () => {
+    if (!cursor) return;
+    try {
+      const next = await api.get<AlertPage>(`/v1/alerts${apiQuery(filters, cursor)}`);
+      setAlerts((current) => {
+        const known = new Set(current.map((a) => a.id));
+        return [...current, ...next.alerts.filter((a) => !known.has(a.id))];
+      });
+      setCursor(next.nextCursor);
+    } catch (e) {
+      setMoreError(describeError(e));
+    }
+  };
+
+  return (
+    <section className="page">
+      <div className="page-head page-head-row">
+        <div>
+          <h1 tabIndex={-1}>Alerts</h1>
+          <p className="muted">Newest first; new alerts appear here as Vigil raises them.</p>
+        </div>
+        <div className="feed-controls">
+          <span className={`live-status live-${feed.status}`} role="status">
+            <span aria-hidden="true">●</span>{' '}
+            {feed.status === 'live' ? 'Live' : feed.status === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+          </span>
+          <button type="button" className="button-quiet" aria-pressed={feed.sound} onClick={() => feed.setSound(!feed.sound)}>
+            Sound for critical alerts{' '}
+            <span aria-hidden="true" className={`toggle-state ${feed.sound ? 'toggle-on' : ''}`}>
+              {feed.sound ? 'on' : 'off'}
+            </span>
+          </button>
+        </div>
+      </div>
+      <div className="feed-layout">
+        <FilterPanel filters={filters} onChange={setFilters} />
+        <div className="feed-results">
+          <p className="results-count" role="status" aria-live="polite">
+            {page.loading && !page.data
+              ? 'Loading alerts…'
+              : `${alerts.length}${cursor ? '+' : ''} ${alerts.length === 1 ? 'alert' : 'alerts'} shown`}
+          </p>
+          <div className="visually-hidden" aria-live="polite" data-testid="feed-announcer">
+            {announcement}
+          </div>
+          <ErrorText error={page.error} />
+          {page.loading && !page.data && <Loading what="alerts" />}
+          {page.data && alerts.length === 0 && <Empty>No alerts match these filters.</Empty>}
+          <ol className="alert-list" aria-label="Alerts, newest first">
+            {alerts.map((alert) => (
+              <AlertRow key={alert.id} alert={alert} fresh={fresh.has(alert.id)} />
+            ))}
+          </ol>
+          {cursor && (
+            <button type="button" className="button-quiet" onClick={() => void loadMore()}>
+              Load older alerts
+            </button>
+          )}
+          <ErrorText error={moreError} />
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function AlertRow({ alert, fresh }: { readonly alert: Alert; readonly fresh: boolean }) {
+  const where = place(alert.city, alert.country);
+  return (
+    <li className={`alert-row sev-edge-${alert.severity} ${fresh ? 'alert-fresh' : ''}`} data-alert-id={alert.id}>
+      <div className="alert-row-main">
+        <SeverityBadge severity={alert.severity} />
+        <Link to={`/admin/alerts/${encodeURIComponent(alert.id)}`} className="alert-summary">
+          {alert.summary}
+        </Link>
+        {fresh && <span className="tag tag-new">New</span>}
+      </div>
+      <div className="alert-row-meta">
+        <StatusBadge status={alert.status} />
+        <span>
+          <span className="visually-hidden">User </span>
+          <strong>{alert.user}</strong>
+        </span>
+        <span className="muted">{alert.ruleId}</span>
+        {where && <span className="muted">{where}</span>}
+        {alert.occurrences > 1 && <span className="muted">×{alert.occurrences}</span>}
+        <span className="muted">
+          risk {alert.risk} · <Time iso={alert.createdAt} />
+        </span>
+      </div>
+    </li>
+  );
+}
+
+function Checkboxes({
+  legend,
+  options,
+  selected,
+  label,
+  onChange,
+}: {
+  readonly legend: string;
+  readonly options: readonly string[];
+  readonly selected: readonly string[];
+  readonly label: (value: string) => string;
+  readonly onChange: (next: string[]) => void;
+}) {
+  return (
+    <fieldset className="checks">
+      <legend>{legend}</legend>
+      {options.map((option) => (
+        <label key={option} className="check">
+          <input
+            type="checkbox"
+            name={legend.toLowerCase()}
+            value={option}
+            checked={selected.includes(option)}
+            onChange={(e) => onChange(e.target.checked ? [...selected, option] : selected.filter((s) => s !== option))}
+          />
+          {label(option)}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** datetime-local wants local time without a zone. */
+function toLocalInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+}
+
+function FilterPanel({ filters, onChange }: { readonly filters: Filters; readonly onChange: (f: Filters) => void }) {
+  const id = useId();
+  const [open, setOpen] = useState(false);
+  // Text fields are typed freely and applied on Enter or after a pause, not on every key.
+  const [text, setText] = useState({ q: filters.q, user: filters.user, ip: filters.ip });
+  const rules = useLoad((signal) => api.get<{ rules: readonly Rule[] }>('/v1/rules', { signal }), []);
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+
+  useEffect(() => setText({ q: filters.q, user: filters.user, ip: filters.ip }), [filters.q, filters.user, filters.ip]);
+  useEffect(() => {
+    const current = filtersRef.current;
+    if (text.q === current.q && text.user === current.user && text.ip === current.ip) return;
+    const timer = window.setTimeout(() => onChange({ ...filtersRef.current, ...text }), 400);
+    return () => window.clearTimeout(timer);
+  }, [text, onChange]);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onChange({ ...filters, ...text });
+  };
+  const active =
+    filters.severity.length +
+    filters.status.length +
+    [filters.type, filters.rule, filters.user, filters.ip, filters.q, filters.since].filter(Boolean).length;
+
+  return (
+    <aside className="filters" aria-labelledby={`${id}-title`}>
+      <div className="filters-head">
+        <h2 id={`${id}-title`} className="small-heading">
+          Filters{active > 0 && <span className="count"> {active} on</span>}
+        </h2>
+        <button
+          type="button"
+          className="button-quiet filters-toggle"
+          aria-expanded={open}
+          aria-controls={`${id}-form`}
+          onClick={() => setOpen((o) => !o)}
+        >
+          {open ? 'Hide filters' : 'Show filters'}
+        </button>
+      </div>
+      <form id={`${id}-form`} className={`filters-form ${open ? 'open' : ''}`} onSubmit={submit} aria-label="Filter alerts">
+        <div className="field">
+          <label htmlFor={`${id}-q`}>Search</label>
+          <input
+            id={`${id}-q`}
+            type="search"
+            name="q"
+            placeholder="Summary, user, IP, city…"
+            value={text.q}
+            onChange={(e) => setText((t) => ({ ...t, q: e.target.value }))}
+          />
+        </div>
+        <Checkboxes
+          legend="Severity"
+          options={ALERT_SEVERITIES}
+          selected={filters.severity}
+          label={(s) => SEVERITY_LABEL[s as keyof typeof SEVERITY_LABEL]}
+          onChange={(severity) => onChange({ ...filters, severity })}
+        />
+        <Checkboxes
+          legend="Status"
+          options={ALERT_STATUSES}
+          selected={filters.status}
+          label={(s) => STATUS_LABEL[s as keyof typeof STATUS_LABEL]}
+          onChange={(status) => onChange({ ...filters, status })}
+        />
+        <div className="field">
+          <label htmlFor={`${id}-type`}>Type</label>
+          <select id={`${id}-type`} value={filters.type} onChange={(e) => onChange({ ...filters, type: e.target.value })}>
+            <option value="">Any type</option>
+            {ALERT_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t[0]?.toUpperCase()}
+                {t.slice(1)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-rule`}>Rule</label>
+          <select id={`${id}-rule`} value={filters.rule} onChange={(e) => onChange({ ...filters, rule: e.target.value })}>
+            <option value="">Any rule</option>
+            {filters.rule && !rules.data?.rules.some((r) => r.id === filters.rule) && <option value={filters.rule}>{filters.rule}</option>}
+            {rules.data?.rules.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.title}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-user`}>User</label>
+          <input
+            id={`${id}-user`}
+            name="user"
+            autoComplete="off"
+            spellCheck={false}
+            value={text.user}
+            onChange={(e) => setText((t) => ({ ...t, user: e.target.value }))}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-ip`}>IP address</label>
+          <input
+            id={`${id}-ip`}
+            name="ip"
+            autoComplete="off"
+            spellCheck={false}
+            value={text.ip}
+            onChange={(e) => setText((t) => ({ ...t, ip: e.target.value }))}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-since`}>Time</label>
+          <select
+            id={`${id}-since`}
+            value={filters.since}
+            onChange={(e) =>
+              onChange({
+                ...filters,
+                since: e.target.value,
+                ...(e.target.value === 'custom' && !filters.from && { from: toLocalInput(Date.now() - 86_400_000), to: '' }),
+              })
+            }
+          >
+            {SINCE.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        {filters.since === 'custom' && (
+          <div className="field-pair">
+            <div className="field">
+              <label htmlFor={`${id}-from`}>From</label>
+              <input
+                id={`${id}-from`}
+                type="datetime-local"
+                value={filters.from}
+                onChange={(e) => onChange({ ...filters, from: e.target.value })}
+              />
+            </div>
+            <div className="field">
+              <label htmlFor={`${id}-to`}>Until</label>
+              <input
+                id={`${id}-to`}
+                type="datetime-local"
+                value={filters.to}
+                onChange={(e) => onChange({ ...filters, to: e.target.value })}
+              />
+            </div>
+          </div>
+        )}
+        <div className="button-row">
+          <button type="submit" className="button-primary">
+            Apply
+          </button>
+          <button
+            type="button"
+            className="button-quiet"
+            onClick={() => navigate('/admin/alerts', { replace: true })}
+            disabled={active === 0}
+          >
+            Clear filters
+          </button>
+        </div>
+      </form>
+    </aside>
+  );
+}
