@@ -3,7 +3,7 @@
  *
  * Starts a throwaway demo Vigil (a temporary SQLite file, the demo history of alice, bob and carol,
  * plus a few simulated attacks), signs in through the real sign-in page with Debian's Chromium, and
- * writes docs/screenshots/{member,admin-feed,alert-detail}.png at 1280×800 and member-phone.png at
+ * writes docs/screenshots/{member,admin-feed,alert-detail,monitor}.png at 1280×800 and member-phone.png at
  * 390 px wide. Rebuilds the dashboard first when web/ changed since the last build.
  */
 import { randomBytes } from 'node:crypto';
@@ -106,6 +106,11 @@ async function main(): Promise<void> {
     await adminPage.getByRole('heading', { name: /^Account carol/ }).waitFor();
     await adminPage.locator('.account-state').waitFor();
     await shot(adminPage, 'alert-detail.png');
+
+    await adminPage.goto(`${base}/admin/monitor`);
+    await adminPage.locator('section.monitor-card[data-status="failed"] circle.monitor-dot').first().waitFor();
+    await adminPage.locator('table.monitor-anomalies').waitFor();
+    await shot(adminPage, 'monitor.png');
 
     const phone = await signIn(390, 844, member);
     await phone.getByRole('heading', { name: 'Your account is locked' }).waitFor();

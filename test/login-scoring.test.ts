@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/config.js';
+import { SqlAuditStore } from '../src/store/audit-store.js';
+import { openDatabase } from '../src/store/database.js';
 import { generateLogins, HEADER } from './fixtures/logins/generate.js';
 import { ADMIN_KEY, INGEST_KEY, startTestApp, type TestApp } from './support/app.js';
 import { freshDatabase } from './support/database.js';
@@ -156,6 +159,16 @@ describe('POST /v1/logins/score', () => {
     expect(third.stored.new).toBeGreaterThanOrEqual(1);
     const stored = await allFlagged(t);
     expect(stored.find((l) => l.user === 'user001' && l.line === line)?.uploadId).toBe(third.uploadId);
+
+    // Each upload is in the audit trail: who sent it and what it stored.
+    const audit = (await t.get('/v1/audit?action=logins.scored')).json().entries as Array<Record<string, any>>;
+    expect(audit[0]).toMatchObject({
+      action: 'logins.scored',
+      subject: `upload:${third.uploadId}`,
+      details: { rows: fixture.rows.length + 1, flagged: third.flagged, newlyStored: third.stored.new, contamination: 'auto' },
+    });
+    expect(audit[0]?.actor).toMatch(/\(key_/);
+    expect(audit.find((e) => e.subject === `upload:${again.uploadId}`)?.details.newlyStored).toBe(0);
   });
 
   it('emails every admin an HTML summary with the flagged logins attached as CSV, once per news', async () => {
@@ -269,6 +282,7 @@ describe('POST /v1/logins/score', () => {
     it('stored nothing and emailed nobody for any of them', async () => {
       expect(await allFlagged(r)).toEqual([]);
       expect(await r.system.outbox.list({ limit: 10 })).toEqual([]);
+      expect(await r.system.audit.list({ action: 'logins.scored', limit: 10 })).toEqual([]);
     });
   });
 
@@ -381,6 +395,16 @@ describe('vigil score-logins', () => {
     expect(dry.stdout.split('\n').filter((l) => l.startsWith('  line'))).toEqual(
       r.stdout.split('\n').filter((l) => l.startsWith('  line')),
     );
+
+    // The stored run is audited as the command line's; the dry run, which changed nothing, is not.
+    const handle = await openDatabase(loadConfig(env()).database, { migrate: false });
+    try {
+      const entries = await new SqlAuditStore(handle).list({ action: 'logins.scored', limit: 10 });
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ actor: 'cli', details: { file: 'logins.csv', rows: fixture.rows.length, contamination: 0.005 } });
+    } finally {
+      await handle.close();
+    }
   });
 
   it('exits 1 naming the file, line and column of a bad cell, or a bad option', () => {

@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'trust.changed',
   'model.trained',
   'model.activated',
+  'logins.scored',
   'person.created',
   'person.signed_in',
   'person.signed_out',

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { AuditTrail } from '../audit/audit-trail.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import type { Result } from '../core/result.js';
 import { scoredRowsCsv } from '../logins/login-report.js';
 import type { Contamination } from '../logins/login-scoring.js';
-import { LoginScoringService, type LoginUpload, type ScoredUpload, scoreUpload } from '../logins/login-scoring-service.js';
+import { auditUpload, LoginScoringService, type LoginUpload, type ScoredUpload, scoreUpload } from '../logins/login-scoring-service.js';
 import { createNotifier } from '../notify/notifier.js';
+import { SqlAuditStore } from '../store/audit-store.js';
 import { openDatabase } from '../store/database.js';
 import { SqlLoginScoreStore } from '../store/login-score-store.js';
 import { SqlOutboxStore } from '../store/outbox-store.js';
@@ -49,7 +52,9 @@ export async function scoreLoginsFile(config: Config, file: string, options: Sco
         clock: systemClock,
         log: cliLog,
       });
-      outcome = await service.scoreCsv(text, { contamination: options.contamination });
+      const scored = await service.scoreCsv(text, { contamination: options.contamination });
+      if (scored.ok) await auditUpload(new AuditTrail(new SqlAuditStore(handle), systemClock), 'cli', scored.value, path.basename(file));
+      outcome = scored;
     } finally {
       await handle.close();
     }

@@ -1,5 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { generateKey } from '../auth/api-keys.js';
+import { MAX_BATCH_ROWS, MINUTE_MS, type MinuteCount, minuteOf } from '../monitor/minute-counts.js';
+import { DAY_MS, type Incident, syntheticMinutes } from '../monitor/synthetic.js';
 import type { System } from '../system.js';
 
 const HOUR = 3_600_000;
@@ -31,7 +33,8 @@ export async function seedDemo(system: System, log: FastifyBaseLogger): Promise<
   // Contacts first, so that the response to carol's attack can send her a code (to the outbox, without SMTP).
   for (const user of ['alice', 'bob', 'carol']) await system.accountService.setContact(user, { email: `${user}@example.com` }, 'demo');
   const report = await system.ingest.ingest(demoHistory(system.clock.now()));
-  log.info({ events: report.accepted }, 'demo history loaded');
+  const volume = await seedDemoVolumes(system);
+  log.info({ events: report.accepted, volumeAlerts: volume.alerts }, 'demo history loaded');
   // Printed once, to the terminal rather than the structured log: only the hash is kept.
   process.stdout.write(
     [
@@ -47,6 +50,39 @@ export async function seedDemo(system: System, log: FastifyBaseLogger): Promise<
       '',
     ].join('\n'),
   );
+}
+
+/** The last live hours of the demo's volume monitor: a failed spike, then approved payments dropping. */
+export function demoIncidents(liveStart: number): Incident[] {
+  const at = (minutesIn: number) => liveStart + minutesIn * MINUTE_MS;
+  return [
+    { label: 'failed spike', status: 'failed', start: at(4 * 60 + 25), minutes: 4, factor: 5, extra: 20 },
+    { label: 'approved drop', status: 'approved', start: at(5 * 60 + 20), minutes: 6, factor: 0.2, extra: 0 },
+  ];
+}
+
+/**
+ * The transaction-volume monitor's demo: two days of per-minute counts learned as history (no alert),
+ * then the last six hours reported as live minutes with two incidents, which raise transaction alerts
+ * and show in red on the monitor page.
+ */
+async function seedDemoVolumes(system: System): Promise<{ alerts: number }> {
+  const liveStart = minuteOf(system.clock.now()) - 6 * 60 * MINUTE_MS;
+  await system.monitor.train(syntheticMinutes({ from: liveStart - 2 * DAY_MS, minutes: 2 * 1440, seed: 7 }));
+  const live = syntheticMinutes({ from: liveStart, minutes: 6 * 60, seed: 8, incidents: demoIncidents(liveStart) });
+  const wire = (rows: readonly MinuteCount[]) =>
+    rows.map((r) => ({ timestamp: new Date(r.minute).toISOString(), status: r.status, count: r.count }));
+  const alerts = new Set<string>();
+  // Minute by minute, as a live feed sends them: an alert repeats while its incident lasts.
+  for (let i = 0; i < live.length; ) {
+    const minute = live[i]?.minute;
+    let end = i;
+    while (end < live.length && live[end]?.minute === minute && end - i < MAX_BATCH_ROWS) end++;
+    const answer = await system.monitor.submit(wire(live.slice(i, end)));
+    if (answer.ok) for (const a of answer.value.anomalies) if (a.alertId) alerts.add(a.alertId);
+    i = end;
+  }
+  return { alerts: alerts.size };
 }
 
 /** Three shoppers: Alice at home in Berlin, Bob in London who flies to New York, Carol under attack. */

@@ -116,6 +116,28 @@ export class LoginScoringService {
   }
 }
 
+/** What the audit trail needs: `AuditTrail.record`. */
+export interface UploadAuditRecorder {
+  record(actor: string, action: 'logins.scored', subject: string, details: Readonly<Record<string, unknown>>): Promise<unknown>;
+}
+
+/**
+ * The audit entry of an upload that stored logins: who sent which file, and what it flagged, stored
+ * and emailed. Recorded by the caller, where the actor is known (as model training is).
+ */
+export async function auditUpload(audit: UploadAuditRecorder, actor: string, upload: LoginUpload, file?: string): Promise<void> {
+  const { scoring } = upload;
+  await audit.record(actor, 'logins.scored', `upload:${upload.uploadId}`, {
+    ...(file !== undefined && { file }),
+    rows: scoring.rows.length,
+    flagged: scoring.flagged,
+    newlyStored: upload.newHashes.size,
+    threshold: scoring.threshold,
+    contamination: scoring.contamination,
+    emailed: upload.emailed,
+  });
+}
+
 function cellReader(table: LoginTable): LoginUpload['cellOf'] {
   return (row, role) => {
     const col = table.mapped[role];

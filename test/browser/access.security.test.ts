@@ -79,6 +79,7 @@ describe('a member', () => {
       '/admin/audit',
       '/admin/activity',
       '/admin/outbox',
+      '/admin/monitor',
     ]) {
       await page.goto(`${vigil.base}${path}`);
       await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
@@ -106,6 +107,11 @@ describe('a member', () => {
       '/v1/audit',
       '/v1/outbox',
       '/v1/stats/activity',
+      '/v1/monitor/series',
+      '/v1/monitor/anomalies',
+      '/v1/monitor/baselines',
+      '/v1/logins/flagged',
+      '/v1/models',
     ]) {
       const res = await callFromPage(page, 'GET', url);
       expect({ url, status: res.status, code: res.body?.error?.code }).toEqual({ url, status: 403, code: 'forbidden' });

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { lowContrast, unlabelledControls } from './a11y.js';
 import { type BrowserVigil, closeContexts, launchChromium, newPage, signInThroughPage, startBrowserVigil } from './support.js';
 
 /** The login-file page: an admin uploads a CSV of logins, reads the scores, sees what was flagged and stored. */
@@ -36,50 +37,6 @@ async function fact(page: Page, term: string): Promise<string> {
     .locator('dd')
     .textContent();
   return (text ?? '').trim();
-}
-
-/** Form controls without an accessible name (as in accessibility.test.ts). */
-function unlabelledControls(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll('main input, main select, main textarea, main button')]
-      .filter((el) => {
-        const control = el as HTMLInputElement;
-        const named =
-          (control.labels?.length ?? 0) > 0 ||
-          control.getAttribute('aria-label') ||
-          control.getAttribute('aria-labelledby') ||
-          (el.tagName === 'BUTTON' && (el.textContent ?? '').trim() !== '');
-        return !named;
-      })
-      .map((el) => el.outerHTML.slice(0, 120)),
-  );
-}
-
-/** Text of `selector` under 4.5:1 against the first opaque background behind it. */
-function lowContrast(page: Page, selector: string): Promise<string[]> {
-  return page.evaluate((selector) => {
-    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
-    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
-      const f = (c: number) => {
-        const v = c / 255;
-        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-      };
-      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-    };
-    const background = (el: Element | null): number[] => {
-      for (let e = el; e; e = e.parentElement) {
-        const c = rgb(getComputedStyle(e).backgroundColor);
-        if (c.length < 4 || c[3] === 1) return c;
-      }
-      return [255, 255, 255];
-    };
-    return [...document.querySelectorAll(selector)].flatMap((el) => {
-      const fg = luminance(rgb(getComputedStyle(el).color));
-      const bg = luminance(background(el));
-      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-      return ratio < 4.5 ? [`${el.className} “${(el.textContent ?? '').trim().slice(0, 30)}”: ${ratio.toFixed(2)}`] : [];
-    });
-  }, selector);
 }
 
 const focused = (page: Page) =>
@@ -198,7 +155,7 @@ describe('login files page', () => {
     await page.keyboard.press('ArrowDown');
     expect(await page.getByLabel('Flagged only').isChecked()).toBe(true);
 
-    expect(await unlabelledControls(page)).toEqual([]);
+    expect(await unlabelledControls(page, 'main')).toEqual([]);
     expect(await lowContrast(page, 'main :is(.badge, .hint, .muted, button, label, h1, h2, p, td, th, dd, dt)')).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.context().close();

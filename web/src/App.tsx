@@ -18,6 +18,7 @@ import type { Person } from './types';
 
 // The chart library is most of the bundle's weight: loaded only when the chart is opened.
 const ActivityPage = lazy(() => import('./pages/ActivityPage').then((m) => ({ default: m.ActivityPage })));
+const MonitorPage = lazy(() => import('./pages/MonitorPage').then((m) => ({ default: m.MonitorPage })));
 
 type Who = 'admin' | 'member' | 'anyone';
 
@@ -41,6 +42,15 @@ const ROUTES: readonly Route[] = [
     render: () => (
       <Suspense fallback={<p role="status">Loading the chart…</p>}>
         <ActivityPage />
+      </Suspense>
+    ),
+  },
+  {
+    pattern: '/admin/monitor',
+    who: 'admin',
+    render: () => (
+      <Suspense fallback={<p role="status">Loading the monitor…</p>}>
+        <MonitorPage />
       </Suspense>
     ),
   },

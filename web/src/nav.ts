@@ -14,6 +14,7 @@ export const ADMIN_NAV: readonly NavItem[] = [
   { to: '/admin/accounts', label: 'Accounts' },
   { to: '/admin/rules', label: 'Rules' },
   { to: '/admin/activity', label: 'Activity' },
+  { to: '/admin/monitor', label: 'Monitor' },
   { to: '/admin/logins', label: 'Login files' },
   { to: '/admin/audit', label: 'Audit log' },
   { to: '/admin/outbox', label: 'Outbox' },

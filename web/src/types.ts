@@ -58,7 +58,7 @@ export interface Alert {
   readonly id: string;
   readonly ruleId: string;
   readonly ruleIds: readonly string[];
-  readonly subject: { readonly kind: 'user' | 'ip' | 'device'; readonly value: string };
+  readonly subject: { readonly kind: 'user' | 'ip' | 'device' | 'status'; readonly value: string };
   readonly user: string;
   readonly session?: string;
   readonly device?: string;
@@ -394,4 +394,33 @@ export interface StoredFlaggedLogin {
 export interface FlaggedLoginsPage {
   readonly logins: readonly StoredFlaggedLogin[];
   readonly nextCursor: string | null;
+}
+
+/** One minute of GET /v1/monitor/series. */
+export interface MonitorPoint {
+  readonly timestamp: string;
+  readonly count: number;
+  /** What the minute was judged against; null while the status was still learning. */
+  readonly expected: number | null;
+  readonly lower: number | null;
+  readonly upper: number | null;
+  readonly score: number | null;
+  readonly anomaly: boolean;
+  readonly direction?: 'rise' | 'drop';
+  readonly severity?: 'low' | 'medium' | 'high';
+  readonly reason?: string;
+  readonly alertId?: string | null;
+}
+
+export interface MonitorSeries {
+  readonly source: 'reported' | 'events';
+  readonly status: string;
+  readonly anomalies: number;
+  readonly points: readonly MonitorPoint[];
+}
+
+export interface MonitorSeriesPage {
+  readonly from: string;
+  readonly to: string;
+  readonly series: readonly MonitorSeries[];
 }

@@ -2,11 +2,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { parseContamination } from '../../logins/login-scoring.js';
-import { presentUpload } from '../../logins/login-scoring-service.js';
+import { auditUpload, presentUpload } from '../../logins/login-scoring-service.js';
 import type { FlaggedLogin } from '../../logins/ports.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
-import { decodeCursor, encodeCursor } from '../request-helpers.js';
+import { actorOf, decodeCursor, encodeCursor } from '../request-helpers.js';
 
 const CSV_TYPES = ['text/csv', 'application/csv'];
 
@@ -78,6 +78,7 @@ export function loginRoutes(system: System): FastifyPluginAsync {
         }
         const upload = await system.logins.scoreCsv(request.body, { contamination: contamination.value });
         if (!upload.ok) return sendProblem(reply, upload.error);
+        await auditUpload(system.audit, actorOf(request), upload.value);
         return presentUpload(upload.value, { only: request.query.only ?? 'all' });
       },
     );

@@ -49,7 +49,8 @@ function allowed(status: AlertStatus, action: AlertAction): boolean {
 
 export function AlertDetailPage({ id }: { readonly id: string }) {
   const detail = useLoad((signal) => api.get<AlertDetail>(`/v1/alerts/${encodeURIComponent(id)}`, { signal }), [id]);
-  const user = detail.data?.user;
+  // A traffic alert (the volume monitor's, subject a status) is about no account: nothing to load or lock.
+  const user = detail.data?.subject.kind === 'status' ? undefined : detail.data?.user;
   const account = useLoad(
     async (signal) => (user === undefined ? undefined : api.get<Account>(`/v1/accounts/${encodeURIComponent(user)}`, { signal })),
     [user],
@@ -158,7 +159,7 @@ export function AlertDetailPage({ id }: { readonly id: string }) {
                 <p className="muted small">{alert.relatedEventIds.length} related events in all.</p>
               )}
             </section>
-            <RecentEvents user={alert.user} page={events.data} error={events.error} />
+            {alert.subject.kind !== 'status' && <RecentEvents user={alert.user} page={events.data} error={events.error} />}
             <section className="card" aria-labelledby="history-heading">
               <h2 id="history-heading">History</h2>
               {alert.transitions.length === 0 ? (
@@ -198,19 +199,31 @@ export function AlertDetailPage({ id }: { readonly id: string }) {
                 <Fact label="Time to resolve" value={formatDuration(alert.timeToResolveMs)} />
               </dl>
             </section>
-            <section className="card" aria-labelledby="account-heading">
-              <h2 id="account-heading">Account {alert.user}</h2>
-              <ErrorText error={account.error} />
-              {account.data ? (
-                <>
-                  <HealthMeter score={account.data.health.score} compact />
-                  <AccountState account={account.data} />
-                  <AccountActions account={account.data} alertId={alert.id} summary={alert.summary} onDone={account.reload} />
-                </>
-              ) : (
-                !account.error && <Loading what="the account" />
-              )}
-            </section>
+            {alert.subject.kind === 'status' ? (
+              <section className="card" aria-labelledby="account-heading">
+                <h2 id="account-heading">Transaction volume</h2>
+                <p>
+                  An abnormal number of <strong>{alert.subject.value}</strong> transactions per minute, across all accounts.
+                </p>
+                <p>
+                  <Link to={`/admin/monitor?status=${encodeURIComponent(alert.subject.value)}&hours=24`}>See it on the monitor</Link>
+                </p>
+              </section>
+            ) : (
+              <section className="card" aria-labelledby="account-heading">
+                <h2 id="account-heading">Account {alert.user}</h2>
+                <ErrorText error={account.error} />
+                {account.data ? (
+                  <>
+                    <HealthMeter score={account.data.health.score} compact />
+                    <AccountState account={account.data} />
+                    <AccountActions account={account.data} alertId={alert.id} summary={alert.summary} onDone={account.reload} />
+                  </>
+                ) : (
+                  !account.error && <Loading what="the account" />
+                )}
+              </section>
+            )}
           </div>
         </div>
       )}
