@@ -16,6 +16,7 @@
  * BENCH_NDJSON_TIMEOUT_S (300), BENCH_KEEP_DB=1 to keep the temp directory, BENCH_REQUEST_MODE=setup to
  * vary bodies with autocannon's setupRequest instead of prebuilt per-connection requests (see load()).
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { seededRandom } from '../src/anomaly/random.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BENCH_DIR = import.meta.dirname;
@@ -55,18 +57,6 @@ function envInt(name: string, fallback: number): number {
 
 // ---------------------------------------------------------------------------------------------
 // Events: deterministic, varied users / addresses / devices / sessions.
-
-/** mulberry32: a small seeded PRNG so every run sends the same events. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Public IPv4 /16s from a spread of countries and ISPs; the last two octets vary. */
 const NETWORKS = [
@@ -108,7 +98,7 @@ interface UserProfile {
 }
 
 const users: UserProfile[] = (() => {
-  const rand = prng(42);
+  const rand = seededRandom(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const octet = () => 1 + Math.floor(rand() * 253);
   return Array.from({ length: USERS }, (_, i) => ({

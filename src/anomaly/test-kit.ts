@@ -4,7 +4,8 @@
  */
 import type { GeoInfo, StoredEvent } from '../ingest/activity-event.js';
 import type { EventType } from '../ingest/event-schema.js';
-import { mulberry32, type TrainingSource } from './trainer.js';
+import { seededRandom } from './random.js';
+import type { TrainingSource } from './trainer.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -88,7 +89,7 @@ export function ordinaryMonth(options: { accounts: number; days: number; end: nu
   shoppers: Shopper[];
   enrich: Enrich;
 } {
-  const random = mulberry32(options.seed ?? 7);
+  const random = seededRandom(options.seed ?? 7);
   const enrich = new Enrich();
   const shoppers: Shopper[] = Array.from({ length: options.accounts }, (_, i) => ({
     user: `shopper${i}`,

@@ -19,6 +19,7 @@ import {
 import { IsolationForest } from './isolation-forest.js';
 import type { ModelMetrics, ModelRecord, ScoreQuantiles, TrainedModel } from './model-record.js';
 import type { Activation, ModelRegistry } from './model-registry.js';
+import { seededRandom } from './random.js';
 
 /** Stored events in event-time order (the EventStore's `scan`). */
 export interface TrainingSource {
@@ -72,7 +73,7 @@ export async function trainModel(source: TrainingSource, options: TrainingOption
   const seed = options.seed ?? 1;
   const to = clock.now() + 1;
   const from = to - (options.days ?? DEFAULT_TRAINING_DAYS) * DAY;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
 
   // Pass 1: everyone's habits, the baseline of accounts with too little history of their own.
   const population = await populationBaseline(source, kind, from, to, random);
@@ -129,7 +130,7 @@ export async function trainModel(source: TrainingSource, options: TrainingOption
     p995: round(quantile(scores, THRESHOLD_QUANTILE)),
     max: round(scores[scores.length - 1] as number),
   };
-  const threshold = Math.max(quantiles.p995, MIN_THRESHOLD);
+  const threshold = Math.max(thresholdFor(scores, THRESHOLD_QUANTILE), MIN_THRESHOLD);
   let flagged = 0;
   for (const s of scores) if (s >= threshold) flagged++;
   const metrics: ModelMetrics = {
@@ -140,7 +141,7 @@ export async function trainModel(source: TrainingSource, options: TrainingOption
     populationShare: round(onPopulation / available),
     scoreQuantiles: quantiles,
     threshold,
-    thresholdRule: `the ${THRESHOLD_QUANTILE * 100}th percentile of training scores, at least ${MIN_THRESHOLD}`,
+    thresholdRule: `the ${THRESHOLD_QUANTILE * 100}th percentile of training scores (above it when rows tie there), at least ${MIN_THRESHOLD}`,
     flaggedShare: round(flagged / scores.length, 5),
     trainingMs: Math.round(performance.now() - started),
   };
@@ -256,21 +257,27 @@ function flushHours(minutes: number[], hours: number[]): void {
   minutes.length = 0;
 }
 
+/**
+ * The threshold for a share 1 − q of flagged rows: the nearest-rank q-quantile of the ascending scores,
+ * which the top ⌈(1 − q)·n⌉ rows reach. Identical rows score identically, though, and a block of ties
+ * straddling the quantile would all be flagged, far more than the share: the threshold then moves up
+ * to the next distinct score.
+ */
+export function thresholdFor(sorted: readonly number[], q: number): number {
+  const n = sorted.length;
+  // The epsilon keeps (1 − 0.995) × 1000 = 5.000000000000004 at five rows.
+  const flagged = Math.max(1, Math.ceil((1 - q) * n - 1e-9));
+  const at = n - flagged;
+  const candidate = sorted[at] as number;
+  if (at === 0 || (sorted[at - 1] as number) < candidate) return candidate;
+  for (let i = at + 1; i < n; i++) if ((sorted[i] as number) > candidate) return sorted[i] as number;
+  // Every row from the quantile up is tied: flag none of them, just above the highest score.
+  return candidate + 1e-9;
+}
+
 /** Nearest-rank quantile of sorted values. */
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
 const round = (x: number, digits = 4): number => Math.round(x * 10 ** digits) / 10 ** digits;
-
-/** A small seeded PRNG (mulberry32): the same events and seed give the same sample, hence the same model. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
