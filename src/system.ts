@@ -47,6 +47,7 @@ import { SqlApiKeyStore } from './store/api-key-store.js';
 import { SqlAuditStore } from './store/audit-store.js';
 import { type DatabaseHandle, openDatabase } from './store/database.js';
 import { SqlEventStore } from './store/event-store.js';
+import { SqlHealthFacts } from './store/health-facts-store.js';
 import { SqlLoginScoreStore } from './store/login-score-store.js';
 import { SqlModelStore } from './store/model-store.js';
 import { SqlMonitorStore } from './store/monitor-store.js';
@@ -192,7 +193,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       history,
       alerts,
       alertService,
-      events,
+      healthFacts: new SqlHealthFacts(database),
       audit,
       bus,
       sender,

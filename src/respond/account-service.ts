@@ -7,12 +7,20 @@ import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { MemoryHistory } from '../detect/memory-history.js';
 import type { StoredEvent } from '../ingest/activity-event.js';
-import type { Severity } from '../ingest/event-schema.js';
-import type { EventStore } from '../ingest/ports.js';
 import { computeHealth } from './health.js';
 import { type AccountLock, type LockBook, type LockScope, SCOPE_RANK } from './lock.js';
 import { type CodeProblem, maskEmail, maskPhone, type OneTimeCodes, type SentCode } from './one-time-codes.js';
-import type { AccountRecord, AccountStore, AuditRecorder, CodeChannel, Contact, HealthRecord, MessageSender, TrustMark } from './ports.js';
+import type {
+  AccountRecord,
+  AccountStore,
+  AuditRecorder,
+  CodeChannel,
+  Contact,
+  HealthFactsSource,
+  HealthRecord,
+  MessageSender,
+  TrustMark,
+} from './ports.js';
 import type { PlannedResponse } from './responder.js';
 
 export interface AccountView {
@@ -36,7 +44,7 @@ export interface AccountServiceDependencies {
   readonly history: MemoryHistory;
   readonly alerts: AlertStore;
   readonly alertService: AlertService;
-  readonly events: EventStore;
+  readonly healthFacts: HealthFactsSource;
   readonly audit: AuditRecorder;
   readonly bus: Bus;
   readonly sender: MessageSender;
@@ -48,6 +56,8 @@ export interface AccountServiceDependencies {
 const DAY = 86_400_000;
 /** Health is recomputed this long after the last change to an account, so a burst costs one computation. */
 const HEALTH_DEBOUNCE_MS = 500;
+/** Accounts whose health is recomputed together: their facts are read with one query per kind. */
+const HEALTH_BATCH = 500;
 
 /**
  * The response side of Vigil: locks and unlocks, one-time codes, "this wasn't me" and "this was me",
@@ -62,8 +72,7 @@ export class AccountService {
   constructor(private readonly deps: AccountServiceDependencies) {}
 
   async view(user: string): Promise<AccountView> {
-    const account = await this.deps.accounts.get(user);
-    const health = await this.refreshHealth(user, account);
+    const { account, health } = (await this.refreshHealth([user])).get(user) as { account?: AccountRecord; health: HealthRecord };
     return present(user, account, this.deps.locks.get(user), health);
   }
 
@@ -392,53 +401,52 @@ export class AccountService {
   private async flushDirty(): Promise<void> {
     const users = [...this.dirty];
     this.dirty.clear();
-    for (const user of users) {
+    for (let i = 0; i < users.length; i += HEALTH_BATCH) {
+      const batch = users.slice(i, i + HEALTH_BATCH);
       try {
-        await this.refreshHealth(user, await this.deps.accounts.get(user));
+        await this.refreshHealth(batch);
       } catch (error) {
-        this.deps.onError(`health of ${user} not recomputed`, error);
+        this.deps.onError(`health of ${batch.length} account(s) not recomputed`, error);
       }
     }
   }
 
-  /** Computes Security Health from the store and saves it when it changed. */
-  private async refreshHealth(user: string, account: AccountRecord | undefined): Promise<HealthRecord> {
+  /** Computes Security Health of these accounts from the store, saves the changed ones, returns all. */
+  private async refreshHealth(users: readonly string[]): Promise<Map<string, { account?: AccountRecord; health: HealthRecord }>> {
     const now = this.deps.clock.now();
-    const [open, trust, mfa, password, seen] = await Promise.all([
-      this.deps.alerts.list({ user, status: ['new', 'acknowledged', 'escalated'], limit: 500 }),
-      this.deps.accounts.userTrust(user),
-      this.deps.events.listUserEvents({ user, types: ['mfa.enabled', 'mfa.disabled'], limit: 1 }),
-      this.deps.events.listUserEvents({ user, types: ['password.changed'], limit: 1 }),
-      this.deps.events.loadSeen([user]),
-    ]);
-    const openAlerts: Partial<Record<Severity, number>> = {};
-    // Alerts about an IP (credential stuffing) name the user only as one account it tried.
-    for (const a of open) if (a.user === user && a.subject.kind === 'user') openAlerts[a.severity] = (openAlerts[a.severity] ?? 0) + 1;
-    const disputes = new Set(trust.filter((t) => t.trust === 'untrusted' && now - t.at <= 30 * DAY).map((t) => t.alertId ?? t.value));
-    const trustedDevices = new Set(trust.filter((t) => t.trust === 'trusted' && t.kind === 'device').map((t) => t.value));
-    const devices = seen.filter((s) => s.kind === 'device').sort((a, b) => a.firstSeenAt - b.firstSeenAt);
-    // The account's first device is where it started, not a new device.
-    const newDevices = devices
-      .slice(1)
-      .filter((d) => now - d.firstSeenAt <= 7 * DAY && !trustedDevices.has(d.value))
-      .reverse()
-      .map((d) => d.value);
-    const lock = this.deps.locks.get(user);
-    const health = computeHealth({
-      now,
-      openAlerts,
-      recentDisputes: disputes.size,
-      ...(lock && { lock }),
-      ...(mfa[0] && { mfaEnabled: mfa[0].type === 'mfa.enabled' }),
-      ...(password[0] && { passwordChangedAt: password[0].occurredAt }),
-      newDevices,
-      hasContact: account?.contact.email !== undefined || account?.contact.phone !== undefined,
-    });
-    const before = account?.health;
-    if (!before || before.score !== health.score || JSON.stringify(before.reasons) !== JSON.stringify(health.reasons)) {
-      await this.deps.accounts.saveHealth(user, health);
+    const facts = await this.deps.healthFacts.healthFacts(users);
+    const out = new Map<string, { account?: AccountRecord; health: HealthRecord }>();
+    const changed: Array<{ user: string; health: HealthRecord }> = [];
+    for (const [user, f] of facts) {
+      const disputes = new Set(f.trust.filter((t) => t.trust === 'untrusted' && now - t.at <= 30 * DAY).map((t) => t.alertId ?? t.value));
+      const trustedDevices = new Set(f.trust.filter((t) => t.trust === 'trusted' && t.kind === 'device').map((t) => t.value));
+      const devices = [...f.devices].sort((a, b) => a.firstSeenAt - b.firstSeenAt);
+      // The account's first device is where it started, not a new device.
+      const newDevices = devices
+        .slice(1)
+        .filter((d) => now - d.firstSeenAt <= 7 * DAY && !trustedDevices.has(d.value))
+        .reverse()
+        .map((d) => d.value);
+      const lock = this.deps.locks.get(user);
+      const account = f.account;
+      const health = computeHealth({
+        now,
+        openAlerts: f.openAlerts,
+        recentDisputes: disputes.size,
+        ...(lock && { lock }),
+        ...(f.mfa && { mfaEnabled: f.mfa === 'mfa.enabled' }),
+        ...(f.passwordChangedAt !== undefined && { passwordChangedAt: f.passwordChangedAt }),
+        newDevices,
+        hasContact: account?.contact.email !== undefined || account?.contact.phone !== undefined,
+      });
+      const before = account?.health;
+      if (!before || before.score !== health.score || JSON.stringify(before.reasons) !== JSON.stringify(health.reasons)) {
+        changed.push({ user, health });
+      }
+      out.set(user, { ...(account && { account }), health });
     }
-    return health;
+    await this.deps.accounts.saveHealth(changed);
+    return out;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Severity } from '../ingest/event-schema.js';
 import type { AccountLock, LockWrite } from './lock.js';
 
 export interface Contact {
@@ -60,6 +61,27 @@ export interface StoredCode {
   readonly usedAt: number | null;
 }
 
+/** What Security Health is computed from, for one account. */
+export interface HealthFacts {
+  readonly account?: AccountRecord;
+  /** Open alerts about the account itself (not those about an IP that merely tried it), by severity. */
+  readonly openAlerts: Partial<Record<Severity, number>>;
+  readonly trust: readonly TrustMark[];
+  /** The latest of the account's mfa.enabled and mfa.disabled events. */
+  readonly mfa?: 'mfa.enabled' | 'mfa.disabled';
+  readonly passwordChangedAt?: number;
+  /** Devices the account was seen on, with when each was first seen. */
+  readonly devices: ReadonlyArray<{ readonly value: string; readonly firstSeenAt: number }>;
+}
+
+/**
+ * Reads the facts of many accounts at once: one query per kind of fact, whatever the number of
+ * accounts, because during an attack hundreds of accounts change every second. store/health-facts-store.ts.
+ */
+export interface HealthFactsSource {
+  healthFacts(users: readonly string[]): Promise<ReadonlyMap<string, HealthFacts>>;
+}
+
 export interface AccountQuery {
   readonly lockedOnly?: boolean;
   readonly limit: number;
@@ -77,7 +99,8 @@ export interface AccountStore {
   /** Fills the email only where none is known (events carry an email; the client app's PUT wins). */
   fillEmails(pairs: ReadonlyArray<{ user: string; email: string }>, at: number): Promise<void>;
   writeLocks(locks: readonly LockWrite[]): Promise<void>;
-  saveHealth(user: string, health: HealthRecord): Promise<void>;
+  /** Saves the health of several accounts in one transaction, creating accounts as needed. */
+  saveHealth(records: ReadonlyArray<{ readonly user: string; readonly health: HealthRecord }>): Promise<void>;
 
   listTrust(): Promise<readonly TrustMark[]>;
   userTrust(user: string): Promise<readonly TrustMark[]>;

@@ -115,13 +115,18 @@ export class SqlAccountStore implements AccountStore {
     await this.db.transaction().execute((trx) => upsertLocks(trx, locks));
   }
 
-  async saveHealth(user: string, health: HealthRecord): Promise<void> {
-    const columns = { health_score: health.score, health_json: JSON.stringify(health) };
-    await this.db
-      .insertInto('accounts')
-      .values({ user_id: user, email: null, phone: null, ...columns, updated_at: health.computedAt })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet(columns))
-      .execute();
+  async saveHealth(records: ReadonlyArray<{ readonly user: string; readonly health: HealthRecord }>): Promise<void> {
+    if (records.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const { user, health } of records) {
+        const columns = { health_score: health.score, health_json: JSON.stringify(health) };
+        await trx
+          .insertInto('accounts')
+          .values({ user_id: user, email: null, phone: null, ...columns, updated_at: health.computedAt })
+          .onConflict((oc) => oc.column('user_id').doUpdateSet(columns))
+          .execute();
+      }
+    });
   }
 
   async listTrust(): Promise<readonly TrustMark[]> {
@@ -223,7 +228,7 @@ function lockOf(r: Selectable<AccountsTable>): AccountLock | undefined {
   };
 }
 
-function toAccount(r: Selectable<AccountsTable>): AccountRecord {
+export function toAccount(r: Selectable<AccountsTable>): AccountRecord {
   const lock = lockOf(r);
   const health = JSON.parse(r.health_json) as HealthRecord | null;
   return {
@@ -235,7 +240,7 @@ function toAccount(r: Selectable<AccountsTable>): AccountRecord {
   };
 }
 
-function toTrust(r: Selectable<Database['account_trust']>): TrustMark {
+export function toTrust(r: Selectable<Database['account_trust']>): TrustMark {
   return {
     user: r.user_id,
     kind: r.kind as TrustKind,

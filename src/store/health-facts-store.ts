@@ -1,0 +1,88 @@
+import type { Kysely } from 'kysely';
+import { OPEN_STATUSES } from '../alerts/alert.js';
+import type { Severity } from '../ingest/event-schema.js';
+import type { HealthFacts, HealthFactsSource, TrustMark } from '../respond/ports.js';
+import { toAccount, toTrust } from './account-store.js';
+import type { DatabaseHandle } from './database.js';
+import type { Database } from './schema.js';
+
+/** Accounts per query: well under both dialects' bind-parameter limits. */
+const USERS_PER_QUERY = 500;
+
+type MutableFacts = {
+  -readonly [K in keyof HealthFacts]: HealthFacts[K];
+} & { openAlerts: Partial<Record<Severity, number>>; trust: TrustMark[]; devices: Array<{ value: string; firstSeenAt: number }> };
+
+/**
+ * The facts behind Security Health for many accounts at once: six set-based queries per 500
+ * accounts, where reading them one account at a time took six queries each.
+ */
+export class SqlHealthFacts implements HealthFactsSource {
+  private readonly db: Kysely<Database>;
+
+  constructor(handle: DatabaseHandle) {
+    this.db = handle.db;
+  }
+
+  async healthFacts(users: readonly string[]): Promise<ReadonlyMap<string, HealthFacts>> {
+    const facts = new Map<string, MutableFacts>();
+    for (const user of users) facts.set(user, { openAlerts: {}, trust: [], devices: [] });
+    const unique = [...facts.keys()];
+    for (let i = 0; i < unique.length; i += USERS_PER_QUERY) await this.read(unique.slice(i, i + USERS_PER_QUERY), facts);
+    return facts;
+  }
+
+  private async read(users: string[], facts: Map<string, MutableFacts>): Promise<void> {
+    const of = (user: string) => facts.get(user) as MutableFacts;
+    const [accounts, alerts, trust, mfa, passwords, devices] = await Promise.all([
+      this.db.selectFrom('accounts').selectAll().where('user_id', 'in', users).execute(),
+      this.db
+        .selectFrom('alerts')
+        .select(['user_id', 'severity', (eb) => eb.fn.countAll<number | string>().as('n')])
+        .where('user_id', 'in', users)
+        .where('status', 'in', [...OPEN_STATUSES])
+        // Alerts about an IP (credential stuffing) name the user only as one account it tried.
+        .where('subject_kind', '=', 'user')
+        .groupBy(['user_id', 'severity'])
+        .execute(),
+      this.db.selectFrom('account_trust').selectAll().where('user_id', 'in', users).execute(),
+      this.db
+        .selectFrom('events')
+        .select(['user_id', 'type', (eb) => eb.fn.max('occurred_at').as('at')])
+        .where('user_id', 'in', users)
+        .where('type', 'in', ['mfa.enabled', 'mfa.disabled'])
+        .groupBy(['user_id', 'type'])
+        .execute(),
+      this.db
+        .selectFrom('events')
+        .select(['user_id', (eb) => eb.fn.max('occurred_at').as('at')])
+        .where('user_id', 'in', users)
+        .where('type', '=', 'password.changed')
+        .groupBy('user_id')
+        .execute(),
+      this.db
+        .selectFrom('user_seen')
+        .select(['user_id', 'value', 'first_seen_at'])
+        .where('user_id', 'in', users)
+        .where('kind', '=', 'device')
+        .execute(),
+    ]);
+    for (const row of accounts) of(row.user_id).account = toAccount(row);
+    for (const row of alerts) {
+      const open = of(row.user_id).openAlerts;
+      const severity = row.severity as Severity;
+      open[severity] = (open[severity] ?? 0) + Number(row.n);
+    }
+    for (const row of trust) of(row.user_id).trust.push(toTrust(row));
+    const latestMfa = new Map<string, number>();
+    for (const row of mfa) {
+      const at = Number(row.at);
+      if (at >= (latestMfa.get(row.user_id) ?? Number.NEGATIVE_INFINITY)) {
+        latestMfa.set(row.user_id, at);
+        of(row.user_id).mfa = row.type as 'mfa.enabled' | 'mfa.disabled';
+      }
+    }
+    for (const row of passwords) of(row.user_id).passwordChangedAt = Number(row.at);
+    for (const row of devices) of(row.user_id).devices.push({ value: row.value, firstSeenAt: Number(row.first_seen_at) });
+  }
+}
