@@ -1,6 +1,7 @@
+import { CompiledQuery } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlAccountStore } from '../src/store/account-store.js';
-import { SqlHealthFacts } from '../src/store/health-facts-store.js';
+import { latestAccountChanges, openAlertCounts, SqlHealthFacts } from '../src/store/health-facts-store.js';
 import { startTestApp, type TestApp } from './support/app.js';
 
 /**
@@ -79,5 +80,23 @@ describe('health facts of many accounts', () => {
     const facts = await new SqlHealthFacts(t.system.database).healthFacts(users);
     expect(facts.size).toBe(1203);
     expect(users.every((u) => facts.get(u)?.devices[0]?.value === `${u}-d`)).toBe(true);
+  });
+
+  it('reads account changes and open alerts through their partial indexes, not through all history', async () => {
+    const users = ['ana', 'ben'];
+    const plan = async (query: { compile(): CompiledQuery }) => {
+      const { sql: text, parameters } = query.compile();
+      if (t.system.database.dialect === 'sqlite') {
+        const rows = (await t.system.database.db.executeQuery(CompiledQuery.raw(`explain query plan ${text}`, [...parameters]))).rows;
+        return JSON.stringify(rows);
+      }
+      // PostgreSQL prefers a sequential scan of a near-empty table: forbid it, to see what it could use.
+      return t.system.database.db.transaction().execute(async (trx) => {
+        await trx.executeQuery(CompiledQuery.raw('set local enable_seqscan = off'));
+        return JSON.stringify((await trx.executeQuery(CompiledQuery.raw(`explain ${text}`, [...parameters]))).rows);
+      });
+    };
+    expect(await plan(latestAccountChanges(t.system.database.db, users))).toContain('events_account_changes');
+    expect(await plan(openAlertCounts(t.system.database.db, users))).toContain('alerts_open_about_user');
   });
 });

@@ -66,6 +66,8 @@ const HEALTH_BATCH = 500;
  */
 export class AccountService {
   private readonly dirty = new Set<string>();
+  /** Responses being carried out, which settled() waits for. */
+  private readonly responding = new Set<Promise<void>>();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -248,14 +250,36 @@ export class AccountService {
 
   /** After the events that caused them are stored: audit, codes, notifications, webhooks. */
   async onResponsePlanned(responses: readonly PlannedResponse[]): Promise<void> {
-    for (const r of responses) {
-      try {
-        await this.carryOut(r);
-      } catch (error) {
-        this.deps.onError(`response to event ${r.eventId} for ${r.user} failed`, error);
-      }
-      this.markDirty(r.user);
+    const work = this.respond(responses);
+    this.responding.add(work);
+    try {
+      await work;
+    } finally {
+      this.responding.delete(work);
     }
+  }
+
+  private async respond(responses: readonly PlannedResponse[]): Promise<void> {
+    // In order within an account; accounts side by side, so that their audit entries share one
+    // append (the trail batches what is recorded meanwhile) instead of a transaction each.
+    const byUser = new Map<string, PlannedResponse[]>();
+    for (const r of responses) {
+      const list = byUser.get(r.user);
+      if (list) list.push(r);
+      else byUser.set(r.user, [r]);
+    }
+    await Promise.all(
+      [...byUser.values()].map(async (list) => {
+        for (const r of list) {
+          try {
+            await this.carryOut(r);
+          } catch (error) {
+            this.deps.onError(`response to event ${r.eventId} for ${r.user} failed`, error);
+          }
+          this.markDirty(r.user);
+        }
+      }),
+    );
   }
 
   /** After events are stored: emails the events carry, and the accounts whose health may have moved. */
@@ -275,8 +299,9 @@ export class AccountService {
     }
   }
 
-  /** Waits for pending health computations (shutdown, tests). */
+  /** Waits for responses being carried out (codes, notifications) and pending health computations (shutdown, tests). */
   async settled(): Promise<void> {
+    while (this.responding.size > 0) await Promise.allSettled([...this.responding]);
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from './database.js';
+import { type DatabaseHandle, openDatabase, refreshStatistics } from './database.js';
 
 /** The SQLite handle's statement cache: statements reused by SQL text, with fresh parameters each run. */
 let handle: DatabaseHandle;
@@ -40,5 +40,16 @@ describe('the SQLite statement cache', () => {
     await sql`alter table user_seen add column note text`.execute(handle.db);
     const rows = await sql<{ note: string | null }>`select note from user_seen limit 1`.execute(handle.db);
     expect(rows.rows).toEqual([{ note: null }]);
+  });
+});
+
+describe('planner statistics', () => {
+  it('are gathered for tables that have none, so SQLite picks indexes by what they hold', async () => {
+    const sqlite = handle.sqlite;
+    if (!sqlite) throw new Error('not SQLite');
+    const stats = () => sqlite.prepare("select idx from sqlite_stat1 where tbl = 'user_seen' order by idx").all() as Array<{ idx: string }>;
+    expect(sqlite.prepare("select name from sqlite_master where name = 'sqlite_stat1'").all()).toEqual([]);
+    refreshStatistics(sqlite);
+    expect(stats().length).toBeGreaterThan(0);
   });
 });
