@@ -48,6 +48,8 @@ type Pending = { index: number; event: ActivityEvent };
  * the NDJSON stream and the CLI import all come through here, so they accept and refuse the same.
  */
 export class IngestService {
+  /** The batch being scored; the next waits for it, so that detection sees batches in arrival order. */
+  private scoring: Promise<void> = Promise.resolve();
   /** Client ids being processed right now, so two concurrent sends of one id store it once. */
   private readonly inFlight = new Map<string, Promise<EventResult | undefined>>();
 
@@ -128,31 +130,14 @@ export class IngestService {
 
   private async process(batch: readonly Pending[], now: number): Promise<Array<StoredEvent & { duplicateOf?: true }>> {
     if (batch.length === 0) return [];
-    const events = batch.map((p) => p.event);
-    const { enrichments, learnt } = await this.deps.enricher.enrich(events);
-    const alerts: Alert[] = [];
-    // Alerts created (not merely updated) by this batch, in their latest state, for `alert.raised`.
-    const raised = new Map<string, Alert>();
-    const responses: PlannedResponse[] = [];
-    const stored = events.map((event, i): StoredEvent => {
-      const withId = { ...event, id: event.id ?? newId('evt', now) };
-      const enrichment = enrichments[i] as StoredEvent['enrichment'];
-      const verdict = this.deps.detector.score(withId, enrichment);
-      if (verdict.alert) {
-        alerts.push(verdict.alert);
-        if (verdict.alert.occurrences === 1 || raised.has(verdict.alert.id)) raised.set(verdict.alert.id, verdict.alert);
-      }
-      if (verdict.response) responses.push(verdict.response);
-      const result: EventResult = {
-        id: withId.id,
-        decision: verdict.decision,
-        risk: verdict.risk,
-        severity: verdict.severity,
-        reasons: [...verdict.reasons],
-        ...(verdict.alertId !== undefined && { alertId: verdict.alertId }),
-      };
-      return { ...withId, receivedAt: now, enrichment, result };
-    });
+    // Scoring is taken in arrival order, one batch at a time; the write is not: the next batch is
+    // scored while this one is being committed (in the SQLite writer thread, on another core).
+    const scored = this.scoring.then(() => this.score(batch, now));
+    this.scoring = scored.then(
+      () => {},
+      () => {},
+    );
+    const { events, learnt, stored, alerts, raised, responses } = await scored;
 
     // Locks are written with the events that caused them: an acknowledged `block` is never lost.
     const locks: LockWrite[] = [];
@@ -183,6 +168,37 @@ export class IngestService {
       const result = raced.has(s.id) ? theirs.get(s.id) : undefined;
       return result ? { ...s, result, duplicateOf: true as const } : s;
     });
+  }
+
+  /** Enriches and scores a batch, in the order batches arrive (see process). */
+  private async score(batch: readonly Pending[], now: number) {
+    const events = batch.map((p) => p.event);
+    const { enrichments, learnt } = await this.deps.enricher.enrich(events);
+    const alerts: Alert[] = [];
+    // Alerts created (not merely updated) by this batch, in their latest state, for `alert.raised`.
+    const raised = new Map<string, Alert>();
+    const responses: PlannedResponse[] = [];
+    const stored = events.map((event, i): StoredEvent => {
+      const withId = { ...event, id: event.id ?? newId('evt', now) };
+      const enrichment = enrichments[i] as StoredEvent['enrichment'];
+      const verdict = this.deps.detector.score(withId, enrichment);
+      if (verdict.alert) {
+        alerts.push(verdict.alert);
+        if (verdict.alert.occurrences === 1 || raised.has(verdict.alert.id)) raised.set(verdict.alert.id, verdict.alert);
+      }
+      if (verdict.response) responses.push(verdict.response);
+      const result: EventResult = {
+        id: withId.id,
+        decision: verdict.decision,
+        risk: verdict.risk,
+        severity: verdict.severity,
+        reasons: [...verdict.reasons],
+        ...(verdict.alertId !== undefined && { alertId: verdict.alertId }),
+      };
+      return { ...withId, receivedAt: now, enrichment, result };
+    });
+
+    return { events, learnt, stored, alerts, raised, responses };
   }
 }
 

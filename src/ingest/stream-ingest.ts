@@ -42,9 +42,9 @@ export async function* ndjsonRecords(lines: AsyncIterable<TextLine>, maxLineLeng
 }
 
 /**
- * Feeds a stream of records through the ingest pipeline in chunks, reading the next chunk while the
- * previous one is being committed, and never more than one chunk ahead: memory stays bounded
- * whatever the stream's length, and events keep their order.
+ * Feeds a stream of records through the ingest pipeline in chunks, reading and scoring the next
+ * chunks while the previous one is being committed, and never more than two chunks ahead: memory
+ * stays bounded whatever the stream's length, and events keep their order.
  */
 export async function ingestRecords(
   service: IngestService,
@@ -72,6 +72,9 @@ export async function ingestRecords(
   };
 
   let chunk: Array<{ line: number; value: unknown }> = [];
+  // Two chunks under way: one being committed while the next is scored (IngestService scores in
+  // order and commits in order), and the one after that read meanwhile.
+  let older: Promise<void> = Promise.resolve();
   let previous: Promise<void> = Promise.resolve();
   for await (const record of records) {
     if ('problem' in record) {
@@ -81,13 +84,15 @@ export async function ingestRecords(
     }
     chunk.push(record);
     if (chunk.length >= chunkSize) {
-      await previous;
+      await older;
+      older = previous;
       previous = submit(chunk);
-      // Awaited before the next chunk; this only keeps a failure from being reported as unhandled.
+      // Awaited two chunks later; this only keeps a failure from being reported as unhandled.
       previous.catch(() => {});
       chunk = [];
     }
   }
+  await older;
   await previous;
   if (chunk.length > 0) await submit(chunk);
   return summary;

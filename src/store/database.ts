@@ -19,6 +19,10 @@ export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly dialect: DatabaseTarget['dialect'];
   readonly sqlite?: SqliteDatabase.Database;
+  /** The SQLite file and the settings its connections take: a writer thread opens its own (store/sqlite-writer-thread.ts). */
+  readonly sqliteFile?: { readonly path: string; readonly pragmas: readonly string[] };
+  /** Runs `cleanup` (closing a writer thread, say) before the connection closes. */
+  onClose(cleanup: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -44,26 +48,40 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate: b
 function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): DatabaseHandle {
   if (target.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(target.file)), { recursive: true });
   const sqlite = new SqliteDatabase(target.file);
-  // WAL lets readers run beside the single writer. With synchronous=NORMAL a commit is in the WAL
-  // file before the call returns, so it survives the process being killed; FULL also fsyncs each
-  // commit, so it survives power loss too, at the price of one fsync per group commit.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${target.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  // 64 MB of page cache keeps the hot parts of the event indexes in memory during bursts.
-  sqlite.pragma('cache_size = -65536');
+  const pragmas = sqlitePragmas(target);
+  for (const pragma of pragmas) sqlite.pragma(pragma);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const statistics = keepStatistics(sqlite);
+  const cleanups: Array<() => Promise<void>> = [];
   return {
     db,
     dialect: 'sqlite',
     sqlite,
-    close: () => {
+    ...(target.file !== ':memory:' && { sqliteFile: { path: path.resolve(target.file), pragmas } }),
+    onClose: (cleanup) => cleanups.push(cleanup),
+    close: async () => {
       clearInterval(statistics);
-      return db.destroy();
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+      await db.destroy();
     },
   };
+}
+
+/** The settings of every connection to a Vigil SQLite file. */
+function sqlitePragmas(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): string[] {
+  return [
+    // WAL lets readers run beside the single writer. With synchronous=NORMAL a commit is in the WAL
+    // file before the call returns, so it survives the process being killed; FULL also fsyncs each
+    // commit, so it survives power loss too, at the price of one fsync per group commit.
+    'journal_mode = WAL',
+    `synchronous = ${target.synchronous === 'full' ? 'FULL' : 'NORMAL'}`,
+    // A connection that finds the file locked by the other (the writer thread, another process)
+    // waits for it rather than failing.
+    'busy_timeout = 5000',
+    'foreign_keys = ON',
+    // 64 MB of page cache keeps the hot parts of the event indexes in memory during bursts.
+    'cache_size = -65536',
+  ];
 }
 
 /** How often SQLite is asked whether its planner statistics need refreshing. */
@@ -137,5 +155,14 @@ function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>):
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  const cleanups: Array<() => Promise<void>> = [];
+  return {
+    db,
+    dialect: 'postgres',
+    onClose: (cleanup) => cleanups.push(cleanup),
+    close: async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+      await db.destroy();
+    },
+  };
 }

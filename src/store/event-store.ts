@@ -1,4 +1,3 @@
-import type { Statement } from 'better-sqlite3';
 import type { Insertable, Selectable } from 'kysely';
 import type { Alert } from '../alerts/alert.js';
 import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
@@ -7,9 +6,10 @@ import type { Decision, EventResult, EventType, Reason, Severity } from '../inge
 import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
 import type { LockWrite } from '../respond/lock.js';
 import { SQLITE_UPSERT_LOCK, sqliteLockParams, upsertLocks } from './account-store.js';
-import { ALERT_COLUMNS, type AlertRow, SQLITE_UPSERT_ALERT, toAlertRow, upsertAlerts } from './alert-store.js';
+import { ALERT_COLUMNS, SQLITE_UPSERT_ALERT, toAlertRow, upsertAlerts } from './alert-store.js';
 import type { DatabaseHandle } from './database.js';
 import type { EventsTable } from './schema.js';
+import { type BatchWriter, inThreadWriter, SqliteWriterThread, type WriteStatements } from './sqlite-writer-thread.js';
 
 type EventRow = Insertable<EventsTable>;
 
@@ -39,10 +39,10 @@ const EVENT_COLUMNS = [
 
 /** Events and what is known of each user, in one Kysely store for SQLite and PostgreSQL. */
 export class SqlEventStore implements EventStore {
-  private readonly sqliteWrite: ReturnType<typeof prepareSqliteWrite> | undefined;
+  private readonly sqliteWrite: BatchWriter | undefined;
 
   constructor(private readonly handle: DatabaseHandle) {
-    this.sqliteWrite = handle.sqlite ? prepareSqliteWrite(handle.sqlite) : undefined;
+    this.sqliteWrite = handle.sqlite ? sqliteWriter(handle) : undefined;
   }
 
   async insert(
@@ -51,14 +51,24 @@ export class SqlEventStore implements EventStore {
     alerts: readonly Alert[] = [],
     locks: readonly LockWrite[] = [],
   ): Promise<ReadonlySet<string>> {
-    const rows = events.map(toRow);
     const write = this.sqliteWrite;
     if (write) {
       // The one dialect-specific path: on SQLite the group commit runs better-sqlite3 prepared
-      // statements directly (several times faster than compiling a fresh multi-row INSERT), inside
-      // Kysely's connection lock so it never interleaves with another Kysely transaction.
-      return new Set(await this.handle.db.connection().execute(async () => write(rows, learnt, alerts.map(toAlertRow), locks)));
+      // statements directly (several times faster than compiling a fresh multi-row INSERT), in a
+      // writer thread for a file (store/sqlite-writer-thread.ts).
+      return new Set(
+        await write({
+          events: events.map(eventParams),
+          learnt: learnt.map((s) => [s.user, s.kind, s.value, s.firstSeenAt]),
+          alerts: alerts.map((a) => {
+            const row = toAlertRow(a);
+            return ALERT_COLUMNS.map((c) => row[c] ?? null);
+          }),
+          locks: locks.map(sqliteLockParams),
+        }),
+      );
     }
+    const rows = events.map(toRow);
     return this.handle.db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
@@ -160,46 +170,34 @@ export class SqlEventStore implements EventStore {
   }
 }
 
-function prepareSqliteWrite(sqlite: NonNullable<DatabaseHandle['sqlite']>) {
-  const insertEvent: Statement = sqlite.prepare(
-    `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
+const SQLITE_WRITE_STATEMENTS: WriteStatements = {
+  insertEvent: `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
      ON CONFLICT (id) DO NOTHING`,
-  );
-  const insertSeen: Statement = sqlite.prepare(
-    'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-  );
-  const upsertAlert: Statement = sqlite.prepare(SQLITE_UPSERT_ALERT);
-  const upsertLock: Statement = sqlite.prepare(SQLITE_UPSERT_LOCK);
-  return sqlite.transaction(
-    (events: readonly EventRow[], learnt: readonly SeenRecord[], alerts: readonly AlertRow[], locks: readonly LockWrite[]): string[] => {
-      const duplicates: string[] = [];
-      for (const row of events) {
-        const changes = insertEvent.run(
-          row.id,
-          row.user_id,
-          row.type,
-          row.occurred_at,
-          row.received_at,
-          row.session_id,
-          row.device_id,
-          row.ip,
-          row.country,
-          row.decision,
-          row.risk,
-          row.severity,
-          row.alert_id,
-          row.event_json,
-          row.enrichment_json,
-          row.reasons_json,
-        ).changes;
-        if (changes === 0) duplicates.push(row.id);
-      }
-      for (const s of learnt) insertSeen.run(s.user, s.kind, s.value, s.firstSeenAt);
-      for (const a of alerts) upsertAlert.run(ALERT_COLUMNS.map((c) => a[c] ?? null));
-      for (const l of locks) upsertLock.run(sqliteLockParams(l));
-      return duplicates;
-    },
-  );
+  insertSeen: 'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  upsertAlert: SQLITE_UPSERT_ALERT,
+  upsertLock: SQLITE_UPSERT_LOCK,
+};
+
+/**
+ * A file gets a writer thread, closed with the handle. An in-memory database cannot be opened by
+ * another thread: it is written in this one, inside Kysely's connection lock so that the write never
+ * interleaves with a Kysely transaction on the same connection.
+ */
+function sqliteWriter(handle: DatabaseHandle): BatchWriter {
+  const file = handle.sqliteFile;
+  if (file) {
+    const thread = new SqliteWriterThread({ file: file.path, pragmas: file.pragmas, sql: SQLITE_WRITE_STATEMENTS });
+    handle.onClose(() => thread.close());
+    return (batch) => thread.write(batch);
+  }
+  const write = inThreadWriter(handle.sqlite as NonNullable<DatabaseHandle['sqlite']>, SQLITE_WRITE_STATEMENTS);
+  return (batch) => handle.db.connection().execute(async () => write(batch));
+}
+
+/** An event's parameters for the insert, in EVENT_COLUMNS order. */
+function eventParams(e: StoredEvent): unknown[] {
+  const r = toRow(e);
+  return EVENT_COLUMNS.map((c) => r[c] ?? null);
 }
 
 function toRow(e: StoredEvent): EventRow {
