@@ -1,34 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type BrowserVigil,
-  closeContexts,
-  launchChromium,
-  newPage,
-  ordinaryHistory,
-  signInThroughPage,
-  startBrowserVigil,
-} from './support.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { newPage, ordinaryHistory, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /**
  * What a member can reach: their own account, and nothing of the admins' pages or of another
  * member, neither through the pages nor through the API calls behind them (with the member's own
  * cookie and CSRF token, as a curious member would try from the browser's console).
  */
-let browser: Browser;
-let vigil: BrowserVigil;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => browser?.close());
-beforeEach(async () => {
-  vigil = await startBrowserVigil();
-});
-afterEach(async () => {
-  await closeContexts();
-  await vigil.close();
-});
+const suite = setUpBrowserSuite();
 
 /** Calls the API from inside the page: the browser's own cookie, and the session's CSRF token when asked. */
 function callFromPage(page: Page, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -51,8 +30,8 @@ function callFromPage(page: Page, method: string, url: string, body?: unknown): 
 }
 
 async function bobHasAnAlert(): Promise<string> {
-  await vigil.sendEvents({ events: ordinaryHistory('bob') });
-  const answer = await vigil.sendEvents({
+  await suite.vigil.sendEvents({ events: ordinaryHistory('bob') });
+  const answer = await suite.vigil.sendEvents({
     type: 'transaction',
     user: 'bob',
     amount: 9000,
@@ -67,9 +46,9 @@ async function bobHasAnAlert(): Promise<string> {
 describe('a member', () => {
   it('sees “Not available” on every admin page, and none of their data', async () => {
     const bobAlert = await bobHasAnAlert();
-    const member = await vigil.person('member', 'alice');
-    const { page, context } = await newPage(browser);
-    await signInThroughPage(page, vigil.base, member);
+    const member = await suite.vigil.person('member', 'alice');
+    const { page, context } = await newPage(suite.browser);
+    await signInThroughPage(page, suite.vigil.base, member);
 
     for (const path of [
       '/admin/alerts',
@@ -81,7 +60,7 @@ describe('a member', () => {
       '/admin/outbox',
       '/admin/monitor',
     ]) {
-      await page.goto(`${vigil.base}${path}`);
+      await page.goto(`${suite.vigil.base}${path}`);
       await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
       await page.getByText('This page is for Vigil’s admins.').waitFor();
       const text = (await page.locator('main').textContent()) ?? '';
@@ -93,9 +72,9 @@ describe('a member', () => {
 
   it('is refused by every admin API behind those pages, and by another member’s alerts', async () => {
     const bobAlert = await bobHasAnAlert();
-    const member = await vigil.person('member', 'alice');
-    const { page, context } = await newPage(browser);
-    await signInThroughPage(page, vigil.base, member);
+    const member = await suite.vigil.person('member', 'alice');
+    const { page, context } = await newPage(suite.browser);
+    await signInThroughPage(page, suite.vigil.base, member);
 
     for (const url of [
       '/v1/alerts',
@@ -133,20 +112,20 @@ describe('a member', () => {
     expect(me.body.user).toBe('alice');
 
     // Bob's alert is still open: nothing the member tried changed it.
-    const alert = await vigil.adminGet(`/v1/alerts/${bobAlert}`);
+    const alert = await suite.vigil.adminGet(`/v1/alerts/${bobAlert}`);
     expect(alert.status).toBe('new');
 
     // And the member's page shows only the member's own, quiet account.
-    await page.goto(`${vigil.base}/me`);
+    await page.goto(`${suite.vigil.base}/me`);
     await page.getByText('Nothing unusual has been found on your account.').waitFor();
     expect(await page.locator('main').textContent()).not.toContain('bob');
     await context.close();
   });
 
   it('cannot change anything without the CSRF token, even with the session cookie', async () => {
-    const member = await vigil.person('member', 'alice');
-    const { page, context } = await newPage(browser);
-    await signInThroughPage(page, vigil.base, member);
+    const member = await suite.vigil.person('member', 'alice');
+    const { page, context } = await newPage(suite.browser);
+    await signInThroughPage(page, suite.vigil.base, member);
     const status = await page.evaluate(async () => {
       const res = await fetch('/v1/me/simulate', {
         method: 'POST',
@@ -162,10 +141,10 @@ describe('a member', () => {
 
 describe('an admin', () => {
   it('is told the member page is not theirs', async () => {
-    const admin = await vigil.person('admin');
-    const { page, context } = await newPage(browser);
-    await signInThroughPage(page, vigil.base, admin);
-    await page.goto(`${vigil.base}/me`);
+    const admin = await suite.vigil.person('admin');
+    const { page, context } = await newPage(suite.browser);
+    await signInThroughPage(page, suite.vigil.base, admin);
+    await page.goto(`${suite.vigil.base}/me`);
     await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
     await page.getByText('This page is for members, about their own account.').waitFor();
     await context.close();

@@ -1,35 +1,15 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { lowContrast, unlabelledControls } from './a11y.js';
-import {
-  type BrowserVigil,
-  closeContexts,
-  launchChromium,
-  newPage,
-  ordinaryHistory,
-  signInThroughPage,
-  startBrowserVigil,
-} from './support.js';
+import { newPage, ordinaryHistory, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /**
  * Keyboard use, visible focus, labelled controls, contrast and phone widths, checked in the real
  * pages rather than assumed from the markup.
  */
-let browser: Browser;
-let vigil: BrowserVigil;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => browser?.close());
-beforeEach(async () => {
-  vigil = await startBrowserVigil();
-  await vigil.sendEvents({ events: ordinaryHistory('uma') });
-  await vigil.sendEvents({ type: 'transaction', user: 'uma', amount: 9000, currency: 'EUR', ip: '200.160.2.3', device: 'new-phone' });
-});
-afterEach(async () => {
-  await closeContexts();
-  await vigil.close();
+const suite = setUpBrowserSuite(async (v) => {
+  await v.sendEvents({ events: ordinaryHistory('uma') });
+  await v.sendEvents({ type: 'transaction', user: 'uma', amount: 9000, currency: 'EUR', ip: '200.160.2.3', device: 'new-phone' });
 });
 
 const focusedOutline = (page: Page) =>
@@ -41,9 +21,9 @@ const focusedOutline = (page: Page) =>
 
 describe('accessibility', () => {
   it('is usable from the keyboard, with a visible focus ring, from the skip link to an alert', async () => {
-    const admin = await vigil.person('admin');
-    const { page, context } = await newPage(browser);
-    await signInThroughPage(page, vigil.base, admin);
+    const admin = await suite.vigil.person('admin');
+    const { page, context } = await newPage(suite.browser);
+    await signInThroughPage(page, suite.vigil.base, admin);
     await page.getByRole('listitem').filter({ hasText: 'uma' }).first().waitFor();
 
     await page.keyboard.press('Tab');
@@ -71,9 +51,9 @@ describe('accessibility', () => {
   });
 
   it('labels every control and keeps text at AA contrast on the member and admin pages', async () => {
-    const member = await vigil.person('member', 'uma');
-    const admin = await vigil.person('admin');
-    const m = await newPage(browser);
+    const member = await suite.vigil.person('member', 'uma');
+    const admin = await suite.vigil.person('admin');
+    const m = await newPage(suite.browser);
     // Nothing the pages do may be refused by Vigil's Content-Security-Policy or throw.
     const problems: string[] = [];
     const watch = (page: Page) => {
@@ -83,13 +63,13 @@ describe('accessibility', () => {
       page.on('pageerror', (error) => problems.push(error.message));
     };
     watch(m.page);
-    await signInThroughPage(m.page, vigil.base, member);
+    await signInThroughPage(m.page, suite.vigil.base, member);
     await m.page.getByRole('region', { name: 'Your account is locked' }).waitFor();
     await m.page.locator('.timeline-item').first().waitFor();
     expect(await unlabelledControls(m.page)).toEqual([]);
     expect(await lowContrast(m.page, '.badge, .hint, .muted, button, a, label, h1, h2, h3, p, dd, dt, .impact')).toEqual([]);
 
-    const a = await newPage(browser);
+    const a = await newPage(suite.browser);
     watch(a.page);
     for (const path of [
       '/admin/alerts',
@@ -101,8 +81,8 @@ describe('accessibility', () => {
       '/admin/monitor',
       '/settings',
     ]) {
-      if (path === '/admin/alerts') await signInThroughPage(a.page, vigil.base, admin, path);
-      else await a.page.goto(`${vigil.base}${path}`);
+      if (path === '/admin/alerts') await signInThroughPage(a.page, suite.vigil.base, admin, path);
+      else await a.page.goto(`${suite.vigil.base}${path}`);
       await a.page.getByRole('heading', { level: 1 }).waitFor();
       await a.page.waitForLoadState('networkidle').catch(() => {});
       await a.page.locator('main :is(li, tr, .empty, .card)').first().waitFor();
@@ -118,17 +98,17 @@ describe('accessibility', () => {
   });
 
   it('fits a 375 px phone without sideways scrolling, with the menu behind a button', async () => {
-    const member = await vigil.person('member', 'uma');
-    const admin = await vigil.person('admin');
+    const member = await suite.vigil.person('member', 'uma');
+    const admin = await suite.vigil.person('admin');
     const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
-    const m = await newPage(browser, { width: 375, height: 740 });
-    await signInThroughPage(m.page, vigil.base, member);
+    const m = await newPage(suite.browser, { width: 375, height: 740 });
+    await signInThroughPage(m.page, suite.vigil.base, member);
     await m.page.locator('.timeline-item').first().waitFor();
     expect(await overflow(m.page)).toBeLessThanOrEqual(0);
 
-    const a = await newPage(browser, { width: 375, height: 740 });
-    await signInThroughPage(a.page, vigil.base, admin);
+    const a = await newPage(suite.browser, { width: 375, height: 740 });
+    await signInThroughPage(a.page, suite.vigil.base, admin);
     await a.page.getByRole('listitem').filter({ hasText: 'uma' }).first().waitFor();
     expect(await overflow(a.page)).toBeLessThanOrEqual(0);
     const nav = a.page.getByRole('navigation', { name: 'Main' });
@@ -140,7 +120,7 @@ describe('accessibility', () => {
     await nav.getByRole('link', { name: 'Accounts' }).click();
     await a.page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
     expect(await nav.isVisible()).toBe(false);
-    await a.page.goto(`${vigil.base}/admin/alerts`);
+    await a.page.goto(`${suite.vigil.base}/admin/alerts`);
     await a.page.getByRole('listitem').filter({ hasText: 'uma' }).first().getByRole('link').click();
     await a.page.getByRole('heading', { name: 'Triggering events' }).waitFor();
     expect(await overflow(a.page)).toBeLessThanOrEqual(0);

@@ -1,35 +1,14 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type BrowserVigil,
-  closeContexts,
-  launchChromium,
-  newPage,
-  ordinaryHistory,
-  signInThroughPage,
-  startBrowserVigil,
-} from './support.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { newPage, ordinaryHistory, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /** The admins' live alert feed: alerts pushed over SSE, filters and search, the critical badge, and alert detail. */
-let browser: Browser;
-let vigil: BrowserVigil;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => browser?.close());
-beforeEach(async () => {
-  vigil = await startBrowserVigil();
-});
-afterEach(async () => {
-  await closeContexts();
-  await vigil.close();
-});
+const suite = setUpBrowserSuite();
 
 async function adminOnFeed(path = '/admin/alerts'): Promise<Page> {
-  const admin = await vigil.person('admin');
-  const { page } = await newPage(browser);
-  await signInThroughPage(page, vigil.base, admin, path);
+  const admin = await suite.vigil.person('admin');
+  const { page } = await newPage(suite.browser);
+  await signInThroughPage(page, suite.vigil.base, admin, path);
   // The stream is open before the test sends anything.
   await page
     .getByRole('status')
@@ -71,13 +50,13 @@ const takeover = (user: string) => [
 
 describe('the alert feed', () => {
   it('shows a new alert, newest first, within a second of the event being posted, and announces it', async () => {
-    await vigil.sendEvents({ events: [...ordinaryHistory('hana'), ...failedLogins('gus')] });
+    await suite.vigil.sendEvents({ events: [...ordinaryHistory('hana'), ...failedLogins('gus')] });
     const page = await adminOnFeed();
     await rows(page).filter({ hasText: 'gus' }).first().waitFor();
     const before = await rows(page).count();
 
     const sent = Date.now();
-    const answer = await vigil.sendEvents(bigPurchase('hana', 'hana-buy-1'));
+    const answer = await suite.vigil.sendEvents(bigPurchase('hana', 'hana-buy-1'));
     expect(answer.alertId).toMatch(/^alrt_/);
     const row = rows(page).first();
     await row.filter({ hasText: 'Unusually large transaction for hana' }).waitFor({ timeout: 1000 });
@@ -96,10 +75,10 @@ describe('the alert feed', () => {
   });
 
   it('filters by severity, status, type, rule, user and time, and searches the text, in the address too', async () => {
-    await vigil.sendEvents({ events: [...ordinaryHistory('ivy'), ...ordinaryHistory('jon')] });
-    await vigil.sendEvents({ events: failedLogins('ivy') });
-    await vigil.sendEvents(bigPurchase('jon', 'jon-buy-1'));
-    await vigil.sendEvents({ events: failedLogins('kim') });
+    await suite.vigil.sendEvents({ events: [...ordinaryHistory('ivy'), ...ordinaryHistory('jon')] });
+    await suite.vigil.sendEvents({ events: failedLogins('ivy') });
+    await suite.vigil.sendEvents(bigPurchase('jon', 'jon-buy-1'));
+    await suite.vigil.sendEvents({ events: failedLogins('kim') });
     const page = await adminOnFeed();
     await expect.poll(() => rows(page).count()).toBe(3);
 
@@ -147,10 +126,10 @@ describe('the alert feed', () => {
     await expect.poll(() => rows(page).count()).toBe(3);
 
     // A status filter: acknowledge one, and "New" no longer lists it.
-    const [jonAlert] = (await vigil.adminGet('/v1/alerts?user=jon')).alerts;
+    const [jonAlert] = (await suite.vigil.adminGet('/v1/alerts?user=jon')).alerts;
     await page.getByRole('checkbox', { name: 'New' }).check();
     await expect.poll(() => rows(page).count()).toBe(3);
-    await page.goto(`${vigil.base}/admin/alerts/${jonAlert.id}`);
+    await page.goto(`${suite.vigil.base}/admin/alerts/${jonAlert.id}`);
     await page.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByText('Acknowledge: the alert is now acknowledged.').waitFor();
     await page.goBack();
@@ -161,7 +140,7 @@ describe('the alert feed', () => {
     await page.getByRole('checkbox', { name: 'New' }).uncheck();
     await page.getByRole('checkbox', { name: 'Low' }).check();
     await page.getByText('No alerts match these filters.').waitFor();
-    await vigil.sendEvents(bigPurchase('lea', 'lea-buy-1'));
+    await suite.vigil.sendEvents(bigPurchase('lea', 'lea-buy-1'));
     await page.waitForTimeout(500);
     expect(await rows(page).count()).toBe(0);
     await page.context().close();
@@ -172,8 +151,8 @@ describe('the alert feed', () => {
     // Elsewhere in the dashboard, reached without a reload: the stream stays open.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
     await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
-    await vigil.sendEvents({ events: ordinaryHistory('mo') });
-    await vigil.sendEvents({ events: takeover('mo') });
+    await suite.vigil.sendEvents({ events: ordinaryHistory('mo') });
+    await suite.vigil.sendEvents({ events: takeover('mo') });
     const alerts = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Alerts/ });
     await alerts.getByText('1 new critical alert').waitFor();
     await expect.poll(() => page.title()).toBe('(1) Accounts · Vigil');
@@ -187,11 +166,11 @@ describe('the alert feed', () => {
 
 describe('alert detail', () => {
   it('shows the context, reasons, evidence and events, and acts on the alert and the account in one click', async () => {
-    await vigil.sendEvents({ events: ordinaryHistory('nia') });
-    const { alertId } = await vigil.sendEvents(bigPurchase('nia', 'nia-buy-1'));
+    await suite.vigil.sendEvents({ events: ordinaryHistory('nia') });
+    const { alertId } = await suite.vigil.sendEvents(bigPurchase('nia', 'nia-buy-1'));
     const page = await adminOnFeed();
     await rows(page).filter({ hasText: 'nia' }).getByRole('link').click();
-    await page.waitForURL(`${vigil.base}/admin/alerts/${alertId}`);
+    await page.waitForURL(`${suite.vigil.base}/admin/alerts/${alertId}`);
     await page.getByRole('heading', { level: 1, name: /^Unusually large transaction for nia/ }).waitFor();
 
     const context = page.getByRole('region', { name: 'Context' });
@@ -229,12 +208,12 @@ describe('alert detail', () => {
     await account.getByLabel('What to lock').selectOption('full');
     await account.getByRole('button', { name: 'Lock nia' }).click();
     await account.getByText('Fully locked').waitFor();
-    const state = await vigil.adminGet('/v1/accounts/nia');
+    const state = await suite.vigil.adminGet('/v1/accounts/nia');
     expect(state).toMatchObject({ locked: true, lockScope: 'full', alertId });
 
     await page.getByRole('button', { name: 'False positive' }).click();
     await page.getByText('This alert is closed (false positive).').waitFor();
-    expect((await vigil.adminGet(`/v1/alerts/${alertId}`)).status).toBe('false_positive');
+    expect((await suite.vigil.adminGet(`/v1/alerts/${alertId}`)).status).toBe('false_positive');
     await page.context().close();
   });
 });

@@ -1,44 +1,22 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { INGEST_KEY } from '../support/app.js';
-import {
-  type BrowserVigil,
-  closeContexts,
-  latestCode,
-  launchChromium,
-  newPage,
-  ordinaryHistory,
-  signInThroughPage,
-  startBrowserVigil,
-} from './support.js';
+import { latestCode, newPage, ordinaryHistory, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /** The admins' other pages: accounts, rules with backtests, the audit log, the outbox and the activity chart. */
-let browser: Browser;
-let vigil: BrowserVigil;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => browser?.close());
-beforeEach(async () => {
-  vigil = await startBrowserVigil();
-});
-afterEach(async () => {
-  await closeContexts();
-  await vigil.close();
-});
+const suite = setUpBrowserSuite();
 
 async function admin(path: string): Promise<Page> {
-  const who = await vigil.person('admin');
-  const { page } = await newPage(browser);
-  await signInThroughPage(page, vigil.base, who, path);
+  const who = await suite.vigil.person('admin');
+  const { page } = await newPage(suite.browser);
+  await signInThroughPage(page, suite.vigil.base, who, path);
   return page;
 }
 
 /** A shopper the client app has given Vigil a contact for: an account Vigil knows. */
 async function shopper(user: string): Promise<void> {
-  await vigil.sendEvents({ events: ordinaryHistory(user) });
-  const res = await fetch(`${vigil.base}/v1/accounts/${user}/contact`, {
+  await suite.vigil.sendEvents({ events: ordinaryHistory(user) });
+  const res = await fetch(`${suite.vigil.base}/v1/accounts/${user}/contact`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ email: `${user}@example.com` }),
@@ -48,7 +26,7 @@ async function shopper(user: string): Promise<void> {
 
 async function lockedShopper(user: string): Promise<void> {
   await shopper(user);
-  const answer = await vigil.sendEvents({
+  const answer = await suite.vigil.sendEvents({
     type: 'transaction',
     user,
     amount: 9000,
@@ -78,12 +56,12 @@ describe('admin pages', () => {
     await otto.getByLabel('Reason for unlocking otto').fill('Called the customer; the purchase was theirs');
     await otto.getByRole('button', { name: 'Unlock otto' }).click();
     await page.getByText('No account is locked.').waitFor();
-    expect((await vigil.adminGet('/v1/accounts/otto')).locked).toBe(false);
+    expect((await suite.vigil.adminGet('/v1/accounts/otto')).locked).toBe(false);
     await page.context().close();
   });
 
   it('turns a rule off and on, and saves a new threshold only after a backtest shows its effect', async () => {
-    await vigil.sendEvents({
+    await suite.vigil.sendEvents({
       events: Array.from({ length: 6 }, (_, i) => ({
         type: 'login.failed',
         user: 'pat',
@@ -97,10 +75,10 @@ describe('admin pages', () => {
     expect(await toggle.isChecked()).toBe(true);
     await toggle.click();
     await card.getByText(/^Burst of failed logins is off \(version \d+\)\.$/).waitFor();
-    expect((await vigil.adminGet('/v1/rules/failed-login-burst')).enabled).toBe(false);
+    expect((await suite.vigil.adminGet('/v1/rules/failed-login-burst')).enabled).toBe(false);
     await toggle.click();
     await card.getByText(/^Burst of failed logins is on \(version \d+\)\.$/).waitFor();
-    const { version } = await vigil.adminGet('/v1/rules/failed-login-burst');
+    const { version } = await suite.vigil.adminGet('/v1/rules/failed-login-burst');
 
     await card.getByRole('button', { name: /Settings and backtest/ }).click();
     const mediumAt = card.getByLabel(/^medium at/);
@@ -121,7 +99,7 @@ describe('admin pages', () => {
     await card.getByLabel('Note for this version (optional)').fill('Fewer alerts on typos');
     await save.click();
     await card.getByText(`Saved Burst of failed logins as version ${version + 1}.`).waitFor();
-    const saved = await vigil.adminGet('/v1/rules/failed-login-burst');
+    const saved = await suite.vigil.adminGet('/v1/rules/failed-login-burst');
     expect(saved.config.mediumAt).toBe(8);
 
     // The audit log lists the change, with who made it.
@@ -137,7 +115,7 @@ describe('admin pages', () => {
 
   it('shows the outbox with the unlock code sent to a locked shopper', async () => {
     await lockedShopper('quinn');
-    const code = await latestCode(vigil, 'quinn');
+    const code = await latestCode(suite.vigil, 'quinn');
     const page = await admin('/admin/outbox');
     const message = page.getByRole('listitem').filter({ hasText: 'To quinn@example.com' }).first();
     await message.waitFor();

@@ -1,31 +1,18 @@
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { lowContrast, unlabelledControls } from './a11y.js';
-import { type BrowserVigil, closeContexts, launchChromium, newPage, signInThroughPage, startBrowserVigil } from './support.js';
+import { newPage, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /** The login-file page: an admin uploads a CSV of logins, reads the scores, sees what was flagged and stored. */
 const LOGINS_CSV = fileURLToPath(new URL('../fixtures/logins/logins.csv', import.meta.url));
 
-let browser: Browser;
-let vigil: BrowserVigil;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => browser?.close());
-beforeEach(async () => {
-  vigil = await startBrowserVigil();
-});
-afterEach(async () => {
-  await closeContexts();
-  await vigil.close();
-});
+const suite = setUpBrowserSuite();
 
 async function admin(path: string): Promise<Page> {
-  const who = await vigil.person('admin');
-  const { page } = await newPage(browser);
-  await signInThroughPage(page, vigil.base, who, path);
+  const who = await suite.vigil.person('admin');
+  const { page } = await newPage(suite.browser);
+  await signInThroughPage(page, suite.vigil.base, who, path);
   return page;
 }
 
@@ -101,7 +88,7 @@ describe('login files page', () => {
     // The stored list has the flagged logins (newest first, at most 50 a page).
     const stored = page.getByRole('table', { name: /Stored flagged logins/ });
     await expect.poll(() => stored.locator('tbody tr').count()).toBe(Math.min(flagged, 50));
-    const api = await vigil.adminGet('/v1/logins/flagged?limit=500');
+    const api = await suite.vigil.adminGet('/v1/logins/flagged?limit=500');
     expect(api.logins).toHaveLength(flagged);
 
     // The same file again: nothing new, all already stored.
@@ -131,9 +118,9 @@ describe('login files page', () => {
   });
 
   it('is labelled, keyboard-usable and legible, and fits a phone', async () => {
-    const who = await vigil.person('admin');
-    const { page } = await newPage(browser, { width: 375, height: 740 });
-    await signInThroughPage(page, vigil.base, who, '/admin/logins');
+    const who = await suite.vigil.person('admin');
+    const { page } = await newPage(suite.browser, { width: 375, height: 740 });
+    await signInThroughPage(page, suite.vigil.base, who, '/admin/logins');
     await page.getByRole('heading', { level: 1, name: 'Login files' }).waitFor();
     await page.getByLabel('Login file (CSV)').setInputFiles(LOGINS_CSV);
     // From the file input, the keyboard reaches the contamination select and the button, each with a focus ring.

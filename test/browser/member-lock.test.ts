@@ -1,48 +1,26 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { INGEST_KEY } from '../support/app.js';
-import {
-  type BrowserVigil,
-  closeContexts,
-  latestCode,
-  launchChromium,
-  newPage,
-  ordinaryHistory,
-  signInThroughPage,
-  startBrowserVigil,
-} from './support.js';
+import { latestCode, newPage, ordinaryHistory, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /**
  * The member's whole story through the page: the simulator sends real events, Vigil locks the
  * account and sends a code (to the outbox: no SMTP server here), the member unlocks with it; and
  * "this was me" / "this wasn't me" on flagged activity.
  */
-let browser: Browser;
-let vigil: BrowserVigil;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => browser?.close());
-beforeEach(async () => {
-  vigil = await startBrowserVigil();
-});
-afterEach(async () => {
-  await closeContexts();
-  await vigil.close();
-});
+const suite = setUpBrowserSuite();
 
 async function memberWithHistory(user: string): Promise<Page> {
-  await vigil.sendEvents({ events: ordinaryHistory(user) });
-  const res = await fetch(`${vigil.base}/v1/accounts/${user}/contact`, {
+  await suite.vigil.sendEvents({ events: ordinaryHistory(user) });
+  const res = await fetch(`${suite.vigil.base}/v1/accounts/${user}/contact`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
     body: JSON.stringify({ email: `${user}@example.com` }),
   });
   expect(res.status).toBe(200);
-  const member = await vigil.person('member', user);
-  const { page } = await newPage(browser);
-  await signInThroughPage(page, vigil.base, member);
+  const member = await suite.vigil.person('member', user);
+  const { page } = await newPage(suite.browser);
+  await signInThroughPage(page, suite.vigil.base, member);
   await page.getByRole('heading', { name: 'Recent activity' }).waitFor();
   return page;
 }
@@ -87,7 +65,7 @@ describe('the member page', () => {
       .waitFor();
 
     // A wrong code is refused, with how many tries are left; the right one, read from the outbox, unlocks.
-    const code = await latestCode(vigil, 'dana');
+    const code = await latestCode(suite.vigil, 'dana');
     const wrong = code === '000000' ? '111111' : '000000';
     await banner.getByLabel('One-time code').fill(wrong);
     await banner.getByRole('button', { name: 'Unlock my account' }).click();
@@ -98,7 +76,7 @@ describe('the member page', () => {
     await banner.getByLabel('One-time code').fill(code);
     await banner.getByRole('button', { name: 'Unlock my account' }).click();
     await banner.waitFor({ state: 'detached' });
-    const account = await vigil.adminGet('/v1/accounts/dana');
+    const account = await suite.vigil.adminGet('/v1/accounts/dana');
     expect(account.locked).toBe(false);
 
     await page.context().close();
@@ -115,12 +93,12 @@ describe('the member page', () => {
       .filter({ hasText: 'Unusually large transaction' });
     await flagged.getByRole('button', { name: 'This was me' }).click();
     await flagged.getByText('To make sure it is you: We sent a code by email to e***@example.com.').waitFor();
-    const code = await latestCode(vigil, 'erin');
+    const code = await latestCode(suite.vigil, 'erin');
     await flagged.getByLabel('Code we sent you').fill(code);
     await flagged.getByRole('button', { name: 'Confirm it was me' }).click();
     await flagged.getByText('Closed: this was you.').waitFor();
     await banner.waitFor({ state: 'detached' });
-    const alerts = await vigil.adminGet('/v1/alerts?user=erin');
+    const alerts = await suite.vigil.adminGet('/v1/alerts?user=erin');
     expect(alerts.alerts[0].status).toBe('false_positive');
     await page.context().close();
   });
@@ -136,7 +114,7 @@ describe('the member page', () => {
     await flagged.getByRole('button', { name: 'This wasn’t me' }).click();
     // Nothing happens before the member confirms.
     await flagged.getByText('We will lock your account until you change your password').waitFor();
-    expect((await vigil.adminGet('/v1/accounts/fay')).locked).toBe(false);
+    expect((await suite.vigil.adminGet('/v1/accounts/fay')).locked).toBe(false);
     await flagged.getByRole('button', { name: 'Yes, it wasn’t me: lock my account' }).click();
     await flagged.getByText('Thank you. We locked your account to protect it').waitFor();
 
@@ -147,7 +125,7 @@ describe('the member page', () => {
 
     await page.getByRole('button', { name: 'Password change' }).click();
     await banner.waitFor({ state: 'detached' });
-    expect((await vigil.adminGet('/v1/accounts/fay')).locked).toBe(false);
+    expect((await suite.vigil.adminGet('/v1/accounts/fay')).locked).toBe(false);
     await page.context().close();
   });
 });

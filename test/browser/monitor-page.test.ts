@@ -1,25 +1,12 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { MINUTE_MS } from '../../src/monitor/minute-counts.js';
 import { DAY_MS, type Incident, syntheticMinutes } from '../../src/monitor/synthetic.js';
 import { lowContrast, unlabelledControls } from './a11y.js';
-import { type BrowserVigil, closeContexts, launchChromium, newPage, signInThroughPage, startBrowserVigil } from './support.js';
+import { newPage, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /** The transaction monitor page: each status over time against its normal band, the anomalies in red. */
-let browser: Browser;
-let vigil: BrowserVigil;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => browser?.close());
-beforeEach(async () => {
-  vigil = await startBrowserVigil();
-});
-afterEach(async () => {
-  await closeContexts();
-  await vigil.close();
-});
+const suite = setUpBrowserSuite();
 
 /** Six live hours ending 2025-07-15 18:00 UTC, after two days learned; the chart's default period. */
 const LIVE_START = Date.UTC(2025, 6, 15, 12);
@@ -30,7 +17,7 @@ const INCIDENTS: Incident[] = [
 
 /** Learns two days, then reports six hours an hour at a time; returns the anomalies the API found. */
 async function reportVolumes(): Promise<Array<{ status: string; alertId: string | null }>> {
-  const monitor = vigil.t.system.monitor;
+  const monitor = suite.vigil.t.system.monitor;
   await monitor.train(syntheticMinutes({ from: LIVE_START - 2 * DAY_MS, minutes: 2 * 1440, seed: 3 }));
   const live = syntheticMinutes({ from: LIVE_START, minutes: 360, seed: 4, incidents: INCIDENTS });
   const found: Array<{ status: string; alertId: string | null }> = [];
@@ -46,9 +33,9 @@ async function reportVolumes(): Promise<Array<{ status: string; alertId: string 
 }
 
 async function admin(path: string, width?: number): Promise<Page> {
-  const who = await vigil.person('admin');
-  const { page } = await newPage(browser, width === undefined ? {} : { width, height: 800 });
-  await signInThroughPage(page, vigil.base, who, path);
+  const who = await suite.vigil.person('admin');
+  const { page } = await newPage(suite.browser, width === undefined ? {} : { width, height: 800 });
+  await signInThroughPage(page, suite.vigil.base, who, path);
   return page;
 }
 

@@ -1,31 +1,17 @@
 import { Secret, TOTP } from 'otpauth';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BrowserVigil, closeContexts, launchChromium, newPage, signInThroughPage, startBrowserVigil } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { newPage, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /** Signing in to the dashboard, for both roles, with and without two-factor sign-in. */
-let browser: Browser;
-let vigil: BrowserVigil;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => browser?.close());
-beforeEach(async () => {
-  vigil = await startBrowserVigil();
-});
-afterEach(async () => {
-  await closeContexts();
-  await vigil.close();
-});
+const suite = setUpBrowserSuite();
 
 describe('sign-in', () => {
   it('takes an admin to the live alert feed and a member to their own account', async () => {
-    const admin = await vigil.person('admin');
-    const member = await vigil.person('member', 'frank');
+    const admin = await suite.vigil.person('admin');
+    const member = await suite.vigil.person('member', 'frank');
 
-    const a = await newPage(browser);
-    await signInThroughPage(a.page, vigil.base, admin);
+    const a = await newPage(suite.browser);
+    await signInThroughPage(a.page, suite.vigil.base, admin);
     expect(new URL(a.page.url()).pathname).toBe('/admin/alerts');
     await expect(a.page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Alerts');
     await a.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Rules' }).waitFor();
@@ -34,8 +20,8 @@ describe('sign-in', () => {
       .filter({ hasText: /^\W*Live$/ })
       .waitFor();
 
-    const m = await newPage(browser);
-    await signInThroughPage(m.page, vigil.base, member);
+    const m = await newPage(suite.browser);
+    await signInThroughPage(m.page, suite.vigil.base, member);
     expect(new URL(m.page.url()).pathname).toBe('/me');
     await expect(m.page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('My account');
     await m.page.getByText('shopper frank').waitFor();
@@ -45,17 +31,17 @@ describe('sign-in', () => {
     expect(menu).toEqual(['My account', 'Settings']);
 
     await m.page.getByRole('button', { name: 'Sign out' }).click();
-    await m.page.waitForURL(`${vigil.base}/signin`);
-    await m.page.goto(`${vigil.base}/me`);
+    await m.page.waitForURL(`${suite.vigil.base}/signin`);
+    await m.page.goto(`${suite.vigil.base}/me`);
     await m.page.waitForURL(/\/signin\?next=%2Fme$/);
     await a.context.close();
     await m.context.close();
   });
 
   it('says so when the password is wrong, and returns to the page asked for after signing in', async () => {
-    const admin = await vigil.person('admin');
-    const { page, context } = await newPage(browser);
-    await page.goto(`${vigil.base}/admin/rules`);
+    const admin = await suite.vigil.person('admin');
+    const { page, context } = await newPage(suite.browser);
+    await page.goto(`${suite.vigil.base}/admin/rules`);
     await page.waitForURL(/\/signin\?next=%2Fadmin%2Frules$/);
     await page.getByLabel('Email').fill(admin.email);
     await page.getByLabel('Password').fill('not the password at all');
@@ -65,15 +51,15 @@ describe('sign-in', () => {
 
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${vigil.base}/admin/rules`);
+    await page.waitForURL(`${suite.vigil.base}/admin/rules`);
     await page.getByRole('heading', { level: 1, name: 'Rules' }).waitFor();
     await context.close();
   });
 
   it('enrols two-factor sign-in by QR code, then asks for the code at sign-in, and turns it off again', async () => {
-    const admin = await vigil.person('admin');
-    const { page, context } = await newPage(browser);
-    await signInThroughPage(page, vigil.base, admin);
+    const admin = await suite.vigil.person('admin');
+    const { page, context } = await newPage(suite.browser);
+    await signInThroughPage(page, suite.vigil.base, admin);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
     await page.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
@@ -93,7 +79,7 @@ describe('sign-in', () => {
     await page.getByText('Status: On').waitFor();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL(`${vigil.base}/signin`);
+    await page.waitForURL(`${suite.vigil.base}/signin`);
     await page.getByLabel('Email').fill(admin.email);
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -111,9 +97,9 @@ describe('sign-in', () => {
 
     await codeField.fill(totp.generate({ timestamp: Date.now() }));
     await page.getByRole('button', { name: 'Verify and sign in' }).click();
-    await page.waitForURL(`${vigil.base}/admin/alerts`);
+    await page.waitForURL(`${suite.vigil.base}/admin/alerts`);
 
-    await page.goto(`${vigil.base}/settings`);
+    await page.goto(`${suite.vigil.base}/settings`);
     await page.getByRole('button', { name: 'Turn off two-factor sign-in' }).click();
     await page.getByLabel('Current code from your app').fill(totp.generate({ timestamp: Date.now() + 30_000 }));
     await page.getByRole('button', { name: 'Turn off', exact: true }).click();

@@ -1,4 +1,5 @@
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { ADMIN_KEY, INGEST_KEY, PERSON_PASSWORD, startTestApp, type TestApp } from '../support/app.js';
 
 /**
@@ -122,4 +123,43 @@ export function ordinaryHistory(user: string, now = Date.now()): Record<string, 
     });
   }
   return events;
+}
+
+export interface BrowserSuite {
+  /** One Chromium for the test file. */
+  readonly browser: Browser;
+  /** A fresh Vigil, with its own database, for each test. */
+  readonly vigil: BrowserVigil;
+}
+
+/**
+ * What every browser test file sets up: Chromium launched once for the file, a fresh Vigil before each
+ * test (`prepare` then runs on it, e.g. to send history), and after each test the pages it left open
+ * closed and its Vigil stopped.
+ */
+export function setUpBrowserSuite(prepare?: (vigil: BrowserVigil) => Promise<void>): BrowserSuite {
+  let browser: Browser | undefined;
+  let vigil: BrowserVigil | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => browser?.close());
+  beforeEach(async () => {
+    vigil = await startBrowserVigil();
+    await prepare?.(vigil);
+  });
+  afterEach(async () => {
+    await closeContexts();
+    await vigil?.close();
+  });
+  return {
+    get browser() {
+      if (!browser) throw new Error('Chromium is started in beforeAll');
+      return browser;
+    },
+    get vigil() {
+      if (!vigil) throw new Error('Vigil is started in beforeEach');
+      return vigil;
+    },
+  };
 }
