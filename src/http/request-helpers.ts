@@ -31,6 +31,32 @@ export function decodeCursor(cursor: string): { at: number; id: string } | undef
   return match ? { at: Number(match[1]), id: match[2] as string } : undefined;
 }
 
+/**
+ * The `cursor` query parameter of a keyset-paginated list: nothing for the first page, the position
+ * after which the next page starts, or the problem with a cursor this API did not make.
+ */
+export function readCursor(cursor: string | undefined): { readonly after?: { at: number; id: string } } | Problem {
+  if (cursor === undefined) return {};
+  const after = decodeCursor(cursor);
+  return after ? { after } : { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' };
+}
+
+/**
+ * One page of a list read with `limit + 1` rows: the rows to show, and the cursor of the next page
+ * (from the last row shown's time and id) when there was one more row.
+ */
+export function pageOf<T>(
+  rows: readonly T[],
+  limit: number,
+  keyOf: (row: T) => readonly [number, string],
+): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  if (rows.length <= limit || last === undefined) return { page, nextCursor: null };
+  const [at, id] = keyOf(last);
+  return { page, nextCursor: encodeCursor(at, id) };
+}
+
 /** `from` / `to` query parameters as epoch ms, or the problem with the first bad one. */
 export function parseTimeBounds(q: { from?: string | undefined; to?: string | undefined }): { from?: number; to?: number } | Problem {
   const bounds: { from?: number; to?: number } = {};

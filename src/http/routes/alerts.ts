@@ -5,7 +5,7 @@ import { ALERT_ACTIONS, ALERT_STATUSES, type Alert, type AlertAction, type Alert
 import { SEVERITIES, type Severity } from '../../ingest/event-schema.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
-import { actorOf, decodeCursor, encodeCursor, listParam, parseTimeBounds } from '../request-helpers.js';
+import { actorOf, listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -73,9 +73,9 @@ export function alertRoutes(system: System): FastifyPluginAsync {
         }
         const bounds = parseTimeBounds(q);
         if ('code' in bounds) return sendProblem(reply, bounds);
-        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-        if (q.cursor !== undefined && !after)
-          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        const cursor = readCursor(q.cursor);
+        if ('code' in cursor) return sendProblem(reply, cursor);
+        const after = cursor.after;
         const limit = q.limit ?? 50;
         const rows = await system.alerts.list({
           status: status as AlertStatus[],
@@ -89,9 +89,8 @@ export function alertRoutes(system: System): FastifyPluginAsync {
           limit: limit + 1,
           ...(after && { after: { createdAt: after.at, id: after.id } }),
         });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
-        return { alerts: page.map(presentAlert), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+        const { page, nextCursor } = pageOf(rows, limit, (r) => [r.createdAt, r.id]);
+        return { alerts: page.map(presentAlert), nextCursor };
       },
     );
 

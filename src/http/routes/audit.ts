@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AUDIT_ACTIONS, type AuditEntry, isAuditAction } from '../../audit/audit-entry.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
-import { decodeCursor, encodeCursor } from '../request-helpers.js';
+import { pageOf, readCursor } from '../request-helpers.js';
 
 /** An entry as API clients see it: the stored fields, with the time in ISO 8601 as well as epoch ms for re-hashing. */
 function presentEntry(e: AuditEntry) {
@@ -51,9 +51,11 @@ export function auditRoutes(system: System): FastifyPluginAsync {
             path: '/action',
           });
         }
-        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-        const beforeSeq = after && /^\d{1,15}$/.test(after.id) ? Number(after.id) : undefined;
-        if (q.cursor !== undefined && beforeSeq === undefined)
+        const cursor = readCursor(q.cursor);
+        if ('code' in cursor) return sendProblem(reply, cursor);
+        // An audit cursor's id is the entry's number.
+        const beforeSeq = cursor.after && /^\d{1,15}$/.test(cursor.after.id) ? Number(cursor.after.id) : undefined;
+        if (cursor.after && beforeSeq === undefined)
           return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
         const limit = q.limit ?? 50;
         const rows = await system.audit.list({
@@ -63,11 +65,10 @@ export function auditRoutes(system: System): FastifyPluginAsync {
           limit: limit + 1,
           ...(beforeSeq !== undefined && { beforeSeq }),
         });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
+        const { page, nextCursor } = pageOf(rows, limit, (r) => [r.at, String(r.seq)]);
         return {
           entries: page.map(presentEntry),
-          nextCursor: rows.length > limit && last ? encodeCursor(last.at, String(last.seq)) : null,
+          nextCursor,
         };
       },
     );

@@ -6,7 +6,7 @@ import { auditUpload, presentUpload } from '../../logins/login-scoring-service.j
 import type { FlaggedLogin } from '../../logins/ports.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
-import { actorOf, decodeCursor, encodeCursor } from '../request-helpers.js';
+import { actorOf, pageOf, readCursor } from '../request-helpers.js';
 
 const CSV_TYPES = ['text/csv', 'application/csv'];
 
@@ -99,20 +99,19 @@ export function loginRoutes(system: System): FastifyPluginAsync {
       },
       async (request, reply) => {
         const q = request.query;
-        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-        if (q.cursor !== undefined && !after)
-          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        const cursor = readCursor(q.cursor);
+        if ('code' in cursor) return sendProblem(reply, cursor);
+        const after = cursor.after;
         const limit = q.limit ?? 50;
         const rows = await system.logins.listFlagged({
           ...(q.user !== undefined && { user: q.user }),
           limit: limit + 1,
           ...(after && { after: { flaggedAt: after.at, id: after.id } }),
         });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
+        const { page, nextCursor } = pageOf(rows, limit, (r) => [r.flaggedAt, r.id]);
         return {
           logins: page.map(presentFlagged),
-          nextCursor: rows.length > limit && last ? encodeCursor(last.flaggedAt, last.id) : null,
+          nextCursor,
         };
       },
     );

@@ -5,7 +5,7 @@ import type { Alert } from '../../alerts/alert.js';
 import { SCENARIOS, type Scenario, scenarioEvents } from '../../demo/simulator.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
-import { actorOf, decodeCursor, encodeCursor } from '../request-helpers.js';
+import { actorOf, pageOf, readCursor } from '../request-helpers.js';
 import { presentAccount, presentSent, sendCodeProblem } from './accounts.js';
 import { presentAlert } from './alerts.js';
 import { presentEvent } from './user-events.js';
@@ -48,19 +48,17 @@ export function meRoutes(system: System): FastifyPluginAsync {
       '/v1/me/alerts',
       { config: { role: 'member' }, schema: { summary: 'My flagged activity, newest first', tags: ['me'], querystring: Page } },
       async (request, reply) => {
-        const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
-        if (request.query.cursor !== undefined && !after) {
-          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
-        }
+        const cursor = readCursor(request.query.cursor);
+        if ('code' in cursor) return sendProblem(reply, cursor);
+        const after = cursor.after;
         const limit = request.query.limit ?? 50;
         const rows = await system.alerts.list({
           user: userOf(request),
           limit: limit + 1,
           ...(after && { after: { createdAt: after.at, id: after.id } }),
         });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
-        return { alerts: page.map(presentAlert), nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+        const { page, nextCursor } = pageOf(rows, limit, (r) => [r.createdAt, r.id]);
+        return { alerts: page.map(presentAlert), nextCursor };
       },
     );
 
@@ -68,10 +66,9 @@ export function meRoutes(system: System): FastifyPluginAsync {
       '/v1/me/events',
       { config: { role: 'member' }, schema: { summary: 'My recent activity, newest first', tags: ['me'], querystring: Page } },
       async (request, reply) => {
-        const after = request.query.cursor === undefined ? undefined : decodeCursor(request.query.cursor);
-        if (request.query.cursor !== undefined && !after) {
-          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
-        }
+        const cursor = readCursor(request.query.cursor);
+        if ('code' in cursor) return sendProblem(reply, cursor);
+        const after = cursor.after;
         const limit = request.query.limit ?? 50;
         const user = userOf(request);
         const rows = await system.events.listUserEvents({
@@ -80,12 +77,11 @@ export function meRoutes(system: System): FastifyPluginAsync {
           limit: limit + 1,
           ...(after && { after: { occurredAt: after.at, id: after.id } }),
         });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
+        const { page, nextCursor } = pageOf(rows, limit, (r) => [r.occurredAt, r.id]);
         return {
           user,
           events: page.map(presentEvent),
-          nextCursor: rows.length > limit && last ? encodeCursor(last.occurredAt, last.id) : null,
+          nextCursor,
         };
       },
     );

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { OutboxMessage } from '../../notify/ports.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
-import { decodeCursor, encodeCursor } from '../request-helpers.js';
+import { pageOf, readCursor } from '../request-helpers.js';
 
 function presentMessage(m: OutboxMessage) {
   return {
@@ -44,20 +44,19 @@ export function outboxRoutes(system: System): FastifyPluginAsync {
       },
       async (request, reply) => {
         const q = request.query;
-        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-        if (q.cursor !== undefined && !after)
-          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        const cursor = readCursor(q.cursor);
+        if ('code' in cursor) return sendProblem(reply, cursor);
+        const after = cursor.after;
         const limit = q.limit ?? 50;
         const rows = await system.outbox.list({
           ...(q.user !== undefined && { user: q.user }),
           limit: limit + 1,
           ...(after && { after: { createdAt: after.at, id: after.id } }),
         });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
+        const { page, nextCursor } = pageOf(rows, limit, (r) => [r.createdAt, r.id]);
         return {
           messages: page.map(presentMessage),
-          nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+          nextCursor,
         };
       },
     );

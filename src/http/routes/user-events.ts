@@ -5,7 +5,7 @@ import type { StoredEvent } from '../../ingest/activity-event.js';
 import { EVENT_TYPES, type EventType } from '../../ingest/event-schema.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
-import { decodeCursor, encodeCursor, listParam, parseTimeBounds } from '../request-helpers.js';
+import { listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';
 
 const MAX_PAGE = 500;
 
@@ -58,10 +58,9 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
         }
         const bounds = parseTimeBounds(q);
         if ('code' in bounds) return sendProblem(reply, bounds);
-        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-        if (q.cursor !== undefined && after === undefined) {
-          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
-        }
+        const cursor = readCursor(q.cursor);
+        if ('code' in cursor) return sendProblem(reply, cursor);
+        const after = cursor.after;
         const limit = q.limit ?? 50;
         // One extra row tells whether there is a next page without a count query.
         const rows = await system.events.listUserEvents({
@@ -71,12 +70,11 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
           limit: limit + 1,
           ...(after && { after: { occurredAt: after.at, id: after.id } }),
         });
-        const page = rows.slice(0, limit);
-        const last = page[page.length - 1];
+        const { page, nextCursor } = pageOf(rows, limit, (r) => [r.occurredAt, r.id]);
         return {
           user,
           events: page.map(presentEvent),
-          nextCursor: rows.length > limit && last ? encodeCursor(last.occurredAt, last.id) : null,
+          nextCursor,
         };
       },
     );

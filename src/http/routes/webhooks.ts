@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { System } from '../../system.js';
 import { type Delivery, WEBHOOK_EVENT_TYPES, type Webhook } from '../../webhooks/ports.js';
 import { sendProblem } from '../errors.js';
-import { actorOf, decodeCursor, encodeCursor } from '../request-helpers.js';
+import { actorOf, pageOf, readCursor } from '../request-helpers.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -136,20 +136,19 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
       },
       async (request, reply) => {
         const q = request.query;
-        const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-        if (q.cursor !== undefined && !after)
-          return sendProblem(reply, { code: 'invalid_cursor', message: 'cursor is not one this API returned.', path: '/cursor' });
+        const cursor = readCursor(q.cursor);
+        if ('code' in cursor) return sendProblem(reply, cursor);
+        const after = cursor.after;
         const limit = q.limit ?? 50;
         const rows = await system.webhooks.deliveries(request.params.id, {
           limit: limit + 1,
           ...(after && { after: { createdAt: after.at, id: after.id } }),
         });
         if (!rows.ok) return sendProblem(reply, rows.error);
-        const page = rows.value.slice(0, limit);
-        const last = page[page.length - 1];
+        const { page, nextCursor } = pageOf(rows.value, limit, (r) => [r.createdAt, r.id]);
         return {
           deliveries: page.map(presentDelivery),
-          nextCursor: rows.value.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+          nextCursor,
         };
       },
     );
