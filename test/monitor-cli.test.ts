@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
-import { MINUTE_MS } from '../src/monitor/minute-counts.js';
+import { MINUTE_MS, toSeedRows } from '../src/monitor/minute-counts.js';
 import { DAY_MS, plantedIncidents, syntheticMinutes } from '../src/monitor/synthetic.js';
 import { createSystem } from '../src/system.js';
 import { ADMIN_KEY, INGEST_KEY, sharedGeoIp } from './support/app.js';
@@ -39,7 +39,7 @@ async function withSystem<T>(work: (s: Awaited<ReturnType<typeof createSystem>>)
 function writeHistory(file: string): void {
   const incident = plantedIncidents(START + DAY_MS)[0];
   const rows = syntheticMinutes({ from: START, minutes: 3 * 1440, seed: 11, incidents: incident ? [incident] : [] });
-  const lines = rows.map((r) => `${new Date(r.minute).toISOString().replace('T', ' ').slice(0, 19)},${r.status},${r.count}`);
+  const lines = toSeedRows(rows).map((r) => `${r.timestamp},${r.status},${r.count}`);
   fs.writeFileSync(file, `timestamp,status,count\n${lines.join('\n')}\n`);
 }
 

@@ -14,6 +14,7 @@ import {
   minuteOf,
   ROW_FIELDS,
   readRow,
+  toSeedRows,
 } from '../monitor/minute-counts.js';
 import { type AnswerAnomaly, type MonitorAnswer, VolumeMonitor } from '../monitor/monitor-service.js';
 import { DAY_MS, type Incident, syntheticMinutes } from '../monitor/synthetic.js';
@@ -181,9 +182,6 @@ export interface SimulateOptions {
 /** One POST /v1/monitor, to a running Vigil or to an in-process monitor. */
 type Send = (rows: readonly MinuteCount[]) => Promise<MonitorAnswer>;
 
-const wire = (rows: readonly MinuteCount[]) =>
-  rows.map((r) => ({ timestamp: new Date(r.minute).toISOString().replace('T', ' ').slice(0, 19), status: r.status, count: r.count }));
-
 /** The incidents `simulate` injects, spread over its live minutes; strong enough to show at any time of day. */
 export function simulatedIncidents(liveStart: number, minutes: number): Incident[] {
   const at = (share: number) => liveStart + Math.floor(minutes * share) * MINUTE_MS;
@@ -222,7 +220,7 @@ export async function simulateMonitor(options: SimulateOptions): Promise<number>
       const res = await fetch(endpoint, {
         method: 'POST',
         headers: { authorization: `Bearer ${options.key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(wire(rows)),
+        body: JSON.stringify(toSeedRows(rows)),
       });
       const body = (await res.json()) as MonitorAnswer & { error?: { code: string; message: string } };
       if (!res.ok) throw new Error(`${res.status} ${body.error?.code ?? ''}: ${body.error?.message ?? ''}`);
@@ -234,7 +232,7 @@ export async function simulateMonitor(options: SimulateOptions): Promise<number>
     close = () => handle.close();
     const monitor = new VolumeMonitor({ store: new SqlMonitorStore(handle), bus: { publish: async () => {} }, clock: systemClock });
     send = async (rows) => {
-      const answer = await monitor.submit(wire(rows));
+      const answer = await monitor.submit(toSeedRows(rows));
       if (!answer.ok) throw new Error(`${answer.error.problem.code}: ${answer.error.problem.message}`);
       return answer.value;
     };

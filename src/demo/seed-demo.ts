@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { generateKey } from '../auth/api-keys.js';
-import { MAX_BATCH_ROWS, MINUTE_MS, type MinuteCount, minuteOf } from '../monitor/minute-counts.js';
-import { DAY_MS, type Incident, syntheticMinutes } from '../monitor/synthetic.js';
+import { MINUTE_MS, minuteOf, toSeedRows } from '../monitor/minute-counts.js';
+import { DAY_MS, type Incident, SYNTHETIC_STATUSES, syntheticMinutes } from '../monitor/synthetic.js';
 import type { System } from '../system.js';
 
 const HOUR = 3_600_000;
@@ -70,17 +70,12 @@ async function seedDemoVolumes(system: System): Promise<{ alerts: number }> {
   const liveStart = minuteOf(system.clock.now()) - 6 * 60 * MINUTE_MS;
   await system.monitor.train(syntheticMinutes({ from: liveStart - 2 * DAY_MS, minutes: 2 * 1440, seed: 7 }));
   const live = syntheticMinutes({ from: liveStart, minutes: 6 * 60, seed: 8, incidents: demoIncidents(liveStart) });
-  const wire = (rows: readonly MinuteCount[]) =>
-    rows.map((r) => ({ timestamp: new Date(r.minute).toISOString(), status: r.status, count: r.count }));
+  const perMinute = SYNTHETIC_STATUSES.length;
   const alerts = new Set<string>();
   // Minute by minute, as a live feed sends them: an alert repeats while its incident lasts.
-  for (let i = 0; i < live.length; ) {
-    const minute = live[i]?.minute;
-    let end = i;
-    while (end < live.length && live[end]?.minute === minute && end - i < MAX_BATCH_ROWS) end++;
-    const answer = await system.monitor.submit(wire(live.slice(i, end)));
+  for (let i = 0; i < live.length; i += perMinute) {
+    const answer = await system.monitor.submit(toSeedRows(live.slice(i, i + perMinute)));
     if (answer.ok) for (const a of answer.value.anomalies) if (a.alertId) alerts.add(a.alertId);
-    i = end;
   }
   return { alerts: alerts.size };
 }

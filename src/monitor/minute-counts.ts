@@ -217,6 +217,15 @@ export function readBatch(body: unknown, now: number, knownStatuses: ReadonlySet
 export const minuteOf = (ms: number): number => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 
 /** `2025-07-15 12:07 UTC`: alerts are read days later, so the date is always there. */
+/** Minute counts as POST /v1/monitor takes them, in the seed's format ("2025-07-15 12:00:00", UTC). */
+export function toSeedRows(rows: readonly MinuteCount[]): Array<{ timestamp: string; status: string; count: number }> {
+  return rows.map((r) => ({
+    timestamp: new Date(r.minute).toISOString().replace('T', ' ').slice(0, 19),
+    status: r.status,
+    count: r.count,
+  }));
+}
+
 export function formatMinute(minute: number): string {
   const iso = new Date(minute).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;

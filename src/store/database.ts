@@ -52,15 +52,23 @@ function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Dat
   for (const pragma of pragmas) sqlite.pragma(pragma);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const statistics = keepStatistics(sqlite);
-  const cleanups: Array<() => Promise<void>> = [];
+  const handle = withCleanups(db);
+  handle.onClose(async () => clearInterval(statistics));
   return {
-    db,
+    ...handle,
     dialect: 'sqlite',
     sqlite,
     ...(target.file !== ':memory:' && { sqliteFile: { path: path.resolve(target.file), pragmas } }),
+  };
+}
+
+/** Closing: the cleanups registered with onClose, in order, then the connection or pool. */
+function withCleanups(db: Kysely<Database>): Pick<DatabaseHandle, 'db' | 'onClose' | 'close'> {
+  const cleanups: Array<() => Promise<void>> = [];
+  return {
+    db,
     onClose: (cleanup) => cleanups.push(cleanup),
     close: async () => {
-      clearInterval(statistics);
       for (const cleanup of cleanups.splice(0)) await cleanup();
       await db.destroy();
     },
@@ -154,15 +162,5 @@ function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>):
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const cleanups: Array<() => Promise<void>> = [];
-  return {
-    db,
-    dialect: 'postgres',
-    onClose: (cleanup) => cleanups.push(cleanup),
-    close: async () => {
-      for (const cleanup of cleanups.splice(0)) await cleanup();
-      await db.destroy();
-    },
-  };
+  return { ...withCleanups(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })), dialect: 'postgres' };
 }

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { MINUTE_MS } from '../../src/monitor/minute-counts.js';
+import { MINUTE_MS, toSeedRows } from '../../src/monitor/minute-counts.js';
 import { DAY_MS, type Incident, syntheticMinutes } from '../../src/monitor/synthetic.js';
 import { lowContrast, unlabelledControls } from './a11y.js';
 import { newPage, setUpBrowserSuite, signInThroughPage } from './support.js';
@@ -23,9 +23,7 @@ async function reportVolumes(): Promise<Array<{ status: string; alertId: string 
   const found: Array<{ status: string; alertId: string | null }> = [];
   for (let hour = 0; hour < 6; hour++) {
     const rows = live.filter((r) => r.minute >= LIVE_START + hour * 60 * MINUTE_MS && r.minute < LIVE_START + (hour + 1) * 60 * MINUTE_MS);
-    const answer = await monitor.submit(
-      rows.map((r) => ({ timestamp: new Date(r.minute).toISOString(), status: r.status, count: r.count })),
-    );
+    const answer = await monitor.submit(toSeedRows(rows));
     if (!answer.ok) throw new Error(answer.error.problem.message);
     found.push(...answer.value.anomalies);
   }

@@ -87,68 +87,36 @@ export function ActivityPage() {
           <p className="summary" aria-live="polite">
             {totalEvents.toLocaleString()} events and {totalAlerts.toLocaleString()} alerts in the period.
           </p>
-          <section className="card" aria-labelledby={`${id}-events`}>
-            <h2 id={`${id}-events`}>Events per minute</h2>
-            <p className="muted small">
-              {data.eventTypes.length === 0
+          <StackedBarsCard
+            title="Events per minute"
+            summary={
+              data.eventTypes.length === 0
                 ? 'No events in this period.'
-                : data.eventTypes.map((t) => `${eventLabel(t)} ${data.eventTotals[t]}`).join(' · ')}
-            </p>
-            <div className="chart" role="img" aria-label={`Stacked bar chart of events per minute by type: ${totalEvents} events in all.`}>
-              <ResponsiveContainer width="100%" height={280}>
-                <BarChart data={data.rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-                  <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#d9e0e8" />
-                  <XAxis dataKey="minute" tick={{ fontSize: 12, fill: '#44546a' }} minTickGap={24} />
-                  <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: '#44546a' }} />
-                  <Tooltip />
-                  <Legend wrapperStyle={{ fontSize: 13 }} />
-                  {data.eventTypes.map((t) => (
-                    <Bar
-                      key={t}
-                      dataKey={t}
-                      name={eventLabel(t)}
-                      stackId="events"
-                      fill={EVENT_COLOURS[t] ?? '#666'}
-                      isAnimationActive={false}
-                    />
-                  ))}
-                </BarChart>
-              </ResponsiveContainer>
-            </div>
-          </section>
-          <section className="card" aria-labelledby={`${id}-alerts`}>
-            <h2 id={`${id}-alerts`}>Alerts per minute</h2>
-            <p className="muted small">
-              {data.severities.length === 0
+                : data.eventTypes.map((t) => `${eventLabel(t)} ${data.eventTotals[t]}`).join(' · ')
+            }
+            chartLabel={`Stacked bar chart of events per minute by type: ${totalEvents} events in all.`}
+            height={280}
+            rows={data.rows}
+            stack="events"
+            bars={data.eventTypes.map((t) => ({ key: t, name: eventLabel(t), colour: EVENT_COLOURS[t] ?? '#666' }))}
+          />
+          <StackedBarsCard
+            title="Alerts per minute"
+            summary={
+              data.severities.length === 0
                 ? 'No alerts in this period.'
-                : data.severities.map((s) => `${SEVERITY_LABEL[s as Severity]} ${data.alertTotals[s]}`).join(' · ')}
-            </p>
-            <div
-              className="chart"
-              role="img"
-              aria-label={`Stacked bar chart of alerts per minute by severity: ${totalAlerts} alerts in all.`}
-            >
-              <ResponsiveContainer width="100%" height={220}>
-                <BarChart data={data.rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
-                  <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#d9e0e8" />
-                  <XAxis dataKey="minute" tick={{ fontSize: 12, fill: '#44546a' }} minTickGap={24} />
-                  <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: '#44546a' }} />
-                  <Tooltip />
-                  <Legend wrapperStyle={{ fontSize: 13 }} />
-                  {data.severities.map((s) => (
-                    <Bar
-                      key={s}
-                      dataKey={`alert_${s}`}
-                      name={SEVERITY_LABEL[s as Severity]}
-                      stackId="alerts"
-                      fill={SEVERITY_COLOURS[s] ?? '#666'}
-                      isAnimationActive={false}
-                    />
-                  ))}
-                </BarChart>
-              </ResponsiveContainer>
-            </div>
-          </section>
+                : data.severities.map((s) => `${SEVERITY_LABEL[s as Severity]} ${data.alertTotals[s]}`).join(' · ')
+            }
+            chartLabel={`Stacked bar chart of alerts per minute by severity: ${totalAlerts} alerts in all.`}
+            height={220}
+            rows={data.rows}
+            stack="alerts"
+            bars={data.severities.map((s) => ({
+              key: `alert_${s}`,
+              name: SEVERITY_LABEL[s as Severity],
+              colour: SEVERITY_COLOURS[s] ?? '#666',
+            }))}
+          />
           <details className="card">
             <summary>The numbers as a table</summary>
             <div className="table-wrap">
@@ -185,6 +153,47 @@ export function ActivityPage() {
           </details>
         </>
       )}
+    </section>
+  );
+}
+
+/** One card: a heading, a line of totals, and the per-minute bars stacked by kind. */
+function StackedBarsCard({
+  title,
+  summary,
+  chartLabel,
+  height,
+  rows,
+  stack,
+  bars,
+}: {
+  readonly title: string;
+  readonly summary: string;
+  readonly chartLabel: string;
+  readonly height: number;
+  readonly rows: ReadonlyArray<Record<string, string | number>>;
+  readonly stack: string;
+  readonly bars: ReadonlyArray<{ readonly key: string; readonly name: string; readonly colour: string }>;
+}) {
+  const headingId = useId();
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{title}</h2>
+      <p className="muted small">{summary}</p>
+      <div className="chart" role="img" aria-label={chartLabel}>
+        <ResponsiveContainer width="100%" height={height}>
+          <BarChart data={[...rows]} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+            <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#d9e0e8" />
+            <XAxis dataKey="minute" tick={{ fontSize: 12, fill: '#44546a' }} minTickGap={24} />
+            <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: '#44546a' }} />
+            <Tooltip />
+            <Legend wrapperStyle={{ fontSize: 13 }} />
+            {bars.map((b) => (
+              <Bar key={b.key} dataKey={b.key} name={b.name} stackId={stack} fill={b.colour} isAnimationActive={false} />
+            ))}
+          </BarChart>
+        </ResponsiveContainer>
+      </div>
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { api, describeError, query } from '../api';
-import { Empty, ErrorText, Loading, SeverityBadge, StatusBadge, Time } from '../components/ui';
+import { Empty, ErrorText, Field, Loading, SeverityBadge, StatusBadge, Time } from '../components/ui';
 import { useFeed, useFeedMessages } from '../feed';
 import { place, SEVERITY_LABEL, STATUS_LABEL } from '../format';
 import { useLoad, useTitle } from '../hooks';
@@ -370,17 +370,18 @@ function FilterPanel({ filters, onChange }: { readonly filters: Filters; readonl
         </button>
       </div>
       <form id={`${id}-form`} className={`filters-form ${open ? 'open' : ''}`} onSubmit={submit} aria-label="Filter alerts">
-        <div className="field">
-          <label htmlFor={`${id}-q`}>Search</label>
-          <input
-            id={`${id}-q`}
-            type="search"
-            name="q"
-            placeholder="Summary, user, IP, city…"
-            value={text.q}
-            onChange={(e) => setText((t) => ({ ...t, q: e.target.value }))}
-          />
-        </div>
+        <Field label="Search">
+          {(props) => (
+            <input
+              {...props}
+              type="search"
+              name="q"
+              placeholder="Summary, user, IP, city…"
+              value={text.q}
+              onChange={(e) => setText((t) => ({ ...t, q: e.target.value }))}
+            />
+          )}
+        </Field>
         <Checkboxes
           legend="Severity"
           options={ALERT_SEVERITIES}
@@ -395,92 +396,96 @@ function FilterPanel({ filters, onChange }: { readonly filters: Filters; readonl
           label={(s) => STATUS_LABEL[s as keyof typeof STATUS_LABEL]}
           onChange={(status) => onChange({ ...filters, status })}
         />
-        <div className="field">
-          <label htmlFor={`${id}-type`}>Type</label>
-          <select id={`${id}-type`} value={filters.type} onChange={(e) => onChange({ ...filters, type: e.target.value })}>
-            <option value="">Any type</option>
-            {ALERT_TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t[0]?.toUpperCase()}
-                {t.slice(1)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-rule`}>Rule</label>
-          <select id={`${id}-rule`} value={filters.rule} onChange={(e) => onChange({ ...filters, rule: e.target.value })}>
-            <option value="">Any rule</option>
-            {filters.rule && !rules.data?.rules.some((r) => r.id === filters.rule) && <option value={filters.rule}>{filters.rule}</option>}
-            {rules.data?.rules.map((r) => (
-              <option key={r.id} value={r.id}>
-                {r.title}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-user`}>User</label>
-          <input
-            id={`${id}-user`}
-            name="user"
-            autoComplete="off"
-            spellCheck={false}
-            value={text.user}
-            onChange={(e) => setText((t) => ({ ...t, user: e.target.value }))}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-ip`}>IP address</label>
-          <input
-            id={`${id}-ip`}
-            name="ip"
-            autoComplete="off"
-            spellCheck={false}
-            value={text.ip}
-            onChange={(e) => setText((t) => ({ ...t, ip: e.target.value }))}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-since`}>Time</label>
-          <select
-            id={`${id}-since`}
-            value={filters.since}
-            onChange={(e) =>
-              onChange({
-                ...filters,
-                since: e.target.value,
-                ...(e.target.value === 'custom' && !filters.from && { from: toLocalInput(Date.now() - 86_400_000), to: '' }),
-              })
-            }
-          >
-            {SINCE.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Field label="Type">
+          {(props) => (
+            <select {...props} value={filters.type} onChange={(e) => onChange({ ...filters, type: e.target.value })}>
+              <option value="">Any type</option>
+              {ALERT_TYPES.map((t) => (
+                <option key={t} value={t}>
+                  {t[0]?.toUpperCase()}
+                  {t.slice(1)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Rule">
+          {(props) => (
+            <select {...props} value={filters.rule} onChange={(e) => onChange({ ...filters, rule: e.target.value })}>
+              <option value="">Any rule</option>
+              {filters.rule && !rules.data?.rules.some((r) => r.id === filters.rule) && (
+                <option value={filters.rule}>{filters.rule}</option>
+              )}
+              {rules.data?.rules.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.title}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="User">
+          {(props) => (
+            <input
+              {...props}
+              name="user"
+              autoComplete="off"
+              spellCheck={false}
+              value={text.user}
+              onChange={(e) => setText((t) => ({ ...t, user: e.target.value }))}
+            />
+          )}
+        </Field>
+        <Field label="IP address">
+          {(props) => (
+            <input
+              {...props}
+              name="ip"
+              autoComplete="off"
+              spellCheck={false}
+              value={text.ip}
+              onChange={(e) => setText((t) => ({ ...t, ip: e.target.value }))}
+            />
+          )}
+        </Field>
+        <Field label="Time">
+          {(props) => (
+            <select
+              {...props}
+              value={filters.since}
+              onChange={(e) =>
+                onChange({
+                  ...filters,
+                  since: e.target.value,
+                  ...(e.target.value === 'custom' && !filters.from && { from: toLocalInput(Date.now() - 86_400_000), to: '' }),
+                })
+              }
+            >
+              {SINCE.map((s) => (
+                <option key={s.value} value={s.value}>
+                  {s.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         {filters.since === 'custom' && (
           <div className="field-pair">
-            <div className="field">
-              <label htmlFor={`${id}-from`}>From</label>
-              <input
-                id={`${id}-from`}
-                type="datetime-local"
-                value={filters.from}
-                onChange={(e) => onChange({ ...filters, from: e.target.value })}
-              />
-            </div>
-            <div className="field">
-              <label htmlFor={`${id}-to`}>Until</label>
-              <input
-                id={`${id}-to`}
-                type="datetime-local"
-                value={filters.to}
-                onChange={(e) => onChange({ ...filters, to: e.target.value })}
-              />
-            </div>
+            <Field label="From">
+              {(props) => (
+                <input
+                  {...props}
+                  type="datetime-local"
+                  value={filters.from}
+                  onChange={(e) => onChange({ ...filters, from: e.target.value })}
+                />
+              )}
+            </Field>
+            <Field label="Until">
+              {(props) => (
+                <input {...props} type="datetime-local" value={filters.to} onChange={(e) => onChange({ ...filters, to: e.target.value })} />
+              )}
+            </Field>
           </div>
         )}
         <div className="button-row">

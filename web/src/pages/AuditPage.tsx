@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useState } from 'react';
 import { api, describeError, query } from '../api';
-import { Empty, ErrorText, Loading, Notice, type NoticeValue } from '../components/ui';
+import { Empty, ErrorText, Field, Loading, Notice, type NoticeValue } from '../components/ui';
 import { formatDateTime, formatValue } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { navigate, useLocation } from '../router';
@@ -8,7 +8,7 @@ import { AUDIT_ACTIONS, type AuditEntry, type AuditPage as AuditPageData, type A
 
 export function AuditPage() {
   useTitle('Audit log');
-  const id = useId();
+  const _id = useId();
   const { search } = useLocation();
   const filters = { subject: search.get('subject') ?? '', action: search.get('action') ?? '', actor: search.get('actor') ?? '' };
   const [form, setForm] = useState(filters);
@@ -77,37 +77,40 @@ export function AuditPage() {
       </div>
       <Notice notice={verify} />
       <form className="inline-filters" onSubmit={apply} aria-label="Filter the audit log">
-        <div className="field">
-          <label htmlFor={`${id}-subject`}>Subject</label>
-          <input
-            id={`${id}-subject`}
-            placeholder="account:alice"
-            spellCheck={false}
-            value={form.subject}
-            onChange={(e) => setForm((f) => ({ ...f, subject: e.target.value }))}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-action`}>Action</label>
-          <select id={`${id}-action`} value={form.action} onChange={(e) => setForm((f) => ({ ...f, action: e.target.value }))}>
-            <option value="">Any action</option>
-            {AUDIT_ACTIONS.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-actor`}>Actor</label>
-          <input
-            id={`${id}-actor`}
-            placeholder="vigil"
-            spellCheck={false}
-            value={form.actor}
-            onChange={(e) => setForm((f) => ({ ...f, actor: e.target.value }))}
-          />
-        </div>
+        <Field label="Subject">
+          {(props) => (
+            <input
+              {...props}
+              placeholder="account:alice"
+              spellCheck={false}
+              value={form.subject}
+              onChange={(e) => setForm((f) => ({ ...f, subject: e.target.value }))}
+            />
+          )}
+        </Field>
+        <Field label="Action">
+          {(props) => (
+            <select {...props} value={form.action} onChange={(e) => setForm((f) => ({ ...f, action: e.target.value }))}>
+              <option value="">Any action</option>
+              {AUDIT_ACTIONS.map((a) => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Actor">
+          {(props) => (
+            <input
+              {...props}
+              placeholder="vigil"
+              spellCheck={false}
+              value={form.actor}
+              onChange={(e) => setForm((f) => ({ ...f, actor: e.target.value }))}
+            />
+          )}
+        </Field>
         <div className="button-row">
           <button type="submit" className="button-primary">
             Apply

@@ -1,7 +1,7 @@
 import { useId, useMemo } from 'react';
 import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, query } from '../api';
-import { Empty, ErrorText, Loading } from '../components/ui';
+import { Empty, ErrorText, Field, Loading } from '../components/ui';
 import { formatClock, formatDateTime, SEVERITY_LABEL } from '../format';
 import { useInterval, useLoad, useTitle } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
@@ -42,7 +42,6 @@ interface ChartRow {
  */
 export function MonitorPage() {
   useTitle('Transaction monitor');
-  const id = useId();
   const { search } = useLocation();
   const hours = Number(search.get('hours') ?? 6);
   const range = RANGES.find((r) => r.hours === hours) ?? RANGES[1];
@@ -98,37 +97,40 @@ export function MonitorPage() {
         </p>
       </div>
       <form className="inline-filters" aria-label="Chart options" onSubmit={(e) => e.preventDefault()}>
-        <div className="field">
-          <label htmlFor={`${id}-range`}>Period</label>
-          <select id={`${id}-range`} value={range.hours} onChange={(e) => set('hours', e.target.value === '6' ? '' : e.target.value)}>
-            {RANGES.map((r) => (
-              <option key={r.hours} value={r.hours}>
-                {r.label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-source`}>Counts</label>
-          <select id={`${id}-source`} value={source} onChange={(e) => set('source', e.target.value)}>
-            {SOURCES.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-status`}>Status</label>
-          <select id={`${id}-status`} value={status} onChange={(e) => set('status', e.target.value)}>
-            <option value="">All</option>
-            {[...new Set([...statuses, status].filter(Boolean))].map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Field label="Period">
+          {(props) => (
+            <select {...props} value={range.hours} onChange={(e) => set('hours', e.target.value === '6' ? '' : e.target.value)}>
+              {RANGES.map((r) => (
+                <option key={r.hours} value={r.hours}>
+                  {r.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Counts">
+          {(props) => (
+            <select {...props} value={source} onChange={(e) => set('source', e.target.value)}>
+              {SOURCES.map((s) => (
+                <option key={s.value} value={s.value}>
+                  {s.label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Status">
+          {(props) => (
+            <select {...props} value={status} onChange={(e) => set('status', e.target.value)}>
+              <option value="">All</option>
+              {[...new Set([...statuses, status].filter(Boolean))].map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
       </form>
       <ErrorText error={series.error} />
       {series.loading && !series.data && <Loading what="the monitor" />}
