@@ -1,7 +1,7 @@
 /**
  * Vigil ingestion benchmark: `npm run bench`.
  *
- * Starts real server processes (`vigil serve` on a fresh SQLite file, and a no-op Fastify server as
+ * Starts real server processes (the compiled `vigil serve` on a fresh SQLite file, and a no-op Fastify server as
  * the ceiling), drives them with autocannon from this process, and prints a table; the figures and
  * the machine they came from go to bench/results.json.
  *
@@ -20,7 +20,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -49,6 +49,22 @@ const REQUEST_MODE = process.env.BENCH_REQUEST_MODE === 'setup' ? 'setup' : 'sta
 const USERS = 10_000;
 const HEALTH_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 60_000;
+
+/**
+ * The server as users run it: compiled by tsc (`npm run bench` builds it first). Run through tsx it
+ * would carry esbuild's helpers and measure something nobody deploys; a build older than the sources
+ * would measure old code, so both stop the run.
+ */
+function compiledServer(): string {
+  const main = path.join(ROOT, 'dist/cli/main.js');
+  if (!existsSync(main)) throw new Error('dist/cli/main.js is missing: run `npm run build:server` (npm run bench does).');
+  const built = statSync(main).mtimeMs;
+  const newer = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).find(
+    (f) => /\.(ts|cjs)$/.test(f) && !f.endsWith('.test.ts') && statSync(path.join(ROOT, 'src', f)).mtimeMs > built,
+  );
+  if (newer) throw new Error(`src/${newer} is newer than dist/: run \`npm run build:server\` (npm run bench does).`);
+  return main;
+}
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -587,7 +603,7 @@ async function main(): Promise<void> {
     log('starting vigil serve');
     const vigilStart = performance.now();
     const profile = PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR];
-    const vigil = startChild('vigil', [...profile, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve'], {
+    const vigil = startChild('vigil', [...profile, compiledServer(), 'serve'], {
       VIGIL_DATABASE_URL: `sqlite:${dbFile}`,
       VIGIL_PORT: String(port),
       VIGIL_HOST: '127.0.0.1',

@@ -67,6 +67,32 @@ describe('Enricher', () => {
     return { store, enricher: new Enricher(geoIp, new UserAgentParser(), new NoveltyTracker(store)) };
   };
 
+  it('looks an address up once while it is remembered, and gives every event from it the same place', async () => {
+    let lookups = 0;
+    const counting = {
+      lookup: (ip: string, version: 4 | 6) => {
+        lookups++;
+        return geoIp.lookup(ip, version);
+      },
+    };
+    const enricher = new Enricher(counting, new UserAgentParser(), new NoveltyTracker(new MemorySeenStore()), 2);
+    const { enrichments } = await enricher.enrich([
+      login({ ip: '81.2.69.160' }),
+      login({ user: 'bob', ip: '81.2.69.160' }),
+      login({ ip: '8.8.8.8' }),
+      login({ ip: '192.168.1.10' }),
+    ]);
+    expect(enrichments.map((e) => e.geo?.country)).toEqual(['GB', 'GB', 'US', undefined]);
+    expect(enrichments[1]?.geo).toEqual(geoIp.lookup('81.2.69.160', 4));
+    expect(enrichments[1]?.network).toBe('81.2.69.0/24');
+    expect(lookups).toBe(2);
+    // Shared between events, so nobody may change it.
+    expect(Object.isFrozen(enrichments[0]?.geo)).toBe(true);
+    // Two addresses are remembered here: 81.2.69.160 was forgotten for the two seen since.
+    await enricher.enrich([login({ ip: '81.2.69.160' })]);
+    expect(lookups).toBe(3);
+  });
+
   it('marks a private IP as private, with no geo and no network novelty', async () => {
     const { enricher } = make();
     const { enrichments } = await enricher.enrich([login({ ip: '192.168.1.10' })]);

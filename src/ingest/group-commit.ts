@@ -17,12 +17,20 @@ interface PendingWrite {
  * Group commit: every write asked for while the previous commit was running, or in the same turn of
  * the event loop, goes into one transaction. Fifty concurrent single-event requests then cost one
  * commit instead of fifty, and each request is still answered only once its own events are durable.
+ *
+ * Where the store commits in order (store.orderedInserts > 1, the SQLite writer thread), the next
+ * group is handed over while the previous one commits: the main thread prepares and sends it, and
+ * the writer starts on it the moment it is done, instead of both waiting for each other in turn.
  */
 export class GroupCommitWriter {
   private queue: PendingWrite[] = [];
-  private running: Promise<void> | undefined;
+  private scheduled: Promise<void> | undefined;
+  private readonly underWay = new Set<Promise<void>>();
+  private readonly maxUnderWay: number;
 
-  constructor(private readonly store: EventStore) {}
+  constructor(private readonly store: EventStore) {
+    this.maxUnderWay = Math.max(1, store.orderedInserts);
+  }
 
   /** Resolves, once durable, with the ids another writer had already stored (not written again). */
   write(
@@ -38,36 +46,41 @@ export class GroupCommitWriter {
   }
 
   private schedule(): void {
-    if (this.running) return;
+    if (this.scheduled || this.underWay.size >= this.maxUnderWay || this.queue.length === 0) return;
     // setImmediate, not a microtask: requests whose bodies arrive in the same I/O phase join the group.
-    this.running = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => this.drain())
-      .finally(() => {
-        this.running = undefined;
-        if (this.queue.length > 0) this.schedule();
-      });
+    this.scheduled = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.scheduled = undefined;
+      this.commitNextGroup();
+    });
   }
 
   /** Resolves when everything asked for so far has been committed or has failed. */
   async flushed(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.scheduled || this.underWay.size > 0) await Promise.all([this.scheduled, ...this.underWay]);
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const group = this.queue;
-      this.queue = [];
-      const events = group.flatMap((w) => w.events);
-      const learnt = group.flatMap((w) => w.learnt);
-      // An alert updated several times in the group is written once, in its latest state.
-      const alerts = [...new Map(group.flatMap((w) => w.alerts).map((a) => [a.id, a])).values()];
-      const locks = group.flatMap((w) => w.locks);
-      try {
-        const duplicates = events.length === 0 ? new Set<string>() : await this.store.insert(events, learnt, alerts, locks);
+  private commitNextGroup(): void {
+    const group = this.queue;
+    this.queue = [];
+    if (group.length === 0) return;
+    const events = group.flatMap((w) => w.events);
+    const learnt = group.flatMap((w) => w.learnt);
+    // An alert updated several times in the group is written once, in its latest state.
+    const alerts = [...new Map(group.flatMap((w) => w.alerts).map((a) => [a.id, a])).values()];
+    const locks = group.flatMap((w) => w.locks);
+    const committed = (events.length === 0 ? Promise.resolve(new Set<string>()) : this.store.insert(events, learnt, alerts, locks)).then(
+      (duplicates) => {
         for (const w of group) w.resolve(duplicates);
-      } catch (error) {
+      },
+      (error: unknown) => {
         for (const w of group) w.reject(error);
-      }
-    }
+      },
+    );
+    this.underWay.add(committed);
+    void committed.finally(() => {
+      this.underWay.delete(committed);
+      this.schedule();
+    });
+    this.schedule();
   }
 }

@@ -30,6 +30,11 @@ export interface EventStore extends SeenStore {
     alerts: readonly Alert[],
     locks?: readonly LockWrite[],
   ): Promise<ReadonlySet<string>>;
+  /**
+   * How many inserts may be under way at once with their commits still in the order they were asked
+   * for: more than one only where a single writer takes them in turn (SQLite's writer thread).
+   */
+  readonly orderedInserts: number;
   /** The stored answers for these ids, for idempotent replays. */
   findResults(ids: readonly string[]): Promise<ReadonlyMap<string, EventResult>>;
   listUserEvents(query: UserEventsQuery): Promise<readonly StoredEvent[]>;

@@ -7,9 +7,9 @@ import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
 import type { LockWrite } from '../respond/lock.js';
 import { SQLITE_UPSERT_LOCK, sqliteLockParams, upsertLocks } from './account-store.js';
 import { ALERT_COLUMNS, SQLITE_UPSERT_ALERT, toAlertRow, upsertAlerts } from './alert-store.js';
-import type { DatabaseHandle } from './database.js';
+import { type DatabaseHandle, WRITER_CHECKPOINT_PAGES } from './database.js';
 import type { EventsTable } from './schema.js';
-import { type BatchWriter, inThreadWriter, SqliteWriterThread, type WriteStatements } from './sqlite-writer-thread.js';
+import { type BatchWriter, eventRow, inThreadWriter, SqliteWriterThread, type WriteStatements } from './sqlite-writer-thread.js';
 
 type EventRow = Insertable<EventsTable>;
 
@@ -40,9 +40,12 @@ const EVENT_COLUMNS = [
 /** Events and what is known of each user, in one Kysely store for SQLite and PostgreSQL. */
 export class SqlEventStore implements EventStore {
   private readonly sqliteWrite: BatchWriter | undefined;
+  /** Two on a SQLite file: its writer thread takes the inserts one after the other, in order. */
+  readonly orderedInserts: number;
 
   constructor(private readonly handle: DatabaseHandle) {
     this.sqliteWrite = handle.sqlite ? sqliteWriter(handle) : undefined;
+    this.orderedInserts = handle.sqliteFile ? 2 : 1;
   }
 
   async insert(
@@ -58,7 +61,7 @@ export class SqlEventStore implements EventStore {
       // writer thread for a file (store/sqlite-writer-thread.ts).
       return new Set(
         await write({
-          events: events.map(eventParams),
+          events,
           learnt: learnt.map((s) => [s.user, s.kind, s.value, s.firstSeenAt]),
           alerts: alerts.map((a) => {
             const row = toAlertRow(a);
@@ -68,7 +71,7 @@ export class SqlEventStore implements EventStore {
         }),
       );
     }
-    const rows = events.map(toRow);
+    const rows = events.map(eventRow);
     return this.handle.db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
@@ -171,6 +174,7 @@ export class SqlEventStore implements EventStore {
 }
 
 const SQLITE_WRITE_STATEMENTS: WriteStatements = {
+  eventColumns: EVENT_COLUMNS,
   insertEvent: `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
      ON CONFLICT (id) DO NOTHING`,
   insertSeen: 'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
@@ -186,40 +190,13 @@ const SQLITE_WRITE_STATEMENTS: WriteStatements = {
 function sqliteWriter(handle: DatabaseHandle): BatchWriter {
   const file = handle.sqliteFile;
   if (file) {
-    const thread = new SqliteWriterThread({ file: file.path, pragmas: file.pragmas, sql: SQLITE_WRITE_STATEMENTS });
+    const pragmas = [...file.pragmas, `wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`];
+    const thread = new SqliteWriterThread({ file: file.path, pragmas, sql: SQLITE_WRITE_STATEMENTS });
     handle.onClose(() => thread.close());
     return (batch) => thread.write(batch);
   }
   const write = inThreadWriter(handle.sqlite as NonNullable<DatabaseHandle['sqlite']>, SQLITE_WRITE_STATEMENTS);
   return (batch) => handle.db.connection().execute(async () => write(batch));
-}
-
-/** An event's parameters for the insert, in EVENT_COLUMNS order. */
-function eventParams(e: StoredEvent): unknown[] {
-  const r = toRow(e);
-  return EVENT_COLUMNS.map((c) => r[c] ?? null);
-}
-
-function toRow(e: StoredEvent): EventRow {
-  const { id, receivedAt, enrichment, result, ...event } = e;
-  return {
-    id,
-    user_id: e.user,
-    type: e.type,
-    occurred_at: e.occurredAt,
-    received_at: receivedAt,
-    session_id: e.session ?? null,
-    device_id: e.device ?? null,
-    ip: e.ip ?? null,
-    country: enrichment.geo?.country ?? null,
-    decision: result.decision,
-    risk: result.risk,
-    severity: result.severity,
-    alert_id: result.alertId ?? null,
-    event_json: JSON.stringify(event),
-    enrichment_json: JSON.stringify(enrichment),
-    reasons_json: JSON.stringify(result.reasons),
-  };
 }
 
 const toSeenRow = (s: SeenRecord) => ({ user_id: s.user, kind: s.kind, value: s.value, first_seen_at: s.firstSeenAt });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../ingest/activity-event.js';
 import { type DatabaseHandle, openDatabase } from './database.js';
 import { inThreadWriter, SqliteWriterThread, type WriteBatch, type WriteStatements } from './sqlite-writer-thread.js';
 
@@ -11,14 +12,27 @@ import { inThreadWriter, SqliteWriterThread, type WriteBatch, type WriteStatemen
  */
 const SQL: WriteStatements = {
   insertEvent: 'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  // An event's user, device, type and time fill the user_seen row's user, kind, value and time.
+  eventColumns: ['user_id', 'device_id', 'type', 'occurred_at'],
   insertSeen: 'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   upsertAlert: 'SELECT 1 WHERE ? IS NULL',
   upsertLock: 'SELECT 1 WHERE ? IS NULL',
 };
-// The "events" of these tests are user_seen rows: a small table whose key (user, kind, value) makes
-// a repeat a duplicate, reported by its first parameter, as an event's id is.
-const row = (user: string, value: string, at = 1): unknown[] => [user, 'device', value, at];
-const batch = (events: unknown[][], learnt: unknown[][] = []): WriteBatch => ({ events, learnt, alerts: [], locks: [] });
+// The "events" of these tests are written as user_seen rows: a small table whose key (user, kind,
+// value) makes a repeat a duplicate, reported by its id (here the user).
+const row = (user: string, value: string, at = 1): StoredEvent =>
+  ({
+    id: user,
+    user,
+    device: 'device',
+    type: value,
+    occurredAt: at,
+    receivedAt: at,
+    enrichment: { novelty: { newDevice: false, newCountry: false, newNetwork: false } },
+    result: { id: user, decision: 'allow', risk: 0, severity: 'none', reasons: [] },
+  }) as unknown as StoredEvent;
+const seen = (user: string, value: string, at = 1): unknown[] => [user, 'device', value, at];
+const batch = (events: StoredEvent[], learnt: unknown[][] = []): WriteBatch => ({ events, learnt, alerts: [], locks: [] });
 
 let dir: string;
 let handle: DatabaseHandle;
@@ -43,7 +57,7 @@ const stored = async () =>
 
 describe('the SQLite writer thread', () => {
   it('commits a batch before answering, visible at once to the main connection, and reports repeats', async () => {
-    expect(await thread.write(batch([row('ann', 'a'), row('bob', 'b')], [row('cid', 'c')]))).toEqual([]);
+    expect(await thread.write(batch([row('ann', 'a'), row('bob', 'b')], [seen('cid', 'c')]))).toEqual([]);
     expect(await stored()).toEqual(['ann/a', 'bob/b', 'cid/c']);
     expect(await thread.write(batch([row('ann', 'a'), row('dan', 'd')]))).toEqual(['ann']);
     expect(await stored()).toEqual(['ann/a', 'bob/b', 'cid/c', 'dan/d']);
@@ -65,7 +79,9 @@ describe('the SQLite writer thread', () => {
   });
 
   it('rejects a batch that breaks a constraint and leaves none of it written', async () => {
-    await expect(thread.write(batch([row('ann', 'a'), [null, 'device', 'x', 1], row('bob', 'b')]))).rejects.toThrow(/NOT NULL/);
+    await expect(thread.write(batch([row('ann', 'a'), row('bob', 'b')], [seen('cid', 'c'), [null, 'device', 'x', 1]]))).rejects.toThrow(
+      /NOT NULL/,
+    );
     expect(await stored()).toEqual([]);
     // The thread goes on: the next batch is written.
     await thread.write(batch([row('eve', 'e')]));

@@ -1,12 +1,15 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';
+import type { Insertable } from 'kysely';
+import type { StoredEvent } from '../ingest/activity-event.js';
+import type { EventsTable } from './schema.js';
 
 const require = createRequire(import.meta.url);
 
-/** One group commit's rows, as the bound parameters of each statement (see sqlite-writer.cjs). */
+/** One group commit: the events, and the other rows as the bound parameters of each statement (see sqlite-writer.cjs). */
 export interface WriteBatch {
-  readonly events: readonly unknown[][];
+  readonly events: readonly StoredEvent[];
   readonly learnt: readonly unknown[][];
   readonly alerts: readonly unknown[][];
   readonly locks: readonly unknown[][];
@@ -14,6 +17,8 @@ export interface WriteBatch {
 
 export interface WriteStatements {
   readonly insertEvent: string;
+  /** The order of insertEvent's parameters. */
+  readonly eventColumns: readonly (keyof EventRow)[];
   readonly insertSeen: string;
   readonly upsertAlert: string;
   readonly upsertLock: string;
@@ -23,9 +28,16 @@ export interface WriteStatements {
 export type BatchWriter = (batch: WriteBatch) => Promise<readonly string[]>;
 
 type SyncWriter = (batch: WriteBatch) => string[];
-const { makeWriter } = require('./sqlite-writer.cjs') as {
+type EventRow = Insertable<EventsTable>;
+
+const writer = require('./sqlite-writer.cjs') as {
   makeWriter(db: SqliteDatabase.Database, sql: WriteStatements): SyncWriter;
+  eventRow(event: StoredEvent): EventRow;
 };
+const { makeWriter } = writer;
+
+/** A stored event's row in the events table (the mapping lives in sqlite-writer.cjs, for both dialects). */
+export const eventRow: (event: StoredEvent) => EventRow = writer.eventRow;
 
 /** The write in the caller's thread: for an in-memory database, which no other thread can open. */
 export function inThreadWriter(db: SqliteDatabase.Database, sql: WriteStatements): (batch: WriteBatch) => string[] {

@@ -5,14 +5,44 @@
  * same code runs in a worker thread (which loads it untransformed, in development, tests and
  * production alike) and, for an in-memory database that a thread cannot share, in the caller's.
  *
- * A batch is arrays of bound parameters, built by store/event-store.ts; the SQL comes from there too.
+ * Events arrive as stored events and are turned into rows here, where the thread has time to spare:
+ * building the rows (three JSON texts per event) had been a tenth of the main thread's work. The
+ * other rows arrive as arrays of bound parameters, built by store/event-store.ts; the SQL comes from
+ * there too.
  */
 const { parentPort, workerData, isMainThread } = require('node:worker_threads');
 
 /**
+ * A stored event's row in the events table, column by column: the one mapping, for both dialects
+ * (store/event-store.ts uses it for PostgreSQL).
+ * @param {import('../ingest/activity-event.js').StoredEvent} e
+ */
+function eventRow(e) {
+  const { id, receivedAt, enrichment, result, ...event } = e;
+  return {
+    id,
+    user_id: e.user,
+    type: e.type,
+    occurred_at: e.occurredAt,
+    received_at: receivedAt,
+    session_id: e.session ?? null,
+    device_id: e.device ?? null,
+    ip: e.ip ?? null,
+    country: enrichment.geo?.country ?? null,
+    decision: result.decision,
+    risk: result.risk,
+    severity: result.severity,
+    alert_id: result.alertId ?? null,
+    event_json: JSON.stringify(event),
+    enrichment_json: JSON.stringify(enrichment),
+    reasons_json: JSON.stringify(result.reasons),
+  };
+}
+
+/**
  * @param {import('better-sqlite3').Database} db
- * @param {{ insertEvent: string, insertSeen: string, upsertAlert: string, upsertLock: string }} sql
- * @returns {(batch: { events: unknown[][], learnt: unknown[][], alerts: unknown[][], locks: unknown[][] }) => string[]}
+ * @param {{ insertEvent: string, eventColumns: readonly string[], insertSeen: string, upsertAlert: string, upsertLock: string }} sql
+ * @returns {(batch: { events: import('../ingest/activity-event.js').StoredEvent[], learnt: unknown[][], alerts: unknown[][], locks: unknown[][] }) => string[]}
  *   the ids of events that were already stored (not written again)
  */
 function makeWriter(db, sql) {
@@ -20,11 +50,12 @@ function makeWriter(db, sql) {
   const insertSeen = db.prepare(sql.insertSeen);
   const upsertAlert = db.prepare(sql.upsertAlert);
   const upsertLock = db.prepare(sql.upsertLock);
+  const columns = sql.eventColumns;
   return db.transaction((batch) => {
     const duplicates = [];
-    for (const params of batch.events) {
-      // The id is the first parameter.
-      if (insertEvent.run(params).changes === 0) duplicates.push(params[0]);
+    for (const event of batch.events) {
+      const row = eventRow(event);
+      if (insertEvent.run(columns.map((c) => row[c])).changes === 0) duplicates.push(event.id);
     }
     for (const params of batch.learnt) insertSeen.run(params);
     for (const params of batch.alerts) upsertAlert.run(params);
@@ -60,4 +91,4 @@ function serve() {
 
 if (!isMainThread && workerData?.role === 'vigil-sqlite-writer') serve();
 
-module.exports = { makeWriter };
+module.exports = { makeWriter, eventRow };

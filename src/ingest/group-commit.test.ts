@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from './activity-event.js';
+import { GroupCommitWriter } from './group-commit.js';
+import type { EventStore } from './ports.js';
+
+/** A store whose inserts finish when the test says so, recording what each one was given. */
+function slowStore(orderedInserts: number) {
+  const inserts: Array<{ ids: string[]; finish(error?: Error): void }> = [];
+  let underWay = 0;
+  let mostUnderWay = 0;
+  const store = {
+    orderedInserts,
+    insert(events: readonly StoredEvent[]) {
+      underWay++;
+      mostUnderWay = Math.max(mostUnderWay, underWay);
+      return new Promise<ReadonlySet<string>>((resolve, reject) => {
+        inserts.push({
+          ids: events.map((e) => e.id),
+          finish: (error) => {
+            underWay--;
+            if (error) reject(error);
+            else resolve(new Set());
+          },
+        });
+      });
+    },
+  } as unknown as EventStore;
+  return { store, inserts, mostUnderWay: () => mostUnderWay };
+}
+
+const event = (id: string) => ({ id }) as unknown as StoredEvent;
+/** Lets setImmediate callbacks and the promise jobs they start run. */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+function track(p: Promise<unknown>) {
+  const state = { settled: false as boolean | 'rejected' };
+  p.then(
+    () => {
+      state.settled = true;
+    },
+    () => {
+      state.settled = 'rejected';
+    },
+  );
+  return state;
+}
+
+describe('group commit', () => {
+  it('writes what is asked for in the same turn in one insert, and answers once it is committed', async () => {
+    const { store, inserts } = slowStore(1);
+    const writer = new GroupCommitWriter(store);
+    const a = track(writer.write([event('a')], []));
+    const b = track(writer.write([event('b'), event('c')], []));
+    await turn();
+    expect(inserts.map((i) => i.ids)).toEqual([['a', 'b', 'c']]);
+    expect([a.settled, b.settled]).toEqual([false, false]);
+    inserts[0]?.finish();
+    await turn();
+    expect([a.settled, b.settled]).toEqual([true, true]);
+  });
+
+  it('with a store that commits one insert at a time, waits for it before the next group', async () => {
+    const { store, inserts, mostUnderWay } = slowStore(1);
+    const writer = new GroupCommitWriter(store);
+    void writer.write([event('a')], []);
+    await turn();
+    void writer.write([event('b')], []);
+    void writer.write([event('c')], []);
+    await turn();
+    expect(inserts.map((i) => i.ids)).toEqual([['a']]);
+    inserts[0]?.finish();
+    await turn();
+    expect(inserts.map((i) => i.ids)).toEqual([['a'], ['b', 'c']]);
+    inserts[1]?.finish();
+    await writer.flushed();
+    expect(mostUnderWay()).toBe(1);
+  });
+
+  it('with a store that keeps inserts in order, hands over the next group while one commits, never more than it takes', async () => {
+    const { store, inserts, mostUnderWay } = slowStore(2);
+    const writer = new GroupCommitWriter(store);
+    const a = track(writer.write([event('a')], []));
+    await turn();
+    const b = track(writer.write([event('b')], []));
+    await turn();
+    const c = track(writer.write([event('c')], []));
+    const d = track(writer.write([event('d')], []));
+    await turn();
+    // a and b are under way; c and d wait for one of them.
+    expect(inserts.map((i) => i.ids)).toEqual([['a'], ['b']]);
+    inserts[0]?.finish();
+    await turn();
+    expect([a.settled, b.settled, c.settled]).toEqual([true, false, false]);
+    expect(inserts.map((i) => i.ids)).toEqual([['a'], ['b'], ['c', 'd']]);
+    inserts[1]?.finish();
+    inserts[2]?.finish();
+    await writer.flushed();
+    expect([b.settled, c.settled, d.settled]).toEqual([true, true, true]);
+    expect(mostUnderWay()).toBe(2);
+  });
+
+  it('fails the writes of a failed insert only, and goes on with the next', async () => {
+    const { store, inserts } = slowStore(2);
+    const writer = new GroupCommitWriter(store);
+    const a = track(writer.write([event('a')], []));
+    await turn();
+    const b = track(writer.write([event('b')], []));
+    await turn();
+    inserts[0]?.finish(new Error('disk full'));
+    inserts[1]?.finish();
+    await turn();
+    expect([a.settled, b.settled]).toEqual(['rejected', true]);
+    const c = track(writer.write([event('c')], []));
+    await turn();
+    inserts[2]?.finish();
+    await writer.flushed();
+    expect(c.settled).toBe(true);
+  });
+
+  it('flushed() waits for the groups under way and the one about to start', async () => {
+    const { store, inserts } = slowStore(2);
+    const writer = new GroupCommitWriter(store);
+    const a = track(writer.write([event('a')], []));
+    let flushed = false;
+    const flushing = writer.flushed().then(() => {
+      flushed = true;
+    });
+    await turn();
+    expect(flushed).toBe(false);
+    inserts[0]?.finish();
+    await flushing;
+    expect(a.settled).toBe(true);
+  });
+});
