@@ -99,4 +99,38 @@ describe('health facts of many accounts', () => {
     expect(await plan(latestAccountChanges(t.system.database.db, users))).toContain('events_account_changes');
     expect(await plan(openAlertCounts(t.system.database.db, users))).toContain('alerts_open_about_user');
   });
+
+  it('saves the health of many accounts at once, the latest per account, keeping their email and lock', async () => {
+    const accounts = new SqlAccountStore(t.system.database);
+    await accounts.setContact('ana', { email: 'ana@example.com' }, now - DAY);
+    await accounts.writeLocks([
+      {
+        user: 'ana',
+        lock: { scope: 'sensitive', lockedAt: now - DAY, reason: 'test', lockedBy: 'vigil', unlockBy: 'code' },
+        at: now - DAY,
+      },
+    ]);
+    const health = (score: number) => ({ score, reasons: [], suggestions: [], computedAt: now });
+    // More accounts than one statement takes, ana twice: the second one counts.
+    const records = [
+      { user: 'ana', health: health(10) },
+      ...Array.from({ length: 600 }, (_, i) => ({ user: `u${i}`, health: health(i % 101) })),
+      { user: 'ana', health: health(42) },
+    ];
+    await accounts.saveHealth(records);
+
+    const ana = await accounts.get('ana');
+    expect(ana).toMatchObject({
+      contact: { email: 'ana@example.com' },
+      health: { score: 42 },
+      lock: { scope: 'sensitive', reason: 'test' },
+    });
+    expect(ana?.updatedAt).toBe(now - DAY);
+    expect((await accounts.get('u599'))?.health?.score).toBe(599 % 101);
+    const { n } = await t.system.database.db
+      .selectFrom('accounts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(n)).toBe(601);
+  });
 });
