@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { freshDatabase, type TestDatabase, testDialect } from '../../test/support/database.js';
 import type { Clock } from '../core/clock.js';
 import { SqlAuditStore } from '../store/audit-store.js';
@@ -68,21 +68,51 @@ describe('AuditTrail on the store', () => {
     expect(await trail.verify(7)).toMatchObject({ ok: true, entries: 50, head: { seq: 50 } });
   });
 
-  // Two handles stand for two processes. On SQLite they cannot run in one process: better-sqlite3
-  // waits for the other connection's lock synchronously, blocking the event loop that would release it.
-  // Defined only where it applies (CI runs the suite on PostgreSQL too), so no run reports it skipped.
-  if (testDialect === 'postgres') {
-    it('keeps one chain when two processes append at once', async () => {
+  // Two handles stand for two processes. On SQLite this works in one process only because an
+  // appender waits for the other's write lock without blocking the event loop (withSqliteWriteLock):
+  // a synchronous wait would block the very loop that releases the lock.
+  it('keeps one chain when two processes append at once', async () => {
+    const other = await openDatabase(db.target, { migrate: false });
+    try {
+      const trail2 = new AuditTrail(new SqlAuditStore(other), clock);
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? trail : trail2).record('vigil', 'trust.changed', `account:u${i}`, { i })),
+      );
+    } finally {
+      await other.close();
+    }
+    expect(await trail.verify(9)).toMatchObject({ ok: true, entries: 40 });
+  });
+
+  if (testDialect === 'sqlite') {
+    it('waits for a write lock another connection holds without blocking the event loop, and gives up after the busy timeout', async () => {
       const other = await openDatabase(db.target, { migrate: false });
+      const sqlite = other.sqlite as NonNullable<DatabaseHandle['sqlite']>;
       try {
-        const trail2 = new AuditTrail(new SqlAuditStore(other), clock);
-        await Promise.all(
-          Array.from({ length: 40 }, (_, i) => (i % 2 ? trail : trail2).record('vigil', 'trust.changed', `account:u${i}`, { i })),
-        );
+        sqlite.exec('BEGIN IMMEDIATE');
+        let ticks = 0;
+        const ticker = setInterval(() => ticks++, 5);
+        const recorded = trail.record('vigil', 'trust.changed', 'account:u1', { i: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        clearInterval(ticker);
+        // The loop kept turning while the append waited.
+        expect(ticks).toBeGreaterThan(5);
+        sqlite.exec('COMMIT');
+        expect((await recorded).seq).toBe(1);
+
+        vi.useFakeTimers({ toFake: ['Date'] });
+        sqlite.exec('BEGIN IMMEDIATE');
+        const refused = trail.record('vigil', 'trust.changed', 'account:u2', { i: 2 });
+        vi.setSystemTime(Date.now() + 6000);
+        await expect(refused).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+        sqlite.exec('ROLLBACK');
       } finally {
+        vi.useRealTimers();
         await other.close();
       }
-      expect(await trail.verify(9)).toMatchObject({ ok: true, entries: 40 });
+      // The failed append left nothing behind, and the next one goes on.
+      await trail.record('vigil', 'trust.changed', 'account:u3', { i: 3 });
+      expect(await trail.verify(9)).toMatchObject({ ok: true, entries: 2 });
     });
   }
 

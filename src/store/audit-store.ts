@@ -1,7 +1,7 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { type AuditAction, type AuditDetails, type AuditDraft, type AuditEntry, chainDrafts } from '../audit/audit-entry.js';
 import type { AuditQuery, AuditStore } from '../audit/ports.js';
-import type { DatabaseHandle } from './database.js';
+import { type DatabaseHandle, withSqliteWriteLock } from './database.js';
 import type { AuditLogTable, Database } from './schema.js';
 
 /**
@@ -27,21 +27,8 @@ export class SqlAuditStore implements AuditStore {
     // Kysely's SQLite transactions begin DEFERRED: the tail is read under a shared lock that must
     // then be upgraded to write, and in WAL mode that upgrade fails at once (SQLITE_BUSY, no wait) if
     // another process (`vigil keys create` beside a running server) wrote meanwhile. BEGIN IMMEDIATE
-    // takes the write lock first, so another appender waits out busy_timeout instead. The
-    // connection is Kysely's only one, held for the whole transaction.
-    return this.handle.db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      try {
-        const stored = await appendAfterTail(conn, drafts);
-        await sql`commit`.execute(conn);
-        return stored;
-      } catch (error) {
-        // The first error is the one worth reporting; the rollback only fails when SQLite already
-        // ended the transaction itself.
-        await sql`rollback`.execute(conn).catch(() => undefined);
-        throw error;
-      }
-    });
+    // takes the write lock first, so another appender waits for it instead.
+    return withSqliteWriteLock(this.handle, (conn) => appendAfterTail(conn, drafts));
   }
 
   async list(q: AuditQuery): Promise<readonly AuditEntry[]> {

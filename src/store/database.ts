@@ -85,7 +85,7 @@ function sqlitePragmas(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): 
     `synchronous = ${target.synchronous === 'full' ? 'FULL' : 'NORMAL'}`,
     // A connection that finds the file locked by the other (the writer thread, another process)
     // waits for it rather than failing.
-    'busy_timeout = 5000',
+    `busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`,
     'foreign_keys = ON',
     // 64 MB of page cache keeps the hot parts of the event indexes in memory during bursts.
     'cache_size = -65536',
@@ -106,6 +106,57 @@ function sqlitePragmas(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): 
  * on it and not on the thread that answers requests.
  */
 export const WRITER_CHECKPOINT_PAGES = 20_000;
+
+/** How long a SQLite connection waits for another's write lock before giving up. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Runs `work` in a transaction that holds SQLite's write lock from its start (BEGIN IMMEDIATE) on
+ * Kysely's connection, committed when it resolves. The lock is waited for without blocking the
+ * event loop: busy_timeout would have slept in the thread that answers requests, for as long as the
+ * writer thread's commit took, and those sleeps had been a twentieth of the main thread's time
+ * during a stream. Between attempts the connection is free for other queries.
+ */
+export async function withSqliteWriteLock<T>(handle: DatabaseHandle, work: (conn: Kysely<Database>) => Promise<T>): Promise<T> {
+  const sqlite = handle.sqlite;
+  if (!sqlite) throw new Error('withSqliteWriteLock needs a SQLite database');
+  const giveUpAt = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+    const attempt = await handle.db.connection().execute(async (conn) => {
+      // Kysely's only connection is held here, so nothing else runs a statement on it meanwhile.
+      if (!beginImmediateAtOnce(sqlite)) return undefined;
+      try {
+        const value = await work(conn);
+        sqlite.exec('COMMIT');
+        return { value };
+      } catch (error) {
+        // The first error is the one worth reporting; the rollback only fails when SQLite already
+        // ended the transaction itself.
+        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+        throw error;
+      }
+    });
+    if (attempt) return attempt.value;
+    if (Date.now() >= giveUpAt) {
+      throw Object.assign(new Error('The SQLite database stayed locked by another writer.'), { code: 'SQLITE_BUSY' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+/** BEGIN IMMEDIATE if the write lock is free now; false if another connection holds it. */
+function beginImmediateAtOnce(sqlite: SqliteDatabase.Database): boolean {
+  sqlite.pragma('busy_timeout = 0');
+  try {
+    sqlite.exec('BEGIN IMMEDIATE');
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
+    throw error;
+  } finally {
+    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  }
+}
 
 /** How often SQLite is asked whether its planner statistics need refreshing. */
 const OPTIMIZE_EVERY_MS = 30_000;
