@@ -22,6 +22,7 @@ import { GroupCommitWriter } from '../src/ingest/group-commit.js';
 import { openDatabase } from '../src/store/database.js';
 import { SqlEventStore } from '../src/store/event-store.js';
 import { createSystem } from '../src/system.js';
+import { cpuBetween, threadCpuMs, usPer } from './cpu.js';
 import { benchEvents } from './events.js';
 
 const BATCH_SIZE = 500;
@@ -38,24 +39,6 @@ function envInt(name: string, fallback: number): number {
   return value;
 }
 
-/** CPU milliseconds per thread of this process, by thread id (Linux); undefined elsewhere. */
-function threadCpuMs(): Map<number, number> | undefined {
-  const dir = '/proc/self/task';
-  if (!fs.existsSync(dir)) return undefined;
-  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
-  const cpu = new Map<number, number>();
-  for (const tid of fs.readdirSync(dir)) {
-    try {
-      const stat = fs.readFileSync(path.join(dir, tid, 'stat'), 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      cpu.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
-    } catch {
-      // The thread ended between listing and reading.
-    }
-  }
-  return cpu;
-}
-
 interface StageFigures {
   readonly events: number;
   readonly seconds: number;
@@ -67,7 +50,7 @@ interface StageFigures {
 
 /** Runs `step` (one batch) from `concurrency` loops until `total` events are done; measures it. */
 async function measure(total: number, step: () => Promise<number>): Promise<StageFigures> {
-  const before = threadCpuMs();
+  const before = threadCpuMs('self');
   const started = performance.now();
   let events = 0;
   let claimed = 0;
@@ -83,25 +66,13 @@ async function measure(total: number, step: () => Promise<number>): Promise<Stag
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const after = threadCpuMs();
-  let main: number | null = null;
-  let others: number | null = null;
-  if (before && after) {
-    main = 0;
-    others = 0;
-    for (const [tid, ms] of after) {
-      const used = ms - (before.get(tid) ?? 0);
-      if (tid === process.pid) main += used;
-      else others += used;
-    }
-  }
-  const perEvent = (ms: number | null) => (ms === null ? null : Math.round((ms * 10_000) / events) / 10);
+  const used = cpuBetween(before, threadCpuMs('self'), process.pid);
   return {
     events,
     seconds: Math.round(seconds * 100) / 100,
     eventsPerSec: Math.round(events / seconds),
-    mainThreadUsPerEvent: perEvent(main),
-    otherThreadsUsPerEvent: perEvent(others),
+    mainThreadUsPerEvent: usPer(used?.mainMs, events),
+    otherThreadsUsPerEvent: usPer(used?.othersMs, events),
   };
 }
 

@@ -29,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { type CpuSplit, cpuBetween, threadCpuMs, usPer } from './cpu.js';
 import { benchEvents, USERS } from './events.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -227,6 +228,22 @@ class RssSampler {
       // not Linux, or the process is gone
     }
   }
+}
+
+/** Server CPU per request or event, main thread and the others (see bench/cpu.ts). */
+interface UnitCpu {
+  readonly main: number | null;
+  readonly others: number | null;
+}
+
+function perUnit(used: CpuSplit | null, units: number): UnitCpu | null {
+  return used && { main: usPer(used.mainMs, units), others: usPer(used.othersMs, units) };
+}
+
+const childCpuMs = (child: Child) => (child.proc.pid === undefined ? undefined : threadCpuMs(child.proc.pid));
+
+function serverCpu(child: Child, before: Map<number, number> | undefined, units: number): UnitCpu | null {
+  return perUnit(cpuBetween(before, childCpuMs(child), child.proc.pid ?? -1), units);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,7 +529,9 @@ async function main(): Promise<void> {
     log(`ceiling: warm-up ${WARMUP_S} s`);
     await load('noop warm-up', { ...noopOptions, durationS: WARMUP_S });
     log(`ceiling: ${DURATION_S} s at ${CONNECTIONS} connections`);
+    const noopCpuBefore = childCpuMs(noop);
     const ceiling = (await load('noop', { ...noopOptions, durationS: DURATION_S })).figures;
+    const noopCpu = serverCpu(noop, noopCpuBefore, ceiling.requests);
     assertClean('ceiling (POST /noop)', ceiling);
     await stopChild(noop);
 
@@ -557,8 +576,10 @@ async function main(): Promise<void> {
     inFlightSlack += CONNECTIONS;
     log(`single: ${DURATION_S} s at ${CONNECTIONS} connections`);
     rss.start();
+    const singleCpuBefore = childCpuMs(vigil);
     const singleRun = await load('single', { ...singleOptions, durationS: DURATION_S });
     const singleRss = rss.stop();
+    const singleCpu = serverCpu(vigil, singleCpuBefore, singleRun.figures.requests);
     confirmed += singleRun.twoXx;
     inFlightSlack += CONNECTIONS;
     const single = singleRun.figures;
@@ -600,8 +621,10 @@ async function main(): Promise<void> {
     log(`batch: ${DURATION_S} s at ${BATCH_CONNECTIONS} connections, ${BATCH_SIZE} events per request`);
     const acceptedBeforeRun = batchAccepted;
     rss.start();
+    const batchCpuBefore = childCpuMs(vigil);
     const batchRun = await load('batch', { ...batchOptions, durationS: DURATION_S });
     const batchRss = rss.stop();
+    const batchCpuAfter = childCpuMs(vigil);
     inFlightSlack += BATCH_CONNECTIONS * BATCH_SIZE;
     const batch = batchRun.figures;
     assertClean(`batches of ${BATCH_SIZE}`, batch);
@@ -610,12 +633,15 @@ async function main(): Promise<void> {
     }
     confirmed += batchAccepted;
     const batchAcceptedInRun = batchAccepted - acceptedBeforeRun;
+    const batchCpu = perUnit(cpuBetween(batchCpuBefore, batchCpuAfter, vigil.proc.pid ?? -1), batchAcceptedInRun);
 
     // 5. One NDJSON stream.
     log(`ndjson: streaming ${fmt(NDJSON_EVENTS)} events in one request`);
     rss.start();
+    const ndCpuBefore = childCpuMs(vigil);
     const nd = await postNdjson(`${url}/v1/events`, ingestKey, NDJSON_EVENTS, NDJSON_FIRST_EVENT, NDJSON_TIMEOUT_S * 1000);
     const ndRss = rss.stop();
+    const ndCpu = serverCpu(vigil, ndCpuBefore, NDJSON_EVENTS);
     const summary = JSON.parse(nd.body || 'null') as { accepted?: number; rejected?: number; errors?: unknown[] } | null;
     if (nd.status !== 200 || summary?.accepted !== NDJSON_EVENTS || summary.rejected !== 0) {
       throw new Error(`NDJSON stream answered ${nd.status}: ${nd.body.slice(0, 2000)}`);
@@ -727,6 +753,10 @@ async function main(): Promise<void> {
       return `${prev.atS}-${p.atS} s: ${fmt((Math.min(p.linesSent, NDJSON_EVENTS) - prev.linesSent) / (p.atS - prev.atS || 1))}/s`;
     });
     if (windows.length > 0) out.push(`ndjson rate by 10 s window (lines sent): ${windows.join(', ')}`);
+    const cpuText = (c: UnitCpu | null, unit: string) => (c ? `${c.main} / ${c.others} µs per ${unit}` : 'n/a');
+    out.push(
+      `server CPU, main thread / other threads: no-op ${cpuText(noopCpu, 'request')}; single ${cpuText(singleCpu, 'request')}; batch ${cpuText(batchCpu, 'event')}; ndjson ${cpuText(ndCpu, 'event')}`,
+    );
     out.push(`startup: vigil healthy ${fmt(startupMs / 1000, 1)} s after spawn`);
     out.push(
       `durability: GET /v1/users/${someUser}/events?limit=1 → ${readBack.status}${readBackOk ? ' (1 event)' : ''}; events rows after shutdown: ${rowCount === null ? 'n/a' : fmt(rowCount)} (confirmed by 2xx: ${fmt(confirmed)}, at most ${fmt(confirmed + inFlightSlack)} with in-flight) ${countOk ? 'OK' : 'MISMATCH'}`,
@@ -758,6 +788,13 @@ async function main(): Promise<void> {
         requestMode: REQUEST_MODE,
       },
       ceiling,
+      serverCpuUs: {
+        note: 'CPU µs of the server process per request (ceiling, single) or per event (batch, ndjson): its main thread, and all its other threads together (writer thread, GC helpers); from /proc',
+        ceiling: noopCpu,
+        single: singleCpu,
+        batch: batchCpu,
+        ndjson: ndCpu,
+      },
       single: { ...single, eventsPerSec: single.reqPerSec, ratioToCeiling: single.reqPerSec / ceiling.reqPerSec, peakRssBytes: singleRss },
       batch: {
         ...batch,
