@@ -23,6 +23,7 @@ import { openDatabase } from '../src/store/database.js';
 import { SqlEventStore } from '../src/store/event-store.js';
 import { createSystem } from '../src/system.js';
 import { cpuBetween, threadCpuMs, usPer } from './cpu.js';
+import { envInt } from './env.js';
 import { benchEvents } from './events.js';
 
 const BATCH_SIZE = 500;
@@ -30,14 +31,6 @@ const EVENTS = envInt('BENCH_PIPELINE_EVENTS', 200_000);
 const CONCURRENCY = envInt('BENCH_PIPELINE_CONCURRENCY', 4);
 const WARM_UP_BATCHES = 20;
 const RESULTS_FILE = path.join(import.meta.dirname, 'results.json');
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got "${raw}")`);
-  return value;
-}
 
 interface StageFigures {
   readonly events: number;

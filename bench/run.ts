@@ -30,6 +30,7 @@ import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { type CpuSplit, cpuBetween, threadCpuMs, usPer } from './cpu.js';
+import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -64,14 +65,6 @@ function compiledServer(): string {
   );
   if (newer) throw new Error(`src/${newer} is newer than dist/: run \`npm run build:server\` (npm run bench does).`);
   return main;
-}
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got "${raw}")`);
-  return value;
 }
 
 // ---------------------------------------------------------------------------------------------
