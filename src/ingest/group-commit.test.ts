@@ -99,6 +99,31 @@ describe('group commit', () => {
     expect(mostUnderWay()).toBe(2);
   });
 
+  it('with a store that keeps inserts in order, sends a full group at once, without waiting for the turn to end', async () => {
+    const { store, inserts } = slowStore(2);
+    const writer = new GroupCommitWriter(store);
+    const many = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => event(`${prefix}${i}`));
+    void writer.write(many('a', 300), []);
+    // Sent in the same turn: the writer starts on it while the caller goes on scoring.
+    expect(inserts.map((i) => i.ids.length)).toEqual([300]);
+    void writer.write(many('b', 10), []);
+    void writer.write(many('c', 10), []);
+    expect(inserts.length).toBe(1);
+    await turn();
+    // Small writes still wait for the end of the turn, and go together.
+    expect(inserts.map((i) => i.ids.length)).toEqual([300, 20]);
+    // No place left: even a full group waits for one of the two to finish.
+    void writer.write(many('d', 300), []);
+    await turn();
+    expect(inserts.length).toBe(2);
+    inserts[0]?.finish();
+    await turn();
+    expect(inserts.map((i) => i.ids.length)).toEqual([300, 20, 300]);
+    inserts[1]?.finish();
+    inserts[2]?.finish();
+    await writer.flushed();
+  });
+
   it('fails the writes of a failed insert only, and goes on with the next', async () => {
     const { store, inserts } = slowStore(2);
     const writer = new GroupCommitWriter(store);

@@ -4,6 +4,9 @@ import type { LockWrite } from '../respond/lock.js';
 import type { StoredEvent } from './activity-event.js';
 import type { EventStore } from './ports.js';
 
+/** Events that make a group worth committing at once, without waiting for more to join it. */
+const FULL_GROUP_EVENTS = 256;
+
 interface PendingWrite {
   readonly events: readonly StoredEvent[];
   readonly learnt: readonly SeenRecord[];
@@ -46,17 +49,32 @@ export class GroupCommitWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.underWay.size >= this.maxUnderWay || this.queue.length === 0) return;
+    if (this.underWay.size >= this.maxUnderWay || this.queue.length === 0) return;
+    if (this.queuedEvents() >= FULL_GROUP_EVENTS) {
+      // Enough for a group of its own: sent now, so that the store commits it while the next
+      // batches are scored. Waiting for setImmediate would wait for every batch already scheduled
+      // for scoring, since scoring runs in promise jobs, and the store would sit idle meanwhile.
+      this.commitNextGroup();
+      return;
+    }
+    if (this.scheduled) return;
     // setImmediate, not a microtask: requests whose bodies arrive in the same I/O phase join the group.
     this.scheduled = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       this.scheduled = undefined;
-      this.commitNextGroup();
+      // A full group may have taken the last place meanwhile; the next to finish schedules again.
+      if (this.underWay.size < this.maxUnderWay) this.commitNextGroup();
     });
   }
 
   /** Resolves when everything asked for so far has been committed or has failed. */
   async flushed(): Promise<void> {
     while (this.scheduled || this.underWay.size > 0) await Promise.all([this.scheduled, ...this.underWay]);
+  }
+
+  private queuedEvents(): number {
+    let events = 0;
+    for (const w of this.queue) events += w.events.length;
+    return events;
   }
 
   private commitNextGroup(): void {
