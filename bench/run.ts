@@ -1,9 +1,9 @@
 /**
  * Vigil ingestion benchmark: `npm run bench`.
  *
- * Starts real server processes (the compiled `vigil serve` on a fresh SQLite file, and a no-op Fastify server as
- * the ceiling), drives them with autocannon from this process, and prints a table; the figures and
- * the machine they came from go to bench/results.json.
+ * Starts real server processes (the compiled `vigil serve` on a fresh SQLite file, and a no-op
+ * Fastify server as the ceiling), drives them with autocannon from this process, and prints a table;
+ * the figures and the machine they came from go to bench/results.json.
  *
  *   1. ceiling     POST /noop on a bare Fastify 5 server, single small JSON events
  *   2. single      POST /v1/events, one event per request, 50 connections

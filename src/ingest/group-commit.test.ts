@@ -99,7 +99,7 @@ describe('group commit', () => {
     expect(mostUnderWay()).toBe(2);
   });
 
-  it('with a store that keeps inserts in order, sends a full group at once, without waiting for the turn to end', async () => {
+  it('sends a full group at once, without waiting for the turn to end, while there is room for it', async () => {
     const { store, inserts } = slowStore(2);
     const writer = new GroupCommitWriter(store);
     const many = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => event(`${prefix}${i}`));

@@ -27,6 +27,8 @@ interface PendingWrite {
  */
 export class GroupCommitWriter {
   private queue: PendingWrite[] = [];
+  /** Events in the queue, kept as writes arrive rather than counted on each one. */
+  private queuedEvents = 0;
   private scheduled: Promise<void> | undefined;
   private readonly underWay = new Set<Promise<void>>();
   private readonly maxUnderWay: number;
@@ -44,13 +46,14 @@ export class GroupCommitWriter {
   ): Promise<ReadonlySet<string>> {
     return new Promise((resolve, reject) => {
       this.queue.push({ events, learnt, alerts, locks, resolve, reject });
+      this.queuedEvents += events.length;
       this.schedule();
     });
   }
 
   private schedule(): void {
     if (this.underWay.size >= this.maxUnderWay || this.queue.length === 0) return;
-    if (this.queuedEvents() >= FULL_GROUP_EVENTS) {
+    if (this.queuedEvents >= FULL_GROUP_EVENTS) {
       // Enough for a group of its own: sent now, so that the store commits it while the next
       // batches are scored. Waiting for setImmediate would wait for every batch already scheduled
       // for scoring, since scoring runs in promise jobs, and the store would sit idle meanwhile.
@@ -71,15 +74,10 @@ export class GroupCommitWriter {
     while (this.scheduled || this.underWay.size > 0) await Promise.all([this.scheduled, ...this.underWay]);
   }
 
-  private queuedEvents(): number {
-    let events = 0;
-    for (const w of this.queue) events += w.events.length;
-    return events;
-  }
-
   private commitNextGroup(): void {
     const group = this.queue;
     this.queue = [];
+    this.queuedEvents = 0;
     if (group.length === 0) return;
     const events = group.flatMap((w) => w.events);
     const learnt = group.flatMap((w) => w.learnt);

@@ -15,10 +15,10 @@ import type {
 import type { DatabaseHandle } from './database.js';
 import type { AccountsTable, Database, OneTimeCodesTable } from './schema.js';
 
-/** Health of an account no one has computed yet; replaced at the first computation. */
 /** 6 parameters a row: well under SQLite's and PostgreSQL's limits on bound parameters. */
 const HEALTH_ROWS_PER_STATEMENT = 250;
 
+/** Health of an account no one has computed yet; replaced at the first computation. */
 const UNCOMPUTED_HEALTH = { health_score: 100, health_json: 'null' } as const;
 
 const lockColumns = (w: LockWrite) => ({
@@ -121,8 +121,8 @@ export class SqlAccountStore implements AccountStore {
   async saveHealth(records: ReadonlyArray<{ readonly user: string; readonly health: HealthRecord }>): Promise<void> {
     if (records.length === 0) return;
     // Many rows per statement: a refresh saves up to 500 accounts, and one statement each had made
-    // building and running SQL a tenth of the main thread's ingest work.
-    // The latest per account: PostgreSQL refuses a statement that updates one row twice.
+    // building and running SQL a tenth of the main thread's ingest work. The latest record per
+    // account only: PostgreSQL refuses a statement that updates one row twice.
     const latest = [...new Map(records.map((r) => [r.user, r])).values()];
     await this.db.transaction().execute(async (trx) => {
       for (let i = 0; i < latest.length; i += HEALTH_ROWS_PER_STATEMENT) {
