@@ -69,7 +69,7 @@ describe('AuditTrail on the store', () => {
   });
 
   // Two handles stand for two processes. On SQLite this works in one process only because an
-  // appender waits for the other's write lock without blocking the event loop (withSqliteWriteLock):
+  // appender waits for the other's write lock without blocking the event loop (store/sqlite-dialect.ts):
   // a synchronous wait would block the very loop that releases the lock.
   it('keeps one chain when two processes append at once', async () => {
     const other = await openDatabase(db.target, { migrate: false });
@@ -103,6 +103,8 @@ describe('AuditTrail on the store', () => {
         vi.useFakeTimers({ toFake: ['Date'] });
         sqlite.exec('BEGIN IMMEDIATE');
         const refused = trail.record('vigil', 'trust.changed', 'account:u2', { i: 2 });
+        // Once the append has started waiting, the clock passes its busy timeout.
+        await new Promise((resolve) => setTimeout(resolve, 20));
         vi.setSystemTime(Date.now() + 6000);
         await expect(refused).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
         sqlite.exec('ROLLBACK');

@@ -114,6 +114,13 @@ export class VolumeMonitor {
   readonly settings: MonitorSettings;
   private queue: Promise<unknown> = Promise.resolve();
   private counter: MinuteCounter | undefined;
+  /** Completed minutes and late counts of Vigil's own events, not yet judged or added. */
+  private pending: { closed: ClosedMinute[]; late: Map<string, { minute: number; status: string; count: number }> } = {
+    closed: [],
+    late: new Map(),
+  };
+  /** The queued work that will take `pending`, until it starts. */
+  private pendingJudged: Promise<void> | undefined;
 
   constructor(private readonly deps: VolumeMonitorDeps) {
     this.settings = deps.settings ?? DEFAULT_MONITOR_SETTINGS;
@@ -173,25 +180,34 @@ export class VolumeMonitor {
 
   /**
    * Subscribed to `events.stored`. Counting happens at once, in the order events were stored;
-   * judging the minutes that completed is queued behind any batch under way.
+   * judging the minutes that completed, and adding counts that came late to minutes already judged,
+   * is queued behind any batch under way. What arrives meanwhile joins the queued work, so a busy
+   * stream of late events (a backfill, a replay) costs one write per batch under way, not one per
+   * group of events stored.
    */
   onEventsStored(events: readonly StoredEvent[]): Promise<void> {
     this.counter ??= new MinuteCounter(undefined);
-    const late = new Map<string, MinuteCount>();
     for (const e of events) {
       const status = statusOfEvent(e);
       if (status === undefined) continue;
       if (this.counter.add(e.occurredAt, status) === 'late') {
         const minute = minuteOf(e.occurredAt);
         const key = `${minute}|${status}`;
-        late.set(key, { minute, status, count: (late.get(key)?.count ?? 0) + 1 });
+        const late = this.pending.late.get(key);
+        if (late) late.count++;
+        else this.pending.late.set(key, { minute, status, count: 1 });
       }
     }
-    const closed = this.counter.close(this.deps.clock.now());
-    if (closed.length === 0 && late.size === 0) return Promise.resolve();
-    return this.enqueue(async () => {
+    this.pending.closed.push(...this.counter.close(this.deps.clock.now()));
+    if (this.pending.closed.length === 0 && this.pending.late.size === 0) return this.pendingJudged ?? Promise.resolve();
+    this.pendingJudged ??= this.enqueue(async () => {
+      const { closed, late } = this.pending;
+      this.pending = { closed: [], late: new Map() };
+      this.pendingJudged = undefined;
+      // Oldest first, as process() expects: each close() returns minutes after the previous ones.
       await this.process('events', closed, { raiseAlerts: true, lateCounts: [...late.values()] });
     });
+    return this.pendingJudged;
   }
 
   /** Resolves once every batch queued so far is written (or has failed). */

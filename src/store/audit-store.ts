@@ -1,7 +1,7 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { type AuditAction, type AuditDetails, type AuditDraft, type AuditEntry, chainDrafts } from '../audit/audit-entry.js';
 import type { AuditQuery, AuditStore } from '../audit/ports.js';
-import { type DatabaseHandle, withSqliteWriteLock } from './database.js';
+import type { DatabaseHandle } from './database.js';
 import type { AuditLogTable, Database } from './schema.js';
 
 /**
@@ -16,19 +16,14 @@ export class SqlAuditStore implements AuditStore {
 
   async append(drafts: readonly AuditDraft[]): Promise<readonly AuditEntry[]> {
     if (drafts.length === 0) return [];
-    if (this.handle.dialect === 'postgres') {
-      return this.handle.db.transaction().execute(async (trx) => {
-        // Without it, two processes could read the same tail under READ COMMITTED; the primary key
-        // on seq would then refuse the second, but as a failed write rather than a wait.
-        await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_CHAIN_LOCK)})`.execute(trx);
-        return appendAfterTail(trx, drafts);
-      });
-    }
-    // Kysely's SQLite transactions begin DEFERRED: the tail is read under a shared lock that must
-    // then be upgraded to write, and in WAL mode that upgrade fails at once (SQLITE_BUSY, no wait) if
-    // another process (`vigil keys create` beside a running server) wrote meanwhile. BEGIN IMMEDIATE
-    // takes the write lock first, so another appender waits for it instead.
-    return withSqliteWriteLock(this.handle, (conn) => appendAfterTail(conn, drafts));
+    return this.handle.db.transaction().execute(async (trx) => {
+      // On PostgreSQL two processes could otherwise read the same tail under READ COMMITTED; the
+      // primary key on seq would then refuse the second, but as a failed write rather than a wait.
+      // SQLite's transactions take the write lock before reading (store/sqlite-dialect.ts), which
+      // serialises appenders the same way.
+      if (this.handle.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_CHAIN_LOCK)})`.execute(trx);
+      return appendAfterTail(trx, drafts);
+    });
   }
 
   async list(q: AuditQuery): Promise<readonly AuditEntry[]> {

@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
+import { newWriteTurn, SQLITE_BUSY_TIMEOUT_MS, sqliteDialect, type WriteTurn } from './sqlite-dialect.js';
 
 export type DatabaseTarget =
   | { readonly dialect: 'sqlite'; readonly file: string; readonly synchronous: 'normal' | 'full' }
@@ -19,8 +20,12 @@ export interface DatabaseHandle {
   readonly db: Kysely<Database>;
   readonly dialect: DatabaseTarget['dialect'];
   readonly sqlite?: SqliteDatabase.Database;
-  /** The SQLite file and the settings its connections take: a writer thread opens its own (store/sqlite-writer-thread.ts). */
-  readonly sqliteFile?: { readonly path: string; readonly pragmas: readonly string[] };
+  /**
+   * The SQLite file and the settings its connections take: a writer thread opens its own
+   * (store/sqlite-writer-thread.ts), and lets this connection's writes go first through the write
+   * turn (store/sqlite-dialect.ts).
+   */
+  readonly sqliteFile?: { readonly path: string; readonly pragmas: readonly string[]; readonly writeTurn: WriteTurn };
   /** Runs `cleanup` (closing a writer thread, say) before the connection closes. */
   onClose(cleanup: () => Promise<void>): void;
   close(): Promise<void>;
@@ -50,7 +55,8 @@ function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Dat
   const sqlite = new SqliteDatabase(target.file);
   const pragmas = sqlitePragmas(target);
   for (const pragma of pragmas) sqlite.pragma(pragma);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const writeTurn = newWriteTurn();
+  const db = new Kysely<Database>({ dialect: sqliteDialect(sqlite, { statements: withStatementCache(sqlite), writeTurn }) });
   const statistics = keepStatistics(sqlite);
   const handle = withCleanups(db);
   handle.onClose(async () => clearInterval(statistics));
@@ -58,7 +64,7 @@ function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): Dat
     ...handle,
     dialect: 'sqlite',
     sqlite,
-    ...(target.file !== ':memory:' && { sqliteFile: { path: path.resolve(target.file), pragmas } }),
+    ...(target.file !== ':memory:' && { sqliteFile: { path: path.resolve(target.file), pragmas, writeTurn } }),
   };
 }
 
@@ -106,57 +112,6 @@ function sqlitePragmas(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): 
  * on it and not on the thread that answers requests.
  */
 export const WRITER_CHECKPOINT_PAGES = 20_000;
-
-/** How long a SQLite connection waits for another's write lock before giving up. */
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
-
-/**
- * Runs `work` in a transaction that holds SQLite's write lock from its start (BEGIN IMMEDIATE) on
- * Kysely's connection, committed when it resolves. The lock is waited for without blocking the
- * event loop: busy_timeout would have slept in the thread that answers requests, for as long as the
- * writer thread's commit took, and those sleeps had been a twentieth of the main thread's time
- * during a stream. Between attempts the connection is free for other queries.
- */
-export async function withSqliteWriteLock<T>(handle: DatabaseHandle, work: (conn: Kysely<Database>) => Promise<T>): Promise<T> {
-  const sqlite = handle.sqlite;
-  if (!sqlite) throw new Error('withSqliteWriteLock needs a SQLite database');
-  const giveUpAt = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
-  for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
-    const attempt = await handle.db.connection().execute(async (conn) => {
-      // Kysely's only connection is held here, so nothing else runs a statement on it meanwhile.
-      if (!beginImmediateAtOnce(sqlite)) return undefined;
-      try {
-        const value = await work(conn);
-        sqlite.exec('COMMIT');
-        return { value };
-      } catch (error) {
-        // The first error is the one worth reporting; the rollback only fails when SQLite already
-        // ended the transaction itself.
-        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-        throw error;
-      }
-    });
-    if (attempt) return attempt.value;
-    if (Date.now() >= giveUpAt) {
-      throw Object.assign(new Error('The SQLite database stayed locked by another writer.'), { code: 'SQLITE_BUSY' });
-    }
-    await new Promise((resolve) => setTimeout(resolve, pause));
-  }
-}
-
-/** BEGIN IMMEDIATE if the write lock is free now; false if another connection holds it. */
-function beginImmediateAtOnce(sqlite: SqliteDatabase.Database): boolean {
-  sqlite.pragma('busy_timeout = 0');
-  try {
-    sqlite.exec('BEGIN IMMEDIATE');
-    return true;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'SQLITE_BUSY') return false;
-    throw error;
-  } finally {
-    sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  }
-}
 
 /** How often SQLite is asked whether its planner statistics need refreshing. */
 const OPTIMIZE_EVERY_MS = 30_000;

@@ -191,7 +191,7 @@ function sqliteWriter(handle: DatabaseHandle): BatchWriter {
   const file = handle.sqliteFile;
   if (file) {
     const pragmas = [...file.pragmas, `wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`];
-    const thread = new SqliteWriterThread({ file: file.path, pragmas, sql: SQLITE_WRITE_STATEMENTS });
+    const thread = new SqliteWriterThread({ file: file.path, pragmas, sql: SQLITE_WRITE_STATEMENTS, writeTurn: file.writeTurn });
     handle.onClose(() => thread.close());
     return (batch) => thread.write(batch);
   }

@@ -390,6 +390,18 @@ const migrations: Record<string, Migration> = {
         where status in ('new', 'acknowledged', 'escalated') and subject_kind = 'user'`.execute(db);
     },
   },
+  '0009_events_user_index_without_id': {
+    async up(db: Kysely<unknown>) {
+      // The per-user index is most of what storing an event costs: each event lands on a page of its
+      // own user's, so a group commit writes about one index page per event. Its entries held the
+      // event id (30 bytes) for ties on the millisecond; without it they are a third of the size and
+      // storing went from 30.6 to 25.3 µs an event on one core, with random users (scratch
+      // measurement, SQLite, 1,000,000 events already stored). Reads still walk the index newest
+      // first; ties on the same millisecond are put in id order by a sort of just those rows.
+      await db.schema.dropIndex('events_user_time').execute();
+      await db.schema.createIndex('events_user_time').on('events').columns(['user_id', 'occurred_at']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -4,6 +4,7 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { Insertable } from 'kysely';
 import type { StoredEvent } from '../ingest/activity-event.js';
 import type { EventsTable } from './schema.js';
+import type { WriteTurn } from './sqlite-dialect.js';
 
 const require = createRequire(import.meta.url);
 
@@ -56,8 +57,8 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * Storing events is the largest part of ingestion on SQLite (half of the server's time in the
  * benchmark): running it in a thread of its own lets the next requests be parsed, enriched and scored
  * on the main thread meanwhile, on the machine's other core. The thread opens its own connection to
- * the same file (WAL: the main thread's reads never wait for it; its few other writes wait out
- * busy_timeout). A batch is answered only once committed, so an acknowledged event is as durable as
+ * the same file (WAL: the main thread's reads never wait for it; its few other writes go first
+ * between two commits, see store/sqlite-dialect.ts). A batch is answered only once committed, so an acknowledged event is as durable as
  * before. Started on the first write, after migrations have run.
  */
 export class SqliteWriterThread {
@@ -69,7 +70,15 @@ export class SqliteWriterThread {
   private closing = false;
   private closed: Promise<void> | undefined;
 
-  constructor(private readonly options: { readonly file: string; readonly pragmas: readonly string[]; readonly sql: WriteStatements }) {}
+  constructor(
+    private readonly options: {
+      readonly file: string;
+      readonly pragmas: readonly string[];
+      readonly sql: WriteStatements;
+      /** Shared with the main connection, whose writes the thread lets go first (store/sqlite-dialect.ts). */
+      readonly writeTurn?: WriteTurn;
+    },
+  ) {}
 
   write(batch: WriteBatch): Promise<readonly string[]> {
     if (this.failure) return Promise.reject(this.failure);
@@ -117,6 +126,7 @@ export class SqliteWriterThread {
         file: this.options.file,
         pragmas: this.options.pragmas,
         sql: this.options.sql,
+        writeTurn: this.options.writeTurn,
       },
     });
     worker.unref();

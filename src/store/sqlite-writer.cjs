@@ -65,6 +65,27 @@ function makeWriter(db, sql) {
 }
 
 /**
+ * The longest the thread lets a write on the main connection go first. Those writes (Security Health,
+ * the volume monitor, the audit trail) take a millisecond or two; were one to hold the lock longer,
+ * the group commit waits for it on busy_timeout like any other writer.
+ */
+const MAX_YIELD_MS = 100;
+
+/**
+ * Before each group commit: if the main connection waits for SQLite's write lock or holds it (the
+ * write turn above zero, store/sqlite-dialect.ts), let that write go first. One write per commit,
+ * not every write that comes: main-connection writes that follow each other closely then alternate
+ * with the group commits instead of holding them back.
+ * @param {Int32Array | undefined} turn
+ */
+function yieldTurn(turn) {
+  if (!turn) return;
+  const waiting = Atomics.load(turn, 0);
+  // Returns once that write is done (the turn changes), at once if it already is, or at the limit.
+  if (waiting > 0) Atomics.wait(turn, 0, waiting, MAX_YIELD_MS);
+}
+
+/**
  * The thread's side: opens its own connection to the file with the server's settings, then answers
  * each batch with `{ id, duplicates }` once committed, or `{ id, error }`. Batches arrive one at a
  * time (the group commit waits for each answer), so there is no ordering to keep.
@@ -82,6 +103,7 @@ function serve() {
     }
     try {
       write ??= makeWriter(db, workerData.sql);
+      yieldTurn(workerData.writeTurn);
       parentPort.postMessage({ id: message.id, duplicates: write(message.batch) });
     } catch (error) {
       parentPort.postMessage({ id: message.id, error: { message: String(error?.message ?? error), code: error?.code } });
