@@ -164,6 +164,6 @@ describe("the main connection's writes beside the writer thread", () => {
     expect(commits.length).toBeGreaterThan(5);
     expect(Math.max(...waits)).toBeLessThan(2.5 * Math.min(...commits));
     // ...while timers kept firing: no stall near the length of a commit.
-    expect(longestStall).toBeLessThan(Math.min(...commits) / 2);
+    expect(longestStall).toBeLessThan(0.75 * Math.min(...commits));
   });
 });
