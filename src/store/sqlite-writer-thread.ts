@@ -58,8 +58,8 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * benchmark): running it in a thread of its own lets the next requests be parsed, enriched and scored
  * on the main thread meanwhile, on the machine's other core. The thread opens its own connection to
  * the same file (WAL: the main thread's reads never wait for it; its few other writes go first
- * between two commits, see store/sqlite-dialect.ts). A batch is answered only once committed, so an acknowledged event is as durable as
- * before. Started on the first write, after migrations have run.
+ * between two commits, see store/sqlite-dialect.ts). A batch is answered only once committed, so an
+ * acknowledged event is as durable as before. Started on the first write, after migrations have run.
  */
 export class SqliteWriterThread {
   private worker: Worker | undefined;
