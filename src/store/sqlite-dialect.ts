@@ -118,7 +118,8 @@ class WriteLock {
 }
 
 class NonBlockingSqliteDriver extends SqliteDriver {
-  private readonly connections = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  /** Kysely's SQLite driver has one connection; this is it, wrapped. */
+  private connection: DatabaseConnection | undefined;
 
   constructor(
     config: SqliteDialectConfig,
@@ -130,12 +131,8 @@ class NonBlockingSqliteDriver extends SqliteDriver {
 
   override async acquireConnection(): Promise<DatabaseConnection> {
     const inner = await super.acquireConnection();
-    let outer = this.connections.get(inner);
-    if (!outer) {
-      outer = this.autocommitWrites(inner);
-      this.connections.set(inner, outer);
-    }
-    return outer;
+    this.connection ??= this.autocommitWrites(inner);
+    return this.connection;
   }
 
   override async beginTransaction(_connection: DatabaseConnection): Promise<void> {
