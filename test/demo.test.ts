@@ -12,12 +12,17 @@ import { freshDatabase, type TestDatabase } from './support/database.js';
 let db: TestDatabase;
 let system: System;
 const quiet = { info() {}, warn() {}, error() {} };
+// A fixed hour of the day: whether the demo's approved drop stands out depends on the hours its six
+// live hours fall in (at 03:00 UTC it did not, an open defect of the demo), and the suite must not
+// pass or fail with the time it runs at.
+const DEMO_NOW = Date.parse('2026-11-24T12:00:00Z');
 
 beforeEach(async () => {
   db = await freshDatabase();
   system = await createSystem(loadConfig({ VIGIL_DATABASE_URL: db.url, VIGIL_DEMO: 'true', VIGIL_SECRET_KEY: TEST_SECRET_KEY }), {
     geoIp: await sharedGeoIp(),
     logger: quiet,
+    clock: { now: () => DEMO_NOW },
   });
 });
 afterEach(async () => {
