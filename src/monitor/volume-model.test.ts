@@ -2,26 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { expectationAt } from './baseline.js';
 import { MINUTE_MS, type MinuteCount } from './minute-counts.js';
 import { DAY_MS, type Incident, plantedIncidents, syntheticMinutes } from './synthetic.js';
+import { anomaliesOf, feed } from './test-kit.js';
 import { type Anomaly, type MinuteVerdict, VolumeModel } from './volume-model.js';
 
 const START = Date.UTC(2025, 6, 1);
 const at = (day: number, hh: number, mm: number) => START + day * DAY_MS + (hh * 60 + mm) * MINUTE_MS;
 
-/** Feeds rows minute by minute, as the monitor does; returns every verdict. */
-function feed(model: VolumeModel, rows: readonly MinuteCount[]): MinuteVerdict[] {
-  const minutes = new Map<number, Map<string, number>>();
-  for (const r of rows) {
-    let counts = minutes.get(r.minute);
-    if (!counts) {
-      counts = new Map();
-      minutes.set(r.minute, counts);
-    }
-    counts.set(r.status, r.count);
-  }
-  return [...minutes.entries()].sort((a, b) => a[0] - b[0]).flatMap(([minute, counts]) => model.observe(minute, counts));
-}
-
-const anomaliesOf = (verdicts: readonly MinuteVerdict[]) => verdicts.flatMap((v) => (v.anomaly ? [v.anomaly] : []));
 const inside = (a: Anomaly, i: Incident) => a.status === i.status && a.minute >= i.start && a.minute < i.start + i.minutes * MINUTE_MS;
 
 describe('the volume monitor on a synthetic week with daily rhythm and planted incidents', () => {
