@@ -6,10 +6,11 @@
  * the figures and the machine they came from go to bench/results.json.
  *
  *   1. ceiling     POST /noop on a bare Fastify 5 server, single small JSON events
- *   2. single      POST /v1/events, one event per request, 50 connections
- *   3. batch       POST /v1/events {"events":[500 events]}, 4 connections
- *   4. ndjson      one POST /v1/events streaming 1,000,000 NDJSON lines
- *   5. durability  GET /v1/users/:user/events with the admin key; rows counted in the SQLite file
+ *   2. floor       bench/floor-server.ts: validate and durably insert, nothing else; single and batch
+ *   3. single      POST /v1/events, one event per request, 50 connections
+ *   4. batch       POST /v1/events {"events":[500 events]}, 4 connections
+ *   5. ndjson      one POST /v1/events streaming 1,000,000 NDJSON lines
+ *   6. durability  GET /v1/users/:user/events with the admin key; rows counted in the SQLite file
  *
  * Environment knobs (all optional): BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (50),
  * BENCH_BATCH_CONNECTIONS (4), BENCH_BATCH_SIZE (500), BENCH_NDJSON_EVENTS (1000000),
@@ -528,7 +529,33 @@ async function main(): Promise<void> {
     assertClean('ceiling (POST /noop)', ceiling);
     await stopChild(noop);
 
-    // 2. Vigil.
+    // 2. The floor: the same loads on a server that only validates and durably inserts.
+    const floorPort = await freePort();
+    const floorUrl = `http://127.0.0.1:${floorPort}`;
+    const floorServer = startChild('floor-server', ['--import', 'tsx', path.join(BENCH_DIR, 'floor-server.ts')], {
+      FLOOR_PORT: String(floorPort),
+      FLOOR_HOST: '127.0.0.1',
+      FLOOR_DB: path.join(tempDir, 'floor.db'),
+    });
+    await waitHealthy(floorServer, floorUrl);
+    const floorSingleOptions = { ...noopOptions, url: `${floorUrl}/floor` };
+    log(`floor: warm-up ${WARMUP_S} s, then ${DURATION_S} s single events and ${DURATION_S} s batches`);
+    await load('floor single warm-up', { ...floorSingleOptions, durationS: WARMUP_S });
+    const floorSingle = (await load('floor single', { ...floorSingleOptions, durationS: DURATION_S })).figures;
+    assertClean('floor (POST /floor)', floorSingle);
+    const batchBodyList = batchBodies();
+    const floorBatchOptions = {
+      url: `${floorUrl}/floor/batch`,
+      connections: BATCH_CONNECTIONS,
+      headers: singleHeaders,
+      bodies: batchBodyList,
+    };
+    await load('floor batch warm-up', { ...floorBatchOptions, durationS: WARMUP_S });
+    const floorBatch = (await load('floor batch', { ...floorBatchOptions, durationS: DURATION_S })).figures;
+    assertClean('floor (POST /floor/batch)', floorBatch);
+    await stopChild(floorServer);
+
+    // Vigil.
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     log('starting vigil serve');
@@ -579,7 +606,7 @@ async function main(): Promise<void> {
     assertClean('single events (POST /v1/events)', single);
 
     // 4. Batches.
-    const bodies = batchBodies();
+    const bodies = batchBodyList;
     const batchProbe = await fetchJson(`${url}/v1/events`, { method: 'POST', headers: singleHeaders, body: bodies[0] as string });
     const probeAccepted = (batchProbe.body as { accepted?: unknown } | undefined)?.accepted;
     if (batchProbe.status !== 200 || probeAccepted !== BATCH_SIZE) {
@@ -680,6 +707,8 @@ async function main(): Promise<void> {
 
     // 7. Report.
     const batchEventsPerSec = batch.reqPerSec * BATCH_SIZE;
+    const floorBatchEventsPerSec = floorBatch.reqPerSec * BATCH_SIZE;
+    const percent = (x: number, of: number) => `${fmt((100 * x) / of, 1)}%`;
     const rows = [
       [
         'ceiling: no-op Fastify POST /noop',
@@ -690,6 +719,29 @@ async function main(): Promise<void> {
         fmt(ceiling.latencyP99Ms, 1),
         String(ceiling.non2xx),
         '100%',
+        '—',
+      ],
+      [
+        'floor: validate + insert, single',
+        String(floorSingle.connections),
+        fmt(floorSingle.reqPerSec),
+        fmt(floorSingle.reqPerSec),
+        fmt(floorSingle.latencyP50Ms, 1),
+        fmt(floorSingle.latencyP99Ms, 1),
+        String(floorSingle.non2xx),
+        percent(floorSingle.reqPerSec, ceiling.reqPerSec),
+        '100%',
+      ],
+      [
+        `floor: validate + insert, batch of ${BATCH_SIZE}`,
+        String(floorBatch.connections),
+        fmt(floorBatch.reqPerSec, 1),
+        fmt(floorBatchEventsPerSec),
+        fmt(floorBatch.latencyP50Ms, 1),
+        fmt(floorBatch.latencyP99Ms, 1),
+        String(floorBatch.non2xx),
+        '—',
+        '100%',
       ],
       [
         'single event POST /v1/events',
@@ -699,7 +751,8 @@ async function main(): Promise<void> {
         fmt(single.latencyP50Ms, 1),
         fmt(single.latencyP99Ms, 1),
         String(single.non2xx),
-        `${fmt((100 * single.reqPerSec) / ceiling.reqPerSec, 1)}%`,
+        percent(single.reqPerSec, ceiling.reqPerSec),
+        percent(single.reqPerSec, floorSingle.reqPerSec),
       ],
       [
         `JSON batch of ${BATCH_SIZE}`,
@@ -710,6 +763,7 @@ async function main(): Promise<void> {
         fmt(batch.latencyP99Ms, 1),
         String(batch.non2xx),
         '—',
+        percent(batchEventsPerSec, floorBatchEventsPerSec),
       ],
       [
         `NDJSON stream of ${fmt(NDJSON_EVENTS)}`,
@@ -720,6 +774,7 @@ async function main(): Promise<void> {
         '—',
         nd.status === 200 ? '0' : '1',
         '—',
+        percent(ndEventsPerSec, floorBatchEventsPerSec),
       ],
     ];
     const out: string[] = [];
@@ -730,7 +785,7 @@ async function main(): Promise<void> {
       `SQLite ${dbFile}; ${DURATION_S} s per run after ${WARMUP_S} s warm-up; autocannon in this process (bodies: ${REQUEST_MODE}), same cores as the server`,
     );
     out.push('');
-    out.push(table(['scenario', 'conns', 'req/s', 'events/s', 'p50 ms', 'p99 ms', 'non-2xx', 'vs ceiling'], rows));
+    out.push(table(['scenario', 'conns', 'req/s', 'events/s', 'p50 ms', 'p99 ms', 'non-2xx', 'vs ceiling', 'vs floor'], rows));
     out.push('');
     out.push(
       `single: ${fmt(single.requests)} requests in ${fmt(single.durationS, 1)} s, latency avg ${fmt(single.latencyAvgMs, 1)} ms, max ${fmt(single.latencyMaxMs)} ms; server peak RSS ${mb(singleRss)}`,
@@ -781,6 +836,11 @@ async function main(): Promise<void> {
         requestMode: REQUEST_MODE,
       },
       ceiling,
+      floor: {
+        note: 'bench/floor-server.ts: Fastify parses and validates with the event schema, a group commit inserts into an events-shaped SQLite table (WAL, synchronous=NORMAL); nothing else',
+        single: { ...floorSingle, eventsPerSec: floorSingle.reqPerSec, ratioToCeiling: floorSingle.reqPerSec / ceiling.reqPerSec },
+        batch: { ...floorBatch, eventsPerSec: floorBatchEventsPerSec },
+      },
       serverCpuUs: {
         note: 'CPU µs of the server process per request (ceiling, single) or per event (batch, ndjson): its main thread, and all its other threads together (writer thread, GC helpers); from /proc',
         ceiling: noopCpu,
@@ -788,10 +848,17 @@ async function main(): Promise<void> {
         batch: batchCpu,
         ndjson: ndCpu,
       },
-      single: { ...single, eventsPerSec: single.reqPerSec, ratioToCeiling: single.reqPerSec / ceiling.reqPerSec, peakRssBytes: singleRss },
+      single: {
+        ...single,
+        eventsPerSec: single.reqPerSec,
+        ratioToCeiling: single.reqPerSec / ceiling.reqPerSec,
+        ratioToFloor: single.reqPerSec / floorSingle.reqPerSec,
+        peakRssBytes: singleRss,
+      },
       batch: {
         ...batch,
         eventsPerSec: batchEventsPerSec,
+        ratioToFloor: batchEventsPerSec / floorBatchEventsPerSec,
         eventsAcceptedInRun: batchAcceptedInRun,
         eventsPerSecCounted: batchAcceptedInRun / batch.durationS,
         peakRssBytes: batchRss,
@@ -805,6 +872,7 @@ async function main(): Promise<void> {
         uploadMs: nd.uploadMs,
         totalMs: nd.totalMs,
         eventsPerSec: ndEventsPerSec,
+        ratioToFloor: ndEventsPerSec / floorBatchEventsPerSec,
         progress: nd.progress,
         peakRssBytes: ndRss,
       },
