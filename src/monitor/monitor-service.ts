@@ -355,8 +355,8 @@ export class VolumeMonitor {
   }
 }
 
-/** Rows grouped into minutes, oldest first. */
-function byMinute(rows: readonly MinuteCount[]): ClosedMinute[] {
+/** Rows grouped into minutes, oldest first; counts of a status sent twice for a minute are added. */
+export function byMinute(rows: readonly MinuteCount[]): ClosedMinute[] {
   const minutes = new Map<number, Map<string, number>>();
   for (const r of rows) {
     let counts = minutes.get(r.minute);
