@@ -1,10 +1,11 @@
 /**
- * The floor for bench/run.ts: the least any durable ingest route costs on this machine with Vigil's
- * stack. A Fastify 5 server whose POST /floor (one event) and POST /floor/batch ({"events":[...]})
- * parse and validate the body with Vigil's own event schema, then hand the events to a group commit:
- * a worker thread (floor-writer.cjs) inserts each group in one transaction into a table shaped like Vigil's events (the
- * same columns, id primary key, the per-user and per-time indexes) in SQLite WAL with
- * synchronous=NORMAL, and every request is answered once its events are committed.
+ * The floor for bench/run.ts: what a durable ingest route costs on this machine with Vigil's stack
+ * when it does nothing else. A Fastify 5 server whose POST /floor (one event) and POST /floor/batch
+ * ({"events":[...]}) parse and validate the body with Vigil's own event schema, then hand the events
+ * to a group commit: a worker thread (floor-writer.cjs) inserts each group in one transaction into a
+ * table shaped like Vigil's events (the same columns, id primary key, the per-user and per-time
+ * indexes) in SQLite WAL with synchronous=NORMAL, and every request is answered once its events are
+ * committed.
  *
  * Nothing else: no API key, no enrichment, no detection, no alerts, no bus. What Vigil does on top
  * costs the gap between this and POST /v1/events under the same load, and a target above this floor
