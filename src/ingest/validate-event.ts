@@ -109,6 +109,10 @@ function checkMoney(type: EventType, amount: number | undefined, currency: strin
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+const GREGORIAN_CYCLE_YEARS = 400;
+/** 400 Gregorian years: 146,097 days. */
+const GREGORIAN_CYCLE_MS = 146_097 * 86_400_000;
+
 const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 
 /**
@@ -136,5 +140,8 @@ export function parseTimestamp(value: string): number | undefined {
     const digits = zone.replace(':', '');
     offsetMinutes = (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
   }
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+  // Date.UTC reads the years 0 to 99 as 1900 to 1999; 400 years later the calendar is the same.
+  const shifted = year < 100 ? GREGORIAN_CYCLE_YEARS : 0;
+  const utc = Date.UTC(year + shifted, month - 1, day, hour, minute, second, millis) - (shifted > 0 ? GREGORIAN_CYCLE_MS : 0);
+  return utc - offsetMinutes * 60_000;
 }
