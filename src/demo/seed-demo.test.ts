@@ -8,8 +8,8 @@ import { DEMO_LIVE_MINUTES, demoIncidents } from './seed-demo.js';
 describe("the demo's volume incidents", () => {
   // `npm start` seeds the demo relative to the time it starts, so its live hours may fall in the
   // quietest part of the night; the incidents must stand out whatever the hour. (An approved drop to
-  // a fifth once did not: at 04:20 UTC, 18 approvals a minute falling to 4 is a borderline 4.5
-  // standard deviations, and only 2 of its 6 minutes were flagged.)
+  // a fifth once did not: started at 05:00 UTC, its weakest minute was 3.0 standard deviations below
+  // normal, under the threshold of 4, and only 2 of its 6 minutes were flagged.)
   it.each(Array.from({ length: 24 }, (_, hour) => hour))(
     'are found in every minute and nothing else is, when the demo starts at %i:00 UTC',
     (hour) => {

@@ -57,9 +57,9 @@ export const DEMO_LIVE_MINUTES = 6 * 60;
 
 /**
  * The last live hours of the demo's volume monitor: a failed spike, then approved payments stopping
- * (checkout broken). They stop outright because the demo may start at night: at 04:00 UTC the
- * synthetic shop approves about 18 payments a minute, and a fall to a fifth of that is only
- * borderline anomalous, while none at all is about 8 standard deviations below normal.
+ * (checkout broken). They stop outright because the demo may start at night, when the synthetic shop
+ * approves about 19 payments a minute: a fall to a fifth of that scored as little as 3.0 standard
+ * deviations (the threshold is 4), none at all scores 7.6 or more at every hour.
  */
 export function demoIncidents(liveStart: number): Incident[] {
   const at = (minutesIn: number) => liveStart + minutesIn * MINUTE_MS;
