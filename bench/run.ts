@@ -543,19 +543,19 @@ async function main(): Promise<void> {
     await load('floor single warm-up', { ...floorSingleOptions, durationS: WARMUP_S });
     const floorSingle = (await load('floor single', { ...floorSingleOptions, durationS: DURATION_S })).figures;
     assertClean('floor (POST /floor)', floorSingle);
-    const batchBodyList = batchBodies();
+    const bodies = batchBodies();
     const floorBatchOptions = {
       url: `${floorUrl}/floor/batch`,
       connections: BATCH_CONNECTIONS,
       headers: singleHeaders,
-      bodies: batchBodyList,
+      bodies,
     };
     await load('floor batch warm-up', { ...floorBatchOptions, durationS: WARMUP_S });
     const floorBatch = (await load('floor batch', { ...floorBatchOptions, durationS: DURATION_S })).figures;
     assertClean('floor (POST /floor/batch)', floorBatch);
     await stopChild(floorServer);
 
-    // Vigil.
+    // Vigil, on a fresh SQLite file.
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     log('starting vigil serve');
@@ -606,7 +606,6 @@ async function main(): Promise<void> {
     assertClean('single events (POST /v1/events)', single);
 
     // 4. Batches.
-    const bodies = batchBodyList;
     const batchProbe = await fetchJson(`${url}/v1/events`, { method: 'POST', headers: singleHeaders, body: bodies[0] as string });
     const probeAccepted = (batchProbe.body as { accepted?: unknown } | undefined)?.accepted;
     if (batchProbe.status !== 200 || probeAccepted !== BATCH_SIZE) {
