@@ -16,12 +16,15 @@ import { type Clock, systemClock } from './core/clock.js';
 import type { Problem } from './core/errors.js';
 import type { Detector } from './detect/detector.js';
 import { DetectionEngine } from './detect/engine.js';
+import { ListBook } from './detect/lists.js';
 import { toPastEvent } from './detect/history.js';
 import { MemoryHistory } from './detect/memory-history.js';
 import type { Rule } from './detect/rule.js';
 import { RuleCatalog } from './detect/rule-catalog.js';
 import { RuleSet } from './detect/rule-set.js';
+import { RuleStats } from './detect/rule-stats.js';
 import { builtinRules } from './detect/rules/index.js';
+import { SnoozeBook } from './detect/snooze-book.js';
 import { Enricher } from './enrich/enricher.js';
 import { type GeoIp, MmdbGeoIp } from './enrich/geoip.js';
 import { NoveltyTracker } from './enrich/novelty.js';
@@ -31,6 +34,7 @@ import { LiveFeed } from './feed/live-feed.js';
 import { GroupCommitWriter } from './ingest/group-commit.js';
 import { IngestService } from './ingest/ingest-service.js';
 import type { EventStore } from './ingest/ports.js';
+import { ListService } from './lists/list-service.js';
 import { LoginScoringService } from './logins/login-scoring-service.js';
 import { VolumeMonitor } from './monitor/monitor-service.js';
 import { createNotifier } from './notify/notifier.js';
@@ -40,6 +44,7 @@ import { LockBook } from './respond/lock.js';
 import { OneTimeCodes } from './respond/one-time-codes.js';
 import type { MessageSender } from './respond/ports.js';
 import { Responder } from './respond/responder.js';
+import { SnoozeService } from './snoozes/snooze-service.js';
 import { SqlAccountStore } from './store/account-store.js';
 import { SqlActivityStore } from './store/activity-store.js';
 import { SqlAlertStore } from './store/alert-store.js';
@@ -48,12 +53,15 @@ import { SqlAuditStore } from './store/audit-store.js';
 import { type DatabaseHandle, openDatabase } from './store/database.js';
 import { SqlEventStore } from './store/event-store.js';
 import { SqlHealthFacts } from './store/health-facts-store.js';
+import { SqlListStore } from './store/list-store.js';
 import { SqlLoginScoreStore } from './store/login-score-store.js';
 import { SqlModelStore } from './store/model-store.js';
 import { SqlMonitorStore } from './store/monitor-store.js';
 import { SqlOutboxStore } from './store/outbox-store.js';
 import { SqlPeopleStore } from './store/people-store.js';
 import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
+import { SqlRuleStatsStore } from './store/rule-stats-store.js';
+import { SqlSnoozeStore } from './store/snooze-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
 
@@ -86,6 +94,8 @@ export interface System {
   readonly alerts: AlertStore;
   readonly alertService: AlertService;
   readonly rules: RuleCatalog;
+  /** Findings and alerts per rule, day and mode (live or shadow): counted in memory, flushed every 10 s. */
+  readonly ruleStats: RuleStats;
   readonly history: MemoryHistory;
   /** Locks, codes, disputes and Security Health (respond/). */
   readonly accountService: AccountService;
@@ -105,6 +115,12 @@ export interface System {
   readonly logins: LoginScoringService;
   /** The transaction-volume monitor: per-minute counts per status, baselines, anomalies, `transaction` alerts. */
   readonly monitor: VolumeMonitor;
+  /** Allow and block list entries in force, read by detection (detect/lists.ts). */
+  readonly lists: ListBook;
+  /** Changes to the allow and block lists: validated, stored, audited, put in `lists` at once. */
+  readonly listService: ListService;
+  /** Rules snoozed per account until a time: validated, stored, audited; in force in `snoozes.book`. */
+  readonly snoozes: SnoozeService;
   /** Flushes pending writes and deliveries, then closes the database. */
   close(): Promise<void>;
 }
@@ -134,7 +150,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const geoIp = overrides.geoIp ?? (await openGeoIp());
     const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
     const writer = new GroupCommitWriter(events);
-    const enricher = new Enricher(geoIp, new UserAgentParser(), new NoveltyTracker(events));
+    const novelty = new NoveltyTracker(events, { trustAfterDays: config.trustAfterDays });
+    const enricher = new Enricher(geoIp, new UserAgentParser(), novelty);
 
     const alerts = new SqlAlertStore(database);
     const alertBook = new AlertBook();
@@ -151,7 +168,26 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     await rules.load((ruleId, problem) =>
       logger.warn(`Stored settings of rule ${ruleId} are invalid (${problem.message}); using its defaults.`),
     );
+    const ruleStats = new RuleStats(new SqlRuleStatsStore(database), clock, (error) =>
+      logger.error('saving rule hit counts failed; kept for the next flush', error),
+    );
+    ruleStats.track(rules.ruleSet.all().map((e) => e.rule.id));
     const history = new MemoryHistory();
+    // Allow and block lists are in memory before the first event is scored.
+    const lists = new ListBook();
+    const listService = new ListService({
+      store: new SqlListStore(database),
+      book: lists,
+      audit,
+      clock,
+      ruleExists: (id) => rules.ruleSet.get(id) !== undefined,
+    });
+    for (const entry of await listService.load())
+      logger.warn(`List entry ${entry.id} (${entry.kind} "${entry.value}") is not used: its value is not valid.`);
+    // Snoozes in force are in memory before the first event is scored.
+    const snoozeBook = new SnoozeBook();
+    const snoozes = new SnoozeService({ store: new SqlSnoozeStore(database), book: snoozeBook, rules: rules.ruleSet, audit, clock });
+    await snoozes.load();
     const engine = new DetectionEngine({
       history,
       rules: rules.ruleSet,
@@ -159,6 +195,9 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       policy: config.scoring,
       clock,
       onRuleError: (ruleId, error) => logger.error(`rule ${ruleId} failed; skipped for this event`, error),
+      lists,
+      snoozes: snoozeBook,
+      ruleHits: ruleStats,
     });
     await warmDetection(engine, alertBook, events, alerts, rules.ruleSet.longestWindowMs(), clock, history);
 
@@ -191,6 +230,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       locks,
       codes: new OneTimeCodes({ accounts: accountStore, sender, audit, secret, clock }),
       history,
+      familiarity: novelty,
       alerts,
       alertService,
       healthFacts: new SqlHealthFacts(database),
@@ -221,6 +261,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const ingest = new IngestService({ store: events, writer, enricher, detector: responder, bus, clock });
     // Last, once nothing below can fail: deliveries left pending by the previous run go out now.
     webhooks.start();
+    ruleStats.start();
     // Activations made by `vigil train --activate` in another process reach this one within 30 s.
     const stopWatchingModels = models.watch(
       MODEL_REFRESH_MS,
@@ -247,6 +288,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       accountService,
       locks,
       rules,
+      ruleStats,
       history,
       notifier,
       outbox,
@@ -261,12 +303,17 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         log: logger,
       }),
       monitor,
+      lists,
+      listService,
+      snoozes,
       async close() {
         stopWatchingModels();
         await writer.flushed();
         await bus.close();
         await accountService.settled();
         await monitor.settled();
+        // Every finding of the events written above is counted: the last counts go to the database.
+        await ruleStats.close();
         // After the bus (whose subscribers may still be emitting), before the database it writes to.
         await webhooks.stop();
         await audit.flushed();

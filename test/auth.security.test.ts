@@ -35,6 +35,58 @@ describe('API keys', () => {
     expect(r.statusCode).toBe(403);
     expect(r.json().error.code).toBe('forbidden');
     expect((await t.get('/v1/users/alice/events', ADMIN_KEY)).statusCode).toBe(200);
+    for (const url of ['/v1/snoozes', '/v1/me/snoozes']) {
+      const res = await t.get(url, INGEST_KEY);
+      expect({ url, status: res.statusCode, code: res.json().error.code }).toEqual({ url, status: 403, code: 'forbidden' });
+    }
+    expect((await t.get('/v1/snoozes', ADMIN_KEY)).statusCode).toBe(200);
+    for (const [method, url] of [
+      ['GET', '/v1/snoozes'],
+      ['POST', '/v1/snoozes'],
+      ['DELETE', '/v1/snoozes/snz_1'],
+      ['GET', '/v1/me/snoozes'],
+      ['POST', '/v1/me/snoozes'],
+      ['DELETE', '/v1/me/snoozes/snz_1'],
+    ] as const) {
+      const res = await t.app.inject({ method, url, ...(method === 'POST' && { payload: {} }) });
+      expect({ method, url, status: res.statusCode }).toEqual({ method, url, status: 401 });
+    }
+  });
+
+  it('keeps rule modes to admin keys: shadowing and promoting a rule', async () => {
+    for (const url of ['/v1/rules/large-transaction/shadow', '/v1/rules/large-transaction/promote']) {
+      const none = await t.app.inject({ method: 'POST', url });
+      const ingest = await t.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${INGEST_KEY}` } });
+      expect({ url, none: none.statusCode, ingest: ingest.statusCode }).toEqual({ url, none: 401, ingest: 403 });
+    }
+    expect(t.system.rules.ruleSet.get('large-transaction')?.mode).toBe('live');
+    const shadowed = await t.app.inject({
+      method: 'POST',
+      url: '/v1/rules/large-transaction/shadow',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(shadowed.statusCode).toBe(200);
+  });
+
+  it('refuses the allow and block list routes to ingest keys and anonymous callers', async () => {
+    const body = { list: 'block', kind: 'user', value: 'bob', reason: 'x' };
+    for (const [method, url] of [
+      ['GET', '/v1/lists'],
+      ['POST', '/v1/lists'],
+      ['DELETE', '/v1/lists/lst_1'],
+    ] as const) {
+      const payload = method === 'POST' ? { payload: body } : {};
+      const anonymous = await t.app.inject({ method, url, ...payload });
+      expect({ url, method, status: anonymous.statusCode }).toEqual({ url, method, status: 401 });
+      const ingest = await t.app.inject({ method, url, headers: { authorization: `Bearer ${INGEST_KEY}` }, ...payload });
+      expect({ url, method, status: ingest.statusCode, code: ingest.json().error.code }).toEqual({
+        url,
+        method,
+        status: 403,
+        code: 'forbidden',
+      });
+    }
+    expect(t.system.lists.size).toBe(0);
   });
 
   it('lets an admin key send events too', async () => {

@@ -116,6 +116,8 @@ describe('configuration', () => {
     [{ VIGIL_DATABASE_URL: 'mysql://x' }, 'VIGIL_DATABASE_URL'],
     [{ VIGIL_ADMIN_KEY: 'short' }, 'VIGIL_ADMIN_KEY'],
     [{ VIGIL_LOG_LEVEL: 'loud' }, 'VIGIL_LOG_LEVEL'],
+    [{ VIGIL_TRUST_AFTER_DAYS: '0' }, 'VIGIL_TRUST_AFTER_DAYS'],
+    [{ VIGIL_TRUST_AFTER_DAYS: 'a week' }, 'VIGIL_TRUST_AFTER_DAYS'],
   ])('stops the start with the variable named: %o', (bad, variable) => {
     const r = runCli(['serve'], { ...env(), ...bad });
     expect(r.status).toBe(2);

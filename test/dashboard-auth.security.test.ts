@@ -169,6 +169,8 @@ describe('roles', () => {
       '/v1/outbox',
       '/v1/feed',
       '/v1/rules',
+      '/v1/lists',
+      '/v1/snoozes',
     ]) {
       const res = await member.request('GET', url);
       expect(res.statusCode, url).toBe(403);
@@ -176,6 +178,15 @@ describe('roles', () => {
     }
     expect((await member.request('POST', '/v1/accounts/alice/unlock', { reason: 'me' })).statusCode).toBe(403);
     expect((await member.request('POST', '/v1/events', { type: 'logout', user: 'bob' })).statusCode).toBe(403);
+    expect((await member.request('POST', '/v1/lists', { list: 'allow', kind: 'user', value: 'alice', reason: 'me' })).statusCode).toBe(403);
+    expect((await member.request('DELETE', '/v1/lists/lst_1')).statusCode).toBe(403);
+    for (const action of ['shadow', 'promote'])
+      expect((await member.request('POST', `/v1/rules/large-transaction/${action}`, {})).statusCode, action).toBe(403);
+    expect(t.system.rules.ruleSet.get('large-transaction')?.mode).toBe('live');
+    const body = { rule: 'card-testing', user: 'alice', until: '2099-01-01T00:00:00Z', reason: 'x' };
+    const snoozed = await member.request('POST', '/v1/snoozes', body);
+    expect(snoozed.statusCode).toBe(403);
+    expect((await member.request('DELETE', '/v1/snoozes/snz_1')).statusCode).toBe(403);
   });
 
   it('lets an admin session do what an admin key does, recording the person as the actor', async () => {
@@ -187,11 +198,13 @@ describe('roles', () => {
     expect(audit.json().entries.at(-1)).toMatchObject({ action: 'account.locked', actor: expect.stringContaining(admin.email) });
     // The member routes are for members.
     expect((await admin.request('GET', '/v1/me')).statusCode).toBe(403);
+    expect((await admin.request('GET', '/v1/me/snoozes')).statusCode).toBe(403);
   });
 
   it('keeps API keys off the dashboard-only routes', async () => {
     const res = await t.get('/v1/me', INGEST_KEY);
     expect(res.statusCode).toBe(403);
+    expect((await t.get('/v1/me/snoozes')).statusCode).toBe(403);
     expect((await t.get('/v1/session')).statusCode).toBe(403);
   });
 

@@ -147,6 +147,28 @@ describe('lock and unlock by one-time code', () => {
     ]);
     expect(after?.decision).toBe('allow');
 
+    // The code proved the owner: the phone, network and country of the alert behind the lock are proven
+    // in familiarity (the phone first came with the purchase, an event), and stored events carry it.
+    const proven = await t.system.database.db
+      .selectFrom('user_seen')
+      .select(['kind', 'value', 'via', 'proven_at'])
+      .where('user_id', '=', 'alice')
+      .where('proven_at', 'is not', null)
+      .orderBy('kind')
+      .execute();
+    expect(proven.map((r) => [r.kind, r.value, r.via])).toEqual([
+      ['country', 'GB', 'login'],
+      ['device', 'unknown-phone', 'event'],
+      ['network', '81.2.69.0/24', 'login'],
+    ]);
+    const stored = (await call('GET', '/v1/users/alice/events?type=transaction&limit=1', undefined, ADMIN_KEY)).json().events[0];
+    expect(stored.enrichment.familiarity).toMatchObject({
+      device: { proven: false, trusted: true, via: 'login' },
+      network: { proven: true, trusted: true },
+      country: { proven: true, trusted: true },
+      paymentMethod: null,
+    });
+
     // Every step is in the audit trail, oldest first, and the chain verifies.
     const audit = await call('GET', '/v1/audit?subject=account:alice&limit=100', undefined, ADMIN_KEY);
     const trail = audit.json().entries as Array<{ action: string; actor: string; details: Record<string, unknown> }>;
@@ -365,6 +387,12 @@ describe('"this wasn\'t me" and "this was me"', () => {
       { type: 'login.succeeded', user: 'ivan', ip: NYC_IP, device: 'travel-phone', userAgent: CHROME, timestamp: iso(now) },
     ]);
     expect(back?.reasons.map((r) => r.rule)).not.toContain('impossible-travel');
+    // "This was me" proved the phone and its country: the stored event says so.
+    const stored = (await call('GET', '/v1/users/ivan/events?type=login.succeeded&limit=1', undefined, ADMIN_KEY)).json().events[0];
+    expect(stored.enrichment.familiarity).toMatchObject({
+      device: { via: 'login', proven: true, trusted: true, days: 1 },
+      country: { via: 'login', proven: true, trusted: true },
+    });
     // An untrusted phone making the same jump is still flagged.
     now += 30 * MIN;
     await send([{ type: 'login.succeeded', user: 'ivan', ip: HOME_IP, device: 'ivan-laptop', userAgent: CHROME, timestamp: iso(now) }]);

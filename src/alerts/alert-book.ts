@@ -46,9 +46,12 @@ export class AlertBook {
     const snapshot = snapshotOf(event);
     const related = findings.flatMap((f) => f.hit.relatedEventIds ?? []);
     const actions = unique(findings.flatMap((f) => f.hit.suggestedActions ?? []));
-    const existing = this.open.get(dedupKey);
+    // A finding that continues an earlier event's story grows that story's alert, whatever its rule.
+    const story = subject.kind === 'user' ? this.storyAlert(findings, event.user) : undefined;
+    const existing = story?.alert ?? this.open.get(dedupKey);
+    const windowMs = story?.windowMs ?? primary.windowMs;
 
-    if (existing && OPEN_STATUSES.has(existing.status) && Math.abs(event.occurredAt - existing.lastSeenAt) <= primary.windowMs) {
+    if (existing && OPEN_STATUSES.has(existing.status) && Math.abs(event.occurredAt - existing.lastSeenAt) <= windowMs) {
       const reasons = mergeReasons(existing.reasons, score.reasons);
       const updated: Alert = {
         ...existing,
@@ -104,6 +107,18 @@ export class AlertBook {
     };
     this.remember(alert);
     return alert;
+  }
+
+  /** The open alert about this user that one of the findings continues, with that finding's window. */
+  private storyAlert(findings: readonly Finding[], user: string): { alert: Alert; windowMs: number } | undefined {
+    for (const f of findings) {
+      const id = f.hit.continuesAlertId;
+      if (id === undefined) continue;
+      const key = this.keyOf.get(id);
+      const alert = key === undefined ? undefined : this.open.get(key);
+      if (alert && alert.id === id && alert.subject.kind === 'user' && alert.user === user) return { alert, windowMs: f.windowMs };
+    }
+    return undefined;
   }
 
   /** A person moved an alert on: a closed alert no longer absorbs repeats. */

@@ -20,6 +20,8 @@ export const AUDIT_ACTIONS = [
   'alert.confirmed',
   'rule.created',
   'rule.updated',
+  'rule.promoted',
+  'rule.shadowed',
   'key.created',
   'key.revoked',
   'webhook.created',
@@ -34,6 +36,10 @@ export const AUDIT_ACTIONS = [
   'person.sign_in_blocked',
   'person.totp_enabled',
   'person.totp_disabled',
+  'list.entry_added',
+  'list.entry_removed',
+  'snooze.created',
+  'snooze.cancelled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

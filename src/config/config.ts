@@ -32,6 +32,11 @@ export interface Config {
   readonly adminEmails: readonly string[];
   /** Which actions each severity (and, where wanted, rule) triggers: VIGIL_RESPONSE_POLICY, JSON. */
   readonly responsePolicy: ResponsePolicy;
+  /**
+   * VIGIL_TRUST_AFTER_DAYS (1–365, default 7): a device, network, country or payment method first
+   * seen at least this many days ago and used on two days or more is trusted (enrichment familiarity).
+   */
+  readonly trustAfterDays: number;
   /** VIGIL_ADMIN_EMAIL / VIGIL_ADMIN_PASSWORD: the first dashboard admin, created when there is none. */
   readonly firstAdmin?: { readonly email: string; readonly password: string };
   /**
@@ -81,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...optional('smsGatewayToken', env.VIGIL_SMS_GATEWAY_TOKEN?.trim() || undefined),
     adminEmails: parseEmails(env, 'VIGIL_ADMIN_ALERT_EMAILS'),
     responsePolicy: parsePolicy(env.VIGIL_RESPONSE_POLICY?.trim() || undefined),
+    trustAfterDays: parseInteger(env, 'VIGIL_TRUST_AFTER_DAYS', 7, 1, 365),
     ...optional('firstAdmin', parseFirstAdmin(env)),
     cookieSecure: parseCookieSecure(env),
   };

@@ -46,6 +46,8 @@ export const ERROR_CODES = [
   'invalid_cell',
   'empty_file',
   'too_few_rows',
+  'rule_not_snoozable',
+  'too_many_snoozes',
   'rate_limited',
   'internal_error',
 ] as const;

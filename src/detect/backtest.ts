@@ -44,7 +44,8 @@ export async function backtest(
   const alerts = new AlertBook();
   const engine = new DetectionEngine({
     history: new MemoryHistory(),
-    rules: new RuleSet([{ ...entry, config: { ...entry.config, enabled: true } }]),
+    // A backtest shows what the rule would raise, so a shadow rule is replayed as if live.
+    rules: new RuleSet([{ ...entry, mode: 'live', config: { ...entry.config, enabled: true } }]),
     alerts,
     policy: DEFAULT_SCORING,
     clock,

@@ -1,6 +1,6 @@
 import type { Alert } from '../alerts/alert.js';
 import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
-import type { Decision, Reason, Severity } from '../ingest/event-schema.js';
+import type { Decision, Reason, Severity, SuppressedReason } from '../ingest/event-schema.js';
 
 export interface Verdict {
   readonly decision: Decision;
@@ -10,6 +10,8 @@ export interface Verdict {
   readonly alertId?: string;
   /** The alert raised or updated, to be stored in the same transaction as the event. */
   readonly alert?: Alert;
+  /** Findings recorded but not counted: shadow-mode rules, snoozes, allow-list entries. */
+  readonly suppressed?: readonly SuppressedReason[];
 }
 
 /**

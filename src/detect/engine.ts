@@ -1,13 +1,16 @@
 import type { AlertBook, Finding } from '../alerts/alert-book.js';
 import type { Clock } from '../core/clock.js';
 import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
-import type { Reason } from '../ingest/event-schema.js';
+import type { EventResult, Reason, Severity, SuppressedReason } from '../ingest/event-schema.js';
 import type { Detector, Verdict } from './detector.js';
 import { toPastEvent } from './history.js';
+import { type ListEntry, type ListLookup, type ListMatches, NO_LIST_MATCHES } from './lists.js';
 import type { MemoryHistory } from './memory-history.js';
-import type { DetectionEvent } from './rule.js';
-import type { RuleSet } from './rule-set.js';
-import { combineRisk, decide, type ScoringPolicy, severityOf } from './scoring.js';
+import { type DetectionEvent, HOUR, type Rule, type RuleHit } from './rule.js';
+import type { RuleEntry, RuleSet } from './rule-set.js';
+import type { RuleHitCounter } from './rule-stats.js';
+import { combineRisk, decide, type ScoringPolicy, SEVERITY_RANK, severityOf } from './scoring.js';
+import type { SnoozeLookup } from './snoozes.js';
 
 export interface DetectionEngineDependencies {
   readonly history: MemoryHistory;
@@ -17,20 +20,54 @@ export interface DetectionEngineDependencies {
   readonly clock: Clock;
   /** A rule that throws is skipped for that event and reported here; it never fails ingestion. */
   readonly onRuleError: (ruleId: string, error: unknown) => void;
+  /** Allow and block lists; none when not given. */
+  readonly lists?: ListLookup;
+  /** Rules snoozed per account; none when not given. */
+  readonly snoozes?: SnoozeLookup;
+  /** Findings and alerts per rule and day, live and shadow. */
+  readonly ruleHits?: RuleHitCounter;
 }
+
+/** The pseudo-rule a block-list entry fires as: it has no configuration, the list is its configuration. */
+export const BLOCK_LIST_RULE: Pick<Rule, 'id' | 'title' | 'alertType'> = {
+  id: 'block-list',
+  title: 'On the block list',
+  alertType: 'security',
+};
+const BLOCK_LIST_WINDOW_MS = HOUR;
+const KIND_WORDS: Readonly<Record<ListEntry['kind'], string>> = {
+  ip: 'IP',
+  device: 'device',
+  email: 'email',
+  email_domain: 'email domain',
+  country: 'country',
+  payment_method: 'payment method',
+  user: 'user',
+};
 
 /**
  * Scores each event with every enabled rule, against in-memory history only (no database read on
  * this path), combines the findings into one risk score and decision, and raises or updates an alert.
+ * Shadow-mode rules, snoozes and allow-list entries make findings that are recorded (`suppressed`)
+ * but count for nothing; a block-list entry is a critical finding of its own.
  */
 export class DetectionEngine implements Detector {
+  /** Shadow findings' last time per rule and subject: whether one "would have raised" an alert. */
+  private readonly shadowSeen = new Map<string, number>();
+
   constructor(private readonly deps: DetectionEngineDependencies) {}
 
   score(event: ActivityEvent & { readonly id: string }, enrichment: Enrichment): Verdict {
-    const e: DetectionEvent = { ...event, enrichment };
-    const { findings, reasons } = this.evaluate(e);
+    const now = this.deps.clock.now();
+    const lists = this.deps.lists?.matches({ ...event, enrichment }, now) ?? NO_LIST_MATCHES;
+    // Custom rules read list membership as enrichment.lists.allow / .block (the kinds matched).
+    const seen =
+      lists === NO_LIST_MATCHES ? enrichment : { ...enrichment, lists: { allow: kindsOf(lists.allow), block: kindsOf(lists.block) } };
+    const e: DetectionEvent = { ...event, enrichment: seen };
+    const { findings, reasons, suppressed } = this.evaluate(e, lists, now);
     this.remember(e);
-    if (findings.length === 0) return { decision: 'allow', risk: 0, severity: 'none', reasons: [] };
+    const withSuppressed = suppressed.length > 0 ? { suppressed } : undefined;
+    if (findings.length === 0) return { decision: 'allow', risk: 0, severity: 'none', reasons: [], ...withSuppressed };
 
     const risk = combineRisk(findings.map((f) => f.hit.severity));
     const severity = severityOf(risk, this.deps.policy.thresholds);
@@ -39,9 +76,26 @@ export class DetectionEngine implements Detector {
       findings.map((f) => f.hit.decision),
       this.deps.policy.decisions,
     );
-    if (severity === 'none') return { decision, risk, severity, reasons };
-    const alert = this.deps.alerts.raise(e, findings, { risk, severity, decision, reasons }, this.deps.clock.now());
-    return { decision, risk, severity, reasons, alertId: alert.id, alert };
+    if (severity === 'none') {
+      this.count(e, findings, false);
+      return { decision, risk, severity, reasons, ...withSuppressed };
+    }
+    const alert = this.deps.alerts.raise(e, findings, { risk, severity, decision, reasons }, now);
+    this.count(e, findings, alert.occurrences === 1);
+    const primary = strongest(findings);
+    this.deps.history.recordMark(e.user, {
+      eventId: e.id,
+      type: e.type,
+      occurredAt: e.occurredAt,
+      risk,
+      severity,
+      rule: primary.rule.id,
+      message: primary.hit.message,
+      ...(e.session !== undefined && { session: e.session }),
+      ...(e.device !== undefined && { device: e.device }),
+      alertId: alert.id,
+    });
+    return { decision, risk, severity, reasons, alertId: alert.id, alert, ...withSuppressed };
   }
 
   /** Replays older transactions at start, for amount baselines only. */
@@ -49,16 +103,46 @@ export class DetectionEngine implements Detector {
     for (const e of events) this.deps.history.recordAmount(toPastEvent(e));
   }
 
-  /** Replays stored events into memory at start: history and rule state, no alerts. */
-  warm(events: Iterable<DetectionEvent>): void {
-    for (const e of events) this.remember(e);
+  /**
+   * Replays stored events into memory at start: history, rule state and what each event earned
+   * (for carried risk), no alerts.
+   */
+  warm(events: Iterable<DetectionEvent & { readonly result?: EventResult }>): void {
+    for (const e of events) {
+      this.remember(e);
+      const r = e.result;
+      if (r === undefined || r.severity === 'none' || r.reasons.length === 0) continue;
+      const primary = r.reasons.reduce((a, b) => (rank(b.severity) > rank(a.severity) ? b : a));
+      this.deps.history.recordMark(e.user, {
+        eventId: e.id,
+        type: e.type,
+        occurredAt: e.occurredAt,
+        risk: r.risk,
+        severity: r.severity,
+        rule: primary.rule,
+        message: primary.message,
+        ...(e.session !== undefined && { session: e.session }),
+        ...(e.device !== undefined && { device: e.device }),
+        ...(r.alertId !== undefined && { alertId: r.alertId }),
+      });
+    }
   }
 
-  private evaluate(e: DetectionEvent): { findings: Finding[]; reasons: Reason[] } {
+  private evaluate(
+    e: DetectionEvent,
+    lists: ListMatches,
+    now: number,
+  ): { findings: Finding[]; reasons: Reason[]; suppressed: SuppressedReason[] } {
     const findings: Finding[] = [];
     const reasons: Reason[] = [];
+    const suppressed: SuppressedReason[] = [];
+    if (lists.block.length > 0) {
+      const hit = blockListHit(lists.block);
+      findings.push({ rule: BLOCK_LIST_RULE, hit, windowMs: BLOCK_LIST_WINDOW_MS });
+      reasons.push(reasonOf(BLOCK_LIST_RULE.id, hit));
+    }
     for (const entry of this.deps.rules.active()) {
-      let hit: ReturnType<typeof entry.rule.evaluate>;
+      let hit: RuleHit | undefined;
       try {
         hit = entry.rule.evaluate(e, this.deps.history, entry.config);
       } catch (error) {
@@ -66,14 +150,79 @@ export class DetectionEngine implements Detector {
         continue;
       }
       if (!hit) continue;
+      const id = entry.rule.id;
+      if (entry.mode === 'shadow') {
+        suppressed.push({ ...reasonOf(id, hit), suppressedBy: 'shadow' });
+        this.deps.ruleHits?.record(id, e.occurredAt, 'shadow', this.wouldRaise(entry, hit, e));
+        continue;
+      }
+      const snooze = this.deps.snoozes?.snoozed(id, e.user, now);
+      if (snooze !== undefined) {
+        suppressed.push({ ...reasonOf(id, hit), suppressedBy: 'snooze', ref: snooze.id });
+        this.deps.ruleHits?.record(id, e.occurredAt, 'live', false);
+        continue;
+      }
+      const allowed = lists.allow.length > 0 ? lists.allow.find((a) => a.rules.length === 0 || a.rules.includes(id)) : undefined;
+      if (allowed !== undefined) {
+        suppressed.push({ ...reasonOf(id, hit), suppressedBy: 'allow-list', ref: allowed.id });
+        this.deps.ruleHits?.record(id, e.occurredAt, 'live', false);
+        continue;
+      }
       findings.push({ rule: entry.rule, hit, windowMs: entry.rule.windowMs(entry.config) });
-      reasons.push({ rule: entry.rule.id, severity: hit.severity, message: hit.message, evidence: { ...hit.evidence } });
+      reasons.push(reasonOf(id, hit));
     }
-    return { findings, reasons };
+    return { findings, reasons, suppressed };
+  }
+
+  private count(e: DetectionEvent, findings: readonly Finding[], opened: boolean): void {
+    const counter = this.deps.ruleHits;
+    if (!counter) return;
+    for (const f of findings) counter.record(f.rule.id, e.occurredAt, 'live', opened);
+  }
+
+  /** A shadow finding would have raised an alert unless one of its rule and subject was raised within the rule's window. */
+  private wouldRaise(entry: RuleEntry, hit: RuleHit, e: DetectionEvent): boolean {
+    const subject = hit.subject ?? { kind: 'user', value: e.user };
+    const key = `${entry.rule.id}\u0000${subject.kind}\u0000${subject.value}`;
+    const last = this.shadowSeen.get(key);
+    const raise = last === undefined || Math.abs(e.occurredAt - last) > entry.rule.windowMs(entry.config);
+    if (raise || e.occurredAt > (last ?? 0)) {
+      this.shadowSeen.delete(key);
+      this.shadowSeen.set(key, e.occurredAt);
+      // Bounded, oldest first (insertion order): a forgotten subject at worst counts one alert again.
+      if (this.shadowSeen.size > 100_000) this.shadowSeen.delete(this.shadowSeen.keys().next().value as string);
+    }
+    return raise;
   }
 
   private remember(e: DetectionEvent): void {
     this.deps.history.record(toPastEvent(e));
     for (const entry of this.deps.rules.active()) entry.rule.observe?.(e, entry.config);
   }
+}
+
+const rank = (s: Severity): number => SEVERITY_RANK[s];
+
+function strongest(findings: readonly Finding[]): Finding {
+  return findings.reduce((a, b) => (rank(b.hit.severity) > rank(a.hit.severity) ? b : a));
+}
+
+function reasonOf(rule: string, hit: RuleHit): Reason {
+  return { rule, severity: hit.severity, message: hit.message, evidence: { ...hit.evidence } };
+}
+
+function kindsOf(entries: readonly ListEntry[]): string[] {
+  return [...new Set(entries.map((e) => e.kind))];
+}
+
+function blockListHit(entries: readonly ListEntry[]): RuleHit {
+  const first = entries[0] as ListEntry;
+  const more = entries.length > 1 ? ` (+${entries.length - 1} more entr${entries.length > 2 ? 'ies' : 'y'})` : '';
+  return {
+    severity: 'critical',
+    message: `${KIND_WORDS[first.kind]} ${first.value} is on the block list: ${first.reason}${more}`,
+    evidence: { entries: entries.map((e) => ({ id: e.id, kind: e.kind, value: e.value, reason: e.reason, createdBy: e.createdBy })) },
+    suggestedActions: ['review_transaction'],
+    decision: 'block',
+  };
 }

@@ -1,4 +1,4 @@
-import type { EventType } from '../ingest/event-schema.js';
+import type { EventType, Severity } from '../ingest/event-schema.js';
 import type { DetectionEvent } from './rule.js';
 
 /** The compact copy of an earlier event that detection keeps in memory. */
@@ -20,10 +20,47 @@ export interface PastEvent {
   readonly currency?: string;
   readonly merchant?: string;
   readonly paymentMethod?: string;
+  /** Merchant category, from the event's `attributes.merchantCategory`, when the shop sends one. */
+  readonly category?: string;
   readonly path?: string;
   readonly userAgent?: string;
+  /** Browser family and operating system from the user agent ("Chrome/Windows"): what a session keeps. */
+  readonly client?: string;
   readonly newDevice?: boolean | null;
   readonly newCountry?: boolean | null;
+  /**
+   * The event came from a device the account does not trust yet (first seen recently and never
+   * proven by a code or "this was me"), as enrichment judged it then; undefined when unknown.
+   */
+  readonly untrustedSource?: boolean;
+  /** How long before this event its device was first seen by the account (familiarity). */
+  readonly deviceAgeMs?: number;
+}
+
+/**
+ * What an earlier event of a user earned: kept per user so that the risk of a story (a suspicious
+ * login, then a credential change, then money moving) carries to the events that follow it.
+ */
+export interface StoryMark {
+  readonly eventId: string;
+  readonly type: EventType;
+  readonly occurredAt: number;
+  readonly risk: number;
+  readonly severity: Exclude<Severity, 'none'>;
+  /** The strongest finding's rule and message, for the later event's reason. */
+  readonly rule: string;
+  readonly message: string;
+  readonly session?: string;
+  readonly device?: string;
+  readonly alertId?: string;
+}
+
+/** Typical amounts across all accounts, for accounts with too little history of their own. */
+export interface PopulationBaseline {
+  /** Median amount in the currency (and category, when given) over recent transactions of every account. */
+  readonly median: number;
+  /** How many recent transactions it is taken over. */
+  readonly samples: number;
 }
 
 /**
@@ -37,6 +74,10 @@ export interface History {
   forDevice(device: string, from: number, to: number): readonly PastEvent[];
   /** Amounts of this user's transactions in this currency before `before`, oldest first (at most 100). */
   transactionAmounts(user: string, currency: string, before: number): readonly number[];
+  /** What earlier events of this user earned, by event time (live findings only). */
+  storyOf?(user: string, from: number, to: number): readonly StoryMark[];
+  /** The population's typical transaction in this currency (and category); undefined until enough are seen. */
+  populationAmount?(currency: string, category?: string): PopulationBaseline | undefined;
   /** What the account's owner said of this device, IP or country after an alert, if anything. */
   trustOf(user: string, kind: TrustKind, value: string): TrustVerdict | undefined;
   /**
@@ -77,6 +118,9 @@ export interface TrustVerdict {
   readonly alertId?: string;
 }
 
+/** "Chrome/Windows": the parts of a user agent that stay the same for a session, whatever the version. */
+export const clientOf = (ua: { readonly browser?: string; readonly os?: string }): string => `${ua.browser ?? '?'}/${ua.os ?? '?'}`;
+
 export function toPastEvent(e: DetectionEvent): PastEvent {
   const geo = e.enrichment.geo;
   // Assigned field by field: this runs for every event, and conditional spreads allocate.
@@ -101,7 +145,16 @@ export function toPastEvent(e: DetectionEvent): PastEvent {
   if (e.currency !== undefined) p.currency = e.currency;
   if (e.merchant !== undefined) p.merchant = e.merchant;
   if (e.paymentMethod !== undefined) p.paymentMethod = e.paymentMethod;
+  const category = e.attributes?.merchantCategory;
+  if (typeof category === 'string' && category.length > 0 && category.length <= 64) p.category = category;
   if (e.path !== undefined) p.path = e.path;
   if (e.userAgent !== undefined) p.userAgent = e.userAgent;
+  const ua = e.enrichment.userAgent;
+  if (ua !== undefined && (ua.browser !== undefined || ua.os !== undefined)) p.client = clientOf(ua);
+  const device = e.enrichment.familiarity?.device;
+  if (device) {
+    p.untrustedSource = !device.trusted;
+    p.deviceAgeMs = device.ageMs;
+  }
   return p;
 }

@@ -3,8 +3,10 @@ import {
   type BehaviourProfile,
   type History,
   type PastEvent,
+  type PopulationBaseline,
   PROFILE_LOGINS,
   PROFILE_MERCHANTS,
+  type StoryMark,
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
@@ -85,6 +87,10 @@ export class MemoryHistory implements History {
   private readonly trust = new Map<string, TrustVerdict>();
   /** Accounts' long-term habits, a few hundred bytes each, the least recently active dropped first. */
   private readonly profiles: LRUCache<string, Profile>;
+  /** What users' recent events earned (only users with findings have any), for carried risk. */
+  private readonly stories: LRUCache<string, StoryMark[]>;
+  /** Recent amounts of every account per currency (and currency with category). */
+  private readonly population = new Map<string, PopulationSample>();
 
   constructor(private readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
     this.users = new LRUCache({ max: limits.maxKeys });
@@ -92,6 +98,34 @@ export class MemoryHistory implements History {
     this.devices = new LRUCache({ max: limits.maxKeys });
     this.amounts = new LRUCache({ max: limits.maxKeys });
     this.profiles = new LRUCache({ max: limits.maxKeys });
+    this.stories = new LRUCache({ max: limits.maxKeys });
+  }
+
+  /** Records what an event earned; kept for the retention period, at most MAX_MARKS per user. */
+  recordMark(user: string, mark: StoryMark): void {
+    let marks = this.stories.get(user);
+    if (!marks) {
+      marks = [];
+      this.stories.set(user, marks);
+    }
+    let i = marks.length;
+    while (i > 0 && (marks[i - 1] as StoryMark).occurredAt > mark.occurredAt) i--;
+    marks.splice(i, 0, mark);
+    const newest = (marks[marks.length - 1] as StoryMark).occurredAt;
+    let drop = Math.max(0, marks.length - MAX_MARKS);
+    while (drop < marks.length && (marks[drop] as StoryMark).occurredAt < newest - this.limits.retentionMs) drop++;
+    if (drop > 0) marks.splice(0, drop);
+  }
+
+  storyOf(user: string, from: number, to: number): readonly StoryMark[] {
+    const marks = this.stories.get(user);
+    if (!marks) return NO_MARKS;
+    return marks.filter((m) => m.occurredAt >= from && m.occurredAt <= to);
+  }
+
+  populationAmount(currency: string, category?: string): PopulationBaseline | undefined {
+    const sample = this.population.get(category === undefined ? currency : `${currency}\u0000${category}`);
+    return sample?.baseline();
   }
 
   record(e: PastEvent): void {
@@ -137,7 +171,20 @@ export class MemoryHistory implements History {
       while (i > 0 && (list[i - 1] as { at: number }).at > e.occurredAt) i--;
       list.splice(i, 0, { at: e.occurredAt, amount: e.amount });
       if (list.length > MAX_AMOUNTS) list.splice(0, list.length - MAX_AMOUNTS);
+      this.samplePopulation(e.currency, e.amount);
+      if (e.category !== undefined) this.samplePopulation(`${e.currency}\u0000${e.category}`, e.amount);
     }
+  }
+
+  private samplePopulation(key: string, amount: number): void {
+    let sample = this.population.get(key);
+    if (!sample) {
+      // Currencies and categories are few, but the keys come from clients: bounded all the same.
+      if (this.population.size >= MAX_POPULATION_KEYS) return;
+      sample = new PopulationSample();
+      this.population.set(key, sample);
+    }
+    sample.add(amount);
   }
 
   forUser(user: string, from: number, to: number): readonly PastEvent[] {
@@ -173,6 +220,43 @@ export class MemoryHistory implements History {
 
 const DAY = 24 * HOUR;
 const NO_MERCHANTS: string[] = [];
+const NO_MARKS: readonly StoryMark[] = [];
+/** Marks kept per user: a story is a handful of events; an attack that earns more repeats itself. */
+const MAX_MARKS = 16;
+const MAX_POPULATION_KEYS = 1000;
+/** Amounts of the population kept per currency: a ring of the latest, enough for a steady median. */
+const POPULATION_RING = 1024;
+/** Fewer amounts than this are no baseline for anyone. */
+const POPULATION_MIN_SAMPLES = 50;
+/** The median is computed again after this many new amounts: a sort of the ring, amortised. */
+const POPULATION_REFRESH = 64;
+
+/** The latest amounts of every account in one currency, with their median kept up to date lazily. */
+class PopulationSample {
+  private readonly ring = new Float64Array(POPULATION_RING);
+  private count = 0;
+  private cached: PopulationBaseline | undefined;
+  private sinceRefresh = 0;
+
+  add(amount: number): void {
+    this.ring[this.count % POPULATION_RING] = amount;
+    this.count++;
+    this.sinceRefresh++;
+  }
+
+  baseline(): PopulationBaseline | undefined {
+    const samples = Math.min(this.count, POPULATION_RING);
+    if (samples < POPULATION_MIN_SAMPLES) return undefined;
+    if (this.cached === undefined || this.sinceRefresh >= POPULATION_REFRESH) {
+      const sorted = this.ring.slice(0, samples).sort();
+      const mid = samples >> 1;
+      const median = samples % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+      this.cached = { median, samples };
+      this.sinceRefresh = 0;
+    }
+    return this.cached;
+  }
+}
 
 /** One account's habits (see BehaviourProfile), of fixed size whatever its activity. */
 class Profile implements BehaviourProfile {

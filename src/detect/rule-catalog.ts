@@ -6,6 +6,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { type CustomRuleDefinition, compileCustomRule, validateDefinition } from './custom-rule.js';
 import type { Rule } from './rule.js';
 import type { RuleEntry, RuleSet } from './rule-set.js';
+import { isRuleMode, type RuleMode } from './rule-stats.js';
 
 export interface RuleSetting {
   readonly ruleId: string;
@@ -15,6 +16,8 @@ export interface RuleSetting {
   readonly config: unknown;
   readonly updatedAt: number;
   readonly updatedBy: string;
+  /** Stored since modes exist; settings saved before read as live. */
+  readonly mode: RuleMode;
 }
 
 export interface RuleVersion {
@@ -23,6 +26,7 @@ export interface RuleVersion {
   readonly changedBy: string;
   readonly changedAt: number;
   readonly note: string | null;
+  readonly mode: RuleMode;
 }
 
 export interface RuleSettingsStore {
@@ -47,7 +51,7 @@ export class RuleCatalog {
   ) {
     for (const rule of builtins) {
       this.checkers.set(rule.id, TypeCompiler.Compile(rule.configSchema));
-      ruleSet.put({ rule, kind: 'builtin', config: rule.defaults, version: 0, updatedAt: null, updatedBy: null });
+      ruleSet.put({ rule, kind: 'builtin', config: rule.defaults, version: 0, updatedAt: null, updatedBy: null, mode: 'live' });
     }
   }
 
@@ -59,7 +63,7 @@ export class RuleCatalog {
         onInvalid(s.ruleId, entry.error);
         continue;
       }
-      this.ruleSet.put({ ...entry.value, version: s.version, updatedAt: s.updatedAt, updatedBy: s.updatedBy });
+      this.ruleSet.put({ ...entry.value, version: s.version, updatedAt: s.updatedAt, updatedBy: s.updatedBy, mode: s.mode });
     }
   }
 
@@ -74,35 +78,65 @@ export class RuleCatalog {
     return this.builtinEntry(body.ruleId, { ...current.config, ...(body.config as object) });
   }
 
+  /**
+   * Built-in rules take configuration fields, custom rules definition fields; either may also take
+   * `mode` ('live' or 'shadow'), which is not part of the configuration but is saved with it.
+   */
   async updateBuiltin(id: string, patch: Record<string, unknown>, actor: string, note: string | null): Promise<Result<RuleEntry, Problem>> {
     const current = this.ruleSet.get(id);
     if (!current) return err({ code: 'not_found', message: `No rule ${id}.` });
-    if (current.kind === 'custom') return this.updateCustom(id, { ...(current.config.definition as object), ...patch }, actor, note);
-    const entry = this.builtinEntry(id, { ...current.config, ...patch });
+    const { mode: rawMode, ...fields } = patch;
+    const mode = rawMode === undefined ? current.mode : rawMode;
+    if (!isRuleMode(mode)) return err(badMode());
+    if (current.kind === 'custom') return this.updateCustom(id, { ...(current.config.definition as object), ...fields }, actor, note, mode);
+    const entry = this.builtinEntry(id, { ...current.config, ...fields });
     if (!entry.ok) return entry;
-    return ok(await this.commit(entry.value, current.version + 1, entry.value.config, actor, note));
+    return ok(await this.commit({ ...entry.value, mode }, current.version + 1, entry.value.config, actor, note));
   }
 
-  async createCustom(definition: unknown, actor: string): Promise<Result<RuleEntry, Problem>> {
+  async createCustom(definition: unknown, actor: string, mode: RuleMode = 'live'): Promise<Result<RuleEntry, Problem>> {
+    if (!isRuleMode(mode)) return err(badMode());
     const entry = this.customEntry(newId('rule', this.clock.now()), definition);
     if (!entry.ok) return entry;
-    return ok(await this.commit(entry.value, 1, entry.value.config.definition, actor, 'created'));
+    return ok(await this.commit({ ...entry.value, mode }, 1, entry.value.config.definition, actor, 'created'));
+  }
+
+  /**
+   * Puts a rule in shadow or back to live, keeping its configuration: a new version. `invalid_transition`
+   * when the rule is already in that mode. Whether it is enabled is left as it is.
+   */
+  async setMode(id: string, mode: RuleMode, actor: string, note: string | null): Promise<Result<RuleEntry, Problem>> {
+    if (!isRuleMode(mode)) return err(badMode());
+    const current = this.ruleSet.get(id);
+    if (!current) return err({ code: 'not_found', message: `No rule ${id}.` });
+    if (current.mode === mode) return err({ code: 'invalid_transition', message: `Rule ${id} is already ${mode}.` });
+    const stored = current.kind === 'custom' ? current.config.definition : current.config;
+    return ok(await this.commit({ ...current, mode }, current.version + 1, stored, actor, note));
   }
 
   async versions(id: string): Promise<readonly RuleVersion[]> {
     return this.store.versions(id);
   }
 
-  private async updateCustom(id: string, definition: unknown, actor: string, note: string | null): Promise<Result<RuleEntry, Problem>> {
+  private async updateCustom(
+    id: string,
+    definition: unknown,
+    actor: string,
+    note: string | null,
+    mode: RuleMode,
+  ): Promise<Result<RuleEntry, Problem>> {
     const current = this.ruleSet.get(id);
     const entry = this.customEntry(id, definition);
     if (!entry.ok) return entry;
-    return ok(await this.commit(entry.value, (current?.version ?? 0) + 1, entry.value.config.definition, actor, note));
+    return ok(await this.commit({ ...entry.value, mode }, (current?.version ?? 0) + 1, entry.value.config.definition, actor, note));
   }
 
   private async commit(entry: RuleEntry, version: number, stored: unknown, actor: string, note: string | null): Promise<RuleEntry> {
     const at = this.clock.now();
-    await this.store.save({ ruleId: entry.rule.id, kind: entry.kind, version, config: stored, updatedAt: at, updatedBy: actor }, note);
+    await this.store.save(
+      { ruleId: entry.rule.id, kind: entry.kind, version, config: stored, updatedAt: at, updatedBy: actor, mode: entry.mode },
+      note,
+    );
     const saved = { ...entry, version, updatedAt: at, updatedBy: actor };
     this.ruleSet.put(saved);
     return saved;
@@ -118,7 +152,7 @@ export class RuleCatalog {
       const field = first?.path.slice(1) || 'config';
       return err({ code: 'invalid_rule', message: `${id}: ${field}: ${first?.message ?? 'invalid'}.`, path: first?.path ?? '' });
     }
-    return ok({ rule, kind: 'builtin', config: merged as RuleEntry['config'], version: 0, updatedAt: null, updatedBy: null });
+    return ok({ rule, kind: 'builtin', config: merged as RuleEntry['config'], version: 0, updatedAt: null, updatedBy: null, mode: 'live' });
   }
 
   private customEntry(id: string, definition: unknown): Result<RuleEntry, Problem> {
@@ -126,6 +160,16 @@ export class RuleCatalog {
     if (!checked.ok) return checked;
     const def: CustomRuleDefinition = checked.value;
     const rule = compileCustomRule(id, def);
-    return ok({ rule, kind: 'custom', config: { enabled: def.enabled, definition: def }, version: 0, updatedAt: null, updatedBy: null });
+    return ok({
+      rule,
+      kind: 'custom',
+      config: { enabled: def.enabled, definition: def },
+      version: 0,
+      updatedAt: null,
+      updatedBy: null,
+      mode: 'live',
+    });
   }
 }
+
+const badMode = (): Problem => ({ code: 'invalid_rule', message: "mode must be 'live' or 'shadow'.", path: '/mode' });

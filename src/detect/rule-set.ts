@@ -1,4 +1,5 @@
 import type { Rule, RuleConfig } from './rule.js';
+import type { RuleMode } from './rule-stats.js';
 
 export interface RuleEntry {
   readonly rule: Rule<any>;
@@ -7,6 +8,11 @@ export interface RuleEntry {
   readonly version: number;
   readonly updatedAt: number | null;
   readonly updatedBy: string | null;
+  /**
+   * live: findings count towards risk, decision and alerts. shadow: the rule runs and its findings
+   * are stored and counted, but change nothing. A disabled rule does not run, whatever its mode.
+   */
+  readonly mode: RuleMode;
 }
 
 /**

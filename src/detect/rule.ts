@@ -43,6 +43,11 @@ export interface RuleHit {
   readonly suggestedActions?: readonly SuggestedAction[];
   /** The least decision this finding asks for, whatever the score's severity says. */
   readonly decision?: Decision;
+  /**
+   * The alert of the story this finding continues (an earlier event's): while it is open, this
+   * event's alert is that one, grown (occurrences, severity only upwards), not a new one.
+   */
+  readonly continuesAlertId?: string;
 }
 
 /**

@@ -19,6 +19,9 @@ class MemorySeenStore implements SeenStore {
     this.reads++;
     return this.records.filter((r) => users.includes(r.user));
   }
+  async saveSeen(records: readonly SeenRecord[]) {
+    this.records.push(...records);
+  }
 }
 
 let geoIp: MmdbGeoIp;
@@ -133,7 +136,9 @@ describe('Enricher', () => {
     );
     const r = await enricher.enrich([login({ user: 'bob', device: 'known' }), login({ user: 'bob', device: 'new', occurredAt: 5 })]);
     expect(r.enrichments.map((e) => e.novelty.newDevice)).toEqual([false, true]);
-    expect(r.learnt).toEqual([{ user: 'bob', kind: 'device', value: 'new', firstSeenAt: 5 }]);
+    expect(r.learnt).toEqual([
+      { user: 'bob', kind: 'device', value: 'new', firstSeenAt: 5, lastSeenAt: 5, days: 1, via: 'login', provenAt: null },
+    ]);
     await enricher.enrich([login({ user: 'bob' })]);
     expect(store.reads).toBe(1);
     enricher.forget(['bob']);

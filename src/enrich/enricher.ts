@@ -17,7 +17,10 @@ interface Place {
   readonly geo: GeoInfo | undefined;
 }
 
-/** Adds geo-IP, user-agent and novelty facts to events, in order, so novelty follows arrival order. */
+/**
+ * Adds geo-IP, user-agent, novelty and familiarity facts to events, in order, so novelty follows
+ * arrival order.
+ */
 export class Enricher {
   /**
    * Addresses recently seen. A user keeps one address for a session, so most events repeat one:
@@ -42,14 +45,19 @@ export class Enricher {
       const place = event.ip === undefined ? undefined : this.place(event.ip);
       const ip = place?.ip;
       const geo = place?.geo;
-      const novelty = batch.assess(
+      // The assessment ({ novelty, familiarity }) is the enrichment object itself: no copy per event.
+      const enrichment: { -readonly [K in keyof Enrichment]: Enrichment[K] } = batch.assess(
         event.user,
-        { device: event.device, country: geo?.country, network: ip?.scope === 'public' ? ip.network : undefined },
-        event.type !== 'login.failed',
+        {
+          device: event.device,
+          country: geo?.country,
+          network: ip?.scope === 'public' ? ip.network : undefined,
+          paymentMethod: event.paymentMethod,
+        },
+        event.type === 'login.failed' ? 'nothing' : event.type === 'login.succeeded' ? 'login' : 'event',
         event.occurredAt,
         learnt,
       );
-      const enrichment: { -readonly [K in keyof Enrichment]: Enrichment[K] } = { novelty };
       if (ip) {
         enrichment.ipScope = ip.scope;
         enrichment.network = ip.network;

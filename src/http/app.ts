@@ -15,6 +15,7 @@ import { auditRoutes } from './routes/audit.js';
 import { eventRoutes } from './routes/events.js';
 import { feedRoutes } from './routes/feed.js';
 import { healthRoutes } from './routes/health.js';
+import { listRoutes } from './routes/lists.js';
 import { loginRoutes } from './routes/logins.js';
 import { meRoutes } from './routes/me.js';
 import { modelRoutes } from './routes/models.js';
@@ -23,6 +24,7 @@ import { outboxRoutes } from './routes/outbox.js';
 import { peopleRoutes } from './routes/people.js';
 import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
+import { snoozeRoutes } from './routes/snoozes.js';
 import { userEventRoutes } from './routes/user-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { registerWebApp, sendPage, wantsPage, webBuildExists } from './web-app.js';
@@ -122,9 +124,11 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(auditRoutes(system));
   await app.register(sessionRoutes(system));
   await app.register(meRoutes(system));
+  await app.register(snoozeRoutes(system));
   await app.register(peopleRoutes(system));
   await app.register(feedRoutes(system));
   await app.register(monitorRoutes(system));
+  await app.register(listRoutes(system));
   if (hasWebApp) await registerWebApp(app);
   return app;
 }

@@ -29,6 +29,7 @@ export function statusFor(code: ErrorCode): number {
       return 401;
     case 'forbidden':
     case 'csrf_failed':
+    case 'rule_not_snoozable':
       return 403;
     case 'not_found':
       return 404;
@@ -49,6 +50,7 @@ export function statusFor(code: ErrorCode): number {
     case 'too_many_attempts':
     case 'not_enough_history':
     case 'model_incompatible':
+    case 'too_many_snoozes':
       return 409;
     case 'payload_too_large':
     case 'batch_too_large':

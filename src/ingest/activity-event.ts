@@ -53,6 +53,41 @@ export interface Novelty {
   readonly newNetwork: boolean | null;
 }
 
+/** How the account first came to use a device, network, country or payment method. */
+export type FirstSeenVia = 'login' | 'event' | 'code' | 'confirmed';
+
+/**
+ * What the account's history says of one device, network, country or payment method, as of this
+ * event: its age rather than a yes/no "new". `null` in Enrichment.familiarity means the event did not
+ * carry the field.
+ */
+export interface Familiarity {
+  /** Event time it was first used by this account (this event's time when it is new). */
+  readonly firstSeenAt: number;
+  /** This event's time minus firstSeenAt: 0 when new. */
+  readonly ageMs: number;
+  /** Distinct UTC days the account used it on, this event's day included. */
+  readonly days: number;
+  /** How it first came: a successful login, another event, a verified one-time code, "this was me". */
+  readonly via: FirstSeenVia;
+  /** The owner proved it: a one-time code verified, or "this was me" on an alert. */
+  readonly proven: boolean;
+  /**
+   * Proven, or in use for a while: first seen at least the trust period ago (VIGIL_TRUST_AFTER_DAYS,
+   * default 7) and used on at least two days; or among the first things the account ever used.
+   */
+  readonly trusted: boolean;
+}
+
+export interface FamiliarityFacts {
+  readonly device: Familiarity | null;
+  readonly network: Familiarity | null;
+  readonly country: Familiarity | null;
+  readonly paymentMethod: Familiarity | null;
+  /** When the account's first established activity was (undefined before it has any). */
+  readonly accountFirstSeenAt?: number;
+}
+
 export interface Enrichment {
   readonly ipScope?: IpScope;
   /** IPv4 /24 or IPv6 /48 the address belongs to: the "network" novelty is measured on it. */
@@ -60,6 +95,13 @@ export interface Enrichment {
   readonly geo?: GeoInfo;
   readonly userAgent?: UserAgentInfo;
   readonly novelty: Novelty;
+  /** Ages of the device, network, country and payment method for this account (absent on events stored before it existed). */
+  readonly familiarity?: FamiliarityFacts;
+  /**
+   * The kinds of allow- and block-list entries the event matched (`ip`, `country`, …), set by
+   * detection for the rules (custom rules read `enrichment.lists.block`); not stored.
+   */
+  readonly lists?: { readonly allow: readonly string[]; readonly block: readonly string[] };
 }
 
 /** An event as stored: its id, when Vigil received it, what enrichment found and what was answered. */

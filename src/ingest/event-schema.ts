@@ -84,6 +84,20 @@ export const ReasonSchema = Type.Object({
 });
 export type Reason = Static<typeof ReasonSchema>;
 
+/**
+ * A finding that was recorded but counted for nothing: its rule runs in shadow mode, is snoozed for
+ * this account, or an allow-list entry stops it. `ref` names the snooze or list entry.
+ */
+export const SuppressedReasonSchema = Type.Object({
+  rule: Type.String(),
+  severity: Type.Union(SEVERITIES.map((s) => Type.Literal(s))),
+  message: Type.String(),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  suppressedBy: Type.Union([Type.Literal('shadow'), Type.Literal('snooze'), Type.Literal('allow-list')]),
+  ref: Type.Optional(Type.String()),
+});
+export type SuppressedReason = Static<typeof SuppressedReasonSchema>;
+
 /** The answer for one event. Final shape: detection fills in decision, risk, severity and reasons. */
 export const EventResultSchema = Type.Object(
   {
@@ -93,6 +107,11 @@ export const EventResultSchema = Type.Object(
     severity: Type.Union(SEVERITIES.map((s) => Type.Literal(s))),
     reasons: Type.Array(ReasonSchema),
     alertId: Type.Optional(Type.String()),
+    suppressed: Type.Optional(
+      Type.Array(SuppressedReasonSchema, {
+        description: 'Findings recorded but not counted: shadow-mode rules, snoozes, allow-list entries.',
+      }),
+    ),
   },
   { $id: 'EventResult', title: 'EventResult' },
 );

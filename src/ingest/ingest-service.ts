@@ -194,6 +194,7 @@ export class IngestService {
         severity: verdict.severity,
         reasons: [...verdict.reasons],
         ...(verdict.alertId !== undefined && { alertId: verdict.alertId }),
+        ...(verdict.suppressed !== undefined && verdict.suppressed.length > 0 && { suppressed: [...verdict.suppressed] }),
       };
       return { ...withId, receivedAt: now, enrichment, result };
     });

@@ -42,6 +42,8 @@ export interface AccountServiceDependencies {
   readonly locks: LockBook;
   readonly codes: OneTimeCodes;
   readonly history: MemoryHistory;
+  /** Familiarity (enrich/novelty.ts): what the owner proves becomes proven. */
+  readonly familiarity?: FamiliarityProofs;
   readonly alerts: AlertStore;
   readonly alertService: AlertService;
   readonly healthFacts: HealthFactsSource;
@@ -51,6 +53,19 @@ export interface AccountServiceDependencies {
   readonly adminEmails: readonly string[];
   readonly clock: Clock;
   readonly onError: (message: string, error: unknown) => void;
+}
+
+/**
+ * The part of familiarity (NoveltyTracker) that the owner's proofs reach: the device, network of the
+ * address and country become proven for the account, in memory and in the store.
+ */
+export interface FamiliarityProofs {
+  proveSource(
+    user: string,
+    source: { readonly device?: string | undefined; readonly ip?: string | undefined; readonly country?: string | undefined },
+    via: 'code' | 'confirmed',
+    at: number,
+  ): Promise<unknown>;
 }
 
 const DAY = 86_400_000;
@@ -114,6 +129,11 @@ export class AccountService {
     if (refused) return err(refused);
     const checked = await this.deps.codes.verify(user, 'unlock', code, { actor });
     if (!checked.ok) return checked;
+    // The code proves the owner: what the alert behind the lock came from is theirs.
+    if (lock.alertId !== undefined) {
+      const alert = await this.deps.alerts.get(lock.alertId);
+      if (alert?.user === user) await this.prove(alert, 'code');
+    }
     await this.unlock(user, 'The owner entered the one-time code.', actor);
     return ok(await this.view(user));
   }
@@ -238,6 +258,7 @@ export class AccountService {
     if (alert.device !== undefined) marks.push({ user: alert.user, kind: 'device', value: alert.device, trust: 'trusted', alertId, at });
     if (alert.country !== undefined) marks.push({ user: alert.user, kind: 'country', value: alert.country, trust: 'trusted', alertId, at });
     await this.setTrust(marks);
+    await this.prove(alert, 'confirmed');
     await this.deps.audit.record(actor, 'alert.confirmed', `alert:${alertId}`, {
       user: alert.user,
       trusted: marks.map((m) => `${m.kind}:${m.value}`),
@@ -385,6 +406,20 @@ export class AccountService {
     await this.deps.audit.record(actor, 'account.unlocked', `account:${user}`, { scope: lock.scope, reason, alertId: lock.alertId });
     await this.deps.bus.publish('account.unlocked', { ...change(user, lock, actor, reason), at });
     this.markDirty(user);
+  }
+
+  /**
+   * Makes the alert's device, network and country proven in familiarity. A failure is reported, not
+   * thrown: the owner's unlock or confirmation stands, and the proof is only missing from then on.
+   */
+  private async prove(alert: Alert, via: 'code' | 'confirmed'): Promise<void> {
+    const familiarity = this.deps.familiarity;
+    if (!familiarity) return;
+    try {
+      await familiarity.proveSource(alert.user, { device: alert.device, ip: alert.ip, country: alert.country }, via, this.deps.clock.now());
+    } catch (error) {
+      this.deps.onError(`familiarity proof for ${alert.user} not stored`, error);
+    }
   }
 
   private async setTrust(marks: readonly TrustMark[]): Promise<void> {

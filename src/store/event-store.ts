@@ -1,14 +1,14 @@
-import type { Insertable, Selectable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { Alert } from '../alerts/alert.js';
 import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
-import type { ActivityEvent, Enrichment, StoredEvent } from '../ingest/activity-event.js';
-import type { Decision, EventResult, EventType, Reason, Severity } from '../ingest/event-schema.js';
+import type { ActivityEvent, Enrichment, FirstSeenVia, StoredEvent } from '../ingest/activity-event.js';
+import type { Decision, EventResult, EventType, Reason, Severity, SuppressedReason } from '../ingest/event-schema.js';
 import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
 import type { LockWrite } from '../respond/lock.js';
 import { SQLITE_UPSERT_LOCK, sqliteLockParams, upsertLocks } from './account-store.js';
 import { ALERT_COLUMNS, SQLITE_UPSERT_ALERT, toAlertRow, upsertAlerts } from './alert-store.js';
 import { type DatabaseHandle, WRITER_CHECKPOINT_PAGES } from './database.js';
-import type { EventsTable } from './schema.js';
+import type { Database, EventsTable } from './schema.js';
 import { type BatchWriter, eventRow, inThreadWriter, SqliteWriterThread, type WriteStatements } from './sqlite-writer-thread.js';
 
 type EventRow = Insertable<EventsTable>;
@@ -35,6 +35,7 @@ const EVENT_COLUMNS = [
   'event_json',
   'enrichment_json',
   'reasons_json',
+  'suppressed_json',
 ] as const satisfies readonly (keyof EventRow)[];
 
 /** Events and what is known of each user, in one Kysely store for SQLite and PostgreSQL. */
@@ -62,7 +63,7 @@ export class SqlEventStore implements EventStore {
       return new Set(
         await write({
           events,
-          learnt: learnt.map((s) => [s.user, s.kind, s.value, s.firstSeenAt]),
+          learnt: learnt.map(seenParams),
           alerts: alerts.map((a) => {
             const row = toAlertRow(a);
             return ALERT_COLUMNS.map((c) => row[c] ?? null);
@@ -83,13 +84,7 @@ export class SqlEventStore implements EventStore {
           .execute();
         for (const r of written) inserted.add(r.id);
       }
-      for (let i = 0; i < learnt.length; i += ROWS_PER_STATEMENT) {
-        await trx
-          .insertInto('user_seen')
-          .values(learnt.slice(i, i + ROWS_PER_STATEMENT).map(toSeenRow))
-          .onConflict((oc) => oc.columns(['user_id', 'kind', 'value']).doNothing())
-          .execute();
-      }
+      await upsertSeen(trx, learnt);
       await upsertAlerts(trx, alerts);
       await upsertLocks(trx, locks);
       return new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id));
@@ -101,7 +96,7 @@ export class SqlEventStore implements EventStore {
     for (let i = 0; i < ids.length; i += IDS_PER_LOOKUP) {
       const rows = await this.handle.db
         .selectFrom('events')
-        .select(['id', 'decision', 'risk', 'severity', 'reasons_json', 'alert_id'])
+        .select(['id', 'decision', 'risk', 'severity', 'reasons_json', 'alert_id', 'suppressed_json'])
         .where('id', 'in', ids.slice(i, i + IDS_PER_LOOKUP))
         .execute();
       for (const row of rows) found.set(row.id, resultOf(row));
@@ -118,10 +113,25 @@ export class SqlEventStore implements EventStore {
         .where('user_id', 'in', users.slice(i, i + IDS_PER_LOOKUP))
         .execute();
       for (const r of rows) {
-        records.push({ user: r.user_id, kind: r.kind as SeenKind, value: r.value, firstSeenAt: r.first_seen_at });
+        records.push({
+          user: r.user_id,
+          kind: r.kind as SeenKind,
+          value: r.value,
+          firstSeenAt: r.first_seen_at,
+          lastSeenAt: r.last_seen_at,
+          days: r.seen_days,
+          via: r.via as FirstSeenVia | null,
+          provenAt: r.proven_at,
+        });
       }
     }
     return records;
+  }
+
+  /** What the owner proved (NoveltyTracker.prove), outside an event's transaction: the same upsert. */
+  async saveSeen(records: readonly SeenRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.handle.db.transaction().execute((trx) => upsertSeen(trx, records));
   }
 
   async listUserEvents(q: UserEventsQuery): Promise<readonly StoredEvent[]> {
@@ -173,11 +183,30 @@ export class SqlEventStore implements EventStore {
   }
 }
 
+const SEEN_COLUMNS = ['user_id', 'kind', 'value', 'first_seen_at', 'last_seen_at', 'seen_days', 'via', 'proven_at'] as const;
+
+/**
+ * A `user_seen` record is an upsert, the same SQL on both dialects: inserted on first sight; a later
+ * record (a new day of use, a proof) only moves last seen and days forward, and keeps how it first
+ * came and the first proof. Forward only, so that two writers (a group commit and a proof on the main
+ * connection) may commit in either order. Rows from before 0015_familiarity have nulls.
+ */
+const SEEN_UPDATES = {
+  last_seen_at:
+    'CASE WHEN excluded.last_seen_at > coalesce(user_seen.last_seen_at, user_seen.first_seen_at) THEN excluded.last_seen_at ELSE user_seen.last_seen_at END',
+  seen_days: 'CASE WHEN excluded.seen_days > coalesce(user_seen.seen_days, 1) THEN excluded.seen_days ELSE user_seen.seen_days END',
+  via: 'coalesce(user_seen.via, excluded.via)',
+  proven_at: 'coalesce(user_seen.proven_at, excluded.proven_at)',
+} as const;
+
 const SQLITE_WRITE_STATEMENTS: WriteStatements = {
   eventColumns: EVENT_COLUMNS,
   insertEvent: `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})
      ON CONFLICT (id) DO NOTHING`,
-  insertSeen: 'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+  insertSeen: `INSERT INTO user_seen (${SEEN_COLUMNS.join(', ')}) VALUES (${SEEN_COLUMNS.map(() => '?').join(', ')})
+     ON CONFLICT (user_id, kind, value) DO UPDATE SET ${Object.entries(SEEN_UPDATES)
+       .map(([column, value]) => `${column} = ${value}`)
+       .join(', ')}`,
   upsertAlert: SQLITE_UPSERT_ALERT,
   upsertLock: SQLITE_UPSERT_LOCK,
 };
@@ -199,9 +228,63 @@ function sqliteWriter(handle: DatabaseHandle): BatchWriter {
   return (batch) => handle.db.connection().execute(async () => write(batch));
 }
 
-const toSeenRow = (s: SeenRecord) => ({ user_id: s.user, kind: s.kind, value: s.value, first_seen_at: s.firstSeenAt });
+/** The bound parameters of a record, in SEEN_COLUMNS order (the SQLite write path's statement). */
+const seenParams = (s: SeenRecord): unknown[] => [
+  s.user,
+  s.kind,
+  s.value,
+  s.firstSeenAt,
+  s.lastSeenAt ?? null,
+  s.days ?? null,
+  s.via ?? null,
+  s.provenAt ?? null,
+];
 
-function resultOf(row: Pick<Selectable<EventsTable>, 'id' | 'decision' | 'risk' | 'severity' | 'reasons_json' | 'alert_id'>): EventResult {
+const toSeenRow = (s: SeenRecord) => ({
+  user_id: s.user,
+  kind: s.kind,
+  value: s.value,
+  first_seen_at: s.firstSeenAt,
+  last_seen_at: s.lastSeenAt ?? null,
+  seen_days: s.days ?? null,
+  via: s.via ?? null,
+  proven_at: s.provenAt ?? null,
+});
+
+/**
+ * Upserts records with Kysely (PostgreSQL's group commit, and proofs on both dialects). A multi-row
+ * upsert may not touch one row twice, so a record repeated in the group (first sight, then a new day,
+ * in one import) keeps only its latest: the tracker's records of one row only move forward.
+ */
+async function upsertSeen(db: Kysely<Database>, records: readonly SeenRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  let rows = records;
+  if (records.length > 1) {
+    const latest = new Map<string, SeenRecord>();
+    for (const r of records) latest.set(`${r.user}\u0000${r.kind}\u0000${r.value}`, r);
+    if (latest.size < records.length) rows = [...latest.values()];
+  }
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    await db
+      .insertInto('user_seen')
+      .values(rows.slice(i, i + ROWS_PER_STATEMENT).map(toSeenRow))
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'kind', 'value']).doUpdateSet({
+          last_seen_at: sql.raw(SEEN_UPDATES.last_seen_at),
+          seen_days: sql.raw(SEEN_UPDATES.seen_days),
+          via: sql.raw(SEEN_UPDATES.via),
+          proven_at: sql.raw(SEEN_UPDATES.proven_at),
+        }),
+      )
+      .execute();
+  }
+}
+
+function resultOf(
+  row: Pick<Selectable<EventsTable>, 'id' | 'decision' | 'risk' | 'severity' | 'reasons_json' | 'alert_id'> & {
+    suppressed_json?: string | null;
+  },
+): EventResult {
   return {
     id: row.id,
     decision: row.decision as Decision,
@@ -209,6 +292,7 @@ function resultOf(row: Pick<Selectable<EventsTable>, 'id' | 'decision' | 'risk' 
     severity: row.severity as Severity,
     reasons: JSON.parse(row.reasons_json) as Reason[],
     ...(row.alert_id !== null && { alertId: row.alert_id }),
+    ...(row.suppressed_json != null && { suppressed: JSON.parse(row.suppressed_json) as SuppressedReason[] }),
   };
 }
 

@@ -402,6 +402,86 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('events_user_time').on('events').columns(['user_id', 'occurred_at']).execute();
     },
   },
+  '0010_suppressed_findings': {
+    async up(db: Kysely<unknown>) {
+      // Findings recorded but counted for nothing (shadow-mode rules, snoozes, allow-list entries),
+      // beside the reasons that counted. Null for the events that had none, which is most of them.
+      await db.schema.alterTable('events').addColumn('suppressed_json', 'text').execute();
+    },
+  },
+  '0014_snoozes': {
+    async up(db: Kysely<unknown>) {
+      // A rule snoozed for one account until a time (detect/snoozes.ts). Rows are kept once ended or
+      // cancelled, for the record; the ones still in force are loaded into memory at start.
+      await db.schema
+        .createTable('snoozes')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('rule_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('until', 'bigint', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('cancelled_at', 'bigint')
+        .addColumn('cancelled_by', 'text')
+        .execute();
+      await db.schema.createIndex('snoozes_user').on('snoozes').columns(['user_id', 'until']).execute();
+      await db.schema.createIndex('snoozes_until').on('snoozes').columns(['until']).execute();
+    },
+  },
+  '0013_rule_modes': {
+    async up(db: Kysely<unknown>) {
+      // A rule's mode (live or shadow) is part of its stored setting and of each version. Null on the
+      // rows from before: they read as live.
+      await db.schema.alterTable('rule_settings').addColumn('mode', 'text').execute();
+      await db.schema.alterTable('rule_versions').addColumn('mode', 'text').execute();
+      // Findings per rule, UTC day and mode, and the alerts they raised (live) or would have (shadow):
+      // flushed from memory every 10 s by detect/rule-stats.ts, added to what the row holds.
+      await db.schema
+        .createTable('rule_daily_stats')
+        .addColumn('rule_id', 'text', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('hits', 'bigint', (c) => c.notNull())
+        .addColumn('alerts', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rule_daily_stats_pk', ['rule_id', 'day', 'mode'])
+        .execute();
+      await db.schema.createIndex('rule_daily_stats_day').on('rule_daily_stats').columns(['day']).execute();
+    },
+  },
+  '0015_familiarity': {
+    async up(db: Kysely<unknown>) {
+      // Familiarity (enrich/novelty.ts): how long and on how many days an account has used a device,
+      // network, country or payment method, how it first came, and whether the owner proved it.
+      // Nullable: rows written before read as one day, via 'event', last seen when first seen.
+      await db.schema.alterTable('user_seen').addColumn('last_seen_at', 'bigint').execute();
+      await db.schema.alterTable('user_seen').addColumn('seen_days', 'integer').execute();
+      await db.schema.alterTable('user_seen').addColumn('via', 'text').execute();
+      await db.schema.alterTable('user_seen').addColumn('proven_at', 'bigint').execute();
+    },
+  },
+  '0016_lists': {
+    async up(db: Kysely<unknown>) {
+      // Allow and block lists (detect/lists.ts). Removed entries are kept, with who removed them and
+      // when, for the record; the others (expired ones too) are loaded into memory at start.
+      await db.schema
+        .createTable('list_entries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('list', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('rules_json', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('removed_at', 'bigint')
+        .addColumn('removed_by', 'text')
+        .execute();
+      await db.schema.createIndex('list_entries_current').on('list_entries').columns(['removed_at', 'created_at']).execute();
+      await db.schema.createIndex('list_entries_value').on('list_entries').columns(['kind', 'value']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -13,6 +13,7 @@ export class SqlRuleSettingsStore implements RuleSettingsStore {
       config: JSON.parse(r.config_json),
       updatedAt: r.updated_at,
       updatedBy: r.updated_by,
+      mode: r.mode === 'shadow' ? 'shadow' : 'live',
     }));
   }
 
@@ -21,9 +22,19 @@ export class SqlRuleSettingsStore implements RuleSettingsStore {
     await this.handle.db.transaction().execute(async (trx) => {
       await trx
         .insertInto('rule_settings')
-        .values({ rule_id: s.ruleId, kind: s.kind, version: s.version, config_json, updated_at: s.updatedAt, updated_by: s.updatedBy })
+        .values({
+          rule_id: s.ruleId,
+          kind: s.kind,
+          version: s.version,
+          config_json,
+          updated_at: s.updatedAt,
+          updated_by: s.updatedBy,
+          mode: s.mode,
+        })
         .onConflict((oc) =>
-          oc.column('rule_id').doUpdateSet({ version: s.version, config_json, updated_at: s.updatedAt, updated_by: s.updatedBy }),
+          oc
+            .column('rule_id')
+            .doUpdateSet({ version: s.version, config_json, updated_at: s.updatedAt, updated_by: s.updatedBy, mode: s.mode }),
         )
         .execute();
       await trx
@@ -36,6 +47,7 @@ export class SqlRuleSettingsStore implements RuleSettingsStore {
           changed_by: s.updatedBy,
           changed_at: s.updatedAt,
           note,
+          mode: s.mode,
         })
         .execute();
     });
@@ -54,6 +66,7 @@ export class SqlRuleSettingsStore implements RuleSettingsStore {
       changedBy: r.changed_by,
       changedAt: r.changed_at,
       note: r.note,
+      mode: r.mode === 'shadow' ? 'shadow' : 'live',
     }));
   }
 }

@@ -9,6 +9,7 @@ export interface Database {
   alert_transitions: AlertTransitionsTable;
   rule_settings: RuleSettingsTable;
   rule_versions: RuleVersionsTable;
+  rule_daily_stats: RuleDailyStatsTable;
   accounts: AccountsTable;
   account_trust: AccountTrustTable;
   one_time_codes: OneTimeCodesTable;
@@ -23,6 +24,8 @@ export interface Database {
   monitor_series: MonitorSeriesTable;
   monitor_baselines: MonitorBaselinesTable;
   monitor_anomalies: MonitorAnomaliesTable;
+  snoozes: SnoozesTable;
+  list_entries: ListEntriesTable;
 }
 
 /** The volume monitor's per-minute counts: one row per source, minute and status. */
@@ -270,6 +273,8 @@ export interface RuleSettingsTable {
   config_json: string;
   updated_at: number;
   updated_by: string;
+  /** 'live' or 'shadow'; null (rows from before modes) reads as live. */
+  mode: string | null;
 }
 
 export interface RuleVersionsTable {
@@ -280,6 +285,16 @@ export interface RuleVersionsTable {
   changed_by: string;
   changed_at: number;
   note: string | null;
+  mode: string | null;
+}
+
+/** Findings per rule, UTC day ('YYYY-MM-DD') and mode, and the alerts they raised or would have. */
+export interface RuleDailyStatsTable {
+  rule_id: string;
+  day: string;
+  mode: string;
+  hits: number;
+  alerts: number;
 }
 
 export interface EventsTable {
@@ -300,6 +315,8 @@ export interface EventsTable {
   event_json: string;
   enrichment_json: string;
   reasons_json: string;
+  /** Findings recorded but not counted (shadow, snooze, allow list); null when none. */
+  suppressed_json: string | null;
 }
 
 export interface UserSeenTable {
@@ -307,6 +324,11 @@ export interface UserSeenTable {
   kind: string;
   value: string;
   first_seen_at: number;
+  /** The familiarity columns (0015_familiarity): null on rows written before them. */
+  last_seen_at: number | null;
+  seen_days: number | null;
+  via: string | null;
+  proven_at: number | null;
 }
 
 export interface ApiKeysTable {
@@ -348,4 +370,38 @@ export interface SessionsTable {
   expires_at: number;
   ip: string | null;
   user_agent: string | null;
+}
+
+/** A rule snoozed for one account until a time (detect/snoozes.ts); kept once ended or cancelled. */
+export interface SnoozesTable {
+  id: string;
+  rule_id: string;
+  user_id: string;
+  /** Epoch ms: the snooze is in force while now < until. */
+  until: number;
+  reason: string;
+  /** The actor: an admin key or person, or the member themself. */
+  created_by: string;
+  created_at: number;
+  cancelled_at: number | null;
+  cancelled_by: string | null;
+}
+
+/** Allow and block list entries (detect/lists.ts); removed ones are kept for the record. */
+export interface ListEntriesTable {
+  id: string;
+  /** `allow` or `block`. */
+  list: string;
+  /** `ip`, `device`, `email`, `email_domain`, `country`, `payment_method` or `user`. */
+  kind: string;
+  /** Normalised (normaliseListValue). */
+  value: string;
+  reason: string;
+  /** Allow entries: the rule ids it stops, as a JSON array; `[]` for every rule. */
+  rules_json: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number | null;
+  removed_at: number | null;
+  removed_by: string | null;
 }

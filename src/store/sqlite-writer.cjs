@@ -36,6 +36,7 @@ function eventRow(e) {
     event_json: JSON.stringify(event),
     enrichment_json: JSON.stringify(enrichment),
     reasons_json: JSON.stringify(result.reasons),
+    suppressed_json: result.suppressed === undefined ? null : JSON.stringify(result.suppressed),
   };
 }
 

@@ -55,10 +55,12 @@ describe('a member', () => {
       `/admin/alerts/${bobAlert}`,
       '/admin/accounts',
       '/admin/rules',
+      '/admin/lists',
       '/admin/audit',
       '/admin/activity',
       '/admin/outbox',
       '/admin/monitor',
+      '/admin/snoozes',
     ]) {
       await page.goto(`${suite.vigil.base}${path}`);
       await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
@@ -83,6 +85,7 @@ describe('a member', () => {
       '/v1/accounts/bob',
       '/v1/users/bob/events',
       '/v1/rules',
+      '/v1/lists',
       '/v1/audit',
       '/v1/outbox',
       '/v1/stats/activity',
@@ -91,6 +94,7 @@ describe('a member', () => {
       '/v1/monitor/baselines',
       '/v1/logins/flagged',
       '/v1/models',
+      '/v1/snoozes',
     ]) {
       const res = await callFromPage(page, 'GET', url);
       expect({ url, status: res.status, code: res.body?.error?.code }).toEqual({ url, status: 403, code: 'forbidden' });
@@ -99,6 +103,26 @@ describe('a member', () => {
     expect(acted.status).toBe(403);
     const locked = await callFromPage(page, 'POST', '/v1/accounts/bob/lock', { reason: 'mischief' });
     expect(locked.status).toBe(403);
+    const listed = await callFromPage(page, 'POST', '/v1/lists', { list: 'allow', kind: 'user', value: 'alice', reason: 'me' });
+    expect(listed.status).toBe(403);
+    expect(suite.vigil.t.system.lists.size).toBe(0);
+    for (const action of ['shadow', 'promote']) {
+      const moded = await callFromPage(page, 'POST', `/v1/rules/large-transaction/${action}`, {});
+      expect({ action, status: moded.status }).toEqual({ action, status: 403 });
+    }
+    const until = new Date(Date.now() + 86_400_000).toISOString();
+    const snoozedBob = await callFromPage(page, 'POST', '/v1/snoozes', { rule: 'card-testing', user: 'bob', until, reason: 'mischief' });
+    expect(snoozedBob.status).toBe(403);
+    // Bob's snooze, named outright through the member routes, is answered as if it did not exist.
+    const bobs = await suite.vigil.t.system.snoozes.create(
+      { rule: 'impossible-travel', user: 'bob', until, reason: 'trip' },
+      'test',
+      'admin',
+    );
+    if (!bobs.ok) throw new Error(bobs.error.message);
+    const cancelBobs = await callFromPage(page, 'DELETE', `/v1/me/snoozes/${bobs.value.id}`);
+    expect([cancelBobs.status, cancelBobs.body.error.code]).toEqual([404, 'not_found']);
+    expect((await callFromPage(page, 'GET', '/v1/me/snoozes')).body.snoozes).toEqual([]);
 
     // Bob's alert, named outright through the member routes, is answered as if it did not exist.
     for (const action of ['dispute', 'confirm']) {

@@ -75,6 +75,8 @@ describe('accessibility', () => {
       '/admin/alerts',
       '/admin/accounts',
       '/admin/rules',
+      '/admin/lists',
+      '/admin/snoozes',
       '/admin/audit',
       '/admin/activity',
       '/admin/outbox',
@@ -95,7 +97,8 @@ describe('accessibility', () => {
     expect(problems).toEqual([]);
     await m.context.close();
     await a.context.close();
-  });
+    // Every admin page in turn: ten of them, each waited for until the network is quiet.
+  }, 90_000);
 
   it('fits a 375 px phone without sideways scrolling, with the menu behind a button', async () => {
     const member = await suite.vigil.person('member', 'uma');

@@ -6,12 +6,14 @@ import { AccountsPage } from './pages/AccountsPage';
 import { AlertDetailPage } from './pages/AlertDetailPage';
 import { AlertFeedPage } from './pages/AlertFeedPage';
 import { AuditPage } from './pages/AuditPage';
+import { ListsPage } from './pages/ListsPage';
 import { LoginsPage } from './pages/LoginsPage';
 import { MemberPage } from './pages/MemberPage';
 import { OutboxPage } from './pages/OutboxPage';
 import { RulesPage } from './pages/RulesPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SignInPage } from './pages/SignInPage';
+import { SnoozesPage } from './pages/SnoozesPage';
 import { Link, match, navigate, useLocation } from './router';
 import { useSession } from './session';
 import type { Person } from './types';
@@ -35,6 +37,8 @@ const ROUTES: readonly Route[] = [
   { pattern: '/admin/alerts/:id', who: 'admin', render: ({ id }) => <AlertDetailPage key={id} id={id as string} /> },
   { pattern: '/admin/accounts', who: 'admin', render: () => <AccountsPage /> },
   { pattern: '/admin/rules', who: 'admin', render: () => <RulesPage /> },
+  { pattern: '/admin/snoozes', who: 'admin', render: () => <SnoozesPage /> },
+  { pattern: '/admin/lists', who: 'admin', render: () => <ListsPage /> },
   { pattern: '/admin/audit', who: 'admin', render: () => <AuditPage /> },
   {
     pattern: '/admin/activity',

@@ -13,6 +13,8 @@ export const ADMIN_NAV: readonly NavItem[] = [
   { to: '/admin/alerts', label: 'Alerts', badge: 'critical' },
   { to: '/admin/accounts', label: 'Accounts' },
   { to: '/admin/rules', label: 'Rules' },
+  { to: '/admin/snoozes', label: 'Snoozes' },
+  { to: '/admin/lists', label: 'Lists' },
   { to: '/admin/activity', label: 'Activity' },
   { to: '/admin/monitor', label: 'Monitor' },
   { to: '/admin/logins', label: 'Login files' },

@@ -228,12 +228,39 @@ export interface Rule {
   readonly description: string;
   readonly alertType: AlertType;
   readonly enabled: boolean;
+  /** live: findings count. shadow: findings are stored and counted, but change nothing. */
+  readonly mode: RuleMode;
+  /** Findings per mode: last 7 and 30 UTC days (today included) and the last 14 days one by one. */
+  readonly stats?: RuleStats;
   readonly version: number;
   readonly config: Readonly<Record<string, unknown>>;
   readonly defaults?: Readonly<Record<string, unknown>>;
   readonly configSchema?: JsonSchema;
   readonly updatedAt: string | null;
   readonly updatedBy: string | null;
+}
+
+export type RuleMode = 'live' | 'shadow';
+
+export interface RuleDay {
+  /** 'YYYY-MM-DD', UTC. */
+  readonly day: string;
+  readonly hits: number;
+  /** Alerts raised (live) or that would have been raised (shadow). */
+  readonly alerts: number;
+}
+
+export interface RuleStats {
+  readonly live: {
+    readonly last7Days: { readonly hits: number; readonly alerts: number };
+    readonly last30Days: { readonly hits: number; readonly alerts: number };
+    readonly daily: readonly RuleDay[];
+  };
+  readonly shadow: {
+    readonly last7Days: { readonly hits: number; readonly wouldHaveAlerted: number };
+    readonly last30Days: { readonly hits: number; readonly wouldHaveAlerted: number };
+    readonly daily: readonly RuleDay[];
+  };
 }
 
 export interface BacktestResult {
@@ -270,6 +297,8 @@ export const AUDIT_ACTIONS = [
   'alert.confirmed',
   'rule.created',
   'rule.updated',
+  'rule.promoted',
+  'rule.shadowed',
   'key.created',
   'key.revoked',
   'webhook.created',
@@ -281,6 +310,10 @@ export const AUDIT_ACTIONS = [
   'person.sign_in_blocked',
   'person.totp_enabled',
   'person.totp_disabled',
+  'snooze.created',
+  'snooze.cancelled',
+  'list.entry_added',
+  'list.entry_removed',
 ] as const;
 
 export interface AuditEntry {
@@ -423,4 +456,46 @@ export interface MonitorSeriesPage {
   readonly from: string;
   readonly to: string;
   readonly series: readonly MonitorSeries[];
+}
+
+/** A rule snoozed for one account until a time (GET/POST /v1/snoozes, /v1/me/snoozes). */
+export interface Snooze {
+  readonly id: string;
+  readonly rule: string;
+  readonly user: string;
+  readonly until: string;
+  readonly reason: string;
+  /** In force now: not cancelled and not yet ended. */
+  readonly active: boolean;
+  readonly createdAt: string;
+  readonly cancelledAt: string | null;
+  /** Admins' view only. */
+  readonly createdBy?: string;
+  readonly cancelledBy?: string | null;
+}
+
+export interface SnoozeList {
+  readonly snoozes: readonly Snooze[];
+  /** GET /v1/me/snoozes: the rules a member may snooze. */
+  readonly rules?: readonly string[];
+}
+
+/** Allow and block lists (GET/POST /v1/lists, DELETE /v1/lists/:id). */
+export const LIST_NAMES = ['block', 'allow'] as const;
+export type ListName = (typeof LIST_NAMES)[number];
+export const LIST_KINDS = ['ip', 'email', 'email_domain', 'country', 'device', 'payment_method', 'user'] as const;
+export type ListKind = (typeof LIST_KINDS)[number];
+
+export interface ListEntry {
+  readonly id: string;
+  readonly list: ListName;
+  readonly kind: ListKind;
+  readonly value: string;
+  readonly reason: string;
+  /** Allow entries: the rules it stops; empty for every rule. */
+  readonly rules: readonly string[];
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly expired: boolean;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventType } from '../../ingest/event-schema.js';
 import { type AccountTakeoverChainConfig, accountTakeoverChainRule as rule } from './account-takeover-chain.js';
-import { type Case, ev, judge, min, problemsOf, T0 } from './test-kit.js';
+import { type Case, ev, familiar, historyOf, judge, min, problemsOf, T0 } from './test-kit.js';
 
 const change = (type: EventType, minutes: number, user = 'u1') => ev(type, { occurredAt: min(minutes), user, device: 'laptop' });
 /** `amount` null: a transaction that carries no amount. */
@@ -17,12 +17,14 @@ const cases: Case<AccountTakeoverChainConfig>[] = [
     hit: {
       severity: 'critical',
       decision: 'block',
-      message: 'Transaction of 1,899.00 EUR from a new device 5 min after the password was changed',
+      message: 'Transaction of 1,899.00 EUR from an unfamiliar device 5 min after the password was changed',
       evidence: expect.objectContaining({
         change: 'password.changed',
         sinceChangeMs: 5 * 60_000,
         changes: 1,
         device: 'phone-x',
+        deviceUntrusted: true,
+        changeFromUntrustedSource: false,
         changeDevice: 'laptop',
       }),
       relatedEventIds: [passwordChange.id],
@@ -33,7 +35,7 @@ const cases: Case<AccountTakeoverChainConfig>[] = [
     name: 'email changed',
     past: [change('email.changed', -20)],
     event: purchase(),
-    hit: { message: 'Transaction of 1,899.00 EUR from a new device 20 min after the email address was changed' },
+    hit: { message: 'Transaction of 1,899.00 EUR from an unfamiliar device 20 min after the email address was changed' },
   },
   {
     name: 'both changed: the latest is named, both are related',
@@ -48,7 +50,7 @@ const cases: Case<AccountTakeoverChainConfig>[] = [
     name: 'a change exactly at the window edge counts',
     past: [change('password.changed', -60)],
     event: purchase(),
-    hit: { message: 'Transaction of 1,899.00 EUR from a new device 1 h after the password was changed' },
+    hit: { message: 'Transaction of 1,899.00 EUR from an unfamiliar device 1 h after the password was changed' },
   },
   {
     name: 'a change 1 ms outside the window does not',
@@ -67,7 +69,7 @@ const cases: Case<AccountTakeoverChainConfig>[] = [
     name: 'a transaction without an amount',
     past: [passwordChange],
     event: purchase(true, null),
-    hit: { message: 'Transaction from a new device 5 min after the password was changed' },
+    hit: { message: 'Transaction from an unfamiliar device 5 min after the password was changed' },
   },
   {
     name: 'window from the config',
@@ -89,5 +91,114 @@ describe('account-takeover-chain', () => {
     const hit = judge(rule, c);
     if (c.hit === undefined) expect(hit).toBeUndefined();
     else expect(hit && { ...hit, problems: problemsOf(hit) }).toMatchObject({ ...c.hit, problems: [] });
+  });
+});
+
+/** The attacker's device: first seen at its login `age` minutes before T0, never proven. */
+const attacker = (type: EventType, minutes: number, extra: Parameters<typeof ev>[1] = {}) =>
+  ev(type, {
+    occurredAt: min(minutes),
+    device: 'evil-phone',
+    session: 'evil-session',
+    familiarity: { device: familiar(12 + minutes) },
+    ...extra,
+  });
+const owners = (type: EventType, minutes: number, extra: Parameters<typeof ev>[1] = {}) =>
+  ev(type, { occurredAt: min(minutes), device: 'home-laptop', familiarity: { device: familiar(90 * 24 * 60, { days: 40 }) }, ...extra });
+const spend = (extra: Parameters<typeof ev>[1] = {}) => attacker('transaction', 0, { amount: 2500, currency: 'EUR', ...extra });
+
+const stories: Case<AccountTakeoverChainConfig>[] = [
+  {
+    name: 'the textbook takeover: the device that changed the password pays, no longer new: critical',
+    past: [attacker('login.succeeded', -9), attacker('password.changed', -7), attacker('email.changed', -6)],
+    event: spend(),
+    hit: {
+      severity: 'critical',
+      decision: 'block',
+      message: expect.stringMatching(
+        /^Transaction of 2,500\.00 EUR from an unfamiliar device 6 min after the email address was changed from a device first seen 6 min before$/,
+      ),
+      evidence: expect.objectContaining({ changeFromUntrustedSource: true, riskyChanges: 2, sameSession: true }),
+    },
+  },
+  {
+    name: 'MFA turned off from an untrusted device, then a purchase',
+    past: [attacker('mfa.disabled', -3)],
+    event: spend(),
+    hit: { severity: 'critical', message: expect.stringContaining('after two-factor authentication was turned off') },
+  },
+  {
+    name: "a payment method changed from an untrusted device, then a purchase from the owner's own laptop",
+    past: [attacker('payment_method.changed', -3)],
+    event: owners('transaction', 0, { amount: 40, currency: 'EUR' }),
+    hit: {
+      severity: 'critical',
+      message: expect.stringMatching(/^Transaction of 40\.00 EUR 3 min after a payment method was changed from/),
+    },
+  },
+  {
+    name: 'change, then a login from another unfamiliar device: the story handed on',
+    past: [attacker('password.changed', -4)],
+    event: ev('login.succeeded', { device: 'other-box', familiarity: { device: familiar(0) } }),
+    hit: {
+      severity: 'critical',
+      message: expect.stringMatching(/^Login from another unfamiliar device 4 min after the password was changed/),
+    },
+  },
+  {
+    name: 'change, then a login from the same untrusted device: not "elsewhere"',
+    past: [attacker('password.changed', -4)],
+    event: attacker('login.succeeded', 0),
+    hit: undefined,
+  },
+  {
+    name: 'change, then a login from a trusted device: the owner',
+    past: [attacker('password.changed', -4)],
+    event: owners('login.succeeded', 0),
+    hit: undefined,
+  },
+  {
+    name: 'the owner changes the password on the laptop, then buys on it: nothing',
+    past: [owners('password.changed', -10)],
+    event: owners('transaction', 0, { amount: 80, currency: 'EUR' }),
+    hit: undefined,
+  },
+  {
+    name: 'a device proven by a one-time code is trusted at once',
+    past: [attacker('password.changed', -4, { familiarity: { device: familiar(8, { proven: true }) } })],
+    event: attacker('transaction', 0, { amount: 80, currency: 'EUR', familiarity: { device: familiar(12, { proven: true }) } }),
+    hit: undefined,
+  },
+  {
+    name: 'an untrusted change more than the window before does not count',
+    past: [attacker('password.changed', -61)],
+    event: owners('transaction', 0, { amount: 80, currency: 'EUR' }),
+    hit: undefined,
+  },
+];
+
+describe('account-takeover-chain: the story across events', () => {
+  it.each(stories)('$name', (c) => {
+    const hit = judge(rule, c);
+    if (c.hit === undefined) expect(hit).toBeUndefined();
+    else expect(hit && { ...hit, problems: problemsOf(hit) }).toMatchObject({ ...c.hit, problems: [] });
+  });
+
+  it('a change that this story had already found suspicious counts, even from a device not otherwise untrusted', () => {
+    const change = owners('email.changed', -5, { device: 'tablet' });
+    const history = historyOf([change]);
+    history.recordMark('u1', {
+      eventId: change.id,
+      type: 'email.changed',
+      occurredAt: change.occurredAt,
+      risk: 35,
+      severity: 'medium',
+      rule: 'carried-risk',
+      message: 'Email change 1 min after a suspicious login',
+      device: 'tablet',
+      alertId: 'alrt_story',
+    });
+    const hit = rule.evaluate(owners('transaction', 0, { amount: 60, currency: 'EUR' }), history, rule.defaults);
+    expect(hit).toMatchObject({ severity: 'critical', continuesAlertId: 'alrt_story' });
   });
 });

@@ -20,6 +20,8 @@ describe('built-in rules', () => {
       'transaction-velocity',
       'card-testing',
       'account-takeover-chain',
+      'carried-risk',
+      'session-hijack',
       'suspicious-browsing',
       'frequent-credential-changes',
       'disowned-source',
@@ -86,12 +88,27 @@ describe('built-in rules', () => {
           path: i % 2 ? '/.env' : '/shop',
           novelty: { newDevice: i % 4 === 0, newCountry: i % 3 === 0, newNetwork: true },
           geo: { country: i % 2 ? 'FR' : 'US', city: 'X', latitude: i * 7, longitude: i * 13, accuracyKm: 10 },
+          network: `9.9.${i}.0/24`,
+          ua: { browser: 'Safari', os: 'iOS', deviceClass: 'mobile', summary: 'Safari 17 on iOS 17.4 (mobile)' },
         }),
       ),
     );
     const history = historyOf(noisy);
     // The owner disowned the device at an earlier alert.
     history.setTrust('u1', 'device', 'd-1', { trust: 'untrusted', alertId: 'alrt_1' });
+    // And a suspicious login of the same session earned a medium finding.
+    history.recordMark('u1', {
+      eventId: 'm1',
+      type: 'login.succeeded',
+      occurredAt: min(-5),
+      risk: 58,
+      severity: 'medium',
+      rule: 'new-login-context',
+      message: 'Login from a new device and a new country (JP)',
+      session: 's1',
+      device: 'd-1',
+      alertId: 'alrt_1',
+    });
     const fired: Array<[string, string[]]> = [];
     for (const type of EVENT_TYPES) {
       const event = ev(type, {
@@ -103,6 +120,8 @@ describe('built-in rules', () => {
         path: '/.env',
         novelty: { newDevice: true, newCountry: true, newNetwork: true },
         geo: { country: 'JP', latitude: 35, longitude: 139, accuracyKm: 10 },
+        network: '126.0.0.0/24',
+        ua: { browser: 'Chrome', os: 'Android', deviceClass: 'mobile', summary: 'Chrome 124 on Android 14 (mobile)' },
       });
       const hit = rule.evaluate(event, history, rule.defaults);
       if (hit) fired.push([type, problemsOf(hit)]);

@@ -3,6 +3,7 @@ import type { Rule } from '../rule.js';
 import { accountTakeoverChainRule } from './account-takeover-chain.js';
 import { behaviourAnomalyRule } from './behaviour-anomaly.js';
 import { cardTestingRule } from './card-testing.js';
+import { carriedRiskRule } from './carried-risk.js';
 import { credentialStuffingRule } from './credential-stuffing.js';
 import { disownedSourceRule } from './disowned-source.js';
 import { failedLoginBurstRule } from './failed-login-burst.js';
@@ -11,6 +12,7 @@ import { impossibleTravelRule } from './impossible-travel.js';
 import { largeTransactionRule } from './large-transaction.js';
 import { loginAfterFailuresRule } from './login-after-failures.js';
 import { newLoginContextRule } from './new-login-context.js';
+import { sessionHijackRule } from './session-hijack.js';
 import { suspiciousBrowsingRule } from './suspicious-browsing.js';
 import { transactionVelocityRule } from './transaction-velocity.js';
 
@@ -25,6 +27,8 @@ export const BUILTIN_RULES: readonly Rule<any>[] = [
   transactionVelocityRule,
   cardTestingRule,
   accountTakeoverChainRule,
+  carriedRiskRule,
+  sessionHijackRule,
   suspiciousBrowsingRule,
   frequentCredentialChangesRule,
   disownedSourceRule,

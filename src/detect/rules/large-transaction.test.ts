@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Novelty } from '../../ingest/activity-event.js';
 import { HOUR } from '../rule.js';
 import { type LargeTransactionConfig, largeTransactionRule as rule } from './large-transaction.js';
-import { type Case, ev, judge, problemsOf, T0, times } from './test-kit.js';
+import { type Case, ev, familiar, judge, problemsOf, T0, times } from './test-kit.js';
 
 const tx = (amount: number, currency = 'EUR', novelty: Partial<Novelty> = {}, at = T0) =>
   ev('transaction', { amount, currency, occurredAt: at, novelty });
@@ -105,6 +105,75 @@ const cases: Case<LargeTransactionConfig>[] = [
 
 describe('large-transaction', () => {
   it.each(cases)('$name', (c) => {
+    const hit = judge(rule, c);
+    if (c.hit === undefined) expect(hit).toBeUndefined();
+    else expect(hit && { ...hit, problems: problemsOf(hit) }).toMatchObject({ ...c.hit, problems: [] });
+  });
+});
+
+/** Other accounts' purchases: `n` of `amount` (the population's typical basket), before T0. */
+const everyone = (n: number, amount = 40, currency = 'EUR', attributes?: Record<string, unknown>) =>
+  times(n, (i) =>
+    ev('transaction', { user: `shopper${i}`, amount, currency, occurredAt: T0 - (i + 1) * 60_000, ...(attributes && { attributes }) }),
+  );
+/** A purchase from a device first seen `ageMinutes` before (at its login), never proven. */
+const onDevice = (amount: number, ageMinutes: number, extra: Parameters<typeof ev>[1] = {}) =>
+  ev('transaction', { amount, currency: 'EUR', device: 'phone', familiarity: { device: familiar(ageMinutes) }, ...extra });
+
+const withLittleHistory: Case<LargeTransactionConfig>[] = [
+  {
+    name: "little history: 37× the population's typical basket, from a device first seen 4 min before: high",
+    past: [...everyone(60), ...usual(2, 40)],
+    event: onDevice(1480, 4),
+    hit: {
+      severity: 'high',
+      message:
+        'Transaction of 1,480.00 EUR is 37× the typical transaction of all accounts (40.00 EUR), with 2 earlier transactions of its own, from a device first seen 4 min before',
+      evidence: expect.objectContaining({ populationMedian: 40, ratioToPopulation: 37, recentDevice: true, deviceAgeMs: 4 * 60_000 }),
+    },
+  },
+  {
+    name: 'the same from a device the account trusts: low, an alert but no challenge',
+    past: [...everyone(60), ...usual(2, 40)],
+    event: onDevice(1480, 60 * 24 * 30, { familiarity: { device: familiar(60 * 24 * 30, { days: 12 }) } }),
+    hit: { severity: 'low' },
+  },
+  { name: 'exactly 10× the population does not fire', past: everyone(60), event: onDevice(400, 4), hit: undefined },
+  { name: 'fewer than 50 purchases of everyone are no baseline', past: everyone(49), event: onDevice(1480, 4), hit: undefined },
+  {
+    name: 'a merchant category has its own baseline when events carry one',
+    past: [...everyone(60, 40), ...everyone(60, 300, 'EUR', { merchantCategory: 'electronics' })],
+    event: onDevice(2000, 4, { attributes: { merchantCategory: 'electronics' } }),
+    hit: undefined,
+  },
+  {
+    name: 'an account with its own history is judged by its own median, not the population',
+    past: [...everyone(60), ...usual(6, 1000)],
+    event: onDevice(1480, 4),
+    hit: undefined,
+  },
+  {
+    name: 'its own median, 9.5×, from a device first seen 10 min before: high (no longer "new", not trusted)',
+    past: usual(12),
+    event: onDevice(1899, 10),
+    hit: { severity: 'high', message: expect.stringMatching(/, from a device first seen 10 min before$/) },
+  },
+  {
+    name: 'a device first seen longer ago than recentDeviceMinutes is not recent',
+    past: usual(12),
+    event: onDevice(1899, 24 * 60),
+    hit: { severity: 'medium', evidence: expect.objectContaining({ recentDevice: false }) },
+  },
+  {
+    name: 'a device proven by a code is not recent',
+    past: usual(12),
+    event: onDevice(1899, 10, { familiarity: { device: familiar(10, { proven: true }) } }),
+    hit: { severity: 'medium' },
+  },
+];
+
+describe('large-transaction: little history and device age', () => {
+  it.each(withLittleHistory)('$name', (c) => {
     const hit = judge(rule, c);
     if (c.hit === undefined) expect(hit).toBeUndefined();
     else expect(hit && { ...hit, problems: problemsOf(hit) }).toMatchObject({ ...c.hit, problems: [] });

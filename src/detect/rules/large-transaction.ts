@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { HOUR, type Rule, type RuleHit } from '../rule.js';
-import { formatDecimal, formatMoney, plural } from './format.js';
+import { formatDecimal, formatDuration, formatMoney, plural } from './format.js';
 
 /** Amounts per ISO 4217 code (upper case, as ingestion stores them), with `default` for every other currency. */
 export const currencyLimits = (description: string) =>
@@ -28,6 +28,18 @@ export const LargeTransactionConfigSchema = Type.Object(
       maximum: 100,
       description: 'Earlier transactions in the currency the account needs before its median is used.',
     }),
+    populationMultiplier: Type.Number({
+      minimum: 1,
+      maximum: 1000,
+      description:
+        'For accounts with fewer than minHistory transactions: amounts above this many times the typical transaction of all accounts in the currency (and merchant category, when events carry attributes.merchantCategory) are flagged.',
+    }),
+    recentDeviceMinutes: Type.Integer({
+      minimum: 1,
+      maximum: 43_200,
+      description:
+        'A device the account first used less than this long ago, and never proven by a code or "this was me", makes a large amount high.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -44,7 +56,14 @@ export const largeTransactionRule: Rule<LargeTransactionConfig> = {
   description: "A transaction above a fixed limit, or many times the account's median transaction in that currency.",
   alertType: 'transaction',
   configSchema: LargeTransactionConfigSchema,
-  defaults: { enabled: true, absoluteLimits: { EUR: 5000, USD: 5000, GBP: 4000, default: 5000 }, multiplier: 5, minHistory: 5 },
+  defaults: {
+    enabled: true,
+    absoluteLimits: { EUR: 5000, USD: 5000, GBP: 4000, default: 5000 },
+    multiplier: 5,
+    minHistory: 5,
+    populationMultiplier: 10,
+    recentDeviceMinutes: 24 * 60,
+  },
   // Alerts about one account's large transactions within an hour are one story.
   windowMs: () => HOUR,
 
@@ -58,10 +77,26 @@ export const largeTransactionRule: Rule<LargeTransactionConfig> = {
     const median = earlier.length >= config.minHistory ? medianOf(earlier) : undefined;
     // A median of 0 (free orders only) makes any paid order "infinitely" larger: no baseline to speak of.
     const overMedian = median !== undefined && median > 0 && amount > config.multiplier * median;
-    if (!overLimit && !overMedian) return undefined;
+    // Too little history of its own: the account is compared with everyone's typical basket.
+    const category = typeof event.attributes?.merchantCategory === 'string' ? event.attributes.merchantCategory : undefined;
+    const population =
+      median === undefined
+        ? ((category !== undefined ? history.populationAmount?.(currency, category) : undefined) ?? history.populationAmount?.(currency))
+        : undefined;
+    const overPopulation = population !== undefined && population.median > 0 && amount > config.populationMultiplier * population.median;
+    if (!overLimit && !overMedian && !overPopulation) return undefined;
 
     const { newDevice, newCountry } = event.enrichment.novelty;
-    const news = [newDevice === true && 'a new device', newCountry === true && 'a new country'].filter((s) => s !== false);
+    const device = event.enrichment.familiarity?.device;
+    // Age rather than "new": the device that logged in four minutes ago is no longer new, but it is
+    // not trusted either.
+    const recentDevice =
+      device != null && !device.proven && !device.trusted && device.ageMs < config.recentDeviceMinutes * 60_000 && newDevice !== true;
+    const news = [
+      newDevice === true && 'a new device',
+      recentDevice && `a device first seen ${formatDuration(device.ageMs)} before`,
+      newCountry === true && 'a new country',
+    ].filter((s) => s !== false);
     const reasons: string[] = [];
     if (overLimit) reasons.push(`above the ${formatMoney(limit, currency)} limit`);
     if (overMedian) {
@@ -69,8 +104,16 @@ export const largeTransactionRule: Rule<LargeTransactionConfig> = {
         `${formatDecimal(amount / median)}× this account's median (${formatMoney(median, currency)} over ${plural(earlier.length, 'transaction')})`,
       );
     }
+    if (overPopulation) {
+      reasons.push(
+        `${formatDecimal(amount / population.median)}× the typical transaction of all accounts (${formatMoney(population.median, currency)}${category !== undefined ? ` in ${category}` : ''}), with ${plural(earlier.length, 'earlier transaction')} of its own`,
+      );
+    }
+    // Against the population alone, from a familiar device: worth an alert, not a challenge (a new
+    // customer's first big order is often just that).
+    const severity = news.length > 0 ? 'high' : overLimit || overMedian ? 'medium' : 'low';
     return {
-      severity: news.length > 0 ? 'high' : 'medium',
+      severity,
       message: `Transaction of ${formatMoney(amount, currency)} is ${reasons.join(' and ')}${news.length > 0 ? `, from ${news.join(' and ')}` : ''}`,
       evidence: {
         amount,
@@ -81,7 +124,11 @@ export const largeTransactionRule: Rule<LargeTransactionConfig> = {
         ratioToMedian: overMedian ? Math.round((amount / median) * 10) / 10 : null,
         earlierTransactions: earlier.length,
         multiplier: config.multiplier,
+        populationMedian: population?.median ?? null,
+        ratioToPopulation: overPopulation ? Math.round((amount / population.median) * 10) / 10 : null,
         newDevice: newDevice === true,
+        deviceAgeMs: device?.ageMs ?? null,
+        recentDevice,
         newCountry: newCountry === true,
       },
       suggestedActions: ['review_transaction', 'confirm_with_user_by_otp'],

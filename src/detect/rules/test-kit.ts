@@ -2,7 +2,7 @@
  * Builders for the rule tests (not used at run time): events at fixed times, a MemoryHistory holding
  * the earlier ones, and the rule's verdict on one case of a table.
  */
-import type { GeoInfo, Novelty, UserAgentInfo } from '../../ingest/activity-event.js';
+import type { Familiarity, FamiliarityFacts, GeoInfo, Novelty, UserAgentInfo } from '../../ingest/activity-event.js';
 import type { EventType } from '../../ingest/event-schema.js';
 import { toPastEvent } from '../history.js';
 import { DEFAULT_LIMITS, MemoryHistory } from '../memory-history.js';
@@ -19,6 +19,7 @@ export interface EventSpec extends Partial<Omit<DetectionEvent, 'type' | 'enrich
   readonly geo?: GeoInfo;
   readonly network?: string;
   readonly ua?: UserAgentInfo;
+  readonly familiarity?: Partial<FamiliarityFacts>;
 }
 
 let sequence = 0;
@@ -28,7 +29,7 @@ let sequence = 0;
  * and network); the spec overrides any of it.
  */
 export function ev(type: EventType, spec: EventSpec = {}): DetectionEvent {
-  const { novelty, geo, network, ua, ...fields } = spec;
+  const { novelty, geo, network, ua, familiarity, ...fields } = spec;
   return {
     id: `e${++sequence}`,
     user: 'u1',
@@ -40,7 +41,24 @@ export function ev(type: EventType, spec: EventSpec = {}): DetectionEvent {
       ...(geo !== undefined && { geo }),
       ...(network !== undefined && { network }),
       ...(ua !== undefined && { userAgent: ua }),
+      ...(familiarity !== undefined && {
+        familiarity: { device: null, network: null, country: null, paymentMethod: null, ...familiarity },
+      }),
     },
+  };
+}
+
+/** A device (or network, country, payment method) first seen `ageMinutes` before T0, used on `days` days. */
+export function familiar(ageMinutes: number, options: { days?: number; proven?: boolean; trusted?: boolean } = {}): Familiarity {
+  const days = options.days ?? 1;
+  const proven = options.proven ?? false;
+  return {
+    firstSeenAt: T0 - ageMinutes * MINUTE,
+    ageMs: ageMinutes * MINUTE,
+    days,
+    via: 'login',
+    proven,
+    trusted: options.trusted ?? (proven || (ageMinutes >= 7 * 24 * 60 && days >= 2)),
   };
 }
 

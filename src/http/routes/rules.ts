@@ -4,12 +4,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import { backtest } from '../../detect/backtest.js';
 import { CustomRuleDefinitionSchema } from '../../detect/custom-rule.js';
 import type { RuleEntry } from '../../detect/rule-set.js';
+import { emptyFigures, type ModeFigures, type RuleFigures, type RuleMode } from '../../detect/rule-stats.js';
 import { parseTimestamp } from '../../ingest/validate-event.js';
 import type { System } from '../../system.js';
 import { type ItemProblem, sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
 
-function presentRule(e: RuleEntry) {
+function presentRule(e: RuleEntry, figures?: RuleFigures) {
   return {
     id: e.rule.id,
     kind: e.kind,
@@ -17,6 +18,8 @@ function presentRule(e: RuleEntry) {
     description: e.rule.description,
     alertType: e.rule.alertType,
     enabled: e.config.enabled,
+    mode: e.mode,
+    ...(figures && { stats: presentFigures(figures) }),
     version: e.version,
     config: e.config,
     ...(e.kind === 'builtin' && { defaults: e.rule.defaults, configSchema: e.rule.configSchema }),
@@ -24,6 +27,31 @@ function presentRule(e: RuleEntry) {
     updatedBy: e.updatedBy,
   };
 }
+
+/**
+ * Findings over the last 7 and 30 days (UTC days by the server's clock, today included) and per day
+ * over the last 14, in each mode: a shadow rule's alerts are the ones it would have raised.
+ */
+function presentFigures(f: RuleFigures) {
+  const totals = (m: ModeFigures['last7Days'], shadow: boolean) =>
+    shadow ? { hits: m.hits, wouldHaveAlerted: m.alerts } : { hits: m.hits, alerts: m.alerts };
+  const mode = (m: ModeFigures, shadow: boolean) => ({
+    last7Days: totals(m.last7Days, shadow),
+    last30Days: totals(m.last30Days, shadow),
+    daily: m.daily,
+  });
+  return { live: mode(f.live, false), shadow: mode(f.shadow, true) };
+}
+
+const RuleModeSchema = Type.Union([Type.Literal('live'), Type.Literal('shadow')], {
+  description:
+    'live: findings count. shadow: the rule runs and its findings are stored and counted, but add nothing to risk, decision or alerts.',
+});
+/** The custom rule definition, and beside it the mode the new rule starts in. */
+const CreateCustomRuleSchema = Type.Object(
+  { ...CustomRuleDefinitionSchema.properties, mode: Type.Optional(RuleModeSchema) },
+  { additionalProperties: false, title: 'CreateCustomRule' },
+);
 
 const BacktestRange = {
   from: Type.String({ description: 'ISO 8601 start of the replay.' }),
@@ -49,9 +77,11 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/rules',
       { config: { role: 'admin' }, schema: { summary: 'Rules and their configuration', tags: ['rules'] } },
-      async () => ({
-        rules: system.rules.ruleSet.all().map(presentRule),
-      }),
+      async () => {
+        const figures = await system.ruleStats.figures();
+        const none = emptyFigures(system.clock.now());
+        return { rules: system.rules.ruleSet.all().map((e) => presentRule(e, figures.get(e.rule.id) ?? none)) };
+      },
     );
 
     typed.get(
@@ -60,8 +90,11 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
       async (request, reply) => {
         const entry = system.rules.ruleSet.get(request.params.id);
         if (!entry) return sendProblem(reply, { code: 'not_found', message: `No rule ${request.params.id}.` });
-        const versions = await system.rules.versions(entry.rule.id);
-        return { ...presentRule(entry), versions: versions.map((v) => ({ ...v, changedAt: new Date(v.changedAt).toISOString() })) };
+        const [versions, figures] = await Promise.all([system.rules.versions(entry.rule.id), system.ruleStats.figuresOf(entry.rule.id)]);
+        return {
+          ...presentRule(entry, figures),
+          versions: versions.map((v) => ({ ...v, changedAt: new Date(v.changedAt).toISOString() })),
+        };
       },
     );
 
@@ -69,19 +102,26 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
       '/v1/rules',
       {
         config: { role: 'admin' },
-        schema: { summary: 'Create a custom rule', tags: ['rules'], body: CustomRuleDefinitionSchema },
+        schema: {
+          summary: 'Create a custom rule',
+          description: 'The definition, and optionally `mode`: a rule created in `shadow` is counted but changes nothing until promoted.',
+          tags: ['rules'],
+          body: CreateCustomRuleSchema,
+        },
       },
       async (request, reply) => {
         const actor = actorOf(request);
-        const created = await system.rules.createCustom(request.body, actor);
+        const { mode, ...definition } = request.body;
+        const created = await system.rules.createCustom(definition, actor, mode ?? 'live');
         if (!created.ok) return sendProblem(reply, created.error);
         // Recorded here, where the actor is known, so that detect/ stays free of IO.
         await system.audit.record(actor, 'rule.created', `rule:${created.value.rule.id}`, {
           version: created.value.version,
           kind: created.value.kind,
           note: null,
+          ...(mode !== undefined && { mode }),
         });
-        return reply.code(201).send(presentRule(created.value));
+        return reply.code(201).send(presentRule(created.value, emptyFigures(system.clock.now())));
       },
     );
 
@@ -91,7 +131,8 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
         config: { role: 'admin' },
         schema: {
           summary: 'Change a rule: built-in rules take configuration fields; custom rules take definition fields',
-          description: 'Takes effect at once, without a restart; saved as a new version with who made it.',
+          description:
+            "Takes effect at once, without a restart; saved as a new version with who made it. Either kind also takes `mode` ('live' or 'shadow').",
           tags: ['rules'],
           params,
           querystring: Type.Object({ note: Type.Optional(Type.String({ maxLength: 500 })) }),
@@ -107,10 +148,40 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
           version: updated.value.version,
           kind: updated.value.kind,
           note,
+          ...(request.body.mode !== undefined && { mode: updated.value.mode }),
         });
-        return presentRule(updated.value);
+        return presentRule(updated.value, await system.ruleStats.figuresOf(updated.value.rule.id));
       },
     );
+
+    const modeChange = (to: RuleMode, action: 'rule.promoted' | 'rule.shadowed', summary: string) =>
+      typed.post(
+        `/v1/rules/:id/${to === 'live' ? 'promote' : 'shadow'}`,
+        {
+          config: { role: 'admin' },
+          schema: {
+            summary,
+            description: `Saved as a new version and audited as \`${action}\`; 409 \`invalid_transition\` when the rule is already ${to}. Whether the rule is enabled does not change.`,
+            tags: ['rules'],
+            params,
+            querystring: Type.Object({ note: Type.Optional(Type.String({ maxLength: 500 })) }),
+          },
+        },
+        async (request, reply) => {
+          const actor = actorOf(request);
+          const note = request.query.note ?? null;
+          const changed = await system.rules.setMode(request.params.id, to, actor, note);
+          if (!changed.ok) return sendProblem(reply, changed.error);
+          await system.audit.record(actor, action, `rule:${changed.value.rule.id}`, {
+            version: changed.value.version,
+            kind: changed.value.kind,
+            note,
+          });
+          return presentRule(changed.value, await system.ruleStats.figuresOf(changed.value.rule.id));
+        },
+      );
+    modeChange('live', 'rule.promoted', 'Promote a shadow rule to live: its findings count from now on');
+    modeChange('shadow', 'rule.shadowed', 'Run a rule in shadow: its findings are stored and counted, but change nothing');
 
     typed.post(
       '/v1/rules/:id/backtest',

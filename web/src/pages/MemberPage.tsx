@@ -1,6 +1,7 @@
 import { useCallback, useId, useState } from 'react';
 import { ApiError, api, describeError, query } from '../api';
 import { CodeForm } from '../components/CodeForm';
+import { TravelSnoozes } from '../components/TravelSnoozes';
 import {
   Empty,
   ErrorText,
@@ -90,6 +91,7 @@ export function MemberPage() {
           <Timeline key={timelineKey} />
         </div>
         <div className="member-side">
+          <TravelSnoozes />
           <Simulator onDone={refresh} />
         </div>
       </div>

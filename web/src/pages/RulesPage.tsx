@@ -3,7 +3,7 @@ import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading, Notice, type NoticeValue, SeverityBadge } from '../components/ui';
 import { formatDateTime, humanKey } from '../format';
 import { useLoad, useTitle } from '../hooks';
-import type { BacktestResult, JsonSchema, Rule, Severity } from '../types';
+import type { BacktestResult, JsonSchema, Rule, RuleDay, RuleStats, Severity } from '../types';
 
 export function RulesPage() {
   useTitle('Rules');
@@ -16,6 +16,10 @@ export function RulesPage() {
         <p className="muted">
           Turn rules on and off and tune their thresholds; changes take effect at once and are kept as versions. Backtest a change on stored
           events to see what it would have raised before you save it.
+        </p>
+        <p className="muted">
+          A rule in shadow runs and its findings are counted, but it adds nothing to risk, decisions or alerts: compare what it would have
+          raised with the live rules, then promote it.
         </p>
       </div>
       <ErrorText error={rules.error} />
@@ -49,13 +53,39 @@ function RuleCard({ rule, onSaved }: { readonly rule: Rule; readonly onSaved: (r
     }
   };
 
+  const changeMode = async () => {
+    const to = rule.mode === 'shadow' ? 'live' : 'shadow';
+    setBusy(true);
+    try {
+      const saved = await api.post<Rule>(`/v1/rules/${encodeURIComponent(rule.id)}/${to === 'live' ? 'promote' : 'shadow'}`);
+      onSaved(saved);
+      setNotice({
+        tone: 'success',
+        text:
+          to === 'live'
+            ? `${rule.title} is live: its findings count from now on (version ${saved.version}).`
+            : `${rule.title} runs in shadow: its findings are counted but change nothing (version ${saved.version}).`,
+      });
+    } catch (e) {
+      setNotice({ tone: 'error', text: describeError(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
-    <li className={`card rule-card ${rule.enabled ? '' : 'rule-off'}`} aria-labelledby={headingId}>
+    <li
+      className={`card rule-card ${rule.enabled ? '' : 'rule-off'} ${rule.mode === 'shadow' ? 'rule-shadow' : ''}`}
+      aria-labelledby={headingId}
+    >
       <div className="rule-head">
         <div>
-          <h2 id={headingId} className="rule-title">
-            {rule.title}
-          </h2>
+          <div className="rule-title-row">
+            <h2 id={headingId} className="rule-title">
+              {rule.title}
+            </h2>
+            <ModeBadge mode={rule.mode} />
+          </div>
           <p className="muted small mono">
             {rule.id} · {rule.kind === 'builtin' ? 'built-in' : 'custom'} · {rule.alertType} · version {rule.version}
             {rule.updatedAt && (
@@ -83,10 +113,22 @@ function RuleCard({ rule, onSaved }: { readonly rule: Rule; readonly onSaved: (r
         </label>
       </div>
       <p>{rule.description}</p>
-      <button type="button" className="button-quiet" aria-expanded={editing} onClick={() => setEditing((e) => !e)}>
-        {editing ? 'Close settings' : 'Settings and backtest'}
-        <span className="visually-hidden"> of {rule.title}</span>
-      </button>
+      {rule.stats && <RuleFigures rule={rule} stats={rule.stats} />}
+      <div className="rule-actions">
+        <button
+          type="button"
+          className={rule.mode === 'shadow' ? 'button-primary' : 'button-quiet'}
+          disabled={busy}
+          onClick={() => void changeMode()}
+        >
+          {rule.mode === 'shadow' ? 'Promote to live' : 'Run in shadow'}
+          <span className="visually-hidden">: {rule.title}</span>
+        </button>
+        <button type="button" className="button-quiet" aria-expanded={editing} onClick={() => setEditing((e) => !e)}>
+          {editing ? 'Close settings' : 'Settings and backtest'}
+          <span className="visually-hidden"> of {rule.title}</span>
+        </button>
+      </div>
       {editing && (
         <RuleEditor
           rule={rule}
@@ -98,6 +140,58 @@ function RuleCard({ rule, onSaved }: { readonly rule: Rule; readonly onSaved: (r
       )}
       <Notice notice={notice} />
     </li>
+  );
+}
+
+function ModeBadge({ mode }: { readonly mode: Rule['mode'] }) {
+  return <span className={`badge rule-mode rule-mode-${mode}`}>{mode === 'shadow' ? 'Shadow' : 'Live'}</span>;
+}
+
+const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+/** Hits and alerts over 7 and 30 days; for a shadow rule the alerts it would have raised, and a bar per day. */
+function RuleFigures({ rule, stats }: { readonly rule: Rule; readonly stats: RuleStats }) {
+  const shadow = rule.mode === 'shadow';
+  const period = (label: string, p: { hits: number; alerts?: number; wouldHaveAlerted?: number }) => (
+    <div className="rule-figure">
+      <dt>{label}</dt>
+      <dd>
+        {count(p.hits, 'hit', 'hits')},{' '}
+        {shadow ? `would have alerted ${count(p.wouldHaveAlerted ?? 0, 'time', 'times')}` : count(p.alerts ?? 0, 'alert', 'alerts')}
+      </dd>
+    </div>
+  );
+  const figures = shadow ? stats.shadow : stats.live;
+  return (
+    <div className="rule-stats">
+      <dl className="rule-figures" aria-label={`${shadow ? 'Shadow' : 'Live'} figures of ${rule.title}`}>
+        {period('Last 7 days', figures.last7Days)}
+        {period('Last 30 days', figures.last30Days)}
+      </dl>
+      {shadow && <DayBars days={stats.shadow.daily} title={rule.title} />}
+    </div>
+  );
+}
+
+/** The last 14 days as bars: hits, with the would-be alerts as the darker part; every figure is in the list's text too. */
+function DayBars({ days, title }: { readonly days: readonly RuleDay[]; readonly title: string }) {
+  const most = Math.max(1, ...days.map((d) => d.hits));
+  return (
+    <figure className="rule-days">
+      <figcaption className="small muted">Hits per day in shadow, last 14 days (UTC); darker: would have alerted</figcaption>
+      <ol className="rule-day-bars" aria-label={`Hits per day of ${title} in shadow`}>
+        {days.map((d) => (
+          <li key={d.day} title={`${d.day}: ${d.hits} hits, ${d.alerts} would have alerted`}>
+            <span className="rule-day-bar" style={{ height: `${(d.hits / most) * 100}%` }} aria-hidden="true">
+              <span className="rule-day-alerts" style={{ height: d.hits > 0 ? `${(d.alerts / d.hits) * 100}%` : 0 }} />
+            </span>
+            <span className="visually-hidden">
+              {d.day}: {count(d.hits, 'hit', 'hits')}, {d.alerts} would have alerted
+            </span>
+          </li>
+        ))}
+      </ol>
+    </figure>
   );
 }
 

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { UserAgentInfo } from '../../ingest/activity-event.js';
+import { sessionHijackRule as rule, type SessionHijackConfig } from './session-hijack.js';
+import { type Case, ev, judge, min, problemsOf } from './test-kit.js';
+
+const SAFARI: UserAgentInfo = {
+  browser: 'Mobile Safari',
+  os: 'iOS',
+  deviceClass: 'mobile',
+  summary: 'Mobile Safari 17 on iOS 17.4 (mobile)',
+};
+const SAFARI_NEWER: UserAgentInfo = { ...SAFARI, summary: 'Mobile Safari 18 on iOS 18.0 (mobile)' };
+const CHROME: UserAgentInfo = { browser: 'Chrome', os: 'Windows', deviceClass: 'desktop', summary: 'Chrome 124 on Windows 10 (desktop)' };
+
+/** The owner's session s1: from home in London on the iPhone. */
+const owner = (minutes: number, over: Parameters<typeof ev>[1] = {}) =>
+  ev('page.viewed', {
+    occurredAt: min(minutes),
+    session: 's1',
+    ip: '81.2.69.160',
+    network: '81.2.69.0/24',
+    ua: SAFARI,
+    geo: { country: 'GB' },
+    ...over,
+  });
+const elsewhere = (over: Parameters<typeof ev>[1] = {}) =>
+  ev('password.changed', { session: 's1', ip: '126.0.0.1', network: '126.0.0.0/24', ua: CHROME, geo: { country: 'JP' }, ...over });
+
+const cases: Case<SessionHijackConfig>[] = [
+  {
+    name: 'the same session from another network and another browser: high',
+    past: [owner(-30), owner(-3)],
+    event: elsewhere(),
+    hit: {
+      severity: 'high',
+      message:
+        'Session used from 126.0.0.1 (JP) with Chrome 124 on Windows 10 (desktop), 30 min after it began from 81.2.69.160 (GB) with another browser',
+      evidence: expect.objectContaining({ sessionClient: 'Mobile Safari/iOS', client: 'Chrome/Windows', sessionCountry: 'GB' }),
+    },
+  },
+  { name: 'another network, same browser (Wi-Fi to 4G): nothing', past: [owner(-3)], event: elsewhere({ ua: SAFARI }), hit: undefined },
+  {
+    name: 'a browser update mid-session: nothing',
+    past: [owner(-3)],
+    event: owner(0, { ua: SAFARI_NEWER, network: '126.0.0.0/24' }),
+    hit: undefined,
+  },
+  {
+    name: 'another browser on the same network: nothing',
+    past: [owner(-3)],
+    event: elsewhere({ network: '81.2.69.0/24' }),
+    hit: undefined,
+  },
+  { name: 'another session: nothing', past: [owner(-3)], event: elsewhere({ session: 's2' }), hit: undefined },
+  { name: 'no session: nothing', past: [owner(-3)], event: elsewhere({ session: undefined as never }), hit: undefined },
+  { name: 'the session began longer ago than the window: nothing', past: [owner(-12 * 60 - 1)], event: elsewhere(), hit: undefined },
+  {
+    name: "judged against how the session began, not the thief's own events",
+    past: [owner(-10), elsewhere({ occurredAt: min(-2), id: 'thief-1' } as never)],
+    event: elsewhere({ type: 'transaction' } as never),
+    hit: { severity: 'high' },
+  },
+  { name: 'out of order: a session that begins after the event is not its own', past: [owner(5)], event: elsewhere(), hit: undefined },
+];
+
+describe('session-hijack', () => {
+  it.each(cases)('$name', (c) => {
+    const hit = judge(rule, c);
+    if (c.hit === undefined) expect(hit).toBeUndefined();
+    else expect(hit && { ...hit, problems: problemsOf(hit) }).toMatchObject({ ...c.hit, problems: [] });
+  });
+});

@@ -1,0 +1,165 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Snooze } from '../../detect/snoozes.js';
+import { MAX_REASON_LENGTH, MEMBER_SNOOZABLE_RULES } from '../../snoozes/snooze-service.js';
+import type { System } from '../../system.js';
+import { sendProblem } from '../errors.js';
+import { actorOf } from '../request-helpers.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A snooze as admins see it. */
+export function presentSnooze(s: Snooze, now: number) {
+  return {
+    id: s.id,
+    rule: s.ruleId,
+    user: s.user,
+    until: iso(s.until),
+    reason: s.reason,
+    active: s.cancelledAt === null && now < s.until,
+    createdAt: iso(s.createdAt),
+    createdBy: s.createdBy,
+    cancelledAt: iso(s.cancelledAt),
+    cancelledBy: s.cancelledBy ?? null,
+  };
+}
+
+/** A snooze as the member sees it on their own account: who at Vigil set or cancelled it is not theirs to read. */
+function presentOwnSnooze(s: Snooze, now: number) {
+  const { createdBy: _createdBy, cancelledBy: _cancelledBy, ...rest } = presentSnooze(s, now);
+  return rest;
+}
+
+const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+const RuleId = Type.String({ minLength: 1, maxLength: 100, description: 'A rule id, as GET /v1/rules lists them.' });
+const Until = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'When the snooze ends: ISO 8601 with a time zone, in the future (at most 90 days ahead; 30 for members).',
+});
+const Reason = Type.String({ minLength: 1, maxLength: MAX_REASON_LENGTH, description: 'Why, for the audit log and colleagues.' });
+const ListQuery = {
+  active: Type.Optional(Type.Boolean({ description: 'true: only the snoozes in force now.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+};
+
+const SEMANTICS =
+  'While a snooze is in force (until it ends or is cancelled) the rule still runs for that account, and its findings are ' +
+  'recorded with the event as suppressed (`suppressedBy: "snooze"`), but they add nothing to risk, decision or alerts. ' +
+  'Every creation and cancellation is audited.';
+
+/** The member's own user id: from the session, never from the request. */
+const userOf = (request: FastifyRequest): string => request.signedIn?.person.user as string;
+
+/** Rule snoozes: admins for any account and rule; members for their own account and the rules they can speak for. */
+export function snoozeRoutes(system: System): FastifyPluginAsync {
+  return async (app) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const snoozes = system.snoozes;
+    const now = () => system.clock.now();
+
+    typed.get(
+      '/v1/snoozes',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Rule snoozes, newest first',
+          tags: ['snoozes'],
+          querystring: Type.Object({
+            user: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            rule: Type.Optional(RuleId),
+            ...ListQuery,
+          }),
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const rows = await snoozes.list({
+          limit: q.limit ?? 100,
+          ...(q.user !== undefined && { user: q.user }),
+          ...(q.rule !== undefined && { rule: q.rule }),
+          ...(q.active !== undefined && { active: q.active }),
+        });
+        const at = now();
+        return { snoozes: rows.map((s) => presentSnooze(s, at)) };
+      },
+    );
+
+    typed.post(
+      '/v1/snoozes',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Snooze a rule for one account until a time',
+          description: SEMANTICS,
+          tags: ['snoozes'],
+          body: Type.Object(
+            { rule: RuleId, user: Type.String({ minLength: 1, maxLength: 200 }), until: Until, reason: Reason },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request, reply) => {
+        const created = await snoozes.create(request.body, actorOf(request), 'admin');
+        if (!created.ok) return sendProblem(reply, created.error);
+        return reply.code(201).send(presentSnooze(created.value, now()));
+      },
+    );
+
+    typed.delete(
+      '/v1/snoozes/:id',
+      { config: { role: 'admin' }, schema: { summary: 'Cancel a snooze', tags: ['snoozes'], params: Params } },
+      async (request, reply) => {
+        const cancelled = await snoozes.cancel(request.params.id, actorOf(request));
+        if (!cancelled.ok) return sendProblem(reply, cancelled.error);
+        return presentSnooze(cancelled.value, now());
+      },
+    );
+
+    typed.get(
+      '/v1/me/snoozes',
+      {
+        config: { role: 'member' },
+        schema: { summary: 'My snoozes, newest first', tags: ['me'], querystring: Type.Object(ListQuery) },
+      },
+      async (request) => {
+        const q = request.query;
+        const rows = await snoozes.list(
+          { user: userOf(request), limit: q.limit ?? 100, ...(q.active !== undefined && { active: q.active }) },
+          true,
+        );
+        const at = now();
+        return { snoozes: rows.map((s) => presentOwnSnooze(s, at)), rules: MEMBER_SNOOZABLE_RULES };
+      },
+    );
+
+    typed.post(
+      '/v1/me/snoozes',
+      {
+        config: { role: 'member' },
+        schema: {
+          summary: '"I\'m travelling": snooze a rule on my account until a time',
+          description: `${SEMANTICS} Members may snooze ${MEMBER_SNOOZABLE_RULES.join(', ')}, at most 30 days ahead, 5 at a time.`,
+          tags: ['me'],
+          body: Type.Object({ rule: RuleId, until: Until, reason: Reason }, { additionalProperties: false }),
+        },
+      },
+      async (request, reply) => {
+        const created = await snoozes.create({ ...request.body, user: userOf(request) }, actorOf(request), 'member');
+        if (!created.ok) return sendProblem(reply, created.error);
+        return reply.code(201).send(presentOwnSnooze(created.value, now()));
+      },
+    );
+
+    typed.delete(
+      '/v1/me/snoozes/:id',
+      { config: { role: 'member' }, schema: { summary: 'Cancel one of my snoozes', tags: ['me'], params: Params } },
+      async (request, reply) => {
+        const cancelled = await snoozes.cancel(request.params.id, actorOf(request), userOf(request));
+        if (!cancelled.ok) return sendProblem(reply, cancelled.error);
+        return presentOwnSnooze(cancelled.value, now());
+      },
+    );
+  };
+}
