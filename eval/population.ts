@@ -129,8 +129,8 @@ interface Trip {
 }
 
 /**
- * A month of ordinary activity, label `benign`. Returns, per shopper, how many purchases they made
- * before each moment (attack stories need "the account's usual amount").
+ * The ordinary activity of every shopper over the corpus's days, label `benign`: visits around their
+ * usual hour, purchases, and the one-off life events (new phone, password reset, a trip abroad …).
  */
 export function generateBenign(
   params: CorpusParams,
@@ -240,7 +240,8 @@ export function generateBenign(
       }
       if (trip && dayStart + DAY > trip.departAt - 12 * HOUR && dayStart < trip.backAt + 2 * HOUR) continue;
 
-      const trusted = s.devices.find((x) => x.kind === 'laptop') ?? currentPhone;
+      // Account changes come from the device the owner uses every day: their phone.
+      const trusted = currentPhone;
       const special = (at: number, type: string, extra: Record<string, unknown> = {}) => {
         const t = session(at, trusted, s.homeIp, { forceLogin: true, noPurchase: true });
         add(t + r.int(20, 120) * 1000, type, trusted, s.homeIp, extra);

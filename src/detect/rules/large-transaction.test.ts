@@ -138,6 +138,12 @@ const withLittleHistory: Case<LargeTransactionConfig>[] = [
     event: onDevice(1480, 60 * 24 * 30, { familiarity: { device: familiar(60 * 24 * 30, { days: 12 }) } }),
     hit: { severity: 'low' },
   },
+  {
+    name: "a brand-new account's first order, 37× everyone's basket: low, its device is the account's own",
+    past: everyone(60),
+    event: onDevice(1480, 0, { novelty: { hasHistory: false, newDevice: true, newCountry: true, newNetwork: true } }),
+    hit: { severity: 'low', evidence: expect.objectContaining({ newDevice: false, recentDevice: false }) },
+  },
   { name: 'exactly 10× the population does not fire', past: everyone(60), event: onDevice(400, 4), hit: undefined },
   { name: 'fewer than 50 purchases of everyone are no baseline', past: everyone(49), event: onDevice(1480, 4), hit: undefined },
   {

@@ -86,8 +86,11 @@ export const largeTransactionRule: Rule<LargeTransactionConfig> = {
     const overPopulation = population !== undefined && population.median > 0 && amount > config.populationMultiplier * population.median;
     if (!overLimit && !overMedian && !overPopulation) return undefined;
 
-    const { newDevice, newCountry } = event.enrichment.novelty;
-    const device = event.enrichment.familiarity?.device;
+    // An account with no history yet: everything is new, and its device is simply the account's own.
+    const { hasHistory } = event.enrichment.novelty;
+    const newDevice = hasHistory ? event.enrichment.novelty.newDevice : false;
+    const newCountry = hasHistory ? event.enrichment.novelty.newCountry : false;
+    const device = hasHistory ? event.enrichment.familiarity?.device : undefined;
     // Age rather than "new": the device that logged in four minutes ago is no longer new, but it is
     // not trusted either.
     const recentDevice =
