@@ -30,7 +30,7 @@ import {
  * | takeover-chain              | critical | new-device login, password (and email) change, purchase on that device  |
  * | takeover-mfa-off            | critical | new-device login, two-factor turned off, purchase                       |
  * | takeover-login-elsewhere    | critical | new-device login, credential change, login from another new device      |
- * | card-testing                | critical | many tiny payments, mostly failing, with several cards                  |
+ * | card-testing                | high     | many tiny payments, mostly failing, with several cards                  |
  * | large-purchase-new-device   | high     | new device and network, then 20–40× the usual basket at gift cards      |
  * | session-hijack              | high     | the owner's session id from a new IP and browser, then a sensitive act  |
  * | brute-then-success          | high     | many failed logins on one account, then a success                      |
@@ -43,7 +43,7 @@ export const EXPECTED_SEVERITY = {
   'takeover-chain': 'critical',
   'takeover-mfa-off': 'critical',
   'takeover-login-elsewhere': 'critical',
-  'card-testing': 'critical',
+  'card-testing': 'high',
   'large-purchase-new-device': 'high',
   'session-hijack': 'high',
   'brute-then-success': 'high',

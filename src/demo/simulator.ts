@@ -31,8 +31,27 @@ export function scenarioEvents(scenario: Scenario, user: string, now: number): R
         attributes: { reason: 'bad_password', simulated: true },
       }));
     case 'large-purchase-new-device':
-      // Above the EUR limit, from a device never seen: large transaction, high severity.
+      // An unknown phone logs in (the account's own laptop had, weeks before), and three minutes later
+      // spends above the EUR limit: large transaction from a device first seen minutes before, high.
       return [
+        {
+          type: 'login.succeeded',
+          user,
+          timestamp: at(20 * 86_400_000),
+          device: 'sim-own-laptop',
+          userAgent: CHROME,
+          attributes: { simulated: true },
+        },
+        {
+          type: 'login.succeeded',
+          user,
+          timestamp: at(180_000),
+          ip: BRAZIL_IP,
+          device: `sim-device-${tag}`,
+          userAgent: ANDROID,
+          session: `sim-${tag}`,
+          attributes: { simulated: true },
+        },
         {
           type: 'transaction',
           user,

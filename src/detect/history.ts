@@ -24,7 +24,7 @@ export interface PastEvent {
   readonly category?: string;
   readonly path?: string;
   readonly userAgent?: string;
-  /** Browser family and operating system from the user agent ("Chrome/Windows"): what a session keeps. */
+  /** Browser and operating system with major versions, from the user agent (see clientOf): what a session keeps. */
   readonly client?: string;
   readonly newDevice?: boolean | null;
   readonly newCountry?: boolean | null;
@@ -35,6 +35,8 @@ export interface PastEvent {
   readonly untrustedSource?: boolean;
   /** How long before this event its device was first seen by the account (familiarity). */
   readonly deviceAgeMs?: number;
+  /** The event's network is not one the account trusts (or it carried no public address); undefined when unknown. */
+  readonly untrustedNetwork?: boolean;
 }
 
 /**
@@ -118,8 +120,16 @@ export interface TrustVerdict {
   readonly alertId?: string;
 }
 
-/** "Chrome/Windows": the parts of a user agent that stay the same for a session, whatever the version. */
-export const clientOf = (ua: { readonly browser?: string; readonly os?: string }): string => `${ua.browser ?? '?'}/${ua.os ?? '?'}`;
+/**
+ * "Chrome 124/Android 14": browser and operating system with their major versions, what one browser
+ * keeps for the length of a session. A different one in the same session is another browser.
+ */
+export const clientOf = (ua: {
+  readonly browser?: string;
+  readonly browserVersion?: string;
+  readonly os?: string;
+  readonly osVersion?: string;
+}): string => `${ua.browser ?? '?'} ${ua.browserVersion ?? ''}/${ua.os ?? '?'} ${(ua.osVersion ?? '').split('.')[0]}`;
 
 export function toPastEvent(e: DetectionEvent): PastEvent {
   const geo = e.enrichment.geo;
@@ -156,5 +166,7 @@ export function toPastEvent(e: DetectionEvent): PastEvent {
     p.untrustedSource = !device.trusted;
     p.deviceAgeMs = device.ageMs;
   }
+  const familiarity = e.enrichment.familiarity;
+  if (familiarity) p.untrustedNetwork = familiarity.network?.trusted !== true;
   return p;
 }

@@ -75,7 +75,7 @@ const cases: Case<AccountTakeoverChainConfig>[] = [
     name: 'window from the config',
     past: [change('password.changed', -90)],
     event: purchase(),
-    config: { windowMinutes: 120 },
+    config: { untrustedPaymentMinutes: 120 },
     hit: { message: expect.stringContaining('1 h 30 min after the password') },
   },
   {
@@ -170,8 +170,34 @@ const stories: Case<AccountTakeoverChainConfig>[] = [
     hit: undefined,
   },
   {
-    name: 'an untrusted change more than the window before does not count',
-    past: [attacker('password.changed', -61)],
+    name: 'an untrusted change 3 h before money moves still counts: the attacker holds the account for hours',
+    past: [attacker('password.changed', -3 * 60)],
+    event: owners('transaction', 0, { amount: 80, currency: 'EUR' }),
+    hit: { severity: 'critical', message: expect.stringContaining('3 h after the password was changed') },
+  },
+  {
+    name: 'an untrusted change more than the window (3 h) before does not count',
+    past: [attacker('password.changed', -3 * 60 - 1)],
+    event: owners('transaction', 0, { amount: 80, currency: 'EUR' }),
+    hit: undefined,
+  },
+  {
+    name: "a new phone on the account's trusted home network resets the password and buys: the owner's new phone, nothing",
+    past: [owners('password.changed', -10)],
+    event: attacker('transaction', 0, {
+      amount: 80,
+      currency: 'EUR',
+      familiarity: { device: familiar(20), network: familiar(200 * 24 * 60, { days: 90 }) },
+    }),
+    hit: undefined,
+  },
+  {
+    name: "a new phone on the account's trusted home network changes the password, then the owner buys on the laptop: nothing",
+    past: [
+      attacker('password.changed', -30, {
+        familiarity: { device: familiar(0), network: familiar(200 * 24 * 60, { days: 90 }) },
+      }),
+    ],
     event: owners('transaction', 0, { amount: 80, currency: 'EUR' }),
     hit: undefined,
   },

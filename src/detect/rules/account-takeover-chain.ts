@@ -12,6 +12,11 @@ export const AccountTakeoverChainConfigSchema = Type.Object(
       description:
         'How long after a credential or contact change from an untrusted source money moving (or a login from another unfamiliar device) is treated as a takeover.',
     }),
+    untrustedPaymentMinutes: Type.Integer({
+      minimum: 1,
+      maximum: 1440,
+      description: 'How long after any credential or contact change money moving from an untrusted device is treated as a takeover.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -31,7 +36,7 @@ const isChange = (e: PastEvent): e is CredentialChange => e.type in CHANGE_WORDS
  * email, two-factor off, payment method) that locks the owner out or diverts what would warn them,
  * then money moves. It is critical when the change came from an untrusted source (a device the
  * account does not trust yet, or one already suspicious in this story) whichever device pays, or
- * when the money moves from an untrusted device after any change. Judging the source by its age
+ * when the money moves from an untrusted device within the hour after any change. Judging the source by its age
  * rather than "new" matters: the attacker's device stops being new at its own login, minutes before
  * the change. A login from yet another unfamiliar device after an untrusted change is the same
  * story handed on (change, then login elsewhere).
@@ -43,7 +48,9 @@ export const accountTakeoverChainRule: Rule<AccountTakeoverChainConfig> = {
     'A transaction, or a login from another unfamiliar device, shortly after a password, email, two-factor or payment-method change from an untrusted source.',
   alertType: 'security',
   configSchema: AccountTakeoverChainConfigSchema,
-  defaults: { enabled: true, windowMinutes: 60 },
+  // An attacker who has changed the credentials cashes out within hours; a whole day would also take
+  // in owners who reset a forgotten password and come back the next day on another device.
+  defaults: { enabled: true, windowMinutes: 180, untrustedPaymentMinutes: 60 },
   windowMs: (c) => minutesToMs(c.windowMinutes),
 
   evaluate(event, history, config): RuleHit | undefined {
@@ -56,8 +63,11 @@ export const accountTakeoverChainRule: Rule<AccountTakeoverChainConfig> = {
 
     const eventUntrusted = untrusted(event);
     const risky = changes.filter((c) => isRiskyChange(c, history, from, t));
+    const recentFrom = t - minutesToMs(config.untrustedPaymentMinutes);
+    // A new phone on the account's own home network is the owner's new phone.
+    const fromStranger = eventUntrusted && event.enrichment.familiarity?.network?.trusted !== true;
     let change: CredentialChange | undefined;
-    if (moneyMoves) change = risky.at(-1) ?? (eventUntrusted ? changes.at(-1) : undefined);
+    if (moneyMoves) change = risky.at(-1) ?? (fromStranger ? changes.filter((c) => c.occurredAt >= recentFrom).at(-1) : undefined);
     // A login elsewhere: another device than the one that made the change, itself unfamiliar.
     else if (eventUntrusted) change = risky.filter((c) => c.device === undefined || c.device !== event.device).at(-1);
     if (change === undefined) return undefined;
@@ -107,9 +117,13 @@ function untrusted(e: DetectionEvent): boolean {
   return e.enrichment.novelty.newDevice === true;
 }
 
-/** A change from an untrusted device, or one that this story had already found suspicious (medium or more). */
+/**
+ * A change from a source the account does not trust (a device it does not trust yet, on a network it
+ * does not trust either: a new phone on the home Wi-Fi is the owner's), or one that this story had
+ * already found suspicious (medium or more).
+ */
 function isRiskyChange(c: PastEvent, history: History, from: number, to: number): boolean {
-  if (c.untrustedSource === true) return true;
+  if (c.untrustedSource === true && c.untrustedNetwork !== false) return true;
   if (c.untrustedSource === undefined && c.newDevice === true) return true;
   const marks = history.storyOf?.(c.user, from, to) ?? [];
   return marks.some((m) => m.eventId === c.id && (m.severity === 'medium' || m.severity === 'high' || m.severity === 'critical'));

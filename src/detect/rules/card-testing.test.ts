@@ -111,12 +111,44 @@ const cases: Case<CardTestingConfig>[] = [
     hit: undefined,
   },
   {
-    name: 'successful payments do not count',
-    past: [...run(3), ev('transaction', { occurredAt: T0 - 1000, amount: 1, currency: 'GBP', device: 'd-1', ip: IP })],
+    name: 'successful payments above the small amount do not count',
+    past: [...run(3), ev('transaction', { occurredAt: T0 - 1000, amount: 5.01, currency: 'GBP', device: 'd-1', ip: IP })],
     event: failed({ secondsBefore: 0 }),
     hit: undefined,
   },
-  { name: 'other event types are not judged', past: run(10), event: ev('transaction', { device: 'd-1', ip: IP }), hit: undefined },
+  {
+    name: 'small charges that went through count with the failures: testers mix them in',
+    past: [...run(3), ev('transaction', { occurredAt: T0 - 1000, amount: 5, currency: 'GBP', device: 'd-1', ip: IP })],
+    event: failed({ secondsBefore: 0 }),
+    hit: {
+      severity: 'high',
+      decision: 'block',
+      message: expect.stringMatching(/^5 payment attempts \(4 failed, 1 small charge through\) in /),
+      evidence: expect.objectContaining({ failedPayments: 4, attempts: 5 }),
+    },
+  },
+  {
+    name: 'a small charge can be the event that completes the run',
+    past: run(4),
+    event: ev('transaction', { occurredAt: T0, amount: 2, currency: 'GBP', device: 'd-1', ip: IP }),
+    hit: { severity: 'high', evidence: expect.objectContaining({ failedPayments: 4, attempts: 5 }) },
+  },
+  {
+    name: 'five cheap items bought in a row with one failure are not card testing',
+    past: [
+      ...times(3, (i) => ev('transaction', { occurredAt: T0 - (i + 2) * 1000, amount: 2, currency: 'GBP', device: 'd-1', ip: IP })),
+      failed({ secondsBefore: 1 }),
+    ],
+    event: ev('transaction', { occurredAt: T0, amount: 3, currency: 'GBP', device: 'd-1', ip: IP }),
+    hit: undefined,
+  },
+  { name: 'other event types are not judged', past: run(10), event: ev('login.succeeded', { device: 'd-1', ip: IP }), hit: undefined },
+  {
+    name: 'a transaction without an amount is not judged',
+    past: run(10),
+    event: ev('transaction', { device: 'd-1', ip: IP }),
+    hit: undefined,
+  },
   {
     name: 'threshold and small amount from the config',
     past: run(2, () => ({ amount: 9 })),

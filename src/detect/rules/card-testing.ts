@@ -10,12 +10,14 @@ export const CardTestingConfigSchema = Type.Object(
     minFailures: Type.Integer({
       minimum: 2,
       maximum: 10_000,
-      description: 'Failed payments in the window, this one included, from one account, device or IP from which the rule fires.',
+      description:
+        'Payment attempts in the window, this one included, from one account, device or IP from which the rule fires: failed payments, and small charges (at most smallAmount) that went through, as long as at least two failed.',
     }),
     smallAmount: Type.Number({
       minimum: 0,
       maximum: 1_000_000,
-      description: 'Amounts at or below this count as small test charges in the evidence (card testers try cards with small amounts).',
+      description:
+        'Amounts at or below this are small test charges (card testers try cards with small amounts): a successful one counts as an attempt.',
     }),
   },
   { additionalProperties: false },
@@ -25,8 +27,12 @@ export type CardTestingConfig = Static<typeof CardTestingConfigSchema>;
 interface Group {
   readonly subject: Subject;
   readonly label: string;
+  /** Failed payments and small charges, oldest first. */
   readonly failures: readonly PastEvent[];
 }
+
+/** At least this many of a run must have failed: a few cheap items bought in a row are not card testing. */
+const MIN_FAILED_IN_RUN = 2;
 
 /**
  * A run of failed payments from one account, device or IP: stolen card numbers being tried out. Each
@@ -37,17 +43,20 @@ interface Group {
 export const cardTestingRule: Rule<CardTestingConfig> = {
   id: 'card-testing',
   title: 'Card testing',
-  description: 'Many failed payments from one account, device or IP within minutes, typically for small amounts.',
+  description: 'Many failed payments, or failed payments mixed with small charges, from one account, device or IP within minutes.',
   alertType: 'transaction',
   configSchema: CardTestingConfigSchema,
   defaults: { enabled: true, windowMinutes: 10, minFailures: 5, smallAmount: 5 },
   windowMs: (c) => minutesToMs(c.windowMinutes),
 
   evaluate(event, history, config): RuleHit | undefined {
-    if (event.type !== 'payment.failed') return undefined;
+    const small = (e: { readonly type: string; readonly amount?: number | undefined }) =>
+      e.type === 'transaction' && e.amount !== undefined && e.amount <= config.smallAmount;
+    if (event.type !== 'payment.failed' && !small(event)) return undefined;
     const t = event.occurredAt;
     const from = t - minutesToMs(config.windowMinutes);
-    const failed = (events: readonly PastEvent[]) => events.filter((e) => e.type === 'payment.failed');
+    // Testers mix in small charges that go through: each proves a card works.
+    const failed = (events: readonly PastEvent[]) => events.filter((e) => (e.type === 'payment.failed' || small(e)) && e.id !== event.id);
     const groups: Group[] = [];
     if (event.device !== undefined) {
       groups.push({
@@ -73,22 +82,30 @@ export const cardTestingRule: Rule<CardTestingConfig> = {
     const top = groups.reduce((best, g) => (g.failures.length > best.failures.length ? g : best));
     const count = top.failures.length + 1;
     if (count < config.minFailures) return undefined;
+    const failedCount = top.failures.filter((e) => e.type === 'payment.failed').length + (event.type === 'payment.failed' ? 1 : 0);
+    if (failedCount < MIN_FAILED_IN_RUN) return undefined;
+    const charged = count - failedCount;
 
     const amounts = [...top.failures.map((e) => e.amount), event.amount];
-    const small = amounts.filter((a) => a !== undefined && a <= config.smallAmount).length;
+    const smallCount = amounts.filter((a) => a !== undefined && a <= config.smallAmount).length;
     const spanMs = t - (top.failures[0]?.occurredAt ?? t);
-    const smallPart = small > 0 ? `, ${small} of them for ${formatDecimal(config.smallAmount)} or less` : '';
+    const smallPart = smallCount > 0 ? `, ${smallCount} of them for ${formatDecimal(config.smallAmount)} or less` : '';
+    const what =
+      charged === 0
+        ? plural(count, 'failed payment')
+        : `${plural(count, 'payment attempt')} (${failedCount} failed, ${charged} small ${charged === 1 ? 'charge' : 'charges'} through)`;
     // Many different cards in one run is the strongest sign of testing stolen numbers.
     const cards = new Set([...top.failures.map((e) => e.paymentMethod), event.paymentMethod].filter((m) => m !== undefined)).size;
     const cardPart = cards > 1 ? ` with ${cards} different payment methods` : '';
     return {
       severity: 'high',
-      message: `${plural(count, 'failed payment')} in ${formatDuration(spanMs)} ${top.label}${cardPart}${smallPart}`,
+      message: `${what} in ${formatDuration(spanMs)} ${top.label}${cardPart}${smallPart}`,
       evidence: {
-        failedPayments: count,
+        failedPayments: failedCount,
+        attempts: count,
         groupedBy: top.subject.kind,
         groupKey: top.subject.value,
-        smallAmounts: small,
+        smallAmounts: smallCount,
         distinctPaymentMethods: cards,
         smallAmount: config.smallAmount,
         distinctAccounts: new Set([...top.failures.map((e) => e.user), event.user]).size,

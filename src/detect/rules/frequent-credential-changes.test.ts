@@ -33,14 +33,32 @@ const cases: Case<FrequentCredentialChangesConfig>[] = [
     hit: undefined,
   },
   {
-    name: 'email changes do not count',
-    past: [...earlier(2), ev('email.changed', { occurredAt: T0 - HOUR })],
+    name: 'email, two-factor and payment-method changes count with the passwords',
+    past: [...earlier(1), ev('email.changed', { occurredAt: T0 - HOUR }), ev('mfa.disabled', { occurredAt: T0 - HOUR / 2 })],
+    event: ev('payment_method.changed'),
+    hit: {
+      severity: 'medium',
+      message: expect.stringMatching(
+        /^4 credential changes in .* \(password, email, two-factor, payment method\) \(more than 3 in 24 h\)$/,
+      ),
+      evidence: expect.objectContaining({ changes: 4, passwordChanges: 1 }),
+    },
+  },
+  {
+    name: "three changes of any kind are an owner's day",
+    past: [...earlier(1), ev('email.changed', { occurredAt: T0 - HOUR })],
+    event: changed(0),
+    hit: undefined,
+  },
+  {
+    name: 'logins and purchases do not count',
+    past: [...earlier(2), ev('login.succeeded', { occurredAt: T0 - HOUR })],
     event: changed(0),
     hit: undefined,
   },
   { name: "another user's changes do not count", past: [...earlier(2), changed(1, 'u2')], event: changed(0), hit: undefined },
   { name: 'out of order: later changes do not count', past: [...earlier(2), changed(-1), changed(-2)], event: changed(0), hit: undefined },
-  { name: 'only password changes are judged', past: earlier(5), event: ev('email.changed'), hit: undefined },
+  { name: 'a login after many changes is not judged', past: earlier(5), event: ev('login.succeeded'), hit: undefined },
   {
     name: 'limit and window from the config',
     past: earlier(1),

@@ -22,10 +22,10 @@ const cases: Case<LargeTransactionConfig>[] = [
     },
   },
   {
-    name: 'the same from a known device and country: medium',
+    name: 'the same from a known device and country: low (an alert, no challenge)',
     past: usual(12),
     event: tx(1899),
-    hit: { severity: 'medium', message: "Transaction of 1,899.00 EUR is 9.5× this account's median (200.00 EUR over 12 transactions)" },
+    hit: { severity: 'low', message: "Transaction of 1,899.00 EUR is 9.5× this account's median (200.00 EUR over 12 transactions)" },
   },
   {
     name: 'from a new device and a new country',
@@ -38,8 +38,10 @@ const cases: Case<LargeTransactionConfig>[] = [
     name: 'just above 5× the median fires',
     past: usual(6),
     event: tx(1000.01),
-    hit: { severity: 'medium', message: expect.stringContaining('5× this') },
+    hit: { severity: 'low', message: expect.stringContaining('5× this') },
   },
+  { name: 'exactly 20× the median from a familiar context: still low', past: usual(6), event: tx(4000), hit: { severity: 'low' } },
+  { name: 'just above 20× the median from a familiar context: medium', past: usual(6), event: tx(4000.01), hit: { severity: 'medium' } },
   { name: '4 earlier transactions are too few for a median', past: usual(4), event: tx(1899), hit: undefined },
   {
     name: '5 earlier transactions are enough',
@@ -71,11 +73,13 @@ const cases: Case<LargeTransactionConfig>[] = [
     hit: { message: 'Transaction of 4,000.01 GBP is above the 4,000.00 GBP limit' },
   },
   {
-    name: 'other currencies take the default limit',
-    event: tx(5000.5, 'CHF'),
-    hit: { message: 'Transaction of 5,000.50 CHF is above the 5,000.00 CHF limit' },
+    name: 'other currencies take the default limit, when one is configured',
+    event: tx(5000.5, 'SEK'),
+    config: { absoluteLimits: { EUR: 5000, default: 5000 } },
+    hit: { message: 'Transaction of 5,000.50 SEK is above the 5,000.00 SEK limit' },
   },
   { name: 'no default limit: other currencies have none', event: tx(1e9, 'CHF'), config: { absoluteLimits: { EUR: 100 } }, hit: undefined },
+  { name: 'by default a currency without a limit of its own has none (5,000 JPY is a lunch)', event: tx(5001, 'JPY'), hit: undefined },
   {
     name: 'above the limit and the median',
     past: usual(12),
@@ -144,12 +148,25 @@ const withLittleHistory: Case<LargeTransactionConfig>[] = [
     event: onDevice(1480, 0, { novelty: { hasHistory: false, newDevice: true, newCountry: true, newNetwork: true } }),
     hit: { severity: 'low', evidence: expect.objectContaining({ newDevice: false, recentDevice: false }) },
   },
-  { name: 'exactly 10× the population does not fire', past: everyone(60), event: onDevice(400, 4), hit: undefined },
+  {
+    name: "against the population alone, a new device on the account's trusted home network: medium (a new phone at home)",
+    past: [...everyone(60), ...usual(2, 40)],
+    event: onDevice(1480, 4, { familiarity: { device: familiar(4), network: familiar(60 * 24 * 30, { days: 20 }) } }),
+    hit: { severity: 'medium', evidence: expect.objectContaining({ homeNetwork: true, recentDevice: true }) },
+  },
+  {
+    name: "its own median on the same home network: still high (the account's own history is strong evidence)",
+    past: usual(12),
+    event: onDevice(1899, 4, { familiarity: { device: familiar(4), network: familiar(60 * 24 * 30, { days: 20 }) } }),
+    hit: { severity: 'high' },
+  },
+  { name: 'exactly 15× the population does not fire', past: everyone(60), event: onDevice(600, 4), hit: undefined },
+  { name: 'just above 15× the population fires', past: everyone(60), event: onDevice(600.01, 4), hit: { severity: 'high' } },
   { name: 'fewer than 50 purchases of everyone are no baseline', past: everyone(49), event: onDevice(1480, 4), hit: undefined },
   {
     name: 'a merchant category has its own baseline when events carry one',
     past: [...everyone(60, 40), ...everyone(60, 300, 'EUR', { merchantCategory: 'electronics' })],
-    event: onDevice(2000, 4, { attributes: { merchantCategory: 'electronics' } }),
+    event: onDevice(4000, 4, { attributes: { merchantCategory: 'electronics' } }),
     hit: undefined,
   },
   {
@@ -168,13 +185,13 @@ const withLittleHistory: Case<LargeTransactionConfig>[] = [
     name: 'a device first seen longer ago than recentDeviceMinutes is not recent',
     past: usual(12),
     event: onDevice(1899, 24 * 60),
-    hit: { severity: 'medium', evidence: expect.objectContaining({ recentDevice: false }) },
+    hit: { severity: 'low', evidence: expect.objectContaining({ recentDevice: false }) },
   },
   {
     name: 'a device proven by a code is not recent',
     past: usual(12),
     event: onDevice(1899, 10, { familiarity: { device: familiar(10, { proven: true }) } }),
-    hit: { severity: 'medium' },
+    hit: { severity: 'low', evidence: expect.objectContaining({ recentDevice: false }) },
   },
 ];
 

@@ -28,6 +28,12 @@ export const LargeTransactionConfigSchema = Type.Object(
       maximum: 100,
       description: 'Earlier transactions in the currency the account needs before its median is used.',
     }),
+    challengeMultiplier: Type.Number({
+      minimum: 1,
+      maximum: 1000,
+      description:
+        "From a familiar device and country, amounts above `multiplier` but at most this many times the account's median are low (an alert, no challenge); above it, medium.",
+    }),
     populationMultiplier: Type.Number({
       minimum: 1,
       maximum: 1000,
@@ -58,10 +64,11 @@ export const largeTransactionRule: Rule<LargeTransactionConfig> = {
   configSchema: LargeTransactionConfigSchema,
   defaults: {
     enabled: true,
-    absoluteLimits: { EUR: 5000, USD: 5000, GBP: 4000, default: 5000 },
+    absoluteLimits: { EUR: 5000, USD: 5000, GBP: 4000, CHF: 5000 },
     multiplier: 5,
+    challengeMultiplier: 20,
     minHistory: 5,
-    populationMultiplier: 10,
+    populationMultiplier: 15,
     recentDeviceMinutes: 24 * 60,
   },
   // Alerts about one account's large transactions within an hour are one story.
@@ -112,9 +119,16 @@ export const largeTransactionRule: Rule<LargeTransactionConfig> = {
         `${formatDecimal(amount / population.median)}× the typical transaction of all accounts (${formatMoney(population.median, currency)}${category !== undefined ? ` in ${category}` : ''}), with ${plural(earlier.length, 'earlier transaction')} of its own`,
       );
     }
-    // Against the population alone, from a familiar device: worth an alert, not a challenge (a new
-    // customer's first big order is often just that).
-    const severity = news.length > 0 ? 'high' : overLimit || overMedian ? 'medium' : 'low';
+    // From a familiar device and country, a purchase a few times the usual one (a new phone, a
+    // holiday) or big against the population alone (a new customer's first big order) is worth an
+    // alert, not a challenge; the owner's own context makes it likely theirs.
+    const farOverMedian = overMedian && amount > config.challengeMultiplier * median;
+    // Against the population alone the amount says little of this account (a big spender's first
+    // order looks the same): a new device on the account's own home network is a new phone, medium;
+    // on a network it does not trust either, high.
+    const homeNetwork = hasHistory && event.enrichment.familiarity?.network?.trusted === true;
+    const weakAmount = !overLimit && !overMedian;
+    const severity = news.length > 0 ? (weakAmount && homeNetwork ? 'medium' : 'high') : overLimit || farOverMedian ? 'medium' : 'low';
     return {
       severity,
       message: `Transaction of ${formatMoney(amount, currency)} is ${reasons.join(' and ')}${news.length > 0 ? `, from ${news.join(' and ')}` : ''}`,
@@ -132,6 +146,7 @@ export const largeTransactionRule: Rule<LargeTransactionConfig> = {
         newDevice: newDevice === true,
         deviceAgeMs: device?.ageMs ?? null,
         recentDevice,
+        homeNetwork,
         newCountry: newCountry === true,
       },
       suggestedActions: ['review_transaction', 'confirm_with_user_by_otp'],

@@ -5,12 +5,27 @@ import { type Case, ev, judge, min, problemsOf } from './test-kit.js';
 
 const SAFARI: UserAgentInfo = {
   browser: 'Mobile Safari',
+  browserVersion: '17',
   os: 'iOS',
+  osVersion: '17.4',
   deviceClass: 'mobile',
   summary: 'Mobile Safari 17 on iOS 17.4 (mobile)',
 };
-const SAFARI_NEWER: UserAgentInfo = { ...SAFARI, summary: 'Mobile Safari 18 on iOS 18.0 (mobile)' };
-const CHROME: UserAgentInfo = { browser: 'Chrome', os: 'Windows', deviceClass: 'desktop', summary: 'Chrome 124 on Windows 10 (desktop)' };
+const SAFARI_PATCHED: UserAgentInfo = { ...SAFARI, osVersion: '17.4.1', summary: 'Mobile Safari 17 on iOS 17.4.1 (mobile)' };
+const SAFARI_NEWER: UserAgentInfo = {
+  ...SAFARI,
+  browserVersion: '18',
+  osVersion: '18.0',
+  summary: 'Mobile Safari 18 on iOS 18.0 (mobile)',
+};
+const CHROME: UserAgentInfo = {
+  browser: 'Chrome',
+  browserVersion: '124',
+  os: 'Windows',
+  osVersion: '10',
+  deviceClass: 'desktop',
+  summary: 'Chrome 124 on Windows 10 (desktop)',
+};
 
 /** The owner's session s1: from home in London on the iPhone. */
 const owner = (minutes: number, over: Parameters<typeof ev>[1] = {}) =>
@@ -35,15 +50,37 @@ const cases: Case<SessionHijackConfig>[] = [
       severity: 'high',
       message:
         'Session used from 126.0.0.1 (JP) with Chrome 124 on Windows 10 (desktop), 30 min after it began from 81.2.69.160 (GB) with another browser',
-      evidence: expect.objectContaining({ sessionClient: 'Mobile Safari/iOS', client: 'Chrome/Windows', sessionCountry: 'GB' }),
+      evidence: expect.objectContaining({
+        sessionClient: 'Mobile Safari 17/iOS 17',
+        client: 'Chrome 124/Windows 10',
+        sessionCountry: 'GB',
+      }),
     },
   },
   { name: 'another network, same browser (Wi-Fi to 4G): nothing', past: [owner(-3)], event: elsewhere({ ua: SAFARI }), hit: undefined },
   {
-    name: 'a browser update mid-session: nothing',
+    name: 'a browser update mid-session on the same network: nothing',
     past: [owner(-3)],
-    event: owner(0, { ua: SAFARI_NEWER, network: '126.0.0.0/24' }),
+    event: owner(0, { ua: SAFARI_NEWER }),
     hit: undefined,
+  },
+  {
+    name: 'a patch release and another network: nothing',
+    past: [owner(-3)],
+    event: owner(0, { ua: SAFARI_PATCHED, network: '126.0.0.0/24' }),
+    hit: undefined,
+  },
+  {
+    name: 'another major version of the same browser, from another network: high (a replayed cookie)',
+    past: [owner(-3)],
+    event: owner(0, { ua: SAFARI_NEWER, network: '126.0.0.0/24', ip: '126.0.0.1' }),
+    hit: { severity: 'high' },
+  },
+  {
+    name: 'the same browser on another device id, from another network: high',
+    past: [owner(-3, { device: 'iphone-1' })],
+    event: owner(0, { device: 'iphone-2', network: '126.0.0.0/24', ip: '126.0.0.1' }),
+    hit: { severity: 'high', message: expect.stringContaining('on device iphone-2') },
   },
   {
     name: 'another browser on the same network: nothing',

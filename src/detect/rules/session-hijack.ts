@@ -17,10 +17,10 @@ export const SessionHijackConfigSchema = Type.Object(
 export type SessionHijackConfig = Static<typeof SessionHijackConfigSchema>;
 
 /**
- * A stolen session cookie: the same session id used from another network and another browser or
- * operating system than it was moments before. Either alone is ordinary (a phone moving from Wi-Fi
- * to its carrier keeps its browser; a browser update keeps its network); both at once is a session
- * replayed from somewhere else.
+ * A stolen session cookie: the same session id used from another network and another browser,
+ * browser or system version, or device id than it began with. Either change alone is ordinary (a
+ * phone moving from Wi-Fi to its carrier keeps its browser; a browser update keeps its network);
+ * both at once is a session replayed from somewhere else.
  */
 export const sessionHijackRule: Rule<SessionHijackConfig> = {
   id: 'session-hijack',
@@ -46,12 +46,14 @@ export const sessionHijackRule: Rule<SessionHijackConfig> = {
     // Only the session's first client and network count as its own: once hijacked, the thief's
     // events must not become what the session "was".
     const first = earlier[0] as PastEvent;
-    if (first.client === client || first.network === network) return undefined;
+    if (first.network === network) return undefined;
+    const otherDevice = first.device !== undefined && event.device !== undefined && first.device !== event.device;
+    if (first.client === client && !otherDevice) return undefined;
 
     const country = event.enrichment.geo?.country;
     return {
       severity: 'high',
-      message: `Session used from ${event.ip ?? network}${country ? ` (${country})` : ''} with ${ua.summary}, ${formatDuration(t - first.occurredAt)} after it began from ${first.ip ?? first.network}${first.country ? ` (${first.country})` : ''} with another browser`,
+      message: `Session used from ${event.ip ?? network}${country ? ` (${country})` : ''} with ${ua.summary}${otherDevice ? ` on device ${event.device}` : ''}, ${formatDuration(t - first.occurredAt)} after it began from ${first.ip ?? first.network}${first.country ? ` (${first.country})` : ''} ${first.client === client ? `on device ${first.device}` : 'with another browser'}`,
       evidence: {
         session,
         network,
@@ -59,6 +61,8 @@ export const sessionHijackRule: Rule<SessionHijackConfig> = {
         country: country ?? null,
         sessionNetwork: first.network ?? null,
         sessionClient: first.client ?? null,
+        device: event.device ?? null,
+        sessionDevice: first.device ?? null,
         sessionCountry: first.country ?? null,
         sessionStartedAt: new Date(first.occurredAt).toISOString(),
       },

@@ -27,7 +27,7 @@ export const transactionVelocityRule: Rule<TransactionVelocityConfig> = {
   description: 'More transactions, or a larger total in one currency, than usual for an hour.',
   alertType: 'transaction',
   configSchema: TransactionVelocityConfigSchema,
-  defaults: { enabled: true, windowMinutes: 60, maxCount: 10, maxSumPerCurrency: { default: 10_000 } },
+  defaults: { enabled: true, windowMinutes: 60, maxCount: 10, maxSumPerCurrency: { EUR: 10_000, USD: 10_000, GBP: 8_000, CHF: 10_000 } },
   windowMs: (c) => minutesToMs(c.windowMinutes),
 
   evaluate(event, history, config): RuleHit | undefined {
