@@ -105,7 +105,10 @@ export const actionLabel = (action: string) => SUGGESTED_ACTION_LABEL[action] ??
 
 export const SCENARIO_LABEL: Readonly<Record<Scenario, { readonly title: string; readonly what: string }>> = {
   'failed-logins': { title: 'Failed sign-ins', what: 'Six wrong passwords in a minute from a script.' },
-  'large-purchase-new-device': { title: 'Large purchase, new device', what: 'A phone never seen logs in abroad and spends 6,500 EUR three minutes later.' },
+  'large-purchase-new-device': {
+    title: 'Large purchase, new device',
+    what: 'A phone never seen logs in abroad and spends 6,500 EUR three minutes later.',
+  },
   'password-change': { title: 'Password change', what: 'You change your password (this lifts a “wasn’t me” lock).' },
   'browsing-burst': { title: 'Burst of browsing', what: '70 pages in a minute, probing for secret files.' },
   'login-abroad': { title: 'Sign-in from abroad', what: 'A sign-in from São Paulo on a new phone.' },
