@@ -186,3 +186,10 @@ export const HELD_OUT: CorpusParams = {
     churnGapMin: [1, 30],
   },
 };
+
+/**
+ * The held-out parameters with a seed that was first run only after every change of issue 14 was
+ * made: the held-out corpus had been looked at once (its results informed the takeover window), so
+ * this one is the check nobody tuned on. Replace its seed whenever tuning has looked at its results.
+ */
+export const FRESH: CorpusParams = { ...HELD_OUT, name: 'fresh', seed: 31337 };

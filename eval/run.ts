@@ -5,9 +5,9 @@
  * for ordinary users how many were alerted and how many purchases were stopped, against the targets
  * (eval/report.ts). Writes eval/report.json. Exits 1 when a target fails on either corpus.
  *
- *   npm run eval                          the tuning corpus (seed 1), then the held-out one
+ *   npm run eval                          the tuning corpus (seed 1), the held-out one, then the fresh one
  *   npm run eval -- --seed 5 --users 800  one corpus: the tuning parameters with this seed and size
- *   options: --seed N, --users N, --days N, --stories N (per kind), --only tuning|held-out, --no-json
+ *   options: --seed N, --users N, --days N, --stories N (per kind), --only tuning|held-out|fresh, --no-json
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { MmdbGeoIp } from '../src/enrich/geoip.js';
 import { type Corpus, corpusCountries, generateCorpus } from './corpus.js';
 import { buildGeoTable } from './geo-table.js';
-import { type CorpusParams, HELD_OUT, TUNING } from './params.js';
+import { type CorpusParams, FRESH, HELD_OUT, TUNING } from './params.js';
 import { type CorpusReport, evaluate, formatReport, TARGETS } from './report.js';
 import { runCorpus } from './runner.js';
 
@@ -57,8 +57,9 @@ if (custom) {
   ];
 } else if (values.only === 'tuning') corpora = [TUNING];
 else if (values.only === 'held-out') corpora = [HELD_OUT];
-else if (values.only === undefined) corpora = [TUNING, HELD_OUT];
-else throw new Error(`--only must be tuning or held-out (got ${values.only})`);
+else if (values.only === 'fresh') corpora = [FRESH];
+else if (values.only === undefined) corpora = [TUNING, HELD_OUT, FRESH];
+else throw new Error(`--only must be tuning, held-out or fresh (got ${values.only})`);
 
 const geoIp = await MmdbGeoIp.open();
 const reports: CorpusReport[] = [];

@@ -242,7 +242,16 @@ describe('critical findings and admins', () => {
     await call('PUT', '/v1/accounts/carol/contact', { email: 'carol@example.com' });
     await send([{ type: 'password.changed', user: 'carol', ip: HOME_IP, device: 'carol-laptop', timestamp: iso(now - 30 * MIN) }]);
     const [purchase] = await send([
-      { type: 'transaction', user: 'carol', amount: 300, currency: 'GBP', ip: HOME_IP, device: 'brand-new-phone', timestamp: iso(now) },
+      // From a network the account never used: a new phone on the home Wi-Fi is the owner's own.
+      {
+        type: 'transaction',
+        user: 'carol',
+        amount: 300,
+        currency: 'GBP',
+        ip: '212.58.244.1',
+        device: 'brand-new-phone',
+        timestamp: iso(now),
+      },
     ]);
     expect(purchase).toMatchObject({ severity: 'critical', decision: 'block' });
     expect(await account('carol')).toMatchObject({ locked: true, lockScope: 'full', unlockBy: 'admin' });

@@ -163,6 +163,14 @@ describe('the takeover after a new-device login', () => {
       ],
     ],
     [
+      'a slow attacker: the purchase two and a half hours after the change',
+      [
+        [0, { type: 'login.succeeded' }],
+        [4, { type: 'password.changed' }],
+        [154, { type: 'transaction', amount: 70, currency: 'EUR' }],
+      ],
+    ],
+    [
       'from the same country on a new network: the device is what is untrusted',
       [
         [0, { type: 'login.succeeded', ip: OTHER_LONDON_IP }],

@@ -131,6 +131,8 @@ export const clientOf = (ua: {
   readonly osVersion?: string;
 }): string => `${ua.browser ?? '?'} ${ua.browserVersion ?? ''}/${ua.os ?? '?'} ${(ua.osVersion ?? '').split('.')[0]}`;
 
+const CLIENTS = new WeakMap<object, string>();
+
 export function toPastEvent(e: DetectionEvent): PastEvent {
   const geo = e.enrichment.geo;
   // Assigned field by field: this runs for every event, and conditional spreads allocate.
@@ -160,7 +162,15 @@ export function toPastEvent(e: DetectionEvent): PastEvent {
   if (e.path !== undefined) p.path = e.path;
   if (e.userAgent !== undefined) p.userAgent = e.userAgent;
   const ua = e.enrichment.userAgent;
-  if (ua !== undefined && (ua.browser !== undefined || ua.os !== undefined)) p.client = clientOf(ua);
+  if (ua !== undefined && (ua.browser !== undefined || ua.os !== undefined)) {
+    // Parsed user agents are shared between events (the enricher caches them): so is their client.
+    let client = CLIENTS.get(ua);
+    if (client === undefined) {
+      client = clientOf(ua);
+      CLIENTS.set(ua, client);
+    }
+    p.client = client;
+  }
   const device = e.enrichment.familiarity?.device;
   if (device) {
     p.untrustedSource = !device.trusted;

@@ -35,7 +35,7 @@ describe('the member page', () => {
 
     await page.getByRole('button', { name: 'Large purchase, new device' }).click();
     // What the simulator did, in its live region, and the lock banner.
-    await page.getByRole('status').filter({ hasText: 'Large purchase, new device: 1 event sent.' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Large purchase, new device: 3 events sent.' }).waitFor();
     await page.getByText('Your account is locked: see the banner at the top.').waitFor();
     const banner = page.getByRole('region', { name: 'Your account is locked' });
     await banner.waitFor();
