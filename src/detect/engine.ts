@@ -59,11 +59,12 @@ export class DetectionEngine implements Detector {
 
   score(event: ActivityEvent & { readonly id: string }, enrichment: Enrichment): Verdict {
     const now = this.deps.clock.now();
-    const lists = this.deps.lists?.matches({ ...event, enrichment }, now) ?? NO_LIST_MATCHES;
+    let e: DetectionEvent = { ...event, enrichment };
+    const lists = this.deps.lists?.matches(e, now) ?? NO_LIST_MATCHES;
     // Custom rules read list membership as enrichment.lists.allow / .block (the kinds matched).
-    const seen =
-      lists === NO_LIST_MATCHES ? enrichment : { ...enrichment, lists: { allow: kindsOf(lists.allow), block: kindsOf(lists.block) } };
-    const e: DetectionEvent = { ...event, enrichment: seen };
+    if (lists !== NO_LIST_MATCHES) {
+      e = { ...e, enrichment: { ...enrichment, lists: { allow: kindsOf(lists.allow), block: kindsOf(lists.block) } } };
+    }
     const { findings, reasons, suppressed } = this.evaluate(e, lists, now);
     this.remember(e);
     const withSuppressed = suppressed.length > 0 ? { suppressed } : undefined;

@@ -1,3 +1,4 @@
+import type { UserAgentInfo } from '../ingest/activity-event.js';
 import type { EventType, Severity } from '../ingest/event-schema.js';
 import type { DetectionEvent } from './rule.js';
 
@@ -24,8 +25,8 @@ export interface PastEvent {
   readonly category?: string;
   readonly path?: string;
   readonly userAgent?: string;
-  /** Browser and operating system with major versions, from the user agent (see clientOf): what a session keeps. */
-  readonly client?: string;
+  /** The parsed user agent (shared between events: the enricher caches them), for what a session keeps. */
+  readonly ua?: UserAgentInfo;
   readonly newDevice?: boolean | null;
   readonly newCountry?: boolean | null;
   /**
@@ -124,14 +125,20 @@ export interface TrustVerdict {
  * "Chrome 124/Android 14": browser and operating system with their major versions, what one browser
  * keeps for the length of a session. A different one in the same session is another browser.
  */
-export const clientOf = (ua: {
-  readonly browser?: string;
-  readonly browserVersion?: string;
-  readonly os?: string;
-  readonly osVersion?: string;
-}): string => `${ua.browser ?? '?'} ${ua.browserVersion ?? ''}/${ua.os ?? '?'} ${(ua.osVersion ?? '').split('.')[0]}`;
+export const clientOf = (ua: UserAgentInfo): string =>
+  `${ua.browser ?? '?'} ${ua.browserVersion ?? ''}/${ua.os ?? '?'} ${majorOf(ua.osVersion)}`;
 
-const CLIENTS = new WeakMap<object, string>();
+/** Whether two user agents are the same client (see clientOf), without building either text. */
+export function sameClient(a: UserAgentInfo, b: UserAgentInfo): boolean {
+  if (a === b) return true;
+  return a.browser === b.browser && a.browserVersion === b.browserVersion && a.os === b.os && majorOf(a.osVersion) === majorOf(b.osVersion);
+}
+
+const majorOf = (version: string | undefined): string => {
+  if (version === undefined) return '';
+  const dot = version.indexOf('.');
+  return dot === -1 ? version : version.slice(0, dot);
+};
 
 export function toPastEvent(e: DetectionEvent): PastEvent {
   const geo = e.enrichment.geo;
@@ -161,16 +168,7 @@ export function toPastEvent(e: DetectionEvent): PastEvent {
   if (typeof category === 'string' && category.length > 0 && category.length <= 64) p.category = category;
   if (e.path !== undefined) p.path = e.path;
   if (e.userAgent !== undefined) p.userAgent = e.userAgent;
-  const ua = e.enrichment.userAgent;
-  if (ua !== undefined && (ua.browser !== undefined || ua.os !== undefined)) {
-    // Parsed user agents are shared between events (the enricher caches them): so is their client.
-    let client = CLIENTS.get(ua);
-    if (client === undefined) {
-      client = clientOf(ua);
-      CLIENTS.set(ua, client);
-    }
-    p.client = client;
-  }
+  if (e.enrichment.userAgent !== undefined) p.ua = e.enrichment.userAgent;
   const device = e.enrichment.familiarity?.device;
   if (device) {
     p.untrustedSource = !device.trusted;

@@ -31,6 +31,11 @@ interface Group {
   readonly failures: readonly PastEvent[];
 }
 
+/** A charge that went through for a test amount. */
+function isSmallCharge(e: { readonly type: string; readonly amount?: number | undefined }, smallAmount: number): boolean {
+  return e.type === 'transaction' && e.amount !== undefined && e.amount <= smallAmount;
+}
+
 /** At least this many of a run must have failed: a few cheap items bought in a row are not card testing. */
 const MIN_FAILED_IN_RUN = 2;
 
@@ -50,13 +55,12 @@ export const cardTestingRule: Rule<CardTestingConfig> = {
   windowMs: (c) => minutesToMs(c.windowMinutes),
 
   evaluate(event, history, config): RuleHit | undefined {
-    const small = (e: { readonly type: string; readonly amount?: number | undefined }) =>
-      e.type === 'transaction' && e.amount !== undefined && e.amount <= config.smallAmount;
-    if (event.type !== 'payment.failed' && !small(event)) return undefined;
+    if (event.type !== 'payment.failed' && !isSmallCharge(event, config.smallAmount)) return undefined;
     const t = event.occurredAt;
     const from = t - minutesToMs(config.windowMinutes);
     // Testers mix in small charges that go through: each proves a card works.
-    const failed = (events: readonly PastEvent[]) => events.filter((e) => (e.type === 'payment.failed' || small(e)) && e.id !== event.id);
+    const failed = (events: readonly PastEvent[]) =>
+      events.filter((e) => (e.type === 'payment.failed' || isSmallCharge(e, config.smallAmount)) && e.id !== event.id);
     const groups: Group[] = [];
     if (event.device !== undefined) {
       groups.push({

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { clientOf, type PastEvent } from '../history.js';
+import type { UserAgentInfo } from '../../ingest/activity-event.js';
+import { clientOf, type PastEvent, sameClient } from '../history.js';
 import type { Rule, RuleHit } from '../rule.js';
 import { formatDuration, minutesToMs } from './format.js';
 
@@ -37,30 +38,36 @@ export const sessionHijackRule: Rule<SessionHijackConfig> = {
     const network = event.enrichment.network;
     if (session === undefined || ua === undefined || network === undefined || event.type === 'login.succeeded') return undefined;
     if (ua.browser === undefined && ua.os === undefined) return undefined;
-    const client = clientOf(ua);
     const t = event.occurredAt;
-    const earlier = history
-      .forUser(event.user, t - minutesToMs(config.windowMinutes), t)
-      .filter((e) => e.session === session && e.id !== event.id && e.client !== undefined && e.network !== undefined);
-    if (earlier.length === 0) return undefined;
+    const recent = history.forUser(event.user, t - minutesToMs(config.windowMinutes), t);
     // Only the session's first client and network count as its own: once hijacked, the thief's
     // events must not become what the session "was".
-    const first = earlier[0] as PastEvent;
-    if (first.network === network) return undefined;
+    let first: PastEvent | undefined;
+    for (const e of recent) {
+      if (e.session === session && e.id !== event.id && e.ua !== undefined && e.network !== undefined) {
+        first = e;
+        break;
+      }
+    }
+    if (first === undefined || first.network === network) return undefined;
     const otherDevice = first.device !== undefined && event.device !== undefined && first.device !== event.device;
-    if (first.client === client && !otherDevice) return undefined;
+    const firstUa = first.ua as UserAgentInfo;
+    const same = sameClient(firstUa, ua);
+    if (same && !otherDevice) return undefined;
+    const client = clientOf(ua);
+    const earlier = recent.filter((e) => e.session === session && e.id !== event.id);
 
     const country = event.enrichment.geo?.country;
     return {
       severity: 'high',
-      message: `Session used from ${event.ip ?? network}${country ? ` (${country})` : ''} with ${ua.summary}${otherDevice ? ` on device ${event.device}` : ''}, ${formatDuration(t - first.occurredAt)} after it began from ${first.ip ?? first.network}${first.country ? ` (${first.country})` : ''} ${first.client === client ? `on device ${first.device}` : 'with another browser'}`,
+      message: `Session used from ${event.ip ?? network}${country ? ` (${country})` : ''} with ${ua.summary}${otherDevice ? ` on device ${event.device}` : ''}, ${formatDuration(t - first.occurredAt)} after it began from ${first.ip ?? first.network}${first.country ? ` (${first.country})` : ''} ${same ? `on device ${first.device}` : 'with another browser'}`,
       evidence: {
         session,
         network,
         client,
         country: country ?? null,
         sessionNetwork: first.network ?? null,
-        sessionClient: first.client ?? null,
+        sessionClient: clientOf(firstUa),
         device: event.device ?? null,
         sessionDevice: first.device ?? null,
         sessionCountry: first.country ?? null,
