@@ -30,7 +30,7 @@ async function countFor(s: RunningServer, user: string): Promise<number> {
 }
 
 describe('durability', () => {
-  it('keeps every acknowledged event when the server is killed with SIGKILL the next instant', async () => {
+  it('keeps every acknowledged event when the server is killed with SIGKILL the next instant', { timeout: 120_000 }, async () => {
     server = await startServer(env());
     // 200 concurrent single events and 2 batches: every one that got a 2xx must be there after the kill.
     const singles = Array.from({ length: 200 }, (_, i) =>
@@ -49,7 +49,9 @@ describe('durability', () => {
     expect(await countFor(server, 'crash')).toBe(400);
   });
 
-  it('keeps events across a graceful restart, and migrations are not re-applied', async () => {
+  // Three server starts (each opens the geo-IP database and replays detection state): on a loaded
+  // 2-core machine that has taken over 30 s, the default test timeout.
+  it('keeps events across a graceful restart, and migrations are not re-applied', { timeout: 120_000 }, async () => {
     server = await startServer(env());
     expect((await post(server, { type: 'logout', user: 'restart' })).status).toBe(200);
     await server.stop();
