@@ -9,6 +9,15 @@ describe('response policy', () => {
     expect(actionsFor(DEFAULT_RESPONSE_POLICY, 'low', [])).toEqual([]);
   });
 
+  it('never locks for failed logins alone, which anyone can cause in another person\'s name; a success after them still locks', () => {
+    expect(actionsFor(DEFAULT_RESPONSE_POLICY, 'high', ['failed-login-burst'])).toEqual([]);
+    expect(actionsFor(DEFAULT_RESPONSE_POLICY, 'critical', ['failed-login-burst', 'credential-stuffing'])).toEqual(['notify_admins']);
+    expect(actionsFor(DEFAULT_RESPONSE_POLICY, 'high', ['failed-login-burst', 'login-after-failures'])).toEqual([
+      'lock_sensitive',
+      'send_unlock_code',
+    ]);
+  });
+
   it('lets an entry for a rule override the general entry of the same severity', () => {
     const parsed = parseResponsePolicy(
       JSON.stringify([...DEFAULT_RESPONSE_POLICY, { severity: 'high', rule: 'impossible-travel', actions: ['notify_user'] }]),

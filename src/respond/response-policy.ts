@@ -40,8 +40,16 @@ export const DEFAULT_RESPONSE_POLICY: ResponsePolicy = [
 export function actionsFor(policy: ResponsePolicy, severity: HitSeverity, ruleIds: readonly string[]): readonly ResponseAction[] {
   const specific = policy.filter((e) => e.severity === severity && e.rule !== undefined && ruleIds.includes(e.rule));
   const chosen = specific.length > 0 ? specific : policy.filter((e) => e.severity === severity && e.rule === undefined);
-  return [...new Set(chosen.flatMap((e) => e.actions))];
+  const actions = [...new Set(chosen.flatMap((e) => e.actions))];
+  // Failed logins alone never lock (Keycloak's and Auth0's advice): anyone can fail a login in
+  // someone else's name, and a lock they could cause at will would be theirs to use against the owner.
+  if (ruleIds.length > 0 && ruleIds.every((id) => OUTSIDER_CAUSED_RULES.has(id))) return actions.filter((a) => !LOCKING.has(a));
+  return actions;
 }
+
+/** Rules whose findings an outsider can cause in another person's name: failed logins. */
+export const OUTSIDER_CAUSED_RULES: ReadonlySet<string> = new Set(['failed-login-burst', 'credential-stuffing']);
+const LOCKING: ReadonlySet<ResponseAction> = new Set(['lock_sensitive', 'lock_full', 'send_unlock_code']);
 
 /** Parses VIGIL_RESPONSE_POLICY: a JSON array of `{severity, rule?, actions}`. */
 export function parseResponsePolicy(json: string | undefined): Result<ResponsePolicy, Problem> {
