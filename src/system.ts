@@ -64,6 +64,7 @@ import { SqlRuleStatsStore } from './store/rule-stats-store.js';
 import { SqlSnoozeStore } from './store/snooze-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import type { HostLookup } from './webhooks/target-guard.js';
 
 export interface Logger {
   info(message: string): void;
@@ -134,6 +135,8 @@ export interface SystemOverrides {
   /** The built-in rules; tests may narrow them. */
   readonly builtinRules?: readonly Rule<any>[];
   readonly logger?: Logger;
+  /** Resolves webhook target host names; tests answer without DNS. */
+  readonly webhookLookup?: HostLookup;
 }
 
 /** The composition root. */
@@ -208,6 +211,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       key: secret.subkey('webhook-secrets'),
       clock,
       log: logger,
+      allowCidrs: config.webhookAllowCidrs,
+      ...(overrides.webhookLookup && { lookup: overrides.webhookLookup }),
     });
     webhooks.subscribe(bus);
 

@@ -118,6 +118,11 @@ describe('configuration', () => {
     [{ VIGIL_LOG_LEVEL: 'loud' }, 'VIGIL_LOG_LEVEL'],
     [{ VIGIL_TRUST_AFTER_DAYS: '0' }, 'VIGIL_TRUST_AFTER_DAYS'],
     [{ VIGIL_TRUST_AFTER_DAYS: 'a week' }, 'VIGIL_TRUST_AFTER_DAYS'],
+    [{ VIGIL_TRUST_PROXY: 'proxy.internal' }, 'VIGIL_TRUST_PROXY'],
+    [{ VIGIL_TRUST_PROXY: '10.0.0.0/33' }, 'VIGIL_TRUST_PROXY'],
+    [{ VIGIL_WEBHOOK_ALLOW_CIDRS: '127.0.0.1' }, 'VIGIL_WEBHOOK_ALLOW_CIDRS'],
+    [{ VIGIL_WEBHOOK_ALLOW_CIDRS: '10.0.0.0/8,10.0.0.0/33' }, 'VIGIL_WEBHOOK_ALLOW_CIDRS'],
+    [{ VIGIL_WEBHOOK_ALLOW_CIDRS: '127.1/8' }, 'VIGIL_WEBHOOK_ALLOW_CIDRS'],
   ])('stops the start with the variable named: %o', (bad, variable) => {
     const r = runCli(['serve'], { ...env(), ...bad });
     expect(r.status).toBe(2);

@@ -13,7 +13,8 @@ let t: TestApp;
 
 beforeEach(async () => {
   now = Date.parse('2026-11-24T10:00:00Z');
-  t = await startTestApp({ clock: { now: () => now } });
+  // Demo mode: the member's simulator (POST /v1/me/simulate), used below, exists only there.
+  t = await startTestApp({ clock: { now: () => now }, env: { VIGIL_DEMO: 'true' } });
 });
 afterEach(async () => t.close());
 

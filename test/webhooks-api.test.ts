@@ -2,12 +2,31 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/webhooks/signature.js';
+import type { HostLookup } from '../src/webhooks/target-guard.js';
 import { ADMIN_KEY, INGEST_KEY, startTestApp, type TestApp } from './support/app.js';
 
 let t: TestApp;
 const cleanups: Array<() => Promise<void>> = [];
+
+/**
+ * Host names answered without DNS (no test sends a query off this machine). `flip.example` answers a
+ * public address first and 127.0.0.1 after: a name rebound after its registration.
+ */
+const flips = new Map<string, number>();
+const webhookLookup: HostLookup = async (name) => {
+  if (name === 'shop.example' || name === 'evil.example') return ['93.184.215.14'];
+  if (name === 'intranet.example') return ['10.0.0.7'];
+  if (name.endsWith('.flip.example')) {
+    const n = (flips.get(name) ?? 0) + 1;
+    flips.set(name, n);
+    return n === 1 ? ['93.184.215.14'] : ['127.0.0.1'];
+  }
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+};
+
 beforeEach(async () => {
-  t = await startTestApp();
+  // The receivers below listen on 127.0.0.1: allowed as an admin would allow an internal range.
+  t = await startTestApp({ env: { VIGIL_WEBHOOK_ALLOW_CIDRS: '127.0.0.0/8' }, webhookLookup });
 });
 afterEach(async () => {
   await t.close();
@@ -261,5 +280,75 @@ describe('outbox API', () => {
     expect(rest.messages).toHaveLength(1);
     expect(rest.nextCursor).toBeNull();
     expect(rest.messages[0].id).not.toBe(erin.messages[0].id);
+  });
+});
+
+describe('webhook targets inside the network (SSRF), with no range allowed', () => {
+  let strict: TestApp;
+  beforeEach(async () => {
+    strict = await startTestApp({ webhookLookup });
+  });
+  afterEach(async () => {
+    await strict.close();
+  });
+  const post = (url: string) =>
+    strict.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      payload: { url, events: ['alert.raised'] },
+    });
+
+  it('answers 400 webhook_target_not_allowed, naming the url, for every form of an internal address', async () => {
+    const r = await receiver();
+    const port = new URL(r.url).port;
+    for (const url of [
+      r.url,
+      `http://localhost:${port}/vigil`,
+      `http://2130706433:${port}/vigil`,
+      `http://0x7f000001:${port}/vigil`,
+      `http://[::ffff:127.0.0.1]:${port}/vigil`,
+      `http://127.1:${port}/vigil`,
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/',
+      'http://[fd00::1]/',
+      'http://intranet.example/',
+    ]) {
+      const res = await post(url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error, url).toMatchObject({ code: 'webhook_target_not_allowed', path: '/url' });
+    }
+    expect((await strict.get('/v1/webhooks')).json().webhooks).toEqual([]);
+    expect(r.hits).toEqual([]);
+  });
+
+  it('refuses a name rebound to an internal address at delivery; the test call tells nothing of the connection', async () => {
+    const r = await receiver();
+    const open = new URL(r.url).port;
+    const closed = await receiver();
+    const closedPort = new URL(closed.url).port;
+    await cleanups.pop()?.(); // nothing listens there any more
+    const answers = [];
+    for (const url of [`http://open.flip.example:${open}/vigil`, `http://closed.flip.example:${closedPort}/vigil`]) {
+      const created = await post(url);
+      expect(created.statusCode).toBe(201);
+      const sent = await strict.app.inject({
+        method: 'POST',
+        url: `/v1/webhooks/${created.json().id}/test`,
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      expect(sent.statusCode).toBe(200);
+      const { status, attempts, lastStatusCode, lastError } = sent.json();
+      answers.push({ status, attempts, lastStatusCode, lastError });
+    }
+    expect(r.hits).toEqual([]);
+    // An open port and a closed one look the same: the address was refused before any connection.
+    expect(answers[0]).toEqual({
+      status: 'pending',
+      attempts: 1,
+      lastStatusCode: null,
+      lastError: 'target not allowed: not a public address (see VIGIL_WEBHOOK_ALLOW_CIDRS); nothing was sent',
+    });
+    expect(answers[1]).toEqual(answers[0]);
   });
 });

@@ -5,6 +5,11 @@ export interface AlertQuery {
   readonly status?: readonly AlertStatus[];
   readonly severity?: readonly Severity[];
   readonly user?: string;
+  /**
+   * Only alerts about this user's account (subject kind 'user' and this value): never those keyed by
+   * an IP or device that merely touched it, nor the volume monitor's `status:*` alerts. Member views.
+   */
+  readonly aboutUser?: string;
   readonly ip?: string;
   readonly rule?: string;
   readonly type?: string;

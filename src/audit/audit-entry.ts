@@ -36,6 +36,8 @@ export const AUDIT_ACTIONS = [
   'person.sign_in_blocked',
   'person.totp_enabled',
   'person.totp_disabled',
+  'person.totp_code_rejected',
+  'person.totp_change_blocked',
   'list.entry_added',
   'list.entry_removed',
   'snooze.created',

@@ -34,6 +34,10 @@ export interface NewPerson {
 
 export type SignInProblem = Problem & { readonly retryAfterMs?: number };
 
+/** Wrong authenticator codes on the two-factor routes, per person, before they answer 429. */
+export const MAX_TOTP_CODE_FAILURES = 5;
+export const TOTP_CODE_FAILURE_WINDOW_MS = 15 * 60_000;
+
 export interface PeopleServiceDependencies {
   readonly store: PeopleStore;
   readonly totp: TotpCodes;
@@ -55,10 +59,13 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 export class PeopleService {
   private readonly failuresByEmail: FailureLimiter;
   private readonly failuresByAddress: FailureLimiter;
+  /** Wrong codes on the two-factor routes (enrol, confirm, turn off), per person id. */
+  private readonly totpCodeFailures: FailureLimiter;
 
   constructor(private readonly deps: PeopleServiceDependencies) {
     this.failuresByEmail = new FailureLimiter(deps.clock, 5, 15 * 60_000);
     this.failuresByAddress = new FailureLimiter(deps.clock, 20, 15 * 60_000);
+    this.totpCodeFailures = new FailureLimiter(deps.clock, MAX_TOTP_CODE_FAILURES, TOTP_CODE_FAILURE_WINDOW_MS);
   }
 
   async create(input: NewPerson, actor: string): Promise<Result<PersonView, Problem>> {
@@ -170,21 +177,47 @@ export class PeopleService {
     await this.deps.audit.record(actorOfPerson(session.person), 'person.signed_out', `person:${session.person.id}`);
   }
 
-  /** Starts TOTP enrolment: a new secret, kept pending until a code from it is confirmed. */
-  async startTotp(person: Person): Promise<{ secret: string; otpauthUrl: string; qrDataUrl: string }> {
+  /**
+   * Starts TOTP enrolment: a new secret, kept pending until a code from it is confirmed. With
+   * two-factor sign-in already on, replacing it takes a current code from the enrolled
+   * authenticator: a session alone (a stolen cookie, an unlocked screen) must not swap the second
+   * factor for the attacker's and so end the owner's sessions (ASVS 3.7.1: re-authenticate before
+   * sensitive account changes, here with the strongest factor the person has).
+   */
+  async startTotp(
+    session: SignedIn,
+    currentCode?: string,
+  ): Promise<Result<{ secret: string; otpauthUrl: string; qrDataUrl: string }, SignInProblem>> {
+    const person = await this.deps.store.findById(session.person.id);
+    if (!person) return err({ code: 'not_found', message: 'This person no longer exists.' });
+    if (person.totpSecretSealed !== null) {
+      const checked = await this.checkCurrentCode(person, person.totpSecretSealed, currentCode, 'replace');
+      if (!checked.ok) return checked;
+    } else {
+      const wait = this.totpCodeFailures.retryAfterMs(person.id);
+      if (wait > 0) return err(this.tooManyCodes(wait));
+    }
     const created = this.deps.totp.create(person.email);
     await this.deps.store.update(person.id, { totpPendingSealed: created.sealed });
-    return { secret: created.secret, otpauthUrl: created.otpauthUrl, qrDataUrl: await QRCode.toDataURL(created.otpauthUrl, { margin: 1 }) };
+    return ok({
+      secret: created.secret,
+      otpauthUrl: created.otpauthUrl,
+      qrDataUrl: await QRCode.toDataURL(created.otpauthUrl, { margin: 1 }),
+    });
   }
 
-  async confirmTotp(session: SignedIn, code: string): Promise<Result<PersonView, Problem>> {
+  async confirmTotp(session: SignedIn, code: string): Promise<Result<PersonView, SignInProblem>> {
     const person = await this.deps.store.findById(session.person.id);
     if (!person?.totpPendingSealed) {
       return err({ code: 'invalid_transition', message: 'Start enrolment first: POST /v1/session/totp.' });
     }
+    const wait = this.totpCodeFailures.retryAfterMs(person.id);
+    if (wait > 0) return err(this.tooManyCodes(wait));
     const step = this.deps.totp.check(person.totpPendingSealed, code);
-    if (step === undefined)
+    if (step === undefined) {
+      await this.codeFailed(person, 'confirm');
       return err({ code: 'invalid_code', message: 'That code does not match; check the time on your phone.', path: '/code' });
+    }
     await this.deps.store.update(person.id, { totpSecretSealed: person.totpPendingSealed, totpPendingSealed: null, totpLastStep: step });
     // Other sessions were opened without the second factor: they end now.
     await this.deps.store.deleteSessionsOf(person.id, session.tokenHash);
@@ -192,13 +225,12 @@ export class PeopleService {
     return ok(viewPerson({ ...person, totpSecretSealed: person.totpPendingSealed }));
   }
 
-  async disableTotp(session: SignedIn, code: string): Promise<Result<PersonView, Problem>> {
+  /** Turns two-factor sign-in off: takes a current code, and wrong codes count towards the limit. */
+  async disableTotp(session: SignedIn, code: string): Promise<Result<PersonView, SignInProblem>> {
     const person = await this.deps.store.findById(session.person.id);
     if (!person?.totpSecretSealed) return err({ code: 'invalid_transition', message: 'Two-factor sign-in is not on.' });
-    const step = this.deps.totp.check(person.totpSecretSealed, code);
-    if (step === undefined || !(await this.deps.store.claimTotpStep(person.id, step))) {
-      return err({ code: 'invalid_code', message: 'That code does not match, or was used already.', path: '/code' });
-    }
+    const checked = await this.checkCurrentCode(person, person.totpSecretSealed, code, 'disable');
+    if (!checked.ok) return checked;
     await this.deps.store.update(person.id, { totpSecretSealed: null, totpPendingSealed: null });
     await this.deps.audit.record(actorOfPerson(person), 'person.totp_disabled', `person:${person.id}`);
     return ok(viewPerson({ ...person, totpSecretSealed: null }));
@@ -217,6 +249,48 @@ export class PeopleService {
       await this.deps.audit.record('vigil', 'person.sign_in_blocked', `email:${email}`, { ip });
     }
     return err<SignInProblem>({ code, message, ...(path !== undefined && { path }) });
+  }
+
+  /**
+   * A current, unused code of the enrolled secret, as re-authentication for changing two-factor
+   * sign-in. Past MAX_TOTP_CODE_FAILURES wrong codes in the window the person gets 429 whatever they
+   * send, so a session cannot guess its way through the million codes.
+   */
+  private async checkCurrentCode(
+    person: Person,
+    sealed: string,
+    code: string | undefined,
+    action: 'replace' | 'disable',
+  ): Promise<Result<void, SignInProblem>> {
+    const wait = this.totpCodeFailures.retryAfterMs(person.id);
+    if (wait > 0) return err(this.tooManyCodes(wait));
+    if (code === undefined) {
+      return err({
+        code: 'invalid_code',
+        message: 'Two-factor sign-in is on: send a current code from your authenticator app to change it.',
+        path: '/code',
+      });
+    }
+    const step = this.deps.totp.check(sealed, code);
+    if (step === undefined || !(await this.deps.store.claimTotpStep(person.id, step))) {
+      await this.codeFailed(person, action);
+      return err({ code: 'invalid_code', message: 'That code does not match, or was used already.', path: '/code' });
+    }
+    return ok(undefined);
+  }
+
+  private async codeFailed(person: Person, action: 'replace' | 'confirm' | 'disable'): Promise<void> {
+    this.totpCodeFailures.recordFailure(person.id);
+    const subject = `person:${person.id}`;
+    await this.deps.audit.record(actorOfPerson(person), 'person.totp_code_rejected', subject, { action });
+    if (this.totpCodeFailures.retryAfterMs(person.id) > 0) {
+      // Once, when the limit is reached.
+      await this.deps.audit.record('vigil', 'person.totp_change_blocked', subject, { action });
+    }
+  }
+
+  private tooManyCodes(retryAfterMs: number): SignInProblem {
+    return { code: 'rate_limited', message: 'Too many wrong authenticator codes; try again later.', retryAfterMs };
   }
 
   private csrfFor(token: string): string {

@@ -1,8 +1,10 @@
+import { isIP } from 'node:net';
 import { MIN_PASSWORD_LENGTH } from '../auth/people.js';
 import { DEFAULT_SCORING, type ScoringPolicy, type SeverityThresholds } from '../detect/scoring.js';
 import { DECISIONS, type Decision, SEVERITIES, type Severity } from '../ingest/event-schema.js';
 import { parseResponsePolicy, type ResponsePolicy } from '../respond/response-policy.js';
 import type { DatabaseTarget } from '../store/database.js';
+import { parseCidr } from '../webhooks/target-guard.js';
 
 /** Everything Vigil reads from its environment, parsed once at boot. Nothing else reads process.env. */
 export interface Config {
@@ -44,6 +46,18 @@ export interface Config {
    * by default on unless Vigil listens on a loopback address, where browsers run it over plain HTTP.
    */
   readonly cookieSecure: boolean;
+  /**
+   * VIGIL_WEBHOOK_ALLOW_CIDRS: comma-separated CIDR ranges webhooks may target although they are not
+   * public (e.g. `10.20.0.0/16` for a receiver inside the network). None by default: webhooks to
+   * loopback, private, link-local and other internal or reserved addresses are refused.
+   */
+  readonly webhookAllowCidrs: readonly string[];
+  /**
+   * VIGIL_TRUST_PROXY: comma-separated addresses or CIDR ranges of the reverse proxies in front of
+   * Vigil (default none). Only a request from one of them has its X-Forwarded-For read for the
+   * client's address; from any other peer the header is ignored.
+   */
+  readonly trustProxy: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -89,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustAfterDays: parseInteger(env, 'VIGIL_TRUST_AFTER_DAYS', 7, 1, 365),
     ...optional('firstAdmin', parseFirstAdmin(env)),
     cookieSecure: parseCookieSecure(env),
+    webhookAllowCidrs: parseCidrs(env, 'VIGIL_WEBHOOK_ALLOW_CIDRS'),
+    trustProxy: parseTrustProxy(env),
   };
 }
 
@@ -131,6 +147,22 @@ function parseCookieSecure(env: NodeJS.ProcessEnv): boolean {
   return parseChoice(env, 'VIGIL_COOKIE_SECURE', ['true', 'false'], 'true') === 'true';
 }
 
+/** `10.0.0.0/8,192.168.1.10`: IPv4 or IPv6 addresses, each with an optional prefix length. */
+function parseTrustProxy(env: NodeJS.ProcessEnv): readonly string[] {
+  const raw = env.VIGIL_TRUST_PROXY?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const cidr = entry.trim();
+    const [address = '', prefix, ...rest] = cidr.split('/');
+    const version = isIP(address);
+    const bits = version === 4 ? 32 : 128;
+    if (version === 0 || rest.length > 0 || (prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > bits))) {
+      throw new ConfigError('VIGIL_TRUST_PROXY', `"${cidr}" is not an IP address or CIDR range (e.g. 10.0.0.0/8).`);
+    }
+    return cidr;
+  });
+}
+
 /** Beside the SQLite file, or ./data/secret.key for PostgreSQL. */
 function defaultSecretKeyFile(databaseUrl: string): string {
   if (databaseUrl.startsWith('sqlite:')) {
@@ -151,6 +183,16 @@ function parseUrl(env: NodeJS.ProcessEnv, name: string, protocols: readonly stri
   }
   if (!protocols.includes(url.protocol)) throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}.`);
   return raw;
+}
+
+function parseCidrs(env: NodeJS.ProcessEnv, name: string): readonly string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const cidr = parseCidr(entry.trim());
+    if (!cidr.ok) throw new ConfigError(name, cidr.error);
+    return entry.trim();
+  });
 }
 
 function parseEmails(env: NodeJS.ProcessEnv, name: string): readonly string[] {

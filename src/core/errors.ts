@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'line_too_long',
   'invalid_query',
   'invalid_body',
+  'webhook_target_not_allowed',
   'invalid_cursor',
   'atomic_not_supported',
   'invalid_rule',

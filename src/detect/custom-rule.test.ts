@@ -42,7 +42,7 @@ describe('custom rule definitions', () => {
     [{ ...base, conditions: [{ field: 'amount', op: 'gt', value: 'big' }] }, '/conditions/0/value'],
     [{ ...base, conditions: [{ field: 'amount', op: 'between', value: 1 }] }, '/conditions/0/op'],
     [{ ...base, conditions: [{ field: 'password', op: 'eq', value: 1 }] }, '/conditions/0/field'],
-    [{ ...base, conditions: [{ field: 'path', op: 'matches', value: '(a+)+$' }] }, '/conditions/0/value'],
+    [{ ...base, conditions: [{ field: 'path', op: 'matches', value: '(a)\\1' }] }, '/conditions/0/value'],
     [{ ...base, conditions: [{ field: 'path', op: 'matches', value: '([' }] }, '/conditions/0/value'],
     [{ ...base, conditions: [{ field: 'ip', op: 'in', value: [] }] }, '/conditions/0/value'],
     [{ ...base, aggregate: { fn: 'sum', groupBy: 'user', windowSeconds: 60, op: 'gt', value: 1 } }, '/aggregate/field'],
@@ -125,5 +125,71 @@ describe('custom rule evaluation', () => {
       [true, false],
       [true, true],
     ]);
+  });
+});
+
+describe('custom rule patterns (RE2 syntax, linear-time matching)', () => {
+  const pageView = (path: string) => ev({ type: 'page.viewed', path });
+  const onPath = (value: string) =>
+    compile({ ...base, eventTypes: ['page.viewed'], conditions: [{ field: 'path', op: 'matches', value }] });
+  const history = new MemoryHistory();
+
+  // Both passed the old safety check and backtracked exponentially: `/` + 26 `a` + `!` took 1.8 s.
+  it.each([
+    ['(a|a)+$', `/${'a'.repeat(10_000)}!`, false],
+    ['(a|a)+$', `/${'a'.repeat(10_000)}`, true],
+    ['(\\d|\\d\\d)+$', `/${'1'.repeat(10_000)}!`, false],
+    ['(\\d|\\d\\d)+$', `/${'1'.repeat(10_000)}`, true],
+    ['(a+)+$', `/${'a'.repeat(10_000)}!`, false],
+  ])('%s on a 10,000-character path answers %s without backtracking', (pattern, path, fires) => {
+    const rule = onPath(pattern);
+    expect(rule.evaluate(pageView(path), history, rule.defaults) !== undefined).toBe(fires);
+  });
+
+  it.each([
+    // pattern, path, fires
+    ['^/admin', '/admin/users', true],
+    ['^/admin', '/x/admin', false],
+    ['ADMIN', '/admin', false], // case-sensitive, as before
+    ['(?i)ADMIN', '/admin', true],
+    ['\\x{e9}t\\x{e9}$', '/été', true],
+    ['^\\pL+$', 'été', true],
+    ['[[:digit:]]{3}', '/a123', true],
+    ['(?P<id>[0-9]+)$', '/u/42', true],
+    ['^/(?:a|b){2,3}$', '/aba', true],
+    ['\\bfoo\\b', '/foo/bar', true],
+    ['^.$', '😀', true],
+    ['a.b', 'a\nb', false], // `.` stops at a newline, as before
+    ['(?s)a.b', 'a\nb', true],
+  ])('accepts %j: %j → fires %s', (pattern, path, fires) => {
+    const rule = onPath(pattern);
+    expect(rule.evaluate(pageView(path), history, rule.defaults) !== undefined).toBe(fires);
+  });
+
+  it.each([
+    ['(a)\\1', /backreference/],
+    ['(?<n>a)\\k<n>', /backreference/],
+    ['foo(?=bar)', /lookahead or lookbehind/],
+    ['foo(?!bar)', /lookahead or lookbehind/],
+    ['(?<=foo)bar', /lookahead or lookbehind/],
+    ['(?<!foo)bar', /lookahead or lookbehind/],
+    ['a++', /RE2 syntax/],
+    ['a{1001}', /RE2 syntax/],
+    ['([', /RE2 syntax/],
+    ['\\u00e9', /RE2 syntax/], // RE2 writes it \x{e9}
+  ])('refuses %j with invalid_rule naming the condition and why', (pattern, why) => {
+    const r = validateDefinition({
+      ...base,
+      conditions: [
+        { field: 'amount', op: 'gt', value: 1 },
+        { field: 'path', op: 'matches', value: pattern },
+      ],
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error).toMatchObject({ code: 'invalid_rule', path: '/conditions/1/value' });
+      expect(r.error.message).toMatch(why);
+      expect(r.error.message).toContain('conditions[1] (path matches)');
+    }
   });
 });

@@ -49,6 +49,9 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
+/** Longest raw (percent-encoded) path parameter: a 256-character user id, every character 3 UTF-8 bytes. */
+export const MAX_PARAM_LENGTH = 256 * 9;
+
 const requestIdPrefix = randomBytes(4).toString('hex');
 let requestCounter = 0;
 
@@ -57,6 +60,13 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   const app = Fastify({
     logger: options.logger === undefined || options.logger === false ? false : { ...(options.logger === true ? {} : options.logger) },
     bodyLimit: system.config.bodyLimitBytes,
+    // Path parameters carry user ids, which ingest accepts up to 256 characters: percent-encoded, one
+    // can take 256 × 9 bytes. The default of 100 answered 414 for ids ingest had stored, so such an
+    // account, once locked, could not be read or unlocked.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // request.ip is the peer's address, or, from a proxy named in VIGIL_TRUST_PROXY only, the
+    // client it names in X-Forwarded-For; never a header any other peer sent.
+    ...(system.config.trustProxy.length > 0 && { trustProxy: [...system.config.trustProxy] }),
     // Per-request log lines would cost more than the work of ingesting an event; failures are logged.
     logController: new LogController({ disableRequestLogging: true }),
     // Unique per process and cheap: a random prefix per start and a counter. Request ids only need

@@ -35,24 +35,30 @@ function personAllows(role: PersonRole, needed: RouteRole): boolean {
  * Checks every route that declares a role: a bearer key (client apps, scripts) or a session cookie
  * (the dashboard). Cookies travel by themselves, so a state-changing request with one must also
  * carry the session's CSRF token in a header, which another site's page cannot read or send. Failed
- * attempts are counted per client address; past the limit the address is refused before its
- * credentials are even looked at.
+ * attempts are counted per client address, and past the limit that address's failing attempts are
+ * answered 429. A valid key or session is never refused for them: behind a proxy, or a shared NAT,
+ * many clients share an address, and anyone could otherwise stop everyone's traffic with a few bad
+ * keys (OWASP ASVS 2.2.1: limits must not enable lockout attacks).
  */
 export function authenticate(system: System) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const needed = request.routeOptions.config.role;
     if (needed === undefined) return;
 
-    const retryAfterMs = system.authFailures.retryAfterMs(request.ip);
-    if (retryAfterMs > 0) {
+    // A failing attempt from an address past its limit: 429, counted no further.
+    const limited = () => {
+      const retryAfterMs = system.authFailures.retryAfterMs(request.ip);
+      if (retryAfterMs === 0) return false;
       reply.header('retry-after', Math.ceil(retryAfterMs / 1000));
-      return sendProblem(reply, { code: 'rate_limited', message: 'Too many failed authentications from this address; try again later.' });
-    }
+      sendProblem(reply, { code: 'rate_limited', message: 'Too many failed authentications from this address; try again later.' });
+      return true;
+    };
 
     if (request.headers.authorization !== undefined) {
       const match = BEARER.exec(request.headers.authorization);
       const key = match?.[1] ? await system.authenticator.authenticate(match[1]) : undefined;
       if (!key) {
+        if (limited()) return reply;
         system.authFailures.recordFailure(request.ip);
         reply.header('www-authenticate', 'Bearer');
         return sendProblem(reply, { code: 'unauthorized', message: 'Unknown or revoked API key.' });
@@ -70,6 +76,7 @@ export function authenticate(system: System) {
     const token = request.cookies[SESSION_COOKIE];
     const signedIn = token ? await system.people.resume(token) : undefined;
     if (!signedIn) {
+      if (token && limited()) return reply;
       if (token) system.authFailures.recordFailure(request.ip);
       reply.header('www-authenticate', 'Bearer');
       return sendProblem(reply, {

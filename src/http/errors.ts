@@ -18,6 +18,7 @@ export function statusFor(code: ErrorCode): number {
     case 'line_too_long':
     case 'invalid_query':
     case 'invalid_body':
+    case 'webhook_target_not_allowed':
     case 'invalid_cursor':
     case 'atomic_not_supported':
     case 'invalid_rule':
@@ -100,6 +101,16 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'invalid_query',
 };
 
+/** Other libraries' client errors (e.g. @fastify/static), by HTTP status. */
+const CLIENT_STATUS_CODES: Record<number, ErrorCode> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
 /**
  * Maps anything thrown during a request to a problem. Client mistakes keep their message; anything
  * else is a 500 whose details go to the log only, never to the client.
@@ -133,10 +144,9 @@ export function problemFromError(error: unknown, request: FastifyRequest): { pro
     };
   }
   if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
-    return {
-      problem: { code: e.statusCode === 413 ? 'payload_too_large' : 'invalid_json', message: e.message ?? 'Bad request.' },
-      internal: false,
-    };
+    // By status first: a static file's 403 or 404 is no JSON problem.
+    const code = CLIENT_STATUS_CODES[e.statusCode] ?? 'invalid_json';
+    return { problem: { code, message: e.message ?? 'Bad request.' }, internal: false };
   }
   return { problem: { code: 'internal_error', message: 'Vigil failed to handle this request; it has been logged.' }, internal: true };
 }

@@ -12,6 +12,11 @@ export async function serve(config: Config): Promise<void> {
   const system = await createSystem(config);
   const app = await buildApp(system, { logger: { level: config.logLevel } });
   if (config.demo) await seedDemo(system, app.log);
+  app.log.info(
+    config.demo
+      ? 'member simulator: on (VIGIL_DEMO=true): members can send simulated events for their own account; set VIGIL_DEMO=false in production'
+      : 'member simulator: off (VIGIL_DEMO=false)',
+  );
   await ensureFirstPeople(system);
 
   let stopping = false;

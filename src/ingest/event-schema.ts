@@ -57,7 +57,7 @@ export const EventInputSchema = Type.Object(
     paymentMethod: Type.Optional(text(128, 'Payment method, e.g. card_visa_4242 (never a full card number).')),
     path: Type.Optional(Type.String({ minLength: 1, maxLength: 2048, description: 'Page views: the path visited.' })),
     attributes: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), { description: 'Free JSON object, stored as it is (at most 8 KiB).' }),
+      Type.Record(Type.String(), Type.Unknown(), { description: 'Free JSON object, stored as it is (at most 8 KiB and 32 levels deep).' }),
     ),
   },
   { additionalProperties: false, $id: 'EventInput', title: 'EventInput' },

@@ -16,7 +16,10 @@ export function parseJson(text: string, code: ErrorCode = 'invalid_json', firstL
     if (message.includes('forbidden prototype property')) {
       return err({ code, message: 'JSON with __proto__ or constructor.prototype keys is refused.', line: firstLine });
     }
-    const where = locateSyntaxError(text);
+    // A hostile nesting can overflow the stack of the parser, or of the tolerant one below: that is
+    // the client's JSON, not a server failure.
+    const where = error instanceof RangeError ? undefined : locateSyntaxError(text);
+    if (where === undefined) return err({ code, message: TOO_DEEP, line: firstLine });
     return err({
       code,
       message:
@@ -28,9 +31,17 @@ export function parseJson(text: string, code: ErrorCode = 'invalid_json', firstL
   }
 }
 
-function locateSyntaxError(text: string): { line: number; column: number } {
+/** The message for JSON whose nesting overflows a parser; stream-ingest passes it through as it is. */
+export const TOO_DEEP = 'JSON is nested too deeply.';
+
+function locateSyntaxError(text: string): { line: number; column: number } | undefined {
   const errors: ParseError[] = [];
-  tolerantParse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  try {
+    tolerantParse(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
   const offset = errors[0]?.offset ?? text.length;
   let line = 1;
   let lineStart = 0;

@@ -1,6 +1,6 @@
 import type { Problem } from '../core/errors.js';
 import type { IngestService } from './ingest-service.js';
-import { parseJson } from './json-text.js';
+import { parseJson, TOO_DEEP } from './json-text.js';
 import type { TextLine } from './ndjson.js';
 
 /** One record of a stream or file: the parsed value, or why its line could not be parsed. */
@@ -37,7 +37,11 @@ export async function* ndjsonRecords(lines: AsyncIterable<TextLine>, maxLineLeng
     }
     if (text.trim().length === 0) continue;
     const parsed = parseJson(text, 'invalid_ndjson', line);
-    yield parsed.ok ? { line, value: parsed.value } : { line, problem: { ...parsed.error, message: `Line ${line}: malformed JSON.` } };
+    if (parsed.ok) yield { line, value: parsed.value };
+    else {
+      const message = parsed.error.message === TOO_DEEP ? `Line ${line}: ${TOO_DEEP}` : `Line ${line}: malformed JSON.`;
+      yield { line, problem: { ...parsed.error, message } };
+    }
   }
 }
 

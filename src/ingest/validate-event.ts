@@ -11,6 +11,13 @@ const eventTypes = new Set<string>(EVENT_TYPES);
 /** Clocks drift; more than this ahead of ours is a client bug or a forged time, and would poison windows. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 const MAX_ATTRIBUTES_BYTES = 8 * 1024;
+/** Levels of nesting in `attributes`, the object itself being the first: far above any real use, far below a stack overflow. */
+export const MAX_ATTRIBUTES_DEPTH = 32;
+
+/** Free-text ids: a control character or an unpaired UTF-16 surrogate in them cannot be a real id (and PostgreSQL refuses NUL). */
+const ID_FIELDS = ['user', 'session', 'device', 'email', 'merchant', 'paymentMethod', 'userAgent', 'path'] as const;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses.
+const BAD_ID_CHARACTER = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 // RFC 3339 with an explicit offset. A naive local time is refused: guessing its zone would put the
 // event hours away from the truth and break every time window built on it.
@@ -35,6 +42,19 @@ export function validateEvent(raw: unknown, now: number): Result<ActivityEvent, 
     });
   }
   if (candidate.user === undefined) return err(missing('user'));
+  // Before anything walks attributes (the schema check, JSON.stringify below, the store): a hostile
+  // nesting would overflow the stack in any recursive walk and turn into a 500.
+  if (typeof candidate.attributes === 'object' && candidate.attributes !== null) {
+    const deepAt = firstTooDeep(candidate.attributes, MAX_ATTRIBUTES_DEPTH);
+    if (deepAt !== undefined) {
+      const path = `/attributes${deepAt}`;
+      return err({
+        code: 'invalid_event',
+        message: `attributes is nested more than ${MAX_ATTRIBUTES_DEPTH} levels deep (at ${path}).`,
+        path,
+      });
+    }
+  }
 
   if (!compiled.Check(raw)) {
     const first = compiled.Errors(raw).First();
@@ -46,6 +66,16 @@ export function validateEvent(raw: unknown, now: number): Result<ActivityEvent, 
     return err({ code, message: `${path.slice(1) || 'event'}: ${first?.message ?? 'invalid'}.`, path });
   }
   const input = raw as EventInput;
+  for (const field of ID_FIELDS) {
+    const value = input[field];
+    if (value !== undefined && BAD_ID_CHARACTER.test(value)) {
+      return err({
+        code: 'invalid_event',
+        message: `${field} contains a control character or an unpaired UTF-16 surrogate.`,
+        path: `/${field}`,
+      });
+    }
+  }
 
   let occurredAt = now;
   if (input.timestamp !== undefined) {
@@ -93,6 +123,39 @@ export function validateEvent(raw: unknown, now: number): Result<ActivityEvent, 
   return ok(event);
 }
 
+interface Frame {
+  readonly value: object;
+  readonly depth: number;
+  readonly parent: Frame | undefined;
+  readonly key: string;
+}
+
+/**
+ * The JSON pointer (relative to `root`) of the first object or array nested deeper than `maxDepth`
+ * levels, `root` being level 1; undefined when there is none. Iterative, with an explicit stack, so
+ * that no nesting can overflow the call stack; the pointer is only built on failure.
+ */
+export function firstTooDeep(root: object, maxDepth: number): string | undefined {
+  const stack: Frame[] = [{ value: root, depth: 1, parent: undefined, key: '' }];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    if (frame.depth > maxDepth) return pointerOf(frame);
+    const value = frame.value as Record<string, unknown>;
+    // Object.keys gives an array's indices too.
+    for (const key of Object.keys(value)) {
+      const child = value[key];
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: frame.depth + 1, parent: frame, key });
+    }
+  }
+  return undefined;
+}
+
+function pointerOf(frame: Frame): string {
+  const keys: string[] = [];
+  for (let f: Frame | undefined = frame; f?.parent !== undefined; f = f.parent)
+    keys.push(f.key.replaceAll('~', '~0').replaceAll('/', '~1'));
+  return keys.length === 0 ? '' : `/${keys.reverse().join('/')}`;
+}
+
 function missing(field: string): Problem {
   return { code: 'missing_field', message: `${field} is required.`, path: `/${field}` };
 }
@@ -138,7 +201,11 @@ export function parseTimestamp(value: string): number | undefined {
   let offsetMinutes = 0;
   if (zone !== 'Z' && zone !== 'z') {
     const digits = zone.replace(':', '');
-    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+    const offsetHours = Number(digits.slice(1, 3));
+    const offsetMins = Number(digits.slice(3, 5));
+    // RFC 3339: hours 00-23, minutes 00-59; +99:99 would move the event by more than four days.
+    if (offsetHours > 23 || offsetMins > 59) return undefined;
+    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
   }
   // Date.UTC reads the years 0 to 99 as 1900 to 1999; 400 years later the calendar is the same.
   const shifted = year < 100 ? GREGORIAN_CYCLE_YEARS : 0;

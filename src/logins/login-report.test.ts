@@ -16,6 +16,20 @@ describe('csvCell', () => {
     // Numbers stay numbers.
     ['-3', '-3'],
     ['+0.5', '+0.5'],
+    ['1,-2', '"1,-2"'],
+    // A formula after a separator, where a spreadsheet splitting on `;` (or `,`, tab) starts a cell.
+    ["x;=cmd|' /C calc'!A0", "x;'=cmd|' /C calc'!A0"],
+    ["x,=cmd|' /C calc'!A0", `"x,'=cmd|' /C calc'!A0"`],
+    ['x\t@SUM(A1)', "x\t'@SUM(A1)"],
+    ['a;b;+1-555', "a;b;'+1-555"],
+    ['x\n-2+3', `"x\n'-2+3"`],
+    ['x"=1+1', `"x""'=1+1"`],
+    ['=1;=2', "'=1;'=2"],
+    ['a;-5;b', 'a;-5;b'],
+    ['a; =1', "a;' =1"],
+    [' =1', "' =1"],
+    ['a; -5', 'a; -5'],
+    ['\t-3', "'\t-3"],
   ])('%j → %s', (cell, expected) => expect(csvCell(cell)).toBe(expected));
 });
 

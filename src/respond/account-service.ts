@@ -307,7 +307,9 @@ export class AccountService {
   async onEventsStored(events: readonly StoredEvent[]): Promise<void> {
     const emails = new Map<string, string>();
     for (const e of events) {
-      if (e.email !== undefined && !emails.has(e.user)) emails.set(e.user, e.email);
+      // An email change is what an account thief does first: its new address never becomes the contact
+      // (and fillEmails skips accounts that ever reported one, whatever their later events carry).
+      if (e.email !== undefined && e.type !== 'email.changed' && !emails.has(e.user)) emails.set(e.user, e.email);
       if (e.result.alertId !== undefined || e.type === 'mfa.enabled' || e.type === 'mfa.disabled' || e.type === 'password.changed') {
         this.markDirty(e.user);
       }

@@ -96,7 +96,11 @@ export interface AccountStore {
   listLocks(): Promise<ReadonlyArray<{ user: string; lock: AccountLock }>>;
   /** Sets the fields given; creates the account if needed. */
   setContact(user: string, contact: Contact, at: number): Promise<void>;
-  /** Fills the email only where none is known (events carry an email; the client app's PUT wins). */
+  /**
+   * Fills the email only where none is known (events carry an email; the client app's PUT wins), and
+   * only for accounts that never reported an email change: after one, the address events carry may be
+   * an attacker's, and codes would go to them. Such accounts get a contact only through PUT or an admin.
+   */
   fillEmails(pairs: ReadonlyArray<{ user: string; email: string }>, at: number): Promise<void>;
   writeLocks(locks: readonly LockWrite[]): Promise<void>;
   /** Saves the health of several accounts in one transaction, creating accounts as needed. */

@@ -96,7 +96,8 @@ export class Responder implements Detector {
       }
     }
 
-    if (lock?.unlockBy === 'password_change' && event.type === 'password.changed') {
+    // A simulated password change (the demo's member simulator) is not one: it never lifts the lock.
+    if (lock?.unlockBy === 'password_change' && event.type === 'password.changed' && !isSimulated(event)) {
       this.deps.locks.set(event.user, undefined);
       planned = { user: event.user, eventId: event.id, actions: planned?.actions ?? [], unlocked: lock, ...(before && { before }) };
       return { ...verdict, response: planned };
@@ -154,4 +155,9 @@ function unlockHint(by: UnlockBy): string {
     case 'admin':
       return 'an admin unlocks it';
   }
+}
+
+/** An event sent by the member's simulator (demo mode): it may raise alerts and locks, never lift or relax them. */
+export function isSimulated(event: { readonly attributes?: Readonly<Record<string, unknown>> }): boolean {
+  return event.attributes?.simulated === true;
 }

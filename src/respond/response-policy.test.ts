@@ -9,7 +9,7 @@ describe('response policy', () => {
     expect(actionsFor(DEFAULT_RESPONSE_POLICY, 'low', [])).toEqual([]);
   });
 
-  it('never locks for failed logins alone, which anyone can cause in another person\'s name; a success after them still locks', () => {
+  it("never locks for failed logins alone, which anyone can cause in another person's name; a success after them still locks", () => {
     expect(actionsFor(DEFAULT_RESPONSE_POLICY, 'high', ['failed-login-burst'])).toEqual([]);
     expect(actionsFor(DEFAULT_RESPONSE_POLICY, 'critical', ['failed-login-burst', 'credential-stuffing'])).toEqual(['notify_admins']);
     expect(actionsFor(DEFAULT_RESPONSE_POLICY, 'high', ['failed-login-burst', 'login-after-failures'])).toEqual([

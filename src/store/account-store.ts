@@ -54,6 +54,9 @@ export function sqliteLockParams(w: LockWrite): unknown[] {
   return [w.user, c.lock_scope, c.locked_at, c.lock_reason, c.lock_alert_id, c.locked_by, c.unlock_requires, c.updated_at];
 }
 
+/** Accounts per query: well under both dialects' bind-parameter limits. */
+const USERS_PER_QUERY = 500;
+
 export class SqlAccountStore implements AccountStore {
   private readonly db: Kysely<Database>;
 
@@ -104,7 +107,32 @@ export class SqlAccountStore implements AccountStore {
   async fillEmails(pairs: ReadonlyArray<{ user: string; email: string }>, at: number): Promise<void> {
     if (pairs.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
+      const users = [...new Set(pairs.map((p) => p.user))];
+      const skip = new Set<string>();
+      for (let i = 0; i < users.length; i += USERS_PER_QUERY) {
+        const some = users.slice(i, i + USERS_PER_QUERY);
+        // Accounts with an email on file keep it: nothing to fill, and no need to read their events.
+        const known = await trx
+          .selectFrom('accounts')
+          .select('user_id')
+          .where('user_id', 'in', some)
+          .where('email', 'is not', null)
+          .execute();
+        for (const row of known) skip.add(row.user_id);
+        const open = some.filter((u) => !skip.has(u));
+        if (open.length === 0) continue;
+        // An email change anywhere in the account's history: the address events carry is not trusted.
+        const changed = await trx
+          .selectFrom('events')
+          .select('user_id')
+          .distinct()
+          .where('user_id', 'in', open)
+          .where('type', '=', 'email.changed')
+          .execute();
+        for (const row of changed) skip.add(row.user_id);
+      }
       for (const { user, email } of pairs) {
+        if (skip.has(user)) continue;
         await trx
           .insertInto('accounts')
           .values({ user_id: user, email, phone: null, ...UNCOMPUTED_HEALTH, updated_at: at })

@@ -150,7 +150,10 @@ function fromRow(r: Selectable<AlertsTable>): Alert {
   };
 }
 
-/** `%` and `_` in a search are literal text, not wildcards. */
+/**
+ * `%` and `_` in a search are literal text, not wildcards. Every LIKE using it must say `escape '\\'`:
+ * SQLite has no default escape character (PostgreSQL's is `\\`).
+ */
 const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class SqlAlertStore implements AlertStore {
@@ -166,9 +169,16 @@ export class SqlAlertStore implements AlertStore {
     if (q.status?.length) query = query.where('status', 'in', q.status);
     if (q.severity?.length) query = query.where('severity', 'in', q.severity);
     if (q.user !== undefined) query = query.where('user_id', '=', q.user);
+    if (q.aboutUser !== undefined) {
+      query = query.where('user_id', '=', q.aboutUser).where('subject_kind', '=', 'user').where('subject_value', '=', q.aboutUser);
+    }
     if (q.ip !== undefined) query = query.where('ip', '=', q.ip);
     if (q.type !== undefined) query = query.where('type', '=', q.type);
-    if (q.rule !== undefined) query = query.where('rule_ids_json', 'like', `%${likeEscape(JSON.stringify(q.rule))}%`);
+    if (q.rule !== undefined) {
+      // The id as a JSON string (quotes included) inside the JSON array; `_` in `custom_…` ids is literal.
+      const needle = `%${likeEscape(JSON.stringify(q.rule))}%`;
+      query = query.where(sql<boolean>`rule_ids_json like ${needle} escape '\\'`);
+    }
     if (q.q !== undefined && q.q.trim() !== '') {
       const needle = `%${likeEscape(q.q.trim().toLowerCase())}%`;
       query = query.where(sql<boolean>`search_text like ${needle} escape '\\'`);

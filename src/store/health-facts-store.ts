@@ -22,6 +22,12 @@ export function openAlertCounts(db: Kysely<Database>, users: readonly string[]) 
     .groupBy(['user_id', 'severity']);
 }
 
+/**
+ * Events of the demo's member simulator (`attributes.simulated: true`, stored as written by
+ * JSON.stringify) are not account changes: a simulated password change must not count as one.
+ */
+const NOT_SIMULATED = sql<boolean>`event_json not like ${'%"simulated":true%'}`;
+
 /** The latest time of each kind of account change (2FA on, 2FA off, password) per account. */
 export function latestAccountChanges(db: Kysely<Database>, users: readonly string[]) {
   return db
@@ -29,6 +35,7 @@ export function latestAccountChanges(db: Kysely<Database>, users: readonly strin
     .select(['user_id', 'type', (eb) => eb.fn.max('occurred_at').as('at')])
     .where('user_id', 'in', users)
     .where(ACCOUNT_CHANGES)
+    .where(NOT_SIMULATED)
     .groupBy(['user_id', 'type']);
 }
 

@@ -9,6 +9,7 @@ import { SqlWebhookStore } from '../store/webhook-store.js';
 import { WebhookDispatcher, type WebhookDispatcherDeps } from './dispatcher.js';
 import type { WebhookEventType } from './ports.js';
 import { verifySignature } from './signature.js';
+import type { HostLookup } from './target-guard.js';
 
 const KEY = ServerSecret.fromBytes(Buffer.alloc(32, 7)).subkey('webhook-secrets');
 const START = Date.parse('2026-05-01T10:00:00Z');
@@ -26,6 +27,7 @@ beforeEach(async () => {
   handle = await openDatabase(db.target, { migrate: true });
   now = START;
   logLines.length = 0;
+  lookups.length = 0;
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -33,8 +35,35 @@ afterEach(async () => {
   await db.drop();
 });
 
+/** Host names the tests use, answered without DNS: no test sends a query off this machine. */
+const NAMES: Record<string, readonly string[]> = {
+  'shop.example': ['93.184.215.14'],
+  'a.example': ['93.184.215.14'],
+  'intranet.example': ['10.0.0.7'],
+  'mixed.example': ['93.184.215.14', '10.0.0.7'],
+  'mapped.example': ['::ffff:127.0.0.1'],
+  'metadata.example': ['169.254.169.254'],
+  'receiver.example': ['127.0.0.2'],
+};
+const lookups: string[] = [];
+const lookup: HostLookup = async (name) => {
+  lookups.push(name);
+  const addresses = NAMES[name];
+  if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+  return addresses;
+};
+
+/** A dispatcher whose receivers on 127.0.0.0/8 are allowed, as an admin would allow an internal range. */
 function dispatcher(over: Partial<WebhookDispatcherDeps> = {}): WebhookDispatcher {
-  const d = new WebhookDispatcher({ store: new SqlWebhookStore(handle), key: KEY, clock, log, ...over });
+  const d = new WebhookDispatcher({
+    store: new SqlWebhookStore(handle),
+    key: KEY,
+    clock,
+    log,
+    allowCidrs: ['127.0.0.0/8'],
+    lookup,
+    ...over,
+  });
   cleanups.push(() => d.stop());
   return d;
 }
@@ -47,7 +76,7 @@ interface Hit {
 }
 
 /** A client app's webhook endpoint on 127.0.0.1: records requests, answers the next status of `statuses` (then the last one). */
-async function receiver(statuses: number[] = [200], headers: Record<string, string> = {}) {
+async function receiver(statuses: number[] = [200], headers: Record<string, string> = {}, host = '127.0.0.1') {
   const hits: Hit[] = [];
   let secret: string | undefined;
   const server = http.createServer((req, res) => {
@@ -64,13 +93,14 @@ async function receiver(statuses: number[] = [200], headers: Record<string, stri
       res.writeHead(status, headers).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   cleanups.push(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/vigil`,
+    port: (server.address() as AddressInfo).port,
+    url: `http://${host}:${(server.address() as AddressInfo).port}/hooks/vigil`,
     hits,
     useSecret: (s: string) => {
       secret = s;
@@ -332,6 +362,147 @@ describe('delivery', () => {
     expect(r.hits[0]?.verified?.ok).toBe(true);
     expect(JSON.parse(r.hits[0]?.body ?? '{}')).toMatchObject({ type: 'webhook.test', data: { webhookId: webhook.id } });
     expect(await d.sendTest('whk_nope')).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+});
+
+/** Every form of an internal target the guard must catch; `{port}` is a receiver's port on 127.0.0.1. */
+const INTERNAL_TARGETS = [
+  'http://127.0.0.1:{port}/hooks',
+  'http://localhost:{port}/hooks',
+  'http://localhost.:{port}/hooks',
+  'http://api.localhost:{port}/hooks',
+  'http://2130706433:{port}/hooks',
+  'http://0x7f000001:{port}/hooks',
+  'http://0177.0.0.1:{port}/hooks',
+  'http://127.1:{port}/hooks',
+  'http://[::ffff:127.0.0.1]:{port}/hooks',
+  'http://[::127.0.0.1]:{port}/hooks',
+  'http://[::1]:{port}/hooks',
+  'http://mapped.example:{port}/hooks',
+  'http://169.254.169.254/latest/meta-data/',
+  'http://metadata.example/latest/meta-data/',
+  'http://10.1.2.3/',
+  'http://172.16.0.1/',
+  'http://192.168.1.1/',
+  'http://100.64.0.1/',
+  'http://0.0.0.0:{port}/',
+  'http://224.0.0.1/',
+  'http://255.255.255.255/',
+  'http://192.0.2.1/',
+  'http://198.51.100.7/',
+  'http://240.0.0.1/',
+  'http://[::]/',
+  'http://[fe80::1]/',
+  'http://[fd00::1]/',
+  'http://[ff02::1]/',
+  'http://[2001:db8::1]/',
+  'http://[64:ff9b::7f00:1]/',
+  'http://intranet.example/',
+  'http://mixed.example/',
+];
+
+describe('internal targets (SSRF)', () => {
+  it.each(INTERNAL_TARGETS)('refuses %s at registration', async (template) => {
+    const r = await receiver();
+    const url = template.replace('{port}', String(r.port));
+    const created = await dispatcher({ allowCidrs: [] }).register({ url, events: ['alert.raised'] }, 'admin');
+    expect(created).toEqual({
+      ok: false,
+      error: { code: 'webhook_target_not_allowed', message: expect.stringContaining('public address'), path: '/url' },
+    });
+    expect(await handle.db.selectFrom('webhooks').selectAll().execute()).toEqual([]);
+    expect(r.hits).toEqual([]);
+  });
+
+  it.each(INTERNAL_TARGETS)('refuses %s at delivery, sending nothing and telling nothing of the connection', async (template) => {
+    const r = await receiver();
+    const url = template.replace('{port}', String(r.port));
+    // As a webhook stored before the check existed, or by a process allowed more: straight into the store.
+    const id = 'whk_internal';
+    await new SqlWebhookStore(handle).create({
+      id,
+      url,
+      events: ['account.locked'],
+      description: null,
+      createdAt: START,
+      createdBy: 'admin',
+      disabledAt: null,
+      secretCiphertext: ServerSecret.encrypt(KEY, 'whsec_test'),
+    });
+    const d = dispatcher({ allowCidrs: [] });
+    await d.emit('account.locked', { user: 'alice' }, START);
+    const sent = await d.sendTest(id);
+    expect(r.hits).toEqual([]);
+    const refused = 'target not allowed: not a public address (see VIGIL_WEBHOOK_ALLOW_CIDRS); nothing was sent';
+    expect(sent).toMatchObject({ ok: true, value: { status: 'pending', attempts: 1, lastStatusCode: null, lastError: refused } });
+    const log = await d.deliveries(id, { limit: 10 });
+    expect(log.ok && log.value.map((x) => x.lastError)).toEqual([refused, refused]);
+  });
+
+  it('the allow list lets 127.0.0.0/8 through, by address or by a name resolving into it', async () => {
+    const r = await receiver();
+    const d = dispatcher({ allowCidrs: ['127.0.0.0/8'] });
+    for (const url of [r.url, `http://localhost:${r.port}/a`, `http://2130706433:${r.port}/b`, `http://[::ffff:127.0.0.1]:${r.port}/c`]) {
+      const { webhook } = await register(d, url);
+      expect((await d.sendTest(webhook.id)).ok && (await d.deliveries(webhook.id, { limit: 1 }))).toMatchObject({
+        ok: true,
+        value: [{ status: 'delivered' }],
+      });
+    }
+    expect(r.hits.map((h) => h.headers.host)).toEqual([
+      `127.0.0.1:${r.port}`,
+      `localhost:${r.port}`,
+      `127.0.0.1:${r.port}`,
+      `[::ffff:7f00:1]:${r.port}`,
+    ]);
+    // Only the range allowed: 10.0.0.0/8 stays refused, and so does ::1 (not in an IPv4 range).
+    expect(await d.register({ url: 'http://10.0.0.1/', events: ['alert.raised'] }, 'admin')).toMatchObject({
+      ok: false,
+      error: { code: 'webhook_target_not_allowed' },
+    });
+    expect(await d.register({ url: `http://[::1]:${r.port}/`, events: ['alert.raised'] }, 'admin')).toMatchObject({
+      ok: false,
+      error: { code: 'webhook_target_not_allowed' },
+    });
+  });
+
+  it('connects to the address it vetted, resolved once per attempt (no second lookup to rebind)', async () => {
+    // receiver.example resolves (in this test's resolver only) to 127.0.0.2; the system resolver
+    // would never answer that, so the delivery arriving proves the connection used the vetted address.
+    const r = await receiver([200], {}, '127.0.0.2');
+    const d = dispatcher({ allowCidrs: ['127.0.0.2/32'] });
+    const { webhook } = await register(d, `http://receiver.example:${r.port}/hooks`);
+    lookups.length = 0;
+    const sent = await d.sendTest(webhook.id);
+    expect(sent).toMatchObject({ ok: true, value: { status: 'delivered' } });
+    expect(lookups).toEqual(['receiver.example']);
+    expect(r.hits[0]?.headers.host).toBe(`receiver.example:${r.port}`);
+  });
+
+  it('does not follow a redirect to an internal address', async () => {
+    const inside = await receiver([200], {}, '127.0.0.3');
+    const r = await receiver([302], { location: `http://127.0.0.3:${inside.port}/` }, '127.0.0.2');
+    const redirectToMetadata = await receiver([307], { location: 'http://169.254.169.254/latest/meta-data/' }, '127.0.0.2');
+    const d = dispatcher({ allowCidrs: ['127.0.0.2/32'] });
+    for (const url of [r.url, redirectToMetadata.url]) {
+      const { webhook } = await register(d, url);
+      const sent = await d.sendTest(webhook.id);
+      expect(sent).toMatchObject({
+        ok: true,
+        value: { status: 'pending', lastError: expect.stringContaining('redirects are not followed') },
+      });
+    }
+    expect(r.hits).toHaveLength(1);
+    expect(inside.hits).toEqual([]);
+  });
+
+  it('lets a name that does not resolve yet be registered; its attempts fail without a connection', async () => {
+    const d = dispatcher({ allowCidrs: [] });
+    const { webhook } = await register(d, 'https://not-deployed.example/hooks');
+    expect(await d.sendTest(webhook.id)).toMatchObject({
+      ok: true,
+      value: { status: 'pending', lastError: 'cannot resolve the host (ENOTFOUND)' },
+    });
   });
 });
 

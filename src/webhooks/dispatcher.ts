@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { ServerSecret } from '../auth/server-secret.js';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
@@ -18,6 +20,7 @@ import {
   type WebhookStore,
 } from './ports.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, sign } from './signature.js';
+import { type HostLookup, pinnedLookup, TargetGuard } from './target-guard.js';
 
 /** After the first attempt: 10 s, 1 min, 5 min, 30 min, 2 h, 6 h; then the delivery is given up (7 attempts, ~8.6 h). */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [10_000, 60_000, 300_000, 1_800_000, 7_200_000, 21_600_000];
@@ -34,8 +37,13 @@ export interface WebhookDispatcherDeps {
   readonly key: Buffer;
   readonly clock: Clock;
   readonly log: WebhookLogger;
-  /** The global fetch unless given. */
-  readonly fetch?: typeof fetch;
+  /**
+   * Ranges a webhook may target although they are not public (VIGIL_WEBHOOK_ALLOW_CIDRS); none by
+   * default: loopback, private, link-local and other internal addresses are refused (SSRF).
+   */
+  readonly allowCidrs?: readonly string[];
+  /** Resolves a target's host name to every address; the system resolver unless given. */
+  readonly lookup?: HostLookup;
   /** How often due retries are looked for; 5 s by default. */
   readonly pollIntervalMs?: number;
   readonly retryDelaysMs?: readonly number[];
@@ -69,7 +77,7 @@ const SUBSCRIBERS_TTL_MS = 5_000;
  * one database, or the poller and a first attempt, never send one delivery twice at once.
  */
 export class WebhookDispatcher {
-  private readonly fetch: typeof fetch;
+  private readonly guard: TargetGuard;
   private readonly retryDelaysMs: readonly number[];
   private readonly timeoutMs: number;
   private readonly pollIntervalMs: number;
@@ -85,9 +93,9 @@ export class WebhookDispatcher {
   private readonly subscribers = new Map<WebhookEventType, { readonly at: number; readonly hooks: Promise<readonly SealedWebhook[]> }>();
 
   constructor(private readonly deps: WebhookDispatcherDeps) {
-    this.fetch = deps.fetch ?? globalThis.fetch;
     this.retryDelaysMs = deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     this.timeoutMs = deps.timeoutMs ?? 5_000;
+    this.guard = new TargetGuard(deps.allowCidrs, deps.lookup, this.timeoutMs);
     this.pollIntervalMs = deps.pollIntervalMs ?? 5_000;
   }
 
@@ -97,6 +105,18 @@ export class WebhookDispatcher {
   async register(input: WebhookInput, actor: string): Promise<Result<{ webhook: Webhook; secret: string }, Problem>> {
     const url = checkUrl(input.url);
     if (!url.ok) return url;
+    // Judged again at every attempt, by then-current DNS; a name that does not resolve yet is let
+    // through here (the receiver may not be deployed yet), never an internal one.
+    const target = await this.guard.vet(new URL(url.value));
+    if (!target.ok && target.error.kind === 'not_allowed') {
+      return err({
+        code: 'webhook_target_not_allowed',
+        message:
+          'url must point to a public address: loopback, private, link-local and other internal or reserved addresses are refused ' +
+          '(an admin can allow a range with VIGIL_WEBHOOK_ALLOW_CIDRS).',
+        path: '/url',
+      });
+    }
     const events = [...new Set(input.events)];
     if (events.length === 0) return err({ code: 'invalid_body', message: 'events must name at least one event type.', path: '/events' });
     const unknown = events.find((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e));
@@ -323,44 +343,77 @@ export class WebhookDispatcher {
     await store.recordAttempt(delivery.id, outcome);
   }
 
-  /** POSTs the payload; the status code on 2xx, else why not. The URL is not logged: it may hold a token. */
+  /**
+   * POSTs the payload to the address vetted for the URL's host, pinned for the connection; the status
+   * code on 2xx, else why not. The URL is not logged: it may hold a token. A refused target is never
+   * connected to and its reason says only that it was refused, so no connection error (refused, reset,
+   * timed out) can tell what listens on an internal address. Redirects are not followed: a redirect
+   * would send the signed payload somewhere nobody registered, or inside the network.
+   */
   private async post(
-    url: string,
+    rawUrl: string,
     delivery: Delivery,
     signature: string,
   ): Promise<Result<number, { statusCode: number | null; reason: string }>> {
-    try {
-      const response = await this.fetch(url, {
+    const started = performance.now();
+    const url = new URL(rawUrl);
+    const target = await this.guard.vet(url);
+    if (!target.ok) {
+      return err({ statusCode: null, reason: target.error.kind === 'not_allowed' ? REFUSED_REASON : target.error.reason });
+    }
+    const body = Buffer.from(delivery.payloadJson, 'utf8');
+    const remainingMs = Math.max(1, this.timeoutMs - (performance.now() - started));
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (result: Result<number, { statusCode: number | null; reason: string }>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const request = (url.protocol === 'https:' ? https : http).request({
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        ...(url.port !== '' && { port: Number(url.port) }),
+        path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          'content-length': body.length,
           'user-agent': 'Vigil-Webhooks/1',
           [SIGNATURE_HEADER]: signature,
           [DELIVERY_HEADER]: delivery.id,
           [EVENT_HEADER]: delivery.eventType,
         },
-        body: delivery.payloadJson,
-        // A redirect would send the signed payload somewhere nobody registered: not followed.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        // One connection per attempt, to the vetted address only: never a pooled or re-resolved one.
+        agent: false,
+        lookup: pinnedLookup(target.value),
       });
-      await response.body?.cancel();
-      if (response.status >= 200 && response.status < 300) return ok(response.status);
-      const reason =
-        response.status >= 300 && response.status < 400
-          ? `HTTP ${response.status}: redirects are not followed`
-          : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
-      return err({ statusCode: response.status, reason });
-    } catch (error) {
-      const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-      const reason =
-        e.name === 'TimeoutError'
-          ? `no answer within ${this.timeoutMs} ms`
-          : (e.cause?.code ?? e.cause?.message ?? e.message ?? 'request failed').slice(0, 200);
-      return err({ statusCode: null, reason });
-    }
+      const timer = setTimeout(() => {
+        done(err({ statusCode: null, reason: `no answer within ${this.timeoutMs} ms` }));
+        request.destroy();
+      }, remainingMs);
+      request.on('response', (response) => {
+        const status = response.statusCode ?? 0;
+        const text = response.statusMessage;
+        // Only the status matters: the body is not read.
+        response.on('error', () => {});
+        response.destroy();
+        if (status >= 200 && status < 300) return done(ok(status));
+        const reason =
+          status >= 300 && status < 400 ? `HTTP ${status}: redirects are not followed` : `HTTP ${status}${text ? ` ${text}` : ''}`;
+        done(err({ statusCode: status, reason }));
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        done(err({ statusCode: null, reason: (error.code ?? error.message ?? 'request failed').slice(0, 200) }));
+      });
+      request.end(body);
+    });
   }
 }
+
+/** Why an attempt to a refused target failed: the same whatever the address, and nothing was sent. */
+const REFUSED_REASON = 'target not allowed: not a public address (see VIGIL_WEBHOOK_ALLOW_CIDRS); nothing was sent';
 
 function lastOf(d: Delivery): AttemptOutcome {
   return {

@@ -103,7 +103,7 @@ describe('the member page', () => {
     await page.context().close();
   });
 
-  it('“This wasn’t me”: asks first, locks entirely until a password change, which the simulator makes', async () => {
+  it('“This wasn’t me”: asks first, locks entirely until a real password change, which the simulator cannot make', async () => {
     const page = await memberWithHistory('fay');
     await page.getByRole('button', { name: 'Sign-in from abroad' }).click();
     await page.getByRole('status').filter({ hasText: 'Sign-in from abroad: 1 event sent.' }).waitFor();
@@ -123,9 +123,18 @@ describe('the member page', () => {
     await banner.getByText('Change your password', { exact: false }).waitFor();
     expect(await banner.getByLabel('One-time code').count()).toBe(0);
 
+    // The simulator's password change is not one: the lock stays.
     await page.getByRole('button', { name: 'Password change' }).click();
-    await banner.waitFor({ state: 'detached' });
+    await page.getByRole('status').filter({ hasText: 'Password change: 1 event sent.' }).waitFor();
+    expect((await suite.vigil.adminGet('/v1/accounts/fay')).locked).toBe(true);
+    await banner.getByText('Change your password', { exact: false }).waitFor();
+
+    // The client app's report of a real one lifts it.
+    await suite.vigil.sendEvents({ type: 'password.changed', user: 'fay', timestamp: new Date().toISOString(), device: 'fay-laptop' });
     expect((await suite.vigil.adminGet('/v1/accounts/fay')).locked).toBe(false);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Recent activity' }).waitFor();
+    expect(await page.getByRole('region', { name: 'Your account is locked' }).count()).toBe(0);
     await page.context().close();
   });
 });

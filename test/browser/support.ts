@@ -32,7 +32,8 @@ export interface BrowserVigil {
 let people = 0;
 
 export async function startBrowserVigil(): Promise<BrowserVigil> {
-  const t = await startTestApp();
+  // Demo mode: the member page's simulator exists only there (POST /v1/me/simulate).
+  const t = await startTestApp({ env: { VIGIL_DEMO: 'true' } });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const address = t.app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -5,6 +5,7 @@ import type { Rule } from '../../src/detect/rule.js';
 import { MmdbGeoIp } from '../../src/enrich/geoip.js';
 import { type App, buildApp } from '../../src/http/app.js';
 import { createSystem, type Logger, type System } from '../../src/system.js';
+import type { HostLookup } from '../../src/webhooks/target-guard.js';
 import { freshDatabase } from './database.js';
 
 export const INGEST_KEY = 'test-ingest-key-0123456789abcdef';
@@ -70,7 +71,13 @@ export interface TestApp {
 
 /** A whole Vigil (real store, real enrichment) behind app.inject(), on a fresh database. */
 export async function startTestApp(
-  options: { clock?: Clock; env?: Record<string, string>; builtinRules?: readonly Rule<any>[]; logger?: Logger } = {},
+  options: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    builtinRules?: readonly Rule<any>[];
+    logger?: Logger;
+    webhookLookup?: HostLookup;
+  } = {},
 ): Promise<TestApp> {
   const database = await freshDatabase();
   const config = loadConfig({
@@ -85,6 +92,7 @@ export async function startTestApp(
     geoIp: await sharedGeoIp(),
     ...(options.clock && { clock: options.clock }),
     ...(options.builtinRules && { builtinRules: options.builtinRules }),
+    ...(options.webhookLookup && { webhookLookup: options.webhookLookup }),
     logger: options.logger ?? { info() {}, warn() {}, error: (m, e) => console.error(m, e) },
   });
   const app = await buildApp(system);

@@ -131,6 +131,8 @@ export interface Account {
   readonly contact: { readonly email?: string; readonly phone?: string };
   readonly health: { readonly score: number; readonly reasons: readonly HealthReason[]; readonly computedAt: string | null };
   readonly suggestions: readonly Suggestion[];
+  /** GET /v1/me only: whether the member's simulator is on (demo mode). */
+  readonly simulator?: boolean;
 }
 
 export interface AccountPage {
@@ -310,6 +312,8 @@ export const AUDIT_ACTIONS = [
   'person.sign_in_blocked',
   'person.totp_enabled',
   'person.totp_disabled',
+  'person.totp_code_rejected',
+  'person.totp_change_blocked',
   'snooze.created',
   'snooze.cancelled',
   'list.entry_added',

@@ -86,6 +86,7 @@ export function eventRoutes(system: System): FastifyPluginAsync {
             401: ErrorSchema,
             403: ErrorSchema,
             413: ErrorSchema,
+            415: ErrorSchema,
           },
         },
         // The schemas above are the documented contract. Validation itself happens per event in the
@@ -112,6 +113,13 @@ export function eventRoutes(system: System): FastifyPluginAsync {
           return ingestRecords(system.ingest, ndjsonRecords(lines, MAX_NDJSON_LINE));
         }
 
+        // Fastify parses text/plain too; the documented contract is JSON or NDJSON, anything else 415.
+        if (contentType !== 'application/json') {
+          return sendProblem(reply, {
+            code: 'unsupported_media_type',
+            message: `Content-Type ${JSON.stringify(contentType)} is not supported: send application/json or application/x-ndjson.`,
+          });
+        }
         const body = request.body as unknown;
         if (!isBatch(body)) {
           const [outcome] = (await system.ingest.ingest([body])).outcomes as [IngestOutcome];

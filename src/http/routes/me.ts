@@ -18,6 +18,10 @@ const Page = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 400 })),
 });
 
+/** Whether an alert is about this user's account: its subject is that user, not an IP, device or status. */
+const isAbout = (alert: Alert, user: string): boolean =>
+  alert.subject.kind === 'user' && alert.subject.value === user && alert.user === user;
+
 /** The member's own user id: from the session, never from the request. */
 const userOf = (request: FastifyRequest): string => request.signedIn?.person.user as string;
 
@@ -30,10 +34,14 @@ export function meRoutes(system: System): FastifyPluginAsync {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
     const accounts = system.accountService;
 
-    /** The alert, if it is this member's; anyone else's is answered as if it did not exist. */
+    /**
+     * The alert, if it is about this member's account; anyone else's, and alerts keyed by an IP or
+     * device (which name other accounts in their evidence) or a traffic status, are answered as if
+     * they did not exist.
+     */
     async function ownAlert(request: FastifyRequest, reply: FastifyReply, id: string): Promise<Alert | undefined> {
       const alert = await system.alerts.get(id);
-      if (alert && alert.user === userOf(request)) return alert;
+      if (alert && isAbout(alert, userOf(request))) return alert;
       sendProblem(reply, { code: 'not_found', message: `No alert ${id} on your account.` });
       return undefined;
     }
@@ -41,7 +49,8 @@ export function meRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/me',
       { config: { role: 'member' }, schema: { summary: 'My account: lock, Security Health and suggestions', tags: ['me'] } },
-      async (request) => presentAccount(await accounts.view(userOf(request))),
+      // `simulator`: whether POST /v1/me/simulate exists (demo mode only), so the dashboard shows its card.
+      async (request) => ({ ...presentAccount(await accounts.view(userOf(request))), simulator: system.config.demo }),
     );
 
     typed.get(
@@ -53,7 +62,7 @@ export function meRoutes(system: System): FastifyPluginAsync {
         const after = cursor.after;
         const limit = request.query.limit ?? 50;
         const rows = await system.alerts.list({
-          user: userOf(request),
+          aboutUser: userOf(request),
           limit: limit + 1,
           ...(after && { after: { createdAt: after.at, id: after.id } }),
         });
@@ -159,6 +168,9 @@ export function meRoutes(system: System): FastifyPluginAsync {
       },
     );
 
+    // The simulator injects events into the member's own account: only in demo mode (VIGIL_DEMO=true).
+    // Outside it the route does not exist, and is answered 404 `not_found` like any unknown route.
+    if (!system.config.demo) return;
     typed.post(
       '/v1/me/simulate',
       {

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { viewPerson } from '../../auth/people.js';
-import { SESSION_MAX_MS, type SignedIn } from '../../auth/people-service.js';
+import { SESSION_MAX_MS, type SignedIn, type SignInProblem } from '../../auth/people-service.js';
 import type { System } from '../../system.js';
 import { SESSION_COOKIE } from '../authenticate.js';
 import { sendProblem } from '../errors.js';
@@ -93,11 +93,21 @@ export function sessionRoutes(system: System): FastifyPluginAsync {
         config: { role: 'person' },
         schema: {
           summary: 'Start two-factor enrolment: a new secret and its QR code',
-          description: 'Nothing changes until a code from the new secret is confirmed.',
+          description:
+            'Nothing changes until a code from the new secret is confirmed. With two-factor sign-in already on, replacing it needs `code`, a current code of the enrolled authenticator. Five wrong codes on the two-factor routes in 15 minutes answer 429 `rate_limited` until the window passes.',
           tags: ['session'],
+          body: Type.Object({ code: Type.Optional(Code) }, { additionalProperties: false }),
+        },
+        // The first enrolment needs no body at all.
+        preValidation: async (request) => {
+          request.body ??= {};
         },
       },
-      async (request) => people.startTotp((request.signedIn as SignedIn).person),
+      async (request, reply) => {
+        const result = await people.startTotp(request.signedIn as SignedIn, request.body.code);
+        if (!result.ok) return sendTotpProblem(reply, result.error);
+        return result.value;
+      },
     );
 
     typed.post(
@@ -113,7 +123,7 @@ export function sessionRoutes(system: System): FastifyPluginAsync {
       },
       async (request, reply) => {
         const result = await people.confirmTotp(request.signedIn as SignedIn, request.body.code);
-        if (!result.ok) return sendProblem(reply, result.error);
+        if (!result.ok) return sendTotpProblem(reply, result.error);
         return { totpEnabled: result.value.totpEnabled };
       },
     );
@@ -124,17 +134,24 @@ export function sessionRoutes(system: System): FastifyPluginAsync {
         config: { role: 'person' },
         schema: {
           summary: 'Turn two-factor sign-in off (needs a current code)',
+          description: 'Five wrong codes on the two-factor routes in 15 minutes answer 429 `rate_limited` until the window passes.',
           tags: ['session'],
           body: Type.Object({ code: Code }, { additionalProperties: false }),
         },
       },
       async (request, reply) => {
         const result = await people.disableTotp(request.signedIn as SignedIn, request.body.code);
-        if (!result.ok) return sendProblem(reply, result.error);
+        if (!result.ok) return sendTotpProblem(reply, result.error);
         return { totpEnabled: result.value.totpEnabled };
       },
     );
   };
+}
+
+function sendTotpProblem(reply: FastifyReply, error: SignInProblem) {
+  const { retryAfterMs, ...problem } = error;
+  if (retryAfterMs !== undefined) reply.header('retry-after', Math.ceil(retryAfterMs / 1000));
+  return sendProblem(reply, problem);
 }
 
 /** A browser names the page's origin; requests without one (scripts, curl) carry no ambient cookie. */

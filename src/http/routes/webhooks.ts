@@ -65,7 +65,13 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
           tags: ['webhooks'],
           body: Type.Object(
             {
-              url: Type.String({ minLength: 1, maxLength: 2048, description: 'An https:// (or http://) URL that receives the POSTs.' }),
+              url: Type.String({
+                minLength: 1,
+                maxLength: 2048,
+                description:
+                  'An https:// (or http://) URL that receives the POSTs. Its host must be, and resolve only to, public addresses ' +
+                  '(400 webhook_target_not_allowed otherwise) unless VIGIL_WEBHOOK_ALLOW_CIDRS allows the range.',
+              }),
               events: Type.Array(EventTypeSchema, { minItems: 1, maxItems: WEBHOOK_EVENT_TYPES.length, uniqueItems: true }),
               description: Type.Optional(Type.String({ maxLength: 500 })),
             },

@@ -92,7 +92,7 @@ export function MemberPage() {
         </div>
         <div className="member-side">
           <TravelSnoozes />
-          <Simulator onDone={refresh} />
+          {account.data?.simulator && <Simulator onDone={refresh} />}
         </div>
       </div>
     </section>
@@ -192,8 +192,8 @@ function LockBanner({ account, onUnlocked }: { readonly account: Account; readon
       )}
       {account.unlockBy === 'password_change' && (
         <p>
-          You told us some activity was not yours. <strong>Change your password</strong> in the shop to unlock your account. (In this demo,
-          the simulator’s “Password change” does that.)
+          You told us some activity was not yours. <strong>Change your password</strong> in the shop to unlock your account. (The
+          simulator’s “Password change” does not count: it is not a real one.)
         </p>
       )}
       {account.unlockBy === 'admin' && (

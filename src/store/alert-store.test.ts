@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freshDatabase, type TestDatabase } from '../../test/support/database.js';
+import type { Alert } from '../alerts/alert.js';
+import { SqlAlertStore, upsertAlerts } from './alert-store.js';
+import { type DatabaseHandle, openDatabase } from './database.js';
+
+// The real store on the suite's database (SQLite, or PostgreSQL when VIGIL_TEST_DATABASE_URL is set).
+let db: TestDatabase;
+let handle: DatabaseHandle;
+let store: SqlAlertStore;
+beforeEach(async () => {
+  db = await freshDatabase();
+  handle = await openDatabase(db.target, { migrate: true });
+  store = new SqlAlertStore(handle);
+});
+afterEach(async () => {
+  await handle.close();
+  await db.drop();
+});
+
+const T = Date.parse('2026-11-24T10:00:00Z');
+const alert = (id: string, ruleIds: readonly string[], summary = `alert ${id}`): Alert => ({
+  id,
+  dedupKey: `${ruleIds[0]}:user:u1`,
+  ruleId: ruleIds[0] as string,
+  ruleIds,
+  subject: { kind: 'user', value: 'u1' },
+  user: 'u1',
+  summary,
+  type: 'security',
+  severity: 'high',
+  risk: 65,
+  decision: 'challenge',
+  status: 'new',
+  reasons: [],
+  events: [],
+  relatedEventIds: [],
+  suggestedActions: [],
+  occurrences: 1,
+  firstSeenAt: T,
+  lastSeenAt: T,
+  createdAt: T,
+  updatedAt: T,
+  acknowledgedAt: null,
+  resolvedAt: null,
+});
+
+describe('SqlAlertStore.list by rule', () => {
+  it('finds alerts of a rule whose id has `_`, `%` or `\\` in it, and only those', async () => {
+    await upsertAlerts(handle.db, [
+      alert('alrt_1', ['custom_rule_ab12']),
+      alert('alrt_2', ['velocity', 'custom_rule_ab12']),
+      // Would match if `_` or `%` were wildcards.
+      alert('alrt_3', ['customXruleXab12']),
+      alert('alrt_4', ['custom_rule_ab123']),
+      alert('alrt_5', ['50%_off']),
+      alert('alrt_6', ['50x_off']),
+      alert('alrt_7', ['back\\slash']),
+      alert('alrt_8', ['backslash']),
+    ]);
+    const ids = async (rule: string) => (await store.list({ rule, limit: 50 })).map((a) => a.id).sort();
+    expect(await ids('custom_rule_ab12')).toEqual(['alrt_1', 'alrt_2']);
+    expect(await ids('50%_off')).toEqual(['alrt_5']);
+    expect(await ids('back\\slash')).toEqual(['alrt_7']);
+    expect(await ids('velocity')).toEqual(['alrt_2']);
+    expect(await ids('custom')).toEqual([]);
+  });
+
+  it('takes `%` and `_` in a text search literally too', async () => {
+    await upsertAlerts(handle.db, [alert('alrt_1', ['r1'], 'path /a_b hit'), alert('alrt_2', ['r1'], 'path /axb hit')]);
+    expect((await store.list({ q: '/a_b', limit: 50 })).map((a) => a.id)).toEqual(['alrt_1']);
+  });
+});
