@@ -58,6 +58,11 @@ export interface Config {
    * client's address; from any other peer the header is ignored.
    */
   readonly trustProxy: readonly string[];
+  /** VIGIL_MAX_CONNECTIONS_PER_CLIENT (default 256) and VIGIL_MAX_CONNECTIONS (default 4096): open connections at once. */
+  readonly maxConnectionsPerClient: number;
+  readonly maxConnections: number;
+  /** VIGIL_HEADERS_TIMEOUT_MS (default 10 s): how long a client may take to send a request's headers (slow-loris). */
+  readonly headersTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +110,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cookieSecure: parseCookieSecure(env),
     webhookAllowCidrs: parseCidrs(env, 'VIGIL_WEBHOOK_ALLOW_CIDRS'),
     trustProxy: parseTrustProxy(env),
+    maxConnectionsPerClient: parseInteger(env, 'VIGIL_MAX_CONNECTIONS_PER_CLIENT', 256, 1, 1_000_000),
+    maxConnections: parseInteger(env, 'VIGIL_MAX_CONNECTIONS', 4096, 1, 1_000_000),
+    headersTimeoutMs: parseInteger(env, 'VIGIL_HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
   };
 }
 

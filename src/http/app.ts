@@ -8,6 +8,7 @@ import { ProblemError } from '../core/errors.js';
 import { parseJson } from '../ingest/json-text.js';
 import type { System } from '../system.js';
 import { authenticate, type RouteRole } from './authenticate.js';
+import { ConnectionGuard } from './connection-guard.js';
 import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
 import { accountRoutes } from './routes/accounts.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -74,6 +75,19 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     genReqId: () => `req_${requestIdPrefix}${(requestCounter++).toString(36)}`,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // File descriptors are finite: a client holding hundreds of idle connections, or a slow-loris
+  // sending its headers a byte at a time, must not starve everyone else (issue 15, row 8).
+  const connections = new ConnectionGuard(
+    {
+      perClient: system.config.maxConnectionsPerClient,
+      total: system.config.maxConnections,
+      exempt: system.config.trustProxy,
+    },
+    app.log,
+  );
+  connections.attach(app.server);
+  app.server.headersTimeout = system.config.headersTimeoutMs;
 
   // Set when the request arrives, so that every answer carries it, errors included; a synchronous
   // hook, as it runs for every event sent.
