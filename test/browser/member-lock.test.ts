@@ -99,6 +99,7 @@ describe('the member page', () => {
     await flagged.getByText('Closed: this was you.').waitFor();
     await banner.waitFor({ state: 'detached' });
     const alerts = await suite.vigil.adminGet('/v1/alerts?user=erin');
+    expect(alerts.alerts).toHaveLength(1);
     expect(alerts.alerts[0].status).toBe('false_positive');
     await page.context().close();
   });
