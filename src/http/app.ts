@@ -70,6 +70,15 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     ...(system.config.trustProxy.length > 0 && { trustProxy: [...system.config.trustProxy] }),
     // Per-request log lines would cost more than the work of ingesting an event; failures are logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // The router's own refusals (a malformed percent-encoding, a path parameter longer than any id)
+    // answer in Vigil's error shape like every other client mistake.
+    frameworkErrors: (error, request, reply) => {
+      const problem = { code: 'invalid_query' as const, message: `The URL cannot be read: ${error.message}` };
+      // The reply is not typed by a route schema here, hence the plain view of it.
+      const plain = reply as unknown as { header(k: string, v: string): void; code(n: number): { send(b: unknown): unknown } };
+      plain.header('x-request-id', request.id);
+      void plain.code(400).send(problemBody(problem, request.id));
+    },
     // Unique per process and cheap: a random prefix per start and a counter. Request ids only need
     // to tell requests apart in logs and error reports, not to be secret.
     genReqId: () => `req_${requestIdPrefix}${(requestCounter++).toString(36)}`,
@@ -88,6 +97,21 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   );
   connections.attach(app.server);
   app.server.headersTimeout = system.config.headersTimeoutMs;
+
+  // Ajv coerces a query value such as "Infinity" or "1e999" into a number that passes an integer
+  // schema's bounds: refused here, once numeric fields have been coerced, with the field named.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const query = request.query;
+    if (query !== null && typeof query === 'object') {
+      for (const [name, value] of Object.entries(query)) {
+        if (typeof value === 'number' && !Number.isFinite(value)) {
+          done(new ProblemError({ code: 'invalid_query', message: `${name} must be a finite number.`, path: `/${name}` }));
+          return;
+        }
+      }
+    }
+    done();
+  });
 
   // Set when the request arrives, so that every answer carries it, errors included; a synchronous
   // hook, as it runs for every event sent.

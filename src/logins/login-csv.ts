@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { CsvError, parse } from 'csv-parse/sync';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -80,11 +80,13 @@ export function readLoginCsv(text: string): Result<LoginTable, Problem> {
       info: true,
     }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
   } catch (error) {
+    // Every error csv-parse raises about the text is a CsvError: most codes start with CSV_, but not
+    // all (INVALID_OPENING_QUOTE, a quote inside an unquoted cell). Anything else is a bug of ours.
     const e = error as { code?: string; lines?: number; message?: string };
-    if (typeof e.code !== 'string' || !e.code.startsWith('CSV_')) throw error;
+    if (!(error instanceof CsvError)) throw error;
     return err({
       code: 'invalid_csv',
-      message: `Malformed CSV: ${(e.message ?? e.code).replace(/\s+/g, ' ')}`,
+      message: `Malformed CSV: ${(e.message ?? e.code ?? 'unreadable').replace(/\s+/g, ' ')}`,
       ...(typeof e.lines === 'number' && e.lines > 0 && { line: e.lines }),
     });
   }
