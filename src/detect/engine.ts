@@ -83,19 +83,7 @@ export class DetectionEngine implements Detector {
     }
     const alert = this.deps.alerts.raise(e, findings, { risk, severity, decision, reasons }, now);
     this.count(e, findings, alert.occurrences === 1);
-    const primary = strongest(findings);
-    this.deps.history.recordMark(e.user, {
-      eventId: e.id,
-      type: e.type,
-      occurredAt: e.occurredAt,
-      risk,
-      severity,
-      rule: primary.rule.id,
-      message: primary.hit.message,
-      ...(e.session !== undefined && { session: e.session }),
-      ...(e.device !== undefined && { device: e.device }),
-      alertId: alert.id,
-    });
+    this.markStory(e, risk, severity, reasons, alert.id);
     return { decision, risk, severity, reasons, alertId: alert.id, alert, ...withSuppressed };
   }
 
@@ -113,20 +101,31 @@ export class DetectionEngine implements Detector {
       this.remember(e);
       const r = e.result;
       if (r === undefined || r.severity === 'none' || r.reasons.length === 0) continue;
-      const primary = r.reasons.reduce((a, b) => (rank(b.severity) > rank(a.severity) ? b : a));
-      this.deps.history.recordMark(e.user, {
-        eventId: e.id,
-        type: e.type,
-        occurredAt: e.occurredAt,
-        risk: r.risk,
-        severity: r.severity,
-        rule: primary.rule,
-        message: primary.message,
-        ...(e.session !== undefined && { session: e.session }),
-        ...(e.device !== undefined && { device: e.device }),
-        ...(r.alertId !== undefined && { alertId: r.alertId }),
-      });
+      this.markStory(e, r.risk, r.severity, r.reasons, r.alertId);
     }
+  }
+
+  /** Remembers what an event earned, named by its strongest reason, for the events that follow it. */
+  private markStory(
+    e: DetectionEvent,
+    risk: number,
+    severity: Exclude<Severity, 'none'>,
+    reasons: readonly Reason[],
+    alertId?: string,
+  ): void {
+    const primary = reasons.reduce((a, b) => (SEVERITY_RANK[b.severity] > SEVERITY_RANK[a.severity] ? b : a));
+    this.deps.history.recordMark(e.user, {
+      eventId: e.id,
+      type: e.type,
+      occurredAt: e.occurredAt,
+      risk,
+      severity,
+      rule: primary.rule,
+      message: primary.message,
+      ...(e.session !== undefined && { session: e.session }),
+      ...(e.device !== undefined && { device: e.device }),
+      ...(alertId !== undefined && { alertId }),
+    });
   }
 
   private evaluate(
@@ -200,12 +199,6 @@ export class DetectionEngine implements Detector {
     this.deps.history.record(toPastEvent(e));
     for (const entry of this.deps.rules.active()) entry.rule.observe?.(e, entry.config);
   }
-}
-
-const rank = (s: Severity): number => SEVERITY_RANK[s];
-
-function strongest(findings: readonly Finding[]): Finding {
-  return findings.reduce((a, b) => (rank(b.hit.severity) > rank(a.hit.severity) ? b : a));
 }
 
 function reasonOf(rule: string, hit: RuleHit): Reason {
