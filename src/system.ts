@@ -18,7 +18,7 @@ import type { Detector } from './detect/detector.js';
 import { DetectionEngine } from './detect/engine.js';
 import { toPastEvent } from './detect/history.js';
 import { ListBook } from './detect/lists.js';
-import { MemoryHistory } from './detect/memory-history.js';
+import { DEFAULT_LIMITS, MemoryHistory } from './detect/memory-history.js';
 import type { Rule } from './detect/rule.js';
 import { RuleCatalog } from './detect/rule-catalog.js';
 import { RuleSet } from './detect/rule-set.js';
@@ -36,6 +36,7 @@ import { IngestService } from './ingest/ingest-service.js';
 import type { EventStore } from './ingest/ports.js';
 import { ListService } from './lists/list-service.js';
 import { LoginScoringService } from './logins/login-scoring-service.js';
+import { WorkerUploadScorer } from './logins/upload-scorer.js';
 import { VolumeMonitor } from './monitor/monitor-service.js';
 import { createNotifier } from './notify/notifier.js';
 import type { Notifier, OutboxStore } from './notify/ports.js';
@@ -175,7 +176,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       logger.error('saving rule hit counts failed; kept for the next flush', error),
     );
     ruleStats.track(rules.ruleSet.all().map((e) => e.rule.id));
-    const history = new MemoryHistory();
+    const history = new MemoryHistory({ ...DEFAULT_LIMITS, budgetBytes: config.detectionMemoryMb * 1024 * 1024 });
     // Allow and block lists are in memory before the first event is scored.
     const lists = new ListBook();
     const listService = new ListService({
@@ -273,6 +274,15 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       (error) => logger.error('checking for newly activated anomaly models failed', error),
       unusableModel,
     );
+    // Login files are scored in a worker thread, so that events are not held up behind a forest fit.
+    const logins = new LoginScoringService({
+      store: new SqlLoginScoreStore(database),
+      notifier,
+      adminEmails: config.adminEmails,
+      clock,
+      log: logger,
+      scorer: new WorkerUploadScorer(),
+    });
     return {
       config,
       clock,
@@ -300,19 +310,14 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       webhooks,
       audit,
       models,
-      logins: new LoginScoringService({
-        store: new SqlLoginScoreStore(database),
-        notifier,
-        adminEmails: config.adminEmails,
-        clock,
-        log: logger,
-      }),
+      logins,
       monitor,
       lists,
       listService,
       snoozes,
       async close() {
         stopWatchingModels();
+        await logins.close();
         await writer.flushed();
         await bus.close();
         await accountService.settled();

@@ -107,9 +107,11 @@ program
   })
   .option('--out <file>', 'write every row with anomaly_score, anomaly_flag and reasons to this CSV')
   .option('--no-store', 'score only: store nothing and email nobody')
+  .option('--charset <charset>', "the file's charset: utf-8 (default), iso-8859-1, iso-8859-15 or windows-1252")
   .description('Score logins with an Isolation Forest as POST /v1/logins/score does; store flagged ones and email the admins.')
-  .action(async (file: string, options: { contamination?: Contamination; out?: string; store: boolean }) => {
+  .action(async (file: string, options: { contamination?: Contamination; out?: string; store: boolean; charset?: string }) => {
     process.exitCode = await scoreLoginsFile(config(), file, {
+      ...(options.charset !== undefined && { charset: options.charset }),
       contamination: options.contamination ?? 'auto',
       store: options.store,
       ...(options.out !== undefined && { out: options.out }),

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import { systemClock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import type { Result } from '../core/result.js';
+import { decodeText } from '../core/text-encoding.js';
 import { scoredRowsCsv } from '../logins/login-report.js';
 import type { Contamination } from '../logins/login-scoring.js';
 import { auditUpload, LoginScoringService, type LoginUpload, type ScoredUpload, scoreUpload } from '../logins/login-scoring-service.js';
@@ -20,6 +21,8 @@ export interface ScoreLoginsOptions {
   readonly out?: string;
   /** false: score only; no database is opened, nothing is stored and nobody is emailed. */
   readonly store: boolean;
+  /** The file's charset (utf-8 when not given; iso-8859-1, iso-8859-15, windows-1252). */
+  readonly charset?: string;
 }
 
 /** Flagged rows printed; `--out` has them all. */
@@ -31,13 +34,20 @@ const PRINTED = 10;
  * the file was scored, 1 when it could not be (the line and column on stderr).
  */
 export async function scoreLoginsFile(config: Config, file: string, options: ScoreLoginsOptions): Promise<number> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch (error) {
     process.stderr.write(`vigil score-logins: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}.\n`);
     return 1;
   }
+  const decoded = decodeText(bytes, options.charset);
+  if (!decoded.ok) {
+    const { code, message, line } = decoded.error;
+    process.stderr.write(`vigil score-logins: ${file}${line !== undefined ? `:${line}` : ''}: ${code}: ${message}\n`);
+    return 1;
+  }
+  const text = decoded.value;
 
   let outcome: Result<ScoredUpload & Partial<Pick<LoginUpload, 'newHashes' | 'emailed'>>, Problem>;
   if (!options.store) outcome = scoreUpload(text, options.contamination, systemClock.now());

@@ -39,6 +39,12 @@ export interface Config {
    * seen at least this many days ago and used on two days or more is trusted (enrichment familiarity).
    */
   readonly trustAfterDays: number;
+  /**
+   * VIGIL_DETECTION_MEMORY_MB (16–1,048,576, default 512): the byte budget of detection state (recent
+   * events per user, IP and device, amounts, habits, story marks); past it the least recently active
+   * keys are forgotten first. Reported in /healthz.
+   */
+  readonly detectionMemoryMb: number;
   /** VIGIL_ADMIN_EMAIL / VIGIL_ADMIN_PASSWORD: the first dashboard admin, created when there is none. */
   readonly firstAdmin?: { readonly email: string; readonly password: string };
   /**
@@ -106,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmails: parseEmails(env, 'VIGIL_ADMIN_ALERT_EMAILS'),
     responsePolicy: parsePolicy(env.VIGIL_RESPONSE_POLICY?.trim() || undefined),
     trustAfterDays: parseInteger(env, 'VIGIL_TRUST_AFTER_DAYS', 7, 1, 365),
+    detectionMemoryMb: parseInteger(env, 'VIGIL_DETECTION_MEMORY_MB', 512, 16, 1_048_576),
     ...optional('firstAdmin', parseFirstAdmin(env)),
     cookieSecure: parseCookieSecure(env),
     webhookAllowCidrs: parseCidrs(env, 'VIGIL_WEBHOOK_ALLOW_CIDRS'),

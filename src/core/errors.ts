@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'rule_not_snoozable',
   'too_many_snoozes',
   'rate_limited',
+  'invalid_encoding',
+  'busy',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

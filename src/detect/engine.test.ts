@@ -22,7 +22,7 @@ const known = familiar(90 * 24 * 60, { days: 30 });
 function engineWith(options: { modes?: Record<string, RuleMode>; lists?: ListBook; snoozes?: SnoozeBook } = {}) {
   const rules: Rule<any>[] = [newLoginContextRule, largeTransactionRule, accountTakeoverChainRule, carriedRiskRule];
   const counted: Array<[string, RuleMode, boolean]> = [];
-  const history = new MemoryHistory({ ...DEFAULT_LIMITS, maxKeys: 1000 });
+  const history = new MemoryHistory({ ...DEFAULT_LIMITS, budgetBytes: 64 << 20 });
   const engine = new DetectionEngine({
     history,
     rules: new RuleSet(

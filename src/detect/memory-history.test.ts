@@ -21,7 +21,7 @@ describe('MemoryHistory', () => {
   });
 
   it('forgets events older than the retention behind the newest, and caps events per key', () => {
-    const h = new MemoryHistory({ retentionMs: 10_000, maxEventsPerKey: 5, maxKeys: 10 });
+    const h = new MemoryHistory({ retentionMs: 10_000, maxEventsPerKey: 5, budgetBytes: 1 << 20 });
     for (let i = 0; i < 8; i++) h.record(ev({ occurredAt: t0 + i * 1000 }));
     expect(h.forUser('u', 0, Number.MAX_SAFE_INTEGER).map((e) => e.occurredAt - t0)).toEqual([3000, 4000, 5000, 6000, 7000]);
     h.record(ev({ occurredAt: t0 + 20_000 }));
@@ -49,7 +49,7 @@ describe('MemoryHistory', () => {
   });
 
   it("keeps each account's habits beyond the windows: usual hours of its latest logins, last login, merchants", () => {
-    const h = new MemoryHistory({ retentionMs: HOUR_MS, maxEventsPerKey: 10, maxKeys: 10 });
+    const h = new MemoryHistory({ retentionMs: HOUR_MS, maxEventsPerKey: 10, budgetBytes: 1 << 20 });
     const day = 24 * HOUR_MS;
     for (let d = 0; d < PROFILE_LOGINS + 8; d++) {
       // The first 8 days at 22:00, then every day at 09:30: only the latest PROFILE_LOGINS count.
@@ -83,5 +83,59 @@ describe('MemoryHistory', () => {
     h.recordProfile(ev({ type: 'login.succeeded', occurredAt: t0 - 40 * 24 * HOUR_MS }));
     expect(h.profileOf('u')?.logins).toBe(1);
     expect(h.forUser('u', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+  });
+});
+
+describe('MemoryHistory under a byte budget', () => {
+  const budgetBytes = 2 * 1024 * 1024;
+  const attack = (h: MemoryHistory, users: number, perUser: number) => {
+    // The attack of the hardening issue: many users each with hundreds of failed logins.
+    for (let i = 0; i < perUser; i++)
+      for (let u = 0; u < users; u++)
+        h.record({
+          id: `evt_${u}_${i}_0123456789abcdef`,
+          type: 'login.failed',
+          user: `victim-${u}`,
+          occurredAt: t0 + i * 1000 + u,
+          ip: `203.0.${u % 250}.${i % 250}`,
+          device: `device-${u}-${i % 7}`,
+          session: `session-${u}`,
+          userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+        });
+  };
+
+  it('keeps its estimate within the budget, forgetting the least recently active keys first', () => {
+    const h = new MemoryHistory({ retentionMs: 25 * HOUR_MS, maxEventsPerKey: 300, budgetBytes });
+    attack(h, 5000, 10);
+    const memory = h.memory();
+    expect(memory.limitBytes).toBe(budgetBytes);
+    expect(memory.bytes).toBeLessThanOrEqual(budgetBytes);
+    expect(memory.evictedKeys).toBeGreaterThan(0);
+    // The latest round wrote every user last in order: the last users are kept, the first forgotten.
+    expect(h.forUser('victim-4999', 0, Number.MAX_SAFE_INTEGER).length).toBeGreaterThan(0);
+    expect(h.forUser('victim-0', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+  });
+
+  it('keeps a user who stays active while others come and go', () => {
+    const h = new MemoryHistory({ retentionMs: 25 * HOUR_MS, maxEventsPerKey: 300, budgetBytes });
+    for (let u = 0; u < 20_000; u++) {
+      h.record(ev({ id: `a${u}`, user: `passer-${u}`, occurredAt: t0 + u }));
+      if (u % 500 === 0) h.record(ev({ id: `r${u}`, user: 'regular', occurredAt: t0 + u }));
+    }
+    expect(h.memory().bytes).toBeLessThanOrEqual(budgetBytes);
+    expect(h.forUser('regular', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(40);
+    expect(h.forUser('passer-0', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(h.forUser('passer-19999', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+  });
+
+  it('counts what it forgets by age and by the per-key cap, so an idle budget shrinks back', () => {
+    const h = new MemoryHistory({ retentionMs: 10_000, maxEventsPerKey: 5, budgetBytes });
+    for (let i = 0; i < 50; i++) h.record(ev({ occurredAt: t0 + i * 100, ip: '192.0.2.1' }));
+    const capped = h.memory().bytes;
+    for (let i = 0; i < 50; i++) h.record(ev({ occurredAt: t0 + 5000 + i * 100, ip: '192.0.2.1' }));
+    // Same number of events kept per key: same estimate, not one that only grows.
+    expect(h.memory().bytes).toBe(capped);
+    h.record(ev({ occurredAt: t0 + 60_000, ip: '192.0.2.1' }));
+    expect(h.memory().bytes).toBeLessThan(capped);
   });
 });

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { type BudgetEntry, BudgetedMap, type BudgetUsage, ByteBudget, stringBytes } from './byte-budget.js';
 import {
   type BehaviourProfile,
   type History,
@@ -17,11 +17,14 @@ export interface MemoryHistoryLimits {
   readonly retentionMs: number;
   /** Events kept per user, IP or device; the oldest go first. */
   readonly maxEventsPerKey: number;
-  /** Users, IPs and devices tracked at once (each); the least recently active go first. */
-  readonly maxKeys: number;
+  /**
+   * Estimated bytes of all of it (VIGIL_DETECTION_MEMORY_MB): past this, the least recently active
+   * users, IPs and devices are forgotten first, whatever their kind.
+   */
+  readonly budgetBytes: number;
 }
 
-export const DEFAULT_LIMITS: MemoryHistoryLimits = { retentionMs: 25 * HOUR, maxEventsPerKey: 300, maxKeys: 100_000 };
+export const DEFAULT_LIMITS: MemoryHistoryLimits = { retentionMs: 25 * HOUR, maxEventsPerKey: 300, budgetBytes: 512 * 1024 * 1024 };
 
 /**
  * Page views are most of the traffic and only the browsing rule looks at them, over minutes: they
@@ -35,22 +38,31 @@ const MAX_AMOUNTS = 100;
 class Timeline {
   events: PastEvent[] = [];
 
-  insert(e: PastEvent, limits: MemoryHistoryLimits): void {
+  /** Inserts the event, drops what the limits no longer keep, and returns the change in estimated bytes. */
+  insert(e: PastEvent, limits: MemoryHistoryLimits): number {
     const list = this.events;
     let i = list.length;
     while (i > 0 && (list[i - 1] as PastEvent).occurredAt > e.occurredAt) i--;
     list.splice(i, 0, e);
+    let delta = eventShare(e);
     const newest = (list[list.length - 1] as PastEvent).occurredAt;
     let drop = 0;
     while (drop < list.length && (list[drop] as PastEvent).occurredAt < newest - limits.retentionMs) drop++;
     drop = Math.max(drop, list.length - limits.maxEventsPerKey);
-    if (drop > 0) list.splice(0, drop);
+    if (drop > 0) {
+      for (let k = 0; k < drop; k++) delta -= eventShare(list[k] as PastEvent);
+      list.splice(0, drop);
+    }
     if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
       const cutoff = newest - PAGE_VIEW_RETENTION_MS;
       let w = 0;
-      for (const x of list) if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
+      for (const x of list) {
+        if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
+        else delta -= eventShare(x);
+      }
       list.length = w;
     }
+    return delta;
   }
 
   range(from: number, to: number): readonly PastEvent[] {
@@ -79,35 +91,34 @@ function lowerBound(list: readonly PastEvent[], t: number): number {
  * rebuilt from the store at start.
  */
 export class MemoryHistory implements History {
-  private readonly users: LRUCache<string, Timeline>;
-  private readonly ips: LRUCache<string, Timeline>;
-  private readonly devices: LRUCache<string, Timeline>;
-  private readonly amounts: LRUCache<string, Array<{ at: number; amount: number }>>;
+  private readonly budget: ByteBudget;
+  private readonly users: BudgetedMap<Timeline>;
+  private readonly ips: BudgetedMap<Timeline>;
+  private readonly devices: BudgetedMap<Timeline>;
+  private readonly amounts: BudgetedMap<Array<{ at: number; amount: number }>>;
   /** Owners' verdicts on devices, IPs and countries: few (one per disputed or confirmed alert), kept whole. */
   private readonly trust = new Map<string, TrustVerdict>();
   /** Accounts' long-term habits, a few hundred bytes each, the least recently active dropped first. */
-  private readonly profiles: LRUCache<string, Profile>;
+  private readonly profiles: BudgetedMap<Profile>;
   /** What users' recent events earned (only users with findings have any), for carried risk. */
-  private readonly stories: LRUCache<string, StoryMark[]>;
+  private readonly stories: BudgetedMap<StoryMark[]>;
   /** Recent amounts of every account per currency (and currency with category). */
   private readonly population = new Map<string, PopulationSample>();
 
   constructor(private readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
-    this.users = new LRUCache({ max: limits.maxKeys });
-    this.ips = new LRUCache({ max: limits.maxKeys });
-    this.devices = new LRUCache({ max: limits.maxKeys });
-    this.amounts = new LRUCache({ max: limits.maxKeys });
-    this.profiles = new LRUCache({ max: limits.maxKeys });
-    this.stories = new LRUCache({ max: limits.maxKeys });
+    this.budget = new ByteBudget(limits.budgetBytes);
+    this.users = new BudgetedMap(this.budget, TIMELINE_BYTES);
+    this.ips = new BudgetedMap(this.budget, TIMELINE_BYTES);
+    this.devices = new BudgetedMap(this.budget, TIMELINE_BYTES);
+    this.amounts = new BudgetedMap(this.budget, ARRAY_BYTES);
+    this.profiles = new BudgetedMap(this.budget, PROFILE_BYTES);
+    this.stories = new BudgetedMap(this.budget, ARRAY_BYTES);
   }
 
   /** Records what an event earned; kept for the retention period, at most MAX_MARKS per user. */
   recordMark(user: string, mark: StoryMark): void {
-    let marks = this.stories.get(user);
-    if (!marks) {
-      marks = [];
-      this.stories.set(user, marks);
-    }
+    const entry = this.stories.upsert(user, () => []);
+    const marks = entry.value;
     let i = marks.length;
     while (i > 0 && (marks[i - 1] as StoryMark).occurredAt > mark.occurredAt) i--;
     marks.splice(i, 0, mark);
@@ -115,6 +126,8 @@ export class MemoryHistory implements History {
     let drop = Math.max(0, marks.length - MAX_MARKS);
     while (drop < marks.length && (marks[drop] as StoryMark).occurredAt < newest - this.limits.retentionMs) drop++;
     if (drop > 0) marks.splice(0, drop);
+    this.stories.charge(entry, MARK_BYTES * (1 - drop));
+    this.budget.enforce();
   }
 
   storyOf(user: string, from: number, to: number): readonly StoryMark[] {
@@ -134,6 +147,12 @@ export class MemoryHistory implements History {
     if (e.device !== undefined) add(this.devices, e.device, e, this.limits);
     this.recordAmount(e);
     this.recordProfile(e);
+    this.budget.enforce();
+  }
+
+  /** The byte budget's figures, for /healthz and the benchmark. */
+  memory(): BudgetUsage {
+    return this.budget.usage();
   }
 
   /**
@@ -142,13 +161,13 @@ export class MemoryHistory implements History {
    */
   recordProfile(e: PastEvent): void {
     if (e.type !== 'login.succeeded' && e.type !== 'transaction') return;
-    let profile = this.profiles.get(e.user);
-    if (!profile) {
-      profile = new Profile();
-      this.profiles.set(e.user, profile);
-    }
+    const entry = this.profiles.upsert(e.user, () => new Profile());
+    const profile = entry.value;
+    const before = profile.bytes();
     if (e.type === 'login.succeeded') profile.addLogin(e);
     else profile.addTransaction(e);
+    this.profiles.charge(entry, profile.bytes() - before);
+    this.budget.enforce();
   }
 
   profileOf(user: string): BehaviourProfile | undefined {
@@ -162,15 +181,14 @@ export class MemoryHistory implements History {
   recordAmount(e: PastEvent): void {
     if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
       const key = `${e.user}\u0000${e.currency}`;
-      let list = this.amounts.get(key);
-      if (!list) {
-        list = [];
-        this.amounts.set(key, list);
-      }
+      const entry = this.amounts.upsert(key, () => []);
+      const list = entry.value;
       let i = list.length;
       while (i > 0 && (list[i - 1] as { at: number }).at > e.occurredAt) i--;
       list.splice(i, 0, { at: e.occurredAt, amount: e.amount });
       if (list.length > MAX_AMOUNTS) list.splice(0, list.length - MAX_AMOUNTS);
+      else this.amounts.charge(entry, AMOUNT_BYTES);
+      this.budget.enforce();
       this.samplePopulation(e.currency, e.amount);
       if (e.category !== undefined) this.samplePopulation(`${e.currency}\u0000${e.category}`, e.amount);
     }
@@ -219,6 +237,48 @@ export class MemoryHistory implements History {
 }
 
 const DAY = 24 * HOUR;
+
+// Estimates for the byte budget, measured with bench/detection-memory.ts (heap per kept event and
+// per key against these figures) and rounded up, so the budget is a ceiling of the heap it keeps.
+/** A Map entry, the budget's list node, and an empty container with its backing store. */
+const TIMELINE_BYTES = 320;
+const ARRAY_BYTES = 200;
+/** A Profile: its fields, hidden class share, and the arrays it grows into (see Profile.bytes). */
+const PROFILE_BYTES = 200;
+/** One {at, amount} pair and its slot. */
+const AMOUNT_BYTES = 48;
+/** One story mark: an object of eight fields whose strings are shared with the event. */
+const MARK_BYTES = 120;
+/** A PastEvent object: header, in-object fields (numbers boxed as heap numbers), and its slot. */
+const EVENT_BYTES = 300;
+
+/**
+ * What one timeline is charged for an event: the event's bytes are shared by the user's, the IP's and
+ * the device's timelines that hold the same object, so their estimates add up to it once, plus each
+ * one's slot.
+ */
+function eventShare(e: PastEvent): number {
+  const holders = 1 + (e.ip === undefined ? 0 : 1) + (e.device === undefined ? 0 : 1);
+  return Math.ceil(eventBytes(e) / holders) + 8;
+}
+
+function eventBytes(e: PastEvent): number {
+  return (
+    EVENT_BYTES +
+    stringBytes(e.id) +
+    stringBytes(e.user) +
+    stringBytes(e.session) +
+    stringBytes(e.device) +
+    stringBytes(e.ip) +
+    stringBytes(e.network) +
+    stringBytes(e.merchant) +
+    stringBytes(e.paymentMethod) +
+    stringBytes(e.category) +
+    stringBytes(e.path) +
+    stringBytes(e.userAgent)
+  );
+}
+
 const NO_MERCHANTS: string[] = [];
 const NO_MARKS: readonly StoryMark[] = [];
 /** Marks kept per user: a story is a handful of events; an attack that earns more repeats itself. */
@@ -270,6 +330,13 @@ class Profile implements BehaviourProfile {
   lastTransactionAt: number | undefined;
   merchants: string[] = NO_MERCHANTS;
 
+  /** What the profile holds beyond its fixed size: login minutes and merchants' names. */
+  bytes(): number {
+    let bytes = this.loginMinutes.length * 8;
+    for (const m of this.merchants) bytes += 8 + stringBytes(m);
+    return bytes;
+  }
+
   addLogin(e: PastEvent): void {
     this.loginMinutes[this.logins % PROFILE_LOGINS] = Math.floor((((e.occurredAt % DAY) + DAY) % DAY) / MINUTE);
     this.logins++;
@@ -289,11 +356,7 @@ class Profile implements BehaviourProfile {
   }
 }
 
-function add(cache: LRUCache<string, Timeline>, key: string, e: PastEvent, limits: MemoryHistoryLimits): void {
-  let t = cache.get(key);
-  if (!t) {
-    t = new Timeline();
-    cache.set(key, t);
-  }
-  t.insert(e, limits);
+function add(map: BudgetedMap<Timeline>, key: string, e: PastEvent, limits: MemoryHistoryLimits): void {
+  const entry: BudgetEntry<Timeline> = map.upsert(key, () => new Timeline());
+  map.charge(entry, entry.value.insert(e, limits));
 }

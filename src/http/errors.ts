@@ -23,6 +23,7 @@ export function statusFor(code: ErrorCode): number {
     case 'atomic_not_supported':
     case 'invalid_rule':
     case 'invalid_csv':
+    case 'invalid_encoding':
       return 400;
     case 'unauthorized':
     case 'invalid_credentials':
@@ -64,6 +65,8 @@ export function statusFor(code: ErrorCode): number {
       return 500;
     case 'delivery_failed':
       return 502;
+    case 'busy':
+      return 503;
     default:
       return assertExhaustive(code, 'error code');
   }

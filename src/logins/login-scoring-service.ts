@@ -1,12 +1,13 @@
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { err, ok, type Result } from '../core/result.js';
+import { ok, type Result } from '../core/result.js';
 import type { Notifier } from '../notify/ports.js';
-import { type LoginRole, type LoginTable, readLoginCsv } from './login-csv.js';
+import type { LoginRole } from './login-csv.js';
 import { loginEmail } from './login-report.js';
-import { type Contamination, canonicalMapping, type LoginScoring, type ScoredLogin, scoreLogins } from './login-scoring.js';
+import { type Contamination, canonicalMapping, type LoginScoring, type ScoredLogin } from './login-scoring.js';
 import type { FlaggedLogin, FlaggedLoginQuery, LoginScoreStore } from './ports.js';
+import { InlineUploadScorer, type ScoredFile, scoreFile, type UploadScorer } from './upload-scorer.js';
 
 export interface LoginScoringDependencies {
   readonly store: LoginScoreStore;
@@ -15,6 +16,8 @@ export interface LoginScoringDependencies {
   readonly adminEmails: readonly string[];
   readonly clock: Clock;
   readonly log: { warn(message: string): void };
+  /** Where files are read and scored: a worker thread in the server, the caller's thread by default. */
+  readonly scorer?: UploadScorer;
 }
 
 export interface ScoreUploadOptions {
@@ -38,9 +41,12 @@ export interface LoginUpload extends ScoredUpload {
 
 /** Reads and scores a login file; stores nothing (`vigil score-logins --no-store` stops here). */
 export function scoreUpload(text: string, contamination: Contamination, now: number): Result<ScoredUpload, Problem> {
-  const table = readLoginCsv(text);
-  if (!table.ok) return err(table.error);
-  return ok({ uploadId: newId('upl', now), scoring: scoreLogins(table.value, contamination), cellOf: cellReader(table.value) });
+  const scored = scoreFile(text, contamination, now);
+  return scored.ok ? ok(withCells(scored.value)) : scored;
+}
+
+function withCells(file: ScoredFile): ScoredUpload {
+  return { uploadId: file.uploadId, scoring: file.scoring, cellOf: cellReader(file.columns) };
 }
 
 /**
@@ -50,13 +56,17 @@ export function scoreUpload(text: string, contamination: Contamination, now: num
  * stores nothing and emails nobody: it is read whole before anything is written.
  */
 export class LoginScoringService {
-  constructor(private readonly deps: LoginScoringDependencies) {}
+  private readonly scorer: UploadScorer;
+
+  constructor(private readonly deps: LoginScoringDependencies) {
+    this.scorer = deps.scorer ?? new InlineUploadScorer();
+  }
 
   async scoreCsv(text: string, options: ScoreUploadOptions = {}): Promise<Result<LoginUpload, Problem>> {
     const now = this.deps.clock.now();
-    const scored = scoreUpload(text, options.contamination ?? 'auto', now);
+    const scored = await this.scorer.score(text, options.contamination ?? 'auto', now);
     if (!scored.ok) return scored;
-    const { uploadId, scoring, cellOf } = scored.value;
+    const { uploadId, scoring, cellOf } = withCells(scored.value);
     const flagged = scoring.rows.filter((r) => r.flagged);
     const newHashes = flagged.length === 0 ? new Set<string>() : await this.deps.store.addFlagged(flagged.map(toStored));
     // Only news is worth an email: the same file uploaded again, or a later file repeating these
@@ -83,6 +93,11 @@ export class LoginScoringService {
         flaggedAt: now,
       };
     }
+  }
+
+  /** Stops the scoring thread, if any; files still waiting are refused. */
+  close(): Promise<void> {
+    return this.scorer.close();
   }
 
   /** Flagged logins as stored, newest first. */
@@ -138,9 +153,9 @@ export async function auditUpload(audit: UploadAuditRecorder, actor: string, upl
   });
 }
 
-function cellReader(table: LoginTable): LoginUpload['cellOf'] {
+function cellReader(columns: ScoredFile['columns']): LoginUpload['cellOf'] {
   return (row, role) => {
-    const col = table.mapped[role];
+    const col = columns[role];
     return col === undefined ? '' : (row.cells[col] ?? '');
   };
 }

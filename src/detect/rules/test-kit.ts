@@ -67,7 +67,7 @@ export const times = (n: number, build: (i: number) => DetectionEvent): Detectio
 
 /** A MemoryHistory holding these events, recorded in the order given (late ones included). */
 export function historyOf(events: readonly DetectionEvent[]): MemoryHistory {
-  const history = new MemoryHistory({ ...DEFAULT_LIMITS, maxKeys: 1000 });
+  const history = new MemoryHistory({ ...DEFAULT_LIMITS, budgetBytes: 64 << 20 });
   for (const e of events) history.record(toPastEvent(e));
   return history;
 }

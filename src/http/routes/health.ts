@@ -11,15 +11,34 @@ export function healthRoutes(system: System): FastifyPluginAsync {
       '/healthz',
       {
         schema: {
-          summary: 'Liveness and database readiness',
+          summary: 'Liveness, database readiness, and detection memory against its budget',
           tags: ['health'],
           security: [],
-          response: { 200: Type.Object({ status: Type.Literal('ok'), database: Type.String() }) },
+          response: {
+            200: Type.Object({
+              status: Type.Literal('ok'),
+              database: Type.String(),
+              detectionMemory: Type.Object(
+                {
+                  budgetBytes: Type.Integer({ description: 'VIGIL_DETECTION_MEMORY_MB in bytes' }),
+                  bytes: Type.Integer({ description: 'estimated bytes of detection state now' }),
+                  keys: Type.Integer({ description: 'users, IPs, devices and other keys kept' }),
+                  evictedKeys: Type.Integer({ description: 'keys forgotten since start to stay within the budget' }),
+                },
+                { description: 'Recent events, amounts, habits and story marks kept for scoring' },
+              ),
+            }),
+          },
         },
       },
       async () => {
         await sql`select 1`.execute(system.database.db);
-        return { status: 'ok' as const, database: system.database.dialect };
+        const memory = system.history.memory();
+        return {
+          status: 'ok' as const,
+          database: system.database.dialect,
+          detectionMemory: { budgetBytes: memory.limitBytes, bytes: memory.bytes, keys: memory.keys, evictedKeys: memory.evictedKeys },
+        };
       },
     );
   };

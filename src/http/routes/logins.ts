@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { charsetOf, decodeText } from '../../core/text-encoding.js';
 import { parseContamination } from '../../logins/login-scoring.js';
 import { auditUpload, presentUpload } from '../../logins/login-scoring-service.js';
 import type { FlaggedLogin } from '../../logins/ports.js';
@@ -33,7 +34,8 @@ export function loginRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
     // Read as text within the body limit (VIGIL_BODY_LIMIT_BYTES; 413 beyond): the forest is fitted
     // on the whole file, so it is in memory anyway. Registered in this plugin only.
-    app.addContentTypeParser(CSV_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    // Kept as bytes here and decoded by the charset the client declares (core/text-encoding.ts).
+    app.addContentTypeParser(CSV_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
     typed.post(
@@ -43,7 +45,7 @@ export function loginRoutes(system: System): FastifyPluginAsync {
         schema: {
           summary: 'Score a login-activity CSV with an Isolation Forest; store and email the flagged logins',
           description:
-            'The body is a CSV file (Content-Type: text/csv) with a header row: user_id and timestamp are required (with common ' +
+            'The body is a CSV file (Content-Type: text/csv; UTF-8 unless a charset of iso-8859-1, iso-8859-15 or windows-1252 is declared) with a header row: user_id and timestamp are required (with common ' +
             'aliases: user, username, time, datetime…), ip_address, location (or country) and device_type are used when present, ' +
             'any other column becomes a numeric or frequency-encoded feature. A seeded Isolation Forest is fitted on the rows of ' +
             'the file and scores each: anomaly_score is s(x) in (0, 1] (about 0.5 ordinary, towards 1 isolated). With ' +
@@ -70,13 +72,15 @@ export function loginRoutes(system: System): FastifyPluginAsync {
       async (request, reply) => {
         const contamination = parseContamination(request.query.contamination);
         if (!contamination.ok) return sendProblem(reply, { ...contamination.error, path: '/contamination' });
-        if (typeof request.body !== 'string') {
+        if (!Buffer.isBuffer(request.body)) {
           return sendProblem(reply, {
             code: 'unsupported_media_type',
             message: `Send the login file as ${CSV_TYPES.join(' or ')}.`,
           });
         }
-        const upload = await system.logins.scoreCsv(request.body, { contamination: contamination.value });
+        const text = decodeText(request.body, charsetOf(request.headers['content-type']));
+        if (!text.ok) return sendProblem(reply, text.error);
+        const upload = await system.logins.scoreCsv(text.value, { contamination: contamination.value });
         if (!upload.ok) return sendProblem(reply, upload.error);
         await auditUpload(system.audit, actorOf(request), upload.value);
         return presentUpload(upload.value, { only: request.query.only ?? 'all' });
