@@ -223,7 +223,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     for (const { user, lock } of await accountStore.listLocks()) locks.set(user, lock);
     for (const m of await accountStore.listTrust())
       history.setTrust(m.user, m.kind, m.value, { trust: m.trust, ...(m.alertId && { alertId: m.alertId }) });
-    const responder = new Responder({ detector: overrides.detector ?? engine, locks, policy: config.responsePolicy, clock });
+    const responder = new Responder({ locks, policy: config.responsePolicy, clock });
     const sender: MessageSender = {
       async send(message) {
         const sent = await notifier.send(message);
@@ -264,7 +264,15 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     });
 
     const feed = new LiveFeed(bus);
-    const ingest = new IngestService({ store: events, writer, enricher, detector: responder, bus, clock });
+    const ingest = new IngestService({
+      store: events,
+      enricher,
+      detector: overrides.detector ?? engine,
+      responder,
+      writer,
+      bus,
+      clock,
+    });
     // Last, once nothing below can fail: deliveries left pending by the previous run go out now.
     webhooks.start();
     ruleStats.start();

@@ -3,11 +3,12 @@ import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { Detector, Verdict } from '../detect/detector.js';
+import type { Detector } from '../detect/detector.js';
 import type { Enricher } from '../enrich/enricher.js';
-import type { LockWrite } from '../respond/lock.js';
-import type { PlannedResponse } from '../respond/responder.js';
+import type { SeenRecord } from '../enrich/novelty.js';
+import { lockWrites, type PlannedResponse, type Responder, type ResponseStep } from '../respond/responder.js';
 import type { ActivityEvent, StoredEvent } from './activity-event.js';
+import { Deduplicator, type Pending } from './deduplicator.js';
 import type { EventResult } from './event-schema.js';
 import type { GroupCommitWriter } from './group-commit.js';
 import type { EventStore } from './ports.js';
@@ -28,35 +29,56 @@ export interface IngestReport {
   readonly rejected: number;
 }
 
+/** One dependency per step of the pipeline, in its order. */
 export interface IngestDependencies {
+  /** De-duplicate: the answers of ids stored before. */
   readonly store: EventStore;
-  readonly writer: GroupCommitWriter;
   readonly enricher: Enricher;
-  /** Detection, and with it the response (respond/responder.ts) when one is configured. */
-  readonly detector: {
-    score(...args: Parameters<Detector['score']>): Verdict & { readonly response?: PlannedResponse };
-    revert?(responses: readonly PlannedResponse[]): void;
-  };
+  readonly detector: Detector;
+  /** Plan the response (a pure planner) and apply it to the locks in memory. */
+  readonly responder: Responder;
+  /** Write: events, alerts and locks in one transaction. */
+  readonly writer: GroupCommitWriter;
+  /** Publish what was committed. */
   readonly bus: Bus;
   readonly clock: Clock;
 }
 
-type Pending = { index: number; event: ActivityEvent };
+/** A batch after detection and response, before the write. */
+interface Scored {
+  readonly events: readonly ActivityEvent[];
+  readonly learnt: readonly SeenRecord[];
+  readonly stored: readonly StoredEvent[];
+  /** Alerts raised or updated, in the order the events touched them. */
+  readonly alerts: readonly Alert[];
+  /** Alerts created (not merely updated) by this batch, in their latest state, for `alert.raised`. */
+  readonly raised: ReadonlyMap<string, Alert>;
+  readonly steps: readonly ResponseStep[];
+}
 
 /**
- * The ingest pipeline: validate, de-duplicate, enrich, score, store durably, publish. The HTTP API,
- * the NDJSON stream and the CLI import all come through here, so they accept and refuse the same.
+ * The ingest pipeline, in named steps:
+ *
+ *   validate → de-duplicate → enrich → detect → plan the response → write → publish
+ *
+ * The HTTP API, the NDJSON stream and the CLI import all come through `ingest`, so they accept and
+ * refuse the same. Enrich, detect and respond run in arrival order, one batch at a time (detection
+ * state is sequential); the write of one batch overlaps the scoring of the next. Each step is its own
+ * unit behind a port, so that a worker process can run the stateful middle (enrich, detect,
+ * respond) for the users it owns and another the rest.
  */
 export class IngestService {
   /** The batch being scored; the next waits for it, so that detection sees batches in arrival order. */
   private scoring: Promise<void> = Promise.resolve();
-  /** Client ids being processed right now, so two concurrent sends of one id store it once. */
-  private readonly inFlight = new Map<string, Promise<EventResult | undefined>>();
+  private readonly deduplicator: Deduplicator;
 
-  constructor(private readonly deps: IngestDependencies) {}
+  constructor(private readonly deps: IngestDependencies) {
+    this.deduplicator = new Deduplicator(deps.store);
+  }
 
   async ingest(raws: readonly unknown[], options: { readonly atomic?: boolean } = {}): Promise<IngestReport> {
     const now = this.deps.clock.now();
+    // 1. Validate: every event on its own; an atomic batch with one invalid event stores none.
     const outcomes: IngestOutcome[] = new Array(raws.length);
     const valid: Pending[] = [];
     raws.forEach((raw, index) => {
@@ -70,60 +92,25 @@ export class IngestService {
       return { outcomes, accepted: 0, rejected };
     }
 
-    // Idempotency: an id is stored once. Repeats are answered with the first answer, whether the
-    // first copy is already stored, earlier in this batch, or being processed by another request.
-    const fresh: Pending[] = [];
-    const claimed: Pending[] = [];
-    const laterInBatch: Array<{ index: number; id: string }> = [];
-    const otherRequest = new Map<string, Promise<EventResult | undefined>>();
-    const claims = new Map<string, (result: EventResult | undefined) => void>();
-    for (const p of valid) {
-      const id = p.event.id;
-      if (id === undefined) fresh.push(p);
-      else if (claims.has(id) || otherRequest.has(id)) laterInBatch.push({ index: p.index, id });
-      else {
-        const running = this.inFlight.get(id);
-        if (running) otherRequest.set(id, running);
-        else {
-          // Claimed synchronously, before any await, so that a concurrent request sees the claim.
-          this.inFlight.set(id, new Promise((resolve) => claims.set(id, resolve)));
-          claimed.push(p);
-        }
-        if (running) laterInBatch.push({ index: p.index, id });
-      }
-    }
-
+    // 2. De-duplicate: an id is stored once; repeats get the first answer.
+    const claim = await this.deduplicator.claim(valid);
     const results = new Map<string, EventResult>();
     try {
-      const before = claimed.length > 0 ? await this.deps.store.findResults([...claims.keys()]) : new Map();
-      for (const p of claimed) {
-        const earlier = before.get(p.event.id as string);
-        if (earlier) {
-          results.set(p.event.id as string, earlier);
-          outcomes[p.index] = { status: 'duplicate', result: earlier };
-        } else fresh.push(p);
+      for (const { pending, result } of claim.storedBefore) {
+        results.set(pending.event.id as string, result);
+        outcomes[pending.index] = { status: 'duplicate', result };
       }
-      fresh.sort((a, b) => a.index - b.index);
-      const processed = await this.process(fresh, now);
+      // 3–7. Enrich, detect, respond, write, publish.
+      const processed = await this.process(claim.fresh, now);
       processed.forEach((s, i) => {
         results.set(s.id, s.result);
-        outcomes[(fresh[i] as Pending).index] = { status: s.duplicateOf ? 'duplicate' : 'stored', result: s.result };
+        outcomes[(claim.fresh[i] as Pending).index] = { status: s.duplicateOf ? 'duplicate' : 'stored', result: s.result };
       });
     } finally {
-      for (const [id, resolve] of claims) {
-        this.inFlight.delete(id);
-        resolve(results.get(id));
-      }
+      claim.settle(results);
     }
-
-    for (const { index, id } of laterInBatch) {
-      const result = results.get(id) ?? (await otherRequest.get(id));
-      outcomes[index] = result
-        ? { status: 'duplicate', result }
-        : {
-            status: 'rejected',
-            problem: { code: 'internal_error', message: `A concurrent request with id ${id} failed; send it again.` },
-          };
+    for (const { index, id, result } of await claim.repeats(results)) {
+      outcomes[index] = result ? { status: 'duplicate', result } : { status: 'rejected', problem: concurrentFailure(id) };
     }
     return { outcomes, accepted: valid.length, rejected };
   }
@@ -137,30 +124,11 @@ export class IngestService {
       () => {},
       () => {},
     );
-    const { events, learnt, stored, alerts, raised, responses } = await scored;
-
-    // Locks are written with the events that caused them: an acknowledged `block` is never lost.
-    const locks: LockWrite[] = [];
-    for (const r of responses) {
-      if (r.locked) locks.push({ user: r.user, lock: r.locked, at: now });
-      else if (r.unlocked) locks.push({ user: r.user, lock: null, at: now });
-    }
-    let raced: ReadonlySet<string>;
-    try {
-      raced = await this.deps.writer.write(stored, learnt, alerts, locks);
-    } catch (error) {
-      // What novelty learnt from these events never reached the store: forget it, read again later.
-      this.deps.enricher.forget(events.map((e) => e.user));
-      this.deps.detector.revert?.(responses);
-      throw error;
-    }
-    const written = raced.size === 0 ? stored : stored.filter((s) => !raced.has(s.id));
-    if (written.length > 0) await this.deps.bus.publish('events.stored', written);
-    if (raised.size > 0) await this.deps.bus.publish('alert.raised', [...raised.values()]);
-    const updated = latestUpdates(alerts, raised);
-    if (updated.length > 0) await this.deps.bus.publish('alert.updated', updated);
-    if (responses.length > 0) await this.deps.bus.publish('response.planned', responses);
-    if (raced.size === 0) return stored;
+    const batchScored = await scored;
+    const raced = await this.write(batchScored, now);
+    await this.publish(batchScored, raced);
+    const { stored } = batchScored;
+    if (raced.size === 0) return [...stored];
 
     // Another process stored some of these ids between our lookup and our commit: answer with theirs.
     const theirs = await this.deps.store.findResults([...raced]);
@@ -170,23 +138,23 @@ export class IngestService {
     });
   }
 
-  /** Enriches and scores a batch, in the order batches arrive (see process). */
-  private async score(batch: readonly Pending[], now: number) {
+  /** Steps 3 to 5, in the order batches arrive (see process): enrich, detect, plan the response. */
+  private async score(batch: readonly Pending[], now: number): Promise<Scored> {
     const events = batch.map((p) => p.event);
     const { enrichments, learnt } = await this.deps.enricher.enrich(events);
     const alerts: Alert[] = [];
-    // Alerts created (not merely updated) by this batch, in their latest state, for `alert.raised`.
     const raised = new Map<string, Alert>();
-    const responses: PlannedResponse[] = [];
+    const steps: ResponseStep[] = [];
     const stored = events.map((event, i): StoredEvent => {
       const withId = { ...event, id: event.id ?? newId('evt', now) };
       const enrichment = enrichments[i] as StoredEvent['enrichment'];
-      const verdict = this.deps.detector.score(withId, enrichment);
+      const detected = this.deps.detector.score(withId, enrichment);
+      const { verdict, steps: responded } = this.deps.responder.respond(withId, detected);
+      steps.push(...responded);
       if (verdict.alert) {
         alerts.push(verdict.alert);
         if (verdict.alert.occurrences === 1 || raised.has(verdict.alert.id)) raised.set(verdict.alert.id, verdict.alert);
       }
-      if (verdict.response) responses.push(verdict.response);
       const result: EventResult = {
         id: withId.id,
         decision: verdict.decision,
@@ -198,9 +166,39 @@ export class IngestService {
       };
       return { ...withId, receivedAt: now, enrichment, result };
     });
-
-    return { events, learnt, stored, alerts, raised, responses };
+    return { events, learnt, stored, alerts, raised, steps };
   }
+
+  /**
+   * Step 6: events, what enrichment learnt, alerts and locks in one transaction, so an acknowledged
+   * `block` is never lost. Returns the ids another process stored first. If the write fails, memory
+   * is put back: novelty forgets what it learnt, locks return to what they were.
+   */
+  private async write(scored: Scored, now: number): Promise<ReadonlySet<string>> {
+    try {
+      return await this.deps.writer.write(scored.stored, scored.learnt, scored.alerts, lockWrites(scored.steps, now));
+    } catch (error) {
+      this.deps.enricher.forget(scored.events.map((e) => e.user));
+      this.deps.responder.revert(scored.steps);
+      throw error;
+    }
+  }
+
+  /** Step 7: what was committed, for the live feed, webhooks, the monitor and the response follow-up. */
+  private async publish(scored: Scored, raced: ReadonlySet<string>): Promise<void> {
+    const written = raced.size === 0 ? scored.stored : scored.stored.filter((s) => !raced.has(s.id));
+    if (written.length > 0) await this.deps.bus.publish('events.stored', written);
+    if (scored.raised.size > 0) await this.deps.bus.publish('alert.raised', [...scored.raised.values()]);
+    const updated = latestUpdates(scored.alerts, scored.raised);
+    if (updated.length > 0) await this.deps.bus.publish('alert.updated', updated);
+    const followUps: PlannedResponse[] = [];
+    for (const step of scored.steps) if (step.kind === 'follow_up') followUps.push(step.response);
+    if (followUps.length > 0) await this.deps.bus.publish('response.planned', followUps);
+  }
+}
+
+function concurrentFailure(id: string): Problem {
+  return { code: 'internal_error', message: `A concurrent request with id ${id} failed; send it again.` };
 }
 
 /** Alerts this batch repeated without raising them, each once, in its latest state. */
