@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AlertBook } from '../src/alerts/alert-book.js';
+import { AlertBook } from '../src/detect/alert-book.js';
 import { DetectionEngine } from '../src/detect/engine.js';
 import { ListBook, type ListEntry } from '../src/detect/lists.js';
 import { DEFAULT_LIMITS, MemoryHistory } from '../src/detect/memory-history.js';
@@ -16,8 +16,8 @@ import { RuleStats } from '../src/detect/rule-stats.js';
 import { BUILTIN_RULES } from '../src/detect/rules/index.js';
 import { DEFAULT_SCORING } from '../src/detect/scoring.js';
 import { SnoozeBook } from '../src/detect/snooze-book.js';
-import type { Enrichment, Familiarity } from '../src/ingest/activity-event.js';
-import type { EventType } from '../src/ingest/event-schema.js';
+import type { Enrichment, Familiarity } from '../src/domain/activity-event.js';
+import type { EventType } from '../src/domain/event-schema.js';
 
 const ACCOUNTS = 100_000;
 const gc = (globalThis as { gc?: () => void }).gc;

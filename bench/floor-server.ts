@@ -15,7 +15,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import Fastify from 'fastify';
-import { EventBatchSchema, type EventInput, EventInputSchema } from '../src/ingest/event-schema.js';
+import { EventBatchSchema, type EventInput, EventInputSchema } from '../src/domain/event-schema.js';
 
 interface Row {
   readonly id: string;

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { newId } from '../src/core/ids.js';
-import type { StoredEvent } from '../src/ingest/activity-event.js';
+import type { StoredEvent } from '../src/domain/activity-event.js';
 import { GroupCommitWriter } from '../src/ingest/group-commit.js';
 import { openDatabase } from '../src/store/database.js';
 import { SqlEventStore } from '../src/store/event-store.js';

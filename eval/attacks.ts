@@ -1,4 +1,4 @@
-import type { Severity } from '../src/ingest/event-schema.js';
+import type { Severity } from '../src/domain/severity.js';
 import { distanceKm, type GeoCity } from './geo-table.js';
 import type { CorpusParams } from './params.js';
 import { type AddressBook, newCard } from './population.js';

@@ -1,4 +1,4 @@
-import type { Severity } from '../src/ingest/event-schema.js';
+import type { Severity } from '../src/domain/severity.js';
 import { ATTACK_KINDS, type AttackKind, EXPECTED_SEVERITY } from './attacks.js';
 import type { Corpus } from './corpus.js';
 import type { RunOutput } from './runner.js';

@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import type { Clock } from '../src/core/clock.js';
+import type { EventResult } from '../src/domain/event-schema.js';
+import type { Severity } from '../src/domain/severity.js';
 import type { GeoIp } from '../src/enrich/geoip.js';
-import type { EventResult, Severity } from '../src/ingest/event-schema.js';
 import { createSystem } from '../src/system.js';
 import type { Corpus } from './corpus.js';
 

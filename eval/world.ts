@@ -1,4 +1,4 @@
-import type { EventInput } from '../src/ingest/event-schema.js';
+import type { EventInput } from '../src/domain/event-schema.js';
 import type { GeoCity } from './geo-table.js';
 
 export const MIN = 60_000;

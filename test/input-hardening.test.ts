@@ -4,8 +4,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseTimestamp } from '../src/core/timestamp.js';
 import { problemFromError } from '../src/http/errors.js';
-import { MAX_ATTRIBUTES_DEPTH, parseTimestamp } from '../src/ingest/validate-event.js';
+import { MAX_ATTRIBUTES_DEPTH } from '../src/ingest/validate-event.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
 
 let t: TestApp;

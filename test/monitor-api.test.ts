@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Alert } from '../src/alerts/alert.js';
 import { loadConfig } from '../src/config/config.js';
+import type { Alert } from '../src/domain/alert.js';
 import { buildApp } from '../src/http/app.js';
 import { MINUTE_MS, type MinuteCount, minuteOf } from '../src/monitor/minute-counts.js';
 import { syntheticMinutes } from '../src/monitor/synthetic.js';

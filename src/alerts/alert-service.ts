@@ -3,8 +3,8 @@ import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { type Alert, type AlertAction, nextStatus } from './alert.js';
-import type { AlertBook } from './alert-book.js';
+import type { AlertBook } from '../detect/alert-book.js';
+import { type Alert, type AlertAction, nextStatus } from '../domain/alert.js';
 import type { AlertStore } from './ports.js';
 
 /** People working alerts: every transition is checked against the lifecycle and recorded with who, when and why. */

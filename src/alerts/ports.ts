@@ -1,5 +1,5 @@
-import type { Severity } from '../ingest/event-schema.js';
-import type { Alert, AlertStatus, AlertTransition } from './alert.js';
+import type { Alert, AlertStatus, AlertTransition } from '../domain/alert.js';
+import type { Severity } from '../domain/severity.js';
 
 export interface AlertQuery {
   readonly status?: readonly AlertStatus[];

@@ -1,5 +1,5 @@
-import type { ModelKind, PopulationBaseline } from './behaviour-features.js';
 import type { SerializedForest } from './isolation-forest.js';
+import type { ModelKind, PopulationBaseline } from './model-kinds.js';
 
 /** Model types Vigil can score with. One for now; the field is there so a record says what it holds. */
 export const MODEL_TYPES = ['isolation_forest'] as const;

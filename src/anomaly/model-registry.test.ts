@@ -2,12 +2,12 @@ import { sql } from 'kysely';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../test/support/database.js';
 import type { Problem } from '../core/errors.js';
+import { trainModel } from '../detect/model-trainer.js';
 import { type DatabaseHandle, openDatabase } from '../store/database.js';
 import { SqlModelStore } from '../store/model-store.js';
 import type { TrainedModel } from './model-record.js';
 import { ModelRegistry, type ModelStore } from './model-registry.js';
 import { memorySource, ordinaryMonth } from './test-kit.js';
-import { trainModel } from './trainer.js';
 
 // The real store on the suite's database (SQLite, or PostgreSQL when VIGIL_TEST_DATABASE_URL is set).
 const END = Date.parse('2026-11-24T12:00:00Z');

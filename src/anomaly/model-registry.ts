@@ -2,8 +2,8 @@ import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
-import { FEATURES, MODEL_KINDS, type ModelKind, type PopulationBaseline } from './behaviour-features.js';
 import { IsolationForest } from './isolation-forest.js';
+import { FEATURES, MODEL_KINDS, type ModelKind, type PopulationBaseline } from './model-kinds.js';
 import type { ModelRecord, StoredModel, TrainedModel } from './model-record.js';
 
 /** How often a server checks whether another process (`vigil train --activate`) activated a model. */

@@ -2,10 +2,11 @@
  * Builders for the anomaly tests (not used at run time): a month of ordinary stored events for many
  * accounts, enriched as Vigil would have enriched them, and a training source over them.
  */
-import type { GeoInfo, StoredEvent } from '../ingest/activity-event.js';
-import type { EventType } from '../ingest/event-schema.js';
+
+import type { TrainingSource } from '../detect/model-trainer.js';
+import type { GeoInfo, StoredEvent } from '../domain/activity-event.js';
+import type { EventType } from '../domain/event-schema.js';
 import { seededRandom } from './random.js';
-import type { TrainingSource } from './trainer.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -25,3 +25,8 @@ export interface AuditStore {
   /** Up to `pageSize` entries numbered `fromSeq` or above, oldest first, for verification. */
   scan(fromSeq: number, pageSize: number): Promise<readonly AuditEntry[]>;
 }
+
+/** The audit trail as the services record into it (audit/audit-trail.ts). */
+export interface AuditRecorder {
+  record(actor: string, action: string, subject: string, details?: Record<string, unknown>): Promise<unknown>;
+}

@@ -1,10 +1,10 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import QRCode from 'qrcode';
+import type { AuditRecorder } from '../audit/ports.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
-import type { AuditRecorder } from '../respond/ports.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import type { PeopleStore, Person, PersonRole, PersonView } from './people.js';

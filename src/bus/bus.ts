@@ -1,6 +1,6 @@
-import type { Alert } from '../alerts/alert.js';
-import type { StoredEvent } from '../ingest/activity-event.js';
-import type { PlannedResponse } from '../respond/responder.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import type { Alert } from '../domain/alert.js';
+import type { PlannedResponse } from '../domain/response.js';
 
 /** Why and how an account was locked or unlocked; the same shape goes to webhooks. */
 export interface AccountLockChange {

@@ -1,9 +1,9 @@
-import { MODEL_KINDS, type ModelKind } from '../anomaly/behaviour-features.js';
+import { MODEL_KINDS, type ModelKind } from '../anomaly/model-kinds.js';
 import { ModelRegistry } from '../anomaly/model-registry.js';
-import { auditTraining, trainAndStore } from '../anomaly/trainer.js';
 import { AuditTrail } from '../audit/audit-trail.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../core/clock.js';
+import { auditTraining, trainAndStore } from '../detect/model-trainer.js';
 import { SqlAuditStore } from '../store/audit-store.js';
 import { openDatabase } from '../store/database.js';
 import { SqlEventStore } from '../store/event-store.js';

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { MIN_PASSWORD_LENGTH } from '../auth/people.js';
 import { DEFAULT_SCORING, type ScoringPolicy, type SeverityThresholds } from '../detect/scoring.js';
-import { DECISIONS, type Decision, SEVERITIES, type Severity } from '../ingest/event-schema.js';
+import { DECISIONS, type Decision } from '../domain/event-schema.js';
+import { SEVERITIES, type Severity } from '../domain/severity.js';
 import { parseResponsePolicy, type ResponsePolicy } from '../respond/response-policy.js';
 import type { DatabaseTarget } from '../store/database.js';
 import { parseCidr } from '../webhooks/target-guard.js';

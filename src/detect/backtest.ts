@@ -1,9 +1,9 @@
-import { AlertBook } from '../alerts/alert-book.js';
 import type { Clock } from '../core/clock.js';
-import type { StoredEvent } from '../ingest/activity-event.js';
+import { HOUR } from '../core/time.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import { AlertBook } from './alert-book.js';
 import { DetectionEngine } from './engine.js';
 import { MemoryHistory } from './memory-history.js';
-import { HOUR } from './rule.js';
 import { type RuleEntry, RuleSet } from './rule-set.js';
 import { DEFAULT_SCORING } from './scoring.js';
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Enrichment } from '../ingest/activity-event.js';
+import type { DetectionEvent, Enrichment } from '../domain/activity-event.js';
 import { compileCustomRule, validateDefinition } from './custom-rule.js';
 import { MemoryHistory } from './memory-history.js';
-import type { DetectionEvent } from './rule.js';
 
 const enrichment: Enrichment = {
   geo: { country: 'NG', city: 'Lagos' },

@@ -5,8 +5,9 @@ import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { DECISIONS, EVENT_TYPES } from '../ingest/event-schema.js';
-import type { DetectionEvent, Rule, RuleConfig, RuleHit } from './rule.js';
+import type { DetectionEvent } from '../domain/activity-event.js';
+import { DECISIONS, EVENT_TYPES } from '../domain/event-schema.js';
+import type { Rule, RuleConfig, RuleHit } from './rule.js';
 
 export const CONDITION_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'matches'] as const;
 export type ConditionOp = (typeof CONDITION_OPS)[number];

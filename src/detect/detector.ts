@@ -1,6 +1,7 @@
-import type { Alert } from '../alerts/alert.js';
-import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
-import type { Decision, Reason, Severity, SuppressedReason } from '../ingest/event-schema.js';
+import type { ActivityEvent, Enrichment } from '../domain/activity-event.js';
+import type { Alert } from '../domain/alert.js';
+import type { Decision, Reason, SuppressedReason } from '../domain/event-schema.js';
+import type { Severity } from '../domain/severity.js';
 
 export interface Verdict {
   readonly decision: Decision;

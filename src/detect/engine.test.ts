@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AlertBook } from '../alerts/alert-book.js';
-import type { Enrichment } from '../ingest/activity-event.js';
-import type { EventType } from '../ingest/event-schema.js';
+import type { Enrichment } from '../domain/activity-event.js';
+import type { EventType } from '../domain/event-schema.js';
+import { AlertBook } from './alert-book.js';
 import { DetectionEngine } from './engine.js';
 import { ListBook, type ListEntry } from './lists.js';
 import { DEFAULT_LIMITS, MemoryHistory } from './memory-history.js';

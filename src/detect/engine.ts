@@ -1,15 +1,18 @@
-import type { AlertBook, Finding } from '../alerts/alert-book.js';
 import type { Clock } from '../core/clock.js';
-import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
-import type { EventResult, Reason, Severity, SuppressedReason } from '../ingest/event-schema.js';
+import { HOUR } from '../core/time.js';
+import type { ActivityEvent, DetectionEvent, Enrichment } from '../domain/activity-event.js';
+import type { EventResult, Reason, SuppressedReason } from '../domain/event-schema.js';
+import type { Severity } from '../domain/severity.js';
+import { SEVERITY_RANK } from '../domain/severity.js';
+import type { AlertBook, Finding } from './alert-book.js';
 import type { Detector, Verdict } from './detector.js';
 import { toPastEvent } from './history.js';
 import { type ListEntry, type ListLookup, type ListMatches, NO_LIST_MATCHES } from './lists.js';
 import type { MemoryHistory } from './memory-history.js';
-import { type DetectionEvent, HOUR, type Rule, type RuleHit } from './rule.js';
+import type { Rule, RuleHit } from './rule.js';
 import type { RuleEntry, RuleSet } from './rule-set.js';
 import type { RuleHitCounter } from './rule-stats.js';
-import { combineRisk, decide, type ScoringPolicy, SEVERITY_RANK, severityOf } from './scoring.js';
+import { combineRisk, decide, type ScoringPolicy, severityOf } from './scoring.js';
 import type { SnoozeLookup } from './snoozes.js';
 
 export interface DetectionEngineDependencies {

@@ -1,6 +1,6 @@
-import type { UserAgentInfo } from '../ingest/activity-event.js';
-import type { EventType, Severity } from '../ingest/event-schema.js';
-import type { DetectionEvent } from './rule.js';
+import type { DetectionEvent, UserAgentInfo } from '../domain/activity-event.js';
+import type { EventType } from '../domain/event-schema.js';
+import type { Severity } from '../domain/severity.js';
 
 /** The compact copy of an earlier event that detection keeps in memory. */
 export interface PastEvent {

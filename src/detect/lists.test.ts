@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { DetectionEvent } from '../domain/activity-event.js';
 import { LIST_KINDS, ListBook, type ListEntry, type ListKind, type ListName, NO_LIST_MATCHES, normaliseListValue } from './lists.js';
-import type { DetectionEvent } from './rule.js';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 let ids = 0;

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { assertExhaustive } from '../core/result.js';
-import type { DetectionEvent } from './rule.js';
+import type { DetectionEvent } from '../domain/activity-event.js';
 
 /** What a list entry names. `ip` entries hold an address or a CIDR range (IPv4 or IPv6). */
 export const LIST_KINDS = ['ip', 'device', 'email', 'email_domain', 'country', 'payment_method', 'user'] as const;

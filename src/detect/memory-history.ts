@@ -1,3 +1,4 @@
+import { HOUR, MINUTE } from '../core/time.js';
 import { type BudgetEntry, BudgetedMap, type BudgetUsage, ByteBudget, stringBytes } from './byte-budget.js';
 import {
   type BehaviourProfile,
@@ -10,7 +11,6 @@ import {
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
-import { HOUR, MINUTE } from './rule.js';
 
 export interface MemoryHistoryLimits {
   /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */

@@ -1,33 +1,8 @@
 import type { TObject } from '@sinclair/typebox';
-import type { ActivityEvent, Enrichment } from '../ingest/activity-event.js';
-import type { Decision, Severity } from '../ingest/event-schema.js';
+import type { DetectionEvent } from '../domain/activity-event.js';
+import type { AlertType, HitSeverity, Subject, SuggestedAction } from '../domain/alert.js';
+import type { Decision } from '../domain/event-schema.js';
 import type { History } from './history.js';
-
-/** What a rule sees: the validated event, its id and its enrichment. */
-export interface DetectionEvent extends ActivityEvent {
-  readonly id: string;
-  readonly enrichment: Enrichment;
-}
-
-export type HitSeverity = Exclude<Severity, 'none'>;
-export type AlertType = 'security' | 'transaction' | 'system';
-
-/** Who an alert is about. Most rules are about the user; credential stuffing is about the IP. */
-export interface Subject {
-  readonly kind: 'user' | 'ip' | 'device';
-  readonly value: string;
-}
-
-export const SUGGESTED_ACTIONS = [
-  'confirm_with_user_by_otp',
-  'block_ip',
-  'reset_password',
-  'lock_account',
-  'review_transaction',
-  'review_device',
-  'enable_2fa',
-] as const;
-export type SuggestedAction = (typeof SUGGESTED_ACTIONS)[number];
 
 /** One rule's finding about one event. */
 export interface RuleHit {
@@ -75,6 +50,3 @@ export interface Rule<C extends RuleConfig = RuleConfig> {
 export interface RuleConfig {
   readonly enabled: boolean;
 }
-
-export const MINUTE = 60_000;
-export const HOUR = 60 * MINUTE;

@@ -1,5 +1,6 @@
-import type { Decision, Severity } from '../ingest/event-schema.js';
-import type { HitSeverity } from './rule.js';
+import type { HitSeverity } from '../domain/alert.js';
+import type { Decision } from '../domain/event-schema.js';
+import type { Severity } from '../domain/severity.js';
 
 /** Risk thresholds (0–100) at which a score reaches each severity. */
 export interface SeverityThresholds {
@@ -53,5 +54,3 @@ export function decide(severity: Severity, floors: readonly (Decision | undefine
   for (const f of floors) if (f !== undefined && DECISION_RANK[f] > DECISION_RANK[decision]) decision = f;
   return decision;
 }
-
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { none: 0, low: 1, medium: 2, high: 3, critical: 4 };

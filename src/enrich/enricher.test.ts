@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedGeoIp } from '../../test/support/app.js';
-import type { ActivityEvent } from '../ingest/activity-event.js';
+import type { ActivityEvent } from '../domain/activity-event.js';
 import { Enricher } from './enricher.js';
 import type { MmdbGeoIp } from './geoip.js';
 import { ipFacts } from './ip-network.js';

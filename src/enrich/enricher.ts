@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { ActivityEvent, Enrichment, GeoInfo } from '../ingest/activity-event.js';
+import type { ActivityEvent, Enrichment, GeoInfo } from '../domain/activity-event.js';
 import type { GeoIp } from './geoip.js';
 import { type IpFacts, ipFacts } from './ip-network.js';
 import type { NoveltyTracker, SeenRecord } from './novelty.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sharedGeoIp } from '../../test/support/app.js';
 import { freshDatabase, type TestDatabase } from '../../test/support/database.js';
 import { ConfigError, loadConfig } from '../config/config.js';
-import type { ActivityEvent, Familiarity, FamiliarityFacts } from '../ingest/activity-event.js';
+import type { ActivityEvent, Familiarity, FamiliarityFacts } from '../domain/activity-event.js';
 import { type DatabaseHandle, openDatabase } from '../store/database.js';
 import { SqlEventStore } from '../store/event-store.js';
 import { Enricher } from './enricher.js';

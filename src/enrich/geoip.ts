@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import maxmind, { type Reader, type Response } from 'maxmind';
-import type { GeoInfo } from '../ingest/activity-event.js';
+import type { GeoInfo } from '../domain/activity-event.js';
 
 /** The record layout of the ip-location-db city databases. */
 interface CityRecord {

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import type { IpScope } from '../ingest/activity-event.js';
+import type { IpScope } from '../domain/activity-event.js';
 
 export interface IpFacts {
   readonly version: 4 | 6;

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Familiarity, FamiliarityFacts, FirstSeenVia, Novelty } from '../ingest/activity-event.js';
+import type { Familiarity, FamiliarityFacts, FirstSeenVia, Novelty } from '../domain/activity-event.js';
 import { ipFacts } from './ip-network.js';
 
 /** What an account uses and Vigil measures the age of. */

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
-import type { UserAgentInfo } from '../ingest/activity-event.js';
+import type { UserAgentInfo } from '../domain/activity-event.js';
 
 const BOT = /bot|crawl|spider|slurp|curl|wget|python-requests|httpclient|headless|phantomjs|go-http-client/i;
 const DESKTOP_OS = new Set(['Windows', 'Mac OS', 'macOS', 'Linux', 'Ubuntu', 'Debian', 'Fedora', 'Chromium OS']);

@@ -1,5 +1,5 @@
-import type { Alert } from '../alerts/alert.js';
 import type { AccountLockChange, Bus } from '../bus/bus.js';
+import type { Alert } from '../domain/alert.js';
 
 /** What the admins' live feed shows: alerts as they are raised or change, and locks as they happen. */
 export type FeedMessage =

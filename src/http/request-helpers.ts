@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { actorOfPerson } from '../auth/people.js';
 import type { Problem } from '../core/errors.js';
-import { parseTimestamp } from '../ingest/validate-event.js';
+import { parseTimestamp } from '../core/timestamp.js';
 
 /** Who did it, for audit fields: the API key's name and id (never its secret), or the signed-in person. */
 export function actorOf(request: FastifyRequest): string {

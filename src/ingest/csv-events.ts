@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { Problem } from '../core/errors.js';
-import { EventInputSchema } from './event-schema.js';
+import { EventInputSchema } from '../domain/event-schema.js';
 import type { LineRecord } from './stream-ingest.js';
 
 const FIELDS = new Set(Object.keys(EventInputSchema.properties));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { EventResult } from '../domain/event-schema.js';
 import { Deduplicator, type Pending } from './deduplicator.js';
-import type { EventResult } from './event-schema.js';
 
 const result = (id: string): EventResult => ({ id, decision: 'allow', risk: 0, severity: 'none', reasons: [] });
 const pending = (index: number, id?: string): Pending =>

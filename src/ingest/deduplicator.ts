@@ -1,5 +1,5 @@
-import type { ActivityEvent } from './activity-event.js';
-import type { EventResult } from './event-schema.js';
+import type { ActivityEvent } from '../domain/activity-event.js';
+import type { EventResult } from '../domain/event-schema.js';
 import type { EventStore } from './ports.js';
 
 /** A valid event and its place in the request. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from './activity-event.js';
+import type { StoredEvent } from '../domain/activity-event.js';
 import { GroupCommitWriter } from './group-commit.js';
 import type { EventStore } from './ports.js';
 

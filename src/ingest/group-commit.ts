@@ -1,7 +1,7 @@
-import type { Alert } from '../alerts/alert.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import type { Alert } from '../domain/alert.js';
+import type { LockWrite } from '../domain/lock.js';
 import type { SeenRecord } from '../enrich/novelty.js';
-import type { LockWrite } from '../respond/lock.js';
-import type { StoredEvent } from './activity-event.js';
 import type { EventStore } from './ports.js';
 
 /** Events that make a group worth committing at once, without waiting for more to join it. */

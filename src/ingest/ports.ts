@@ -1,8 +1,8 @@
-import type { Alert } from '../alerts/alert.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import type { Alert } from '../domain/alert.js';
+import type { EventResult, EventType } from '../domain/event-schema.js';
+import type { LockWrite } from '../domain/lock.js';
 import type { SeenRecord, SeenStore } from '../enrich/novelty.js';
-import type { LockWrite } from '../respond/lock.js';
-import type { StoredEvent } from './activity-event.js';
-import type { EventResult, EventType } from './event-schema.js';
 
 export interface UserEventsQuery {
   readonly user: string;

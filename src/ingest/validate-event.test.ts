@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTimestamp, validateEvent } from './validate-event.js';
+import { parseTimestamp } from '../core/timestamp.js';
+import { validateEvent } from './validate-event.js';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 const base = { type: 'login.succeeded', user: 'alice' };

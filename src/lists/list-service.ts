@@ -3,8 +3,8 @@ import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
+import { parseTimestamp } from '../core/timestamp.js';
 import { type ListBook, type ListEntry, type ListKind, type ListName, normaliseListValue } from '../detect/lists.js';
-import { parseTimestamp } from '../ingest/validate-event.js';
 import type { ListQuery, ListStore } from './ports.js';
 
 /** What an admin asks for: one entry of the allow or block list. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../ingest/activity-event.js';
-import type { Decision, EventType } from '../ingest/event-schema.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import type { Decision, EventType } from '../domain/event-schema.js';
 import { MinuteCounter, statusOfEvent } from './event-counter.js';
 import { MINUTE_MS } from './minute-counts.js';
 

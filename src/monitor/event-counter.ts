@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../ingest/activity-event.js';
+import type { StoredEvent } from '../domain/activity-event.js';
 import { MINUTE_MS, minuteOf, normaliseStatus } from './minute-counts.js';
 
 /**

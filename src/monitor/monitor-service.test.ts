@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../test/support/database.js';
-import type { StoredEvent } from '../ingest/activity-event.js';
+import type { StoredEvent } from '../domain/activity-event.js';
 import { type DatabaseHandle, openDatabase } from '../store/database.js';
 import { SqlMonitorStore } from '../store/monitor-store.js';
 import { MINUTE_MS } from './minute-counts.js';

@@ -1,9 +1,9 @@
-import type { Alert } from '../alerts/alert.js';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { ok, type Result } from '../core/result.js';
-import type { StoredEvent } from '../ingest/activity-event.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import type { Alert } from '../domain/alert.js';
 import type { EventStore } from '../ingest/ports.js';
 import { type Expectation, expectationAt, fromMoments, isNew, nextMinute, type StatusBaseline } from './baseline.js';
 import { type ClosedMinute, MinuteCounter, statusOfEvent } from './event-counter.js';

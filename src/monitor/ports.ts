@@ -1,4 +1,4 @@
-import type { Alert } from '../alerts/alert.js';
+import type { Alert } from '../domain/alert.js';
 import type { Expectation, StatusBaseline } from './baseline.js';
 import type { MinuteCount } from './minute-counts.js';
 import type { Anomaly } from './volume-model.js';

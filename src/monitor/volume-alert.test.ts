@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../alerts/alert.js';
+import type { Alert } from '../domain/alert.js';
 import { MINUTE_MS } from './minute-counts.js';
 import { actionsFor, REPEAT_WINDOW_MS, volumeAlert } from './volume-alert.js';
 import type { Anomaly } from './volume-model.js';

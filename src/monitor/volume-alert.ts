@@ -1,7 +1,8 @@
-import { type Alert, OPEN_STATUSES, type TrafficAction } from '../alerts/alert.js';
 import { newId } from '../core/ids.js';
-import type { SuggestedAction } from '../detect/rule.js';
-import type { Reason, Severity } from '../ingest/event-schema.js';
+import type { SuggestedAction } from '../domain/alert.js';
+import { type Alert, OPEN_STATUSES, type TrafficAction } from '../domain/alert.js';
+import type { Reason } from '../domain/event-schema.js';
+import type { Severity } from '../domain/severity.js';
 import { formatMinute, MINUTE_MS } from './minute-counts.js';
 import type { CountSource } from './ports.js';
 import { type Anomaly, type AnomalySeverity, type Direction, readable } from './volume-model.js';

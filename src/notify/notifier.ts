@@ -1,4 +1,3 @@
-import type { Config } from '../config/config.js';
 import type { Clock } from '../core/clock.js';
 import { assertExhaustive, type Result } from '../core/result.js';
 import { maskRecipient } from './mask.js';
@@ -45,11 +44,16 @@ export interface NotifierDeps {
   readonly fetch?: typeof fetch;
 }
 
+/** Where messages go (VIGIL_SMTP_URL, VIGIL_MAIL_FROM, VIGIL_SMS_GATEWAY_URL and _TOKEN): unset, the outbox. */
+export interface TransportSettings {
+  readonly smtpUrl?: string | undefined;
+  readonly mailFrom: string;
+  readonly smsGatewayUrl?: string | undefined;
+  readonly smsGatewayToken?: string | undefined;
+}
+
 /** Email by SMTP when VIGIL_SMTP_URL is set, SMS by the gateway when VIGIL_SMS_GATEWAY_URL is; the outbox otherwise. */
-export function createNotifier(
-  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'smsGatewayUrl' | 'smsGatewayToken'>,
-  deps: NotifierDeps,
-): ChannelNotifier {
+export function createNotifier(config: TransportSettings, deps: NotifierDeps): ChannelNotifier {
   const outbox = new OutboxNotifier(deps.outbox, deps.clock);
   const email = config.smtpUrl === undefined ? outbox : new SmtpEmailNotifier({ url: config.smtpUrl, from: config.mailFrom });
   const sms =

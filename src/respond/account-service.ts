@@ -1,19 +1,21 @@
-import { type Alert, OPEN_STATUSES } from '../alerts/alert.js';
 import type { AlertService } from '../alerts/alert-service.js';
 import type { AlertStore } from '../alerts/ports.js';
+import type { AuditRecorder } from '../audit/ports.js';
 import type { AccountLockChange, Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { MemoryHistory } from '../detect/memory-history.js';
-import type { StoredEvent } from '../ingest/activity-event.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import { type Alert, OPEN_STATUSES } from '../domain/alert.js';
+import { type AccountLock, type LockScope, SCOPE_RANK } from '../domain/lock.js';
+import type { PlannedResponse } from '../domain/response.js';
 import { computeHealth } from './health.js';
-import { type AccountLock, type LockBook, type LockScope, SCOPE_RANK } from './lock.js';
+import type { LockBook } from './lock-book.js';
 import { type CodeProblem, maskEmail, maskPhone, type OneTimeCodes, type SentCode } from './one-time-codes.js';
 import type {
   AccountRecord,
   AccountStore,
-  AuditRecorder,
   CodeChannel,
   Contact,
   HealthFactsSource,
@@ -21,7 +23,6 @@ import type {
   MessageSender,
   TrustMark,
 } from './ports.js';
-import type { PlannedResponse } from './responder.js';
 
 export interface AccountView {
   readonly user: string;

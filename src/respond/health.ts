@@ -1,5 +1,5 @@
-import type { Severity } from '../ingest/event-schema.js';
-import type { AccountLock } from './lock.js';
+import type { AccountLock } from '../domain/lock.js';
+import type { Severity } from '../domain/severity.js';
 import type { HealthReason, HealthRecord, Suggestion } from './ports.js';
 
 /** Everything the Security Health score of one account is computed from. */

@@ -1,10 +1,11 @@
 import { randomInt, timingSafeEqual } from 'node:crypto';
+import type { AuditRecorder } from '../audit/ports.js';
 import { ServerSecret } from '../auth/server-secret.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
-import type { AccountStore, AuditRecorder, CodeChannel, CodePurpose, Contact, MessageSender, StoredCode } from './ports.js';
+import type { AccountStore, CodeChannel, CodePurpose, Contact, MessageSender, StoredCode } from './ports.js';
 
 export const CODE_TTL_MS = 10 * 60_000;
 export const MAX_FAILED_ATTEMPTS = 5;

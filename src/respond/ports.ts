@@ -1,5 +1,5 @@
-import type { Severity } from '../ingest/event-schema.js';
-import type { AccountLock, LockWrite } from './lock.js';
+import type { AccountLock, LockWrite } from '../domain/lock.js';
+import type { Severity } from '../domain/severity.js';
 
 export interface Contact {
   readonly email?: string;
@@ -123,9 +123,4 @@ export interface AccountStore {
 /** Sends a message to a person; throws when the transport failed. Adapted from notify/ in the composition root. */
 export interface MessageSender {
   send(message: { channel: CodeChannel; to: string; subject: string; text: string; user?: string }): Promise<void>;
-}
-
-/** The audit trail, as respond/ records into it (audit/audit-trail.ts). */
-export interface AuditRecorder {
-  record(actor: string, action: string, subject: string, details?: Record<string, unknown>): Promise<unknown>;
 }

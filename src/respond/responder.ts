@@ -1,12 +1,12 @@
 import type { Clock } from '../core/clock.js';
 import type { Verdict } from '../detect/detector.js';
-import type { ActivityEvent } from '../ingest/activity-event.js';
-import type { Severity } from '../ingest/event-schema.js';
-import type { LockBook, LockWrite } from './lock.js';
-import { planResponse, type ResponseStep } from './response-planner.js';
+import type { ActivityEvent } from '../domain/activity-event.js';
+import type { LockWrite } from '../domain/lock.js';
+import type { ResponseStep } from '../domain/response.js';
+import type { Severity } from '../domain/severity.js';
+import type { LockBook } from './lock-book.js';
+import { planResponse } from './response-planner.js';
 import type { ResponsePolicy } from './response-policy.js';
-
-export type { PlannedResponse, ResponseStep } from './response-planner.js';
 
 export interface ResponderDependencies {
   readonly locks: LockBook;

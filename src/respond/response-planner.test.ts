@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../alerts/alert.js';
 import type { Verdict } from '../detect/detector.js';
-import type { EventType, Severity } from '../ingest/event-schema.js';
-import type { AccountLock } from './lock.js';
-import { planResponse, type ResponseStep } from './response-planner.js';
+import type { Alert } from '../domain/alert.js';
+import type { EventType } from '../domain/event-schema.js';
+import type { AccountLock } from '../domain/lock.js';
+import type { ResponseStep } from '../domain/response.js';
+import type { Severity } from '../domain/severity.js';
+import { planResponse } from './response-planner.js';
 import { DEFAULT_RESPONSE_POLICY } from './response-policy.js';
 
 const now = Date.parse('2026-12-05T10:00:00Z');

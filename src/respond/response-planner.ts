@@ -1,42 +1,10 @@
 import type { Verdict } from '../detect/detector.js';
-import type { ActivityEvent } from '../ingest/activity-event.js';
-import type { Reason, Severity } from '../ingest/event-schema.js';
-import { type AccountLock, describeScope, type LockScope, lockCovers, SCOPE_RANK, type UnlockBy } from './lock.js';
-import { actionsFor, type ResponseAction, type ResponsePolicy } from './response-policy.js';
-
-/**
- * What the response to one event amounts to, for what runs after the commit (codes, notifications,
- * audit, webhooks: AccountService, from the bus). The lock change itself is a step of the plan.
- */
-export interface PlannedResponse {
-  readonly user: string;
-  readonly eventId: string;
-  readonly alertId?: string;
-  readonly severity?: Severity;
-  readonly actions: readonly ResponseAction[];
-  /** The lock this event put in force (new, or a stricter one). */
-  readonly locked?: AccountLock;
-  /** The lock this event lifted: a password change after "this wasn't me". */
-  readonly unlocked?: AccountLock;
-  /** The lock before this event, to undo the change if the write fails. */
-  readonly before?: AccountLock;
-}
-
-/**
- * One step of the response to an event. The pipeline carries them out: a lock change in memory at
- * once and in the event's own transaction, a block in the answer, the follow-up after the commit.
- */
-export type ResponseStep =
-  /** Put this lock in force (new, or stricter than `before`). */
-  | { readonly kind: 'lock'; readonly user: string; readonly lock: AccountLock; readonly before: AccountLock | undefined }
-  /** Lift this lock: the owner changed the password after "this wasn't me". */
-  | { readonly kind: 'unlock'; readonly user: string; readonly lifted: AccountLock }
-  /** The account is locked for this kind of event: the answer is `block`, with this reason. */
-  | { readonly kind: 'block'; readonly reason: Reason }
-  /** Remember that this alert was responded to at this severity, so its repeats do not respond again. */
-  | { readonly kind: 'remember'; readonly alertId: string; readonly severity: Severity }
-  /** What runs after the commit. */
-  | { readonly kind: 'follow_up'; readonly response: PlannedResponse };
+import type { ActivityEvent } from '../domain/activity-event.js';
+import type { Reason } from '../domain/event-schema.js';
+import { type AccountLock, describeScope, type LockScope, lockCovers, SCOPE_RANK, type UnlockBy } from '../domain/lock.js';
+import type { PlannedResponse, ResponseStep } from '../domain/response.js';
+import { SEVERITY_RANK, type Severity } from '../domain/severity.js';
+import { actionsFor, type ResponsePolicy } from './response-policy.js';
 
 /** What the planner reads besides the event and its verdict: the state before this event. */
 export interface PlanInput {
@@ -51,7 +19,6 @@ export interface PlanInput {
 }
 
 const UNLOCK_RANK: Readonly<Record<UnlockBy, number>> = { code: 0, password_change: 1, admin: 2 };
-const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { none: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 /**
  * The response policy applied to one scored event: a pure function of the event, its verdict and the
@@ -70,7 +37,7 @@ export function planResponse(input: PlanInput): readonly ResponseStep[] {
   // stuffing is about an IP trying many accounts: locking every account it tried would let anyone
   // lock anyone out by failing logins in their name.
   if (alert && alert.subject.kind === 'user' && verdict.severity !== 'none') {
-    const escalation = input.respondedAt === undefined || SEVERITY_ORDER[input.respondedAt] < SEVERITY_ORDER[verdict.severity];
+    const escalation = input.respondedAt === undefined || SEVERITY_RANK[input.respondedAt] < SEVERITY_RANK[verdict.severity];
     if (escalation) steps.push({ kind: 'remember', alertId: alert.id, severity: verdict.severity });
     const actions = actionsFor(policy, verdict.severity, alert.ruleIds);
     // A repeat of an alert already responded to, on an account that is no longer locked: the owner

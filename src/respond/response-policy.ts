@@ -2,10 +2,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import type { HitSeverity } from '../detect/rule.js';
-
-export const RESPONSE_ACTIONS = ['lock_sensitive', 'lock_full', 'send_unlock_code', 'notify_user', 'notify_admins'] as const;
-export type ResponseAction = (typeof RESPONSE_ACTIONS)[number];
+import type { HitSeverity } from '../domain/alert.js';
+import { RESPONSE_ACTIONS, type ResponseAction } from '../domain/response.js';
 
 const HIT_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 

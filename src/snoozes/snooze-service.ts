@@ -3,10 +3,10 @@ import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
+import { parseTimestamp } from '../core/timestamp.js';
 import type { RuleSet } from '../detect/rule-set.js';
 import type { SnoozeBook } from '../detect/snooze-book.js';
 import type { Snooze } from '../detect/snoozes.js';
-import { parseTimestamp } from '../ingest/validate-event.js';
 import type { SnoozeStore } from './ports.js';
 
 /**

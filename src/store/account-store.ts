@@ -1,5 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { AccountLock, LockScope, LockWrite, UnlockBy } from '../respond/lock.js';
+import type { AccountLock, LockScope, LockWrite, UnlockBy } from '../domain/lock.js';
 import type {
   AccountQuery,
   AccountRecord,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../test/support/database.js';
-import type { Alert } from '../alerts/alert.js';
+import type { Alert } from '../domain/alert.js';
 import { SqlAlertStore, upsertAlerts } from './alert-store.js';
 import { type DatabaseHandle, openDatabase } from './database.js';
 

@@ -1,7 +1,7 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
-import type { Alert, AlertStatus, AlertTransition } from '../alerts/alert.js';
 import type { AlertQuery, AlertStore } from '../alerts/ports.js';
 import { newId } from '../core/ids.js';
+import type { Alert, AlertStatus, AlertTransition } from '../domain/alert.js';
 import type { DatabaseHandle } from './database.js';
 import type { AlertsTable, Database } from './schema.js';
 

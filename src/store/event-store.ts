@@ -1,10 +1,11 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
-import type { Alert } from '../alerts/alert.js';
+import type { ActivityEvent, Enrichment, FirstSeenVia, StoredEvent } from '../domain/activity-event.js';
+import type { Alert } from '../domain/alert.js';
+import type { Decision, EventResult, EventType, Reason, SuppressedReason } from '../domain/event-schema.js';
+import type { LockWrite } from '../domain/lock.js';
+import type { Severity } from '../domain/severity.js';
 import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
-import type { ActivityEvent, Enrichment, FirstSeenVia, StoredEvent } from '../ingest/activity-event.js';
-import type { Decision, EventResult, EventType, Reason, Severity, SuppressedReason } from '../ingest/event-schema.js';
 import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
-import type { LockWrite } from '../respond/lock.js';
 import { SQLITE_UPSERT_LOCK, sqliteLockParams, upsertLocks } from './account-store.js';
 import { ALERT_COLUMNS, SQLITE_UPSERT_ALERT, toAlertRow, upsertAlerts } from './alert-store.js';
 import { type DatabaseHandle, WRITER_CHECKPOINT_PAGES } from './database.js';

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { Severity } from '../ingest/event-schema.js';
+import type { Severity } from '../domain/severity.js';
 import type { HealthFacts, HealthFactsSource, TrustMark } from '../respond/ports.js';
 import { toAccount, toTrust } from './account-store.js';
 import type { DatabaseHandle } from './database.js';

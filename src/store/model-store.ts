@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { ModelKind } from '../anomaly/behaviour-features.js';
+import type { ModelKind } from '../anomaly/model-kinds.js';
 import type { ModelRecord, ModelType, StoredModel, TrainedModel } from '../anomaly/model-record.js';
 import type { Activation, ModelStore } from '../anomaly/model-registry.js';
 import type { DatabaseHandle } from './database.js';

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { Alert } from '../alerts/alert.js';
+import type { Alert } from '../domain/alert.js';
 import type { StatusBaseline } from '../monitor/baseline.js';
 import type {
   AnomalyQuery,

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../ingest/activity-event.js';
+import type { StoredEvent } from '../domain/activity-event.js';
 import { type DatabaseHandle, openDatabase } from './database.js';
 import { inThreadWriter, SqliteWriterThread, type WriteBatch, type WriteStatements } from './sqlite-writer-thread.js';
 

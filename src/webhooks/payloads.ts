@@ -1,5 +1,5 @@
-import type { Alert } from '../alerts/alert.js';
 import type { AccountLockChange } from '../bus/bus.js';
+import type { Alert } from '../domain/alert.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

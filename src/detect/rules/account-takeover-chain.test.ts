@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventType } from '../../ingest/event-schema.js';
+import type { EventType } from '../../domain/event-schema.js';
 import { type AccountTakeoverChainConfig, accountTakeoverChainRule as rule } from './account-takeover-chain.js';
 import { type Case, ev, familiar, historyOf, judge, min, problemsOf, T0 } from './test-kit.js';
 

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
+import type { DetectionEvent } from '../../domain/activity-event.js';
 import type { History, PastEvent } from '../history.js';
-import type { DetectionEvent, Rule, RuleHit } from '../rule.js';
+import type { Rule, RuleHit } from '../rule.js';
 import { formatDuration, formatMoney, minutesToMs, relatedIds } from './format.js';
 
 export const AccountTakeoverChainConfigSchema = Type.Object(

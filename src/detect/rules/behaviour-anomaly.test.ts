@@ -1,11 +1,12 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FEATURES, type ModelKind } from '../../anomaly/behaviour-features.js';
 import { IsolationForest } from '../../anomaly/isolation-forest.js';
+import { FEATURES, type ModelKind } from '../../anomaly/model-kinds.js';
 import type { ActiveModel, ActiveModels } from '../../anomaly/model-registry.js';
 import { CHROME, type Enrich, IPHONE, memorySource, ordinaryMonth, RIO, type Shopper } from '../../anomaly/test-kit.js';
-import { trainModel } from '../../anomaly/trainer.js';
-import type { DetectionEvent, RuleHit } from '../rule.js';
+import type { DetectionEvent } from '../../domain/activity-event.js';
+import { trainModel } from '../model-trainer.js';
+import type { RuleHit } from '../rule.js';
 import { type BehaviourAnomalyConfig, behaviourAnomalyRule } from './behaviour-anomaly.js';
 import { BUILTIN_RULES, builtinRules } from './index.js';
 import { judge, problemsOf } from './test-kit.js';

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { describeFeature, extractFeatures, FEATURES, type FeatureName, kindOf } from '../../anomaly/behaviour-features.js';
+import { FEATURES, type FeatureName } from '../../anomaly/model-kinds.js';
 import type { ActiveModels } from '../../anomaly/model-registry.js';
+import { describeFeature, extractFeatures, kindOf } from '../behaviour-features.js';
 import type { Rule, RuleHit } from '../rule.js';
 import { minutesToMs } from './format.js';
 

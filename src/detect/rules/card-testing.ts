@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
+import type { Subject } from '../../domain/alert.js';
 import type { PastEvent } from '../history.js';
-import type { Rule, RuleHit, Subject } from '../rule.js';
+import type { Rule, RuleHit } from '../rule.js';
 import { formatDecimal, formatDuration, minutesToMs, plural, relatedIds } from './format.js';
 
 export const CardTestingConfigSchema = Type.Object(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventType } from '../../ingest/event-schema.js';
+import type { EventType } from '../../domain/event-schema.js';
 import type { StoryMark } from '../history.js';
 import { carriedRiskRule as rule } from './carried-risk.js';
 import { ev, historyOf, min, problemsOf, T0 } from './test-kit.js';

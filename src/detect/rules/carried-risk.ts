@@ -1,7 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { EventType } from '../../ingest/event-schema.js';
+import type { HitSeverity } from '../../domain/alert.js';
+import type { EventType } from '../../domain/event-schema.js';
 import type { StoryMark } from '../history.js';
-import type { HitSeverity, Rule, RuleHit } from '../rule.js';
+import type { Rule, RuleHit } from '../rule.js';
 import { DEFAULT_SCORING, severityOf } from '../scoring.js';
 import { formatDuration, minutesToMs } from './format.js';
 

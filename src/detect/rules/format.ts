@@ -1,5 +1,5 @@
+import { MINUTE } from '../../core/time.js';
 import type { PastEvent } from '../history.js';
-import { MINUTE } from '../rule.js';
 
 /**
  * Wording shared by the built-in rules' messages. Numbers are formatted the same way whatever the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR } from '../rule.js';
+import { HOUR } from '../../core/time.js';
 import { type FrequentCredentialChangesConfig, frequentCredentialChangesRule as rule } from './frequent-credential-changes.js';
 import { type Case, ev, judge, problemsOf, T0, times } from './test-kit.js';
 

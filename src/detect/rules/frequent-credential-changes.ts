@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { EventType } from '../../ingest/event-schema.js';
+import type { EventType } from '../../domain/event-schema.js';
 import type { Rule, RuleHit } from '../rule.js';
 import { formatDuration, formatInteger, formatWindow, minutesToMs, plural, relatedIds } from './format.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { GeoInfo } from '../../ingest/activity-event.js';
-import { HOUR } from '../rule.js';
-import { haversineKm, type ImpossibleTravelConfig, impossibleTravelRule as rule } from './impossible-travel.js';
+import { HOUR } from '../../core/time.js';
+import type { GeoInfo } from '../../domain/activity-event.js';
+import { haversineKm } from '../../domain/geo.js';
+import { type ImpossibleTravelConfig, impossibleTravelRule as rule } from './impossible-travel.js';
 import { type Case, ev, judge, problemsOf, T0 } from './test-kit.js';
 
 const LONDON: GeoInfo = { country: 'GB', city: 'London', latitude: 51.5074, longitude: -0.1278, accuracyKm: 0 };

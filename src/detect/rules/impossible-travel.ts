@@ -1,7 +1,9 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { GeoInfo } from '../../ingest/activity-event.js';
+import { HOUR } from '../../core/time.js';
+import type { GeoInfo } from '../../domain/activity-event.js';
+import { haversineKm } from '../../domain/geo.js';
 import type { PastEvent } from '../history.js';
-import { HOUR, type Rule, type RuleHit } from '../rule.js';
+import type { Rule, RuleHit } from '../rule.js';
 import { formatDuration, formatInteger, minutesToMs } from './format.js';
 
 export const ImpossibleTravelConfigSchema = Type.Object(
@@ -26,17 +28,6 @@ export const ImpossibleTravelConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 export type ImpossibleTravelConfig = Static<typeof ImpossibleTravelConfigSchema>;
-
-const EARTH_RADIUS_KM = 6371;
-const rad = (deg: number) => (deg * Math.PI) / 180;
-
-/** Great-circle distance in km between two points given in degrees. */
-export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
-  const dLat = rad(lat2 - lat1);
-  const dLon = rad(lon2 - lon1);
-  const a = Math.sin(dLat / 2) ** 2 + Math.cos(rad(lat1)) * Math.cos(rad(lat2)) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
-}
 
 /**
  * Two successful logins further apart than anyone could travel in the time between them: one of

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Novelty } from '../../ingest/activity-event.js';
-import { HOUR } from '../rule.js';
+import { HOUR } from '../../core/time.js';
+import type { Novelty } from '../../domain/activity-event.js';
 import { type LargeTransactionConfig, largeTransactionRule as rule } from './large-transaction.js';
 import { type Case, ev, familiar, judge, problemsOf, T0, times } from './test-kit.js';
 

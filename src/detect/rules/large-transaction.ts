@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { HOUR, type Rule, type RuleHit } from '../rule.js';
+import { HOUR } from '../../core/time.js';
+import type { Rule, RuleHit } from '../rule.js';
 import { formatDecimal, formatDuration, formatMoney, plural } from './format.js';
 
 /** Amounts per ISO 4217 code (upper case, as ingestion stores them), with `default` for every other currency. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { GeoInfo, Novelty } from '../../ingest/activity-event.js';
-import { HOUR } from '../rule.js';
+import { HOUR } from '../../core/time.js';
+import type { GeoInfo, Novelty } from '../../domain/activity-event.js';
 import { type NewLoginContextConfig, newLoginContextRule as rule } from './new-login-context.js';
 import { type Case, ev, judge, min, problemsOf, T0 } from './test-kit.js';
 

@@ -1,6 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { HOUR } from '../../core/time.js';
+import type { HitSeverity, SuggestedAction } from '../../domain/alert.js';
 import type { PastEvent } from '../history.js';
-import { type HitSeverity, HOUR, type Rule, type RuleHit, type SuggestedAction } from '../rule.js';
+import type { Rule, RuleHit } from '../rule.js';
 
 const severityField = (description: string) =>
   Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')], { description });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UserAgentInfo } from '../../ingest/activity-event.js';
+import type { UserAgentInfo } from '../../domain/activity-event.js';
 import { sessionHijackRule as rule, type SessionHijackConfig } from './session-hijack.js';
 import { type Case, ev, judge, min, problemsOf } from './test-kit.js';
 

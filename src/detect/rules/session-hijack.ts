@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { UserAgentInfo } from '../../ingest/activity-event.js';
+import type { UserAgentInfo } from '../../domain/activity-event.js';
 import { clientOf, type PastEvent, sameClient } from '../history.js';
 import type { Rule, RuleHit } from '../rule.js';
 import { formatDuration, minutesToMs } from './format.js';

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
-import type { Rule, RuleHit, SuggestedAction } from '../rule.js';
+import type { SuggestedAction } from '../../domain/alert.js';
+import type { Rule, RuleHit } from '../rule.js';
 import { formatWindow, minutesToMs, plural, relatedIds } from './format.js';
 
 export const SENSITIVE_PATHS = [

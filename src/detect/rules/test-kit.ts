@@ -2,11 +2,14 @@
  * Builders for the rule tests (not used at run time): events at fixed times, a MemoryHistory holding
  * the earlier ones, and the rule's verdict on one case of a table.
  */
-import type { Familiarity, FamiliarityFacts, GeoInfo, Novelty, UserAgentInfo } from '../../ingest/activity-event.js';
-import type { EventType } from '../../ingest/event-schema.js';
+
+import { MINUTE } from '../../core/time.js';
+import type { DetectionEvent, Familiarity, FamiliarityFacts, GeoInfo, Novelty, UserAgentInfo } from '../../domain/activity-event.js';
+import { SUGGESTED_ACTIONS } from '../../domain/alert.js';
+import type { EventType } from '../../domain/event-schema.js';
 import { toPastEvent } from '../history.js';
 import { DEFAULT_LIMITS, MemoryHistory } from '../memory-history.js';
-import { type DetectionEvent, MINUTE, type Rule, type RuleConfig, type RuleHit, SUGGESTED_ACTIONS } from '../rule.js';
+import type { Rule, RuleConfig, RuleHit } from '../rule.js';
 import { MAX_RELATED } from './format.js';
 
 /** The fixed "now" of every rule test: the event being scored happens here unless a case says otherwise. */

@@ -1,8 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { LOCK_SCOPES } from '../../domain/lock.js';
 import type { AccountView } from '../../respond/account-service.js';
-import { LOCK_SCOPES } from '../../respond/lock.js';
 import type { CodeProblem, SentCode } from '../../respond/one-time-codes.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';

@@ -1,8 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { ALERT_ACTIONS, ALERT_STATUSES, type Alert, type AlertAction, type AlertStatus } from '../../alerts/alert.js';
-import { SEVERITIES, type Severity } from '../../ingest/event-schema.js';
+import { ALERT_ACTIONS, ALERT_STATUSES, type Alert, type AlertAction, type AlertStatus } from '../../domain/alert.js';
+import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { assertExhaustive } from '../../core/result.js';
-import { EventBatchSchema, EventInputSchema, type EventResult, EventResultSchema, MAX_BATCH_EVENTS } from '../../ingest/event-schema.js';
+import { EventBatchSchema, EventInputSchema, type EventResult, EventResultSchema, MAX_BATCH_EVENTS } from '../../domain/event-schema.js';
 import type { IngestOutcome } from '../../ingest/ingest-service.js';
 import { readLines } from '../../ingest/ndjson.js';
 import { ingestRecords, ndjsonRecords } from '../../ingest/stream-ingest.js';

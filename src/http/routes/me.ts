@@ -1,8 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Alert } from '../../alerts/alert.js';
 import { SCENARIOS, type Scenario, scenarioEvents } from '../../demo/simulator.js';
+import type { Alert } from '../../domain/alert.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, pageOf, readCursor } from '../request-helpers.js';

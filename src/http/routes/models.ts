@@ -1,10 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { MODEL_KINDS } from '../../anomaly/behaviour-features.js';
+import { MODEL_KINDS } from '../../anomaly/model-kinds.js';
 import { presentModel } from '../../anomaly/model-record.js';
-import { auditActivation, auditTraining, DEFAULT_TRAINING_DAYS, trainAndStore } from '../../anomaly/trainer.js';
 import type { Problem } from '../../core/errors.js';
+import { auditActivation, auditTraining, DEFAULT_TRAINING_DAYS, trainAndStore } from '../../detect/model-trainer.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';

@@ -1,11 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { parseTimestamp } from '../../core/timestamp.js';
 import { backtest } from '../../detect/backtest.js';
 import { CustomRuleDefinitionSchema } from '../../detect/custom-rule.js';
 import type { RuleEntry } from '../../detect/rule-set.js';
 import { emptyFigures, type ModeFigures, type RuleFigures, type RuleMode } from '../../detect/rule-stats.js';
-import { parseTimestamp } from '../../ingest/validate-event.js';
 import type { System } from '../../system.js';
 import { type ItemProblem, sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';

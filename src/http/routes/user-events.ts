@@ -1,8 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { StoredEvent } from '../../ingest/activity-event.js';
-import { EVENT_TYPES, type EventType } from '../../ingest/event-schema.js';
+import type { StoredEvent } from '../../domain/activity-event.js';
+import { EVENT_TYPES, type EventType } from '../../domain/event-schema.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';

@@ -1,4 +1,5 @@
 import { useCallback, useId, useState } from 'react';
+import { SEVERITY_RANK } from '../../../src/domain/severity';
 import { ApiError, api, describeError, query } from '../api';
 import { CodeForm } from '../components/CodeForm';
 import { TravelSnoozes } from '../components/TravelSnoozes';
@@ -40,8 +41,6 @@ import {
   type SimulationResult,
   type StoredEvent,
 } from '../types';
-
-const SEVERITY_RANK: Readonly<Record<Severity, number>> = { none: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 function sentText(sent: SentCode): string {
   return `We sent a code by ${sent.channel === 'sms' ? 'text message' : 'email'} to ${sent.to}. It expires at ${formatClock(sent.expiresAt)}.`;

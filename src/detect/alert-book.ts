@@ -1,9 +1,12 @@
 import { LRUCache } from 'lru-cache';
 import { newId } from '../core/ids.js';
-import type { DetectionEvent, Rule, RuleHit, SuggestedAction } from '../detect/rule.js';
-import { SEVERITY_RANK } from '../detect/scoring.js';
-import type { Decision, Reason, Severity } from '../ingest/event-schema.js';
-import { type Alert, type AlertEventSnapshot, type AlertStatus, OPEN_STATUSES } from './alert.js';
+import type { DetectionEvent } from '../domain/activity-event.js';
+import type { SuggestedAction } from '../domain/alert.js';
+import { type Alert, type AlertEventSnapshot, type AlertStatus, OPEN_STATUSES } from '../domain/alert.js';
+import type { Decision, Reason } from '../domain/event-schema.js';
+import type { Severity } from '../domain/severity.js';
+import { SEVERITY_RANK } from '../domain/severity.js';
+import type { Rule, RuleHit } from './rule.js';
 
 export interface Finding {
   readonly rule: Pick<Rule, 'id' | 'title' | 'alertType'>;

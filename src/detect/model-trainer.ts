@@ -1,25 +1,17 @@
 import { performance } from 'node:perf_hooks';
+import { IsolationForest } from '../anomaly/isolation-forest.js';
+import { FEATURES, type ModelKind, type PopulationBaseline } from '../anomaly/model-kinds.js';
+import type { ModelMetrics, ModelRecord, ScoreQuantiles, TrainedModel } from '../anomaly/model-record.js';
+import type { Activation, ModelRegistry } from '../anomaly/model-registry.js';
+import { seededRandom } from '../anomaly/random.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import { toPastEvent } from '../detect/history.js';
-import { MemoryHistory } from '../detect/memory-history.js';
-import type { StoredEvent } from '../ingest/activity-event.js';
-import type { EventType } from '../ingest/event-schema.js';
-import {
-  extractFeatures,
-  FEATURES,
-  HISTORY_TYPES,
-  hourCounts,
-  MIN_ACCOUNT_HISTORY,
-  type ModelKind,
-  type PopulationBaseline,
-  SCORED_TYPES,
-} from './behaviour-features.js';
-import { IsolationForest } from './isolation-forest.js';
-import type { ModelMetrics, ModelRecord, ScoreQuantiles, TrainedModel } from './model-record.js';
-import type { Activation, ModelRegistry } from './model-registry.js';
-import { seededRandom } from './random.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import type { EventType } from '../domain/event-schema.js';
+import { extractFeatures, HISTORY_TYPES, hourCounts, MIN_ACCOUNT_HISTORY, SCORED_TYPES } from './behaviour-features.js';
+import { toPastEvent } from './history.js';
+import { MemoryHistory } from './memory-history.js';
 
 /** Stored events in event-time order (the EventStore's `scan`). */
 export interface TrainingSource {

@@ -111,3 +111,9 @@ export interface StoredEvent extends ActivityEvent {
   readonly enrichment: Enrichment;
   readonly result: EventResult;
 }
+
+/** What detection sees: the validated event, its id and its enrichment. */
+export interface DetectionEvent extends ActivityEvent {
+  readonly id: string;
+  readonly enrichment: Enrichment;
+}

@@ -1,6 +1,27 @@
 import { assertExhaustive } from '../core/result.js';
-import type { AlertType, Subject, SuggestedAction } from '../detect/rule.js';
-import type { Decision, EventType, Reason, Severity } from '../ingest/event-schema.js';
+import type { Decision, EventType, Reason } from './event-schema.js';
+import type { Severity } from './severity.js';
+
+/** A finding's severity: never none. */
+export type HitSeverity = Exclude<Severity, 'none'>;
+export type AlertType = 'security' | 'transaction' | 'system';
+
+/** Who an alert is about. Most rules are about the user; credential stuffing is about the IP. */
+export interface Subject {
+  readonly kind: 'user' | 'ip' | 'device';
+  readonly value: string;
+}
+
+export const SUGGESTED_ACTIONS = [
+  'confirm_with_user_by_otp',
+  'block_ip',
+  'reset_password',
+  'lock_account',
+  'review_transaction',
+  'review_device',
+  'enable_2fa',
+] as const;
+export type SuggestedAction = (typeof SUGGESTED_ACTIONS)[number];
 
 export const ALERT_STATUSES = ['new', 'acknowledged', 'escalated', 'resolved', 'false_positive'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];

@@ -1,20 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR } from '../detect/rule.js';
-import { ev, historyOf, T0 } from '../detect/rules/test-kit.js';
+import { EMPTY_BASELINE, FEATURES, type PopulationBaseline } from '../anomaly/model-kinds.js';
+import { HOUR } from '../core/time.js';
 import {
   describeFeature,
-  EMPTY_BASELINE,
   encode,
   extractFeatures,
-  FEATURES,
   type FeatureRow,
   formatUsualHours,
   hourCounts,
   hoursOutside,
   MIN_ACCOUNT_HISTORY,
-  type PopulationBaseline,
   usualHours,
 } from './behaviour-features.js';
+import { ev, historyOf, T0 } from './rules/test-kit.js';
 
 const DAY = 24 * HOUR;
 /** Midnight UTC of T0's day: T0 itself is 10:00. */

@@ -1,34 +1,17 @@
+import { FEATURES, type FeatureName, type ModelKind, type PopulationBaseline } from '../anomaly/model-kinds.js';
 import { assertExhaustive } from '../core/result.js';
-import type { BehaviourProfile, History } from '../detect/history.js';
-import { type DetectionEvent, HOUR, MINUTE } from '../detect/rule.js';
-import { formatDecimal, formatDuration, formatInteger, formatMoney, plural } from '../detect/rules/format.js';
-import { haversineKm } from '../detect/rules/impossible-travel.js';
-import type { EventType } from '../ingest/event-schema.js';
+import { HOUR, MINUTE } from '../core/time.js';
+import type { DetectionEvent } from '../domain/activity-event.js';
+import type { EventType } from '../domain/event-schema.js';
+import { haversineKm } from '../domain/geo.js';
+import type { BehaviourProfile, History } from './history.js';
+import { formatDecimal, formatDuration, formatInteger, formatMoney, plural } from './rules/format.js';
 
 /**
  * Behaviour features: what an event looks like next to the account's own habits. The live path
  * (the behaviour-anomaly rule) and training (trainer.ts) both call `extractFeatures` with the event
  * and the history of what came before it, so a model sees in production exactly what it learnt from.
  */
-
-export const MODEL_KINDS = ['login', 'transaction'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
-
-/** The features of each kind of model, in the order of the model's input columns. Never reorder: stored models rely on it. */
-export const FEATURES = {
-  login: [
-    'hoursFromUsual',
-    'newDevice',
-    'newCountry',
-    'newNetwork',
-    'kmFromLastLogin',
-    'kmhFromLastLogin',
-    'failuresInHourBefore',
-    'userAgentChanged',
-  ],
-  transaction: ['amountToUsual', 'hoursSinceLastTransaction', 'newMerchant', 'newDevice'],
-} as const satisfies Record<ModelKind, readonly string[]>;
-export type FeatureName = (typeof FEATURES)[ModelKind][number];
 
 /** The event types each kind of model scores. */
 export const SCORED_TYPES: Readonly<Record<ModelKind, readonly EventType[]>> = {
@@ -57,16 +40,6 @@ export const MIN_ACCOUNT_HISTORY = 5;
 
 /** Share of an account's logins its usual hours must hold: the odd late night stays outside them. */
 export const USUAL_HOURS_SHARE = 0.9;
-
-/** What all accounts do, learnt at training and stored in the model's parameters. */
-export interface PopulationBaseline {
-  /** Successful logins per hour of the day (UTC), 24 counts. */
-  readonly loginHours: readonly number[];
-  /** Median transaction amount per currency. */
-  readonly medianAmounts: Readonly<Record<string, number>>;
-}
-
-export const EMPTY_BASELINE: PopulationBaseline = { loginHours: new Array(24).fill(0), medianAmounts: {} };
 
 /** Usual hours as a run of whole hours of the day, UTC: `start` 8 and `hours` 11 is 08:00–19:00. */
 export interface UsualHours {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DetectionEvent } from '../detect/rule.js';
+import type { DetectionEvent } from '../domain/activity-event.js';
 import { AlertBook, type Finding } from './alert-book.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');

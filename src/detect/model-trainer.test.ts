@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { toPastEvent } from '../detect/history.js';
-import { MemoryHistory } from '../detect/memory-history.js';
-import type { StoredEvent } from '../ingest/activity-event.js';
-import { extractFeatures, FEATURES } from './behaviour-features.js';
-import { IsolationForest } from './isolation-forest.js';
-import { CHROME, IPHONE, memorySource, ordinaryMonth, RIO } from './test-kit.js';
-import { MIN_THRESHOLD, MIN_TRAINING_ROWS, THRESHOLD_QUANTILE, thresholdFor, trainModel } from './trainer.js';
+import { IsolationForest } from '../anomaly/isolation-forest.js';
+import { FEATURES } from '../anomaly/model-kinds.js';
+import { CHROME, IPHONE, memorySource, ordinaryMonth, RIO } from '../anomaly/test-kit.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import { extractFeatures } from './behaviour-features.js';
+import { toPastEvent } from './history.js';
+import { MemoryHistory } from './memory-history.js';
+import { MIN_THRESHOLD, MIN_TRAINING_ROWS, THRESHOLD_QUANTILE, thresholdFor, trainModel } from './model-trainer.js';
 
 const END = Date.parse('2026-11-24T12:00:00Z');
 const clock = { now: () => END };

@@ -1,4 +1,4 @@
-import type { EventType } from '../ingest/event-schema.js';
+import type { EventType } from './event-schema.js';
 
 export const LOCK_SCOPES = ['sensitive', 'full'] as const;
 export type LockScope = (typeof LOCK_SCOPES)[number];
@@ -56,25 +56,4 @@ export function describeScope(scope: LockScope): string {
   return scope === 'full'
     ? 'everything but logging out is refused'
     : 'transactions, payment-method, password, email and 2FA changes are refused';
-}
-
-/**
- * Locks in force, in memory, so that `POST /v1/events` can answer `block` without reading the
- * database. Loaded from the accounts table at start; every change is written through.
- */
-export class LockBook {
-  private readonly locks = new Map<string, AccountLock>();
-
-  get(user: string): AccountLock | undefined {
-    return this.locks.get(user);
-  }
-
-  set(user: string, lock: AccountLock | undefined): void {
-    if (lock) this.locks.set(user, lock);
-    else this.locks.delete(user);
-  }
-
-  get size(): number {
-    return this.locks.size;
-  }
 }

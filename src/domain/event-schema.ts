@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { SEVERITIES } from './severity.js';
 
 /** Every event type Vigil accepts. Adding one is a deliberate change: detection switches over these. */
 export const EVENT_TYPES = [
@@ -73,8 +74,6 @@ export const EventBatchSchema = Type.Object(
 
 export const DECISIONS = ['allow', 'challenge', 'block'] as const;
 export type Decision = (typeof DECISIONS)[number];
-export const SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
 
 export const ReasonSchema = Type.Object({
   rule: Type.String(),
