@@ -3,7 +3,7 @@
  * bench/floor-server.ts's writer thread: one SQLite connection, one transaction per group, into a
  * table shaped like Vigil's events (the same columns, the id primary key, the per-user and per-time
  * indexes), with the settings Vigil's own writer uses (store/database.ts). Plain CommonJS, so that the
- * thread runs it without TypeScript's loader, as Vigil's store/sqlite-writer.cjs.
+ * thread runs it without TypeScript's loader, as Vigil's store/sqlite/writer.cjs.
  */
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require('better-sqlite3');

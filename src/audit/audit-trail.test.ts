@@ -69,7 +69,7 @@ describe('AuditTrail on the store', () => {
   });
 
   // Two handles stand for two processes. On SQLite this works in one process only because an
-  // appender waits for the other's write lock without blocking the event loop (store/sqlite-dialect.ts):
+  // appender waits for the other's write lock without blocking the event loop (store/sqlite/dialect.ts):
   // a synchronous wait would block the very loop that releases the lock.
   it('keeps one chain when two processes append at once', async () => {
     const other = await openDatabase(db.target, { migrate: false });

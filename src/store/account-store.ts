@@ -19,9 +19,9 @@ import type { AccountsTable, Database, OneTimeCodesTable } from './schema.js';
 const HEALTH_ROWS_PER_STATEMENT = 250;
 
 /** Health of an account no one has computed yet; replaced at the first computation. */
-const UNCOMPUTED_HEALTH = { health_score: 100, health_json: 'null' } as const;
+export const UNCOMPUTED_HEALTH = { health_score: 100, health_json: 'null' } as const;
 
-const lockColumns = (w: LockWrite) => ({
+export const lockColumns = (w: LockWrite) => ({
   lock_scope: w.lock?.scope ?? null,
   locked_at: w.lock?.lockedAt ?? null,
   lock_reason: w.lock?.reason ?? null,
@@ -41,17 +41,6 @@ export async function upsertLocks(db: Kysely<Database> | Transaction<Database>, 
       .onConflict((oc) => oc.column('user_id').doUpdateSet(columns))
       .execute();
   }
-}
-
-/** The same upsert as one better-sqlite3 statement, for the SQLite event write path. */
-export const SQLITE_UPSERT_LOCK = `INSERT INTO accounts (user_id, email, phone, health_score, health_json, lock_scope, locked_at, lock_reason,
-  lock_alert_id, locked_by, unlock_requires, updated_at) VALUES (?, NULL, NULL, ${UNCOMPUTED_HEALTH.health_score}, '${UNCOMPUTED_HEALTH.health_json}', ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (user_id) DO UPDATE SET lock_scope = excluded.lock_scope, locked_at = excluded.locked_at, lock_reason = excluded.lock_reason,
-  lock_alert_id = excluded.lock_alert_id, locked_by = excluded.locked_by, unlock_requires = excluded.unlock_requires, updated_at = excluded.updated_at`;
-
-export function sqliteLockParams(w: LockWrite): unknown[] {
-  const c = lockColumns(w);
-  return [w.user, c.lock_scope, c.locked_at, c.lock_reason, c.lock_alert_id, c.locked_by, c.unlock_requires, c.updated_at];
 }
 
 /** Accounts per query: well under both dialects' bind-parameter limits. */

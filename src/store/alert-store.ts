@@ -74,9 +74,6 @@ export async function upsertAlerts(trx: Kysely<Database>, alerts: readonly Alert
   }
 }
 
-export const SQLITE_UPSERT_ALERT = `INSERT INTO alerts (${ALERT_COLUMNS.join(', ')}) VALUES (${ALERT_COLUMNS.map(() => '?').join(', ')})
-  ON CONFLICT (id) DO UPDATE SET ${DETECTION_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-
 export function toAlertRow(a: Alert): AlertRow {
   return {
     id: a.id,

@@ -19,7 +19,7 @@ export class SqlAuditStore implements AuditStore {
     return this.handle.db.transaction().execute(async (trx) => {
       // On PostgreSQL two processes could otherwise read the same tail under READ COMMITTED; the
       // primary key on seq would then refuse the second, but as a failed write rather than a wait.
-      // SQLite's transactions take the write lock before reading (store/sqlite-dialect.ts), which
+      // SQLite's transactions take the write lock before reading (store/sqlite/dialect.ts), which
       // serialises appenders the same way.
       if (this.handle.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_CHAIN_LOCK)})`.execute(trx);
       return appendAfterTail(trx, drafts);

@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
-import { newWriteTurn, SQLITE_BUSY_TIMEOUT_MS, sqliteDialect, type WriteTurn } from './sqlite-dialect.js';
+import { newWriteTurn, SQLITE_BUSY_TIMEOUT_MS, sqliteDialect, type WriteTurn } from './sqlite/dialect.js';
 
 export type DatabaseTarget =
   | { readonly dialect: 'sqlite'; readonly file: string; readonly synchronous: 'normal' | 'full' }
@@ -22,8 +22,8 @@ export interface DatabaseHandle {
   readonly sqlite?: SqliteDatabase.Database;
   /**
    * The SQLite file and the settings its connections take: a writer thread opens its own
-   * (store/sqlite-writer-thread.ts), and lets this connection's writes go first through the write
-   * turn (store/sqlite-dialect.ts).
+   * (store/sqlite/writer-thread.ts), and lets this connection's writes go first through the write
+   * turn (store/sqlite/dialect.ts).
    */
   readonly sqliteFile?: { readonly path: string; readonly pragmas: readonly string[]; readonly writeTurn: WriteTurn };
   /** Runs `cleanup` (closing a writer thread, say) before the connection closes. */

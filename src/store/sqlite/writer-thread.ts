@@ -2,13 +2,13 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Insertable } from 'kysely';
-import type { StoredEvent } from '../domain/activity-event.js';
-import type { EventsTable } from './schema.js';
-import type { WriteTurn } from './sqlite-dialect.js';
+import type { StoredEvent } from '../../domain/activity-event.js';
+import type { EventsTable } from '../schema.js';
+import type { WriteTurn } from './dialect.js';
 
 const require = createRequire(import.meta.url);
 
-/** One group commit: the events, and the other rows as the bound parameters of each statement (see sqlite-writer.cjs). */
+/** One group commit: the events, and the other rows as the bound parameters of each statement (see writer.cjs). */
 export interface WriteBatch {
   readonly events: readonly StoredEvent[];
   readonly learnt: readonly unknown[][];
@@ -31,13 +31,13 @@ export type BatchWriter = (batch: WriteBatch) => Promise<readonly string[]>;
 type SyncWriter = (batch: WriteBatch) => string[];
 type EventRow = Insertable<EventsTable>;
 
-const writer = require('./sqlite-writer.cjs') as {
+const writer = require('./writer.cjs') as {
   makeWriter(db: SqliteDatabase.Database, sql: WriteStatements): SyncWriter;
   eventRow(event: StoredEvent): EventRow;
 };
 const { makeWriter } = writer;
 
-/** A stored event's row in the events table (the mapping lives in sqlite-writer.cjs, for both dialects). */
+/** A stored event's row in the events table (the mapping lives in writer.cjs, for both dialects). */
 export const eventRow: (event: StoredEvent) => EventRow = writer.eventRow;
 
 /** The write in the caller's thread: for an in-memory database, which no other thread can open. */
@@ -58,7 +58,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * benchmark): running it in a thread of its own lets the next requests be parsed, enriched and scored
  * on the main thread meanwhile, on the machine's other core. The thread opens its own connection to
  * the same file (WAL: the main thread's reads never wait for it; its few other writes go first
- * between two commits, see store/sqlite-dialect.ts). A batch is answered only once committed, so an
+ * between two commits, see store/sqlite/dialect.ts). A batch is answered only once committed, so an
  * acknowledged event is as durable as before. Started on the first write, after migrations have run.
  */
 export class SqliteWriterThread {
@@ -75,7 +75,7 @@ export class SqliteWriterThread {
       readonly file: string;
       readonly pragmas: readonly string[];
       readonly sql: WriteStatements;
-      /** Shared with the main connection, whose writes the thread lets go first (store/sqlite-dialect.ts). */
+      /** Shared with the main connection, whose writes the thread lets go first (store/sqlite/dialect.ts). */
       readonly writeTurn?: WriteTurn;
     },
   ) {}
@@ -117,7 +117,7 @@ export class SqliteWriterThread {
   }
 
   private start(): Worker {
-    const worker = new Worker(new URL('./sqlite-writer.cjs', import.meta.url), {
+    const worker = new Worker(new URL('./writer.cjs', import.meta.url), {
       // The writer is plain CommonJS: none of the parent's loaders (tsx in development) are needed.
       execArgv: [],
       workerData: {

@@ -16,7 +16,7 @@ const MAX_LOCK_PAUSE_MS = 2;
 
 /**
  * The write turn: an Int32Array over shared memory, above zero while the main connection waits for
- * SQLite's write lock or holds it. The event writer thread (sqlite-writer.cjs) reads it before each
+ * SQLite's write lock or holds it. The event writer thread (store/sqlite/writer.cjs) reads it before each
  * group commit and lets that write go first. Without it, a thread committing group after group takes
  * the lock again the moment it lets go of it, and a write on the main connection, trying every few
  * milliseconds, waited for a gap through up to 13 commits (1.4 s) in a test, or gave up.

@@ -74,7 +74,7 @@ const MAX_YIELD_MS = 100;
 
 /**
  * Before each group commit: if the main connection waits for SQLite's write lock or holds it (the
- * write turn above zero, store/sqlite-dialect.ts), let that write go first. One write per commit,
+ * write turn above zero, store/sqlite/dialect.ts), let that write go first. One write per commit,
  * not every write that comes: main-connection writes that follow each other closely then alternate
  * with the group commits instead of holding them back.
  * @param {Int32Array | undefined} turn

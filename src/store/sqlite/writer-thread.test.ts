@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../domain/activity-event.js';
-import { type DatabaseHandle, openDatabase } from './database.js';
-import { inThreadWriter, SqliteWriterThread, type WriteBatch, type WriteStatements } from './sqlite-writer-thread.js';
+import type { StoredEvent } from '../../domain/activity-event.js';
+import { type DatabaseHandle, openDatabase } from '../database.js';
+import { inThreadWriter, SqliteWriterThread, type WriteBatch, type WriteStatements } from './writer-thread.js';
 
 /**
  * The SQLite writer thread (the event write path for a database file) against the same write run in
@@ -100,7 +100,7 @@ describe('the SQLite writer thread', () => {
 describe("the main connection's writes beside the writer thread", () => {
   // The thread commits group after group, as during a stream of events. A write on the main
   // connection (Security Health, the volume monitor, the audit trail) goes next, once the commit under
-  // way ends (the write turn, store/sqlite-dialect.ts), and the event loop turns meanwhile: with
+  // way ends (the write turn, store/sqlite/dialect.ts), and the event loop turns meanwhile: with
   // busy_timeout it slept in SQLite, in the thread that answers requests.
   it('go next, after the commit under way, without stopping the event loop', async () => {
     // Each "event" stores 100,000 rows: long commits in the thread for next to no work in this one.

@@ -1,0 +1,20 @@
+import type { StoredEvent } from '../domain/activity-event.js';
+import type { Alert } from '../domain/alert.js';
+import type { LockWrite } from '../domain/lock.js';
+import type { SeenRecord } from '../enrich/novelty.js';
+
+/**
+ * The group commit's write, the one path on which the dialects differ: events, what enrichment
+ * learnt, alerts and lock changes in one transaction. Resolves, once committed, with the ids
+ * another writer had stored first (not written again).
+ */
+export interface EventBatchWriter {
+  write(
+    events: readonly StoredEvent[],
+    learnt: readonly SeenRecord[],
+    alerts: readonly Alert[],
+    locks: readonly LockWrite[],
+  ): Promise<ReadonlySet<string>>;
+  /** Writes the group commit may have under way at once and still see committed in order. */
+  readonly orderedInserts: number;
+}

@@ -1,0 +1,33 @@
+import type { Migration } from 'kysely';
+import { migration as m0001 } from './0001_events.js';
+import { migration as m0002 } from './0002_detection.js';
+import { migration as m0003 } from './0003_response.js';
+import { migration as m0004 } from './0004_people.js';
+import { migration as m0005 } from './0005_anomaly_models.js';
+import { migration as m0006 } from './0006_login_scores.js';
+import { migration as m0007 } from './0007_volume_monitor.js';
+import { migration as m0008 } from './0008_health_indexes.js';
+import { migration as m0009 } from './0009_events_user_index_without_id.js';
+import { migration as m0010 } from './0010_suppressed_findings.js';
+import { migration as m0013 } from './0013_rule_modes.js';
+import { migration as m0014 } from './0014_snoozes.js';
+import { migration as m0015 } from './0015_familiarity.js';
+import { migration as m0016 } from './0016_lists.js';
+
+/** Every migration by name; Kysely applies them in the names' order. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_events': m0001,
+  '0002_detection': m0002,
+  '0003_response': m0003,
+  '0004_people': m0004,
+  '0005_anomaly_models': m0005,
+  '0006_login_scores': m0006,
+  '0007_volume_monitor': m0007,
+  '0008_health_indexes': m0008,
+  '0009_events_user_index_without_id': m0009,
+  '0010_suppressed_findings': m0010,
+  '0013_rule_modes': m0013,
+  '0014_snoozes': m0014,
+  '0015_familiarity': m0015,
+  '0016_lists': m0016,
+};

@@ -1,0 +1,44 @@
+import type { StoredEvent } from '../../domain/activity-event.js';
+import type { Alert } from '../../domain/alert.js';
+import type { LockWrite } from '../../domain/lock.js';
+import type { SeenRecord } from '../../enrich/novelty.js';
+import { upsertLocks } from '../account-store.js';
+import { upsertAlerts } from '../alert-store.js';
+import type { DatabaseHandle } from '../database.js';
+import type { EventBatchWriter } from '../event-batch-writer.js';
+import { eventRow, ROWS_PER_STATEMENT, upsertSeen } from '../event-rows.js';
+
+/**
+ * PostgreSQL's group commit: one Kysely transaction of multi-row statements. Concurrent writers
+ * (other processes) are fine: an id stored first by another is skipped and reported back.
+ */
+export class PostgresBatchWriter implements EventBatchWriter {
+  readonly orderedInserts = 1;
+
+  constructor(private readonly handle: DatabaseHandle) {}
+
+  write(
+    events: readonly StoredEvent[],
+    learnt: readonly SeenRecord[],
+    alerts: readonly Alert[],
+    locks: readonly LockWrite[],
+  ): Promise<ReadonlySet<string>> {
+    const rows = events.map(eventRow);
+    return this.handle.db.transaction().execute(async (trx) => {
+      const inserted = new Set<string>();
+      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+        const written = await trx
+          .insertInto('events')
+          .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        for (const r of written) inserted.add(r.id);
+      }
+      await upsertSeen(trx, learnt);
+      await upsertAlerts(trx, alerts);
+      await upsertLocks(trx, locks);
+      return new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id));
+    });
+  }
+}
