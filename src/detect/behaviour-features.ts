@@ -9,7 +9,7 @@ import { formatDecimal, formatDuration, formatInteger, formatMoney, plural } fro
 
 /**
  * Behaviour features: what an event looks like next to the account's own habits. The live path
- * (the behaviour-anomaly rule) and training (trainer.ts) both call `extractFeatures` with the event
+ * (the behaviour-anomaly rule) and training (model-trainer.ts) both call `extractFeatures` with the event
  * and the history of what came before it, so a model sees in production exactly what it learnt from.
  */
 

@@ -15,7 +15,7 @@ const { parentPort, workerData, isMainThread } = require('node:worker_threads');
 /**
  * A stored event's row in the events table, column by column: the one mapping, for both dialects
  * (store/event-store.ts uses it for PostgreSQL).
- * @param {import('../ingest/activity-event.js').StoredEvent} e
+ * @param {import('../../domain/activity-event.js').StoredEvent} e
  */
 function eventRow(e) {
   const { id, receivedAt, enrichment, result, ...event } = e;
@@ -43,7 +43,7 @@ function eventRow(e) {
 /**
  * @param {import('better-sqlite3').Database} db
  * @param {{ insertEvent: string, eventColumns: readonly string[], insertSeen: string, upsertAlert: string, upsertLock: string }} sql
- * @returns {(batch: { events: import('../ingest/activity-event.js').StoredEvent[], learnt: unknown[][], alerts: unknown[][], locks: unknown[][] }) => string[]}
+ * @returns {(batch: { events: import('../../domain/activity-event.js').StoredEvent[], learnt: unknown[][], alerts: unknown[][], locks: unknown[][] }) => string[]}
  *   the ids of events that were already stored (not written again)
  */
 function makeWriter(db, sql) {

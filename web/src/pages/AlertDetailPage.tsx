@@ -39,7 +39,7 @@ const ACTIONS: ReadonlyArray<{ readonly action: AlertAction; readonly label: str
   { action: 'false-positive', label: 'False positive' },
 ];
 
-/** The lifecycle of src/alerts/alert.ts: which actions each status allows. */
+/** The lifecycle of src/domain/alert.ts: which actions each status allows. */
 function allowed(status: AlertStatus, action: AlertAction): boolean {
   if (!OPEN_STATUSES.has(status)) return false;
   if (action === 'acknowledge') return status !== 'acknowledged';
