@@ -168,6 +168,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       new RuleSet(),
       overrides.builtinRules ?? builtinRules({ models }),
       clock,
+      audit,
     );
     await rules.load((ruleId, problem) =>
       logger.warn(`Stored settings of rule ${ruleId} are invalid (${problem.message}); using its defaults.`),
