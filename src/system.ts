@@ -160,7 +160,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const alerts = new SqlAlertStore(database);
     const alertBook = new AlertBook();
     // Anomaly models are in memory before the first event is scored; one that cannot be used is left out.
-    const models = new ModelRegistry(new SqlModelStore(database), clock);
+    const models = new ModelRegistry(new SqlModelStore(database), clock, audit);
     const unusableModel = (id: string, problem: Problem) => logger.warn(`Anomaly model ${id} is not used: ${problem.message}`);
     await models.load(unusableModel);
     const rules = new RuleCatalog(
@@ -282,6 +282,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       adminEmails: config.adminEmails,
       clock,
       log: logger,
+      audit,
       scorer: new WorkerUploadScorer(),
     });
     return {

@@ -1,6 +1,6 @@
 import { MODEL_KINDS, type ModelKind } from '../anomaly/behaviour-features.js';
 import { ModelRegistry } from '../anomaly/model-registry.js';
-import { auditTraining, trainAndStore } from '../anomaly/trainer.js';
+import { trainAndStore } from '../anomaly/trainer.js';
 import { AuditTrail } from '../audit/audit-trail.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../core/clock.js';
@@ -28,8 +28,8 @@ export async function trainModels(config: Config, options: TrainCommandOptions):
   const handle = await openDatabase(config.database, { migrate: true });
   try {
     const clock = systemClock;
-    const registry = new ModelRegistry(new SqlModelStore(handle), clock);
     const audit = new AuditTrail(new SqlAuditStore(handle), clock);
+    const registry = new ModelRegistry(new SqlModelStore(handle), clock, audit);
     const events = new SqlEventStore(handle);
     const kinds: readonly ModelKind[] = options.kind === 'all' ? MODEL_KINDS : [options.kind];
     let trained = 0;
@@ -45,7 +45,6 @@ export async function trainModels(config: Config, options: TrainCommandOptions):
         continue;
       }
       trained++;
-      await auditTraining(audit, 'cli', outcome.value);
       const m = outcome.value.model;
       const share = (m.metrics.flaggedShare * 100).toFixed(2);
       const state = m.active ? 'active' : `inactive (activate with: POST /v1/models/${m.id}/activate)`;
