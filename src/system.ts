@@ -64,7 +64,7 @@ import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 import { SqlRuleStatsStore } from './store/rule-stats-store.js';
 import { SqlSnoozeStore } from './store/snooze-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
-import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { HostLookup } from './webhooks/target-guard.js';
 
 export interface Logger {
@@ -208,11 +208,12 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
 
     const outbox = new SqlOutboxStore(database);
     const notifier = createNotifier(config, { outbox, clock, log: logger });
-    const webhooks = new WebhookDispatcher({
+    const webhooks = createWebhookDispatcher({
       store: new SqlWebhookStore(database),
       key: secret.subkey('webhook-secrets'),
       clock,
       log: logger,
+      audit,
       allowCidrs: config.webhookAllowCidrs,
       ...(overrides.webhookLookup && { lookup: overrides.webhookLookup }),
     });
