@@ -1,3 +1,4 @@
+import type { Result } from '../core/result.js';
 import type { Severity } from '../ingest/event-schema.js';
 import type { AccountLock, LockWrite } from './lock.js';
 
@@ -120,9 +121,18 @@ export interface AccountStore {
   markCodeUsed(id: string, at: number): Promise<boolean>;
 }
 
-/** Sends a message to a person; throws when the transport failed. Adapted from notify/ in the composition root. */
+/**
+ * Sends a message to a person (notify/'s `Notifier`). A transport that did not take the message is an
+ * expected failure, so it is a value, never a throw: the caller decides what it means.
+ */
 export interface MessageSender {
-  send(message: { channel: CodeChannel; to: string; subject: string; text: string; user?: string }): Promise<void>;
+  send(message: {
+    channel: CodeChannel;
+    to: string;
+    subject: string;
+    text: string;
+    user?: string;
+  }): Promise<Result<unknown, { readonly reason: string }>>;
 }
 
 /** The audit trail, as respond/ records into it (audit/audit-trail.ts). */
