@@ -40,11 +40,19 @@ import { WorkerUploadScorer } from './logins/upload-scorer.js';
 import { VolumeMonitor } from './monitor/monitor-service.js';
 import { createNotifier } from './notify/notifier.js';
 import type { Notifier, OutboxStore } from './notify/ports.js';
+import { AccountContacts } from './respond/account-contacts.js';
+import { AccountLocking } from './respond/account-locking.js';
+import { AccountNotices } from './respond/account-notices.js';
 import { AccountService } from './respond/account-service.js';
+import { AccountViews } from './respond/account-views.js';
 import { LockBook } from './respond/lock-book.js';
 import { OneTimeCodes } from './respond/one-time-codes.js';
-import type { MessageSender } from './respond/ports.js';
+import { OwnerTrust } from './respond/owner-trust.js';
+import { OwnerVerdicts } from './respond/owner-verdicts.js';
 import { Responder } from './respond/responder.js';
+import { ResponseWorker } from './respond/response-worker.js';
+import { SecurityHealth } from './respond/security-health.js';
+import { UnlockCodes } from './respond/unlock-codes.js';
 import { SnoozeService } from './snoozes/snooze-service.js';
 import { SqlAccountStore } from './store/account-store.js';
 import { SqlActivityStore } from './store/activity-store.js';
@@ -64,7 +72,7 @@ import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 import { SqlRuleStatsStore } from './store/rule-stats-store.js';
 import { SqlSnoozeStore } from './store/snooze-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
-import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { HostLookup } from './webhooks/target-guard.js';
 
 export interface Logger {
@@ -160,7 +168,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const alerts = new SqlAlertStore(database);
     const alertBook = new AlertBook();
     // Anomaly models are in memory before the first event is scored; one that cannot be used is left out.
-    const models = new ModelRegistry(new SqlModelStore(database), clock);
+    const models = new ModelRegistry(new SqlModelStore(database), clock, audit);
     const unusableModel = (id: string, problem: Problem) => logger.warn(`Anomaly model ${id} is not used: ${problem.message}`);
     await models.load(unusableModel);
     const rules = new RuleCatalog(
@@ -168,6 +176,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       new RuleSet(),
       overrides.builtinRules ?? builtinRules({ models }),
       clock,
+      audit,
     );
     await rules.load((ruleId, problem) =>
       logger.warn(`Stored settings of rule ${ruleId} are invalid (${problem.message}); using its defaults.`),
@@ -207,11 +216,12 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
 
     const outbox = new SqlOutboxStore(database);
     const notifier = createNotifier(config, { outbox, clock, log: logger });
-    const webhooks = new WebhookDispatcher({
+    const webhooks = createWebhookDispatcher({
       store: new SqlWebhookStore(database),
       key: secret.subkey('webhook-secrets'),
       clock,
       log: logger,
+      audit,
       allowCidrs: config.webhookAllowCidrs,
       ...(overrides.webhookLookup && { lookup: overrides.webhookLookup }),
     });
@@ -224,31 +234,22 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     for (const m of await accountStore.listTrust())
       history.setTrust(m.user, m.kind, m.value, { trust: m.trust, ...(m.alertId && { alertId: m.alertId }) });
     const responder = new Responder({ locks, policy: config.responsePolicy, clock });
-    const sender: MessageSender = {
-      async send(message) {
-        const sent = await notifier.send(message);
-        if (!sent.ok) throw new Error(sent.error.reason);
-      },
-    };
     const alertService = new AlertService(alerts, alertBook, clock, audit, bus);
-    const accountService = new AccountService({
+    const accountService = buildAccountService({
       accounts: accountStore,
       locks,
-      codes: new OneTimeCodes({ accounts: accountStore, sender, audit, secret, clock }),
+      notifier,
+      secret,
       history,
-      familiarity: novelty,
-      alerts,
+      novelty,
       alertService,
-      healthFacts: new SqlHealthFacts(database),
+      database,
       audit,
       bus,
-      sender,
-      adminEmails: config.adminEmails,
+      config,
       clock,
-      onError: (message, error) => logger.error(message, error),
+      logger,
     });
-    bus.subscribe('response.planned', (responses) => accountService.onResponsePlanned(responses));
-    bus.subscribe('events.stored', (stored) => accountService.onEventsStored(stored));
     // Counts reported to POST /v1/monitor, and payment events counted per minute by event time;
     // minutes completed while Vigil was down are judged at start, from the stored events.
     const monitor = new VolumeMonitor({ store: new SqlMonitorStore(database), bus, clock });
@@ -289,6 +290,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       adminEmails: config.adminEmails,
       clock,
       log: logger,
+      audit,
       scorer: new WorkerUploadScorer(),
     });
     return {
@@ -342,6 +344,49 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     await database.close();
     throw error;
   }
+}
+
+/**
+ * The response side, one class per concern, behind `AccountService` for the API; its workers listen
+ * to the bus: responses planned by the ingest path, and what stored events teach (contacts, health).
+ */
+function buildAccountService(r: {
+  accounts: SqlAccountStore;
+  locks: LockBook;
+  notifier: Notifier;
+  secret: ServerSecret;
+  history: MemoryHistory;
+  novelty: NoveltyTracker;
+  alertService: AlertService;
+  database: DatabaseHandle;
+  audit: AuditTrail;
+  bus: Bus;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+}): AccountService {
+  const { accounts, locks, audit, bus, clock } = r;
+  const onError = (message: string, error: unknown) => r.logger.error(message, error);
+  const health = new SecurityHealth({ healthFacts: new SqlHealthFacts(r.database), accounts, locks, clock, onError });
+  const codes = new OneTimeCodes({ accounts, sender: r.notifier, audit, secret: r.secret, clock });
+  const locking = new AccountLocking({ accounts, locks, audit, bus, clock, health });
+  const trust = new OwnerTrust({ accounts, history: r.history, familiarity: r.novelty, audit, clock, onError });
+  const notices = new AccountNotices(r.notifier, r.config.adminEmails, audit, onError);
+  const contacts = new AccountContacts(accounts, audit, clock);
+  const worker = new ResponseWorker({ accounts, locking, codes, notices, health, onError });
+  bus.subscribe('response.planned', (responses) => worker.onResponsePlanned(responses));
+  bus.subscribe('events.stored', async (stored) => {
+    health.onEventsStored(stored);
+    await contacts.onEventsStored(stored);
+  });
+  return new AccountService({
+    views: new AccountViews(accounts, locks, health),
+    contacts,
+    locking,
+    unlockCodes: new UnlockCodes(locking, codes, r.alertService, trust),
+    verdicts: new OwnerVerdicts({ alerts: r.alertService, codes, trust, locking, audit, notices }),
+    worker,
+  });
 }
 
 const AMOUNT_HISTORY_MS = 90 * 24 * 3_600_000;

@@ -17,6 +17,10 @@ export class AlertService {
     private readonly bus: Bus,
   ) {}
 
+  get(id: string): Promise<Alert | undefined> {
+    return this.store.get(id);
+  }
+
   async act(id: string, action: AlertAction, actor: string, note: string | null): Promise<Result<Alert, Problem>> {
     const alert = await this.store.get(id);
     if (!alert) return err({ code: 'not_found', message: `No alert ${id}.` });

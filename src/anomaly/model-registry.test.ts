@@ -13,6 +13,8 @@ import { memorySource, ordinaryMonth } from './test-kit.js';
 const END = Date.parse('2026-11-24T12:00:00Z');
 let now = END;
 const clock = { now: () => now };
+/** Audited in the registry; what it records is checked through the API (test/models-api). */
+const audit = { record: async () => undefined };
 let db: TestDatabase;
 let handle: DatabaseHandle;
 let store: SqlModelStore;
@@ -35,7 +37,7 @@ beforeEach(async () => {
   db = await freshDatabase();
   handle = await openDatabase(db.target, { migrate: true });
   store = new SqlModelStore(handle);
-  registry = new ModelRegistry(store, clock);
+  registry = new ModelRegistry(store, clock, audit);
   unusable.length = 0;
 });
 afterEach(async () => {
@@ -105,7 +107,7 @@ describe('ModelRegistry on the store', () => {
     // A stored forest damaged by hand.
     await sql`update anomaly_models set forest_json = ${'{"trees":"broken"}'} where id = ${t.id}`.execute(handle.db);
 
-    const restarted = new ModelRegistry(new SqlModelStore(handle), clock);
+    const restarted = new ModelRegistry(new SqlModelStore(handle), clock, audit);
     await restarted.load(report);
     expect(restarted.active('login')?.record.id).toBe(l.id);
     expect(restarted.active('transaction')).toBeUndefined();
@@ -119,7 +121,7 @@ describe('ModelRegistry on the store', () => {
     const v1 = await registry.save(login);
     const v2 = await registry.save(login);
     await registry.activate(v1.id, 'test');
-    const cli = new ModelRegistry(new SqlModelStore(handle), clock);
+    const cli = new ModelRegistry(new SqlModelStore(handle), clock, audit);
     await cli.activate(v2.id, 'cli');
     expect(registry.active('login')?.record.id).toBe(v1.id);
     await registry.refresh(report);
@@ -142,9 +144,9 @@ describe('ModelRegistry on the store', () => {
         return store.get(id);
       },
     };
-    const local = new ModelRegistry(slow, clock);
+    const local = new ModelRegistry(slow, clock, audit);
     await local.load(report);
-    await new ModelRegistry(new SqlModelStore(handle), clock).activate(v2.id, 'cli');
+    await new ModelRegistry(new SqlModelStore(handle), clock, audit).activate(v2.id, 'cli');
     const refreshing = local.refresh(report);
     const activated = await local.activate(v1.id, 'ops');
     expect(activated.ok).toBe(true);

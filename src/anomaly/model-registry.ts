@@ -9,6 +9,16 @@ import type { ModelRecord, StoredModel, TrainedModel } from './model-record.js';
 /** How often a server checks whether another process (`vigil train --activate`) activated a model. */
 export const MODEL_REFRESH_MS = 30_000;
 
+/** What the audit trail needs: `AuditTrail.record`. */
+export interface ModelAudit {
+  record(
+    actor: string,
+    action: 'model.trained' | 'model.activated',
+    subject: string,
+    details: Readonly<Record<string, unknown>>,
+  ): Promise<unknown>;
+}
+
 /** Where models are kept (store/model-store.ts). */
 export interface ModelStore {
   /** Stores a new model, inactive, with the next version of its kind; returns it as stored. */
@@ -64,6 +74,8 @@ export class ModelRegistry implements ActiveModels {
   constructor(
     private readonly store: ModelStore,
     private readonly clock: Clock,
+    /** Trainings and activations are audited here, so the API and `vigil train` record the same entries. */
+    private readonly audit: ModelAudit,
   ) {}
 
   active(kind: ModelKind): ActiveModel | undefined {
@@ -83,9 +95,16 @@ export class ModelRegistry implements ActiveModels {
     return this.store.list();
   }
 
-  /** Stores a freshly trained model, inactive. */
-  save(trained: TrainedModel): Promise<ModelRecord> {
-    return this.store.insert(newId('mdl', this.clock.now()), trained);
+  /** Stores a freshly trained model, inactive; audited as trained by whoever trained it. */
+  async save(trained: TrainedModel): Promise<ModelRecord> {
+    const m = await this.store.insert(newId('mdl', this.clock.now()), trained);
+    await this.audit.record(trained.trainedBy, 'model.trained', `model:${m.id}`, {
+      kind: m.kind,
+      version: m.version,
+      rows: m.metrics.rows,
+      threshold: m.metrics.threshold,
+    });
+    return m;
   }
 
   activate(id: string, actor: string): Promise<Result<Activation, Problem>> {
@@ -105,6 +124,13 @@ export class ModelRegistry implements ActiveModels {
     const record = activation.model;
     this.generation++;
     this.models.set(record.kind, { ...prepared.value, record });
+    // Which model replaced which, and who did it.
+    await this.audit.record(actor, 'model.activated', `model:${record.id}`, {
+      kind: record.kind,
+      version: record.version,
+      previousId: activation.previous?.id ?? null,
+      previousVersion: activation.previous?.version ?? null,
+    });
     return ok(activation);
   }
 

@@ -8,7 +8,7 @@ import type { Result } from '../core/result.js';
 import { decodeText } from '../core/text-encoding.js';
 import { scoredRowsCsv } from '../logins/login-report.js';
 import type { Contamination } from '../logins/login-scoring.js';
-import { auditUpload, LoginScoringService, type LoginUpload, type ScoredUpload, scoreUpload } from '../logins/login-scoring-service.js';
+import { LoginScoringService, type LoginUpload, type ScoredUpload, scoreUpload } from '../logins/login-scoring-service.js';
 import { createNotifier } from '../notify/notifier.js';
 import { SqlAuditStore } from '../store/audit-store.js';
 import { openDatabase } from '../store/database.js';
@@ -61,10 +61,9 @@ export async function scoreLoginsFile(config: Config, file: string, options: Sco
         adminEmails: config.adminEmails,
         clock: systemClock,
         log: cliLog,
+        audit: new AuditTrail(new SqlAuditStore(handle), systemClock),
       });
-      const scored = await service.scoreCsv(text, { contamination: options.contamination });
-      if (scored.ok) await auditUpload(new AuditTrail(new SqlAuditStore(handle), systemClock), 'cli', scored.value, path.basename(file));
-      outcome = scored;
+      outcome = await service.scoreCsv(text, { contamination: options.contamination, actor: 'cli', file: path.basename(file) });
     } finally {
       await handle.close();
     }

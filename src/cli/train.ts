@@ -3,7 +3,7 @@ import { ModelRegistry } from '../anomaly/model-registry.js';
 import { AuditTrail } from '../audit/audit-trail.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../core/clock.js';
-import { auditTraining, trainAndStore } from '../detect/model-trainer.js';
+import { trainAndStore } from '../detect/model-trainer.js';
 import { SqlAuditStore } from '../store/audit-store.js';
 import { openDatabase } from '../store/database.js';
 import { SqlEventStore } from '../store/event-store.js';
@@ -28,8 +28,8 @@ export async function trainModels(config: Config, options: TrainCommandOptions):
   const handle = await openDatabase(config.database, { migrate: true });
   try {
     const clock = systemClock;
-    const registry = new ModelRegistry(new SqlModelStore(handle), clock);
     const audit = new AuditTrail(new SqlAuditStore(handle), clock);
+    const registry = new ModelRegistry(new SqlModelStore(handle), clock, audit);
     const events = new SqlEventStore(handle);
     const kinds: readonly ModelKind[] = options.kind === 'all' ? MODEL_KINDS : [options.kind];
     let trained = 0;
@@ -45,7 +45,6 @@ export async function trainModels(config: Config, options: TrainCommandOptions):
         continue;
       }
       trained++;
-      await auditTraining(audit, 'cli', outcome.value);
       const m = outcome.value.model;
       const share = (m.metrics.flaggedShare * 100).toFixed(2);
       const state = m.active ? 'active' : `inactive (activate with: POST /v1/models/${m.id}/activate)`;

@@ -171,38 +171,6 @@ export async function trainAndStore(
   return ok({ model: activation.value.model, activation: activation.value });
 }
 
-/** What the audit trail needs: `AuditTrail.record`. */
-export interface AuditRecorder {
-  record(
-    actor: string,
-    action: 'model.trained' | 'model.activated',
-    subject: string,
-    details: Readonly<Record<string, unknown>>,
-  ): Promise<unknown>;
-}
-
-/** The audit entries of a training, and of the activation it made if any. */
-export async function auditTraining(audit: AuditRecorder, actor: string, outcome: TrainingOutcome): Promise<void> {
-  const m = outcome.model;
-  await audit.record(actor, 'model.trained', `model:${m.id}`, {
-    kind: m.kind,
-    version: m.version,
-    rows: m.metrics.rows,
-    threshold: m.metrics.threshold,
-  });
-  if (outcome.activation) await auditActivation(audit, actor, outcome.activation);
-}
-
-/** The audit entry of an activation: which model replaced which, and who did it. */
-export async function auditActivation(audit: AuditRecorder, actor: string, a: Activation): Promise<void> {
-  await audit.record(actor, 'model.activated', `model:${a.model.id}`, {
-    kind: a.model.kind,
-    version: a.model.version,
-    previousId: a.previous?.id ?? null,
-    previousVersion: a.previous?.version ?? null,
-  });
-}
-
 async function populationBaseline(
   source: TrainingSource,
   kind: ModelKind,

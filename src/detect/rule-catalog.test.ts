@@ -22,7 +22,13 @@ class MemorySettingsStore implements RuleSettingsStore {
 }
 
 const clock = { now: () => Date.parse('2026-11-24T12:00:00Z') };
-const catalogOn = (store: RuleSettingsStore) => new RuleCatalog(store, new RuleSet(), [largeTransactionRule], clock);
+/** What the catalog recorded in the audit trail: every change, whichever way it came in. */
+const audited: Array<{ actor: string; action: string; subject: string; details: Record<string, unknown> }> = [];
+const audit = {
+  record: async (actor: string, action: string, subject: string, details: Record<string, unknown>) =>
+    audited.push({ actor, action, subject, details }),
+};
+const catalogOn = (store: RuleSettingsStore) => new RuleCatalog(store, new RuleSet(), [largeTransactionRule], clock, audit);
 const definition = {
   name: 'Big spender',
   type: 'transaction',
@@ -99,6 +105,28 @@ describe('rule modes in the catalog', () => {
     await second.load(noInvalid);
     expect(second.ruleSet.get('large-transaction')?.mode).toBe('shadow');
     expect(second.ruleSet.get(custom.value.rule.id)?.mode).toBe('shadow');
+  });
+
+  it('audits every change itself, with who made it: routes and any other caller get the same entries', async () => {
+    audited.length = 0;
+    const catalog = catalogOn(new MemorySettingsStore());
+    const created = await catalog.createCustom(definition, 'admin:ann', 'shadow');
+    if (!created.ok) throw new Error(created.error.message);
+    const id = created.value.rule.id;
+    await catalog.updateBuiltin(id, { severity: 'medium' }, 'admin:ann', 'calmer');
+    await catalog.setMode(id, 'live', 'admin:bob', null);
+    await catalog.setMode(id, 'live', 'admin:bob', null);
+    await catalog.updateBuiltin('large-transaction', { mode: 'loud' }, 'admin', null);
+    expect(audited).toEqual([
+      {
+        actor: 'admin:ann',
+        action: 'rule.created',
+        subject: `rule:${id}`,
+        details: { version: 1, kind: 'custom', note: null, mode: 'shadow' },
+      },
+      { actor: 'admin:ann', action: 'rule.updated', subject: `rule:${id}`, details: { version: 2, kind: 'custom', note: 'calmer' } },
+      { actor: 'admin:bob', action: 'rule.promoted', subject: `rule:${id}`, details: { version: 3, kind: 'custom', note: null } },
+    ]);
   });
 
   it('drafts for a backtest are live', async () => {

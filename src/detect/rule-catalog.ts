@@ -36,9 +36,20 @@ export interface RuleSettingsStore {
   versions(ruleId: string): Promise<readonly RuleVersion[]>;
 }
 
+/** The audit trail, as the catalog records into it (audit/audit-trail.ts): a port, so detect/ does no IO of its own. */
+export interface RuleAudit {
+  record(
+    actor: string,
+    action: 'rule.created' | 'rule.updated' | 'rule.promoted' | 'rule.shadowed',
+    subject: string,
+    details: Record<string, unknown>,
+  ): Promise<unknown>;
+}
+
 /**
  * Built-in rules with their defaults, overrides and custom rules from the database. Every change is
- * validated, saved as a new version with who made it, then swapped into the live RuleSet.
+ * validated, saved as a new version with who made it, then swapped into the live RuleSet and audited
+ * (here, not by the caller, so that every way in records it).
  */
 export class RuleCatalog {
   private readonly checkers = new Map<string, ReturnType<typeof TypeCompiler.Compile>>();
@@ -48,6 +59,7 @@ export class RuleCatalog {
     readonly ruleSet: RuleSet,
     private readonly builtins: readonly Rule<any>[],
     private readonly clock: Clock,
+    private readonly audit: RuleAudit,
   ) {
     for (const rule of builtins) {
       this.checkers.set(rule.id, TypeCompiler.Compile(rule.configSchema));
@@ -88,17 +100,23 @@ export class RuleCatalog {
     const { mode: rawMode, ...fields } = patch;
     const mode = rawMode === undefined ? current.mode : rawMode;
     if (!isRuleMode(mode)) return err(badMode());
-    if (current.kind === 'custom') return this.updateCustom(id, { ...(current.config.definition as object), ...fields }, actor, note, mode);
-    const entry = this.builtinEntry(id, { ...current.config, ...fields });
-    if (!entry.ok) return entry;
-    return ok(await this.commit({ ...entry.value, mode }, current.version + 1, entry.value.config, actor, note));
+    const updated =
+      current.kind === 'custom'
+        ? await this.updateCustom(id, { ...(current.config.definition as object), ...fields }, actor, note, mode)
+        : await this.updateBuiltinConfig(id, current, fields, actor, note, mode);
+    if (!updated.ok) return updated;
+    await this.record(actor, 'rule.updated', updated.value, { note, ...(rawMode !== undefined && { mode: updated.value.mode }) });
+    return updated;
   }
 
-  async createCustom(definition: unknown, actor: string, mode: RuleMode = 'live'): Promise<Result<RuleEntry, Problem>> {
-    if (!isRuleMode(mode)) return err(badMode());
+  /** `mode` is 'live' when not given; the audit entry names it only when it was. */
+  async createCustom(definition: unknown, actor: string, mode?: RuleMode): Promise<Result<RuleEntry, Problem>> {
+    if (mode !== undefined && !isRuleMode(mode)) return err(badMode());
     const entry = this.customEntry(newId('rule', this.clock.now()), definition);
     if (!entry.ok) return entry;
-    return ok(await this.commit({ ...entry.value, mode }, 1, entry.value.config.definition, actor, 'created'));
+    const created = await this.commit({ ...entry.value, mode: mode ?? 'live' }, 1, entry.value.config.definition, actor, 'created');
+    await this.record(actor, 'rule.created', created, { note: null, ...(mode !== undefined && { mode }) });
+    return ok(created);
   }
 
   /**
@@ -111,11 +129,35 @@ export class RuleCatalog {
     if (!current) return err({ code: 'not_found', message: `No rule ${id}.` });
     if (current.mode === mode) return err({ code: 'invalid_transition', message: `Rule ${id} is already ${mode}.` });
     const stored = current.kind === 'custom' ? current.config.definition : current.config;
-    return ok(await this.commit({ ...current, mode }, current.version + 1, stored, actor, note));
+    const changed = await this.commit({ ...current, mode }, current.version + 1, stored, actor, note);
+    await this.record(actor, mode === 'live' ? 'rule.promoted' : 'rule.shadowed', changed, { note });
+    return ok(changed);
   }
 
   async versions(id: string): Promise<readonly RuleVersion[]> {
     return this.store.versions(id);
+  }
+
+  private async updateBuiltinConfig(
+    id: string,
+    current: RuleEntry,
+    fields: Record<string, unknown>,
+    actor: string,
+    note: string | null,
+    mode: RuleMode,
+  ): Promise<Result<RuleEntry, Problem>> {
+    const entry = this.builtinEntry(id, { ...current.config, ...fields });
+    if (!entry.ok) return entry;
+    return ok(await this.commit({ ...entry.value, mode }, current.version + 1, entry.value.config, actor, note));
+  }
+
+  private async record(
+    actor: string,
+    action: 'rule.created' | 'rule.updated' | 'rule.promoted' | 'rule.shadowed',
+    entry: RuleEntry,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.audit.record(actor, action, `rule:${entry.rule.id}`, { version: entry.version, kind: entry.kind, ...details });
   }
 
   private async updateCustom(

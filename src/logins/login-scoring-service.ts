@@ -16,12 +16,17 @@ export interface LoginScoringDependencies {
   readonly adminEmails: readonly string[];
   readonly clock: Clock;
   readonly log: { warn(message: string): void };
+  readonly audit: UploadAuditRecorder;
   /** Where files are read and scored: a worker thread in the server, the caller's thread by default. */
   readonly scorer?: UploadScorer;
 }
 
 export interface ScoreUploadOptions {
   readonly contamination?: Contamination;
+  /** Who uploaded the file, for the audit entry. */
+  readonly actor: string;
+  /** The file's name, when there is one (`vigil score-logins`), for the audit entry. */
+  readonly file?: string;
 }
 
 /** A file read and scored, before anything is stored. */
@@ -62,7 +67,7 @@ export class LoginScoringService {
     this.scorer = deps.scorer ?? new InlineUploadScorer();
   }
 
-  async scoreCsv(text: string, options: ScoreUploadOptions = {}): Promise<Result<LoginUpload, Problem>> {
+  async scoreCsv(text: string, options: ScoreUploadOptions): Promise<Result<LoginUpload, Problem>> {
     const now = this.deps.clock.now();
     const scored = await this.scorer.score(text, options.contamination ?? 'auto', now);
     if (!scored.ok) return scored;
@@ -72,7 +77,9 @@ export class LoginScoringService {
     // Only news is worth an email: the same file uploaded again, or a later file repeating these
     // logins, stores nothing new and tells nobody again.
     const emailed = newHashes.size > 0 ? await this.emailAdmins(uploadId, scoring, newHashes, cellOf) : 0;
-    return ok({ uploadId, scoring, newHashes, emailed, cellOf });
+    const upload: LoginUpload = { uploadId, scoring, newHashes, emailed, cellOf };
+    await auditUpload(this.deps.audit, options.actor, upload, options.file);
+    return ok(upload);
 
     function toStored(row: ScoredLogin): FlaggedLogin {
       const cell = (role: LoginRole) => cellOf(row, role) || null;
@@ -138,9 +145,9 @@ export interface UploadAuditRecorder {
 
 /**
  * The audit entry of an upload that stored logins: who sent which file, and what it flagged, stored
- * and emailed. Recorded by the caller, where the actor is known (as model training is).
+ * and emailed.
  */
-export async function auditUpload(audit: UploadAuditRecorder, actor: string, upload: LoginUpload, file?: string): Promise<void> {
+async function auditUpload(audit: UploadAuditRecorder, actor: string, upload: LoginUpload, file?: string): Promise<void> {
   const { scoring } = upload;
   await audit.record(actor, 'logins.scored', `upload:${upload.uploadId}`, {
     ...(file !== undefined && { file }),

@@ -95,26 +95,35 @@ export class OneTimeCodes {
     };
     await this.deps.accounts.insertCode(stored);
     const what = purpose === 'unlock' ? 'unlock your account' : 'confirm that the flagged activity was yours';
-    try {
-      await this.deps.sender.send({
-        channel,
-        to,
-        user,
-        subject: purpose === 'unlock' ? 'Your account unlock code' : 'Your confirmation code',
-        text: `Your code to ${what} is ${code}. It expires in 10 minutes. If you did not ask for it, change your password.`,
-      });
-    } catch (error) {
+    const sent = await this.deps.sender.send({
+      channel,
+      to,
+      user,
+      subject: purpose === 'unlock' ? 'Your account unlock code' : 'Your confirmation code',
+      text: `Your code to ${what} is ${code}. It expires in 10 minutes. If you did not ask for it, change your password.`,
+    });
+    if (!sent.ok) {
       // The code never reached anyone: retire it so it does not count against a retry.
       await this.deps.accounts.markCodeUsed(id, now);
       await this.deps.audit.record(options.actor, 'code.failed', `account:${user}`, { codeId: id, purpose, channel, stage: 'delivery' });
       return err({
         code: 'delivery_failed',
-        message: `The ${channel === 'email' ? 'email' : 'SMS'} could not be sent: ${(error as Error).message}`,
+        message: `The ${channel === 'email' ? 'email' : 'SMS'} could not be sent: ${sent.error.reason}`,
       });
     }
     const masked = channel === 'email' ? maskEmail(to) : maskPhone(to);
     await this.deps.audit.record(options.actor, 'code.sent', `account:${user}`, { codeId: id, purpose, channel, to: masked });
     return ok({ codeId: id, channel, to: masked, expiresAt: stored.expiresAt });
+  }
+
+  /** Sends a code to the account's own contact (see `send`). */
+  async sendToOwner(
+    user: string,
+    purpose: CodePurpose,
+    options: { readonly channel?: CodeChannel; readonly alertId?: string; readonly actor: string },
+  ): Promise<Result<SentCode, CodeProblem>> {
+    const account = await this.deps.accounts.get(user);
+    return this.send(user, account?.contact ?? {}, purpose, options);
   }
 
   /** Checks a code against the newest one of this purpose; uses it up on success. */

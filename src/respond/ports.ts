@@ -1,3 +1,4 @@
+import type { Result } from '../core/result.js';
 import type { AccountLock, LockWrite } from '../domain/lock.js';
 import type { Severity } from '../domain/severity.js';
 
@@ -120,7 +121,16 @@ export interface AccountStore {
   markCodeUsed(id: string, at: number): Promise<boolean>;
 }
 
-/** Sends a message to a person; throws when the transport failed. Adapted from notify/ in the composition root. */
+/**
+ * Sends a message to a person (notify/'s `Notifier`). A transport that did not take the message is an
+ * expected failure, so it is a value, never a throw: the caller decides what it means.
+ */
 export interface MessageSender {
-  send(message: { channel: CodeChannel; to: string; subject: string; text: string; user?: string }): Promise<void>;
+  send(message: {
+    channel: CodeChannel;
+    to: string;
+    subject: string;
+    text: string;
+    user?: string;
+  }): Promise<Result<unknown, { readonly reason: string }>>;
 }

@@ -6,7 +6,7 @@ import { ServerSecret } from '../auth/server-secret.js';
 import { InProcessBus } from '../bus/in-process-bus.js';
 import { type DatabaseHandle, openDatabase } from '../store/database.js';
 import { SqlWebhookStore } from '../store/webhook-store.js';
-import { WebhookDispatcher, type WebhookDispatcherDeps } from './dispatcher.js';
+import { createWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherDeps } from './dispatcher.js';
 import type { WebhookEventType } from './ports.js';
 import { verifySignature } from './signature.js';
 import type { HostLookup } from './target-guard.js';
@@ -21,6 +21,9 @@ const clock = { now: () => now };
 const logLines: string[] = [];
 const log = { info: (m: string) => logLines.push(m), warn: (m: string) => logLines.push(m), error: (m: string) => logLines.push(m) };
 const cleanups: Array<() => Promise<void>> = [];
+/** Audit entries the dispatcher recorded: registrations and disablings. */
+const audited: Array<[actor: string, action: string, subject: string]> = [];
+const audit = { record: async (actor: string, action: string, subject: string) => audited.push([actor, action, subject]) };
 
 beforeEach(async () => {
   db = await freshDatabase();
@@ -28,6 +31,7 @@ beforeEach(async () => {
   now = START;
   logLines.length = 0;
   lookups.length = 0;
+  audited.length = 0;
 });
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -55,11 +59,12 @@ const lookup: HostLookup = async (name) => {
 
 /** A dispatcher whose receivers on 127.0.0.0/8 are allowed, as an admin would allow an internal range. */
 function dispatcher(over: Partial<WebhookDispatcherDeps> = {}): WebhookDispatcher {
-  const d = new WebhookDispatcher({
+  const d = createWebhookDispatcher({
     store: new SqlWebhookStore(handle),
     key: KEY,
     clock,
     log,
+    audit,
     allowCidrs: ['127.0.0.0/8'],
     lookup,
     ...over,
@@ -329,7 +334,7 @@ describe('delivery', () => {
     await register(d, locks.url, ['account.locked', 'account.unlocked']);
     await register(d, alerts.url, ['alert.raised']);
     const off = await register(d, disabled.url, ['account.locked', 'alert.raised']);
-    expect(await d.disable(off.webhook.id)).toMatchObject({ ok: true, value: { disabledAt: START } });
+    expect(await d.disable(off.webhook.id, 'admin (key_1)')).toMatchObject({ ok: true, value: { disabledAt: START } });
 
     await d.emit('account.locked', { user: 'alice' }, START);
     await d.emit('account.unlocked', { user: 'alice' }, START);
@@ -344,12 +349,17 @@ describe('delivery', () => {
     const r = await receiver([500]);
     const { webhook } = await register(d, r.url);
     await d.emit('account.locked', { user: 'alice' }, START);
-    await d.disable(webhook.id);
+    await d.disable(webhook.id, 'admin (key_2)');
     now += 3_600_000;
     expect(await d.runDue()).toBe(0);
     const log = await d.deliveries(webhook.id, { limit: 10 });
     expect(log.ok && log.value[0]).toMatchObject({ status: 'failed', attempts: 1, lastError: 'webhook disabled' });
-    expect(await d.disable('whk_nope')).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await d.disable('whk_nope', 'admin (key_2)')).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    // Audited by the dispatcher itself, whoever asks: the API and any other caller alike.
+    expect(audited).toEqual([
+      ['admin (key_1)', 'webhook.created', `webhook:${webhook.id}`],
+      ['admin (key_2)', 'webhook.deleted', `webhook:${webhook.id}`],
+    ]);
   });
 
   it('sends a webhook.test event to one webhook on demand', async () => {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { charsetOf, decodeText } from '../../core/text-encoding.js';
 import { parseContamination } from '../../logins/login-scoring.js';
-import { auditUpload, presentUpload } from '../../logins/login-scoring-service.js';
+import { presentUpload } from '../../logins/login-scoring-service.js';
 import type { FlaggedLogin } from '../../logins/ports.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
@@ -80,9 +80,8 @@ export function loginRoutes(system: System): FastifyPluginAsync {
         }
         const text = decodeText(request.body, charsetOf(request.headers['content-type']));
         if (!text.ok) return sendProblem(reply, text.error);
-        const upload = await system.logins.scoreCsv(text.value, { contamination: contamination.value });
+        const upload = await system.logins.scoreCsv(text.value, { contamination: contamination.value, actor: actorOf(request) });
         if (!upload.ok) return sendProblem(reply, upload.error);
-        await auditUpload(system.audit, actorOf(request), upload.value);
         return presentUpload(upload.value, { only: request.query.only ?? 'all' });
       },
     );

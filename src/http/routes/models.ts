@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { MODEL_KINDS } from '../../anomaly/model-kinds.js';
 import { presentModel } from '../../anomaly/model-record.js';
 import type { Problem } from '../../core/errors.js';
-import { auditActivation, auditTraining, DEFAULT_TRAINING_DAYS, trainAndStore } from '../../detect/model-trainer.js';
+import { DEFAULT_TRAINING_DAYS, trainAndStore } from '../../detect/model-trainer.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
@@ -67,8 +67,6 @@ export function modelRoutes(system: System): FastifyPluginAsync {
             skipped.push({ kind: k, ...outcome.error });
             continue;
           }
-          // Recorded here, where the actor is known, as rule edits are.
-          await auditTraining(system.audit, actor, outcome.value);
           models.push(presentModel(outcome.value.model));
         }
         const first = skipped[0];
@@ -91,7 +89,6 @@ export function modelRoutes(system: System): FastifyPluginAsync {
         const actor = actorOf(request);
         const activated = await system.models.activate(request.params.id, actor);
         if (!activated.ok) return sendProblem(reply, activated.error);
-        await auditActivation(system.audit, actor, activated.value);
         return { ...presentModel(activated.value.model), previousId: activated.value.previous?.id ?? null };
       },
     );

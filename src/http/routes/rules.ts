@@ -112,15 +112,8 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
       async (request, reply) => {
         const actor = actorOf(request);
         const { mode, ...definition } = request.body;
-        const created = await system.rules.createCustom(definition, actor, mode ?? 'live');
+        const created = await system.rules.createCustom(definition, actor, mode);
         if (!created.ok) return sendProblem(reply, created.error);
-        // Recorded here, where the actor is known, so that detect/ stays free of IO.
-        await system.audit.record(actor, 'rule.created', `rule:${created.value.rule.id}`, {
-          version: created.value.version,
-          kind: created.value.kind,
-          note: null,
-          ...(mode !== undefined && { mode }),
-        });
         return reply.code(201).send(presentRule(created.value, emptyFigures(system.clock.now())));
       },
     );
@@ -144,12 +137,6 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
         const note = request.query.note ?? null;
         const updated = await system.rules.updateBuiltin(request.params.id, request.body, actor, note);
         if (!updated.ok) return sendProblem(reply, updated.error);
-        await system.audit.record(actor, 'rule.updated', `rule:${updated.value.rule.id}`, {
-          version: updated.value.version,
-          kind: updated.value.kind,
-          note,
-          ...(request.body.mode !== undefined && { mode: updated.value.mode }),
-        });
         return presentRule(updated.value, await system.ruleStats.figuresOf(updated.value.rule.id));
       },
     );
@@ -172,11 +159,6 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
           const note = request.query.note ?? null;
           const changed = await system.rules.setMode(request.params.id, to, actor, note);
           if (!changed.ok) return sendProblem(reply, changed.error);
-          await system.audit.record(actor, action, `rule:${changed.value.rule.id}`, {
-            version: changed.value.version,
-            kind: changed.value.kind,
-            note,
-          });
           return presentRule(changed.value, await system.ruleStats.figuresOf(changed.value.rule.id));
         },
       );

@@ -82,8 +82,6 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
       async (request, reply) => {
         const created = await system.webhooks.register(request.body, actorOf(request));
         if (!created.ok) return sendProblem(reply, created.error);
-        const hook = created.value.webhook;
-        await system.audit.record(actorOf(request), 'webhook.created', `webhook:${hook.id}`, { url: hook.url, events: hook.events });
         // The one time the secret leaves Vigil: it is stored sealed and never shown again.
         return reply.code(201).send({ ...presentWebhook(created.value.webhook), secret: created.value.secret });
       },
@@ -117,9 +115,8 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const disabled = await system.webhooks.disable(request.params.id);
+        const disabled = await system.webhooks.disable(request.params.id, actorOf(request));
         if (!disabled.ok) return sendProblem(reply, disabled.error);
-        await system.audit.record(actorOf(request), 'webhook.deleted', `webhook:${disabled.value.id}`, { url: disabled.value.url });
         return presentWebhook(disabled.value);
       },
     );
