@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
 import { createSystem } from '../src/system.js';
 import { ADMIN_KEY, INGEST_KEY, sharedGeoIp, startTestApp, type TestApp } from './support/app.js';
-import { runCli } from './support/process.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli } from './support/process.js';
 
 /**
  * Anomaly models end to end, through the HTTP API: a month of ordinary shoppers, a model trained and
@@ -260,7 +260,9 @@ describe('anomaly models through the API', () => {
     expect([bad.statusCode, bad.json().error.code]).toEqual([400, 'invalid_body']);
   });
 
-  it('trains from the command line; the running server picks up its activation without a restart', async () => {
+  it('trains from the command line; the running server picks up its activation without a restart', {
+    timeout: PROCESS_TEST_TIMEOUT_MS,
+  }, async () => {
     const target = t.config.database;
     const env = { VIGIL_DATABASE_URL: target.dialect === 'sqlite' ? `sqlite:${target.file}` : target.url, VIGIL_DEMO: 'false' };
     const r = runCli(['train', '--kind', 'login', '--activate'], env);

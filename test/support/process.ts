@@ -8,6 +8,8 @@ const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
 
 /** How long one `vigil` command may run: a CLI start loads tsx and the geo-IP database, slow beside a busy suite. */
 export const CLI_TIMEOUT_MS = 90_000;
+/** The timeout of a test that runs `vigil` commands or servers: a few slow starts on a loaded machine. */
+export const PROCESS_TEST_TIMEOUT_MS = 180_000;
 /** How long `vigil serve` may take to answer /healthz: the same start, and the detection state's replay. */
 export const SERVER_START_TIMEOUT_MS = 60_000;
 
