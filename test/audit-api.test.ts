@@ -54,7 +54,13 @@ describe('GET /v1/audit', () => {
 
   it('shows alert transitions with from, to, the note and the user', async () => {
     await createRule();
-    const sent = await t.send({ type: 'transaction', user: 'alice', amount: 1500, currency: 'EUR', timestamp: new Date(TEST_NOW).toISOString() });
+    const sent = await t.send({
+      type: 'transaction',
+      user: 'alice',
+      amount: 1500,
+      currency: 'EUR',
+      timestamp: new Date(TEST_NOW).toISOString(),
+    });
     const alertId = sent.json().alertId as string;
     expect(alertId).toMatch(/^alrt_/);
     expect((await post(`/v1/alerts/${alertId}/acknowledge`, { note: 'looking' })).statusCode).toBe(200);

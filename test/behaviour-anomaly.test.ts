@@ -212,7 +212,11 @@ describe('anomaly models through the API', () => {
   });
 
   it('scores with the active model after a restart', async () => {
-    const second = await createSystem(t.config, { clock, geoIp: await sharedGeoIp(), logger: { info() {}, warn() {}, error: console.error } });
+    const second = await createSystem(t.config, {
+      clock,
+      geoIp: await sharedGeoIp(),
+      logger: { info() {}, warn() {}, error: console.error },
+    });
     try {
       expect(second.models.active('login')?.record.id).toBe(v1);
       const app = await buildApp(second);

@@ -54,7 +54,12 @@ describe('the member simulator', () => {
     expect((await t.get('/v1/accounts/alice')).json()).toMatchObject({ locked: true, unlockBy: 'password_change' });
 
     // The client app's report of a real password change lifts it.
-    const real = await t.send({ type: 'password.changed', user: 'alice', timestamp: new Date(clock.now()).toISOString(), device: 'alice-laptop' });
+    const real = await t.send({
+      type: 'password.changed',
+      user: 'alice',
+      timestamp: new Date(clock.now()).toISOString(),
+      device: 'alice-laptop',
+    });
     expect(real.statusCode).toBe(200);
     expect((await alice.request('GET', '/v1/me')).json()).toMatchObject({ locked: false });
   });
