@@ -11,6 +11,8 @@ export default defineConfig({
     // and what it started is stopped after its file (test/support/children.ts).
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // expect.poll waits up to 1 s by default: too short for a page beside a busy suite.
+    expect: { poll: { timeout: 15_000 } },
     // Each test file opens the 65 MB geo-IP database once; two workers match the two cores.
     maxWorkers: 2,
   },
