@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INGEST_KEY, startTestApp, type TestApp } from './support/app.js';
+import { runningClock, TEST_NOW } from './support/clock.js';
 
 let t: TestApp;
 beforeEach(async () => {
   // Only a custom rule, so these tests see exactly what it does.
   // Detection alone: no response policy, so a high finding is answered as scored rather than locking the account.
-  t = await startTestApp({ builtinRules: [], env: { VIGIL_RESPONSE_POLICY: '[]' } });
+  // A fixed clock: the events' times, and the backtests' windows, never depend on the hour of the run.
+  t = await startTestApp({ clock: runningClock(TEST_NOW), builtinRules: [], env: { VIGIL_RESPONSE_POLICY: '[]' } });
 });
 afterEach(async () => t.close());
 
@@ -22,7 +24,7 @@ const tx = (amount: number, over: Record<string, unknown> = {}) => ({
   amount,
   currency: 'EUR',
   ip: '81.2.69.160',
-  timestamp: new Date().toISOString(),
+  timestamp: new Date(TEST_NOW).toISOString(),
   ...over,
 });
 const post = (url: string, body: unknown) =>
@@ -157,7 +159,7 @@ describe('alert lifecycle through the API', () => {
 describe('backtest', () => {
   it('replays history through a changed rule without touching live alerts', async () => {
     const id = await createRule();
-    const base = Date.now() - 3600_000;
+    const base = TEST_NOW - 3600_000;
     const events = [200, 900, 1200, 400, 950].map((amount, i) =>
       tx(amount, { user: `u${i}`, timestamp: new Date(base + i * 60_000).toISOString() }),
     );
@@ -167,7 +169,7 @@ describe('backtest', () => {
 
     const r = await post(`/v1/rules/${id}/backtest`, {
       from: new Date(base - 1000).toISOString(),
-      to: new Date().toISOString(),
+      to: new Date(TEST_NOW).toISOString(),
       config: { conditions: [{ field: 'amount', op: 'gt', value: 800 }] },
     });
     expect(r.statusCode).toBe(200);
@@ -177,7 +179,7 @@ describe('backtest', () => {
 
     const draft = await post('/v1/rules/backtest', {
       from: new Date(base - 1000).toISOString(),
-      to: new Date().toISOString(),
+      to: new Date(TEST_NOW).toISOString(),
       definition: { ...bigTransactionRule, conditions: [{ field: 'amount', op: 'lt', value: 300 }] },
     });
     expect(draft.json()).toMatchObject({ hits: 1, users: [{ user: 'u0', hits: 1 }] });

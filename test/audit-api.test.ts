@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, INGEST_KEY, startTestApp, type TestApp } from './support/app.js';
+import { runningClock, TEST_NOW } from './support/clock.js';
 
 let t: TestApp;
 beforeEach(async () => {
   // Only a custom rule, so these tests see exactly what it does.
-  t = await startTestApp({ builtinRules: [] });
+  t = await startTestApp({ clock: runningClock(TEST_NOW), builtinRules: [] });
 });
 afterEach(async () => t.close());
 
@@ -53,7 +54,13 @@ describe('GET /v1/audit', () => {
 
   it('shows alert transitions with from, to, the note and the user', async () => {
     await createRule();
-    const sent = await t.send({ type: 'transaction', user: 'alice', amount: 1500, currency: 'EUR', timestamp: new Date().toISOString() });
+    const sent = await t.send({
+      type: 'transaction',
+      user: 'alice',
+      amount: 1500,
+      currency: 'EUR',
+      timestamp: new Date(TEST_NOW).toISOString(),
+    });
     const alertId = sent.json().alertId as string;
     expect(alertId).toMatch(/^alrt_/);
     expect((await post(`/v1/alerts/${alertId}/acknowledge`, { note: 'looking' })).statusCode).toBe(200);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/store/database.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
-import { runCli } from './support/process.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli } from './support/process.js';
 
 let db: TestDatabase;
 beforeEach(async () => {
@@ -20,7 +20,7 @@ async function auditRows() {
   }
 }
 
-describe('vigil audit verify', () => {
+describe('vigil audit verify', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('passes on a good chain and names the entry after a row is tampered with in SQL', async () => {
     const empty = runCli(['audit', 'verify'], env());
     expect(empty.status).toBe(0);

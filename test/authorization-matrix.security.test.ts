@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, INGEST_KEY, type SignedInPerson, startTestApp, type TestApp } from './support/app.js';
+import { runningClock, TEST_NOW } from './support/clock.js';
 
 /**
  * Issue 15: the authorization matrix. Every operation in the OpenAPI document has an explicit decision
@@ -138,10 +139,12 @@ let bob: SignedInPerson;
 let admin: SignedInPerson;
 let documented: string[] = [];
 const owned = { alert: { own: '', other: '' }, snooze: { own: '', other: '' } };
+// Vigil's time starts at a fixed instant: the demo's data, and the fixtures' times, never depend on the hour of the run.
+const clock = runningClock(TEST_NOW);
 
 beforeAll(async () => {
   // Demo mode: POST /v1/me/simulate exists only there. No response policy: no account is locked by the fixtures.
-  t = await startTestApp({ env: { VIGIL_DEMO: 'true', VIGIL_RESPONSE_POLICY: '[]' } });
+  t = await startTestApp({ clock, env: { VIGIL_DEMO: 'true', VIGIL_RESPONSE_POLICY: '[]' } });
   await t.app.ready();
   const spec = t.app.swagger() as { paths?: Record<string, Record<string, unknown>> };
   documented = Object.entries(spec.paths ?? {}).flatMap(([path, item]) =>
@@ -174,13 +177,13 @@ beforeAll(async () => {
       amount: 5000,
       currency: 'EUR',
       ip: '81.2.69.160',
-      timestamp: new Date().toISOString(),
+      timestamp: new Date(clock.now()).toISOString(),
     });
     expect(sent.statusCode).toBe(200);
     owned.alert[slot] = sent.json().alertId;
     expect(owned.alert[slot]).toMatch(/^alrt_/);
     const member = slot === 'own' ? alice : bob;
-    const until = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const until = new Date(clock.now() + 7 * 86_400_000).toISOString();
     const snooze = await member.request('POST', '/v1/me/snoozes', { rule: 'impossible-travel', until, reason: 'travelling' });
     expect(snooze.statusCode).toBe(201);
     owned.snooze[slot] = snooze.json().id;
@@ -308,7 +311,7 @@ describe('every route × every caller', () => {
 describe('CSRF on the matrix’s sessions', () => {
   it('refuses a state-changing request from a session without its CSRF header, on a member and an admin route', async () => {
     for (const [person, url, payload] of [
-      [alice, '/v1/me/snoozes', { rule: 'impossible-travel', until: new Date(Date.now() + 86_400_000).toISOString(), reason: 'x' }],
+      [alice, '/v1/me/snoozes', { rule: 'impossible-travel', until: new Date(clock.now() + 86_400_000).toISOString(), reason: 'x' }],
       [admin, '/v1/lists', { list: 'block', kind: 'user', value: 'mallory', reason: 'x' }],
     ] as const) {
       const res = await t.app.inject({ method: 'POST', url, headers: { cookie: person.cookie }, payload });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
 import { createSystem } from '../src/system.js';
 import { ADMIN_KEY, INGEST_KEY, sharedGeoIp, startTestApp, type TestApp } from './support/app.js';
-import { runCli } from './support/process.js';
+import { fixedClock, RUN_DAY } from './support/clock.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli } from './support/process.js';
 
 /**
  * Anomaly models end to end, through the HTTP API: a month of ordinary shoppers, a model trained and
@@ -12,8 +13,14 @@ import { runCli } from './support/process.js';
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-/** Midnight UTC today. The month ends the day before yesterday; yesterday is for the stories. */
-const TODAY = Math.floor(Date.now() / DAY) * DAY;
+/**
+ * Midnight UTC of the run's day, and Vigil's clock fixed at noon: the month ends the day before
+ * yesterday; yesterday is for the stories, 33 h and more before "now" whatever the hour (outside the
+ * 25 h replayed at a restart). Anchored on the real day, not a fixed date, because `vigil train` runs
+ * as a child process on the real clock: its 90 days back from the real now hold the whole month.
+ */
+const TODAY = RUN_DAY;
+const clock = fixedClock(TODAY + 12 * HOUR);
 const YESTERDAY = TODAY - DAY;
 const iso = (t: number) => new Date(t).toISOString();
 
@@ -104,7 +111,7 @@ const unusualLogin = (user: string, minute = 0) => ({
 const anomalyOf = (a: Answer | undefined) => a?.reasons.find((r) => r.rule === 'behaviour-anomaly');
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ clock });
 });
 afterAll(async () => t.close());
 
@@ -205,7 +212,11 @@ describe('anomaly models through the API', () => {
   });
 
   it('scores with the active model after a restart', async () => {
-    const second = await createSystem(t.config, { geoIp: await sharedGeoIp(), logger: { info() {}, warn() {}, error: console.error } });
+    const second = await createSystem(t.config, {
+      clock,
+      geoIp: await sharedGeoIp(),
+      logger: { info() {}, warn() {}, error: console.error },
+    });
     try {
       expect(second.models.active('login')?.record.id).toBe(v1);
       const app = await buildApp(second);
@@ -260,7 +271,9 @@ describe('anomaly models through the API', () => {
     expect([bad.statusCode, bad.json().error.code]).toEqual([400, 'invalid_body']);
   });
 
-  it('trains from the command line; the running server picks up its activation without a restart', async () => {
+  it('trains from the command line; the running server picks up its activation without a restart', {
+    timeout: PROCESS_TEST_TIMEOUT_MS,
+  }, async () => {
     const target = t.config.database;
     const env = { VIGIL_DATABASE_URL: target.dialect === 'sqlite' ? `sqlite:${target.file}` : target.url, VIGIL_DEMO: 'false' };
     const r = runCli(['train', '--kind', 'login', '--activate'], env);

@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createSystem } from '../src/system.js';
 import { sharedGeoIp } from './support/app.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
-import { runCli } from './support/process.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli } from './support/process.js';
 
 let db: TestDatabase;
 let dir: string;
@@ -30,7 +30,7 @@ async function withSystem<T>(work: (s: Awaited<ReturnType<typeof createSystem>>)
   }
 }
 
-describe('vigil import', () => {
+describe('vigil import', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('imports NDJSON with the API validation and names rejected lines', async () => {
     const file = path.join(dir, 'events.ndjson');
     fs.writeFileSync(
@@ -86,7 +86,7 @@ describe('vigil import', () => {
   });
 });
 
-describe('vigil keys', () => {
+describe('vigil keys', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('creates a key printed once that authenticates with its role; lists and revokes it', async () => {
     const created = runCli(['keys', 'create', '--role', 'admin', '--name', 'ops'], env());
     expect(created.status).toBe(0);
@@ -109,7 +109,7 @@ describe('vigil keys', () => {
   });
 });
 
-describe('configuration', () => {
+describe('configuration', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it.each([
     [{ VIGIL_PORT: 'eighty' }, 'VIGIL_PORT'],
     [{ VIGIL_PORT: '70000' }, 'VIGIL_PORT'],

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestApp, type TestApp } from './support/app.js';
+import { fixedClock, TEST_NOW } from './support/clock.js';
 
 /**
  * Issue 15 row 10: with no contact on file, the address an event carries became where unlock codes
@@ -15,7 +16,8 @@ afterEach(async () => {
 const DAY = 86_400_000;
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 const ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
-const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+// Vigil on a fixed clock: which events share a calendar day never depends on the hour of the run.
+const at = (msAgo: number) => new Date(TEST_NOW - msAgo).toISOString();
 
 let probes = 0;
 /**
@@ -63,7 +65,7 @@ const takeover = (user: string) => ({
 
 describe('unlock codes and an email address learnt from events', () => {
   it('never go to the new address of an email.changed, nor to it carried by later events', async () => {
-    t = await startTestApp();
+    t = await startTestApp({ clock: fixedClock(TEST_NOW) });
     const thief = 'thief@evil.test';
     const story = takeover('dave');
     await send(t, [story.owner]);
@@ -91,7 +93,7 @@ describe('unlock codes and an email address learnt from events', () => {
   });
 
   it('in one batch too, and still fill an empty contact from an account that never changed its address', async () => {
-    t = await startTestApp();
+    t = await startTestApp({ clock: fixedClock(TEST_NOW) });
     const thief = 'thief@evil.test';
     const dave = takeover('dave');
     await send(t, [

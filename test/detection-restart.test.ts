@@ -3,10 +3,13 @@ import { loadConfig } from '../src/config/config.js';
 import { buildApp } from '../src/http/app.js';
 import { createSystem, type System } from '../src/system.js';
 import { ADMIN_KEY, INGEST_KEY, sharedGeoIp } from './support/app.js';
+import { runningClock, TEST_NOW } from './support/clock.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
 
 let db: TestDatabase | undefined;
 let system: System | undefined;
+// Both starts run from the same fixed instant: what the restart replays (its 25 h) never depends on the hour of the run.
+const clock = runningClock(TEST_NOW);
 afterEach(async () => {
   await system?.close();
   await db?.drop();
@@ -15,7 +18,7 @@ afterEach(async () => {
 async function start(database: TestDatabase) {
   system = await createSystem(
     loadConfig({ VIGIL_DATABASE_URL: database.url, VIGIL_INGEST_KEY: INGEST_KEY, VIGIL_ADMIN_KEY: ADMIN_KEY, VIGIL_DEMO: 'false' }),
-    { geoIp: await sharedGeoIp(), logger: { info() {}, warn() {}, error() {} } },
+    { clock, geoIp: await sharedGeoIp(), logger: { info() {}, warn() {}, error() {} } },
   );
   const app = await buildApp(system);
   return {
@@ -39,7 +42,7 @@ async function start(database: TestDatabase) {
 describe('detection state across a restart', () => {
   it('keeps the windows: failures before a restart count towards a burst after it', async () => {
     db = await freshDatabase();
-    const t = Date.now() - 5 * 60_000;
+    const t = TEST_NOW - 5 * 60_000;
     const failure = (i: number) => ({
       type: 'login.failed',
       user: 'erin',
@@ -63,7 +66,7 @@ describe('detection state across a restart', () => {
 
   it("keeps an account's spending baseline from before the windows: a large purchase after a restart is still unusual", async () => {
     db = await freshDatabase();
-    const daysAgo = (d: number, i: number) => new Date(Date.now() - d * 86_400_000 + i * 60_000).toISOString();
+    const daysAgo = (d: number, i: number) => new Date(TEST_NOW - d * 86_400_000 + i * 60_000).toISOString();
     const first = await start(db);
     for (let i = 0; i < 6; i++) {
       expect(

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, INGEST_KEY } from './support/app.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
-import { type RunningServer, startServer } from './support/process.js';
+import { PROCESS_TEST_TIMEOUT_MS, type RunningServer, startServer } from './support/process.js';
 
 let db: TestDatabase;
 let server: RunningServer | undefined;
@@ -9,6 +9,7 @@ beforeEach(async () => {
   db = await freshDatabase();
 });
 afterEach(async () => {
+  // Also after a failed or timed-out test; test/support/children.ts kills what a hung stop() leaves.
   await server?.stop();
   server = undefined;
   await db.drop();
@@ -30,7 +31,9 @@ async function countFor(s: RunningServer, user: string): Promise<number> {
 }
 
 describe('durability', () => {
-  it('keeps every acknowledged event when the server is killed with SIGKILL the next instant', { timeout: 120_000 }, async () => {
+  it('keeps every acknowledged event when the server is killed with SIGKILL the next instant', {
+    timeout: PROCESS_TEST_TIMEOUT_MS,
+  }, async () => {
     server = await startServer(env());
     // 200 concurrent single events and 2 batches: every one that got a 2xx must be there after the kill.
     const singles = Array.from({ length: 200 }, (_, i) =>
@@ -51,7 +54,7 @@ describe('durability', () => {
 
   // Three server starts (each opens the geo-IP database and replays detection state): on a loaded
   // 2-core machine that has taken over 30 s, the default test timeout.
-  it('keeps events across a graceful restart, and migrations are not re-applied', { timeout: 120_000 }, async () => {
+  it('keeps events across a graceful restart, and migrations are not re-applied', { timeout: PROCESS_TEST_TIMEOUT_MS }, async () => {
     server = await startServer(env());
     expect((await post(server, { type: 'logout', user: 'restart' })).status).toBe(200);
     await server.stop();

@@ -3,7 +3,8 @@
  * `app.inject()` to a whole Vigil on a fresh database, and every answer must hold these properties:
  *
  * - no 5xx, whatever the body, query string, headers or cookies;
- * - answered within VIGIL_FUZZ_MAX_MS (1000 ms by default), measured per case;
+ * - answered within VIGIL_FUZZ_MAX_MS (1000 ms by default) of this process's CPU time, measured per
+ *   case: CPU time, not wall-clock time, which a machine busy with other work stretches at will;
  * - every 4xx has the error shape `{ error: { code, message, requestId } }`, with `code` one of the
  *   public ERROR_CODES whose status is the one answered, and `requestId` the x-request-id header;
  * - a refused POST /v1/events (single event or JSON batch) stores nothing, and an accepted one
@@ -123,10 +124,15 @@ function knownDeviation(_res: LightMyRequestResponse, _options: InjectOptions): 
 
 /** Sends one request, times it, and checks the properties every answer must have. */
 async function request(stats: Stats, options: InjectOptions): Promise<LightMyRequestResponse> {
+  // CPU time of the whole process (every thread, so the login-scoring worker's too): what a pathological
+  // input costs, the same however busy the machine. Wall-clock time is only printed.
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const res = await t.app.inject(options);
-  const ms = performance.now() - started;
-  stats.record(res.statusCode, ms);
+  const wallMs = performance.now() - started;
+  const spent = process.cpuUsage(cpu);
+  const ms = (spent.user + spent.system) / 1000;
+  stats.record(res.statusCode, wallMs);
   const what = `${String(options.method ?? 'GET')} ${String(options.url).slice(0, 200)} → ${res.statusCode}`;
   const known = STRICT ? undefined : knownDeviation(res, options);
   if (known !== undefined) {
@@ -134,7 +140,7 @@ async function request(stats: Stats, options: InjectOptions): Promise<LightMyReq
     return res;
   }
   expect(res.statusCode, `${what}: ${res.body.slice(0, 500)}`).toBeLessThan(500);
-  expect(ms, `${what} took ${ms.toFixed(0)} ms`).toBeLessThan(MAX_MS);
+  expect(ms, `${what} took ${ms.toFixed(0)} ms of CPU time`).toBeLessThan(MAX_MS);
   if (res.statusCode >= 400) expectErrorShape(res, what);
   return res;
 }

@@ -10,7 +10,7 @@ import { generateLogins, HEADER } from './fixtures/logins/generate.js';
 import { ADMIN_KEY, INGEST_KEY, startTestApp, type TestApp } from './support/app.js';
 import { freshDatabase } from './support/database.js';
 import { type Mailbox, startMailbox } from './support/mailbox.js';
-import { runCli } from './support/process.js';
+import { PROCESS_TEST_TIMEOUT_MS, runCli } from './support/process.js';
 
 const ADMINS = ['secops@shop.example', 'ciso@shop.example'];
 const fixture = generateLogins();
@@ -357,7 +357,7 @@ describe('the email by SMTP', () => {
   });
 });
 
-describe('vigil score-logins', () => {
+describe('vigil score-logins', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   let dir: string;
   let db: Awaited<ReturnType<typeof freshDatabase>>;
   beforeAll(async () => {

@@ -4,6 +4,7 @@ import type { Clock } from '../src/core/clock.js';
 import { buildApp } from '../src/http/app.js';
 import { createSystem, type System } from '../src/system.js';
 import { ADMIN_KEY, INGEST_KEY, sharedGeoIp, startTestApp, type TestApp } from './support/app.js';
+import { runningClock, TEST_NOW } from './support/clock.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
 
 const DAY = 86_400_000;
@@ -167,10 +168,12 @@ describe('rule modes across a restart', () => {
     await db?.drop();
   });
 
+  // Every start on the same clock from a fixed instant: the counts' days never depend on the hour of the run.
+  const restartClock = runningClock(TEST_NOW);
   async function start(database: TestDatabase) {
     system = await createSystem(
       loadConfig({ VIGIL_DATABASE_URL: database.url, VIGIL_INGEST_KEY: INGEST_KEY, VIGIL_ADMIN_KEY: ADMIN_KEY, VIGIL_DEMO: 'false' }),
-      { geoIp: await sharedGeoIp(), logger: { info() {}, warn() {}, error() {} } },
+      { clock: restartClock, geoIp: await sharedGeoIp(), logger: { info() {}, warn() {}, error() {} } },
     );
     const app = await buildApp(system);
     const running = system;
@@ -193,8 +196,8 @@ describe('rule modes across a restart', () => {
     expect((await first.post('/v1/rules/impossible-travel/shadow')).statusCode).toBe(200);
     const custom = (await first.post('/v1/rules', { ...bigSpender, mode: 'shadow' })).json();
     // Not flushed before the stop: close() writes it.
-    first.system.ruleStats.record('impossible-travel', Date.now(), 'shadow', true);
-    first.system.ruleStats.record(custom.id, Date.now(), 'shadow', false);
+    first.system.ruleStats.record('impossible-travel', restartClock.now(), 'shadow', true);
+    first.system.ruleStats.record(custom.id, restartClock.now(), 'shadow', false);
     await first.stop();
 
     const second = await start(db);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
+import { fixedClock, TEST_NOW } from './support/clock.js';
 
 /**
  * Whole attack stories through the HTTP API, with every built-in rule at its defaults: what a
@@ -7,14 +8,15 @@ import { ADMIN_KEY, startTestApp, type TestApp } from './support/app.js';
  */
 let t: TestApp;
 beforeEach(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ clock: fixedClock(now) });
 });
 afterEach(async () => t.close());
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-const now = Date.now();
+// A fixed clock: which events share a calendar day (novelty counts days seen) never depends on the hour of the run.
+const now = TEST_NOW;
 const at = (msAgo: number) => new Date(now - msAgo).toISOString();
 
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';

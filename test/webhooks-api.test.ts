@@ -1,11 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../src/core/clock.js';
 import { verifySignature } from '../src/webhooks/signature.js';
 import type { HostLookup } from '../src/webhooks/target-guard.js';
 import { ADMIN_KEY, INGEST_KEY, startTestApp, type TestApp } from './support/app.js';
+import { runningClock, TEST_NOW } from './support/clock.js';
 
 let t: TestApp;
+let clock: Clock;
 const cleanups: Array<() => Promise<void>> = [];
 
 /**
@@ -26,7 +29,9 @@ const webhookLookup: HostLookup = async (name) => {
 
 beforeEach(async () => {
   // The receivers below listen on 127.0.0.1: allowed as an admin would allow an internal range.
-  t = await startTestApp({ env: { VIGIL_WEBHOOK_ALLOW_CIDRS: '127.0.0.0/8' }, webhookLookup });
+  // Vigil's time starts at a fixed instant and runs on (deliveries are retried after real delays).
+  clock = runningClock(TEST_NOW);
+  t = await startTestApp({ clock, env: { VIGIL_WEBHOOK_ALLOW_CIDRS: '127.0.0.0/8' }, webhookLookup });
 });
 afterEach(async () => {
   await t.close();
@@ -152,7 +157,7 @@ describe('webhooks API', () => {
     await call('POST', '/v1/webhooks', { url: locksOnly.url, events: ['account.locked'] });
 
     // Six failed logins on one account from one IP within a few minutes: the failed-login burst rule.
-    const start = Date.now() - 10 * 60_000;
+    const start = clock.now() - 10 * 60_000;
     let alertId: string | undefined;
     for (let i = 0; i < 6; i++) {
       const answer = await t.send({
@@ -171,11 +176,25 @@ describe('webhooks API', () => {
     expect(locksOnly.hits).toEqual([]);
 
     const hit = r.hits[0] as Hit;
-    expect(verifySignature({ header: hit.headers['vigil-signature'] as string, body: hit.body, secret: created.secret })).toEqual({
+    expect(
+      verifySignature({
+        nowSec: Math.floor(clock.now() / 1000),
+        header: hit.headers['vigil-signature'] as string,
+        body: hit.body,
+        secret: created.secret,
+      }),
+    ).toEqual({
       ok: true,
       value: { timestampSec: expect.any(Number) },
     });
-    expect(verifySignature({ header: hit.headers['vigil-signature'] as string, body: hit.body, secret: 'whsec_guess' })).toEqual({
+    expect(
+      verifySignature({
+        nowSec: Math.floor(clock.now() / 1000),
+        header: hit.headers['vigil-signature'] as string,
+        body: hit.body,
+        secret: 'whsec_guess',
+      }),
+    ).toEqual({
       ok: false,
       error: 'signature mismatch',
     });
@@ -244,7 +263,7 @@ describe('webhooks API', () => {
     expect(disabled.json()).toMatchObject({ id: created.id, active: false, disabledAt: expect.any(String) });
     expect((await t.get('/v1/webhooks')).json().webhooks[0]).toMatchObject({ active: false });
     expect((await call('POST', `/v1/webhooks/${created.id}/test`)).statusCode).toBe(404);
-    await t.system.webhooks.emit('account.locked', { user: 'erin' }, Date.now());
+    await t.system.webhooks.emit('account.locked', { user: 'erin' }, clock.now());
     expect(r.hits).toHaveLength(3);
 
     expect((await call('DELETE', '/v1/webhooks/whk_nope')).statusCode).toBe(404);

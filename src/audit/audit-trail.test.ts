@@ -90,13 +90,23 @@ describe('AuditTrail on the store', () => {
       const sqlite = other.sqlite as NonNullable<DatabaseHandle['sqlite']>;
       try {
         sqlite.exec('BEGIN IMMEDIATE');
-        let ticks = 0;
-        const ticker = setInterval(() => ticks++, 5);
         const recorded = trail.record('vigil', 'trust.changed', 'account:u1', { i: 1 });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        clearInterval(ticker);
-        // The loop kept turning while the append waited.
-        expect(ticks).toBeGreaterThan(5);
+        let waiting = true;
+        void recorded.then(
+          () => (waiting = false),
+          () => (waiting = false),
+        );
+        // The loop kept turning while the append waited: a timer fired six times meanwhile. Counted, not
+        // timed (how many ticks fit in 100 ms depends on how busy the machine is).
+        await new Promise<void>((resolve) => {
+          let ticks = 0;
+          const ticker = setInterval(() => {
+            if (++ticks < 6) return;
+            clearInterval(ticker);
+            resolve();
+          }, 5);
+        });
+        expect(waiting).toBe(true);
         sqlite.exec('COMMIT');
         expect((await recorded).seq).toBe(1);
 

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 
 /**
@@ -18,10 +21,30 @@ async function dropTestSchemas(): Promise<void> {
   }
 }
 
+/**
+ * Where test/support/process.ts writes the pid of every child it starts, and removes it at the child's
+ * exit. A worker killed outright (vitest ends a worker that does not stop in time) cannot kill its own
+ * children: what is left here at the end of the run is killed by the teardown.
+ */
+let childrenDir: string | undefined;
+
+function killLeftChildren(): void {
+  if (!childrenDir) return;
+  for (const name of fs.readdirSync(childrenDir)) {
+    try {
+      process.kill(Number(name), 'SIGKILL');
+    } catch {}
+  }
+  fs.rmSync(childrenDir, { recursive: true, force: true });
+}
+
 export async function setup(): Promise<void> {
+  childrenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-children-'));
+  process.env.VIGIL_TEST_CHILDREN_DIR = childrenDir;
   await dropTestSchemas();
 }
 
 export async function teardown(): Promise<void> {
+  killLeftChildren();
   await dropTestSchemas();
 }

@@ -1,9 +1,58 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
+
+/** How long one `vigil` command may run: a CLI start loads tsx and the geo-IP database, slow beside a busy suite. */
+export const CLI_TIMEOUT_MS = 90_000;
+/** The timeout of a test that runs `vigil` commands or servers: a few slow starts on a loaded machine. */
+export const PROCESS_TEST_TIMEOUT_MS = 180_000;
+/** How long `vigil serve` may take to answer /healthz: the same start, and the detection state's replay. */
+export const SERVER_START_TIMEOUT_MS = 60_000;
+
+/**
+ * Every child a test starts, until it has exited. `stopChildren()` kills what is left: after each test
+ * file (test/support/children.ts, a setup file), and at this worker's exit, so a test that times out or
+ * throws before its own `stop()` cannot leave a Vigil server running after the suite. Their pids are also
+ * written under VIGIL_TEST_CHILDREN_DIR, for global-setup.ts to kill should the worker itself be killed.
+ */
+const children = new Set<ChildProcess>();
+
+function pidFile(child: ChildProcess): string | undefined {
+  const dir = process.env.VIGIL_TEST_CHILDREN_DIR;
+  return dir && child.pid !== undefined ? path.join(dir, String(child.pid)) : undefined;
+}
+
+function track(child: ChildProcess): void {
+  children.add(child);
+  const file = pidFile(child);
+  if (file) fs.writeFileSync(file, '');
+  child.once('exit', () => {
+    children.delete(child);
+    if (file) fs.rmSync(file, { force: true });
+  });
+}
+
+/** SIGKILLs every child still running and waits for their exit. */
+export async function stopChildren(): Promise<void> {
+  await Promise.all(
+    [...children].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -16,14 +65,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs `vigil ARGS` to completion. */
+/**
+ * Runs `vigil ARGS` to completion. Synchronous: the child is SIGKILLed at CLI_TIMEOUT_MS and always
+ * reaped before this returns, so it cannot outlive the test. A test with several commands gives itself
+ * a timeout to match (the default 30 s is one slow start on a busy machine).
+ */
 export function runCli(args: string[], env: Record<string, string>) {
   const r = spawnSync(process.execPath, [...CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: CLI_TIMEOUT_MS,
+    killSignal: 'SIGKILL',
   });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    throw new Error(`vigil ${args.join(' ')} ran over ${CLI_TIMEOUT_MS} ms:\n${r.stdout}${r.stderr}`);
+  }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -36,7 +93,10 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts `vigil serve` as a real process and waits until /healthz answers. */
+/**
+ * Starts `vigil serve` as a real process and waits until /healthz answers. The server is tracked:
+ * killed after the test file (or at the worker's exit) if the test does not stop it.
+ */
 export async function startServer(env: Record<string, string>): Promise<RunningServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [...CLI, 'serve'], {
@@ -44,12 +104,16 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     env: { ...process.env, VIGIL_HOST: '127.0.0.1', VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  track(child);
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`vigil serve exited early:\n${output}`);
     try {
@@ -57,6 +121,7 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     } catch {}
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      await exited;
       throw new Error(`vigil serve did not become healthy:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -70,8 +135,11 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
       await exited;
     },
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      // A graceful stop that hangs is a failure of the test, not a server left behind.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
