@@ -1,5 +1,5 @@
 /**
- * The write turn's timings (store/sqlite-dialect.ts), moved here from the writer-thread test, which
+ * The write turn's timings (store/sqlite/dialect.ts), moved here from the writer-thread test, which
  * now counts commits and timer ticks instead: a write on the main connection beside a writer thread
  * committing group after group (each group 100,000 rows), on a quiet machine. Prints the main write's
  * average wait against the median commit, and the event loop's longest stall, and adds them to
@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { StoredEvent } from '../src/ingest/activity-event.js';
+import type { StoredEvent } from '../src/domain/activity-event.js';
 import { openDatabase } from '../src/store/database.js';
-import { SqliteWriterThread } from '../src/store/sqlite-writer-thread.js';
+import { SqliteWriterThread } from '../src/store/sqlite/writer-thread.js';
 
 const WRITES = Number(process.env.BENCH_WRITE_TURN_WRITES ?? 30);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
