@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { assertExhaustive } from '../../core/result.js';
@@ -9,6 +8,7 @@ import { readLines } from '../../ingest/ndjson.js';
 import { ingestRecords, ndjsonRecords } from '../../ingest/stream-ingest.js';
 import type { System } from '../../system.js';
 import { type ItemProblem, sendProblem } from '../errors.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
 const MAX_NDJSON_LINE = 64 * 1024;
@@ -64,7 +64,7 @@ export function eventRoutes(system: System): FastifyPluginAsync {
     // stream of any length is processed in bounded memory and the JSON body limit does not apply.
     app.addContentTypeParser(NDJSON_TYPES, (_request, payload, done) => done(null, payload));
 
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     typed.post(
       '/v1/events',
       {

@@ -1,4 +1,3 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Problem } from '../../core/errors.js';
@@ -7,6 +6,7 @@ import { COUNT_SOURCES, type CountSource, type SeriesRow, type StoredAnomaly } f
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { listParam, parseTimeBounds } from '../request-helpers.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const HOUR_MS = 60 * MINUTE_MS;
 /** The default chart: six hours. */
@@ -139,7 +139,7 @@ function statusesParam(raw: string | undefined): string[] | Problem {
 /** The transaction-volume monitor: counts in (ingest keys), series, baselines and anomalies out (admins). */
 export function monitorRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.post(
       '/v1/monitor',
