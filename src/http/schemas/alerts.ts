@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { ReasonSchema } from '../../ingest/event-schema.js';
 import { type Body, DecisionSchema, EventTypeSchema, IsoTime, literals, NextCursor, Nullable, Obj, SeveritySchema } from './common.js';
+import { type ALERT_ACTIONS, ALERT_STATUSES, ALERT_TYPES } from './vocabulary.js';
 
-export const ALERT_STATUS_VALUES = ['new', 'acknowledged', 'escalated', 'resolved', 'false_positive'] as const;
-export const AlertStatusSchema = literals(ALERT_STATUS_VALUES);
+export const AlertStatusSchema = literals(ALERT_STATUSES);
 export type AlertStatus = Body<typeof AlertStatusSchema>;
-export const AlertTypeSchema = literals(['security', 'transaction', 'system']);
+export const AlertTypeSchema = literals(ALERT_TYPES);
 export type AlertType = Body<typeof AlertTypeSchema>;
-export type AlertAction = 'acknowledge' | 'escalate' | 'resolve' | 'false-positive';
+export type AlertAction = (typeof ALERT_ACTIONS)[number];
 export type Reason = Body<typeof ReasonSchema>;
 
 /** A triggering event as the alert keeps it. */

@@ -7,7 +7,7 @@ export const AuditEntrySchema = Obj(
     at: IsoTime,
     atMs: Type.Integer({ description: 'The same time in epoch ms, as hashed.' }),
     actor: Type.String(),
-    action: Type.String(),
+    action: Type.String({ description: 'One of the audit actions (the filter of GET /v1/audit lists them).' }),
     subject: Type.String(),
     details: JsonObject,
     prevHash: Type.String(),

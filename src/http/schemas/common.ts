@@ -1,5 +1,6 @@
 import { type Static, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion, Type } from '@sinclair/typebox';
-import { DECISIONS, EVENT_TYPES, SEVERITIES } from '../../ingest/event-schema.js';
+import { DECISIONS, SEVERITIES } from '../../ingest/event-schema.js';
+import { EVENT_TYPES } from './vocabulary.js';
 
 /**
  * Building blocks of the response schemas. Every file of this folder but `*.present.ts` imports
@@ -20,7 +21,7 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 export const IsoTime = Type.String({ description: 'ISO 8601, UTC' });
 
 /** Free JSON: stored and shown as it is. */
-export const JsonObject = Type.Object({}, { additionalProperties: true });
+export const JsonObject = Type.Record(Type.String(), Type.Unknown());
 
 /** The cursor of the next page of a keyset-paginated list; null on the last page. */
 export const NextCursor = Nullable(Type.String({ description: 'Pass as `cursor` for the next page; null on the last.' }));
@@ -46,3 +47,7 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
 
 /** The type of a response body: what its schema says, read-only (presenters may hand over read-only arrays). */
 export type Body<T extends TSchema> = DeepReadonly<Static<T>>;
+
+export type Severity = Body<typeof SeveritySchema>;
+export type Decision = Body<typeof DecisionSchema>;
+export type EventType = Body<typeof EventTypeSchema>;

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { EventResultSchema, ReasonSchema } from '../../ingest/event-schema.js';
 import { type Body, DecisionSchema, EventTypeSchema, IsoTime, JsonObject, literals, NextCursor, Obj, SeveritySchema } from './common.js';
+import { SCENARIOS } from './vocabulary.js';
 
 /**
  * What enrichment found, as stored with the event. The fields the dashboard reads are named; the
@@ -64,8 +65,7 @@ export type EventPage = Body<typeof EventPageSchema>;
 export const EventAnswerSchema = Type.Object(EventResultSchema.properties);
 export type EventAnswer = Body<typeof EventAnswerSchema>;
 
-export const SCENARIO_VALUES = ['failed-logins', 'large-purchase-new-device', 'password-change', 'browsing-burst', 'login-abroad'] as const;
-export const ScenarioSchema = literals(SCENARIO_VALUES);
+export const ScenarioSchema = literals(SCENARIOS);
 export type Scenario = Body<typeof ScenarioSchema>;
 
 /** POST /v1/me/simulate. */
@@ -74,3 +74,32 @@ export const SimulationResultSchema = Obj(
   { title: 'SimulationResult' },
 );
 export type SimulationResult = Body<typeof SimulationResultSchema>;
+
+const ItemErrorSchema = Obj({
+  error: Obj({ code: Type.String(), message: Type.String(), path: Type.Optional(Type.String()) }),
+});
+
+/** A JSON batch's answer (200, or 207 when some events were refused). Its results name `EventResult` by `$ref`. */
+export const BatchResultSchema = Obj(
+  {
+    accepted: Type.Integer(),
+    rejected: Type.Integer(),
+    results: Type.Array(Type.Union([Type.Ref('EventResult'), ItemErrorSchema]), {
+      description: 'One entry per submitted event, in order: its answer, or why it was refused.',
+    }),
+  },
+  { title: 'BatchResult' },
+);
+export type BatchResult = Body<typeof BatchResultSchema>;
+
+/** An NDJSON stream's answer. */
+export const StreamSummarySchema = Obj(
+  {
+    accepted: Type.Integer(),
+    rejected: Type.Integer(),
+    errors: Type.Array(Obj({ line: Type.Integer(), code: Type.String(), message: Type.String(), path: Type.Optional(Type.String()) })),
+    errorsTruncated: Type.Boolean({ description: 'More lines were rejected than `errors` lists (it keeps the first 1000).' }),
+  },
+  { title: 'StreamSummary' },
+);
+export type StreamSummary = Body<typeof StreamSummarySchema>;

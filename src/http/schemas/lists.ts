@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { type Body, IsoTime, literals, Nullable, Obj } from './common.js';
+import { LIST_KINDS, LIST_NAMES } from './vocabulary.js';
 
-export const ListNameSchema = literals(['allow', 'block']);
+export const ListNameSchema = literals(LIST_NAMES);
 export type ListName = Body<typeof ListNameSchema>;
-export const ListKindSchema = literals(['ip', 'device', 'email', 'email_domain', 'country', 'payment_method', 'user']);
+export const ListKindSchema = literals(LIST_KINDS);
 export type ListKind = Body<typeof ListKindSchema>;
 
 export const ListEntrySchema = Obj(

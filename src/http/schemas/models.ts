@@ -13,7 +13,7 @@ export const ModelSchema = Obj(
       { trainedFrom: IsoTime, trainedTo: IsoTime },
       { additionalProperties: true, description: 'How it was trained: the forest’s parameters and the events’ time range.' },
     ),
-    metrics: JsonObject,
+    metrics: Type.Object({}, { additionalProperties: true, description: 'How well it separates: scores, threshold, sizes.' }),
     trainedAt: IsoTime,
     trainedBy: Type.String(),
     activatedAt: Nullable(IsoTime),

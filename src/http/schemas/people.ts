@@ -31,4 +31,4 @@ export type TotpEnrolment = Body<typeof TotpEnrolmentSchema>;
 export const TotpStateSchema = Obj({ totpEnabled: Type.Boolean() }, { title: 'TotpState' });
 
 /** No body (204). */
-export const NoContentSchema = Type.Unsafe<undefined>({ description: 'No content.' });
+export const NoContentSchema = Type.Unsafe<undefined>({ type: 'null', description: 'No content.' });

@@ -3,11 +3,19 @@
  * (./*.ts), so that the compiler holds the two together. Times become ISO 8601. Not for the dashboard:
  * these import the server's domain types.
  */
-import type { Alert as AlertRecord, AlertTransition as TransitionRecord } from '../../alerts/alert.js';
-import type { AuditEntry as AuditRecord } from '../../audit/audit-entry.js';
-import type { ListEntry as ListRecord } from '../../detect/lists.js';
+import type {
+  Alert as AlertRecord,
+  AlertAction as ServerAlertAction,
+  AlertStatus as ServerAlertStatus,
+  AlertTransition as TransitionRecord,
+} from '../../alerts/alert.js';
+import type { AuditEntry as AuditRecord, AuditAction as ServerAuditAction } from '../../audit/audit-entry.js';
+import type { Scenario as ServerScenario } from '../../demo/simulator.js';
+import type { ListEntry as ListRecord, ListKind as ServerListKind, ListName as ServerListName } from '../../detect/lists.js';
+import type { AlertType as ServerAlertType } from '../../detect/rule.js';
 import type { Snooze as SnoozeRecord } from '../../detect/snoozes.js';
 import type { StoredEvent as StoredEventRecord } from '../../ingest/activity-event.js';
+import type { EventType as ServerEventType } from '../../ingest/event-schema.js';
 import type { FlaggedLogin } from '../../logins/ports.js';
 import type { OutboxMessage as OutboxRecord } from '../../notify/ports.js';
 import type { AccountView } from '../../respond/account-service.js';
@@ -21,6 +29,30 @@ import type { ListEntry } from './lists.js';
 import type { StoredFlaggedLogin } from './logins.js';
 import type { OutboxMessage } from './outbox.js';
 import type { OwnSnoozeSchema, SnoozeSchema } from './snoozes.js';
+import type {
+  ALERT_ACTIONS,
+  ALERT_STATUSES,
+  ALERT_TYPES,
+  AuditAction,
+  EVENT_TYPES,
+  LIST_KINDS,
+  LIST_NAMES,
+  SCENARIOS,
+} from './vocabulary.js';
+
+/** Compiles only when the vocabularies the dashboard reads (./vocabulary.ts) are the server's own. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type VocabularyMatchesServer = [
+  Holds<Same<(typeof EVENT_TYPES)[number], ServerEventType>>,
+  Holds<Same<(typeof ALERT_STATUSES)[number], ServerAlertStatus>>,
+  Holds<Same<(typeof ALERT_ACTIONS)[number], ServerAlertAction>>,
+  Holds<Same<(typeof ALERT_TYPES)[number], ServerAlertType>>,
+  Holds<Same<(typeof LIST_NAMES)[number], ServerListName>>,
+  Holds<Same<(typeof LIST_KINDS)[number], ServerListKind>>,
+  Holds<Same<(typeof SCENARIOS)[number], ServerScenario>>,
+  Holds<Same<AuditAction, ServerAuditAction>>,
+];
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
