@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { ProblemError } from '../core/errors.js';
 import { parseJson } from '../ingest/json-text.js';
@@ -10,6 +9,7 @@ import type { System } from '../system.js';
 import { authenticate, type RouteRole } from './authenticate.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
+import { checkResponses } from './response-check.js';
 import { accountRoutes } from './routes/accounts.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
@@ -28,6 +28,7 @@ import { sessionRoutes } from './routes/session.js';
 import { snoozeRoutes } from './routes/snoozes.js';
 import { userEventRoutes } from './routes/user-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import type { VigilTypeProvider } from './type-provider.js';
 import { registerWebApp, sendPage, wantsPage, webBuildExists } from './web-app.js';
 
 declare module 'fastify' {
@@ -40,6 +41,8 @@ declare module 'fastify' {
 export interface AppOptions {
   /** Pino options, or false for no logging (tests). */
   readonly logger?: boolean | { readonly level: string };
+  /** Check every answer against its route's response schema (tests): see response-check.ts. */
+  readonly checkResponses?: boolean;
 }
 
 export type App = FastifyInstance<
@@ -47,7 +50,7 @@ export type App = FastifyInstance<
   import('node:http').IncomingMessage,
   import('node:http').ServerResponse,
   FastifyBaseLogger,
-  TypeBoxTypeProvider
+  VigilTypeProvider
 >;
 
 /** Longest raw (percent-encoded) path parameter: a 256-character user id, every character 3 UTF-8 bytes. */
@@ -83,7 +86,7 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     // to tell requests apart in logs and error reports, not to be secret.
     genReqId: () => `req_${requestIdPrefix}${(requestCounter++).toString(36)}`,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  }).withTypeProvider<VigilTypeProvider>();
 
   // File descriptors are finite: a client holding hundreds of idle connections, or a slow-loris
   // sending its headers a byte at a time, must not starve everyone else (issue 15, row 8).
@@ -127,6 +130,8 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     if (parsed.ok) done(null, parsed.value);
     else done(new ProblemError(parsed.error), undefined);
   });
+
+  if (options.checkResponses) checkResponses(app);
 
   app.setErrorHandler((error, request, reply) => {
     const { problem, internal } = problemFromError(error, request);

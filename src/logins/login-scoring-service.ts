@@ -193,7 +193,7 @@ export function presentUpload(upload: LoginUpload, options: { readonly only?: 'f
       user: r.user,
       timestamp: new Date(r.at).toISOString(),
       anomaly_score: Math.round(r.score * 1e4) / 1e4,
-      anomaly_flag: r.flagged ? 1 : 0,
+      anomaly_flag: r.flagged ? (1 as const) : (0 as const),
       reasons: r.reasons,
     })),
   };

@@ -95,7 +95,7 @@ export async function startTestApp(
     ...(options.webhookLookup && { webhookLookup: options.webhookLookup }),
     logger: options.logger ?? { info() {}, warn() {}, error: (m, e) => console.error(m, e) },
   });
-  const app = await buildApp(system);
+  const app = await buildApp(system, { checkResponses: true });
   return {
     app,
     system,

@@ -1,4 +1,5 @@
 import { lazy, type ReactNode, Suspense, useEffect } from 'react';
+import type { Person } from '../../src/http/schemas';
 import { Layout } from './components/Layout';
 import { FeedProvider } from './feed';
 import { useTitle } from './hooks';
@@ -16,7 +17,6 @@ import { SignInPage } from './pages/SignInPage';
 import { SnoozesPage } from './pages/SnoozesPage';
 import { Link, match, navigate, useLocation } from './router';
 import { useSession } from './session';
-import type { Person } from './types';
 
 // The chart library is most of the bundle's weight: loaded only when the chart is opened.
 const ActivityPage = lazy(() => import('./pages/ActivityPage').then((m) => ({ default: m.ActivityPage })));

@@ -1,6 +1,6 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
+import type { AccountChange, Alert } from '../../src/http/schemas';
 import { api } from './api';
-import type { AccountChange, Alert } from './types';
 
 /**
  * The admins' live feed: one EventSource on GET /v1/feed for the whole dashboard, shared by the

@@ -1,4 +1,4 @@
-import type { AlertStatus, EventType, LockScope, Scenario, Severity, UnlockBy } from './types';
+import type { AlertStatus, EventType, LockScope, Scenario, Severity, UnlockBy } from '../../src/http/schemas';
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 const shortTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });

@@ -1,6 +1,6 @@
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import type { Person, Session } from '../../src/http/schemas';
 import { ApiError, api, onSessionEnded, setCsrfToken } from './api';
-import type { Person, Session } from './types';
 
 export type SessionState =
   | { readonly status: 'loading' }

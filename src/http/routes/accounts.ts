@@ -1,21 +1,13 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { LOCK_SCOPES } from '../../domain/lock.js';
-import type { AccountView } from '../../respond/account-service.js';
-import type { CodeProblem, SentCode } from '../../respond/one-time-codes.js';
+import type { CodeProblem } from '../../respond/one-time-codes.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
-import { presentAlert } from './alerts.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export function presentAccount(a: AccountView) {
-  return { ...a, lockedAt: iso(a.lockedAt), health: { ...a.health, computedAt: iso(a.health.computedAt || null) } };
-}
-
-export const presentSent = (s: SentCode) => ({ sent: true, channel: s.channel, to: s.to, expiresAt: new Date(s.expiresAt).toISOString() });
+import { AccountPageSchema, AccountSchema, ConfirmedSchema, DisputedSchema, SentCodeSchema, UnlockedSchema } from '../schemas/index.js';
+import { presentAccount, presentAlert, presentSent } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 export function sendCodeProblem(reply: FastifyReply, problem: CodeProblem): FastifyReply {
   if (problem.retryAfterMs !== undefined) reply.header('retry-after', Math.ceil(problem.retryAfterMs / 1000));
@@ -35,7 +27,7 @@ const Channel = Type.Union([Type.Literal('email'), Type.Literal('sms')]);
 
 export function accountRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     const accounts = system.accountService;
 
     typed.get(
@@ -50,6 +42,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,9}$', description: 'From the previous page.' })),
           }),
+          response: { 200: AccountPageSchema },
         },
       },
       async (request) => {
@@ -64,7 +57,12 @@ export function accountRoutes(system: System): FastifyPluginAsync {
       '/v1/accounts/:user',
       {
         config: { role: 'ingest' },
-        schema: { summary: 'Lock state, Security Health and suggestions of one account', tags: ['accounts'], params: User },
+        schema: {
+          summary: 'Lock state, Security Health and suggestions of one account',
+          tags: ['accounts'],
+          params: User,
+          response: { 200: AccountSchema },
+        },
       },
       async (request) => presentAccount(await accounts.view(request.params.user)),
     );
@@ -84,6 +82,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
             },
             { additionalProperties: false, minProperties: 1 },
           ),
+          response: { 200: AccountSchema },
         },
       },
       async (request) => {
@@ -103,6 +102,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
           tags: ['accounts'],
           params: User,
           body: Type.Optional(Type.Object({ channel: Type.Optional(Channel) }, { additionalProperties: false })),
+          response: { 202: SentCodeSchema },
         },
       },
       async (request, reply) => {
@@ -123,13 +123,14 @@ export function accountRoutes(system: System): FastifyPluginAsync {
           tags: ['accounts'],
           params: User,
           body: Type.Object({ code: Code }, { additionalProperties: false }),
+          response: { 200: UnlockedSchema },
         },
       },
       async (request, reply) => {
         const user = request.params.user;
         const result = await accounts.verifyUnlockCode(user, request.body.code, ownerActor(request, user));
         if (!result.ok) return sendCodeProblem(reply, result.error);
-        return { unlocked: true, account: presentAccount(result.value) };
+        return { unlocked: true as const, account: presentAccount(result.value) };
       },
     );
 
@@ -154,6 +155,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
             },
             { additionalProperties: false },
           ),
+          response: { 200: AccountSchema },
         },
       },
       async (request) => {
@@ -171,6 +173,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
           tags: ['accounts'],
           params: User,
           body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
+          response: { 200: AccountSchema },
         },
       },
       async (request, reply) => {
@@ -191,6 +194,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
           tags: ['alerts'],
           params: AlertId,
           body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+          response: { 200: DisputedSchema },
         },
       },
       async (request, reply) => {
@@ -213,6 +217,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
           tags: ['alerts'],
           params: AlertId,
           body: Type.Optional(Type.Object({ code: Type.Optional(Code), channel: Type.Optional(Channel) }, { additionalProperties: false })),
+          response: { 200: ConfirmedSchema, 202: SentCodeSchema },
         },
       },
       async (request, reply) => {
@@ -221,7 +226,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
         const result = await accounts.confirm(request.params.id, request.body?.code, request.body?.channel, actor);
         if (!result.ok) return sendCodeProblem(reply, result.error);
         if (result.value.status === 'code_sent') return reply.code(202).send(presentSent(result.value.sent));
-        return { confirmed: true, alert: presentAlert(result.value.alert), account: presentAccount(result.value.account) };
+        return { confirmed: true as const, alert: presentAlert(result.value.alert), account: presentAccount(result.value.account) };
       },
     );
   };

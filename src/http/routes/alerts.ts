@@ -1,33 +1,17 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { ALERT_ACTIONS, ALERT_STATUSES, type Alert, type AlertAction, type AlertStatus } from '../../domain/alert.js';
+import { ALERT_ACTIONS, ALERT_STATUSES, type AlertAction, type AlertStatus } from '../../domain/alert.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** How an alert is shown to API clients: times in ISO 8601, and the times to act. */
-export function presentAlert(a: Alert) {
-  return {
-    ...a,
-    events: a.events.map((e) => ({ ...e, occurredAt: new Date(e.occurredAt).toISOString() })),
-    firstSeenAt: iso(a.firstSeenAt),
-    lastSeenAt: iso(a.lastSeenAt),
-    createdAt: iso(a.createdAt),
-    updatedAt: iso(a.updatedAt),
-    acknowledgedAt: iso(a.acknowledgedAt),
-    resolvedAt: iso(a.resolvedAt),
-    timeToAcknowledgeMs: a.acknowledgedAt === null ? null : a.acknowledgedAt - a.createdAt,
-    timeToResolveMs: a.resolvedAt === null ? null : a.resolvedAt - a.createdAt,
-  };
-}
+import { AlertDetailSchema, AlertPageSchema, AlertSchema } from '../schemas/index.js';
+import { presentAlert, presentTransition } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 export function alertRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.get(
       '/v1/alerts',
@@ -49,6 +33,7 @@ export function alertRoutes(system: System): FastifyPluginAsync {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(Type.String({ maxLength: 400 })),
           }),
+          response: { 200: AlertPageSchema },
         },
       },
       async (request, reply) => {
@@ -102,13 +87,14 @@ export function alertRoutes(system: System): FastifyPluginAsync {
           summary: 'One alert with its full context and history',
           tags: ['alerts'],
           params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          response: { 200: AlertDetailSchema },
         },
       },
       async (request, reply) => {
         const alert = await system.alerts.get(request.params.id);
         if (!alert) return sendProblem(reply, { code: 'not_found', message: `No alert ${request.params.id}.` });
         const transitions = await system.alerts.transitions(alert.id);
-        return { ...presentAlert(alert), transitions: transitions.map((t) => ({ ...t, at: new Date(t.at).toISOString() })) };
+        return { ...presentAlert(alert), transitions: transitions.map(presentTransition) };
       },
     );
 
@@ -121,6 +107,7 @@ export function alertRoutes(system: System): FastifyPluginAsync {
           tags: ['alerts'],
           params: Type.Object({ id: Type.String({ maxLength: 64 }), action: Type.Union(ALERT_ACTIONS.map((a) => Type.Literal(a))) }),
           body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+          response: { 200: AlertSchema },
         },
       },
       async (request, reply) => {

@@ -1,29 +1,16 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { AUDIT_ACTIONS, type AuditEntry, isAuditAction } from '../../audit/audit-entry.js';
+import { AUDIT_ACTIONS, isAuditAction } from '../../audit/audit-entry.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { pageOf, readCursor } from '../request-helpers.js';
-
-/** An entry as API clients see it: the stored fields, with the time in ISO 8601 as well as epoch ms for re-hashing. */
-function presentEntry(e: AuditEntry) {
-  return {
-    seq: e.seq,
-    at: new Date(e.at).toISOString(),
-    atMs: e.at,
-    actor: e.actor,
-    action: e.action,
-    subject: e.subject,
-    details: e.details,
-    prevHash: e.prevHash,
-    hash: e.hash,
-  };
-}
+import { AuditPageSchema, AuditVerifySchema } from '../schemas/index.js';
+import { presentAuditEntry } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 export function auditRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.get(
       '/v1/audit',
@@ -39,6 +26,7 @@ export function auditRoutes(system: System): FastifyPluginAsync {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(Type.String({ maxLength: 400 })),
           }),
+          response: { 200: AuditPageSchema },
         },
       },
       async (request, reply) => {
@@ -67,7 +55,7 @@ export function auditRoutes(system: System): FastifyPluginAsync {
         });
         const { page, nextCursor } = pageOf(rows, limit, (r) => [r.at, String(r.seq)]);
         return {
-          entries: page.map(presentEntry),
+          entries: page.map(presentAuditEntry),
           nextCursor,
         };
       },
@@ -83,6 +71,7 @@ export function auditRoutes(system: System): FastifyPluginAsync {
             'Reads every entry oldest first. `broken.reason` is `hash mismatch` (the entry was edited), `chain break` ' +
             '(its prevHash is not the previous hash) or `gap` (the entry numbered `seq` is missing).',
           tags: ['audit'],
+          response: { 200: AuditVerifySchema },
         },
       },
       async () => system.audit.verify(),

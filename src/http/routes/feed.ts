@@ -1,10 +1,11 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { activityTimeline, MINUTE_MS } from '../../feed/activity.js';
 import type { FeedMessage } from '../../feed/live-feed.js';
 import type { System } from '../../system.js';
-import { presentAlert } from './alerts.js';
+import { ActivityStatsSchema, FeedStreamSchema } from '../schemas/index.js';
+import { presentAlert } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 /** A comment line now and then keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
@@ -18,7 +19,7 @@ function sseFrame(message: FeedMessage): string {
 
 export function feedRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     // Open streams never finish by themselves: they are ended when the server closes.
     const open = new Set<import('node:http').ServerResponse>();
     app.addHook('preClose', (done) => {
@@ -35,6 +36,7 @@ export function feedRoutes(system: System): FastifyPluginAsync {
           description:
             '`event: alert` carries an alert (as in GET /v1/alerts) when it is raised or changes; `event: account` a lock or unlock. Reconnect with EventSource; read GET /v1/alerts for what happened meanwhile.',
           tags: ['alerts'],
+          response: { 200: FeedStreamSchema },
         },
       },
       (request, reply) => {
@@ -70,6 +72,7 @@ export function feedRoutes(system: System): FastifyPluginAsync {
           summary: 'Events per minute by type, and alerts per minute by severity',
           tags: ['alerts'],
           querystring: Type.Object({ minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440, default: 60 })) }),
+          response: { 200: ActivityStatsSchema },
         },
       },
       async (request) => {

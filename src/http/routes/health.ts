@@ -1,12 +1,12 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
 import type { System } from '../../system.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 export function healthRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     typed.get(
       '/healthz',
       {

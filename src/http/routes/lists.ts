@@ -1,28 +1,12 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { LIST_KINDS, LIST_NAMES, type ListEntry } from '../../detect/lists.js';
+import { LIST_KINDS, LIST_NAMES } from '../../detect/lists.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** An entry as the API shows it: times as ISO 8601, and whether it is in force now. */
-function presentEntry(e: ListEntry, now: number) {
-  return {
-    id: e.id,
-    list: e.list,
-    kind: e.kind,
-    value: e.value,
-    reason: e.reason,
-    rules: e.rules,
-    createdBy: e.createdBy,
-    createdAt: iso(e.createdAt),
-    expiresAt: iso(e.expiresAt),
-    expired: e.expiresAt !== null && e.expiresAt <= now,
-  };
-}
+import { ListEntriesSchema, ListEntrySchema } from '../schemas/index.js';
+import { presentListEntry } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const ListNameSchema = Type.Union(
   LIST_NAMES.map((n) => Type.Literal(n)),
@@ -43,7 +27,7 @@ const SEMANTICS =
 
 export function listRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.get(
       '/v1/lists',
@@ -58,6 +42,7 @@ export function listRoutes(system: System): FastifyPluginAsync {
             kind: Type.Optional(ListKindSchema),
             includeExpired: Type.Optional(Type.Boolean({ default: false, description: 'Also entries whose expiry has passed.' })),
           }),
+          response: { 200: ListEntriesSchema },
         },
       },
       async (request) => {
@@ -68,7 +53,7 @@ export function listRoutes(system: System): FastifyPluginAsync {
           includeExpired: q.includeExpired === true,
         });
         const now = system.clock.now();
-        return { entries: entries.map((e) => presentEntry(e, now)) };
+        return { entries: entries.map((e) => presentListEntry(e, now)) };
       },
     );
 
@@ -103,12 +88,13 @@ export function listRoutes(system: System): FastifyPluginAsync {
             },
             { additionalProperties: false },
           ),
+          response: { 201: ListEntrySchema },
         },
       },
       async (request, reply) => {
         const added = await system.listService.add(request.body, actorOf(request));
         if (!added.ok) return sendProblem(reply, added.error);
-        return reply.code(201).send(presentEntry(added.value, system.clock.now()));
+        return reply.code(201).send(presentListEntry(added.value, system.clock.now()));
       },
     );
 
@@ -121,12 +107,13 @@ export function listRoutes(system: System): FastifyPluginAsync {
           description: 'Out of force at once; kept in the store as removed, and in the audit log. Answers with the entry removed.',
           tags: ['lists'],
           params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          response: { 200: ListEntrySchema },
         },
       },
       async (request, reply) => {
         const removed = await system.listService.remove(request.params.id, actorOf(request));
         if (!removed.ok) return sendProblem(reply, removed.error);
-        return presentEntry(removed.value, system.clock.now());
+        return presentListEntry(removed.value, system.clock.now());
       },
     );
   };

@@ -1,33 +1,16 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { charsetOf, decodeText } from '../../core/text-encoding.js';
 import { parseContamination } from '../../logins/login-scoring.js';
 import { presentUpload } from '../../logins/login-scoring-service.js';
-import type { FlaggedLogin } from '../../logins/ports.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, pageOf, readCursor } from '../request-helpers.js';
+import { FlaggedLoginsPageSchema, LoginUploadResultSchema } from '../schemas/index.js';
+import { presentFlaggedLogin } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const CSV_TYPES = ['text/csv', 'application/csv'];
-
-function presentFlagged(l: FlaggedLogin) {
-  return {
-    id: l.id,
-    uploadId: l.uploadId,
-    line: l.line,
-    user: l.user,
-    timestamp: new Date(l.occurredAt).toISOString(),
-    ip: l.ip,
-    location: l.location,
-    device: l.device,
-    anomaly_score: Math.round(l.score * 1e4) / 1e4,
-    threshold: l.threshold,
-    reasons: l.reasons,
-    row: l.row,
-    flaggedAt: new Date(l.flaggedAt).toISOString(),
-  };
-}
 
 /** Login-activity files (seed 003): score an upload, list the logins flagged so far. Admin only. */
 export function loginRoutes(system: System): FastifyPluginAsync {
@@ -36,7 +19,7 @@ export function loginRoutes(system: System): FastifyPluginAsync {
     // on the whole file, so it is in memory anyway. Registered in this plugin only.
     // Kept as bytes here and decoded by the charset the client declares (core/text-encoding.ts).
     app.addContentTypeParser(CSV_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.post(
       '/v1/logins/score',
@@ -67,6 +50,7 @@ export function loginRoutes(system: System): FastifyPluginAsync {
               }),
             ),
           }),
+          response: { 200: LoginUploadResultSchema },
         },
       },
       async (request, reply) => {
@@ -98,6 +82,7 @@ export function loginRoutes(system: System): FastifyPluginAsync {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(Type.String({ maxLength: 400 })),
           }),
+          response: { 200: FlaggedLoginsPageSchema },
         },
       },
       async (request, reply) => {
@@ -113,7 +98,7 @@ export function loginRoutes(system: System): FastifyPluginAsync {
         });
         const { page, nextCursor } = pageOf(rows, limit, (r) => [r.flaggedAt, r.id]);
         return {
-          logins: page.map(presentFlagged),
+          logins: page.map(presentFlaggedLogin),
           nextCursor,
         };
       },

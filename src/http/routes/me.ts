@@ -1,4 +1,3 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SCENARIOS, type Scenario, scenarioEvents } from '../../demo/simulator.js';
@@ -6,9 +5,19 @@ import type { Alert } from '../../domain/alert.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, pageOf, readCursor } from '../request-helpers.js';
-import { presentAccount, presentSent, sendCodeProblem } from './accounts.js';
-import { presentAlert } from './alerts.js';
-import { presentEvent } from './user-events.js';
+import {
+  AlertPageSchema,
+  ConfirmedSchema,
+  DisputedSchema,
+  EventPageSchema,
+  MyAccountSchema,
+  SentCodeSchema,
+  SimulationResultSchema,
+  UnlockedSchema,
+} from '../schemas/index.js';
+import { presentAccount, presentAlert, presentEvent, presentSent } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
+import { sendCodeProblem } from './accounts.js';
 
 const AlertId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const Code = Type.String({ minLength: 1, maxLength: 16, description: 'The 6-digit code the member received.' });
@@ -31,7 +40,7 @@ const userOf = (request: FastifyRequest): string => request.signedIn?.person.use
  */
 export function meRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     const accounts = system.accountService;
 
     /**
@@ -48,14 +57,20 @@ export function meRoutes(system: System): FastifyPluginAsync {
 
     typed.get(
       '/v1/me',
-      { config: { role: 'member' }, schema: { summary: 'My account: lock, Security Health and suggestions', tags: ['me'] } },
+      {
+        config: { role: 'member' },
+        schema: { summary: 'My account: lock, Security Health and suggestions', tags: ['me'], response: { 200: MyAccountSchema } },
+      },
       // `simulator`: whether POST /v1/me/simulate exists (demo mode only), so the dashboard shows its card.
       async (request) => ({ ...presentAccount(await accounts.view(userOf(request))), simulator: system.config.demo }),
     );
 
     typed.get(
       '/v1/me/alerts',
-      { config: { role: 'member' }, schema: { summary: 'My flagged activity, newest first', tags: ['me'], querystring: Page } },
+      {
+        config: { role: 'member' },
+        schema: { summary: 'My flagged activity, newest first', tags: ['me'], querystring: Page, response: { 200: AlertPageSchema } },
+      },
       async (request, reply) => {
         const cursor = readCursor(request.query.cursor);
         if ('code' in cursor) return sendProblem(reply, cursor);
@@ -73,7 +88,10 @@ export function meRoutes(system: System): FastifyPluginAsync {
 
     typed.get(
       '/v1/me/events',
-      { config: { role: 'member' }, schema: { summary: 'My recent activity, newest first', tags: ['me'], querystring: Page } },
+      {
+        config: { role: 'member' },
+        schema: { summary: 'My recent activity, newest first', tags: ['me'], querystring: Page, response: { 200: EventPageSchema } },
+      },
       async (request, reply) => {
         const cursor = readCursor(request.query.cursor);
         if ('code' in cursor) return sendProblem(reply, cursor);
@@ -104,6 +122,7 @@ export function meRoutes(system: System): FastifyPluginAsync {
           tags: ['me'],
           params: AlertId,
           body: Type.Optional(Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+          response: { 200: DisputedSchema },
         },
       },
       async (request, reply) => {
@@ -123,6 +142,7 @@ export function meRoutes(system: System): FastifyPluginAsync {
           tags: ['me'],
           params: AlertId,
           body: Type.Optional(Type.Object({ code: Type.Optional(Code), channel: Type.Optional(Channel) }, { additionalProperties: false })),
+          response: { 200: ConfirmedSchema, 202: SentCodeSchema },
         },
       },
       async (request, reply) => {
@@ -130,7 +150,7 @@ export function meRoutes(system: System): FastifyPluginAsync {
         const result = await accounts.confirm(request.params.id, request.body?.code, request.body?.channel, actorOf(request));
         if (!result.ok) return sendCodeProblem(reply, result.error);
         if (result.value.status === 'code_sent') return reply.code(202).send(presentSent(result.value.sent));
-        return { confirmed: true, alert: presentAlert(result.value.alert), account: presentAccount(result.value.account) };
+        return { confirmed: true as const, alert: presentAlert(result.value.alert), account: presentAccount(result.value.account) };
       },
     );
 
@@ -142,6 +162,7 @@ export function meRoutes(system: System): FastifyPluginAsync {
           summary: 'Send me a one-time code that unlocks my account',
           tags: ['me'],
           body: Type.Optional(Type.Object({ channel: Type.Optional(Channel) }, { additionalProperties: false })),
+          response: { 202: SentCodeSchema },
         },
       },
       async (request, reply) => {
@@ -159,12 +180,13 @@ export function meRoutes(system: System): FastifyPluginAsync {
           summary: 'Unlock my account with the code',
           tags: ['me'],
           body: Type.Object({ code: Code }, { additionalProperties: false }),
+          response: { 200: UnlockedSchema },
         },
       },
       async (request, reply) => {
         const result = await accounts.verifyUnlockCode(userOf(request), request.body.code, actorOf(request));
         if (!result.ok) return sendCodeProblem(reply, result.error);
-        return { unlocked: true, account: presentAccount(result.value) };
+        return { unlocked: true as const, account: presentAccount(result.value) };
       },
     );
 
@@ -180,6 +202,7 @@ export function meRoutes(system: System): FastifyPluginAsync {
           description: `Scenarios: ${SCENARIOS.join(', ')}.`,
           tags: ['me'],
           body: Type.Object({ scenario: Type.Union(SCENARIOS.map((s) => Type.Literal(s))) }, { additionalProperties: false }),
+          response: { 200: SimulationResultSchema },
         },
       },
       async (request) => {

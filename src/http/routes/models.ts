@@ -1,4 +1,3 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { MODEL_KINDS } from '../../anomaly/model-kinds.js';
@@ -8,6 +7,8 @@ import { DEFAULT_TRAINING_DAYS, trainAndStore } from '../../detect/model-trainer
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
+import { ActivatedModelSchema, ModelsSchema, TrainedModelsSchema } from '../schemas/index.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const TrainBody = Type.Object(
   {
@@ -25,13 +26,17 @@ const TrainBody = Type.Object(
 /** Anomaly models: list, train, activate. Admin only: a model decides what gets challenged. */
 export function modelRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.get(
       '/v1/models',
       {
         config: { role: 'admin' },
-        schema: { summary: 'Anomaly models, newest first, with their metrics and which are active', tags: ['models'] },
+        schema: {
+          summary: 'Anomaly models, newest first, with their metrics and which are active',
+          tags: ['models'],
+          response: { 200: ModelsSchema },
+        },
       },
       async () => ({ models: (await system.models.list()).map(presentModel) }),
     );
@@ -48,6 +53,7 @@ export function modelRoutes(system: System): FastifyPluginAsync {
             'large stores, where `npx vigil train` is the better place.',
           tags: ['models'],
           body: TrainBody,
+          response: { 201: TrainedModelsSchema },
         },
       },
       async (request, reply) => {
@@ -83,6 +89,7 @@ export function modelRoutes(system: System): FastifyPluginAsync {
           summary: 'Make a model the active one of its kind: the live path scores with it from the next event, without a restart',
           tags: ['models'],
           params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          response: { 200: ActivatedModelSchema },
         },
       },
       async (request, reply) => {

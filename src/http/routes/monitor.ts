@@ -1,4 +1,3 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Problem } from '../../core/errors.js';
@@ -7,6 +6,8 @@ import { COUNT_SOURCES, type CountSource, type SeriesRow, type StoredAnomaly } f
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { listParam, parseTimeBounds } from '../request-helpers.js';
+import { MonitorAnomaliesSchema, MonitorBaselinesSchema, MonitorSeriesPageSchema } from '../schemas/index.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const HOUR_MS = 60 * MINUTE_MS;
 /** The default chart: six hours. */
@@ -139,7 +140,7 @@ function statusesParam(raw: string | undefined): string[] | Problem {
 /** The transaction-volume monitor: counts in (ingest keys), series, baselines and anomalies out (admins). */
 export function monitorRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.post(
       '/v1/monitor',
@@ -182,6 +183,7 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
             'against (null while the status was still learning); `anomaly` marks the minutes found abnormal, with the reason and the alert.',
           tags: ['monitor'],
           querystring: SeriesQuery,
+          response: { 200: MonitorSeriesPageSchema },
         },
       },
       async (request, reply) => {
@@ -229,6 +231,7 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
             source: Type.Optional(Type.Union(COUNT_SOURCES.map((s) => Type.Literal(s)))),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           }),
+          response: { 200: MonitorAnomaliesSchema },
         },
       },
       async (request, reply) => {
@@ -254,6 +257,7 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
         schema: {
           summary: 'What the monitor has learned: per source and status, the recent level and each hour of the day, with bands',
           tags: ['monitor'],
+          response: { 200: MonitorBaselinesSchema },
         },
       },
       async () => {

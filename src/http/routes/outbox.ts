@@ -1,27 +1,15 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { OutboxMessage } from '../../notify/ports.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { pageOf, readCursor } from '../request-helpers.js';
-
-function presentMessage(m: OutboxMessage) {
-  return {
-    id: m.id,
-    channel: m.channel,
-    to: m.recipient,
-    subject: m.subject,
-    text: m.body,
-    ...(m.html !== undefined && { html: m.html }),
-    user: m.user,
-    createdAt: new Date(m.createdAt).toISOString(),
-  };
-}
+import { OutboxPageSchema } from '../schemas/index.js';
+import { presentOutboxMessage } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 export function outboxRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.get(
       '/v1/outbox',
@@ -40,6 +28,7 @@ export function outboxRoutes(system: System): FastifyPluginAsync {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(Type.String({ maxLength: 400 })),
           }),
+          response: { 200: OutboxPageSchema },
         },
       },
       async (request, reply) => {
@@ -55,7 +44,7 @@ export function outboxRoutes(system: System): FastifyPluginAsync {
         });
         const { page, nextCursor } = pageOf(rows, limit, (r) => [r.createdAt, r.id]);
         return {
-          messages: page.map(presentMessage),
+          messages: page.map(presentOutboxMessage),
           nextCursor,
         };
       },

@@ -1,20 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { MIN_PASSWORD_LENGTH, PERSON_ROLES } from '../../auth/people.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
+import { CreatedPersonSchema, PeopleSchema } from '../schemas/index.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 /** Admins give dashboard sign-ins to colleagues and to shoppers (members, tied to their user id). */
 export function peopleRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
 
     typed.get(
       '/v1/people',
-      { config: { role: 'admin' }, schema: { summary: 'Everyone who can sign in to the dashboard', tags: ['session'] } },
+      {
+        config: { role: 'admin' },
+        schema: { summary: 'Everyone who can sign in to the dashboard', tags: ['session'], response: { 200: PeopleSchema } },
+      },
       async () => ({ people: await system.people.list() }),
     );
 
@@ -35,6 +39,7 @@ export function peopleRoutes(system: System): FastifyPluginAsync {
             },
             { additionalProperties: false },
           ),
+          response: { 201: CreatedPersonSchema },
         },
       },
       async (request, reply) => {

@@ -1,4 +1,3 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { parseTimestamp } from '../../core/timestamp.js';
@@ -9,6 +8,8 @@ import { emptyFigures, type ModeFigures, type RuleFigures, type RuleMode } from 
 import type { System } from '../../system.js';
 import { type ItemProblem, sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
+import { BacktestResultSchema, RuleDetailSchema, RuleSchema, RulesSchema } from '../schemas/index.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 function presentRule(e: RuleEntry, figures?: RuleFigures) {
   return {
@@ -33,14 +34,14 @@ function presentRule(e: RuleEntry, figures?: RuleFigures) {
  * over the last 14, in each mode: a shadow rule's alerts are the ones it would have raised.
  */
 function presentFigures(f: RuleFigures) {
-  const totals = (m: ModeFigures['last7Days'], shadow: boolean) =>
-    shadow ? { hits: m.hits, wouldHaveAlerted: m.alerts } : { hits: m.hits, alerts: m.alerts };
-  const mode = (m: ModeFigures, shadow: boolean) => ({
-    last7Days: totals(m.last7Days, shadow),
-    last30Days: totals(m.last30Days, shadow),
+  const live = (m: ModeFigures['last7Days']) => ({ hits: m.hits, alerts: m.alerts });
+  const shadow = (m: ModeFigures['last7Days']) => ({ hits: m.hits, wouldHaveAlerted: m.alerts });
+  const mode = <T>(m: ModeFigures, totals: (t: ModeFigures['last7Days']) => T) => ({
+    last7Days: totals(m.last7Days),
+    last30Days: totals(m.last30Days),
     daily: m.daily,
   });
-  return { live: mode(f.live, false), shadow: mode(f.shadow, true) };
+  return { live: mode(f.live, live), shadow: mode(f.shadow, shadow) };
 }
 
 const RuleModeSchema = Type.Union([Type.Literal('live'), Type.Literal('shadow')], {
@@ -71,12 +72,12 @@ function parseRange(body: { from: string; to: string }): { from: number; to: num
 
 export function ruleRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     const params = Type.Object({ id: Type.String({ maxLength: 100 }) });
 
     typed.get(
       '/v1/rules',
-      { config: { role: 'admin' }, schema: { summary: 'Rules and their configuration', tags: ['rules'] } },
+      { config: { role: 'admin' }, schema: { summary: 'Rules and their configuration', tags: ['rules'], response: { 200: RulesSchema } } },
       async () => {
         const figures = await system.ruleStats.figures();
         const none = emptyFigures(system.clock.now());
@@ -86,7 +87,10 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
 
     typed.get(
       '/v1/rules/:id',
-      { config: { role: 'admin' }, schema: { summary: 'One rule, with every version and who made it', tags: ['rules'], params } },
+      {
+        config: { role: 'admin' },
+        schema: { summary: 'One rule, with every version and who made it', tags: ['rules'], params, response: { 200: RuleDetailSchema } },
+      },
       async (request, reply) => {
         const entry = system.rules.ruleSet.get(request.params.id);
         if (!entry) return sendProblem(reply, { code: 'not_found', message: `No rule ${request.params.id}.` });
@@ -107,6 +111,7 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
           description: 'The definition, and optionally `mode`: a rule created in `shadow` is counted but changes nothing until promoted.',
           tags: ['rules'],
           body: CreateCustomRuleSchema,
+          response: { 201: RuleSchema },
         },
       },
       async (request, reply) => {
@@ -130,6 +135,7 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
           params,
           querystring: Type.Object({ note: Type.Optional(Type.String({ maxLength: 500 })) }),
           body: Type.Record(Type.String(), Type.Unknown()),
+          response: { 200: RuleSchema },
         },
       },
       async (request, reply) => {
@@ -152,6 +158,7 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
             tags: ['rules'],
             params,
             querystring: Type.Object({ note: Type.Optional(Type.String({ maxLength: 500 })) }),
+            response: { 200: RuleSchema },
           },
         },
         async (request, reply) => {
@@ -177,6 +184,7 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
             { ...BacktestRange, config: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
             { additionalProperties: false },
           ),
+          response: { 200: BacktestResultSchema },
         },
       },
       async (request, reply) => {
@@ -196,6 +204,7 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
           summary: 'Backtest a draft custom rule before saving it',
           tags: ['rules'],
           body: Type.Object({ ...BacktestRange, definition: Type.Unknown() }, { additionalProperties: false }),
+          response: { 200: BacktestResultSchema },
         },
       },
       async (request, reply) => {

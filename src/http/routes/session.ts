@@ -1,4 +1,3 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { viewPerson } from '../../auth/people.js';
@@ -6,6 +5,8 @@ import { SESSION_MAX_MS, type SignedIn, type SignInProblem } from '../../auth/pe
 import type { System } from '../../system.js';
 import { SESSION_COOKIE } from '../authenticate.js';
 import { sendProblem } from '../errors.js';
+import { NoContentSchema, SessionSchema, TotpEnrolmentSchema, TotpStateSchema } from '../schemas/index.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const Code = Type.String({ minLength: 6, maxLength: 6, pattern: '^[0-9]{6}$', description: 'The 6-digit code of the authenticator app.' });
 
@@ -17,7 +18,7 @@ const presentSession = (s: SignedIn) => ({ person: viewPerson(s.person), csrfTok
  */
 export function sessionRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     const people = system.people;
 
     const setCookie = (reply: FastifyReply, token: string) =>
@@ -46,6 +47,7 @@ export function sessionRoutes(system: System): FastifyPluginAsync {
             },
             { additionalProperties: false },
           ),
+          response: { 200: SessionSchema },
         },
       },
       async (request, reply) => {
@@ -72,14 +74,18 @@ export function sessionRoutes(system: System): FastifyPluginAsync {
       '/v1/session',
       {
         config: { role: 'person' },
-        schema: { summary: 'Who is signed in, and the CSRF token for state-changing requests', tags: ['session'] },
+        schema: {
+          summary: 'Who is signed in, and the CSRF token for state-changing requests',
+          tags: ['session'],
+          response: { 200: SessionSchema },
+        },
       },
       async (request) => presentSession(request.signedIn as SignedIn),
     );
 
     typed.delete(
       '/v1/session',
-      { config: { role: 'person' }, schema: { summary: 'Sign out', tags: ['session'] } },
+      { config: { role: 'person' }, schema: { summary: 'Sign out', tags: ['session'], response: { 204: NoContentSchema } } },
       async (request, reply) => {
         await people.signOut(request.signedIn as SignedIn);
         reply.clearCookie(SESSION_COOKIE, { path: '/' });
@@ -97,6 +103,7 @@ export function sessionRoutes(system: System): FastifyPluginAsync {
             'Nothing changes until a code from the new secret is confirmed. With two-factor sign-in already on, replacing it needs `code`, a current code of the enrolled authenticator. Five wrong codes on the two-factor routes in 15 minutes answer 429 `rate_limited` until the window passes.',
           tags: ['session'],
           body: Type.Object({ code: Type.Optional(Code) }, { additionalProperties: false }),
+          response: { 200: TotpEnrolmentSchema },
         },
         // The first enrolment needs no body at all.
         preValidation: async (request) => {
@@ -119,6 +126,7 @@ export function sessionRoutes(system: System): FastifyPluginAsync {
           description: 'Ends every other session of this person.',
           tags: ['session'],
           body: Type.Object({ code: Code }, { additionalProperties: false }),
+          response: { 200: TotpStateSchema },
         },
       },
       async (request, reply) => {
@@ -137,6 +145,7 @@ export function sessionRoutes(system: System): FastifyPluginAsync {
           description: 'Five wrong codes on the two-factor routes in 15 minutes answer 429 `rate_limited` until the window passes.',
           tags: ['session'],
           body: Type.Object({ code: Code }, { additionalProperties: false }),
+          response: { 200: TotpStateSchema },
         },
       },
       async (request, reply) => {

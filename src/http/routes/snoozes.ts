@@ -1,35 +1,12 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { Snooze } from '../../detect/snoozes.js';
 import { MAX_REASON_LENGTH, MEMBER_SNOOZABLE_RULES } from '../../snoozes/snooze-service.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** A snooze as admins see it. */
-export function presentSnooze(s: Snooze, now: number) {
-  return {
-    id: s.id,
-    rule: s.ruleId,
-    user: s.user,
-    until: iso(s.until),
-    reason: s.reason,
-    active: s.cancelledAt === null && now < s.until,
-    createdAt: iso(s.createdAt),
-    createdBy: s.createdBy,
-    cancelledAt: iso(s.cancelledAt),
-    cancelledBy: s.cancelledBy ?? null,
-  };
-}
-
-/** A snooze as the member sees it on their own account: who at Vigil set or cancelled it is not theirs to read. */
-function presentOwnSnooze(s: Snooze, now: number) {
-  const { createdBy: _createdBy, cancelledBy: _cancelledBy, ...rest } = presentSnooze(s, now);
-  return rest;
-}
+import { OwnSnoozeSchema, OwnSnoozesSchema, SnoozeSchema, SnoozesSchema } from '../schemas/index.js';
+import { presentOwnSnooze, presentSnooze } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const RuleId = Type.String({ minLength: 1, maxLength: 100, description: 'A rule id, as GET /v1/rules lists them.' });
@@ -55,7 +32,7 @@ const userOf = (request: FastifyRequest): string => request.signedIn?.person.use
 /** Rule snoozes: admins for any account and rule; members for their own account and the rules they can speak for. */
 export function snoozeRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     const snoozes = system.snoozes;
     const now = () => system.clock.now();
 
@@ -71,6 +48,7 @@ export function snoozeRoutes(system: System): FastifyPluginAsync {
             rule: Type.Optional(RuleId),
             ...ListQuery,
           }),
+          response: { 200: SnoozesSchema },
         },
       },
       async (request) => {
@@ -98,6 +76,7 @@ export function snoozeRoutes(system: System): FastifyPluginAsync {
             { rule: RuleId, user: Type.String({ minLength: 1, maxLength: 200 }), until: Until, reason: Reason },
             { additionalProperties: false },
           ),
+          response: { 201: SnoozeSchema },
         },
       },
       async (request, reply) => {
@@ -109,7 +88,10 @@ export function snoozeRoutes(system: System): FastifyPluginAsync {
 
     typed.delete(
       '/v1/snoozes/:id',
-      { config: { role: 'admin' }, schema: { summary: 'Cancel a snooze', tags: ['snoozes'], params: Params } },
+      {
+        config: { role: 'admin' },
+        schema: { summary: 'Cancel a snooze', tags: ['snoozes'], params: Params, response: { 200: SnoozeSchema } },
+      },
       async (request, reply) => {
         const cancelled = await snoozes.cancel(request.params.id, actorOf(request));
         if (!cancelled.ok) return sendProblem(reply, cancelled.error);
@@ -121,7 +103,12 @@ export function snoozeRoutes(system: System): FastifyPluginAsync {
       '/v1/me/snoozes',
       {
         config: { role: 'member' },
-        schema: { summary: 'My snoozes, newest first', tags: ['me'], querystring: Type.Object(ListQuery) },
+        schema: {
+          summary: 'My snoozes, newest first',
+          tags: ['me'],
+          querystring: Type.Object(ListQuery),
+          response: { 200: OwnSnoozesSchema },
+        },
       },
       async (request) => {
         const q = request.query;
@@ -143,6 +130,7 @@ export function snoozeRoutes(system: System): FastifyPluginAsync {
           description: `${SEMANTICS} Members may snooze ${MEMBER_SNOOZABLE_RULES.join(', ')}, at most 30 days ahead, 5 at a time.`,
           tags: ['me'],
           body: Type.Object({ rule: RuleId, until: Until, reason: Reason }, { additionalProperties: false }),
+          response: { 201: OwnSnoozeSchema },
         },
       },
       async (request, reply) => {
@@ -154,7 +142,10 @@ export function snoozeRoutes(system: System): FastifyPluginAsync {
 
     typed.delete(
       '/v1/me/snoozes/:id',
-      { config: { role: 'member' }, schema: { summary: 'Cancel one of my snoozes', tags: ['me'], params: Params } },
+      {
+        config: { role: 'member' },
+        schema: { summary: 'Cancel one of my snoozes', tags: ['me'], params: Params, response: { 200: OwnSnoozeSchema } },
+      },
       async (request, reply) => {
         const cancelled = await snoozes.cancel(request.params.id, actorOf(request), userOf(request));
         if (!cancelled.ok) return sendProblem(reply, cancelled.error);

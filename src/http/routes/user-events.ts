@@ -1,32 +1,18 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { StoredEvent } from '../../domain/activity-event.js';
 import { EVENT_TYPES, type EventType } from '../../domain/event-schema.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';
+import { EventPageSchema } from '../schemas/index.js';
+import { presentEvent } from '../schemas/present.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
 const MAX_PAGE = 500;
 
-/** How an event is shown to API clients: times as ISO 8601 again. */
-export function presentEvent(e: StoredEvent) {
-  const { occurredAt, receivedAt, result, ...rest } = e;
-  return {
-    ...rest,
-    timestamp: new Date(occurredAt).toISOString(),
-    receivedAt: new Date(receivedAt).toISOString(),
-    decision: result.decision,
-    risk: result.risk,
-    severity: result.severity,
-    reasons: result.reasons,
-    ...(result.alertId !== undefined && { alertId: result.alertId }),
-  };
-}
-
 export function userEventRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     typed.get(
       '/v1/users/:user/events',
       {
@@ -42,6 +28,7 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 50 })),
             cursor: Type.Optional(Type.String({ maxLength: 400, description: 'nextCursor of the previous page.' })),
           }),
+          response: { 200: EventPageSchema },
         },
       },
       async (request, reply) => {

@@ -1,12 +1,17 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { System } from '../../system.js';
 import { type Delivery, WEBHOOK_EVENT_TYPES, type Webhook } from '../../webhooks/ports.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, pageOf, readCursor } from '../request-helpers.js';
+import { CreatedWebhookSchema, DeliveryPageSchema, DeliverySchema, WebhookSchema, WebhooksSchema } from '../schemas/index.js';
+import type { VigilTypeProvider } from '../type-provider.js';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+function iso(ms: number): string;
+function iso(ms: number | null): string | null;
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
 
 /** A webhook as the API shows it. There is no secret on it to leave out: the type has none. */
 function presentWebhook(w: Webhook) {
@@ -52,7 +57,7 @@ const SIGNATURE_DOC =
 
 export function webhookRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
-    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<VigilTypeProvider>();
     const params = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
     typed.post(
@@ -77,6 +82,7 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
             },
             { additionalProperties: false },
           ),
+          response: { 201: CreatedWebhookSchema },
         },
       },
       async (request, reply) => {
@@ -89,13 +95,20 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
 
     typed.get(
       '/v1/webhooks',
-      { config: { role: 'admin' }, schema: { summary: 'Registered webhooks, newest first (never their secrets)', tags: ['webhooks'] } },
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Registered webhooks, newest first (never their secrets)',
+          tags: ['webhooks'],
+          response: { 200: WebhooksSchema },
+        },
+      },
       async () => ({ webhooks: (await system.webhooks.list()).map(presentWebhook) }),
     );
 
     typed.get(
       '/v1/webhooks/:id',
-      { config: { role: 'admin' }, schema: { summary: 'One webhook', tags: ['webhooks'], params } },
+      { config: { role: 'admin' }, schema: { summary: 'One webhook', tags: ['webhooks'], params, response: { 200: WebhookSchema } } },
       async (request, reply) => {
         const hook = await system.webhooks.get(request.params.id);
         if (!hook) return sendProblem(reply, { code: 'not_found', message: `No webhook ${request.params.id}.` });
@@ -112,6 +125,7 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
           description: 'No more deliveries; pending retries are given up. The webhook and its delivery log are kept.',
           tags: ['webhooks'],
           params,
+          response: { 200: WebhookSchema },
         },
       },
       async (request, reply) => {
@@ -135,6 +149,7 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
             cursor: Type.Optional(Type.String({ maxLength: 400 })),
           }),
+          response: { 200: DeliveryPageSchema },
         },
       },
       async (request, reply) => {
@@ -165,6 +180,7 @@ export function webhookRoutes(system: System): FastifyPluginAsync {
           description: 'Answers after the first attempt, with the delivery: its status shows whether the receiver accepted it.',
           tags: ['webhooks'],
           params,
+          response: { 200: DeliverySchema },
         },
       },
       async (request, reply) => {

@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useState } from 'react';
+import type { Account, LockScope } from '../../../src/http/schemas';
 import { api, describeError } from '../api';
-import type { Account, LockScope } from '../types';
 import { Notice, type NoticeValue } from './ui';
 
 /**

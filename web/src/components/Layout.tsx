@@ -1,11 +1,11 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
+import type { Person } from '../../../src/http/schemas';
 import { describeError } from '../api';
 import { useFeed } from '../feed';
 import { setTitleBadge } from '../hooks';
 import { ADMIN_NAV, MEMBER_NAV, type NavItem } from '../nav';
 import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
-import type { Person } from '../types';
 
 function CriticalBadge() {
   const { unseenCritical } = useFeed();

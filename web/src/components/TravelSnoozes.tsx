@@ -1,8 +1,8 @@
 import { type FormEvent, useId, useState } from 'react';
+import type { Snooze, SnoozeList } from '../../../src/http/schemas';
 import { ApiError, api, describeError } from '../api';
 import { formatDateTime } from '../format';
 import { useLoad } from '../hooks';
-import type { Snooze, SnoozeList } from '../types';
 
 const DAY_MS = 86_400_000;
 

@@ -1,6 +1,6 @@
 import { type ReactNode, useId } from 'react';
+import type { AlertStatus, Decision, Reason, Severity } from '../../../src/http/schemas';
 import { formatDateTime, formatRelative, formatValue, healthLabel, humanKey, SEVERITY_LABEL, STATUS_LABEL } from '../format';
-import type { AlertStatus, Decision, Reason, Severity } from '../types';
 
 /** A padlock, drawn rather than an emoji, which not every system has a font for. */
 export function LockIcon() {

@@ -1,11 +1,11 @@
 import { useId, useState } from 'react';
+import type { Account, AccountPage } from '../../../src/http/schemas';
 import { api, describeError, query } from '../api';
 import { AccountActions } from '../components/AccountActions';
 import { Empty, ErrorText, HealthMeter, Loading } from '../components/ui';
 import { useFeedMessages } from '../feed';
 import { useLoad, useTitle } from '../hooks';
 import { Link } from '../router';
-import type { Account, AccountPage } from '../types';
 import { AccountState } from './AlertDetailPage';
 
 export function AccountsPage() {

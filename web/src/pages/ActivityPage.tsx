@@ -1,11 +1,12 @@
 import { useId, useMemo, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ActivityStats, Severity } from '../../../src/http/schemas';
+import { ALERT_SEVERITIES, EVENT_TYPES } from '../../../src/http/schemas/vocabulary';
 import { api } from '../api';
 import { ErrorText, Loading } from '../components/ui';
 import { useFeedMessages } from '../feed';
 import { eventLabel, formatClock, SEVERITY_LABEL } from '../format';
 import { useInterval, useLoad, useTitle } from '../hooks';
-import { type ActivityStats, ALERT_SEVERITIES, EVENT_TYPES, type Severity } from '../types';
 
 /** Distinct, colour-blind-friendly hues (Okabe–Ito and Tol), one per event type. */
 const EVENT_COLOURS: Readonly<Record<string, string>> = {

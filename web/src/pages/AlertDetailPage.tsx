@@ -1,4 +1,6 @@
 import { type ReactNode, useId, useState } from 'react';
+import type { Account, AlertAction, AlertDetail, AlertStatus, EventPage } from '../../../src/http/schemas';
+import { OPEN_STATUSES } from '../../../src/http/schemas/vocabulary';
 import { ApiError, api, describeError } from '../api';
 import { AccountActions } from '../components/AccountActions';
 import {
@@ -30,7 +32,6 @@ import {
 } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { Link } from '../router';
-import { type Account, type AlertAction, type AlertDetail, type AlertStatus, type EventPage, OPEN_STATUSES } from '../types';
 
 const ACTIONS: ReadonlyArray<{ readonly action: AlertAction; readonly label: string; readonly className?: string }> = [
   { action: 'acknowledge', label: 'Acknowledge' },

@@ -1,11 +1,12 @@
 import { type FormEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { Alert, AlertPage, Rule } from '../../../src/http/schemas';
+import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TYPES } from '../../../src/http/schemas/vocabulary';
 import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Field, Loading, SeverityBadge, StatusBadge, Time } from '../components/ui';
 import { useFeed, useFeedMessages } from '../feed';
 import { place, SEVERITY_LABEL, STATUS_LABEL } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
-import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TYPES, type Alert, type AlertPage, type Rule } from '../types';
 
 /** The filters, as they stand in the page's address (so a filtered view can be bookmarked or shared). */
 interface Filters {

@@ -1,10 +1,11 @@
 import { type FormEvent, useId, useState } from 'react';
+import type { AuditEntry, AuditPage as AuditPageData, AuditVerify } from '../../../src/http/schemas';
+import { AUDIT_ACTIONS } from '../../../src/http/schemas/vocabulary';
 import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Field, Loading, Notice, type NoticeValue } from '../components/ui';
 import { formatDateTime, formatValue } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { navigate, useLocation } from '../router';
-import { AUDIT_ACTIONS, type AuditEntry, type AuditPage as AuditPageData, type AuditVerify } from '../types';
 
 export function AuditPage() {
   useTitle('Audit log');

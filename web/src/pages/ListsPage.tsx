@@ -1,9 +1,10 @@
 import { type FormEvent, useId, useState } from 'react';
+import type { ListEntry, ListKind, ListName, Rule } from '../../../src/http/schemas';
+import { LIST_KINDS, LIST_NAMES } from '../../../src/http/schemas/vocabulary';
 import { ApiError, api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading, Notice, type NoticeValue } from '../components/ui';
 import { formatDateTime } from '../format';
 import { useLoad, useTitle } from '../hooks';
-import { LIST_KINDS, LIST_NAMES, type ListEntry, type ListKind, type ListName, type Rule } from '../types';
 
 const LIST_LABEL: Readonly<Record<ListName, string>> = { block: 'Block', allow: 'Allow' };
 

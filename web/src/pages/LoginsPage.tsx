@@ -1,9 +1,9 @@
 import { type FormEvent, lazy, Suspense, useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { FlaggedLoginsPage, LoginReason, LoginUploadResult, StoredFlaggedLogin } from '../../../src/http/schemas';
 import { ApiError, api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading } from '../components/ui';
 import { formatDateTime } from '../format';
 import { useLoad, useTitle } from '../hooks';
-import type { FlaggedLoginsPage, LoginReason, LoginUploadResult, StoredFlaggedLogin } from '../types';
 
 // The chart library is most of the bundle's weight: loaded only once there are scores to chart.
 const ScoreHistogram = lazy(() => import('../components/ScoreHistogram').then((m) => ({ default: m.ScoreHistogram })));

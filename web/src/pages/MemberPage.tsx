@@ -1,5 +1,18 @@
 import { useCallback, useId, useState } from 'react';
 import { SEVERITY_RANK } from '../../../src/domain/severity';
+import type {
+  Account,
+  Alert,
+  AlertPage,
+  EventPage,
+  MyAccount,
+  Scenario,
+  SentCode,
+  Severity,
+  SimulationResult,
+  StoredEvent,
+} from '../../../src/http/schemas';
+import { OPEN_STATUSES, SCENARIOS } from '../../../src/http/schemas/vocabulary';
 import { ApiError, api, describeError, query } from '../api';
 import { CodeForm } from '../components/CodeForm';
 import { TravelSnoozes } from '../components/TravelSnoozes';
@@ -28,19 +41,6 @@ import {
 } from '../format';
 import { useInterval, useLoad, useTitle } from '../hooks';
 import { usePerson } from '../session';
-import {
-  type Account,
-  type Alert,
-  type AlertPage,
-  type EventPage,
-  OPEN_STATUSES,
-  SCENARIOS,
-  type Scenario,
-  type SentCode,
-  type Severity,
-  type SimulationResult,
-  type StoredEvent,
-} from '../types';
 
 function sentText(sent: SentCode): string {
   return `We sent a code by ${sent.channel === 'sms' ? 'text message' : 'email'} to ${sent.to}. It expires at ${formatClock(sent.expiresAt)}.`;
@@ -50,7 +50,7 @@ function sentText(sent: SentCode): string {
 export function MemberPage() {
   useTitle('My account');
   const person = usePerson();
-  const account = useLoad((signal) => api.get<Account>('/v1/me', { signal }), []);
+  const account = useLoad((signal) => api.get<MyAccount>('/v1/me', { signal }), []);
   const alerts = useLoad((signal) => api.get<AlertPage>('/v1/me/alerts?limit=20', { signal }), []);
   const [timelineKey, setTimelineKey] = useState(0);
 
@@ -494,7 +494,7 @@ function Simulator({ onDone }: { readonly onDone: () => Promise<void> }) {
     try {
       const result = await api.post<SimulationResult>('/v1/me/simulate', { scenario });
       await onDone();
-      const account = await api.get<Account>('/v1/me');
+      const account = await api.get<MyAccount>('/v1/me');
       setNotice({ tone: 'info', text: summarise(result, account.locked) });
     } catch (e) {
       setNotice({ tone: 'error', text: describeError(e) });

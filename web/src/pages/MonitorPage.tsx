@@ -1,11 +1,11 @@
 import { useId, useMemo } from 'react';
 import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { MonitorPoint, MonitorSeries, MonitorSeriesPage, Severity } from '../../../src/http/schemas';
 import { api, query } from '../api';
 import { Empty, ErrorText, Field, Loading } from '../components/ui';
 import { formatClock, formatDateTime, SEVERITY_LABEL } from '../format';
 import { useInterval, useLoad, useTitle } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
-import type { MonitorPoint, MonitorSeries, MonitorSeriesPage, Severity } from '../types';
 
 const HOUR_MS = 3_600_000;
 /** The periods offered; the longest stays a few thousand points per status, which a chart can draw. */

@@ -1,10 +1,10 @@
 import { type FormEvent, useId, useState } from 'react';
+import type { OutboxMessage, OutboxPage as OutboxPageData } from '../../../src/http/schemas';
 import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading, Time } from '../components/ui';
 import { useFeedMessages } from '../feed';
 import { useInterval, useLoad, useTitle } from '../hooks';
 import { navigate, useLocation } from '../router';
-import type { OutboxMessage, OutboxPage as OutboxPageData } from '../types';
 
 /**
  * Messages Vigil kept instead of sending, because no SMTP server (or SMS gateway) is configured: the

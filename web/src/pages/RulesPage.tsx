@@ -1,9 +1,21 @@
 import { type FormEvent, useId, useMemo, useState } from 'react';
+import type { BacktestResult, Rule, RuleDay, RuleStats, Severity } from '../../../src/http/schemas';
 import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading, Notice, type NoticeValue, SeverityBadge } from '../components/ui';
 import { formatDateTime, humanKey } from '../format';
 import { useLoad, useTitle } from '../hooks';
-import type { BacktestResult, JsonSchema, Rule, RuleDay, RuleStats, Severity } from '../types';
+
+/** A configuration field's JSON schema (a rule's `configSchema`), as much of it as the form reads. */
+interface JsonSchema {
+  readonly type?: string;
+  readonly description?: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly anyOf?: ReadonlyArray<{ readonly const?: unknown; readonly type?: string }>;
+  readonly properties?: Readonly<Record<string, JsonSchema>>;
+  readonly patternProperties?: Readonly<Record<string, JsonSchema>>;
+  readonly items?: JsonSchema;
+}
 
 export function RulesPage() {
   useTitle('Rules');
@@ -290,7 +302,9 @@ function RuleEditor({ rule, onSaved }: { readonly rule: Rule; readonly onSaved: 
   const custom = rule.kind === 'custom';
   const props = useMemo<Readonly<Record<string, JsonSchema>>>(
     () =>
-      custom ? { definition: { type: 'object', description: 'The rule’s definition, as JSON.' } } : (rule.configSchema?.properties ?? {}),
+      custom
+        ? { definition: { type: 'object', description: 'The rule’s definition, as JSON.' } }
+        : ((rule.configSchema as JsonSchema | undefined)?.properties ?? {}),
     [custom, rule.configSchema],
   );
   const initial = useMemo(

@@ -1,10 +1,10 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
+import type { Session } from '../../../src/http/schemas';
 import { ApiError, api, describeError, formatWait } from '../api';
 import { Field } from '../components/ui';
 import { useTitle } from '../hooks';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
-import type { Session } from '../types';
 
 /** Only paths of this dashboard are followed after sign-in, never another site. */
 function safeNext(next: string | null): string | undefined {

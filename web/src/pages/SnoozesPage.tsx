@@ -1,9 +1,9 @@
 import { type FormEvent, useId, useState } from 'react';
+import type { Rule, Snooze, SnoozeList } from '../../../src/http/schemas';
 import { ApiError, api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading, Notice, type NoticeValue } from '../components/ui';
 import { formatDateTime } from '../format';
 import { useLoad, useTitle } from '../hooks';
-import type { Rule, Snooze, SnoozeList } from '../types';
 
 interface Draft {
   readonly rule: string;

@@ -1,0 +1,83 @@
+import { Type } from '@sinclair/typebox';
+import { ReasonSchema } from '../../domain/event-schema.js';
+import { type Body, DecisionSchema, EventTypeSchema, IsoTime, literals, NextCursor, Nullable, Obj, SeveritySchema } from './common.js';
+import { type ALERT_ACTIONS, ALERT_STATUSES, ALERT_TYPES } from './vocabulary.js';
+
+export const AlertStatusSchema = literals(ALERT_STATUSES);
+export type AlertStatus = Body<typeof AlertStatusSchema>;
+export const AlertTypeSchema = literals(ALERT_TYPES);
+export type AlertType = Body<typeof AlertTypeSchema>;
+export type AlertAction = (typeof ALERT_ACTIONS)[number];
+export type Reason = Body<typeof ReasonSchema>;
+
+/** A triggering event as the alert keeps it. */
+export const AlertEventSnapshotSchema = Obj({
+  id: Type.String(),
+  type: EventTypeSchema,
+  occurredAt: IsoTime,
+  ip: Type.Optional(Type.String()),
+  device: Type.Optional(Type.String()),
+  country: Type.Optional(Type.String()),
+  city: Type.Optional(Type.String()),
+  amount: Type.Optional(Type.Number()),
+  currency: Type.Optional(Type.String()),
+  path: Type.Optional(Type.String()),
+});
+export type AlertEventSnapshot = Body<typeof AlertEventSnapshotSchema>;
+
+export const AlertSchema = Obj(
+  {
+    id: Type.String(),
+    dedupKey: Type.String({ description: 'Rule and subject: repeats within the rule’s window update this alert.' }),
+    ruleId: Type.String(),
+    ruleIds: Type.Array(Type.String()),
+    subject: Obj({ kind: literals(['user', 'ip', 'device', 'status']), value: Type.String() }),
+    user: Type.String(),
+    session: Type.Optional(Type.String()),
+    device: Type.Optional(Type.String()),
+    ip: Type.Optional(Type.String()),
+    country: Type.Optional(Type.String()),
+    city: Type.Optional(Type.String()),
+    userAgent: Type.Optional(Type.String()),
+    summary: Type.String(),
+    type: AlertTypeSchema,
+    severity: SeveritySchema,
+    risk: Type.Number(),
+    decision: DecisionSchema,
+    status: AlertStatusSchema,
+    reasons: Type.Array(ReasonSchema),
+    events: Type.Array(AlertEventSnapshotSchema),
+    relatedEventIds: Type.Array(Type.String()),
+    suggestedActions: Type.Array(Type.String()),
+    occurrences: Type.Integer(),
+    firstSeenAt: IsoTime,
+    lastSeenAt: IsoTime,
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+    acknowledgedAt: Nullable(IsoTime),
+    resolvedAt: Nullable(IsoTime),
+    timeToAcknowledgeMs: Nullable(Type.Number()),
+    timeToResolveMs: Nullable(Type.Number()),
+  },
+  { title: 'Alert' },
+);
+export type Alert = Body<typeof AlertSchema>;
+
+export const AlertTransitionSchema = Obj({
+  alertId: Type.String(),
+  from: AlertStatusSchema,
+  to: AlertStatusSchema,
+  actor: Type.String(),
+  note: Nullable(Type.String()),
+  at: IsoTime,
+});
+export type AlertTransition = Body<typeof AlertTransitionSchema>;
+
+export const AlertDetailSchema = Obj(
+  { ...AlertSchema.properties, transitions: Type.Array(AlertTransitionSchema) },
+  { title: 'AlertDetail' },
+);
+export type AlertDetail = Body<typeof AlertDetailSchema>;
+
+export const AlertPageSchema = Obj({ alerts: Type.Array(AlertSchema), nextCursor: NextCursor }, { title: 'AlertPage' });
+export type AlertPage = Body<typeof AlertPageSchema>;
