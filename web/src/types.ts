@@ -447,6 +447,29 @@ export interface MonitorPoint {
   readonly severity?: 'low' | 'medium' | 'high';
   readonly reason?: string;
   readonly alertId?: string | null;
+  /** The incident the minute belongs to. */
+  readonly incidentId?: string | null;
+}
+
+/** One incident of GET /v1/monitor/incidents: a status going one way for a while, with its one alert. */
+export interface MonitorIncident {
+  readonly id: string;
+  readonly source: 'reported' | 'events';
+  readonly status: string;
+  readonly direction: 'rise' | 'drop';
+  readonly state: 'open' | 'closed';
+  readonly start: string;
+  readonly detectedAt: string;
+  readonly lastAbnormal: string;
+  readonly end: string | null;
+  readonly closedAt: string | null;
+  readonly minutes: number;
+  readonly anomalousMinutes: number;
+  readonly count: number;
+  readonly expected: number;
+  readonly peak: { readonly timestamp: string; readonly count: number; readonly expected: number; readonly score: number };
+  readonly note: string | null;
+  readonly alertId: string | null;
 }
 
 export interface MonitorSeries {
