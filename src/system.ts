@@ -38,6 +38,7 @@ import { ListService } from './lists/list-service.js';
 import { LoginScoringService } from './logins/login-scoring-service.js';
 import { WorkerUploadScorer } from './logins/upload-scorer.js';
 import { VolumeMonitor } from './monitor/monitor-service.js';
+import { DEFAULT_MONITOR_SETTINGS } from './monitor/volume-model.js';
 import { createNotifier } from './notify/notifier.js';
 import type { Notifier, OutboxStore } from './notify/ports.js';
 import { AccountContacts } from './respond/account-contacts.js';
@@ -252,7 +253,17 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     });
     // Counts reported to POST /v1/monitor, and payment events counted per minute by event time;
     // minutes completed while Vigil was down are judged at start, from the stored events.
-    const monitor = new VolumeMonitor({ store: new SqlMonitorStore(database), bus, clock });
+    const monitor = new VolumeMonitor({
+      store: new SqlMonitorStore(database),
+      bus,
+      clock,
+      audit,
+      settings: {
+        ...DEFAULT_MONITOR_SETTINGS,
+        sensitivity: config.monitorSensitivity,
+        closeAfterMinutes: config.monitorCloseAfterMinutes,
+      },
+    });
     await monitor.warm(events);
     bus.subscribe('events.stored', (stored) => monitor.onEventsStored(stored));
 

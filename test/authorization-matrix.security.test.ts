@@ -120,6 +120,8 @@ const MATRIX: Record<string, Decision> = {
   'GET /v1/monitor/series': { allowed: ADMIN },
   'GET /v1/monitor/anomalies': { allowed: ADMIN },
   'GET /v1/monitor/baselines': { allowed: ADMIN },
+  'GET /v1/monitor/incidents': { allowed: ADMIN },
+  'POST /v1/monitor/incidents/:id/accept': { allowed: ADMIN },
   // lists.ts
   'GET /v1/lists': { allowed: ADMIN },
   'POST /v1/lists': { allowed: ADMIN },

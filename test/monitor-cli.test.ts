@@ -44,25 +44,31 @@ function writeHistory(file: string): void {
 }
 
 describe('vigil monitor train', () => {
-  it('learns each status by time of day from a CSV history, keeps the planted spike out, and a second run replaces the first', async () => {
+  // Two trainings of 4,320 minutes in child processes: more than the default 30 s on a busy machine.
+  it('learns each status from a CSV history (flat before a week), keeps the planted spike out, and a second run replaces the first', {
+    timeout: 90_000,
+  }, async () => {
     const file = path.join(dir, 'transactions.csv');
     writeHistory(file);
     const r = runCli(['monitor', 'train', file], env());
     expect(r.stderr).not.toContain('bad line');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`Learned from ${file}: 25920 rows, 4320 minutes, 2025-07-12 00:00 UTC to 2025-07-14 23:59 UTC`);
-    expect(r.stdout).toMatch(/approved\s+4320 minutes learned, 0 anomalous; time of day known for every hour/);
-    expect(r.stdout).toMatch(/Anomalous minutes in the history \(kept out of the baselines, no alert raised\): [1-9]/);
+    expect(r.stdout).toMatch(
+      /approved\s+4320 minutes learned, 0 anomalous; time of day: flat \(the recent level\) until 7 days of history/,
+    );
+    expect(r.stdout).toMatch(/Incidents in the history \(kept out of the baselines, no alert raised\): [1-9]/);
+    expect(r.stdout).toContain('Failed payments above normal since 2025-07-13 09:0');
     expect(r.stdout).toContain('failed in the minute 2025-07-13 09:07 UTC');
     expect(runCli(['monitor', 'train', file], env()).status).toBe(0);
 
     await withSystem(async (s) => {
       const baselines = await s.monitor.baselines();
-      expect(baselines.map((b) => b.status)).toEqual(['approved', 'backend_reversed', 'denied', 'failed', 'refunded', 'reversed']);
+      expect(baselines.map((b) => b.status)).toEqual(['approved', 'backend_reversed', 'denied', 'failed', 'refunded', 'reversed', 'total']);
       const approved = baselines[0];
-      // Replaced, not added to: the second run learned the same 4,320 minutes afresh.
-      expect(approved).toMatchObject({ source: 'reported', basis: 'hour_of_day', learned: 4320 });
-      expect(approved?.hours.every((h) => h.known)).toBe(true);
+      // Replaced, not added to: the second run learned the same 4,320 minutes afresh. Three days: still flat.
+      expect(approved).toMatchObject({ source: 'reported', basis: 'recent', learned: 4320, timeOfDay: false });
+      expect(approved?.hours.some((h) => h.known)).toBe(false);
       // Night and afternoon are learned apart: 04:00 UTC is the quiet hour of the synthetic rhythm.
       expect(approved?.hours[4]?.expected ?? 0).toBeLessThan((approved?.hours[16]?.expected ?? 0) / 3);
       expect(await s.alerts.list({ limit: 10 })).toEqual([]);
@@ -75,7 +81,10 @@ describe('vigil monitor train', () => {
       }));
       const answer = await s.monitor.submit(whole);
       expect(answer.ok && answer.value.anomalies).toMatchObject([{ status: 'failed', direction: 'rise' }]);
-      expect(answer.ok && answer.value.anomalies[0]?.reason).toContain('for this time of day');
+      expect(answer.ok && answer.value.anomalies[0]?.reason).toMatch(
+        /^60 failed in the minute 2025-07-15 09:00 UTC where about [\d.]+ are usual lately/,
+      );
+      expect(answer.ok && answer.value.incidents).toMatchObject([{ status: 'failed', direction: 'rise', state: 'open' }]);
     });
   });
 
@@ -149,7 +158,11 @@ describe('vigil monitor simulate', () => {
       expect(r.stdout).toContain('4 of 4 injected incidents found');
       const res = await fetch(`${server.url}/v1/alerts?type=transaction`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
       const { alerts } = (await res.json()) as { alerts: Array<{ user: string }> };
-      expect(alerts.map((a) => a.user).sort()).toEqual(['status:approved', 'status:denied', 'status:failed', 'status:reversed']);
+      const users = alerts.map((a) => a.user);
+      expect(users).toEqual(expect.arrayContaining(['status:approved', 'status:denied', 'status:failed', 'status:reversed']));
+      // The two days of history sent first raise alerts too: with this seed, one incident of refunded
+      // (10 in 6 minutes where about 2.4 were usual), within the measured rate of under one a day.
+      expect(users.length).toBeLessThanOrEqual(5);
     } finally {
       await server.stop();
     }

@@ -42,6 +42,7 @@ export const AUDIT_ACTIONS = [
   'list.entry_removed',
   'snooze.created',
   'snooze.cancelled',
+  'monitor.level_accepted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

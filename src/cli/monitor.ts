@@ -18,6 +18,7 @@ import {
 } from '../monitor/minute-counts.js';
 import { type AnswerAnomaly, type MonitorAnswer, VolumeMonitor } from '../monitor/monitor-service.js';
 import { DAY_MS, type Incident, syntheticMinutes } from '../monitor/synthetic.js';
+import { incidentSummary } from '../monitor/volume-alert.js';
 import { openDatabase } from '../store/database.js';
 import { SqlMonitorStore } from '../store/monitor-store.js';
 
@@ -156,10 +157,14 @@ export async function trainMonitor(config: Config, file: string): Promise<number
       const hours =
         s.hoursKnown === 24
           ? 'time of day known for every hour'
-          : `time of day known for ${s.hoursKnown} of 24 hours (an hour needs ${DEFAULT_BASELINE_SETTINGS.minHourSamples} minutes)`;
+          : s.hoursKnown === 0
+            ? `time of day: flat (the recent level) until ${DEFAULT_BASELINE_SETTINGS.timeOfDayAfterDays} days of history`
+            : `time of day known for ${s.hoursKnown} of 24 hours (an hour needs ${DEFAULT_BASELINE_SETTINGS.minHourSamples} minutes)`;
       out.write(`  ${s.status.padEnd(width)}  ${s.learned} minutes learned, ${s.anomalous} anomalous; ${hours}\n`);
     }
-    out.write(`Anomalous minutes in the history (kept out of the baselines, no alert raised): ${summary.anomalies.length}\n`);
+    out.write(`Incidents in the history (kept out of the baselines, no alert raised): ${summary.incidents.length}\n`);
+    for (const i of summary.incidents.slice(0, MAX_LISTED)) out.write(`  ${incidentSummary(i)}\n`);
+    out.write(`Anomalous minutes in the history: ${summary.anomalies.length}\n`);
     for (const a of summary.anomalies.slice(0, MAX_LISTED)) out.write(`  ${a.reason}\n`);
     if (summary.anomalies.length > MAX_LISTED)
       out.write(`  … and ${summary.anomalies.length - MAX_LISTED} more (GET /v1/monitor/anomalies).\n`);

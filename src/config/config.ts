@@ -3,6 +3,7 @@ import { MIN_PASSWORD_LENGTH } from '../auth/people.js';
 import { DEFAULT_SCORING, type ScoringPolicy, type SeverityThresholds } from '../detect/scoring.js';
 import { DECISIONS, type Decision } from '../domain/event-schema.js';
 import { SEVERITIES, type Severity } from '../domain/severity.js';
+import { parseSensitivity } from '../monitor/sensitivity.js';
 import { parseResponsePolicy, type ResponsePolicy } from '../respond/response-policy.js';
 import type { DatabaseTarget } from '../store/database.js';
 import { parseCidr } from '../webhooks/target-guard.js';
@@ -70,6 +71,10 @@ export interface Config {
   readonly maxConnections: number;
   /** VIGIL_HEADERS_TIMEOUT_MS (default 10 s): how long a client may take to send a request's headers (slow-loris). */
   readonly headersTimeoutMs: number;
+  /** The volume monitor: VIGIL_MONITOR_SENSITIVITY (`status=factor,…`, monitor/sensitivity.ts). */
+  readonly monitorSensitivity: Readonly<Record<string, number>>;
+  /** VIGIL_MONITOR_CLOSE_AFTER_MINUTES (1–1440, default 15): normal minutes in a row after which an incident is closed. */
+  readonly monitorCloseAfterMinutes: number;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmails: parseEmails(env, 'VIGIL_ADMIN_ALERT_EMAILS'),
     responsePolicy: parsePolicy(env.VIGIL_RESPONSE_POLICY?.trim() || undefined),
     trustAfterDays: parseInteger(env, 'VIGIL_TRUST_AFTER_DAYS', 7, 1, 365),
+    monitorSensitivity: parseMonitorSensitivity(env),
+    monitorCloseAfterMinutes: parseInteger(env, 'VIGIL_MONITOR_CLOSE_AFTER_MINUTES', 15, 1, 1440),
     detectionMemoryMb: parseInteger(env, 'VIGIL_DETECTION_MEMORY_MB', 512, 16, 1_048_576),
     ...optional('firstAdmin', parseFirstAdmin(env)),
     cookieSecure: parseCookieSecure(env),
@@ -245,6 +252,12 @@ function parseHost(value: string | undefined): string {
   const host = value?.trim() || '127.0.0.1';
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) throw new ConfigError('VIGIL_HOST', `"${host}" is not a host name or address.`);
   return host;
+}
+
+function parseMonitorSensitivity(env: NodeJS.ProcessEnv): Readonly<Record<string, number>> {
+  const parsed = parseSensitivity(env.VIGIL_MONITOR_SENSITIVITY);
+  if (!parsed.ok) throw new ConfigError('VIGIL_MONITOR_SENSITIVITY', parsed.error);
+  return parsed.value;
 }
 
 function parseInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

@@ -1,212 +1,397 @@
+import { CUSUM_ZERO, type CusumState } from './cusum.js';
+import type { IncidentState } from './incident.js';
 import { MINUTE_MS } from './minute-counts.js';
 
 /**
- * How one status's per-minute count is learned.
+ * What the monitor knows of one status (in one source): how many it usually sees a minute, what
+ * share of all outcomes it usually is, how much more than Poisson its counts vary, each hour of
+ * the day once a week is known, and the state of its CUSUM and of its open incident.
  *
- * Counts are learned on their square root. For Poisson-like counts the square root has a variance
- * of about 1/4 whatever the level (it "stabilises" it), so one spread and one threshold in standard
- * deviations mean the same at 3 failed payments a minute as at 300 approved ones, and the band is
- * naturally asymmetric in counts (wider above than below), as real count noise is.
+ * Levels are exponentially weighted moving averages (a few numbers per status, cheap to update and
+ * store, following a shop that grows). Two views of the expected count:
+ * - the count view: the recent level (`level`, about the last hour) or, once the status has 7 days
+ *   of history, the hour-of-day profile times how busy today is compared to the profile (`traffic`
+ *   of the total, so a day 10% busier than usual is not an incident of every status);
+ * - the share view: the status's usual share of all outcomes times this minute's total. Traffic that
+ *   doubles doubles the expected failures too, so a busy hour is not a rise of failed, and a quiet
+ *   hour where failures stay as many as at noon is one.
  *
- * Level and spread are exponentially weighted moving averages (EWMA): a few numbers per status, cheap
- * to update every minute and to store, and they follow slow drifts (a shop that grows). Two of them:
- * - `recent`: the last half hour or so. Used until the time of day is known, so a status can be
- *   watched after 30 minutes instead of after days.
- * - `hours`: one per hour of the day (UTC), each learned only from minutes of that hour. Once an hour
- *   has two days of minutes, the expected level at 12:07 comes from the 12:00 and 11:00 (or 13:00)
- *   profiles, interpolated linearly between hour centres, so the morning ramp is expected rather than
- *   alarming, and a quiet night is not judged by the afternoon's level.
- *
- * Robustness: the monitor does not learn a minute it flags (a 30-minute outage must not teach that
- * outages are normal), and clips any other minute's deviation at `clip` standard deviations before
- * learning it, so one odd but not alarming minute moves the baseline by a bounded amount.
- *
- * A lasting change is adopted, though: after `adoptRecentAfter` anomalous minutes in a row in the same
- * direction while judged by the recent level (a shop that opens at 08:00 sharp, seen on its first
- * day), or `adoptHourAfter` while judged by a known hour (a new merchant that doubles the traffic),
- * those minutes are learned unclipped, the hour's profile with a memory of about one day, and are
- * still reported until the baseline has caught up. Without this, one step in level would alarm
- * forever; with it, an incident shorter than those limits is never learned.
+ * Minutes inside an open incident of the status, or while its CUSUM is half-way to alarming, are
+ * not learned: the baseline does not learn the incident. They are learned into `shadow` instead,
+ * which becomes the baseline when the new level is accepted (by an admin, or after
+ * `adoptAfterMinutes`). Once the incident is closed, learning resumes where it stopped.
  */
-export interface Moments {
-  /** Minutes learned. */
+
+export interface Ewma {
   readonly n: number;
-  /** Expected square root of the count. */
-  readonly level: number;
-  /** Expected squared error of a prediction (square-root scale). */
-  readonly variance: number;
+  readonly mean: number;
+  /** The total's level only: change per minute (Holt's linear trend), so the day's rhythm is followed without lag. */
+  readonly trend?: number;
+}
+
+/** A ratio of two EWMAs (count over total), so quiet minutes weigh less than busy ones. */
+export interface Sums {
+  readonly n: number;
+  readonly num: number;
+  readonly den: number;
+}
+
+export interface HourProfile {
+  readonly n: number;
+  /** Mean count per minute in this hour of the day. */
+  readonly mean: number;
+  /** Share sums: count and total. */
+  readonly num: number;
+  readonly den: number;
 }
 
 export interface StatusBaseline {
+  readonly version: 2;
   readonly status: string;
-  readonly recent: Moments;
-  /** 24 entries, index = UTC hour of the day. */
-  readonly hours: readonly Moments[];
+  readonly firstMinute: number | null;
   /** The latest minute learned or judged: earlier minutes sent again are judged but never learned twice. */
   readonly lastMinute: number | null;
-  /** Minutes learned in all. */
   readonly learned: number;
-  /** Minutes found anomalous. */
   readonly anomalous: number;
-  /** Anomalous minutes in a row, positive for rises and negative for drops; 0 after a normal minute. */
-  readonly streak: number;
+  readonly level: Ewma;
+  readonly share: Sums;
+  /** Pearson χ² per minute ((c − μ)² / μ), averaged: 1 for Poisson counts, more when over-dispersed. */
+  readonly dispersion: { readonly count: Ewma; readonly share: Ewma };
+  /** The latest standardised residuals of learned minutes, for the robust (median and MAD) score of large counts. */
+  readonly residuals: { readonly count: readonly number[]; readonly share: readonly number[] };
+  /**
+   * Their median and scale, recomputed every `CENTRE_EVERY` learned minutes (sorting 240 numbers
+   * twice a minute per status was the model's largest cost, and the median of 240 barely moves in 10).
+   */
+  readonly centres?: { readonly count: RobustCentre | null; readonly share: RobustCentre | null };
+  /** 24 entries, index = UTC hour of the day. */
+  readonly hours: readonly HourProfile[];
+  /** The total only: observed over the hour-of-day profile, recently (how busy today is). */
+  readonly traffic: Sums;
+  readonly cusum: CusumState;
+  readonly incident: IncidentState | null;
+  /** What the minutes of the open incident look like: the new level, if it is accepted. */
+  readonly shadow: { readonly level: Ewma; readonly share: Sums } | null;
 }
 
 export interface BaselineSettings {
-  /** Memory of `recent`, in minutes: an EWMA weight of 1/30. */
-  readonly recentMemory: number;
-  /** Memory of each hour's profile, in minutes of that hour: 420 is about a week. */
-  readonly hourMemory: number;
-  /** Minutes of `recent` before a status is judged at all. */
-  readonly minRecentSamples: number;
-  /** Minutes of an hour (over all days) before its profile replaces `recent`: 120 is two days. */
-  readonly minHourSamples: number;
+  /** Memory of the recent level of the total and of approved, in minutes: they must follow the day's rhythm closely. */
+  readonly levelMemory: number;
   /**
-   * Least spread, square-root scale. 0.5 is the spread of a Poisson count's square root: a status
-   * that was very steady in its history is still not judged more tightly than pure chance allows.
+   * Memory of every other status's recent level, in minutes. Longer: this view only guards the share
+   * view (a status that does not follow traffic), and a short memory would learn a slow ramp.
    */
-  readonly spreadFloor: number;
-  /** Deviations beyond this many spreads are clipped before they are learned. */
-  readonly clip: number;
-  /** Anomalous minutes in a row, judged by the recent level, after which the new level is learned. */
-  readonly adoptRecentAfter: number;
-  /** The same when judged by a known hour of the day: an hour-long incident is not a new normal yet. */
-  readonly adoptHourAfter: number;
-  /** Memory of an hour's profile while it adopts a lasting change: about one day of that hour. */
-  readonly adoptHourMemory: number;
+  readonly guardMemory: number;
+  /** Memory of the usual share, in minutes (shares are steadier than levels). */
+  readonly shareMemory: number;
+  /** Memory of the dispersion estimate, in minutes. */
+  readonly dispersionMemory: number;
+  /** Memory of an hour's profile, in minutes of that hour: 420 is about a week. */
+  readonly hourMemory: number;
+  /** Memory of how busy today is against the profile, in minutes. */
+  readonly trafficMemory: number;
+  /** Minutes learned before a status is judged at all. */
+  readonly minRecentSamples: number;
+  /** Days of history before the time of day (hour profiles) is used; flat (recent level) before. */
+  readonly timeOfDayAfterDays: number;
+  /** Minutes an hour must have learned before its profile is used. */
+  readonly minHourSamples: number;
+  /** Standardised residuals kept for the median and MAD. */
+  readonly residualWindow: number;
+  /** Largest dispersion believed (a few wild minutes must not make every status deaf). */
+  readonly maxDispersion: number;
 }
 
 export const DEFAULT_BASELINE_SETTINGS: BaselineSettings = {
-  recentMemory: 30,
+  levelMemory: 30,
+  guardMemory: 240,
+  shareMemory: 720,
+  dispersionMemory: 1440,
   hourMemory: 420,
+  trafficMemory: 120,
   minRecentSamples: 30,
-  minHourSamples: 120,
-  spreadFloor: 0.5,
-  clip: 3,
-  adoptRecentAfter: 15,
-  adoptHourAfter: 60,
-  adoptHourMemory: 60,
+  timeOfDayAfterDays: 7,
+  minHourSamples: 300,
+  residualWindow: 240,
+  maxDispersion: 6,
 };
 
-/** What a baseline expects of one minute. */
-export interface Expectation {
-  /** `hour_of_day` once the hour's profile is learned; `recent` before. */
-  readonly basis: 'hour_of_day' | 'recent';
-  /** Expected square root of the count. */
-  readonly root: number;
-  /** Spread of the square root, at least `spreadFloor`. */
-  readonly spread: number;
-  /** Expected count: E[X] = E[√X]² + Var(√X). */
-  readonly expected: number;
-  /** One standard deviation in counts (delta method: 2·√x·σ), for "about 9 (±3)". */
-  readonly countSpread: number;
-}
-
-const EMPTY: Moments = { n: 0, level: 0, variance: 0 };
+const EWMA_ZERO: Ewma = { n: 0, mean: 0 };
+const SUMS_ZERO: Sums = { n: 0, num: 0, den: 0 };
+const HOUR_ZERO: HourProfile = { n: 0, mean: 0, num: 0, den: 0 };
 
 export function emptyBaseline(status: string): StatusBaseline {
-  return { status, recent: EMPTY, hours: Array.from({ length: 24 }, () => EMPTY), lastMinute: null, learned: 0, anomalous: 0, streak: 0 };
-}
-
-const hourOf = (minute: number) => new Date(minute).getUTCHours();
-
-/** The hour profile at a minute, interpolated between the centres of this hour and its neighbour. */
-function hourProfile(b: StatusBaseline, minute: number, s: BaselineSettings): { level: number; variance: number } | undefined {
-  const hour = hourOf(minute);
-  const own = b.hours[hour] as Moments;
-  if (own.n < s.minHourSamples) return undefined;
-  // Where in the hour this minute's middle lies, 0..1; the profile's value sits at the centre (0.5).
-  const position = (new Date(minute).getUTCMinutes() + 0.5) / 60;
-  const neighbour = b.hours[(hour + (position < 0.5 ? 23 : 1)) % 24] as Moments;
-  if (neighbour.n < s.minHourSamples) return { level: own.level, variance: own.variance };
-  const w = Math.abs(position - 0.5);
-  return { level: (1 - w) * own.level + w * neighbour.level, variance: (1 - w) * own.variance + w * neighbour.variance };
-}
-
-/** What the baseline expects at `minute`, or undefined while it is still learning. */
-export function expectationAt(b: StatusBaseline, minute: number, s: BaselineSettings = DEFAULT_BASELINE_SETTINGS): Expectation | undefined {
-  const profile = hourProfile(b, minute, s);
-  if (profile) return fromMoments(profile, 'hour_of_day', s);
-  return b.recent.n >= s.minRecentSamples ? fromMoments(b.recent, 'recent', s) : undefined;
-}
-
-/** An expectation from a level and a variance (square-root scale). */
-export function fromMoments(
-  m: Pick<Moments, 'level' | 'variance'>,
-  basis: Expectation['basis'],
-  s: BaselineSettings = DEFAULT_BASELINE_SETTINGS,
-): Expectation {
-  const root = Math.max(0, m.level);
-  const spread = Math.max(Math.sqrt(Math.max(0, m.variance)), s.spreadFloor);
   return {
-    basis,
-    root,
-    spread,
-    expected: root * root + Math.max(0, m.variance),
-    countSpread: Math.max(2 * root * spread, spread * spread),
+    version: 2,
+    status,
+    firstMinute: null,
+    lastMinute: null,
+    learned: 0,
+    anomalous: 0,
+    level: EWMA_ZERO,
+    share: SUMS_ZERO,
+    dispersion: { count: EWMA_ZERO, share: EWMA_ZERO },
+    residuals: { count: [], share: [] },
+    hours: Array.from({ length: 24 }, () => HOUR_ZERO),
+    traffic: SUMS_ZERO,
+    cusum: CUSUM_ZERO,
+    incident: null,
+    shadow: null,
   };
 }
 
-/** One EWMA step: the weight is 1/n at first (a plain mean), then 1/memory. */
-function step(m: Moments, value: number, residual: number, memory: number): Moments {
-  if (m.n === 0) return { n: 1, level: value, variance: 0 };
-  const alpha = Math.max(1 / (m.n + 1), 1 / memory);
+/** A stored baseline of this version, or an empty one (a baseline of the earlier square-root model is relearned). */
+export function upgradeBaseline(stored: unknown, status: string): StatusBaseline {
+  const b = stored as Partial<StatusBaseline> | null;
+  return b && b.version === 2 && b.status === status ? (b as StatusBaseline) : emptyBaseline(status);
+}
+
+const alphaOf = (n: number, memory: number) => Math.max(1 / (n + 1), 1 / memory);
+
+export function ewmaStep(e: Ewma, x: number, memory: number): Ewma {
+  if (e.n === 0) return { n: 1, mean: x };
+  const a = alphaOf(e.n, memory);
+  return { n: e.n + 1, mean: e.mean + a * (x - e.mean) };
+}
+
+export function sumsStep(s: Sums, num: number, den: number, memory: number): Sums {
+  if (s.n === 0) return { n: 1, num, den };
+  const a = alphaOf(s.n, memory);
+  return { n: s.n + 1, num: s.num + a * (num - s.num), den: s.den + a * (den - s.den) };
+}
+
+const ratio = (s: { num: number; den: number }) => (s.den > 0 ? s.num / s.den : 0);
+
+export const hourOf = (minute: number) => new Date(minute).getUTCHours();
+
+/** Whether the status has a week of history, so the time of day may be used. */
+export function knowsTimeOfDay(b: StatusBaseline, s: BaselineSettings): boolean {
+  return b.firstMinute !== null && b.lastMinute !== null && b.lastMinute - b.firstMinute >= (s.timeOfDayAfterDays * 1440 - 1) * MINUTE_MS;
+}
+
+/** An hour profile's value at a minute, interpolated between the centres of this hour and its neighbour. */
+function interpolate(b: StatusBaseline, minute: number, s: BaselineSettings, value: (h: HourProfile) => number): number | undefined {
+  const hour = hourOf(minute);
+  const own = b.hours[hour] as HourProfile;
+  if (own.n < s.minHourSamples) return undefined;
+  const position = (new Date(minute).getUTCMinutes() + 0.5) / 60;
+  const neighbour = b.hours[(hour + (position < 0.5 ? 23 : 1)) % 24] as HourProfile;
+  if (neighbour.n < s.minHourSamples) return value(own);
+  const w = Math.abs(position - 0.5);
+  return (1 - w) * value(own) + w * value(neighbour);
+}
+
+export type Basis = 'hour_of_day' | 'recent';
+
+/**
+ * The least rate a status may be believed to have: having seen none in n minutes (of a memory of
+ * `memory`) says the rate is below about 1/n, not that it is 0. Without it, a status that was silent
+ * in its first half hour would be expected never to happen, every later one would be "impossible",
+ * and, never learned, it would stay impossible.
+ */
+export const rateFloor = (n: number, memory: number) => 0.5 / Math.max(1, Math.min(n, memory));
+
+/** The profile count at a minute, before today's traffic factor; undefined without a week of history. */
+export function profileCount(b: StatusBaseline, minute: number, s: BaselineSettings, requireWeek = true): number | undefined {
+  if (requireWeek && !knowsTimeOfDay(b, s)) return undefined;
+  return interpolate(b, minute, s, (h) => h.mean);
+}
+
+/** How busy today is against the profile (from the total's baseline), 1 when unknown. */
+export function trafficFactor(total: StatusBaseline | undefined): number {
+  if (!total || total.traffic.n < 30 || total.traffic.den <= 0) return 1;
+  return Math.min(3, Math.max(1 / 3, ratio(total.traffic)));
+}
+
+/** The count view's expected count at a minute, or undefined while learning. */
+export function expectedCount(
+  b: StatusBaseline,
+  minute: number,
+  traffic: number,
+  s: BaselineSettings,
+): { mean: number; basis: Basis } | undefined {
+  if (b.level.n < s.minRecentSamples) return undefined;
+  const profile = profileCount(b, minute, s);
+  const floor = rateFloor(b.level.n, followsDay(b.status) ? s.levelMemory : s.guardMemory);
+  if (profile !== undefined) return { mean: Math.max(profile * traffic, floor), basis: 'hour_of_day' };
+  return { mean: Math.max(floor, b.level.mean + (b.level.trend ?? 0)), basis: 'recent' };
+}
+
+/** The share view's usual share at a minute, or undefined while learning. */
+export function expectedShare(b: StatusBaseline, minute: number, s: BaselineSettings): { share: number; basis: Basis } | undefined {
+  if (b.share.n < s.minRecentSamples || b.share.den <= 0) return undefined;
+  const floor = rateFloor(b.share.n, s.shareMemory) / b.share.den;
+  if (knowsTimeOfDay(b, s)) {
+    const p = interpolate(b, minute, s, (h) => ratio(h));
+    if (p !== undefined) return { share: Math.max(p, floor), basis: 'hour_of_day' };
+  }
+  return { share: Math.max(ratio(b.share), floor), basis: 'recent' };
+}
+
+/** The dispersion to believe: at least Poisson, at most `maxDispersion`. */
+export const dispersionOf = (e: Ewma, s: BaselineSettings) => (e.n < 30 ? 1 : Math.min(s.maxDispersion, Math.max(1, e.mean)));
+
+const push = (ring: readonly number[], x: number, size: number) => {
+  const next = ring.length >= size ? ring.slice(ring.length - size + 1) : ring.slice();
+  next.push(Math.round(x * 1000) / 1000);
+  return next;
+};
+
+/** What was expected of a learned minute, from both views (absent views are not learned from). */
+export interface LearnContext {
+  readonly total: number;
+  readonly countMean?: number;
+  readonly shareMean?: number;
+  /** Binomial variance of the share view (T·p·(1−p)), for large shares such as approved. */
+  readonly shareVariance?: number;
+  /** The profile count of this minute, before the traffic factor (the total's `traffic` learns from it). */
+  readonly profile?: number;
+}
+
+/**
+ * The total and approved (the bulk of it) have large counts that rise and fall with the day: their
+ * recent level has a trend. Rarer statuses are judged mostly by their share, their level only guards.
+ */
+export const followsDay = (status: string) => status === 'total' || status === 'approved';
+
+/**
+ * Holt's linear trend: the level follows a rising or falling day without lagging behind it (an
+ * EWMA lags by slope × memory, which on the evening decline looks like a drop of all traffic).
+ */
+function holtStep(e: Ewma, x: number, memory: number): Ewma {
+  if (e.n === 0) return { n: 1, mean: x, trend: 0 };
+  const a = alphaOf(e.n, memory);
+  const trend = e.trend ?? 0;
+  const forecast = e.mean + trend;
+  const mean = forecast + a * (x - forecast);
+  // The trend is learned only once the level has settled (its first minutes are noise, not a slope).
+  const b = e.n < 60 ? 0 : 1 / (memory * 2);
+  return { n: e.n + 1, mean, trend: trend + b * (mean - e.mean - trend) };
+}
+
+/**
+ * The total inside its own incident: it keeps learning, eight times slower. Traffic follows the time
+ * of day; a level frozen for hours (before a week of history gives a profile to carry it) would turn
+ * the evening decline into an incident that never ends. A 15-minute fall moves it by about 6%.
+ */
+export function creep(b: StatusBaseline, count: number, profile: number | undefined, s: BaselineSettings): StatusBaseline {
   return {
-    n: m.n + 1,
-    level: m.level + alpha * (value - m.level),
-    variance: (1 - alpha) * m.variance + alpha * residual * residual,
+    ...b,
+    level: holtStep(b.level, count, s.levelMemory * 8),
+    traffic: profile !== undefined && profile > 0 ? sumsStep(b.traffic, count, profile, s.trafficMemory * 8) : b.traffic,
+  };
+}
+
+/** The level one minute on, when a minute is not learned: the trend carries it, fading. */
+const holtCoast = (e: Ewma): Ewma => (e.trend === undefined ? e : { ...e, mean: Math.max(0, e.mean + e.trend), trend: e.trend * 0.98 });
+
+/**
+ * The baseline after learning `count` at `minute` (a new object: a batch whose write fails leaves
+ * nothing half-learned). Deviations are clipped before they are learned, so one odd minute moves
+ * the level by a bounded amount.
+ */
+export function learn(b: StatusBaseline, minute: number, count: number, ctx: LearnContext, s: BaselineSettings): StatusBaseline {
+  let x = count;
+  if (ctx.countMean !== undefined && ctx.countMean >= 1) {
+    const limit = 4 * Math.sqrt(ctx.countMean * dispersionOf(b.dispersion.count, s));
+    x = Math.min(Math.max(x, ctx.countMean - limit), ctx.countMean + limit);
+  }
+  let dispersion = b.dispersion;
+  let residuals = b.residuals;
+  if (ctx.countMean !== undefined && ctx.countMean > 0.01) {
+    const r = (count - ctx.countMean) / Math.sqrt(ctx.countMean);
+    dispersion = { ...dispersion, count: ewmaStep(dispersion.count, Math.min(r * r, 25), s.dispersionMemory) };
+    residuals = { ...residuals, count: push(residuals.count, Math.max(-8, Math.min(8, r)), s.residualWindow) };
+  }
+  if (ctx.shareMean !== undefined && ctx.shareMean > 0.01) {
+    const variance = ctx.shareVariance ?? ctx.shareMean;
+    const r = (count - ctx.shareMean) / Math.sqrt(Math.max(variance, 1e-9));
+    dispersion = { ...dispersion, share: ewmaStep(dispersion.share, Math.min(r * r, 25), s.dispersionMemory) };
+    residuals = { ...residuals, share: push(residuals.share, Math.max(-8, Math.min(8, r)), s.residualWindow) };
+  }
+  const hour = hourOf(minute);
+  const own = b.hours[hour] as HourProfile;
+  const hours = b.hours.slice();
+  const a = alphaOf(own.n, s.hourMemory);
+  hours[hour] =
+    own.n === 0
+      ? { n: 1, mean: x, num: count, den: ctx.total }
+      : {
+          n: own.n + 1,
+          mean: own.mean + a * (x - own.mean),
+          num: own.num + a * (count - own.num),
+          den: own.den + a * (ctx.total - own.den),
+        };
+  return {
+    ...b,
+    firstMinute: b.firstMinute ?? minute,
+    lastMinute: Math.max(b.lastMinute ?? minute, minute),
+    learned: b.learned + 1,
+    level: followsDay(b.status) ? holtStep(b.level, x, s.levelMemory) : ewmaStep(b.level, x, s.guardMemory),
+    share: sumsStep(b.share, count, ctx.total, s.shareMemory),
+    dispersion,
+    residuals,
+    centres:
+      b.centres === undefined || b.learned % CENTRE_EVERY === 0
+        ? { count: robustCentre(residuals.count) ?? null, share: robustCentre(residuals.share) ?? null }
+        : b.centres,
+    hours,
+    traffic: ctx.profile !== undefined && ctx.profile > 0 ? sumsStep(b.traffic, x, ctx.profile, s.trafficMemory) : b.traffic,
+  };
+}
+
+/** The baseline after a minute it did not learn (anomalous, or inside an incident): seen, and learned into the shadow. */
+export function skip(b: StatusBaseline, minute: number, count: number, total: number): StatusBaseline {
+  const shadow = b.shadow ?? { level: EWMA_ZERO, share: SUMS_ZERO };
+  return {
+    ...b,
+    level: holtCoast(b.level),
+    firstMinute: b.firstMinute ?? minute,
+    lastMinute: Math.max(b.lastMinute ?? minute, minute),
+    shadow: { level: ewmaStep(shadow.level, count, 30), share: sumsStep(shadow.share, count, total, 30) },
   };
 }
 
 /**
- * The baseline after learning `count` at `minute` (a new object; the old one is unchanged, so a
- * batch whose write fails leaves nothing half-learned). `expectation` is what was expected of this
- * minute before it was seen: the deviation is clipped against it, unless the minute belongs to a
- * lasting change being adopted (`adopting`, the current streak).
+ * The new level accepted as normal: the shadow (what the incident's minutes looked like) becomes the
+ * recent level and share, the CUSUM starts again, and the hour profiles keep learning from here.
  */
-export function learn(
-  b: StatusBaseline,
-  minute: number,
-  count: number,
-  expectation: Expectation | undefined,
-  s: BaselineSettings = DEFAULT_BASELINE_SETTINGS,
-  adopting?: number,
-): StatusBaseline {
-  let root = Math.sqrt(count);
-  if (expectation && adopting === undefined) {
-    const limit = s.clip * expectation.spread;
-    root = Math.min(Math.max(root, expectation.root - limit), expectation.root + limit);
-  }
-  // Each profile learns its level from its own error, but its variance from the error of what was
-  // actually predicted (the interpolated profile), which is the error a z-score is measured against.
-  const recent = step(b.recent, root, root - b.recent.level, s.recentMemory);
-  const hour = hourOf(minute);
-  const own = b.hours[hour] as Moments;
-  const predicted = expectation?.basis === 'hour_of_day' ? expectation.root : own.level;
-  const hours = b.hours.slice();
-  hours[hour] = step(own, root, root - predicted, adopting === undefined ? s.hourMemory : Math.min(s.hourMemory, s.adoptHourMemory));
+export function adopt(b: StatusBaseline): StatusBaseline {
+  const shadow = b.shadow;
   return {
     ...b,
-    recent,
-    hours,
-    lastMinute: Math.max(b.lastMinute ?? minute, minute),
-    learned: b.learned + 1,
-    anomalous: b.anomalous + (adopting === undefined ? 0 : 1),
-    streak: adopting ?? 0,
+    ...(shadow && shadow.level.n > 0 && { level: { n: Math.max(b.level.n, shadow.level.n), mean: shadow.level.mean } }),
+    ...(shadow &&
+      shadow.share.n > 0 && { share: { n: Math.max(b.share.n, shadow.share.n), num: shadow.share.num, den: shadow.share.den } }),
+    cusum: CUSUM_ZERO,
+    incident: null,
+    shadow: null,
   };
 }
 
-/** The baseline after a minute it judged anomalous: remembered as seen (and in the streak), not learned. */
-export function skip(b: StatusBaseline, minute: number, streak: number): StatusBaseline {
-  return { ...b, lastMinute: Math.max(b.lastMinute ?? minute, minute), anomalous: b.anomalous + 1, streak };
-}
-
-/** The streak after an anomalous minute going `direction` (+1 rise, -1 drop). */
-export const nextStreak = (b: StatusBaseline, direction: 1 | -1): number =>
-  Math.sign(b.streak ?? 0) === direction ? (b.streak ?? 0) + direction : direction;
-
-/** Whether `minute` is new to this baseline (later than anything learned), so it may be learned. */
+/** Whether `minute` is new to this baseline (later than anything seen), so it may be learned. */
 export const isNew = (b: StatusBaseline, minute: number): boolean => b.lastMinute === null || minute > b.lastMinute;
 
 /** The next minute after the latest one seen, for "what is expected now" views. */
 export const nextMinute = (b: StatusBaseline): number | null => (b.lastMinute === null ? null : b.lastMinute + MINUTE_MS);
+
+export interface RobustCentre {
+  readonly median: number;
+  readonly scale: number;
+}
+
+const CENTRE_EVERY = 10;
+
+/** Median and MAD-based scale of residuals (1.4826·MAD estimates σ for Gaussian data). */
+export function robustCentre(ring: readonly number[]): RobustCentre | undefined {
+  if (ring.length < 30) return undefined;
+  // Typed arrays sort numerically, natively: this runs for every large count every minute.
+  const sorted = Float64Array.from(ring).sort();
+  const mid = (xs: Float64Array) => {
+    const m = xs.length >> 1;
+    return xs.length % 2 ? (xs[m] as number) : ((xs[m - 1] as number) + (xs[m] as number)) / 2;
+  };
+  const median = mid(sorted);
+  const deviations = sorted.map((x) => Math.abs(x - median)).sort();
+  return { median, scale: 1.4826 * mid(deviations) };
+}

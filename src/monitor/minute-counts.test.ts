@@ -104,6 +104,12 @@ describe('readBatch', () => {
     expect(!tooMany.ok && tooMany.error.problem.code).toBe('batch_too_large');
   });
 
+  it('refuses the status "total", which is the sum Vigil judges itself', () => {
+    const read = readBatch([row('00', 'approved', 1), row('00', 'Total', 3)], NOW, new Set());
+    expect(!read.ok && read.error.errors.map((e) => [e.index, e.code, e.path])).toEqual([[1, 'invalid_body', '/1/status']]);
+    expect(!read.ok && read.error.problem.message).toContain('status "total" is reserved');
+  });
+
   it('refuses a batch that would watch more than 50 statuses', () => {
     const known = new Set(Array.from({ length: 49 }, (_, i) => `s${i}`));
     expect(readBatch([row('00', 's1', 1), row('00', 'new', 1)], NOW, known).ok).toBe(true);

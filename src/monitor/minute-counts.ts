@@ -107,6 +107,13 @@ export function readRow(
       message: `status "${status.slice(0, 80)}" is not a status name (letters, digits, _ . :, at most 64).`,
     });
   }
+  if (normal === 'total') {
+    return err({
+      field: 'status',
+      code: 'invalid_body',
+      message: 'status "total" is reserved: Vigil judges the sum of all statuses under that name.',
+    });
+  }
   let n: number;
   if (options.countAsText && typeof count === 'string') {
     if (!/^\s*\d+\s*$/.test(count))

@@ -1,16 +1,48 @@
+import type { AuditRecorder } from '../audit/ports.js';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { ok, type Result } from '../core/result.js';
 import type { StoredEvent } from '../domain/activity-event.js';
-import type { Alert } from '../domain/alert.js';
+import { type Alert, OPEN_STATUSES } from '../domain/alert.js';
 import type { EventStore } from '../ingest/ports.js';
-import { type Expectation, expectationAt, fromMoments, isNew, nextMinute, type StatusBaseline } from './baseline.js';
+import {
+  type Basis,
+  dispersionOf,
+  expectedCount,
+  expectedShare,
+  isNew,
+  knowsTimeOfDay,
+  nextMinute,
+  type StatusBaseline,
+  trafficFactor,
+  upgradeBaseline,
+} from './baseline.js';
 import { type ClosedMinute, MinuteCounter, statusOfEvent } from './event-counter.js';
+import type { IncidentRecord } from './incident.js';
 import { type BatchProblem, MINUTE_MS, type MinuteCount, minuteOf, readBatch } from './minute-counts.js';
-import type { AnomalyQuery, CountSource, MonitorStore, SeriesPoint, SeriesQuery, SeriesRow, StoredAnomaly } from './ports.js';
-import { alertUserOf, dedupKeyOf, volumeAlert } from './volume-alert.js';
-import { bandOf, DEFAULT_MONITOR_SETTINGS, type MinuteVerdict, type MonitorSettings, policyFor, VolumeModel } from './volume-model.js';
+import type {
+  AnomalyQuery,
+  CountSource,
+  IncidentQuery,
+  MonitorStore,
+  SeriesPoint,
+  SeriesQuery,
+  SeriesRow,
+  StoredAnomaly,
+  StoredIncident,
+} from './ports.js';
+import { incidentAlert } from './volume-alert.js';
+import {
+  type Anomaly,
+  DEFAULT_MONITOR_SETTINGS,
+  type MinuteVerdict,
+  type MonitorSettings,
+  policyFor,
+  TOTAL_STATUS,
+  thresholdsFor,
+  VolumeModel,
+} from './volume-model.js';
 
 /** How far back the event counter re-reads stored events at start when it has judged nothing yet. */
 export const WARM_LOOKBACK_MS = 25 * 60 * MINUTE_MS;
@@ -31,12 +63,39 @@ export interface AnswerAnomaly {
   readonly severity: 'low' | 'medium' | 'high';
   readonly reason: string;
   readonly alertId: string | null;
+  /** The incident the minute belongs to (listed in `incidents`). */
+  readonly incidentId: string | null;
 }
 
-/** The answer to a batch: the seed's `{alert, anomalies}`, plus what was judged and what is still learning. */
+/** An incident as the API shows it. */
+export interface IncidentView {
+  readonly id: string;
+  readonly source: CountSource;
+  readonly status: string;
+  readonly direction: 'rise' | 'drop';
+  readonly state: 'open' | 'closed';
+  readonly start: string;
+  readonly detectedAt: string;
+  /** The last anomalous minute so far; the end once closed. */
+  readonly lastAbnormal: string;
+  readonly end: string | null;
+  readonly closedAt: string | null;
+  /** Minutes from start to the last anomalous one. */
+  readonly minutes: number;
+  readonly anomalousMinutes: number;
+  readonly count: number;
+  readonly expected: number;
+  readonly peak: { readonly timestamp: string; readonly count: number; readonly expected: number; readonly score: number };
+  readonly note: string | null;
+  readonly alertId: string | null;
+}
+
+/** The answer to a batch: the seed's `{alert, anomalies}`, plus the incidents, what was judged and what is still learning. */
 export interface MonitorAnswer {
   readonly alert: 'ok' | 'alert';
   readonly anomalies: readonly AnswerAnomaly[];
+  /** Every incident this batch opened, grew or closed, as it stands after the batch. */
+  readonly incidents: readonly IncidentView[];
   /** Status-minutes judged, zeros for absent statuses included. */
   readonly evaluated: number;
   /** Statuses that had no baseline yet for some minute of the batch (their first half hour): judged nothing, learned. */
@@ -56,26 +115,38 @@ export interface TrainSummary {
   }>;
   /** Minutes of the history found anomalous: not learned, stored for charts, no alert raised. */
   readonly anomalies: readonly StoredAnomaly[];
+  readonly incidents: readonly StoredIncident[];
 }
 
-/** A baseline as `GET /v1/monitor/baselines` shows it: what each hour of the day expects. */
+/** A baseline as `GET /v1/monitor/baselines` shows it: what the next minute is judged against, and each hour of the day. */
 export interface BaselineView {
   readonly source: CountSource;
   readonly status: string;
   /** What the next minute is judged against: `learning` until there is a half hour of history. */
-  readonly basis: Expectation['basis'] | 'learning';
+  readonly basis: Basis | 'learning';
   readonly learned: number;
   readonly anomalous: number;
   readonly lastMinute: string | null;
-  readonly watch: { readonly rise: number | null; readonly drop: number | null };
-  readonly recent: { readonly samples: number; readonly expected: number; readonly lower: number; readonly upper: number } | null;
+  /** The direction watched, the CUSUM allowance and threshold, and the single-minute score, with the status's sensitivity. */
+  readonly watch: { readonly direction: 'rise' | 'drop'; readonly k: number; readonly h: number; readonly minuteZ: number };
+  readonly timeOfDay: boolean;
+  readonly recent: {
+    readonly samples: number;
+    readonly expected: number;
+    /** The usual share of all outcomes (null for the total). */
+    readonly share: number | null;
+    /** Variance over mean of the counts (1 is Poisson). */
+    readonly dispersion: number;
+  } | null;
+  readonly cusum: number;
+  readonly openIncident: string | null;
   readonly hours: ReadonlyArray<{
     readonly hour: number;
     readonly samples: number;
+    /** Whether this hour's profile is in use (after a week of history). */
     readonly known: boolean;
     readonly expected: number | null;
-    readonly lower: number | null;
-    readonly upper: number | null;
+    readonly share: number | null;
   }>;
 }
 
@@ -85,6 +156,8 @@ export interface VolumeMonitorDeps {
   readonly bus: Pick<Bus, 'publish'>;
   readonly clock: Clock;
   readonly settings?: MonitorSettings;
+  /** Who accepted a new level as normal is recorded here, by the service, whoever called it. */
+  readonly audit?: AuditRecorder;
 }
 
 interface ProcessOptions {
@@ -98,6 +171,7 @@ interface ProcessOptions {
 interface Processed {
   readonly verdicts: readonly MinuteVerdict[];
   readonly anomalies: readonly StoredAnomaly[];
+  readonly incidents: readonly StoredIncident[];
   readonly model: VolumeModel;
 }
 
@@ -130,10 +204,11 @@ export class VolumeMonitor {
   submit(body: unknown): Promise<Result<MonitorAnswer, BatchProblem>> {
     return this.enqueue(async () => {
       const baselines = await this.deps.store.baselines('reported');
-      const read = readBatch(body, this.deps.clock.now(), new Set(baselines.map((b) => b.status)));
+      const known = new Set(baselines.map((b) => b.status).filter((st) => st !== TOTAL_STATUS));
+      const read = readBatch(body, this.deps.clock.now(), known);
       if (!read.ok) return read;
-      const { verdicts, anomalies } = await this.process('reported', byMinute(read.value), { raiseAlerts: true, baselines });
-      return ok(answerOf(verdicts, anomalies));
+      const { verdicts, anomalies, incidents } = await this.process('reported', byMinute(read.value), { raiseAlerts: true, baselines });
+      return ok(answerOf(verdicts, anomalies, incidents));
     });
   }
 
@@ -145,7 +220,7 @@ export class VolumeMonitor {
   train(rows: readonly MinuteCount[]): Promise<TrainSummary> {
     return this.enqueue(async () => {
       const minutes = byMinute(rows);
-      const { anomalies, model } = await this.process('reported', minutes, { raiseAlerts: false, replace: true });
+      const { anomalies, incidents, model } = await this.process('reported', minutes, { raiseAlerts: false, replace: true });
       return {
         rows: rows.length,
         minutes: minutes.length,
@@ -158,9 +233,10 @@ export class VolumeMonitor {
             status: b.status,
             learned: b.learned,
             anomalous: b.anomalous,
-            hoursKnown: b.hours.filter((h) => h.n >= this.settings.minHourSamples).length,
+            hoursKnown: knowsTimeOfDay(b, this.settings) ? b.hours.filter((h) => h.n >= this.settings.minHourSamples).length : 0,
           })),
         anomalies,
+        incidents,
       };
     });
   }
@@ -223,6 +299,67 @@ export class VolumeMonitor {
     return this.deps.store.anomalies(query);
   }
 
+  incidents(query: IncidentQuery): Promise<readonly StoredIncident[]> {
+    return this.deps.store.incidents(query);
+  }
+
+  incident(id: string): Promise<StoredIncident | undefined> {
+    return this.deps.store.incident(id);
+  }
+
+  /**
+   * An admin marks an incident's level as the new normal: the status's baseline adopts what its
+   * minutes looked like during the incident, and the incident (with its alert) is closed with a note.
+   * Undefined when there is no such incident; the incident unchanged when it is already closed.
+   */
+  acceptAsNormal(id: string, who: string): Promise<StoredIncident | undefined> {
+    return this.enqueue(async () => {
+      const { store, clock } = this.deps;
+      const stored = await store.incident(id);
+      if (!stored || stored.state === 'closed') return stored;
+      const now = clock.now();
+      const baselines = (await store.baselines(stored.source)).map((b) => upgradeBaseline(b, b.status));
+      const model = new VolumeModel(baselines, this.settings);
+      const event = model.acceptNewLevel(stored.status, now, who);
+      const record =
+        event && event.incident.id === id
+          ? event.incident
+          : {
+              ...stored,
+              state: 'closed' as const,
+              end: stored.lastAbnormal,
+              closedAt: now,
+              note: `Marked as the new normal level by ${who}.`,
+            };
+      const existing = stored.alertId ? await store.alert(stored.alertId) : undefined;
+      const alerts = existing ? [incidentAlert(record, stored.source, undefined, existing, now).alert] : [];
+      const closed: StoredIncident = { ...record, source: stored.source, alertId: stored.alertId, updatedAt: now };
+      await store.write({
+        source: stored.source,
+        at: now,
+        series: [],
+        anomalies: [],
+        cleared: [],
+        baselines: model.changed(),
+        incidents: [closed],
+        alerts,
+      });
+      const open = alerts[0];
+      const resolved =
+        open && OPEN_STATUSES.has(open.status)
+          ? await store.resolveAlert({ alertId: open.id, from: open.status, to: 'resolved', actor: who, note: closed.note, at: now })
+          : undefined;
+      const published = resolved ?? open;
+      if (published) await this.deps.bus.publish('alert.updated', [published]);
+      await this.deps.audit?.record(who, 'monitor.level_accepted', `incident:${closed.id}`, {
+        source: closed.source,
+        status: closed.status,
+        direction: closed.direction,
+      });
+      return closed;
+    });
+  }
+
   latestMinute(source?: CountSource, statuses?: readonly string[]): Promise<number | undefined> {
     return this.deps.store.latestMinute(source, statuses);
   }
@@ -230,36 +367,49 @@ export class VolumeMonitor {
   async baselines(): Promise<BaselineView[]> {
     const views: BaselineView[] = [];
     for (const source of ['reported', 'events'] as const) {
-      for (const b of await this.deps.store.baselines(source)) views.push(this.view(source, b));
+      const all = (await this.deps.store.baselines(source)).map((b) => upgradeBaseline(b, b.status));
+      const total = all.find((b) => b.status === TOTAL_STATUS);
+      for (const b of all) views.push(this.view(source, b, total));
     }
     return views.sort((a, b) => a.source.localeCompare(b.source) || a.status.localeCompare(b.status));
   }
 
-  private view(source: CountSource, b: StatusBaseline): BaselineView {
+  private view(source: CountSource, b: StatusBaseline, total: StatusBaseline | undefined): BaselineView {
     const s = this.settings;
-    const policy = policyFor(b.status, s);
     const next = nextMinute(b);
-    const now = next === null ? undefined : expectationAt(b, next, s);
-    const banded = (e: Expectation) => {
-      const band = bandOf(e, policy, s);
-      return { expected: round2(e.expected), lower: round2(band.lower), upper: round2(band.upper) };
-    };
+    const count = next === null ? undefined : expectedCount(b, next, b.status === TOTAL_STATUS ? 1 : trafficFactor(total), s);
+    const share = next === null || b.status === TOTAL_STATUS ? undefined : expectedShare(b, next, s);
+    const t = thresholdsFor(b.status, s, count?.mean);
+    const tod = knowsTimeOfDay(b, s);
     return {
       source,
       status: b.status,
-      basis: now?.basis ?? 'learning',
+      basis: count?.basis ?? share?.basis ?? 'learning',
       learned: b.learned,
       anomalous: b.anomalous,
       lastMinute: b.lastMinute === null ? null : iso(b.lastMinute),
-      watch: { rise: policy.rise?.threshold ?? null, drop: policy.drop?.threshold ?? null },
-      recent: b.recent.n >= s.minRecentSamples ? { samples: b.recent.n, ...banded(fromMoments(b.recent, 'recent', s)) } : null,
+      watch: { direction: policyFor(b.status).direction, k: t.k, h: round2(t.h), minuteZ: round2(t.minuteZ) },
+      timeOfDay: tod,
+      recent:
+        b.level.n >= s.minRecentSamples
+          ? {
+              samples: b.level.n,
+              expected: round2(count?.mean ?? b.level.mean),
+              share: b.status === TOTAL_STATUS || b.share.den <= 0 ? null : Math.round((b.share.num / b.share.den) * 1e5) / 1e5,
+              dispersion: round2(dispersionOf(b.dispersion.count, s)),
+            }
+          : null,
+      cusum: round2(b.cusum.s),
+      openIncident: b.incident?.id ?? null,
       hours: b.hours.map((h, hour) => {
-        const known = h.n >= s.minHourSamples;
+        const known = tod && h.n >= s.minHourSamples;
         return {
           hour,
           samples: h.n,
           known,
-          ...(known ? banded(fromMoments(h, 'hour_of_day', s)) : { expected: null, lower: null, upper: null }),
+          // Shown as learned so far, used once `known`.
+          expected: h.n > 0 ? round2(h.mean) : null,
+          share: h.n > 0 && b.status !== TOTAL_STATUS && h.den > 0 ? Math.round((h.num / h.den) * 1e5) / 1e5 : null,
         };
       }),
     };
@@ -275,15 +425,21 @@ export class VolumeMonitor {
   private async process(source: CountSource, minutes: readonly ClosedMinute[], options: ProcessOptions): Promise<Processed> {
     const { store, clock } = this.deps;
     const now = clock.now();
-    const baselines = options.replace ? [] : (options.baselines ?? (await store.baselines(source)));
-    const model = new VolumeModel(baselines, this.settings);
+    const stored = options.replace ? [] : (options.baselines ?? (await store.baselines(source)));
+    const model = new VolumeModel(
+      stored.map((b) => upgradeBaseline(b, b.status)),
+      this.settings,
+      () => newId('minc', now),
+    );
     const statuses = new Set(model.statuses());
     for (const m of minutes) for (const status of m.counts.keys()) statuses.add(status);
 
     const verdicts: MinuteVerdict[] = [];
     const series: SeriesPoint[] = [];
-    const found: MinuteVerdict[] = [];
+    const found: Anomaly[] = [];
     const cleared: Array<{ minute: number; status: string }> = [];
+    /** The latest state of each incident this batch touched, and the latest anomaly of each. */
+    const touched = new Map<string, { incident: IncidentRecord; latest: Anomaly | undefined }>();
     for (const { minute, counts } of minutes) {
       // A minute reported for the first time is a whole minute: a watched status absent from it
       // counted 0 (that is what an approved count of zero looks like in the seed's format). A minute
@@ -297,39 +453,54 @@ export class VolumeMonitor {
       }
       for (const v of model.observe(minute, full)) {
         verdicts.push(v);
+        const e = v.expectation;
         series.push({
           source,
           minute,
           status: v.status,
           count: v.count,
-          expected: v.expectation ? round2(v.expectation.expected) : null,
-          lower: v.band ? round2(v.band.lower) : null,
-          upper: v.band ? round2(v.band.upper) : null,
+          expected: e ? round2(e.expected) : null,
+          lower: e ? round2(e.lower) : null,
+          upper: e ? round2(e.upper) : null,
           score: v.score ?? null,
-          basis: v.expectation?.basis ?? null,
+          basis: e?.basis ?? null,
         });
-        if (v.anomaly) found.push(v);
+        if (v.anomaly) found.push(v.anomaly);
         else if (!v.fresh) cleared.push({ minute, status: v.status });
+        if (v.incident) {
+          const before = touched.get(v.incident.incident.id);
+          touched.set(v.incident.incident.id, { incident: v.incident.incident, latest: v.anomaly ?? before?.latest });
+        } else if (v.anomaly?.incidentId) {
+          const before = touched.get(v.anomaly.incidentId);
+          if (before) before.latest = v.anomaly;
+        }
       }
     }
 
-    // Alerts, in time order, so an incident's first minute raises the alert and the next update it.
+    // One alert per incident: raised when it opens, updated while it lasts, resolved when it closes.
     const alerts = new Map<string, Alert>();
     const raised = new Set<string>();
-    const anomalies: StoredAnomaly[] = [];
-    for (const v of found) {
-      const a = v.anomaly as NonNullable<MinuteVerdict['anomaly']>;
+    const incidents: StoredIncident[] = [];
+    for (const { incident, latest } of touched.values()) {
       let alertId: string | null = null;
       if (options.raiseAlerts) {
-        const key = dedupKeyOf(source, a.status, a.direction);
-        const open = alerts.get(key) ?? (await store.openAlert(key, alertUserOf(a.status)));
-        const { alert, raised: isNew } = volumeAlert(a, source, open, now);
-        alerts.set(key, alert);
+        const before = await store.incident(incident.id);
+        const existing = before?.alertId ? await store.alert(before.alertId) : undefined;
+        const { alert, raised: isNew } = incidentAlert(incident, source, latest, existing, now);
+        alerts.set(alert.id, alert);
         if (isNew) raised.add(alert.id);
         alertId = alert.id;
       }
-      anomalies.push({ ...a, id: newId('anom', now), source, alertId, foundAt: now });
+      incidents.push({ ...incident, source, alertId, updatedAt: now });
     }
+    const alertOf = new Map(incidents.map((i) => [i.id, i.alertId]));
+    const anomalies: StoredAnomaly[] = found.map((a) => ({
+      ...a,
+      id: newId('anom', now),
+      source,
+      alertId: a.incidentId ? (alertOf.get(a.incidentId) ?? null) : null,
+      foundAt: now,
+    }));
 
     const first = minutes[0];
     const last = minutes[minutes.length - 1];
@@ -342,16 +513,32 @@ export class VolumeMonitor {
       ...(options.replace && first && last && { clearRange: { from: first.minute, to: last.minute } }),
       baselines: model.changed(),
       ...(options.replace && { replaceBaselines: true }),
+      incidents,
       alerts: [...alerts.values()],
       ...(options.lateCounts && { lateCounts: options.lateCounts }),
     });
+    // A closed incident's alert is resolved by Vigil, as a transition people can see, unless a person
+    // has already closed it.
+    for (const i of incidents) {
+      const alert = i.alertId ? alerts.get(i.alertId) : undefined;
+      if (i.state !== 'closed' || !alert || !OPEN_STATUSES.has(alert.status)) continue;
+      const resolved = await store.resolveAlert({
+        alertId: alert.id,
+        from: alert.status,
+        to: 'resolved',
+        actor: 'vigil',
+        note: i.note,
+        at: now,
+      });
+      if (resolved) alerts.set(alert.id, resolved);
+    }
     // After the commit, as for alerts raised by events: subscribers never see an alert that is not stored.
     const all = [...alerts.values()];
     const newOnes = all.filter((a) => raised.has(a.id));
     const updated = all.filter((a) => !raised.has(a.id));
     if (newOnes.length > 0) await this.deps.bus.publish('alert.raised', newOnes);
     if (updated.length > 0) await this.deps.bus.publish('alert.updated', updated);
-    return { verdicts, anomalies, model };
+    return { verdicts, anomalies, incidents, model };
   }
 }
 
@@ -369,7 +556,34 @@ export function byMinute(rows: readonly MinuteCount[]): ClosedMinute[] {
   return [...minutes.entries()].sort((a, b) => a[0] - b[0]).map(([minute, counts]) => ({ minute, counts }));
 }
 
-function answerOf(verdicts: readonly MinuteVerdict[], anomalies: readonly StoredAnomaly[]): MonitorAnswer {
+/** An incident as the API shows it. */
+export function presentIncident(i: StoredIncident): IncidentView {
+  return {
+    id: i.id,
+    source: i.source,
+    status: i.status,
+    direction: i.direction,
+    state: i.state,
+    start: iso(i.start),
+    detectedAt: iso(i.detectedAt),
+    lastAbnormal: iso(i.lastAbnormal),
+    end: i.end === null ? null : iso(i.end),
+    closedAt: i.closedAt === null ? null : iso(i.closedAt),
+    minutes: Math.round((i.lastAbnormal - i.start) / MINUTE_MS) + 1,
+    anomalousMinutes: i.anomalousMinutes,
+    count: i.count,
+    expected: round2(i.expected),
+    peak: { timestamp: iso(i.peak.minute), count: i.peak.count, expected: round2(i.peak.expected), score: i.peak.score },
+    note: i.note,
+    alertId: i.alertId,
+  };
+}
+
+function answerOf(
+  verdicts: readonly MinuteVerdict[],
+  anomalies: readonly StoredAnomaly[],
+  incidents: readonly StoredIncident[],
+): MonitorAnswer {
   return {
     alert: anomalies.length > 0 ? 'alert' : 'ok',
     anomalies: anomalies.map((a) => ({
@@ -384,7 +598,9 @@ function answerOf(verdicts: readonly MinuteVerdict[], anomalies: readonly Stored
       severity: a.severity,
       reason: a.reason,
       alertId: a.alertId,
+      incidentId: a.incidentId,
     })),
+    incidents: incidents.map(presentIncident),
     evaluated: verdicts.length,
     learning: [...new Set(verdicts.filter((v) => !v.expectation).map((v) => v.status))].sort(),
   };

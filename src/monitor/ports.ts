@@ -1,5 +1,6 @@
-import type { Alert } from '../domain/alert.js';
-import type { Expectation, StatusBaseline } from './baseline.js';
+import type { Alert, AlertTransition } from '../domain/alert.js';
+import type { Basis, StatusBaseline } from './baseline.js';
+import type { IncidentRecord } from './incident.js';
 import type { MinuteCount } from './minute-counts.js';
 import type { Anomaly } from './volume-model.js';
 
@@ -22,7 +23,7 @@ export interface SeriesPoint {
   readonly lower: number | null;
   readonly upper: number | null;
   readonly score: number | null;
-  readonly basis: Expectation['basis'] | null;
+  readonly basis: Basis | null;
 }
 
 export interface StoredAnomaly extends Anomaly {
@@ -31,6 +32,23 @@ export interface StoredAnomaly extends Anomaly {
   /** The alert it raised or updated; null for anomalies found while training on history. */
   readonly alertId: string | null;
   readonly foundAt: number;
+}
+
+/** An incident as stored: what it is, where its counts came from, and its one alert. */
+export interface StoredIncident extends IncidentRecord {
+  readonly source: CountSource;
+  /** Null for incidents found while training on history (no alert is raised for the past). */
+  readonly alertId: string | null;
+  readonly updatedAt: number;
+}
+
+export interface IncidentQuery {
+  readonly from?: number;
+  readonly to?: number;
+  readonly source?: CountSource;
+  readonly statuses?: readonly string[];
+  readonly state?: 'open' | 'closed';
+  readonly limit: number;
 }
 
 export interface SeriesRow extends SeriesPoint {
@@ -53,6 +71,8 @@ export interface MonitorWrite {
   readonly baselines: readonly StatusBaseline[];
   /** Training: every baseline of the source is forgotten first. */
   readonly replaceBaselines?: boolean;
+  /** Incidents opened, grown or closed (upserted by id). */
+  readonly incidents: readonly StoredIncident[];
   /** Alerts raised or updated, written beside the anomalies that caused them. */
   readonly alerts: readonly Alert[];
   /** Events that arrived after their minute was judged: added to the stored count, never judged. */
@@ -80,12 +100,16 @@ export interface AnomalyQuery {
 export interface MonitorStore {
   baselines(source: CountSource): Promise<readonly StatusBaseline[]>;
   write(write: MonitorWrite): Promise<void>;
-  /** The latest open alert with this de-duplication key (alerts are looked up by `user`, which is indexed). */
-  openAlert(dedupKey: string, user: string): Promise<Alert | undefined>;
   /** Oldest first, by source, status and minute. */
   series(query: SeriesQuery): Promise<readonly SeriesRow[]>;
   /** Newest first. */
   anomalies(query: AnomalyQuery): Promise<readonly StoredAnomaly[]>;
+  /** Newest first (by start); those overlapping [from, to). */
+  incidents(query: IncidentQuery): Promise<readonly StoredIncident[]>;
+  incident(id: string): Promise<StoredIncident | undefined>;
+  alert(id: string): Promise<Alert | undefined>;
+  /** Resolves an open alert as a recorded transition (the alerts' lifecycle); undefined when it was no longer `from`. */
+  resolveAlert(t: AlertTransition): Promise<Alert | undefined>;
   /** The latest minute stored for a source (and statuses), if any. */
   latestMinute(source?: CountSource, statuses?: readonly string[]): Promise<number | undefined>;
 }

@@ -1,76 +1,113 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../domain/alert.js';
+import type { IncidentRecord } from './incident.js';
 import { MINUTE_MS } from './minute-counts.js';
-import { actionsFor, REPEAT_WINDOW_MS, volumeAlert } from './volume-alert.js';
+import { actionsFor, incidentAlert, incidentSummary } from './volume-alert.js';
 import type { Anomaly } from './volume-model.js';
 
 const T = Date.UTC(2025, 7, 4, 12, 7);
 const NOW = T + 90_000;
 
-const anomaly = (over: Partial<Anomaly> = {}): Anomaly => ({
-  minute: T,
-  status: 'failed',
-  count: 142,
-  expected: 9.2,
-  countSpread: 3.6,
-  lower: 0,
-  upper: 31,
-  score: 18.4,
+const incident = (over: Partial<IncidentRecord> = {}): IncidentRecord => ({
+  id: 'minc_1',
+  status: 'backend_reversed',
   direction: 'rise',
-  severity: 'high',
-  basis: 'hour_of_day',
-  reason:
-    '142 failed in the minute 2025-08-04 12:07 UTC, expected about 9.2 (±3.6) for this time of day: 18.4 standard deviations above normal.',
+  start: T,
+  detectedAt: T + 3 * MINUTE_MS,
+  lastAbnormal: T + 3 * MINUTE_MS,
+  anomalousMinutes: 2,
+  count: 11,
+  expected: 0.8,
+  peak: { minute: T + 2 * MINUTE_MS, count: 5, expected: 0.2, score: 4.1 },
+  quiet: 0,
+  quietCount: 0,
+  quietExpected: 0,
+  state: 'open',
+  end: null,
+  closedAt: null,
+  note: null,
   ...over,
 });
 
-describe('volumeAlert', () => {
-  it('raises a transaction alert about the status, with a readable summary, evidence and what to check', () => {
-    const { alert, raised } = volumeAlert(anomaly(), 'reported', undefined, NOW);
+const anomaly = (over: Partial<Anomaly> = {}): Anomaly => ({
+  minute: T + 3 * MINUTE_MS,
+  status: 'backend_reversed',
+  count: 4,
+  expected: 0.2,
+  countSpread: 0.45,
+  lower: 0,
+  upper: 4,
+  score: 3.6,
+  direction: 'rise',
+  severity: 'high',
+  basis: 'recent',
+  reason: '11 backend_reversed in the 4 minutes since 12:07 UTC where about 0.8 are usual: chance below 1 in a million; …',
+  incidentId: 'minc_1',
+  ...over,
+});
+
+describe('incidentAlert: one alert per incident', () => {
+  it('raises a transaction alert when the incident opens, with its span, counts against expected, peak and what to check', () => {
+    const { alert, raised } = incidentAlert(incident(), 'reported', anomaly(), undefined, NOW);
     expect(raised).toBe(true);
     expect(alert).toMatchObject({
       ruleId: 'transaction-volume',
+      dedupKey: 'transaction-volume|incident|reported|minc_1',
       type: 'transaction',
-      subject: { kind: 'status', value: 'failed' },
-      user: 'status:failed',
+      subject: { kind: 'status', value: 'backend_reversed' },
+      user: 'status:backend_reversed',
       severity: 'high',
       risk: 65,
       status: 'new',
-      occurrences: 1,
+      occurrences: 2,
       firstSeenAt: T,
-      lastSeenAt: T,
-      createdAt: NOW,
-      summary: '142 failed payments in the minute 2025-08-04 12:07 UTC, expected about 9.2 (±3.6)',
-      suggestedActions: ['check_payment_provider', 'look_for_card_testing'],
+      lastSeenAt: T + 3 * MINUTE_MS,
+      suggestedActions: ['review_reversals', 'check_payment_provider'],
     });
-    expect(alert.reasons[0]?.evidence).toMatchObject({ source: 'reported', count: 142, expected: 9.2, direction: 'rise', peakCount: 142 });
-  });
-
-  it('updates the open alert for the same status within half an hour, keeping the peak and the highest severity', () => {
-    const first = volumeAlert(anomaly(), 'reported', undefined, NOW).alert;
-    const later = anomaly({ minute: T + 3 * MINUTE_MS, count: 60, score: 7.9, severity: 'medium' });
-    const { alert, raised } = volumeAlert(later, 'reported', first, NOW + 3 * MINUTE_MS);
-    expect(raised).toBe(false);
-    expect(alert).toMatchObject({ id: first.id, occurrences: 2, severity: 'high', firstSeenAt: T, lastSeenAt: T + 3 * MINUTE_MS });
     expect(alert.summary).toBe(
-      '2 minutes of failed payments above normal since 2025-08-04 12:07 UTC; at 12:10: 60, expected about 9.2 (±3.6); peak 142 at 12:07',
+      'Backend-reversed transactions above normal since 2025-08-04 12:07 UTC: 11 in 4 minutes where about 0.8 are usual; peak 5 at 12:09 (about 0.2 usual)',
     );
+    expect(alert.reasons[0]?.message).toBe(anomaly().reason);
+    expect(alert.reasons[0]?.evidence).toMatchObject({ incidentId: 'minc_1', state: 'open', count: 11, expected: 0.8, minutes: 4 });
   });
 
-  it('raises a new alert after a quiet half hour, or when the open one was resolved', () => {
-    const first = volumeAlert(anomaly(), 'reported', undefined, NOW).alert;
-    const muchLater = anomaly({ minute: T + REPEAT_WINDOW_MS + MINUTE_MS });
-    expect(volumeAlert(muchLater, 'reported', first, NOW).raised).toBe(true);
-    const resolved: Alert = { ...first, status: 'resolved', resolvedAt: NOW };
-    expect(volumeAlert(anomaly({ minute: T + MINUTE_MS }), 'reported', resolved, NOW).raised).toBe(true);
+  it('updates the same alert while the incident grows (severity only upwards) and when it closes (the note), leaving its status to people', () => {
+    const first = incidentAlert(incident(), 'reported', anomaly(), undefined, NOW).alert;
+    const grown = incident({ lastAbnormal: T + 20 * MINUTE_MS, anomalousMinutes: 14, count: 60, expected: 4 });
+    const updated = incidentAlert(grown, 'reported', anomaly({ severity: 'medium' }), first, NOW + MINUTE_MS);
+    expect(updated.raised).toBe(false);
+    expect(updated.alert).toMatchObject({ id: first.id, severity: 'high', occurrences: 14, lastSeenAt: T + 20 * MINUTE_MS, status: 'new' });
+    expect(updated.alert.summary).toContain('60 in 21 minutes where about 4 are usual');
+
+    const note = 'Back to normal since 12:28 UTC (15 minutes in a row): closed automatically.';
+    const closed = incidentAlert(
+      { ...grown, state: 'closed', end: grown.lastAbnormal, closedAt: NOW, note },
+      'reported',
+      undefined,
+      updated.alert,
+      NOW,
+    );
+    expect(closed.alert).toMatchObject({ id: first.id, status: 'new' });
+    expect(closed.alert.summary).toContain(`Ended 12:27. ${note}`);
+    expect(closed.alert.reasons[0]?.message).toBe(note);
+
+    // A person marked it already: their status stays.
+    const mine: Alert = { ...updated.alert, status: 'false_positive', resolvedAt: NOW - 1 };
+    const after = incidentAlert(
+      { ...grown, state: 'closed', end: grown.lastAbnormal, closedAt: NOW, note },
+      'reported',
+      undefined,
+      mine,
+      NOW,
+    );
+    expect(after.alert).toMatchObject({ status: 'false_positive', resolvedAt: NOW - 1 });
   });
 
-  it('names statuses it has no word for, and suggests by what went wrong', () => {
-    const { alert } = volumeAlert(anomaly({ status: 'chargeback', severity: 'medium' }), 'events', undefined, NOW);
-    expect(alert.summary).toContain('142 transactions with status "chargeback" in the minute');
-    expect(alert.suggestedActions).toEqual(['review_transaction']);
+  it('names statuses it has no word for and the total, and suggests by what went wrong', () => {
+    expect(incidentSummary(incident({ status: 'chargeback' }))).toMatch(/^Transactions with status "chargeback" above normal since/);
+    expect(incidentSummary(incident({ status: 'total', direction: 'drop' }))).toMatch(/^Transactions \(all outcomes\) below normal since/);
     expect(actionsFor('approved', 'drop')).toEqual(['check_payment_provider', 'check_checkout']);
-    expect(actionsFor('approved', 'rise')).toEqual(['look_for_card_testing']);
     expect(actionsFor('denied', 'rise')).toContain('review_decline_reasons');
+    expect(actionsFor('chargeback', 'rise')).toEqual(['review_transaction']);
   });
 });

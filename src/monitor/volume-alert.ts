@@ -1,8 +1,8 @@
 import { newId } from '../core/ids.js';
-import type { SuggestedAction } from '../domain/alert.js';
-import { type Alert, OPEN_STATUSES, type TrafficAction } from '../domain/alert.js';
+import type { Alert, SuggestedAction, TrafficAction } from '../domain/alert.js';
 import type { Reason } from '../domain/event-schema.js';
-import type { Severity } from '../domain/severity.js';
+import { SEVERITY_RANK, type Severity } from '../domain/severity.js';
+import type { IncidentRecord } from './incident.js';
 import { formatMinute, MINUTE_MS } from './minute-counts.js';
 import type { CountSource } from './ports.js';
 import { type Anomaly, type AnomalySeverity, type Direction, readable } from './volume-model.js';
@@ -10,22 +10,14 @@ import { type Anomaly, type AnomalySeverity, type Direction, readable } from './
 /** The rule id volume alerts carry, so `GET /v1/alerts?rule=transaction-volume` lists them. */
 export const VOLUME_RULE_ID = 'transaction-volume';
 
-/**
- * Anomalies of one status in one direction within this long of each other update one open alert
- * (occurrences, last seen, peak) instead of raising one per minute: a 20-minute outage is one alert
- * to acknowledge, not twenty. A quiet half hour ends the incident; the next anomaly starts another.
- */
-export const REPEAT_WINDOW_MS = 30 * MINUTE_MS;
-
 // The risk of an alert with a single finding of this severity (ARCHITECTURE.md: risk = 100 × weight).
 const RISK: Readonly<Record<AnomalySeverity, number>> = { low: 15, medium: 35, high: 65 };
-const RANK: Readonly<Record<Severity, number>> = { none: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 /** The alert's `user`: not an account, but a stable, searchable name for the status watched. */
 export const alertUserOf = (status: string): string => `status:${status}`;
 
-export const dedupKeyOf = (source: CountSource, status: string, direction: Direction): string =>
-  `${VOLUME_RULE_ID}|status|${status}|${direction}|${source}`;
+/** One alert per incident: the incident's id is its de-duplication key. */
+export const dedupKeyOf = (source: CountSource, incidentId: string): string => `${VOLUME_RULE_ID}|incident|${source}|${incidentId}`;
 
 const NOUNS: Readonly<Record<string, string>> = {
   approved: 'approved transactions',
@@ -34,6 +26,7 @@ const NOUNS: Readonly<Record<string, string>> = {
   reversed: 'reversed transactions',
   backend_reversed: 'backend-reversed transactions',
   refunded: 'refunds',
+  total: 'transactions (all outcomes)',
 };
 
 /** "failed payments", or `transactions with status "chargeback"` for a status Vigil has no word for. */
@@ -57,60 +50,77 @@ export function actionsFor(status: string, direction: Direction): (SuggestedActi
 }
 
 const hhmm = (minute: number) => new Date(minute).toISOString().slice(11, 16);
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
-function reasonOf(a: Anomaly, source: CountSource, minutes: number, peak: { minute: number; count: number; score: number }): Reason {
+/** What the alert says about its incident: since when, how many against how many, the peak, and the end. */
+export function incidentSummary(i: IncidentRecord): string {
+  const way = i.direction === 'rise' ? 'above' : 'below';
+  const span = Math.round((i.lastAbnormal - i.start) / MINUTE_MS) + 1;
+  const head =
+    `${nounOf(i.status)} ${way} normal since ${formatMinute(i.start)}: ${i.count} in ${span} minute${span === 1 ? '' : 's'} ` +
+    `where about ${readable(i.expected)} are usual; peak ${i.peak.count} at ${hhmm(i.peak.minute)} (about ${readable(i.peak.expected)} usual)`;
+  const summary = head.charAt(0).toUpperCase() + head.slice(1);
+  return i.state === 'closed' ? `${summary}. Ended ${hhmm(i.lastAbnormal)}. ${i.note ?? ''}`.trim() : summary;
+}
+
+function reasonOf(i: IncidentRecord, source: CountSource, severity: AnomalySeverity, message: string): Reason {
   return {
     rule: VOLUME_RULE_ID,
-    severity: a.severity,
-    message: a.reason,
+    severity,
+    message,
     evidence: {
       source,
-      status: a.status,
-      direction: a.direction,
-      minute: new Date(a.minute).toISOString(),
-      count: a.count,
-      expected: Math.round(a.expected * 100) / 100,
-      spread: Math.round(a.countSpread * 100) / 100,
-      lower: Math.round(a.lower * 100) / 100,
-      upper: Math.round(a.upper * 100) / 100,
-      score: a.score,
-      basis: a.basis,
-      minutes,
-      peakMinute: new Date(peak.minute).toISOString(),
-      peakCount: peak.count,
-      peakScore: peak.score,
+      incidentId: i.id,
+      status: i.status,
+      direction: i.direction,
+      state: i.state,
+      start: new Date(i.start).toISOString(),
+      detectedAt: new Date(i.detectedAt).toISOString(),
+      end: i.end === null ? null : new Date(i.end).toISOString(),
+      minutes: Math.round((i.lastAbnormal - i.start) / MINUTE_MS) + 1,
+      anomalousMinutes: i.anomalousMinutes,
+      count: i.count,
+      expected: round2(i.expected),
+      peakMinute: new Date(i.peak.minute).toISOString(),
+      peakCount: i.peak.count,
+      peakExpected: round2(i.peak.expected),
+      peakScore: i.peak.score,
     },
   };
 }
 
 /**
- * The alert an anomaly amounts to: a new one, or `open` updated when it is the same status going
- * the same way within REPEAT_WINDOW_MS. Pure: the caller finds `open` and stores the result.
+ * The one alert of an incident: raised when it opens, updated while it grows (summary, peak,
+ * severity only upwards) and when it closes (the note). Its status is people's: the service resolves
+ * it, as a recorded transition by `vigil`, when the incident closes. `latest` is the anomaly of this
+ * batch that changed it, if any. Pure: the caller finds `existing` and stores the result.
  */
-export function volumeAlert(a: Anomaly, source: CountSource, open: Alert | undefined, now: number): { alert: Alert; raised: boolean } {
-  const expected = `expected about ${readable(a.expected)} (±${readable(a.countSpread)})`;
-  const actions = actionsFor(a.status, a.direction);
-  if (open && OPEN_STATUSES.has(open.status) && Math.abs(a.minute - open.lastSeenAt) <= REPEAT_WINDOW_MS) {
-    const before = open.reasons[0]?.evidence as { peakMinute?: string; peakCount?: number; peakScore?: number } | undefined;
-    const beforePeak = { minute: Date.parse(before?.peakMinute ?? ''), count: before?.peakCount ?? 0, score: before?.peakScore ?? 0 };
-    const peak = Math.abs(a.score) > Math.abs(beforePeak.score) || Number.isNaN(beforePeak.minute) ? { ...a } : beforePeak;
-    const occurrences = open.occurrences + 1;
-    const firstSeenAt = Math.min(open.firstSeenAt, a.minute);
-    const severity = RANK[a.severity] > RANK[open.severity] ? a.severity : open.severity;
+export function incidentAlert(
+  i: IncidentRecord,
+  source: CountSource,
+  latest: Anomaly | undefined,
+  existing: Alert | undefined,
+  now: number,
+): { alert: Alert; raised: boolean } {
+  const actions = actionsFor(i.status, i.direction);
+  const severity: AnomalySeverity =
+    existing && SEVERITY_RANK[existing.severity] > SEVERITY_RANK[latest?.severity ?? 'low']
+      ? (existing.severity as AnomalySeverity)
+      : (latest?.severity ?? 'medium');
+  const message = i.state === 'closed' ? (i.note ?? 'Closed.') : (latest?.reason ?? existing?.reasons[0]?.message ?? incidentSummary(i));
+  if (existing) {
     return {
       raised: false,
       alert: {
-        ...open,
-        summary:
-          `${occurrences} minutes of ${nounOf(a.status)} ${a.direction === 'rise' ? 'above' : 'below'} normal since ` +
-          `${formatMinute(firstSeenAt)}; at ${hhmm(a.minute)}: ${a.count}, ${expected}; peak ${peak.count} at ${hhmm(peak.minute)}`,
+        ...existing,
+        summary: incidentSummary(i),
         severity,
-        risk: Math.max(open.risk, RISK[a.severity]),
-        reasons: [reasonOf(a, source, occurrences, peak)],
-        suggestedActions: [...new Set([...open.suggestedActions, ...actions])],
-        occurrences,
-        firstSeenAt,
-        lastSeenAt: Math.max(open.lastSeenAt, a.minute),
+        risk: Math.max(existing.risk, RISK[severity]),
+        reasons: [reasonOf(i, source, severity, message)],
+        suggestedActions: [...new Set([...existing.suggestedActions, ...actions])],
+        occurrences: i.anomalousMinutes,
+        firstSeenAt: i.start,
+        lastSeenAt: i.lastAbnormal,
         updatedAt: now,
       },
     };
@@ -119,25 +129,25 @@ export function volumeAlert(a: Anomaly, source: CountSource, open: Alert | undef
     raised: true,
     alert: {
       id: newId('alrt', now),
-      dedupKey: dedupKeyOf(source, a.status, a.direction),
+      dedupKey: dedupKeyOf(source, i.id),
       ruleId: VOLUME_RULE_ID,
       ruleIds: [VOLUME_RULE_ID],
-      subject: { kind: 'status', value: a.status },
-      user: alertUserOf(a.status),
-      summary: `${a.count} ${nounOf(a.status)} in the minute ${formatMinute(a.minute)}, ${expected}`,
+      subject: { kind: 'status', value: i.status },
+      user: alertUserOf(i.status),
+      summary: incidentSummary(i),
       type: 'transaction',
-      severity: a.severity,
-      risk: RISK[a.severity],
+      severity,
+      risk: RISK[severity],
       // No event is waiting for an answer: the alert informs people, it decides nothing.
       decision: 'allow',
       status: 'new',
-      reasons: [reasonOf(a, source, 1, a)],
+      reasons: [reasonOf(i, source, severity, message)],
       events: [],
       relatedEventIds: [],
       suggestedActions: actions,
-      occurrences: 1,
-      firstSeenAt: a.minute,
-      lastSeenAt: a.minute,
+      occurrences: i.anomalousMinutes,
+      firstSeenAt: i.start,
+      lastSeenAt: i.lastAbnormal,
       createdAt: now,
       updatedAt: now,
       acknowledgedAt: null,

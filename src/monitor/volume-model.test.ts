@@ -1,161 +1,267 @@
 import { describe, expect, it } from 'vitest';
-import { expectationAt } from './baseline.js';
+import { expectedShare, type StatusBaseline } from './baseline.js';
 import { MINUTE_MS, type MinuteCount } from './minute-counts.js';
-import { DAY_MS, type Incident, plantedIncidents, syntheticMinutes } from './synthetic.js';
-import { anomaliesOf, feed } from './test-kit.js';
-import { type Anomaly, type MinuteVerdict, VolumeModel } from './volume-model.js';
+import { DAY_MS, type SyntheticStatus, syntheticMinutes } from './synthetic.js';
+import { feed } from './test-kit.js';
+import { DEFAULT_MONITOR_SETTINGS, type MinuteVerdict, type MonitorSettings, VolumeModel } from './volume-model.js';
 
-const START = Date.UTC(2025, 6, 1);
+// A Monday, midnight UTC.
+const START = Date.UTC(2025, 6, 7);
 const at = (day: number, hh: number, mm: number) => START + day * DAY_MS + (hh * 60 + mm) * MINUTE_MS;
 
-const inside = (a: Anomaly, i: Incident) => a.status === i.status && a.minute >= i.start && a.minute < i.start + i.minutes * MINUTE_MS;
+/** The payments dataset's mix (per minute on average: 117 approved, 7 denied, … 0.06 failed), as peaks of the daily rhythm. */
+const MIX: readonly SyntheticStatus[] = [
+  { status: 'approved', peak: 204 },
+  { status: 'denied', peak: 12 },
+  { status: 'reversed', peak: 1.7 },
+  { status: 'refunded', peak: 1.7 },
+  { status: 'backend_reversed', peak: 0.33 },
+  { status: 'failed', peak: 0.1 },
+];
 
-describe('the volume monitor on a synthetic week with daily rhythm and planted incidents', () => {
-  // Seven days to learn from, with the four incidents planted on day 3; day 7 ordinary; day 8 with
-  // the incidents again. Seeded: the same counts on every run.
-  const scenarios = new Map<number, ReturnType<typeof run>>();
-  const scenario = (seed: number) => {
-    let s = scenarios.get(seed);
-    if (!s) {
-      s = run(seed);
-      scenarios.set(seed, s);
-    }
-    return s;
-  };
-  function run(seed: number) {
+const history = (days: number, seed: number) => syntheticMinutes({ from: START, minutes: days * 1440, seed, statuses: MIX });
+
+/** Minutes from `from`, ordinary, with some statuses' counts replaced minute by minute. */
+function minutes(from: number, n: number, seed: number, replace: (status: string, i: number, count: number) => number = (_, __, c) => c) {
+  return syntheticMinutes({ from, minutes: n, seed, statuses: MIX }).map((r) => ({
+    ...r,
+    count: replace(r.status, (r.minute - from) / MINUTE_MS, r.count),
+  }));
+}
+
+const trainedCache = new Map<number, StatusBaseline[]>();
+/**
+ * A model that has learned every minute from START up to `until` (exclusive), so that the minutes a
+ * test sends next follow on, as they do in service. Cached: each test starts from a copy.
+ */
+function trained(until: number, settings: MonitorSettings = DEFAULT_MONITOR_SETTINGS): VolumeModel {
+  let baselines = trainedCache.get(until);
+  if (!baselines) {
     const model = new VolumeModel();
-    const historyIncidents = plantedIncidents(START + 3 * DAY_MS);
-    const history = anomaliesOf(feed(model, syntheticMinutes({ from: START, minutes: 7 * 1440, seed, incidents: historyIncidents })));
-    const ordinary = anomaliesOf(feed(model, syntheticMinutes({ from: START + 7 * DAY_MS, minutes: 1440, seed: seed + 1 })));
-    const incidents = plantedIncidents(START + 8 * DAY_MS);
-    const incidentDay = anomaliesOf(feed(model, syntheticMinutes({ from: START + 8 * DAY_MS, minutes: 1440, seed: seed + 2, incidents })));
-    return { model, historyIncidents, history, ordinary, incidents, incidentDay };
+    feed(model, syntheticMinutes({ from: START, minutes: (until - START) / MINUTE_MS, seed: 11, statuses: MIX }));
+    baselines = model.all();
+    trainedCache.set(until, baselines);
   }
+  return new VolumeModel(baselines, settings);
+}
 
-  it('finds every planted incident in its first minute, with the right status and direction, and little else', () => {
-    const { incidents, incidentDay } = scenario(2025);
-    for (const incident of incidents) {
-      const hits = incidentDay.filter((a) => inside(a, incident));
-      expect(
-        hits.map((a) => a.minute),
-        incident.label,
-      ).toContain(incident.start);
-      expect(new Set(hits.map((a) => a.direction))).toEqual(new Set([incident.status === 'approved' ? 'drop' : 'rise']));
-    }
-    // One false alarm on this seed's incident day: 26 approved at 22:44 where about 58 (±9) were expected.
-    expect(incidentDay.filter((a) => !incidents.some((i) => inside(a, i))).length).toBeLessThanOrEqual(3);
-    const failed = incidentDay.find((a) => a.minute === (incidents[0] as Incident).start);
-    expect(failed?.reason).toMatch(
-      /^\d+ failed in the minute 2025-07-09 09:07 UTC, expected about [\d.]+ \(±[\d.]+\) for this time of day/,
+const incidentsOf = (verdicts: readonly MinuteVerdict[]) =>
+  verdicts.flatMap((v) => (v.incident?.kind === 'opened' ? [v.incident.incident] : []));
+const of = (verdicts: readonly MinuteVerdict[], status: string) => verdicts.filter((v) => v.status === status);
+
+// backend_reversed from about 0.19 to 2–5 a minute: no single minute is one in a million.
+const RISE = [2, 3, 2, 4, 3, 2, 5, 3, 2, 3, 4, 2, 3, 3, 2, 4, 3, 2, 3, 5, 2, 3, 4, 3, 2, 3, 2, 4, 3, 3, 2, 3, 4, 2, 3, 3, 2, 4, 3, 2];
+const withRise = (status: string, i: number, count: number) =>
+  status === 'backend_reversed' && i >= 10 && i < 50 ? (RISE[i - 10] as number) : count;
+
+describe('the count model', () => {
+  it('says how unlikely a count of a rare status is: 5 failed where about 0.06 are usual', () => {
+    const model = trained(at(1, 12, 0));
+    const verdicts = feed(
+      model,
+      minutes(at(1, 12, 0), 3, 5, (s, i, c) => (s === 'failed' ? (i === 1 ? 5 : 0) : c)),
     );
+    const failed = of(verdicts, 'failed');
+    expect(failed[0]?.anomaly).toBeUndefined();
+    const spike = failed[1]?.anomaly;
+    expect(spike).toMatchObject({ status: 'failed', count: 5, direction: 'rise', severity: 'medium' });
+    expect(spike?.expected).toBeGreaterThan(0.03);
+    expect(spike?.expected).toBeLessThan(0.2);
+    expect(spike?.reason).toMatch(
+      /^5 failed in the minute 2025-07-08 12:01 UTC where about 0\.\d+ are usual lately.*: chance below 1 in a million\.$/,
+    );
+    expect(spike?.score).toBeGreaterThan(4.75);
   });
 
-  it('finds the incidents in the history too, and keeps them out of what it learns', () => {
-    const { model, historyIncidents, history } = scenario(2025);
-    for (const incident of historyIncidents) expect(history.some((a) => inside(a, incident) && a.minute === incident.start)).toBe(true);
-    // Four days later the failed spike's hour expects its usual few failures, not the spike.
-    const failed = expectationAt(model.get('failed') as NonNullable<ReturnType<VolumeModel['get']>>, at(8, 9, 7));
-    expect(failed?.basis).toBe('hour_of_day');
-    expect(failed?.expected).toBeLessThan(4);
+  it('needs a real difference for one minute alone: 2 failed where 0.06 are usual is unlikely, but no incident by itself', () => {
+    const model = trained(at(1, 12, 0));
+    const verdicts = feed(
+      model,
+      minutes(at(1, 12, 0), 1, 5, (s, _i, c) => (s === 'failed' ? 2 : c)),
+    );
+    const [failed] = of(verdicts, 'failed');
+    expect(failed?.score).toBeGreaterThan(2.5);
+    expect(failed?.anomaly).toBeUndefined();
+    expect(failed?.cusum).toBeGreaterThan(0);
   });
 
-  it('raises at most a handful of false alarms on an ordinary day (measured over ten seeds)', () => {
-    // Measured when written (8,640 status-minutes a day): 0, 0, 0, 0, 0, 0, 0, 0, 0 and 2 false
-    // alarms on the ten ordinary days (0.2 a day, at most 2); 2 minutes outside the incidents over the
-    // ten incident days, where all 40 incidents were found in their first minute. With 15% swings from
-    // day to day and 2.5 times the over-dispersion: no false alarm, but 32 of 40 found at once.
-    const perDay: number[] = [];
-    for (let seed = 1; seed <= 10; seed++) perDay.push(scenario(seed * 101).ordinary.length);
-    expect(Math.max(...perDay)).toBeLessThanOrEqual(3);
-    expect(perDay.reduce((a, b) => a + b, 0) / perDay.length).toBeLessThanOrEqual(1);
+  it('scores large counts as a robust Gaussian: ordinary minutes of approved score within a few units of 0', () => {
+    const model = trained(at(1, 10, 0));
+    const scores = of(feed(model, minutes(at(1, 10, 0), 120, 6)), 'approved').map((v) => v.score as number);
+    expect(Math.max(...scores.map(Math.abs))).toBeLessThan(4);
+    expect(Math.abs(scores.reduce((a, b) => a + b, 0) / scores.length)).toBeLessThan(0.6);
   });
 });
 
-describe('judging', () => {
-  /** Two days of a flat rhythm: status → count each minute, by hour of the day. */
-  function trained(countAt: (status: string, hour: number) => number, statuses: readonly string[], days = 2) {
+describe('sustained shifts (CUSUM) and a baseline that does not learn the incident', () => {
+  it('finds backend_reversed rising from 0.2 to 2–5 a minute within 10 minutes, though no minute alone is extreme', () => {
+    const model = trained(at(1, 14, 0));
+    const before = model.get('backend_reversed') as StatusBaseline;
+    const verdicts = feed(model, minutes(at(1, 14, 0), 90, 7, withRise));
+    const br = of(verdicts, 'backend_reversed');
+    // No minute is extreme on its own: the first alarm is the accumulated evidence.
+    expect(br.every((v) => !v.anomaly || v.anomaly.reason.includes('minutes since'))).toBe(true);
+    const [incident] = incidentsOf(br);
+    expect(incident).toMatchObject({ status: 'backend_reversed', direction: 'rise' });
+    const delay = ((incident?.detectedAt as number) - at(1, 14, 10)) / MINUTE_MS;
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThanOrEqual(5);
+    expect(incident?.start).toBeGreaterThanOrEqual(at(1, 14, 5));
+    expect(incidentsOf(verdicts).map((i) => i.status)).toEqual(['backend_reversed']);
+
+    // The incident's 40 minutes taught nothing: the usual share is what it was before.
+    const during = br.slice(10, 50);
+    expect(during.every((v) => !v.learned)).toBe(true);
+    const after = model.get('backend_reversed') as StatusBaseline;
+    expect(expectedShare(after, at(1, 15, 30), model.settings)?.share).toBeCloseTo(
+      expectedShare(before, at(1, 15, 30), model.settings)?.share as number,
+      3,
+    );
+    // Back to normal: the incident closes after 15 quiet minutes, with its end and counts, and learning resumes.
+    const closed = br.find((v) => v.incident?.kind === 'closed')?.incident?.incident;
+    expect(closed).toMatchObject({ state: 'closed', end: at(1, 14, 49) });
+    expect(closed?.count).toBeGreaterThanOrEqual(115);
+    expect(closed?.expected).toBeLessThan(15);
+    expect(closed?.note).toMatch(/^Back to normal since 14:50 UTC \(15 minutes in a row\)/);
+    expect(br.at(-1)?.learned).toBe(true);
+  });
+
+  it('finds failed going 0–5 a minute with zeros between as one incident, and a slow ramp of failed', () => {
+    const SPARSE = [0, 3, 0, 0, 5, 1, 0, 2, 0, 4, 0, 0, 3, 0, 1, 5, 0, 0, 2, 0, 3, 0, 4, 0, 0, 1, 0, 5, 0, 2];
+    const sparse = feed(
+      trained(at(1, 11, 0)),
+      minutes(at(1, 11, 0), 60, 8, (s, i, c) => (s === 'failed' && i >= 5 && i < 35 ? (SPARSE[i - 5] as number) : c)),
+    );
+    const failed = incidentsOf(of(sparse, 'failed'));
+    expect(failed).toHaveLength(1);
+    expect(((failed[0]?.detectedAt as number) - at(1, 11, 5)) / MINUTE_MS).toBeLessThanOrEqual(10);
+
+    // From 0.06 to 4 a minute over 40 minutes (counts rounded from the ramp): found while still climbing.
+    const ramp = feed(
+      trained(at(1, 16, 0)),
+      minutes(at(1, 16, 0), 60, 9, (s, i, c) => (s === 'failed' && i >= 5 ? Math.round((4 * (i - 5)) / 40) : c)),
+    );
+    const [rising] = incidentsOf(of(ramp, 'failed'));
+    expect(rising).toBeDefined();
+    expect(((rising?.detectedAt as number) - at(1, 16, 5)) / MINUTE_MS).toBeLessThanOrEqual(15);
+  });
+
+  it('per-status sensitivity: a status made three times less sensitive needs three times the evidence', () => {
+    const [usual] = incidentsOf(feed(trained(at(1, 14, 0)), minutes(at(1, 14, 0), 60, 7, withRise)));
+    const dull = trained(at(1, 14, 0), { ...DEFAULT_MONITOR_SETTINGS, sensitivity: { backend_reversed: 3 } });
+    const [late] = incidentsOf(feed(dull, minutes(at(1, 14, 0), 60, 7, withRise)));
+    expect(((late?.detectedAt as number) - (usual?.detectedAt as number)) / MINUTE_MS).toBeGreaterThanOrEqual(5);
+    // A short burst (four minutes of 2–4) is an incident at the usual sensitivity, and none at a third of it.
+    const burst = (s: string, i: number, c: number) =>
+      s === 'backend_reversed' && i >= 10 && i < 14 ? ([3, 4, 2, 4][i - 10] as number) : c;
+    expect(incidentsOf(feed(trained(at(1, 14, 0)), minutes(at(1, 14, 0), 30, 7, burst))).map((i) => i.status)).toEqual([
+      'backend_reversed',
+    ]);
+    const dull2 = trained(at(1, 14, 0), { ...DEFAULT_MONITOR_SETTINGS, sensitivity: { backend_reversed: 3 } });
+    expect(incidentsOf(feed(dull2, minutes(at(1, 14, 0), 30, 7, burst)))).toEqual([]);
+  });
+
+  it('an admin marks the new level as normal: the incident closes with a note and the level is learned', () => {
+    const model = trained(at(1, 14, 0));
+    feed(model, minutes(at(1, 14, 0), 40, 7, withRise));
+    const event = model.acceptNewLevel('backend_reversed', at(1, 14, 40), 'ops (key_1)');
+    expect(event?.incident).toMatchObject({ state: 'closed', note: 'Marked as the new normal level by ops (key_1).' });
+    const b = model.get('backend_reversed') as StatusBaseline;
+    expect(b.incident).toBeNull();
+    expect(b.cusum.s).toBe(0);
+    // The same level again is normal now.
+    const next = of(
+      feed(
+        model,
+        minutes(at(1, 14, 40), 20, 12, (s, i, c) => (s === 'backend_reversed' ? (RISE[i] as number) : c)),
+      ),
+      'backend_reversed',
+    );
+    expect(next.filter((v) => v.anomaly)).toEqual([]);
+  });
+});
+
+describe('shares as well as counts', () => {
+  const scale = (f: (status: string) => number) => (status: string, i: number, count: number) =>
+    i >= 10 && i < 40 ? Math.round(count * f(status)) : count;
+
+  it('traffic doubling is no rise of failed or denied (their share is normal)', () => {
+    const verdicts = feed(
+      trained(at(1, 9, 0)),
+      minutes(
+        at(1, 9, 0),
+        60,
+        13,
+        scale(() => 2),
+      ),
+    );
+    expect(incidentsOf(verdicts).filter((i) => i.direction === 'rise')).toEqual([]);
+  });
+
+  it('a fall of all traffic is an incident of the total, not of approved; a fall of approvals alone is one of approved', () => {
+    const traffic = incidentsOf(
+      feed(
+        trained(at(1, 12, 0)),
+        minutes(
+          at(1, 12, 0),
+          60,
+          14,
+          scale(() => 0.5),
+        ),
+      ),
+    );
+    expect(traffic.map((i) => `${i.status} ${i.direction}`)).toContain('total drop');
+    expect(traffic.map((i) => i.status)).not.toContain('approved');
+
+    const approvals = incidentsOf(
+      feed(
+        trained(at(1, 12, 0)),
+        minutes(
+          at(1, 12, 0),
+          60,
+          14,
+          scale((s) => (s === 'approved' ? 0.4 : 1)),
+        ),
+      ),
+    );
+    expect(approvals.map((i) => `${i.status} ${i.direction}`)).toContain('approved drop');
+  });
+});
+
+describe('time of day', () => {
+  it('is flat (the recent level) before 7 days of history, and by hour of the day after', { timeout: 120_000 }, () => {
+    const model = new VolumeModel();
+    const verdicts = feed(model, history(8, 21));
+    const basis = (minute: number) => verdicts.find((v) => v.minute === minute && v.status === 'denied')?.expectation?.basis;
+    expect(basis(at(6, 12, 0))).toBe('recent');
+    expect(basis(at(7, 12, 0))).toBe('hour_of_day');
+    // A week of ordinary minutes with a daily rhythm and busier and quieter days: at most a few minutes named.
+    expect(verdicts.filter((v) => v.anomaly && v.minute >= at(1, 0, 0)).length).toBeLessThanOrEqual(7);
+  });
+});
+
+describe('bookkeeping', () => {
+  it('judges a minute sent again but never learns it twice, and opens no incident for it', () => {
+    const model = trained(at(1, 0, 0));
+    const last = model.get('denied')?.lastMinute as number;
+    const learned = model.get('denied')?.learned;
+    const again = model.observe(last, new Map([['denied', 200]])).find((v) => v.status === 'denied');
+    expect(again).toMatchObject({ fresh: false, learned: false, anomaly: { direction: 'rise', incidentId: null } });
+    expect(again?.incident).toBeUndefined();
+    expect(model.get('denied')?.learned).toBe(learned);
+  });
+
+  it('learns a status it has never heard of, watches it for rises, and expects a silent one to be rare but possible', () => {
     const model = new VolumeModel();
     const rows: MinuteCount[] = [];
-    for (let m = 0; m < days * 1440; m++) {
-      const minute = START + m * MINUTE_MS;
-      const hour = new Date(minute).getUTCHours();
-      for (const status of statuses) rows.push({ minute, status, count: countAt(status, hour) });
-    }
-    feed(model, rows);
-    return model;
-  }
-  const judgeOne = (model: VolumeModel, minute: number, status: string, count: number) =>
-    model.observe(minute, new Map([[status, count]]))[0] as MinuteVerdict;
-
-  it('knows the time of day: 14 denied is normal in the afternoon and a spike at night', () => {
-    const model = trained((_, hour) => (hour >= 8 && hour < 20 ? 12 : 2), ['denied']);
-    expect(judgeOne(model, at(2, 16, 30), 'denied', 14).anomaly).toBeUndefined();
-    expect(judgeOne(model, at(2, 3, 30), 'denied', 14).anomaly).toMatchObject({ direction: 'rise', basis: 'hour_of_day' });
-  });
-
-  it('is direction-aware: fewer failures is good news, fewer approvals is an alarm, more approvals a weak one', () => {
-    const model = trained((status) => (status === 'approved' ? 100 : 20), ['approved', 'failed']);
-    expect(judgeOne(model, at(2, 12, 0), 'failed', 0).anomaly).toBeUndefined();
-    expect(judgeOne(model, at(2, 12, 1), 'approved', 30).anomaly).toMatchObject({ direction: 'drop', severity: 'high' });
-    // 125 approved is 2.4 standard deviations up, 200 is 8.3: past the approved-rise threshold of 6.
-    expect(judgeOne(model, at(2, 12, 2), 'approved', 125).anomaly).toBeUndefined();
-    expect(judgeOne(model, at(2, 12, 3), 'approved', 200).anomaly).toMatchObject({ direction: 'rise', severity: 'low' });
-    // From 20 failed a minute: 40 is 3.7 standard deviations up (normal), 45 is 4.5 and 100 is 11 (twice the threshold: high).
-    expect(judgeOne(model, at(2, 12, 4), 'failed', 40).anomaly).toBeUndefined();
-    expect(judgeOne(model, at(2, 12, 6), 'failed', 45).anomaly).toMatchObject({ direction: 'rise', severity: 'medium' });
-    expect(judgeOne(model, at(2, 12, 7), 'failed', 100).anomaly).toMatchObject({ direction: 'rise', severity: 'high' });
-  });
-
-  it('needs an absolute change of 5: 4 reversals where there are none is far out but no incident, 6 is one', () => {
-    const model = trained(() => 0, ['reversed']);
-    const four = judgeOne(model, at(2, 12, 0), 'reversed', 4);
-    expect(four.score).toBeGreaterThanOrEqual(4);
-    expect(four.anomaly).toBeUndefined();
-    expect(judgeOne(model, at(2, 13, 0), 'reversed', 6).anomaly?.direction).toBe('rise');
-  });
-
-  it('adopts a lasting step on its first day (a shop opening at 08:00) instead of alarming all day', () => {
-    const model = new VolumeModel();
-    const day = Array.from({ length: 1440 }, (_, m) => {
-      const hour = Math.floor(m / 60);
-      return model.observe(START + m * MINUTE_MS, new Map([['approved', hour >= 8 && hour < 20 ? 60 : 5]]))[0] as MinuteVerdict;
-    });
-    const flagged = day.filter((v) => v.anomaly);
-    // The opening is flagged for its first 15 minutes or so, then learned; the evening drop likewise.
-    expect(flagged.length).toBeGreaterThan(0);
-    expect(flagged.length).toBeLessThan(60);
-    expect(flagged.some((v) => v.anomaly?.reason.includes('being learned as the new level'))).toBe(true);
-    expect(day.slice(9 * 60, 20 * 60).every((v) => !v.anomaly)).toBe(true);
-  });
-
-  it('does not learn an outage: every minute of a 30-minute drop stays anomalous, and the baseline is unchanged after', () => {
-    const model = trained(() => 100, ['approved']);
-    const before = expectationAt(model.get('approved') as NonNullable<ReturnType<VolumeModel['get']>>, at(2, 12, 45));
-    const outage = Array.from({ length: 30 }, (_, i) => judgeOne(model, at(2, 12, i), 'approved', 0));
-    expect(outage.every((v) => v.anomaly?.direction === 'drop' && !v.learned)).toBe(true);
-    expect(expectationAt(model.get('approved') as NonNullable<ReturnType<VolumeModel['get']>>, at(2, 12, 45))).toEqual(before);
-  });
-
-  it('learns its first half hour before judging, then judges by the recent level until it knows the hour', () => {
-    const model = new VolumeModel();
-    const first = Array.from({ length: 30 }, (_, i) => judgeOne(model, START + i * MINUTE_MS, 'failed', 3));
-    expect(first.every((v) => v.expectation === undefined && v.learned)).toBe(true);
-    expect(judgeOne(model, START + 30 * MINUTE_MS, 'failed', 3).expectation?.basis).toBe('recent');
-    expect(judgeOne(model, START + 31 * MINUTE_MS, 'failed', 40).anomaly?.basis).toBe('recent');
-  });
-
-  it('judges a minute sent again but never learns it twice', () => {
-    const model = trained(() => 10, ['denied']);
-    const learned = model.get('denied')?.learned;
-    const again = judgeOne(model, at(1, 12, 0), 'denied', 40);
-    expect(again).toMatchObject({ fresh: false, learned: false, anomaly: { direction: 'rise' } });
-    expect(model.get('denied')?.learned).toBe(learned);
-    expect(model.changed().map((b) => b.status)).toEqual(['denied']);
-  });
-
-  it('learns a status it has never heard of like the rest, and watches it for rises', () => {
-    const model = trained(() => 2, ['chargeback']);
-    expect(judgeOne(model, at(2, 12, 0), 'chargeback', 25).anomaly).toMatchObject({ status: 'chargeback', direction: 'rise' });
-    expect(judgeOne(model, at(2, 12, 1), 'chargeback', 0).anomaly).toBeUndefined();
+    for (let m = 0; m < 120; m++) rows.push({ minute: START + m * MINUTE_MS, status: 'chargeback', count: 0 });
+    const first = feed(model, rows);
+    expect(first.slice(0, 30).every((v) => v.expectation === undefined && v.learned)).toBe(true);
+    const one = model.observe(START + 120 * MINUTE_MS, new Map([['chargeback', 1]])).find((v) => v.status === 'chargeback');
+    // Never seen in two hours: rare, but one is not "impossible".
+    expect(one?.expectation?.expected).toBeGreaterThan(0.003);
+    expect(one?.anomaly).toBeUndefined();
+    const burst = model.observe(START + 121 * MINUTE_MS, new Map([['chargeback', 25]])).find((v) => v.status === 'chargeback');
+    expect(burst?.anomaly).toMatchObject({ status: 'chargeback', direction: 'rise' });
   });
 });

@@ -1,19 +1,21 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { Alert } from '../domain/alert.js';
+import type { Alert, AlertTransition } from '../domain/alert.js';
 import type { StatusBaseline } from '../monitor/baseline.js';
 import type {
   AnomalyQuery,
   CountSource,
+  IncidentQuery,
   MonitorStore,
   MonitorWrite,
   SeriesPoint,
   SeriesQuery,
   SeriesRow,
   StoredAnomaly,
+  StoredIncident,
 } from '../monitor/ports.js';
 import { SqlAlertStore, upsertAlerts } from './alert-store.js';
 import type { DatabaseHandle } from './database.js';
-import type { Database, MonitorAnomaliesTable, MonitorSeriesTable } from './schema.js';
+import type { Database, MonitorAnomaliesTable, MonitorIncidentsTable, MonitorSeriesTable } from './schema.js';
 
 // Multi-row statements keep a week of history to a few hundred statements; both dialects take far
 // more parameters than these chunks use (SQLite 32,766, PostgreSQL 65,535).
@@ -59,6 +61,54 @@ function anomalyRow(a: StoredAnomaly): Insertable<MonitorAnomaliesTable> {
     reason: a.reason,
     alert_id: a.alertId,
     found_at: a.foundAt,
+    incident_id: a.incidentId,
+  };
+}
+
+function incidentRow(i: StoredIncident): Insertable<MonitorIncidentsTable> {
+  return {
+    id: i.id,
+    source: i.source,
+    status: i.status,
+    direction: i.direction,
+    state: i.state,
+    start_at: i.start,
+    detected_at: i.detectedAt,
+    last_abnormal_at: i.lastAbnormal,
+    end_at: i.end,
+    closed_at: i.closedAt,
+    anomalous_minutes: i.anomalousMinutes,
+    count: i.count,
+    expected: i.expected,
+    peak_json: JSON.stringify(i.peak),
+    note: i.note,
+    alert_id: i.alertId,
+    updated_at: i.updatedAt,
+  };
+}
+
+function fromIncidentRow(r: Selectable<MonitorIncidentsTable>): StoredIncident {
+  return {
+    id: r.id,
+    source: r.source as CountSource,
+    status: r.status,
+    direction: r.direction as StoredIncident['direction'],
+    state: r.state as StoredIncident['state'],
+    start: Number(r.start_at),
+    detectedAt: Number(r.detected_at),
+    lastAbnormal: Number(r.last_abnormal_at),
+    end: r.end_at === null ? null : Number(r.end_at),
+    closedAt: r.closed_at === null ? null : Number(r.closed_at),
+    anomalousMinutes: Number(r.anomalous_minutes),
+    count: Number(r.count),
+    expected: Number(r.expected),
+    peak: JSON.parse(r.peak_json) as StoredIncident['peak'],
+    quiet: 0,
+    quietCount: 0,
+    quietExpected: 0,
+    note: r.note,
+    alertId: r.alert_id,
+    updatedAt: Number(r.updated_at),
   };
 }
 
@@ -80,6 +130,7 @@ function fromAnomalyRow(r: Selectable<MonitorAnomaliesTable>): StoredAnomaly {
     reason: r.reason,
     alertId: r.alert_id,
     foundAt: Number(r.found_at),
+    incidentId: r.incident_id ?? null,
   };
 }
 
@@ -100,6 +151,7 @@ const ANOMALY_COLUMNS = [
   'reason',
   'alert_id',
   'found_at',
+  'incident_id',
 ] as const satisfies readonly (keyof MonitorAnomaliesTable)[];
 
 /** The volume monitor's series, baselines and anomalies, in one Kysely store for SQLite and PostgreSQL. */
@@ -138,6 +190,12 @@ export class SqlMonitorStore implements MonitorStore {
       await this.addLateCounts(trx, w, now);
       if (w.clearRange) {
         await trx
+          .deleteFrom('monitor_incidents')
+          .where('source', '=', w.source)
+          .where('start_at', '>=', w.clearRange.from)
+          .where('start_at', '<=', w.clearRange.to)
+          .execute();
+        await trx
           .deleteFrom('monitor_anomalies')
           .where('source', '=', w.source)
           .where('minute_at', '>=', w.clearRange.from)
@@ -164,6 +222,15 @@ export class SqlMonitorStore implements MonitorStore {
               Object.fromEntries(ANOMALY_COLUMNS.filter((c) => c !== 'id').map((c) => [c, eb.ref(`excluded.${c}`)])),
             ),
           )
+          .execute();
+      }
+      for (const i of w.incidents) {
+        const row = incidentRow(i);
+        const { id: _id, ...changes } = row;
+        await trx
+          .insertInto('monitor_incidents')
+          .values(row)
+          .onConflict((oc) => oc.column('id').doUpdateSet(changes))
           .execute();
       }
       if (w.replaceBaselines) await trx.deleteFrom('monitor_baselines').where('source', '=', w.source).execute();
@@ -202,18 +269,32 @@ export class SqlMonitorStore implements MonitorStore {
     }
   }
 
-  async openAlert(dedupKey: string, user: string): Promise<Alert | undefined> {
-    // By user (indexed with created_at), then the key: only a handful of alerts share a status's user.
-    const row = await this.handle.db
-      .selectFrom('alerts')
-      .select('id')
-      .where('user_id', '=', user)
-      .where('dedup_key', '=', dedupKey)
-      .where('status', 'in', ['new', 'acknowledged', 'escalated'])
-      .orderBy('last_seen_at', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    return row ? this.alerts.get(row.id) : undefined;
+  alert(id: string): Promise<Alert | undefined> {
+    return this.alerts.get(id);
+  }
+
+  resolveAlert(t: AlertTransition): Promise<Alert | undefined> {
+    return this.alerts.transition(t, { resolvedAt: t.at });
+  }
+
+  async incident(id: string): Promise<StoredIncident | undefined> {
+    const row = await this.handle.db.selectFrom('monitor_incidents').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? fromIncidentRow(row) : undefined;
+  }
+
+  async incidents(q: IncidentQuery): Promise<readonly StoredIncident[]> {
+    let query = this.handle.db.selectFrom('monitor_incidents').selectAll();
+    // Overlapping [from, to): started before `to`, and still open or ended at or after `from`.
+    if (q.to !== undefined) query = query.where('start_at', '<', q.to);
+    if (q.from !== undefined) {
+      const from = q.from;
+      query = query.where((eb) => eb.or([eb('state', '=', 'open'), eb('last_abnormal_at', '>=', from)]));
+    }
+    if (q.source !== undefined) query = query.where('source', '=', q.source);
+    if (q.statuses?.length) query = query.where('status', 'in', q.statuses);
+    if (q.state !== undefined) query = query.where('state', '=', q.state);
+    const rows = await query.orderBy('start_at', 'desc').orderBy('id').limit(q.limit).execute();
+    return rows.map(fromIncidentRow);
   }
 
   async series(q: SeriesQuery): Promise<readonly SeriesRow[]> {

@@ -24,6 +24,7 @@ export interface Database {
   monitor_series: MonitorSeriesTable;
   monitor_baselines: MonitorBaselinesTable;
   monitor_anomalies: MonitorAnomaliesTable;
+  monitor_incidents: MonitorIncidentsTable;
   snoozes: SnoozesTable;
   list_entries: ListEntriesTable;
 }
@@ -79,6 +80,32 @@ export interface MonitorAnomaliesTable {
   /** Null for anomalies found in a training history (no alert is raised for the past). */
   alert_id: string | null;
   found_at: number;
+  /** The incident the minute belongs to (0017); null for rows stored before incidents existed. */
+  incident_id: string | null;
+}
+
+/** The volume monitor's incidents (monitor/incident.ts `IncidentRecord`). */
+export interface MonitorIncidentsTable {
+  id: string;
+  source: string;
+  status: string;
+  /** `rise` or `drop`. */
+  direction: string;
+  /** `open` or `closed`. */
+  state: string;
+  start_at: number;
+  detected_at: number;
+  last_abnormal_at: number;
+  end_at: number | null;
+  closed_at: number | null;
+  anomalous_minutes: number;
+  count: number;
+  expected: number;
+  /** {minute, count, expected, score}. */
+  peak_json: string;
+  note: string | null;
+  alert_id: string | null;
+  updated_at: number;
 }
 
 /** Logins flagged in uploaded login-activity files, one row per login (by content hash). */

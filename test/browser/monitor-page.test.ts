@@ -48,7 +48,10 @@ describe('transaction monitor page', () => {
     expect(await page.locator('main').textContent()).toContain('POST /v1/monitor');
   });
 
-  it('draws each status with its anomalies in red, lists them, and links each to its alert', async () => {
+  // Training two days through the model and the store takes several seconds on a loaded machine.
+  it('draws each status with its anomalies in red, shades and lists its incidents, and links each to its alert', {
+    timeout: 120_000,
+  }, async () => {
     const anomalies = await reportVolumes();
     const failed = anomalies.filter((a) => a.status === 'failed').length;
     const approved = anomalies.filter((a) => a.status === 'approved').length;
@@ -72,14 +75,25 @@ describe('transaction monitor page', () => {
     // A status without incidents has no red dot (the planted data raise no false alarm there).
     expect(await card(page, 'denied').locator('circle.monitor-dot').count()).toBe(0);
 
-    // The table lists every anomalous minute, newest first: the approved drop comes before the spike.
+    // Each incident is shaded on its chart: one span over failed, one over approved, none over denied.
+    expect(await card(page, 'failed').locator('.monitor-incident-span').count()).toBe(1);
+    expect(await card(page, 'approved').locator('.monitor-incident-span').count()).toBe(1);
+    expect(await card(page, 'denied').locator('.monitor-incident-span').count()).toBe(0);
+
+    // The list groups the anomalous minutes by incident, newest incident first: the approved drop,
+    // then the failed spike, each headed by what it amounts to and linking to its one alert.
     const table = page.locator('table.monitor-anomalies');
-    const rows = table.locator('tbody tr');
+    const groups = table.locator('tbody.monitor-incident');
+    expect(await groups.count()).toBe(2);
+    const head = (await groups.first().locator('tr.incident-head').textContent()) ?? '';
+    expect(head).toContain('approved below normal');
+    expect(head).toMatch(/where about [\d,.]+ are usual; peak \d+ at/);
+    expect((await groups.last().locator('tr.incident-head').textContent()) ?? '').toContain('failed above normal');
+    const rows = table.locator('tbody tr.row-anomaly');
     expect(await rows.count()).toBe(anomalies.length);
-    const firstRow = (await rows.first().textContent()) ?? '';
-    expect(firstRow).toContain('approved');
-    expect(firstRow).toContain('below normal');
+    expect((await rows.first().textContent()) ?? '').toContain('approved');
     expect((await rows.last().textContent()) ?? '').toContain('failed');
+    expect(await groups.first().getByRole('link', { name: 'Alert' }).count()).toBe(1);
 
     // Each row links to its alert, whose page points back to the monitor rather than to an account.
     await rows.last().getByRole('link', { name: 'Open' }).click();
@@ -93,7 +107,7 @@ describe('transaction monitor page', () => {
     expect(await card(page, 'failed').count()).toBe(1);
   });
 
-  it('changes period and keeps the controls labelled, legible and usable at phone width', async () => {
+  it('changes period and keeps the controls labelled, legible and usable at phone width', { timeout: 120_000 }, async () => {
     await reportVolumes();
     const page = await admin('/admin/monitor', 375);
     await card(page, 'failed').locator('svg.recharts-surface').first().waitFor();

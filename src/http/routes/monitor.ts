@@ -2,11 +2,18 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Problem } from '../../core/errors.js';
 import { MAX_BATCH_ROWS, MINUTE_MS, minuteOf, normaliseStatus } from '../../monitor/minute-counts.js';
+import { presentIncident } from '../../monitor/monitor-service.js';
 import { COUNT_SOURCES, type CountSource, type SeriesRow, type StoredAnomaly } from '../../monitor/ports.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
-import { listParam, parseTimeBounds } from '../request-helpers.js';
-import { MonitorAnomaliesSchema, MonitorBaselinesSchema, MonitorSeriesPageSchema } from '../schemas/index.js';
+import { actorOf, listParam, parseTimeBounds } from '../request-helpers.js';
+import {
+  MonitorAnomaliesSchema,
+  MonitorBaselinesSchema,
+  MonitorIncidentSchema,
+  MonitorIncidentsSchema,
+  MonitorSeriesPageSchema,
+} from '../schemas/index.js';
 import type { VigilTypeProvider } from '../type-provider.js';
 
 const HOUR_MS = 60 * MINUTE_MS;
@@ -43,12 +50,37 @@ const AnswerAnomaly = Type.Object({
   severity: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
   reason: Type.String(),
   alertId: Type.Union([Type.String(), Type.Null()]),
+  incidentId: Type.Union([Type.String(), Type.Null()], { description: 'The incident the minute belongs to (in `incidents`).' }),
 });
+
+const Incident = Type.Object(
+  {
+    id: Type.String(),
+    source: Type.String(),
+    status: Type.String({ description: 'A status, or `total` for all outcomes together (a fall in traffic).' }),
+    direction: Type.Union([Type.Literal('rise'), Type.Literal('drop')]),
+    state: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+    start: Type.String({ description: 'Estimated first minute of the change (where the evidence began to accumulate).' }),
+    detectedAt: Type.String({ description: 'The minute whose judgement opened the incident.' }),
+    lastAbnormal: Type.String(),
+    end: Type.Union([Type.String(), Type.Null()], { description: 'The last anomalous minute, once closed.' }),
+    closedAt: Type.Union([Type.String(), Type.Null()]),
+    minutes: Type.Integer({ description: 'Minutes from start to the last anomalous one.' }),
+    anomalousMinutes: Type.Integer(),
+    count: Type.Integer({ description: 'Transactions of this status from start to the last anomalous minute.' }),
+    expected: Type.Number({ description: 'What was expected over the same minutes.' }),
+    peak: Type.Object({ timestamp: Type.String(), count: Type.Integer(), expected: Type.Number(), score: Type.Number() }),
+    note: Type.Union([Type.String(), Type.Null()], { description: 'Why it was closed.' }),
+    alertId: Type.Union([Type.String(), Type.Null()], { description: 'The one alert of this incident.' }),
+  },
+  { title: 'MonitorIncident' },
+);
 
 const MonitorAnswer = Type.Object(
   {
     alert: Type.Union([Type.Literal('ok'), Type.Literal('alert')]),
     anomalies: Type.Array(AnswerAnomaly, { description: 'Each abnormal minute and status, oldest first.' }),
+    incidents: Type.Array(Incident, { description: 'Every incident this batch opened, grew or closed, as it stands after the batch.' }),
     evaluated: Type.Integer({ description: 'Status-minutes judged (a watched status absent from a new minute counts 0).' }),
     learning: Type.Array(Type.String(), { description: 'Statuses without a baseline yet for some minute (their first 30 minutes).' }),
   },
@@ -102,6 +134,7 @@ function presentAnomaly(a: StoredAnomaly) {
     basis: a.basis,
     reason: a.reason,
     alertId: a.alertId,
+    incidentId: a.incidentId,
     foundAt: iso(a.foundAt),
   };
 }
@@ -121,6 +154,7 @@ function presentPoint(p: SeriesRow) {
       severity: p.anomaly.severity,
       reason: p.anomaly.reason,
       alertId: p.anomaly.alertId,
+      incidentId: p.anomaly.incidentId,
     }),
   };
 }
@@ -168,7 +202,7 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
         const result = await system.monitor.submit(request.body as unknown);
         if (!result.ok) return sendProblem(reply, result.error.problem, result.error.errors.length > 0 ? result.error.errors : undefined);
         const answer = result.value;
-        return { ...answer, anomalies: [...answer.anomalies], learning: [...answer.learning] };
+        return { ...answer, anomalies: [...answer.anomalies], incidents: [...answer.incidents], learning: [...answer.learning] };
       },
     );
 
@@ -251,6 +285,74 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
     );
 
     typed.get(
+      '/v1/monitor/incidents',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Incidents: one status going one way for a while, newest first',
+          description:
+            'Each with its start, peak, end, minutes affected and counts against expected; open ones are updated while they last ' +
+            'and closed with a note once the status is back to normal. `from`/`to` select incidents overlapping that period.',
+          tags: ['monitor'],
+          querystring: Type.Object({
+            from: Type.Optional(Type.String({ description: 'ISO 8601 with a zone.' })),
+            to: Type.Optional(Type.String({ description: 'ISO 8601 with a zone, exclusive.' })),
+            status: Type.Optional(Type.String({ description: 'Comma-separated statuses (`total` for all outcomes).' })),
+            source: Type.Optional(Type.Union(COUNT_SOURCES.map((s) => Type.Literal(s)))),
+            state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          }),
+          response: { 200: MonitorIncidentsSchema },
+        },
+      },
+      async (request, reply) => {
+        const q = request.query;
+        const statuses = statusesParam(q.status);
+        if (!Array.isArray(statuses)) return sendProblem(reply, statuses);
+        const bounds = parseTimeBounds(q);
+        if ('code' in bounds) return sendProblem(reply, bounds);
+        const incidents = await system.monitor.incidents({
+          ...bounds,
+          ...(q.source !== undefined && { source: q.source as CountSource }),
+          ...(q.state !== undefined && { state: q.state }),
+          statuses,
+          limit: q.limit ?? 100,
+        });
+        return { incidents: incidents.map(presentIncident) };
+      },
+    );
+
+    typed.post(
+      '/v1/monitor/incidents/:id/accept',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: "Mark an open incident's level as the new normal",
+          description:
+            'The status is learned at the level its minutes showed during the incident (a new merchant, a changed process), its ' +
+            'CUSUM starts again, and the incident and its alert are closed with a note naming who accepted it. Audited.',
+          tags: ['monitor'],
+          params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          response: { 200: MonitorIncidentSchema },
+        },
+      },
+      async (request, reply) => {
+        const actor = actorOf(request);
+        const before = await system.monitor.incident(request.params.id);
+        if (!before) return sendProblem(reply, { code: 'not_found', message: 'No such incident.' });
+        if (before.state === 'closed') {
+          return sendProblem(reply, {
+            code: 'invalid_transition',
+            message: 'The incident is already closed: its status is being learned again.',
+          });
+        }
+        const closed = await system.monitor.acceptAsNormal(request.params.id, actor);
+        if (!closed) return sendProblem(reply, { code: 'not_found', message: 'No such incident.' });
+        return presentIncident(closed);
+      },
+    );
+
+    typed.get(
       '/v1/monitor/baselines',
       {
         config: { role: 'admin' },
@@ -264,12 +366,16 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
         const s = system.monitor.settings;
         return {
           settings: {
-            riseThreshold: s.riseThreshold,
-            approvedDropThreshold: s.approvedDropThreshold,
-            approvedRiseThreshold: s.approvedRiseThreshold,
+            cusumK: s.cusumK,
+            cusumH: s.cusumH,
+            rareH: s.rareH,
+            minuteZ: s.minuteZ,
             minAbsoluteChange: s.minAbsoluteChange,
+            closeAfterMinutes: s.closeAfterMinutes,
+            adoptAfterMinutes: s.adoptAfterMinutes,
+            timeOfDayAfterDays: s.timeOfDayAfterDays,
             minRecentSamples: s.minRecentSamples,
-            minHourSamples: s.minHourSamples,
+            sensitivity: s.sensitivity,
           },
           baselines: await system.monitor.baselines(),
         };

@@ -25,6 +25,7 @@ export const MonitorPointSchema = Type.Object(
     severity: Type.Optional(AnomalySeveritySchema),
     reason: Type.Optional(Type.String()),
     alertId: Type.Optional(Nullable(Type.String())),
+    incidentId: Type.Optional(Nullable(Type.String({ description: 'The incident the minute belongs to.' }))),
   },
   loose,
 );
@@ -61,4 +62,34 @@ export const MonitorAnomaliesSchema = Type.Object({ anomalies: Type.Array(Monito
 export const MonitorBaselinesSchema = Type.Object(
   { settings: Type.Object({}, loose), baselines: Type.Array(Type.Unknown()) },
   { ...loose, title: 'MonitorBaselines' },
+);
+
+/** One incident: a status going one way for a while, with its one alert (GET /v1/monitor/incidents). */
+export const MonitorIncidentSchema = Type.Object(
+  {
+    id: Type.String(),
+    source: SourceSchema,
+    status: Type.String(),
+    direction: DirectionSchema,
+    state: literals(['open', 'closed']),
+    start: IsoTime,
+    detectedAt: IsoTime,
+    lastAbnormal: IsoTime,
+    end: Nullable(IsoTime),
+    closedAt: Nullable(IsoTime),
+    minutes: Type.Integer(),
+    anomalousMinutes: Type.Integer(),
+    count: Type.Number(),
+    expected: Type.Number(),
+    peak: Type.Object({ timestamp: IsoTime, count: Type.Number(), expected: Type.Number(), score: Type.Number() }),
+    note: Nullable(Type.String()),
+    alertId: Nullable(Type.String()),
+  },
+  { additionalProperties: false, title: 'MonitorIncident' },
+);
+export type MonitorIncident = Body<typeof MonitorIncidentSchema>;
+
+export const MonitorIncidentsSchema = Type.Object(
+  { incidents: Type.Array(MonitorIncidentSchema) },
+  { additionalProperties: false, title: 'MonitorIncidents' },
 );

@@ -13,6 +13,7 @@ import { migration as m0013 } from './0013_rule_modes.js';
 import { migration as m0014 } from './0014_snoozes.js';
 import { migration as m0015 } from './0015_familiarity.js';
 import { migration as m0016 } from './0016_lists.js';
+import { migration as m0017 } from './0017_monitor_incidents.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -30,4 +31,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0014_snoozes': m0014,
   '0015_familiarity': m0015,
   '0016_lists': m0016,
+  '0017_monitor_incidents': m0017,
 };

@@ -1,6 +1,6 @@
 import { useId, useMemo } from 'react';
-import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { MonitorPoint, MonitorSeries, MonitorSeriesPage, Severity } from '../../../src/http/schemas';
+import { Area, CartesianGrid, ComposedChart, Line, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { MonitorIncident, MonitorPoint, MonitorSeries, MonitorSeriesPage, Severity } from '../../../src/http/schemas';
 import { api, query } from '../api';
 import { Empty, ErrorText, Field, Loading } from '../components/ui';
 import { formatClock, formatDateTime, SEVERITY_LABEL } from '../format';
@@ -54,11 +54,19 @@ export function MonitorPage() {
     async (signal) => {
       const latest = await api.get<MonitorSeriesPage>(`/v1/monitor/series${query({ source, status })}`, { signal });
       const to = Date.parse(latest.to);
-      if (range.hours === 6) return latest;
-      return api.get<MonitorSeriesPage>(
-        `/v1/monitor/series${query({ source, status, from: new Date(to - range.hours * HOUR_MS).toISOString(), to: latest.to })}`,
+      const page =
+        range.hours === 6
+          ? latest
+          : await api.get<MonitorSeriesPage>(
+              `/v1/monitor/series${query({ source, status, from: new Date(to - range.hours * HOUR_MS).toISOString(), to: latest.to })}`,
+              { signal },
+            );
+      // The incidents overlapping the same period: shaded on the charts, and the list's groups.
+      const incidents = await api.get<{ incidents: MonitorIncident[] }>(
+        `/v1/monitor/incidents${query({ source, status, from: page.from, to: page.to, limit: '500' })}`,
         { signal },
       );
+      return { ...page, incidents: incidents.incidents };
     },
     [range.hours, source, status],
   );
@@ -85,15 +93,17 @@ export function MonitorPage() {
     [shown],
   );
   const statuses = useMemo(() => [...new Set(shown.map((s) => s.status))].sort(), [shown]);
+  const incidents = series.data?.incidents ?? [];
 
   return (
     <section className="page">
       <div className="page-head">
         <h1 tabIndex={-1}>Transaction monitor</h1>
         <p className="muted">
-          Transactions per minute by status, against the level expected at that time of day. Minutes outside the normal band are{' '}
-          <strong className="monitor-red">anomalies, in red</strong>; a rise in failed, denied or reversed, or a drop in approved, raises a
-          transaction alert.
+          Transactions per minute by status, against the level expected. Anomalous minutes are{' '}
+          <strong className="monitor-red">in red</strong>, and the incidents they belong to are shaded: a rise in failed, denied or
+          reversed, a drop in approved or a fall of all traffic (<code>total</code>) is one incident and one transaction alert, closed when
+          the status is back to normal.
         </p>
       </div>
       <form className="inline-filters" aria-label="Chart options" onSubmit={(e) => e.preventDefault()}>
@@ -145,15 +155,21 @@ export function MonitorPage() {
           <p className="summary" aria-live="polite">
             {anomalies.length === 0
               ? 'No anomalous minute in this period.'
-              : `${anomalies.length} anomalous ${anomalies.length === 1 ? 'minute' : 'minutes'} in this period`}
+              : `${anomalies.length} anomalous ${anomalies.length === 1 ? 'minute' : 'minutes'} in this period, in ${incidents.length} ${incidents.length === 1 ? 'incident' : 'incidents'}`}
             <span className="muted"> · up to {formatDateTime(series.data.to)}</span>
           </p>
           <div className="monitor-grid">
             {shown.map((s) => (
-              <StatusChart key={`${s.source}:${s.status}`} series={s} showSource={source === ''} domain={domain} />
+              <StatusChart
+                key={`${s.source}:${s.status}`}
+                series={s}
+                showSource={source === ''}
+                domain={domain}
+                incidents={incidents.filter((i) => i.source === s.source && i.status === s.status)}
+              />
             ))}
           </div>
-          <AnomalyTable rows={anomalies} showSource={source === ''} />
+          <AnomalyTable rows={anomalies} incidents={incidents} showSource={source === ''} />
         </>
       )}
     </section>
@@ -164,10 +180,12 @@ function StatusChart({
   series,
   showSource,
   domain,
+  incidents,
 }: {
   readonly series: MonitorSeries;
   readonly showSource: boolean;
   readonly domain: readonly [number, number];
+  readonly incidents: readonly MonitorIncident[];
 }) {
   const headingId = useId();
   const rows = useMemo<ChartRow[]>(() => series.points.map(chartRow), [series.points]);
@@ -189,7 +207,7 @@ function StatusChart({
       <div
         className="chart"
         role="img"
-        aria-label={`Line chart of ${title} per minute with its expected level and normal band; ${series.anomalies} anomalous minutes, in red.`}
+        aria-label={`Line chart of ${title} per minute with its expected level and normal band; ${series.anomalies} anomalous minutes, in red, in ${incidents.length} shaded ${incidents.length === 1 ? 'incident' : 'incidents'}.`}
       >
         <ResponsiveContainer width="100%" height={200}>
           <ComposedChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
@@ -205,6 +223,20 @@ function StatusChart({
             />
             <YAxis allowDecimals={false} tick={{ fontSize: 12, fill: '#44546a' }} />
             <Tooltip content={<PointTooltip />} />
+            {incidents.map((i) => (
+              // From the estimated start to the end of the last anomalous minute (or the latest minute while open).
+              <ReferenceArea
+                key={i.id}
+                className="monitor-incident-span"
+                x1={Math.max(domain[0], Date.parse(i.start))}
+                x2={Math.min(domain[1], Date.parse(i.state === 'open' ? new Date(domain[1]).toISOString() : i.lastAbnormal) + 60_000)}
+                fill={ANOMALY_RED}
+                fillOpacity={0.1}
+                stroke={ANOMALY_RED}
+                strokeOpacity={0.3}
+                ifOverflow="hidden"
+              />
+            ))}
             <Area dataKey="band" name="Normal band" stroke="none" fill="#9fb3c8" fillOpacity={0.35} isAnimationActive={false} />
             <Line
               dataKey="expected"
@@ -256,18 +288,35 @@ function PointTooltip({ active, payload }: { active?: boolean; payload?: Readonl
   );
 }
 
+/** The anomalous minutes grouped by incident, newest incident first, each headed by what it amounts to. */
 function AnomalyTable({
   rows,
+  incidents,
   showSource,
 }: {
   readonly rows: ReadonlyArray<{ series: MonitorSeries; point: MonitorPoint }>;
+  readonly incidents: readonly MonitorIncident[];
   readonly showSource: boolean;
 }) {
   const headingId = useId();
   if (rows.length === 0) return null;
+  const byIncident = new Map<string, Array<{ series: MonitorSeries; point: MonitorPoint }>>();
+  for (const row of rows) {
+    const key = row.point.incidentId ?? '';
+    byIncident.set(key, [...(byIncident.get(key) ?? []), row]);
+  }
+  const known = new Set(incidents.map((i) => i.id));
+  const groups: Array<{ incident?: MonitorIncident; rows: Array<{ series: MonitorSeries; point: MonitorPoint }> }> = [
+    ...[...incidents]
+      .sort((a, b) => b.start.localeCompare(a.start))
+      .filter((i) => byIncident.has(i.id))
+      .map((incident) => ({ incident, rows: byIncident.get(incident.id) ?? [] })),
+    // Minutes stored before incidents existed, or whose incident is outside the list.
+    ...[...byIncident.entries()].filter(([id]) => !known.has(id)).map(([, loose]) => ({ rows: loose })),
+  ];
   return (
     <section className="card" aria-labelledby={headingId}>
-      <h2 id={headingId}>Anomalous minutes</h2>
+      <h2 id={headingId}>Incidents and their anomalous minutes</h2>
       <div className="table-wrap">
         <table className="monitor-anomalies">
           <thead>
@@ -281,27 +330,55 @@ function AnomalyTable({
               <th scope="col">Alert</th>
             </tr>
           </thead>
-          <tbody>
-            {rows.map(({ series, point }) => (
-              <tr key={`${series.source}:${series.status}:${point.timestamp}`} className="row-anomaly">
-                <th scope="row">{formatDateTime(point.timestamp)}</th>
+          {groups.map((group) => (
+            <tbody key={group.incident?.id ?? 'loose'} className="monitor-incident" data-incident={group.incident?.id ?? ''}>
+              <tr className="incident-head">
+                <th scope="rowgroup" colSpan={6}>
+                  {group.incident ? <IncidentHead incident={group.incident} showSource={showSource} /> : 'Minutes without an incident'}
+                </th>
                 <td>
-                  {series.status}
-                  {showSource && <span className="muted small"> ({series.source === 'reported' ? 'reported' : 'events'})</span>}
+                  {group.incident?.alertId ? <Link to={`/admin/alerts/${encodeURIComponent(group.incident.alertId)}`}>Alert</Link> : '—'}
                 </td>
-                <td className="monitor-red">
-                  <strong>{point.count}</strong> {point.direction === 'drop' ? '↓' : '↑'}
-                </td>
-                <td>{point.expected === null ? '—' : format(point.expected)}</td>
-                <td>{point.severity ? SEVERITY_LABEL[point.severity as Severity] : '—'}</td>
-                <td className="small">{point.reason}</td>
-                <td>{point.alertId ? <Link to={`/admin/alerts/${encodeURIComponent(point.alertId)}`}>Open</Link> : '—'}</td>
               </tr>
-            ))}
-          </tbody>
+              {group.rows.map(({ series, point }) => (
+                <tr key={`${series.source}:${series.status}:${point.timestamp}`} className="row-anomaly">
+                  <th scope="row">{formatDateTime(point.timestamp)}</th>
+                  <td>
+                    {series.status}
+                    {showSource && <span className="muted small"> ({series.source === 'reported' ? 'reported' : 'events'})</span>}
+                  </td>
+                  <td className="monitor-red">
+                    <strong>{point.count}</strong> {point.direction === 'drop' ? '↓' : '↑'}
+                  </td>
+                  <td>{point.expected === null ? '—' : format(point.expected)}</td>
+                  <td>{point.severity ? SEVERITY_LABEL[point.severity as Severity] : '—'}</td>
+                  <td className="small">{point.reason}</td>
+                  <td>{point.alertId ? <Link to={`/admin/alerts/${encodeURIComponent(point.alertId)}`}>Open</Link> : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          ))}
         </table>
       </div>
     </section>
+  );
+}
+
+/** "failed above normal from 12:03 to 12:41 (39 minutes): 97 where about 6 are usual; peak 5 at 12:20 · closed". */
+function IncidentHead({ incident: i, showSource }: { readonly incident: MonitorIncident; readonly showSource: boolean }) {
+  const way = i.direction === 'rise' ? 'above' : 'below';
+  const until = i.state === 'open' ? 'still open' : `to ${formatClock(i.lastAbnormal)}`;
+  return (
+    <>
+      <strong>
+        {i.status} {way} normal
+      </strong>
+      {showSource && <span className="muted small"> ({i.source === 'reported' ? 'reported' : 'events'})</span>} from{' '}
+      {formatDateTime(i.start)} {until} ({i.minutes} {i.minutes === 1 ? 'minute' : 'minutes'}): {i.count} where about {format(i.expected)}{' '}
+      are usual; peak {i.peak.count} at {formatClock(i.peak.timestamp)}
+      <span className={`badge ${i.state === 'open' ? 'monitor-anomaly-badge' : ''}`}>{i.state === 'open' ? 'open' : 'closed'}</span>
+      {i.note && <span className="muted small"> {i.note}</span>}
+    </>
   );
 }
 
@@ -317,7 +394,7 @@ function chartRow(p: MonitorPoint): ChartRow {
 }
 
 /** The statuses in the order an operator reads them: approvals first, then the ones that rise in incidents. */
-const STATUS_ORDER = ['approved', 'denied', 'failed', 'reversed', 'backend_reversed', 'refunded'];
+const STATUS_ORDER = ['approved', 'denied', 'failed', 'reversed', 'backend_reversed', 'refunded', 'total'];
 
 /** Reported counts (the shop's own figures) before those Vigil counted from events; statuses in the usual order. */
 function bySourceAndStatus(a: MonitorSeries, b: MonitorSeries): number {
