@@ -1,4 +1,5 @@
-import type { Direction } from './volume-model.js';
+/** Which way a status moved: above its expected level, or below it. */
+export type Direction = 'rise' | 'drop';
 
 /**
  * Incidents, not minutes: one status going one way for a while is one incident, with a start, a

@@ -2,10 +2,10 @@ import { newId } from '../core/ids.js';
 import type { Alert, SuggestedAction, TrafficAction } from '../domain/alert.js';
 import type { Reason } from '../domain/event-schema.js';
 import { SEVERITY_RANK, type Severity } from '../domain/severity.js';
-import type { IncidentRecord } from './incident.js';
+import type { Direction, IncidentRecord } from './incident.js';
 import { formatMinute, MINUTE_MS } from './minute-counts.js';
 import type { CountSource } from './ports.js';
-import { type Anomaly, type AnomalySeverity, type Direction, readable } from './volume-model.js';
+import { type Anomaly, type AnomalySeverity, readable } from './volume-model.js';
 
 /** The rule id volume alerts carry, so `GET /v1/alerts?rule=transaction-volume` lists them. */
 export const VOLUME_RULE_ID = 'transaction-volume';

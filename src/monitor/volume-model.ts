@@ -29,10 +29,9 @@ import {
   upperTail,
 } from './count-tail.js';
 import { type CusumSettings, cusumStep } from './cusum.js';
-import { closeAsNewNormal, type IncidentEvent, type IncidentSettings, stepIncident } from './incident.js';
+import { closeAsNewNormal, type Direction, type IncidentEvent, type IncidentSettings, stepIncident } from './incident.js';
 import { formatMinute, MINUTE_MS } from './minute-counts.js';
 
-export type Direction = 'rise' | 'drop';
 export type AnomalySeverity = 'low' | 'medium' | 'high';
 
 /**
