@@ -1,7 +1,7 @@
 import { newId } from '../core/ids.js';
 import type { Alert, SuggestedAction, TrafficAction } from '../domain/alert.js';
 import type { Reason } from '../domain/event-schema.js';
-import { SEVERITY_RANK, type Severity } from '../domain/severity.js';
+import { SEVERITY_RANK } from '../domain/severity.js';
 import type { Direction, IncidentRecord } from './incident.js';
 import { formatMinute, MINUTE_MS } from './minute-counts.js';
 import type { CountSource } from './ports.js';
