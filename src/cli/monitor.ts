@@ -19,6 +19,7 @@ import {
 import { type AnswerAnomaly, type MonitorAnswer, VolumeMonitor } from '../monitor/monitor-service.js';
 import { DAY_MS, type Incident, syntheticMinutes } from '../monitor/synthetic.js';
 import { incidentSummary } from '../monitor/volume-alert.js';
+import { DEFAULT_MONITOR_SETTINGS } from '../monitor/volume-model.js';
 import { openDatabase } from '../store/database.js';
 import { SqlMonitorStore } from '../store/monitor-store.js';
 
@@ -142,8 +143,18 @@ export async function trainMonitor(config: Config, file: string): Promise<number
 
   const handle = await openDatabase(config.database, { migrate: true });
   try {
-    // Training raises no alert (the history is over), so nothing is published.
-    const monitor = new VolumeMonitor({ store: new SqlMonitorStore(handle), bus: { publish: async () => {} }, clock: systemClock });
+    // Training raises no alert (the history is over), so nothing is published. It judges the history
+    // with the server's settings, so that it keeps out of the baselines what the server would.
+    const monitor = new VolumeMonitor({
+      store: new SqlMonitorStore(handle),
+      bus: { publish: async () => {} },
+      clock: systemClock,
+      settings: {
+        ...DEFAULT_MONITOR_SETTINGS,
+        sensitivity: config.monitorSensitivity,
+        closeAfterMinutes: config.monitorCloseAfterMinutes,
+      },
+    });
     const started = Date.now();
     const summary = await monitor.train(rows);
     const out = process.stdout;
