@@ -31,11 +31,25 @@ let childrenDir: string | undefined;
 function killLeftChildren(): void {
   if (!childrenDir) return;
   for (const name of fs.readdirSync(childrenDir)) {
+    const pid = Number(name);
+    // A pid outlives its process here only if the worker died before the child's exit removed it;
+    // the number may since belong to another program. Only a Vigil CLI of this checkout is killed.
+    if (!isVigilChild(pid)) continue;
     try {
-      process.kill(Number(name), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {}
   }
   fs.rmSync(childrenDir, { recursive: true, force: true });
+}
+
+function isVigilChild(pid: number): boolean {
+  try {
+    const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return command.includes(path.join(path.resolve(import.meta.dirname, '../..'), 'src/cli/main.ts'));
+  } catch {
+    // Gone already, or no /proc: nothing to kill.
+    return false;
+  }
 }
 
 export async function setup(): Promise<void> {
