@@ -3,7 +3,7 @@ import { ATTACK_KINDS, EXPECTED_SEVERITY } from '../eval/attacks.js';
 import { corpusCountries, generateCorpus } from '../eval/corpus.js';
 import { buildGeoTable } from '../eval/geo-table.js';
 import { type CorpusParams, HELD_OUT, TUNING } from '../eval/params.js';
-import { EVENT_TYPES } from '../src/domain/event-schema.js';
+import { EVENT_TYPES } from '../src/domain/vocabulary.js';
 import { validateEvent } from '../src/ingest/validate-event.js';
 import { sharedGeoIp } from './support/app.js';
 

@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../src/core/errors.js';
-import { EVENT_TYPES } from '../src/domain/event-schema.js';
+import { EVENT_TYPES } from '../src/domain/vocabulary.js';
 import { statusFor } from '../src/http/errors.js';
 import { ADMIN_KEY, INGEST_KEY, type SignedInPerson, startTestApp, type TestApp } from './support/app.js';
 

@@ -1,49 +1,6 @@
 import { createHash } from 'node:crypto';
+import { AUDIT_ACTIONS } from '../domain/vocabulary.js';
 
-/**
- * What the audit trail records. A closed list, so a typo in a caller is a compile error and a reader
- * of the log can rely on every action it may meet being listed here.
- */
-export const AUDIT_ACTIONS = [
-  'account.locked',
-  'account.unlocked',
-  'account.contact_changed',
-  'user.notified',
-  'code.sent',
-  'code.verified',
-  'code.failed',
-  'alert.acknowledged',
-  'alert.escalated',
-  'alert.resolved',
-  'alert.false_positive',
-  'alert.disputed',
-  'alert.confirmed',
-  'rule.created',
-  'rule.updated',
-  'rule.promoted',
-  'rule.shadowed',
-  'key.created',
-  'key.revoked',
-  'webhook.created',
-  'webhook.deleted',
-  'trust.changed',
-  'model.trained',
-  'model.activated',
-  'logins.scored',
-  'person.created',
-  'person.signed_in',
-  'person.signed_out',
-  'person.sign_in_blocked',
-  'person.totp_enabled',
-  'person.totp_disabled',
-  'person.totp_code_rejected',
-  'person.totp_change_blocked',
-  'list.entry_added',
-  'list.entry_removed',
-  'snooze.created',
-  'snooze.cancelled',
-  'monitor.level_accepted',
-] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 const ACTION_SET: ReadonlySet<string> = new Set(AUDIT_ACTIONS);

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { assertExhaustive } from '../core/result.js';
+import type { SCENARIOS } from '../domain/vocabulary.js';
 
 /**
  * The member's simulator: each scenario is a short burst of real events for the member's own user,
  * sent through the same ingest path as the client app's, so detection, locks and codes happen for
  * real. Public addresses are used so that geo-IP places them (Tor exit in Germany, São Paulo).
  */
-export const SCENARIOS = ['failed-logins', 'large-purchase-new-device', 'password-change', 'browsing-burst', 'login-abroad'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 const BOT_IP = '185.220.101.4';

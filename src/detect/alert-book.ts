@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import { newId } from '../core/ids.js';
 import type { DetectionEvent } from '../domain/activity-event.js';
-import type { SuggestedAction } from '../domain/alert.js';
-import { type Alert, type AlertEventSnapshot, type AlertStatus, OPEN_STATUSES } from '../domain/alert.js';
+import type { Alert, AlertEventSnapshot, AlertStatus, SuggestedAction } from '../domain/alert.js';
 import type { Decision, Reason } from '../domain/event-schema.js';
 import type { Severity } from '../domain/severity.js';
 import { SEVERITY_RANK } from '../domain/severity.js';
+import { OPEN_STATUSES } from '../domain/vocabulary.js';
 import type { Rule, RuleHit } from './rule.js';
 
 export interface Finding {

@@ -6,7 +6,8 @@ import { RE2JS } from 're2js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { DetectionEvent } from '../domain/activity-event.js';
-import { DECISIONS, EVENT_TYPES } from '../domain/event-schema.js';
+import { DECISIONS } from '../domain/event-schema.js';
+import { EVENT_TYPES } from '../domain/vocabulary.js';
 import type { Rule, RuleConfig, RuleHit } from './rule.js';
 
 export const CONDITION_OPS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'matches'] as const;

@@ -1,6 +1,7 @@
 import { assertExhaustive } from '../core/result.js';
 import type { Decision, EventType, Reason } from './event-schema.js';
 import type { Severity } from './severity.js';
+import { type ALERT_ACTIONS, type ALERT_STATUSES, OPEN_STATUSES } from './vocabulary.js';
 
 /** A finding's severity: never none. */
 export type HitSeverity = Exclude<Severity, 'none'>;
@@ -23,11 +24,7 @@ export const SUGGESTED_ACTIONS = [
 ] as const;
 export type SuggestedAction = (typeof SUGGESTED_ACTIONS)[number];
 
-export const ALERT_STATUSES = ['new', 'acknowledged', 'escalated', 'resolved', 'false_positive'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
-export const OPEN_STATUSES: ReadonlySet<AlertStatus> = new Set(['new', 'acknowledged', 'escalated']);
-
-export const ALERT_ACTIONS = ['acknowledge', 'escalate', 'resolve', 'false-positive'] as const;
 export type AlertAction = (typeof ALERT_ACTIONS)[number];
 
 /** A triggering event as the alert keeps it: enough to understand it without another query. */

@@ -1,20 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { SEVERITIES } from './severity.js';
+import { EVENT_TYPES } from './vocabulary.js';
 
-/** Every event type Vigil accepts. Adding one is a deliberate change: detection switches over these. */
-export const EVENT_TYPES = [
-  'login.succeeded',
-  'login.failed',
-  'logout',
-  'password.changed',
-  'email.changed',
-  'mfa.enabled',
-  'mfa.disabled',
-  'payment_method.changed',
-  'transaction',
-  'payment.failed',
-  'page.viewed',
-] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const text = (maxLength: number, description: string) => Type.String({ minLength: 1, maxLength, description });

@@ -4,7 +4,8 @@ import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import { parseTimestamp } from '../core/timestamp.js';
 import type { ActivityEvent } from '../domain/activity-event.js';
-import { EVENT_TYPES, type EventInput, EventInputSchema, type EventType } from '../domain/event-schema.js';
+import { type EventInput, EventInputSchema, type EventType } from '../domain/event-schema.js';
+import { EVENT_TYPES } from '../domain/vocabulary.js';
 
 const compiled = TypeCompiler.Compile(EventInputSchema);
 const eventTypes = new Set<string>(EVENT_TYPES);

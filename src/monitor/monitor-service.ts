@@ -4,7 +4,8 @@ import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { ok, type Result } from '../core/result.js';
 import type { StoredEvent } from '../domain/activity-event.js';
-import { type Alert, OPEN_STATUSES } from '../domain/alert.js';
+import type { Alert } from '../domain/alert.js';
+import { OPEN_STATUSES } from '../domain/vocabulary.js';
 import type { EventStore } from '../ingest/ports.js';
 import {
   type Basis,

@@ -1,7 +1,7 @@
 import { Kind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { describe, expect, it } from 'vitest';
-import { EVENT_TYPES } from '../../domain/event-schema.js';
+import { EVENT_TYPES } from '../../domain/vocabulary.js';
 import { DEFAULT_LIMITS } from '../memory-history.js';
 import { BUILTIN_RULES } from './index.js';
 import { ev, historyOf, min, problemsOf, times } from './test-kit.js';

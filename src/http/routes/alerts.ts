@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { ALERT_ACTIONS, ALERT_STATUSES, type AlertAction, type AlertStatus } from '../../domain/alert.js';
+import type { AlertAction, AlertStatus } from '../../domain/alert.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
+import { ALERT_ACTIONS, ALERT_STATUSES } from '../../domain/vocabulary.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { AUDIT_ACTIONS, isAuditAction } from '../../audit/audit-entry.js';
+import { isAuditAction } from '../../audit/audit-entry.js';
+import { AUDIT_ACTIONS } from '../../domain/vocabulary.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { pageOf, readCursor } from '../request-helpers.js';

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { SCENARIOS, type Scenario, scenarioEvents } from '../../demo/simulator.js';
+import { type Scenario, scenarioEvents } from '../../demo/simulator.js';
 import type { Alert } from '../../domain/alert.js';
+import { SCENARIOS } from '../../domain/vocabulary.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, pageOf, readCursor } from '../request-helpers.js';

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { EVENT_TYPES, type EventType } from '../../domain/event-schema.js';
+import type { EventType } from '../../domain/event-schema.js';
+import { EVENT_TYPES } from '../../domain/vocabulary.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ReasonSchema } from '../../domain/event-schema.js';
+import { type ALERT_ACTIONS, ALERT_STATUSES, ALERT_TYPES } from '../../domain/vocabulary.js';
 import { type Body, DecisionSchema, EventTypeSchema, IsoTime, literals, NextCursor, Nullable, Obj, SeveritySchema } from './common.js';
-import { type ALERT_ACTIONS, ALERT_STATUSES, ALERT_TYPES } from './vocabulary.js';
 
 export const AlertStatusSchema = literals(ALERT_STATUSES);
 export type AlertStatus = Body<typeof AlertStatusSchema>;

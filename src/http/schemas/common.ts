@@ -1,7 +1,7 @@
 import { type Static, type TLiteral, type TObject, type TProperties, type TSchema, type TUnion, Type } from '@sinclair/typebox';
 import { DECISIONS } from '../../domain/event-schema.js';
 import { SEVERITIES } from '../../domain/severity.js';
-import { EVENT_TYPES } from './vocabulary.js';
+import { EVENT_TYPES } from '../../domain/vocabulary.js';
 
 /**
  * Building blocks of the response schemas. Every file of this folder but `*.present.ts` imports

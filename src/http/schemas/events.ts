@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { EventResultSchema, ReasonSchema } from '../../domain/event-schema.js';
+import { SCENARIOS } from '../../domain/vocabulary.js';
 import { type Body, DecisionSchema, EventTypeSchema, IsoTime, JsonObject, literals, NextCursor, Obj, SeveritySchema } from './common.js';
-import { SCENARIOS } from './vocabulary.js';
 
 /**
  * What enrichment found, as stored with the event. The fields the dashboard reads are named; the

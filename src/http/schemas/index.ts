@@ -3,6 +3,8 @@
  * read-only). Routes declare these as `response`; the dashboard imports the types from here
  * (`import type`), so that it reads the shapes the server writes. Presenters are in ./present.ts.
  */
+
+export * from '../../domain/vocabulary.js';
 export * from './accounts.js';
 export * from './alerts.js';
 export * from './audit.js';
@@ -18,5 +20,4 @@ export * from './outbox.js';
 export * from './people.js';
 export * from './rules.js';
 export * from './snoozes.js';
-export * from './vocabulary.js';
 export * from './webhooks.js';

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import { LIST_KINDS, LIST_NAMES } from '../../domain/vocabulary.js';
 import { type Body, IsoTime, literals, Nullable, Obj } from './common.js';
-import { LIST_KINDS, LIST_NAMES } from './vocabulary.js';
 
 export const ListNameSchema = literals(LIST_NAMES);
 export type ListName = Body<typeof ListNameSchema>;

@@ -17,6 +17,16 @@ import type {
   AlertTransition as TransitionRecord,
 } from '../../domain/alert.js';
 import type { EventType as ServerEventType } from '../../domain/event-schema.js';
+import type {
+  ALERT_ACTIONS,
+  ALERT_STATUSES,
+  ALERT_TYPES,
+  AuditAction,
+  EVENT_TYPES,
+  LIST_KINDS,
+  LIST_NAMES,
+  SCENARIOS,
+} from '../../domain/vocabulary.js';
 import type { FlaggedLogin } from '../../logins/ports.js';
 import type { OutboxMessage as OutboxRecord } from '../../notify/ports.js';
 import type { AccountView } from '../../respond/account-service.js';
@@ -30,16 +40,6 @@ import type { ListEntry } from './lists.js';
 import type { StoredFlaggedLogin } from './logins.js';
 import type { OutboxMessage } from './outbox.js';
 import type { OwnSnoozeSchema, SnoozeSchema } from './snoozes.js';
-import type {
-  ALERT_ACTIONS,
-  ALERT_STATUSES,
-  ALERT_TYPES,
-  AuditAction,
-  EVENT_TYPES,
-  LIST_KINDS,
-  LIST_NAMES,
-  SCENARIOS,
-} from './vocabulary.js';
 
 /** Compiles only when the vocabularies the dashboard reads (./vocabulary.ts) are the server's own. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

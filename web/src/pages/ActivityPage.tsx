@@ -1,7 +1,7 @@
 import { useId, useMemo, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { ALERT_SEVERITIES, EVENT_TYPES } from '../../../src/domain/vocabulary';
 import type { ActivityStats, Severity } from '../../../src/http/schemas';
-import { ALERT_SEVERITIES, EVENT_TYPES } from '../../../src/http/schemas/vocabulary';
 import { api } from '../api';
 import { ErrorText, Loading } from '../components/ui';
 import { useFeedMessages } from '../feed';

@@ -1,6 +1,6 @@
 import { type ReactNode, useId, useState } from 'react';
+import { OPEN_STATUSES } from '../../../src/domain/vocabulary';
 import type { Account, AlertAction, AlertDetail, AlertStatus, EventPage } from '../../../src/http/schemas';
-import { OPEN_STATUSES } from '../../../src/http/schemas/vocabulary';
 import { ApiError, api, describeError } from '../api';
 import { AccountActions } from '../components/AccountActions';
 import {

@@ -1,6 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TYPES } from '../../../src/domain/vocabulary';
 import type { Alert, AlertPage, Rule } from '../../../src/http/schemas';
-import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TYPES } from '../../../src/http/schemas/vocabulary';
 import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Field, Loading, SeverityBadge, StatusBadge, Time } from '../components/ui';
 import { useFeed, useFeedMessages } from '../feed';

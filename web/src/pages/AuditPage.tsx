@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useState } from 'react';
+import { AUDIT_ACTIONS } from '../../../src/domain/vocabulary';
 import type { AuditEntry, AuditPage as AuditPageData, AuditVerify } from '../../../src/http/schemas';
-import { AUDIT_ACTIONS } from '../../../src/http/schemas/vocabulary';
 import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Field, Loading, Notice, type NoticeValue } from '../components/ui';
 import { formatDateTime, formatValue } from '../format';

@@ -1,6 +1,6 @@
 import { type FormEvent, useId, useState } from 'react';
+import { LIST_KINDS, LIST_NAMES } from '../../../src/domain/vocabulary';
 import type { ListEntry, ListKind, ListName, Rule } from '../../../src/http/schemas';
-import { LIST_KINDS, LIST_NAMES } from '../../../src/http/schemas/vocabulary';
 import { ApiError, api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading, Notice, type NoticeValue } from '../components/ui';
 import { formatDateTime } from '../format';

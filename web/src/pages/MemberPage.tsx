@@ -1,5 +1,6 @@
 import { useCallback, useId, useState } from 'react';
 import { SEVERITY_RANK } from '../../../src/domain/severity';
+import { OPEN_STATUSES, SCENARIOS } from '../../../src/domain/vocabulary';
 import type {
   Account,
   Alert,
@@ -12,7 +13,6 @@ import type {
   SimulationResult,
   StoredEvent,
 } from '../../../src/http/schemas';
-import { OPEN_STATUSES, SCENARIOS } from '../../../src/http/schemas/vocabulary';
 import { ApiError, api, describeError, query } from '../api';
 import { CodeForm } from '../components/CodeForm';
 import { TravelSnoozes } from '../components/TravelSnoozes';

@@ -1,9 +1,10 @@
 /**
- * The API's fixed vocabularies, as values. This file imports nothing, so that the dashboard can
- * import it as it is (its filters and labels list these); the schemas build their unions from it,
- * and ./present.ts proves each list equal to the server's own type.
+ * Vigil's fixed vocabularies, as values, defined once: event types, alert statuses and actions,
+ * audit actions, demo scenarios. This file imports nothing, so that the dashboard imports it as it
+ * is (its filters and labels list these) and the server's types and schemas are built from it.
  */
 
+/** Every event type Vigil accepts. Adding one is a deliberate change: detection switches over these. */
 export const EVENT_TYPES = [
   'login.succeeded',
   'login.failed',
@@ -31,6 +32,10 @@ export const LIST_KINDS = ['ip', 'email', 'email_domain', 'country', 'device', '
 
 export const SCENARIOS = ['failed-logins', 'large-purchase-new-device', 'password-change', 'browsing-burst', 'login-abroad'] as const;
 
+/**
+ * What the audit trail records. A closed list, so a typo in a caller is a compile error and a reader
+ * of the log can rely on every action it may meet being listed here.
+ */
 export const AUDIT_ACTIONS = [
   'account.locked',
   'account.unlocked',
