@@ -1,6 +1,7 @@
 import { CUSUM_ZERO, type CusumState } from './cusum.js';
 import type { IncidentState } from './incident.js';
 import { MINUTE_MS } from './minute-counts.js';
+import type { ScanState } from './poisson-scan.js';
 
 /**
  * What the monitor knows of one status (in one source): how many it usually sees a minute, what
@@ -69,6 +70,12 @@ export interface StatusBaseline {
   /** The total only: observed over the hour-of-day profile, recently (how busy today is). */
   readonly traffic: Sums;
   readonly cusum: CusumState;
+  /**
+   * The latest minutes' counts and expectations for the Poisson scan (rise statuses only); emptied
+   * while an incident is open, so a closed incident's minutes cannot open the next one. Absent in
+   * baselines stored before the scan existed: it starts empty.
+   */
+  readonly scan?: ScanState;
   readonly incident: IncidentState | null;
   /** What the minutes of the open incident look like: the new level, if it is accepted. */
   readonly shadow: { readonly level: Ewma; readonly share: Sums } | null;

@@ -146,6 +146,33 @@ describe('sustained shifts (CUSUM) and a baseline that does not learn the incide
     expect(((rising?.detectedAt as number) - at(1, 16, 5)) / MINUTE_MS).toBeLessThanOrEqual(15);
   });
 
+  it('the Poisson scan finds a trickle of failed that the CUSUM drains between: 2 every 4 minutes', () => {
+    // About 0.5 a minute where about 0.1 are usual: each 2 adds to the CUSUM what the three zeros
+    // after it nearly take away again, while the scan sees 12 in 21 minutes where about 2.5 are usual.
+    const trickle = (s: string, i: number, c: number) => (s === 'failed' ? (i >= 5 && (i - 5) % 4 === 0 ? 2 : 0) : c);
+    const firstIncident = (settings: MonitorSettings) => {
+      const verdicts = feed(trained(at(1, 16, 0), settings), minutes(at(1, 16, 0), 45, 9, trickle));
+      return { incident: incidentsOf(of(verdicts, 'failed'))[0], verdicts };
+    };
+    const withScan = firstIncident(DEFAULT_MONITOR_SETTINGS);
+    const delay = ((withScan.incident?.detectedAt as number) - at(1, 16, 5)) / MINUTE_MS;
+    expect(delay).toBeGreaterThan(0);
+    expect(delay).toBeLessThanOrEqual(25);
+    // The incident starts where the scan's window does (the first 2), and the reason gives its counts.
+    expect(withScan.incident?.start).toBe(at(1, 16, 5));
+    const first = of(withScan.verdicts, 'failed').find((v) => v.anomaly)?.anomaly;
+    expect(first?.reason).toMatch(/^\d+ failed in the \d+ minutes since 16:05 UTC where about [\d.]+ are usual: chance/);
+    expect(incidentsOf(withScan.verdicts).map((i) => i.status)).toEqual(['failed']);
+    // Without the scan, 40 minutes of it are not found at all.
+    expect(firstIncident({ ...DEFAULT_MONITOR_SETTINGS, scanH: Number.POSITIVE_INFINITY }).incident).toBeUndefined();
+  });
+
+  it('the Poisson scan keeps ordinary days within the false-alarm budget (at most one incident a day)', () => {
+    const model = trained(at(1, 0, 0));
+    const verdicts = [...feed(model, minutes(at(1, 0, 0), 1440, 21)), ...feed(model, minutes(at(2, 0, 0), 1440, 22))];
+    expect(incidentsOf(verdicts).length).toBeLessThanOrEqual(2);
+  });
+
   it('per-status sensitivity: a status made three times less sensitive needs three times the evidence', () => {
     const [usual] = incidentsOf(feed(trained(at(1, 14, 0)), minutes(at(1, 14, 0), 60, 7, withRise)));
     const dull = trained(at(1, 14, 0), { ...DEFAULT_MONITOR_SETTINGS, sensitivity: { backend_reversed: 3 } });

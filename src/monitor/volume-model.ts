@@ -31,6 +31,7 @@ import {
 import { type CusumSettings, cusumStep } from './cusum.js';
 import { closeAsNewNormal, type Direction, type IncidentEvent, type IncidentSettings, stepIncident } from './incident.js';
 import { formatMinute, MINUTE_MS } from './minute-counts.js';
+import { SCAN_EMPTY, scan, scanStep } from './poisson-scan.js';
 
 export type AnomalySeverity = 'low' | 'medium' | 'high';
 
@@ -56,6 +57,15 @@ export interface MonitorSettings extends BaselineSettings, IncidentSettings {
   readonly rareK: number;
   /** Allowance per status where it differs from cusumK: the total is only watched for large falls. */
   readonly allowance: Readonly<Record<string, number>>;
+  /**
+   * The Poisson scan (poisson-scan.ts) watches a rising status while it is expected below this many
+   * a minute: where counts are small whole numbers and a slow ramp drains the CUSUM between them.
+   */
+  readonly scanBelow: number;
+  /** Minutes the scan looks back over. */
+  readonly scanWindow: number;
+  /** The scan's threshold on its log-likelihood ratio (times the status's sensitivity). */
+  readonly scanH: number;
   /** The CUSUM never exceeds cusumCap × cusumH, so that it falls back soon after an incident. */
   readonly cusumCap: number;
   /**
@@ -91,6 +101,9 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   rareK: 0.5,
   allowance: { total: 1 },
   cusumCap: 1.25,
+  scanBelow: 1,
+  scanWindow: 30,
+  scanH: 9,
   minuteZ: 4.75,
   minAbsoluteChange: 3,
   nameScore: 1.5,
@@ -397,7 +410,7 @@ export class VolumeModel {
     for (const v of available) if (sign * v.z < sign * binding.z) binding = v;
     let evidence = sign * binding.z;
     if (suppressed) evidence = Math.min(evidence, 0);
-    const { k, h, minuteZ } = thresholdsFor(status, s, binding.mean);
+    const { k, h, minuteZ, factor } = thresholdsFor(status, s, binding.mean);
     const expectation: Expectation = {
       basis: binding.basis,
       view: binding.view,
@@ -423,9 +436,22 @@ export class VolumeModel {
       clipHigh: 4,
     } satisfies CusumSettings);
     const sustained = cusum.s >= h;
+    // The scan opens an incident of a rare rising status on a minute above its expectation; it does
+    // not keep one open (the CUSUM does), so an incident still closes soon after the status is normal.
+    const ring = policy.direction === 'rise' ? scanStep(b.scan ?? SCAN_EMPTY, count, binding.mean, s.scanWindow) : undefined;
+    const scanned =
+      ring && b.incident === null && binding.mean < s.scanBelow && !suppressed && count > binding.mean
+        ? scan(ring, binding.dispersion)
+        : undefined;
+    const scanAlarm = scanned !== undefined && scanned.llr >= s.scanH * factor;
     // Inside a sustained shift, a minute is named anomalous when it pulls the wrong way clearly
     // (the crossing minute always): ordinary minutes while the CUSUM winds down are not.
-    const anomalous = minuteAlarm || (sustained && (b.incident === null ? evidence > k : evidence >= s.nameScore));
+    const anomalous = minuteAlarm || scanAlarm || (sustained && (b.incident === null ? evidence > k : evidence >= s.nameScore));
+    // The evidence behind a sustained shift: the CUSUM's run, or the scan's window when only the scan saw it.
+    const run =
+      scanAlarm && !sustained && scanned
+        ? { start: minute - (scanned.minutes - 1) * MINUTE_MS, count: scanned.count, expected: scanned.expected, minutes: scanned.minutes }
+        : cusum;
     const step = stepIncident(
       b.incident,
       {
@@ -437,12 +463,17 @@ export class VolumeModel {
         count,
         expected: binding.mean,
         score: round2(binding.z),
-        since: cusum.start === null ? null : { start: cusum.start, count: cusum.count, expected: cusum.expected },
+        since: run.start === null ? null : { start: run.start, count: run.count, expected: run.expected },
       },
       s,
       this.newIncidentId,
     );
-    let next: StatusBaseline = { ...b, cusum, incident: step.state };
+    let next: StatusBaseline = {
+      ...b,
+      cusum,
+      incident: step.state,
+      ...(ring && { scan: step.state === null && !step.event ? ring : SCAN_EMPTY }),
+    };
     let event = step.event;
     // The total is not held back while merely suspect: it must keep up with the day (see creep()).
     const quiet = step.state === null && !anomalous && (status === TOTAL_STATUS || cusum.s < s.suspectFraction * h);
@@ -462,7 +493,9 @@ export class VolumeModel {
     }
     this.set(next);
     const incidentId = step.state?.id ?? event?.incident.id ?? null;
-    const anomaly = anomalous ? this.anomalyOf(base, binding, policy, sustained && !minuteAlarm ? cusum : null, incidentId) : undefined;
+    const anomaly = anomalous
+      ? this.anomalyOf(base, binding, policy, (sustained || scanAlarm) && !minuteAlarm ? run : null, incidentId)
+      : undefined;
     return { ...base, cusum: round2(cusum.s), ...(anomaly && { anomaly }), ...(event && { incident: event }), fresh, learned };
   }
 
