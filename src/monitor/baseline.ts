@@ -67,8 +67,14 @@ export interface StatusBaseline {
   readonly centres?: { readonly count: RobustCentre | null; readonly share: RobustCentre | null };
   /** 24 entries, index = UTC hour of the day. */
   readonly hours: readonly HourProfile[];
-  /** The total only: observed over the hour-of-day profile, recently (how busy today is). */
+  /** The total only: observed over the hour-of-day profile (times the day type's factor), recently (how busy today is). */
   readonly traffic: Sums;
+  /**
+   * The total only: observed over the hour-of-day profile on weekdays [0] and on weekend days [1]
+   * (Saturday and Sunday, UTC), so a Saturday morning is expected as quiet as Saturdays are, not as
+   * busy as Friday was. Absent in baselines stored before it existed: learned from then on.
+   */
+  readonly days?: readonly Sums[];
   readonly cusum: CusumState;
   /**
    * The latest minutes' counts and expectations for the Poisson scan (rise statuses only); emptied
@@ -103,6 +109,10 @@ export interface BaselineSettings {
   readonly timeOfDayAfterDays: number;
   /** Minutes an hour must have learned before its profile is used. */
   readonly minHourSamples: number;
+  /** Memory of a day type's factor (weekday or weekend), in minutes of that day type: 2880 is its last two days. */
+  readonly dayTypeMemory: number;
+  /** Minutes a day type must have learned before its factor is used (with the time of day, after a week). */
+  readonly minDayTypeSamples: number;
   /** Standardised residuals kept for the median and MAD. */
   readonly residualWindow: number;
   /** Largest dispersion believed (a few wild minutes must not make every status deaf). */
@@ -119,6 +129,8 @@ export const DEFAULT_BASELINE_SETTINGS: BaselineSettings = {
   minRecentSamples: 30,
   timeOfDayAfterDays: 7,
   minHourSamples: 300,
+  dayTypeMemory: 2880,
+  minDayTypeSamples: 2880,
   residualWindow: 240,
   maxDispersion: 6,
 };
@@ -210,7 +222,30 @@ export function trafficFactor(total: StatusBaseline | undefined): number {
   return Math.min(3, Math.max(1 / 3, ratio(total.traffic)));
 }
 
-/** The count view's expected count at a minute, or undefined while learning. */
+/** 0 on a weekday, 1 on Saturday or Sunday (UTC). */
+export const dayTypeOf = (minute: number): 0 | 1 => {
+  const weekday = new Date(minute).getUTCDay();
+  return weekday === 0 || weekday === 6 ? 1 : 0;
+};
+
+/**
+ * How busy this day type (weekday or weekend) is against the hour profile, which is learned from
+ * every day alike: about 1.05 on weekdays and 0.85 at weekends for a shop quieter at weekends; 1
+ * until a full day of this type is learned. It scales only the hour profile, which is used after a
+ * week of history: flat before, as the time of day is. (The total's `traffic` learns against it
+ * from the start, so that nothing jumps when the week is reached.)
+ */
+export function dayFactor(total: StatusBaseline | undefined, minute: number, s: BaselineSettings): number {
+  if (!total?.days) return 1;
+  const own = total.days[dayTypeOf(minute)];
+  if (!own || own.n < s.minDayTypeSamples || own.den <= 0) return 1;
+  return Math.min(3, Math.max(1 / 3, ratio(own)));
+}
+
+/**
+ * The count view's expected count at a minute, or undefined while learning. `traffic` scales the
+ * hour profile: the day type's factor, times how busy today is for every status but the total.
+ */
 export function expectedCount(
   b: StatusBaseline,
   minute: number,
@@ -251,8 +286,10 @@ export interface LearnContext {
   readonly shareMean?: number;
   /** Binomial variance of the share view (T·p·(1−p)), for large shares such as approved. */
   readonly shareVariance?: number;
-  /** The profile count of this minute, before the traffic factor (the total's `traffic` learns from it). */
+  /** The profile count of this minute, before the traffic factor (the total's `traffic` and `days` learn from it). */
   readonly profile?: number;
+  /** The total only: the day type's factor at this minute (`traffic` is learned against profile × it). */
+  readonly day?: number;
 }
 
 /**
@@ -281,12 +318,22 @@ function holtStep(e: Ewma, x: number, memory: number): Ewma {
  * of day; a level frozen for hours (before a week of history gives a profile to carry it) would turn
  * the evening decline into an incident that never ends. A 15-minute fall moves it by about 6%.
  */
-export function creep(b: StatusBaseline, count: number, profile: number | undefined, s: BaselineSettings): StatusBaseline {
+export function creep(b: StatusBaseline, count: number, profile: number | undefined, day: number, s: BaselineSettings): StatusBaseline {
   return {
     ...b,
     level: holtStep(b.level, count, s.levelMemory * 8),
-    traffic: profile !== undefined && profile > 0 ? sumsStep(b.traffic, count, profile, s.trafficMemory * 8) : b.traffic,
+    traffic: profile !== undefined && profile > 0 ? sumsStep(b.traffic, count, profile * day, s.trafficMemory * 8) : b.traffic,
   };
+}
+
+const DAYS_ZERO: readonly Sums[] = [SUMS_ZERO, SUMS_ZERO];
+
+/** The day types' factors after a learned minute of the total (count against its hour profile). */
+function learnDays(b: StatusBaseline, minute: number, x: number, profile: number, s: BaselineSettings): readonly Sums[] {
+  const days = (b.days ?? DAYS_ZERO).slice();
+  const type = dayTypeOf(minute);
+  days[type] = sumsStep(days[type] as Sums, x, profile, s.dayTypeMemory);
+  return days;
 }
 
 /** The level one minute on, when a minute is not learned: the trend carries it, fading. */
@@ -343,7 +390,11 @@ export function learn(b: StatusBaseline, minute: number, count: number, ctx: Lea
         ? { count: robustCentre(residuals.count) ?? null, share: robustCentre(residuals.share) ?? null }
         : b.centres,
     hours,
-    traffic: ctx.profile !== undefined && ctx.profile > 0 ? sumsStep(b.traffic, x, ctx.profile, s.trafficMemory) : b.traffic,
+    ...(ctx.profile !== undefined &&
+      ctx.profile > 0 && {
+        traffic: sumsStep(b.traffic, x, ctx.profile * (ctx.day ?? 1), s.trafficMemory),
+        days: learnDays(b, minute, x, ctx.profile, s),
+      }),
   };
 }
 

@@ -9,6 +9,7 @@ import { OPEN_STATUSES } from '../domain/vocabulary.js';
 import type { EventStore } from '../ingest/ports.js';
 import {
   type Basis,
+  dayFactor,
   dispersionOf,
   expectedCount,
   expectedShare,
@@ -378,7 +379,8 @@ export class VolumeMonitor {
   private view(source: CountSource, b: StatusBaseline, total: StatusBaseline | undefined): BaselineView {
     const s = this.settings;
     const next = nextMinute(b);
-    const count = next === null ? undefined : expectedCount(b, next, b.status === TOTAL_STATUS ? 1 : trafficFactor(total), s);
+    const scale = b.status === TOTAL_STATUS || next === null ? 1 : trafficFactor(total) * dayFactor(total, next, s);
+    const count = next === null ? undefined : expectedCount(b, next, scale, s);
     const share = next === null || b.status === TOTAL_STATUS ? undefined : expectedShare(b, next, s);
     const t = thresholdsFor(b.status, s, count?.mean);
     const tod = knowsTimeOfDay(b, s);

@@ -4,6 +4,7 @@ import {
   type Basis,
   creep,
   DEFAULT_BASELINE_SETTINGS,
+  dayFactor,
   dispersionOf,
   type Ewma,
   emptyBaseline,
@@ -352,11 +353,16 @@ export class VolumeModel {
     const totalBaseline = this.baselines.get(TOTAL_STATUS) ?? emptyBaseline(TOTAL_STATUS);
     if (isNew(totalBaseline, minute)) all.set(TOTAL_STATUS, total);
     const traffic = trafficFactor(totalBaseline);
+    // After a week, a status's hour profile is scaled by how busy this day type (weekday or weekend)
+    // usually is, and by how busy today is against that. Not the total's own: judged for large falls
+    // only, its profile and residual centre carry it, and a day-type factor learned from two days
+    // moved it by the day-to-day noise (±6%) at each midnight, enough to open false drops.
+    const day = dayFactor(totalBaseline, minute, s);
 
     const scored = new Map<string, { b: StatusBaseline; views: ReturnType<typeof viewsOf> }>();
     for (const [status, c] of all) {
       const b = this.baselines.get(status) ?? emptyBaseline(status);
-      scored.set(status, { b, views: viewsOf(b, minute, c, total, status === TOTAL_STATUS ? 1 : traffic, s) });
+      scored.set(status, { b, views: viewsOf(b, minute, c, total, status === TOTAL_STATUS ? 1 : traffic * day, s) });
     }
     // A fall of the total while the approved share falls too is the approvals' incident, not traffic's.
     const approvedShare = scored.get('approved')?.views.share?.z;
@@ -393,7 +399,8 @@ export class VolumeModel {
       }),
     };
     const profile = status === TOTAL_STATUS ? profileCount(b, minute, s, false) : undefined;
-    const learnCtx = profile === undefined ? ctx : { ...ctx, profile };
+    const day = status === TOTAL_STATUS ? dayFactor(b, minute, s) : 1;
+    const learnCtx = profile === undefined ? ctx : { ...ctx, profile, day };
     const available = [views.count, views.share].filter((v): v is ViewScore => v !== undefined);
     if (available.length === 0) {
       // Still learning: no judgement yet.
@@ -483,7 +490,7 @@ export class VolumeModel {
       learned = true;
     } else {
       next = skip(next, minute, count, total);
-      if (status === TOTAL_STATUS) next = creep(next, count, profile, s);
+      if (status === TOTAL_STATUS) next = creep(next, count, profile, day, s);
       if (anomalous) next = { ...next, anomalous: next.anomalous + 1 };
     }
     if (step.state && minute - step.state.detectedAt >= s.adoptAfterMinutes * MINUTE_MS) {
