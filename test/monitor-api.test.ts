@@ -262,22 +262,52 @@ describe('incidents over HTTP, fed in ten-minute batches', () => {
     const answer = (await post(inject, seedRows(steps))).json();
     const open = answer.incidents.find((i: { status: string }) => i.status === 'backend_reversed');
     expect(open).toMatchObject({ state: 'open' });
-    const res = await inject({
-      method: 'POST',
-      url: `/v1/monitor/incidents/${open.id}/accept`,
-      headers: { authorization: `Bearer ${ADMIN_KEY}` },
-    });
-    expect(res.statusCode).toBe(200);
+    // Two admins accept it at once: one is accepted (200), the other is told it is already closed
+    // (409, as for any closed incident), and only the accept that happened is audited.
+    const accept = () =>
+      inject({ method: 'POST', url: `/v1/monitor/incidents/${open.id}/accept`, headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const answers = await Promise.all([accept(), accept()]);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409]);
+    const res = answers.find((r) => r.statusCode === 200) as (typeof answers)[number];
+    expect(answers.find((r) => r.statusCode === 409)?.json().error.code).toBe('invalid_transition');
     expect(res.json()).toMatchObject({ id: open.id, state: 'closed' });
     expect(res.json().note).toMatch(/^Marked as the new normal level by /);
     expect((await t.get(`/v1/alerts/${open.alertId}`)).json()).toMatchObject({ status: 'resolved' });
     const audit = (await get(inject, '/v1/audit?action=monitor.level_accepted')).json();
-    expect(JSON.stringify(audit)).toContain(`incident:${open.id}`);
+    expect(JSON.stringify(audit).split(`incident:${open.id}`)).toHaveLength(2);
+    // The service itself, called twice at once (two requests past the route's check): the second
+    // finds the incident closed, changes nothing and audits nothing.
+    expect(await t.system.monitor.acceptAsNormal(open.id, 'ops')).toMatchObject({ outcome: 'already_closed' });
     // The next minutes at the new level are normal now.
     const next = syntheticMinutes({ from: LIVE + 30 * MINUTE_MS, minutes: 10, seed: 34, statuses: MIX }).map((r, i) =>
       r.status === 'backend_reversed' ? { ...r, count: RISE[i % RISE.length] as number } : r,
     );
     expect((await post(inject, seedRows(next))).json().anomalies).toEqual([]);
+  });
+});
+
+describe('retraining (vigil monitor train) with an incident open', () => {
+  it('closes the open incident with a note, resolves its alert and audits the close: the new baselines do not carry it', async () => {
+    t = await startTestApp();
+    const inject = t.app.inject.bind(t.app);
+    await post(inject, history());
+    const spike = (await post(inject, minute(NOON, { failed: 140 }))).json();
+    const [open] = spike.incidents;
+    expect(open).toMatchObject({ status: 'failed', state: 'open' });
+
+    await t.system.monitor.train(syntheticMinutes({ from: HISTORY_FROM - 120 * MINUTE_MS, minutes: 120, seed: 8 }), 'cli');
+    const after = (await get(inject, `/v1/monitor/incidents?state=closed&status=failed`)).json();
+    const closed = after.incidents.find((i: { id: string }) => i.id === open.id);
+    expect(closed).toMatchObject({ state: 'closed', note: expect.stringMatching(/^Closed when the baselines were learned afresh by cli/) });
+    expect((await get(inject, '/v1/monitor/incidents?state=open')).json().incidents).toEqual([]);
+    expect((await t.get(`/v1/alerts/${open.alertId}`)).json()).toMatchObject({ status: 'resolved' });
+    const audit = JSON.stringify((await get(inject, '/v1/audit?action=monitor.incident_closed')).json());
+    expect(audit).toContain(`incident:${open.id}`);
+    expect(audit).toContain('"actor":"cli"');
+    // A status still abnormal after the retraining opens a new incident, judged by the new baselines.
+    const again = (await post(inject, minute(NOON + 2 * MINUTE_MS, { failed: 140 }))).json();
+    expect(again.incidents).toMatchObject([{ status: 'failed', state: 'open' }]);
+    expect(again.incidents[0].id).not.toBe(open.id);
   });
 });
 

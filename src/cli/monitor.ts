@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import { SingleBar } from 'cli-progress';
 import { parse } from 'csv-parse';
+import { AuditTrail } from '../audit/audit-trail.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../core/clock.js';
 import { DEFAULT_BASELINE_SETTINGS } from '../monitor/baseline.js';
@@ -20,6 +21,7 @@ import { type AnswerAnomaly, type MonitorAnswer, VolumeMonitor } from '../monito
 import { DAY_MS, type Incident, syntheticMinutes } from '../monitor/synthetic.js';
 import { incidentSummary } from '../monitor/volume-alert.js';
 import { DEFAULT_MONITOR_SETTINGS } from '../monitor/volume-model.js';
+import { SqlAuditStore } from '../store/audit-store.js';
 import { openDatabase } from '../store/database.js';
 import { SqlMonitorStore } from '../store/monitor-store.js';
 
@@ -149,6 +151,8 @@ export async function trainMonitor(config: Config, file: string): Promise<number
       store: new SqlMonitorStore(handle),
       bus: { publish: async () => {} },
       clock: systemClock,
+      // Open incidents closed by the retraining are audited, as the command line's.
+      audit: new AuditTrail(new SqlAuditStore(handle), systemClock),
       settings: {
         ...DEFAULT_MONITOR_SETTINGS,
         sensitivity: config.monitorSensitivity,
@@ -156,7 +160,7 @@ export async function trainMonitor(config: Config, file: string): Promise<number
       },
     });
     const started = Date.now();
-    const summary = await monitor.train(rows);
+    const summary = await monitor.train(rows, 'cli');
     const out = process.stdout;
     out.write(
       `Learned from ${file}: ${summary.rows} rows, ${summary.minutes} minutes, ` +
@@ -246,7 +250,12 @@ export async function simulateMonitor(options: SimulateOptions): Promise<number>
   } else {
     const handle = await openDatabase({ dialect: 'sqlite', file: ':memory:', synchronous: 'normal' }, { migrate: true });
     close = () => handle.close();
-    const monitor = new VolumeMonitor({ store: new SqlMonitorStore(handle), bus: { publish: async () => {} }, clock: systemClock });
+    const monitor = new VolumeMonitor({
+      store: new SqlMonitorStore(handle),
+      bus: { publish: async () => {} },
+      clock: systemClock,
+      audit: new AuditTrail(new SqlAuditStore(handle), systemClock),
+    });
     send = async (rows) => {
       const answer = await monitor.submit(toSeedRows(rows));
       if (!answer.ok) throw new Error(`${answer.error.problem.code}: ${answer.error.problem.message}`);

@@ -76,7 +76,7 @@ export function demoIncidents(liveStart: number): Incident[] {
  */
 async function seedDemoVolumes(system: System): Promise<{ alerts: number }> {
   const liveStart = minuteOf(system.clock.now()) - DEMO_LIVE_MINUTES * MINUTE_MS;
-  await system.monitor.train(syntheticMinutes({ from: liveStart - 2 * DAY_MS, minutes: 2 * 1440, seed: 7 }));
+  await system.monitor.train(syntheticMinutes({ from: liveStart - 2 * DAY_MS, minutes: 2 * 1440, seed: 7 }), 'vigil');
   const live = syntheticMinutes({ from: liveStart, minutes: DEMO_LIVE_MINUTES, seed: 8, incidents: demoIncidents(liveStart) });
   const perMinute = SYNTHETIC_STATUSES.length;
   const alerts = new Set<string>();

@@ -75,5 +75,6 @@ export const AUDIT_ACTIONS = [
   'snooze.created',
   'snooze.cancelled',
   'monitor.level_accepted',
+  'monitor.incident_closed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -25,7 +25,12 @@ beforeEach(async () => {
       return store.write(w);
     },
   });
-  monitor = new VolumeMonitor({ store: counted, bus: { publish: async () => {} }, clock: { now: () => START + 30 * MINUTE_MS } });
+  monitor = new VolumeMonitor({
+    store: counted,
+    bus: { publish: async () => {} },
+    clock: { now: () => START + 30 * MINUTE_MS },
+    audit: { record: async () => undefined },
+  });
 });
 afterEach(async () => {
   await handle.close();

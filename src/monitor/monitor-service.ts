@@ -158,8 +158,11 @@ export interface VolumeMonitorDeps {
   readonly bus: Pick<Bus, 'publish'>;
   readonly clock: Clock;
   readonly settings?: MonitorSettings;
-  /** Who accepted a new level as normal is recorded here, by the service, whoever called it. */
-  readonly audit?: AuditRecorder;
+  /**
+   * Every incident a person's action closes (a level accepted as normal, a retraining) is recorded
+   * here, by the service, whoever called it: required, so no caller can leave one unaudited.
+   */
+  readonly audit: AuditRecorder;
 }
 
 interface ProcessOptions {
@@ -218,9 +221,15 @@ export class VolumeMonitor {
    * `vigil monitor train`: learns the reported source afresh from a history (its previous baselines
    * are replaced). Anomalies in the history are found, kept out of the baselines and stored for the
    * charts, but raise no alert: they are over.
+   *
+   * Incidents of the reported source still open are closed first, with a note, their alerts
+   * resolved and each close audited (`who`): the baselines that carried them are gone, so nothing
+   * would ever close them. If the status is still abnormal, the next batch opens a new incident,
+   * judged by the new baselines.
    */
-  train(rows: readonly MinuteCount[]): Promise<TrainSummary> {
+  train(rows: readonly MinuteCount[], who: string): Promise<TrainSummary> {
     return this.enqueue(async () => {
+      await this.closeForRetraining(who);
       const minutes = byMinute(rows);
       const { anomalies, incidents, model } = await this.process('reported', minutes, { raiseAlerts: false, replace: true });
       return {
@@ -309,16 +318,66 @@ export class VolumeMonitor {
     return this.deps.store.incident(id);
   }
 
+  /** Closes every open incident of the reported source before a retraining (see `train`). */
+  private async closeForRetraining(who: string): Promise<void> {
+    const { store, clock } = this.deps;
+    const open = await store.incidents({ source: 'reported', state: 'open', limit: 10_000 });
+    if (open.length === 0) return;
+    const now = clock.now();
+    const note = `Closed when the baselines were learned afresh by ${who} (vigil monitor train): a status still abnormal opens a new incident.`;
+    const closed: StoredIncident[] = open.map((i) => ({ ...i, state: 'closed', end: i.lastAbnormal, closedAt: now, note, updatedAt: now }));
+    const alerts: Alert[] = [];
+    for (const i of closed) {
+      const existing = i.alertId ? await store.alert(i.alertId) : undefined;
+      if (existing) alerts.push(incidentAlert(i, i.source, undefined, existing, now).alert);
+    }
+    await store.write({ source: 'reported', at: now, series: [], anomalies: [], cleared: [], baselines: [], incidents: closed, alerts });
+    await this.resolveAndAudit(closed, alerts, who, 'monitor.incident_closed', now);
+  }
+
+  /**
+   * After closed incidents are written: their alerts still open are resolved by `who`, published,
+   * and each close is audited.
+   */
+  private async resolveAndAudit(
+    closed: readonly StoredIncident[],
+    alerts: readonly Alert[],
+    who: string,
+    action: 'monitor.level_accepted' | 'monitor.incident_closed',
+    now: number,
+  ): Promise<void> {
+    const { store } = this.deps;
+    const published: Alert[] = [];
+    for (const alert of alerts) {
+      const incident = closed.find((i) => i.alertId === alert.id);
+      const resolved =
+        incident && OPEN_STATUSES.has(alert.status)
+          ? await store.resolveAlert({ alertId: alert.id, from: alert.status, to: 'resolved', actor: who, note: incident.note, at: now })
+          : undefined;
+      published.push(resolved ?? alert);
+    }
+    if (published.length > 0) await this.deps.bus.publish('alert.updated', published);
+    for (const i of closed) {
+      await this.deps.audit.record(who, action, `incident:${i.id}`, { source: i.source, status: i.status, direction: i.direction });
+    }
+  }
+
   /**
    * An admin marks an incident's level as the new normal: the status's baseline adopts what its
-   * minutes looked like during the incident, and the incident (with its alert) is closed with a note.
-   * Undefined when there is no such incident; the incident unchanged when it is already closed.
+   * minutes looked like during the incident, and the incident (with its alert) is closed with a note,
+   * audited. Undefined when there is no such incident; `already_closed` (nothing changed, nothing
+   * audited) when it was closed by the time this ran: by another accept that came first, or by the
+   * monitor itself.
    */
-  acceptAsNormal(id: string, who: string): Promise<StoredIncident | undefined> {
+  acceptAsNormal(
+    id: string,
+    who: string,
+  ): Promise<{ readonly outcome: 'accepted' | 'already_closed'; readonly incident: StoredIncident } | undefined> {
     return this.enqueue(async () => {
       const { store, clock } = this.deps;
       const stored = await store.incident(id);
-      if (!stored || stored.state === 'closed') return stored;
+      if (!stored) return undefined;
+      if (stored.state === 'closed') return { outcome: 'already_closed' as const, incident: stored };
       const now = clock.now();
       const baselines = (await store.baselines(stored.source)).map((b) => upgradeBaseline(b, b.status));
       const model = new VolumeModel(baselines, this.settings);
@@ -346,19 +405,8 @@ export class VolumeMonitor {
         incidents: [closed],
         alerts,
       });
-      const open = alerts[0];
-      const resolved =
-        open && OPEN_STATUSES.has(open.status)
-          ? await store.resolveAlert({ alertId: open.id, from: open.status, to: 'resolved', actor: who, note: closed.note, at: now })
-          : undefined;
-      const published = resolved ?? open;
-      if (published) await this.deps.bus.publish('alert.updated', [published]);
-      await this.deps.audit?.record(who, 'monitor.level_accepted', `incident:${closed.id}`, {
-        source: closed.source,
-        status: closed.status,
-        direction: closed.direction,
-      });
-      return closed;
+      await this.resolveAndAudit([closed], alerts, who, 'monitor.level_accepted', now);
+      return { outcome: 'accepted' as const, incident: closed };
     });
   }
 

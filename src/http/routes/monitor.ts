@@ -346,9 +346,17 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
             message: 'The incident is already closed: its status is being learned again.',
           });
         }
-        const closed = await system.monitor.acceptAsNormal(request.params.id, actor);
-        if (!closed) return sendProblem(reply, { code: 'not_found', message: 'No such incident.' });
-        return presentIncident(closed);
+        const accepted = await system.monitor.acceptAsNormal(request.params.id, actor);
+        if (!accepted) return sendProblem(reply, { code: 'not_found', message: 'No such incident.' });
+        // Another accept (or the monitor) closed it between the check above and this one's turn:
+        // the same answer as when it was closed before, and only the first accept is audited.
+        if (accepted.outcome === 'already_closed') {
+          return sendProblem(reply, {
+            code: 'invalid_transition',
+            message: 'The incident is already closed: its status is being learned again.',
+          });
+        }
+        return presentIncident(accepted.incident);
       },
     );
 
