@@ -18,7 +18,7 @@ const INCIDENTS: Incident[] = [
 /** Learns two days, then reports six hours an hour at a time; returns the anomalies the API found. */
 async function reportVolumes(): Promise<Array<{ status: string; alertId: string | null }>> {
   const monitor = suite.vigil.t.system.monitor;
-  await monitor.train(syntheticMinutes({ from: LIVE_START - 2 * DAY_MS, minutes: 2 * 1440, seed: 3 }));
+  await monitor.train(syntheticMinutes({ from: LIVE_START - 2 * DAY_MS, minutes: 2 * 1440, seed: 3 }), 'test');
   const live = syntheticMinutes({ from: LIVE_START, minutes: 360, seed: 4, incidents: INCIDENTS });
   const found: Array<{ status: string; alertId: string | null }> = [];
   for (let hour = 0; hour < 6; hour++) {
