@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { type AuditAction, type AuditDetails, type AuditDraft, type AuditEntry, chainDrafts } from '../audit/audit-entry.js';
 import type { AuditQuery, AuditStore } from '../audit/ports.js';
 import type { AppendLock } from './append-lock.js';
