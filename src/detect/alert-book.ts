@@ -72,6 +72,7 @@ export class AlertBook {
     const { alert } = raiseAlert(
       {
         kind: 'sighting',
+        // Two branches, one per subject, so that the compiler pairs each with its kind of alert.
         fields: subject.kind === 'user' ? { ...fields, subject } : { ...fields, subject },
         windowMs: story?.windowMs ?? primary.windowMs,
       },

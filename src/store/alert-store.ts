@@ -149,6 +149,7 @@ function fromRow(r: Selectable<AlertsTable>): Alert {
     ...(r.city !== null && { city: r.city }),
     ...(r.user_agent !== null && { userAgent: r.user_agent }),
   };
+  // Two branches, one per subject, so that the compiler pairs each with its kind of alert.
   return subject.kind === 'user' ? { ...common, ...context, subject } : { ...common, ...context, subject };
 }
 
