@@ -81,26 +81,27 @@ const before = process.memoryUsage().heapUsed;
 // budget is measured below.
 const history = new MemoryHistory({ ...DEFAULT_LIMITS, budgetBytes: 64 * 1024 ** 3 });
 const engine = new DetectionEngine({
-  history,
-  rules: new RuleSet(
-    BUILTIN_RULES.map((rule) => ({
-      rule,
-      kind: 'builtin' as const,
-      config: rule.defaults,
-      version: 0,
-      updatedAt: null,
-      updatedBy: null,
-      mode: 'live' as const,
-    })),
-  ),
-  alerts: new AlertBook(),
+  memory: { history, alerts: new AlertBook() },
+  book: {
+    rules: new RuleSet(
+      BUILTIN_RULES.map((rule) => ({
+        rule,
+        kind: 'builtin' as const,
+        config: rule.defaults,
+        version: 0,
+        updatedAt: null,
+        updatedBy: null,
+        mode: 'live' as const,
+      })),
+    ),
+    lists,
+    snoozes,
+  },
   policy: DEFAULT_SCORING,
   clock: { now: () => t0 },
   onRuleError: (id, e) => {
     throw new Error(`${id}: ${String(e)}`);
   },
-  lists,
-  snoozes,
   ruleHits: counts,
 });
 const types: EventType[] = [

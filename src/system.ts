@@ -203,14 +203,11 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const snoozes = new SnoozeService({ store: new SqlSnoozeStore(database), book: snoozeBook, rules: rules.ruleSet, audit, clock });
     await snoozes.load();
     const engine = new DetectionEngine({
-      history,
-      rules: rules.ruleSet,
-      alerts: alertBook,
+      memory: { history, alerts: alertBook },
+      book: { rules: rules.ruleSet, lists, snoozes: snoozeBook },
       policy: config.scoring,
       clock,
       onRuleError: (ruleId, error) => logger.error(`rule ${ruleId} failed; skipped for this event`, error),
-      lists,
-      snoozes: snoozeBook,
       ruleHits: ruleStats,
     });
     await warmDetection(engine, alertBook, events, alerts, rules.ruleSet.longestWindowMs(), clock, history);

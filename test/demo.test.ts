@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { seedDemo } from '../src/demo/seed-demo.js';
+import { alertUser } from '../src/domain/alert.js';
 import { createSystem, type System } from '../src/system.js';
 import { sharedGeoIp, TEST_SECRET_KEY } from './support/app.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
@@ -57,7 +58,13 @@ describe('the demo on a first start', () => {
     const baselines = await system.monitor.baselines();
     expect(baselines.map((b) => b.status)).toEqual(expect.arrayContaining(['approved', 'denied', 'failed']));
     const traffic = await system.alerts.list({ type: 'transaction', limit: 20 });
-    expect(traffic.map((a) => a.user)).toEqual(expect.arrayContaining(['status:failed', 'status:approved']));
+    expect(traffic.map((a) => a.subject)).toEqual(
+      expect.arrayContaining([
+        { kind: 'status', value: 'failed' },
+        { kind: 'status', value: 'approved' },
+      ]),
+    );
+    expect(traffic.map(alertUser)).toEqual(expect.arrayContaining(['status:failed', 'status:approved']));
     const anomalies = await system.monitor.anomalies({ limit: 100 });
     expect(anomalies.filter((a) => a.status === 'failed' && a.direction === 'rise').length).toBe(4);
     expect(anomalies.filter((a) => a.status === 'approved' && a.direction === 'drop').length).toBe(6);

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import { newId } from '../core/ids.js';
 import type { DetectionEvent } from '../domain/activity-event.js';
 import type { Alert, AlertEventSnapshot, AlertStatus, SuggestedAction } from '../domain/alert.js';
+import { raiseAlert } from '../domain/alert-raiser.js';
 import type { Decision, Reason } from '../domain/event-schema.js';
 import type { Severity } from '../domain/severity.js';
 import { SEVERITY_RANK } from '../domain/severity.js';
@@ -13,10 +13,6 @@ export interface Finding {
   readonly hit: RuleHit;
   readonly windowMs: number;
 }
-
-const MAX_EVENTS_PER_ALERT = 20;
-const MAX_RELATED = 50;
-const DECISION_RANK: Readonly<Record<Decision, number>> = { allow: 0, challenge: 1, block: 2 };
 
 /**
  * Turns findings into alerts. Open alerts are indexed in memory by rule and subject, so a repeat
@@ -36,7 +32,7 @@ export class AlertBook {
     for (const a of alerts) if (OPEN_STATUSES.has(a.status)) this.remember(a);
   }
 
-  /** The alert, new or updated, that this event's findings amount to. */
+  /** The alert, new or updated, that this event's findings amount to: drafted here, raised by `raiseAlert`. */
   raise(
     event: DetectionEvent,
     findings: readonly Finding[],
@@ -46,43 +42,13 @@ export class AlertBook {
     const primary = [...findings].sort((a, b) => SEVERITY_RANK[b.hit.severity] - SEVERITY_RANK[a.hit.severity])[0] as Finding;
     const subject = primary.hit.subject ?? { kind: 'user' as const, value: event.user };
     const dedupKey = `${primary.rule.id}|${subject.kind}|${subject.value}`;
-    const snapshot = snapshotOf(event);
-    const related = findings.flatMap((f) => f.hit.relatedEventIds ?? []);
-    const actions = unique(findings.flatMap((f) => f.hit.suggestedActions ?? []));
     // A finding that continues an earlier event's story grows that story's alert, whatever its rule.
     const story = subject.kind === 'user' ? this.storyAlert(findings, event.user) : undefined;
-    const existing = story?.alert ?? this.open.get(dedupKey);
-    const windowMs = story?.windowMs ?? primary.windowMs;
-
-    if (existing && OPEN_STATUSES.has(existing.status) && Math.abs(event.occurredAt - existing.lastSeenAt) <= windowMs) {
-      const reasons = mergeReasons(existing.reasons, score.reasons);
-      const updated: Alert = {
-        ...existing,
-        ruleIds: unique([...existing.ruleIds, ...findings.map((f) => f.rule.id)]),
-        severity: SEVERITY_RANK[score.severity] > SEVERITY_RANK[existing.severity] ? score.severity : existing.severity,
-        risk: Math.max(existing.risk, score.risk),
-        decision: DECISION_RANK[score.decision] > DECISION_RANK[existing.decision] ? score.decision : existing.decision,
-        reasons,
-        summary: summarize(event.user, primary, findings.length),
-        events: [...existing.events, snapshot].slice(-MAX_EVENTS_PER_ALERT),
-        relatedEventIds: unique([...existing.relatedEventIds, ...related]).slice(-MAX_RELATED),
-        suggestedActions: unique([...existing.suggestedActions, ...actions]),
-        occurrences: existing.occurrences + 1,
-        lastSeenAt: Math.max(existing.lastSeenAt, event.occurredAt),
-        firstSeenAt: Math.min(existing.firstSeenAt, event.occurredAt),
-        updatedAt: now,
-      };
-      this.remember(updated);
-      return updated;
-    }
-
     const geo = event.enrichment.geo;
-    const alert: Alert = {
-      id: newId('alrt', now),
+    const fields = {
       dedupKey,
       ruleId: primary.rule.id,
       ruleIds: unique(findings.map((f) => f.rule.id)),
-      subject,
       user: event.user,
       ...(event.session !== undefined && { session: event.session }),
       ...(event.device !== undefined && { device: event.device }),
@@ -95,19 +61,24 @@ export class AlertBook {
       severity: score.severity,
       risk: score.risk,
       decision: score.decision,
-      status: 'new',
       reasons: score.reasons,
-      events: [snapshot],
-      relatedEventIds: unique(related).slice(-MAX_RELATED),
-      suggestedActions: actions.length > 0 ? actions : ['confirm_with_user_by_otp'],
+      events: [snapshotOf(event)],
+      relatedEventIds: unique(findings.flatMap((f) => f.hit.relatedEventIds ?? [])),
+      suggestedActions: unique(findings.flatMap((f) => f.hit.suggestedActions ?? [])),
       occurrences: 1,
       firstSeenAt: event.occurredAt,
       lastSeenAt: event.occurredAt,
-      createdAt: now,
-      updatedAt: now,
-      acknowledgedAt: null,
-      resolvedAt: null,
     };
+    const { alert } = raiseAlert(
+      {
+        kind: 'sighting',
+        // Two branches, one per subject, so that the compiler pairs each with its kind of alert.
+        fields: subject.kind === 'user' ? { ...fields, subject } : { ...fields, subject },
+        windowMs: story?.windowMs ?? primary.windowMs,
+      },
+      story?.alert ?? this.open.get(dedupKey),
+      now,
+    );
     this.remember(alert);
     return alert;
   }
@@ -146,12 +117,6 @@ export function isOpen(status: AlertStatus): boolean {
 function summarize(user: string, primary: Finding, count: number): string {
   const more = count > 1 ? ` (+${count - 1} more signal${count > 2 ? 's' : ''})` : '';
   return `${primary.rule.title} for ${user}: ${primary.hit.message}${more}`;
-}
-
-function mergeReasons(before: readonly Reason[], now: readonly Reason[]): Reason[] {
-  const byRule = new Map(before.map((r) => [r.rule, r]));
-  for (const r of now) byRule.set(r.rule, r);
-  return [...byRule.values()];
 }
 
 function unique<T>(values: readonly T[]): T[] {

@@ -43,10 +43,9 @@ export async function backtest(
 ): Promise<BacktestResult> {
   const alerts = new AlertBook();
   const engine = new DetectionEngine({
-    history: new MemoryHistory(),
+    memory: { history: new MemoryHistory(), alerts },
     // A backtest shows what the rule would raise, so a shadow rule is replayed as if live.
-    rules: new RuleSet([{ ...entry, mode: 'live', config: { ...entry.config, enabled: true } }]),
-    alerts,
+    book: { rules: new RuleSet([{ ...entry, mode: 'live', config: { ...entry.config, enabled: true } }]) },
     policy: DEFAULT_SCORING,
     clock,
     onRuleError: () => {},

@@ -24,26 +24,27 @@ function engineWith(options: { modes?: Record<string, RuleMode>; lists?: ListBoo
   const counted: Array<[string, RuleMode, boolean]> = [];
   const history = new MemoryHistory({ ...DEFAULT_LIMITS, budgetBytes: 64 << 20 });
   const engine = new DetectionEngine({
-    history,
-    rules: new RuleSet(
-      rules.map((rule) => ({
-        rule,
-        kind: 'builtin' as const,
-        config: rule.defaults,
-        version: 0,
-        updatedAt: null,
-        updatedBy: null,
-        mode: options.modes?.[rule.id] ?? 'live',
-      })),
-    ),
-    alerts: new AlertBook(),
+    memory: { history, alerts: new AlertBook() },
+    book: {
+      rules: new RuleSet(
+        rules.map((rule) => ({
+          rule,
+          kind: 'builtin' as const,
+          config: rule.defaults,
+          version: 0,
+          updatedAt: null,
+          updatedBy: null,
+          mode: options.modes?.[rule.id] ?? 'live',
+        })),
+      ),
+      ...(options.lists && { lists: options.lists }),
+      ...(options.snoozes && { snoozes: options.snoozes }),
+    },
     policy: DEFAULT_SCORING,
     clock: { now: () => T0 + 60 * MIN },
     onRuleError: (id, e) => {
       throw new Error(`${id}: ${String(e)}`);
     },
-    ...(options.lists && { lists: options.lists }),
-    ...(options.snoozes && { snoozes: options.snoozes }),
     ruleHits: { record: (id, _at, mode, opens) => counted.push([id, mode, opens]) },
   });
   let n = 0;
@@ -232,15 +233,16 @@ describe('DetectionEngine: shadow mode, snoozes and lists', () => {
       },
     };
     const engine = new DetectionEngine({
-      history: new MemoryHistory(),
-      rules: new RuleSet([
-        { rule: probe, kind: 'custom', config: { enabled: true }, version: 1, updatedAt: null, updatedBy: null, mode: 'live' },
-      ]),
-      alerts: new AlertBook(),
+      memory: { history: new MemoryHistory(), alerts: new AlertBook() },
+      book: {
+        rules: new RuleSet([
+          { rule: probe, kind: 'custom', config: { enabled: true }, version: 1, updatedAt: null, updatedBy: null, mode: 'live' },
+        ]),
+        lists,
+      },
       policy: DEFAULT_SCORING,
       clock: { now: () => T0 },
       onRuleError: () => {},
-      lists,
     });
     engine.score(
       { id: 'x', type: 'page.viewed', user: 'u1', occurredAt: T0 },

@@ -15,18 +15,32 @@ import type { RuleHitCounter } from './rule-stats.js';
 import { combineRisk, decide, type ScoringPolicy, severityOf } from './scoring.js';
 import type { SnoozeLookup } from './snoozes.js';
 
-export interface DetectionEngineDependencies {
+/**
+ * What detection keeps in memory, rebuilt at start from the stored events and open alerts
+ * (`warmDetection`): recent history with its story marks (bounded by a byte budget), and the open
+ * alerts repeats merge into.
+ */
+export interface DetectionMemory {
   readonly history: MemoryHistory;
-  readonly rules: RuleSet;
   readonly alerts: AlertBook;
-  readonly policy: ScoringPolicy;
-  readonly clock: Clock;
-  /** A rule that throws is skipped for that event and reported here; it never fails ingestion. */
-  readonly onRuleError: (ruleId: string, error: unknown) => void;
+}
+
+/** What people decided about detection: the rules in force with their configs and modes, the lists, the snoozes. */
+export interface RuleBook {
+  readonly rules: RuleSet;
   /** Allow and block lists; none when not given. */
   readonly lists?: ListLookup;
   /** Rules snoozed per account; none when not given. */
   readonly snoozes?: SnoozeLookup;
+}
+
+export interface DetectionEngineDependencies {
+  readonly memory: DetectionMemory;
+  readonly book: RuleBook;
+  readonly policy: ScoringPolicy;
+  readonly clock: Clock;
+  /** A rule that throws is skipped for that event and reported here; it never fails ingestion. */
+  readonly onRuleError: (ruleId: string, error: unknown) => void;
   /** Findings and alerts per rule and day, live and shadow. */
   readonly ruleHits?: RuleHitCounter;
 }
@@ -63,7 +77,7 @@ export class DetectionEngine implements Detector {
   score(event: ActivityEvent & { readonly id: string }, enrichment: Enrichment): Verdict {
     const now = this.deps.clock.now();
     let e: DetectionEvent = { ...event, enrichment };
-    const lists = this.deps.lists?.matches(e, now) ?? NO_LIST_MATCHES;
+    const lists = this.deps.book.lists?.matches(e, now) ?? NO_LIST_MATCHES;
     // Custom rules read list membership as enrichment.lists.allow / .block (the kinds matched).
     if (lists !== NO_LIST_MATCHES) {
       e = { ...e, enrichment: { ...enrichment, lists: { allow: kindsOf(lists.allow), block: kindsOf(lists.block) } } };
@@ -84,7 +98,7 @@ export class DetectionEngine implements Detector {
       this.count(e, findings, false);
       return { decision, risk, severity, reasons, ...withSuppressed };
     }
-    const alert = this.deps.alerts.raise(e, findings, { risk, severity, decision, reasons }, now);
+    const alert = this.deps.memory.alerts.raise(e, findings, { risk, severity, decision, reasons }, now);
     this.count(e, findings, alert.occurrences === 1);
     this.markStory(e, risk, severity, reasons, alert.id);
     return { decision, risk, severity, reasons, alertId: alert.id, alert, ...withSuppressed };
@@ -92,7 +106,7 @@ export class DetectionEngine implements Detector {
 
   /** Replays older transactions at start, for amount baselines only. */
   warmAmounts(events: Iterable<DetectionEvent>): void {
-    for (const e of events) this.deps.history.recordAmount(toPastEvent(e));
+    for (const e of events) this.deps.memory.history.recordAmount(toPastEvent(e));
   }
 
   /**
@@ -117,7 +131,7 @@ export class DetectionEngine implements Detector {
     alertId?: string,
   ): void {
     const primary = reasons.reduce((a, b) => (SEVERITY_RANK[b.severity] > SEVERITY_RANK[a.severity] ? b : a));
-    this.deps.history.recordMark(e.user, {
+    this.deps.memory.history.recordMark(e.user, {
       eventId: e.id,
       type: e.type,
       occurredAt: e.occurredAt,
@@ -144,10 +158,10 @@ export class DetectionEngine implements Detector {
       findings.push({ rule: BLOCK_LIST_RULE, hit, windowMs: BLOCK_LIST_WINDOW_MS });
       reasons.push(reasonOf(BLOCK_LIST_RULE.id, hit));
     }
-    for (const entry of this.deps.rules.active()) {
+    for (const entry of this.deps.book.rules.active()) {
       let hit: RuleHit | undefined;
       try {
-        hit = entry.rule.evaluate(e, this.deps.history, entry.config);
+        hit = entry.rule.evaluate(e, this.deps.memory.history, entry.config);
       } catch (error) {
         this.deps.onRuleError(entry.rule.id, error);
         continue;
@@ -159,7 +173,7 @@ export class DetectionEngine implements Detector {
         this.deps.ruleHits?.record(id, e.occurredAt, 'shadow', this.wouldRaise(entry, hit, e));
         continue;
       }
-      const snooze = this.deps.snoozes?.snoozed(id, e.user, now);
+      const snooze = this.deps.book.snoozes?.snoozed(id, e.user, now);
       if (snooze !== undefined) {
         suppressed.push({ ...reasonOf(id, hit), suppressedBy: 'snooze', ref: snooze.id });
         this.deps.ruleHits?.record(id, e.occurredAt, 'live', false);
@@ -199,8 +213,8 @@ export class DetectionEngine implements Detector {
   }
 
   private remember(e: DetectionEvent): void {
-    this.deps.history.record(toPastEvent(e));
-    for (const entry of this.deps.rules.active()) entry.rule.observe?.(e, entry.config);
+    this.deps.memory.history.record(toPastEvent(e));
+    for (const entry of this.deps.book.rules.active()) entry.rule.observe?.(e, entry.config);
   }
 }
 

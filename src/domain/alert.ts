@@ -7,11 +7,8 @@ import { type ALERT_ACTIONS, type ALERT_STATUSES, OPEN_STATUSES } from './vocabu
 export type HitSeverity = Exclude<Severity, 'none'>;
 export type AlertType = 'security' | 'transaction' | 'system';
 
-/** Who an alert is about. Most rules are about the user; credential stuffing is about the IP. */
-export interface Subject {
-  readonly kind: 'user' | 'ip' | 'device';
-  readonly value: string;
-}
+/** Who a detection rule's finding is about. Most rules are about the user; credential stuffing is about the IP. */
+export type Subject = AccountSubject | SourceSubject;
 
 export const SUGGESTED_ACTIONS = [
   'confirm_with_user_by_otp',
@@ -41,14 +38,6 @@ export interface AlertEventSnapshot {
   readonly path?: string;
 }
 
-/**
- * Who an alert is about: a detection rule's subject (a user, an IP, a device), or a transaction
- * status watched by the volume monitor (`monitor/`), whose alerts are about the shop's traffic as a
- * whole. Such alerts carry `user: "status:<name>"`, so that the user filter and search find them;
- * Security Health counts only alerts whose subject is a user, so no account's score moves.
- */
-export type AlertSubject = Subject | { readonly kind: 'status'; readonly value: string };
-
 /** What the volume monitor suggests: its alerts are about traffic, so the account actions do not fit. */
 export const TRAFFIC_ACTIONS = [
   'check_payment_provider',
@@ -59,20 +48,31 @@ export const TRAFFIC_ACTIONS = [
 ] as const;
 export type TrafficAction = (typeof TRAFFIC_ACTIONS)[number];
 
-export interface Alert {
+/** A detection rule's finding about one account: most rules. */
+export interface AccountSubject {
+  readonly kind: 'user';
+  readonly value: string;
+}
+/** A finding about a source many accounts may share: an IP (credential stuffing) or a device (card testing). */
+export interface SourceSubject {
+  readonly kind: 'ip' | 'device';
+  readonly value: string;
+}
+/** A transaction status the volume monitor (`monitor/`) watched: the shop's traffic as a whole, no account. */
+export interface TrafficSubject {
+  readonly kind: 'status';
+  readonly value: string;
+}
+/** Who an alert is about. The kinds are the ones stored (`alerts.subject_kind`) and returned by the API. */
+export type AlertSubject = AccountSubject | SourceSubject | TrafficSubject;
+
+/** What every alert has, whoever raised it. */
+interface AlertBase {
   readonly id: string;
-  /** Rule and subject: repeats within the rule's window update this alert instead of raising another. */
+  /** Rule and subject (an incident for traffic): a repeat within its merge window updates this alert instead of raising another. */
   readonly dedupKey: string;
   readonly ruleId: string;
   readonly ruleIds: readonly string[];
-  readonly subject: AlertSubject;
-  readonly user: string;
-  readonly session?: string;
-  readonly device?: string;
-  readonly ip?: string;
-  readonly country?: string;
-  readonly city?: string;
-  readonly userAgent?: string;
   readonly summary: string;
   readonly type: AlertType;
   readonly severity: Severity;
@@ -91,6 +91,62 @@ export interface Alert {
   readonly acknowledgedAt: number | null;
   readonly resolvedAt: number | null;
 }
+
+/** Where the event that raised an alert came from: the account it was for, its session, device and place. */
+export interface EventContext {
+  readonly user: string;
+  readonly session?: string;
+  readonly device?: string;
+  readonly ip?: string;
+  readonly country?: string;
+  readonly city?: string;
+  readonly userAgent?: string;
+}
+
+/** Raised by detection about an account. */
+export interface AccountAlert extends AlertBase, EventContext {
+  readonly subject: AccountSubject;
+}
+
+/** Raised by detection about an IP or a device; `user` is the account of the event that raised it. */
+export interface SourceAlert extends AlertBase, EventContext {
+  readonly subject: SourceSubject;
+}
+
+/**
+ * Raised by the volume monitor about a transaction status: no account and no event, so none of the
+ * event's context (`user` is absent here; `alertUser` gives what the API and the user filter show).
+ */
+export interface TrafficAlert extends AlertBase {
+  readonly subject: TrafficSubject;
+  readonly user?: never;
+  readonly session?: never;
+  readonly device?: never;
+  readonly ip?: never;
+  readonly country?: never;
+  readonly city?: never;
+  readonly userAgent?: never;
+}
+
+/** An alert, by what it is about. One raiser (`detect/alert-raiser.ts`) opens and merges all three. */
+export type Alert = AccountAlert | SourceAlert | TrafficAlert;
+/** An alert detection raised from an event. */
+export type EventAlert = AccountAlert | SourceAlert;
+
+/**
+ * The alert's `user` as stored (`alerts.user_id`) and returned by the API: the account for alerts
+ * detection raised, `status:<name>` for traffic alerts. The label is what clients have always seen,
+ * and what `GET /v1/alerts?user=status:failed` and search find; `subject` says what it really is.
+ */
+export function alertUser(a: Alert): string {
+  return isTrafficAlert(a) ? `status:${a.subject.value}` : a.user;
+}
+
+export const isTrafficAlert = (a: Alert): a is TrafficAlert => a.subject.kind === 'status';
+export const isAccountAlert = (a: Alert): a is AccountAlert => a.subject.kind === 'user';
+/** Whether an alert is about this account itself (not an IP or device it used, nor traffic). */
+export const isAboutAccount = (a: Alert, user: string): a is AccountAlert =>
+  isAccountAlert(a) && a.subject.value === user && a.user === user;
 
 export interface AlertTransition {
   readonly alertId: string;

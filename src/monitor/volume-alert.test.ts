@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../domain/alert.js';
+import { type Alert, alertUser } from '../domain/alert.js';
 import type { IncidentRecord } from './incident.js';
 import { MINUTE_MS } from './minute-counts.js';
 import { actionsFor, incidentAlert, incidentSummary } from './volume-alert.js';
@@ -55,7 +55,6 @@ describe('incidentAlert: one alert per incident', () => {
       dedupKey: 'transaction-volume|incident|reported|minc_1',
       type: 'transaction',
       subject: { kind: 'status', value: 'backend_reversed' },
-      user: 'status:backend_reversed',
       severity: 'high',
       risk: 65,
       status: 'new',
@@ -64,6 +63,9 @@ describe('incidentAlert: one alert per incident', () => {
       lastSeenAt: T + 3 * MINUTE_MS,
       suggestedActions: ['review_reversals', 'check_payment_provider'],
     });
+    // A traffic alert has no account: `user` is only the label the API shows and the user filter finds.
+    expect(alert.user).toBeUndefined();
+    expect(alertUser(alert)).toBe('status:backend_reversed');
     expect(alert.summary).toBe(
       'Backend-reversed transactions above normal since 2025-08-04 12:07 UTC: 11 in 4 minutes where about 0.8 are usual; peak 5 at 12:09 (about 0.2 usual)',
     );

@@ -1,7 +1,7 @@
-import { newId } from '../core/ids.js';
 import type { Alert, SuggestedAction, TrafficAction } from '../domain/alert.js';
+import { type Raised, raiseAlert } from '../domain/alert-raiser.js';
 import type { Reason } from '../domain/event-schema.js';
-import { SEVERITY_RANK } from '../domain/severity.js';
+import { higherSeverity, type Severity } from '../domain/severity.js';
 import type { Direction, IncidentRecord } from './incident.js';
 import { formatMinute, MINUTE_MS } from './minute-counts.js';
 import type { CountSource } from './ports.js';
@@ -12,9 +12,6 @@ export const VOLUME_RULE_ID = 'transaction-volume';
 
 // The risk of an alert with a single finding of this severity (ARCHITECTURE.md: risk = 100 × weight).
 const RISK: Readonly<Record<AnomalySeverity, number>> = { low: 15, medium: 35, high: 65 };
-
-/** The alert's `user`: not an account, but a stable, searchable name for the status watched. */
-export const alertUserOf = (status: string): string => `status:${status}`;
 
 /** One alert per incident: the incident's id is its de-duplication key. */
 export const dedupKeyOf = (source: CountSource, incidentId: string): string => `${VOLUME_RULE_ID}|incident|${source}|${incidentId}`;
@@ -91,9 +88,10 @@ function reasonOf(i: IncidentRecord, source: CountSource, severity: AnomalySever
 
 /**
  * The one alert of an incident: raised when it opens, updated while it grows (summary, peak,
- * severity only upwards) and when it closes (the note). Its status is people's: the service resolves
+ * severity only upwards) and when it closes (the note), through the one raiser (`raiseAlert`), whose
+ * merge window for an incident is the incident itself. Its status is people's: the service resolves
  * it, as a recorded transition by `vigil`, when the incident closes. `latest` is the anomaly of this
- * batch that changed it, if any. Pure: the caller finds `existing` and stores the result.
+ * batch that changed it, if any. Pure: the caller finds `existing` (the incident's alert) and stores the result.
  */
 export function incidentAlert(
   i: IncidentRecord,
@@ -101,57 +99,36 @@ export function incidentAlert(
   latest: Anomaly | undefined,
   existing: Alert | undefined,
   now: number,
-): { alert: Alert; raised: boolean } {
-  const actions = actionsFor(i.status, i.direction);
-  const severity: AnomalySeverity =
-    existing && SEVERITY_RANK[existing.severity] > SEVERITY_RANK[latest?.severity ?? 'low']
-      ? (existing.severity as AnomalySeverity)
-      : (latest?.severity ?? 'medium');
+): Raised {
+  const severity: AnomalySeverity = latest?.severity ?? 'medium';
+  // The reason carries the alert's severity once merged (only upwards), as the alert does.
+  // (A traffic alert's severity is always an anomaly's.)
+  const reasonSeverity = existing ? (higherSeverity<Severity>(existing.severity, severity) as AnomalySeverity) : severity;
   const message = i.state === 'closed' ? (i.note ?? 'Closed.') : (latest?.reason ?? existing?.reasons[0]?.message ?? incidentSummary(i));
-  if (existing) {
-    return {
-      raised: false,
-      alert: {
-        ...existing,
+  return raiseAlert(
+    {
+      kind: 'incident',
+      fields: {
+        dedupKey: dedupKeyOf(source, i.id),
+        ruleId: VOLUME_RULE_ID,
+        ruleIds: [VOLUME_RULE_ID],
+        subject: { kind: 'status', value: i.status },
         summary: incidentSummary(i),
+        type: 'transaction',
         severity,
-        risk: Math.max(existing.risk, RISK[severity]),
-        reasons: [reasonOf(i, source, severity, message)],
-        suggestedActions: [...new Set([...existing.suggestedActions, ...actions])],
+        risk: RISK[severity],
+        // No event is waiting for an answer: the alert informs people, it decides nothing.
+        decision: 'allow',
+        reasons: [reasonOf(i, source, reasonSeverity, message)],
+        events: [],
+        relatedEventIds: [],
+        suggestedActions: actionsFor(i.status, i.direction),
         occurrences: i.anomalousMinutes,
         firstSeenAt: i.start,
         lastSeenAt: i.lastAbnormal,
-        updatedAt: now,
       },
-    };
-  }
-  return {
-    raised: true,
-    alert: {
-      id: newId('alrt', now),
-      dedupKey: dedupKeyOf(source, i.id),
-      ruleId: VOLUME_RULE_ID,
-      ruleIds: [VOLUME_RULE_ID],
-      subject: { kind: 'status', value: i.status },
-      user: alertUserOf(i.status),
-      summary: incidentSummary(i),
-      type: 'transaction',
-      severity,
-      risk: RISK[severity],
-      // No event is waiting for an answer: the alert informs people, it decides nothing.
-      decision: 'allow',
-      status: 'new',
-      reasons: [reasonOf(i, source, severity, message)],
-      events: [],
-      relatedEventIds: [],
-      suggestedActions: actions,
-      occurrences: i.anomalousMinutes,
-      firstSeenAt: i.start,
-      lastSeenAt: i.lastAbnormal,
-      createdAt: now,
-      updatedAt: now,
-      acknowledgedAt: null,
-      resolvedAt: null,
     },
-  };
+    existing,
+    now,
+  );
 }

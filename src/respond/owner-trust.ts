@@ -1,7 +1,7 @@
 import type { AuditRecorder } from '../audit/ports.js';
 import type { Clock } from '../core/clock.js';
 import type { MemoryHistory } from '../detect/memory-history.js';
-import type { Alert } from '../domain/alert.js';
+import type { EventAlert } from '../domain/alert.js';
 import type { AccountStore, TrustKind, TrustMark } from './ports.js';
 
 /**
@@ -36,7 +36,7 @@ export class OwnerTrust {
    * Marks the alert's sources of these kinds (those it has) trusted or untrusted for its user: stored,
    * in detection's memory at once, audited. Returns the marks.
    */
-  async mark(alert: Alert, kinds: readonly TrustKind[], trust: TrustMark['trust']): Promise<TrustMark[]> {
+  async mark(alert: EventAlert, kinds: readonly TrustKind[], trust: TrustMark['trust']): Promise<TrustMark[]> {
     const at = this.deps.clock.now();
     const marks: TrustMark[] = [];
     for (const kind of kinds) {
@@ -63,7 +63,7 @@ export class OwnerTrust {
    * Makes the alert's device, network and country proven in familiarity. A failure is reported, not
    * thrown: the owner's unlock or confirmation stands, and the proof is only missing from then on.
    */
-  async prove(alert: Alert, via: 'code' | 'confirmed'): Promise<void> {
+  async prove(alert: EventAlert, via: 'code' | 'confirmed'): Promise<void> {
     const familiarity = this.deps.familiarity;
     if (!familiarity) return;
     try {

@@ -2,7 +2,7 @@ import type { AlertService } from '../alerts/alert-service.js';
 import type { AuditRecorder } from '../audit/ports.js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import type { Alert } from '../domain/alert.js';
+import { type AccountAlert, type Alert, isAccountAlert } from '../domain/alert.js';
 import { OPEN_STATUSES } from '../domain/vocabulary.js';
 import type { AccountLocking } from './account-locking.js';
 import type { AccountNotices } from './account-notices.js';
@@ -32,7 +32,7 @@ export class OwnerVerdicts {
     const alert = await this.openAccountAlert(alertId, 'disputed');
     if (!alert.ok) return alert;
     const noted = note ?? 'The user reported: this was not me.';
-    let updated = alert.value;
+    let updated: Alert = alert.value;
     if (updated.status !== 'escalated') {
       const moved = await this.deps.alerts.act(alertId, 'escalate', actor, noted);
       if (!moved.ok) return moved;
@@ -88,11 +88,11 @@ export class OwnerVerdicts {
   }
 
   /** The alert, when it is open and about one account: only its owner's alerts can be disputed or confirmed. */
-  private async openAccountAlert(alertId: string, verb: 'disputed' | 'confirmed'): Promise<Result<Alert, Problem>> {
+  private async openAccountAlert(alertId: string, verb: 'disputed' | 'confirmed'): Promise<Result<AccountAlert, Problem>> {
     const alert = await this.deps.alerts.get(alertId);
     if (!alert) return err({ code: 'not_found', message: `No alert ${alertId}.` });
     // Traffic alerts (the volume monitor's) and IP alerts have no owner to dispute or confirm them.
-    if (alert.subject.kind !== 'user') {
+    if (!isAccountAlert(alert)) {
       return err({
         code: 'invalid_transition',
         message: `Alert ${alertId} is not about one account: only its owner's alerts can be disputed or confirmed.`,

@@ -1,6 +1,6 @@
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
-import type { Alert } from '../domain/alert.js';
+import { type Alert, isTrafficAlert } from '../domain/alert.js';
 import type { AccountLock } from '../domain/lock.js';
 import type { AccountLocking } from './account-locking.js';
 import type { CodeProblem, OneTimeCodes, SentCode } from './one-time-codes.js';
@@ -40,7 +40,7 @@ export class UnlockCodes {
     // The code proves the owner: what the alert behind the lock came from is theirs.
     if (lock.alertId !== undefined) {
       const alert = await this.alerts.get(lock.alertId);
-      if (alert?.user === user) await this.trust.prove(alert, 'code');
+      if (alert && !isTrafficAlert(alert) && alert.user === user) await this.trust.prove(alert, 'code');
     }
     await this.locking.unlock(user, 'The owner entered the one-time code.', actor);
     return ok(undefined);

@@ -1,7 +1,7 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { AlertQuery, AlertStore } from '../alerts/ports.js';
 import { newId } from '../core/ids.js';
-import type { Alert, AlertStatus, AlertTransition } from '../domain/alert.js';
+import { type Alert, type AlertStatus, type AlertSubject, type AlertTransition, alertUser } from '../domain/alert.js';
 import type { DatabaseHandle } from './database.js';
 import type { AlertsTable, Database } from './schema.js';
 
@@ -82,7 +82,7 @@ export function toAlertRow(a: Alert): AlertRow {
     rule_ids_json: JSON.stringify(a.ruleIds),
     subject_kind: a.subject.kind,
     subject_value: a.subject.value,
-    user_id: a.user,
+    user_id: alertUser(a),
     session_id: a.session ?? null,
     device_id: a.device ?? null,
     ip: a.ip ?? null,
@@ -106,7 +106,7 @@ export function toAlertRow(a: Alert): AlertRow {
     updated_at: a.updatedAt,
     acknowledged_at: a.acknowledgedAt,
     resolved_at: a.resolvedAt,
-    search_text: [a.summary, a.user, a.ip, a.device, a.country, a.city, a.userAgent, ...a.reasons.map((r) => r.message)]
+    search_text: [a.summary, alertUser(a), a.ip, a.device, a.country, a.city, a.userAgent, ...a.reasons.map((r) => r.message)]
       .filter(Boolean)
       .join(' ')
       .toLowerCase(),
@@ -114,19 +114,11 @@ export function toAlertRow(a: Alert): AlertRow {
 }
 
 function fromRow(r: Selectable<AlertsTable>): Alert {
-  return {
+  const common = {
     id: r.id,
     dedupKey: r.dedup_key,
     ruleId: r.rule_id,
     ruleIds: JSON.parse(r.rule_ids_json),
-    subject: { kind: r.subject_kind as Alert['subject']['kind'], value: r.subject_value },
-    user: r.user_id,
-    ...(r.session_id !== null && { session: r.session_id }),
-    ...(r.device_id !== null && { device: r.device_id }),
-    ...(r.ip !== null && { ip: r.ip }),
-    ...(r.country !== null && { country: r.country }),
-    ...(r.city !== null && { city: r.city }),
-    ...(r.user_agent !== null && { userAgent: r.user_agent }),
     summary: r.summary,
     type: r.type as Alert['type'],
     severity: r.severity as Alert['severity'],
@@ -145,6 +137,20 @@ function fromRow(r: Selectable<AlertsTable>): Alert {
     acknowledgedAt: r.acknowledged_at,
     resolvedAt: r.resolved_at,
   };
+  const subject = { kind: r.subject_kind, value: r.subject_value } as AlertSubject;
+  // A traffic alert's user_id is only its `status:<name>` label (alertUser): it has no account or event.
+  if (subject.kind === 'status') return { ...common, subject };
+  const context = {
+    user: r.user_id,
+    ...(r.session_id !== null && { session: r.session_id }),
+    ...(r.device_id !== null && { device: r.device_id }),
+    ...(r.ip !== null && { ip: r.ip }),
+    ...(r.country !== null && { country: r.country }),
+    ...(r.city !== null && { city: r.city }),
+    ...(r.user_agent !== null && { userAgent: r.user_agent }),
+  };
+  // Two branches, one per subject, so that the compiler pairs each with its kind of alert.
+  return subject.kind === 'user' ? { ...common, ...context, subject } : { ...common, ...context, subject };
 }
 
 /**

@@ -1,27 +1,26 @@
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { type AuditAction, type AuditDetails, type AuditDraft, type AuditEntry, chainDrafts } from '../audit/audit-entry.js';
 import type { AuditQuery, AuditStore } from '../audit/ports.js';
+import type { AppendLock } from './append-lock.js';
 import type { DatabaseHandle } from './database.js';
+import { openAppendLock } from './open-append-lock.js';
 import type { AuditLogTable, Database } from './schema.js';
 
-/**
- * The PostgreSQL advisory lock every appender takes for its transaction. Any constant works as long
- * as every Vigil process uses the same one and nothing else in the database does (Kysely's
- * migration lock is 3853314791062309107).
- */
+/** The append lock's key (PostgreSQL's advisory lock: store/postgres/append-lock.ts). */
 const AUDIT_CHAIN_LOCK = BigInt('6051954932401837415');
 
 export class SqlAuditStore implements AuditStore {
-  constructor(private readonly handle: DatabaseHandle) {}
+  private readonly appendLock: AppendLock;
+
+  constructor(private readonly handle: DatabaseHandle) {
+    this.appendLock = openAppendLock(handle, AUDIT_CHAIN_LOCK);
+  }
 
   async append(drafts: readonly AuditDraft[]): Promise<readonly AuditEntry[]> {
     if (drafts.length === 0) return [];
     return this.handle.db.transaction().execute(async (trx) => {
-      // On PostgreSQL two processes could otherwise read the same tail under READ COMMITTED; the
-      // primary key on seq would then refuse the second, but as a failed write rather than a wait.
-      // SQLite's transactions take the write lock before reading (store/sqlite/dialect.ts), which
-      // serialises appenders the same way.
-      if (this.handle.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(AUDIT_CHAIN_LOCK)})`.execute(trx);
+      // Appenders take turns, so that each chains onto the tail the last one committed.
+      await this.appendLock.hold(trx);
       return appendAfterTail(trx, drafts);
     });
   }

@@ -1,5 +1,5 @@
 import type { AccountLockChange } from '../bus/bus.js';
-import type { Alert } from '../domain/alert.js';
+import { type Alert, alertUser } from '../domain/alert.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -13,7 +13,7 @@ export function alertRaisedData(a: Alert) {
     ruleId: a.ruleId,
     ruleIds: a.ruleIds,
     subject: a.subject,
-    user: a.user,
+    user: alertUser(a),
     ...(a.session !== undefined && { session: a.session }),
     ...(a.device !== undefined && { device: a.device }),
     ...(a.ip !== undefined && { ip: a.ip }),

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { alertUser } from '../../domain/alert.js';
 import { LOCK_SCOPES } from '../../domain/lock.js';
 import type { CodeProblem } from '../../respond/one-time-codes.js';
 import type { System } from '../../system.js';
@@ -199,7 +200,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
       },
       async (request, reply) => {
         const alert = await system.alerts.get(request.params.id);
-        const actor = alert ? ownerActor(request, alert.user) : actorOf(request);
+        const actor = alert ? ownerActor(request, alertUser(alert)) : actorOf(request);
         const result = await accounts.dispute(request.params.id, request.body?.note ?? null, actor);
         if (!result.ok) return sendProblem(reply, result.error);
         return { alert: presentAlert(result.value.alert), account: presentAccount(result.value.account) };
@@ -222,7 +223,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
       },
       async (request, reply) => {
         const alert = await system.alerts.get(request.params.id);
-        const actor = alert ? ownerActor(request, alert.user) : actorOf(request);
+        const actor = alert ? ownerActor(request, alertUser(alert)) : actorOf(request);
         const result = await accounts.confirm(request.params.id, request.body?.code, request.body?.channel, actor);
         if (!result.ok) return sendCodeProblem(reply, result.error);
         if (result.value.status === 'code_sent') return reply.code(202).send(presentSent(result.value.sent));

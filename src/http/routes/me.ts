@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { type Scenario, scenarioEvents } from '../../demo/simulator.js';
-import type { Alert } from '../../domain/alert.js';
+import { type Alert, isAboutAccount } from '../../domain/alert.js';
 import { SCENARIOS } from '../../domain/vocabulary.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
@@ -28,10 +28,6 @@ const Page = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 400 })),
 });
 
-/** Whether an alert is about this user's account: its subject is that user, not an IP, device or status. */
-const isAbout = (alert: Alert, user: string): boolean =>
-  alert.subject.kind === 'user' && alert.subject.value === user && alert.user === user;
-
 /** The member's own user id: from the session, never from the request. */
 const userOf = (request: FastifyRequest): string => request.signedIn?.person.user as string;
 
@@ -51,7 +47,7 @@ export function meRoutes(system: System): FastifyPluginAsync {
      */
     async function ownAlert(request: FastifyRequest, reply: FastifyReply, id: string): Promise<Alert | undefined> {
       const alert = await system.alerts.get(id);
-      if (alert && isAbout(alert, userOf(request))) return alert;
+      if (alert && isAboutAccount(alert, userOf(request))) return alert;
       sendProblem(reply, { code: 'not_found', message: `No alert ${id} on your account.` });
       return undefined;
     }

@@ -9,12 +9,13 @@ import type { Scenario as ServerScenario } from '../../demo/simulator.js';
 import type { ListEntry as ListRecord, ListKind as ServerListKind, ListName as ServerListName } from '../../detect/lists.js';
 import type { Snooze as SnoozeRecord } from '../../detect/snoozes.js';
 import type { StoredEvent as StoredEventRecord } from '../../domain/activity-event.js';
-import type {
-  Alert as AlertRecord,
-  AlertAction as ServerAlertAction,
-  AlertStatus as ServerAlertStatus,
-  AlertType as ServerAlertType,
-  AlertTransition as TransitionRecord,
+import {
+  type Alert as AlertRecord,
+  alertUser,
+  type AlertAction as ServerAlertAction,
+  type AlertStatus as ServerAlertStatus,
+  type AlertType as ServerAlertType,
+  type AlertTransition as TransitionRecord,
 } from '../../domain/alert.js';
 import type { EventType as ServerEventType } from '../../domain/event-schema.js';
 import type {
@@ -62,6 +63,7 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 export function presentAlert(a: AlertRecord): Alert {
   return {
     ...a,
+    user: alertUser(a),
     events: a.events.map((e) => ({ ...e, occurredAt: iso(e.occurredAt) })),
     firstSeenAt: iso(a.firstSeenAt),
     lastSeenAt: iso(a.lastSeenAt),
