@@ -67,9 +67,13 @@ export class ResponseWorker {
 
   private async carryOut(r: PlannedResponse): Promise<void> {
     await this.deps.locking.announceResponse(r);
-    const account = await this.deps.accounts.get(r.user);
-    const contact = account?.contact ?? {};
-    if (r.actions.includes('send_unlock_code') && r.locked?.unlockBy === 'code') {
+    const sendsCode = r.actions.includes('send_unlock_code') && r.locked?.unlockBy === 'code';
+    const notifiesUser = r.actions.includes('notify_user');
+    // The account is read for its contact only when a code or a notice goes to the owner: most
+    // responses (a lock without a code, a note for the admins) need none, and a read per response
+    // was the main connection's busiest query under load.
+    const contact = sendsCode || notifiesUser ? ((await this.deps.accounts.get(r.user))?.contact ?? {}) : {};
+    if (sendsCode) {
       const sent = await this.deps.codes.send(r.user, contact, 'unlock', {
         ...(r.alertId !== undefined && { alertId: r.alertId }),
         actor: 'vigil',
@@ -80,7 +84,7 @@ export class ResponseWorker {
         this.deps.onError(`unlock code for ${r.user} not sent: ${sent.error.message}`, undefined);
       }
     }
-    if (r.actions.includes('notify_user')) await this.deps.notices.notifyUser(r.user, contact, r.alertId);
+    if (notifiesUser) await this.deps.notices.notifyUser(r.user, contact, r.alertId);
     if (r.actions.includes('notify_admins')) {
       await this.deps.notices.notifyAdmins(
         `${r.severity ?? ''} alert for ${r.user}`.trim(),
