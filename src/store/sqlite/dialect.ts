@@ -108,7 +108,8 @@ class WriteLock {
   end(statement: 'COMMIT' | 'ROLLBACK'): void {
     if (!this.held) return;
     try {
-      if (statement === 'COMMIT' || this.sqlite.inTransaction) (statement === 'COMMIT' ? this.statements.commit : this.statements.rollback).run();
+      if (statement === 'COMMIT') this.statements.commit.run();
+      else if (this.sqlite.inTransaction) this.statements.rollback.run();
     } finally {
       if (!this.sqlite.inTransaction) {
         this.held = false;
