@@ -15,7 +15,7 @@
  * Environment knobs (all optional): BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (50),
  * BENCH_BATCH_CONNECTIONS (4), BENCH_BATCH_SIZE (500), BENCH_NDJSON_EVENTS (1000000),
  * BENCH_NDJSON_TIMEOUT_S (300), BENCH_KEEP_DB=1 to keep the temp directory, BENCH_PROFILE=DIR for a CPU
- * profile of the server, BENCH_REQUEST_MODE=setup to
+ * profile of the server (its top BENCH_PROFILE_TOP (25) functions by self time are printed), BENCH_REQUEST_MODE=setup to
  * vary bodies with autocannon's setupRequest instead of prebuilt per-connection requests (see load()).
  */
 
@@ -33,6 +33,7 @@ import Database from 'better-sqlite3';
 import { type CpuSplit, cpuBetween, threadCpuMs, usPer } from './cpu.js';
 import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
+import { type CpuProfile, formatSelfTime, newestProfile, selfTimeByFunction } from './profile-summary.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BENCH_DIR = import.meta.dirname;
@@ -48,6 +49,8 @@ const NDJSON_TIMEOUT_S = envInt('BENCH_NDJSON_TIMEOUT_S', 300);
 const KEEP_DB = process.env.BENCH_KEEP_DB === '1';
 /** BENCH_PROFILE=DIR: the server writes a V8 CPU profile there when it stops (open it in Chrome's DevTools). */
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
+/** Entries of the profile's self time printed (BENCH_PROFILE_TOP). */
+const PROFILE_TOP = envInt('BENCH_PROFILE_TOP', 25);
 const REQUEST_MODE = process.env.BENCH_REQUEST_MODE === 'setup' ? 'setup' : 'static';
 const HEALTH_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 60_000;
@@ -487,6 +490,100 @@ async function fetchJson(url: string, init: RequestInit): Promise<{ status: numb
 }
 
 // ---------------------------------------------------------------------------------------------
+// Issue 18's targets
+
+/** Single events: ≥ 80% of the floor, p99 ≤ max(10 ms, 1.5 × the floor's); batches and streams ≥ 75%; main-thread CPU within 25 µs of the floor's. */
+const SINGLE_SHARE = 0.8;
+const BULK_SHARE = 0.75;
+const P99_FLOOR_FACTOR = 1.5;
+const P99_AT_LEAST_MS = 10;
+const CPU_MARGIN_US = 25;
+
+interface TargetInputs {
+  readonly single: { vigil: LoadFigures; floor: LoadFigures; cpu: UnitCpu | null; floorCpu: UnitCpu | null };
+  readonly batch: { eventsPerSec: number; floorEventsPerSec: number; cpu: UnitCpu | null; floorCpu: UnitCpu | null };
+  /** Compared with the floor's batches: the floor has no stream route, and a stream is batches read from one body. */
+  readonly ndjson: { eventsPerSec: number; cpu: UnitCpu | null };
+}
+
+/** The targets' table rows, and which targets held (null: not measurable here, /proc missing). */
+function targetRows(t: TargetInputs): { rows: string[][]; held: Record<string, boolean | null> } {
+  const pct = (x: number) => `${fmt(100 * x, 1)}%`;
+  const yes = (ok: boolean | null) => (ok === null ? 'n/a' : ok ? 'yes' : 'NO');
+  const cpuCell = (c: UnitCpu | null) => (c ? `${c.main} / ${c.others}` : 'n/a');
+  const cpuGap = (c: UnitCpu | null, floor: UnitCpu | null) =>
+    c?.main == null || floor?.main == null ? null : Math.round((c.main - floor.main) * 10) / 10;
+  const cpuHeld = (gap: number | null) => (gap === null ? null : gap <= CPU_MARGIN_US);
+  const gapCell = (gap: number | null) => (gap === null ? 'n/a' : `${gap} µs ${yes(cpuHeld(gap))}`);
+
+  const singleShare = t.single.vigil.reqPerSec / t.single.floor.reqPerSec;
+  const p99Limit = Math.max(P99_AT_LEAST_MS, P99_FLOOR_FACTOR * t.single.floor.latencyP99Ms);
+  const batchShare = t.batch.eventsPerSec / t.batch.floorEventsPerSec;
+  const ndShare = t.ndjson.eventsPerSec / t.batch.floorEventsPerSec;
+  const gaps = {
+    single: cpuGap(t.single.cpu, t.single.floorCpu),
+    batch: cpuGap(t.batch.cpu, t.batch.floorCpu),
+    ndjson: cpuGap(t.ndjson.cpu, t.batch.floorCpu),
+  };
+  const held = {
+    singleThroughput: singleShare >= SINGLE_SHARE,
+    singleP99: t.single.vigil.latencyP99Ms <= p99Limit,
+    batchThroughput: batchShare >= BULK_SHARE,
+    ndjsonThroughput: ndShare >= BULK_SHARE,
+    singleCpu: cpuHeld(gaps.single),
+    batchCpu: cpuHeld(gaps.batch),
+    ndjsonCpu: cpuHeld(gaps.ndjson),
+  };
+  const rows = [
+    [
+      'single events/s',
+      fmt(t.single.vigil.reqPerSec),
+      fmt(t.single.floor.reqPerSec),
+      pct(singleShare),
+      `≥ ${pct(SINGLE_SHARE)}`,
+      yes(held.singleThroughput),
+      cpuCell(t.single.cpu),
+      cpuCell(t.single.floorCpu),
+      gapCell(gaps.single),
+    ],
+    [
+      'single p99 ms',
+      fmt(t.single.vigil.latencyP99Ms, 1),
+      fmt(t.single.floor.latencyP99Ms, 1),
+      '—',
+      `≤ ${fmt(p99Limit, 1)}`,
+      yes(held.singleP99),
+      '',
+      '',
+      '',
+    ],
+    [
+      `batches of ${BATCH_SIZE}, events/s`,
+      fmt(t.batch.eventsPerSec),
+      fmt(t.batch.floorEventsPerSec),
+      pct(batchShare),
+      `≥ ${pct(BULK_SHARE)}`,
+      yes(held.batchThroughput),
+      cpuCell(t.batch.cpu),
+      cpuCell(t.batch.floorCpu),
+      gapCell(gaps.batch),
+    ],
+    [
+      'NDJSON events/s',
+      fmt(t.ndjson.eventsPerSec),
+      `${fmt(t.batch.floorEventsPerSec)} (batches)`,
+      pct(ndShare),
+      `≥ ${pct(BULK_SHARE)}`,
+      yes(held.ndjsonThroughput),
+      cpuCell(t.ndjson.cpu),
+      cpuCell(t.batch.floorCpu),
+      gapCell(gaps.ndjson),
+    ],
+  ];
+  return { rows, held };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The run
 
 async function main(): Promise<void> {
@@ -541,7 +638,9 @@ async function main(): Promise<void> {
     const floorSingleOptions = { ...noopOptions, url: `${floorUrl}/floor` };
     log(`floor: warm-up ${WARMUP_S} s, then ${DURATION_S} s single events and ${DURATION_S} s batches`);
     await load('floor single warm-up', { ...floorSingleOptions, durationS: WARMUP_S });
+    const floorSingleCpuBefore = childCpuMs(floorServer);
     const floorSingle = (await load('floor single', { ...floorSingleOptions, durationS: DURATION_S })).figures;
+    const floorSingleCpu = serverCpu(floorServer, floorSingleCpuBefore, floorSingle.requests);
     assertClean('floor (POST /floor)', floorSingle);
     const bodies = batchBodies();
     const floorBatchOptions = {
@@ -551,7 +650,10 @@ async function main(): Promise<void> {
       bodies,
     };
     await load('floor batch warm-up', { ...floorBatchOptions, durationS: WARMUP_S });
+    const floorBatchCpuBefore = childCpuMs(floorServer);
     const floorBatch = (await load('floor batch', { ...floorBatchOptions, durationS: DURATION_S })).figures;
+    // Per event: autocannon counts requests, each of BATCH_SIZE events.
+    const floorBatchCpu = serverCpu(floorServer, floorBatchCpuBefore, floorBatch.requests * BATCH_SIZE);
     assertClean('floor (POST /floor/batch)', floorBatch);
     await stopChild(floorServer);
 
@@ -561,6 +663,7 @@ async function main(): Promise<void> {
     log('starting vigil serve');
     const vigilStart = performance.now();
     const profile = PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR];
+    const profilesBefore = new Set(PROFILE_DIR !== undefined && existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR) : []);
     const vigil = startChild('vigil', [...profile, compiledServer(), 'serve'], {
       VIGIL_DATABASE_URL: `sqlite:${dbFile}`,
       VIGIL_PORT: String(port),
@@ -683,6 +786,14 @@ async function main(): Promise<void> {
     if (stopped.forced) problems.push(`vigil did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killed`);
     else if (stopped.code !== 0) problems.push(`vigil exited with code ${stopped.code} after SIGTERM`);
 
+    // The server writes its profile as it exits: the top of it (self time by function) goes to the report.
+    const profileFile = PROFILE_DIR === undefined ? undefined : newestProfile(PROFILE_DIR);
+    const profileTop =
+      profileFile === undefined || profilesBefore.has(path.basename(profileFile))
+        ? undefined
+        : { file: profileFile, selfTime: selfTimeByFunction(JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile, PROFILE_TOP) };
+    if (PROFILE_DIR !== undefined && profileTop === undefined) problems.push(`no new CPU profile in ${PROFILE_DIR}`);
+
     let rowCount: number | null = null;
     if (existsSync(dbFile)) {
       const db = new Database(dbFile, { fileMustExist: true });
@@ -776,7 +887,20 @@ async function main(): Promise<void> {
     if (windows.length > 0) out.push(`ndjson rate by 10 s window (lines sent): ${windows.join(', ')}`);
     const cpuText = (c: UnitCpu | null, unit: string) => (c ? `${c.main} / ${c.others} µs per ${unit}` : 'n/a');
     out.push(
-      `server CPU, main thread / other threads: no-op ${cpuText(noopCpu, 'request')}; single ${cpuText(singleCpu, 'request')}; batch ${cpuText(batchCpu, 'event')}; ndjson ${cpuText(ndCpu, 'event')}`,
+      `server CPU, main thread / other threads: no-op ${cpuText(noopCpu, 'request')}; floor single ${cpuText(floorSingleCpu, 'request')}; floor batch ${cpuText(floorBatchCpu, 'event')}; single ${cpuText(singleCpu, 'request')}; batch ${cpuText(batchCpu, 'event')}; ndjson ${cpuText(ndCpu, 'event')}`,
+    );
+    const targets = targetRows({
+      single: { vigil: single, floor: floorSingle, cpu: singleCpu, floorCpu: floorSingleCpu },
+      batch: { eventsPerSec: batchEventsPerSec, floorEventsPerSec: floorBatchEventsPerSec, cpu: batchCpu, floorCpu: floorBatchCpu },
+      ndjson: { eventsPerSec: ndEventsPerSec, cpu: ndCpu },
+    });
+    out.push('');
+    out.push('Issue 18 targets, against the floor of this run:');
+    out.push(
+      table(
+        ['scenario', 'Vigil', 'floor', 'ratio', 'target', 'held', 'CPU µs main / others', 'floor CPU', 'main − floor (≤ 25)'],
+        targets.rows,
+      ),
     );
     out.push(`startup: vigil healthy ${fmt(startupMs / 1000, 1)} s after spawn`);
     out.push(
@@ -785,6 +909,15 @@ async function main(): Promise<void> {
     out.push(
       `server log: ${vigil.counts.error} error, ${vigil.counts.warn} warn, ${vigil.counts.stderr} other stderr lines; exit code ${stopped.code}${stopped.forced ? ' (killed)' : ''}`,
     );
+    if (profileTop) {
+      out.push('');
+      out.push(
+        formatSelfTime(
+          `vigil's CPU profile, the whole run (start, single, batch, ndjson), self time by function: ${profileTop.file}`,
+          profileTop.selfTime,
+        ),
+      );
+    }
     if (problems.length > 0) {
       out.push('');
       out.push('PROBLEMS:');
@@ -817,6 +950,8 @@ async function main(): Promise<void> {
       serverCpuUs: {
         note: 'CPU µs of the server process per request (ceiling, single) or per event (batch, ndjson): its main thread, and all its other threads together (writer thread, GC helpers); from /proc',
         ceiling: noopCpu,
+        floorSingle: floorSingleCpu,
+        floorBatch: floorBatchCpu,
         single: singleCpu,
         batch: batchCpu,
         ndjson: ndCpu,
@@ -859,6 +994,8 @@ async function main(): Promise<void> {
         countOk,
       },
       server: { startupMs, exitCode: stopped.code, forcedKill: stopped.forced, logCounts: vigil.counts, serverLog: vigil.notable },
+      targets: targets.held,
+      ...(profileTop && { profile: profileTop }),
       problems,
     };
     writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);

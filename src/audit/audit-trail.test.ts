@@ -68,6 +68,21 @@ describe('AuditTrail on the store', () => {
     expect(await trail.verify(7)).toMatchObject({ ok: true, entries: 50, head: { seq: 50 } });
   });
 
+  it('stores the records made in one turn of the event loop in one append', async () => {
+    const store = new SqlAuditStore(handle);
+    const append = vi.spyOn(store, 'append');
+    const batching = new AuditTrail(store, clock);
+    // As the responses to one group commit's requests are recorded: each on its own, in the same turn.
+    const stored = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => batching.record('vigil', 'account.locked', `account:u${i}`, { scope: 'sensitive' })),
+    );
+    expect(append).toHaveBeenCalledTimes(1);
+    expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    await batching.record('vigil', 'account.unlocked', 'account:u0');
+    expect(append).toHaveBeenCalledTimes(2);
+    expect(await batching.verify()).toMatchObject({ ok: true, entries: 6 });
+  });
+
   // Two handles stand for two processes. On SQLite this works in one process only because an
   // appender waits for the other's write lock without blocking the event loop (store/sqlite/dialect.ts):
   // a synchronous wait would block the very loop that releases the lock.

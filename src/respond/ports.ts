@@ -92,6 +92,8 @@ export interface AccountQuery {
 /** Accounts, their trust marks and their one-time codes. Implemented once with Kysely (store/account-store.ts). */
 export interface AccountStore {
   get(user: string): Promise<AccountRecord | undefined>;
+  /** The contacts of these accounts, in one read; an account not stored is absent. */
+  contacts(users: readonly string[]): Promise<ReadonlyMap<string, Contact>>;
   /** Locked accounts first (newest lock first), then the least healthy. */
   list(query: AccountQuery): Promise<readonly AccountRecord[]>;
   listLocks(): Promise<ReadonlyArray<{ user: string; lock: AccountLock }>>;

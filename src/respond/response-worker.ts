@@ -2,7 +2,7 @@ import type { PlannedResponse } from '../domain/response.js';
 import type { AccountLocking } from './account-locking.js';
 import type { AccountNotices } from './account-notices.js';
 import type { OneTimeCodes } from './one-time-codes.js';
-import type { AccountStore } from './ports.js';
+import type { AccountStore, Contact } from './ports.js';
 import type { SecurityHealth } from './security-health.js';
 
 export interface ResponseWorkerDeps {
@@ -22,23 +22,34 @@ export interface ResponseWorkerDeps {
 export class ResponseWorker {
   /** Responses being carried out, which settled() waits for. */
   private readonly responding = new Set<Promise<void>>();
+  /** Responses planned in this turn of the event loop, carried out together at its end. */
+  private queued: PlannedResponse[] = [];
+  private nextRound: Promise<void> | undefined;
 
   constructor(private readonly deps: ResponseWorkerDeps) {}
 
-  /** After the events that caused them are stored: audit, codes, notifications, webhooks. */
-  async onResponsePlanned(responses: readonly PlannedResponse[]): Promise<void> {
-    const work = this.respond(responses);
-    this.responding.add(work);
-    try {
-      await work;
-    } finally {
-      this.responding.delete(work);
-    }
+  /**
+   * After the events that caused them are stored: audit, codes, notifications, webhooks. Under
+   * single-event load each request publishes its own responses, all in the turn its group commit
+   * ends: they are gathered until the end of that turn, so that their accounts are read in one query
+   * and their audit entries share one append, rather than a read and a transaction each.
+   */
+  onResponsePlanned(responses: readonly PlannedResponse[]): Promise<void> {
+    this.queued.push(...responses);
+    this.nextRound ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const round = this.queued;
+      this.queued = [];
+      this.nextRound = undefined;
+      const work = this.respond(round);
+      this.responding.add(work);
+      return work.finally(() => this.responding.delete(work));
+    });
+    return this.nextRound;
   }
 
   /** Waits for responses being carried out (codes, notifications) and the health computations they caused (shutdown, tests). */
   async settled(): Promise<void> {
-    while (this.responding.size > 0) await Promise.allSettled([...this.responding]);
+    while (this.nextRound || this.responding.size > 0) await Promise.allSettled([this.nextRound, ...this.responding]);
     await this.deps.health.settled();
   }
 
@@ -51,11 +62,12 @@ export class ResponseWorker {
       if (list) list.push(r);
       else byUser.set(r.user, [r]);
     }
+    const contacts = await this.contactsFor(responses);
     await Promise.all(
       [...byUser.values()].map(async (list) => {
         for (const r of list) {
           try {
-            await this.carryOut(r);
+            await this.carryOut(r, contacts);
           } catch (error) {
             this.deps.onError(`response to event ${r.eventId} for ${r.user} failed`, error);
           }
@@ -65,11 +77,28 @@ export class ResponseWorker {
     );
   }
 
-  private async carryOut(r: PlannedResponse): Promise<void> {
+  /**
+   * The contacts of the accounts whose owner gets a code or a notice, in one read; undefined if
+   * none does, or if the read failed (each response then reads its own, and fails on its own).
+   */
+  private async contactsFor(responses: readonly PlannedResponse[]): Promise<ReadonlyMap<string, Contact> | undefined> {
+    const users = responses.filter(reachesOwner).map((r) => r.user);
+    if (users.length === 0) return undefined;
+    try {
+      return await this.deps.accounts.contacts(users);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async carryOut(r: PlannedResponse, contacts: ReadonlyMap<string, Contact> | undefined): Promise<void> {
     await this.deps.locking.announceResponse(r);
-    const account = await this.deps.accounts.get(r.user);
-    const contact = account?.contact ?? {};
-    if (r.actions.includes('send_unlock_code') && r.locked?.unlockBy === 'code') {
+    const sendsCode = sendsUnlockCode(r);
+    const notifiesUser = r.actions.includes('notify_user');
+    // Only a code or a notice needs the owner's contact: a lock alone, or a note for the admins, does not.
+    const contact =
+      sendsCode || notifiesUser ? (contacts ? (contacts.get(r.user) ?? {}) : ((await this.deps.accounts.get(r.user))?.contact ?? {})) : {};
+    if (sendsCode) {
       const sent = await this.deps.codes.send(r.user, contact, 'unlock', {
         ...(r.alertId !== undefined && { alertId: r.alertId }),
         actor: 'vigil',
@@ -80,7 +109,7 @@ export class ResponseWorker {
         this.deps.onError(`unlock code for ${r.user} not sent: ${sent.error.message}`, undefined);
       }
     }
-    if (r.actions.includes('notify_user')) await this.deps.notices.notifyUser(r.user, contact, r.alertId);
+    if (notifiesUser) await this.deps.notices.notifyUser(r.user, contact, r.alertId);
     if (r.actions.includes('notify_admins')) {
       await this.deps.notices.notifyAdmins(
         `${r.severity ?? ''} alert for ${r.user}`.trim(),
@@ -89,3 +118,8 @@ export class ResponseWorker {
     }
   }
 }
+
+const sendsUnlockCode = (r: PlannedResponse): boolean => r.actions.includes('send_unlock_code') && r.locked?.unlockBy === 'code';
+
+/** Whether the response sends the account's owner something (a code, a notice), for which their contact is read. */
+const reachesOwner = (r: PlannedResponse): boolean => sendsUnlockCode(r) || r.actions.includes('notify_user');

@@ -58,6 +58,20 @@ export class SqlAccountStore implements AccountStore {
     return row && toAccount(row);
   }
 
+  async contacts(users: readonly string[]): Promise<ReadonlyMap<string, Contact>> {
+    const found = new Map<string, Contact>();
+    const unique = [...new Set(users)];
+    for (let i = 0; i < unique.length; i += USERS_PER_READ) {
+      const rows = await this.db
+        .selectFrom('accounts')
+        .select(['user_id', 'email', 'phone'])
+        .where('user_id', 'in', unique.slice(i, i + USERS_PER_READ))
+        .execute();
+      for (const r of rows) found.set(r.user_id, contactOf(r));
+    }
+    return found;
+  }
+
   async list(q: AccountQuery): Promise<readonly AccountRecord[]> {
     let query = this.db.selectFrom('accounts').selectAll();
     if (q.lockedOnly) query = query.where('lock_scope', 'is not', null);
@@ -264,12 +278,20 @@ function lockOf(r: Selectable<AccountsTable>): AccountLock | undefined {
   };
 }
 
+/** Accounts per `in (…)` read: well under both dialects' bind-parameter limits. */
+const USERS_PER_READ = 500;
+
+const contactOf = (r: { readonly email: string | null; readonly phone: string | null }): Contact => ({
+  ...(r.email !== null && { email: r.email }),
+  ...(r.phone !== null && { phone: r.phone }),
+});
+
 export function toAccount(r: Selectable<AccountsTable>): AccountRecord {
   const lock = lockOf(r);
   const health = JSON.parse(r.health_json) as HealthRecord | null;
   return {
     user: r.user_id,
-    contact: { ...(r.email !== null && { email: r.email }), ...(r.phone !== null && { phone: r.phone }) },
+    contact: contactOf(r),
     ...(lock && { lock }),
     ...(health && { health }),
     updatedAt: r.updated_at,
