@@ -228,6 +228,10 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
             history,
             clock,
             onError: (message, error) => logger.error(message, error),
+            onSaved: (saved) =>
+              logger.info(
+                `Detection snapshot written: ${(saved.bytes / 1024 / 1024).toFixed(1)} MB, encoded in ${Math.round(saved.encodeMs)} ms, written in ${Math.round(saved.writeMs)} ms.`,
+              ),
           })
         : undefined;
     await warmDetection({

@@ -84,6 +84,8 @@ type JsonValue =
 interface JsonPart {
   readonly meta: SnapshotMeta;
   readonly strings: readonly string[];
+  /** The events' ids, in the order of the columns. */
+  readonly ids: readonly string[];
   readonly userAgents: readonly UserAgentInfo[];
   readonly events: number;
   /** One per key that is not a timeline, in the order of the keys. */
@@ -94,7 +96,7 @@ interface JsonPart {
 
 export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer {
   const strings = new Interner<string>();
-  const userAgents = new Interner<UserAgentInfo>();
+  const userAgents = new Interner<UserAgentInfo>((ua) => JSON.stringify(ua));
   const eventIndex = new Map<PastEvent, number>();
   const events: PastEvent[] = [];
   const indexOf = (e: PastEvent): number => {
@@ -132,21 +134,105 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
   const n = events.length;
   const columns: Array<[string, Column]> = [];
   const presence = new Uint32Array(n);
-  for (const [name, kind] of FIELDS) {
-    const column = kind === 'number' ? new Float64Array(n) : kind === 'flag' ? new Uint8Array(n) : new Int32Array(n);
-    const bit = NUMBER_BITS.get(name) ?? 0;
-    for (let i = 0; i < n; i++) {
-      const value = (events[i] as PastEvent)[name];
-      if (kind === 'number') {
-        if (value !== undefined) {
-          column[i] = value as number;
-          presence[i] = (presence[i] as number) | bit;
-        }
-      } else if (kind === 'flag') column[i] = value === undefined ? 0 : value === null ? 1 : value ? 3 : 2;
-      else if (kind === 'ua') column[i] = value === undefined ? -1 : userAgents.of(value as UserAgentInfo);
-      else column[i] = value === undefined ? -1 : strings.of(value as string);
+  // Ids are unique: kept as a list, not interned.
+  const ids: string[] = new Array(n);
+  for (let i = 0; i < n; i++) ids[i] = (events[i] as PastEvent).id;
+  const str = (name: string) => {
+    const c = new Int32Array(n);
+    columns.push([`event.${name}`, c]);
+    return c;
+  };
+  const num = (name: string) => {
+    const c = new Float64Array(n);
+    columns.push([`event.${name}`, c]);
+    return c;
+  };
+  const flags = (name: string) => {
+    const c = new Uint8Array(n);
+    columns.push([`event.${name}`, c]);
+    return c;
+  };
+  const [type, user, session, device, ip, network, country, city] = [
+    'type',
+    'user',
+    'session',
+    'device',
+    'ip',
+    'network',
+    'country',
+    'city',
+  ].map(str) as Int32Array[];
+  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = [
+    'currency',
+    'merchant',
+    'paymentMethod',
+    'category',
+    'path',
+    'userAgent',
+    'ua',
+  ].map(str) as Int32Array[];
+  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = [
+    'occurredAt',
+    'latitude',
+    'longitude',
+    'accuracyKm',
+    'amount',
+    'deviceAgeMs',
+  ].map(num) as Float64Array[];
+  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = ['newDevice', 'newCountry', 'untrustedSource', 'untrustedNetwork'].map(
+    flags,
+  ) as Uint8Array[];
+  const bit = (name: keyof PastEvent) => NUMBER_BITS.get(name) as number;
+  const [latBit, lonBit, accBit, amountBit, ageBit] = (['latitude', 'longitude', 'accuracyKm', 'amount', 'deviceAgeMs'] as const).map(
+    bit,
+  ) as number[];
+  const s = (v: string | undefined): number => (v === undefined ? -1 : strings.of(v));
+  const flag = (v: boolean | null | undefined): number => (v === undefined ? 0 : v === null ? 1 : v ? 3 : 2);
+  // Field by field, named: one pass over the events, without keyed property reads.
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as PastEvent;
+    (type as Int32Array)[i] = strings.of(e.type);
+    (user as Int32Array)[i] = strings.of(e.user);
+    (occurredAt as Float64Array)[i] = e.occurredAt;
+    (newDevice as Uint8Array)[i] = flag(e.newDevice);
+    (newCountry as Uint8Array)[i] = flag(e.newCountry);
+    (session as Int32Array)[i] = s(e.session);
+    (device as Int32Array)[i] = s(e.device);
+    (ip as Int32Array)[i] = s(e.ip);
+    (network as Int32Array)[i] = s(e.network);
+    (country as Int32Array)[i] = s(e.country);
+    (city as Int32Array)[i] = s(e.city);
+    let p = 0;
+    if (e.latitude !== undefined) {
+      (latitude as Float64Array)[i] = e.latitude;
+      p |= latBit as number;
     }
-    columns.push([`event.${name}`, column]);
+    if (e.longitude !== undefined) {
+      (longitude as Float64Array)[i] = e.longitude;
+      p |= lonBit as number;
+    }
+    if (e.accuracyKm !== undefined) {
+      (accuracyKm as Float64Array)[i] = e.accuracyKm;
+      p |= accBit as number;
+    }
+    if (e.amount !== undefined) {
+      (amount as Float64Array)[i] = e.amount;
+      p |= amountBit as number;
+    }
+    (currency as Int32Array)[i] = s(e.currency);
+    (merchant as Int32Array)[i] = s(e.merchant);
+    (paymentMethod as Int32Array)[i] = s(e.paymentMethod);
+    (category as Int32Array)[i] = s(e.category);
+    (path as Int32Array)[i] = s(e.path);
+    (userAgent as Int32Array)[i] = s(e.userAgent);
+    (ua as Int32Array)[i] = e.ua === undefined ? -1 : userAgents.of(e.ua);
+    (untrustedSource as Uint8Array)[i] = flag(e.untrustedSource);
+    if (e.deviceAgeMs !== undefined) {
+      (deviceAgeMs as Float64Array)[i] = e.deviceAgeMs;
+      p |= ageBit as number;
+    }
+    (untrustedNetwork as Uint8Array)[i] = flag(e.untrustedNetwork);
+    presence[i] = p;
   }
   columns.push(['event.presence', presence], ['key.kind', kinds], ['key.name', keyNames], ['key.bytes', keyBytes]);
   columns.push(['key.timelineLength', timelineLengths], ['key.members', Int32Array.from(members)]);
@@ -154,6 +240,7 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
   const json: JsonPart = {
     meta,
     strings: strings.values,
+    ids,
     userAgents: userAgents.values,
     events: n,
     values,
@@ -161,19 +248,23 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     sections: columns.map(([name, c]) => ({ name, type: typeOf(c), length: c.length })),
   };
   const jsonBytes = Buffer.from(JSON.stringify(json), 'utf8');
-  const jsonPadded = align8(jsonBytes.length);
-  const parts: Buffer[] = [jsonBytes, Buffer.alloc(jsonPadded - jsonBytes.length, 0x20)];
+  // One buffer, written in place: header, JSON padded with spaces, then each column 8-aligned.
+  let size = HEADER_BYTES + align8(jsonBytes.length);
+  for (const [, c] of columns) size += align8(c.byteLength);
+  const out = Buffer.alloc(size, 0);
+  MAGIC.copy(out, 0);
+  out.writeUInt32LE(SNAPSHOT_FORMAT_VERSION, 8);
+  out.writeUInt32LE(jsonBytes.length, 12);
+  let at = HEADER_BYTES;
+  jsonBytes.copy(out, at);
+  out.fill(0x20, at + jsonBytes.length, at + align8(jsonBytes.length));
+  at += align8(jsonBytes.length);
   for (const [, c] of columns) {
-    const bytes = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
-    parts.push(bytes, Buffer.alloc(align8(bytes.length) - bytes.length));
+    out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+    at += align8(c.byteLength);
   }
-  const body = Buffer.concat(parts);
-  const header = Buffer.alloc(HEADER_BYTES);
-  MAGIC.copy(header, 0);
-  header.writeUInt32LE(SNAPSHOT_FORMAT_VERSION, 8);
-  header.writeUInt32LE(jsonBytes.length, 12);
-  createHash('sha256').update(body).digest().copy(header, 16);
-  return Buffer.concat([header, body]);
+  createHash('sha256').update(out.subarray(HEADER_BYTES)).digest().copy(out, 16);
+  return out;
 }
 
 /** The snapshot in these bytes, or why it cannot be used. */
@@ -186,17 +277,23 @@ export function decodeSnapshot(bytes: Buffer): DecodedSnapshot | { readonly prob
   try {
     const jsonLength = bytes.readUInt32LE(12);
     const json = JSON.parse(body.subarray(0, jsonLength).toString('utf8')) as JsonPart;
-    // Typed arrays need aligned offsets: the body is copied once into a buffer of its own.
-    const aligned = new ArrayBuffer(body.length);
-    new Uint8Array(aligned).set(body);
-    let offset = align8(jsonLength);
+    // Typed arrays need offsets aligned to their element: read in place when the file's buffer is
+    // (a large readFile is), copied once otherwise.
+    let aligned = body.buffer as ArrayBuffer;
+    let offset = body.byteOffset + align8(jsonLength);
+    if (body.byteOffset % 8 !== 0) {
+      aligned = new ArrayBuffer(body.length);
+      new Uint8Array(aligned).set(body);
+      offset = align8(jsonLength);
+    }
+    const end = offset - align8(jsonLength) + body.length;
     const columns = new Map<string, Column>();
     for (const s of json.sections) {
       const column = makeColumn(s, aligned, offset);
       columns.set(s.name, column);
       offset += align8(column.byteLength);
     }
-    if (offset !== body.length) return { problem: 'sections do not add up to the file' };
+    if (offset !== end) return { problem: 'sections do not add up to the file' };
     return { meta: json.meta, state: buildState(json, columns) };
   } catch (error) {
     return { problem: `unreadable (${error instanceof Error ? error.message : String(error)})` };
@@ -216,22 +313,89 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
     return s;
   };
   const n = json.events;
+  if (json.ids.length !== n) throw new Error('ids do not match the events');
   const presence = column<Uint32Array>('event.presence');
-  const fieldColumns = FIELDS.map(([name, kind]) => [name, kind, column(`event.${name}`), NUMBER_BITS.get(name) ?? 0] as const);
+  const str = (name: string) => column<Int32Array>(`event.${name}`);
+  const num = (name: string) => column<Float64Array>(`event.${name}`);
+  const flags = (name: string) => column<Uint8Array>(`event.${name}`);
+  const [type, user, session, device, ip, network, country, city] = [
+    'type',
+    'user',
+    'session',
+    'device',
+    'ip',
+    'network',
+    'country',
+    'city',
+  ].map(str) as Int32Array[];
+  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = [
+    'currency',
+    'merchant',
+    'paymentMethod',
+    'category',
+    'path',
+    'userAgent',
+    'ua',
+  ].map(str) as Int32Array[];
+  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = [
+    'occurredAt',
+    'latitude',
+    'longitude',
+    'accuracyKm',
+    'amount',
+    'deviceAgeMs',
+  ].map(num) as Float64Array[];
+  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = ['newDevice', 'newCountry', 'untrustedSource', 'untrustedNetwork'].map(
+    flags,
+  ) as Uint8Array[];
+  const bit = (name: keyof PastEvent) => NUMBER_BITS.get(name) as number;
+  const [latBit, lonBit, accBit, amountBit, ageBit] = (['latitude', 'longitude', 'accuracyKm', 'amount', 'deviceAgeMs'] as const).map(
+    bit,
+  ) as number[];
+  const flag = (v: number): boolean | null => (v === 1 ? null : v === 3);
+  const uaAt = (i: number): UserAgentInfo => {
+    const u = userAgents[i];
+    if (u === undefined) throw new Error(`user agent ${i} out of range`);
+    return u;
+  };
   const events: PastEvent[] = new Array(n);
+  // Field by field in toPastEvent's order, so that every event gets the same hidden classes.
   for (let i = 0; i < n; i++) {
-    const e: Record<string, unknown> = {};
-    for (const [name, kind, c, bit] of fieldColumns) {
-      const v = c[i] as number;
-      if (kind === 'number') {
-        if (((presence[i] as number) & bit) !== 0) e[name] = v;
-      } else if (kind === 'flag') {
-        if (v !== 0) e[name] = v === 1 ? null : v === 3;
-      } else if (kind === 'ua') {
-        if (v >= 0) e[name] = userAgents[v];
-      } else if (v >= 0) e[name] = stringAt(v);
-    }
-    events[i] = e as unknown as PastEvent;
+    const e: { -readonly [K in keyof PastEvent]: PastEvent[K] } = {
+      id: json.ids[i] as string,
+      type: stringAt((type as Int32Array)[i] as number) as PastEvent['type'],
+      user: stringAt((user as Int32Array)[i] as number),
+      occurredAt: (occurredAt as Float64Array)[i] as number,
+    };
+    const p = presence[i] as number;
+    const opt = (c: Int32Array | undefined) => (c as Int32Array)[i] as number;
+    let v = (newDevice as Uint8Array)[i] as number;
+    if (v !== 0) e.newDevice = flag(v);
+    v = (newCountry as Uint8Array)[i] as number;
+    if (v !== 0) e.newCountry = flag(v);
+    if ((v = opt(session)) >= 0) e.session = stringAt(v);
+    if ((v = opt(device)) >= 0) e.device = stringAt(v);
+    if ((v = opt(ip)) >= 0) e.ip = stringAt(v);
+    if ((v = opt(network)) >= 0) e.network = stringAt(v);
+    if ((v = opt(country)) >= 0) e.country = stringAt(v);
+    if ((v = opt(city)) >= 0) e.city = stringAt(v);
+    if (p & (latBit as number)) e.latitude = (latitude as Float64Array)[i] as number;
+    if (p & (lonBit as number)) e.longitude = (longitude as Float64Array)[i] as number;
+    if (p & (accBit as number)) e.accuracyKm = (accuracyKm as Float64Array)[i] as number;
+    if (p & (amountBit as number)) e.amount = (amount as Float64Array)[i] as number;
+    if ((v = opt(currency)) >= 0) e.currency = stringAt(v);
+    if ((v = opt(merchant)) >= 0) e.merchant = stringAt(v);
+    if ((v = opt(paymentMethod)) >= 0) e.paymentMethod = stringAt(v);
+    if ((v = opt(category)) >= 0) e.category = stringAt(v);
+    if ((v = opt(path)) >= 0) e.path = stringAt(v);
+    if ((v = opt(userAgent)) >= 0) e.userAgent = stringAt(v);
+    if ((v = opt(ua)) >= 0) e.ua = uaAt(v);
+    v = (untrustedSource as Uint8Array)[i] as number;
+    if (v !== 0) e.untrustedSource = v === 3;
+    if (p & (ageBit as number)) e.deviceAgeMs = (deviceAgeMs as Float64Array)[i] as number;
+    v = (untrustedNetwork as Uint8Array)[i] as number;
+    if (v !== 0) e.untrustedNetwork = v === 3;
+    events[i] = e;
   }
   const eventAt = (i: number): PastEvent => {
     const e = events[i];
@@ -274,14 +438,22 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
 class Interner<T> {
   readonly values: T[] = [];
   private readonly index = new Map<T, number>();
+  /** Values equal by content share a slot too (parsed user agents replayed from the database are not one object). */
+  private readonly byContent = new Map<string, number>();
+
+  constructor(private readonly contentKey?: (value: T) => string) {}
 
   of(value: T): number {
     let i = this.index.get(value);
+    if (i !== undefined) return i;
+    const key = this.contentKey?.(value);
+    i = key === undefined ? undefined : this.byContent.get(key);
     if (i === undefined) {
       i = this.values.length;
-      this.index.set(value, i);
       this.values.push(value);
+      if (key !== undefined) this.byContent.set(key, i);
     }
+    this.index.set(value, i);
     return i;
   }
 }

@@ -9,6 +9,8 @@ export interface DetectionSnapshotsDependencies {
   readonly history: MemoryHistory;
   readonly clock: Clock;
   readonly onError: (message: string, error: unknown) => void;
+  /** Each snapshot written, with what it cost. */
+  readonly onSaved?: (saved: SnapshotSaved) => void;
 }
 
 /** What one save cost: the encoding holds the event loop, the write does not. */
@@ -102,7 +104,9 @@ export class DetectionSnapshots {
       this.deps.onError(`writing the detection snapshot to ${file} failed; the previous one is kept`, error);
       return undefined;
     }
-    return { bytes: bytes.length, encodeMs, writeMs: performance.now() - writeStarted };
+    const saved = { bytes: bytes.length, encodeMs, writeMs: performance.now() - writeStarted };
+    this.deps.onSaved?.(saved);
+    return saved;
   }
 }
 
