@@ -17,6 +17,7 @@ import { AlertBook } from './detect/alert-book.js';
 import type { Detector } from './detect/detector.js';
 import { DetectionEngine } from './detect/engine.js';
 import { toPastEvent } from './detect/history.js';
+import type { DecodedSnapshot } from './detect/history-snapshot.js';
 import { ListBook } from './detect/lists.js';
 import { DEFAULT_LIMITS, MemoryHistory } from './detect/memory-history.js';
 import type { Rule } from './detect/rule.js';
@@ -61,6 +62,7 @@ import { SqlAlertStore } from './store/alert-store.js';
 import { SqlApiKeyStore } from './store/api-key-store.js';
 import { SqlAuditStore } from './store/audit-store.js';
 import { type DatabaseHandle, openDatabase } from './store/database.js';
+import { DetectionSnapshots } from './store/detection-snapshots.js';
 import { SqlEventStore } from './store/event-store.js';
 import { SqlHealthFacts } from './store/health-facts-store.js';
 import { SqlListStore } from './store/list-store.js';
@@ -147,6 +149,12 @@ export interface SystemOverrides {
   readonly logger?: Logger;
   /** Resolves webhook target host names; tests answer without DNS. */
   readonly webhookLookup?: HostLookup;
+  /**
+   * Keep the detection snapshot (config.detectionSnapshotFile): load it at start, take it at an
+   * interval and at close. Only the server does: a short-lived `vigil import` beside a running server
+   * would overwrite the server's snapshot with a state that misses the server's latest events.
+   */
+  readonly detectionSnapshots?: boolean;
 }
 
 /** The composition root. */
@@ -210,7 +218,30 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       onRuleError: (ruleId, error) => logger.error(`rule ${ruleId} failed; skipped for this event`, error),
       ruleHits: ruleStats,
     });
-    await warmDetection(engine, alertBook, events, alerts, rules.ruleSet.longestWindowMs(), clock, history);
+    const snapshots =
+      overrides.detectionSnapshots && config.detectionSnapshotFile !== undefined
+        ? new DetectionSnapshots({
+            file: config.detectionSnapshotFile,
+            history,
+            clock,
+            onError: (message, error) => logger.error(message, error),
+            onSaved: (saved) =>
+              logger.info(
+                `Detection snapshot written: ${(saved.bytes / 1024 / 1024).toFixed(1)} MB, encoded in ${Math.round(saved.encodeMs)} ms, written in ${Math.round(saved.writeMs)} ms.`,
+              ),
+          })
+        : undefined;
+    await warmDetection({
+      engine,
+      book: alertBook,
+      events,
+      alerts,
+      rules: rules.ruleSet,
+      clock,
+      history,
+      snapshots,
+      logger,
+    });
 
     const outbox = new SqlOutboxStore(database);
     const notifier = createNotifier(config, { outbox, clock, log: logger });
@@ -285,6 +316,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     // Last, once nothing below can fail: deliveries left pending by the previous run go out now.
     webhooks.start();
     ruleStats.start();
+    snapshots?.start(config.detectionSnapshotMinutes * 60_000);
     // Activations made by `vigil train --activate` in another process reach this one within 30 s.
     const stopWatchingModels = models.watch(
       MODEL_REFRESH_MS,
@@ -337,6 +369,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         stopWatchingModels();
         await logins.close();
         await writer.flushed();
+        // Every event in flight is scored: the state the next start begins from.
+        await snapshots?.close();
         await bus.close();
         await accountService.settled();
         await monitor.settled();
@@ -398,29 +432,88 @@ function buildAccountService(r: {
 }
 
 const AMOUNT_HISTORY_MS = 90 * 24 * 3_600_000;
+/**
+ * After a snapshot, events received from this long before it are read again: an event is received
+ * (its `received_at`) before it is scored, a batch can wait behind others, and the snapshot may have
+ * been taken in between. Those it already holds are skipped.
+ */
+const SNAPSHOT_REPLAY_MARGIN_MS = 60_000;
 
 /**
  * Detection state lives in memory; at start it is rebuilt from the store: the events inside the
- * longest rule window (at least a day) replayed in event-time order, and the open alerts.
+ * longest rule window (at least a day) replayed in event-time order, and the open alerts. With a
+ * usable snapshot, its state is taken as it is and only the events received after it are replayed.
  */
-async function warmDetection(
-  engine: DetectionEngine,
-  book: AlertBook,
-  events: EventStore,
-  alerts: AlertStore,
-  longestWindowMs: number,
-  clock: Clock,
-  history: MemoryHistory,
-): Promise<void> {
-  const since = clock.now() - Math.max(longestWindowMs, 25 * 3_600_000);
-  // Transaction baselines (the median of an account's amounts) and behaviour profiles (usual login
-  // hours, merchants) reach further back than any window.
-  for await (const page of events.scan(since - AMOUNT_HISTORY_MS, since, { types: ['transaction', 'login.succeeded'] })) {
-    engine.warmAmounts(page);
-    for (const e of page) history.recordProfile(toPastEvent(e));
+async function warmDetection(w: {
+  engine: DetectionEngine;
+  book: AlertBook;
+  events: EventStore;
+  alerts: AlertStore;
+  rules: RuleSet;
+  clock: Clock;
+  history: MemoryHistory;
+  snapshots: DetectionSnapshots | undefined;
+  logger: Logger;
+}): Promise<void> {
+  const { engine, events, history } = w;
+  const since = w.clock.now() - Math.max(w.rules.longestWindowMs(), 25 * 3_600_000);
+  const snapshot = w.snapshots ? await usableSnapshot(w) : undefined;
+  if (snapshot) {
+    history.restore(snapshot.state);
+    history.lastRecordedId ??= snapshot.meta.anchorEventId;
+    const receivedFrom = snapshot.meta.takenAt - SNAPSHOT_REPLAY_MARGIN_MS;
+    let replayed = 0;
+    for await (const page of events.scan(since - AMOUNT_HISTORY_MS, Number.MAX_SAFE_INTEGER, { receivedFrom })) {
+      const fresh = page.filter((e) => !history.holds(e));
+      // What a full replay does with them: older than the windows, amounts and habits only.
+      const older = fresh.filter((e) => e.occurredAt < since);
+      engine.warmAmounts(older);
+      for (const e of older) history.recordProfile(toPastEvent(e));
+      engine.warm(fresh.filter((e) => e.occurredAt >= since));
+      replayed += fresh.length;
+    }
+    w.logger.info(
+      `Detection state from the snapshot of ${new Date(snapshot.meta.takenAt).toISOString()}, and ${replayed} events after it.`,
+    );
+  } else {
+    // Transaction baselines (the median of an account's amounts) and behaviour profiles (usual login
+    // hours, merchants) reach further back than any window.
+    for await (const page of events.scan(since - AMOUNT_HISTORY_MS, since, { types: ['transaction', 'login.succeeded'] })) {
+      engine.warmAmounts(page);
+      for (const e of page) history.recordProfile(toPastEvent(e));
+    }
+    for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
   }
-  for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
-  book.warm(await alerts.listOpen(since));
+  w.book.warm(await w.alerts.listOpen(since));
+}
+
+/** The snapshot if this start can take it; otherwise why not, logged, and a full replay follows. */
+async function usableSnapshot(w: {
+  events: EventStore;
+  rules: RuleSet;
+  clock: Clock;
+  history: MemoryHistory;
+  snapshots: DetectionSnapshots | undefined;
+  logger: Logger;
+}): Promise<DecodedSnapshot | undefined> {
+  const loaded = await w.snapshots?.load();
+  if (loaded === undefined) return undefined;
+  const refuse = (why: string) => {
+    w.logger.info(`Detection snapshot not used (${why}): replaying the stored events.`);
+    return undefined;
+  };
+  if ('problem' in loaded) return refuse(loaded.problem);
+  const { meta } = loaded;
+  if (meta.retentionMs !== w.history.limits.retentionMs || meta.maxEventsPerKey !== w.history.limits.maxEventsPerKey)
+    return refuse('taken with other history limits');
+  if (meta.takenAt > w.clock.now()) return refuse('taken after now: the clock went back');
+  // Custom rules with an aggregate keep windows of their own, which the snapshot does not hold.
+  const observing = w.rules.active().find((entry) => entry.rule.observe !== undefined);
+  if (observing) return refuse(`rule ${observing.rule.id} keeps a window of its own`);
+  // A snapshot of another database (or of one emptied since) names an event this one does not have.
+  if (meta.anchorEventId === undefined) return refuse('it holds no events');
+  if ((await w.events.findResults([meta.anchorEventId])).size === 0) return refuse('taken against another database');
+  return loaded;
 }
 
 async function openGeoIp(): Promise<MmdbGeoIp> {

@@ -47,6 +47,15 @@ export interface Config {
    * keys are forgotten first. Reported in /healthz.
    */
   readonly detectionMemoryMb: number;
+  /**
+   * VIGIL_DETECTION_SNAPSHOT_FILE: where `vigil serve` keeps a snapshot of detection state, so that a
+   * restart replays only the events stored after it. By default beside a SQLite database
+   * (`<file>.detection-snapshot`); with PostgreSQL none unless set (each server its own file);
+   * `off` for none.
+   */
+  readonly detectionSnapshotFile?: string;
+  /** VIGIL_DETECTION_SNAPSHOT_MINUTES (0–1,440, default 5): how often it is taken; 0: only at shutdown. */
+  readonly detectionSnapshotMinutes: number;
   /** VIGIL_ADMIN_EMAIL / VIGIL_ADMIN_PASSWORD: the first dashboard admin, created when there is none. */
   readonly firstAdmin?: { readonly email: string; readonly password: string };
   /**
@@ -121,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     monitorSensitivity: parseMonitorSensitivity(env),
     monitorCloseAfterMinutes: parseInteger(env, 'VIGIL_MONITOR_CLOSE_AFTER_MINUTES', 15, 1, 1440),
     detectionMemoryMb: parseInteger(env, 'VIGIL_DETECTION_MEMORY_MB', 512, 16, 1_048_576),
+    ...optional('detectionSnapshotFile', parseSnapshotFile(env, databaseUrl)),
+    detectionSnapshotMinutes: parseInteger(env, 'VIGIL_DETECTION_SNAPSHOT_MINUTES', 5, 0, 1440),
     ...optional('firstAdmin', parseFirstAdmin(env)),
     cookieSecure: parseCookieSecure(env),
     webhookAllowCidrs: parseCidrs(env, 'VIGIL_WEBHOOK_ALLOW_CIDRS'),
@@ -187,6 +198,15 @@ function parseTrustProxy(env: NodeJS.ProcessEnv): readonly string[] {
 }
 
 /** Beside the SQLite file, or ./data/secret.key for PostgreSQL. */
+function parseSnapshotFile(env: NodeJS.ProcessEnv, databaseUrl: string): string | undefined {
+  const raw = env.VIGIL_DETECTION_SNAPSHOT_FILE?.trim();
+  if (raw === 'off') return undefined;
+  if (raw) return raw;
+  if (!databaseUrl.startsWith('sqlite:')) return undefined;
+  const file = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  return file === ':memory:' || file.length === 0 ? undefined : `${file}.detection-snapshot`;
+}
+
 function defaultSecretKeyFile(databaseUrl: string): string {
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');

@@ -24,6 +24,11 @@ export class ByteBudget {
     return { limitBytes: this.limitBytes, bytes: this.total, keys: this.keys, evictedKeys: this.evicted };
   }
 
+  /** Every kept entry, the least recently active first: the order a snapshot keeps. */
+  *entries(): IterableIterator<BudgetEntry<unknown>> {
+    for (let entry = this.head; entry !== undefined; entry = entry.next) yield entry;
+  }
+
   /** @internal Makes the entry the most recently active (linking it if new). */
   touch(entry: BudgetEntry<unknown>): void {
     if (this.tail === entry) return;

@@ -65,6 +65,15 @@ class Timeline {
     return delta;
   }
 
+  /** Whether this event (by id, at its time) is kept. */
+  holds(id: string, at: number): boolean {
+    const list = this.events;
+    for (let i = lowerBound(list, at); i < list.length && (list[i] as PastEvent).occurredAt === at; i++) {
+      if ((list[i] as PastEvent).id === id) return true;
+    }
+    return false;
+  }
+
   range(from: number, to: number): readonly PastEvent[] {
     const list = this.events;
     const lo = lowerBound(list, from);
@@ -95,7 +104,7 @@ export class MemoryHistory implements History {
   private readonly users: BudgetedMap<Timeline>;
   private readonly ips: BudgetedMap<Timeline>;
   private readonly devices: BudgetedMap<Timeline>;
-  private readonly amounts: BudgetedMap<Array<{ at: number; amount: number }>>;
+  private readonly amounts: BudgetedMap<AmountPoint[]>;
   /** Owners' verdicts on devices, IPs and countries: few (one per disputed or confirmed alert), kept whole. */
   private readonly trust = new Map<string, TrustVerdict>();
   /** Accounts' long-term habits, a few hundred bytes each, the least recently active dropped first. */
@@ -105,7 +114,10 @@ export class MemoryHistory implements History {
   /** Recent amounts of every account per currency (and currency with category). */
   private readonly population = new Map<string, PopulationSample>();
 
-  constructor(private readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
+  /** The event recorded last: a snapshot names it, and is used only against a database that holds it. */
+  lastRecordedId: string | undefined;
+
+  constructor(readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
     this.budget = new ByteBudget(limits.budgetBytes);
     this.users = new BudgetedMap(this.budget, TIMELINE_BYTES);
     this.ips = new BudgetedMap(this.budget, TIMELINE_BYTES);
@@ -142,6 +154,7 @@ export class MemoryHistory implements History {
   }
 
   record(e: PastEvent): void {
+    this.lastRecordedId = e.id;
     add(this.users, e.user, e, this.limits);
     if (e.ip !== undefined) add(this.ips, e.ip, e, this.limits);
     if (e.device !== undefined) add(this.devices, e.device, e, this.limits);
@@ -230,10 +243,140 @@ export class MemoryHistory implements History {
     this.trust.set(`${user}\u0000${kind}\u0000${value}`, verdict);
   }
 
+  /**
+   * Whether this stored event is already in memory (in its user's timeline): the replay after a
+   * snapshot skips the events the snapshot already holds.
+   */
+  holds(e: { readonly id: string; readonly user: string; readonly occurredAt: number }): boolean {
+    return this.users.get(e.user)?.holds(e.id, e.occurredAt) ?? false;
+  }
+
+  /**
+   * The whole state as plain data, for a snapshot (history-snapshot.ts): every key with its value and
+   * estimate, the least recently active first, so that a restored history forgets in the same order.
+   * Owners' verdicts are not in it: they are loaded from the database at every start.
+   */
+  exportState(): HistoryState {
+    const kinds = new Map<BudgetedMap<unknown>, KeyKind>([
+      [this.users, 'user'],
+      [this.ips, 'ip'],
+      [this.devices, 'device'],
+      [this.amounts, 'amounts'],
+      [this.profiles, 'profile'],
+      [this.stories, 'story'],
+    ] as Array<[BudgetedMap<unknown>, KeyKind]>);
+    const keys: KeyState[] = [];
+    for (const entry of this.budget.entries()) {
+      const kind = kinds.get(entry.owner as BudgetedMap<unknown>) as KeyKind;
+      const { key, bytes } = entry;
+      if (kind === 'amounts') keys.push({ kind, key, bytes, amounts: entry.value as AmountPoint[] });
+      else if (kind === 'profile') keys.push({ kind, key, bytes, profile: (entry.value as Profile).state() });
+      else if (kind === 'story') keys.push({ kind, key, bytes, marks: entry.value as StoryMark[] });
+      else keys.push({ kind, key, bytes, events: (entry.value as Timeline).events });
+    }
+    const population: PopulationState[] = [];
+    for (const [key, sample] of this.population) population.push({ key, ...sample.state() });
+    return { keys, population };
+  }
+
+  /**
+   * Takes the state of a snapshot into this history, which must be empty (just built). The values are
+   * taken as they are (not copied): the caller hands over what it decoded. Past the budget (a smaller
+   * VIGIL_DETECTION_MEMORY_MB than when it was taken), the least recently active keys go first.
+   */
+  restore(state: HistoryState): void {
+    if (this.budget.usage().keys > 0 || this.population.size > 0) throw new Error('restore() needs an empty history');
+    for (const k of state.keys) {
+      switch (k.kind) {
+        case 'user':
+          restoreKey(this.users, k.key, k.bytes, timelineOf(k.events));
+          break;
+        case 'ip':
+          restoreKey(this.ips, k.key, k.bytes, timelineOf(k.events));
+          break;
+        case 'device':
+          restoreKey(this.devices, k.key, k.bytes, timelineOf(k.events));
+          break;
+        case 'amounts':
+          restoreKey(this.amounts, k.key, k.bytes, [...k.amounts]);
+          break;
+        case 'profile':
+          restoreKey(this.profiles, k.key, k.bytes, Profile.from(k.profile));
+          break;
+        case 'story':
+          restoreKey(this.stories, k.key, k.bytes, [...k.marks]);
+          break;
+        default:
+          assertNever(k);
+      }
+    }
+    for (const p of state.population) {
+      if (this.population.size >= MAX_POPULATION_KEYS) break;
+      this.population.set(p.key, PopulationSample.from(p));
+    }
+    this.budget.enforce();
+  }
+
   /** Users, IPs and devices currently tracked: for the memory figure of the benchmark. */
   size(): { users: number; ips: number; devices: number } {
     return { users: this.users.size, ips: this.ips.size, devices: this.devices.size };
   }
+}
+
+export type KeyKind = 'user' | 'ip' | 'device' | 'amounts' | 'profile' | 'story';
+
+/** One transaction amount of a user in a currency, at its event time. */
+export interface AmountPoint {
+  readonly at: number;
+  readonly amount: number;
+}
+
+/** One kept key of a MemoryHistory, as plain data (see exportState). */
+export type KeyState =
+  | { readonly kind: 'user' | 'ip' | 'device'; readonly key: string; readonly bytes: number; readonly events: readonly PastEvent[] }
+  | { readonly kind: 'amounts'; readonly key: string; readonly bytes: number; readonly amounts: readonly AmountPoint[] }
+  | { readonly kind: 'profile'; readonly key: string; readonly bytes: number; readonly profile: ProfileState }
+  | { readonly kind: 'story'; readonly key: string; readonly bytes: number; readonly marks: readonly StoryMark[] };
+
+export interface ProfileState {
+  readonly loginMinutes: readonly number[];
+  readonly logins: number;
+  readonly lastLogin: PastEvent | undefined;
+  readonly transactions: number;
+  readonly lastTransactionAt: number | undefined;
+  readonly merchants: readonly string[];
+}
+
+export interface PopulationState {
+  readonly key: string;
+  /** The ring of latest amounts, its slots in order (POPULATION_RING of them). */
+  readonly ring: Float64Array;
+  readonly count: number;
+  /** The median last computed and how many amounts came since: the same answers until its refresh. */
+  readonly cached: PopulationBaseline | undefined;
+  readonly sinceRefresh: number;
+}
+
+/** A MemoryHistory's state as plain data, for a snapshot. */
+export interface HistoryState {
+  /** The least recently active first. */
+  readonly keys: readonly KeyState[];
+  readonly population: readonly PopulationState[];
+}
+
+function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V): void {
+  const entry = map.upsert(key, () => value);
+  map.charge(entry, bytes - entry.bytes);
+}
+
+function timelineOf(events: readonly PastEvent[]): Timeline {
+  const timeline = new Timeline();
+  timeline.events = [...events];
+  return timeline;
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
 
 const DAY = 24 * HOUR;
@@ -293,10 +436,23 @@ const POPULATION_REFRESH = 64;
 
 /** The latest amounts of every account in one currency, with their median kept up to date lazily. */
 class PopulationSample {
-  private readonly ring = new Float64Array(POPULATION_RING);
+  private ring = new Float64Array(POPULATION_RING);
   private count = 0;
   private cached: PopulationBaseline | undefined;
   private sinceRefresh = 0;
+
+  static from(state: PopulationState): PopulationSample {
+    const sample = new PopulationSample();
+    if (state.ring.length === POPULATION_RING) sample.ring = Float64Array.from(state.ring);
+    sample.count = state.ring.length === POPULATION_RING ? state.count : 0;
+    sample.cached = sample.count === 0 ? undefined : state.cached;
+    sample.sinceRefresh = state.sinceRefresh;
+    return sample;
+  }
+
+  state(): Omit<PopulationState, 'key'> {
+    return { ring: this.ring, count: this.count, cached: this.cached, sinceRefresh: this.sinceRefresh };
+  }
 
   add(amount: number): void {
     this.ring[this.count % POPULATION_RING] = amount;
@@ -329,6 +485,28 @@ class Profile implements BehaviourProfile {
   transactions = 0;
   lastTransactionAt: number | undefined;
   merchants: string[] = NO_MERCHANTS;
+
+  static from(state: ProfileState): Profile {
+    const profile = new Profile();
+    profile.loginMinutes.push(...state.loginMinutes);
+    profile.logins = state.logins;
+    profile.lastLogin = state.lastLogin;
+    profile.transactions = state.transactions;
+    profile.lastTransactionAt = state.lastTransactionAt;
+    if (state.merchants.length > 0) profile.merchants = [...state.merchants];
+    return profile;
+  }
+
+  state(): ProfileState {
+    return {
+      loginMinutes: this.loginMinutes,
+      logins: this.logins,
+      lastLogin: this.lastLogin,
+      transactions: this.transactions,
+      lastTransactionAt: this.lastTransactionAt,
+      merchants: this.merchants,
+    };
+  }
 
   /** What the profile holds beyond its fixed size: login minutes and merchants' names. */
   bytes(): number {

@@ -9,7 +9,7 @@ import { buildApp } from './app.js';
  * requests in flight finish (their events are committed before they are answered), then closes.
  */
 export async function serve(config: Config): Promise<void> {
-  const system = await createSystem(config);
+  const system = await createSystem(config, { detectionSnapshots: true });
   const app = await buildApp(system, { logger: { level: config.logLevel } });
   if (config.demo) await seedDemo(system, app.log);
   app.log.info(

@@ -39,10 +39,13 @@ export interface EventStore extends SeenStore {
   findResults(ids: readonly string[]): Promise<ReadonlyMap<string, EventResult>>;
   listUserEvents(query: UserEventsQuery): Promise<readonly StoredEvent[]>;
   countEvents(): Promise<number>;
-  /** Events with event time in [from, to), oldest first, in pages: for replays and backtests. */
+  /**
+   * Events with event time in [from, to), oldest first, in pages: for replays and backtests;
+   * `receivedFrom`: only those received at or after it (the replay after a detection snapshot).
+   */
   scan(
     from: number,
     to: number,
-    options?: { readonly pageSize?: number; readonly types?: readonly EventType[] },
+    options?: { readonly pageSize?: number; readonly types?: readonly EventType[]; readonly receivedFrom?: number },
   ): AsyncIterable<readonly StoredEvent[]>;
 }

@@ -95,13 +95,14 @@ export class SqlEventStore implements EventStore {
   async *scan(
     from: number,
     to: number,
-    options: { readonly pageSize?: number; readonly types?: readonly EventType[] } = {},
+    options: { readonly pageSize?: number; readonly types?: readonly EventType[]; readonly receivedFrom?: number } = {},
   ): AsyncIterable<readonly StoredEvent[]> {
     const pageSize = options.pageSize ?? 2000;
     let after: { at: number; id: string } | undefined;
     for (;;) {
       let query = this.handle.db.selectFrom('events').selectAll().where('occurred_at', '>=', from).where('occurred_at', '<', to);
       if (options.types?.length) query = query.where('type', 'in', options.types);
+      if (options.receivedFrom !== undefined) query = query.where('received_at', '>=', options.receivedFrom);
       const cursor = after;
       if (cursor) {
         query = query.where((eb) =>

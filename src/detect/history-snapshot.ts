@@ -1,0 +1,496 @@
+import { createHash } from 'node:crypto';
+import type { UserAgentInfo } from '../domain/activity-event.js';
+import type { PastEvent, StoryMark } from './history.js';
+import type { AmountPoint, HistoryState, KeyKind, KeyState, PopulationState, ProfileState } from './memory-history.js';
+
+/**
+ * Detection state in a file, so that a restart replays only the events stored after it instead of
+ * the last 25 hours (and 90 days of amounts). It is a cache of what the stored events make, never
+ * the source of truth: a file that is missing, damaged, of another version, or taken under other
+ * settings is refused, and the start falls back to the full replay.
+ *
+ * Layout: an 8-byte magic, the format version and the JSON part's length (u32 LE each), the SHA-256
+ * of everything after the first 48 bytes, then a JSON part (settings, strings, the small pieces of
+ * state) padded to 8 bytes, then the remembered events column by column as typed arrays. Columns,
+ * not objects: a million events are read back in well under a second, where V8's serializer and
+ * JSON take tens of seconds on the object graph.
+ */
+export const SNAPSHOT_FORMAT_VERSION = 1;
+const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
+const HEADER_BYTES = 48;
+
+/** What the snapshot was taken under: a start under other settings does not use it. */
+export interface SnapshotMeta {
+  /** Clock time when it was taken: events received from a little before it are replayed after it. */
+  readonly takenAt: number;
+  /** The last event recorded before it: must be in the database it is loaded against. */
+  readonly anchorEventId: string | undefined;
+  readonly retentionMs: number;
+  readonly maxEventsPerKey: number;
+}
+
+export interface DecodedSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly state: HistoryState;
+}
+
+/** Fields of a remembered event, in the order toPastEvent adds them (one hidden class for all). */
+type FieldKind = 'string' | 'number' | 'flag' | 'ua';
+const FIELDS: ReadonlyArray<readonly [keyof PastEvent, FieldKind]> = [
+  ['id', 'string'],
+  ['type', 'string'],
+  ['user', 'string'],
+  ['occurredAt', 'number'],
+  ['newDevice', 'flag'],
+  ['newCountry', 'flag'],
+  ['session', 'string'],
+  ['device', 'string'],
+  ['ip', 'string'],
+  ['network', 'string'],
+  ['country', 'string'],
+  ['city', 'string'],
+  ['latitude', 'number'],
+  ['longitude', 'number'],
+  ['accuracyKm', 'number'],
+  ['amount', 'number'],
+  ['currency', 'string'],
+  ['merchant', 'string'],
+  ['paymentMethod', 'string'],
+  ['category', 'string'],
+  ['path', 'string'],
+  ['userAgent', 'string'],
+  ['ua', 'ua'],
+  ['untrustedSource', 'flag'],
+  ['deviceAgeMs', 'number'],
+  ['untrustedNetwork', 'flag'],
+];
+const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'amounts', 'profile', 'story'];
+/** A number field's bit in the presence column (strings use -1, flags and user agents 0, for "absent"). */
+const NUMBER_BITS = new Map(FIELDS.filter(([, k]) => k === 'number').map(([name], i) => [name, 1 << i]));
+
+type Column = Int32Array | Float64Array | Uint8Array | Uint32Array;
+interface SectionInfo {
+  readonly name: string;
+  readonly type: 'i32' | 'f64' | 'u8' | 'u32';
+  readonly length: number;
+}
+
+/** Small pieces of state, as JSON, with events named by their index in the event columns. */
+type JsonValue =
+  | { readonly amounts: readonly AmountPoint[] }
+  | { readonly profile: Omit<ProfileState, 'lastLogin'> & { readonly lastLogin: number } }
+  | { readonly marks: readonly StoryMark[] };
+
+interface JsonPart {
+  readonly meta: SnapshotMeta;
+  readonly strings: readonly string[];
+  /** The events' ids, in the order of the columns. */
+  readonly ids: readonly string[];
+  readonly userAgents: readonly UserAgentInfo[];
+  readonly events: number;
+  /** One per key that is not a timeline, in the order of the keys. */
+  readonly values: readonly JsonValue[];
+  readonly population: ReadonlyArray<Omit<PopulationState, 'ring'> & { readonly ring: readonly number[] }>;
+  readonly sections: readonly SectionInfo[];
+}
+
+export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer {
+  const strings = new Interner<string>();
+  const userAgents = new Interner<UserAgentInfo>((ua) => JSON.stringify(ua));
+  const eventIndex = new Map<PastEvent, number>();
+  const events: PastEvent[] = [];
+  const indexOf = (e: PastEvent): number => {
+    let i = eventIndex.get(e);
+    if (i === undefined) {
+      i = events.length;
+      eventIndex.set(e, i);
+      events.push(e);
+    }
+    return i;
+  };
+
+  const keyCount = state.keys.length;
+  const kinds = new Uint8Array(keyCount);
+  const keyNames = new Int32Array(keyCount);
+  const keyBytes = new Float64Array(keyCount);
+  const timelineLengths = new Int32Array(keyCount);
+  const members: number[] = [];
+  const values: JsonValue[] = [];
+  state.keys.forEach((k, i) => {
+    kinds[i] = KINDS.indexOf(k.kind);
+    keyNames[i] = strings.of(k.key);
+    keyBytes[i] = k.bytes;
+    if (k.kind === 'amounts') values.push({ amounts: k.amounts });
+    else if (k.kind === 'story') values.push({ marks: k.marks });
+    else if (k.kind === 'profile') {
+      const lastLogin = k.profile.lastLogin === undefined ? -1 : indexOf(k.profile.lastLogin);
+      values.push({ profile: { ...k.profile, lastLogin } });
+    } else {
+      timelineLengths[i] = k.events.length;
+      for (const e of k.events) members.push(indexOf(e));
+    }
+  });
+
+  const n = events.length;
+  const columns: Array<[string, Column]> = [];
+  const presence = new Uint32Array(n);
+  // Ids are unique: kept as a list, not interned.
+  const ids: string[] = new Array(n);
+  for (let i = 0; i < n; i++) ids[i] = (events[i] as PastEvent).id;
+  const str = (name: string) => {
+    const c = new Int32Array(n);
+    columns.push([`event.${name}`, c]);
+    return c;
+  };
+  const num = (name: string) => {
+    const c = new Float64Array(n);
+    columns.push([`event.${name}`, c]);
+    return c;
+  };
+  const flags = (name: string) => {
+    const c = new Uint8Array(n);
+    columns.push([`event.${name}`, c]);
+    return c;
+  };
+  const [type, user, session, device, ip, network, country, city] = [
+    'type',
+    'user',
+    'session',
+    'device',
+    'ip',
+    'network',
+    'country',
+    'city',
+  ].map(str) as Int32Array[];
+  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = [
+    'currency',
+    'merchant',
+    'paymentMethod',
+    'category',
+    'path',
+    'userAgent',
+    'ua',
+  ].map(str) as Int32Array[];
+  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = [
+    'occurredAt',
+    'latitude',
+    'longitude',
+    'accuracyKm',
+    'amount',
+    'deviceAgeMs',
+  ].map(num) as Float64Array[];
+  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = ['newDevice', 'newCountry', 'untrustedSource', 'untrustedNetwork'].map(
+    flags,
+  ) as Uint8Array[];
+  const bit = (name: keyof PastEvent) => NUMBER_BITS.get(name) as number;
+  const [latBit, lonBit, accBit, amountBit, ageBit] = (['latitude', 'longitude', 'accuracyKm', 'amount', 'deviceAgeMs'] as const).map(
+    bit,
+  ) as number[];
+  const s = (v: string | undefined): number => (v === undefined ? -1 : strings.of(v));
+  const flag = (v: boolean | null | undefined): number => (v === undefined ? 0 : v === null ? 1 : v ? 3 : 2);
+  // Field by field, named: one pass over the events, without keyed property reads.
+  for (let i = 0; i < n; i++) {
+    const e = events[i] as PastEvent;
+    (type as Int32Array)[i] = strings.of(e.type);
+    (user as Int32Array)[i] = strings.of(e.user);
+    (occurredAt as Float64Array)[i] = e.occurredAt;
+    (newDevice as Uint8Array)[i] = flag(e.newDevice);
+    (newCountry as Uint8Array)[i] = flag(e.newCountry);
+    (session as Int32Array)[i] = s(e.session);
+    (device as Int32Array)[i] = s(e.device);
+    (ip as Int32Array)[i] = s(e.ip);
+    (network as Int32Array)[i] = s(e.network);
+    (country as Int32Array)[i] = s(e.country);
+    (city as Int32Array)[i] = s(e.city);
+    let p = 0;
+    if (e.latitude !== undefined) {
+      (latitude as Float64Array)[i] = e.latitude;
+      p |= latBit as number;
+    }
+    if (e.longitude !== undefined) {
+      (longitude as Float64Array)[i] = e.longitude;
+      p |= lonBit as number;
+    }
+    if (e.accuracyKm !== undefined) {
+      (accuracyKm as Float64Array)[i] = e.accuracyKm;
+      p |= accBit as number;
+    }
+    if (e.amount !== undefined) {
+      (amount as Float64Array)[i] = e.amount;
+      p |= amountBit as number;
+    }
+    (currency as Int32Array)[i] = s(e.currency);
+    (merchant as Int32Array)[i] = s(e.merchant);
+    (paymentMethod as Int32Array)[i] = s(e.paymentMethod);
+    (category as Int32Array)[i] = s(e.category);
+    (path as Int32Array)[i] = s(e.path);
+    (userAgent as Int32Array)[i] = s(e.userAgent);
+    (ua as Int32Array)[i] = e.ua === undefined ? -1 : userAgents.of(e.ua);
+    (untrustedSource as Uint8Array)[i] = flag(e.untrustedSource);
+    if (e.deviceAgeMs !== undefined) {
+      (deviceAgeMs as Float64Array)[i] = e.deviceAgeMs;
+      p |= ageBit as number;
+    }
+    (untrustedNetwork as Uint8Array)[i] = flag(e.untrustedNetwork);
+    presence[i] = p;
+  }
+  columns.push(['event.presence', presence], ['key.kind', kinds], ['key.name', keyNames], ['key.bytes', keyBytes]);
+  columns.push(['key.timelineLength', timelineLengths], ['key.members', Int32Array.from(members)]);
+
+  const json: JsonPart = {
+    meta,
+    strings: strings.values,
+    ids,
+    userAgents: userAgents.values,
+    events: n,
+    values,
+    population: state.population.map((p) => ({ ...p, ring: Array.from(p.ring) })),
+    sections: columns.map(([name, c]) => ({ name, type: typeOf(c), length: c.length })),
+  };
+  const jsonBytes = Buffer.from(JSON.stringify(json), 'utf8');
+  // One buffer, written in place: header, JSON padded with spaces, then each column 8-aligned.
+  let size = HEADER_BYTES + align8(jsonBytes.length);
+  for (const [, c] of columns) size += align8(c.byteLength);
+  const out = Buffer.alloc(size, 0);
+  MAGIC.copy(out, 0);
+  out.writeUInt32LE(SNAPSHOT_FORMAT_VERSION, 8);
+  out.writeUInt32LE(jsonBytes.length, 12);
+  let at = HEADER_BYTES;
+  jsonBytes.copy(out, at);
+  out.fill(0x20, at + jsonBytes.length, at + align8(jsonBytes.length));
+  at += align8(jsonBytes.length);
+  for (const [, c] of columns) {
+    out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+    at += align8(c.byteLength);
+  }
+  createHash('sha256').update(out.subarray(HEADER_BYTES)).digest().copy(out, 16);
+  return out;
+}
+
+/** The snapshot in these bytes, or why it cannot be used. */
+export function decodeSnapshot(bytes: Buffer): DecodedSnapshot | { readonly problem: string } {
+  if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) return { problem: 'not a detection snapshot' };
+  const version = bytes.readUInt32LE(8);
+  if (version !== SNAPSHOT_FORMAT_VERSION) return { problem: `format version ${version}, this Vigil reads ${SNAPSHOT_FORMAT_VERSION}` };
+  const body = bytes.subarray(HEADER_BYTES);
+  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(16, 48))) return { problem: 'checksum mismatch (damaged file)' };
+  try {
+    const jsonLength = bytes.readUInt32LE(12);
+    const json = JSON.parse(body.subarray(0, jsonLength).toString('utf8')) as JsonPart;
+    // Typed arrays need offsets aligned to their element: read in place when the file's buffer is
+    // (a large readFile is), copied once otherwise.
+    let aligned = body.buffer as ArrayBuffer;
+    let offset = body.byteOffset + align8(jsonLength);
+    if (body.byteOffset % 8 !== 0) {
+      aligned = new ArrayBuffer(body.length);
+      new Uint8Array(aligned).set(body);
+      offset = align8(jsonLength);
+    }
+    const end = offset - align8(jsonLength) + body.length;
+    const columns = new Map<string, Column>();
+    for (const s of json.sections) {
+      const column = makeColumn(s, aligned, offset);
+      columns.set(s.name, column);
+      offset += align8(column.byteLength);
+    }
+    if (offset !== end) return { problem: 'sections do not add up to the file' };
+    return { meta: json.meta, state: buildState(json, columns) };
+  } catch (error) {
+    return { problem: `unreadable (${error instanceof Error ? error.message : String(error)})` };
+  }
+}
+
+function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): HistoryState {
+  const column = <C extends Column>(name: string): C => {
+    const c = columns.get(name);
+    if (c === undefined) throw new Error(`no section ${name}`);
+    return c as C;
+  };
+  const { strings, userAgents } = json;
+  const stringAt = (i: number): string => {
+    const s = strings[i];
+    if (s === undefined) throw new Error(`string ${i} out of range`);
+    return s;
+  };
+  const n = json.events;
+  if (json.ids.length !== n) throw new Error('ids do not match the events');
+  const presence = column<Uint32Array>('event.presence');
+  const str = (name: string) => column<Int32Array>(`event.${name}`);
+  const num = (name: string) => column<Float64Array>(`event.${name}`);
+  const flags = (name: string) => column<Uint8Array>(`event.${name}`);
+  const [type, user, session, device, ip, network, country, city] = [
+    'type',
+    'user',
+    'session',
+    'device',
+    'ip',
+    'network',
+    'country',
+    'city',
+  ].map(str) as Int32Array[];
+  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = [
+    'currency',
+    'merchant',
+    'paymentMethod',
+    'category',
+    'path',
+    'userAgent',
+    'ua',
+  ].map(str) as Int32Array[];
+  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = [
+    'occurredAt',
+    'latitude',
+    'longitude',
+    'accuracyKm',
+    'amount',
+    'deviceAgeMs',
+  ].map(num) as Float64Array[];
+  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = ['newDevice', 'newCountry', 'untrustedSource', 'untrustedNetwork'].map(
+    flags,
+  ) as Uint8Array[];
+  const bit = (name: keyof PastEvent) => NUMBER_BITS.get(name) as number;
+  const [latBit, lonBit, accBit, amountBit, ageBit] = (['latitude', 'longitude', 'accuracyKm', 'amount', 'deviceAgeMs'] as const).map(
+    bit,
+  ) as number[];
+  const flag = (v: number): boolean | null => (v === 1 ? null : v === 3);
+  const uaAt = (i: number): UserAgentInfo => {
+    const u = userAgents[i];
+    if (u === undefined) throw new Error(`user agent ${i} out of range`);
+    return u;
+  };
+  const events: PastEvent[] = new Array(n);
+  // Field by field in toPastEvent's order, so that every event gets the same hidden classes.
+  for (let i = 0; i < n; i++) {
+    const e: { -readonly [K in keyof PastEvent]: PastEvent[K] } = {
+      id: json.ids[i] as string,
+      type: stringAt((type as Int32Array)[i] as number) as PastEvent['type'],
+      user: stringAt((user as Int32Array)[i] as number),
+      occurredAt: (occurredAt as Float64Array)[i] as number,
+    };
+    const p = presence[i] as number;
+    const opt = (c: Int32Array | undefined) => (c as Int32Array)[i] as number;
+    let v = (newDevice as Uint8Array)[i] as number;
+    if (v !== 0) e.newDevice = flag(v);
+    v = (newCountry as Uint8Array)[i] as number;
+    if (v !== 0) e.newCountry = flag(v);
+    v = opt(session);
+    if (v >= 0) e.session = stringAt(v);
+    v = opt(device);
+    if (v >= 0) e.device = stringAt(v);
+    v = opt(ip);
+    if (v >= 0) e.ip = stringAt(v);
+    v = opt(network);
+    if (v >= 0) e.network = stringAt(v);
+    v = opt(country);
+    if (v >= 0) e.country = stringAt(v);
+    v = opt(city);
+    if (v >= 0) e.city = stringAt(v);
+    if (p & (latBit as number)) e.latitude = (latitude as Float64Array)[i] as number;
+    if (p & (lonBit as number)) e.longitude = (longitude as Float64Array)[i] as number;
+    if (p & (accBit as number)) e.accuracyKm = (accuracyKm as Float64Array)[i] as number;
+    if (p & (amountBit as number)) e.amount = (amount as Float64Array)[i] as number;
+    v = opt(currency);
+    if (v >= 0) e.currency = stringAt(v);
+    v = opt(merchant);
+    if (v >= 0) e.merchant = stringAt(v);
+    v = opt(paymentMethod);
+    if (v >= 0) e.paymentMethod = stringAt(v);
+    v = opt(category);
+    if (v >= 0) e.category = stringAt(v);
+    v = opt(path);
+    if (v >= 0) e.path = stringAt(v);
+    v = opt(userAgent);
+    if (v >= 0) e.userAgent = stringAt(v);
+    v = opt(ua);
+    if (v >= 0) e.ua = uaAt(v);
+    v = (untrustedSource as Uint8Array)[i] as number;
+    if (v !== 0) e.untrustedSource = v === 3;
+    if (p & (ageBit as number)) e.deviceAgeMs = (deviceAgeMs as Float64Array)[i] as number;
+    v = (untrustedNetwork as Uint8Array)[i] as number;
+    if (v !== 0) e.untrustedNetwork = v === 3;
+    events[i] = e;
+  }
+  const eventAt = (i: number): PastEvent => {
+    const e = events[i];
+    if (e === undefined) throw new Error(`event ${i} out of range`);
+    return e;
+  };
+
+  const kinds = column<Uint8Array>('key.kind');
+  const names = column<Int32Array>('key.name');
+  const bytes = column<Float64Array>('key.bytes');
+  const lengths = column<Int32Array>('key.timelineLength');
+  const members = column<Int32Array>('key.members');
+  const keys: KeyState[] = new Array(kinds.length);
+  let member = 0;
+  let value = 0;
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = KINDS[kinds[i] as number];
+    const key = stringAt(names[i] as number);
+    const b = bytes[i] as number;
+    if (kind === 'user' || kind === 'ip' || kind === 'device') {
+      const length = lengths[i] as number;
+      const list: PastEvent[] = new Array(length);
+      for (let j = 0; j < length; j++) list[j] = eventAt(members[member++] as number);
+      keys[i] = { kind, key, bytes: b, events: list };
+      continue;
+    }
+    const v = json.values[value++];
+    if (kind === 'amounts' && v !== undefined && 'amounts' in v) keys[i] = { kind, key, bytes: b, amounts: v.amounts };
+    else if (kind === 'story' && v !== undefined && 'marks' in v) keys[i] = { kind, key, bytes: b, marks: v.marks };
+    else if (kind === 'profile' && v !== undefined && 'profile' in v) {
+      const p = v.profile;
+      keys[i] = { kind, key, bytes: b, profile: { ...p, lastLogin: p.lastLogin < 0 ? undefined : eventAt(p.lastLogin) } };
+    } else throw new Error(`key ${i} of kind ${String(kind)} does not match its value`);
+  }
+  if (member !== members.length || value !== json.values.length) throw new Error('keys do not match their values');
+  const population = json.population.map((p) => ({ ...p, ring: Float64Array.from(p.ring) }));
+  return { keys, population };
+}
+
+class Interner<T> {
+  readonly values: T[] = [];
+  private readonly index = new Map<T, number>();
+  /** Values equal by content share a slot too (parsed user agents replayed from the database are not one object). */
+  private readonly byContent = new Map<string, number>();
+
+  constructor(private readonly contentKey?: (value: T) => string) {}
+
+  of(value: T): number {
+    let i = this.index.get(value);
+    if (i !== undefined) return i;
+    const key = this.contentKey?.(value);
+    i = key === undefined ? undefined : this.byContent.get(key);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(value);
+      if (key !== undefined) this.byContent.set(key, i);
+    }
+    this.index.set(value, i);
+    return i;
+  }
+}
+
+function typeOf(c: Column): SectionInfo['type'] {
+  if (c instanceof Float64Array) return 'f64';
+  if (c instanceof Int32Array) return 'i32';
+  if (c instanceof Uint32Array) return 'u32';
+  return 'u8';
+}
+
+function makeColumn(s: SectionInfo, buffer: ArrayBuffer, offset: number): Column {
+  switch (s.type) {
+    case 'f64':
+      return new Float64Array(buffer, offset, s.length);
+    case 'i32':
+      return new Int32Array(buffer, offset, s.length);
+    case 'u32':
+      return new Uint32Array(buffer, offset, s.length);
+    case 'u8':
+      return new Uint8Array(buffer, offset, s.length);
+    default:
+      throw new Error(`unknown section type ${String(s.type)}`);
+  }
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;

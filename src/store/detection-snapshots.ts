@@ -1,0 +1,121 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock } from '../core/clock.js';
+import { type DecodedSnapshot, decodeSnapshot, encodeSnapshot } from '../detect/history-snapshot.js';
+import type { MemoryHistory } from '../detect/memory-history.js';
+
+export interface DetectionSnapshotsDependencies {
+  readonly file: string;
+  readonly history: MemoryHistory;
+  readonly clock: Clock;
+  readonly onError: (message: string, error: unknown) => void;
+  /** Each snapshot written, with what it cost. */
+  readonly onSaved?: (saved: SnapshotSaved) => void;
+}
+
+/** What one save cost: the encoding holds the event loop, the write does not. */
+export interface SnapshotSaved {
+  readonly bytes: number;
+  readonly encodeMs: number;
+  readonly writeMs: number;
+}
+
+/**
+ * Keeps the detection snapshot file (detect/history-snapshot.ts) of a running server: taken at an
+ * interval and at shutdown, written atomically (a temporary file, fsync, rename, fsync of the folder),
+ * so that a crash at any moment leaves the previous snapshot or the new one, never half of one.
+ * The encoding runs on the main thread in one go (the state must not move while it is read); the
+ * file is written from libuv's thread pool, off the event loop.
+ */
+export class DetectionSnapshots {
+  private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<SnapshotSaved | undefined> | undefined;
+
+  constructor(private readonly deps: DetectionSnapshotsDependencies) {}
+
+  /** The snapshot in the file, or why there is none to use. */
+  async load(): Promise<DecodedSnapshot | { readonly problem: string }> {
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(this.deps.file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { problem: 'no snapshot yet' };
+      return { problem: `cannot be read (${(error as Error).message})` };
+    }
+    return decodeSnapshot(bytes);
+  }
+
+  /** Takes a snapshot now, unless one is being written (then that one's outcome). */
+  save(): Promise<SnapshotSaved | undefined> {
+    this.saving ??= this.write().finally(() => {
+      this.saving = undefined;
+    });
+    return this.saving;
+  }
+
+  /** Takes one every intervalMs (0: none until close). */
+  start(intervalMs: number): void {
+    if (intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => void this.save(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** At shutdown, once every event in flight is scored: the last snapshot. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.saving;
+    await this.save();
+  }
+
+  private async write(): Promise<SnapshotSaved | undefined> {
+    const { history, clock, file } = this.deps;
+    const encodeStarted = performance.now();
+    let bytes: Buffer;
+    try {
+      bytes = encodeSnapshot(
+        {
+          takenAt: clock.now(),
+          anchorEventId: history.lastRecordedId,
+          retentionMs: history.limits.retentionMs,
+          maxEventsPerKey: history.limits.maxEventsPerKey,
+        },
+        history.exportState(),
+      );
+    } catch (error) {
+      this.deps.onError('encoding the detection snapshot failed; the previous one is kept', error);
+      return undefined;
+    }
+    const encodeMs = performance.now() - encodeStarted;
+    const writeStarted = performance.now();
+    const temporary = `${file}.${process.pid}.tmp`;
+    try {
+      const handle = await fs.open(temporary, 'w', 0o600);
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(temporary, file);
+      await syncFolder(path.dirname(file));
+    } catch (error) {
+      await fs.rm(temporary, { force: true }).catch(() => {});
+      this.deps.onError(`writing the detection snapshot to ${file} failed; the previous one is kept`, error);
+      return undefined;
+    }
+    const saved = { bytes: bytes.length, encodeMs, writeMs: performance.now() - writeStarted };
+    this.deps.onSaved?.(saved);
+    return saved;
+  }
+}
+
+/** The rename is durable once the folder's entry is on disk. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await fs.open(folder, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
