@@ -30,19 +30,20 @@ const safari: UserAgentInfo = {
 
 function engineOn(history: MemoryHistory) {
   return new DetectionEngine({
-    history,
-    rules: new RuleSet(
-      BUILTIN_RULES.map((rule) => ({
-        rule,
-        kind: 'builtin' as const,
-        config: rule.defaults,
-        version: 0,
-        updatedAt: null,
-        updatedBy: null,
-        mode: 'live' as const,
-      })),
-    ),
-    alerts: new AlertBook(),
+    memory: { history, alerts: new AlertBook() },
+    book: {
+      rules: new RuleSet(
+        BUILTIN_RULES.map((rule) => ({
+          rule,
+          kind: 'builtin' as const,
+          config: rule.defaults,
+          version: 0,
+          updatedAt: null,
+          updatedBy: null,
+          mode: 'live' as const,
+        })),
+      ),
+    },
     policy: DEFAULT_SCORING,
     clock: { now: () => T0 + 600 * MIN },
     onRuleError: (id, e) => {
