@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { OptionalKind } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { ProblemError } from '../core/errors.js';
 import { parseJson } from '../ingest/json-text.js';
@@ -116,6 +117,15 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     done();
   });
 
+  // Action routes (confirm, resolve, unlock…) declare their body Type.Optional, as a note is all they
+  // take: a request without one, or without a content type, is then an empty object rather than a
+  // 400 "body must be object". Routes with a required body are untouched.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const bodySchema = request.routeOptions.schema?.body as Record<PropertyKey, unknown> | undefined;
+    if (request.body === undefined && bodySchema !== undefined && bodySchema[OptionalKind] === 'Optional') request.body = {};
+    done();
+  });
+
   // Set when the request arrives, so that every answer carries it, errors included; a synchronous
   // hook, as it runs for every event sent.
   app.addHook('onRequest', (request, reply, done) => {
@@ -125,7 +135,13 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
 
   // JSON is parsed here rather than by Fastify so that malformed JSON gets a line and column, and
   // prototype-poisoning keys are refused.
+  // An empty body counts as no body (curl -X POST with a JSON content type and no -d): routes whose
+  // body is optional then take it, and the others still answer "body must be object".
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
     const parsed = parseJson(body as string);
     if (parsed.ok) done(null, parsed.value);
     else done(new ProblemError(parsed.error), undefined);
