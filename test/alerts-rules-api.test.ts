@@ -148,6 +148,13 @@ describe('alert lifecycle through the API', () => {
     expect(resolved.json().status).toBe('resolved');
     // A body that is there but not an object is still refused, with the field.
     const { alertId: other } = (await t.send(tx(3000, { user: 'bob' }))).json();
+    // "This was me" without a body asks for a code: bob has no contact, so 409, not a 400 about the body.
+    const confirm = await t.app.inject({
+      method: 'POST',
+      url: `/v1/alerts/${other}/confirm`,
+      headers: { authorization: `Bearer ${INGEST_KEY}` },
+    });
+    expect(confirm.json().error.code).toBe('no_contact');
     const wrong = await post(`/v1/alerts/${other}/acknowledge`, [1]);
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().error.code).toBe('invalid_body');

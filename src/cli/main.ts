@@ -8,6 +8,7 @@ import { serve } from '../http/server.js';
 import { type Contamination, parseContamination } from '../logins/login-scoring.js';
 import { DatabaseOpenError, openDatabase } from '../store/database.js';
 import { verifyAudit } from './audit.js';
+import { backupDatabase } from './backup.js';
 import { importFile } from './import.js';
 import { createKey, listKeys, revokeKey } from './keys.js';
 import { simulateMonitor, trainMonitor } from './monitor.js';
@@ -60,6 +61,14 @@ program
   .description('Validate, enrich and store events from a file, as POST /v1/events would.')
   .action(async (file: string, options: { format?: string }) => {
     process.exitCode = await importFile(config(), file, options.format);
+  });
+
+program
+  .command('backup')
+  .argument('<file>', 'the new backup file (refused if it exists)')
+  .description('Copy the SQLite database, WAL included, while the server runs (SQLite online backup); for PostgreSQL use pg_dump.')
+  .action(async (file: string) => {
+    process.exitCode = await backupDatabase(config(), file);
   });
 
 const keys = program.command('keys').description('Manage API keys.');
