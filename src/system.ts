@@ -452,8 +452,9 @@ async function ensureConfiguredKeys(store: ApiKeyStore, audit: AuditTrail, confi
   }
 }
 
+/** The command line's logger (the server passes its JSON one); no trailing "undefined" without an error. */
 const consoleLogger: Logger = {
   info: (m) => console.log(m),
   warn: (m) => console.warn(m),
-  error: (m, e) => console.error(m, e),
+  error: (m, e) => (e === undefined ? console.error(m) : console.error(m, e)),
 };

@@ -40,8 +40,8 @@ declare module 'fastify' {
 }
 
 export interface AppOptions {
-  /** Pino options, or false for no logging (tests). */
-  readonly logger?: boolean | { readonly level: string };
+  /** Pino options or a pino logger (the server's, shared with the system), or false for no logging (tests). */
+  readonly logger?: boolean | { readonly level: string } | FastifyBaseLogger;
   /** Check every answer against its route's response schema (tests): see response-check.ts. */
   readonly checkResponses?: boolean;
 }
@@ -60,10 +60,17 @@ export const MAX_PARAM_LENGTH = 256 * 9;
 const requestIdPrefix = randomBytes(4).toString('hex');
 let requestCounter = 0;
 
+function loggerOption(logger: AppOptions['logger']): { logger: boolean | object } | { loggerInstance: FastifyBaseLogger } {
+  if (logger === undefined || logger === false) return { logger: false };
+  if (logger === true) return { logger: {} };
+  if ('info' in logger) return { loggerInstance: logger };
+  return { logger: { ...logger } };
+}
+
 /** Builds the HTTP API around a system. `server.ts` listens; tests call `app.inject()`. */
 export async function buildApp(system: System, options: AppOptions = {}): Promise<App> {
   const app = Fastify({
-    logger: options.logger === undefined || options.logger === false ? false : { ...(options.logger === true ? {} : options.logger) },
+    ...loggerOption(options.logger),
     bodyLimit: system.config.bodyLimitBytes,
     // Path parameters carry user ids, which ingest accepts up to 256 characters: percent-encoded, one
     // can take 256 × 9 bytes. The default of 100 answered 414 for ids ingest had stored, so such an
