@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { createSystem } from '../src/system.js';
-import { sharedGeoIp } from './support/app.js';
+import { ADMIN_KEY, INGEST_KEY, sharedGeoIp } from './support/app.js';
+import { RUN_DAY } from './support/clock.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
-import { freePort, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli } from './support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, startServer } from './support/process.js';
 
 let db: TestDatabase;
 let dir: string;
@@ -83,6 +84,49 @@ describe('vigil import', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(r.stderr).toContain('line 1');
     expect(r.stderr).toContain('"colour"');
     expect(await withSystem((s) => s.events.countEvents())).toBe(0);
+  });
+});
+
+describe('vigil import --url', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('sends through a running server, whose detection knows the imported history at once', async () => {
+    const server = await startServer({ ...env(), VIGIL_INGEST_KEY: INGEST_KEY, VIGIL_ADMIN_KEY: ADMIN_KEY });
+    try {
+      // The child runs on the real clock: the history lies on the day before today (RUN_DAY).
+      const at = (hoursBefore: number) => new Date(RUN_DAY - hoursBefore * 3_600_000).toISOString();
+      const purchase = (amount: number, hoursBefore: number) => ({
+        type: 'transaction',
+        user: 'imp',
+        amount,
+        currency: 'EUR',
+        device: 'imp-laptop',
+        ip: '81.2.69.160',
+        timestamp: at(hoursBefore),
+      });
+      const file = path.join(dir, 'history.ndjson');
+      const history = Array.from({ length: 12 }, (_, i) => purchase(64 + (i % 5) * 2, 24 - i));
+      fs.writeFileSync(file, history.map((e) => JSON.stringify(e)).join('\n'));
+      const r = runCli(['import', file, '--url', server.url, '--key', INGEST_KEY], env());
+      expect(r.stdout).toContain('12 accepted, 0 rejected');
+      expect(r.status).toBe(0);
+
+      // No restart: the next purchase, about 30 times the usual, is judged against the imported ones.
+      const big = await fetch(`${server.url}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(purchase(2000, 1)),
+      });
+      const answer = (await big.json()) as { risk: number; reasons: Array<{ rule: string; message: string }> };
+      expect(answer.risk).toBeGreaterThan(0);
+      expect(answer.reasons.find((x) => x.rule === 'large-transaction')?.message).toContain('median');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('needs a key for --url', () => {
+    const r = runCli(['import', path.join(dir, 'x.ndjson'), '--url', 'http://127.0.0.1:9'], env());
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--url needs --key');
   });
 });
 

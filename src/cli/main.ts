@@ -58,9 +58,11 @@ program
   .command('import')
   .argument('<file>', 'an .ndjson/.jsonl file (one event per line) or a .csv file with a header row')
   .option('--format <format>', 'ndjson or csv (default: from the file extension)')
-  .description('Validate, enrich and store events from a file, as POST /v1/events would.')
-  .action(async (file: string, options: { format?: string }) => {
-    process.exitCode = await importFile(config(), file, options.format);
+  .option('--url <url>', 'send through a running Vigil, e.g. http://127.0.0.1:8080, so its detection learns the events at once')
+  .option('--key <key>', 'an ingest or admin key of that Vigil (default: VIGIL_INGEST_KEY)')
+  .description('Validate, enrich and store events from a file, as POST /v1/events would. Into a database a server is using, pass --url.')
+  .action(async (file: string, options: { format?: string; url?: string; key?: string }) => {
+    process.exitCode = await importFile(config(), file, options);
   });
 
 program
