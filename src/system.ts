@@ -391,7 +391,7 @@ function buildAccountService(r: {
     await contacts.onEventsStored(stored);
   });
   return new AccountService({
-    views: new AccountViews(accounts, locks, health),
+    views: new AccountViews(accounts, locks, health, clock),
     contacts,
     locking,
     unlockCodes: new UnlockCodes(locking, codes, r.alertService, trust),
