@@ -139,6 +139,30 @@ export function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * One evidence entry as a person reads it: units out of the name and into the value ("spanMs":
+ * 200000 → "span", "3 min"; "distanceKm" → "1,234 km"; "firstSeenAt" → a time with its zone), and
+ * nested objects as "key: value" pairs rather than JSON.
+ */
+export function evidenceEntry(key: string, value: unknown): [label: string, text: string] {
+  if (typeof value === 'number') {
+    if (/Ms$/.test(key)) return [humanKey(key.slice(0, -2)), formatDuration(value)];
+    if (/At$/.test(key) && value > 946_684_800_000) return [humanKey(key), formatDateTime(new Date(value).toISOString())];
+    if (/Kmh$/.test(key)) return [humanKey(key.slice(0, -3)), `${formatValue(value)} km/h`];
+    if (/Km$/.test(key)) return [humanKey(key.slice(0, -2)), `${formatValue(value)} km`];
+  }
+  if (typeof value === 'string' && /At$/.test(key) && !Number.isNaN(Date.parse(value)) && /^\d{4}-\d{2}-\d{2}T/.test(value))
+    return [humanKey(key), formatDateTime(value)];
+  if (value !== null && typeof value === 'object' && !Array.isArray(value))
+    return [
+      humanKey(key),
+      Object.entries(value)
+        .map(([k, v]) => evidenceEntry(k, v).join(': '))
+        .join('; '),
+    ];
+  return [humanKey(key), formatValue(value)];
+}
+
 /** camelCase evidence keys as words: "failedLogins" → "failed logins". */
 export const humanKey = (key: string) =>
   key
