@@ -78,8 +78,8 @@ describe.each([
     // Evidence: words and units, not field names and milliseconds.
     const reasons = page.getByRole('region', { name: 'Why: reasons and evidence' });
     await reasons.waitFor();
-    // Line by line (innerText), so that one element's end and the next one's start are not read as one word.
-    const evidence = await reasons.innerText();
+    // Element by element, so that one element's end and the next one's start are not read as one word.
+    const evidence = (await reasons.locator('dt, dd, p, .reason-head span').allTextContents()).join('\n');
     expect(evidence, evidence).not.toMatch(/\bms\b|\b[a-z]+[A-Z][a-z]*\b|\{"/);
 
     // Times carry their zone (the browser's: UTC here), as the alert texts do.
