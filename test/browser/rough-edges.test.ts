@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { INGEST_KEY } from '../support/app.js';
 import { newPage, ordinaryHistory, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /**
@@ -114,5 +115,30 @@ describe.each([
     await page.getByRole('button', { name: /^Unlock/ }).click();
     await page.getByRole('status').filter({ hasText: 'hank is unlocked' }).waitFor();
     await page.screenshot({ path: `/tmp/i20a-alert-${width}.png`, fullPage: true });
+  });
+});
+
+describe.each([
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: '375 px phone', width: 375, height: 740 },
+])('the lock banner on $name', ({ width, height }) => {
+  it('says when the code in force was sent, until when it is valid, and from when another may be asked for', async () => {
+    await suite.vigil.sendEvents({ events: ordinaryHistory('lena') });
+    const contact = await fetch(`${suite.vigil.base}/v1/accounts/lena/contact`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'lena@example.com' }),
+    });
+    expect(contact.status).toBe(200);
+    const member = await suite.vigil.person('member', 'lena');
+    const { page } = await newPage(suite.browser, { width, height });
+    await signInThroughPage(page, suite.vigil.base, member);
+    await page.getByRole('button', { name: 'Large purchase, new device' }).click();
+    const state = page.getByTestId('unlock-code-state');
+    await state.waitFor();
+    const text = (await state.textContent()) ?? '';
+    expect(text).toMatch(/we sent to l\*+@example\.com at .+ \(valid until .+\)\. You can ask for another from .+\./);
+    expect(text).toMatch(/UTC|GMT/);
+    expect(await overflowsSideways(page)).toBe(false);
   });
 });
