@@ -422,7 +422,7 @@ function buildAccountService(r: {
     await contacts.onEventsStored(stored);
   });
   return new AccountService({
-    views: new AccountViews(accounts, locks, health),
+    views: new AccountViews(accounts, locks, health, clock),
     contacts,
     locking,
     unlockCodes: new UnlockCodes(locking, codes, r.alertService, trust),
@@ -542,8 +542,9 @@ async function ensureConfiguredKeys(store: ApiKeyStore, audit: AuditTrail, confi
   }
 }
 
+/** The command line's logger (the server passes its JSON one); no trailing "undefined" without an error. */
 const consoleLogger: Logger = {
   info: (m) => console.log(m),
   warn: (m) => console.warn(m),
-  error: (m, e) => console.error(m, e),
+  error: (m, e) => (e === undefined ? console.error(m) : console.error(m, e)),
 };

@@ -134,6 +134,32 @@ describe('alert lifecycle through the API', () => {
     expect((await post('/v1/alerts/alrt_nope/delete', {})).statusCode).toBe(400);
   });
 
+  it('takes an action with no body at all, as curl -X POST sends it, and with an empty JSON body', async () => {
+    await createRule();
+    const { alertId } = (await t.send(tx(2000))).json();
+    const bare = (url: string, headers: Record<string, string> = {}) =>
+      t.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${t.config.adminKey}`, ...headers } });
+    const ack = await bare(`/v1/alerts/${alertId}/acknowledge`);
+    expect(ack.statusCode, ack.body).toBe(200);
+    expect(ack.json().status).toBe('acknowledged');
+    // A client that says JSON but sends nothing (curl -H 'content-type: application/json' -X POST).
+    const resolved = await bare(`/v1/alerts/${alertId}/resolve`, { 'content-type': 'application/json' });
+    expect(resolved.statusCode, resolved.body).toBe(200);
+    expect(resolved.json().status).toBe('resolved');
+    // A body that is there but not an object is still refused, with the field.
+    const { alertId: other } = (await t.send(tx(3000, { user: 'bob' }))).json();
+    // "This was me" without a body asks for a code: bob has no contact, so 409, not a 400 about the body.
+    const confirm = await t.app.inject({
+      method: 'POST',
+      url: `/v1/alerts/${other}/confirm`,
+      headers: { authorization: `Bearer ${INGEST_KEY}` },
+    });
+    expect(confirm.json().error.code).toBe('no_contact');
+    const wrong = await post(`/v1/alerts/${other}/acknowledge`, [1]);
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().error.code).toBe('invalid_body');
+  });
+
   it('filters and searches the alert list', async () => {
     await createRule();
     await t.send(tx(2000, { user: 'alice', ip: '81.2.69.160' }));

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { createSystem } from '../src/system.js';
-import { sharedGeoIp } from './support/app.js';
+import { ADMIN_KEY, INGEST_KEY, sharedGeoIp } from './support/app.js';
+import { RUN_DAY } from './support/clock.js';
 import { freshDatabase, type TestDatabase } from './support/database.js';
-import { PROCESS_TEST_TIMEOUT_MS, runCli } from './support/process.js';
+import { freePort, PROCESS_TEST_TIMEOUT_MS, ROOT, runCli, startServer } from './support/process.js';
 
 let db: TestDatabase;
 let dir: string;
@@ -86,6 +87,49 @@ describe('vigil import', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   });
 });
 
+describe('vigil import --url', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('sends through a running server, whose detection knows the imported history at once', async () => {
+    const server = await startServer({ ...env(), VIGIL_INGEST_KEY: INGEST_KEY, VIGIL_ADMIN_KEY: ADMIN_KEY });
+    try {
+      // The child runs on the real clock: the history lies on the day before today (RUN_DAY).
+      const at = (hoursBefore: number) => new Date(RUN_DAY - hoursBefore * 3_600_000).toISOString();
+      const purchase = (amount: number, hoursBefore: number) => ({
+        type: 'transaction',
+        user: 'imp',
+        amount,
+        currency: 'EUR',
+        device: 'imp-laptop',
+        ip: '81.2.69.160',
+        timestamp: at(hoursBefore),
+      });
+      const file = path.join(dir, 'history.ndjson');
+      const history = Array.from({ length: 12 }, (_, i) => purchase(64 + (i % 5) * 2, 24 - i));
+      fs.writeFileSync(file, history.map((e) => JSON.stringify(e)).join('\n'));
+      const r = runCli(['import', file, '--url', server.url, '--key', INGEST_KEY], env());
+      expect(r.stdout).toContain('12 accepted, 0 rejected');
+      expect(r.status).toBe(0);
+
+      // No restart: the next purchase, about 30 times the usual, is judged against the imported ones.
+      const big = await fetch(`${server.url}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(purchase(2000, 1)),
+      });
+      const answer = (await big.json()) as { risk: number; reasons: Array<{ rule: string; message: string }> };
+      expect(answer.risk).toBeGreaterThan(0);
+      expect(answer.reasons.find((x) => x.rule === 'large-transaction')?.message).toContain('median');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('needs a key for --url', () => {
+    const r = runCli(['import', path.join(dir, 'x.ndjson'), '--url', 'http://127.0.0.1:9'], env());
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--url needs --key');
+  });
+});
+
 describe('vigil keys', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('creates a key printed once that authenticates with its role; lists and revokes it', async () => {
     const created = runCli(['keys', 'create', '--role', 'admin', '--name', 'ops'], env());
@@ -96,6 +140,12 @@ describe('vigil keys', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(key?.role).toBe('admin');
 
     const listed = runCli(['keys', 'list'], env());
+    const [header, ...rows] = listed.stdout.trim().split('\n');
+    expect(header?.split(/\s+/)).toEqual(['ID', 'ROLE', 'PREFIX', 'SOURCE', 'STATE', 'NAME']);
+    const row = rows.find((r) => r.startsWith(key?.id as string)) as string;
+    // Each value starts under its column's title.
+    expect(row.indexOf('admin')).toBe(header?.indexOf('ROLE'));
+    expect(row.indexOf('active')).toBe(header?.indexOf('STATE'));
     expect(listed.stdout).toContain(key?.id);
     expect(listed.stdout).not.toContain(secret);
     expect(runCli(['keys', 'revoke', key?.id as string], env()).status).toBe(0);
@@ -129,8 +179,46 @@ describe('configuration', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expect(r.stderr).toContain(`configuration error: ${variable}`);
   });
 
+  it('names VIGIL_DATABASE_URL and the target, without its password, when PostgreSQL cannot be reached', async () => {
+    const port = await freePort();
+    const r = runCli(['migrate'], { ...env(), VIGIL_DATABASE_URL: `postgres://vigil:s3cret-pw@127.0.0.1:${port}/vigil` });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('configuration error: VIGIL_DATABASE_URL');
+    expect(r.stderr).toContain(`postgres://vigil@127.0.0.1:${port}/vigil`);
+    expect(r.stderr).toContain('ECONNREFUSED');
+    expect(r.stderr).not.toContain('s3cret-pw');
+  });
+
+  it('refuses a sqlite: path whose folder does not exist, and creates nothing', () => {
+    const missing = path.join(dir, 'no-such-folder');
+    const r = runCli(['serve'], { ...env(), VIGIL_DATABASE_URL: `sqlite:${missing}/vigil.db`, VIGIL_PORT: '0' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('configuration error: VIGIL_DATABASE_URL');
+    expect(r.stderr).toContain(`${missing}/vigil.db`);
+    expect(r.stderr).toContain('does not exist');
+    expect(fs.existsSync(missing)).toBe(false);
+  });
+
   it('applies migrations with vigil migrate, and again is a no-op', () => {
     expect(runCli(['migrate'], env()).status).toBe(0);
     expect(runCli(['migrate'], env()).stdout).toContain('up to date');
+  });
+});
+
+describe('the command line', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
+  it('prints its version', () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = runCli(['--version'], {});
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it('states in --help the ranges it enforces', () => {
+    const help = runCli(['monitor', 'simulate', '--help'], {}).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('(40 to 1440)');
+    expect(help).toContain('(0 to 14; 0: none)');
+    const refused = runCli(['monitor', 'simulate', '--minutes', '30'], {});
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('must be a whole number from 40 to 1440');
   });
 });

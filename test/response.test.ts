@@ -203,6 +203,41 @@ describe('lock and unlock by one-time code', () => {
     expect((await account('bob')).locked).toBe(true);
   });
 
+  it('says which code is in force: a lock within a minute of the last code sends none, and the account says when another may be asked for', async () => {
+    await ordinaryShopper('rita');
+    await call('PUT', '/v1/accounts/rita/contact', { email: 'rita@example.com' });
+    await send([bigPurchaseFromNewPhone('rita')]);
+    const sentAt = now;
+    const code = codeIn(await mailbox.next('rita@example.com'));
+    expect((await account('rita')).unlockCode).toEqual({
+      channel: 'email',
+      sentAt: iso(sentAt),
+      expiresAt: iso(sentAt + 10 * MIN),
+      valid: true,
+      nextCodeAt: iso(sentAt + MIN),
+    });
+    now += 20_000;
+    expect((await call('POST', '/v1/accounts/rita/otp/verify', { code })).statusCode).toBe(200);
+    expect((await account('rita')).unlockCode).toBeUndefined(); // not locked: nothing to say
+
+    // Locked again 30 s after the code went out: no new code (one a minute), and the account says so.
+    now += 10_000;
+    const [relock] = await send([{ ...bigPurchaseFromNewPhone('rita'), device: 'another-phone', timestamp: iso(now) }]);
+    expect(relock?.decision).toBe('block');
+    const relocked = await account('rita');
+    expect(relocked).toMatchObject({ locked: true, unlockBy: 'code' });
+    expect(relocked.unlockCode).toEqual({
+      channel: 'email',
+      sentAt: iso(sentAt),
+      expiresAt: iso(sentAt + 10 * MIN),
+      valid: false,
+      nextCodeAt: iso(sentAt + MIN),
+    });
+    // The same for the member (GET /v1/me).
+    const member = await t.person('member', 'rita');
+    expect((await member.request('GET', '/v1/me')).json().unlockCode).toMatchObject({ valid: false, nextCodeAt: iso(sentAt + MIN) });
+  });
+
   it('limits codes to ten a day per account', async () => {
     await ordinaryShopper('erin');
     await call('PUT', '/v1/accounts/erin/contact', { email: 'erin@example.com' });

@@ -7,11 +7,21 @@ import { CsvHeaderError, csvRecords } from '../ingest/csv-events.js';
 import { readLines } from '../ingest/ndjson.js';
 import { ingestRecords, type LineRecord, ndjsonRecords } from '../ingest/stream-ingest.js';
 import { createSystem } from '../system.js';
+import { RemoteIngest } from './remote-ingest.js';
 
 const MAX_LINE = 64 * 1024;
 
 /** Exit codes: 0 all rows stored, 3 some rows rejected (listed), 2 the file cannot be read as asked. */
-export async function importFile(config: Config, file: string, format?: string): Promise<number> {
+export interface ImportOptions {
+  readonly format?: string;
+  /** A running Vigil to send the events through (its API), rather than writing into the database. */
+  readonly url?: string;
+  /** The key for `url`: an ingest or admin key; default VIGIL_INGEST_KEY, then VIGIL_ADMIN_KEY. */
+  readonly key?: string;
+}
+
+export async function importFile(config: Config, file: string, options: ImportOptions = {}): Promise<number> {
+  const { format } = options;
   const kind = (format ?? (path.extname(file).toLowerCase() === '.csv' ? 'csv' : 'ndjson')).toLowerCase();
   if (kind !== 'csv' && kind !== 'ndjson') {
     process.stderr.write(`vigil import: --format must be ndjson or csv (got ${format}).\n`);
@@ -25,7 +35,15 @@ export async function importFile(config: Config, file: string, format?: string):
     return 2;
   }
 
-  const system = await createSystem({ ...config, demo: false });
+  const key = options.key ?? config.ingestKey ?? config.adminKey;
+  if (options.url !== undefined && key === undefined) {
+    process.stderr.write('vigil import: --url needs --key (an ingest or admin key of that Vigil), or VIGIL_INGEST_KEY.\n');
+    return 2;
+  }
+  // Without --url the events go straight into the database: only for a server that is stopped (or
+  // not yet started), as a running one would not see them in its detection until it restarts.
+  const system = options.url === undefined ? await createSystem({ ...config, demo: false }) : undefined;
+  const sink = system?.ingest ?? new RemoteIngest(options.url as string, key as string);
   const bar = new SingleBar({
     format: 'importing [{bar}] {percentage}% | {value}/{total} bytes | {accepted} accepted, {rejected} rejected',
     stream: process.stderr,
@@ -43,7 +61,7 @@ export async function importFile(config: Config, file: string, format?: string):
   try {
     const source = fs.createReadStream(file).pipe(counter);
     const records: AsyncIterable<LineRecord> = kind === 'csv' ? csvRecords(source) : ndjsonRecords(readLines(source, MAX_LINE), MAX_LINE);
-    const summary = await ingestRecords(system.ingest, records, {
+    const summary = await ingestRecords(sink, records, {
       onProgress: (s) => bar.update(read, { accepted: s.accepted, rejected: s.rejected }),
     });
     bar.update(size, { accepted: summary.accepted, rejected: summary.rejected });
@@ -60,6 +78,6 @@ export async function importFile(config: Config, file: string, format?: string):
     }
     throw error;
   } finally {
-    await system.close();
+    await system?.close();
   }
 }

@@ -30,9 +30,19 @@ export async function createKey(config: Config, role: Role, name: string): Promi
 
 export async function listKeys(config: Config): Promise<void> {
   const keys = await withKeyStore(config, (store) => store.list());
-  for (const k of keys) {
-    const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
-    process.stdout.write(`${k.id}  ${k.role.padEnd(6)}  ${k.prefix.padEnd(16)}  ${k.source.padEnd(4)}  ${state}  ${k.name}\n`);
+  const rows = keys.map((k) => [
+    k.id,
+    k.role,
+    k.prefix,
+    k.source,
+    k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`,
+    k.name,
+  ]);
+  // A header row, and each column as wide as its widest cell, so the list reads as a table.
+  const header = ['ID', 'ROLE', 'PREFIX', 'SOURCE', 'STATE', 'NAME'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  for (const row of [header, ...rows]) {
+    process.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ')}\n`);
   }
 }
 

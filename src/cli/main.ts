@@ -1,16 +1,25 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ROLES, type Role } from '../auth/api-keys.js';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import { serve } from '../http/server.js';
 import { type Contamination, parseContamination } from '../logins/login-scoring.js';
-import { openDatabase } from '../store/database.js';
+import { DatabaseOpenError, openDatabase } from '../store/database.js';
 import { verifyAudit } from './audit.js';
+import { backupDatabase } from './backup.js';
 import { importFile } from './import.js';
 import { createKey, listKeys, revokeKey } from './keys.js';
 import { simulateMonitor, trainMonitor } from './monitor.js';
 import { scoreLoginsFile } from './score-logins.js';
 import { TRAIN_KINDS, type TrainKind, trainModels } from './train.js';
+
+/** The version in package.json: one place, read at run time from beside dist/ or src/. */
+function packageVersion(): string {
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 /** Config errors end the command with the variable named and exit code 2, before anything starts. */
 function config(): Config {
@@ -27,6 +36,7 @@ function config(): Config {
 
 const program = new Command()
   .name('vigil')
+  .version(packageVersion(), '-V, --version', 'print the version of Vigil')
   .description('Real-time security alerts and response for online shops and payment apps.')
   .showHelpAfterError();
 
@@ -48,9 +58,19 @@ program
   .command('import')
   .argument('<file>', 'an .ndjson/.jsonl file (one event per line) or a .csv file with a header row')
   .option('--format <format>', 'ndjson or csv (default: from the file extension)')
-  .description('Validate, enrich and store events from a file, as POST /v1/events would.')
-  .action(async (file: string, options: { format?: string }) => {
-    process.exitCode = await importFile(config(), file, options.format);
+  .option('--url <url>', 'send through a running Vigil, e.g. http://127.0.0.1:8080, so its detection learns the events at once')
+  .option('--key <key>', 'an ingest or admin key of that Vigil (default: VIGIL_INGEST_KEY)')
+  .description('Validate, enrich and store events from a file, as POST /v1/events would. Into a database a server is using, pass --url.')
+  .action(async (file: string, options: { format?: string; url?: string; key?: string }) => {
+    process.exitCode = await importFile(config(), file, options);
+  });
+
+program
+  .command('backup')
+  .argument('<file>', 'the new backup file (refused if it exists)')
+  .description('Copy the SQLite database, WAL included, while the server runs (SQLite online backup); for PostgreSQL use pg_dump.')
+  .action(async (file: string) => {
+    process.exitCode = await backupDatabase(config(), file);
   });
 
 const keys = program.command('keys').description('Manage API keys.');
@@ -88,7 +108,7 @@ program
     'all',
   )
   .option('--activate', 'make each new model the active one of its kind', false)
-  .option('--days <days>', 'days of stored events to learn from (default 90)', (value: string): number => {
+  .option('--days <days>', 'days of stored events to learn from (1 to 365, default 90)', (value: string): number => {
     const days = Number(value);
     if (!Number.isInteger(days) || days < 1 || days > 365) throw new InvalidArgumentError('must be a whole number of days, 1 to 365.');
     return days;
@@ -148,9 +168,9 @@ monitor
   });
 monitor
   .command('simulate')
-  .option('--minutes <n>', 'live minutes to send, with four incidents injected', wholeNumber(40, 1440), 120)
-  .option('--history-days <n>', 'days of synthetic history sent first, so there is a baseline (0: none)', wholeNumber(0, 14), 2)
-  .option('--seed <n>', 'random seed: the same seed sends the same counts', wholeNumber(0, 2 ** 31), 42)
+  .option('--minutes <n>', 'live minutes to send, with four incidents injected (40 to 1440)', wholeNumber(40, 1440), 120)
+  .option('--history-days <n>', 'days of synthetic history sent first, so there is a baseline (0 to 14; 0: none)', wholeNumber(0, 14), 2)
+  .option('--seed <n>', 'random seed: the same seed sends the same counts (0 to 2147483648)', wholeNumber(0, 2 ** 31), 42)
   .option('--start <time>', 'first live minute, ISO 8601 in UTC, e.g. 2025-07-15T12:00Z (default: the live minutes end now)', minuteStart)
   .option('--url <url>', 'a running Vigil, e.g. http://127.0.0.1:8080 (default: in process, on a throwaway database)')
   .option('--key <key>', 'an ingest key of that Vigil')
@@ -168,6 +188,11 @@ audit
   });
 
 program.parseAsync().catch((error: unknown) => {
+  // The database URL is configuration: named as such, with the exit code of a configuration error.
+  if (error instanceof DatabaseOpenError) {
+    process.stderr.write(`vigil: configuration error: VIGIL_DATABASE_URL: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`vigil: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

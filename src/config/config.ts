@@ -99,9 +99,11 @@ export class ConfigError extends Error {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MIN_KEY_LENGTH = 24;
 
+const DEFAULT_DATABASE_URL = 'sqlite:./data/vigil.db';
+
 /** Parses the environment. Throws ConfigError naming the variable at the first wrong value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const databaseUrl = env.VIGIL_DATABASE_URL?.trim() || 'sqlite:./data/vigil.db';
+  const databaseUrl = env.VIGIL_DATABASE_URL?.trim() || DEFAULT_DATABASE_URL;
   const ingestKey = optionalKey(env, 'VIGIL_INGEST_KEY');
   const adminKey = optionalKey(env, 'VIGIL_ADMIN_KEY');
   if (ingestKey !== undefined && ingestKey === adminKey) {
@@ -255,6 +257,8 @@ function parseDatabaseUrl(url: string, env: NodeJS.ProcessEnv): DatabaseTarget {
       dialect: 'sqlite',
       file,
       synchronous: parseChoice(env, 'VIGIL_SQLITE_SYNCHRONOUS', ['normal', 'full'], 'normal'),
+      // Only the default's ./data is made on the first start; a configured path must exist.
+      createFolder: url === DEFAULT_DATABASE_URL,
     };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {

@@ -43,6 +43,16 @@ describe('AlertBook', () => {
     expect(a.events[0]).toMatchObject({ id: 'e1', type: 'login.failed', country: 'FR' });
   });
 
+  it('does not repeat the rule title when the message already opens with it', () => {
+    const login: Finding = {
+      rule: { id: 'new-login-context', title: 'Login from a new device, country or network', alertType: 'security' },
+      hit: { severity: 'low', message: 'Login from a new device (fp-1)', evidence: {}, suggestedActions: [] },
+      windowMs: 600_000,
+    };
+    const a = new AlertBook().raise(event('e1', t0, 'hank'), [login], score('medium', 15), t0);
+    expect(a.summary).toBe('hank: Login from a new device (fp-1)');
+  });
+
   it('merges repeats of the same rule and subject within the window, raising severity', () => {
     const book = new AlertBook();
     const first = book.raise(event('e1', t0), [finding('medium')], score('medium', 35), t0);

@@ -116,6 +116,15 @@ export function isOpen(status: AlertStatus): boolean {
 
 function summarize(user: string, primary: Finding, count: number): string {
   const more = count > 1 ? ` (+${count - 1} more signal${count > 2 ? 's' : ''})` : '';
+  // A message that opens with the rule's own words ("Login from a new device…" under "Login from a
+  // new device, country or network") would read twice: the title is left out then.
+  const opening = (text: string) =>
+    text
+      .toLowerCase()
+      .split(/[\s,]+/)
+      .slice(0, 3)
+      .join(' ');
+  if (opening(primary.hit.message) === opening(primary.rule.title)) return `${user}: ${primary.hit.message}${more}`;
   return `${primary.rule.title} for ${user}: ${primary.hit.message}${more}`;
 }
 

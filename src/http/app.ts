@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { OptionalKind } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { ProblemError } from '../core/errors.js';
 import { parseJson } from '../ingest/json-text.js';
@@ -39,8 +40,8 @@ declare module 'fastify' {
 }
 
 export interface AppOptions {
-  /** Pino options, or false for no logging (tests). */
-  readonly logger?: boolean | { readonly level: string };
+  /** Pino options or a pino logger (the server's, shared with the system), or false for no logging (tests). */
+  readonly logger?: boolean | { readonly level: string } | FastifyBaseLogger;
   /** Check every answer against its route's response schema (tests): see response-check.ts. */
   readonly checkResponses?: boolean;
 }
@@ -59,10 +60,17 @@ export const MAX_PARAM_LENGTH = 256 * 9;
 const requestIdPrefix = randomBytes(4).toString('hex');
 let requestCounter = 0;
 
+function loggerOption(logger: AppOptions['logger']): { logger: boolean | object } | { loggerInstance: FastifyBaseLogger } {
+  if (logger === undefined || logger === false) return { logger: false };
+  if (logger === true) return { logger: {} };
+  if ('info' in logger) return { loggerInstance: logger };
+  return { logger: { ...logger } };
+}
+
 /** Builds the HTTP API around a system. `server.ts` listens; tests call `app.inject()`. */
 export async function buildApp(system: System, options: AppOptions = {}): Promise<App> {
   const app = Fastify({
-    logger: options.logger === undefined || options.logger === false ? false : { ...(options.logger === true ? {} : options.logger) },
+    ...loggerOption(options.logger),
     bodyLimit: system.config.bodyLimitBytes,
     // Path parameters carry user ids, which ingest accepts up to 256 characters: percent-encoded, one
     // can take 256 × 9 bytes. The default of 100 answered 414 for ids ingest had stored, so such an
@@ -116,6 +124,15 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     done();
   });
 
+  // Action routes (confirm, resolve, unlock…) declare their body Type.Optional, as a note is all they
+  // take: a request without one, or without a content type, is then an empty object rather than a
+  // 400 "body must be object". Routes with a required body are untouched.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const bodySchema = request.routeOptions.schema?.body as Record<PropertyKey, unknown> | undefined;
+    if (request.body === undefined && bodySchema !== undefined && bodySchema[OptionalKind] === 'Optional') request.body = {};
+    done();
+  });
+
   // Set when the request arrives, so that every answer carries it, errors included; a synchronous
   // hook, as it runs for every event sent.
   app.addHook('onRequest', (request, reply, done) => {
@@ -125,7 +142,13 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
 
   // JSON is parsed here rather than by Fastify so that malformed JSON gets a line and column, and
   // prototype-poisoning keys are refused.
+  // An empty body counts as no body (curl -X POST with a JSON content type and no -d): routes whose
+  // body is optional then take it, and the others still answer "body must be object".
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
     const parsed = parseJson(body as string);
     if (parsed.ok) done(null, parsed.value);
     else done(new ProblemError(parsed.error), undefined);

@@ -3,14 +3,16 @@ import { ensureFirstPeople } from '../demo/first-people.js';
 import { seedDemo } from '../demo/seed-demo.js';
 import { createSystem } from '../system.js';
 import { buildApp } from './app.js';
+import { createServerLogger, systemLoggerOver } from './json-logger.js';
 
 /**
  * Starts Vigil and stops it gracefully: on SIGINT/SIGTERM it stops accepting connections, lets
  * requests in flight finish (their events are committed before they are answered), then closes.
  */
 export async function serve(config: Config): Promise<void> {
-  const system = await createSystem(config, { detectionSnapshots: true });
-  const app = await buildApp(system, { logger: { level: config.logLevel } });
+  const log = createServerLogger(config.logLevel);
+  const system = await createSystem(config, { detectionSnapshots: true, logger: systemLoggerOver(log) });
+  const app = await buildApp(system, { logger: log });
   if (config.demo) await seedDemo(system, app.log);
   app.log.info(
     config.demo

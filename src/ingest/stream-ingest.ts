@@ -51,7 +51,7 @@ export async function* ndjsonRecords(lines: AsyncIterable<TextLine>, maxLineLeng
  * stays bounded whatever the stream's length, and events keep their order.
  */
 export async function ingestRecords(
-  service: IngestService,
+  service: Pick<IngestService, 'ingest'>,
   records: AsyncIterable<LineRecord>,
   options: StreamOptions = {},
 ): Promise<StreamSummary> {

@@ -21,7 +21,9 @@ export class AccountNotices {
       to,
       user,
       subject: 'Unusual activity on your account',
-      text: `We noticed unusual activity on your account (alert ${alertId ?? ''}). If it was not you, report it in the app ("This wasn't me") and change your password.`,
+      // No alert id: it means nothing to a shopper, and is an internal reference an attacker reading
+      // the mailbox should not learn. The id stays in the audit entry below.
+      text: `We noticed unusual activity on your account. If it was not you, report it in the app ("This wasn't me") and change your password.`,
     });
     if (!sent.ok) {
       this.onError(`notification to ${user} not sent: ${sent.error.reason}`, undefined);

@@ -9,7 +9,16 @@ import type { Database } from './schema.js';
 import { newWriteTurn, SQLITE_BUSY_TIMEOUT_MS, sqliteDialect, type WriteTurn } from './sqlite/dialect.js';
 
 export type DatabaseTarget =
-  | { readonly dialect: 'sqlite'; readonly file: string; readonly synchronous: 'normal' | 'full' }
+  | {
+      readonly dialect: 'sqlite';
+      readonly file: string;
+      readonly synchronous: 'normal' | 'full';
+      /**
+       * Create the file's folder when missing. Only for the default ./data: a typo in a configured
+       * path must not quietly start a fresh database (with new keys) somewhere else.
+       */
+      readonly createFolder?: boolean;
+    }
   | { readonly dialect: 'postgres'; readonly url: string; readonly poolSize: number };
 
 /**
@@ -33,6 +42,42 @@ export interface DatabaseHandle {
 
 const INT8_OID = 20;
 
+/**
+ * The database named by the configuration cannot be opened: the message names the target without
+ * its password, so that whoever reads it knows which setting to look at.
+ */
+export class DatabaseOpenError extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'DatabaseOpenError';
+  }
+}
+
+/** A postgres:// URL without its password, for messages. */
+export function describePostgresTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+/** Errors of reaching or signing in to PostgreSQL, as opposed to a failing query. */
+const POSTGRES_CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  '28P01',
+  '28000',
+  '3D000',
+]);
+
 export async function openDatabase(target: DatabaseTarget, options: { migrate: boolean }): Promise<DatabaseHandle> {
   const handle = target.dialect === 'sqlite' ? openSqlite(target) : openPostgres(target);
   if (options.migrate) {
@@ -44,6 +89,11 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate: b
       await migrateToLatest(handle.db, schema);
     } catch (error) {
       await handle.close();
+      const code = (error as { code?: unknown }).code;
+      if (target.dialect === 'postgres' && typeof code === 'string' && POSTGRES_CONNECT_CODES.has(code))
+        throw new DatabaseOpenError(`cannot connect to PostgreSQL at ${describePostgresTarget(target.url)}: ${(error as Error).message}`, {
+          cause: error,
+        });
       throw error;
     }
   }
@@ -51,7 +101,12 @@ export async function openDatabase(target: DatabaseTarget, options: { migrate: b
 }
 
 function openSqlite(target: Extract<DatabaseTarget, { dialect: 'sqlite' }>): DatabaseHandle {
-  if (target.file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(target.file)), { recursive: true });
+  if (target.file !== ':memory:') {
+    const folder = path.dirname(path.resolve(target.file));
+    if (target.createFolder === true) fs.mkdirSync(folder, { recursive: true });
+    else if (!fs.existsSync(folder))
+      throw new DatabaseOpenError(`the folder of the SQLite file ${target.file} does not exist (${folder}); create it first.`);
+  }
   const sqlite = new SqliteDatabase(target.file);
   const pragmas = sqlitePragmas(target);
   for (const pragma of pragmas) sqlite.pragma(pragma);

@@ -1,8 +1,16 @@
 import type { AlertStatus, EventType, LockScope, Scenario, Severity, UnlockBy } from '../../src/http/schemas';
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-const shortTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+// Every time shown names its zone (the browser's): alert texts say UTC, and a bare "14:02" beside
+// them would be read as either.
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'long' });
+const shortTime = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
+const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 export const formatDateTime = (iso: string) => dateTime.format(new Date(iso));
@@ -129,6 +137,30 @@ export function formatValue(value: unknown): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (Array.isArray(value) && value.every((v) => typeof v !== 'object' || v === null)) return value.map(formatValue).join(', ');
   return JSON.stringify(value);
+}
+
+/**
+ * One evidence entry as a person reads it: units out of the name and into the value ("spanMs":
+ * 200000 → "span", "3 min"; "distanceKm" → "1,234 km"; "firstSeenAt" → a time with its zone), and
+ * nested objects as "key: value" pairs rather than JSON.
+ */
+export function evidenceEntry(key: string, value: unknown): [label: string, text: string] {
+  if (typeof value === 'number') {
+    if (/Ms$/.test(key)) return [humanKey(key.slice(0, -2)), formatDuration(value)];
+    if (/At$/.test(key) && value > 946_684_800_000) return [humanKey(key), formatDateTime(new Date(value).toISOString())];
+    if (/Kmh$/.test(key)) return [humanKey(key.slice(0, -3)), `${formatValue(value)} km/h`];
+    if (/Km$/.test(key)) return [humanKey(key.slice(0, -2)), `${formatValue(value)} km`];
+  }
+  if (typeof value === 'string' && /At$/.test(key) && !Number.isNaN(Date.parse(value)) && /^\d{4}-\d{2}-\d{2}T/.test(value))
+    return [humanKey(key), formatDateTime(value)];
+  if (value !== null && typeof value === 'object' && !Array.isArray(value))
+    return [
+      humanKey(key),
+      Object.entries(value)
+        .map(([k, v]) => evidenceEntry(k, v).join(': '))
+        .join('; '),
+    ];
+  return [humanKey(key), formatValue(value)];
 }
 
 /** camelCase evidence keys as words: "failedLogins" → "failed logins". */

@@ -33,6 +33,24 @@ const accountProperties = {
     computedAt: Nullable(IsoTime),
   }),
   suggestions: Type.Array(SuggestionSchema),
+  unlockCode: Type.Optional(
+    Nullable(
+      Obj(
+        {
+          channel: literals(['email', 'sms']),
+          sentAt: IsoTime,
+          expiresAt: IsoTime,
+          valid: Type.Boolean({ description: 'Unused, unexpired and with tries left.' }),
+          nextCodeAt: IsoTime,
+        },
+        {
+          title: 'UnlockCode',
+          description:
+            'One account locked until its owner enters a code: the newest unlock code sent (null: none), and from when another may be asked for.',
+        },
+      ),
+    ),
+  ),
 };
 
 /** An account: lock state, contact, Security Health and suggestions. */

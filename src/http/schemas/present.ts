@@ -79,7 +79,18 @@ export function presentAlert(a: AlertRecord): Alert {
 export const presentTransition = (t: TransitionRecord): AlertTransition => ({ ...t, at: iso(t.at) });
 
 export function presentAccount(a: AccountView): Account {
-  return { ...a, lockedAt: isoOrNull(a.lockedAt), health: { ...a.health, computedAt: isoOrNull(a.health.computedAt || null) } };
+  const { unlockCode, ...rest } = a;
+  return {
+    ...rest,
+    lockedAt: isoOrNull(a.lockedAt),
+    health: { ...a.health, computedAt: isoOrNull(a.health.computedAt || null) },
+    ...(unlockCode !== undefined && {
+      unlockCode:
+        unlockCode === null
+          ? null
+          : { ...unlockCode, sentAt: iso(unlockCode.sentAt), expiresAt: iso(unlockCode.expiresAt), nextCodeAt: iso(unlockCode.nextCodeAt) },
+    }),
+  };
 }
 
 export const presentSent = (s: SentCodeRecord): SentCode => ({ sent: true, channel: s.channel, to: s.to, expiresAt: iso(s.expiresAt) });

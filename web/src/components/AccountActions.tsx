@@ -20,8 +20,10 @@ export function AccountActions({
 }) {
   const id = useId();
   const [scope, setScope] = useState<LockScope>('sensitive');
-  const [reason, setReason] = useState(alertId ? `Alert ${alertId}: ${summary ?? ''}`.trim() : '');
-  const [unlockReason, setUnlockReason] = useState(alertId ? `Reviewed alert ${alertId}` : '');
+  // Filled with what a person reads (the alert's summary); the alert id goes with the lock as its own
+  // field, so it need not be in the text.
+  const [reason, setReason] = useState(summary ?? '');
+  const [unlockReason, setUnlockReason] = useState(summary ? `Reviewed: ${summary}` : '');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<NoticeValue>();
   const user = encodeURIComponent(account.user);

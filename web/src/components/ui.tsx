@@ -1,6 +1,6 @@
 import { type ReactNode, useId } from 'react';
 import type { AlertStatus, Decision, Reason, Severity } from '../../../src/http/schemas';
-import { formatDateTime, formatRelative, formatValue, healthLabel, humanKey, SEVERITY_LABEL, STATUS_LABEL } from '../format';
+import { evidenceEntry, formatDateTime, formatRelative, healthLabel, SEVERITY_LABEL, STATUS_LABEL } from '../format';
 
 /** A padlock, drawn rather than an emoji, which not every system has a font for. */
 export function LockIcon() {
@@ -121,12 +121,15 @@ export function Evidence({ evidence }: { readonly evidence: Readonly<Record<stri
   if (entries.length === 0) return null;
   return (
     <dl className="evidence">
-      {entries.map(([key, value]) => (
-        <div key={key}>
-          <dt>{humanKey(key)}</dt>
-          <dd>{formatValue(value)}</dd>
-        </div>
-      ))}
+      {entries.map(([key, value]) => {
+        const [label, text] = evidenceEntry(key, value);
+        return (
+          <div key={key}>
+            <dt>{label}</dt>
+            <dd>{text}</dd>
+          </div>
+        );
+      })}
     </dl>
   );
 }

@@ -127,7 +127,7 @@ export function AlertDetailPage({ id }: { readonly id: string }) {
             <section className="card" aria-labelledby="events-heading">
               <h2 id="events-heading">Triggering events</h2>
               <div className="table-wrap">
-                <table>
+                <table className="stack-on-phone">
                   <caption className="visually-hidden">Events that triggered this alert</caption>
                   <thead>
                     <tr>
@@ -142,15 +142,19 @@ export function AlertDetailPage({ id }: { readonly id: string }) {
                   <tbody>
                     {alert.events.map((e) => (
                       <tr key={e.id}>
-                        <td>
+                        <td data-label="Event">
                           {eventLabel(e.type)}
                           <div className="muted small mono">{e.id}</div>
                         </td>
-                        <td>{formatDateTime(e.occurredAt)}</td>
-                        <td>{place(e.city, e.country) ?? '—'}</td>
-                        <td className="mono">{e.ip ?? '—'}</td>
-                        <td className="mono">{e.device ?? '—'}</td>
-                        <td>{formatAmount(e.amount, e.currency) ?? (e.path ? <code>{e.path}</code> : '—')}</td>
+                        <td data-label="Time">{formatDateTime(e.occurredAt)}</td>
+                        <td data-label="Where">{place(e.city, e.country) ?? '—'}</td>
+                        <td data-label="IP" className="mono">
+                          {e.ip ?? '—'}
+                        </td>
+                        <td data-label="Device" className="mono">
+                          {e.device ?? '—'}
+                        </td>
+                        <td data-label="Details">{formatAmount(e.amount, e.currency) ?? (e.path ? <code>{e.path}</code> : '—')}</td>
                       </tr>
                     ))}
                   </tbody>

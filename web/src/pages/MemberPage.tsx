@@ -136,6 +136,38 @@ function HealthPanel({ account }: { readonly account: Account }) {
   );
 }
 
+/**
+ * What is true of the unlock code: a lock within a minute of the last code sends none, so the page
+ * says when the code in force was sent and when another may be asked for, rather than "we sent you".
+ */
+function UnlockCodeText({ account }: { readonly account: Account }) {
+  const code = account.unlockCode;
+  const to = code?.channel === 'sms' ? account.contact.phone : code?.channel === 'email' ? account.contact.email : undefined;
+  if (!code) {
+    return <p>If the flagged activity was yours, ask for a one-time code below and unlock with it.</p>;
+  }
+  const another = (
+    <>
+      You can ask for another from <time dateTime={code.nextCodeAt}>{formatClock(code.nextCodeAt)}</time>.
+    </>
+  );
+  if (!code.valid) {
+    return (
+      <p data-testid="unlock-code-state">
+        The last code we sent{to ? ` to ${to}` : ''}, at <time dateTime={code.sentAt}>{formatClock(code.sentAt)}</time>, can no longer be
+        used: ask for a new one below. {Date.parse(code.nextCodeAt) > Date.now() && another}
+      </p>
+    );
+  }
+  return (
+    <p data-testid="unlock-code-state">
+      If the flagged activity was yours, unlock with the one-time code we sent{to ? ` to ${to}` : ''} at{' '}
+      <time dateTime={code.sentAt}>{formatClock(code.sentAt)}</time> (valid until{' '}
+      <time dateTime={code.expiresAt}>{formatClock(code.expiresAt)}</time>). {another}
+    </p>
+  );
+}
+
 function LockBanner({ account, onUnlocked }: { readonly account: Account; readonly onUnlocked: () => Promise<void> }) {
   const [notice, setNotice] = useState<NoticeValue>();
   const [sending, setSending] = useState(false);
@@ -179,10 +211,7 @@ function LockBanner({ account, onUnlocked }: { readonly account: Account; readon
       </p>
       {account.unlockBy === 'code' && (
         <div className="lock-actions">
-          <p>
-            If the flagged activity was yours, unlock with the one-time code we sent you
-            {account.contact.email || account.contact.phone ? ` (${account.contact.email ?? account.contact.phone})` : ''}.
-          </p>
+          <UnlockCodeText account={account} />
           <CodeForm label="One-time code" hint="6 digits, valid for 10 minutes." submitLabel="Unlock my account" onSubmit={unlock} />
           <button type="button" className="button-quiet" onClick={() => void sendCode()} disabled={sending}>
             {sending ? 'Sending…' : 'Send me a new code'}
