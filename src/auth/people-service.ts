@@ -97,6 +97,30 @@ export class PeopleService {
     return ok(viewPerson(person));
   }
 
+  /**
+   * Gives a member of staff another staff role (admin, analyst, viewer). A member's sign-in is tied
+   * to their shopper account and stays a member; the last admin is not demoted, so someone can always
+   * manage people. The new role holds from the person's next request: sessions read it each time.
+   */
+  async changeRole(id: string, role: PersonRole, actor: string): Promise<Result<PersonView, Problem>> {
+    const person = await this.deps.store.findById(id);
+    if (!person) return err({ code: 'not_found', message: `No person ${id}.` });
+    if (person.role === 'member' || role === 'member') {
+      return err({
+        code: 'invalid_body',
+        message: 'Members stay members, and staff stay staff: give a new sign-in instead.',
+        path: '/role',
+      });
+    }
+    if (person.role === role) return ok(viewPerson(person));
+    if (person.role === 'admin' && (await this.deps.store.countAdmins()) <= 1) {
+      return err({ code: 'invalid_transition', message: 'This is the last admin: make someone else admin first.', path: '/role' });
+    }
+    await this.deps.store.update(id, { role });
+    await this.deps.audit.record(actor, 'person.role_changed', `person:${id}`, { email: person.email, from: person.role, to: role });
+    return ok(viewPerson({ ...person, role }));
+  }
+
   async list(): Promise<readonly PersonView[]> {
     return (await this.deps.store.list()).map(viewPerson);
   }

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { ProblemError } from '../core/errors.js';
 import { parseJson } from '../ingest/json-text.js';
 import type { System } from '../system.js';
-import { authenticate, type RouteRole } from './authenticate.js';
+import { authenticate, type RouteRoles } from './authenticate.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
 import { checkResponses } from './response-check.js';
@@ -34,7 +34,7 @@ import { registerWebApp, sendPage, wantsPage, webBuildExists } from './web-app.j
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call this route (see RouteRole); routes without it are public. */
-    role?: RouteRole;
+    role?: RouteRoles;
   }
 }
 

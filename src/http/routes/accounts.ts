@@ -33,7 +33,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/accounts',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Accounts Vigil knows of: locked first, then the least healthy',
           tags: ['accounts'],
@@ -56,7 +56,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/accounts/:user',
       {
-        config: { role: 'ingest' },
+        config: { role: ['ingest', 'viewer'] },
         schema: {
           summary: 'Lock state, Security Health and suggestions of one account',
           tags: ['accounts'],
@@ -137,7 +137,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
     typed.post(
       '/v1/accounts/:user/lock',
       {
-        config: { role: 'admin' },
+        config: { role: 'analyst' },
         schema: {
           summary: 'Lock an account by hand (only an admin unlocks it)',
           tags: ['accounts'],
@@ -167,7 +167,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
     typed.post(
       '/v1/accounts/:user/unlock',
       {
-        config: { role: 'admin' },
+        config: { role: 'analyst' },
         schema: {
           summary: 'Unlock an account',
           tags: ['accounts'],

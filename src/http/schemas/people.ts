@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
+import { PERSON_ROLES } from '../../domain/vocabulary.js';
 import { type Body, literals, Nullable, Obj } from './common.js';
 
 export const PersonSchema = Obj(
   {
     id: Type.String(),
     email: Type.String(),
-    role: literals(['admin', 'member']),
+    role: literals(PERSON_ROLES),
     user: Nullable(Type.String({ description: 'For members: the user id of their events.' })),
     totpEnabled: Type.Boolean(),
   },

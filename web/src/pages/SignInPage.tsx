@@ -3,6 +3,7 @@ import type { Session } from '../../../src/http/schemas';
 import { ApiError, api, describeError, formatWait } from '../api';
 import { Field } from '../components/ui';
 import { useTitle } from '../hooks';
+import { homeOf } from '../roles';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
 
@@ -40,7 +41,7 @@ export function SignInPage({ ended }: { readonly ended: boolean }) {
       );
       signedIn(session);
       const next = safeNext(search.get('next'));
-      navigate(next ?? (session.person.role === 'admin' ? '/admin/alerts' : '/me'), { replace: true });
+      navigate(next ?? homeOf(session.person), { replace: true });
     } catch (e) {
       if (e instanceof ApiError && e.code === 'totp_required') {
         setNeedTotp(true);
