@@ -120,6 +120,10 @@ const MATRIX: Record<string, Decision> = {
   'POST /v1/session/totp': { allowed: PERSON },
   'POST /v1/session/totp/confirm': { allowed: PERSON },
   'DELETE /v1/session/totp': { allowed: PERSON },
+  // sso.ts (single sign-on is not configured here: 404 for everyone, past authorization)
+  'GET /v1/session/options': { allowed: PUBLIC },
+  'GET /v1/session/oidc': { allowed: PUBLIC },
+  'GET /v1/session/oidc/callback': { allowed: PUBLIC },
   // me.ts (POST /v1/me/simulate exists in demo mode only: this app runs in demo mode)
   'GET /v1/me': { allowed: MEMBER },
   'GET /v1/me/alerts': { allowed: MEMBER },

@@ -78,6 +78,7 @@ export const AUDIT_ACTIONS = [
   'person.signed_in',
   'person.signed_out',
   'person.sign_in_blocked',
+  'person.sso_refused',
   'person.totp_enabled',
   'person.totp_disabled',
   'person.totp_code_rejected',

@@ -26,6 +26,7 @@ import { peopleRoutes } from './routes/people.js';
 import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
 import { snoozeRoutes } from './routes/snoozes.js';
+import { ssoRoutes } from './routes/sso.js';
 import { userEventRoutes } from './routes/user-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { VigilTypeProvider } from './type-provider.js';
@@ -176,6 +177,7 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(webhookRoutes(system));
   await app.register(auditRoutes(system));
   await app.register(sessionRoutes(system));
+  await app.register(ssoRoutes(system));
   await app.register(meRoutes(system));
   await app.register(snoozeRoutes(system));
   await app.register(peopleRoutes(system));

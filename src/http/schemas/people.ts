@@ -31,5 +31,18 @@ export const TotpEnrolmentSchema = Obj(
 export type TotpEnrolment = Body<typeof TotpEnrolmentSchema>;
 export const TotpStateSchema = Obj({ totpEnabled: Type.Boolean() }, { title: 'TotpState' });
 
+/** How one can sign in to the dashboard. */
+export const SignInOptionsSchema = Obj(
+  {
+    password: Type.Literal(true),
+    sso: Nullable(Obj({ label: Type.String(), url: Type.String({ description: 'Where the browser goes to start single sign-on.' }) })),
+  },
+  { title: 'SignInOptions' },
+);
+export type SignInOptions = Body<typeof SignInOptionsSchema>;
+
+/** A redirect (302): no body, a Location header. */
+export const RedirectSchema = Type.Unsafe<undefined>({ type: 'null', description: 'A redirect; see the Location header.' });
+
 /** No body (204). */
 export const NoContentSchema = Type.Unsafe<undefined>({ type: 'null', description: 'No content.' });
