@@ -32,7 +32,7 @@ export async function listKeys(config: Config): Promise<void> {
   const keys = await withKeyStore(config, (store) => store.list());
   for (const k of keys) {
     const state = k.revokedAt === null ? 'active' : `revoked ${new Date(k.revokedAt).toISOString()}`;
-    process.stdout.write(`${k.id}  ${k.role.padEnd(6)}  ${k.prefix.padEnd(16)}  ${k.source.padEnd(4)}  ${state}  ${k.name}\n`);
+    process.stdout.write(`${k.id}  ${k.role.padEnd(7)}  ${k.prefix.padEnd(16)}  ${k.source.padEnd(4)}  ${state}  ${k.name}\n`);
   }
 }
 
