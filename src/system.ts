@@ -56,6 +56,7 @@ import { ResponseWorker } from './respond/response-worker.js';
 import { SecurityHealth } from './respond/security-health.js';
 import { UnlockCodes } from './respond/unlock-codes.js';
 import { SnoozeService } from './snoozes/snooze-service.js';
+import { OidcSignIn } from './sso/oidc-sign-in.js';
 import { SqlAccountStore } from './store/account-store.js';
 import { SqlActivityStore } from './store/activity-store.js';
 import { SqlAlertStore } from './store/alert-store.js';
@@ -97,6 +98,8 @@ export interface System {
   readonly authFailures: FailureLimiter;
   /** People who sign in to the dashboard, their sessions and second factors. */
   readonly people: PeopleService;
+  /** Single sign-on for staff (OpenID Connect), when VIGIL_OIDC_ISSUER is set. */
+  readonly oidc?: OidcSignIn;
   /** Alerts and locks as they happen, for the admins' live dashboard. */
   readonly feed: LiveFeed;
   /** Events and alerts per minute, for the activity chart. */
@@ -302,6 +305,9 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       audit,
       clock,
     });
+    const oidc = config.oidc
+      ? new OidcSignIn({ settings: config.oidc, people, audit, flowKey: secret.subkey('oidc-flow'), clock, logger })
+      : undefined;
 
     const feed = new LiveFeed(bus);
     const ingest = new IngestService({
@@ -343,6 +349,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       authenticator: new ApiKeyAuthenticator(apiKeys),
       authFailures: new FailureLimiter(clock),
       people,
+      ...(oidc && { oidc }),
       feed,
       activity: new SqlActivityStore(database),
       bus,

@@ -1,30 +1,57 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PersonRole } from '../src/auth/people.js';
 import { ADMIN_KEY, INGEST_KEY, type SignedInPerson, startTestApp, type TestApp } from './support/app.js';
 import { runningClock, TEST_NOW } from './support/clock.js';
 
 /**
  * Issue 15: the authorization matrix. Every operation in the OpenAPI document has an explicit decision
- * here: which callers may reach it. Each is then called by every caller — nobody, the ingest key, the
- * admin key, a member's session (on their own resources, and on another member's where the path names
+ * here: which callers may reach it. Each is then called by every caller — nobody, the ingest, viewer,
+ * analyst and admin keys, a viewer's and an analyst's session (issue 20), a member's session (on their own resources, and on another member's where the path names
  * a user or a member's alert or snooze), an admin's session — and:
  *  - a caller not allowed gets 401 (no credentials) or 403 (wrong role): never 2xx, never 5xx;
  *  - an allowed caller gets past authorization: no 401/403 (a 400/404/409 for a dummy body is fine).
  * A route in the document without a decision fails the suite, as does a decision for a route that is
  * gone. The decisions mirror each route's `config: { role }` in src/http/routes/*.ts (undefined: public;
  * `person`: any signed-in session; `member`: a member's session; `ingest`: ingest or admin key or an
- * admin's session; `admin`: admin key or admin's session), but are written out so that a changed role
+ * admin's session; `viewer`, `analyst`, `admin`: a key or session of that staff role or a stronger
+ * one), but are written out so that a changed role
  * shows up here as a failing case rather than passing silently.
  */
 
-type Caller = 'anonymous' | 'ingestKey' | 'adminKey' | 'memberSession' | 'adminSession';
-const CALLERS: readonly Caller[] = ['anonymous', 'ingestKey', 'adminKey', 'memberSession', 'adminSession'];
+type Caller =
+  | 'anonymous'
+  | 'ingestKey'
+  | 'viewerKey'
+  | 'analystKey'
+  | 'adminKey'
+  | 'memberSession'
+  | 'viewerSession'
+  | 'analystSession'
+  | 'adminSession';
+const CALLERS: readonly Caller[] = [
+  'anonymous',
+  'ingestKey',
+  'viewerKey',
+  'analystKey',
+  'adminKey',
+  'memberSession',
+  'viewerSession',
+  'analystSession',
+  'adminSession',
+];
 
 const PUBLIC: readonly Caller[] = CALLERS;
 const INGEST: readonly Caller[] = ['ingestKey', 'adminKey', 'adminSession'];
 const ADMIN: readonly Caller[] = ['adminKey', 'adminSession'];
+/** Triage: acting on alerts, locking and unlocking accounts. */
+const ANALYST: readonly Caller[] = ['analystKey', 'adminKey', 'analystSession', 'adminSession'];
+/** Reading what an analyst sees. */
+const VIEWER: readonly Caller[] = ['viewerKey', 'analystKey', 'adminKey', 'viewerSession', 'analystSession', 'adminSession'];
+/** One account: the shop's app (ingest key) or staff reading it. */
+const ACCOUNT_READ: readonly Caller[] = [...INGEST, 'viewerKey', 'analystKey', 'viewerSession', 'analystSession'];
 const MEMBER: readonly Caller[] = ['memberSession'];
-const PERSON: readonly Caller[] = ['memberSession', 'adminSession'];
+const PERSON: readonly Caller[] = ['memberSession', 'viewerSession', 'analystSession', 'adminSession'];
 
 /**
  * The decisions, keyed "METHOD /path" in Fastify's form. `scope` names what a member-scoped `:id` is
@@ -44,24 +71,24 @@ const MATRIX: Record<string, Decision> = {
   'GET /healthz': { allowed: PUBLIC },
   // events.ts, user-events.ts
   'POST /v1/events': { allowed: INGEST },
-  'GET /v1/users/:user/events': { allowed: ADMIN },
+  'GET /v1/users/:user/events': { allowed: VIEWER },
   // alerts.ts
-  'GET /v1/alerts': { allowed: ADMIN },
-  'GET /v1/alerts/:id': { allowed: ADMIN },
-  'POST /v1/alerts/:id/:action': { allowed: ADMIN },
+  'GET /v1/alerts': { allowed: VIEWER },
+  'GET /v1/alerts/:id': { allowed: VIEWER },
+  'POST /v1/alerts/:id/:action': { allowed: ANALYST },
   // accounts.ts
-  'GET /v1/accounts': { allowed: ADMIN },
-  'GET /v1/accounts/:user': { allowed: INGEST },
+  'GET /v1/accounts': { allowed: VIEWER },
+  'GET /v1/accounts/:user': { allowed: ACCOUNT_READ },
   'PUT /v1/accounts/:user/contact': { allowed: INGEST },
   'POST /v1/accounts/:user/otp': { allowed: INGEST },
   'POST /v1/accounts/:user/otp/verify': { allowed: INGEST },
-  'POST /v1/accounts/:user/lock': { allowed: ADMIN },
-  'POST /v1/accounts/:user/unlock': { allowed: ADMIN },
+  'POST /v1/accounts/:user/lock': { allowed: ANALYST },
+  'POST /v1/accounts/:user/unlock': { allowed: ANALYST },
   'POST /v1/alerts/:id/dispute': { allowed: INGEST },
   'POST /v1/alerts/:id/confirm': { allowed: INGEST },
   // rules.ts
-  'GET /v1/rules': { allowed: ADMIN },
-  'GET /v1/rules/:id': { allowed: ADMIN },
+  'GET /v1/rules': { allowed: VIEWER },
+  'GET /v1/rules/:id': { allowed: VIEWER },
   'POST /v1/rules': { allowed: ADMIN },
   'PUT /v1/rules/:id': { allowed: ADMIN },
   'POST /v1/rules/:id/promote': { allowed: ADMIN },
@@ -93,6 +120,10 @@ const MATRIX: Record<string, Decision> = {
   'POST /v1/session/totp': { allowed: PERSON },
   'POST /v1/session/totp/confirm': { allowed: PERSON },
   'DELETE /v1/session/totp': { allowed: PERSON },
+  // sso.ts (single sign-on is not configured here: 404 for everyone, past authorization)
+  'GET /v1/session/options': { allowed: PUBLIC },
+  'GET /v1/session/oidc': { allowed: PUBLIC },
+  'GET /v1/session/oidc/callback': { allowed: PUBLIC },
   // me.ts (POST /v1/me/simulate exists in demo mode only: this app runs in demo mode)
   'GET /v1/me': { allowed: MEMBER },
   'GET /v1/me/alerts': { allowed: MEMBER },
@@ -103,7 +134,7 @@ const MATRIX: Record<string, Decision> = {
   'POST /v1/me/unlock': { allowed: MEMBER },
   'POST /v1/me/simulate': { allowed: MEMBER },
   // snoozes.ts
-  'GET /v1/snoozes': { allowed: ADMIN },
+  'GET /v1/snoozes': { allowed: VIEWER },
   'POST /v1/snoozes': { allowed: ADMIN },
   'DELETE /v1/snoozes/:id': { allowed: ADMIN },
   'GET /v1/me/snoozes': { allowed: MEMBER },
@@ -112,18 +143,19 @@ const MATRIX: Record<string, Decision> = {
   // people.ts
   'GET /v1/people': { allowed: ADMIN },
   'POST /v1/people': { allowed: ADMIN },
+  'PATCH /v1/people/:id': { allowed: ADMIN },
   // feed.ts
-  'GET /v1/feed': { allowed: ADMIN, stream: true },
-  'GET /v1/stats/activity': { allowed: ADMIN },
+  'GET /v1/feed': { allowed: VIEWER, stream: true },
+  'GET /v1/stats/activity': { allowed: VIEWER },
   // monitor.ts
   'POST /v1/monitor': { allowed: INGEST },
-  'GET /v1/monitor/series': { allowed: ADMIN },
-  'GET /v1/monitor/anomalies': { allowed: ADMIN },
-  'GET /v1/monitor/baselines': { allowed: ADMIN },
-  'GET /v1/monitor/incidents': { allowed: ADMIN },
+  'GET /v1/monitor/series': { allowed: VIEWER },
+  'GET /v1/monitor/anomalies': { allowed: VIEWER },
+  'GET /v1/monitor/baselines': { allowed: VIEWER },
+  'GET /v1/monitor/incidents': { allowed: VIEWER },
   'POST /v1/monitor/incidents/:id/accept': { allowed: ADMIN },
   // lists.ts
-  'GET /v1/lists': { allowed: ADMIN },
+  'GET /v1/lists': { allowed: VIEWER },
   'POST /v1/lists': { allowed: ADMIN },
   'DELETE /v1/lists/:id': { allowed: ADMIN },
 };
@@ -139,6 +171,9 @@ let t: TestApp;
 let alice: SignedInPerson;
 let bob: SignedInPerson;
 let admin: SignedInPerson;
+let viewer: SignedInPerson;
+let analyst: SignedInPerson;
+const keys: Partial<Record<Caller, string>> = { ingestKey: INGEST_KEY, adminKey: ADMIN_KEY };
 let documented: string[] = [];
 const owned = { alert: { own: '', other: '' }, snooze: { own: '', other: '' } };
 // Vigil's time starts at a fixed instant: the demo's data, and the fixtures' times, never depend on the hour of the run.
@@ -153,7 +188,15 @@ beforeAll(async () => {
     HTTP_METHODS.filter((m) => item[m] !== undefined).map((m) => `${m.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`),
   );
 
-  [alice, bob, admin] = await Promise.all([t.person('member', OWN_USER), t.person('member', OTHER_USER), t.person('admin')]);
+  [alice, bob, admin, viewer, analyst] = await Promise.all([
+    t.person('member', OWN_USER),
+    t.person('member', OTHER_USER),
+    t.person('admin'),
+    t.person('viewer'),
+    t.person('analyst'),
+  ]);
+  keys.viewerKey = await t.key('viewer');
+  keys.analystKey = await t.key('analyst');
 
   // One alert about each member, from a custom rule on large transactions.
   const rule = await t.app.inject({
@@ -203,6 +246,14 @@ function fill(path: string, decision: Decision, whose: 'own' | 'other'): string 
   });
 }
 
+const SESSION_ROLES: Partial<Record<Caller, PersonRole>> = {
+  memberSession: 'member',
+  viewerSession: 'viewer',
+  analystSession: 'analyst',
+  adminSession: 'admin',
+};
+const sessions = (): Record<PersonRole, SignedInPerson> => ({ member: alice, viewer, analyst, admin });
+
 /** A request as this caller makes it: a bearer key, or the session cookie plus CSRF header on state-changing methods. */
 async function call(
   caller: Caller,
@@ -212,8 +263,8 @@ async function call(
   stream = false,
 ): Promise<LightMyRequestResponse> {
   const headers: Record<string, string> = {};
-  if (caller === 'ingestKey') headers.authorization = `Bearer ${INGEST_KEY}`;
-  if (caller === 'adminKey') headers.authorization = `Bearer ${ADMIN_KEY}`;
+  const key = keys[caller];
+  if (key !== undefined) headers.authorization = `Bearer ${key}`;
   if (session) {
     headers.cookie = session.cookie;
     if (method !== 'GET') headers['x-csrf-token'] = session.csrfToken;
@@ -273,11 +324,10 @@ describe('every route × every caller', () => {
       const results: Array<Case & { verdict: string }> = [];
       for (const caller of CALLERS) {
         const expected = expectation(decision, caller);
-        let session: SignedInPerson | undefined;
-        if (caller === 'memberSession') session = alice;
-        if (caller === 'adminSession') session = admin;
-        if (decision.endsSession && expected === 'allowed' && session) {
-          session = await t.person(caller === 'adminSession' ? 'admin' : 'member', caller === 'memberSession' ? OWN_USER : undefined);
+        const sessionRole = SESSION_ROLES[caller];
+        let session = sessionRole === undefined ? undefined : sessions()[sessionRole];
+        if (decision.endsSession && expected === 'allowed' && sessionRole !== undefined) {
+          session = await t.person(sessionRole, sessionRole === 'member' ? OWN_USER : undefined);
         }
         const url = fill(path, decision, 'own');
         const res = await call(caller, method, url, session, decision.stream);

@@ -155,7 +155,7 @@ describe('vigil keys', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('refuses an unknown role', () => {
     const r = runCli(['keys', 'create', '--role', 'root'], env());
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('must be one of: ingest, admin');
+    expect(r.stderr).toContain('must be one of: ingest, viewer, analyst, admin');
   });
 });
 

@@ -29,11 +29,17 @@ function operations(): Array<{ name: string; operation: Operation }> {
   );
 }
 
-/** The success answers an operation documents with a body schema (204: without a body). */
+/**
+ * The success answers an operation documents with a body schema (204: without a body; 302: the
+ * single sign-on routes, whose success is a redirect to the provider or back to the dashboard).
+ */
 function successSchemas(operation: Operation): string[] {
   return Object.entries(operation.responses ?? {})
-    .filter(([status]) => /^2(\d\d|XX)$/i.test(status))
-    .filter(([status, response]) => status === '204' || Object.values(response.content ?? {}).some((c) => c.schema !== undefined))
+    .filter(([status]) => /^2(\d\d|XX)$/i.test(status) || status === '302')
+    .filter(
+      ([status, response]) =>
+        status === '204' || status === '302' || Object.values(response.content ?? {}).some((c) => c.schema !== undefined),
+    )
     .map(([status]) => status);
 }
 

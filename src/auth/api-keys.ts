@@ -2,9 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
+import { KEY_ROLES, STAFF_ROLES } from '../domain/vocabulary.js';
 
-export const ROLES = ['ingest', 'admin'] as const;
+export const ROLES = KEY_ROLES;
 export type Role = (typeof ROLES)[number];
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+export const isStaffRole = (role: string): role is StaffRole => (STAFF_ROLES as readonly string[]).includes(role);
+
+/** Whether a staff role may do what `needed` allows: admin ⊇ analyst ⊇ viewer. */
+export function staffAllows(role: StaffRole, needed: StaffRole): boolean {
+  return STAFF_ROLES.indexOf(role) >= STAFF_ROLES.indexOf(needed);
+}
 
 export interface ApiKey {
   readonly id: string;
@@ -25,9 +34,13 @@ export interface ApiKeyStore {
   count(): Promise<number>;
 }
 
-/** Whether a key of this role may do what `needed` allows. Admin keys may also ingest. */
+/**
+ * Whether a key of this role may do what `needed` allows. Admin keys may also ingest; the other staff
+ * keys may not (a read-only or triage key cannot write events or send shoppers codes).
+ */
 export function roleAllows(role: Role, needed: Role): boolean {
-  return role === 'admin' || role === needed;
+  if (role === 'admin' || role === needed) return true;
+  return isStaffRole(role) && isStaffRole(needed) && staffAllows(role, needed);
 }
 
 /**

@@ -8,6 +8,9 @@ import { err, ok, type Result } from '../core/result.js';
 import { FailureLimiter } from './failure-limiter.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import type { PeopleStore, Person, PersonRole, PersonView } from './people.js';
+
+export type StaffPersonRole = Exclude<PersonRole, 'member'>;
+
 import { actorOfPerson, MIN_PASSWORD_LENGTH, viewPerson } from './people.js';
 import type { TotpCodes } from './totp.js';
 
@@ -97,6 +100,30 @@ export class PeopleService {
     return ok(viewPerson(person));
   }
 
+  /**
+   * Gives a member of staff another staff role (admin, analyst, viewer). A member's sign-in is tied
+   * to their shopper account and stays a member; the last admin is not demoted, so someone can always
+   * manage people. The new role holds from the person's next request: sessions read it each time.
+   */
+  async changeRole(id: string, role: PersonRole, actor: string): Promise<Result<PersonView, Problem>> {
+    const person = await this.deps.store.findById(id);
+    if (!person) return err({ code: 'not_found', message: `No person ${id}.` });
+    if (person.role === 'member' || role === 'member') {
+      return err({
+        code: 'invalid_body',
+        message: 'Members stay members, and staff stay staff: give a new sign-in instead.',
+        path: '/role',
+      });
+    }
+    if (person.role === role) return ok(viewPerson(person));
+    if (person.role === 'admin' && (await this.deps.store.countAdmins()) <= 1) {
+      return err({ code: 'invalid_transition', message: 'This is the last admin: make someone else admin first.', path: '/role' });
+    }
+    await this.deps.store.update(id, { role });
+    await this.deps.audit.record(actor, 'person.role_changed', `person:${id}`, { email: person.email, from: person.role, to: role });
+    return ok(viewPerson({ ...person, role }));
+  }
+
   async list(): Promise<readonly PersonView[]> {
     return (await this.deps.store.list()).map(viewPerson);
   }
@@ -130,6 +157,45 @@ export class PeopleService {
       }
     }
 
+    return ok(await this.openSession(person, client, 'password'));
+  }
+
+  /**
+   * Signs in a member of staff whom an identity provider vouched for (single sign-on): the provider
+   * is the source of truth for who they are and which role they hold. Someone new gets a sign-in
+   * with that role (and a random password nobody knows: they sign in through the provider); someone
+   * known gets their role brought in line, audited. A member's email is refused: a shopper's
+   * account never turns into staff through a provider's claim.
+   */
+  async signInExternal(
+    identity: { readonly email: string; readonly role: StaffPersonRole; readonly provider: string },
+    client: { readonly ip: string; readonly userAgent?: string },
+  ): Promise<Result<{ token: string; session: SignedIn }, Problem>> {
+    const email = normaliseEmail(identity.email);
+    if (!EMAIL.test(email)) return err({ code: 'sso_failed', message: 'The identity provider gave no usable email.' });
+    const actor = `sso:${identity.provider}`;
+    let person = await this.deps.store.findByEmail(email);
+    if (person?.role === 'member') {
+      return err({ code: 'sso_no_role', message: `${email} signs in as a member, with a password; single sign-on is for staff.` });
+    }
+    if (!person) {
+      const created = await this.create({ email, role: identity.role, password: randomBytes(32).toString('base64url') }, actor);
+      if (!created.ok) return created;
+      person = await this.deps.store.findByEmail(email);
+      if (!person) return err({ code: 'internal_error', message: 'The new sign-in was not stored.' });
+    } else if (person.role !== identity.role) {
+      await this.deps.store.update(person.id, { role: identity.role });
+      await this.deps.audit.record(actor, 'person.role_changed', `person:${person.id}`, { email, from: person.role, to: identity.role });
+      person = { ...person, role: identity.role };
+    }
+    return ok(await this.openSession(person, client, 'sso'));
+  }
+
+  private async openSession(
+    person: Person,
+    client: { readonly ip: string; readonly userAgent?: string },
+    via: 'password' | 'sso',
+  ): Promise<{ token: string; session: SignedIn }> {
     const token = randomBytes(32).toString('base64url');
     const now = this.deps.clock.now();
     const tokenHash = hashToken(token);
@@ -143,8 +209,11 @@ export class PeopleService {
       userAgent: client.userAgent?.slice(0, 512) ?? null,
     });
     await this.deps.store.update(person.id, { lastSignInAt: now });
-    await this.deps.audit.record(actorOfPerson(person), 'person.signed_in', `person:${person.id}`, { ip: client.ip });
-    return ok({ token, session: { person, tokenHash, csrfToken: this.csrfFor(token) } });
+    await this.deps.audit.record(actorOfPerson(person), 'person.signed_in', `person:${person.id}`, {
+      ip: client.ip,
+      ...(via === 'sso' && { via }),
+    });
+    return { token, session: { person, tokenHash, csrfToken: this.csrfFor(token) } };
   }
 
   /** The signed-in person behind a session cookie, or undefined when it is unknown, idle or expired. */

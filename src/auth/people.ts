@@ -1,5 +1,10 @@
-/** Someone who signs in to the dashboard. Admins work alerts; a member sees one account: their own. */
-export const PERSON_ROLES = ['admin', 'member'] as const;
+import { PERSON_ROLES } from '../domain/vocabulary.js';
+
+/**
+ * Someone who signs in to the dashboard. Staff (admin, analyst, viewer: see `STAFF_ROLES`) work
+ * alerts as far as their role allows; a member sees one account: their own.
+ */
+export { PERSON_ROLES };
 export type PersonRole = (typeof PERSON_ROLES)[number];
 
 /** NIST SP 800-63B asks for 8 at least; 12 for a security product's own accounts. */
@@ -9,7 +14,7 @@ export interface Person {
   readonly id: string;
   readonly email: string;
   readonly role: PersonRole;
-  /** For members, the `user` id of the events that are theirs; null for admins. */
+  /** For members, the `user` id of the events that are theirs; null for staff. */
   readonly user: string | null;
   readonly passwordHash: string;
   readonly totpSecretSealed: string | null;
@@ -56,7 +61,7 @@ export interface PeopleStore {
   list(): Promise<readonly Person[]>;
   update(
     id: string,
-    patch: Partial<Pick<Person, 'passwordHash' | 'totpSecretSealed' | 'totpPendingSealed' | 'totpLastStep' | 'lastSignInAt'>>,
+    patch: Partial<Pick<Person, 'role' | 'passwordHash' | 'totpSecretSealed' | 'totpPendingSealed' | 'totpLastStep' | 'lastSignInAt'>>,
   ): Promise<void>;
   /**
    * Records a TOTP step as used, only if it is later than the last one used: the check and the write

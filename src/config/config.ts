@@ -5,6 +5,7 @@ import { DECISIONS, type Decision } from '../domain/event-schema.js';
 import { SEVERITIES, type Severity } from '../domain/severity.js';
 import { parseSensitivity } from '../monitor/sensitivity.js';
 import { parseResponsePolicy, type ResponsePolicy } from '../respond/response-policy.js';
+import { type OidcSettings, parseOidcSettings } from '../sso/oidc-settings.js';
 import type { DatabaseTarget } from '../store/database.js';
 import { parseCidr } from '../webhooks/target-guard.js';
 
@@ -84,6 +85,8 @@ export interface Config {
   readonly monitorSensitivity: Readonly<Record<string, number>>;
   /** VIGIL_MONITOR_CLOSE_AFTER_MINUTES (1–1440, default 15): normal minutes in a row after which an incident is closed. */
   readonly monitorCloseAfterMinutes: number;
+  /** Single sign-on for staff with OpenID Connect: VIGIL_OIDC_* (sso/oidc-settings.ts); unset: password sign-in only. */
+  readonly oidc?: OidcSettings;
 }
 
 export class ConfigError extends Error {
@@ -141,7 +144,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnectionsPerClient: parseInteger(env, 'VIGIL_MAX_CONNECTIONS_PER_CLIENT', 256, 1, 1_000_000),
     maxConnections: parseInteger(env, 'VIGIL_MAX_CONNECTIONS', 4096, 1, 1_000_000),
     headersTimeoutMs: parseInteger(env, 'VIGIL_HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
+    ...optional('oidc', parseOidc(env)),
   };
+}
+
+function parseOidc(env: NodeJS.ProcessEnv): OidcSettings | undefined {
+  const parsed = parseOidcSettings(env);
+  if (!parsed.ok) throw new ConfigError(parsed.error.variable, parsed.error.message);
+  return parsed.value;
 }
 
 function parsePolicy(json: string | undefined): ResponsePolicy {

@@ -52,6 +52,9 @@ export const ERROR_CODES = [
   'rate_limited',
   'invalid_encoding',
   'busy',
+  'sso_failed',
+  'sso_no_role',
+  'sso_unavailable',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

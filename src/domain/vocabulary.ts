@@ -1,6 +1,6 @@
 /**
  * Vigil's fixed vocabularies, as values, defined once: event types, alert statuses and actions,
- * audit actions, demo scenarios. This file imports nothing, so that the dashboard imports it as it
+ * audit actions, demo scenarios, roles. This file imports nothing, so that the dashboard imports it as it
  * is (its filters and labels list these) and the server's types and schemas are built from it.
  */
 
@@ -29,6 +29,17 @@ export const ALERT_TYPES = ['security', 'transaction', 'system'] as const;
 
 export const LIST_NAMES = ['block', 'allow'] as const;
 export const LIST_KINDS = ['ip', 'email', 'email_domain', 'country', 'device', 'payment_method', 'user'] as const;
+
+/**
+ * Staff roles, weakest first: each may do what the ones before it may. A `viewer` reads alerts,
+ * accounts, rules, lists, snoozes and the monitor; an `analyst` also triages alerts and locks and
+ * unlocks accounts; an `admin` does everything (rules, lists, keys, webhooks, people, models).
+ */
+export const STAFF_ROLES = ['viewer', 'analyst', 'admin'] as const;
+/** API keys: `ingest` for the shop's own apps (events, shoppers' codes), or a staff role. */
+export const KEY_ROLES = ['ingest', ...STAFF_ROLES] as const;
+/** People who sign in to the dashboard: staff, or a `member` (a shopper, seeing their own account). */
+export const PERSON_ROLES = [...STAFF_ROLES, 'member'] as const;
 
 export const SCENARIOS = ['failed-logins', 'large-purchase-new-device', 'password-change', 'browsing-burst', 'login-abroad'] as const;
 
@@ -63,9 +74,11 @@ export const AUDIT_ACTIONS = [
   'model.activated',
   'logins.scored',
   'person.created',
+  'person.role_changed',
   'person.signed_in',
   'person.signed_out',
   'person.sign_in_blocked',
+  'person.sso_refused',
   'person.totp_enabled',
   'person.totp_disabled',
   'person.totp_code_rejected',

@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import { ProblemError } from '../core/errors.js';
 import { parseJson } from '../ingest/json-text.js';
 import type { System } from '../system.js';
-import { authenticate, type RouteRole } from './authenticate.js';
+import { authenticate, type RouteRoles } from './authenticate.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { problemBody, problemFromError, sendProblem, statusFor } from './errors.js';
 import { checkResponses } from './response-check.js';
@@ -27,6 +27,7 @@ import { peopleRoutes } from './routes/people.js';
 import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
 import { snoozeRoutes } from './routes/snoozes.js';
+import { ssoRoutes } from './routes/sso.js';
 import { userEventRoutes } from './routes/user-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { VigilTypeProvider } from './type-provider.js';
@@ -35,7 +36,7 @@ import { registerWebApp, sendPage, wantsPage, webBuildExists } from './web-app.j
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call this route (see RouteRole); routes without it are public. */
-    role?: RouteRole;
+    role?: RouteRoles;
   }
 }
 
@@ -199,6 +200,7 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(webhookRoutes(system));
   await app.register(auditRoutes(system));
   await app.register(sessionRoutes(system));
+  await app.register(ssoRoutes(system));
   await app.register(meRoutes(system));
   await app.register(snoozeRoutes(system));
   await app.register(peopleRoutes(system));

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type ApiKey, type Role, roleAllows } from '../auth/api-keys.js';
+import { type ApiKey, isStaffRole, type Role, roleAllows, staffAllows } from '../auth/api-keys.js';
 import type { PersonRole } from '../auth/people.js';
 import type { SignedIn } from '../auth/people-service.js';
 import type { System } from '../system.js';
@@ -14,10 +14,13 @@ declare module 'fastify' {
 }
 
 /**
- * What a route asks of its caller: an API key's role (`ingest`, `admin`); `member`: a person signed
- * in to the dashboard, acting on their own account only; `person`: anyone signed in (their session).
+ * What a route asks of its caller: an API key's role (`ingest`, or a staff role `viewer`, `analyst`,
+ * `admin`, each allowing the stronger ones too); `member`: a person signed in to the dashboard,
+ * acting on their own account only; `person`: anyone signed in (their session). A list allows a
+ * caller that any of its roles allows (a shop's ingest key, or staff reading, on one account).
  */
 export type RouteRole = Role | 'member' | 'person';
+export type RouteRoles = RouteRole | readonly RouteRole[];
 
 export const SESSION_COOKIE = 'vigil_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -25,10 +28,26 @@ export const CSRF_HEADER = 'x-csrf-token';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** Admins signed in to the dashboard may do what an admin key may; members only the member routes. */
-function personAllows(role: PersonRole, needed: RouteRole): boolean {
+/**
+ * Staff signed in to the dashboard may do what a key of their role may (admins also what an ingest
+ * key may, as before); members only the member routes.
+ */
+export function personAllows(role: PersonRole, needed: RouteRole): boolean {
   if (needed === 'person') return true;
-  return role === 'admin' ? needed !== 'member' : needed === 'member';
+  if (role === 'member' || needed === 'member') return role === needed;
+  if (needed === 'ingest') return role === 'admin';
+  return staffAllows(role, needed);
+}
+
+const anyOf = (needed: RouteRoles): readonly RouteRole[] => (typeof needed === 'string' ? [needed] : (needed as readonly RouteRole[]));
+
+/** What a refusal says the route needs, for people reading a 403. */
+function describeNeeded(needed: readonly RouteRole[]): string {
+  const staff = needed.filter(isStaffRole);
+  if (needed.includes('member')) return 'This route is for members, about their own account.';
+  const weakest = staff[0];
+  if (weakest === 'admin' || weakest === undefined) return 'This route is for admins.';
+  return weakest === 'viewer' ? 'This route is for staff (viewer, analyst or admin).' : 'This route is for analysts and admins.';
 }
 
 /**
@@ -42,8 +61,9 @@ function personAllows(role: PersonRole, needed: RouteRole): boolean {
  */
 export function authenticate(system: System) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const needed = request.routeOptions.config.role;
-    if (needed === undefined) return;
+    const declared = request.routeOptions.config.role;
+    if (declared === undefined) return;
+    const needed = anyOf(declared);
 
     // A failing attempt from an address past its limit: 429, counted no further.
     const limited = () => {
@@ -63,11 +83,15 @@ export function authenticate(system: System) {
         reply.header('www-authenticate', 'Bearer');
         return sendProblem(reply, { code: 'unauthorized', message: 'Unknown or revoked API key.' });
       }
-      if (needed === 'member' || needed === 'person') {
+      const keyRoles = needed.filter((r): r is Role => r !== 'member' && r !== 'person');
+      if (keyRoles.length === 0) {
         return sendProblem(reply, { code: 'forbidden', message: 'This route is for people signed in to the dashboard, not for API keys.' });
       }
-      if (!roleAllows(key.role, needed)) {
-        return sendProblem(reply, { code: 'forbidden', message: `This route needs an ${needed} key; this is an ${key.role} key.` });
+      if (!keyRoles.some((r) => roleAllows(key.role, r))) {
+        return sendProblem(reply, {
+          code: 'forbidden',
+          message: `This route needs a key of role ${keyRoles.join(' or ')} (or stronger); this is a ${key.role} key.`,
+        });
       }
       request.apiKey = key;
       return;
@@ -84,11 +108,8 @@ export function authenticate(system: System) {
         message: token ? 'Your session has ended; sign in again.' : 'Sign in, or send Authorization: Bearer <key>.',
       });
     }
-    if (!personAllows(signedIn.person.role, needed)) {
-      return sendProblem(reply, {
-        code: 'forbidden',
-        message: needed === 'member' ? 'This route is for members, about their own account.' : 'This route is for admins.',
-      });
+    if (!needed.some((r) => personAllows(signedIn.person.role, r))) {
+      return sendProblem(reply, { code: 'forbidden', message: describeNeeded(needed) });
     }
     if (!SAFE_METHODS.has(request.method)) {
       const header = request.headers[CSRF_HEADER];

@@ -28,10 +28,12 @@ export function statusFor(code: ErrorCode): number {
     case 'unauthorized':
     case 'invalid_credentials':
     case 'totp_required':
+    case 'sso_failed':
       return 401;
     case 'forbidden':
     case 'csrf_failed':
     case 'rule_not_snoozable':
+    case 'sso_no_role':
       return 403;
     case 'not_found':
       return 404;
@@ -66,6 +68,7 @@ export function statusFor(code: ErrorCode): number {
     case 'delivery_failed':
       return 502;
     case 'busy':
+    case 'sso_unavailable':
       return 503;
     default:
       return assertExhaustive(code, 'error code');

@@ -42,4 +42,16 @@ export async function serve(config: Config): Promise<void> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   app.log.info(`Vigil listening on http://${config.host}:${port} (database: ${config.database.dialect}); API docs at /docs`);
+  // Single sign-on: read the provider's discovery document now, so that a wrong issuer shows in the
+  // log at start rather than at the first sign-in (which retries it). The issuer's host only, no secret.
+  if (system.oidc) {
+    const oidc = system.oidc;
+    oidc.discover().then(
+      () => app.log.info(`single sign-on: ${config.oidc?.issuer.origin} discovered`),
+      (error: unknown) =>
+        app.log.warn(
+          `single sign-on: ${config.oidc?.issuer.origin} cannot be discovered yet (${error instanceof Error ? error.message : String(error)})`,
+        ),
+    );
+  }
 }

@@ -53,11 +53,12 @@ export class SqlPeopleStore implements PeopleStore {
 
   async update(
     id: string,
-    patch: Partial<Pick<Person, 'passwordHash' | 'totpSecretSealed' | 'totpPendingSealed' | 'totpLastStep' | 'lastSignInAt'>>,
+    patch: Partial<Pick<Person, 'role' | 'passwordHash' | 'totpSecretSealed' | 'totpPendingSealed' | 'totpLastStep' | 'lastSignInAt'>>,
   ): Promise<void> {
     await this.handle.db
       .updateTable('people')
       .set({
+        ...(patch.role !== undefined && { role: patch.role }),
         ...(patch.passwordHash !== undefined && { password_hash: patch.passwordHash }),
         ...(patch.totpSecretSealed !== undefined && { totp_secret_sealed: patch.totpSecretSealed }),
         ...(patch.totpPendingSealed !== undefined && { totp_pending_sealed: patch.totpPendingSealed }),

@@ -64,7 +64,7 @@ describe('a member', () => {
     ]) {
       await page.goto(`${suite.vigil.base}${path}`);
       await page.getByRole('heading', { level: 1, name: 'Not available' }).waitFor();
-      await page.getByText('This page is for Vigil’s admins.').waitFor();
+      await page.getByText('This page is for Vigil’s staff.').waitFor();
       const text = (await page.locator('main').textContent()) ?? '';
       expect(text).not.toContain('bob');
       expect(text).not.toContain('9,000');

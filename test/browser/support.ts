@@ -1,5 +1,7 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import type { PersonRole } from '../../src/auth/people.js';
 import { ADMIN_KEY, INGEST_KEY, PERSON_PASSWORD, startTestApp, type TestApp } from '../support/app.js';
 
 /**
@@ -21,7 +23,7 @@ export interface BrowserVigil {
   /** http://127.0.0.1:<port> */
   readonly base: string;
   /** Creates a dashboard person with PERSON_PASSWORD; members get their shopper id. */
-  person(role: 'admin' | 'member', user?: string): Promise<{ email: string; password: string }>;
+  person(role: PersonRole, user?: string): Promise<{ email: string; password: string }>;
   /** POST /v1/events with the ingest key, as a shop's backend would. */
   sendEvents(events: unknown): Promise<any>;
   /** GET an admin API path with the admin key. */
@@ -31,10 +33,14 @@ export interface BrowserVigil {
 
 let people = 0;
 
-export async function startBrowserVigil(): Promise<BrowserVigil> {
+/**
+ * `port`: when the configuration must name Vigil's own address before it starts (single sign-on's
+ * redirect URL); `env`: more configuration.
+ */
+export async function startBrowserVigil(options: { port?: number; env?: Record<string, string> } = {}): Promise<BrowserVigil> {
   // Demo mode: the member page's simulator exists only there (POST /v1/me/simulate).
-  const t = await startTestApp({ env: { VIGIL_DEMO: 'true' } });
-  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const t = await startTestApp({ env: { VIGIL_DEMO: 'true', ...options.env } });
+  await t.app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = t.app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
@@ -62,6 +68,15 @@ export async function startBrowserVigil(): Promise<BrowserVigil> {
     },
     close: () => t.close(),
   };
+}
+
+/** A port free right now on 127.0.0.1 (the OS picks it; taken again at once by the caller). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 const openContexts = new Set<BrowserContext>();

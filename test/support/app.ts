@@ -1,4 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
+import { generateKey, type Role } from '../../src/auth/api-keys.js';
+import type { PersonRole } from '../../src/auth/people.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { Rule } from '../../src/detect/rule.js';
@@ -65,7 +67,9 @@ export interface TestApp {
   /** GET with the admin key. */
   get(url: string, key?: string): Promise<LightMyRequestResponse>;
   /** Creates a dashboard person and signs them in: their cookie and CSRF token. */
-  person(role: 'admin' | 'member', user?: string): Promise<SignedInPerson>;
+  person(role: PersonRole, user?: string): Promise<SignedInPerson>;
+  /** Stores a new API key of this role (as `vigil keys create` does) and returns its secret. */
+  key(role: Role): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -116,6 +120,11 @@ export async function startTestApp(
       const created = await system.people.create({ email, password: PERSON_PASSWORD, role, ...(user !== undefined && { user }) }, 'test');
       if (!created.ok) throw new Error(created.error.message);
       return signIn(app, email, PERSON_PASSWORD);
+    },
+    async key(role) {
+      const created = generateKey(role, `test ${role} key`, system.clock);
+      await system.apiKeys.ensure(created.key, created.secretHash);
+      return created.secret;
     },
     async close() {
       await app.close();

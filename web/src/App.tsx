@@ -15,6 +15,7 @@ import { RulesPage } from './pages/RulesPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SignInPage } from './pages/SignInPage';
 import { SnoozesPage } from './pages/SnoozesPage';
+import { can, homeOf, isStaff } from './roles';
 import { Link, match, navigate, useLocation } from './router';
 import { useSession } from './session';
 
@@ -22,7 +23,8 @@ import { useSession } from './session';
 const ActivityPage = lazy(() => import('./pages/ActivityPage').then((m) => ({ default: m.ActivityPage })));
 const MonitorPage = lazy(() => import('./pages/MonitorPage').then((m) => ({ default: m.MonitorPage })));
 
-type Who = 'admin' | 'member' | 'anyone';
+/** `staff`: every staff role (what they may change inside the page follows roles.ts); `admin`: admins only. */
+type Who = 'staff' | 'admin' | 'member' | 'anyone';
 
 interface Route {
   readonly pattern: string;
@@ -33,16 +35,16 @@ interface Route {
 /** Every signed-in page. A new page is one line here and, if it belongs in the menu, one in nav.ts. */
 const ROUTES: readonly Route[] = [
   { pattern: '/me', who: 'member', render: () => <MemberPage /> },
-  { pattern: '/admin/alerts', who: 'admin', render: () => <AlertFeedPage /> },
-  { pattern: '/admin/alerts/:id', who: 'admin', render: ({ id }) => <AlertDetailPage key={id} id={id as string} /> },
-  { pattern: '/admin/accounts', who: 'admin', render: () => <AccountsPage /> },
-  { pattern: '/admin/rules', who: 'admin', render: () => <RulesPage /> },
-  { pattern: '/admin/snoozes', who: 'admin', render: () => <SnoozesPage /> },
-  { pattern: '/admin/lists', who: 'admin', render: () => <ListsPage /> },
+  { pattern: '/admin/alerts', who: 'staff', render: () => <AlertFeedPage /> },
+  { pattern: '/admin/alerts/:id', who: 'staff', render: ({ id }) => <AlertDetailPage key={id} id={id as string} /> },
+  { pattern: '/admin/accounts', who: 'staff', render: () => <AccountsPage /> },
+  { pattern: '/admin/rules', who: 'staff', render: () => <RulesPage /> },
+  { pattern: '/admin/snoozes', who: 'staff', render: () => <SnoozesPage /> },
+  { pattern: '/admin/lists', who: 'staff', render: () => <ListsPage /> },
   { pattern: '/admin/audit', who: 'admin', render: () => <AuditPage /> },
   {
     pattern: '/admin/activity',
-    who: 'admin',
+    who: 'staff',
     render: () => (
       <Suspense fallback={<p role="status">Loading the chart…</p>}>
         <ActivityPage />
@@ -51,7 +53,7 @@ const ROUTES: readonly Route[] = [
   },
   {
     pattern: '/admin/monitor',
-    who: 'admin',
+    who: 'staff',
     render: () => (
       <Suspense fallback={<p role="status">Loading the monitor…</p>}>
         <MonitorPage />
@@ -63,7 +65,11 @@ const ROUTES: readonly Route[] = [
   { pattern: '/settings', who: 'anyone', render: () => <SettingsPage /> },
 ];
 
-export const homeOf = (person: Person) => (person.role === 'admin' ? '/admin/alerts' : '/me');
+function mayOpen(who: Who, person: Person): boolean {
+  if (who === 'anyone') return true;
+  if (who === 'member') return person.role === 'member';
+  return can(person, who === 'staff' ? 'read' : 'manage');
+}
 
 function Redirect({ to }: { readonly to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
@@ -77,8 +83,10 @@ function Forbidden({ person }: { readonly person: Person }) {
       <h1 tabIndex={-1}>Not available</h1>
       <p>
         {person.role === 'member'
-          ? 'This page is for Vigil’s admins. As a member you can see and act on your own account only.'
-          : 'This page is for members, about their own account. Admins work from the alert feed.'}
+          ? 'This page is for Vigil’s staff. As a member you can see and act on your own account only.'
+          : isStaff(person) && !can(person, 'manage')
+            ? `This page is for Vigil’s admins. As ${person.role === 'analyst' ? 'an analyst' : 'a viewer'} you work from the alert feed.`
+            : 'This page is for members, about their own account. Admins work from the alert feed.'}
       </p>
       <p>
         <Link to={homeOf(person)}>Go to {person.role === 'member' ? 'your account' : 'the alert feed'}</Link>
@@ -107,12 +115,12 @@ function SignedInApp({ person }: { readonly person: Person }) {
   for (const route of ROUTES) {
     const params = match(route.pattern, path);
     if (!params) continue;
-    content = route.who === 'anyone' || route.who === person.role ? route.render(params) : <Forbidden person={person} />;
+    content = mayOpen(route.who, person) ? route.render(params) : <Forbidden person={person} />;
     break;
   }
   const page = <Layout person={person}>{content}</Layout>;
-  // Admins get the live feed on every page: the badge for new critical alerts follows them.
-  return person.role === 'admin' ? <FeedProvider>{page}</FeedProvider> : page;
+  // Staff get the live feed on every page: the badge for new critical alerts follows them.
+  return isStaff(person) ? <FeedProvider>{page}</FeedProvider> : page;
 }
 
 export function App() {

@@ -7,9 +7,12 @@ export interface NavItem {
   readonly label: string;
   /** Shows the count of new critical alerts. */
   readonly badge?: 'critical';
+  /** Staff pages only an admin sees (the rest: every staff role, see roles.ts). */
+  readonly adminOnly?: true;
 }
 
-export const ADMIN_NAV: readonly NavItem[] = [
+/** The staff's navigation: admins see it all, analysts and viewers all but `adminOnly`. */
+export const STAFF_NAV: readonly NavItem[] = [
   { to: '/admin/alerts', label: 'Alerts', badge: 'critical' },
   { to: '/admin/accounts', label: 'Accounts' },
   { to: '/admin/rules', label: 'Rules' },
@@ -17,9 +20,9 @@ export const ADMIN_NAV: readonly NavItem[] = [
   { to: '/admin/lists', label: 'Lists' },
   { to: '/admin/activity', label: 'Activity' },
   { to: '/admin/monitor', label: 'Monitor' },
-  { to: '/admin/logins', label: 'Login files' },
-  { to: '/admin/audit', label: 'Audit log' },
-  { to: '/admin/outbox', label: 'Outbox' },
+  { to: '/admin/logins', label: 'Login files', adminOnly: true },
+  { to: '/admin/audit', label: 'Audit log', adminOnly: true },
+  { to: '/admin/outbox', label: 'Outbox', adminOnly: true },
   { to: '/settings', label: 'Settings' },
 ];
 

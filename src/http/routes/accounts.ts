@@ -34,7 +34,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/accounts',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Accounts Vigil knows of: locked first, then the least healthy',
           tags: ['accounts'],
@@ -57,7 +57,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/accounts/:user',
       {
-        config: { role: 'ingest' },
+        config: { role: ['ingest', 'viewer'] },
         schema: {
           summary: 'Lock state, Security Health and suggestions of one account',
           tags: ['accounts'],
@@ -138,7 +138,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
     typed.post(
       '/v1/accounts/:user/lock',
       {
-        config: { role: 'admin' },
+        config: { role: 'analyst' },
         schema: {
           summary: 'Lock an account by hand (only an admin unlocks it)',
           tags: ['accounts'],
@@ -168,7 +168,7 @@ export function accountRoutes(system: System): FastifyPluginAsync {
     typed.post(
       '/v1/accounts/:user/unlock',
       {
-        config: { role: 'admin' },
+        config: { role: 'analyst' },
         schema: {
           summary: 'Unlock an account',
           tags: ['accounts'],

@@ -17,7 +17,7 @@ export function alertRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/alerts',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Alerts, newest first, filtered and searched',
           tags: ['alerts'],
@@ -83,7 +83,7 @@ export function alertRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/alerts/:id',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'One alert with its full context and history',
           tags: ['alerts'],
@@ -102,7 +102,7 @@ export function alertRoutes(system: System): FastifyPluginAsync {
     typed.post(
       '/v1/alerts/:id/:action',
       {
-        config: { role: 'admin' },
+        config: { role: 'analyst' },
         schema: {
           summary: 'Acknowledge, escalate, resolve or mark an alert as a false positive',
           tags: ['alerts'],

@@ -30,7 +30,7 @@ export function feedRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/feed',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Live feed of alerts and locks (Server-Sent Events)',
           description:
@@ -67,7 +67,7 @@ export function feedRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/stats/activity',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Events per minute by type, and alerts per minute by severity',
           tags: ['alerts'],

@@ -32,7 +32,7 @@ export function listRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/lists',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Allow and block list entries, newest first',
           description: SEMANTICS,

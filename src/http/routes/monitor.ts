@@ -209,7 +209,7 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/monitor/series',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Per-minute counts per status, with the expected level, the normal band and the anomalies, for charts',
           description:
@@ -254,7 +254,7 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/monitor/anomalies',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Minutes found anomalous, newest first',
           tags: ['monitor'],
@@ -287,7 +287,7 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/monitor/incidents',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Incidents: one status going one way for a while, newest first',
           description:
@@ -363,7 +363,7 @@ export function monitorRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/monitor/baselines',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'What the monitor has learned: per source and status, the recent level and each hour of the day, with bands',
           tags: ['monitor'],

@@ -5,10 +5,10 @@ import { MIN_PASSWORD_LENGTH, PERSON_ROLES } from '../../auth/people.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf } from '../request-helpers.js';
-import { CreatedPersonSchema, PeopleSchema } from '../schemas/index.js';
+import { CreatedPersonSchema, PeopleSchema, PersonSchema } from '../schemas/index.js';
 import type { VigilTypeProvider } from '../type-provider.js';
 
-/** Admins give dashboard sign-ins to colleagues and to shoppers (members, tied to their user id). */
+/** Admins give dashboard sign-ins to colleagues (admin, analyst, viewer) and to shoppers (members, tied to their user id). */
 export function peopleRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
     const typed = app.withTypeProvider<VigilTypeProvider>();
@@ -51,6 +51,27 @@ export function peopleRoutes(system: System): FastifyPluginAsync {
         );
         if (!created.ok) return sendProblem(reply, created.error);
         return reply.code(201).send({ person: created.value, ...(generated !== undefined && { password: generated }) });
+      },
+    );
+
+    typed.patch(
+      '/v1/people/:id',
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: 'Change a member of staff’s role (admin, analyst, viewer)',
+          description:
+            'Members stay members. The last admin cannot be demoted (409 `invalid_transition`). The role holds from the person’s next request; audited as `person.role_changed`.',
+          tags: ['session'],
+          params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+          body: Type.Object({ role: Type.Union(PERSON_ROLES.map((r) => Type.Literal(r))) }, { additionalProperties: false }),
+          response: { 200: PersonSchema },
+        },
+      },
+      async (request, reply) => {
+        const changed = await system.people.changeRole(request.params.id, request.body.role, actorOf(request));
+        if (!changed.ok) return sendProblem(reply, changed.error);
+        return changed.value;
       },
     );
   };

@@ -77,7 +77,7 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
 
     typed.get(
       '/v1/rules',
-      { config: { role: 'admin' }, schema: { summary: 'Rules and their configuration', tags: ['rules'], response: { 200: RulesSchema } } },
+      { config: { role: 'viewer' }, schema: { summary: 'Rules and their configuration', tags: ['rules'], response: { 200: RulesSchema } } },
       async () => {
         const figures = await system.ruleStats.figures();
         const none = emptyFigures(system.clock.now());
@@ -88,7 +88,7 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/rules/:id',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: { summary: 'One rule, with every version and who made it', tags: ['rules'], params, response: { 200: RuleDetailSchema } },
       },
       async (request, reply) => {

@@ -39,7 +39,7 @@ export function snoozeRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/snoozes',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: 'Rule snoozes, newest first',
           tags: ['snoozes'],

@@ -17,7 +17,7 @@ export function userEventRoutes(system: System): FastifyPluginAsync {
     typed.get(
       '/v1/users/:user/events',
       {
-        config: { role: 'admin' },
+        config: { role: 'viewer' },
         schema: {
           summary: "A user's events, newest first, with their enrichment",
           tags: ['events'],

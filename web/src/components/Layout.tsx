@@ -3,7 +3,8 @@ import type { Person } from '../../../src/http/schemas';
 import { describeError } from '../api';
 import { useFeed } from '../feed';
 import { setTitleBadge } from '../hooks';
-import { ADMIN_NAV, MEMBER_NAV, type NavItem } from '../nav';
+import { MEMBER_NAV, type NavItem, STAFF_NAV } from '../nav';
+import { can, isStaff, ROLE_LABELS } from '../roles';
 import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
 
@@ -63,7 +64,7 @@ export function Layout({ person, children }: { readonly person: Person; readonly
     heading?.focus();
   }, [path]);
 
-  const items = person.role === 'admin' ? ADMIN_NAV : MEMBER_NAV;
+  const items = isStaff(person) ? STAFF_NAV.filter((item) => !item.adminOnly || can(person, 'manage')) : MEMBER_NAV;
   const doSignOut = async () => {
     try {
       await signOut();
@@ -100,7 +101,7 @@ export function Layout({ person, children }: { readonly person: Person; readonly
             <div className="who">
               <span className="who-email" title={person.email}>
                 {person.email}
-                <span className="who-role">{person.role === 'admin' ? 'Admin' : 'Member'}</span>
+                <span className="who-role">{ROLE_LABELS[person.role]}</span>
               </span>
               <button type="button" className="button-quiet" onClick={() => void doSignOut()}>
                 Sign out

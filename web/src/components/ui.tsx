@@ -1,6 +1,7 @@
 import { type ReactNode, useId } from 'react';
 import type { AlertStatus, Decision, Reason, Severity } from '../../../src/http/schemas';
-import { evidenceEntry, formatDateTime, formatRelative, healthLabel, SEVERITY_LABEL, STATUS_LABEL } from '../format';
+import { evidenceEntry, formatDateTime, formatRelative, formatValue, healthLabel, humanKey, SEVERITY_LABEL, STATUS_LABEL } from '../format';
+import { usePerson } from '../session';
 
 /** A padlock, drawn rather than an emoji, which not every system has a font for. */
 export function LockIcon() {
@@ -180,5 +181,16 @@ export function Field({
         </p>
       )}
     </div>
+  );
+}
+
+/** Where a staff member's role may read but not change (roles.ts): says so instead of showing controls the server would refuse. */
+export function ReadOnlyNote({ what }: { readonly what: string }) {
+  const person = usePerson();
+  return (
+    <p className="notice notice-info read-only-note">
+      Your role ({person.role}) can read {what} but not change {what === 'this alert' ? 'it' : 'them'}. Ask an{' '}
+      {person.role === 'viewer' && what === 'this alert' ? 'analyst or admin' : 'admin'} to.
+    </p>
   );
 }

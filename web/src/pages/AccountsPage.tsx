@@ -5,7 +5,9 @@ import { AccountActions } from '../components/AccountActions';
 import { Empty, ErrorText, HealthMeter, Loading } from '../components/ui';
 import { useFeedMessages } from '../feed';
 import { useLoad, useTitle } from '../hooks';
+import { can } from '../roles';
 import { Link } from '../router';
+import { usePerson } from '../session';
 import { AccountState } from './AlertDetailPage';
 
 export function AccountsPage() {
@@ -104,10 +106,12 @@ function AccountCard({ account, onChanged }: { readonly account: Account; readon
           </>
         )}
       </p>
-      <details className="account-details">
-        <summary>{account.locked ? 'Unlock' : 'Lock'}</summary>
-        <AccountActions account={account} onDone={onChanged} />
-      </details>
+      {can(usePerson(), 'triage') && (
+        <details className="account-details">
+          <summary>{account.locked ? 'Unlock' : 'Lock'}</summary>
+          <AccountActions account={account} onDone={onChanged} />
+        </details>
+      )}
     </li>
   );
 }

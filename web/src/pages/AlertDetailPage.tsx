@@ -13,6 +13,7 @@ import {
   LockIcon,
   Notice,
   type NoticeValue,
+  ReadOnlyNote,
   SeverityBadge,
   StatusBadge,
   Time,
@@ -31,7 +32,9 @@ import {
   UNLOCK_LABEL,
 } from '../format';
 import { useLoad, useTitle } from '../hooks';
+import { can } from '../roles';
 import { Link } from '../router';
+import { usePerson } from '../session';
 
 const ACTIONS: ReadonlyArray<{ readonly action: AlertAction; readonly label: string; readonly className?: string }> = [
   { action: 'acknowledge', label: 'Acknowledge' },
@@ -49,6 +52,7 @@ function allowed(status: AlertStatus, action: AlertAction): boolean {
 }
 
 export function AlertDetailPage({ id }: { readonly id: string }) {
+  const triage = can(usePerson(), 'triage');
   const detail = useLoad((signal) => api.get<AlertDetail>(`/v1/alerts/${encodeURIComponent(id)}`, { signal }), [id]);
   // A traffic alert (the volume monitor's, subject a status) is about no account: nothing to load or lock.
   const user = detail.data?.subject.kind === 'status' ? undefined : detail.data?.user;
@@ -98,7 +102,7 @@ export function AlertDetailPage({ id }: { readonly id: string }) {
       {alert && (
         <div className="detail-grid">
           <div className="detail-main">
-            <AlertActions alert={alert} onDone={detail.reload} />
+            {triage ? <AlertActions alert={alert} onDone={detail.reload} /> : <ReadOnlyNote what="this alert" />}
             <section className="card" aria-labelledby="reasons-heading">
               <h2 id="reasons-heading">Why: reasons and evidence</h2>
               <ul className="reasons">
@@ -222,7 +226,7 @@ export function AlertDetailPage({ id }: { readonly id: string }) {
                   <>
                     <HealthMeter score={account.data.health.score} compact />
                     <AccountState account={account.data} />
-                    <AccountActions account={account.data} alertId={alert.id} summary={alert.summary} onDone={account.reload} />
+                    {triage && <AccountActions account={account.data} alertId={alert.id} summary={alert.summary} onDone={account.reload} />}
                   </>
                 ) : (
                   !account.error && <Loading what="the account" />

@@ -2,9 +2,11 @@ import { type FormEvent, useId, useState } from 'react';
 import { LIST_KINDS, LIST_NAMES } from '../../../src/domain/vocabulary';
 import type { ListEntry, ListKind, ListName, Rule } from '../../../src/http/schemas';
 import { ApiError, api, describeError, query } from '../api';
-import { Empty, ErrorText, Loading, Notice, type NoticeValue } from '../components/ui';
+import { Empty, ErrorText, Loading, Notice, type NoticeValue, ReadOnlyNote } from '../components/ui';
 import { formatDateTime } from '../format';
 import { useLoad, useTitle } from '../hooks';
+import { can } from '../roles';
+import { usePerson } from '../session';
 
 const LIST_LABEL: Readonly<Record<ListName, string>> = { block: 'Block', allow: 'Allow' };
 
@@ -40,6 +42,7 @@ interface Draft {
 const EMPTY_DRAFT: Draft = { list: 'block', kind: 'ip', value: '', reason: '', rules: [], expiresAt: '' };
 
 export function ListsPage() {
+  const manage = can(usePerson(), 'manage');
   useTitle('Lists');
   const [show, setShow] = useState<ListName | ''>('');
   const [includeExpired, setIncludeExpired] = useState(false);
@@ -75,12 +78,16 @@ export function ListsPage() {
           their findings are kept, marked suppressed. Entries take effect at once.
         </p>
       </div>
-      <AddEntry
-        onAdded={(entry) => {
-          entries.setData((d) => d && (show === '' || show === entry.list ? { entries: [entry, ...d.entries] } : d));
-          setNotice({ tone: 'success', text: `Added ${KIND_LABEL[entry.kind].toLowerCase()} ${entry.value} to the ${entry.list} list.` });
-        }}
-      />
+      {manage ? (
+        <AddEntry
+          onAdded={(entry) => {
+            entries.setData((d) => d && (show === '' || show === entry.list ? { entries: [entry, ...d.entries] } : d));
+            setNotice({ tone: 'success', text: `Added ${KIND_LABEL[entry.kind].toLowerCase()} ${entry.value} to the ${entry.list} list.` });
+          }}
+        />
+      ) : (
+        <ReadOnlyNote what="the lists" />
+      )}
       <Notice notice={notice} />
       <fieldset className="inline-filters">
         <legend className="visually-hidden">Filter the entries</legend>
@@ -145,13 +152,15 @@ export function ListsPage() {
                     {e.expired && <div className="muted small">Expired</div>}
                   </td>
                   <td>
-                    <button type="button" className="button-quiet" onClick={() => void remove(e)}>
-                      Remove
-                      <span className="visually-hidden">
-                        {' '}
-                        {e.value} from the {e.list} list
-                      </span>
-                    </button>
+                    {manage && (
+                      <button type="button" className="button-quiet" onClick={() => void remove(e)}>
+                        Remove
+                        <span className="visually-hidden">
+                          {' '}
+                          {e.value} from the {e.list} list
+                        </span>
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}

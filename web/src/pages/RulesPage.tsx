@@ -4,6 +4,8 @@ import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading, Notice, type NoticeValue, SeverityBadge } from '../components/ui';
 import { formatDateTime, humanKey } from '../format';
 import { useLoad, useTitle } from '../hooks';
+import { can } from '../roles';
+import { usePerson } from '../session';
 
 /** A configuration field's JSON schema (a rule's `configSchema`), as much of it as the form reads. */
 interface JsonSchema {
@@ -47,6 +49,7 @@ export function RulesPage() {
 }
 
 function RuleCard({ rule, onSaved }: { readonly rule: Rule; readonly onSaved: (rule: Rule) => void }) {
+  const manage = can(usePerson(), 'manage');
   const headingId = useId();
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -108,40 +111,46 @@ function RuleCard({ rule, onSaved }: { readonly rule: Rule; readonly onSaved: (r
             )}
           </p>
         </div>
-        <label className="switch">
-          <input
-            type="checkbox"
-            role="switch"
-            aria-checked={rule.enabled}
-            checked={rule.enabled}
-            disabled={busy}
-            onChange={() => void toggle()}
-          />
-          <span className="switch-track" aria-hidden="true" />
-          <span>
-            {rule.enabled ? 'On' : 'Off'}
-            <span className="visually-hidden">: {rule.title}</span>
-          </span>
-        </label>
+        {manage ? (
+          <label className="switch">
+            <input
+              type="checkbox"
+              role="switch"
+              aria-checked={rule.enabled}
+              checked={rule.enabled}
+              disabled={busy}
+              onChange={() => void toggle()}
+            />
+            <span className="switch-track" aria-hidden="true" />
+            <span>
+              {rule.enabled ? 'On' : 'Off'}
+              <span className="visually-hidden">: {rule.title}</span>
+            </span>
+          </label>
+        ) : (
+          <span className="tag">{rule.enabled ? 'On' : 'Off'}</span>
+        )}
       </div>
       <p>{rule.description}</p>
       {rule.stats && <RuleFigures rule={rule} stats={rule.stats} />}
-      <div className="rule-actions">
-        <button
-          type="button"
-          className={rule.mode === 'shadow' ? 'button-primary' : 'button-quiet'}
-          disabled={busy}
-          onClick={() => void changeMode()}
-        >
-          {rule.mode === 'shadow' ? 'Promote to live' : 'Run in shadow'}
-          <span className="visually-hidden">: {rule.title}</span>
-        </button>
-        <button type="button" className="button-quiet" aria-expanded={editing} onClick={() => setEditing((e) => !e)}>
-          {editing ? 'Close settings' : 'Settings and backtest'}
-          <span className="visually-hidden"> of {rule.title}</span>
-        </button>
-      </div>
-      {editing && (
+      {manage && (
+        <div className="rule-actions">
+          <button
+            type="button"
+            className={rule.mode === 'shadow' ? 'button-primary' : 'button-quiet'}
+            disabled={busy}
+            onClick={() => void changeMode()}
+          >
+            {rule.mode === 'shadow' ? 'Promote to live' : 'Run in shadow'}
+            <span className="visually-hidden">: {rule.title}</span>
+          </button>
+          <button type="button" className="button-quiet" aria-expanded={editing} onClick={() => setEditing((e) => !e)}>
+            {editing ? 'Close settings' : 'Settings and backtest'}
+            <span className="visually-hidden"> of {rule.title}</span>
+          </button>
+        </div>
+      )}
+      {editing && manage && (
         <RuleEditor
           rule={rule}
           onSaved={(saved) => {

@@ -3,6 +3,7 @@ import { api, describeError } from '../api';
 import { CodeForm } from '../components/CodeForm';
 import { Notice, type NoticeValue } from '../components/ui';
 import { useTitle } from '../hooks';
+import { ROLE_DESCRIPTIONS } from '../roles';
 import { usePerson, useSession } from '../session';
 
 interface Enrolment {
@@ -28,7 +29,7 @@ export function SettingsPage() {
           </div>
           <div>
             <dt>Role</dt>
-            <dd>{person.role === 'admin' ? 'Admin: works alerts, accounts and rules' : `Member: the account “${person.user}”`}</dd>
+            <dd>{person.role === 'member' ? `Member: the account “${person.user}”` : ROLE_DESCRIPTIONS[person.role]}</dd>
           </div>
         </dl>
       </section>

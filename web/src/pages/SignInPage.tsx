@@ -1,8 +1,9 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import type { Session } from '../../../src/http/schemas';
+import type { Session, SignInOptions } from '../../../src/http/schemas';
 import { ApiError, api, describeError, formatWait } from '../api';
 import { Field } from '../components/ui';
 import { useTitle } from '../hooks';
+import { homeOf } from '../roles';
 import { navigate, useLocation } from '../router';
 import { useSession } from '../session';
 
@@ -23,6 +24,16 @@ export function SignInPage({ ended }: { readonly ended: boolean }) {
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const totpRef = useRef<HTMLInputElement>(null);
+  const [sso, setSso] = useState<SignInOptions['sso']>(null);
+
+  // Single sign-on, when the server has it configured: a plain link, since the provider's pages are a
+  // full-page navigation away and back.
+  useEffect(() => {
+    api
+      .get<SignInOptions>('/v1/session/options', { signInRequest: true })
+      .then((options) => setSso(options.sso))
+      .catch(() => setSso(null));
+  }, []);
 
   useEffect(() => {
     if (needTotp) totpRef.current?.focus();
@@ -40,7 +51,7 @@ export function SignInPage({ ended }: { readonly ended: boolean }) {
       );
       signedIn(session);
       const next = safeNext(search.get('next'));
-      navigate(next ?? (session.person.role === 'admin' ? '/admin/alerts' : '/me'), { replace: true });
+      navigate(next ?? homeOf(session.person), { replace: true });
     } catch (e) {
       if (e instanceof ApiError && e.code === 'totp_required') {
         setNeedTotp(true);
@@ -141,6 +152,14 @@ export function SignInPage({ ended }: { readonly ended: boolean }) {
             </button>
           )}
         </form>
+        {sso && !needTotp && (
+          <div className="signin-sso">
+            <p className="muted small">Staff of the shop can also sign in with their company account.</p>
+            <a className="button button-wide" href={sso.url}>
+              Sign in with {sso.label}
+            </a>
+          </div>
+        )}
       </div>
     </main>
   );

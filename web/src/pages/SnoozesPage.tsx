@@ -1,9 +1,11 @@
 import { type FormEvent, useId, useState } from 'react';
 import type { Rule, Snooze, SnoozeList } from '../../../src/http/schemas';
 import { ApiError, api, describeError, query } from '../api';
-import { Empty, ErrorText, Loading, Notice, type NoticeValue } from '../components/ui';
+import { Empty, ErrorText, Loading, Notice, type NoticeValue, ReadOnlyNote } from '../components/ui';
 import { formatDateTime } from '../format';
 import { useLoad, useTitle } from '../hooks';
+import { can } from '../roles';
+import { usePerson } from '../session';
 
 interface Draft {
   readonly rule: string;
@@ -19,6 +21,7 @@ const EMPTY_DRAFT: Draft = { rule: '', user: '', until: '', reason: '' };
  * are recorded as suppressed, but they add nothing to risk, decision or alerts.
  */
 export function SnoozesPage() {
+  const manage = can(usePerson(), 'manage');
   useTitle('Snoozes');
   const filterId = useId();
   const [showAll, setShowAll] = useState(false);
@@ -55,14 +58,21 @@ export function SnoozesPage() {
           their own account for up to 30 days; you can snooze any rule for up to 90.
         </p>
       </div>
-      <NewSnooze
-        rules={rules.data?.rules}
-        rulesError={rules.error}
-        onCreated={(snooze) => {
-          list.setData((d) => d && { snoozes: [snooze, ...d.snoozes] });
-          setNotice({ tone: 'success', text: `Snoozed ${titleOf(snooze.rule)} for ${snooze.user} until ${formatDateTime(snooze.until)}.` });
-        }}
-      />
+      {manage ? (
+        <NewSnooze
+          rules={rules.data?.rules}
+          rulesError={rules.error}
+          onCreated={(snooze) => {
+            list.setData((d) => d && { snoozes: [snooze, ...d.snoozes] });
+            setNotice({
+              tone: 'success',
+              text: `Snoozed ${titleOf(snooze.rule)} for ${snooze.user} until ${formatDateTime(snooze.until)}.`,
+            });
+          }}
+        />
+      ) : (
+        <ReadOnlyNote what="snoozes" />
+      )}
       <Notice notice={notice} />
       <div className="inline-filters">
         <label className="check" htmlFor={`${filterId}-all`}>
@@ -109,7 +119,7 @@ export function SnoozesPage() {
                     <div className="muted">{formatDateTime(s.createdAt)}</div>
                   </td>
                   <td>
-                    {s.active && (
+                    {s.active && manage && (
                       <button type="button" className="button-quiet" onClick={() => void cancel(s)}>
                         Cancel
                         <span className="visually-hidden">
