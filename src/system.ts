@@ -32,11 +32,13 @@ import { UserAgentParser } from './enrich/user-agent.js';
 import type { ActivityStore } from './feed/activity.js';
 import { LiveFeed } from './feed/live-feed.js';
 import { GroupCommitWriter } from './ingest/group-commit.js';
-import { IngestService } from './ingest/ingest-service.js';
+import { type EventIngest, IngestService } from './ingest/ingest-service.js';
 import type { EventStore } from './ingest/ports.js';
 import { ListService } from './lists/list-service.js';
 import { LoginScoringService } from './logins/login-scoring-service.js';
 import { WorkerUploadScorer } from './logins/upload-scorer.js';
+import { measuredDetector, measuredIngest, measuredInserts } from './metrics/instrument.js';
+import { VigilMetrics } from './metrics/metrics.js';
 import { VolumeMonitor } from './monitor/monitor-service.js';
 import { DEFAULT_MONITOR_SETTINGS } from './monitor/volume-model.js';
 import { createNotifier } from './notify/notifier.js';
@@ -101,7 +103,12 @@ export interface System {
   readonly activity: ActivityStore;
   readonly bus: Bus;
   readonly writer: GroupCommitWriter;
-  readonly ingest: IngestService;
+  /** Where events go in: the pipeline below, counted (or, in an api process, the hop to their owner). */
+  readonly ingest: EventIngest;
+  /** The pipeline of this process: validate, de-duplicate, enrich, detect, respond, write, publish. */
+  readonly pipeline: IngestService;
+  /** Counters and histograms for GET /metrics (Prometheus), one registry per system. */
+  readonly metrics: VigilMetrics;
   readonly alerts: AlertStore;
   readonly alertService: AlertService;
   readonly rules: RuleCatalog;
@@ -162,7 +169,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     await ensureConfiguredKeys(apiKeys, audit, config, clock, logger);
     const geoIp = overrides.geoIp ?? (await openGeoIp());
     const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
-    const writer = new GroupCommitWriter(events);
+    const metrics = new VigilMetrics({ role: config.role });
+    const writer = new GroupCommitWriter(measuredInserts(events, metrics));
     const novelty = new NoveltyTracker(events, { trustAfterDays: config.trustAfterDays });
     const enricher = new Enricher(geoIp, new UserAgentParser(), novelty);
 
@@ -276,10 +284,10 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     });
 
     const feed = new LiveFeed(bus);
-    const ingest = new IngestService({
+    const pipeline = new IngestService({
       store: events,
       enricher,
-      detector: overrides.detector ?? engine,
+      detector: measuredDetector(overrides.detector ?? engine, metrics),
       responder,
       writer,
       bus,
@@ -318,7 +326,9 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       activity: new SqlActivityStore(database),
       bus,
       writer,
-      ingest,
+      ingest: measuredIngest(pipeline, metrics),
+      pipeline,
+      metrics,
       alerts,
       alertService,
       accountService,

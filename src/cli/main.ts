@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { ROLES, type Role } from '../auth/api-keys.js';
-import { type Config, ConfigError, loadConfig } from '../config/config.js';
+import { type Config, ConfigError, loadConfig, SERVE_ROLES, type ServeRole } from '../config/config.js';
 import { serve } from '../http/server.js';
 import { type Contamination, parseContamination } from '../logins/login-scoring.js';
 import { openDatabase } from '../store/database.js';
@@ -13,9 +13,9 @@ import { scoreLoginsFile } from './score-logins.js';
 import { TRAIN_KINDS, type TrainKind, trainModels } from './train.js';
 
 /** Config errors end the command with the variable named and exit code 2, before anything starts. */
-function config(): Config {
+function config(overrides: { readonly role?: ServeRole } = {}): Config {
   try {
-    return loadConfig();
+    return loadConfig(process.env, overrides);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`vigil: configuration error: ${error.message}\n`);
@@ -33,7 +33,15 @@ const program = new Command()
 program
   .command('serve')
   .description('Start the HTTP API (configured by VIGIL_* environment variables; see README).')
-  .action(async () => serve(config()));
+  .option(
+    '--role <role>',
+    `${SERVE_ROLES.join(', ')} (default: VIGIL_ROLE, or all): api and worker are the distributed mode`,
+    (value: string) => {
+      if (!(SERVE_ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of: ${SERVE_ROLES.join(', ')}.`);
+      return value as ServeRole;
+    },
+  )
+  .action(async (options: { role?: ServeRole }) => serve(config(options.role ? { role: options.role } : {})));
 
 program
   .command('migrate')

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiKey, type Role, roleAllows } from '../auth/api-keys.js';
 import type { PersonRole } from '../auth/people.js';
@@ -17,7 +18,7 @@ declare module 'fastify' {
  * What a route asks of its caller: an API key's role (`ingest`, `admin`); `member`: a person signed
  * in to the dashboard, acting on their own account only; `person`: anyone signed in (their session).
  */
-export type RouteRole = Role | 'member' | 'person';
+export type RouteRole = Role | 'member' | 'person' | 'metrics';
 
 export const SESSION_COOKIE = 'vigil_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -25,8 +26,10 @@ export const CSRF_HEADER = 'x-csrf-token';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
 /** Admins signed in to the dashboard may do what an admin key may; members only the member routes. */
-function personAllows(role: PersonRole, needed: RouteRole): boolean {
+function personAllows(role: PersonRole, needed: Exclude<RouteRole, 'metrics'>): boolean {
   if (needed === 'person') return true;
   return role === 'admin' ? needed !== 'member' : needed === 'member';
 }
@@ -41,9 +44,17 @@ function personAllows(role: PersonRole, needed: RouteRole): boolean {
  * keys (OWASP ASVS 2.2.1: limits must not enable lockout attacks).
  */
 export function authenticate(system: System) {
+  const metricsToken = system.config.metricsToken === undefined ? undefined : digest(system.config.metricsToken);
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const needed = request.routeOptions.config.role;
-    if (needed === undefined) return;
+    const declared = request.routeOptions.config.role;
+    if (declared === undefined) return;
+    // GET /metrics also takes the scraper's own token (VIGIL_METRICS_TOKEN), which opens nothing
+    // else; compared as SHA-256 digests in constant time. Any other caller needs what an admin needs.
+    if (declared === 'metrics' && metricsToken !== undefined && request.headers.authorization !== undefined) {
+      const presented = BEARER.exec(request.headers.authorization)?.[1];
+      if (presented !== undefined && timingSafeEqual(digest(presented), metricsToken)) return;
+    }
+    const needed = declared === 'metrics' ? 'admin' : declared;
 
     // A failing attempt from an address past its limit: 429, counted no further.
     const limited = () => {

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { sql } from 'kysely';
+import { SERVE_ROLES } from '../../config/config.js';
 import type { System } from '../../system.js';
 import type { VigilTypeProvider } from '../type-provider.js';
 
@@ -17,6 +18,10 @@ export function healthRoutes(system: System): FastifyPluginAsync {
           response: {
             200: Type.Object({
               status: Type.Literal('ok'),
+              role: Type.Union(
+                SERVE_ROLES.map((r) => Type.Literal(r)),
+                { description: 'VIGIL_ROLE: all (one process), api or worker (README, "Running on several machines")' },
+              ),
               database: Type.String(),
               detectionMemory: Type.Object(
                 {
@@ -36,6 +41,7 @@ export function healthRoutes(system: System): FastifyPluginAsync {
         const memory = system.history.memory();
         return {
           status: 'ok' as const,
+          role: system.config.role,
           database: system.database.dialect,
           detectionMemory: { budgetBytes: memory.limitBytes, bytes: memory.bytes, keys: memory.keys, evictedKeys: memory.evictedKeys },
         };
