@@ -139,8 +139,22 @@ export interface System {
   readonly listService: ListService;
   /** Rules snoozed per account until a time: validated, stored, audited; in force in `snoozes.book`. */
   readonly snoozes: SnoozeService;
+  /**
+   * The distributed mode's takeover (cluster/): brings the detection state of the users `belongs`
+   * selects up to date from the store, from events another process stored since this one last saw
+   * them (those already in memory are skipped, by id), their open alerts and their locks.
+   * Returns how many events were replayed.
+   */
+  catchUp(belongs: (user: string) => boolean): Promise<number>;
+  /** Distributed mode only: the partitions this process serves and its requests under way, for /healthz. */
+  readonly cluster?: ClusterStatus;
   /** Flushes pending writes and deliveries, then closes the database. */
   close(): Promise<void>;
+}
+
+export interface ClusterStatus {
+  partitions(): readonly number[];
+  lag(): number;
 }
 
 export interface SystemOverrides {
@@ -346,6 +360,20 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       lists,
       listService,
       snoozes,
+      async catchUp(belongs) {
+        const since = clock.now() - Math.max(rules.ruleSet.longestWindowMs(), 25 * 3_600_000);
+        let replayed = 0;
+        for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) {
+          const missing = page.filter(
+            (e) => belongs(e.user) && !history.forUser(e.user, e.occurredAt, e.occurredAt + 1).some((p) => p.id === e.id),
+          );
+          engine.warm(missing);
+          replayed += missing.length;
+        }
+        alertBook.warm((await alerts.listOpen(since)).filter((a) => belongs(a.user)));
+        for (const { user, lock } of await accountStore.listLocks()) if (belongs(user)) locks.set(user, lock);
+        return replayed;
+      },
       async close() {
         stopWatchingModels();
         await logins.close();

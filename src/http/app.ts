@@ -137,6 +137,8 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   app.setErrorHandler((error, request, reply) => {
     const { problem, internal } = problemFromError(error, request);
     if (internal) request.log.error({ err: error, requestId: request.id }, 'request failed');
+    // 503 busy (a worker pool or, in the distributed mode, a partition's owner did not answer): when to try again.
+    if (problem.code === 'busy' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     return reply.code(statusFor(problem.code)).send(problemBody(problem, request.id));
   });
   const hasWebApp = webBuildExists();

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import { ensureFirstPeople } from '../demo/first-people.js';
 import { seedDemo } from '../demo/seed-demo.js';
+import { joinCluster } from '../distributed.js';
 import { createSystem } from '../system.js';
 import { buildApp } from './app.js';
 
@@ -9,7 +10,8 @@ import { buildApp } from './app.js';
  * requests in flight finish (their events are committed before they are answered), then closes.
  */
 export async function serve(config: Config): Promise<void> {
-  const system = await createSystem(config);
+  // api and worker roles join the distributed mode here (README, "Running on several machines").
+  const system = await joinCluster(await createSystem(config), consoleLog);
   const app = await buildApp(system, { logger: { level: config.logLevel } });
   if (config.demo) await seedDemo(system, app.log);
   app.log.info(
@@ -39,5 +41,14 @@ export async function serve(config: Config): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  app.log.info(`Vigil listening on http://${config.host}:${port} (database: ${config.database.dialect}); API docs at /docs`);
+  app.log.info(
+    `Vigil listening on http://${config.host}:${port} (role: ${config.role}, database: ${config.database.dialect}); API docs at /docs`,
+  );
 }
+
+/** The system's own messages before the app's logger exists, as createSystem logs them by default. */
+const consoleLog = {
+  info: (m: string) => console.log(m),
+  warn: (m: string) => console.warn(m),
+  error: (m: string, e?: unknown) => console.error(m, e),
+};

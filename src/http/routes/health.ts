@@ -23,6 +23,15 @@ export function healthRoutes(system: System): FastifyPluginAsync {
                 { description: 'VIGIL_ROLE: all (one process), api or worker (README, "Running on several machines")' },
               ),
               database: Type.String(),
+              cluster: Type.Optional(
+                Type.Object(
+                  {
+                    partitions: Type.Array(Type.Integer(), { description: 'partitions this worker owns now (none on an api process)' }),
+                    lag: Type.Integer({ description: 'events sent to this worker and not answered yet' }),
+                  },
+                  { description: 'api and worker roles only' },
+                ),
+              ),
               detectionMemory: Type.Object(
                 {
                   budgetBytes: Type.Integer({ description: 'VIGIL_DETECTION_MEMORY_MB in bytes' }),
@@ -42,6 +51,7 @@ export function healthRoutes(system: System): FastifyPluginAsync {
         return {
           status: 'ok' as const,
           role: system.config.role,
+          ...(system.cluster && { cluster: { partitions: [...system.cluster.partitions()], lag: system.cluster.lag() } }),
           database: system.database.dialect,
           detectionMemory: { budgetBytes: memory.limitBytes, bytes: memory.bytes, keys: memory.keys, evictedKeys: memory.evictedKeys },
         };
