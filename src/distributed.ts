@@ -56,9 +56,10 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     nc,
     names,
     pipeline: system.ingest,
-    catchUp: async (partition) => {
-      const replayed = await system.catchUp((user) => partitionOf(user, config.partitions) === partition);
-      if (replayed > 0) logger.info(`partition ${partition}: ${replayed} events replayed from the database before serving it`);
+    catchUp: async (partitions) => {
+      const replayed = await system.catchUp((user) => partitions.has(partitionOf(user, config.partitions)));
+      if (replayed > 0)
+        logger.info(`partitions ${[...partitions].join(',')}: ${replayed} events replayed from the database before serving them`);
     },
     metrics: system.metrics,
     onError: (message, error) => logger.error(message, error),

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { corpusCountries, generateCorpus } from '../eval/corpus.js';
 import { buildGeoTable } from '../eval/geo-table.js';
 import { type CorpusParams, TUNING } from '../eval/params.js';
+import { partitionOf } from '../src/cluster/partitions.js';
 import type { Clock } from '../src/core/clock.js';
 import type { EventResult } from '../src/domain/event-schema.js';
 import { buildApp } from '../src/http/app.js';
@@ -135,5 +136,38 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
     expect(health.json()).toMatchObject({ role: 'api', cluster: { partitions: [], lag: 0 } });
     expect(worker.cluster?.partitions()).toHaveLength(16);
     await app.close();
+  }, 120_000);
+
+  it('a worker taking a partition over scores its users with the events its previous owner stored', async () => {
+    const databaseUrl = await freshPgSchema();
+    const prefix = freshNatsPrefix();
+    prefixes.push(prefix);
+    let now = Date.parse('2026-03-10T12:00:00Z');
+    const clock: Clock = { now: () => now };
+    const timings = { leaseMs: 2000, tickMs: 200 };
+    const first = await startRole('worker', { databaseUrl, prefix, clock, timings });
+    // The second worker starts on the same (empty) database: all it will know of the user is what it replays at takeover.
+    const second = await role('worker', { databaseUrl, prefix, clock, timings });
+    const api = await role('api', { databaseUrl, prefix, clock });
+    for (let i = 0; i < 100 && first.cluster?.partitions().length !== 8; i++) await new Promise((r) => setTimeout(r, 100));
+    const user = [...Array(200).keys()].map((i) => `takeover-${i}`).find((u) => first.cluster?.partitions().includes(partitionOf(u, 16)));
+    expect(user).toBeDefined();
+
+    const failed = (minute: number) => ({
+      type: 'login.failed',
+      user,
+      ip: '81.2.69.160',
+      device: 'd1',
+      timestamp: new Date(Date.parse('2026-03-10T11:50:00Z') + minute * 10_000).toISOString(),
+    });
+    // Four failures on the first worker: below the burst rule's five.
+    for (let i = 0; i < 4; i++) expect((await api.ingest.ingest([failed(i)])).outcomes[0]).toMatchObject({ status: 'stored' });
+    // The first worker stops; the second takes its partitions and replays the four failures first.
+    await first.close();
+    for (let i = 0; i < 100 && second.cluster?.partitions().length !== 16; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(second.cluster?.partitions()).toHaveLength(16);
+    now += 1000;
+    const fifth = (await api.ingest.ingest([failed(5)])).outcomes[0];
+    expect(fifth).toMatchObject({ status: 'stored', result: { reasons: [expect.objectContaining({ rule: 'failed-login-burst' })] } });
   }, 120_000);
 });

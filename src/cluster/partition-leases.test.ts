@@ -26,8 +26,8 @@ afterAll(async () => {
 async function worker(id: string, leaseMs = 3000) {
   const serving = new Set<number>();
   const listener: OwnershipListener = {
-    acquired: async (p) => {
-      serving.add(p);
+    acquired: async (taken) => {
+      for (const p of taken) serving.add(p);
     },
     released: (p) => {
       serving.delete(p);

@@ -18,8 +18,11 @@ export interface LeaseSettings {
 
 /** What a worker does as it gains and loses partitions. */
 export interface OwnershipListener {
-  /** Called before the partition is served: rebuild its users' state, then start listening. */
-  acquired(partition: number): Promise<void>;
+  /**
+   * Called with the partitions just taken, before they are served: rebuild their users' state (one
+   * pass over the store for all of them: a worker starting takes dozens at once), then listen.
+   */
+  acquired(partitions: readonly number[]): Promise<void>;
   /** Stop listening; called when the lease was given up or lost (another worker holds it now). */
   released(partition: number): void;
 }
@@ -113,25 +116,26 @@ export class PartitionLeases {
     // Start the search at a place of this worker's own, so that workers starting together do not
     // all race for partition 0, 1, 2…
     const start = partitionOf(this.settings.workerId, this.settings.partitions);
+    const taken: number[] = [];
     for (let i = 0; i < this.settings.partitions && this.owned.size < share; i++) {
       const partition = (start + i) % this.settings.partitions;
       if (this.owned.has(partition) || this.stopped) continue;
-      let revision: number;
       try {
-        revision = await this.kv.create(partitionKey(partition), this.value());
+        this.owned.set(partition, await this.kv.create(partitionKey(partition), this.value()));
+        taken.push(partition);
       } catch {
-        continue; // held by another worker
+        // held by another worker
       }
-      this.owned.set(partition, revision);
-      this.metrics.rebalances.inc({ change: 'acquired' });
-      this.metrics.partitionsOwned.set(this.owned.size);
-      try {
-        await this.listener.acquired(partition);
-      } catch (error) {
-        // Not ready to serve it: give it back for another worker rather than serve it half-built.
-        this.onError(error);
-        await this.release(partition);
-      }
+    }
+    if (taken.length === 0) return;
+    this.metrics.rebalances.inc({ change: 'acquired' }, taken.length);
+    this.metrics.partitionsOwned.set(this.owned.size);
+    try {
+      await this.listener.acquired(taken);
+    } catch (error) {
+      // Not ready to serve them: give them back for another worker rather than serve them half-built.
+      this.onError(error);
+      for (const partition of taken) await this.release(partition);
     }
   }
 

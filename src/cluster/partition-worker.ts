@@ -10,8 +10,8 @@ export interface PartitionWorkerDependencies {
   readonly names: ClusterNames;
   /** This process's pipeline: enrich, detect, respond, commit in PostgreSQL, publish. */
   readonly pipeline: EventIngest;
-  /** Brings a partition's users' detection state up to date from PostgreSQL before it is served. */
-  readonly catchUp: (partition: number) => Promise<void>;
+  /** Brings these partitions' users' detection state up to date from PostgreSQL before they are served. */
+  readonly catchUp: (partitions: ReadonlySet<number>) => Promise<void>;
   readonly metrics: VigilMetrics;
   readonly onError: (message: string, error: unknown) => void;
 }
@@ -29,8 +29,12 @@ export class PartitionWorker implements OwnershipListener {
 
   constructor(private readonly deps: PartitionWorkerDependencies) {}
 
-  async acquired(partition: number): Promise<void> {
-    await this.deps.catchUp(partition);
+  async acquired(partitions: readonly number[]): Promise<void> {
+    await this.deps.catchUp(new Set(partitions));
+    for (const partition of partitions) this.listen(partition);
+  }
+
+  private listen(partition: number): void {
     const subject = this.deps.names.ingestSubject(partition);
     this.subscriptions.set(
       partition,
