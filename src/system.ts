@@ -33,11 +33,13 @@ import { UserAgentParser } from './enrich/user-agent.js';
 import type { ActivityStore } from './feed/activity.js';
 import { LiveFeed } from './feed/live-feed.js';
 import { GroupCommitWriter } from './ingest/group-commit.js';
-import { IngestService } from './ingest/ingest-service.js';
+import { type EventIngest, IngestService } from './ingest/ingest-service.js';
 import type { EventStore } from './ingest/ports.js';
 import { ListService } from './lists/list-service.js';
 import { LoginScoringService } from './logins/login-scoring-service.js';
 import { WorkerUploadScorer } from './logins/upload-scorer.js';
+import { measuredDetector, measuredIngest, measuredInserts } from './metrics/instrument.js';
+import { VigilMetrics } from './metrics/metrics.js';
 import { VolumeMonitor } from './monitor/monitor-service.js';
 import { DEFAULT_MONITOR_SETTINGS } from './monitor/volume-model.js';
 import { createNotifier } from './notify/notifier.js';
@@ -106,7 +108,12 @@ export interface System {
   readonly activity: ActivityStore;
   readonly bus: Bus;
   readonly writer: GroupCommitWriter;
-  readonly ingest: IngestService;
+  /** Where events go in: the pipeline below, counted (or, in an api process, the hop to their owner). */
+  readonly ingest: EventIngest;
+  /** The pipeline of this process: validate, de-duplicate, enrich, detect, respond, write, publish. */
+  readonly pipeline: IngestService;
+  /** Counters and histograms for GET /metrics (Prometheus), one registry per system. */
+  readonly metrics: VigilMetrics;
   readonly alerts: AlertStore;
   readonly alertService: AlertService;
   readonly rules: RuleCatalog;
@@ -137,8 +144,22 @@ export interface System {
   readonly listService: ListService;
   /** Rules snoozed per account until a time: validated, stored, audited; in force in `snoozes.book`. */
   readonly snoozes: SnoozeService;
+  /**
+   * The distributed mode's takeover (cluster/): brings the detection state of the users `belongs`
+   * selects up to date from the store, from events another process stored since this one last saw
+   * them (those already in memory are skipped, by id), their open alerts and their locks.
+   * Returns how many events were replayed.
+   */
+  catchUp(belongs: (user: string) => boolean): Promise<number>;
+  /** Distributed mode only: the partitions this process serves and its requests under way, for /healthz. */
+  readonly cluster?: ClusterStatus;
   /** Flushes pending writes and deliveries, then closes the database. */
   close(): Promise<void>;
+}
+
+export interface ClusterStatus {
+  partitions(): readonly number[];
+  lag(): number;
 }
 
 export interface SystemOverrides {
@@ -173,7 +194,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     await ensureConfiguredKeys(apiKeys, audit, config, clock, logger);
     const geoIp = overrides.geoIp ?? (await openGeoIp());
     const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
-    const writer = new GroupCommitWriter(events);
+    const metrics = new VigilMetrics({ role: config.role });
+    const writer = new GroupCommitWriter(measuredInserts(events, metrics));
     const novelty = new NoveltyTracker(events, { trustAfterDays: config.trustAfterDays });
     const enricher = new Enricher(geoIp, new UserAgentParser(), novelty);
 
@@ -310,10 +332,10 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       : undefined;
 
     const feed = new LiveFeed(bus);
-    const ingest = new IngestService({
+    const pipeline = new IngestService({
       store: events,
       enricher,
-      detector: overrides.detector ?? engine,
+      detector: measuredDetector(overrides.detector ?? engine, metrics),
       responder,
       writer,
       bus,
@@ -354,7 +376,9 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       activity: new SqlActivityStore(database),
       bus,
       writer,
-      ingest,
+      ingest: measuredIngest(pipeline, metrics),
+      pipeline,
+      metrics,
       alerts,
       alertService,
       accountService,
@@ -372,6 +396,21 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       lists,
       listService,
       snoozes,
+      async catchUp(belongs) {
+        const since = clock.now() - Math.max(rules.ruleSet.longestWindowMs(), 25 * 3_600_000);
+        let replayed = 0;
+        for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) {
+          const missing = page.filter(
+            (e) => belongs(e.user) && !history.forUser(e.user, e.occurredAt, e.occurredAt + 1).some((p) => p.id === e.id),
+          );
+          engine.warm(missing);
+          replayed += missing.length;
+        }
+        // Traffic alerts belong to no user's partition (the volume monitor is not partitioned yet).
+        alertBook.warm((await alerts.listOpen(since)).filter((a) => a.user !== undefined && belongs(a.user)));
+        for (const { user, lock } of await accountStore.listLocks()) if (belongs(user)) locks.set(user, lock);
+        return replayed;
+      },
       async close() {
         stopWatchingModels();
         await logins.close();

@@ -69,6 +69,8 @@ interface Decision {
 const MATRIX: Record<string, Decision> = {
   // health.ts
   'GET /healthz': { allowed: PUBLIC },
+  // metrics.ts (VIGIL_METRICS_TOKEN too: test/metrics.test.ts)
+  'GET /metrics': { allowed: ADMIN },
   // events.ts, user-events.ts
   'POST /v1/events': { allowed: INGEST },
   'GET /v1/users/:user/events': { allowed: VIEWER },

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ROLES, type Role } from '../auth/api-keys.js';
-import { type Config, ConfigError, loadConfig } from '../config/config.js';
+import { type Config, ConfigError, loadConfig, SERVE_ROLES, type ServeRole } from '../config/config.js';
 import { serve } from '../http/server.js';
 import { type Contamination, parseContamination } from '../logins/login-scoring.js';
 import { DatabaseOpenError, openDatabase } from '../store/database.js';
@@ -22,9 +22,9 @@ function packageVersion(): string {
 }
 
 /** Config errors end the command with the variable named and exit code 2, before anything starts. */
-function config(): Config {
+function config(overrides: { readonly role?: ServeRole } = {}): Config {
   try {
-    return loadConfig();
+    return loadConfig(process.env, overrides);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`vigil: configuration error: ${error.message}\n`);
@@ -43,7 +43,15 @@ const program = new Command()
 program
   .command('serve')
   .description('Start the HTTP API (configured by VIGIL_* environment variables; see README).')
-  .action(async () => serve(config()));
+  .option(
+    '--role <role>',
+    `${SERVE_ROLES.join(', ')} (default: VIGIL_ROLE, or all): api and worker are the distributed mode`,
+    (value: string) => {
+      if (!(SERVE_ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of: ${SERVE_ROLES.join(', ')}.`);
+      return value as ServeRole;
+    },
+  )
+  .action(async (options: { role?: ServeRole }) => serve(config(options.role ? { role: options.role } : {})));
 
 program
   .command('migrate')

@@ -87,7 +87,24 @@ export interface Config {
   readonly monitorCloseAfterMinutes: number;
   /** Single sign-on for staff with OpenID Connect: VIGIL_OIDC_* (sso/oidc-settings.ts); unset: password sign-in only. */
   readonly oidc?: OidcSettings;
+  /**
+   * VIGIL_ROLE (`all` default | `api` | `worker`, or `vigil serve --role`): `all` is the one-process
+   * mode; `api` and `worker` are the distributed mode (README, "Running on several machines"), which
+   * needs PostgreSQL and NATS JetStream.
+   */
+  readonly role: ServeRole;
+  /** VIGIL_NATS_URL (e.g. nats://127.0.0.1:4222): required by the api and worker roles. */
+  readonly natsUrl?: string;
+  /** VIGIL_PARTITIONS (1–4096, default 64): user ids hash into this many partitions; the same on every process. */
+  readonly partitions: number;
+  /** VIGIL_NATS_PREFIX (default `vigil`): the prefix of every subject, stream and bucket, so several Vigils share one NATS. */
+  readonly natsPrefix: string;
+  /** VIGIL_METRICS_TOKEN: a bearer token that may read GET /metrics only (for a Prometheus scraper); admin keys may too. */
+  readonly metricsToken?: string;
 }
+
+export const SERVE_ROLES = ['all', 'api', 'worker'] as const;
+export type ServeRole = (typeof SERVE_ROLES)[number];
 
 export class ConfigError extends Error {
   constructor(
@@ -105,15 +122,16 @@ const MIN_KEY_LENGTH = 24;
 const DEFAULT_DATABASE_URL = 'sqlite:./data/vigil.db';
 
 /** Parses the environment. Throws ConfigError naming the variable at the first wrong value. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { readonly role?: ServeRole } = {}): Config {
   const databaseUrl = env.VIGIL_DATABASE_URL?.trim() || DEFAULT_DATABASE_URL;
   const ingestKey = optionalKey(env, 'VIGIL_INGEST_KEY');
   const adminKey = optionalKey(env, 'VIGIL_ADMIN_KEY');
   if (ingestKey !== undefined && ingestKey === adminKey) {
     throw new ConfigError('VIGIL_ADMIN_KEY', 'must differ from VIGIL_INGEST_KEY.');
   }
+  const database = parseDatabaseUrl(databaseUrl, env);
   return {
-    database: parseDatabaseUrl(databaseUrl, env),
+    database,
     databaseUrl,
     host: parseHost(env.VIGIL_HOST),
     port: parseInteger(env, 'VIGIL_PORT', 8080, 0, 65_535),
@@ -145,6 +163,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnections: parseInteger(env, 'VIGIL_MAX_CONNECTIONS', 4096, 1, 1_000_000),
     headersTimeoutMs: parseInteger(env, 'VIGIL_HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
     ...optional('oidc', parseOidc(env)),
+    ...parseCluster(env, overrides.role, database),
+  };
+}
+
+/**
+ * The distributed mode's settings. Its roles are refused at boot where they cannot work: SQLite is
+ * one process's file (a worker's commit must be visible to every other worker taking a partition
+ * over), and without NATS the api has nobody to send events to.
+ */
+function parseCluster(
+  env: NodeJS.ProcessEnv,
+  roleOverride: ServeRole | undefined,
+  database: DatabaseTarget,
+): Pick<Config, 'role' | 'natsUrl' | 'partitions' | 'natsPrefix' | 'metricsToken'> {
+  const role = roleOverride ?? parseChoice(env, 'VIGIL_ROLE', SERVE_ROLES, 'all');
+  const natsUrl = parseUrl(env, 'VIGIL_NATS_URL', ['nats:', 'tls:']);
+  if (role !== 'all' && database.dialect !== 'postgres')
+    throw new ConfigError(
+      'VIGIL_ROLE',
+      `the ${role} role needs PostgreSQL: set VIGIL_DATABASE_URL to a postgres:// URL (it is ${database.dialect}).`,
+    );
+  if (role !== 'all' && natsUrl === undefined)
+    throw new ConfigError('VIGIL_NATS_URL', `the ${role} role needs NATS JetStream: set VIGIL_NATS_URL, e.g. nats://127.0.0.1:4222.`);
+  const natsPrefix = env.VIGIL_NATS_PREFIX?.trim() || 'vigil';
+  // Subjects, streams and buckets are named from it: NATS allows letters, digits, - and _ in all three.
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(natsPrefix)) throw new ConfigError('VIGIL_NATS_PREFIX', 'must be 1–32 letters, digits, - or _.');
+  const metricsToken = optionalKey(env, 'VIGIL_METRICS_TOKEN');
+  return {
+    role,
+    ...optional('natsUrl', natsUrl),
+    partitions: parseInteger(env, 'VIGIL_PARTITIONS', 64, 1, 4096),
+    natsPrefix,
+    ...optional('metricsToken', metricsToken),
   };
 }
 

@@ -20,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/lists.js';
 import { loginRoutes } from './routes/logins.js';
 import { meRoutes } from './routes/me.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { monitorRoutes } from './routes/monitor.js';
 import { outboxRoutes } from './routes/outbox.js';
@@ -160,6 +161,8 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   app.setErrorHandler((error, request, reply) => {
     const { problem, internal } = problemFromError(error, request);
     if (internal) request.log.error({ err: error, requestId: request.id }, 'request failed');
+    // 503 busy (a worker pool or, in the distributed mode, a partition's owner did not answer): when to try again.
+    if (problem.code === 'busy' && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     return reply.code(statusFor(problem.code)).send(problemBody(problem, request.id));
   });
   const hasWebApp = webBuildExists();
@@ -188,7 +191,16 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(cookie);
   app.addHook('onRequest', authenticate(system));
 
+  // The ingest routes' time to answer, for /metrics: after the commit, as the client sees it.
+  const requestSeconds = system.metrics.requestSeconds;
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    if (route === '/v1/events' && request.method === 'POST') requestSeconds.observe({ route }, reply.elapsedTime / 1000);
+    done();
+  });
+
   await app.register(healthRoutes(system));
+  await app.register(metricsRoutes(system));
   await app.register(eventRoutes(system));
   await app.register(userEventRoutes(system));
   await app.register(alertRoutes(system));

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiKey, isStaffRole, type Role, roleAllows, staffAllows } from '../auth/api-keys.js';
 import type { PersonRole } from '../auth/people.js';
@@ -19,7 +20,7 @@ declare module 'fastify' {
  * acting on their own account only; `person`: anyone signed in (their session). A list allows a
  * caller that any of its roles allows (a shop's ingest key, or staff reading, on one account).
  */
-export type RouteRole = Role | 'member' | 'person';
+export type RouteRole = Role | 'member' | 'person' | 'metrics';
 export type RouteRoles = RouteRole | readonly RouteRole[];
 
 export const SESSION_COOKIE = 'vigil_session';
@@ -28,11 +29,13 @@ export const CSRF_HEADER = 'x-csrf-token';
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
 /**
  * Staff signed in to the dashboard may do what a key of their role may (admins also what an ingest
  * key may, as before); members only the member routes.
  */
-export function personAllows(role: PersonRole, needed: RouteRole): boolean {
+export function personAllows(role: PersonRole, needed: Exclude<RouteRole, 'metrics'>): boolean {
   if (needed === 'person') return true;
   if (role === 'member' || needed === 'member') return role === needed;
   if (needed === 'ingest') return role === 'admin';
@@ -60,10 +63,17 @@ function describeNeeded(needed: readonly RouteRole[]): string {
  * keys (OWASP ASVS 2.2.1: limits must not enable lockout attacks).
  */
 export function authenticate(system: System) {
+  const metricsToken = system.config.metricsToken === undefined ? undefined : digest(system.config.metricsToken);
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const declared = request.routeOptions.config.role;
     if (declared === undefined) return;
-    const needed = anyOf(declared);
+    // GET /metrics also takes the scraper's own token (VIGIL_METRICS_TOKEN), which opens nothing
+    // else; compared as SHA-256 digests in constant time. Any other caller needs what an admin needs.
+    if (declared === 'metrics' && metricsToken !== undefined && request.headers.authorization !== undefined) {
+      const presented = BEARER.exec(request.headers.authorization)?.[1];
+      if (presented !== undefined && timingSafeEqual(digest(presented), metricsToken)) return;
+    }
+    const needed = anyOf(declared).map((r) => (r === 'metrics' ? 'admin' : r));
 
     // A failing attempt from an address past its limit: 429, counted no further.
     const limited = () => {

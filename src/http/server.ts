@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import { ensureFirstPeople } from '../demo/first-people.js';
 import { seedDemo } from '../demo/seed-demo.js';
+import { joinCluster } from '../distributed.js';
 import { createSystem } from '../system.js';
 import { buildApp } from './app.js';
 import { createServerLogger, systemLoggerOver } from './json-logger.js';
@@ -11,7 +12,9 @@ import { createServerLogger, systemLoggerOver } from './json-logger.js';
  */
 export async function serve(config: Config): Promise<void> {
   const log = createServerLogger(config.logLevel);
-  const system = await createSystem(config, { detectionSnapshots: true, logger: systemLoggerOver(log) });
+  const systemLog = systemLoggerOver(log);
+  // api and worker roles join the distributed mode here (README, "Running on several machines").
+  const system = await joinCluster(await createSystem(config, { detectionSnapshots: true, logger: systemLog }), systemLog);
   const app = await buildApp(system, { logger: log });
   if (config.demo) await seedDemo(system, app.log);
   app.log.info(
@@ -41,7 +44,9 @@ export async function serve(config: Config): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  app.log.info(`Vigil listening on http://${config.host}:${port} (database: ${config.database.dialect}); API docs at /docs`);
+  app.log.info(
+    `Vigil listening on http://${config.host}:${port} (role: ${config.role}, database: ${config.database.dialect}); API docs at /docs`,
+  );
   // Single sign-on: read the provider's discovery document now, so that a wrong issuer shows in the
   // log at start rather than at the first sign-in (which retries it). The issuer's host only, no secret.
   if (system.oidc) {

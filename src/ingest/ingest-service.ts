@@ -208,3 +208,12 @@ function latestUpdates(alerts: readonly Alert[], raised: ReadonlyMap<string, Ale
   for (const a of alerts) if (!raised.has(a.id)) latest.set(a.id, a);
   return [...latest.values()];
 }
+
+/**
+ * What the HTTP routes, the NDJSON stream and `vigil import` call: this pipeline in process, or, in
+ * an api process of the distributed mode, the hop to the worker that owns each event's partition
+ * (cluster/).
+ */
+export interface EventIngest {
+  ingest(raws: readonly unknown[], options?: { readonly atomic?: boolean }): Promise<IngestReport>;
+}

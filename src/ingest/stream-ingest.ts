@@ -1,5 +1,5 @@
 import type { Problem } from '../core/errors.js';
-import type { IngestService } from './ingest-service.js';
+import type { EventIngest } from './ingest-service.js';
 import { parseJson, TOO_DEEP } from './json-text.js';
 import type { TextLine } from './ndjson.js';
 
@@ -51,7 +51,7 @@ export async function* ndjsonRecords(lines: AsyncIterable<TextLine>, maxLineLeng
  * stays bounded whatever the stream's length, and events keep their order.
  */
 export async function ingestRecords(
-  service: Pick<IngestService, 'ingest'>,
+  service: EventIngest,
   records: AsyncIterable<LineRecord>,
   options: StreamOptions = {},
 ): Promise<StreamSummary> {

@@ -1,0 +1,128 @@
+import type { NatsConnection } from 'nats';
+import type { Clock } from '../core/clock.js';
+import { ProblemError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import type { EventIngest, IngestOutcome, IngestReport } from '../ingest/ingest-service.js';
+import { validateEvent } from '../ingest/validate-event.js';
+import type { VigilMetrics } from '../metrics/metrics.js';
+import { type ClusterNames, partitionOf } from './partitions.js';
+
+export interface ForwardSettings {
+  readonly partitions: number;
+  /** How long one owner may take to answer before the api asks again (the owner may have died). */
+  readonly attemptTimeoutMs?: number;
+  /**
+   * How long the api keeps trying before it answers 503 with `retry-after`: enough for a dead
+   * worker's partitions to be taken over (leases expire in 6 s and are looked for every second).
+   */
+  readonly deadlineMs?: number;
+}
+
+/** What an api process sends a partition's owner, and what the owner answers. */
+export interface ForwardRequest {
+  readonly events: readonly unknown[];
+  readonly atomic: boolean;
+}
+export type ForwardReply = { readonly report: IngestReport } | { readonly failed: string };
+
+/** A worker pause between tries while a partition has no owner (a failover under way). */
+const NO_OWNER_PAUSE_MS = 250;
+
+/**
+ * The api role's ingest: validates each event here (a client mistake is answered without a hop),
+ * gives an id to each event that has none, so that a retry on another owner after a failover is the
+ * same event (stored once, alerted once: the pipeline's de-duplication and the store's unique ids),
+ * then sends each partition's events to its owner over NATS request/reply and answers with the
+ * owner's outcomes. No answer within the deadline: 503 `busy` with `retry-after`; never a 2xx for
+ * an event that was not committed.
+ */
+export class ForwardingIngest implements EventIngest {
+  private readonly attemptTimeoutMs: number;
+  private readonly deadlineMs: number;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly names: ClusterNames,
+    private readonly settings: ForwardSettings,
+    private readonly clock: Clock,
+    private readonly metrics: VigilMetrics,
+  ) {
+    this.attemptTimeoutMs = settings.attemptTimeoutMs ?? 5000;
+    this.deadlineMs = settings.deadlineMs ?? 12_000;
+  }
+
+  async ingest(raws: readonly unknown[], options: { readonly atomic?: boolean } = {}): Promise<IngestReport> {
+    const now = this.clock.now();
+    const outcomes: IngestOutcome[] = new Array(raws.length);
+    const groups = new Map<number, { indexes: number[]; events: unknown[] }>();
+    let rejected = 0;
+    raws.forEach((raw, index) => {
+      const checked = validateEvent(raw, now);
+      if (!checked.ok) {
+        outcomes[index] = { status: 'rejected', problem: checked.error };
+        rejected++;
+        return;
+      }
+      const partition = partitionOf(checked.value.user, this.settings.partitions);
+      let group = groups.get(partition);
+      if (!group) {
+        group = { indexes: [], events: [] };
+        groups.set(partition, group);
+      }
+      group.indexes.push(index);
+      group.events.push({ ...(raw as object), id: checked.value.id ?? newId('evt', now) });
+    });
+    const accepted = raws.length - rejected;
+    if (options.atomic && rejected > 0) {
+      for (const group of groups.values()) for (const index of group.indexes) outcomes[index] = { status: 'not_stored' };
+      return { outcomes, accepted: 0, rejected };
+    }
+    await Promise.all(
+      [...groups].map(async ([partition, group]) => {
+        const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false });
+        report.outcomes.forEach((outcome, i) => {
+          outcomes[group.indexes[i] as number] = outcome;
+        });
+      }),
+    );
+    return { outcomes, accepted, rejected };
+  }
+
+  private async send(partition: number, request: ForwardRequest): Promise<IngestReport> {
+    const deadline = Date.now() + this.deadlineMs;
+    const payload = new TextEncoder().encode(JSON.stringify(request));
+    const subject = this.names.ingestSubject(partition);
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      try {
+        const reply = await this.nc.request(subject, payload, { timeout: Math.min(this.attemptTimeoutMs, left) });
+        const answer = JSON.parse(new TextDecoder().decode(reply.data)) as ForwardReply;
+        if ('failed' in answer) {
+          this.metrics.forwarded.inc({ outcome: 'failed' });
+          throw new Error(`the owner of partition ${partition} failed: ${answer.failed}`);
+        }
+        this.metrics.forwarded.inc({ outcome: 'answered' });
+        return answer.report;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // 503: nobody owns the partition right now; TIMEOUT: the owner may have died mid-request.
+        // Both are asked again, with the same ids, until the deadline.
+        if (code === '503') {
+          this.metrics.forwarded.inc({ outcome: 'no_owner' });
+          await new Promise((r) => setTimeout(r, Math.min(NO_OWNER_PAUSE_MS, Math.max(0, deadline - Date.now()))));
+        } else if (code === 'TIMEOUT') {
+          this.metrics.forwarded.inc({ outcome: 'timeout' });
+        } else if (code !== undefined && /^(CONNECTION_|DISCONNECT|CLOSED)/.test(code)) {
+          // NATS itself is down or reconnecting: keep trying until the deadline.
+          this.metrics.forwarded.inc({ outcome: 'disconnected' });
+          await new Promise((r) => setTimeout(r, Math.min(NO_OWNER_PAUSE_MS, Math.max(0, deadline - Date.now()))));
+        } else throw error;
+      }
+    }
+    throw new ProblemError({
+      code: 'busy',
+      message: `No worker answered for partition ${partition} in time (a failover may be under way); send the same events again.`,
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VigilMetrics } from '../metrics/metrics.js';
+import { type OwnershipListener, PartitionLeases } from './partition-leases.js';
+import { ClusterNames } from './partitions.js';
+
+/** The machine's NATS with JetStream (CI starts it); a bucket of this run's own. */
+const NATS_URL = process.env.VIGIL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+const names = new ClusterNames(`t_${randomBytes(5).toString('hex')}`);
+const PARTITIONS = 8;
+
+let nc: NatsConnection;
+beforeAll(async () => {
+  nc = await connect({ servers: NATS_URL });
+});
+afterAll(async () => {
+  await nc
+    .jetstreamManager()
+    .then((m) => m.streams.delete(`KV_${names.leaseBucket}`))
+    .catch(() => {});
+  await nc.close();
+});
+
+/** A worker's leases, and what it was told it owns. */
+async function worker(id: string, leaseMs = 3000) {
+  const serving = new Set<number>();
+  const listener: OwnershipListener = {
+    acquired: async (taken) => {
+      for (const p of taken) serving.add(p);
+    },
+    released: (p) => {
+      serving.delete(p);
+    },
+  };
+  const leases = await PartitionLeases.open(
+    nc,
+    names,
+    { partitions: PARTITIONS, workerId: id, leaseMs, tickMs: 200 },
+    listener,
+    new VigilMetrics({ role: 'worker' }),
+    (e) => {
+      throw e;
+    },
+  );
+  return { leases, serving };
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - started;
+}
+
+describe('partition leases (real NATS JetStream)', () => {
+  it('share partitions fairly, never twice, give them back on stop and take over a dead worker within 10 s', async () => {
+    const a = await worker('a');
+    await a.leases.start();
+    expect(a.leases.partitions()).toHaveLength(PARTITIONS);
+    expect([...a.serving].sort()).toEqual(a.leases.partitions());
+
+    const b = await worker('b');
+    await b.leases.start();
+    // A joins b's count on its next tick and gives up its surplus; b takes it.
+    await until(() => a.leases.partitions().length === PARTITIONS / 2 && b.leases.partitions().length === PARTITIONS / 2, 10_000);
+    const union = [...a.leases.partitions(), ...b.leases.partitions()].sort((x, y) => x - y);
+    expect(union).toEqual([...Array(PARTITIONS).keys()]);
+
+    // Graceful stop: b's partitions are given back and a holds all of them again at once.
+    await b.leases.stop();
+    expect(b.serving.size).toBe(0);
+    await until(() => a.leases.partitions().length === PARTITIONS, 10_000);
+
+    // A crash: c joins, then stops renewing without giving anything back (its timer is cut, as by kill -9).
+    const c = await worker('c');
+    await c.leases.start();
+    await until(() => c.leases.partitions().length === PARTITIONS / 2, 10_000);
+    (c.leases as unknown as { stopped: boolean }).stopped = true;
+    const tookOver = await until(() => a.leases.partitions().length === PARTITIONS, 10_000);
+    expect(tookOver).toBeLessThan(10_000);
+    await a.leases.stop();
+  }, 60_000);
+});

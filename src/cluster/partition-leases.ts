@@ -1,0 +1,179 @@
+import type { KV, NatsConnection } from 'nats';
+import type { VigilMetrics } from '../metrics/metrics.js';
+import { type ClusterNames, partitionOf } from './partitions.js';
+
+export interface LeaseSettings {
+  readonly partitions: number;
+  /** This worker's id, unique among the running workers (e.g. `host:pid:random`). */
+  readonly workerId: string;
+  /**
+   * How long a lease (and a worker's heartbeat) lives without renewal: the bucket's TTL, enforced by
+   * the NATS server's clock, so a worker's clock drift cannot keep a dead worker's partitions.
+   * Default 6 s: with a check every second, a dead worker's partitions are taken within 10 s.
+   */
+  readonly leaseMs?: number;
+  /** How often leases are renewed and free partitions looked for. Default 1 s. */
+  readonly tickMs?: number;
+}
+
+/** What a worker does as it gains and loses partitions. */
+export interface OwnershipListener {
+  /**
+   * Called with the partitions just taken, before they are served: rebuild their users' state (one
+   * pass over the store for all of them: a worker starting takes dozens at once), then listen.
+   */
+  acquired(partitions: readonly number[]): Promise<void>;
+  /** Stop listening; called when the lease was given up or lost (another worker holds it now). */
+  released(partition: number): void;
+}
+
+/**
+ * Partition ownership through a JetStream key-value bucket of leases. A partition's key holds its
+ * owner; it is taken with `create` (fails if anyone holds it), renewed with `update` at the revision
+ * this worker last wrote (compare-and-swap: fails if anyone else wrote since), given up with a
+ * delete at that revision, and lost to the bucket's TTL when its owner stops renewing. Each worker
+ * also keeps a heartbeat key, so that all of them know how many are alive and take a fair share:
+ * at most ⌈partitions / workers⌉ each, giving up the surplus when a worker joins.
+ */
+export class PartitionLeases {
+  /** Owned partitions and the revision of their lease this worker wrote last. */
+  private readonly owned = new Map<number, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private readonly leaseMs: number;
+  private readonly tickMs: number;
+
+  private constructor(
+    private readonly kv: KV,
+    private readonly settings: LeaseSettings,
+    private readonly listener: OwnershipListener,
+    private readonly metrics: VigilMetrics,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.leaseMs = settings.leaseMs ?? 6000;
+    this.tickMs = settings.tickMs ?? 1000;
+  }
+
+  static async open(
+    nc: NatsConnection,
+    names: ClusterNames,
+    settings: LeaseSettings,
+    listener: OwnershipListener,
+    metrics: VigilMetrics,
+    onError: (error: unknown) => void,
+  ): Promise<PartitionLeases> {
+    const leaseMs = settings.leaseMs ?? 6000;
+    // history 1: only the current holder matters. File storage: a NATS restart keeps the leases,
+    // so a restart of NATS alone does not move every partition.
+    const kv = await nc.jetstream().views.kv(names.leaseBucket, { ttl: leaseMs, history: 1 });
+    return new PartitionLeases(kv, settings, listener, metrics, onError);
+  }
+
+  /** Partitions owned now, in order. */
+  partitions(): number[] {
+    return [...this.owned.keys()].sort((a, b) => a - b);
+  }
+
+  owns(user: string): boolean {
+    return this.owned.has(partitionOf(user, this.settings.partitions));
+  }
+
+  /** Claims a first share at once, then keeps renewing and rebalancing every tick. */
+  async start(): Promise<void> {
+    await this.tick();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch(this.onError)
+        .finally(() => this.schedule());
+    }, this.tickMs);
+  }
+
+  /** One round: heartbeat, renew, give up the surplus, take free partitions up to the fair share. */
+  async tick(): Promise<void> {
+    if (this.stopped) return;
+    await this.kv.put(memberKey(this.settings.workerId), encode({ at: Date.now() }));
+    const members = await this.liveMembers();
+    const share = Math.ceil(this.settings.partitions / Math.max(1, members));
+
+    for (const [partition, revision] of [...this.owned]) {
+      try {
+        this.owned.set(partition, await this.kv.update(partitionKey(partition), this.value(), revision));
+      } catch {
+        // Someone else wrote the lease since (it expired and was taken): it is theirs now.
+        this.lose(partition, 'lost');
+      }
+    }
+    while (this.owned.size > share) {
+      const surplus = this.partitions().at(-1) as number;
+      await this.release(surplus);
+    }
+    // Start the search at a place of this worker's own, so that workers starting together do not
+    // all race for partition 0, 1, 2…
+    const start = partitionOf(this.settings.workerId, this.settings.partitions);
+    const taken: number[] = [];
+    for (let i = 0; i < this.settings.partitions && this.owned.size < share; i++) {
+      const partition = (start + i) % this.settings.partitions;
+      if (this.owned.has(partition) || this.stopped) continue;
+      try {
+        this.owned.set(partition, await this.kv.create(partitionKey(partition), this.value()));
+        taken.push(partition);
+      } catch {
+        // held by another worker
+      }
+    }
+    if (taken.length === 0) return;
+    this.metrics.rebalances.inc({ change: 'acquired' }, taken.length);
+    this.metrics.partitionsOwned.set(this.owned.size);
+    try {
+      await this.listener.acquired(taken);
+    } catch (error) {
+      // Not ready to serve them: give them back for another worker rather than serve them half-built.
+      this.onError(error);
+      for (const partition of taken) await this.release(partition);
+    }
+  }
+
+  /** Gives every partition back at once (graceful stop): the others take them on their next tick. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    for (const partition of this.partitions()) await this.release(partition);
+    await this.kv.delete(memberKey(this.settings.workerId)).catch(this.onError);
+  }
+
+  private async release(partition: number): Promise<void> {
+    const revision = this.owned.get(partition);
+    this.lose(partition, 'released');
+    if (revision === undefined) return;
+    // At our revision only: a lease that already moved on is not ours to delete.
+    await this.kv.delete(partitionKey(partition), { previousSeq: revision }).catch(() => {});
+  }
+
+  private lose(partition: number, change: 'released' | 'lost'): void {
+    if (!this.owned.delete(partition)) return;
+    this.metrics.rebalances.inc({ change });
+    this.metrics.partitionsOwned.set(this.owned.size);
+    this.listener.released(partition);
+  }
+
+  private async liveMembers(): Promise<number> {
+    let count = 0;
+    for await (const _key of await this.kv.keys('member.>')) count++;
+    return count;
+  }
+
+  private value(): Uint8Array {
+    return encode({ worker: this.settings.workerId, at: Date.now() });
+  }
+}
+
+const partitionKey = (partition: number) => `partition.${partition}`;
+const memberKey = (workerId: string) => `member.${workerId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));

@@ -1,0 +1,89 @@
+import type { NatsConnection, Subscription } from 'nats';
+import type { EventIngest } from '../ingest/ingest-service.js';
+import type { VigilMetrics } from '../metrics/metrics.js';
+import type { ForwardReply, ForwardRequest } from './forwarding-ingest.js';
+import type { OwnershipListener } from './partition-leases.js';
+import type { ClusterNames } from './partitions.js';
+
+export interface PartitionWorkerDependencies {
+  readonly nc: NatsConnection;
+  readonly names: ClusterNames;
+  /** This process's pipeline: enrich, detect, respond, commit in PostgreSQL, publish. */
+  readonly pipeline: EventIngest;
+  /** Brings these partitions' users' detection state up to date from PostgreSQL before they are served. */
+  readonly catchUp: (partitions: ReadonlySet<number>) => Promise<void>;
+  readonly metrics: VigilMetrics;
+  readonly onError: (message: string, error: unknown) => void;
+}
+
+/**
+ * The worker role: listens on the subject of each partition it holds a lease on, runs the pipeline
+ * on what arrives, and answers with the outcomes once they are committed. NATS delivers a
+ * subscription's messages in order, and the pipeline scores batches in arrival order, so a user's
+ * events are scored in the order the api sent them.
+ */
+export class PartitionWorker implements OwnershipListener {
+  private readonly subscriptions = new Map<number, Subscription>();
+  private inFlight = 0;
+  private readonly under = new Set<Promise<void>>();
+
+  constructor(private readonly deps: PartitionWorkerDependencies) {}
+
+  async acquired(partitions: readonly number[]): Promise<void> {
+    await this.deps.catchUp(new Set(partitions));
+    for (const partition of partitions) this.listen(partition);
+  }
+
+  private listen(partition: number): void {
+    const subject = this.deps.names.ingestSubject(partition);
+    this.subscriptions.set(
+      partition,
+      this.deps.nc.subscribe(subject, {
+        callback: (error, message) => {
+          if (error) return this.deps.onError(`subscription to ${subject} failed`, error);
+          const handled = this.handle(message.data).then((reply) => {
+            message.respond(new TextEncoder().encode(JSON.stringify(reply)));
+          });
+          this.under.add(handled);
+          void handled.finally(() => this.under.delete(handled));
+        },
+      }),
+    );
+  }
+
+  released(partition: number): void {
+    this.subscriptions.get(partition)?.unsubscribe();
+    this.subscriptions.delete(partition);
+  }
+
+  /** Events received and not answered yet. */
+  get lag(): number {
+    return this.inFlight;
+  }
+
+  /** Waits for the requests under way to be answered (graceful stop, after the leases are given back). */
+  async settled(): Promise<void> {
+    while (this.under.size > 0) await Promise.allSettled([...this.under]);
+  }
+
+  private async handle(data: Uint8Array): Promise<ForwardReply> {
+    let request: ForwardRequest;
+    try {
+      request = JSON.parse(new TextDecoder().decode(data)) as ForwardRequest;
+    } catch (error) {
+      return { failed: `unreadable request: ${String(error)}` };
+    }
+    this.inFlight += request.events.length;
+    this.deps.metrics.consumerLag.set(this.inFlight);
+    try {
+      return { report: await this.deps.pipeline.ingest(request.events, { atomic: request.atomic }) };
+    } catch (error) {
+      this.deps.onError('ingesting forwarded events failed', error);
+      // Not committed: the api answers 500 as one process would, and the client may send them again.
+      return { failed: error instanceof Error ? error.message : String(error) };
+    } finally {
+      this.inFlight -= request.events.length;
+      this.deps.metrics.consumerLag.set(this.inFlight);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The partition of a user id: FNV-1a (32 bits) over its UTF-8 bytes, modulo the partition count.
+ * Stable across processes, machines and Node versions (no seed, no platform hash), so every api
+ * process sends a user's events to the same partition, and a restart keeps them there.
+ */
+export function partitionOf(user: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(user, 'utf8')) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % partitions;
+}
+
+/** NATS names of one Vigil deployment, all under VIGIL_NATS_PREFIX so several share one server. */
+export class ClusterNames {
+  constructor(readonly prefix: string) {}
+  /** The key-value bucket of partition leases and worker heartbeats. */
+  get leaseBucket(): string {
+    return `${this.prefix}_leases`;
+  }
+  /** Where the api sends a partition's events; only its owner listens. */
+  ingestSubject(partition: number): string {
+    return `${this.prefix}.ingest.${partition}`;
+  }
+  /** The JetStream stream that carries bus topics between processes. */
+  get busStream(): string {
+    return `${this.prefix}_bus`;
+  }
+  busSubject(topic: string): string {
+    return `${this.prefix}.bus.${topic}`;
+  }
+}

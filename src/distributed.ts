@@ -1,0 +1,94 @@
+import { hostname } from 'node:os';
+import { connect } from 'nats';
+import { ForwardingIngest } from './cluster/forwarding-ingest.js';
+import { PartitionLeases } from './cluster/partition-leases.js';
+import { PartitionWorker } from './cluster/partition-worker.js';
+import { ClusterNames, partitionOf } from './cluster/partitions.js';
+import { newId } from './core/ids.js';
+import { measuredIngest } from './metrics/instrument.js';
+import type { Logger, System } from './system.js';
+
+export interface ClusterTimings {
+  /** Lease TTL and check interval (cluster/partition-leases.ts); tests may shorten them. */
+  readonly leaseMs?: number;
+  readonly tickMs?: number;
+  /** How long an api keeps asking for an owner before answering 503 (cluster/forwarding-ingest.ts). */
+  readonly deadlineMs?: number;
+  readonly attemptTimeoutMs?: number;
+}
+
+/**
+ * Joins a built system to the distributed mode of its config's role. `all`: the system unchanged.
+ * `api`: events go over NATS to their partition's owner. `worker`: the same for events it is sent
+ * over HTTP, and it holds leases on a fair share of partitions and serves them with its pipeline.
+ */
+export async function joinCluster(system: System, logger: Logger, timings: ClusterTimings = {}): Promise<System> {
+  const { config } = system;
+  if (config.role === 'all') return system;
+  if (config.natsUrl === undefined) throw new Error('VIGIL_NATS_URL is required by the api and worker roles.');
+  const names = new ClusterNames(config.natsPrefix);
+  // Reconnect for ever: a NATS restart must not end the process; requests meanwhile get 503.
+  const nc = await connect({ servers: config.natsUrl, name: `vigil-${config.role}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const forwarding = new ForwardingIngest(
+    nc,
+    names,
+    {
+      partitions: config.partitions,
+      ...(timings.deadlineMs !== undefined && { deadlineMs: timings.deadlineMs }),
+      ...(timings.attemptTimeoutMs !== undefined && { attemptTimeoutMs: timings.attemptTimeoutMs }),
+    },
+    system.clock,
+    system.metrics,
+  );
+  if (config.role === 'api') {
+    return {
+      ...system,
+      ingest: measuredIngest(forwarding, system.metrics),
+      cluster: { partitions: () => [], lag: () => 0 },
+      async close() {
+        await nc.drain();
+        await system.close();
+      },
+    };
+  }
+
+  const worker = new PartitionWorker({
+    nc,
+    names,
+    pipeline: system.ingest,
+    catchUp: async (partitions) => {
+      const replayed = await system.catchUp((user) => partitions.has(partitionOf(user, config.partitions)));
+      if (replayed > 0)
+        logger.info(`partitions ${[...partitions].join(',')}: ${replayed} events replayed from the database before serving them`);
+    },
+    metrics: system.metrics,
+    onError: (message, error) => logger.error(message, error),
+  });
+  const leases = await PartitionLeases.open(
+    nc,
+    names,
+    {
+      partitions: config.partitions,
+      workerId: `${hostname()}-${process.pid}-${newId('w')}`,
+      ...(timings.leaseMs !== undefined && { leaseMs: timings.leaseMs }),
+      ...(timings.tickMs !== undefined && { tickMs: timings.tickMs }),
+    },
+    worker,
+    system.metrics,
+    (error) => logger.error('renewing partition leases failed', error),
+  );
+  await leases.start();
+  return {
+    ...system,
+    // Events sent to a worker over HTTP go to their owner too: only the owner may score a user.
+    ingest: forwarding,
+    cluster: { partitions: () => leases.partitions(), lag: () => worker.lag },
+    async close() {
+      // Partitions first, so the other workers take them over at once; then what is under way.
+      await leases.stop();
+      await worker.settled();
+      await nc.drain();
+      await system.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { System } from '../src/system.js';
+import { INGEST_KEY, TEST_SECRET_KEY } from './support/app.js';
+import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, NATS_URL, startRole } from './support/cluster.js';
+import { PROCESS_TEST_TIMEOUT_MS, type RunningServer, startServer, stopChildren } from './support/process.js';
+
+/**
+ * The distributed mode as it runs: `vigil serve --role worker` and `--role api` as real processes on
+ * the machine's NATS JetStream and PostgreSQL, and a second worker in this process (a process start
+ * costs half a minute on a loaded 2-core machine). The child worker is killed with SIGKILL under
+ * load. Every child is killed after the file even if a test fails (support/children.ts, and here).
+ */
+const prefix = freshNatsPrefix();
+let survivor: System | undefined;
+afterAll(async () => {
+  await stopChildren();
+  await survivor?.close().catch(() => {});
+  await dropNatsPrefix(prefix).catch(() => {});
+});
+
+async function health(server: RunningServer): Promise<{ role: string; cluster?: { partitions: number[]; lag: number } }> {
+  return (await fetch(`${server.url}/healthz`)).json() as Promise<{ role: string; cluster?: { partitions: number[]; lag: number } }>;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('distributed mode: kill -9 of a worker under load', () => {
+  it(
+    'stores every 2xx exactly once, answers 503 with retry-after meanwhile, and owns every partition again within 10 s',
+    async () => {
+      const databaseUrl = await freshPgSchema();
+      const env = {
+        VIGIL_DATABASE_URL: databaseUrl,
+        VIGIL_NATS_URL: NATS_URL,
+        VIGIL_NATS_PREFIX: prefix,
+        VIGIL_PARTITIONS: '16',
+        VIGIL_INGEST_KEY: INGEST_KEY,
+        VIGIL_SECRET_KEY: TEST_SECRET_KEY,
+        VIGIL_DEMO: 'false',
+      };
+      // The first worker creates the schema before the others start, so they do not race to migrate it.
+      const doomed = await startServer({ ...env, VIGIL_ROLE: 'worker' });
+      const api = await startServer({ ...env, VIGIL_ROLE: 'api' });
+      survivor = await startRole('worker', { databaseUrl, prefix, clock: { now: () => Date.now() } });
+      const owned = () => survivor?.cluster?.partitions().length;
+      expect((await health(api)).role).toBe('api');
+      await until(
+        'a fair share each',
+        async () => ((await health(doomed)).cluster?.partitions.length === 8 && owned() === 8 ? true : undefined),
+        30_000,
+      );
+
+      // Load: four clients sending events of many users, each event with an id of its own.
+      const answered = new Map<string, number>();
+      let sent = 0;
+      let loading = true;
+      let missingRetryAfter = 0;
+      const client = async (c: number) => {
+        while (loading) {
+          const id = `evt_load_${c}_${sent++}`;
+          const res = await fetch(`${api.url}/v1/events`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ id, type: 'login.succeeded', user: `load-user-${sent % 97}`, ip: '81.2.69.160', device: 'laptop' }),
+          });
+          answered.set(id, res.status);
+          if (res.status === 503 && res.headers.get('retry-after') === null) missingRetryAfter++;
+          await res.arrayBuffer();
+        }
+      };
+      const clients = [0, 1, 2, 3].map(client);
+      await until('some load', async () => (answered.size >= 40 ? true : undefined), 60_000);
+
+      await doomed.kill9();
+      const killedAt = Date.now();
+      const tookOver = await until(
+        'the survivor owns every partition',
+        async () => (owned() === 16 ? Date.now() - killedAt : undefined),
+        30_000,
+      );
+      // Load goes on a little after the takeover, then stops.
+      const after = answered.size;
+      await until('load after the takeover', async () => (answered.size >= after + 40 ? true : undefined), 60_000);
+      loading = false;
+      await Promise.all(clients);
+
+      expect(tookOver).toBeLessThan(10_000);
+      const statuses = [...answered.values()];
+      expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+      expect(missingRetryAfter).toBe(0);
+      const ok = [...answered].filter(([, s]) => s === 200).map(([id]) => id);
+      expect(ok.length).toBeGreaterThan(80);
+
+      // Every event answered 2xx is in PostgreSQL, once.
+      const db = new pg.Client({ connectionString: databaseUrl });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ id: string; n: string }>('select id, count(*) as n from events where id = any($1) group by id', [
+          ok,
+        ]);
+        expect(rows.length).toBe(ok.length);
+        expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
+      } finally {
+        await db.end();
+      }
+      await api.stop();
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,173 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { corpusCountries, generateCorpus } from '../eval/corpus.js';
+import { buildGeoTable } from '../eval/geo-table.js';
+import { type CorpusParams, TUNING } from '../eval/params.js';
+import { partitionOf } from '../src/cluster/partitions.js';
+import type { Clock } from '../src/core/clock.js';
+import type { EventResult } from '../src/domain/event-schema.js';
+import { buildApp } from '../src/http/app.js';
+import type { System } from '../src/system.js';
+import { INGEST_KEY, sharedGeoIp } from './support/app.js';
+import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, startRole } from './support/cluster.js';
+
+/**
+ * The distributed mode on the machine's real NATS JetStream and PostgreSQL, its processes in this
+ * process (one system each, sharing the database and a NATS prefix of the test's own): the same
+ * corpus through one process and through one api and two workers.
+ */
+const running: System[] = [];
+const prefixes: string[] = [];
+afterAll(async () => {
+  for (const s of running.splice(0).reverse()) await s.close().catch(() => {});
+  for (const p of prefixes) await dropNatsPrefix(p).catch(() => {});
+});
+
+async function role(r: 'all' | 'api' | 'worker', o: Parameters<typeof startRole>[1]): Promise<System> {
+  const system = await startRole(r, o);
+  running.push(system);
+  return system;
+}
+
+/** A small corpus of the detection issue's eval: ordinary shoppers and attack stories. */
+const params: CorpusParams = { ...TUNING, users: 100, days: 4, storiesPerKind: 1 };
+/**
+ * Not built yet: the stage that owns state keyed by IP or device across accounts. Until it is, a
+ * worker sees only its own partitions' users, so credential stuffing (many accounts, one IP) and card
+ * testing across accounts (one device or IP) fire later or not at all (README says so). Their
+ * stories are left out of the parity corpus; every other story must come out the same.
+ */
+const CROSS_ACCOUNT_STORIES: ReadonlySet<string> = new Set(['credential-stuffing', 'card-testing']);
+
+interface Replay {
+  readonly results: EventResult[];
+  readonly alerts: Map<string, unknown>;
+}
+
+/** The corpus in time order, 50 events a batch, the clock moved to each batch's last event. */
+async function replay(systemFor: (clock: Clock) => Promise<System>): Promise<Replay> {
+  const generated = generateCorpus(params, buildGeoTable(await sharedGeoIp(), corpusCountries(params), params.seed, 1500));
+  const corpus = { events: generated.events.filter((e) => !CROSS_ACCOUNT_STORIES.has(e.label)) };
+  let now = Date.parse(params.start);
+  const clock: Clock = { now: () => now };
+  const system = await systemFor(clock);
+  const results: EventResult[] = [];
+  for (let first = 0; first < corpus.events.length; first += 50) {
+    const batch = corpus.events.slice(first, first + 50);
+    now = Math.max(now, (batch.at(-1) as (typeof batch)[number]).at + 1000);
+    const report = await system.ingest.ingest(batch.map((e) => e.event));
+    for (const o of report.outcomes) {
+      if (o.status !== 'stored') throw new Error(`not stored: ${JSON.stringify(o)}`);
+      results.push(o.result);
+    }
+  }
+  const alerts = new Map<string, unknown>();
+  for (const r of results) {
+    if (r.alertId === undefined || alerts.has(r.alertId)) continue;
+    const a = await system.alerts.get(r.alertId);
+    if (a)
+      alerts.set(r.alertId, { user: a.user, subject: a.subject, severity: a.severity, ruleIds: a.ruleIds, occurrences: a.occurrences });
+  }
+  return { results, alerts };
+}
+
+/** What a client and an analyst see of a replay, without the ids, which each run draws afresh. */
+function outcome(r: Replay) {
+  const alertIndex = new Map([...r.alerts.keys()].map((id, i) => [id, i]));
+  return {
+    decisions: r.results.map((e) => ({
+      decision: e.decision,
+      risk: e.risk,
+      severity: e.severity,
+      rules: e.reasons.map((x) => x.rule),
+      alert: e.alertId === undefined ? undefined : alertIndex.get(e.alertId),
+    })),
+    alerts: [...r.alerts.values()],
+  };
+}
+
+describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
+  it('gives the same decisions and alerts through one api and two workers as through one process', async () => {
+    const single = await replay(async (clock) => role('all', { databaseUrl: await freshPgSchema(), prefix: freshNatsPrefix(), clock }));
+
+    const databaseUrl = await freshPgSchema();
+    const prefix = freshNatsPrefix();
+    prefixes.push(prefix);
+    const distributed = await replay(async (clock) => {
+      const workers = [await role('worker', { databaseUrl, prefix, clock }), await role('worker', { databaseUrl, prefix, clock })];
+      // Each worker holds its fair share once both have seen each other.
+      for (let i = 0; i < 100 && workers.some((w) => w.cluster?.partitions().length !== 8); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(workers.map((w) => w.cluster?.partitions().length)).toEqual([8, 8]);
+      return role('api', { databaseUrl, prefix, clock });
+    });
+
+    expect(distributed.results.length).toBeGreaterThan(800);
+    expect(single.alerts.size).toBeGreaterThan(3);
+    expect(outcome(distributed)).toEqual(outcome(single));
+  }, 180_000);
+
+  it('answers over HTTP with the owner’s decision, and 503 with retry-after when no worker owns the partition', async () => {
+    const databaseUrl = await freshPgSchema();
+    const prefix = freshNatsPrefix();
+    prefixes.push(prefix);
+    const clock = { now: () => Date.parse('2026-03-10T12:00:00Z') };
+    const env = { VIGIL_INGEST_KEY: INGEST_KEY };
+    const api = await role('api', { databaseUrl, prefix, clock, env, timings: { deadlineMs: 1500 } });
+    const app = await buildApp(api, { checkResponses: true });
+    const send = (body: unknown) =>
+      app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${INGEST_KEY}` }, payload: body as object });
+    const login = { type: 'login.succeeded', user: 'hop-alice', ip: '81.2.69.160', id: 'evt_hop_1', timestamp: '2026-03-10T11:59:00Z' };
+
+    const refused = await send(login);
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json().error.code).toBe('busy');
+    // A client mistake is answered by the api itself, with no worker at all.
+    expect((await send({ ...login, user: '' })).statusCode).toBe(400);
+
+    const worker = await role('worker', { databaseUrl, prefix, clock });
+    const stored = await send(login);
+    expect(stored.statusCode).toBe(200);
+    expect(stored.json()).toMatchObject({ id: 'evt_hop_1', decision: 'allow' });
+    // The same id again: the first answer, stored once.
+    expect((await send(login)).json()).toEqual(stored.json());
+    expect(await worker.events.countEvents()).toBe(1);
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.json()).toMatchObject({ role: 'api', cluster: { partitions: [], lag: 0 } });
+    expect(worker.cluster?.partitions()).toHaveLength(16);
+    await app.close();
+  }, 120_000);
+
+  it('a worker taking a partition over scores its users with the events its previous owner stored', async () => {
+    const databaseUrl = await freshPgSchema();
+    const prefix = freshNatsPrefix();
+    prefixes.push(prefix);
+    let now = Date.parse('2026-03-10T12:00:00Z');
+    const clock: Clock = { now: () => now };
+    const timings = { leaseMs: 2000, tickMs: 200 };
+    const first = await startRole('worker', { databaseUrl, prefix, clock, timings });
+    // The second worker starts on the same (empty) database: all it will know of the user is what it replays at takeover.
+    const second = await role('worker', { databaseUrl, prefix, clock, timings });
+    const api = await role('api', { databaseUrl, prefix, clock });
+    for (let i = 0; i < 100 && first.cluster?.partitions().length !== 8; i++) await new Promise((r) => setTimeout(r, 100));
+    const user = [...Array(200).keys()].map((i) => `takeover-${i}`).find((u) => first.cluster?.partitions().includes(partitionOf(u, 16)));
+    expect(user).toBeDefined();
+
+    const failed = (minute: number) => ({
+      type: 'login.failed',
+      user,
+      ip: '81.2.69.160',
+      device: 'd1',
+      timestamp: new Date(Date.parse('2026-03-10T11:50:00Z') + minute * 10_000).toISOString(),
+    });
+    // Four failures on the first worker: below the burst rule's five.
+    for (let i = 0; i < 4; i++) expect((await api.ingest.ingest([failed(i)])).outcomes[0]).toMatchObject({ status: 'stored' });
+    // The first worker stops; the second takes its partitions and replays the four failures first.
+    await first.close();
+    for (let i = 0; i < 100 && second.cluster?.partitions().length !== 16; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(second.cluster?.partitions()).toHaveLength(16);
+    now += 1000;
+    const fifth = (await api.ingest.ingest([failed(5)])).outcomes[0];
+    expect(fifth).toMatchObject({ status: 'stored', result: { reasons: [expect.objectContaining({ rule: 'failed-login-burst' })] } });
+  }, 120_000);
+});

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '../../src/config/config.js';
+import type { Clock } from '../../src/core/clock.js';
+import { type ClusterTimings, joinCluster } from '../../src/distributed.js';
+import { createSystem, type System } from '../../src/system.js';
+import { sharedGeoIp, TEST_SECRET_KEY } from './app.js';
+
+/**
+ * The distributed mode needs PostgreSQL and NATS whichever leg of CI runs: on the SQLite leg its
+ * tests use the machine's PostgreSQL `test` database (as the PostgreSQL leg does), in a schema of
+ * their own, dropped by the global teardown like every test schema there.
+ */
+export const CLUSTER_DATABASE_URL = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres')
+  ? process.env.VIGIL_TEST_DATABASE_URL
+  : 'postgres://postgres@127.0.0.1:5432/test';
+export const NATS_URL = process.env.VIGIL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export async function freshPgSchema(): Promise<string> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: CLUSTER_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(CLUSTER_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+/** A NATS prefix of this test's own: its subjects, lease bucket and streams collide with nobody's. */
+export const freshNatsPrefix = () => `t_${randomBytes(6).toString('hex')}`;
+
+/** Deletes the streams (the lease bucket's among them) a prefix made. */
+export async function dropNatsPrefix(prefix: string): Promise<void> {
+  const { connect } = await import('nats');
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await nc.jetstreamManager();
+    for await (const name of jsm.streams.names()) if (name.includes(prefix)) await jsm.streams.delete(name);
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A Vigil of one role in this process, on a shared database and NATS prefix. */
+export async function startRole(
+  role: 'all' | 'api' | 'worker',
+  options: { databaseUrl: string; prefix: string; clock: Clock; env?: Record<string, string>; timings?: ClusterTimings },
+): Promise<System> {
+  const config = loadConfig(
+    {
+      VIGIL_DATABASE_URL: options.databaseUrl,
+      VIGIL_DEMO: 'false',
+      VIGIL_SECRET_KEY: TEST_SECRET_KEY,
+      VIGIL_NATS_URL: NATS_URL,
+      VIGIL_NATS_PREFIX: options.prefix,
+      VIGIL_PARTITIONS: '16',
+      ...options.env,
+    },
+    { role },
+  );
+  const quiet = { info() {}, warn() {}, error: (m: string, e?: unknown) => console.error(m, e) };
+  const system = await createSystem(config, { clock: options.clock, geoIp: await sharedGeoIp(), logger: quiet });
+  try {
+    return await joinCluster(system, quiet, options.timings);
+  } catch (error) {
+    await system.close();
+    throw error;
+  }
+}
