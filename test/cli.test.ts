@@ -124,6 +124,7 @@ describe('vigil import --url', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   });
 
   it('needs a key for --url', () => {
+    fs.writeFileSync(path.join(dir, 'x.ndjson'), '');
     const r = runCli(['import', path.join(dir, 'x.ndjson'), '--url', 'http://127.0.0.1:9'], env());
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--url needs --key');

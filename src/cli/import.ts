@@ -27,17 +27,17 @@ export async function importFile(config: Config, file: string, options: ImportOp
     process.stderr.write(`vigil import: --format must be ndjson or csv (got ${format}).\n`);
     return 2;
   }
+  // The options are checked before the file is opened: a usage mistake is named as such.
+  const key = options.key ?? config.ingestKey ?? config.adminKey;
+  if (options.url !== undefined && key === undefined) {
+    process.stderr.write('vigil import: --url needs --key (an ingest or admin key of that Vigil), or VIGIL_INGEST_KEY.\n');
+    return 2;
+  }
   let size: number;
   try {
     size = fs.statSync(file).size;
   } catch {
     process.stderr.write(`vigil import: cannot read ${file}.\n`);
-    return 2;
-  }
-
-  const key = options.key ?? config.ingestKey ?? config.adminKey;
-  if (options.url !== undefined && key === undefined) {
-    process.stderr.write('vigil import: --url needs --key (an ingest or admin key of that Vigil), or VIGIL_INGEST_KEY.\n');
     return 2;
   }
   // Without --url the events go straight into the database: only for a server that is stopped (or
