@@ -17,7 +17,8 @@ import {
   readRow,
   toSeedRows,
 } from '../monitor/minute-counts.js';
-import { type AnswerAnomaly, type MonitorAnswer, VolumeMonitor } from '../monitor/monitor-service.js';
+import type { AnswerAnomaly, MonitorAnswer } from '../monitor/monitor-answer.js';
+import { VolumeMonitor } from '../monitor/monitor-service.js';
 import { DAY_MS, type Incident, syntheticMinutes } from '../monitor/synthetic.js';
 import { incidentSummary } from '../monitor/volume-alert.js';
 import { DEFAULT_MONITOR_SETTINGS } from '../monitor/volume-model.js';

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type ApiKey, isStaffRole, type Role, roleAllows, staffAllows } from '../auth/api-keys.js';
 import type { PersonRole } from '../auth/people.js';
-import type { SignedIn } from '../auth/people-service.js';
+import type { SignedIn } from '../auth/sessions.js';
 import type { System } from '../system.js';
 import { sendProblem } from './errors.js';
 

@@ -1,6 +1,6 @@
 /** Helpers for the volume monitor's tests (not used at run time). */
 import type { MinuteCount } from './minute-counts.js';
-import { byMinute } from './monitor-service.js';
+import { byMinute } from './monitor-answer.js';
 import type { Anomaly, MinuteVerdict, VolumeModel } from './volume-model.js';
 
 /** Feeds rows minute by minute, in time order, as the monitor does; returns every verdict. */

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as client from 'openid-client';
 import type { AuditRecorder } from '../audit/ports.js';
-import type { PeopleService, SignedIn } from '../auth/people-service.js';
+import type { PeopleService } from '../auth/people-service.js';
+import type { SignedIn } from '../auth/sessions.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';

@@ -30,6 +30,12 @@ export interface WebhookDeliveryDeps {
   readonly key: Buffer;
   readonly clock: Clock;
   readonly log: WebhookLogger;
+  readonly settings: DeliverySettings;
+}
+
+/** How patient delivery is: one attempt's time limit, and the waits between attempts. */
+export interface DeliverySettings {
+  /** Waits after each failed attempt; when they run out, the delivery is given up. */
   readonly retryDelaysMs: readonly number[];
   /** How long one attempt may take. */
   readonly timeoutMs: number;
@@ -91,7 +97,7 @@ export class WebhookDelivery {
 
   /** Until when an attempt starting at `now` holds its delivery. */
   leaseUntil(now: number): number {
-    return now + this.deps.timeoutMs + LEASE_MARGIN_MS;
+    return now + this.deps.settings.timeoutMs + LEASE_MARGIN_MS;
   }
 
   /** First attempts go out again; deliveries stored while stopped were born due, for the poller. */
@@ -174,7 +180,7 @@ export class WebhookDelivery {
     if (result.ok) {
       outcome = { status: 'delivered', attempts, nextAttemptAt: null, lastStatusCode: result.value, lastError: null, deliveredAt: now };
     } else {
-      const delay = this.deps.retryDelaysMs[attempts - 1];
+      const delay = this.deps.settings.retryDelaysMs[attempts - 1];
       outcome = {
         status: delay === undefined ? 'failed' : 'pending',
         attempts,

@@ -120,8 +120,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     key,
     clock,
     log,
-    retryDelaysMs: deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
-    timeoutMs,
+    settings: { retryDelaysMs: deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS, timeoutMs },
   });
   const poller = new DeliveryPoller({ store, delivery, clock, log, pollIntervalMs: deps.pollIntervalMs ?? 5_000 });
   return new WebhookDispatcher(registry, delivery, poller);

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Problem } from '../../core/errors.js';
 import { MAX_BATCH_ROWS, MINUTE_MS, minuteOf, normaliseStatus } from '../../monitor/minute-counts.js';
-import { presentIncident } from '../../monitor/monitor-service.js';
+import { presentIncident } from '../../monitor/monitor-answer.js';
 import { COUNT_SOURCES, type CountSource, type SeriesRow, type StoredAnomaly } from '../../monitor/ports.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { viewPerson } from '../../auth/people.js';
-import { SESSION_MAX_MS, type SignedIn, type SignInProblem } from '../../auth/people-service.js';
+import { SESSION_MAX_MS, type SignedIn, type SignInProblem } from '../../auth/sessions.js';
 import type { System } from '../../system.js';
 import { SESSION_COOKIE } from '../authenticate.js';
 import { sendProblem } from '../errors.js';

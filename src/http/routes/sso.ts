@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { SESSION_MAX_MS } from '../../auth/people-service.js';
+import { SESSION_MAX_MS } from '../../auth/sessions.js';
 import { OIDC_FLOW_MS } from '../../sso/oidc-sign-in.js';
 import type { System } from '../../system.js';
 import { SESSION_COOKIE } from '../authenticate.js';
