@@ -68,6 +68,17 @@ const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'amounts', 'profile',
 /** A number field's bit in the presence column (strings use -1, flags and user agents 0, for "absent"). */
 const NUMBER_BITS = new Map(FIELDS.filter(([, k]) => k === 'number').map(([name], i) => [name, 1 << i]));
 
+/**
+ * The remembered events' columns, in the order the encoder writes and the decoder reads them: one
+ * list, so that the two cannot disagree.
+ */
+const PLACE_COLUMNS = ['type', 'user', 'session', 'device', 'ip', 'network', 'country', 'city'] as const;
+const DETAIL_COLUMNS = ['currency', 'merchant', 'paymentMethod', 'category', 'path', 'userAgent', 'ua'] as const;
+const NUMBER_COLUMNS = ['occurredAt', 'latitude', 'longitude', 'accuracyKm', 'amount', 'deviceAgeMs'] as const;
+const FLAG_COLUMNS = ['newDevice', 'newCountry', 'untrustedSource', 'untrustedNetwork'] as const;
+/** The numbers an event may lack, each with its bit in the presence mask (NUMBER_BITS). */
+const OPTIONAL_NUMBERS = ['latitude', 'longitude', 'accuracyKm', 'amount', 'deviceAgeMs'] as const;
+
 type Column = Int32Array | Float64Array | Uint8Array | Uint32Array;
 interface SectionInfo {
   readonly name: string;
@@ -152,40 +163,11 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     columns.push([`event.${name}`, c]);
     return c;
   };
-  const [type, user, session, device, ip, network, country, city] = [
-    'type',
-    'user',
-    'session',
-    'device',
-    'ip',
-    'network',
-    'country',
-    'city',
-  ].map(str) as Int32Array[];
-  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = [
-    'currency',
-    'merchant',
-    'paymentMethod',
-    'category',
-    'path',
-    'userAgent',
-    'ua',
-  ].map(str) as Int32Array[];
-  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = [
-    'occurredAt',
-    'latitude',
-    'longitude',
-    'accuracyKm',
-    'amount',
-    'deviceAgeMs',
-  ].map(num) as Float64Array[];
-  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = ['newDevice', 'newCountry', 'untrustedSource', 'untrustedNetwork'].map(
-    flags,
-  ) as Uint8Array[];
-  const bit = (name: keyof PastEvent) => NUMBER_BITS.get(name) as number;
-  const [latBit, lonBit, accBit, amountBit, ageBit] = (['latitude', 'longitude', 'accuracyKm', 'amount', 'deviceAgeMs'] as const).map(
-    bit,
-  ) as number[];
+  const [type, user, session, device, ip, network, country, city] = PLACE_COLUMNS.map(str) as Int32Array[];
+  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = DETAIL_COLUMNS.map(str) as Int32Array[];
+  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = NUMBER_COLUMNS.map(num) as Float64Array[];
+  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = FLAG_COLUMNS.map(flags) as Uint8Array[];
+  const [latBit, lonBit, accBit, amountBit, ageBit] = OPTIONAL_NUMBERS.map((name) => NUMBER_BITS.get(name) as number);
   const s = (v: string | undefined): number => (v === undefined ? -1 : strings.of(v));
   const flag = (v: boolean | null | undefined): number => (v === undefined ? 0 : v === null ? 1 : v ? 3 : 2);
   // Field by field, named: one pass over the events, without keyed property reads.
@@ -318,40 +300,11 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
   const str = (name: string) => column<Int32Array>(`event.${name}`);
   const num = (name: string) => column<Float64Array>(`event.${name}`);
   const flags = (name: string) => column<Uint8Array>(`event.${name}`);
-  const [type, user, session, device, ip, network, country, city] = [
-    'type',
-    'user',
-    'session',
-    'device',
-    'ip',
-    'network',
-    'country',
-    'city',
-  ].map(str) as Int32Array[];
-  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = [
-    'currency',
-    'merchant',
-    'paymentMethod',
-    'category',
-    'path',
-    'userAgent',
-    'ua',
-  ].map(str) as Int32Array[];
-  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = [
-    'occurredAt',
-    'latitude',
-    'longitude',
-    'accuracyKm',
-    'amount',
-    'deviceAgeMs',
-  ].map(num) as Float64Array[];
-  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = ['newDevice', 'newCountry', 'untrustedSource', 'untrustedNetwork'].map(
-    flags,
-  ) as Uint8Array[];
-  const bit = (name: keyof PastEvent) => NUMBER_BITS.get(name) as number;
-  const [latBit, lonBit, accBit, amountBit, ageBit] = (['latitude', 'longitude', 'accuracyKm', 'amount', 'deviceAgeMs'] as const).map(
-    bit,
-  ) as number[];
+  const [type, user, session, device, ip, network, country, city] = PLACE_COLUMNS.map(str) as Int32Array[];
+  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = DETAIL_COLUMNS.map(str) as Int32Array[];
+  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = NUMBER_COLUMNS.map(num) as Float64Array[];
+  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = FLAG_COLUMNS.map(flags) as Uint8Array[];
+  const [latBit, lonBit, accBit, amountBit, ageBit] = OPTIONAL_NUMBERS.map((name) => NUMBER_BITS.get(name) as number);
   const flag = (v: number): boolean | null => (v === 1 ? null : v === 3);
   const uaAt = (i: number): UserAgentInfo => {
     const u = userAgents[i];
