@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
+import { CurrentSchemaPostgresDialect } from './postgres/current-schema-dialect.js';
 import type { Database } from './schema.js';
 import { newWriteTurn, SQLITE_BUSY_TIMEOUT_MS, sqliteDialect, type WriteTurn } from './sqlite/dialect.js';
 
@@ -240,5 +241,5 @@ function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>):
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  return { ...withCleanups(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })), dialect: 'postgres' };
+  return { ...withCleanups(new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) })), dialect: 'postgres' };
 }
