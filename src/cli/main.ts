@@ -4,16 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ROLES, type Role } from '../auth/api-keys.js';
 import { type Config, ConfigError, loadConfig, SERVE_ROLES, type ServeRole } from '../config/config.js';
-import { serve } from '../http/server.js';
 import { type Contamination, parseContamination } from '../logins/login-scoring.js';
-import { DatabaseOpenError, openDatabase } from '../store/database.js';
-import { verifyAudit } from './audit.js';
-import { backupDatabase } from './backup.js';
-import { importFile } from './import.js';
-import { createKey, listKeys, revokeKey } from './keys.js';
-import { simulateMonitor, trainMonitor } from './monitor.js';
-import { scoreLoginsFile } from './score-logins.js';
-import { TRAIN_KINDS, type TrainKind, trainModels } from './train.js';
+import { DatabaseOpenError } from '../store/database-errors.js';
+import { TRAIN_KINDS, type TrainKind } from './train-kinds.js';
+
+// Each command's implementation is imported when that command runs: `--version`, `--help` and a
+// configuration error answer without loading the server, the database drivers or the geo-IP data.
 
 /** The version in package.json: one place, read at run time from beside dist/ or src/. */
 function packageVersion(): string {
@@ -51,13 +47,18 @@ program
       return value as ServeRole;
     },
   )
-  .action(async (options: { role?: ServeRole }) => serve(config(options.role ? { role: options.role } : {})));
+  .action(async (options: { role?: ServeRole }) => {
+    const settings = config(options.role ? { role: options.role } : {});
+    await (await import('../http/server.js')).serve(settings);
+  });
 
 program
   .command('migrate')
   .description('Apply pending database migrations and exit (serve also does this on start).')
   .action(async () => {
-    const handle = await openDatabase(config().database, { migrate: true });
+    const settings = config();
+    const { openDatabase } = await import('../store/database.js');
+    const handle = await openDatabase(settings.database, { migrate: true });
     await handle.close();
     process.stdout.write('vigil: database is up to date.\n');
   });
@@ -70,7 +71,8 @@ program
   .option('--key <key>', 'an ingest or admin key of that Vigil (default: VIGIL_INGEST_KEY)')
   .description('Validate, enrich and store events from a file, as POST /v1/events would. Into a database a server is using, pass --url.')
   .action(async (file: string, options: { format?: string; url?: string; key?: string }) => {
-    process.exitCode = await importFile(config(), file, options);
+    const settings = config();
+    process.exitCode = await (await import('./import.js')).importFile(settings, file, options);
   });
 
 program
@@ -78,7 +80,8 @@ program
   .argument('<file>', 'the new backup file (refused if it exists)')
   .description('Copy the SQLite database, WAL included, while the server runs (SQLite online backup); for PostgreSQL use pg_dump.')
   .action(async (file: string) => {
-    process.exitCode = await backupDatabase(config(), file);
+    const settings = config();
+    process.exitCode = await (await import('./backup.js')).backupDatabase(settings, file);
   });
 
 const keys = program.command('keys').description('Manage API keys.');
@@ -90,17 +93,24 @@ keys
   })
   .option('--name <name>', 'a label to recognise the key by', '')
   .description('Create a key and print it once; only its hash is stored.')
-  .action(async (options: { role: Role; name: string }) => createKey(config(), options.role, options.name));
+  .action(async (options: { role: Role; name: string }) => {
+    const settings = config();
+    await (await import('./keys.js')).createKey(settings, options.role, options.name);
+  });
 keys
   .command('list')
   .description('List keys (prefix, role, state); never the secrets.')
-  .action(async () => listKeys(config()));
+  .action(async () => {
+    const settings = config();
+    await (await import('./keys.js')).listKeys(settings);
+  });
 keys
   .command('revoke')
   .argument('<id>', 'the key id, as shown by keys list')
   .description('Revoke a key; running servers refuse it within 30 seconds.')
   .action(async (id: string) => {
-    process.exitCode = await revokeKey(config(), id);
+    const settings = config();
+    process.exitCode = await (await import('./keys.js')).revokeKey(settings, id);
   });
 
 program
@@ -122,7 +132,8 @@ program
     return days;
   })
   .action(async (options: { kind: TrainKind; activate: boolean; days?: number }) => {
-    process.exitCode = await trainModels(config(), options);
+    const settings = config();
+    process.exitCode = await (await import('./train.js')).trainModels(settings, options);
   });
 
 program
@@ -138,7 +149,8 @@ program
   .option('--charset <charset>', "the file's charset: utf-8 (default), iso-8859-1, iso-8859-15 or windows-1252")
   .description('Score logins with an Isolation Forest as POST /v1/logins/score does; store flagged ones and email the admins.')
   .action(async (file: string, options: { contamination?: Contamination; out?: string; store: boolean; charset?: string }) => {
-    process.exitCode = await scoreLoginsFile(config(), file, {
+    const settings = config();
+    process.exitCode = await (await import('./score-logins.js')).scoreLoginsFile(settings, file, {
       ...(options.charset !== undefined && { charset: options.charset }),
       contamination: options.contamination ?? 'auto',
       store: options.store,
@@ -172,7 +184,8 @@ monitor
   .argument('<file>', 'a CSV with a header row timestamp,status,count (timestamps "YYYY-MM-DD HH:MM:SS" in UTC, or ISO 8601)')
   .description('Learn the baselines of reported counts afresh from a history; a bad line refuses the whole file (exit 2).')
   .action(async (file: string) => {
-    process.exitCode = await trainMonitor(config(), file);
+    const settings = config();
+    process.exitCode = await (await import('./monitor.js')).trainMonitor(settings, file);
   });
 monitor
   .command('simulate')
@@ -184,7 +197,7 @@ monitor
   .option('--key <key>', 'an ingest key of that Vigil')
   .description('Send synthetic minutes with injected incidents and log the anomalies and alerts; exit 1 if an incident is missed.')
   .action(async (options: { minutes: number; historyDays: number; seed: number; start?: number; url?: string; key?: string }) => {
-    process.exitCode = await simulateMonitor(options);
+    process.exitCode = await (await import('./monitor.js')).simulateMonitor(options);
   });
 
 const audit = program.command('audit').description('The hash-chained audit trail.');
@@ -192,7 +205,8 @@ audit
   .command('verify')
   .description('Re-hash the whole audit chain; exit 1 naming the first broken entry.')
   .action(async () => {
-    process.exitCode = await verifyAudit(config());
+    const settings = config();
+    process.exitCode = await (await import('./audit.js')).verifyAudit(settings);
   });
 
 program.parseAsync().catch((error: unknown) => {

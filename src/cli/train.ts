@@ -8,9 +8,7 @@ import { SqlAuditStore } from '../store/audit-store.js';
 import { openDatabase } from '../store/database.js';
 import { SqlEventStore } from '../store/event-store.js';
 import { SqlModelStore } from '../store/model-store.js';
-
-export const TRAIN_KINDS = [...MODEL_KINDS, 'all'] as const;
-export type TrainKind = (typeof TRAIN_KINDS)[number];
+import type { TrainKind } from './train-kinds.js';
 
 export interface TrainCommandOptions {
   readonly kind: TrainKind;

@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
+import { DatabaseOpenError } from './database-errors.js';
 import { migrateToLatest } from './migrations.js';
 import { CurrentSchemaPostgresDialect } from './postgres/current-schema-dialect.js';
 import type { Database } from './schema.js';
@@ -41,18 +42,9 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-const INT8_OID = 20;
+export { DatabaseOpenError };
 
-/**
- * The database named by the configuration cannot be opened: the message names the target without
- * its password, so that whoever reads it knows which setting to look at.
- */
-export class DatabaseOpenError extends Error {
-  constructor(message: string, options?: { cause: unknown }) {
-    super(message, options);
-    this.name = 'DatabaseOpenError';
-  }
-}
+const INT8_OID = 20;
 
 /** A postgres:// URL without its password, for messages. */
 export function describePostgresTarget(url: string): string {
