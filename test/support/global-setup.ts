@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { BUILT_CLI, ensureServerBuild } from './build-server.js';
 
 /**
  * PostgreSQL runs give every test a schema of its own. They are dropped here, once, before and
@@ -45,7 +46,7 @@ function killLeftChildren(): void {
 function isVigilChild(pid: number): boolean {
   try {
     const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return command.includes(path.join(path.resolve(import.meta.dirname, '../..'), 'src/cli/main.ts'));
+    return command.includes(BUILT_CLI);
   } catch {
     // Gone already, or no /proc: nothing to kill.
     return false;
@@ -53,6 +54,7 @@ function isVigilChild(pid: number): boolean {
 }
 
 export async function setup(): Promise<void> {
+  ensureServerBuild();
   childrenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-children-'));
   process.env.VIGIL_TEST_CHILDREN_DIR = childrenDir;
   await dropTestSchemas();

@@ -3,10 +3,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')];
+import { BUILT_CLI } from './build-server.js';
 
-/** How long one `vigil` command may run: a CLI start loads tsx and the geo-IP database, slow beside a busy suite. */
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+// The build, kept fresh by the global setup (build-server.ts).
+const CLI = [BUILT_CLI];
+
+/** How long one `vigil` command may run: a CLI start loads the geo-IP database, slow beside a busy suite. */
 export const CLI_TIMEOUT_MS = 90_000;
 /** The timeout of a test that runs `vigil` commands or servers: a few slow starts on a loaded machine. */
 export const PROCESS_TEST_TIMEOUT_MS = 180_000;
