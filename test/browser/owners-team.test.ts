@@ -93,7 +93,7 @@ describe('an analyst takes an alert and comments on it', () => {
       const thread = page.getByRole('list', { name: 'Comments, oldest first' });
       await thread.getByText('Comment added.').or(page.getByText('Comment added.')).first().waitFor();
       const text = thread.locator('.comment-text');
-      await expect.poll(() => text.first().innerText()).toBe(markup);
+      await expect.poll(() => text.first().textContent()).toBe(markup);
       // Shown as text: no element came out of it, and no script ran.
       expect(await thread.locator('img, b').count()).toBe(0);
       expect(await page.evaluate(() => (window as { injected?: number }).injected)).toBeUndefined();

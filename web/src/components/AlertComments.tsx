@@ -45,7 +45,7 @@ export function AlertCommentThread({ alertId }: { readonly alertId: string }) {
       {comments && comments.length > 0 && (
         <ol className="comment-list" aria-label="Comments, oldest first">
           {comments.map((c) => (
-            <li key={c.id}>
+            <li key={c.id} className="comment-item">
               <p className="comment-meta muted small">
                 <strong>{c.author}</strong>, <Time iso={c.createdAt} />
               </p>

@@ -103,16 +103,28 @@ function FiguresTable({
             </thead>
             <tbody>
               {[...rows, { key: '__all', name: 'Everyone', figures: all }].map((r) => (
-                <tr key={r.key} className={r.key === '__all' ? 'team-total' : undefined}>
-                  <td data-label={first}>
+                <tr key={r.key}>
+                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label={first}>
                     <strong>{r.name}</strong>
                   </td>
-                  <td data-label="Acknowledged">{r.figures.toAcknowledge.count}</td>
-                  <td data-label="To acknowledge: median">{formatDuration(r.figures.toAcknowledge.medianMs)}</td>
-                  <td data-label="To acknowledge: p90">{formatDuration(r.figures.toAcknowledge.p90Ms)}</td>
-                  <td data-label="Closed">{r.figures.toResolve.count}</td>
-                  <td data-label="To resolve: median">{formatDuration(r.figures.toResolve.medianMs)}</td>
-                  <td data-label="To resolve: p90">{formatDuration(r.figures.toResolve.p90Ms)}</td>
+                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="Acknowledged">
+                    {r.figures.toAcknowledge.count}
+                  </td>
+                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="To acknowledge: median">
+                    {formatDuration(r.figures.toAcknowledge.medianMs)}
+                  </td>
+                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="To acknowledge: p90">
+                    {formatDuration(r.figures.toAcknowledge.p90Ms)}
+                  </td>
+                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="Closed">
+                    {r.figures.toResolve.count}
+                  </td>
+                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="To resolve: median">
+                    {formatDuration(r.figures.toResolve.medianMs)}
+                  </td>
+                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="To resolve: p90">
+                    {formatDuration(r.figures.toResolve.p90Ms)}
+                  </td>
                 </tr>
               ))}
             </tbody>
