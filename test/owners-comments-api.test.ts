@@ -162,6 +162,20 @@ describe('an owner per alert', () => {
   });
 });
 
+describe('the staff an alert may be given to', () => {
+  it('lists staff with their roles, analysts and admins as possible owners, and never members', async () => {
+    const res = await viewer.request('GET', '/v1/staff');
+    expect(res.statusCode).toBe(200);
+    const staff = res.json().staff as Array<{ id: string; email: string; role: string; canOwnAlerts: boolean }>;
+    const byId = new Map(staff.map((s) => [s.id, s]));
+    expect([byId.get(ana.id), byId.get(viewer.id)]).toEqual([
+      { id: ana.id, email: ana.email, role: 'analyst', canOwnAlerts: true },
+      { id: viewer.id, email: viewer.email, role: 'viewer', canOwnAlerts: false },
+    ]);
+    expect(staff.some((s) => s.email === alice.email)).toBe(false);
+  });
+});
+
 describe('comments on an alert', () => {
   it('analysts comment, everyone on staff reads the thread oldest first, the text is kept as written and stays out of the audit trail', async () => {
     const id = await alertFor('fay');

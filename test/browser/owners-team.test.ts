@@ -107,6 +107,23 @@ describe('an analyst takes an alert and comments on it', () => {
   }
 });
 
+describe('a viewer', () => {
+  it('reads an alert’s owner and comments but is offered no control to change them (375 px)', async () => {
+    const id = await alertFor('xena');
+    await admin('POST', `/v1/alerts/${id}/comments`, { text: 'Looked at it: a known customer.' });
+    const viewer = await vigil.person('viewer');
+    const { page } = await newPage(browser, SIZES[1]);
+    await signInThroughPage(page, vigil.base, viewer, `/admin/alerts/${id}`);
+    await page.getByTestId('alert-owner').filter({ hasText: 'Nobody' }).waitFor();
+    await page.getByText('Looked at it: a known customer.').waitFor();
+    for (const control of [/^Assign to me/, /^Unassign/, /^Add comment/]) {
+      expect(await page.getByRole('button', { name: control }).count()).toBe(0);
+    }
+    expect(await page.getByLabel(/^Add a comment/).count()).toBe(0);
+    await page.context().close();
+  });
+});
+
 describe('the Team page and the rules page', () => {
   it('show how long alerts waited per owner, and the share of a rule’s alerts closed as false positives', async () => {
     const analystId = (
