@@ -1,5 +1,8 @@
+import { AlertComments } from './alerts/alert-comments.js';
+import { AlertOwnership } from './alerts/alert-ownership.js';
 import { AlertService } from './alerts/alert-service.js';
 import type { AlertStore } from './alerts/ports.js';
+import { TriageFigures } from './alerts/triage-figures.js';
 import { MODEL_REFRESH_MS, ModelRegistry } from './anomaly/model-registry.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
@@ -116,6 +119,12 @@ export interface System {
   readonly metrics: VigilMetrics;
   readonly alerts: AlertStore;
   readonly alertService: AlertService;
+  /** An owner per alert (analysts and admins), audited. */
+  readonly alertOwners: AlertOwnership;
+  /** Each alert's comment thread, audited. */
+  readonly alertComments: AlertComments;
+  /** Time to acknowledge and resolve per owner and rule (the Team page), false positives per rule. */
+  readonly triageFigures: TriageFigures;
   readonly rules: RuleCatalog;
   /** Findings and alerts per rule, day and mode (live or shadow): counted in memory, flushed every 10 s. */
   readonly ruleStats: RuleStats;
@@ -381,6 +390,22 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       metrics,
       alerts,
       alertService,
+      alertOwners: new AlertOwnership({
+        store: alerts,
+        // Alerts do not know about sign-ins: they see the people who may own one through this port.
+        staff: {
+          assignable: async (id) => {
+            const person = await people.assignable(id);
+            return person && { id: person.id, email: person.email };
+          },
+        },
+        book: alertBook,
+        clock,
+        audit,
+        bus,
+      }),
+      alertComments: new AlertComments(alerts, clock, audit),
+      triageFigures: new TriageFigures(alerts, clock),
       accountService,
       locks,
       rules,

@@ -78,6 +78,10 @@ const MATRIX: Record<string, Decision> = {
   'GET /v1/alerts': { allowed: VIEWER },
   'GET /v1/alerts/:id': { allowed: VIEWER },
   'POST /v1/alerts/:id/:action': { allowed: ANALYST },
+  'PUT /v1/alerts/:id/owner': { allowed: ANALYST },
+  'POST /v1/alerts/assign': { allowed: ANALYST },
+  'GET /v1/alerts/:id/comments': { allowed: VIEWER },
+  'POST /v1/alerts/:id/comments': { allowed: ANALYST },
   // accounts.ts
   'GET /v1/accounts': { allowed: VIEWER },
   'GET /v1/accounts/:user': { allowed: ACCOUNT_READ },
@@ -160,6 +164,9 @@ const MATRIX: Record<string, Decision> = {
   'GET /v1/lists': { allowed: VIEWER },
   'POST /v1/lists': { allowed: ADMIN },
   'DELETE /v1/lists/:id': { allowed: ADMIN },
+  // team.ts
+  'GET /v1/staff': { allowed: VIEWER },
+  'GET /v1/team/figures': { allowed: VIEWER },
 };
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';

@@ -83,6 +83,17 @@ export class PeopleAdmin {
     return (await this.deps.store.list()).map(viewPerson);
   }
 
+  /** Staff (viewers, analysts, admins), never members: who may be named on an alert, with their roles. */
+  async staff(): Promise<readonly PersonView[]> {
+    return (await this.list()).filter((p) => p.role !== 'member');
+  }
+
+  /** The analyst or admin with this id: the people who triage, so the people an alert may be given to. */
+  async assignable(id: string): Promise<PersonView | undefined> {
+    const person = await this.deps.store.findById(id);
+    return person && (person.role === 'analyst' || person.role === 'admin') ? viewPerson(person) : undefined;
+  }
+
   async hasAdmin(): Promise<boolean> {
     return (await this.deps.store.countAdmins()) > 0;
   }

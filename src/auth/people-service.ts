@@ -48,6 +48,14 @@ export class PeopleService {
     return this.admin.list();
   }
 
+  staff(): Promise<readonly PersonView[]> {
+    return this.admin.staff();
+  }
+
+  assignable(id: string): Promise<PersonView | undefined> {
+    return this.admin.assignable(id);
+  }
+
   hasAdmin(): Promise<boolean> {
     return this.admin.hasAdmin();
   }

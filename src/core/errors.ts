@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'line_too_long',
   'invalid_query',
   'invalid_body',
+  'invalid_assignee',
+  'not_a_person',
   'webhook_target_not_allowed',
   'invalid_cursor',
   'atomic_not_supported',

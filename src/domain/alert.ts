@@ -90,6 +90,14 @@ interface AlertBase {
   readonly updatedAt: number;
   readonly acknowledgedAt: number | null;
   readonly resolvedAt: number | null;
+  /** The member of staff working the alert; absent or null: nobody yet. Only people set it, never detection. */
+  readonly owner?: AlertOwner | null;
+}
+
+/** A member of staff (analyst or admin) as an alert names its owner. */
+export interface AlertOwner {
+  readonly id: string;
+  readonly email: string;
 }
 
 /** Where the event that raised an alert came from: the account it was for, its session, device and place. */

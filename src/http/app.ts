@@ -29,6 +29,7 @@ import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
 import { snoozeRoutes } from './routes/snoozes.js';
 import { ssoRoutes } from './routes/sso.js';
+import { teamRoutes } from './routes/team.js';
 import { userEventRoutes } from './routes/user-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import type { VigilTypeProvider } from './type-provider.js';
@@ -219,6 +220,7 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(feedRoutes(system));
   await app.register(monitorRoutes(system));
   await app.register(listRoutes(system));
+  await app.register(teamRoutes(system));
   if (hasWebApp) await registerWebApp(app);
   return app;
 }

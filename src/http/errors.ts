@@ -18,6 +18,8 @@ export function statusFor(code: ErrorCode): number {
     case 'line_too_long':
     case 'invalid_query':
     case 'invalid_body':
+    case 'invalid_assignee':
+    case 'not_a_person':
     case 'webhook_target_not_allowed':
     case 'invalid_cursor':
     case 'atomic_not_supported':

@@ -1,7 +1,7 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
-import type { AlertQuery, AlertStore } from '../alerts/ports.js';
+import type { AlertComment, AlertQuery, AlertStore, HandledAlert, RuleOutcome } from '../alerts/ports.js';
 import { newId } from '../core/ids.js';
-import { type Alert, type AlertStatus, type AlertSubject, type AlertTransition, alertUser } from '../domain/alert.js';
+import { type Alert, type AlertOwner, type AlertStatus, type AlertSubject, type AlertTransition, alertUser } from '../domain/alert.js';
 import type { DatabaseHandle } from './database.js';
 import type { AlertsTable, Database } from './schema.js';
 
@@ -136,6 +136,7 @@ function fromRow(r: Selectable<AlertsTable>): Alert {
     updatedAt: r.updated_at,
     acknowledgedAt: r.acknowledged_at,
     resolvedAt: r.resolved_at,
+    owner: ownerOf(r.owner_id, r.owner_email),
   };
   const subject = { kind: r.subject_kind, value: r.subject_value } as AlertSubject;
   // A traffic alert's user_id is only its `status:<name>` label (alertUser): it has no account or event.
@@ -152,6 +153,8 @@ function fromRow(r: Selectable<AlertsTable>): Alert {
   // Two branches, one per subject, so that the compiler pairs each with its kind of alert.
   return subject.kind === 'user' ? { ...common, ...context, subject } : { ...common, ...context, subject };
 }
+
+const ownerOf = (id: string | null, email: string | null): AlertOwner | null => (id === null ? null : { id, email: email ?? id });
 
 /**
  * `%` and `_` in a search are literal text, not wildcards. Every LIKE using it must say `escape '\\'`:
@@ -177,6 +180,7 @@ export class SqlAlertStore implements AlertStore {
     }
     if (q.ip !== undefined) query = query.where('ip', '=', q.ip);
     if (q.type !== undefined) query = query.where('type', '=', q.type);
+    if (q.owner !== undefined) query = q.owner === null ? query.where('owner_id', 'is', null) : query.where('owner_id', '=', q.owner);
     if (q.rule !== undefined) {
       // The id as a JSON string (quotes included) inside the JSON array; `_` in `custom_…` ids is literal.
       const needle = `%${likeEscape(JSON.stringify(q.rule))}%`;
@@ -255,5 +259,69 @@ export class SqlAlertStore implements AlertStore {
       return true;
     });
     return done ? this.get(t.alertId) : undefined;
+  }
+
+  async assign(alertId: string, owner: AlertOwner | null, at: number): Promise<Alert | undefined> {
+    const updated = await this.handle.db
+      .updateTable('alerts')
+      .set({ owner_id: owner?.id ?? null, owner_email: owner?.email ?? null, assigned_at: owner === null ? null : at, updated_at: at })
+      .where('id', '=', alertId)
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 0 ? undefined : this.get(alertId);
+  }
+
+  async addComment(c: AlertComment): Promise<void> {
+    await this.handle.db
+      .insertInto('alert_comments')
+      .values({ id: c.id, alert_id: c.alertId, author: c.author, body: c.text, created_at: c.at })
+      .execute();
+  }
+
+  async comments(alertId: string): Promise<readonly AlertComment[]> {
+    const rows = await this.handle.db
+      .selectFrom('alert_comments')
+      .selectAll()
+      .where('alert_id', '=', alertId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({ id: r.id, alertId: r.alert_id, author: r.author, text: r.body, at: Number(r.created_at) }));
+  }
+
+  async handledSince(since: number): Promise<readonly HandledAlert[]> {
+    const rows = await this.handle.db
+      .selectFrom('alerts')
+      .select(['rule_id', 'owner_id', 'owner_email', 'created_at', 'acknowledged_at', 'resolved_at'])
+      .where((eb) => eb.or([eb('acknowledged_at', '>=', since), eb('resolved_at', '>=', since)]))
+      .execute();
+    const num = (v: number | null) => (v === null ? null : Number(v));
+    return rows.map((r) => ({
+      ruleId: r.rule_id,
+      owner: ownerOf(r.owner_id, r.owner_email),
+      createdAt: Number(r.created_at),
+      acknowledgedAt: num(r.acknowledged_at),
+      resolvedAt: num(r.resolved_at),
+    }));
+  }
+
+  async outcomesSince(since: number): Promise<ReadonlyMap<string, RuleOutcome>> {
+    const rows = await this.handle.db
+      .selectFrom('alerts')
+      .select((eb) => [
+        'rule_id',
+        eb.fn.countAll<number>().as('alerts'),
+        eb.fn.sum<number>(eb.case().when('status', 'in', ['resolved', 'false_positive']).then(1).else(0).end()).as('closed'),
+        eb.fn.sum<number>(eb.case().when('status', '=', 'false_positive').then(1).else(0).end()).as('false_positives'),
+      ])
+      .where('created_at', '>=', since)
+      .groupBy('rule_id')
+      .execute();
+    // PostgreSQL answers counts and sums as strings (bigint, numeric).
+    return new Map(
+      rows.map((r) => [
+        r.rule_id,
+        { alerts: Number(r.alerts), closed: Number(r.closed ?? 0), falsePositives: Number(r.false_positives ?? 0) },
+      ]),
+    );
   }
 }

@@ -7,6 +7,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   alerts: AlertsTable;
   alert_transitions: AlertTransitionsTable;
+  alert_comments: AlertCommentsTable;
   rule_settings: RuleSettingsTable;
   rule_versions: RuleVersionsTable;
   rule_daily_stats: RuleDailyStatsTable;
@@ -280,6 +281,20 @@ export interface AlertsTable {
   resolved_at: number | null;
   /** Lower-cased summary, user, IP, place and reasons: what `q` searches. */
   search_text: string;
+  /** The member of staff working the alert (from 0018); detection never writes these. */
+  owner_id: ColumnType<string | null, string | null | undefined, string | null>;
+  owner_email: ColumnType<string | null, string | null | undefined, string | null>;
+  assigned_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** An alert's comment thread (from 0018): plain text, kept as written. */
+export interface AlertCommentsTable {
+  id: string;
+  alert_id: string;
+  /** The actor: the person (email and id) or API key (name and id) who wrote it. */
+  author: string;
+  body: string;
+  created_at: number;
 }
 
 export interface AlertTransitionsTable {

@@ -2,6 +2,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { PersonRole } from '../../src/auth/people.js';
+import type { Clock } from '../../src/core/clock.js';
 import { ADMIN_KEY, INGEST_KEY, PERSON_PASSWORD, startTestApp, type TestApp } from '../support/app.js';
 
 /**
@@ -35,11 +36,13 @@ let people = 0;
 
 /**
  * `port`: when the configuration must name Vigil's own address before it starts (single sign-on's
- * redirect URL); `env`: more configuration.
+ * redirect URL); `env`: more configuration; `clock`: Vigil's time, for pages that show durations.
  */
-export async function startBrowserVigil(options: { port?: number; env?: Record<string, string> } = {}): Promise<BrowserVigil> {
+export async function startBrowserVigil(
+  options: { port?: number; env?: Record<string, string>; clock?: Clock } = {},
+): Promise<BrowserVigil> {
   // Demo mode: the member page's simulator exists only there (POST /v1/me/simulate).
-  const t = await startTestApp({ env: { VIGIL_DEMO: 'true', ...options.env } });
+  const t = await startTestApp({ env: { VIGIL_DEMO: 'true', ...options.env }, ...(options.clock && { clock: options.clock }) });
   await t.app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = t.app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

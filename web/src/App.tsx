@@ -15,6 +15,7 @@ import { RulesPage } from './pages/RulesPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SignInPage } from './pages/SignInPage';
 import { SnoozesPage } from './pages/SnoozesPage';
+import { TeamPage } from './pages/TeamPage';
 import { can, homeOf, isStaff } from './roles';
 import { Link, match, navigate, useLocation } from './router';
 import { useSession } from './session';
@@ -41,6 +42,7 @@ const ROUTES: readonly Route[] = [
   { pattern: '/admin/rules', who: 'staff', render: () => <RulesPage /> },
   { pattern: '/admin/snoozes', who: 'staff', render: () => <SnoozesPage /> },
   { pattern: '/admin/lists', who: 'staff', render: () => <ListsPage /> },
+  { pattern: '/admin/team', who: 'staff', render: () => <TeamPage /> },
   { pattern: '/admin/audit', who: 'admin', render: () => <AuditPage /> },
   {
     pattern: '/admin/activity',

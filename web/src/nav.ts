@@ -20,6 +20,7 @@ export const STAFF_NAV: readonly NavItem[] = [
   { to: '/admin/lists', label: 'Lists' },
   { to: '/admin/activity', label: 'Activity' },
   { to: '/admin/monitor', label: 'Monitor' },
+  { to: '/admin/team', label: 'Team' },
   { to: '/admin/logins', label: 'Login files', adminOnly: true },
   { to: '/admin/audit', label: 'Audit log', adminOnly: true },
   { to: '/admin/outbox', label: 'Outbox', adminOnly: true },

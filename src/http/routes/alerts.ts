@@ -1,13 +1,23 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { MAX_COMMENT_LENGTH } from '../../alerts/alert-comments.js';
+import type { Assignee } from '../../alerts/alert-ownership.js';
+import { MAX_BULK_ASSIGN } from '../../alerts/alert-ownership.js';
 import type { AlertAction, AlertStatus } from '../../domain/alert.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import { ALERT_ACTIONS, ALERT_STATUSES } from '../../domain/vocabulary.js';
 import type { System } from '../../system.js';
 import { sendProblem } from '../errors.js';
 import { actorOf, listParam, pageOf, parseTimeBounds, readCursor } from '../request-helpers.js';
-import { AlertDetailSchema, AlertPageSchema, AlertSchema } from '../schemas/index.js';
-import { presentAlert, presentTransition } from '../schemas/present.js';
+import {
+  AlertCommentSchema,
+  AlertCommentsSchema,
+  AlertDetailSchema,
+  AlertPageSchema,
+  AlertSchema,
+  BulkAssignResultSchema,
+} from '../schemas/index.js';
+import { presentComment, presentStaffAlert, presentTransition } from '../schemas/present.js';
 import type { VigilTypeProvider } from '../type-provider.js';
 
 export function alertRoutes(system: System): FastifyPluginAsync {
@@ -29,6 +39,13 @@ export function alertRoutes(system: System): FastifyPluginAsync {
             rule: Type.Optional(Type.String({ maxLength: 100 })),
             type: Type.Optional(Type.Union([Type.Literal('security'), Type.Literal('transaction'), Type.Literal('system')])),
             q: Type.Optional(Type.String({ maxLength: 200, description: 'Searches the summary and context.' })),
+            owner: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 64,
+                description: '`me` (the signed-in person), `none` (nobody owns it) or a person id.',
+              }),
+            ),
             from: Type.Optional(Type.String({ description: 'Created at or after, ISO 8601.' })),
             to: Type.Optional(Type.String({ description: 'Created before, ISO 8601.' })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
@@ -57,6 +74,18 @@ export function alertRoutes(system: System): FastifyPluginAsync {
             path: '/severity',
           });
         }
+        let owner: string | null | undefined;
+        if (q.owner === 'none') owner = null;
+        else if (q.owner === 'me') {
+          owner = request.signedIn?.person.id;
+          if (owner === undefined) {
+            return sendProblem(reply, {
+              code: 'not_a_person',
+              message: 'owner=me is the signed-in person; with an API key, give a person id.',
+              path: '/owner',
+            });
+          }
+        } else owner = q.owner;
         const bounds = parseTimeBounds(q);
         if ('code' in bounds) return sendProblem(reply, bounds);
         const cursor = readCursor(q.cursor);
@@ -71,12 +100,13 @@ export function alertRoutes(system: System): FastifyPluginAsync {
           ...(q.rule !== undefined && { rule: q.rule }),
           ...(q.type !== undefined && { type: q.type }),
           ...(q.q !== undefined && { q: q.q }),
+          ...(owner !== undefined && { owner }),
           ...bounds,
           limit: limit + 1,
           ...(after && { after: { createdAt: after.at, id: after.id } }),
         });
         const { page, nextCursor } = pageOf(rows, limit, (r) => [r.createdAt, r.id]);
-        return { alerts: page.map(presentAlert), nextCursor };
+        return { alerts: page.map(presentStaffAlert), nextCursor };
       },
     );
 
@@ -95,7 +125,7 @@ export function alertRoutes(system: System): FastifyPluginAsync {
         const alert = await system.alerts.get(request.params.id);
         if (!alert) return sendProblem(reply, { code: 'not_found', message: `No alert ${request.params.id}.` });
         const transitions = await system.alerts.transitions(alert.id);
-        return { ...presentAlert(alert), transitions: transitions.map(presentTransition) };
+        return { ...presentStaffAlert(alert), transitions: transitions.map(presentTransition) };
       },
     );
 
@@ -119,8 +149,114 @@ export function alertRoutes(system: System): FastifyPluginAsync {
           request.body?.note ?? null,
         );
         if (!result.ok) return sendProblem(reply, result.error);
-        return presentAlert(result.value);
+        return presentStaffAlert(result.value);
+      },
+    );
+
+    const ownerField = Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], {
+      description: '`me` (the signed-in person), a person id (an analyst or admin), or null to leave the alert to nobody.',
+    });
+
+    typed.put(
+      '/v1/alerts/:id/owner',
+      {
+        config: { role: 'analyst' },
+        schema: {
+          summary: 'Give an alert to a member of staff, to yourself, or to nobody',
+          description:
+            'Audited as `alert.assigned` or `alert.unassigned`. 400 `invalid_assignee` for anyone but an analyst or admin; 400 `not_a_person` for `me` with an API key.',
+          tags: ['alerts'],
+          params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          body: Type.Object({ owner: ownerField }, { additionalProperties: false }),
+          response: { 200: AlertSchema },
+        },
+      },
+      async (request, reply) => {
+        const result = await system.alertOwners.assign(request.params.id, assigneeOf(request, request.body.owner), actorOf(request));
+        if (!result.ok) return sendProblem(reply, result.error);
+        return presentStaffAlert(result.value);
+      },
+    );
+
+    typed.post(
+      '/v1/alerts/assign',
+      {
+        config: { role: 'analyst' },
+        schema: {
+          summary: 'Give many alerts to one member of staff (or to nobody)',
+          description: `At most ${MAX_BULK_ASSIGN} ids. The assignee is checked once; then each alert is assigned and audited on its own, and its outcome reported by id (\`ok\`, the alert, or the error).`,
+          tags: ['alerts'],
+          body: Type.Object(
+            {
+              ids: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: MAX_BULK_ASSIGN }),
+              owner: ownerField,
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: BulkAssignResultSchema },
+        },
+      },
+      async (request, reply) => {
+        const result = await system.alertOwners.assignMany(request.body.ids, assigneeOf(request, request.body.owner), actorOf(request));
+        if (!result.ok) return sendProblem(reply, result.error);
+        return {
+          results: result.value.map((o) =>
+            'alert' in o
+              ? { id: o.id, ok: true, alert: presentStaffAlert(o.alert) }
+              : { id: o.id, ok: false, error: { code: o.problem.code, message: o.problem.message } },
+          ),
+        };
+      },
+    );
+
+    const alertParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+    typed.get(
+      '/v1/alerts/:id/comments',
+      {
+        config: { role: 'viewer' },
+        schema: {
+          summary: 'An alert’s comment thread, oldest first',
+          tags: ['alerts'],
+          params: alertParams,
+          response: { 200: AlertCommentsSchema },
+        },
+      },
+      async (request, reply) => {
+        const result = await system.alertComments.list(request.params.id);
+        if (!result.ok) return sendProblem(reply, result.error);
+        return { comments: result.value.map(presentComment) };
+      },
+    );
+
+    typed.post(
+      '/v1/alerts/:id/comments',
+      {
+        config: { role: 'analyst' },
+        schema: {
+          summary: 'Add a comment to an alert',
+          description: `Plain text, 1 to ${MAX_COMMENT_LENGTH} characters, kept as written. Audited as \`alert.commented\` (who and where; the text stays in the thread).`,
+          tags: ['alerts'],
+          params: alertParams,
+          body: Type.Object({ text: Type.String({ minLength: 1, maxLength: MAX_COMMENT_LENGTH }) }, { additionalProperties: false }),
+          response: { 201: AlertCommentSchema },
+        },
+      },
+      async (request, reply) => {
+        const result = await system.alertComments.add(request.params.id, request.body.text, actorOf(request));
+        if (!result.ok) return sendProblem(reply, result.error);
+        return reply.code(201).send(presentComment(result.value));
       },
     );
   };
+}
+
+/** Who an `owner` field names: `me` (the signed-in person, if any), a person id, or nobody. */
+function assigneeOf(request: FastifyRequest, owner: string | null): Assignee {
+  if (owner === null) return null;
+  if (owner === 'me') {
+    const person = request.signedIn?.person;
+    return { kind: 'me', me: person && { id: person.id, email: person.email } };
+  }
+  return { kind: 'person', id: owner };
 }

@@ -4,7 +4,7 @@ import { activityTimeline, MINUTE_MS } from '../../feed/activity.js';
 import type { FeedMessage } from '../../feed/live-feed.js';
 import type { System } from '../../system.js';
 import { ActivityStatsSchema, FeedStreamSchema } from '../schemas/index.js';
-import { presentAlert } from '../schemas/present.js';
+import { presentStaffAlert } from '../schemas/present.js';
 import type { VigilTypeProvider } from '../type-provider.js';
 
 /** A comment line now and then keeps proxies from closing a quiet stream. */
@@ -12,7 +12,7 @@ const KEEP_ALIVE_MS = 15_000;
 
 function sseFrame(message: FeedMessage): string {
   const data =
-    message.kind === 'alert' ? presentAlert(message.alert) : { ...message.change, at: new Date(message.change.at).toISOString() };
+    message.kind === 'alert' ? presentStaffAlert(message.alert) : { ...message.change, at: new Date(message.change.at).toISOString() };
   // JSON has no raw newlines, so one data: line per message is enough.
   return `event: ${message.kind}\ndata: ${JSON.stringify(data)}\n\n`;
 }

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { emptyOutcomes, type RuleOutcomes } from '../../alerts/triage-figures.js';
 import { parseTimestamp } from '../../core/timestamp.js';
 import { backtest } from '../../detect/backtest.js';
 import { CustomRuleDefinitionSchema } from '../../detect/custom-rule.js';
@@ -11,7 +12,7 @@ import { actorOf } from '../request-helpers.js';
 import { BacktestResultSchema, RuleDetailSchema, RuleSchema, RulesSchema } from '../schemas/index.js';
 import type { VigilTypeProvider } from '../type-provider.js';
 
-function presentRule(e: RuleEntry, figures?: RuleFigures) {
+function presentRule(e: RuleEntry, figures?: RuleFigures, outcomes?: RuleOutcomes) {
   return {
     id: e.rule.id,
     kind: e.kind,
@@ -21,6 +22,7 @@ function presentRule(e: RuleEntry, figures?: RuleFigures) {
     enabled: e.config.enabled,
     mode: e.mode,
     ...(figures && { stats: presentFigures(figures) }),
+    ...(outcomes && { outcomes: presentOutcomes(outcomes) }),
     version: e.version,
     config: e.config,
     ...(e.kind === 'builtin' && { defaults: e.rule.defaults, configSchema: e.rule.configSchema }),
@@ -42,6 +44,12 @@ function presentFigures(f: RuleFigures) {
     daily: m.daily,
   });
   return { live: mode(f.live, live), shadow: mode(f.shadow, shadow) };
+}
+
+/** What became of a rule's alerts: closed, and the share of those closed as false positives. */
+function presentOutcomes(o: RuleOutcomes) {
+  const totals = (t: RuleOutcomes['last7Days']) => ({ ...t, falsePositiveShare: t.closed === 0 ? null : t.falsePositives / t.closed });
+  return { last7Days: totals(o.last7Days), last30Days: totals(o.last30Days) };
 }
 
 const RuleModeSchema = Type.Union([Type.Literal('live'), Type.Literal('shadow')], {
@@ -79,9 +87,13 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
       '/v1/rules',
       { config: { role: 'viewer' }, schema: { summary: 'Rules and their configuration', tags: ['rules'], response: { 200: RulesSchema } } },
       async () => {
-        const figures = await system.ruleStats.figures();
+        const [figures, outcomes] = await Promise.all([system.ruleStats.figures(), system.triageFigures.ruleOutcomes()]);
         const none = emptyFigures(system.clock.now());
-        return { rules: system.rules.ruleSet.all().map((e) => presentRule(e, figures.get(e.rule.id) ?? none)) };
+        return {
+          rules: system.rules.ruleSet
+            .all()
+            .map((e) => presentRule(e, figures.get(e.rule.id) ?? none, outcomes.get(e.rule.id) ?? emptyOutcomes)),
+        };
       },
     );
 
@@ -94,9 +106,13 @@ export function ruleRoutes(system: System): FastifyPluginAsync {
       async (request, reply) => {
         const entry = system.rules.ruleSet.get(request.params.id);
         if (!entry) return sendProblem(reply, { code: 'not_found', message: `No rule ${request.params.id}.` });
-        const [versions, figures] = await Promise.all([system.rules.versions(entry.rule.id), system.ruleStats.figuresOf(entry.rule.id)]);
+        const [versions, figures, outcomes] = await Promise.all([
+          system.rules.versions(entry.rule.id),
+          system.ruleStats.figuresOf(entry.rule.id),
+          system.triageFigures.ruleOutcomes(),
+        ]);
         return {
-          ...presentRule(entry, figures),
+          ...presentRule(entry, figures, outcomes.get(entry.rule.id) ?? emptyOutcomes),
           versions: versions.map((v) => ({ ...v, changedAt: new Date(v.changedAt).toISOString() })),
         };
       },

@@ -25,6 +25,13 @@ export const AlertEventSnapshotSchema = Obj({
 });
 export type AlertEventSnapshot = Body<typeof AlertEventSnapshotSchema>;
 
+/** The member of staff working an alert. */
+export const AlertOwnerSchema = Obj(
+  { id: Type.String({ description: 'Their person id.' }), email: Type.String() },
+  { title: 'AlertOwner' },
+);
+export type AlertOwner = Body<typeof AlertOwnerSchema>;
+
 export const AlertSchema = Obj(
   {
     id: Type.String(),
@@ -58,6 +65,11 @@ export const AlertSchema = Obj(
     resolvedAt: Nullable(IsoTime),
     timeToAcknowledgeMs: Nullable(Type.Number()),
     timeToResolveMs: Nullable(Type.Number()),
+    owner: Type.Optional(
+      Type.Union([AlertOwnerSchema, Type.Null()], {
+        description: 'Who works the alert (null: nobody). Shown to staff only: members and the shop’s app never see it.',
+      }),
+    ),
   },
   { title: 'Alert' },
 );
@@ -81,3 +93,64 @@ export type AlertDetail = Body<typeof AlertDetailSchema>;
 
 export const AlertPageSchema = Obj({ alerts: Type.Array(AlertSchema), nextCursor: NextCursor }, { title: 'AlertPage' });
 export type AlertPage = Body<typeof AlertPageSchema>;
+
+export const AlertCommentSchema = Obj(
+  {
+    id: Type.String(),
+    alertId: Type.String(),
+    author: Type.String({ description: 'The person (email and id) or API key (name and id) who wrote it.' }),
+    text: Type.String({ description: 'Plain text, as written: show it as text, never as HTML.' }),
+    createdAt: IsoTime,
+  },
+  { title: 'AlertComment' },
+);
+export type AlertComment = Body<typeof AlertCommentSchema>;
+export const AlertCommentsSchema = Obj({ comments: Type.Array(AlertCommentSchema) }, { title: 'AlertComments' });
+export type AlertComments = Body<typeof AlertCommentsSchema>;
+
+/** Each alert of a bulk assignment: the alert after it, or why it was not assigned. */
+export const BulkAssignResultSchema = Obj(
+  {
+    results: Type.Array(
+      Obj({
+        id: Type.String(),
+        ok: Type.Boolean(),
+        alert: Type.Optional(AlertSchema),
+        error: Type.Optional(Obj({ code: Type.String(), message: Type.String() })),
+      }),
+    ),
+  },
+  { title: 'BulkAssignResult' },
+);
+export type BulkAssignResult = Body<typeof BulkAssignResultSchema>;
+
+/** Staff as the assignment picker lists them. */
+export const StaffMemberSchema = Obj(
+  { id: Type.String(), email: Type.String(), role: literals(['viewer', 'analyst', 'admin']), canOwnAlerts: Type.Boolean() },
+  { title: 'StaffMember' },
+);
+export type StaffMember = Body<typeof StaffMemberSchema>;
+export const StaffSchema = Obj({ staff: Type.Array(StaffMemberSchema) }, { title: 'Staff' });
+
+const DurationsSchema = Obj({
+  count: Type.Integer(),
+  medianMs: Nullable(Type.Number({ description: 'Nearest-rank median; null without alerts.' })),
+  p90Ms: Nullable(Type.Number({ description: 'Nearest-rank 90th percentile; null without alerts.' })),
+});
+const HandlingProperties = {
+  toAcknowledge: DurationsSchema,
+  toResolve: DurationsSchema,
+};
+export const HandlingFiguresSchema = Obj(HandlingProperties);
+export type HandlingFigures = Body<typeof HandlingFiguresSchema>;
+export const TeamPeriodSchema = Obj({
+  days: Type.Integer(),
+  from: IsoTime,
+  to: IsoTime,
+  all: HandlingFiguresSchema,
+  byOwner: Type.Array(Obj({ owner: Nullable(AlertOwnerSchema), ...HandlingProperties })),
+  byRule: Type.Array(Obj({ ruleId: Type.String(), ...HandlingProperties })),
+});
+export type TeamPeriod = Body<typeof TeamPeriodSchema>;
+export const TeamFiguresSchema = Obj({ periods: Type.Array(TeamPeriodSchema) }, { title: 'TeamFigures' });
+export type TeamFigures = Body<typeof TeamFiguresSchema>;

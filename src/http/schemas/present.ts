@@ -4,6 +4,7 @@
  * these import the server's domain types.
  */
 
+import type { AlertComment as CommentRecord } from '../../alerts/ports.js';
 import type { AuditEntry as AuditRecord, AuditAction as ServerAuditAction } from '../../audit/audit-entry.js';
 import type { Scenario as ServerScenario } from '../../demo/simulator.js';
 import type { ListEntry as ListRecord, ListKind as ServerListKind, ListName as ServerListName } from '../../detect/lists.js';
@@ -33,7 +34,7 @@ import type { OutboxMessage as OutboxRecord } from '../../notify/ports.js';
 import type { AccountView } from '../../respond/account-service.js';
 import type { SentCode as SentCodeRecord } from '../../respond/one-time-codes.js';
 import type { Account, SentCode } from './accounts.js';
-import type { Alert, AlertTransition } from './alerts.js';
+import type { Alert, AlertComment, AlertTransition } from './alerts.js';
 import type { AuditEntry } from './audit.js';
 import type { Body } from './common.js';
 import type { StoredEvent } from './events.js';
@@ -61,8 +62,10 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** An alert: times in ISO 8601, and the times to act. */
 export function presentAlert(a: AlertRecord): Alert {
+  // The owner is staff's business: members and the shop's app see alerts through this, without it.
+  const { owner: _staffOnly, ...rest } = a;
   return {
-    ...a,
+    ...rest,
     user: alertUser(a),
     events: a.events.map((e) => ({ ...e, occurredAt: iso(e.occurredAt) })),
     firstSeenAt: iso(a.firstSeenAt),
@@ -75,6 +78,17 @@ export function presentAlert(a: AlertRecord): Alert {
     timeToResolveMs: a.resolvedAt === null ? null : a.resolvedAt - a.createdAt,
   };
 }
+
+/** An alert as staff see it: with its owner (null: nobody). */
+export const presentStaffAlert = (a: AlertRecord): Alert => ({ ...presentAlert(a), owner: a.owner ?? null });
+
+export const presentComment = (c: CommentRecord): AlertComment => ({
+  id: c.id,
+  alertId: c.alertId,
+  author: c.author,
+  text: c.text,
+  createdAt: iso(c.at),
+});
 
 export const presentTransition = (t: TransitionRecord): AlertTransition => ({ ...t, at: iso(t.at) });
 

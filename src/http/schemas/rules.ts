@@ -16,6 +16,15 @@ export const RuleStatsSchema = Obj({
 });
 export type RuleStats = Body<typeof RuleStatsSchema>;
 
+const outcomeTotals = Obj({
+  alerts: Type.Integer({ description: 'Alerts of this rule (its strongest finding) raised in the period.' }),
+  closed: Type.Integer({ description: 'Of those, resolved or closed as false positives since.' }),
+  falsePositives: Type.Integer(),
+  falsePositiveShare: Nullable(Type.Number({ description: 'falsePositives / closed, 0 to 1; null when none is closed.' })),
+});
+export const RuleOutcomesSchema = Obj({ last7Days: outcomeTotals, last30Days: outcomeTotals });
+export type RuleOutcomes = Body<typeof RuleOutcomesSchema>;
+
 const ruleProperties = {
   id: Type.String(),
   kind: literals(['builtin', 'custom']),
@@ -25,6 +34,7 @@ const ruleProperties = {
   enabled: Type.Boolean(),
   mode: RuleModeSchema,
   stats: Type.Optional(RuleStatsSchema),
+  outcomes: Type.Optional(RuleOutcomesSchema),
   version: Type.Integer(),
   config: JsonObject,
   defaults: Type.Optional(JsonObject),

@@ -3,6 +3,8 @@ import { OPEN_STATUSES } from '../../../src/domain/vocabulary';
 import type { Account, AlertAction, AlertDetail, AlertStatus, EventPage } from '../../../src/http/schemas';
 import { ApiError, api, describeError } from '../api';
 import { AccountActions } from '../components/AccountActions';
+import { AlertCommentThread } from '../components/AlertComments';
+import { OwnerCard } from '../components/AlertOwner';
 import {
   DecisionBadge,
   Empty,
@@ -168,6 +170,7 @@ export function AlertDetailPage({ id }: { readonly id: string }) {
                 <p className="muted small">{alert.relatedEventIds.length} related events in all.</p>
               )}
             </section>
+            <AlertCommentThread alertId={alert.id} />
             {alert.subject.kind !== 'status' && <RecentEvents user={alert.user} page={events.data} error={events.error} />}
             <section className="card" aria-labelledby="history-heading">
               <h2 id="history-heading">History</h2>
@@ -189,6 +192,7 @@ export function AlertDetailPage({ id }: { readonly id: string }) {
             </section>
           </div>
           <div className="detail-side">
+            <OwnerCard alert={alert} onDone={detail.reload} />
             <section className="card" aria-labelledby="context-heading">
               <h2 id="context-heading">Context</h2>
               <dl className="facts facts-stacked">

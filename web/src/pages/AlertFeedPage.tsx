@@ -2,11 +2,13 @@ import { type FormEvent, useCallback, useEffect, useId, useMemo, useRef, useStat
 import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TYPES } from '../../../src/domain/vocabulary';
 import type { Alert, AlertPage, Rule } from '../../../src/http/schemas';
 import { api, describeError, query } from '../api';
+import { OwnerInline } from '../components/AlertOwner';
 import { Empty, ErrorText, Field, Loading, SeverityBadge, StatusBadge, Time } from '../components/ui';
 import { useFeed, useFeedMessages } from '../feed';
 import { place, SEVERITY_LABEL, STATUS_LABEL } from '../format';
 import { useLoad, useTitle } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
+import { usePerson } from '../session';
 
 /** The filters, as they stand in the page's address (so a filtered view can be bookmarked or shared). */
 interface Filters {
@@ -17,6 +19,8 @@ interface Filters {
   readonly user: string;
   readonly ip: string;
   readonly q: string;
+  /** `me`, `none` (nobody's) or '' for anyone's. */
+  readonly owner: string;
   /** A preset (`15m`, `1h`, `24h`, `7d`), `custom` (from/to), or '' for any time. */
   readonly since: string;
   readonly from: string;
@@ -43,6 +47,7 @@ function readFilters(search: URLSearchParams): Filters {
     user: search.get('user') ?? '',
     ip: search.get('ip') ?? '',
     q: search.get('q') ?? '',
+    owner: search.get('owner') ?? '',
     since: search.get('since') ?? '',
     from: search.get('from') ?? '',
     to: search.get('to') ?? '',
@@ -58,6 +63,7 @@ function filtersToSearch(f: Filters): string {
     rule: f.rule,
     user: f.user.trim(),
     ip: f.ip.trim(),
+    owner: f.owner,
     since: f.since,
     ...(f.since === 'custom' && { from: f.from, to: f.to }),
   });
@@ -86,6 +92,7 @@ function apiQuery(f: Filters, cursor?: string): string {
     user: f.user.trim(),
     ip: f.ip.trim(),
     q: f.q.trim(),
+    owner: f.owner,
     from: bounds.from === undefined ? undefined : new Date(bounds.from).toISOString(),
     to: bounds.to === undefined ? undefined : new Date(bounds.to).toISOString(),
     limit: 50,
@@ -93,8 +100,10 @@ function apiQuery(f: Filters, cursor?: string): string {
   });
 }
 
-/** The same test the server applies, for alerts that arrive live. */
-function matches(alert: Alert, f: Filters): boolean {
+/** The same test the server applies, for alerts that arrive live (`me` is the signed-in person's id). */
+function matches(alert: Alert, f: Filters, me: string): boolean {
+  if (f.owner === 'me' && alert.owner?.id !== me) return false;
+  if (f.owner === 'none' && alert.owner) return false;
   if (f.severity.length > 0 && !f.severity.includes(alert.severity)) return false;
   if (f.status.length > 0 && !f.status.includes(alert.status)) return false;
   if (f.type && alert.type !== f.type) return false;
@@ -144,6 +153,7 @@ export function AlertFeedPage() {
   const location = useLocation();
   const filters = useMemo(() => readFilters(location.search), [location.search]);
   const feed = useFeed();
+  const me = usePerson().id;
   const [alerts, setAlerts] = useState<readonly Alert[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
@@ -163,7 +173,7 @@ export function AlertFeedPage() {
       streamedDuringLoad.current = new Map();
       const result = await api.get<AlertPage>(`/v1/alerts${apiQuery(filters)}`, { signal });
       let list = result.alerts;
-      for (const alert of streamedDuringLoad.current.values()) list = upsert(list, alert, matches(alert, filtersRef.current));
+      for (const alert of streamedDuringLoad.current.values()) list = upsert(list, alert, matches(alert, filtersRef.current, me));
       streamedDuringLoad.current = null;
       setAlerts(list);
       setCursor(result.nextCursor);
@@ -175,7 +185,7 @@ export function AlertFeedPage() {
   useFeedMessages((message) => {
     if (message.kind !== 'alert') return;
     const alert = message.alert;
-    const wanted = matches(alert, filtersRef.current);
+    const wanted = matches(alert, filtersRef.current, me);
     streamedDuringLoad.current?.set(alert.id, alert);
     setAlerts((current) => upsert(current, alert, wanted));
     if (wanted && alert.occurrences === 1 && alert.status === 'new') {
@@ -247,7 +257,12 @@ export function AlertFeedPage() {
           {page.data && alerts.length === 0 && <Empty>No alerts match these filters.</Empty>}
           <ol className="alert-list" aria-label="Alerts, newest first">
             {alerts.map((alert) => (
-              <AlertRow key={alert.id} alert={alert} fresh={fresh.has(alert.id)} />
+              <AlertRow
+                key={alert.id}
+                alert={alert}
+                fresh={fresh.has(alert.id)}
+                onChanged={(changed) => setAlerts((current) => upsert(current, changed, matches(changed, filtersRef.current, me)))}
+              />
             ))}
           </ol>
           {cursor && (
@@ -262,7 +277,15 @@ export function AlertFeedPage() {
   );
 }
 
-function AlertRow({ alert, fresh }: { readonly alert: Alert; readonly fresh: boolean }) {
+function AlertRow({
+  alert,
+  fresh,
+  onChanged,
+}: {
+  readonly alert: Alert;
+  readonly fresh: boolean;
+  readonly onChanged: (alert: Alert) => void;
+}) {
   const where = place(alert.city, alert.country);
   return (
     <li className={`alert-row sev-edge-${alert.severity} ${fresh ? 'alert-fresh' : ''}`} data-alert-id={alert.id}>
@@ -286,6 +309,7 @@ function AlertRow({ alert, fresh }: { readonly alert: Alert; readonly fresh: boo
           risk {alert.risk} · <Time iso={alert.createdAt} />
         </span>
       </div>
+      <OwnerInline alert={alert} onAssigned={onChanged} />
     </li>
   );
 }
@@ -352,7 +376,7 @@ function FilterPanel({ filters, onChange }: { readonly filters: Filters; readonl
   const active =
     filters.severity.length +
     filters.status.length +
-    [filters.type, filters.rule, filters.user, filters.ip, filters.q, filters.since].filter(Boolean).length;
+    [filters.type, filters.rule, filters.user, filters.ip, filters.q, filters.owner, filters.since].filter(Boolean).length;
 
   return (
     <aside className="filters" aria-labelledby={`${id}-title`}>
@@ -397,6 +421,15 @@ function FilterPanel({ filters, onChange }: { readonly filters: Filters; readonl
           label={(s) => STATUS_LABEL[s as keyof typeof STATUS_LABEL]}
           onChange={(status) => onChange({ ...filters, status })}
         />
+        <Field label="Owner">
+          {(props) => (
+            <select {...props} value={filters.owner} onChange={(e) => onChange({ ...filters, owner: e.target.value })}>
+              <option value="">Anyone’s</option>
+              <option value="me">Mine</option>
+              <option value="none">Nobody’s</option>
+            </select>
+          )}
+        </Field>
         <Field label="Type">
           {(props) => (
             <select {...props} value={filters.type} onChange={(e) => onChange({ ...filters, type: e.target.value })}>

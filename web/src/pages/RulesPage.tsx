@@ -1,5 +1,8 @@
 import { type FormEvent, useId, useMemo, useState } from 'react';
-import type { BacktestResult, Rule, RuleDay, RuleStats, Severity } from '../../../src/http/schemas';
+import type { BacktestResult, Rule, RuleDay, RuleOutcomes, RuleStats, Severity } from '../../../src/http/schemas';
+
+type RuleOutcomeTotals = RuleOutcomes['last7Days'];
+
 import { api, describeError, query } from '../api';
 import { Empty, ErrorText, Loading, Notice, type NoticeValue, SeverityBadge } from '../components/ui';
 import { formatDateTime, humanKey } from '../format';
@@ -170,6 +173,20 @@ function ModeBadge({ mode }: { readonly mode: Rule['mode'] }) {
 
 const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
+/** The share of a rule's closed alerts that were false positives, with the counts it comes from. */
+function falsePositives(label: string, o: RuleOutcomeTotals) {
+  return (
+    <div className="rule-figure">
+      <dt>{label}</dt>
+      <dd>
+        {o.falsePositiveShare === null
+          ? 'none closed yet'
+          : `${Math.round(o.falsePositiveShare * 100)}% (${o.falsePositives} of ${count(o.closed, 'closed alert', 'closed alerts')})`}
+      </dd>
+    </div>
+  );
+}
+
 /** Hits and alerts over 7 and 30 days; for a shadow rule the alerts it would have raised, and a bar per day. */
 function RuleFigures({ rule, stats }: { readonly rule: Rule; readonly stats: RuleStats }) {
   const shadow = rule.mode === 'shadow';
@@ -183,11 +200,14 @@ function RuleFigures({ rule, stats }: { readonly rule: Rule; readonly stats: Rul
     </div>
   );
   const figures = shadow ? stats.shadow : stats.live;
+  const outcomes = rule.outcomes;
   return (
     <div className="rule-stats">
       <dl className="rule-figures" aria-label={`${shadow ? 'Shadow' : 'Live'} figures of ${rule.title}`}>
         {period('Last 7 days', figures.last7Days)}
         {period('Last 30 days', figures.last30Days)}
+        {outcomes && falsePositives('False positives, 7 days', outcomes.last7Days)}
+        {outcomes && falsePositives('False positives, 30 days', outcomes.last30Days)}
       </dl>
       {shadow && <DayBars days={stats.shadow.daily} title={rule.title} />}
     </div>
