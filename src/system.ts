@@ -439,6 +439,12 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
           case 'rules':
             await rules.load(invalidRule);
             return;
+          case 'owner':
+            for (const m of await accountStore.userTrust(change.user))
+              history.setTrust(m.user, m.kind, m.value, { trust: m.trust, ...(m.alertId && { alertId: m.alertId }) });
+            // Familiarity is read from the store again the next time the user's events are enriched.
+            novelty.forget([change.user]);
+            return;
           case 'lock': {
             const account = await accountStore.get(change.user);
             locks.set(change.user, account?.lock);
@@ -504,7 +510,15 @@ function buildAccountService(r: {
   const health = new SecurityHealth({ healthFacts: new SqlHealthFacts(r.database), accounts, locks, clock, onError });
   const codes = new OneTimeCodes({ accounts, sender: r.notifier, audit, secret: r.secret, clock });
   const locking = new AccountLocking({ accounts, locks, audit, bus, clock, health });
-  const trust = new OwnerTrust({ accounts, history: r.history, familiarity: r.novelty, audit, clock, onError });
+  const trust = new OwnerTrust({
+    accounts,
+    history: r.history,
+    familiarity: r.novelty,
+    audit,
+    clock,
+    onError,
+    changed: (user) => bus.publish('settings.changed', { what: 'owner', user }),
+  });
   const notices = new AccountNotices(r.notifier, r.config.adminEmails, audit, onError);
   const contacts = new AccountContacts(accounts, audit, clock);
   const worker = new ResponseWorker({ accounts, locking, codes, notices, health, onError });

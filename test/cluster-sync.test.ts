@@ -17,6 +17,7 @@ const prefix = freshNatsPrefix();
 const running: System[] = [];
 const apps: FastifyInstance[] = [];
 let apiA: FastifyInstance;
+let apiSystemA: System;
 let urlA = '';
 let urlB = '';
 
@@ -38,7 +39,8 @@ beforeAll(async () => {
     const address = app.server.address();
     return { app, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
   };
-  const a = await listen(await start('api'));
+  apiSystemA = await start('api');
+  const a = await listen(apiSystemA);
   const b = await listen(await start('api'));
   apiA = a.app;
   urlA = a.url;
@@ -194,5 +196,29 @@ describe('distributed mode: every process in step', () => {
     expect(rulesOf(next)).toContain('failed-login-burst');
     expect(next.alertId).toBeDefined();
     expect(next.alertId).not.toBe(first.alertId);
+  });
+});
+
+describe('distributed mode: the owner’s word', () => {
+  it('“this was me” through an api trusts the phone for the worker: its next jump is no impossible travel', async () => {
+    const user = 'trust-ivan';
+    const ingest = (method: 'POST' | 'PUT', url: string, body: unknown) =>
+      apiA.inject({ method, url, headers: { authorization: `Bearer ${INGEST_KEY}` }, payload: body as object });
+    expect((await ingest('PUT', `/v1/accounts/${user}/contact`, { email: 'ivan@example.com' })).statusCode).toBe(200);
+    const london = { type: 'login.succeeded', user, ip: '81.2.69.160', device: 'ivan-laptop' };
+    const newYork = { type: 'login.succeeded', user, ip: '3.80.0.10', device: 'travel-phone' };
+    await send(london);
+    const jump = await send(newYork);
+    expect(rulesOf(jump)).toContain('impossible-travel');
+
+    expect((await ingest('POST', `/v1/alerts/${jump.alertId}/confirm`, {})).statusCode).toBe(202);
+    const [mail] = await apiSystemA.outbox.list({ user, limit: 1 });
+    const code = /is (\d{6})\./.exec(mail?.body ?? '')?.[1];
+    expect(code).toBeDefined();
+    const confirmed = await ingest('POST', `/v1/alerts/${jump.alertId}/confirm`, { code });
+    expect(confirmed.statusCode).toBe(200);
+
+    await send(london);
+    expect(rulesOf(await send(newYork))).not.toContain('impossible-travel');
   });
 });

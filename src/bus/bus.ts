@@ -28,17 +28,19 @@ export interface BusMessages {
   'account.locked': AccountLockChange;
   'account.unlocked': AccountLockChange;
   /**
-   * People changed what detection reads from memory besides the users' history: the allow and block
-   * lists, the snoozes, or the rules in force (their configs, modes and custom rules). In one process
+   * People changed what detection reads from memory besides the events: the allow and block lists,
+   * the snoozes, the rules in force (their configs, modes and custom rules), or an owner's word on
+   * their sources (trust marks, familiarity proofs). In one process
    * the change is in memory already; other processes read it again from the store (cluster/).
    */
   'settings.changed': SettingsChange;
 }
 
-/** Which in-memory book of detection settings changed. */
-export interface SettingsChange {
-  readonly what: 'lists' | 'snoozes' | 'rules';
-}
+/** Which in-memory book of detection settings changed, or whose word on their own sources. */
+export type SettingsChange =
+  | { readonly what: 'lists' | 'snoozes' | 'rules' }
+  /** The owner trusted or untrusted an alert's sources, or proved them familiar. */
+  | { readonly what: 'owner'; readonly user: string };
 
 /**
  * Something one process changed that every process keeps in memory, to be read again (the distributed
