@@ -65,13 +65,17 @@ export class BusRelay implements BusOutlet {
   private refreshing: Promise<void> = Promise.resolve();
   private sequence = 0;
   private closed = false;
+  private readonly changes: Subscription;
 
   private constructor(
     private readonly deps: BusRelayDependencies,
     private readonly js: JetStreamClient,
     private readonly feed: ConsumerMessages,
-    private readonly changes: Subscription,
-  ) {}
+  ) {
+    this.changes = deps.nc.subscribe(deps.names.changesSubject, { callback: (error, message) => this.onChange(error, message.data) });
+    this.readFeed();
+    this.watchConnection();
+  }
 
   static async open(deps: BusRelayDependencies): Promise<BusRelay> {
     const { nc, names } = deps;
@@ -90,13 +94,7 @@ export class BusRelay implements BusOutlet {
     });
     const js = nc.jetstream();
     const consumer = await js.consumers.get(names.busStream, { deliver_policy: DeliverPolicy.New });
-    const feed = await consumer.consume();
-    let relay: BusRelay | undefined;
-    const changes = nc.subscribe(names.changesSubject, { callback: (error, message) => relay?.onChange(error, message.data) });
-    relay = new BusRelay(deps, js, feed, changes);
-    relay.readFeed();
-    relay.watchConnection();
-    return relay;
+    return new BusRelay(deps, js, await consumer.consume());
   }
 
   async publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
