@@ -107,6 +107,8 @@ describe('distributed mode: an api killed, then NATS restarted, under load', () 
 
       // The api process starts (the slow part: half of this test) while the worker starts here.
       const apiStarting = startServer(env);
+      // Awaited below; until then a failed start must not be an unhandled rejection.
+      apiStarting.catch(() => {});
       // Short leases, so that the worker holds its partitions again soon after NATS comes back.
       const worker = await startRole('worker', { databaseUrl, prefix, clock, natsUrl, timings: { leaseMs: 2000, tickMs: 200 } });
       running.push(worker);
