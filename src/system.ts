@@ -155,8 +155,9 @@ export interface System {
   catchUp(belongs: (user: string) => boolean): Promise<number>;
   /**
    * The distributed mode: what another process changed is read again from the store into this
-   * process's memory (lists, snoozes, rules, one account's lock, one alert's status; `everything`
-   * after this process lost NATS for a while and may have missed some).
+   * process's memory (lists, snoozes, rules, one owner's trust marks and familiarity, one account's
+   * lock, one alert's status; `everything` after this process lost NATS for a while and may have
+   * missed some).
    */
   refresh(change: SharedChange): Promise<void>;
   /** Distributed mode only: the partitions this process serves and its requests under way, for /healthz. */
