@@ -112,6 +112,9 @@ describe('distributed mode: an api killed, then NATS restarted, under load', () 
       // Short leases, so that the worker holds its partitions again soon after NATS comes back.
       const worker = await startRole('worker', { databaseUrl, prefix, clock, natsUrl, timings: { leaseMs: 2000, tickMs: 200 } });
       running.push(worker);
+      // The api of part 2 (in this process, to shorten its deadline) is built now too, while the other starts.
+      const inProcessApi = await startRole('api', { databaseUrl, prefix, clock, natsUrl, env, timings: { deadlineMs: 1000 } });
+      running.push(inProcessApi);
       await until('the worker owns every partition', () => (worker.cluster?.partitions().length === 16 ? true : undefined), 20_000);
 
       // 1. The api process killed with SIGKILL mid-load, then started again (on another port).
@@ -133,10 +136,8 @@ describe('distributed mode: an api killed, then NATS restarted, under load', () 
       await overHttp.stop();
       await api.stop();
 
-      // 2. NATS killed mid-load and started again: the api (in this process, to shorten its deadline)
-      // answers 503 with retry-after meanwhile, and 200 again once it and the worker are back.
-      const inProcessApi = await startRole('api', { databaseUrl, prefix, clock, natsUrl, env, timings: { deadlineMs: 1000 } });
-      running.push(inProcessApi);
+      // 2. NATS killed mid-load and started again: the api answers 503 with retry-after meanwhile,
+      // and 200 again once it and the worker are back.
       const app = await buildApp(inProcessApi);
       const throughNats = new Load(async (id, user) => {
         const res = await app.inject({
