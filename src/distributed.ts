@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { connect } from 'nats';
+import { BusRelay } from './cluster/bus-relay.js';
 import { ForwardingIngest } from './cluster/forwarding-ingest.js';
 import { PartitionLeases } from './cluster/partition-leases.js';
 import { PartitionWorker } from './cluster/partition-worker.js';
@@ -29,6 +30,15 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
   const names = new ClusterNames(config.natsPrefix);
   // Reconnect for ever: a NATS restart must not end the process; requests meanwhile get 503.
   const nc = await connect({ servers: config.natsUrl, name: `vigil-${config.role}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const relay = await BusRelay.open({
+    nc,
+    names,
+    origin: `${config.role}-${hostname()}-${process.pid}-${newId('p')}`,
+    show: (topic, message) => system.feed.receive(topic, message),
+    refresh: (change) => system.refresh(change),
+    onError: (message, error) => logger.error(message, error),
+  });
+  system.bus.relayTo(relay);
   const forwarding = new ForwardingIngest(
     nc,
     names,
@@ -46,6 +56,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       ingest: measuredIngest(forwarding, system.metrics),
       cluster: { partitions: () => [], lag: () => 0 },
       async close() {
+        await relay.close();
         await nc.drain();
         await system.close();
       },
@@ -61,6 +72,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       if (replayed > 0)
         logger.info(`partitions ${[...partitions].join(',')}: ${replayed} events replayed from the database before serving them`);
     },
+    changesSettled: () => relay.settled(),
     metrics: system.metrics,
     onError: (message, error) => logger.error(message, error),
   });
@@ -87,6 +99,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       // Partitions first, so the other workers take them over at once; then what is under way.
       await leases.stop();
       await worker.settled();
+      await relay.close();
       await nc.drain();
       await system.close();
     },

@@ -11,11 +11,12 @@ import { FailureLimiter } from './auth/failure-limiter.js';
 import { PeopleService } from './auth/people-service.js';
 import { ServerSecret } from './auth/server-secret.js';
 import { TotpCodes } from './auth/totp.js';
-import type { Bus } from './bus/bus.js';
+import type { Bus, SharedChange } from './bus/bus.js';
 import { InProcessBus } from './bus/in-process-bus.js';
 import type { Config } from './config/config.js';
 import { type Clock, systemClock } from './core/clock.js';
 import type { Problem } from './core/errors.js';
+import { assertExhaustive } from './core/result.js';
 import { AlertBook } from './detect/alert-book.js';
 import type { Detector } from './detect/detector.js';
 import { DetectionEngine } from './detect/engine.js';
@@ -109,7 +110,8 @@ export interface System {
   readonly feed: LiveFeed;
   /** Events and alerts per minute, for the activity chart. */
   readonly activity: ActivityStore;
-  readonly bus: Bus;
+  /** In process; the distributed mode relays it to the other processes (`relayTo`). */
+  readonly bus: InProcessBus;
   readonly writer: GroupCommitWriter;
   /** Where events go in: the pipeline below, counted (or, in an api process, the hop to their owner). */
   readonly ingest: EventIngest;
@@ -160,6 +162,13 @@ export interface System {
    * Returns how many events were replayed.
    */
   catchUp(belongs: (user: string) => boolean): Promise<number>;
+  /**
+   * The distributed mode: what another process changed is read again from the store into this
+   * process's memory (lists, snoozes, rules, one owner's trust marks and familiarity, one account's
+   * lock, one alert's status; `everything` after this process lost NATS for a while and may have
+   * missed some).
+   */
+  refresh(change: SharedChange): Promise<void>;
   /** Distributed mode only: the partitions this process serves and its requests under way, for /healthz. */
   readonly cluster?: ClusterStatus;
   /** Flushes pending writes and deliveries, then closes the database. */
@@ -220,10 +229,11 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       overrides.builtinRules ?? builtinRules({ models }),
       clock,
       audit,
+      () => bus.publish('settings.changed', { what: 'rules' }),
     );
-    await rules.load((ruleId, problem) =>
-      logger.warn(`Stored settings of rule ${ruleId} are invalid (${problem.message}); using its defaults.`),
-    );
+    const invalidRule = (ruleId: string, problem: Problem) =>
+      logger.warn(`Stored settings of rule ${ruleId} are invalid (${problem.message}); using its defaults.`);
+    await rules.load(invalidRule);
     const ruleStats = new RuleStats(new SqlRuleStatsStore(database), clock, (error) =>
       logger.error('saving rule hit counts failed; kept for the next flush', error),
     );
@@ -237,12 +247,20 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       audit,
       clock,
       ruleExists: (id) => rules.ruleSet.get(id) !== undefined,
+      changed: () => bus.publish('settings.changed', { what: 'lists' }),
     });
     for (const entry of await listService.load())
       logger.warn(`List entry ${entry.id} (${entry.kind} "${entry.value}") is not used: its value is not valid.`);
     // Snoozes in force are in memory before the first event is scored.
     const snoozeBook = new SnoozeBook();
-    const snoozes = new SnoozeService({ store: new SqlSnoozeStore(database), book: snoozeBook, rules: rules.ruleSet, audit, clock });
+    const snoozes = new SnoozeService({
+      store: new SqlSnoozeStore(database),
+      book: snoozeBook,
+      rules: rules.ruleSet,
+      audit,
+      clock,
+      changed: () => bus.publish('settings.changed', { what: 'snoozes' }),
+    });
     await snoozes.load();
     const engine = new DetectionEngine({
       memory: { history, alerts: alertBook },
@@ -436,6 +454,41 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         for (const { user, lock } of await accountStore.listLocks()) if (belongs(user)) locks.set(user, lock);
         return replayed;
       },
+      async refresh(change) {
+        switch (change.what) {
+          case 'lists':
+            await listService.load();
+            return;
+          case 'snoozes':
+            await snoozes.load();
+            return;
+          case 'rules':
+            await rules.load(invalidRule);
+            return;
+          case 'owner':
+            for (const m of await accountStore.userTrust(change.user))
+              history.setTrust(m.user, m.kind, m.value, { trust: m.trust, ...(m.alertId && { alertId: m.alertId }) });
+            // Familiarity is read from the store again the next time the user's events are enriched.
+            novelty.forget([change.user]);
+            return;
+          case 'lock': {
+            const account = await accountStore.get(change.user);
+            locks.set(change.user, account?.lock);
+            return;
+          }
+          case 'alert':
+            alertBook.statusChanged(change.alert);
+            return;
+          case 'everything':
+            await Promise.all([listService.load(), snoozes.load(), rules.load(invalidRule)]);
+            // Locks taken meanwhile; a lock lifted meanwhile stays until its account's next change
+            // (dropping every lock the store lacks could drop one this process is writing right now).
+            for (const { user, lock } of await accountStore.listLocks()) locks.set(user, lock);
+            return;
+          default:
+            assertExhaustive(change, 'shared change');
+        }
+      },
       async close() {
         stopWatchingModels();
         await logins.close();
@@ -483,7 +536,15 @@ function buildAccountService(r: {
   const health = new SecurityHealth({ healthFacts: new SqlHealthFacts(r.database), accounts, locks, clock, onError });
   const codes = new OneTimeCodes({ accounts, sender: r.notifier, audit, secret: r.secret, clock });
   const locking = new AccountLocking({ accounts, locks, audit, bus, clock, health });
-  const trust = new OwnerTrust({ accounts, history: r.history, familiarity: r.novelty, audit, clock, onError });
+  const trust = new OwnerTrust({
+    accounts,
+    history: r.history,
+    familiarity: r.novelty,
+    audit,
+    clock,
+    onError,
+    changed: (user) => bus.publish('settings.changed', { what: 'owner', user }),
+  });
   const notices = new AccountNotices(r.notifier, r.config.adminEmails, audit, onError);
   const contacts = new AccountContacts(accounts, audit, clock);
   const worker = new ResponseWorker({ accounts, locking, codes, notices, health, onError });

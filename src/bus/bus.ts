@@ -1,3 +1,4 @@
+import { assertExhaustive } from '../core/result.js';
 import type { StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
 import type { PlannedResponse } from '../domain/response.js';
@@ -26,6 +27,51 @@ export interface BusMessages {
   'response.planned': readonly PlannedResponse[];
   'account.locked': AccountLockChange;
   'account.unlocked': AccountLockChange;
+  /**
+   * People changed what detection reads from memory besides the events: the allow and block lists,
+   * the snoozes, the rules in force (their configs, modes and custom rules), or an owner's word on
+   * their sources (trust marks, familiarity proofs). In one process
+   * the change is in memory already; other processes read it again from the store (cluster/).
+   */
+  'settings.changed': SettingsChange;
+}
+
+/** Which in-memory book of detection settings changed, or whose word on their own sources. */
+export type SettingsChange =
+  | { readonly what: 'lists' | 'snoozes' | 'rules' }
+  /** The owner trusted or untrusted an alert's sources, or proved them familiar. */
+  | { readonly what: 'owner'; readonly user: string };
+
+/**
+ * Something one process changed that every process keeps in memory, to be read again (the distributed
+ * mode: `System.refresh`): the settings, one account's lock, one alert as it now is; `everything`
+ * after a process lost NATS for a while and may have missed some.
+ */
+export type SharedChange =
+  | SettingsChange
+  | { readonly what: 'lock'; readonly user: string }
+  | { readonly what: 'alert'; readonly alert: Alert }
+  | { readonly what: 'everything' };
+
+/** What a message on the bus asks other processes to read again; none for most topics. */
+export function sharedChanges<T extends Topic>(topic: T, message: BusMessages[T]): readonly SharedChange[] {
+  const t = topic as Topic;
+  switch (t) {
+    case 'settings.changed':
+      return [message as SettingsChange];
+    case 'account.locked':
+    case 'account.unlocked':
+      return [{ what: 'lock', user: (message as AccountLockChange).user }];
+    case 'alert.updated':
+      return (message as readonly Alert[]).map((alert) => ({ what: 'alert', alert }));
+    // Raised alerts are the owner's own (nobody else scores its users); the rest stay in process.
+    case 'alert.raised':
+    case 'events.stored':
+    case 'response.planned':
+      return [];
+    default:
+      return assertExhaustive(t, 'bus topic');
+  }
 }
 export type Topic = keyof BusMessages;
 export type Handler<T extends Topic> = (message: BusMessages[T]) => void | Promise<void>;

@@ -3,25 +3,40 @@ import type { Bus, BusMessages, Handler, Topic } from './bus.js';
 export type BusErrorSink = (error: unknown, topic: Topic) => void;
 
 /**
+ * Where a bus sends what other processes must see too (the distributed mode: cluster/bus-relay.ts).
+ * `publish` resolves once the message is on its way, so that a person's change is announced to the
+ * other processes before their request is answered; it never throws (failures are its to report).
+ */
+export interface BusOutlet {
+  publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void>;
+}
+
+/**
  * Delivers messages to subscribers in this process, after the publisher's turn, so a slow or failing
  * subscriber never delays or fails the ingest request that published.
  */
 export class InProcessBus implements Bus {
   private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
   private inFlight = new Set<Promise<void>>();
+  private outlet: BusOutlet | undefined;
 
   constructor(private readonly onError: BusErrorSink) {}
 
+  /** Sends every message published here to other processes as well (set once, by the distributed mode). */
+  relayTo(outlet: BusOutlet): void {
+    this.outlet = outlet;
+  }
+
   async publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
     const handlers = this.handlers.get(topic);
-    if (!handlers || handlers.size === 0) return;
-    for (const handler of handlers) {
+    for (const handler of handlers ?? []) {
       const delivery = Promise.resolve()
         .then(() => (handler as Handler<T>)(message))
         .catch((error: unknown) => this.onError(error, topic))
         .finally(() => this.inFlight.delete(delivery));
       this.inFlight.add(delivery);
     }
+    if (this.outlet) await this.outlet.publish(topic, message);
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {

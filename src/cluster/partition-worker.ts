@@ -12,6 +12,11 @@ export interface PartitionWorkerDependencies {
   readonly pipeline: EventIngest;
   /** Brings these partitions' users' detection state up to date from PostgreSQL before they are served. */
   readonly catchUp: (partitions: ReadonlySet<number>) => Promise<void>;
+  /**
+   * Resolves once what other processes changed and announced before this request came (a list
+   * entry, a lock, …) is in this process's memory (cluster/bus-relay.ts): the request is scored after.
+   */
+  readonly changesSettled: () => Promise<void>;
   readonly metrics: VigilMetrics;
   readonly onError: (message: string, error: unknown) => void;
 }
@@ -76,6 +81,7 @@ export class PartitionWorker implements OwnershipListener {
     this.inFlight += request.events.length;
     this.deps.metrics.consumerLag.set(this.inFlight);
     try {
+      await this.deps.changesSettled();
       return { report: await this.deps.pipeline.ingest(request.events, { atomic: request.atomic }) };
     } catch (error) {
       this.deps.onError('ingesting forwarded events failed', error);

@@ -30,4 +30,8 @@ export class ClusterNames {
   busSubject(topic: string): string {
     return `${this.prefix}.bus.${topic}`;
   }
+  /** Where a process announces what it changed that the others keep in memory (core NATS, cluster/bus-relay.ts). */
+  get changesSubject(): string {
+    return `${this.prefix}.changes`;
+  }
 }

@@ -60,6 +60,11 @@ export class RuleCatalog {
     private readonly builtins: readonly Rule<any>[],
     private readonly clock: Clock,
     private readonly audit: RuleAudit,
+    /**
+     * Called once a change is in the rule set, before it is answered: other processes that keep their
+     * own rule set read it again (the distributed mode).
+     */
+    private readonly changed?: () => Promise<void>,
   ) {
     for (const rule of builtins) {
       this.checkers.set(rule.id, TypeCompiler.Compile(rule.configSchema));
@@ -67,9 +72,14 @@ export class RuleCatalog {
     }
   }
 
-  /** Applies what the database holds. A stored override that no longer validates keeps the defaults. */
+  /**
+   * Applies what the database holds. A stored override that no longer validates keeps the defaults.
+   * Loaded again when another process changed a rule: a version already in force is left as it is,
+   * so a custom rule's aggregate window is not started afresh by someone else's change.
+   */
   async load(onInvalid: (ruleId: string, problem: Problem) => void): Promise<void> {
     for (const s of await this.store.loadAll()) {
+      if (this.ruleSet.get(s.ruleId)?.version === s.version) continue;
       const entry = s.kind === 'builtin' ? this.builtinEntry(s.ruleId, s.config) : this.customEntry(s.ruleId, s.config);
       if (!entry.ok) {
         onInvalid(s.ruleId, entry.error);
@@ -181,6 +191,7 @@ export class RuleCatalog {
     );
     const saved = { ...entry, version, updatedAt: at, updatedBy: actor };
     this.ruleSet.put(saved);
+    await this.changed?.();
     return saved;
   }
 

@@ -1,10 +1,15 @@
-import type { AccountLockChange, Bus } from '../bus/bus.js';
+import type { AccountLockChange, Bus, BusMessages } from '../bus/bus.js';
+import { assertExhaustive } from '../core/result.js';
 import type { Alert } from '../domain/alert.js';
 
 /** What the admins' live feed shows: alerts as they are raised or change, and locks as they happen. */
 export type FeedMessage =
   | { readonly kind: 'alert'; readonly alert: Alert }
   | { readonly kind: 'account'; readonly change: AccountLockChange & { readonly locked: boolean } };
+
+/** The bus topics the feed shows. */
+export const FEED_TOPICS = ['alert.raised', 'alert.updated', 'account.locked', 'account.unlocked'] as const;
+export type FeedTopic = (typeof FEED_TOPICS)[number];
 
 export type FeedListener = (message: FeedMessage) => void;
 
@@ -17,15 +22,27 @@ export class LiveFeed {
   private readonly unsubscribe: Array<() => void>;
 
   constructor(bus: Bus) {
-    const alerts = (list: readonly Alert[]) => {
-      for (const alert of list) this.emit({ kind: 'alert', alert });
-    };
-    this.unsubscribe = [
-      bus.subscribe('alert.raised', alerts),
-      bus.subscribe('alert.updated', alerts),
-      bus.subscribe('account.locked', (change) => this.emit({ kind: 'account', change: { ...change, locked: true } })),
-      bus.subscribe('account.unlocked', (change) => this.emit({ kind: 'account', change: { ...change, locked: false } })),
-    ];
+    this.unsubscribe = FEED_TOPICS.map((topic) => bus.subscribe(topic, (message) => this.receive(topic, message)));
+  }
+
+  /**
+   * One message of a feed topic: from this process's bus, or (the distributed mode) relayed from
+   * another process's, so that every dashboard sees what every process raised, once.
+   */
+  receive<T extends FeedTopic>(topic: T, message: BusMessages[T]): void {
+    const t = topic as FeedTopic;
+    switch (t) {
+      case 'alert.raised':
+      case 'alert.updated':
+        for (const alert of message as readonly Alert[]) this.emit({ kind: 'alert', alert });
+        return;
+      case 'account.locked':
+      case 'account.unlocked':
+        this.emit({ kind: 'account', change: { ...(message as AccountLockChange), locked: t === 'account.locked' } });
+        return;
+      default:
+        assertExhaustive(t, 'feed topic');
+    }
   }
 
   get connections(): number {

@@ -26,6 +26,11 @@ export interface ListServiceDeps {
   readonly clock: Clock;
   /** Whether a rule with this id exists (built-in or custom). */
   readonly ruleExists: (id: string) => boolean;
+  /**
+   * Called once a change is in the book, before the change is answered: other processes that keep
+   * their own copy of the book read it again (the distributed mode).
+   */
+  readonly changed?: () => Promise<void>;
 }
 
 const MAX_REASON = 500;
@@ -89,6 +94,7 @@ export class ListService {
     const entry = checked.value;
     await this.deps.store.add(entry);
     this.deps.book.put(entry);
+    await this.deps.changed?.();
     await this.deps.audit.record(actor, 'list.entry_added', `list:${entry.id}`, {
       list: entry.list,
       kind: entry.kind,
@@ -109,6 +115,7 @@ export class ListService {
     // Only one of two concurrent removals wins; the other is answered as if the entry were gone.
     if (!(await this.deps.store.remove(id, now, actor))) return notFound;
     this.deps.book.remove(id);
+    await this.deps.changed?.();
     const { removedAt: _at, removedBy: _by, ...entry } = stored;
     await this.deps.audit.record(actor, 'list.entry_removed', `list:${id}`, {
       list: entry.list,

@@ -26,6 +26,11 @@ export interface OwnerTrustDeps {
   readonly audit: AuditRecorder;
   readonly clock: Clock;
   readonly onError: (message: string, error: unknown) => void;
+  /**
+   * Called once the owner's word is stored and in this process's memory: other processes that keep
+   * the user's trust marks and familiarity in memory read them again (the distributed mode).
+   */
+  readonly changed?: (user: string) => Promise<void>;
 }
 
 /** What the owner's word does to the sources of an alert: trusted or untrusted marks, and proofs of familiarity. */
@@ -46,6 +51,7 @@ export class OwnerTrust {
     await this.deps.accounts.setTrust(marks);
     for (const m of marks)
       this.deps.history.setTrust(m.user, m.kind, m.value, { trust: m.trust, ...(m.alertId !== undefined && { alertId: m.alertId }) });
+    if (marks.length > 0) await this.deps.changed?.(alert.user);
     await Promise.all(
       marks.map((m) =>
         this.deps.audit.record('vigil', 'trust.changed', `account:${m.user}`, {
@@ -68,6 +74,7 @@ export class OwnerTrust {
     if (!familiarity) return;
     try {
       await familiarity.proveSource(alert.user, { device: alert.device, ip: alert.ip, country: alert.country }, via, this.deps.clock.now());
+      await this.deps.changed?.(alert.user);
     } catch (error) {
       this.deps.onError(`familiarity proof for ${alert.user} not stored`, error);
     }

@@ -52,6 +52,11 @@ export interface SnoozeServiceDeps {
   readonly rules: RuleSet;
   readonly audit: AuditTrail;
   readonly clock: Clock;
+  /**
+   * Called once a change is in the book, before the change is answered: other processes that keep
+   * their own copy of the book read it again (the distributed mode).
+   */
+  readonly changed?: () => Promise<void>;
 }
 
 /**
@@ -107,6 +112,7 @@ export class SnoozeService {
     await this.deps.store.create(snooze);
     this.deps.book.prune(now);
     this.deps.book.put(snooze);
+    await this.deps.changed?.();
     await this.deps.audit.record(actor, 'snooze.created', `user:${snooze.user}`, {
       snoozeId: snooze.id,
       rule: snooze.ruleId,
@@ -132,6 +138,7 @@ export class SnoozeService {
     const cancelled = await this.deps.store.cancel(id, now, actor);
     if (!cancelled) return err(notFound);
     this.deps.book.cancel(id);
+    await this.deps.changed?.();
     if (!cancelled.changed) return err({ code: 'invalid_transition', message: `Snooze ${id} is already cancelled.` });
     await this.deps.audit.record(actor, 'snooze.cancelled', `user:${found.user}`, {
       snoozeId: id,

@@ -1,10 +1,16 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/clock.js';
 import { type ClusterTimings, joinCluster } from '../../src/distributed.js';
 import { createSystem, type System } from '../../src/system.js';
 import { sharedGeoIp, TEST_SECRET_KEY } from './app.js';
+import { freePort } from './process.js';
 
 /**
  * The distributed mode needs PostgreSQL and NATS whichever leg of CI runs: on the SQLite leg its
@@ -34,9 +40,9 @@ export async function freshPgSchema(): Promise<string> {
 export const freshNatsPrefix = () => `t_${randomBytes(6).toString('hex')}`;
 
 /** Deletes the streams (the lease bucket's among them) a prefix made. */
-export async function dropNatsPrefix(prefix: string): Promise<void> {
+export async function dropNatsPrefix(prefix: string, natsUrl = NATS_URL): Promise<void> {
   const { connect } = await import('nats');
-  const nc = await connect({ servers: NATS_URL });
+  const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await nc.jetstreamManager();
     for await (const name of jsm.streams.names()) if (name.includes(prefix)) await jsm.streams.delete(name);
@@ -48,14 +54,22 @@ export async function dropNatsPrefix(prefix: string): Promise<void> {
 /** A Vigil of one role in this process, on a shared database and NATS prefix. */
 export async function startRole(
   role: 'all' | 'api' | 'worker',
-  options: { databaseUrl: string; prefix: string; clock: Clock; env?: Record<string, string>; timings?: ClusterTimings },
+  options: {
+    databaseUrl: string;
+    prefix: string;
+    clock: Clock;
+    env?: Record<string, string>;
+    timings?: ClusterTimings;
+    /** The machine's NATS unless given. */
+    natsUrl?: string;
+  },
 ): Promise<System> {
   const config = loadConfig(
     {
       VIGIL_DATABASE_URL: options.databaseUrl,
       VIGIL_DEMO: 'false',
       VIGIL_SECRET_KEY: TEST_SECRET_KEY,
-      VIGIL_NATS_URL: NATS_URL,
+      VIGIL_NATS_URL: options.natsUrl ?? NATS_URL,
       VIGIL_NATS_PREFIX: options.prefix,
       VIGIL_PARTITIONS: '16',
       ...options.env,
@@ -70,4 +84,60 @@ export async function startRole(
     await system.close();
     throw error;
   }
+}
+
+export interface PrivateNats {
+  readonly url: string;
+  /** SIGKILL, as in a crash; what JetStream stored stays in its directory. */
+  kill9(): Promise<void>;
+  /** Starts it again on the same port and directory (after `kill9`). */
+  start(): Promise<void>;
+  /** Kills it and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A NATS server with JetStream of the test's own (the machine's nats-server binary, another port and
+ * store directory), for a test that kills and restarts it: the machine's NATS is shared with others.
+ */
+export async function startPrivateNats(): Promise<PrivateNats> {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nats-'));
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const started = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+    child = started;
+    for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
+      if (started.exitCode !== null) throw new Error(`nats-server exited with ${started.exitCode}`);
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+      if (up) return;
+      if (Date.now() > deadline) throw new Error('nats-server did not listen within 10 s');
+    }
+  };
+  const kill9 = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      running.once('exit', () => resolve());
+      running.kill('SIGKILL');
+    });
+  };
+  process.once('exit', () => child?.kill('SIGKILL'));
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    kill9,
+    start,
+    async stop() {
+      await kill9();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
