@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Alert } from '../domain/alert.js';
 import type { ChannelDelivery } from './channel-delivery.js';
-import { admitAlert, closeGroup, groupKeyOf, type MessageFactory } from './grouping.js';
+import { admitAlerts, closeGroup, groupKeyOf, type MessageFactory } from './grouping.js';
 import { alertMessage, summaryMessage } from './messages.js';
 import type { AlertGroup, SealedStaffChannel, StaffMessage, StaffMessageKind, StaffNotifyStore } from './ports.js';
 import { routes } from './routing.js';
@@ -46,13 +46,19 @@ export class AlertRouter {
     const channels = await this.deps.channels.activeChannels();
     if (channels.length === 0) return;
     const attempts: Promise<void>[] = [];
-    for (const alert of alerts) {
-      for (const channel of channels) {
+    for (const channel of channels) {
+      // The channel's alerts by group, in order: one transaction per group, however large the burst.
+      const byGroup = new Map<string, Alert[]>();
+      for (const alert of alerts) {
         if (!routes(channel, alert)) continue;
+        const key = groupKeyOf(alert);
+        byGroup.set(key, [...(byGroup.get(key) ?? []), alert]);
+      }
+      for (const [key, members] of byGroup) {
         const now = this.deps.clock.now();
         const make = this.factory(channel, now);
-        const queued = await this.deps.store.changeGroup(channel.id, groupKeyOf(alert), now - RATE_WINDOW_MS, (group, sent) =>
-          admitAlert(channel, alert, group, sent, now, make),
+        const queued = await this.deps.store.changeGroup(channel.id, key, now - RATE_WINDOW_MS, (group, sent) =>
+          admitAlerts(channel, members, group, sent, now, make),
         );
         attempts.push(...this.send(queued, channel));
       }

@@ -88,6 +88,30 @@ export function admitAlert(
   return { group: { ...open, held: open.held + 1, heldAlerts: hold(open.heldAlerts, alert) }, messages };
 }
 
+/**
+ * Alerts of one group raised together (a burst arrives as one bus message), decided in order as if
+ * one by one, so that the store writes them in one transaction instead of one each.
+ */
+export function admitAlerts(
+  channel: StaffChannel,
+  alerts: readonly Alert[],
+  found: AlertGroup | undefined,
+  alertsLastMinute: number,
+  now: number,
+  make: MessageFactory,
+): GroupChange {
+  let group: AlertGroup | null | undefined = found;
+  let sent = alertsLastMinute;
+  const messages: StaffMessage[] = [];
+  for (const alert of alerts) {
+    const change = admitAlert(channel, alert, group ?? undefined, sent, now, make);
+    group = change.group === undefined ? group : change.group;
+    sent += change.messages.filter((m) => m.kind === 'alert').length;
+    messages.push(...change.messages);
+  }
+  return { group, messages };
+}
+
 /** A group whose window has ended: gone, with its summary when it held alerts back. Unchanged while still open. */
 export function closeGroup(found: AlertGroup | undefined, now: number, make: MessageFactory): GroupChange {
   if (!found || found.closesAt > now) return { group: undefined, messages: [] };

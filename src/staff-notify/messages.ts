@@ -207,11 +207,13 @@ function slack(c: Content) {
 }
 
 /**
- * Adaptive Cards read a Markdown subset in TextBlocks and facts: brackets, parentheses, emphasis and
- * list markers from an alert's text are escaped so that they stay text (no links, no formatting).
+ * Adaptive Cards read a Markdown subset in TextBlocks and facts, links included: `[text](url)` from an
+ * alert's text (a user id, a custom rule's message) would show as a link to anywhere. A zero-width
+ * space between `]` and `(` breaks the link syntax and shows the same characters. Emphasis is left: it
+ * cannot point anywhere, and backslash escapes are not documented for cards.
  */
 export function teamsEscape(text: string): string {
-  return text.replace(/([\\[\]()*_`~>#-])/g, '\\$1');
+  return text.replace(/\]\s*\(/g, (m) => `${m.slice(0, -1)}\u200B(`);
 }
 
 function teams(c: Content) {
