@@ -106,7 +106,7 @@ export function StaffChannels() {
       {channels.data && channels.data.channels.length > 0 && (
         <ul className="channel-list">
           {channels.data.channels.map((c) => (
-            <li key={c.id} data-channel-id={c.id}>
+            <li key={c.id} className="channel-item" data-channel-id={c.id}>
               <strong>{c.name}</strong> · {KIND_LABEL[c.kind]} · <span className="mono">{c.urlHint}</span>
               <br />
               <span className="muted">
