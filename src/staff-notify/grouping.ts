@@ -29,7 +29,8 @@ export function groupKeyOf(alert: Alert): string {
 
 /** Builds the messages a decision queues; the caller knows ids, the clock and how to render. */
 export interface MessageFactory {
-  alert(alert: Alert): StaffMessage;
+  /** `escalated`: the alert was raised before and has grown (alert.updated). */
+  alert(alert: Alert, escalated?: boolean): StaffMessage;
   summary(group: AlertGroup): StaffMessage;
 }
 

@@ -51,14 +51,14 @@ export function alertUrl(publicUrl: string, alertId: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/admin/alerts/${encodeURIComponent(alertId)}`;
 }
 
-function alertContent(alert: Alert, publicUrl: string): Content {
+function alertContent(alert: Alert, publicUrl: string, escalated: boolean): Content {
   const where = [alert.ip, [alert.city, alert.country].filter(Boolean).join(', ')].filter((s) => s !== undefined && s !== '');
   const reasons = alert.reasons.slice(0, MAX_REASONS).map((r) => `${r.message} (${r.rule}, ${r.severity})`);
   if (alert.reasons.length > MAX_REASONS) reasons.push(`and ${alert.reasons.length - MAX_REASONS} more`);
   return {
     kind: 'alert',
     severity: alert.severity,
-    title: `${LABEL[alert.severity]}: ${alert.summary}`,
+    title: `${escalated ? `Escalated to ${LABEL[alert.severity]}` : LABEL[alert.severity]}: ${alert.summary}`,
     facts: [
       { name: 'Severity', value: `${LABEL[alert.severity]} (risk ${alert.risk})` },
       { name: 'User', value: alertUser(alert) },
@@ -110,8 +110,8 @@ function testContent(channelName: string): Content {
 }
 
 /** The JSON body posted for an alert. */
-export function alertMessage(kind: StaffChannelKind, alert: Alert, publicUrl: string): string {
-  return JSON.stringify(render(kind, alertContent(alert, publicUrl), alertFields(alert, publicUrl)));
+export function alertMessage(kind: StaffChannelKind, alert: Alert, publicUrl: string, escalated = false): string {
+  return JSON.stringify(render(kind, alertContent(alert, publicUrl, escalated), alertFields(alert, publicUrl)));
 }
 
 /** The JSON body posted when a group closes: how many alerts like its first were held back. */

@@ -45,6 +45,8 @@ export interface StaffMessage {
   /** The group it belongs to (`rule:<id>`), or `test`. */
   readonly groupKey: string;
   readonly alertId: string | null;
+  /** The alert's severity rank when posted (alert messages only). */
+  readonly severityRank: number | null;
   /** The exact JSON posted, the same on every retry. */
   readonly payloadJson: string;
   readonly status: StaffMessageStatus;
@@ -121,6 +123,8 @@ export interface StaffNotifyStore {
     since: number,
     decide: (group: AlertGroup | undefined, alertsSince: number) => GroupChange,
   ): Promise<readonly StaffMessage[]>;
+  /** The highest severity rank posted about one alert to one channel; -1 when none was. */
+  postedRank(channelId: string, alertId: string): Promise<number>;
   /** Groups whose window has ended at `now`, the oldest first. */
   closingGroups(now: number, limit: number): Promise<readonly AlertGroup[]>;
 

@@ -137,17 +137,18 @@ function alert(over: { severity?: Severity; ruleId?: string; user?: string; type
   return a;
 }
 
-/** Raises alerts as the bus would deliver them, and waits for their first attempts. */
-async function raise(s: StaffNotifications, alerts: readonly Alert[]) {
-  let handler: ((a: readonly Alert[]) => Promise<void>) | undefined;
+/** Publishes alerts on a topic as the bus would deliver them, and waits for their first attempts. */
+async function publish(s: StaffNotifications, topic: 'alert.raised' | 'alert.updated', alerts: readonly Alert[]) {
+  const handlers = new Map<string, (a: readonly Alert[]) => Promise<void>>();
   s.subscribe({
-    subscribe: (_topic: string, h: (a: readonly Alert[]) => Promise<void>) => {
-      handler = h;
+    subscribe: (t: string, h: (a: readonly Alert[]) => Promise<void>) => {
+      handlers.set(t, h);
       return () => {};
     },
   } as never);
-  await handler?.(alerts);
+  await handlers.get(topic)?.(alerts);
 }
+const raise = (s: StaffNotifications, alerts: readonly Alert[]) => publish(s, 'alert.raised', alerts);
 
 type Json = Record<string, any>;
 
@@ -360,6 +361,30 @@ describe('grouping and the rate limit', () => {
     ]);
     await raise(s, [alert({ ruleId: 'card-testing', user: 'next' })]);
     expect((r.bodies.at(-1) as Json).alert?.user).toBe('next');
+  });
+});
+
+describe('escalations', () => {
+  it("posts an alert again when it grows past the channel's minimum or above what was posted; not for repeats or closed alerts", async () => {
+    const s = service();
+    s.start();
+    const r = await receiver();
+    await channel(s, { kind: 'chat', url: r.url, minSeverity: 'high' });
+    const login = alert({ severity: 'medium', user: 'tess', summary: 'New device for tess' });
+    await raise(s, [login]);
+    expect(r.bodies).toEqual([]);
+
+    // The takeover chain grows the same alert: high, then a repeat at high, then critical.
+    await publish(s, 'alert.updated', [{ ...login, severity: 'high', occurrences: 2 }]);
+    await publish(s, 'alert.updated', [{ ...login, severity: 'high', occurrences: 3 }]);
+    await publish(s, 'alert.updated', [{ ...login, severity: 'critical', occurrences: 4 }]);
+    // An admin resolves it: no news.
+    await publish(s, 'alert.updated', [{ ...login, severity: 'critical', status: 'resolved' }]);
+    expect(r.bodies.map((b) => (b as Json).text.split('\n')[0])).toEqual([
+      'Escalated to High: New device for tess',
+      'Escalated to Critical: New device for tess',
+    ]);
+    expect(r.bodies.map((b) => (b as Json).alert.id)).toEqual([login.id, login.id]);
   });
 });
 

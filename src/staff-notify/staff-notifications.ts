@@ -101,6 +101,7 @@ export class StaffNotifications {
       kind: 'test',
       groupKey: 'test',
       alertId: null,
+      severityRank: null,
       payloadJson: testMessage(channel.kind, channel.name),
       status: 'pending',
       attempts: 0,
@@ -118,9 +119,15 @@ export class StaffNotifications {
 
   // --- alerts ---------------------------------------------------------------------------------
 
-  /** Listens to `alert.raised`. Returns the unsubscribe. */
+  /** Listens to `alert.raised`, and to `alert.updated` for escalations. Returns the unsubscribe. */
   subscribe(bus: Bus): () => void {
-    return bus.subscribe('alert.raised', (alerts) => this.router.onRaised(alerts));
+    const off = [
+      bus.subscribe('alert.raised', (alerts) => this.router.onRaised(alerts)),
+      bus.subscribe('alert.updated', (alerts) => this.router.onUpdated(alerts)),
+    ];
+    return () => {
+      for (const unsubscribe of off) unsubscribe();
+    };
   }
 
   // --- the timer ------------------------------------------------------------------------------

@@ -268,6 +268,8 @@ export interface StaffMessagesTable {
   kind: string;
   group_key: string;
   alert_id: string | null;
+  /** The alert's severity rank when posted (alert messages), so that only a higher one is posted again. */
+  severity_rank: number | null;
   payload_json: string;
   /** `pending`, `delivered` or `failed`. */
   status: string;

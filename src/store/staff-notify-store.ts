@@ -41,6 +41,7 @@ function messageFromRow(r: Selectable<StaffMessagesTable>): StaffMessage {
     kind: r.kind as StaffMessageKind,
     groupKey: r.group_key,
     alertId: r.alert_id,
+    severityRank: r.severity_rank,
     payloadJson: r.payload_json,
     status: r.status as StaffMessageStatus,
     attempts: r.attempts,
@@ -71,6 +72,7 @@ function messageRow(m: StaffMessage) {
     kind: m.kind,
     group_key: m.groupKey,
     alert_id: m.alertId,
+    severity_rank: m.severityRank,
     payload_json: m.payloadJson,
     status: m.status,
     attempts: m.attempts,
@@ -212,6 +214,17 @@ export class SqlStaffNotifyStore implements StaffNotifyStore {
       if (change.messages.length > 0) await trx.insertInto('staff_messages').values(change.messages.map(messageRow)).execute();
       return change.messages;
     });
+  }
+
+  async postedRank(channelId: string, alertId: string): Promise<number> {
+    const row = await this.handle.db
+      .selectFrom('staff_messages')
+      .select((eb) => eb.fn.max('severity_rank').as('rank'))
+      .where('alert_id', '=', alertId)
+      .where('channel_id', '=', channelId)
+      .where('kind', '=', 'alert')
+      .executeTakeFirst();
+    return row?.rank === null || row?.rank === undefined ? -1 : Number(row.rank);
   }
 
   async closingGroups(now: number, limit: number): Promise<readonly AlertGroup[]> {

@@ -29,6 +29,7 @@ export const migration: Migration = {
       .addColumn('kind', 'text', (c) => c.notNull())
       .addColumn('group_key', 'text', (c) => c.notNull())
       .addColumn('alert_id', 'text')
+      .addColumn('severity_rank', 'integer')
       .addColumn('payload_json', 'text', (c) => c.notNull())
       .addColumn('status', 'text', (c) => c.notNull())
       .addColumn('attempts', 'integer', (c) => c.notNull())
@@ -39,6 +40,7 @@ export const migration: Migration = {
       .addColumn('delivered_at', 'bigint')
       .execute();
     await db.schema.createIndex('staff_messages_due').on('staff_messages').columns(['status', 'next_attempt_at']).execute();
+    await db.schema.createIndex('staff_messages_alert').on('staff_messages').columns(['alert_id']).execute();
     await db.schema.createIndex('staff_messages_channel').on('staff_messages').columns(['channel_id', 'created_at']).execute();
     // One open group per channel and rule: alerts held back while it is open, summarised when it closes.
     await db.schema
