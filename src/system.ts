@@ -63,6 +63,7 @@ import { SecurityHealth } from './respond/security-health.js';
 import { UnlockCodes } from './respond/unlock-codes.js';
 import { SnoozeService } from './snoozes/snooze-service.js';
 import { OidcSignIn } from './sso/oidc-sign-in.js';
+import { createStaffNotifications, type StaffNotifications } from './staff-notify/staff-notifications.js';
 import { SqlAccountStore } from './store/account-store.js';
 import { SqlActivityStore } from './store/activity-store.js';
 import { SqlAlertStore } from './store/alert-store.js';
@@ -81,6 +82,7 @@ import { SqlPeopleStore } from './store/people-store.js';
 import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 import { SqlRuleStatsStore } from './store/rule-stats-store.js';
 import { SqlSnoozeStore } from './store/snooze-store.js';
+import { SqlStaffNotifyStore } from './store/staff-notify-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { HostLookup } from './webhooks/target-guard.js';
@@ -141,6 +143,8 @@ export interface System {
   readonly outbox: OutboxStore;
   /** Client apps' webhooks: registration, signed deliveries, retries. */
   readonly webhooks: WebhookDispatcher;
+  /** Chat channels for staff (Slack, Teams, generic) with routing, grouping and rate limits; the admins' email digest. */
+  readonly staffNotifications: StaffNotifications;
   /** The hash-chained, append-only log of what Vigil and people did. */
   readonly audit: AuditTrail;
   /** The active anomaly models, read by the behaviour-anomaly rule; trained and activated through it. */
@@ -307,6 +311,22 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       ...(overrides.webhookLookup && { lookup: overrides.webhookLookup }),
     });
     webhooks.subscribe(bus);
+    const staffNotifications = createStaffNotifications({
+      store: new SqlStaffNotifyStore(database),
+      key: secret.subkey('staff-channel-urls'),
+      clock,
+      log: logger,
+      audit,
+      publicUrl: config.publicUrl,
+      ruleExists: (id) => rules.ruleSet.get(id) !== undefined,
+      // The same rule as webhooks: chat services are on the internet; an internal one must be allowed.
+      allowCidrs: config.webhookAllowCidrs,
+      ...(overrides.webhookLookup && { lookup: overrides.webhookLookup }),
+      alerts,
+      notifier,
+      digest: { cadence: config.staffDigest, recipients: config.adminEmails },
+    });
+    staffNotifications.subscribe(bus);
 
     // Response: locks in force and owners' trust verdicts are loaded before the first event is scored.
     const accountStore = new SqlAccountStore(database);
@@ -370,6 +390,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     });
     // Last, once nothing below can fail: deliveries left pending by the previous run go out now.
     webhooks.start();
+    staffNotifications.start();
     ruleStats.start();
     snapshots?.start(config.detectionSnapshotMinutes * 60_000);
     // Activations made by `vigil train --activate` in another process reach this one within 30 s.
@@ -432,6 +453,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       notifier,
       outbox,
       webhooks,
+      staffNotifications,
       audit,
       models,
       logins,
@@ -502,6 +524,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         await ruleStats.close();
         // After the bus (whose subscribers may still be emitting), before the database it writes to.
         await webhooks.stop();
+        await staffNotifications.stop();
         await audit.flushed();
         await database.close();
       },

@@ -119,6 +119,13 @@ const MATRIX: Record<string, Decision> = {
   'DELETE /v1/webhooks/:id': { allowed: ADMIN },
   'GET /v1/webhooks/:id/deliveries': { allowed: ADMIN },
   'POST /v1/webhooks/:id/test': { allowed: ADMIN },
+  // staff-notify.ts: chat channels hold credentials (their URLs) and decide who hears about alerts
+  'POST /v1/staff-channels': { allowed: ADMIN },
+  'GET /v1/staff-channels': { allowed: ADMIN },
+  'GET /v1/staff-channels/:id': { allowed: ADMIN },
+  'DELETE /v1/staff-channels/:id': { allowed: ADMIN },
+  'GET /v1/staff-channels/:id/messages': { allowed: ADMIN },
+  'POST /v1/staff-channels/:id/test': { allowed: ADMIN },
   // session.ts
   'POST /v1/session': { allowed: PUBLIC },
   'GET /v1/session': { allowed: PERSON },

@@ -36,7 +36,7 @@ export class ServerSecret {
   }
 
   /** A 32-byte key for one purpose, derived with HKDF-SHA256. */
-  subkey(purpose: 'one-time-codes' | 'webhook-secrets' | 'session-csrf' | 'totp-secrets' | 'oidc-flow'): Buffer {
+  subkey(purpose: 'one-time-codes' | 'webhook-secrets' | 'session-csrf' | 'totp-secrets' | 'oidc-flow' | 'staff-channel-urls'): Buffer {
     return Buffer.from(hkdfSync('sha256', this.master, Buffer.alloc(0), `vigil:${purpose}`, 32));
   }
 

@@ -6,6 +6,7 @@ import { SEVERITIES, type Severity } from '../domain/severity.js';
 import { parseSensitivity } from '../monitor/sensitivity.js';
 import { parseResponsePolicy, type ResponsePolicy } from '../respond/response-policy.js';
 import { type OidcSettings, parseOidcSettings } from '../sso/oidc-settings.js';
+import { DIGEST_CADENCES, type DigestCadence } from '../staff-notify/digest.js';
 import type { DatabaseTarget } from '../store/database.js';
 import { parseCidr } from '../webhooks/target-guard.js';
 
@@ -99,6 +100,16 @@ export interface Config {
   readonly partitions: number;
   /** VIGIL_NATS_PREFIX (default `vigil`): the prefix of every subject, stream and bucket, so several Vigils share one NATS. */
   readonly natsPrefix: string;
+  /**
+   * VIGIL_PUBLIC_URL: the dashboard's address as staff reach it (e.g. https://vigil.example.com), for
+   * the links in chat messages and digests. Default `http://localhost:<VIGIL_PORT>`.
+   */
+  readonly publicUrl: string;
+  /**
+   * VIGIL_STAFF_DIGEST (`off` | `hourly` | `daily`, default `daily`): the admins' email digest of the
+   * period's alerts, sent to VIGIL_ADMIN_ALERT_EMAILS (none when that is unset).
+   */
+  readonly staffDigest: DigestCadence;
   /** VIGIL_METRICS_TOKEN: a bearer token that may read GET /metrics only (for a Prometheus scraper); admin keys may too. */
   readonly metricsToken?: string;
 }
@@ -163,6 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { re
     maxConnections: parseInteger(env, 'VIGIL_MAX_CONNECTIONS', 4096, 1, 1_000_000),
     headersTimeoutMs: parseInteger(env, 'VIGIL_HEADERS_TIMEOUT_MS', 10_000, 1000, 600_000),
     ...optional('oidc', parseOidc(env)),
+    publicUrl: parsePublicUrl(env),
+    staffDigest: parseChoice(env, 'VIGIL_STAFF_DIGEST', DIGEST_CADENCES, 'daily'),
     ...parseCluster(env, overrides.role, database),
   };
 }
@@ -289,6 +302,17 @@ function parseUrl(env: NodeJS.ProcessEnv, name: string, protocols: readonly stri
   }
   if (!protocols.includes(url.protocol)) throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}.`);
   return raw;
+}
+
+/** An http(s) URL without query or fragment; trailing slashes dropped, so links are `<url>/admin/…`. */
+function parsePublicUrl(env: NodeJS.ProcessEnv): string {
+  const raw = parseUrl(env, 'VIGIL_PUBLIC_URL', ['http:', 'https:']);
+  if (raw === undefined) return `http://localhost:${parseInteger(env, 'VIGIL_PORT', 8080, 0, 65_535)}`;
+  const url = new URL(raw);
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError('VIGIL_PUBLIC_URL', 'must be the address of the dashboard only, without query, fragment or credentials.');
+  }
+  return url.toString().replace(/\/+$/, '');
 }
 
 function parseCidrs(env: NodeJS.ProcessEnv, name: string): readonly string[] {

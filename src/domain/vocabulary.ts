@@ -72,6 +72,8 @@ export const AUDIT_ACTIONS = [
   'key.revoked',
   'webhook.created',
   'webhook.deleted',
+  'staff_channel.created',
+  'staff_channel.deleted',
   'trust.changed',
   'model.trained',
   'model.activated',

@@ -29,6 +29,7 @@ import { ruleRoutes } from './routes/rules.js';
 import { sessionRoutes } from './routes/session.js';
 import { snoozeRoutes } from './routes/snoozes.js';
 import { ssoRoutes } from './routes/sso.js';
+import { staffNotifyRoutes } from './routes/staff-notify.js';
 import { teamRoutes } from './routes/team.js';
 import { userEventRoutes } from './routes/user-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -211,6 +212,7 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(loginRoutes(system));
   await app.register(outboxRoutes(system));
   await app.register(webhookRoutes(system));
+  await app.register(staffNotifyRoutes(system));
   await app.register(auditRoutes(system));
   await app.register(sessionRoutes(system));
   await app.register(ssoRoutes(system));

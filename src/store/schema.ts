@@ -17,6 +17,10 @@ export interface Database {
   audit_log: AuditLogTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  staff_channels: StaffChannelsTable;
+  staff_messages: StaffMessagesTable;
+  staff_alert_groups: StaffAlertGroupsTable;
+  staff_digests: StaffDigestsTable;
   outbox: OutboxTable;
   people: PeopleTable;
   sessions: SessionsTable;
@@ -233,6 +237,69 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: number;
   delivered_at: number | null;
+}
+
+/** A chat channel for staff (Slack, Teams, generic chat webhook). */
+export interface StaffChannelsTable {
+  id: string;
+  /** `slack`, `teams` or `chat`. */
+  kind: string;
+  name: string;
+  /** The incoming-webhook URL, encrypted (AES-256-GCM) with the server's secret key: it is the channel's credential. */
+  url_ciphertext: string;
+  /** What the API shows instead of the URL: its scheme and host. */
+  url_hint: string;
+  min_severity: string;
+  /** Rule ids the channel hears about; `[]`: every rule. */
+  rule_ids_json: string;
+  /** Alert types (`security`, `transaction`, `system`) the channel hears about; `[]`: every type. */
+  alert_types_json: string;
+  per_minute: number;
+  group_minutes: number;
+  created_at: number;
+  created_by: string;
+  disabled_at: number | null;
+}
+
+/** One chat message for one channel: an alert, or the summary of a group of alerts held back. */
+export interface StaffMessagesTable {
+  id: string;
+  channel_id: string;
+  /** `alert`, `summary` or `test`. */
+  kind: string;
+  group_key: string;
+  alert_id: string | null;
+  /** The alert's severity rank when posted (alert messages), so that only a higher one is posted again. */
+  severity_rank: number | null;
+  payload_json: string;
+  /** `pending`, `delivered` or `failed`. */
+  status: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+/** The open group of a channel and rule: until `closes_at`, alerts like the first one are counted instead of sent. */
+export interface StaffAlertGroupsTable {
+  channel_id: string;
+  group_key: string;
+  opened_at: number;
+  closes_at: number;
+  /** The highest severity rank sent for this group (-1: none yet, held back by the rate limit). */
+  sent_rank: number;
+  held: number;
+  /** What the summary will say about the alerts held back (staff-notify/grouping.ts, `HeldAlerts`). */
+  held_json: string;
+}
+
+export interface StaffDigestsTable {
+  /** `hourly` or `daily`. */
+  cadence: string;
+  period_start: number;
+  sent_at: number;
 }
 
 export interface OutboxTable {

@@ -32,14 +32,27 @@ export class WebhookSender {
    * timed out) can tell what listens on an internal address. Redirects are not followed: a redirect
    * would send the signed payload somewhere nobody registered, or inside the network.
    */
-  async post(rawUrl: string, delivery: Delivery, signature: string): Promise<Result<number, PostFailure>> {
+  post(rawUrl: string, delivery: Delivery, signature: string): Promise<Result<number, PostFailure>> {
+    return this.postJson(rawUrl, delivery.payloadJson, {
+      'user-agent': 'Vigil-Webhooks/1',
+      [SIGNATURE_HEADER]: signature,
+      [DELIVERY_HEADER]: delivery.id,
+      [EVENT_HEADER]: delivery.eventType,
+    });
+  }
+
+  /**
+   * POSTs a JSON body with the same guard, pinning, time limit and outcomes as `post`: for senders
+   * that are not signed deliveries (staff chat channels, staff-notify/), whose URL is a secret too.
+   */
+  async postJson(rawUrl: string, json: string, headers: Readonly<Record<string, string>>): Promise<Result<number, PostFailure>> {
     const started = performance.now();
     const url = new URL(rawUrl);
     const target = await this.guard.vet(url);
     if (!target.ok) {
       return err({ statusCode: null, reason: target.error.kind === 'not_allowed' ? REFUSED_REASON : target.error.reason });
     }
-    const body = Buffer.from(delivery.payloadJson, 'utf8');
+    const body = Buffer.from(json, 'utf8');
     const remainingMs = Math.max(1, this.timeoutMs - (performance.now() - started));
     return new Promise((resolve) => {
       let settled = false;
@@ -58,10 +71,7 @@ export class WebhookSender {
         headers: {
           'content-type': 'application/json',
           'content-length': body.length,
-          'user-agent': 'Vigil-Webhooks/1',
-          [SIGNATURE_HEADER]: signature,
-          [DELIVERY_HEADER]: delivery.id,
-          [EVENT_HEADER]: delivery.eventType,
+          ...headers,
         },
         // One connection per attempt, to the vetted address only: never a pooled or re-resolved one.
         agent: false,

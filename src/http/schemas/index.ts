@@ -20,4 +20,5 @@ export * from './outbox.js';
 export * from './people.js';
 export * from './rules.js';
 export * from './snoozes.js';
+export * from './staff-notify.js';
 export * from './webhooks.js';

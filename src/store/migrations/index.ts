@@ -15,6 +15,7 @@ import { migration as m0015 } from './0015_familiarity.js';
 import { migration as m0016 } from './0016_lists.js';
 import { migration as m0017 } from './0017_monitor_incidents.js';
 import { migration as m0018 } from './0018_alert_owners_and_comments.js';
+import { migration as m0019 } from './0019_staff_notifications.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -34,4 +35,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0016_lists': m0016,
   '0017_monitor_incidents': m0017,
   '0018_alert_owners_and_comments': m0018,
+  '0019_staff_notifications': m0019,
 };

@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { api, describeError } from '../api';
 import { CodeForm } from '../components/CodeForm';
+import { StaffChannels } from '../components/StaffChannels';
 import { Notice, type NoticeValue } from '../components/ui';
 import { useTitle } from '../hooks';
-import { ROLE_DESCRIPTIONS } from '../roles';
+import { can, ROLE_DESCRIPTIONS } from '../roles';
 import { usePerson, useSession } from '../session';
 
 interface Enrolment {
@@ -34,6 +35,7 @@ export function SettingsPage() {
         </dl>
       </section>
       <TwoFactor />
+      {can(person, 'manage') && <StaffChannels />}
     </section>
   );
 }

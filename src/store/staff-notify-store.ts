@@ -1,0 +1,318 @@
+import type { Selectable } from 'kysely';
+import type { AlertType } from '../domain/alert.js';
+import type {
+  AlertGroup,
+  GroupChange,
+  HeldAlerts,
+  MessageOutcome,
+  SealedStaffChannel,
+  StaffChannel,
+  StaffChannelKind,
+  StaffMessage,
+  StaffMessageKind,
+  StaffMessageStatus,
+  StaffNotifyStore,
+} from '../staff-notify/ports.js';
+import type { DatabaseHandle } from './database.js';
+import type { StaffAlertGroupsTable, StaffChannelsTable, StaffMessagesTable } from './schema.js';
+
+function channelFromRow(r: Selectable<StaffChannelsTable>): SealedStaffChannel {
+  return {
+    id: r.id,
+    kind: r.kind as StaffChannelKind,
+    name: r.name,
+    urlHint: r.url_hint,
+    minSeverity: r.min_severity as StaffChannel['minSeverity'],
+    ruleIds: JSON.parse(r.rule_ids_json) as string[],
+    alertTypes: JSON.parse(r.alert_types_json) as AlertType[],
+    perMinute: r.per_minute,
+    groupMinutes: r.group_minutes,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    disabledAt: r.disabled_at,
+    urlCiphertext: r.url_ciphertext,
+  };
+}
+
+function messageFromRow(r: Selectable<StaffMessagesTable>): StaffMessage {
+  return {
+    id: r.id,
+    channelId: r.channel_id,
+    kind: r.kind as StaffMessageKind,
+    groupKey: r.group_key,
+    alertId: r.alert_id,
+    severityRank: r.severity_rank,
+    payloadJson: r.payload_json,
+    status: r.status as StaffMessageStatus,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    deliveredAt: r.delivered_at,
+  };
+}
+
+function groupFromRow(r: Selectable<StaffAlertGroupsTable>): AlertGroup {
+  return {
+    channelId: r.channel_id,
+    groupKey: r.group_key,
+    openedAt: r.opened_at,
+    closesAt: r.closes_at,
+    sentRank: r.sent_rank,
+    held: r.held,
+    heldAlerts: JSON.parse(r.held_json) as HeldAlerts,
+  };
+}
+
+function messageRow(m: StaffMessage) {
+  return {
+    id: m.id,
+    channel_id: m.channelId,
+    kind: m.kind,
+    group_key: m.groupKey,
+    alert_id: m.alertId,
+    severity_rank: m.severityRank,
+    payload_json: m.payloadJson,
+    status: m.status,
+    attempts: m.attempts,
+    next_attempt_at: m.nextAttemptAt,
+    last_status_code: m.lastStatusCode,
+    last_error: m.lastError,
+    created_at: m.createdAt,
+    delivered_at: m.deliveredAt,
+  };
+}
+
+/** Two processes opening the same group at once: the second insert fails, and is tried again against the first's row. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export class SqlStaffNotifyStore implements StaffNotifyStore {
+  constructor(private readonly handle: DatabaseHandle) {}
+
+  async createChannel(c: SealedStaffChannel): Promise<void> {
+    await this.handle.db
+      .insertInto('staff_channels')
+      .values({
+        id: c.id,
+        kind: c.kind,
+        name: c.name,
+        url_ciphertext: c.urlCiphertext,
+        url_hint: c.urlHint,
+        min_severity: c.minSeverity,
+        rule_ids_json: JSON.stringify(c.ruleIds),
+        alert_types_json: JSON.stringify(c.alertTypes),
+        per_minute: c.perMinute,
+        group_minutes: c.groupMinutes,
+        created_at: c.createdAt,
+        created_by: c.createdBy,
+        disabled_at: c.disabledAt,
+      })
+      .execute();
+  }
+
+  async getChannel(id: string): Promise<SealedStaffChannel | undefined> {
+    const row = await this.handle.db.selectFrom('staff_channels').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && channelFromRow(row);
+  }
+
+  async listChannels(): Promise<readonly SealedStaffChannel[]> {
+    const rows = await this.handle.db
+      .selectFrom('staff_channels')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map(channelFromRow);
+  }
+
+  async activeChannels(): Promise<readonly SealedStaffChannel[]> {
+    const rows = await this.handle.db.selectFrom('staff_channels').selectAll().where('disabled_at', 'is', null).orderBy('id').execute();
+    return rows.map(channelFromRow);
+  }
+
+  async disableChannel(id: string, at: number): Promise<boolean> {
+    return this.handle.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('staff_channels').select(['id', 'disabled_at']).where('id', '=', id).executeTakeFirst();
+      if (!row) return false;
+      if (row.disabled_at !== null) return true;
+      await trx.updateTable('staff_channels').set({ disabled_at: at }).where('id', '=', id).execute();
+      await trx
+        .updateTable('staff_messages')
+        .set({ status: 'failed', next_attempt_at: null, last_error: 'channel disabled' })
+        .where('channel_id', '=', id)
+        .where('status', '=', 'pending')
+        .execute();
+      await trx.deleteFrom('staff_alert_groups').where('channel_id', '=', id).execute();
+      return true;
+    });
+  }
+
+  async changeGroup(
+    channelId: string,
+    groupKey: string,
+    since: number,
+    decide: (group: AlertGroup | undefined, alertsSince: number) => GroupChange,
+  ): Promise<readonly StaffMessage[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.changeGroupOnce(channelId, groupKey, since, decide);
+      } catch (error) {
+        if (attempt >= 3 || !isUniqueViolation(error)) throw error;
+      }
+    }
+  }
+
+  private changeGroupOnce(
+    channelId: string,
+    groupKey: string,
+    since: number,
+    decide: (group: AlertGroup | undefined, alertsSince: number) => GroupChange,
+  ): Promise<readonly StaffMessage[]> {
+    // SQLite: Vigil's write transactions begin IMMEDIATE, so this one runs alone. PostgreSQL: the
+    // group's row is locked until commit, so two processes never both post "the first" of a group.
+    return this.handle.db.transaction().execute(async (trx) => {
+      let read = trx.selectFrom('staff_alert_groups').selectAll().where('channel_id', '=', channelId).where('group_key', '=', groupKey);
+      if (this.handle.dialect === 'postgres') read = read.forUpdate();
+      const row = await read.executeTakeFirst();
+      const sent = await trx
+        .selectFrom('staff_messages')
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+        .where('channel_id', '=', channelId)
+        .where('kind', '=', 'alert')
+        .where('created_at', '>', since)
+        .executeTakeFirstOrThrow();
+      const change = decide(row && groupFromRow(row), Number(sent.n));
+      const g = change.group;
+      if (g === null) {
+        await trx.deleteFrom('staff_alert_groups').where('channel_id', '=', channelId).where('group_key', '=', groupKey).execute();
+      } else if (g !== undefined) {
+        const values = {
+          opened_at: g.openedAt,
+          closes_at: g.closesAt,
+          sent_rank: g.sentRank,
+          held: g.held,
+          held_json: JSON.stringify(g.heldAlerts),
+        };
+        if (row) {
+          await trx
+            .updateTable('staff_alert_groups')
+            .set(values)
+            .where('channel_id', '=', channelId)
+            .where('group_key', '=', groupKey)
+            .execute();
+        } else {
+          await trx
+            .insertInto('staff_alert_groups')
+            .values({ channel_id: channelId, group_key: groupKey, ...values })
+            .execute();
+        }
+      }
+      if (change.messages.length > 0) await trx.insertInto('staff_messages').values(change.messages.map(messageRow)).execute();
+      return change.messages;
+    });
+  }
+
+  async postedRank(channelId: string, alertId: string): Promise<number> {
+    const row = await this.handle.db
+      .selectFrom('staff_messages')
+      .select((eb) => eb.fn.max('severity_rank').as('rank'))
+      .where('alert_id', '=', alertId)
+      .where('channel_id', '=', channelId)
+      .where('kind', '=', 'alert')
+      .executeTakeFirst();
+    return row?.rank === null || row?.rank === undefined ? -1 : Number(row.rank);
+  }
+
+  async closingGroups(now: number, limit: number): Promise<readonly AlertGroup[]> {
+    const rows = await this.handle.db
+      .selectFrom('staff_alert_groups')
+      .selectAll()
+      .where('closes_at', '<=', now)
+      .orderBy('closes_at')
+      .orderBy('channel_id')
+      .orderBy('group_key')
+      .limit(limit)
+      .execute();
+    return rows.map(groupFromRow);
+  }
+
+  async addMessages(messages: readonly StaffMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.handle.db.insertInto('staff_messages').values(messages.map(messageRow)).execute();
+  }
+
+  async getMessage(id: string): Promise<StaffMessage | undefined> {
+    const row = await this.handle.db.selectFrom('staff_messages').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && messageFromRow(row);
+  }
+
+  async dueMessages(now: number, limit: number): Promise<readonly StaffMessage[]> {
+    const rows = await this.handle.db
+      .selectFrom('staff_messages')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .orderBy('next_attempt_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(messageFromRow);
+  }
+
+  async claimMessage(id: string, expected: number, leaseUntil: number): Promise<boolean> {
+    const result = await this.handle.db
+      .updateTable('staff_messages')
+      .set({ next_attempt_at: leaseUntil })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '=', expected)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async recordAttempt(id: string, o: MessageOutcome): Promise<void> {
+    await this.handle.db
+      .updateTable('staff_messages')
+      .set({
+        status: o.status,
+        attempts: o.attempts,
+        next_attempt_at: o.nextAttemptAt,
+        last_status_code: o.lastStatusCode,
+        last_error: o.lastError,
+        delivered_at: o.deliveredAt,
+      })
+      .where('id', '=', id)
+      // A channel disabled while the attempt ran has already closed its messages.
+      .where('status', '=', 'pending')
+      .execute();
+  }
+
+  async messages(channelId: string, limit: number): Promise<readonly StaffMessage[]> {
+    const rows = await this.handle.db
+      .selectFrom('staff_messages')
+      .selectAll()
+      .where('channel_id', '=', channelId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(messageFromRow);
+  }
+
+  async claimDigest(cadence: string, periodStart: number, at: number): Promise<boolean> {
+    const result = await this.handle.db
+      .insertInto('staff_digests')
+      .values({ cadence, period_start: periodStart, sent_at: at })
+      .onConflict((oc) => oc.columns(['cadence', 'period_start']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async releaseDigest(cadence: string, periodStart: number): Promise<void> {
+    await this.handle.db.deleteFrom('staff_digests').where('cadence', '=', cadence).where('period_start', '=', periodStart).execute();
+  }
+}
