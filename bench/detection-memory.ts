@@ -7,6 +7,7 @@
  * and currencies; every event parsed from its own JSON, as the API receives it (so its texts are its
  * own copies, as in the server). Then the byte budget under the same load: the heap must stay within
  * it. Run with --expose-gc (npm run bench does). Adds its figures to bench/results.json.
+ * BENCH_ACCOUNTS (100,000) and BENCH_BUDGET_MB (a quarter of the estimate) change the load and the budget.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -249,7 +250,7 @@ function budgetUnderLoad(budgetMb: number) {
   };
 }
 // A quarter of what the load needs (the estimate above), so that the budget binds.
-const budget = budgetUnderLoad(Math.max(16, Math.round(result.budgetEstimateMb / 4)));
+const budget = budgetUnderLoad(Number(process.env.BENCH_BUDGET_MB ?? Math.max(16, Math.round(result.budgetEstimateMb / 4))));
 console.log(
   `detection byte budget: ${budget.budgetMb} MB budget, ${ACCOUNTS * types.length} events: heap grew ${budget.heapGrowthMb} MB (estimate ${budget.estimateMb} MB), ${budget.keysKept} keys kept, ${budget.keysEvicted} evicted: ${budget.respected ? 'respected' : 'NOT RESPECTED'}`,
 );

@@ -472,15 +472,16 @@ const DAY = 24 * HOUR;
 // per key against these figures) and rounded up, so the budget is a ceiling of the heap it keeps.
 // An event's own bytes are StoredEvent.ownBytes.
 /**
- * A kept user, IP or device: the budget's entry (80 bytes) and its Map slot (up to 56, with the
- * table's slack); a timeline of one event is the event itself, a longer one's list is charged by
+ * A kept user, IP or device: the budget's entry (80 bytes) and its Map slot (up to 112: a hash
+ * table's entry is 28 bytes a slot, and under eviction a table holds up to four slots per live key
+ * before it shrinks); a timeline of one event is the event itself, a longer one's list is charged by
  * containerBytes.
  */
-const TIMELINE_BYTES = 144;
-/** The same with an array (amounts, marks): its header and a first backing store. */
-const ARRAY_BYTES = 200;
+const TIMELINE_BYTES = 200;
+/** The same with an array (amounts, marks): its header and backing store's header. */
+const ARRAY_BYTES = 240;
 /** The same with a Profile: its object (72), its empty login list (32), its boxed times (32). */
-const PROFILE_BYTES = 280;
+const PROFILE_BYTES = 330;
 /** One time and amount, unboxed in a list of doubles, with the slack of a list grown in place. */
 const AMOUNT_BYTES = 24;
 /** One story mark: an object of eight fields whose strings are shared with the event. */
