@@ -92,7 +92,8 @@ export class BudgetEntry<V> {
   constructor(
     readonly owner: BudgetedMap<V>,
     readonly key: string,
-    readonly value: V,
+    /** Replaceable: a value kept exactly sized is copied when it grows. */
+    public value: V,
     public bytes: number,
   ) {}
 }

@@ -178,7 +178,11 @@ describe('detection snapshot', () => {
 
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 8);
-    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 1' });
+    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 2' });
+    // Version 1 (before events' own bytes were kept) is refused too: the start replays in full.
+    const older = Buffer.from(bytes);
+    older.writeUInt32LE(1, 8);
+    expect(decodeSnapshot(older)).toEqual({ problem: 'format version 1, this Vigil reads 2' });
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
   });
 

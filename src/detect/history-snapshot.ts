@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { PastEvent, StoryMark } from './history.js';
 import type { AmountPoint, HistoryState, KeyKind, KeyState, PopulationState, ProfileState } from './memory-history.js';
+import { StoredEvent } from './stored-event.js';
 
 /**
  * Detection state in a file, so that a restart replays only the events stored after it instead of
@@ -14,8 +15,12 @@ import type { AmountPoint, HistoryState, KeyKind, KeyState, PopulationState, Pro
  * state) padded to 8 bytes, then the remembered events column by column as typed arrays. Columns,
  * not objects: a million events are read back in well under a second, where V8's serializer and
  * JSON take tens of seconds on the object graph.
+ *
+ * Version 2 adds each event's own bytes (`event.ownBytes`, see StoredEvent), which depend on what it
+ * shared when it was kept: a restored history takes back exactly what the live one charged. A version 1
+ * file is refused like any other version, and the start replays the events in full.
  */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
 const HEADER_BYTES = 48;
 
@@ -216,7 +221,18 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     (untrustedNetwork as Uint8Array)[i] = flag(e.untrustedNetwork);
     presence[i] = p;
   }
-  columns.push(['event.presence', presence], ['key.kind', kinds], ['key.name', keyNames], ['key.bytes', keyBytes]);
+  const ownBytes = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = events[i];
+    ownBytes[i] = e instanceof StoredEvent ? e.ownBytes : -1;
+  }
+  columns.push(
+    ['event.presence', presence],
+    ['event.ownBytes', ownBytes],
+    ['key.kind', kinds],
+    ['key.name', keyNames],
+    ['key.bytes', keyBytes],
+  );
   columns.push(['key.timelineLength', timelineLengths], ['key.members', Int32Array.from(members)]);
 
   const json: JsonPart = {
@@ -311,6 +327,8 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
     if (u === undefined) throw new Error(`user agent ${i} out of range`);
     return u;
   };
+  const ownBytes = column<Float64Array>('event.ownBytes');
+  const eventBytes = new Map<PastEvent, number>();
   const events: PastEvent[] = new Array(n);
   // Field by field in toPastEvent's order, so that every event gets the same hidden classes.
   for (let i = 0; i < n; i++) {
@@ -362,6 +380,8 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
     v = (untrustedNetwork as Uint8Array)[i] as number;
     if (v !== 0) e.untrustedNetwork = v === 3;
     events[i] = e;
+    const own = ownBytes[i] as number;
+    if (own >= 0) eventBytes.set(e, own);
   }
   const eventAt = (i: number): PastEvent => {
     const e = events[i];
@@ -398,7 +418,7 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
   }
   if (member !== members.length || value !== json.values.length) throw new Error('keys do not match their values');
   const population = json.population.map((p) => ({ ...p, ring: Float64Array.from(p.ring) }));
-  return { keys, population };
+  return { keys, population, eventBytes };
 }
 
 class Interner<T> {

@@ -8,36 +8,36 @@ export interface PastEvent {
   readonly type: EventType;
   readonly user: string;
   readonly occurredAt: number;
-  readonly session?: string;
-  readonly device?: string;
-  readonly ip?: string;
-  readonly network?: string;
-  readonly country?: string;
-  readonly city?: string;
-  readonly latitude?: number;
-  readonly longitude?: number;
-  readonly accuracyKm?: number;
-  readonly amount?: number;
-  readonly currency?: string;
-  readonly merchant?: string;
-  readonly paymentMethod?: string;
+  readonly session?: string | undefined;
+  readonly device?: string | undefined;
+  readonly ip?: string | undefined;
+  readonly network?: string | undefined;
+  readonly country?: string | undefined;
+  readonly city?: string | undefined;
+  readonly latitude?: number | undefined;
+  readonly longitude?: number | undefined;
+  readonly accuracyKm?: number | undefined;
+  readonly amount?: number | undefined;
+  readonly currency?: string | undefined;
+  readonly merchant?: string | undefined;
+  readonly paymentMethod?: string | undefined;
   /** Merchant category, from the event's `attributes.merchantCategory`, when the shop sends one. */
-  readonly category?: string;
-  readonly path?: string;
-  readonly userAgent?: string;
+  readonly category?: string | undefined;
+  readonly path?: string | undefined;
+  readonly userAgent?: string | undefined;
   /** The parsed user agent (shared between events: the enricher caches them), for what a session keeps. */
-  readonly ua?: UserAgentInfo;
-  readonly newDevice?: boolean | null;
-  readonly newCountry?: boolean | null;
+  readonly ua?: UserAgentInfo | undefined;
+  readonly newDevice?: boolean | null | undefined;
+  readonly newCountry?: boolean | null | undefined;
   /**
    * The event came from a device the account does not trust yet (first seen recently and never
    * proven by a code or "this was me"), as enrichment judged it then; undefined when unknown.
    */
-  readonly untrustedSource?: boolean;
+  readonly untrustedSource?: boolean | undefined;
   /** How long before this event its device was first seen by the account (familiarity). */
-  readonly deviceAgeMs?: number;
+  readonly deviceAgeMs?: number | undefined;
   /** The event's network is not one the account trusts (or it carried no public address); undefined when unknown. */
-  readonly untrustedNetwork?: boolean;
+  readonly untrustedNetwork?: boolean | undefined;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
+import { EventCompactor, StoredEvent } from './stored-event.js';
 
 export interface MemoryHistoryLimits {
   /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */
@@ -34,61 +35,92 @@ const PAGE_VIEW_RETENTION_MS = 15 * 60_000;
 const COMPACT_ABOVE = 64;
 const MAX_AMOUNTS = 100;
 
-/** Events of one key, sorted by event time; late events are inserted in place. */
-class Timeline {
-  events: PastEvent[] = [];
+/**
+ * Events of one key, sorted by event time: most keys hold one event (an address seen once), kept
+ * alone, without a list around it. Short lists are copied on insert, so that each holds exactly its
+ * events (a list grown by push reserves room for 16 more, which over a million addresses is most of
+ * the memory); long ones grow in place.
+ */
+type Timeline = StoredEvent | StoredEvent[];
+const NO_EVENTS: StoredEvent[] = [];
+/** Below this length a timeline is copied on insert, exactly sized; from it, it grows in place. */
+const EXACT_BELOW = 32;
 
-  /** Inserts the event, drops what the limits no longer keep, and returns the change in estimated bytes. */
-  insert(e: PastEvent, limits: MemoryHistoryLimits): number {
-    const list = this.events;
-    let i = list.length;
-    while (i > 0 && (list[i - 1] as PastEvent).occurredAt > e.occurredAt) i--;
-    list.splice(i, 0, e);
-    let delta = eventShare(e);
-    const newest = (list[list.length - 1] as PastEvent).occurredAt;
-    let drop = 0;
-    while (drop < list.length && (list[drop] as PastEvent).occurredAt < newest - limits.retentionMs) drop++;
-    drop = Math.max(drop, list.length - limits.maxEventsPerKey);
-    if (drop > 0) {
-      for (let k = 0; k < drop; k++) delta -= eventShare(list[k] as PastEvent);
-      list.splice(0, drop);
-    }
-    if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
-      const cutoff = newest - PAGE_VIEW_RETENTION_MS;
-      let w = 0;
-      for (const x of list) {
-        if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
-        else delta -= eventShare(x);
-      }
-      list.length = w;
-    }
-    return delta;
-  }
+const newestOf = (t: Timeline | undefined): StoredEvent | undefined => (t === undefined || !Array.isArray(t) ? t : t[t.length - 1]);
 
-  /** Whether this event (by id, at its time) is kept. */
-  holds(id: string, at: number): boolean {
-    const list = this.events;
-    for (let i = lowerBound(list, at); i < list.length && (list[i] as PastEvent).occurredAt === at; i++) {
-      if ((list[i] as PastEvent).id === id) return true;
+/**
+ * Inserts the event into the entry's timeline, drops what the limits no longer keep, and returns the
+ * change in estimated bytes.
+ */
+function insert(entry: BudgetEntry<Timeline>, e: StoredEvent, limits: MemoryHistoryLimits): number {
+  const value = entry.value;
+  const containerBefore = containerBytes(value);
+  let list = Array.isArray(value) ? value : [value];
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as StoredEvent).occurredAt > e.occurredAt) i--;
+  if (list.length < EXACT_BELOW) list = i === list.length ? list.concat(e) : list.slice(0, i).concat(e, list.slice(i));
+  else list.splice(i, 0, e);
+  let delta = eventShare(e);
+  const newest = (list[list.length - 1] as StoredEvent).occurredAt;
+  let drop = 0;
+  while (drop < list.length && (list[drop] as StoredEvent).occurredAt < newest - limits.retentionMs) drop++;
+  drop = Math.max(drop, list.length - limits.maxEventsPerKey);
+  if (drop > 0) {
+    for (let k = 0; k < drop; k++) delta -= eventShare(list[k] as StoredEvent);
+    if (list.length - drop < EXACT_BELOW) list = list.slice(drop);
+    else list.splice(0, drop);
+  }
+  if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
+    const cutoff = newest - PAGE_VIEW_RETENTION_MS;
+    let w = 0;
+    for (const x of list) {
+      if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
+      else delta -= eventShare(x);
     }
-    return false;
+    list.length = w;
   }
-
-  range(from: number, to: number): readonly PastEvent[] {
-    const list = this.events;
-    const lo = lowerBound(list, from);
-    let hi = lo;
-    while (hi < list.length && (list[hi] as PastEvent).occurredAt <= to) hi++;
-    return list.slice(lo, hi);
-  }
+  entry.value = list.length === 1 ? (list[0] as StoredEvent) : list;
+  return delta + containerBytes(entry.value) - containerBefore;
 }
 
-function lowerBound(list: readonly PastEvent[], t: number): number {
+/**
+ * A timeline's list: none for one event; an array and its backing store, exactly sized while short,
+ * with the slack of growth in place when long.
+ */
+function containerBytes(t: Timeline): number {
+  if (!Array.isArray(t)) return 0;
+  return t.length < EXACT_BELOW ? 32 + listBytes(t.length) : 32 + 16 + 12 * t.length + 128;
+}
+
+/** A backing store of n slots, exactly sized (none at all when empty: the empty one is shared). */
+const listBytes = (n: number): number => (n === 0 ? 0 : 16 + 8 * n);
+
+/** Whether this event (by id, at its time) is kept. */
+function holdsEvent(t: Timeline, id: string, at: number): boolean {
+  if (!Array.isArray(t)) return t.id === id;
+  for (let i = lowerBound(t, at); i < t.length && (t[i] as StoredEvent).occurredAt === at; i++) {
+    if ((t[i] as StoredEvent).id === id) return true;
+  }
+  return false;
+}
+
+function range(t: Timeline | undefined, from: number, to: number): readonly PastEvent[] {
+  if (t === undefined) return NO_EVENTS;
+  if (!Array.isArray(t)) return t.occurredAt >= from && t.occurredAt <= to ? [t] : NO_EVENTS;
+  const lo = lowerBound(t, from);
+  let hi = lo;
+  while (hi < t.length && (t[hi] as StoredEvent).occurredAt <= to) hi++;
+  return t.slice(lo, hi);
+}
+
+const eventsOf = (t: Timeline): readonly StoredEvent[] => (Array.isArray(t) ? t : [t]);
+
+function lowerBound(list: readonly StoredEvent[], t: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((list[mid] as PastEvent).occurredAt < t) lo = mid + 1;
+    if ((list[mid] as StoredEvent).occurredAt < t) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -104,7 +136,8 @@ export class MemoryHistory implements History {
   private readonly users: BudgetedMap<Timeline>;
   private readonly ips: BudgetedMap<Timeline>;
   private readonly devices: BudgetedMap<Timeline>;
-  private readonly amounts: BudgetedMap<AmountPoint[]>;
+  /** Per user and currency: times and amounts interleaved (t0, a0, t1, a1, …), unboxed doubles. */
+  private readonly amounts: BudgetedMap<number[]>;
   /** Owners' verdicts on devices, IPs and countries: few (one per disputed or confirmed alert), kept whole. */
   private readonly trust = new Map<string, TrustVerdict>();
   /** Accounts' long-term habits, a few hundred bytes each, the least recently active dropped first. */
@@ -113,6 +146,7 @@ export class MemoryHistory implements History {
   private readonly stories: BudgetedMap<StoryMark[]>;
   /** Recent amounts of every account per currency (and currency with category). */
   private readonly population = new Map<string, PopulationSample>();
+  private readonly compactor = new EventCompactor();
 
   /** The event recorded last: a snapshot names it, and is used only against a database that holds it. */
   lastRecordedId: string | undefined;
@@ -155,11 +189,17 @@ export class MemoryHistory implements History {
 
   record(e: PastEvent): void {
     this.lastRecordedId = e.id;
-    add(this.users, e.user, e, this.limits);
-    if (e.ip !== undefined) add(this.ips, e.ip, e, this.limits);
-    if (e.device !== undefined) add(this.devices, e.device, e, this.limits);
-    this.recordAmount(e);
-    this.recordProfile(e);
+    // The keys first (in this order: the budget's order of activity), so the kept event can share
+    // their strings and its newest neighbours' texts and place.
+    const user = this.users.upsert(e.user, noEvents);
+    const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
+    const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
+    const stored = this.compactor.compact(e, user.key, ip?.key, device?.key, newestOf(user.value), newestOf(ip?.value));
+    this.users.charge(user, insert(user, stored, this.limits));
+    if (ip) this.ips.charge(ip, insert(ip, stored, this.limits));
+    if (device) this.devices.charge(device, insert(device, stored, this.limits));
+    this.recordAmount(stored);
+    this.recordProfile(stored);
     this.budget.enforce();
   }
 
@@ -177,7 +217,9 @@ export class MemoryHistory implements History {
     const entry = this.profiles.upsert(e.user, () => new Profile());
     const profile = entry.value;
     const before = profile.bytes();
-    if (e.type === 'login.succeeded') profile.addLogin(e);
+    // Older logins replayed at start come as plain events: kept compact, like the history's.
+    if (e.type === 'login.succeeded')
+      profile.addLogin(e instanceof StoredEvent ? e : this.compactor.compact(e, entry.key, e.ip, e.device, undefined, undefined));
     else profile.addTransaction(e);
     this.profiles.charge(entry, profile.bytes() - before);
     this.budget.enforce();
@@ -194,12 +236,16 @@ export class MemoryHistory implements History {
   recordAmount(e: PastEvent): void {
     if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
       const key = `${e.user}\u0000${e.currency}`;
-      const entry = this.amounts.upsert(key, () => []);
+      const entry = this.amounts.upsert(key, noAmounts);
       const list = entry.value;
       let i = list.length;
-      while (i > 0 && (list[i - 1] as { at: number }).at > e.occurredAt) i--;
-      list.splice(i, 0, { at: e.occurredAt, amount: e.amount });
-      if (list.length > MAX_AMOUNTS) list.splice(0, list.length - MAX_AMOUNTS);
+      while (i > 0 && (list[i - 2] as number) > e.occurredAt) i -= 2;
+      // Copied exactly sized while short, like timelines: most accounts have a few amounts.
+      if (list.length < 2 * EXACT_BELOW)
+        entry.value =
+          i === list.length ? list.concat(e.occurredAt, e.amount) : list.slice(0, i).concat(e.occurredAt, e.amount, list.slice(i));
+      else list.splice(i, 0, e.occurredAt, e.amount);
+      if (entry.value.length > 2 * MAX_AMOUNTS) entry.value.splice(0, entry.value.length - 2 * MAX_AMOUNTS);
       else this.amounts.charge(entry, AMOUNT_BYTES);
       this.budget.enforce();
       this.samplePopulation(e.currency, e.amount);
@@ -219,20 +265,23 @@ export class MemoryHistory implements History {
   }
 
   forUser(user: string, from: number, to: number): readonly PastEvent[] {
-    return this.users.get(user)?.range(from, to) ?? [];
+    return range(this.users.get(user), from, to);
   }
 
   forIp(ip: string, from: number, to: number): readonly PastEvent[] {
-    return this.ips.get(ip)?.range(from, to) ?? [];
+    return range(this.ips.get(ip), from, to);
   }
 
   forDevice(device: string, from: number, to: number): readonly PastEvent[] {
-    return this.devices.get(device)?.range(from, to) ?? [];
+    return range(this.devices.get(device), from, to);
   }
 
   transactionAmounts(user: string, currency: string, before: number): readonly number[] {
-    const list = this.amounts.get(`${user}\u0000${currency}`) ?? [];
-    return list.filter((a) => a.at < before).map((a) => a.amount);
+    const list = this.amounts.get(`${user}\u0000${currency}`);
+    const amounts: number[] = [];
+    if (list === undefined) return amounts;
+    for (let i = 0; i < list.length && (list[i] as number) < before; i += 2) amounts.push(list[i + 1] as number);
+    return amounts;
   }
 
   trustOf(user: string, kind: TrustKind, value: string): TrustVerdict | undefined {
@@ -248,7 +297,8 @@ export class MemoryHistory implements History {
    * snapshot skips the events the snapshot already holds.
    */
   holds(e: { readonly id: string; readonly user: string; readonly occurredAt: number }): boolean {
-    return this.users.get(e.user)?.holds(e.id, e.occurredAt) ?? false;
+    const timeline = this.users.get(e.user);
+    return timeline !== undefined && holdsEvent(timeline, e.id, e.occurredAt);
   }
 
   /**
@@ -269,10 +319,10 @@ export class MemoryHistory implements History {
     for (const entry of this.budget.entries()) {
       const kind = kinds.get(entry.owner as BudgetedMap<unknown>) as KeyKind;
       const { key, bytes } = entry;
-      if (kind === 'amounts') keys.push({ kind, key, bytes, amounts: entry.value as AmountPoint[] });
+      if (kind === 'amounts') keys.push({ kind, key, bytes, amounts: pointsOf(entry.value as number[]) });
       else if (kind === 'profile') keys.push({ kind, key, bytes, profile: (entry.value as Profile).state() });
       else if (kind === 'story') keys.push({ kind, key, bytes, marks: entry.value as StoryMark[] });
-      else keys.push({ kind, key, bytes, events: (entry.value as Timeline).events });
+      else keys.push({ kind, key, bytes, events: eventsOf(entry.value as Timeline) });
     }
     const population: PopulationState[] = [];
     for (const [key, sample] of this.population) population.push({ key, ...sample.state() });
@@ -286,6 +336,23 @@ export class MemoryHistory implements History {
    */
   restore(state: HistoryState): void {
     if (this.budget.usage().keys > 0 || this.population.size > 0) throw new Error('restore() needs an empty history');
+    // One stored form per event, however many timelines (and profiles) hold it.
+    const stored = new Map<PastEvent, StoredEvent>();
+    const timelineOf = (events: readonly PastEvent[]): Timeline => {
+      const kept: StoredEvent[] = new Array(events.length);
+      let previous: StoredEvent | undefined;
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i] as PastEvent;
+        let s = stored.get(e);
+        if (s === undefined) {
+          const own = e instanceof StoredEvent ? e.ownBytes : state.eventBytes?.get(e);
+          s = this.compactor.compact(e, e.user, e.ip, e.device, previous, undefined, own);
+          stored.set(e, s);
+        }
+        kept[i] = previous = s;
+      }
+      return kept.length === 1 ? (kept[0] as StoredEvent) : kept;
+    };
     for (const k of state.keys) {
       switch (k.kind) {
         case 'user':
@@ -298,11 +365,23 @@ export class MemoryHistory implements History {
           restoreKey(this.devices, k.key, k.bytes, timelineOf(k.events));
           break;
         case 'amounts':
-          restoreKey(this.amounts, k.key, k.bytes, [...k.amounts]);
+          restoreKey(
+            this.amounts,
+            k.key,
+            k.bytes,
+            k.amounts.flatMap((a) => [a.at, a.amount]),
+          );
           break;
-        case 'profile':
-          restoreKey(this.profiles, k.key, k.bytes, Profile.from(k.profile));
+        case 'profile': {
+          const last = k.profile.lastLogin;
+          const lastLogin =
+            last === undefined
+              ? undefined
+              : (stored.get(last) ??
+                this.compactor.compact(last, last.user, last.ip, last.device, undefined, undefined, state.eventBytes?.get(last)));
+          restoreKey(this.profiles, k.key, k.bytes, Profile.from({ ...k.profile, lastLogin }));
           break;
+        }
         case 'story':
           restoreKey(this.stories, k.key, k.bytes, [...k.marks]);
           break;
@@ -362,6 +441,11 @@ export interface HistoryState {
   /** The least recently active first. */
   readonly keys: readonly KeyState[];
   readonly population: readonly PopulationState[];
+  /**
+   * What each event was charged when it was kept (StoredEvent.ownBytes: it depends on what the event
+   * shared then), so that a restored history takes back what the live one charged. Absent: computed anew.
+   */
+  readonly eventBytes?: ReadonlyMap<PastEvent, number>;
 }
 
 function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V): void {
@@ -369,10 +453,13 @@ function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V
   map.charge(entry, bytes - entry.bytes);
 }
 
-function timelineOf(events: readonly PastEvent[]): Timeline {
-  const timeline = new Timeline();
-  timeline.events = [...events];
-  return timeline;
+const noEvents = (): Timeline => NO_EVENTS;
+const noAmounts = (): number[] => [];
+
+function pointsOf(list: readonly number[]): AmountPoint[] {
+  const points: AmountPoint[] = [];
+  for (let i = 0; i < list.length; i += 2) points.push({ at: list[i] as number, amount: list[i + 1] as number });
+  return points;
 }
 
 function assertNever(x: never): never {
@@ -383,43 +470,31 @@ const DAY = 24 * HOUR;
 
 // Estimates for the byte budget, measured with bench/detection-memory.ts (heap per kept event and
 // per key against these figures) and rounded up, so the budget is a ceiling of the heap it keeps.
-/** A Map entry, the budget's list node, and an empty container with its backing store. */
-const TIMELINE_BYTES = 320;
-const ARRAY_BYTES = 200;
-/** A Profile: its fields, hidden class share, and the arrays it grows into (see Profile.bytes). */
-const PROFILE_BYTES = 200;
-/** One {at, amount} pair and its slot. */
-const AMOUNT_BYTES = 48;
+// An event's own bytes are StoredEvent.ownBytes.
+/**
+ * A kept user, IP or device: the budget's entry (80 bytes) and its Map slot (up to 112: a hash
+ * table's entry is 28 bytes a slot, and under eviction a table holds up to four slots per live key
+ * before it shrinks); a timeline of one event is the event itself, a longer one's list is charged by
+ * containerBytes.
+ */
+const TIMELINE_BYTES = 200;
+/** The same with an array (amounts, marks): its header and backing store's header. */
+const ARRAY_BYTES = 240;
+/** The same with a Profile: its object (72), its empty login list (32), its boxed times (32). */
+const PROFILE_BYTES = 330;
+/** One time and amount, unboxed in a list of doubles, with the slack of a list grown in place. */
+const AMOUNT_BYTES = 24;
 /** One story mark: an object of eight fields whose strings are shared with the event. */
 const MARK_BYTES = 120;
-/** A PastEvent object: header, in-object fields (numbers boxed as heap numbers), and its slot. */
-const EVENT_BYTES = 300;
 
 /**
  * What one timeline is charged for an event: the event's bytes are shared by the user's, the IP's and
- * the device's timelines that hold the same object, so their estimates add up to it once, plus each
- * one's slot.
+ * the device's timelines that hold the same object, so their estimates add up to it once (their
+ * lists' slots are in containerBytes).
  */
-function eventShare(e: PastEvent): number {
+function eventShare(e: StoredEvent): number {
   const holders = 1 + (e.ip === undefined ? 0 : 1) + (e.device === undefined ? 0 : 1);
-  return Math.ceil(eventBytes(e) / holders) + 8;
-}
-
-function eventBytes(e: PastEvent): number {
-  return (
-    EVENT_BYTES +
-    stringBytes(e.id) +
-    stringBytes(e.user) +
-    stringBytes(e.session) +
-    stringBytes(e.device) +
-    stringBytes(e.ip) +
-    stringBytes(e.network) +
-    stringBytes(e.merchant) +
-    stringBytes(e.paymentMethod) +
-    stringBytes(e.category) +
-    stringBytes(e.path) +
-    stringBytes(e.userAgent)
-  );
+  return Math.ceil(e.ownBytes / holders);
 }
 
 const NO_MERCHANTS: string[] = [];
@@ -477,9 +552,10 @@ class PopulationSample {
 /** One account's habits (see BehaviourProfile), of fixed size whatever its activity. */
 class Profile implements BehaviourProfile {
   // Plain arrays grown as needed rather than typed arrays of the full size: most accounts log in and
-  // buy a few times, and a typed array's buffer alone costs more than their whole profile.
+  // buy a few times, and a typed array's buffer alone costs more than their whole profile. Copied
+  // exactly sized as they grow (a list grown by push reserves room for 16 more).
   /** A ring of the latest logins' times of day: old habits fade as new ones come. */
-  readonly loginMinutes: number[] = [];
+  loginMinutes: number[] = [];
   logins = 0;
   lastLogin: PastEvent | undefined;
   transactions = 0;
@@ -488,7 +564,7 @@ class Profile implements BehaviourProfile {
 
   static from(state: ProfileState): Profile {
     const profile = new Profile();
-    profile.loginMinutes.push(...state.loginMinutes);
+    profile.loginMinutes = [...state.loginMinutes];
     profile.logins = state.logins;
     profile.lastLogin = state.lastLogin;
     profile.transactions = state.transactions;
@@ -508,15 +584,19 @@ class Profile implements BehaviourProfile {
     };
   }
 
-  /** What the profile holds beyond its fixed size: login minutes and merchants' names. */
+  /** What the profile holds beyond its fixed size: login minutes, merchants' list and names. */
   bytes(): number {
-    let bytes = this.loginMinutes.length * 8;
-    for (const m of this.merchants) bytes += 8 + stringBytes(m);
+    let bytes = listBytes(this.loginMinutes.length);
+    if (this.merchants !== NO_MERCHANTS) bytes += 32 + listBytes(this.merchants.length);
+    for (const m of this.merchants) bytes += stringBytes(m);
     return bytes;
   }
 
   addLogin(e: PastEvent): void {
-    this.loginMinutes[this.logins % PROFILE_LOGINS] = Math.floor((((e.occurredAt % DAY) + DAY) % DAY) / MINUTE);
+    const slot = this.logins % PROFILE_LOGINS;
+    const minute = Math.floor((((e.occurredAt % DAY) + DAY) % DAY) / MINUTE);
+    if (slot === this.loginMinutes.length) this.loginMinutes = this.loginMinutes.concat(minute);
+    else this.loginMinutes[slot] = minute;
     this.logins++;
     // By event time, so a late event does not become "the last login".
     if (this.lastLogin === undefined || e.occurredAt >= this.lastLogin.occurredAt) this.lastLogin = e;
@@ -526,15 +606,10 @@ class Profile implements BehaviourProfile {
     this.transactions++;
     if (this.lastTransactionAt === undefined || e.occurredAt > this.lastTransactionAt) this.lastTransactionAt = e.occurredAt;
     if (e.merchant === undefined) return;
-    if (this.merchants === NO_MERCHANTS) this.merchants = [];
-    const at = this.merchants.indexOf(e.merchant);
-    if (at >= 0) this.merchants.splice(at, 1);
-    this.merchants.push(e.merchant);
-    if (this.merchants.length > PROFILE_MERCHANTS) this.merchants.shift();
+    const merchant = e.merchant;
+    // Distinct, the latest last: an earlier use of the same merchant moves to the end.
+    let next = this.merchants.filter((m) => m !== merchant).concat(merchant);
+    if (next.length > PROFILE_MERCHANTS) next = next.slice(1);
+    this.merchants = next;
   }
-}
-
-function add(map: BudgetedMap<Timeline>, key: string, e: PastEvent, limits: MemoryHistoryLimits): void {
-  const entry: BudgetEntry<Timeline> = map.upsert(key, () => new Timeline());
-  map.charge(entry, entry.value.insert(e, limits));
 }

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { PastEvent } from './history.js';
+import { EventCompactor, StoredEvent } from './stored-event.js';
+
+const t0 = Date.parse('2026-11-24T10:00:00Z');
+const ua = {
+  browser: 'Chrome',
+  browserVersion: '131',
+  os: 'Android',
+  osVersion: '14',
+  deviceClass: 'mobile',
+  summary: 'Chrome 131/Android 14',
+} as const;
+/** Every field a remembered event can have, each with its own copy of its texts (as parsed JSON gives). */
+let n = 0;
+const full = (over: Partial<PastEvent> = {}): PastEvent => ({
+  id: `evt_${n++}`,
+  type: 'transaction',
+  user: 'alice'.slice(0),
+  occurredAt: t0,
+  newDevice: null,
+  newCountry: false,
+  session: ['s', '1'].join('-'),
+  device: 'dev-1',
+  ip: '81.2.69.160',
+  network: ['81.2.69', '0/24'].join('.'),
+  country: 'GB',
+  city: ['Lon', 'don'].join(''),
+  latitude: 51.5072,
+  longitude: -0.1276,
+  accuracyKm: 20,
+  amount: 129.99,
+  currency: 'GBP',
+  merchant: 'Books & Co',
+  paymentMethod: 'card',
+  category: 'books',
+  path: '/checkout',
+  userAgent: ['Mozilla/5.0 (Linux; Android 14)', 'Chrome/131'].join(' '),
+  ua,
+  untrustedSource: true,
+  deviceAgeMs: 3 * 86_400_000,
+  untrustedNetwork: false,
+  ...over,
+});
+const FIELDS: ReadonlyArray<keyof PastEvent> = Object.keys(full()) as Array<keyof PastEvent>;
+const answers = (e: PastEvent) => Object.fromEntries(FIELDS.map((f) => [f, e[f]]));
+
+describe('StoredEvent', () => {
+  it('answers every field as the event it was made from, absent ones included', () => {
+    const c = new EventCompactor();
+    const e = full();
+    expect(answers(c.compact(e, e.user, e.ip, e.device, undefined, undefined))).toEqual(answers(e));
+    const bare: PastEvent = { id: 'evt_2', type: 'login.failed', user: 'bob', occurredAt: t0 + 1 };
+    const stored = c.compact(bare, 'bob', undefined, undefined, undefined, undefined);
+    for (const f of FIELDS) expect(stored[f], f).toBe(bare[f]);
+    // The flags' three states each survive: true, false and null (unknown) are different answers.
+    const flags = c.compact(
+      full({ newDevice: true, newCountry: null, untrustedSource: false, untrustedNetwork: true }),
+      'alice',
+      'ip',
+      'd',
+      undefined,
+      undefined,
+    );
+    expect([flags.newDevice, flags.newCountry, flags.untrustedSource, flags.untrustedNetwork]).toEqual([true, null, false, true]);
+  });
+
+  it("shares texts and place with the user's previous event, and charges only what it did not share", () => {
+    const c = new EventCompactor();
+    const first = c.compact(full(), 'alice', '81.2.69.160', 'dev-1', undefined, undefined);
+    const second = c.compact(full({ occurredAt: t0 + 60_000 }), 'alice', '81.2.69.160', 'dev-1', first, undefined);
+    expect(second.place).toBe(first.place);
+    expect(second.session).toBe(first.session);
+    expect(second.userAgent).toBe(first.userAgent);
+    // A replayed event's user agent is parsed anew: an equal one is shared all the same.
+    const replayed = c.compact(full({ occurredAt: t0 + 90_000, ua: { ...ua } }), 'alice', '81.2.69.160', 'dev-1', second, undefined);
+    expect(replayed.ua).toBe(first.ua);
+    expect(second.ownBytes).toBeLessThan(first.ownBytes);
+    // Somewhere else: a place of its own, charged.
+    const moved = c.compact(
+      full({ occurredAt: t0 + 120_000, city: 'Leeds', latitude: 53.8 }),
+      'alice',
+      '81.2.69.160',
+      'dev-1',
+      second,
+      undefined,
+    );
+    expect(moved.place).not.toBe(second.place);
+    expect(moved.city).toBe('Leeds');
+    expect(moved.ownBytes).toBeGreaterThan(second.ownBytes);
+  });
+
+  it('keeps the bytes it was first charged when given them (a restore from a snapshot)', () => {
+    const c = new EventCompactor();
+    const e = c.compact(full(), 'alice', 'ip', 'd', undefined, undefined, 1234);
+    expect(e).toBeInstanceOf(StoredEvent);
+    expect(e.ownBytes).toBe(1234);
+  });
+});
