@@ -1,5 +1,7 @@
+import { AlertExport } from './alerts/alert-export.js';
 import { AlertService } from './alerts/alert-service.js';
 import type { AlertStore } from './alerts/ports.js';
+import { SavedViews } from './alerts/saved-views.js';
 import { MODEL_REFRESH_MS, ModelRegistry } from './anomaly/model-registry.js';
 import { AuditTrail } from './audit/audit-trail.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
@@ -76,6 +78,7 @@ import { SqlOutboxStore } from './store/outbox-store.js';
 import { SqlPeopleStore } from './store/people-store.js';
 import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 import { SqlRuleStatsStore } from './store/rule-stats-store.js';
+import { SqlSavedViewStore } from './store/saved-view-store.js';
 import { SqlSnoozeStore } from './store/snooze-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
@@ -116,6 +119,10 @@ export interface System {
   readonly metrics: VigilMetrics;
   readonly alerts: AlertStore;
   readonly alertService: AlertService;
+  /** The alert feed's CSV export of a filter, streamed page by page and audited. */
+  readonly alertExport: AlertExport;
+  /** The alert feed's saved views: each staff member's named filters. */
+  readonly savedViews: SavedViews;
   readonly rules: RuleCatalog;
   /** Findings and alerts per rule, day and mode (live or shadow): counted in memory, flushed every 10 s. */
   readonly ruleStats: RuleStats;
@@ -381,6 +388,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       metrics,
       alerts,
       alertService,
+      alertExport: new AlertExport(alerts, audit),
+      savedViews: new SavedViews(new SqlSavedViewStore(database), clock, audit),
       accountService,
       locks,
       rules,

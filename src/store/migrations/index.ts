@@ -14,6 +14,7 @@ import { migration as m0014 } from './0014_snoozes.js';
 import { migration as m0015 } from './0015_familiarity.js';
 import { migration as m0016 } from './0016_lists.js';
 import { migration as m0017 } from './0017_monitor_incidents.js';
+import { migration as m0019 } from './0019_saved_views.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -32,4 +33,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0015_familiarity': m0015,
   '0016_lists': m0016,
   '0017_monitor_incidents': m0017,
+  '0019_saved_views': m0019,
 };
