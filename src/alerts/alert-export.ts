@@ -5,7 +5,7 @@ import { csvLine } from './csv-cell.js';
 import type { AlertFilter, AlertSort, AlertStore } from './ports.js';
 
 /** Rows read from the store per query: memory stays at one page however many alerts the filter selects. */
-const PAGE = 500;
+const PAGE_SIZE = 500;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -41,6 +41,7 @@ export class AlertExport {
   constructor(
     private readonly store: AlertStore,
     private readonly audit: AuditTrail,
+    private readonly pageSize = PAGE_SIZE,
   ) {}
 
   /** Records the export, then gives its lines: the header first, one line per alert in `sort` order. */
@@ -53,10 +54,10 @@ export class AlertExport {
     yield csvLine(COLUMNS.map(([name]) => name));
     let after: { key: number; id: string } | undefined;
     for (;;) {
-      const page = await this.store.list({ ...filter, sort, limit: PAGE, ...(after && { after }) });
+      const page = await this.store.list({ ...filter, sort, limit: this.pageSize, ...(after && { after }) });
       yield page.map((alert) => csvLine(COLUMNS.map(([, cell]) => cell(alert)))).join('');
       const last = page[page.length - 1];
-      if (page.length < PAGE || last === undefined) return;
+      if (page.length < this.pageSize || last === undefined) return;
       after = { key: alertSortKey(last, sort), id: last.id };
     }
   }
