@@ -195,7 +195,13 @@ describe('GET /v1/alerts/export.csv', () => {
   it('reads page after page, so any number of alerts leaves one page in memory', async () => {
     const pages: unknown[] = [];
     const store = t.system.alerts;
-    const counting = { ...store, list: (q: Parameters<typeof store.list>[0]) => (pages.push(q), store.list(q)) };
+    const counting = {
+      ...store,
+      list: (q: Parameters<typeof store.list>[0]) => {
+        pages.push(q);
+        return store.list(q);
+      },
+    };
     const lines = await new AlertExport(counting, t.system.audit, 2).start({}, 'newest', 'test');
     let body = '';
     for await (const chunk of lines) body += chunk;
