@@ -4,6 +4,7 @@ import {
   type ALERT_ACTIONS,
   ALERT_GROUPINGS,
   ALERT_SEVERITIES,
+  type ALERT_SORTS,
   ALERT_STATUSES,
   ALERT_TYPES,
   BULK_ALERT_ACTIONS,
@@ -101,6 +102,8 @@ export const AlertCountsSchema = Obj(
   { title: 'AlertCounts', description: 'How many alerts the filter selects, per status and per severity.' },
 );
 export type AlertCounts = Body<typeof AlertCountsSchema>;
+
+export type AlertSort = (typeof ALERT_SORTS)[number];
 
 export const AlertGroupingSchema = literals(ALERT_GROUPINGS);
 export type AlertGrouping = Body<typeof AlertGroupingSchema>;
