@@ -8,7 +8,8 @@ import type { SavedView, SavedViewStore } from './ports.js';
 /**
  * What a feed link's query may hold: the filters (as `GET /v1/alerts` takes them, with `since` for a
  * relative time), the sort, the grouping and the layout. Anything else is refused rather than kept, so
- * a saved view is always a link the feed understands.
+ * a saved view is always a link the feed understands. In the feed's own order (AlertFeedPage), so that
+ * the view's link is the address the feed showed when it was saved.
  */
 export const FEED_QUERY_KEYS = [
   'q',
@@ -21,9 +22,9 @@ export const FEED_QUERY_KEYS = [
   'since',
   'from',
   'to',
+  'view',
   'sort',
   'group',
-  'view',
 ] as const;
 export const MAX_VIEW_NAME_LENGTH = 80;
 export const MAX_VIEW_QUERY_LENGTH = 1000;
