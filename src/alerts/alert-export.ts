@@ -1,11 +1,15 @@
 import type { AuditTrail } from '../audit/audit-trail.js';
+import { csvCell } from '../core/csv-cell.js';
 import { type Alert, alertUser } from '../domain/alert.js';
 import { alertSortKey } from './alert-order.js';
-import { csvLine } from './csv-cell.js';
 import type { AlertFilter, AlertSort, AlertStore } from './ports.js';
 
 /** Rows read from the store per query: memory stays at one page however many alerts the filter selects. */
 const PAGE_SIZE = 500;
+
+/** One CSV line, CRLF-terminated as RFC 4180 has it; every cell safe from spreadsheet formulas (`csvCell`). */
+const csvLine = (cells: ReadonlyArray<string | number | null | undefined>): string =>
+  `${cells.map((c) => (c === null || c === undefined ? '' : csvCell(String(c)))).join(',')}\r\n`;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
