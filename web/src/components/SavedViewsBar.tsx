@@ -16,6 +16,8 @@ export function SavedViewsBar({ search }: { readonly search: string }) {
   const [name, setName] = useState('');
   const [notice, setNotice] = useState<NoticeValue>();
   const [copied, setCopied] = useState(false);
+  // The list is in the page only while the menu is open: closed, it is neither read nor reached.
+  const [menuOpen, setMenuOpen] = useState(false);
   const nameInput = useRef<HTMLInputElement>(null);
   // The name field takes the focus when it opens: the click that opened it asked for it.
   useEffect(() => {
@@ -59,24 +61,26 @@ export function SavedViewsBar({ search }: { readonly search: string }) {
 
   return (
     <div className="saved-views">
-      <details className="saved-views-menu">
+      <details className="saved-views-menu" onToggle={(e) => setMenuOpen(e.currentTarget.open)}>
         <summary>Saved views{views.data && views.data.views.length > 0 ? ` (${views.data.views.length})` : ''}</summary>
-        <ul aria-label="Saved views">
-          {views.data?.views.length === 0 && <li className="muted">None yet: filter the feed, then “Save view”.</li>}
-          {views.data?.views.map((v) => (
-            <li key={v.id}>
-              <Link to={`/admin/alerts${v.query ? `?${v.query}` : ''}`}>{v.name}</Link>
-              <button
-                type="button"
-                className="button-quiet button-small"
-                aria-label={`Delete view ${v.name}`}
-                onClick={() => void remove(v)}
-              >
-                Delete
-              </button>
-            </li>
-          ))}
-        </ul>
+        {menuOpen && (
+          <ul aria-label="Saved views">
+            {views.data?.views.length === 0 && <li className="muted">None yet: filter the feed, then “Save view”.</li>}
+            {views.data?.views.map((v) => (
+              <li key={v.id}>
+                <Link to={`/admin/alerts${v.query ? `?${v.query}` : ''}`}>{v.name}</Link>
+                <button
+                  type="button"
+                  className="button-quiet button-small"
+                  aria-label={`Delete view ${v.name}`}
+                  onClick={() => void remove(v)}
+                >
+                  Delete
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
       </details>
       {naming ? (
         <form className="saved-view-form" onSubmit={(e) => void save(e)}>

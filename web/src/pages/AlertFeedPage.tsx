@@ -633,6 +633,9 @@ function FeedToolbar({
   readonly onChange: (f: Filters) => void;
   readonly exportQuery: string;
 }) {
+  // Labels by id, not wrapped round the select: a wrapping label's name would include every option's
+  // text ("Group by Nothing Story User Rule"), and "User" or "Rule" would then name two fields.
+  const id = useId();
   return (
     <div className="feed-toolbar">
       <fieldset className="segmented">
@@ -643,19 +646,23 @@ function FeedToolbar({
           </button>
         ))}
       </fieldset>
-      <label className="inline-field">
-        Sort{' '}
-        <select value={filters.sort} onChange={(e) => onChange({ ...filters, sort: e.target.value as AlertSort })}>
+      <span className="inline-field">
+        <label htmlFor={`${id}-sort`}>Sort</label>
+        <select id={`${id}-sort`} value={filters.sort} onChange={(e) => onChange({ ...filters, sort: e.target.value as AlertSort })}>
           {ALERT_SORTS.map((s) => (
             <option key={s} value={s}>
               {SORT_LABEL[s]}
             </option>
           ))}
         </select>
-      </label>
-      <label className="inline-field">
-        Group by{' '}
-        <select value={filters.group} onChange={(e) => onChange({ ...filters, group: e.target.value as AlertGrouping | '' })}>
+      </span>
+      <span className="inline-field">
+        <label htmlFor={`${id}-group`}>Group by</label>
+        <select
+          id={`${id}-group`}
+          value={filters.group}
+          onChange={(e) => onChange({ ...filters, group: e.target.value as AlertGrouping | '' })}
+        >
           <option value="">Nothing</option>
           {ALERT_GROUPINGS.map((g) => (
             <option key={g} value={g}>
@@ -663,7 +670,7 @@ function FeedToolbar({
             </option>
           ))}
         </select>
-      </label>
+      </span>
       <SavedViewsBar search={filtersToSearch(filters).replace(/^\?/, '')} />
       <a className="button-quiet" href={`/v1/alerts/export.csv${exportQuery}`} download>
         Export CSV
