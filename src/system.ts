@@ -1,7 +1,9 @@
 import { AlertComments } from './alerts/alert-comments.js';
+import { AlertExport } from './alerts/alert-export.js';
 import { AlertOwnership } from './alerts/alert-ownership.js';
 import { AlertService } from './alerts/alert-service.js';
 import type { AlertStore } from './alerts/ports.js';
+import { SavedViews } from './alerts/saved-views.js';
 import { TriageFigures } from './alerts/triage-figures.js';
 import { MODEL_REFRESH_MS, ModelRegistry } from './anomaly/model-registry.js';
 import { AuditTrail } from './audit/audit-trail.js';
@@ -81,6 +83,7 @@ import { SqlOutboxStore } from './store/outbox-store.js';
 import { SqlPeopleStore } from './store/people-store.js';
 import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 import { SqlRuleStatsStore } from './store/rule-stats-store.js';
+import { SqlSavedViewStore } from './store/saved-view-store.js';
 import { SqlSnoozeStore } from './store/snooze-store.js';
 import { SqlStaffNotifyStore } from './store/staff-notify-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
@@ -129,6 +132,10 @@ export interface System {
   readonly alertComments: AlertComments;
   /** Time to acknowledge and resolve per owner and rule (the Team page), false positives per rule. */
   readonly triageFigures: TriageFigures;
+  /** The alert feed's CSV export of a filter, streamed page by page and audited. */
+  readonly alertExport: AlertExport;
+  /** The alert feed's saved views: each staff member's named filters. */
+  readonly savedViews: SavedViews;
   readonly rules: RuleCatalog;
   /** Findings and alerts per rule, day and mode (live or shadow): counted in memory, flushed every 10 s. */
   readonly ruleStats: RuleStats;
@@ -445,6 +452,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       }),
       alertComments: new AlertComments(alerts, clock, audit),
       triageFigures: new TriageFigures(alerts, clock),
+      alertExport: new AlertExport(alerts, audit),
+      savedViews: new SavedViews(new SqlSavedViewStore(database), clock, audit),
       accountService,
       locks,
       rules,

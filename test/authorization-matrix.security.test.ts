@@ -82,6 +82,14 @@ const MATRIX: Record<string, Decision> = {
   'POST /v1/alerts/assign': { allowed: ANALYST },
   'GET /v1/alerts/:id/comments': { allowed: VIEWER },
   'POST /v1/alerts/:id/comments': { allowed: ANALYST },
+  'GET /v1/alerts/counts': { allowed: VIEWER },
+  'GET /v1/alerts/groups': { allowed: VIEWER },
+  'GET /v1/alerts/export.csv': { allowed: VIEWER },
+  'POST /v1/alerts/bulk': { allowed: ANALYST },
+  // saved-views.ts (each caller's own views: the owner comes from the key or session)
+  'GET /v1/saved-views': { allowed: VIEWER },
+  'POST /v1/saved-views': { allowed: VIEWER },
+  'DELETE /v1/saved-views/:id': { allowed: VIEWER },
   // accounts.ts
   'GET /v1/accounts': { allowed: VIEWER },
   'GET /v1/accounts/:user': { allowed: ACCOUNT_READ },

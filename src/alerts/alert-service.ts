@@ -5,7 +5,15 @@ import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { AlertBook } from '../detect/alert-book.js';
 import { type Alert, type AlertAction, nextStatus } from '../domain/alert.js';
+import type { BULK_ALERT_ACTIONS } from '../domain/vocabulary.js';
 import type { AlertStore } from './ports.js';
+
+export type BulkAlertAction = (typeof BULK_ALERT_ACTIONS)[number] & AlertAction;
+
+/** What became of one alert of a bulk action: moved (and its status now), or why not. */
+export type BulkOutcome =
+  | { readonly id: string; readonly ok: true; readonly alert: Alert }
+  | { readonly id: string; readonly ok: false; readonly error: Problem };
 
 /** People working alerts: every transition is checked against the lifecycle and recorded with who, when and why. */
 export class AlertService {
@@ -44,5 +52,20 @@ export class AlertService {
     await this.audit.record(actor, `alert.${to}`, `alert:${id}`, { from: alert.status, to, note, user: alert.user });
     await this.bus.publish('alert.updated', [updated]);
     return ok(updated);
+  }
+
+  /**
+   * One action on several alerts, each moved exactly as `act` moves one (lifecycle check, transition,
+   * audit entry, live update), one after the other so the audit trail reads in the order given. An
+   * alert that cannot move (unknown, already closed, changed meanwhile) fails on its own and the
+   * others go on: the caller gets one outcome per distinct id, in the order given.
+   */
+  async actOnMany(ids: readonly string[], action: BulkAlertAction, actor: string, note: string | null): Promise<BulkOutcome[]> {
+    const outcomes: BulkOutcome[] = [];
+    for (const id of new Set(ids)) {
+      const result = await this.act(id, action, actor, note);
+      outcomes.push(result.ok ? { id, ok: true, alert: result.value } : { id, ok: false, error: result.error });
+    }
+    return outcomes;
   }
 }

@@ -1,7 +1,12 @@
 import type { Alert, AlertOwner, AlertStatus, AlertTransition } from '../domain/alert.js';
 import type { Severity } from '../domain/severity.js';
+import type { ALERT_GROUPINGS, ALERT_SORTS } from '../domain/vocabulary.js';
 
-export interface AlertQuery {
+export type AlertGrouping = (typeof ALERT_GROUPINGS)[number];
+export type AlertSort = (typeof ALERT_SORTS)[number];
+
+/** Which alerts: the one filter the list, the counts, the groups and the export all read. */
+export interface AlertFilter {
   readonly status?: readonly AlertStatus[];
   readonly severity?: readonly Severity[];
   readonly user?: string;
@@ -19,14 +24,41 @@ export interface AlertQuery {
   readonly q?: string;
   readonly from?: number;
   readonly to?: number;
+  /** Only the alerts of one group (an expanded group header in the feed). */
+  readonly group?: { readonly by: AlertGrouping; readonly key: string };
+}
+
+export interface AlertQuery extends AlertFilter {
   readonly limit: number;
-  readonly after?: { readonly createdAt: number; readonly id: string };
+  /** Newest first when absent. */
+  readonly sort?: AlertSort;
+  /** Keyset position: the last alert of the page before (its sort key, see `alertSortKey`, and id). */
+  readonly after?: { readonly key: number; readonly id: string };
+}
+
+/** How many alerts there are of one status and severity. */
+export interface AlertCount {
+  readonly status: AlertStatus;
+  readonly severity: Severity;
+  readonly count: number;
+}
+
+/** One group of alerts: its key (a story, user or rule), how many, the newest and the strongest. */
+export interface AlertGroup {
+  readonly key: string;
+  readonly count: number;
+  readonly latestAt: number;
+  readonly severity: Severity;
 }
 
 /** Alerts as stored. New and updated alerts are written with their events, by the event store. */
 export interface AlertStore {
   get(id: string): Promise<Alert | undefined>;
   list(query: AlertQuery): Promise<readonly Alert[]>;
+  /** Alerts per status and severity among those the filter selects, in one query. */
+  counts(filter: AlertFilter): Promise<readonly AlertCount[]>;
+  /** The groups among those the filter selects, newest activity first, at most `limit`. */
+  groups(filter: AlertFilter, by: AlertGrouping, limit: number): Promise<readonly AlertGroup[]>;
   /** Open alerts seen since `since`, to rebuild de-duplication at start. */
   listOpen(since: number): Promise<readonly Alert[]>;
   transitions(alertId: string): Promise<readonly AlertTransition[]>;
@@ -78,4 +110,25 @@ export interface RuleOutcome {
 export interface StaffDirectory {
   /** The analyst or admin with this person id; undefined for anyone else (a viewer, a member, nobody). */
   assignable(personId: string): Promise<AlertOwner | undefined>;
+}
+
+/** A named filter of the alert feed, kept for one staff member (`owner`: their person or key id). */
+export interface SavedView {
+  readonly id: string;
+  readonly owner: string;
+  readonly name: string;
+  /** The feed's query string without `?` (filters, sort, grouping, layout): the same text a shared link carries. */
+  readonly query: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Where saved views are kept (store/saved-view-store.ts). */
+export interface SavedViewStore {
+  /** The owner's views, by name. */
+  list(owner: string): Promise<readonly SavedView[]>;
+  /** Inserts the view, or, when the owner has one of that name already, replaces its query. The view as stored. */
+  save(view: SavedView): Promise<SavedView>;
+  /** Deletes the owner's view; false when the owner has no view of that id. */
+  delete(owner: string, id: string): Promise<boolean>;
 }

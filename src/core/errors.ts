@@ -51,6 +51,7 @@ export const ERROR_CODES = [
   'too_few_rows',
   'rule_not_snoozable',
   'too_many_snoozes',
+  'too_many_saved_views',
   'rate_limited',
   'invalid_encoding',
   'busy',

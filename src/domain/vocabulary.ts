@@ -26,6 +26,14 @@ export const ALERT_STATUSES = ['new', 'acknowledged', 'escalated', 'resolved', '
 export const OPEN_STATUSES: ReadonlySet<(typeof ALERT_STATUSES)[number]> = new Set(['new', 'acknowledged', 'escalated']);
 export const ALERT_ACTIONS = ['acknowledge', 'escalate', 'resolve', 'false-positive'] as const;
 export const ALERT_TYPES = ['security', 'transaction', 'system'] as const;
+/** What a selection of alerts in the feed may do at once (assigning an owner is another kind of bulk change). */
+export const BULK_ALERT_ACTIONS = ['acknowledge', 'resolve', 'false-positive'] as const;
+/** At most this many alerts per bulk call: one call's transitions and audit entries stay a short wait. */
+export const MAX_BULK_ALERTS = 100;
+/** How the feed groups alerts: by attack story, by user, or by the alert's rule. */
+export const ALERT_GROUPINGS = ['story', 'user', 'rule'] as const;
+/** The feed's orders: time either way, or strongest severity first (newest first within one). */
+export const ALERT_SORTS = ['newest', 'oldest', 'severity'] as const;
 
 export const LIST_NAMES = ['block', 'allow'] as const;
 export const LIST_KINDS = ['ip', 'email', 'email_domain', 'country', 'device', 'payment_method', 'user'] as const;
@@ -92,6 +100,9 @@ export const AUDIT_ACTIONS = [
   'list.entry_removed',
   'snooze.created',
   'snooze.cancelled',
+  'alerts.exported',
+  'view.saved',
+  'view.deleted',
   'monitor.level_accepted',
   'monitor.incident_closed',
 ] as const;

@@ -26,6 +26,7 @@ import { monitorRoutes } from './routes/monitor.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { peopleRoutes } from './routes/people.js';
 import { ruleRoutes } from './routes/rules.js';
+import { savedViewRoutes } from './routes/saved-views.js';
 import { sessionRoutes } from './routes/session.js';
 import { snoozeRoutes } from './routes/snoozes.js';
 import { ssoRoutes } from './routes/sso.js';
@@ -223,6 +224,7 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
   await app.register(monitorRoutes(system));
   await app.register(listRoutes(system));
   await app.register(teamRoutes(system));
+  await app.register(savedViewRoutes(system));
   if (hasWebApp) await registerWebApp(app);
   return app;
 }

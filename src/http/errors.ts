@@ -57,6 +57,7 @@ export function statusFor(code: ErrorCode): number {
     case 'not_enough_history':
     case 'model_incompatible':
     case 'too_many_snoozes':
+    case 'too_many_saved_views':
       return 409;
     case 'payload_too_large':
     case 'batch_too_large':

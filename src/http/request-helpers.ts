@@ -71,3 +71,14 @@ export function parseTimeBounds(q: { from?: string | undefined; to?: string | un
   }
   return bounds;
 }
+
+/**
+ * Whose things these are (saved views): the signed-in person's id, or the API key's. Never taken
+ * from the request's parameters, so no caller can name another's.
+ */
+export function ownerOf(request: FastifyRequest): string {
+  const person = request.signedIn?.person;
+  if (person) return person.id;
+  const key = request.apiKey;
+  return key ? `key:${key.id}` : 'anonymous';
+}

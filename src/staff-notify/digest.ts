@@ -15,13 +15,13 @@ const PERIOD_MS: Readonly<Record<Exclude<DigestCadence, 'off'>, number>> = { hou
 const LISTED_PER_SEVERITY = 50;
 const PAGE = 500;
 
-/** Alerts raised in a period, as the alert store lists them (newest first, paged by `after`). */
+/** Alerts raised in a period, as the alert store lists them (newest first, paged by `after`: the last one's time and id). */
 export interface DigestAlerts {
   list(query: {
     readonly from: number;
     readonly to: number;
     readonly limit: number;
-    readonly after?: { readonly createdAt: number; readonly id: string };
+    readonly after?: { readonly key: number; readonly id: string };
   }): Promise<readonly Alert[]>;
 }
 
@@ -85,13 +85,13 @@ export class StaffDigest {
 
   private async alertsIn(from: number, to: number): Promise<Alert[]> {
     const all: Alert[] = [];
-    let after: { createdAt: number; id: string } | undefined;
+    let after: { key: number; id: string } | undefined;
     for (;;) {
       const page = await this.deps.alerts.list({ from, to, limit: PAGE, ...(after && { after }) });
       all.push(...page);
       const last = page.at(-1);
       if (page.length < PAGE || !last) return all;
-      after = { createdAt: last.createdAt, id: last.id };
+      after = { key: last.createdAt, id: last.id };
     }
   }
 

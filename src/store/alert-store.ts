@@ -1,7 +1,30 @@
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
-import type { AlertComment, AlertQuery, AlertStore, HandledAlert, RuleOutcome } from '../alerts/ports.js';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Insertable,
+  type Kysely,
+  type RawBuilder,
+  type Selectable,
+  type SqlBool,
+  sql,
+} from 'kysely';
+import { SEVERITY_SORT_FACTOR } from '../alerts/alert-order.js';
+import type {
+  AlertComment,
+  AlertCount,
+  AlertFilter,
+  AlertGroup,
+  AlertGrouping,
+  AlertQuery,
+  AlertSort,
+  AlertStore,
+  HandledAlert,
+  RuleOutcome,
+} from '../alerts/ports.js';
 import { newId } from '../core/ids.js';
+import { assertExhaustive } from '../core/result.js';
 import { type Alert, type AlertOwner, type AlertStatus, type AlertSubject, type AlertTransition, alertUser } from '../domain/alert.js';
+import { SEVERITIES, SEVERITY_RANK, type Severity } from '../domain/severity.js';
 import type { DatabaseHandle } from './database.js';
 import type { AlertsTable, Database } from './schema.js';
 
@@ -162,6 +185,63 @@ const ownerOf = (id: string | null, email: string | null): AlertOwner | null => 
  */
 const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+const RANKED_SEVERITIES = [...SEVERITIES];
+/** The severity's rank (`SEVERITY_RANK`) in SQL. */
+const severityRank = sql<number>`(case severity ${sql.join(
+  SEVERITIES.map((s) => sql`when ${sql.lit(s)} then ${sql.lit(SEVERITY_RANK[s])}`),
+  sql` `,
+)} else 0 end)`;
+
+/** What an alert sorts by: its creation time, or the severity's rank and then that time (`alertSortKey`). */
+function sortKey(sort: AlertSort): RawBuilder<number> {
+  return sort === 'severity' ? sql<number>`(${severityRank} * ${sql.lit(SEVERITY_SORT_FACTOR)} + created_at)` : sql<number>`created_at`;
+}
+
+/**
+ * The key of an alert's group. A story is what detection continues across events (a session, else a
+ * device: `carried-risk` and the takeover chain follow those); an alert with neither (a credential
+ * stuffing IP, the volume monitor) is a story of its own subject.
+ */
+function groupKey(by: AlertGrouping): RawBuilder<string> {
+  switch (by) {
+    case 'user':
+      return sql<string>`user_id`;
+    case 'rule':
+      return sql<string>`rule_id`;
+    case 'story':
+      return sql<string>`coalesce(session_id, device_id, subject_kind || ':' || subject_value)`;
+    default:
+      return assertExhaustive(by, 'grouping');
+  }
+}
+
+/** The filter as one condition: the list, counts, groups and export select exactly the same alerts. */
+function filterExpression(eb: ExpressionBuilder<Database, 'alerts'>, q: AlertFilter): Expression<SqlBool> {
+  const all: Expression<SqlBool>[] = [];
+  if (q.status?.length) all.push(eb('status', 'in', q.status));
+  if (q.severity?.length) all.push(eb('severity', 'in', q.severity));
+  if (q.user !== undefined) all.push(eb('user_id', '=', q.user));
+  if (q.aboutUser !== undefined) {
+    all.push(eb('user_id', '=', q.aboutUser), eb('subject_kind', '=', 'user'), eb('subject_value', '=', q.aboutUser));
+  }
+  if (q.ip !== undefined) all.push(eb('ip', '=', q.ip));
+  if (q.type !== undefined) all.push(eb('type', '=', q.type));
+  if (q.owner !== undefined) all.push(q.owner === null ? eb('owner_id', 'is', null) : eb('owner_id', '=', q.owner));
+  if (q.rule !== undefined) {
+    // The id as a JSON string (quotes included) inside the JSON array; `_` in `custom_…` ids is literal.
+    const needle = `%${likeEscape(JSON.stringify(q.rule))}%`;
+    all.push(sql<SqlBool>`rule_ids_json like ${needle} escape '\\'`);
+  }
+  if (q.q !== undefined && q.q.trim() !== '') {
+    const needle = `%${likeEscape(q.q.trim().toLowerCase())}%`;
+    all.push(sql<SqlBool>`search_text like ${needle} escape '\\'`);
+  }
+  if (q.from !== undefined) all.push(eb('created_at', '>=', q.from));
+  if (q.to !== undefined) all.push(eb('created_at', '<', q.to));
+  if (q.group !== undefined) all.push(sql<SqlBool>`${groupKey(q.group.by)} = ${q.group.key}`);
+  return eb.and(all);
+}
+
 export class SqlAlertStore implements AlertStore {
   constructor(private readonly handle: DatabaseHandle) {}
 
@@ -171,35 +251,55 @@ export class SqlAlertStore implements AlertStore {
   }
 
   async list(q: AlertQuery): Promise<readonly Alert[]> {
-    let query = this.handle.db.selectFrom('alerts').selectAll();
-    if (q.status?.length) query = query.where('status', 'in', q.status);
-    if (q.severity?.length) query = query.where('severity', 'in', q.severity);
-    if (q.user !== undefined) query = query.where('user_id', '=', q.user);
-    if (q.aboutUser !== undefined) {
-      query = query.where('user_id', '=', q.aboutUser).where('subject_kind', '=', 'user').where('subject_value', '=', q.aboutUser);
-    }
-    if (q.ip !== undefined) query = query.where('ip', '=', q.ip);
-    if (q.type !== undefined) query = query.where('type', '=', q.type);
-    if (q.owner !== undefined) query = q.owner === null ? query.where('owner_id', 'is', null) : query.where('owner_id', '=', q.owner);
-    if (q.rule !== undefined) {
-      // The id as a JSON string (quotes included) inside the JSON array; `_` in `custom_…` ids is literal.
-      const needle = `%${likeEscape(JSON.stringify(q.rule))}%`;
-      query = query.where(sql<boolean>`rule_ids_json like ${needle} escape '\\'`);
-    }
-    if (q.q !== undefined && q.q.trim() !== '') {
-      const needle = `%${likeEscape(q.q.trim().toLowerCase())}%`;
-      query = query.where(sql<boolean>`search_text like ${needle} escape '\\'`);
-    }
-    if (q.from !== undefined) query = query.where('created_at', '>=', q.from);
-    if (q.to !== undefined) query = query.where('created_at', '<', q.to);
+    const sort = q.sort ?? 'newest';
+    const key = sortKey(sort);
+    const direction = sort === 'oldest' ? 'asc' : 'desc';
+    let query = this.handle.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where((eb) => filterExpression(eb, q));
     const after = q.after;
     if (after) {
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]),
-      );
+      const past = direction === 'asc' ? sql`>` : sql`<`;
+      // Row comparison spelt out: (key, id) after the cursor's, in the direction of the sort.
+      query = query.where(sql<boolean>`(${key} ${past} ${after.key} or (${key} = ${after.key} and id ${past} ${after.id}))`);
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
+    const rows = await query.orderBy(key, direction).orderBy('id', direction).limit(q.limit).execute();
     return rows.map(fromRow);
+  }
+
+  async counts(filter: AlertFilter): Promise<readonly AlertCount[]> {
+    const rows = await this.handle.db
+      .selectFrom('alerts')
+      .select((eb) => ['status', 'severity', eb.fn.countAll().as('count')])
+      .where((eb) => filterExpression(eb, filter))
+      .groupBy(['status', 'severity'])
+      .execute();
+    return rows.map((r) => ({ status: r.status as AlertStatus, severity: r.severity as Severity, count: Number(r.count) }));
+  }
+
+  async groups(filter: AlertFilter, by: AlertGrouping, limit: number): Promise<readonly AlertGroup[]> {
+    const key = groupKey(by);
+    const rows = await this.handle.db
+      .selectFrom('alerts')
+      .select((eb) => [
+        key.as('key'),
+        eb.fn.countAll().as('count'),
+        eb.fn.max('created_at').as('latest_at'),
+        eb.fn.max(severityRank).as('rank'),
+      ])
+      .where((eb) => filterExpression(eb, filter))
+      .groupBy(key)
+      .orderBy(sql`max(created_at)`, 'desc')
+      .orderBy(key)
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      key: String(r.key),
+      count: Number(r.count),
+      latestAt: Number(r.latest_at),
+      severity: RANKED_SEVERITIES[Number(r.rank)] ?? 'none',
+    }));
   }
 
   async listOpen(since: number): Promise<readonly Alert[]> {

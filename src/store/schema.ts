@@ -32,6 +32,19 @@ export interface Database {
   monitor_incidents: MonitorIncidentsTable;
   snoozes: SnoozesTable;
   list_entries: ListEntriesTable;
+  saved_views: SavedViewsTable;
+}
+
+/** The alert feed's saved views: a staff member's named filters (alerts/saved-views.ts). */
+export interface SavedViewsTable {
+  id: string;
+  /** The person's id, or `key:<id>` for an API key. */
+  owner: string;
+  name: string;
+  /** The feed's query string, without `?`. */
+  query: string;
+  created_at: number;
+  updated_at: number;
 }
 
 /** The volume monitor's per-minute counts: one row per source, minute and status. */

@@ -76,7 +76,7 @@ export function meRoutes(system: System): FastifyPluginAsync {
         const rows = await system.alerts.list({
           aboutUser: userOf(request),
           limit: limit + 1,
-          ...(after && { after: { createdAt: after.at, id: after.id } }),
+          ...(after && { after: { key: after.at, id: after.id } }),
         });
         const { page, nextCursor } = pageOf(rows, limit, (r) => [r.createdAt, r.id]);
         return { alerts: page.map(presentAlert), nextCursor };

@@ -1,6 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import { ReasonSchema } from '../../domain/event-schema.js';
-import { type ALERT_ACTIONS, ALERT_STATUSES, ALERT_TYPES } from '../../domain/vocabulary.js';
+import {
+  type ALERT_ACTIONS,
+  ALERT_GROUPINGS,
+  ALERT_SEVERITIES,
+  type ALERT_SORTS,
+  ALERT_STATUSES,
+  ALERT_TYPES,
+  BULK_ALERT_ACTIONS,
+} from '../../domain/vocabulary.js';
 import { type Body, DecisionSchema, EventTypeSchema, IsoTime, literals, NextCursor, Nullable, Obj, SeveritySchema } from './common.js';
 
 export const AlertStatusSchema = literals(ALERT_STATUSES);
@@ -154,3 +162,74 @@ export const TeamPeriodSchema = Obj({
 export type TeamPeriod = Body<typeof TeamPeriodSchema>;
 export const TeamFiguresSchema = Obj({ periods: Type.Array(TeamPeriodSchema) }, { title: 'TeamFigures' });
 export type TeamFigures = Body<typeof TeamFiguresSchema>;
+
+const countsOf = <const T extends readonly string[]>(keys: T) =>
+  Obj(Object.fromEntries(keys.map((k) => [k, Type.Integer({ minimum: 0 })])) as { [K in T[number]]: ReturnType<typeof Type.Integer> });
+
+export const AlertCountsSchema = Obj(
+  {
+    total: Type.Integer({ minimum: 0 }),
+    status: countsOf(ALERT_STATUSES),
+    severity: countsOf(ALERT_SEVERITIES),
+  },
+  { title: 'AlertCounts', description: 'How many alerts the filter selects, per status and per severity.' },
+);
+export type AlertCounts = Body<typeof AlertCountsSchema>;
+
+export type AlertSort = (typeof ALERT_SORTS)[number];
+
+export const AlertGroupingSchema = literals(ALERT_GROUPINGS);
+export type AlertGrouping = Body<typeof AlertGroupingSchema>;
+
+export const AlertGroupsSchema = Obj(
+  {
+    by: AlertGroupingSchema,
+    groups: Type.Array(
+      Obj({
+        key: Type.String({ description: 'The story (session, else device, else subject), user or rule.' }),
+        count: Type.Integer({ minimum: 1 }),
+        latestAt: IsoTime,
+        severity: SeveritySchema,
+      }),
+    ),
+    more: Type.Boolean({ description: 'More groups than the limit match the filter.' }),
+  },
+  { title: 'AlertGroups' },
+);
+export type AlertGroups = Body<typeof AlertGroupsSchema>;
+
+export const BulkAlertActionSchema = literals(BULK_ALERT_ACTIONS);
+export type BulkAlertAction = Body<typeof BulkAlertActionSchema>;
+
+export const BulkAlertResultSchema = Obj(
+  {
+    action: BulkAlertActionSchema,
+    succeeded: Type.Integer({ minimum: 0 }),
+    failed: Type.Integer({ minimum: 0 }),
+    results: Type.Array(
+      Obj({
+        id: Type.String(),
+        ok: Type.Boolean(),
+        status: Type.Optional(AlertStatusSchema),
+        error: Type.Optional(Obj({ code: Type.String(), message: Type.String() })),
+      }),
+      { description: 'One per distinct id, in the order given.' },
+    ),
+  },
+  { title: 'BulkAlertResult' },
+);
+export type BulkAlertResult = Body<typeof BulkAlertResultSchema>;
+
+export const SavedViewSchema = Obj(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    query: Type.String({ description: 'The feed’s query string: /admin/alerts?{query} shows the view.' }),
+    createdAt: IsoTime,
+    updatedAt: IsoTime,
+  },
+  { title: 'SavedView' },
+);
+export type SavedView = Body<typeof SavedViewSchema>;
+export const SavedViewListSchema = Obj({ views: Type.Array(SavedViewSchema) }, { title: 'SavedViewList' });
+export type SavedViewList = Body<typeof SavedViewListSchema>;

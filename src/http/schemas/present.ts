@@ -4,7 +4,13 @@
  * these import the server's domain types.
  */
 
-import type { AlertComment as CommentRecord } from '../../alerts/ports.js';
+import type { BulkOutcome } from '../../alerts/alert-service.js';
+import type {
+  AlertCount,
+  AlertGroup as AlertGroupRecord,
+  AlertComment as CommentRecord,
+  SavedView as SavedViewRecord,
+} from '../../alerts/ports.js';
 import type { AuditEntry as AuditRecord, AuditAction as ServerAuditAction } from '../../audit/audit-entry.js';
 import type { Scenario as ServerScenario } from '../../demo/simulator.js';
 import type { ListEntry as ListRecord, ListKind as ServerListKind, ListName as ServerListName } from '../../detect/lists.js';
@@ -29,12 +35,23 @@ import type {
   LIST_NAMES,
   SCENARIOS,
 } from '../../domain/vocabulary.js';
+import { ALERT_SEVERITIES as SEVERITY_LIST, ALERT_STATUSES as STATUS_LIST } from '../../domain/vocabulary.js';
 import type { FlaggedLogin } from '../../logins/ports.js';
 import type { OutboxMessage as OutboxRecord } from '../../notify/ports.js';
 import type { AccountView } from '../../respond/account-service.js';
 import type { SentCode as SentCodeRecord } from '../../respond/one-time-codes.js';
 import type { Account, SentCode } from './accounts.js';
-import type { Alert, AlertComment, AlertTransition } from './alerts.js';
+import type {
+  Alert,
+  AlertComment,
+  AlertCounts,
+  AlertGrouping,
+  AlertGroups,
+  AlertTransition,
+  BulkAlertAction,
+  BulkAlertResult,
+  SavedView,
+} from './alerts.js';
 import type { AuditEntry } from './audit.js';
 import type { Body } from './common.js';
 import type { StoredEvent } from './events.js';
@@ -91,6 +108,46 @@ export const presentComment = (c: CommentRecord): AlertComment => ({
 });
 
 export const presentTransition = (t: TransitionRecord): AlertTransition => ({ ...t, at: iso(t.at) });
+
+/** Counts per status and severity, every one named (zero when none), and their total. */
+export function presentCounts(rows: readonly AlertCount[]): AlertCounts {
+  const status = Object.fromEntries(STATUS_LIST.map((s) => [s, 0])) as Record<(typeof STATUS_LIST)[number], number>;
+  const severity = Object.fromEntries(SEVERITY_LIST.map((s) => [s, 0])) as Record<(typeof SEVERITY_LIST)[number], number>;
+  let total = 0;
+  for (const row of rows) {
+    status[row.status] += row.count;
+    // An alert's severity is low or above (an event below `low` raises none).
+    if (row.severity !== 'none') severity[row.severity] += row.count;
+    total += row.count;
+  }
+  return { total, status, severity };
+}
+
+export function presentGroups(by: AlertGrouping, groups: readonly AlertGroupRecord[], limit: number): AlertGroups {
+  return {
+    by,
+    groups: groups.slice(0, limit).map((g) => ({ key: g.key, count: g.count, latestAt: iso(g.latestAt), severity: g.severity })),
+    more: groups.length > limit,
+  };
+}
+
+export function presentBulk(action: BulkAlertAction, outcomes: readonly BulkOutcome[]): BulkAlertResult {
+  const results = outcomes.map((o) =>
+    o.ok
+      ? { id: o.id, ok: true, status: o.alert.status }
+      : { id: o.id, ok: false, error: { code: o.error.code, message: o.error.message } },
+  );
+  const succeeded = outcomes.filter((o) => o.ok).length;
+  return { action, succeeded, failed: outcomes.length - succeeded, results };
+}
+
+export const presentSavedView = (v: SavedViewRecord): SavedView => ({
+  id: v.id,
+  name: v.name,
+  query: v.query,
+  createdAt: iso(v.createdAt),
+  updatedAt: iso(v.updatedAt),
+});
 
 export function presentAccount(a: AccountView): Account {
   const { unlockCode, ...rest } = a;

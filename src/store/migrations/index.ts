@@ -16,6 +16,7 @@ import { migration as m0016 } from './0016_lists.js';
 import { migration as m0017 } from './0017_monitor_incidents.js';
 import { migration as m0018 } from './0018_alert_owners_and_comments.js';
 import { migration as m0019 } from './0019_staff_notifications.js';
+import { migration as m0020 } from './0020_saved_views.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -36,4 +37,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0017_monitor_incidents': m0017,
   '0018_alert_owners_and_comments': m0018,
   '0019_staff_notifications': m0019,
+  '0020_saved_views': m0020,
 };

@@ -1,12 +1,16 @@
 import { type FormEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
-import { ALERT_SEVERITIES, ALERT_STATUSES, ALERT_TYPES } from '../../../src/domain/vocabulary';
-import type { Alert, AlertPage, Rule } from '../../../src/http/schemas';
+import { ALERT_GROUPINGS, ALERT_SEVERITIES, ALERT_SORTS, ALERT_STATUSES, ALERT_TYPES } from '../../../src/domain/vocabulary';
+import type { Alert, AlertCounts, AlertGrouping, AlertGroups, AlertPage, AlertSort, Rule } from '../../../src/http/schemas';
 import { api, describeError, query } from '../api';
 import { OwnerInline } from '../components/AlertOwner';
+import { AlertTable } from '../components/AlertTable';
+import { BulkBar } from '../components/BulkBar';
+import { SavedViewsBar } from '../components/SavedViewsBar';
 import { Empty, ErrorText, Field, Loading, SeverityBadge, StatusBadge, Time } from '../components/ui';
 import { useFeed, useFeedMessages } from '../feed';
 import { place, SEVERITY_LABEL, STATUS_LABEL } from '../format';
 import { useLoad, useTitle } from '../hooks';
+import { can } from '../roles';
 import { Link, navigate, useLocation } from '../router';
 import { usePerson } from '../session';
 
@@ -25,6 +29,10 @@ interface Filters {
   readonly since: string;
   readonly from: string;
   readonly to: string;
+  /** How the alerts are shown (not which): cards or the dense table, their order, and a grouping. */
+  readonly view: 'cards' | 'table';
+  readonly sort: AlertSort;
+  readonly group: AlertGrouping | '';
 }
 
 const SINCE: ReadonlyArray<{ readonly value: string; readonly label: string; readonly ms?: number }> = [
@@ -51,8 +59,18 @@ function readFilters(search: URLSearchParams): Filters {
     since: search.get('since') ?? '',
     from: search.get('from') ?? '',
     to: search.get('to') ?? '',
+    view: search.get('view') === 'table' ? 'table' : 'cards',
+    sort: (ALERT_SORTS as readonly string[]).includes(search.get('sort') ?? '') ? (search.get('sort') as AlertSort) : 'newest',
+    group: (ALERT_GROUPINGS as readonly string[]).includes(search.get('group') ?? '') ? (search.get('group') as AlertGrouping) : '',
   };
 }
+
+/** What only lays the alerts out, kept when the filters are cleared. */
+const layoutOf = (f: Filters) => ({
+  view: f.view === 'cards' ? '' : f.view,
+  sort: f.sort === 'newest' ? '' : f.sort,
+  group: f.group,
+});
 
 function filtersToSearch(f: Filters): string {
   return query({
@@ -66,6 +84,7 @@ function filtersToSearch(f: Filters): string {
     owner: f.owner,
     since: f.since,
     ...(f.since === 'custom' && { from: f.from, to: f.to }),
+    ...layoutOf(f),
   });
 }
 
@@ -82,9 +101,10 @@ function timeBounds(f: Filters, now: number): { from?: number; to?: number } {
   return preset === undefined ? {} : { from: now - preset };
 }
 
-function apiQuery(f: Filters, cursor?: string): string {
+/** The filter as the API takes it: the same for the list, its counts, its groups and its export. */
+function apiFilter(f: Filters): Record<string, string | undefined> {
   const bounds = timeBounds(f, Date.now());
-  return query({
+  return {
     severity: f.severity.join(','),
     status: f.status.join(','),
     type: f.type,
@@ -95,6 +115,14 @@ function apiQuery(f: Filters, cursor?: string): string {
     owner: f.owner,
     from: bounds.from === undefined ? undefined : new Date(bounds.from).toISOString(),
     to: bounds.to === undefined ? undefined : new Date(bounds.to).toISOString(),
+  };
+}
+
+function apiQuery(f: Filters, cursor?: string, group?: { by: AlertGrouping; key: string }): string {
+  return query({
+    ...apiFilter(f),
+    sort: f.sort === 'newest' ? undefined : f.sort,
+    ...(group && { groupBy: group.by, groupKey: group.key }),
     limit: 50,
     cursor,
   });
@@ -135,11 +163,18 @@ function matches(alert: Alert, f: Filters, me: string): boolean {
 }
 
 const byNewest = (a: Alert, b: Alert) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1);
+const SEVERITY_ORDER: readonly string[] = ALERT_SEVERITIES;
+/** The server's orders (GET /v1/alerts `sort`), for alerts that arrive live. */
+const ORDER: Readonly<Record<AlertSort, (a: Alert, b: Alert) => number>> = {
+  newest: byNewest,
+  oldest: (a, b) => -byNewest(a, b),
+  severity: (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) || byNewest(a, b),
+};
 
-/** The list with `alert` put in its place (newest first), replaced, or taken out when it no longer matches. */
-function upsert(list: readonly Alert[], alert: Alert, wanted: boolean): readonly Alert[] {
+/** The list with `alert` put in its place (in `sort` order), replaced, or taken out when it no longer matches. */
+function upsert(list: readonly Alert[], alert: Alert, wanted: boolean, sort: AlertSort = 'newest'): readonly Alert[] {
   const index = list.findIndex((a) => a.id === alert.id);
-  if (index === -1) return wanted ? [alert, ...list].sort(byNewest) : list;
+  if (index === -1) return wanted ? [alert, ...list].sort(ORDER[sort]) : list;
   // An older copy (streamed before the page that holds a newer one was answered) changes nothing.
   if ((list[index] as Alert).updatedAt > alert.updatedAt) return list;
   if (!wanted) return list.filter((a) => a.id !== alert.id);
@@ -173,7 +208,9 @@ export function AlertFeedPage() {
       streamedDuringLoad.current = new Map();
       const result = await api.get<AlertPage>(`/v1/alerts${apiQuery(filters)}`, { signal });
       let list = result.alerts;
-      for (const alert of streamedDuringLoad.current.values()) list = upsert(list, alert, matches(alert, filtersRef.current, me));
+      for (const alert of streamedDuringLoad.current.values()) {
+        list = upsert(list, alert, matches(alert, filtersRef.current, me), filtersRef.current.sort);
+      }
       streamedDuringLoad.current = null;
       setAlerts(list);
       setCursor(result.nextCursor);
@@ -182,12 +219,65 @@ export function AlertFeedPage() {
     [location.search, reconnections],
   );
 
+  const person = usePerson();
+  const mayTriage = can(person, 'triage');
+  const filterKey = query(apiFilter(filters));
+  // Counts follow the filter, and new or changed alerts, at most once a second and a half while they stream in.
+  const [countsEpoch, setCountsEpoch] = useState(0);
+  const countsTimer = useRef<number | undefined>(undefined);
+  const countsStale = useCallback(() => {
+    if (countsTimer.current !== undefined) return;
+    countsTimer.current = window.setTimeout(() => {
+      countsTimer.current = undefined;
+      setCountsEpoch((n) => n + 1);
+    }, 1500);
+  }, []);
+  useEffect(() => () => window.clearTimeout(countsTimer.current), []);
+  const counts = useLoad(
+    (signal) => api.get<AlertCounts>(`/v1/alerts/counts${filterKey}`, { signal }),
+    [filterKey, reconnections, countsEpoch],
+  );
+
+  // Selected alerts for bulk actions: a changed filter or layout starts a new selection.
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new address is a new selection
+  useEffect(() => setSelected(new Set()), [location.search]);
+  const toggle = useCallback((ids: readonly string[], on: boolean) => {
+    setSelected((current) => {
+      const next = new Set(current);
+      for (const id of ids)
+        if (on) next.add(id);
+        else next.delete(id);
+      return next;
+    });
+  }, []);
+  const selection = mayTriage ? { selected, toggle } : undefined;
+  const [groupsEpoch, setGroupsEpoch] = useState(0);
+
+  const afterBulk = (updated: readonly { id: string; status?: Alert['status'] }[]) => {
+    // The live feed brings the same changes; applying them here shows them at once, and drops the
+    // alerts that no longer match the filter.
+    const byId = new Map(updated.filter((u) => u.status !== undefined).map((u) => [u.id, u.status as Alert['status']]));
+    setAlerts((current) =>
+      current.flatMap((a) => {
+        const status = byId.get(a.id);
+        if (status === undefined) return [a];
+        const next = { ...a, status };
+        return matches(next, filtersRef.current, me) ? [next] : [];
+      }),
+    );
+    setSelected(new Set());
+    setCountsEpoch((n) => n + 1);
+    setGroupsEpoch((n) => n + 1);
+  };
+
   useFeedMessages((message) => {
     if (message.kind !== 'alert') return;
     const alert = message.alert;
     const wanted = matches(alert, filtersRef.current, me);
     streamedDuringLoad.current?.set(alert.id, alert);
-    setAlerts((current) => upsert(current, alert, wanted));
+    setAlerts((current) => upsert(current, alert, wanted, filtersRef.current.sort));
+    countsStale();
     if (wanted && alert.occurrences === 1 && alert.status === 'new') {
       setFresh((f) => new Set(f).add(alert.id));
       setAnnouncement(`New ${SEVERITY_LABEL[alert.severity].toLowerCase()} alert for ${alert.user}: ${alert.summary}`);
@@ -244,28 +334,47 @@ export function AlertFeedPage() {
       <div className="feed-layout">
         <FilterPanel filters={filters} onChange={setFilters} />
         <div className="feed-results">
+          <FeedToolbar filters={filters} onChange={setFilters} exportQuery={query({ ...apiFilter(filters), sort: filters.sort })} />
+          <CountsBar counts={counts.data} error={counts.error} filters={filters} onChange={setFilters} />
           <p className="results-count" role="status" aria-live="polite">
             {page.loading && !page.data
               ? 'Loading alerts…'
-              : `${alerts.length}${cursor ? '+' : ''} ${alerts.length === 1 ? 'alert' : 'alerts'} shown`}
+              : filters.group
+                ? ''
+                : `${alerts.length}${cursor ? '+' : ''} ${alerts.length === 1 ? 'alert' : 'alerts'} shown`}
           </p>
+          {selection && <BulkBar selected={[...selected]} onDone={afterBulk} onClear={() => setSelected(new Set())} />}
           <div className="visually-hidden" aria-live="polite" data-testid="feed-announcer">
             {announcement}
           </div>
           <ErrorText error={page.error} />
           {page.loading && !page.data && <Loading what="alerts" />}
-          {page.data && alerts.length === 0 && <Empty>No alerts match these filters.</Empty>}
-          <ol className="alert-list" aria-label="Alerts, newest first">
-            {alerts.map((alert) => (
-              <AlertRow
-                key={alert.id}
-                alert={alert}
-                fresh={fresh.has(alert.id)}
-                onChanged={(changed) => setAlerts((current) => upsert(current, changed, matches(changed, filtersRef.current, me)))}
-              />
-            ))}
-          </ol>
-          {cursor && (
+          {page.data && alerts.length === 0 && !filters.group && <Empty>No alerts match these filters.</Empty>}
+          {filters.group ? (
+            <AlertGroupList filters={filters} by={filters.group} selection={selection} epoch={groupsEpoch + reconnections} />
+          ) : filters.view === 'table' ? (
+            <AlertTable
+              alerts={alerts}
+              label="Alerts"
+              sort={filters.sort}
+              onSort={(sort) => setFilters({ ...filters, sort })}
+              {...(selection && { selection })}
+            />
+          ) : (
+            <ol className="alert-list" aria-label={filters.sort === 'newest' ? 'Alerts, newest first' : 'Alerts'}>
+              {alerts.map((alert) => (
+                <AlertRow
+                  key={alert.id}
+                  alert={alert}
+                  fresh={fresh.has(alert.id)}
+                  onChanged={(changed) =>
+                    setAlerts((current) => upsert(current, changed, matches(changed, filtersRef.current, me), filtersRef.current.sort))
+                  }
+                />
+              ))}
+            </ol>
+          )}
+          {cursor && !filters.group && (
             <button type="button" className="button-quiet" onClick={() => void loadMore()}>
               Load older alerts
             </button>
@@ -529,7 +638,7 @@ function FilterPanel({ filters, onChange }: { readonly filters: Filters; readonl
           <button
             type="button"
             className="button-quiet"
-            onClick={() => navigate('/admin/alerts', { replace: true })}
+            onClick={() => navigate(`/admin/alerts${query(layoutOf(filters))}`, { replace: true })}
             disabled={active === 0}
           >
             Clear filters
@@ -537,5 +646,212 @@ function FilterPanel({ filters, onChange }: { readonly filters: Filters; readonl
         </div>
       </form>
     </aside>
+  );
+}
+
+const VIEW_LABEL = { cards: 'Cards', table: 'Table' } as const;
+const SORT_LABEL: Readonly<Record<AlertSort, string>> = {
+  newest: 'Newest first',
+  oldest: 'Oldest first',
+  severity: 'Severity, strongest first',
+};
+const GROUP_LABEL: Readonly<Record<AlertGrouping, string>> = { story: 'Story', user: 'User', rule: 'Rule' };
+
+/** How the alerts are laid out (cards or table, order, grouping), saved views, and the export of the filter. */
+function FeedToolbar({
+  filters,
+  onChange,
+  exportQuery,
+}: {
+  readonly filters: Filters;
+  readonly onChange: (f: Filters) => void;
+  readonly exportQuery: string;
+}) {
+  // Labels by id, not wrapped round the select: a wrapping label's name would include every option's
+  // text ("Group by Nothing Story User Rule"), and "User" or "Rule" would then name two fields.
+  const id = useId();
+  return (
+    <div className="feed-toolbar">
+      <fieldset className="segmented">
+        <legend className="visually-hidden">Layout</legend>
+        {(['cards', 'table'] as const).map((view) => (
+          <button key={view} type="button" aria-pressed={filters.view === view} onClick={() => onChange({ ...filters, view })}>
+            {VIEW_LABEL[view]}
+          </button>
+        ))}
+      </fieldset>
+      <span className="inline-field">
+        <label htmlFor={`${id}-sort`}>Sort</label>
+        <select id={`${id}-sort`} value={filters.sort} onChange={(e) => onChange({ ...filters, sort: e.target.value as AlertSort })}>
+          {ALERT_SORTS.map((s) => (
+            <option key={s} value={s}>
+              {SORT_LABEL[s]}
+            </option>
+          ))}
+        </select>
+      </span>
+      <span className="inline-field">
+        <label htmlFor={`${id}-group`}>Group by</label>
+        <select
+          id={`${id}-group`}
+          value={filters.group}
+          onChange={(e) => onChange({ ...filters, group: e.target.value as AlertGrouping | '' })}
+        >
+          <option value="">Nothing</option>
+          {ALERT_GROUPINGS.map((g) => (
+            <option key={g} value={g}>
+              {GROUP_LABEL[g]}
+            </option>
+          ))}
+        </select>
+      </span>
+      <SavedViewsBar search={filtersToSearch(filters).replace(/^\?/, '')} />
+      <a className="button-quiet" href={`/v1/alerts/export.csv${exportQuery}`} download>
+        Export CSV
+      </a>
+    </div>
+  );
+}
+
+/** How many alerts the filter selects, per status and severity; each figure narrows the filter to it. */
+function CountsBar({
+  counts,
+  error,
+  filters,
+  onChange,
+}: {
+  readonly counts: AlertCounts | undefined;
+  readonly error: string | undefined;
+  readonly filters: Filters;
+  readonly onChange: (f: Filters) => void;
+}) {
+  if (error) return <ErrorText error={error} />;
+  if (!counts) return <p className="counts muted">Counting…</p>;
+  return (
+    <section className="counts" aria-label="Counts for this filter">
+      <p className="counts-total">
+        <strong>{counts.total.toLocaleString()}</strong> {counts.total === 1 ? 'alert matches' : 'alerts match'}
+      </p>
+      <ul className="counts-list" aria-label="By status">
+        {ALERT_STATUSES.map((s) => (
+          <li key={s}>
+            <button
+              type="button"
+              className="count-chip"
+              aria-pressed={filters.status.length === 1 && filters.status[0] === s}
+              onClick={() => onChange({ ...filters, status: filters.status.length === 1 && filters.status[0] === s ? [] : [s] })}
+            >
+              {STATUS_LABEL[s]} <span className="count-figure">{counts.status[s].toLocaleString()}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      <ul className="counts-list" aria-label="By severity">
+        {ALERT_SEVERITIES.map((s) => (
+          <li key={s}>
+            <button
+              type="button"
+              className={`count-chip count-sev-${s}`}
+              aria-pressed={filters.severity.length === 1 && filters.severity[0] === s}
+              onClick={() => onChange({ ...filters, severity: filters.severity.length === 1 && filters.severity[0] === s ? [] : [s] })}
+            >
+              {SEVERITY_LABEL[s]} <span className="count-figure">{counts.severity[s].toLocaleString()}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** The filter's alerts grouped (by story, user or rule): a header per group with its count; opening one lists its alerts. */
+function AlertGroupList({
+  filters,
+  by,
+  selection,
+  epoch,
+}: {
+  readonly filters: Filters;
+  readonly by: AlertGrouping;
+  readonly selection:
+    | { readonly selected: ReadonlySet<string>; readonly toggle: (ids: readonly string[], on: boolean) => void }
+    | undefined;
+  readonly epoch: number;
+}) {
+  const filterKey = query({ ...apiFilter(filters), by });
+  const groups = useLoad((signal) => api.get<AlertGroups>(`/v1/alerts/groups${filterKey}`, { signal }), [filterKey, epoch]);
+  if (groups.error) return <ErrorText error={groups.error} />;
+  if (!groups.data) return <Loading what="groups" />;
+  if (groups.data.groups.length === 0) return <Empty>No alerts match these filters.</Empty>;
+  return (
+    <>
+      <ul className="alert-groups" aria-label={`Alerts by ${GROUP_LABEL[by].toLowerCase()}`}>
+        {groups.data.groups.map((g) => (
+          <AlertGroupItem key={g.key} filters={filters} by={by} group={g} selection={selection} epoch={epoch} />
+        ))}
+      </ul>
+      {groups.data.more && <p className="muted">More groups match: narrow the filter to see them.</p>}
+    </>
+  );
+}
+
+function AlertGroupItem({
+  filters,
+  by,
+  group,
+  selection,
+  epoch,
+}: {
+  readonly filters: Filters;
+  readonly by: AlertGrouping;
+  readonly group: AlertGroups['groups'][number];
+  readonly selection:
+    | { readonly selected: ReadonlySet<string>; readonly toggle: (ids: readonly string[], on: boolean) => void }
+    | undefined;
+  readonly epoch: number;
+}) {
+  const id = useId();
+  const [open, setOpen] = useState(false);
+  return (
+    <li className={`alert-group sev-edge-${group.severity}`}>
+      <button type="button" className="group-header" aria-expanded={open} aria-controls={id} onClick={() => setOpen((o) => !o)}>
+        <span aria-hidden="true">{open ? '▾' : '▸'}</span> <strong className="group-key">{group.key}</strong>{' '}
+        <span className="group-count">
+          {group.count} {group.count === 1 ? 'alert' : 'alerts'}
+        </span>{' '}
+        <SeverityBadge severity={group.severity as Alert['severity']} />{' '}
+        <span className="muted">
+          latest <Time iso={group.latestAt} />
+        </span>
+      </button>
+      <div id={id} hidden={!open}>
+        {open && <GroupAlerts filters={filters} group={{ by, key: group.key }} selection={selection} epoch={epoch} />}
+      </div>
+    </li>
+  );
+}
+
+function GroupAlerts({
+  filters,
+  group,
+  selection,
+  epoch,
+}: {
+  readonly filters: Filters;
+  readonly group: { by: AlertGrouping; key: string };
+  readonly selection:
+    | { readonly selected: ReadonlySet<string>; readonly toggle: (ids: readonly string[], on: boolean) => void }
+    | undefined;
+  readonly epoch: number;
+}) {
+  const url = `/v1/alerts${apiQuery(filters, undefined, group)}`;
+  const page = useLoad((signal) => api.get<AlertPage>(url, { signal }), [url, epoch]);
+  if (page.error) return <ErrorText error={page.error} />;
+  if (!page.data) return <Loading what="alerts" />;
+  return (
+    <>
+      <AlertTable alerts={page.data.alerts} label={`Alerts of ${group.key}`} sort={filters.sort} {...(selection && { selection })} />
+      {page.data.nextCursor && <p className="muted">The newest 50 shown: filter by this {group.by} to see them all.</p>}
+    </>
   );
 }
