@@ -101,6 +101,13 @@ async function main(): Promise<void> {
     await adminPage.locator('.alert-row').first().waitFor();
     await shot(adminPage, 'admin-feed.png');
 
+    await adminPage.goto(`${base}/admin/alerts?view=table`);
+    await adminPage.locator('table.alert-table tbody tr').first().waitFor();
+    await shot(adminPage, 'admin-table.png');
+
+    await adminPage.goto(`${base}/admin/alerts`);
+    await adminPage.locator('.alert-row').first().waitFor();
+
     await adminPage.locator('.alert-row', { hasText: 'carol' }).first().getByRole('link').click();
     await adminPage.getByRole('heading', { name: 'Why: reasons and evidence' }).waitFor();
     await adminPage.getByRole('heading', { name: /^Account carol/ }).waitFor();
