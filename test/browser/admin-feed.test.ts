@@ -83,7 +83,10 @@ describe('the alert feed', () => {
 
     await page.getByRole('checkbox', { name: 'High' }).check();
     await expect.poll(() => rows(page).count()).toBe(1);
-    await rows(page).first().getByRole('link', { name: /^Unusually large transaction for jon/ }).waitFor();
+    await rows(page)
+      .first()
+      .getByRole('link', { name: /^Unusually large transaction for jon/ })
+      .waitFor();
     expect(page.url()).toContain('severity=high');
     await page.getByText('1 alert shown').waitFor();
 
@@ -94,7 +97,10 @@ describe('the alert feed', () => {
     // Search: typed, applied after a pause.
     await page.getByRole('searchbox', { name: 'Search' }).fill('kim');
     await expect.poll(() => rows(page).count()).toBe(1);
-    await rows(page).first().getByRole('link', { name: /^Burst of failed logins for kim/ }).waitFor();
+    await rows(page)
+      .first()
+      .getByRole('link', { name: /^Burst of failed logins for kim/ })
+      .waitFor();
     expect(new URL(page.url()).searchParams.get('q')).toBe('kim');
 
     // The filtered view is in the address: a reload shows the same.

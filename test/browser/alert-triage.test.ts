@@ -4,7 +4,7 @@ import { newPage, ordinaryHistory, setUpBrowserSuite, signInThroughPage } from '
 
 /**
  * Issue 20, triage at volume, in the dashboard at a desktop's and a phone's width: the table view with
- * its counts, a bulk acknowledge, and a saved view that comes back from its list and from its link.
+ * its counts, a bulk acknowledge and a bulk assign, and a saved view that comes back from its list and from its link.
  */
 const suite = setUpBrowserSuite();
 
@@ -84,6 +84,17 @@ for (const width of [1280, 375]) {
       await counts(page).getByRole('button', { name: 'New 1' }).waitFor();
       const acknowledged = await suite.vigil.adminGet('/v1/alerts?status=acknowledged');
       expect(acknowledged.alerts.map((a: { user: string }) => a.user).sort()).toEqual(['gus', 'kim']);
+
+      // Then take both: bulk "Assign to me" gives each to the signed-in analyst.
+      await gus.getByRole('checkbox').check();
+      await tableRows(page).filter({ hasText: 'for kim' }).getByRole('checkbox').check();
+      await bulk.getByText('2 selected').waitFor();
+      await bulk.getByRole('button', { name: 'Assign to me' }).click();
+      await page.getByText('Assigned 2 alerts to you.').waitFor();
+      const owned = await suite.vigil.adminGet('/v1/alerts?status=acknowledged');
+      expect(owned.alerts.map((a: { owner: { email: string } | null }) => a.owner?.email)).toEqual([analyst.email, analyst.email]);
+      const hana = await suite.vigil.adminGet('/v1/alerts?user=hana');
+      expect(hana.alerts.map((a: { owner: unknown }) => a.owner)).toEqual([null]);
 
       // Narrow to the acknowledged ones with their count, and save that as a view.
       await counts(page).getByRole('button', { name: 'Acknowledged 2' }).click();

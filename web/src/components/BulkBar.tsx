@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { BULK_ALERT_ACTIONS, MAX_BULK_ALERTS } from '../../../src/domain/vocabulary';
-import type { BulkAlertAction, BulkAlertResult } from '../../../src/http/schemas';
+import type { Alert, BulkAlertAction, BulkAlertResult, BulkAssignResult } from '../../../src/http/schemas';
 import { api, describeError } from '../api';
 import { Notice, type NoticeValue } from './ui';
 
@@ -19,10 +19,13 @@ type Moved = BulkAlertResult['results'][number];
 export function BulkBar({
   selected,
   onDone,
+  onAssigned,
   onClear,
 }: {
   readonly selected: readonly string[];
   readonly onDone: (results: readonly Moved[]) => void;
+  /** The alerts given to the signed-in person, as they are now. */
+  readonly onAssigned: (alerts: readonly Alert[]) => void;
   readonly onClear: () => void;
 }) {
   const [busy, setBusy] = useState(false);
@@ -54,6 +57,35 @@ export function BulkBar({
     }
   };
 
+  // POST /v1/alerts/assign, in the same calls of at most MAX_BULK_ALERTS: each alert is given on its
+  // own, so one closed meanwhile or gone does not stop the others.
+  const assignToMe = async () => {
+    setBusy(true);
+    setNotice(undefined);
+    const assigned: Alert[] = [];
+    const failed: BulkAssignResult['results'][number][] = [];
+    try {
+      for (let i = 0; i < selected.length; i += MAX_BULK_ALERTS) {
+        const answer = await api.post<BulkAssignResult>('/v1/alerts/assign', { owner: 'me', ids: selected.slice(i, i + MAX_BULK_ALERTS) });
+        for (const r of answer.results) {
+          if (r.ok && r.alert) assigned.push(r.alert);
+          else failed.push(r);
+        }
+      }
+      const text = `Assigned ${assigned.length} ${assigned.length === 1 ? 'alert' : 'alerts'} to you.${
+        failed.length === 0
+          ? ''
+          : ` ${failed.length} could not be: ${failed.map((f) => `${f.id} (${f.error?.message ?? f.error?.code})`).join('; ')}`
+      }`;
+      setNotice({ tone: failed.length === 0 ? 'success' : 'error', text });
+    } catch (e) {
+      setNotice({ tone: 'error', text: describeError(e) });
+    } finally {
+      if (assigned.length > 0) onAssigned(assigned);
+      setBusy(false);
+    }
+  };
+
   // Kept in the page with nothing selected, so the result of the last action stays to be read.
   if (selected.length === 0) return <Notice notice={notice} />;
   return (
@@ -67,6 +99,9 @@ export function BulkBar({
             {ACTION_LABEL[action].button}
           </button>
         ))}
+        <button type="button" disabled={busy} onClick={() => void assignToMe()}>
+          Assign to me
+        </button>
         <button type="button" className="button-quiet" disabled={busy} onClick={onClear}>
           Clear selection
         </button>

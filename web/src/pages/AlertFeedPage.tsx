@@ -254,6 +254,13 @@ export function AlertFeedPage() {
   const selection = mayTriage ? { selected, toggle } : undefined;
   const [groupsEpoch, setGroupsEpoch] = useState(0);
 
+  const afterAssign = (assigned: readonly Alert[]) => {
+    setAlerts((current) =>
+      assigned.reduce((list, alert) => upsert(list, alert, matches(alert, filtersRef.current, me), filtersRef.current.sort), current),
+    );
+    setSelected(new Set());
+  };
+
   const afterBulk = (updated: readonly { id: string; status?: Alert['status'] }[]) => {
     // The live feed brings the same changes; applying them here shows them at once, and drops the
     // alerts that no longer match the filter.
@@ -343,7 +350,9 @@ export function AlertFeedPage() {
                 ? ''
                 : `${alerts.length}${cursor ? '+' : ''} ${alerts.length === 1 ? 'alert' : 'alerts'} shown`}
           </p>
-          {selection && <BulkBar selected={[...selected]} onDone={afterBulk} onClear={() => setSelected(new Set())} />}
+          {selection && (
+            <BulkBar selected={[...selected]} onDone={afterBulk} onAssigned={afterAssign} onClear={() => setSelected(new Set())} />
+          )}
           <div className="visually-hidden" aria-live="polite" data-testid="feed-announcer">
             {announcement}
           </div>
