@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig } from '../src/config/config.js';
+import { type Config, loadConfig } from '../src/config/config.js';
 import { BUILT_CLI } from './support/build-server.js';
 import { ROOT } from './support/process.js';
 
@@ -71,13 +71,13 @@ describe('deploy/compose.yaml', () => {
     }
     expect(configs.map((c) => c.role)).toEqual(['api', 'api', 'worker', 'worker', 'worker']);
     // One deployment: the same partitions, prefix, database and secret everywhere.
-    for (const pick of [
-      (c: (typeof configs)[0]) => c.partitions,
+    const shared: Array<(c: Config) => unknown> = [
+      (c) => c.partitions,
       (c) => c.natsPrefix,
       (c) => c.databaseUrl,
       (c) => c.secretKey?.toString('hex'),
-    ])
-      expect(new Set(configs.map(pick)).size).toBe(1);
+    ];
+    for (const pick of shared) expect(new Set(configs.map(pick)).size).toBe(1);
   });
 
   it('keeps secrets out of the file: they come from deploy/.env', () => {
