@@ -14,7 +14,10 @@
  * CPU per event per role. On a shared, noisy 2-core machine events/s and latencies move with the
  * neighbours' work; CPU per event barely does, and it is what predicts a bigger machine.
  *
- * Environment knobs (all optional): BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_CONNECTIONS (50),
+ * Before the load each process is left idle for BENCH_IDLE_S: its CPU then (lease renewals, timers) is
+ * work per second, not per event, and the report gives CPU per event both with it and above it.
+ *
+ * Environment knobs (all optional): BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_IDLE_S (3), BENCH_CONNECTIONS (50),
  * BENCH_PARTITIONS (64), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres),
  * BENCH_NATS_URL (nats://127.0.0.1:4222).
  */
@@ -40,6 +43,7 @@ const RESULTS_FILE = path.join(import.meta.dirname, 'cluster-results.json');
 const DURATION_S = envInt('BENCH_DURATION_S', 10);
 const WARMUP_S = envInt('BENCH_WARMUP_S', 3);
 const CONNECTIONS = envInt('BENCH_CONNECTIONS', 50);
+const IDLE_S = envInt('BENCH_IDLE_S', 3);
 const PARTITIONS = envInt('BENCH_PARTITIONS', 64);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -263,22 +267,46 @@ async function load(url: string, durationS: number, firstBody: number): Promise<
 interface Measured {
   readonly setup: string;
   readonly load: LoadFigures;
-  /** CPU microseconds per event answered 2xx, per role. */
+  /** CPU microseconds per event answered 2xx, per role: all the CPU the process used under the load. */
   readonly cpuUsPerEvent: Record<string, number | null>;
+  /**
+   * CPU milliseconds per second the process uses with no load (lease renewals, timers, the bus):
+   * work that does not grow with events, so it weighs less per event on a machine that carries more.
+   */
+  readonly idleCpuMsPerS: Record<string, number | null>;
+  /** CPU microseconds per event above that idle work: what each further event costs. */
+  readonly cpuUsPerEventAboveIdle: Record<string, number | null>;
 }
 
 /** Warm-up, then the measured load with each process's CPU read around it. */
 async function measure(setup: string, entry: Vigil, roles: Record<string, Vigil>): Promise<Measured> {
   log(`${setup}: warm-up ${WARMUP_S} s`);
   await load(entry.url, WARMUP_S, 2 * USERS);
+  const idleBefore = Object.fromEntries(Object.entries(roles).map(([role, v]) => [role, cpuMs(v)]));
+  const idleStart = performance.now();
+  await sleep(IDLE_S * 1000);
+  const idleS = (performance.now() - idleStart) / 1000;
+  const idleCpuMsPerS = Object.fromEntries(
+    Object.entries(roles).map(([role, v]) => {
+      const used = totalCpuMs(v, idleBefore[role]);
+      return [role, used === undefined ? null : Math.round((used / idleS) * 10) / 10];
+    }),
+  );
   const before = Object.fromEntries(Object.entries(roles).map(([role, v]) => [role, cpuMs(v)]));
+  const loadStart = performance.now();
   log(`${setup}: load ${DURATION_S} s at ${CONNECTIONS} connections`);
   const figures = await load(entry.url, DURATION_S, 0);
-  const cpuUsPerEvent = Object.fromEntries(
-    Object.entries(roles).map(([role, v]) => [role, usPer(totalCpuMs(v, before[role]), figures.events)]),
+  const loadS = (performance.now() - loadStart) / 1000;
+  const used = Object.fromEntries(Object.entries(roles).map(([role, v]) => [role, totalCpuMs(v, before[role])]));
+  const cpuUsPerEvent = Object.fromEntries(Object.entries(used).map(([role, ms]) => [role, usPer(ms, figures.events)]));
+  const cpuUsPerEventAboveIdle = Object.fromEntries(
+    Object.entries(used).map(([role, ms]) => {
+      const idle = idleCpuMsPerS[role];
+      return [role, ms === undefined || idle == null ? null : usPer(Math.max(0, ms - idle * loadS), figures.events)];
+    }),
   );
   if (figures.non2xx > 0 || figures.errors > 0) log(`${setup}: ${figures.non2xx} non-2xx answers and ${figures.errors} errors`);
-  return { setup, load: figures, cpuUsPerEvent };
+  return { setup, load: figures, cpuUsPerEvent, idleCpuMsPerS, cpuUsPerEventAboveIdle };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,11 +459,31 @@ async function main(): Promise<void> {
     cpuCell(m.cpuUsPerEvent.api),
     cpuCell(m.cpuUsPerEvent.worker),
   ]);
-  const sizing = [
-    ['all (one process)', single.cpuUsPerEvent.all],
-    ['api', hop.cpuUsPerEvent.api],
-    ['worker', hop.cpuUsPerEvent.worker],
-  ].map(([role, us]) => [role as string, cpuCell(us as number | null), fmt(perCore(us as number | null) ?? 0)]);
+  const sizingRows: Array<[string, Measured, string]> = [
+    ['all (one process)', single, 'all'],
+    ['api', hop, 'api'],
+    ['worker', hop, 'worker'],
+  ];
+  const sizing = sizingRows.map(([label, m, role]) => ({
+    role: label,
+    cpuUsPerEvent: m.cpuUsPerEvent[role] ?? null,
+    idleCpuMsPerS: m.idleCpuMsPerS[role] ?? null,
+    cpuUsPerEventAboveIdle: m.cpuUsPerEventAboveIdle[role] ?? null,
+    eventsPerSecPerCore: perCore(m.cpuUsPerEvent[role]),
+    eventsPerSecPerCoreAboveIdle: perCore(m.cpuUsPerEventAboveIdle[role]),
+  }));
+  const perCoreCell = (n: number | null) => (n === null ? 'n/a' : fmt(n));
+  const sizingTable = table(
+    ['role', 'CPU/event', 'idle CPU', 'CPU/event above idle', 'events/s per core', 'above idle'],
+    sizing.map((r) => [
+      r.role,
+      cpuCell(r.cpuUsPerEvent),
+      r.idleCpuMsPerS === null ? 'n/a' : `${fmt(r.idleCpuMsPerS, 1)} ms/s`,
+      cpuCell(r.cpuUsPerEventAboveIdle),
+      perCoreCell(r.eventsPerSecPerCore),
+      perCoreCell(r.eventsPerSecPerCoreAboveIdle),
+    ]),
+  );
 
   process.stdout.write(
     [
@@ -445,7 +493,7 @@ async function main(): Promise<void> {
       '',
       table(['setup', 'events/s', 'p50', 'p99', 'CPU/event all', 'CPU/event api', 'CPU/event worker'], rows),
       '',
-      table(['role', 'CPU per event', 'events/s per core'], sizing),
+      sizingTable,
       '',
       `Failover (1 api + 2 workers, ${PARTITIONS} partitions): kill -9 of the worker owning ${failed.killedOwned};`,
       `  every partition owned again after ${fmt(failed.ownedAgainMs / 1000, 1)} s, an event of every partition answered 2xx after ${fmt(failed.allAnsweredMs / 1000, 1)} s.`,
@@ -454,6 +502,8 @@ async function main(): Promise<void> {
       'same cores), so events/s and latencies move from run to run. CPU per event (kernel-counted utime + stime',
       'of each Vigil process over the measured load, divided by the events answered 2xx) is the robust figure:',
       'it predicts a bigger machine. PostgreSQL and NATS are shared with other work and not counted.',
+      'Events/s per core = 1e6 / CPU µs per event. "Above idle" leaves out the work a process does each second',
+      'whatever the load (lease renewals, timers): on a machine carrying more events it weighs less per event.',
       '',
     ].join('\n'),
   );
@@ -465,7 +515,7 @@ async function main(): Promise<void> {
         machine: { cores: os.cpus().length, model: os.cpus()[0]?.model ?? null, node: process.version },
         settings: { connections: CONNECTIONS, durationS: DURATION_S, warmupS: WARMUP_S, partitions: PARTITIONS },
         runs: [single, hop],
-        eventsPerSecPerCore: Object.fromEntries(sizing.map(([role, , n]) => [role, n])),
+        sizing,
         failover: failed,
       },
       null,
