@@ -73,6 +73,9 @@ interface Deployment {
   drop(): Promise<void>;
 }
 
+/** The deployments not yet dropped, for a bench stopped by a signal. */
+const deployments = new Set<Deployment>();
+
 async function freshDeployment(): Promise<Deployment> {
   const name = `bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: DATABASE_URL });
@@ -84,10 +87,11 @@ async function freshDeployment(): Promise<Deployment> {
   }
   const url = new URL(DATABASE_URL);
   url.searchParams.set('options', `-c search_path=${name}`);
-  return {
+  const deployment: Deployment = {
     databaseUrl: url.toString(),
     prefix: name,
     async drop() {
+      deployments.delete(deployment);
       const db = new pg.Client({ connectionString: DATABASE_URL });
       await db.connect();
       try {
@@ -104,6 +108,8 @@ async function freshDeployment(): Promise<Deployment> {
       }
     },
   };
+  deployments.add(deployment);
+  return deployment;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,6 +127,13 @@ const running = new Set<Vigil>();
 process.once('exit', () => {
   for (const v of running) v.proc.kill('SIGKILL');
 });
+// Ctrl-C or a kill of the bench: its processes are killed, its schemas and streams dropped (5 s at most).
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    for (const v of running) v.proc.kill('SIGKILL');
+    const dropped = Promise.allSettled([...deployments].map((d) => d.drop()));
+    void Promise.race([dropped, sleep(5000)]).then(() => process.exit(130));
+  });
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
