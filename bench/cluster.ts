@@ -51,6 +51,7 @@ const HEALTH_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
 const INGEST_KEY = randomBytes(30).toString('base64url');
 const SECRET_KEY = randomBytes(32).toString('hex');
+const METRICS_TOKEN = randomBytes(30).toString('base64url');
 
 /** The compiled server, as users run it; a build older than src/ would measure old code. */
 function compiledServer(): string {
@@ -160,6 +161,7 @@ async function startVigil(label: string, role: 'all' | 'api' | 'worker', deploym
       VIGIL_DATABASE_URL: deployment.databaseUrl,
       VIGIL_INGEST_KEY: INGEST_KEY,
       VIGIL_SECRET_KEY: SECRET_KEY,
+      VIGIL_METRICS_TOKEN: METRICS_TOKEN,
       VIGIL_NATS_URL: NATS_URL,
       VIGIL_NATS_PREFIX: deployment.prefix,
       VIGIL_PARTITIONS: String(PARTITIONS),
@@ -209,6 +211,15 @@ const cpuMs = (vigil: Vigil) => (vigil.proc.pid === undefined ? undefined : thre
 function totalCpuMs(vigil: Vigil, before: Map<number, number> | undefined): number | undefined {
   const used = cpuBetween(before, cpuMs(vigil), vigil.proc.pid ?? -1);
   return used ? used.mainMs + used.othersMs : undefined;
+}
+
+/** Events committed and group commits so far (GET /metrics: vigil_group_commit_events' sum and count). */
+async function groupCommits(vigil: Vigil): Promise<{ events: number; commits: number }> {
+  const text = await (
+    await fetch(`${vigil.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5000) })
+  ).text();
+  const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { events: value('vigil_group_commit_events_sum'), commits: value('vigil_group_commit_events_count') };
 }
 
 async function partitionsOf(vigil: Vigil): Promise<number[]> {
@@ -289,10 +300,12 @@ interface Measured {
   readonly idleCpuMsPerS: Record<string, number | null>;
   /** CPU microseconds per event above that idle work: what each further event costs. */
   readonly cpuUsPerEventAboveIdle: Record<string, number | null>;
+  /** Mean events per group commit during the load, of the process that commits (all or worker). */
+  readonly eventsPerGroupCommit: number | null;
 }
 
 /** Warm-up, then the measured load with each process's CPU read around it. */
-async function measure(setup: string, entry: Vigil, roles: Record<string, Vigil>): Promise<Measured> {
+async function measure(setup: string, entry: Vigil, roles: Record<string, Vigil>, committer: Vigil): Promise<Measured> {
   log(`${setup}: warm-up ${WARMUP_S} s`);
   await load(entry.url, WARMUP_S, 2 * USERS);
   const idleBefore = Object.fromEntries(Object.entries(roles).map(([role, v]) => [role, cpuMs(v)]));
@@ -305,11 +318,15 @@ async function measure(setup: string, entry: Vigil, roles: Record<string, Vigil>
       return [role, used === undefined ? null : Math.round((used / idleS) * 10) / 10];
     }),
   );
+  const commitsBefore = await groupCommits(committer);
   const before = Object.fromEntries(Object.entries(roles).map(([role, v]) => [role, cpuMs(v)]));
   const loadStart = performance.now();
   log(`${setup}: load ${DURATION_S} s at ${CONNECTIONS} connections`);
   const figures = await load(entry.url, DURATION_S, 0);
   const loadS = (performance.now() - loadStart) / 1000;
+  const commitsAfter = await groupCommits(committer);
+  const commits = commitsAfter.commits - commitsBefore.commits;
+  const eventsPerGroupCommit = commits > 0 ? Math.round(((commitsAfter.events - commitsBefore.events) / commits) * 10) / 10 : null;
   const used = Object.fromEntries(Object.entries(roles).map(([role, v]) => [role, totalCpuMs(v, before[role])]));
   const cpuUsPerEvent = Object.fromEntries(Object.entries(used).map(([role, ms]) => [role, usPer(ms, figures.events)]));
   const cpuUsPerEventAboveIdle = Object.fromEntries(
@@ -319,7 +336,7 @@ async function measure(setup: string, entry: Vigil, roles: Record<string, Vigil>
     }),
   );
   if (figures.non2xx > 0 || figures.errors > 0) log(`${setup}: ${figures.non2xx} non-2xx answers and ${figures.errors} errors`);
-  return { setup, load: figures, cpuUsPerEvent, idleCpuMsPerS, cpuUsPerEventAboveIdle };
+  return { setup, load: figures, cpuUsPerEvent, idleCpuMsPerS, cpuUsPerEventAboveIdle, eventsPerGroupCommit };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +348,7 @@ async function oneProcess(): Promise<Measured> {
   try {
     const all = await startVigil('vigil serve', 'all', deployment);
     started.push(all);
-    return await measure('one process', all, { all });
+    return await measure('one process', all, { all }, all);
   } finally {
     for (const v of started) await stopVigil(v);
     await deployment.drop().catch((e: unknown) => log(`dropping ${deployment.prefix}: ${String(e)}`));
@@ -352,7 +369,7 @@ async function apiAndWorker(): Promise<Measured> {
       async () => ((await partitionsOf(worker)).length === PARTITIONS ? true : undefined),
       30_000,
     );
-    return await measure('1 api + 1 worker', api, { api, worker });
+    return await measure('1 api + 1 worker', api, { api, worker }, worker);
   } finally {
     for (const v of started) await stopVigil(v);
     await deployment.drop().catch((e: unknown) => log(`dropping ${deployment.prefix}: ${String(e)}`));
@@ -471,6 +488,7 @@ async function main(): Promise<void> {
     cpuCell(m.cpuUsPerEvent.all),
     cpuCell(m.cpuUsPerEvent.api),
     cpuCell(m.cpuUsPerEvent.worker),
+    m.eventsPerGroupCommit === null ? 'n/a' : fmt(m.eventsPerGroupCommit, 1),
   ]);
   const sizingRows: Array<[string, Measured, string]> = [
     ['all (one process)', single, 'all'],
@@ -504,7 +522,7 @@ async function main(): Promise<void> {
       `Vigil bench:cluster, ${startedAt.toISOString()}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`,
       `Single events, ${CONNECTIONS} connections, ${DURATION_S} s after ${WARMUP_S} s of warm-up; PostgreSQL and NATS JetStream of the machine; ${PARTITIONS} partitions.`,
       '',
-      table(['setup', 'events/s', 'p50', 'p99', 'CPU/event all', 'CPU/event api', 'CPU/event worker'], rows),
+      table(['setup', 'events/s', 'p50', 'p99', 'CPU/event all', 'CPU/event api', 'CPU/event worker', 'events/commit'], rows),
       '',
       sizingTable,
       '',
