@@ -66,7 +66,7 @@ export function parseOidcSettings(env: Readonly<Record<string, string | undefine
     return err({ variable: 'VIGIL_OIDC_ISSUER', message: 'must be https (http only with VIGIL_OIDC_ALLOW_INTERNAL_ISSUER=true).' });
   }
   const redirectUrl = parseUrl(value('VIGIL_OIDC_REDIRECT_URL') as string);
-  if (!redirectUrl || !redirectUrl.pathname.endsWith('/v1/session/oidc/callback')) {
+  if (!redirectUrl?.pathname.endsWith('/v1/session/oidc/callback')) {
     return err({ variable: 'VIGIL_OIDC_REDIRECT_URL', message: 'must be an http(s) URL ending in /v1/session/oidc/callback.' });
   }
   const roles = parseRoles(value('VIGIL_OIDC_ROLES') as string);

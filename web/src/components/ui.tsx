@@ -1,6 +1,6 @@
 import { type ReactNode, useId } from 'react';
 import type { AlertStatus, Decision, Reason, Severity } from '../../../src/http/schemas';
-import { evidenceEntry, formatDateTime, formatRelative, formatValue, healthLabel, humanKey, SEVERITY_LABEL, STATUS_LABEL } from '../format';
+import { evidenceEntry, formatDateTime, formatRelative, healthLabel, SEVERITY_LABEL, STATUS_LABEL } from '../format';
 import { usePerson } from '../session';
 
 /** A padlock, drawn rather than an emoji, which not every system has a font for. */
