@@ -10,6 +10,9 @@ import type { DatabaseTarget } from '../../src/store/database.js';
  * a postgres:// URL (CI runs the suite once each way). No mocks: every test gets a real, empty
  * database of its own: a fresh file, or a fresh schema on PostgreSQL.
  */
+/** The schema the global setup migrates once and dumps, for each test's schema to start from. */
+export const TEMPLATE_SCHEMA = 'vigil_test_template_schema';
+
 export const testDialect: DatabaseTarget['dialect'] = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres') ? 'postgres' : 'sqlite';
 
 export interface TestDatabase {
@@ -33,8 +36,15 @@ export async function freshDatabase(): Promise<TestDatabase> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
+  try {
+    // The migrated schema the global setup dumped (global-setup.ts), replayed under this test's name:
+    // one round trip instead of Kysely's migrator (tens of them), which the suite pays for each test.
+    const template = process.env.VIGIL_TEST_SCHEMA_DUMP;
+    if (template) await admin.query(fs.readFileSync(template, 'utf8').replaceAll(TEMPLATE_SCHEMA, schema));
+    else await admin.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(base);
   url.searchParams.set('options', `-c search_path=${schema}`);
   return {

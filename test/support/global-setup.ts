@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { openDatabase } from '../../src/store/database.js';
 import { BUILT_CLI, ensureServerBuild } from './build-server.js';
+import { TEMPLATE_SCHEMA } from './database.js';
 
 /**
  * PostgreSQL runs give every test a schema of its own. They are dropped here, once, before and
@@ -15,7 +18,9 @@ async function dropTestSchemas(): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ nspname: string }>("select nspname from pg_namespace where nspname ~ '^t_[0-9a-f]{12}$'");
+    const { rows } = await client.query<{ nspname: string }>(
+      `select nspname from pg_namespace where nspname ~ '^t_[0-9a-f]{12}$' or nspname = '${TEMPLATE_SCHEMA}'`,
+    );
     for (const { nspname } of rows) await client.query(`DROP SCHEMA ${nspname} CASCADE`);
   } finally {
     await client.end();
@@ -53,14 +58,53 @@ function isVigilChild(pid: number): boolean {
   }
 }
 
+/**
+ * PostgreSQL runs: migrate one template schema and dump it (schema and rows: Kysely's own tables say
+ * every migration is applied) as SQL, which each test replays under its own schema's name
+ * (database.ts). A test's Vigil then finds nothing to migrate. Dropped with the other test schemas.
+ */
+async function dumpTemplateSchema(): Promise<void> {
+  const url = process.env.VIGIL_TEST_DATABASE_URL;
+  if (!url?.startsWith('postgres')) return;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`DROP SCHEMA IF EXISTS ${TEMPLATE_SCHEMA} CASCADE`);
+    await admin.query(`CREATE SCHEMA ${TEMPLATE_SCHEMA}`);
+  } finally {
+    await admin.end();
+  }
+  const schemaUrl = new URL(url);
+  schemaUrl.searchParams.set('options', `-c search_path=${TEMPLATE_SCHEMA}`);
+  const handle = await openDatabase({ dialect: 'postgres', url: schemaUrl.toString(), poolSize: 1 }, { migrate: true });
+  await handle.close();
+  const sql = execFileSync('pg_dump', ['--schema', TEMPLATE_SCHEMA, '--inserts', '--no-owner', '--no-privileges', url], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-schema-'));
+  process.env.VIGIL_TEST_SCHEMA_DUMP = path.join(dumpDir, 'schema.sql');
+  // Recent pg_dump releases frame the dump in psql meta-commands (`\restrict`): not SQL, dropped.
+  fs.writeFileSync(
+    process.env.VIGIL_TEST_SCHEMA_DUMP,
+    sql
+      .split('\n')
+      .filter((line) => !line.startsWith('\\'))
+      .join('\n'),
+  );
+}
+let dumpDir: string | undefined;
+
 export async function setup(): Promise<void> {
   ensureServerBuild();
   childrenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-children-'));
   process.env.VIGIL_TEST_CHILDREN_DIR = childrenDir;
   await dropTestSchemas();
+  await dumpTemplateSchema();
 }
 
 export async function teardown(): Promise<void> {
+  if (dumpDir) fs.rmSync(dumpDir, { recursive: true, force: true });
   killLeftChildren();
   await dropTestSchemas();
 }
