@@ -102,31 +102,35 @@ function FiguresTable({
               </tr>
             </thead>
             <tbody>
-              {[...rows, { key: '__all', name: 'Everyone', figures: all }].map((r) => (
-                <tr key={r.key}>
-                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label={first}>
-                    <strong>{r.name}</strong>
-                  </td>
-                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="Acknowledged">
-                    {r.figures.toAcknowledge.count}
-                  </td>
-                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="To acknowledge: median">
-                    {formatDuration(r.figures.toAcknowledge.medianMs)}
-                  </td>
-                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="To acknowledge: p90">
-                    {formatDuration(r.figures.toAcknowledge.p90Ms)}
-                  </td>
-                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="Closed">
-                    {r.figures.toResolve.count}
-                  </td>
-                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="To resolve: median">
-                    {formatDuration(r.figures.toResolve.medianMs)}
-                  </td>
-                  <td className={r.key === '__all' ? 'team-total-cell' : undefined} data-label="To resolve: p90">
-                    {formatDuration(r.figures.toResolve.p90Ms)}
-                  </td>
-                </tr>
-              ))}
+              {[...rows, { key: '__all', name: 'Everyone', figures: all }].map((r) => {
+                // The totals row is set apart by a rule above each of its cells.
+                const cell = r.key === '__all' ? 'team-total-cell' : undefined;
+                return (
+                  <tr key={r.key}>
+                    <td className={cell} data-label={first}>
+                      <strong>{r.name}</strong>
+                    </td>
+                    <td className={cell} data-label="Acknowledged">
+                      {r.figures.toAcknowledge.count}
+                    </td>
+                    <td className={cell} data-label="To acknowledge: median">
+                      {formatDuration(r.figures.toAcknowledge.medianMs)}
+                    </td>
+                    <td className={cell} data-label="To acknowledge: p90">
+                      {formatDuration(r.figures.toAcknowledge.p90Ms)}
+                    </td>
+                    <td className={cell} data-label="Closed">
+                      {r.figures.toResolve.count}
+                    </td>
+                    <td className={cell} data-label="To resolve: median">
+                      {formatDuration(r.figures.toResolve.medianMs)}
+                    </td>
+                    <td className={cell} data-label="To resolve: p90">
+                      {formatDuration(r.figures.toResolve.p90Ms)}
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>
