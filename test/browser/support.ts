@@ -1,22 +1,25 @@
 import { type AddressInfo, createServer } from 'node:net';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import type { PersonRole } from '../../src/auth/people.js';
 import type { Clock } from '../../src/core/clock.js';
 import { ADMIN_KEY, INGEST_KEY, PERSON_PASSWORD, startTestApp, type TestApp } from '../support/app.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 /**
  * Browser tests: a real, listening Vigil (fresh database, real detection, the built dashboard) and
  * Debian's Chromium driven by playwright-core. No browser is ever downloaded.
  */
 
-export const CHROMIUM_PATH = process.env.VIGIL_CHROMIUM_PATH ?? '/usr/bin/chromium';
-
+/**
+ * The run's shared Chromium (started by the global setup), connected to for this test file; its
+ * `close()` ends this file's connection and contexts, not the browser. Without it (a run whose global
+ * setup could not start one), a browser of the file's own.
+ */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  const endpoint = inject('chromiumEndpoint');
+  if (endpoint) return chromium.connect(endpoint);
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 
 export interface BrowserVigil {
