@@ -51,6 +51,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     system.metrics,
   );
   if (config.role === 'api') {
+    // An api scores nobody: the alerts announced to it are not kept for merging repeats.
+    system.scoreOnly(() => false);
     return {
       ...system,
       ingest: measuredIngest(forwarding, system.metrics),
@@ -76,7 +78,18 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     metrics: system.metrics,
     onError: (message, error) => logger.error(message, error),
   });
-  const leases = await PartitionLeases.open(
+  const scoresUser = (user: string) => leases.owns(user);
+  // A worker keeps the open alerts of its partitions' users only, and lets go of a partition's when
+  // it gives the partition up (the next owner loads them from the store when it takes it over).
+  system.scoreOnly(() => false);
+  const ownership = {
+    acquired: (partitions: readonly number[]) => worker.acquired(partitions),
+    released: (partition: number) => {
+      worker.released(partition);
+      system.scoreOnly(scoresUser);
+    },
+  };
+  const leases: PartitionLeases = await PartitionLeases.open(
     nc,
     names,
     {
@@ -85,10 +98,11 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       ...(timings.leaseMs !== undefined && { leaseMs: timings.leaseMs }),
       ...(timings.tickMs !== undefined && { tickMs: timings.tickMs }),
     },
-    worker,
+    ownership,
     system.metrics,
     (error) => logger.error('renewing partition leases failed', error),
   );
+  system.scoreOnly(scoresUser);
   await leases.start();
   return {
     ...system,

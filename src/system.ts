@@ -180,6 +180,12 @@ export interface System {
    * missed some).
    */
   refresh(change: SharedChange): Promise<void>;
+  /**
+   * The distributed mode: this process scores only the users `scores` selects (its partitions' users;
+   * nobody in an api), so the open alerts about anyone else that reach it are let go and not kept.
+   * Asked again whenever the selection shrinks.
+   */
+  scoreOnly(scores: (user: string) => boolean): void;
   /** Distributed mode only: the partitions this process serves and its requests under way, for /healthz. */
   readonly cluster?: ClusterStatus;
   /** Flushes pending writes and deliveries, then closes the database. */
@@ -230,6 +236,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
 
     const alerts = new SqlAlertStore(database);
     const alertBook = new AlertBook();
+    metrics.countOpenAlertsHeld(() => alertBook.size);
     // Anomaly models are in memory before the first event is scored; one that cannot be used is left out.
     const models = new ModelRegistry(new SqlModelStore(database), clock, audit);
     const unusableModel = (id: string, problem: Problem) => logger.warn(`Anomaly model ${id} is not used: ${problem.message}`);
@@ -484,6 +491,9 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         alertBook.warm((await alerts.listOpen(since)).filter((a) => a.user !== undefined && belongs(a.user)));
         for (const { user, lock } of await accountStore.listLocks()) if (belongs(user)) locks.set(user, lock);
         return replayed;
+      },
+      scoreOnly(scores) {
+        alertBook.keepOnly(scores);
       },
       async refresh(change) {
         switch (change.what) {

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { DetectionEvent } from '../domain/activity-event.js';
-import type { Alert, AlertEventSnapshot, AlertStatus, SuggestedAction } from '../domain/alert.js';
+import { type Alert, type AlertEventSnapshot, type AlertStatus, isAccountAlert, type SuggestedAction } from '../domain/alert.js';
 import { raiseAlert } from '../domain/alert-raiser.js';
 import type { Decision, Reason } from '../domain/event-schema.js';
 import type { Severity } from '../domain/severity.js';
@@ -22,6 +22,13 @@ export interface Finding {
 export class AlertBook {
   private readonly open: LRUCache<string, Alert>;
   private readonly keyOf = new Map<string, string>();
+  /**
+   * Whose account alerts this process scores: everyone's in one process; in the distributed mode only
+   * the users of the partitions it owns (none in an api). Alerts about others that reach it (people's
+   * transitions, other workers' updates, all announced to every process) are not kept: they would
+   * only take room in the bounded book from the alerts this process must merge repeats into.
+   */
+  private scores: (user: string) => boolean = () => true;
 
   constructor(maxOpen = 100_000) {
     this.open = new LRUCache({ max: maxOpen, dispose: (alert) => this.keyOf.delete(alert.id) });
@@ -29,7 +36,23 @@ export class AlertBook {
 
   /** Loads open alerts at start. */
   warm(alerts: Iterable<Alert>): void {
-    for (const a of alerts) if (OPEN_STATUSES.has(a.status)) this.remember(a);
+    for (const a of alerts) if (OPEN_STATUSES.has(a.status) && this.inScope(a)) this.remember(a);
+  }
+
+  /** The distributed mode: keep account alerts only of the users `scores` selects, from now on and now. */
+  keepOnly(scores: (user: string) => boolean): void {
+    this.scores = scores;
+    for (const [key, alert] of [...this.open.entries()]) if (!this.inScope(alert)) this.open.delete(key);
+  }
+
+  /** How many open alerts are held, for GET /metrics. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Alerts about a source or a status are not any one partition's: kept, as before the scale-out. */
+  private inScope(alert: Alert): boolean {
+    return !isAccountAlert(alert) || this.scores(alert.user);
   }
 
   /** The alert, new or updated, that this event's findings amount to: drafted here, raised by `raiseAlert`. */
@@ -97,7 +120,9 @@ export class AlertBook {
 
   /** A person moved an alert on: a closed alert no longer absorbs repeats. */
   statusChanged(alert: Alert): void {
-    if (OPEN_STATUSES.has(alert.status)) this.remember(alert);
+    if (OPEN_STATUSES.has(alert.status)) {
+      if (this.inScope(alert)) this.remember(alert);
+    }
     else {
       const key = this.keyOf.get(alert.id);
       if (key !== undefined && this.open.get(key)?.id === alert.id) this.open.delete(key);

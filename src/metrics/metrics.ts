@@ -33,6 +33,9 @@ export class VigilMetrics {
   readonly consumerLag: Gauge;
   /** Distributed mode (api): events sent to a partition's owner, by outcome (answered, no_owner, timeout). */
   readonly forwarded: Counter<'outcome'>;
+  /** Open alerts held in memory to merge repeats into (detect/alert-book.ts), read when scraped. */
+  readonly openAlertsHeld: Gauge;
+  private heldAlerts: () => number = () => 0;
 
   constructor(labels: { readonly role: string }) {
     this.registry.setDefaultLabels({ role: labels.role });
@@ -86,6 +89,20 @@ export class VigilMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    const held = () => this.heldAlerts();
+    this.openAlertsHeld = new Gauge({
+      name: 'vigil_open_alerts_held',
+      help: 'Open alerts held in memory to merge repeats into (in the distributed mode: those of the partitions this worker owns)',
+      registers,
+      collect() {
+        this.set(held());
+      },
+    });
+  }
+
+  /** What `vigil_open_alerts_held` reads at each scrape. */
+  countOpenAlertsHeld(count: () => number): void {
+    this.heldAlerts = count;
   }
 
   /** The text exposition format, for `GET /metrics`. */
