@@ -122,8 +122,7 @@ export class AlertBook {
   statusChanged(alert: Alert): void {
     if (OPEN_STATUSES.has(alert.status)) {
       if (this.inScope(alert)) this.remember(alert);
-    }
-    else {
+    } else {
       const key = this.keyOf.get(alert.id);
       if (key !== undefined && this.open.get(key)?.id === alert.id) this.open.delete(key);
     }
