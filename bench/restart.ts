@@ -10,6 +10,9 @@
  *      BENCH_RESTART_TAIL (10,000) sent over HTTP after the snapshot;
  *   3. after kill -9 without a snapshot (the file removed): the full replay, as before snapshots.
  *
+ * BENCH_PROFILE=DIR profiles the start from the snapshot (that server is then stopped gracefully, to
+ * write the profile) and prints its top functions by self time.
+ *
  * Adds its figures to bench/results.json. Run `npm run build:server` first (npm run bench does).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -22,8 +25,11 @@ import { loadConfig } from '../src/config/config.js';
 import { createSystem } from '../src/system.js';
 import { envInt } from './env.js';
 import { benchEvents } from './events.js';
+import { type CpuProfile, formatSelfTime, selfTimeByFunction } from './profile-summary.js';
 
 const EVENTS = envInt('BENCH_RESTART_EVENTS', 750_000);
+/** BENCH_PROFILE=DIR: a CPU profile of the start from the snapshot (stopped gracefully to write it). */
+const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
 const TAIL = envInt('BENCH_RESTART_TAIL', 10_000);
 const BATCH = 500;
 const HEALTH_TIMEOUT_MS = 600_000;
@@ -78,10 +84,10 @@ interface Server {
   readonly startMs: number;
 }
 
-async function startServer(extraEnv: Record<string, string> = {}): Promise<Server> {
+async function startServer(extraEnv: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Server> {
   const port = await freePort();
   const started = performance.now();
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist/cli/main.js'), 'serve'], {
+  const proc = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/cli/main.js'), 'serve'], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -91,7 +97,8 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<Serve
       VIGIL_PORT: String(port),
       VIGIL_HOST: '127.0.0.1',
       VIGIL_DEMO: 'false',
-      VIGIL_LOG_LEVEL: 'warn',
+      // Info: the start says whether it took the snapshot and how many events it replayed after it.
+      VIGIL_LOG_LEVEL: 'info',
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,7 +108,14 @@ async function startServer(extraEnv: Record<string, string> = {}): Promise<Serve
   const lines: string[] = [];
   for (const stream of [proc.stdout, proc.stderr]) {
     stream?.setEncoding('utf8');
-    stream?.on('data', (d: string) => lines.push(...d.split('\n').filter((l) => l.trim() !== '')));
+    stream?.on('data', (d: string) =>
+      lines.push(
+        ...d
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map(logMessage),
+      ),
+    );
   }
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
@@ -170,14 +184,24 @@ try {
   await send(graceful, EVENTS + TAIL, TAIL);
   await kill9(graceful);
   const killedEvents = storedEvents();
-  const afterKill = await startServer();
+  const afterKill = await startServer({}, PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR]);
   const tailLine = afterKill.lines.find((l) => l.startsWith('Detection state from the snapshot')) ?? 'snapshot not used';
   log(
     `kill -9 restart from the snapshot, ${killedEvents.toLocaleString('en-US')} events stored: ${(afterKill.startMs / 1000).toFixed(2)} s (${tailLine})`,
   );
 
   // 3. kill -9 without a snapshot: the full replay.
-  await kill9(afterKill);
+  if (PROFILE_DIR === undefined) await kill9(afterKill);
+  else {
+    // The profile is written at exit: a graceful stop, whose snapshot is in the profile's last seconds.
+    const profiles = new Set(fs.existsSync(PROFILE_DIR) ? fs.readdirSync(PROFILE_DIR) : []);
+    await stopGracefully(afterKill);
+    const file = fs.readdirSync(PROFILE_DIR).find((f) => f.endsWith('.cpuprofile') && !profiles.has(f));
+    if (file) {
+      const profile = JSON.parse(fs.readFileSync(path.join(PROFILE_DIR, file), 'utf8')) as CpuProfile;
+      console.log(formatSelfTime(`start from the snapshot, then a graceful stop: self time (${file})`, selfTimeByFunction(profile, 30)));
+    }
+  }
   fs.rmSync(snapshotFile);
   const full = await startServer({ VIGIL_DETECTION_SNAPSHOT_FILE: 'off' });
   log(
@@ -204,6 +228,16 @@ try {
 } finally {
   killAll();
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** A log line's message: the server logs JSON lines (pino); anything else is kept as it is. */
+function logMessage(line: string): string {
+  try {
+    const parsed = JSON.parse(line) as { msg?: unknown };
+    return typeof parsed.msg === 'string' ? parsed.msg : line;
+  } catch {
+    return line;
+  }
 }
 
 function sleep(ms: number): Promise<void> {

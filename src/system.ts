@@ -294,6 +294,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
             file: config.detectionSnapshotFile,
             history,
             clock,
+            // Read when a snapshot is taken, after the start: the pipeline is built further down.
+            oldestUnscored: () => pipeline.oldestUnscored(),
             onError: (message, error) => logger.error(message, error),
             onSaved: (saved) =>
               logger.info(
@@ -310,6 +312,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       clock,
       history,
       snapshots,
+      // One process writes a SQLite file, with one clock: what its snapshot says it lacks is exact.
+      exactReplayFrom: config.database.dialect === 'sqlite',
       logger,
     });
 
@@ -607,11 +611,14 @@ function buildAccountService(r: {
 
 const AMOUNT_HISTORY_MS = 90 * 24 * 3_600_000;
 /**
- * After a snapshot, events received from this long before it are read again: an event is received
- * (its `received_at`) before it is scored, a batch can wait behind others, and the snapshot may have
- * been taken in between. Those it already holds are skipped.
+ * After a snapshot, the events received from the oldest batch under way when it was taken are read
+ * again (an event is received, its `received_at`, before it is scored, and a batch can wait behind
+ * others); those it already holds are skipped. On PostgreSQL, where other processes with clocks of
+ * their own may have stored events, and for a snapshot that does not say, from this long before it.
  */
 const SNAPSHOT_REPLAY_MARGIN_MS = 60_000;
+/** Receipt times come from the wall clock, which a time daemon may step back a little. */
+const CLOCK_STEP_MARGIN_MS = 1_000;
 
 /**
  * Detection state lives in memory; at start it is rebuilt from the store: the events inside the
@@ -627,6 +634,8 @@ async function warmDetection(w: {
   clock: Clock;
   history: MemoryHistory;
   snapshots: DetectionSnapshots | undefined;
+  /** Whether the snapshot's `replayFrom` is exact (else the events of a minute before it are read too). */
+  exactReplayFrom: boolean;
   logger: Logger;
 }): Promise<void> {
   const { engine, events, history } = w;
@@ -635,7 +644,9 @@ async function warmDetection(w: {
   if (snapshot) {
     history.restore(snapshot.state);
     history.lastRecordedId ??= snapshot.meta.anchorEventId;
-    const receivedFrom = snapshot.meta.takenAt - SNAPSHOT_REPLAY_MARGIN_MS;
+    const { takenAt, replayFrom } = snapshot.meta;
+    const receivedFrom =
+      (replayFrom ?? takenAt) - (w.exactReplayFrom && replayFrom !== undefined ? CLOCK_STEP_MARGIN_MS : SNAPSHOT_REPLAY_MARGIN_MS);
     let replayed = 0;
     for await (const page of events.scan(since - AMOUNT_HISTORY_MS, Number.MAX_SAFE_INTEGER, { receivedFrom })) {
       const fresh = page.filter((e) => !history.holds(e));

@@ -26,8 +26,14 @@ const HEADER_BYTES = 48;
 
 /** What the snapshot was taken under: a start under other settings does not use it. */
 export interface SnapshotMeta {
-  /** Clock time when it was taken: events received from a little before it are replayed after it. */
+  /** Clock time when it was taken. */
   readonly takenAt: number;
+  /**
+   * Events received from this time on may be missing from it: the receipt of the oldest batch under
+   * way when it was taken, else `takenAt`. Absent in files of earlier releases: a minute before
+   * `takenAt` is replayed then.
+   */
+  readonly replayFrom?: number;
   /** The last event recorded before it: must be in the database it is loaded against. */
   readonly anchorEventId: string | undefined;
   readonly retentionMs: number;

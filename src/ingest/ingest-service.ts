@@ -72,13 +72,37 @@ export class IngestService {
   /** The batch being scored; the next waits for it, so that detection sees batches in arrival order. */
   private scoring: Promise<void> = Promise.resolve();
   private readonly deduplicator: Deduplicator;
+  /**
+   * Receipt times of the calls under way (how many share each). A batch is scored in the order it
+   * joins the scoring queue, which is not always the order of receipt (de-duplication awaits the
+   * store first), so what a detection snapshot holds is known by the oldest receipt not yet done.
+   */
+  private readonly underWay = new Map<number, number>();
 
   constructor(private readonly deps: IngestDependencies) {
     this.deduplicator = new Deduplicator(deps.store);
   }
 
+  /** The receipt time of the oldest call under way, if any: events received since may not be scored yet. */
+  oldestUnscored(): number | undefined {
+    let oldest: number | undefined;
+    for (const at of this.underWay.keys()) if (oldest === undefined || at < oldest) oldest = at;
+    return oldest;
+  }
+
   async ingest(raws: readonly unknown[], options: { readonly atomic?: boolean } = {}): Promise<IngestReport> {
     const now = this.deps.clock.now();
+    this.underWay.set(now, (this.underWay.get(now) ?? 0) + 1);
+    try {
+      return await this.ingestReceived(raws, options, now);
+    } finally {
+      const left = (this.underWay.get(now) ?? 1) - 1;
+      if (left === 0) this.underWay.delete(now);
+      else this.underWay.set(now, left);
+    }
+  }
+
+  private async ingestReceived(raws: readonly unknown[], options: { readonly atomic?: boolean }, now: number): Promise<IngestReport> {
     // 1. Validate: every event on its own; an atomic batch with one invalid event stores none.
     const outcomes: IngestOutcome[] = new Array(raws.length);
     const valid: Pending[] = [];

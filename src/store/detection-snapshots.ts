@@ -8,6 +8,8 @@ export interface DetectionSnapshotsDependencies {
   readonly file: string;
   readonly history: MemoryHistory;
   readonly clock: Clock;
+  /** When the oldest batch received and not yet scored was received (ingest/ingest-service.ts), if any. */
+  readonly oldestUnscored?: () => number | undefined;
   readonly onError: (message: string, error: unknown) => void;
   /** Each snapshot written, with what it cost. */
   readonly onSaved?: (saved: SnapshotSaved) => void;
@@ -73,9 +75,11 @@ export class DetectionSnapshots {
     const encodeStarted = performance.now();
     let bytes: Buffer;
     try {
+      const takenAt = clock.now();
       bytes = encodeSnapshot(
         {
-          takenAt: clock.now(),
+          takenAt,
+          replayFrom: Math.min(takenAt, this.deps.oldestUnscored?.() ?? takenAt),
           anchorEventId: history.lastRecordedId,
           retentionMs: history.limits.retentionMs,
           maxEventsPerKey: history.limits.maxEventsPerKey,
