@@ -10,6 +10,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { type ClusterTimings, joinCluster } from '../../src/distributed.js';
 import { createSystem, type System } from '../../src/system.js';
 import { sharedGeoIp, TEST_SECRET_KEY } from './app.js';
+import { testSchemaName } from './database.js';
 import { freePort } from './process.js';
 
 /**
@@ -23,7 +24,7 @@ export const CLUSTER_DATABASE_URL = process.env.VIGIL_TEST_DATABASE_URL?.startsW
 export const NATS_URL = process.env.VIGIL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export async function freshPgSchema(): Promise<string> {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const schema = testSchemaName();
   const admin = new pg.Client({ connectionString: CLUSTER_DATABASE_URL });
   await admin.connect();
   try {

@@ -10,8 +10,18 @@ import type { DatabaseTarget } from '../../src/store/database.js';
  * a postgres:// URL (CI runs the suite once each way). No mocks: every test gets a real, empty
  * database of its own: a fresh file, or a fresh schema on PostgreSQL.
  */
+/**
+ * The test run: the pid of vitest's main process, set by the global setup (workers inherit it).
+ * PostgreSQL schemas are named after it, so that a run drops its own and those of runs that died,
+ * never those of another checkout's run going on beside it on the same database.
+ */
+export const testRun = (): string => process.env.VIGIL_TEST_RUN ?? String(process.pid);
+
 /** The schema the global setup migrates once and dumps, for each test's schema to start from. */
-export const TEMPLATE_SCHEMA = 'vigil_test_template_schema';
+export const templateSchema = (): string => `vigil_test_template_${testRun()}`;
+
+/** A test's own schema: `t_<run>_<random>`. */
+export const testSchemaName = (): string => `t_${testRun()}_${randomBytes(6).toString('hex')}`;
 
 export const testDialect: DatabaseTarget['dialect'] = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres') ? 'postgres' : 'sqlite';
 
@@ -33,14 +43,14 @@ export async function freshDatabase(): Promise<TestDatabase> {
     };
   }
   const base = process.env.VIGIL_TEST_DATABASE_URL as string;
-  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const schema = testSchemaName();
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   try {
     // The migrated schema the global setup dumped (global-setup.ts), replayed under this test's name:
     // one round trip instead of Kysely's migrator (tens of them), which the suite pays for each test.
     const template = process.env.VIGIL_TEST_SCHEMA_DUMP;
-    if (template) await admin.query(fs.readFileSync(template, 'utf8').replaceAll(TEMPLATE_SCHEMA, schema));
+    if (template) await admin.query(fs.readFileSync(template, 'utf8').replaceAll(templateSchema(), schema));
     else await admin.query(`CREATE SCHEMA ${schema}`);
   } finally {
     await admin.end();

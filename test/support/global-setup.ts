@@ -5,25 +5,41 @@ import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../../src/store/database.js';
 import { BUILT_CLI, ensureServerBuild } from './build-server.js';
-import { TEMPLATE_SCHEMA } from './database.js';
+import { templateSchema, testRun } from './database.js';
 
 /**
- * PostgreSQL runs give every test a schema of its own. They are dropped here, once, before and
- * after the whole run, never while tests run: Kysely's migrator lists the tables of every schema,
- * and a schema dropped under that query makes another test's migration fail.
+ * PostgreSQL runs give every test a schema of its own, named after the run (database.ts). A run drops
+ * its own once, after all its tests, never while they run: Kysely's migrator lists the tables of every
+ * schema, and a schema dropped under that query makes another test's migration fail. At its start it
+ * also drops what runs that died left behind (their process is gone), but never the schemas of a run
+ * still going on beside it (another checkout's suite on the same database).
  */
-async function dropTestSchemas(): Promise<void> {
+async function dropTestSchemas(which: 'own' | 'abandoned'): Promise<void> {
   const url = process.env.VIGIL_TEST_DATABASE_URL;
   if (!url?.startsWith('postgres')) return;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const { rows } = await client.query<{ nspname: string }>(
-      `select nspname from pg_namespace where nspname ~ '^t_[0-9a-f]{12}$' or nspname = '${TEMPLATE_SCHEMA}'`,
+      `select nspname from pg_namespace where nspname ~ '^t_[0-9]+_[0-9a-f]{12}$' or nspname ~ '^vigil_test_template_[0-9]+$'`,
     );
-    for (const { nspname } of rows) await client.query(`DROP SCHEMA ${nspname} CASCADE`);
+    for (const { nspname } of rows) {
+      const run = /^(?:t_|vigil_test_template_)([0-9]+)/.exec(nspname)?.[1] as string;
+      const drop = which === 'own' ? run === testRun() : run !== testRun() && !isAlive(Number(run));
+      if (drop) await client.query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`);
+    }
   } finally {
     await client.end();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, someone else's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -69,16 +85,16 @@ async function dumpTemplateSchema(): Promise<void> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
-    await admin.query(`DROP SCHEMA IF EXISTS ${TEMPLATE_SCHEMA} CASCADE`);
-    await admin.query(`CREATE SCHEMA ${TEMPLATE_SCHEMA}`);
+    await admin.query(`DROP SCHEMA IF EXISTS ${templateSchema()} CASCADE`);
+    await admin.query(`CREATE SCHEMA ${templateSchema()}`);
   } finally {
     await admin.end();
   }
   const schemaUrl = new URL(url);
-  schemaUrl.searchParams.set('options', `-c search_path=${TEMPLATE_SCHEMA}`);
+  schemaUrl.searchParams.set('options', `-c search_path=${templateSchema()}`);
   const handle = await openDatabase({ dialect: 'postgres', url: schemaUrl.toString(), poolSize: 1 }, { migrate: true });
   await handle.close();
-  const sql = execFileSync('pg_dump', ['--schema', TEMPLATE_SCHEMA, '--inserts', '--no-owner', '--no-privileges', url], {
+  const sql = execFileSync('pg_dump', ['--schema', templateSchema(), '--inserts', '--no-owner', '--no-privileges', url], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -99,12 +115,13 @@ export async function setup(): Promise<void> {
   ensureServerBuild();
   childrenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-children-'));
   process.env.VIGIL_TEST_CHILDREN_DIR = childrenDir;
-  await dropTestSchemas();
+  process.env.VIGIL_TEST_RUN = String(process.pid);
+  await dropTestSchemas('abandoned');
   await dumpTemplateSchema();
 }
 
 export async function teardown(): Promise<void> {
   if (dumpDir) fs.rmSync(dumpDir, { recursive: true, force: true });
   killLeftChildren();
-  await dropTestSchemas();
+  await dropTestSchemas('own');
 }
