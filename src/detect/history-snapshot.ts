@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { PastEvent, StoryMark } from './history.js';
 import type { AmountPoint, HistoryState, KeyKind, KeyState, PopulationState, ProfileState } from './memory-history.js';
-import { StoredEvent } from './stored-event.js';
+import { type HolderKind, StoredEvent } from './stored-event.js';
 
 /**
  * Detection state in a file, so that a restart replays only the events stored after it instead of
@@ -19,8 +19,12 @@ import { StoredEvent } from './stored-event.js';
  * Version 2 adds each event's own bytes (`event.ownBytes`, see StoredEvent), which depend on what it
  * shared when it was kept: a restored history takes back exactly what the live one charged. A version 1
  * file is refused like any other version, and the start replays the events in full.
+ *
+ * Version 3 adds which holder each event's bytes are charged to (`event.chargedTo`): since then an
+ * event is charged once, to one of the keys that hold it, rather than a share to each, and the keys'
+ * estimates of a version 2 file do not add up that way.
  */
-export const SNAPSHOT_FORMAT_VERSION = 2;
+export const SNAPSHOT_FORMAT_VERSION = 3;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
 const HEADER_BYTES = 48;
 
@@ -70,6 +74,8 @@ const FIELDS: ReadonlyArray<readonly [keyof PastEvent, FieldKind]> = [
   ['untrustedNetwork', 'flag'],
 ];
 const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'amounts', 'profile', 'story'];
+/** In the `event.chargedTo` column: no holder known (an event that was not a StoredEvent). */
+const NOT_KNOWN = 255;
 /** A number field's bit in the presence column (strings use -1, flags and user agents 0, for "absent"). */
 const NUMBER_BITS = new Map(FIELDS.filter(([, k]) => k === 'number').map(([name], i) => [name, 1 << i]));
 
@@ -222,13 +228,16 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     presence[i] = p;
   }
   const ownBytes = new Float64Array(n);
+  const chargedTo = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const e = events[i];
     ownBytes[i] = e instanceof StoredEvent ? e.ownBytes : -1;
+    chargedTo[i] = e instanceof StoredEvent ? (e.chargedTo ?? NOT_KNOWN) : NOT_KNOWN;
   }
   columns.push(
     ['event.presence', presence],
     ['event.ownBytes', ownBytes],
+    ['event.chargedTo', chargedTo],
     ['key.kind', kinds],
     ['key.name', keyNames],
     ['key.bytes', keyBytes],
@@ -328,7 +337,9 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
     return u;
   };
   const ownBytes = column<Float64Array>('event.ownBytes');
+  const chargedTo = column<Uint8Array>('event.chargedTo');
   const eventBytes = new Map<PastEvent, number>();
+  const eventChargedTo = new Map<PastEvent, HolderKind>();
   const events: PastEvent[] = new Array(n);
   // Field by field in toPastEvent's order, so that every event gets the same hidden classes.
   for (let i = 0; i < n; i++) {
@@ -382,6 +393,11 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
     events[i] = e;
     const own = ownBytes[i] as number;
     if (own >= 0) eventBytes.set(e, own);
+    const charged = chargedTo[i] as number;
+    if (charged !== NOT_KNOWN) {
+      if (charged > 3) throw new Error(`event ${i} charged to holder ${charged}`);
+      eventChargedTo.set(e, charged as HolderKind);
+    }
   }
   const eventAt = (i: number): PastEvent => {
     const e = events[i];
@@ -418,7 +434,7 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
   }
   if (member !== members.length || value !== json.values.length) throw new Error('keys do not match their values');
   const population = json.population.map((p) => ({ ...p, ring: Float64Array.from(p.ring) }));
-  return { keys, population, eventBytes };
+  return { keys, population, eventBytes, eventChargedTo };
 }
 
 class Interner<T> {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { stringBytes } from './byte-budget.js';
 import { type PastEvent, PROFILE_LOGINS, PROFILE_MERCHANTS } from './history.js';
 import { MemoryHistory } from './memory-history.js';
+import type { StoredEvent } from './stored-event.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
 const HOUR_MS = 3_600_000;
@@ -126,6 +128,43 @@ describe('MemoryHistory under a byte budget', () => {
     expect(h.forUser('regular', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(40);
     expect(h.forUser('passer-0', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     expect(h.forUser('passer-19999', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+  });
+
+  it("charges an event once, to a key that still holds it: an IP's events outlive their users", () => {
+    // A shared address (a NAT): it is written with every event, so its users are forgotten first,
+    // while their events stay in its timeline; their bytes move to it, else the estimate would
+    // count only part of what is kept (the excess over the budget that issue 18 measured).
+    const h = new MemoryHistory({ retentionMs: 25 * HOUR_MS, maxEventsPerKey: 300, budgetBytes: 256 * 1024 });
+    for (let u = 0; u < 3000; u++) h.record(ev({ id: `n${u}`, user: `nat-user-${u}`, ip: '198.51.100.7', occurredAt: t0 + u }));
+    const kept = h.forIp('198.51.100.7', 0, Number.MAX_SAFE_INTEGER);
+    expect(kept).toHaveLength(300);
+    expect(h.memory().evictedKeys).toBeGreaterThan(0);
+    expect(h.forUser('nat-user-0', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    const eventsBytes = kept.reduce((sum, e) => sum + (e as StoredEvent).ownBytes, 0);
+    expect(h.memory().bytes).toBeGreaterThan(eventsBytes);
+    expect(h.memory().bytes).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it('moves the charge of an event its user no longer keeps to its IP, and takes it back once both let go', () => {
+    const limits = { retentionMs: 25 * HOUR_MS, maxEventsPerKey: 2, budgetBytes: 1 << 20 };
+    const capped = new MemoryHistory(limits);
+    const whole = new MemoryHistory({ ...limits, maxEventsPerKey: 300 });
+    for (const h of [capped, whole])
+      for (let i = 0; i < 3; i++) h.record(ev({ id: `m${i}`, ip: `192.0.2.${i}`, occurredAt: t0 + i * 1000 }));
+    // The capped user keeps two events, but the first is still in its IP's timeline: all three are
+    // charged; the only difference is one slot of the user's list.
+    expect(capped.forUser('u', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+    expect(capped.forIp('192.0.2.0', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+    expect(whole.memory().bytes - capped.memory().bytes).toBe(8);
+    // Its IP lets go of it too (past the retention behind a new event there): its bytes are given
+    // back; what is added is the new event and its new user's key (200 bytes and its name).
+    const before = capped.memory().bytes;
+    capped.record(ev({ id: 'm3', user: 'other', ip: '192.0.2.0', occurredAt: t0 + 26 * HOUR_MS }));
+    const [m3] = capped.forIp('192.0.2.0', 0, Number.MAX_SAFE_INTEGER) as StoredEvent[];
+    const [first] = whole.forUser('u', 0, t0) as StoredEvent[];
+    expect(m3?.id).toBe('m3');
+    expect(first?.id).toBe('m0');
+    expect(capped.memory().bytes).toBe(before + 200 + stringBytes('other') + (m3?.ownBytes ?? 0) - (first?.ownBytes ?? 0));
   });
 
   it('counts what it forgets by age and by the per-key cap, so an idle budget shrinks back', () => {

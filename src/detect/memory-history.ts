@@ -11,7 +11,7 @@ import {
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
-import { EventCompactor, StoredEvent } from './stored-event.js';
+import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, StoredEvent } from './stored-event.js';
 
 export interface MemoryHistoryLimits {
   /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */
@@ -47,41 +47,6 @@ const NO_EVENTS: StoredEvent[] = [];
 const EXACT_BELOW = 32;
 
 const newestOf = (t: Timeline | undefined): StoredEvent | undefined => (t === undefined || !Array.isArray(t) ? t : t[t.length - 1]);
-
-/**
- * Inserts the event into the entry's timeline, drops what the limits no longer keep, and returns the
- * change in estimated bytes.
- */
-function insert(entry: BudgetEntry<Timeline>, e: StoredEvent, limits: MemoryHistoryLimits): number {
-  const value = entry.value;
-  const containerBefore = containerBytes(value);
-  let list = Array.isArray(value) ? value : [value];
-  let i = list.length;
-  while (i > 0 && (list[i - 1] as StoredEvent).occurredAt > e.occurredAt) i--;
-  if (list.length < EXACT_BELOW) list = i === list.length ? list.concat(e) : list.slice(0, i).concat(e, list.slice(i));
-  else list.splice(i, 0, e);
-  let delta = eventShare(e);
-  const newest = (list[list.length - 1] as StoredEvent).occurredAt;
-  let drop = 0;
-  while (drop < list.length && (list[drop] as StoredEvent).occurredAt < newest - limits.retentionMs) drop++;
-  drop = Math.max(drop, list.length - limits.maxEventsPerKey);
-  if (drop > 0) {
-    for (let k = 0; k < drop; k++) delta -= eventShare(list[k] as StoredEvent);
-    if (list.length - drop < EXACT_BELOW) list = list.slice(drop);
-    else list.splice(0, drop);
-  }
-  if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
-    const cutoff = newest - PAGE_VIEW_RETENTION_MS;
-    let w = 0;
-    for (const x of list) {
-      if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
-      else delta -= eventShare(x);
-    }
-    list.length = w;
-  }
-  entry.value = list.length === 1 ? (list[0] as StoredEvent) : list;
-  return delta + containerBytes(entry.value) - containerBefore;
-}
 
 /**
  * A timeline's list: none for one event; an array and its backing store, exactly sized while short,
@@ -153,11 +118,18 @@ export class MemoryHistory implements History {
 
   constructor(readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
     this.budget = new ByteBudget(limits.budgetBytes);
-    this.users = new BudgetedMap(this.budget, TIMELINE_BYTES);
-    this.ips = new BudgetedMap(this.budget, TIMELINE_BYTES);
-    this.devices = new BudgetedMap(this.budget, TIMELINE_BYTES);
+    // A forgotten timeline or profile lets go of its events: the ones other keys still hold move
+    // their charge to them, so that the budget counts every event kept, once.
+    const forget = (kind: HolderKind) => (t: Timeline) => {
+      for (const e of eventsOf(t)) this.release(e, kind);
+    };
+    this.users = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.user));
+    this.ips = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.ip));
+    this.devices = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.device));
     this.amounts = new BudgetedMap(this.budget, ARRAY_BYTES);
-    this.profiles = new BudgetedMap(this.budget, PROFILE_BYTES);
+    this.profiles = new BudgetedMap(this.budget, PROFILE_BYTES, (p) => {
+      if (p.lastLogin !== undefined) this.release(p.lastLogin, HolderKind.profile);
+    });
     this.stories = new BudgetedMap(this.budget, ARRAY_BYTES);
   }
 
@@ -195,12 +167,77 @@ export class MemoryHistory implements History {
     const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
     const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
     const stored = this.compactor.compact(e, user.key, ip?.key, device?.key, newestOf(user.value), newestOf(ip?.value));
-    this.users.charge(user, insert(user, stored, this.limits));
-    if (ip) this.ips.charge(ip, insert(ip, stored, this.limits));
-    if (device) this.devices.charge(device, insert(device, stored, this.limits));
+    this.users.charge(user, this.insert(user, stored, HolderKind.user));
+    if (ip) this.ips.charge(ip, this.insert(ip, stored, HolderKind.ip));
+    if (device) this.devices.charge(device, this.insert(device, stored, HolderKind.device));
     this.recordAmount(stored);
-    this.recordProfile(stored);
+    this.keepInProfile(stored);
     this.budget.enforce();
+  }
+
+  /**
+   * Inserts the event into the entry's timeline, drops what the limits no longer keep, and returns the
+   * change in the entry's estimated bytes (a dropped event still held elsewhere moves its charge there).
+   */
+  private insert(entry: BudgetEntry<Timeline>, e: StoredEvent, kind: HolderKind): number {
+    const limits = this.limits;
+    const value = entry.value;
+    const containerBefore = containerBytes(value);
+    let list = Array.isArray(value) ? value : [value];
+    let i = list.length;
+    while (i > 0 && (list[i - 1] as StoredEvent).occurredAt > e.occurredAt) i--;
+    if (list.length < EXACT_BELOW) list = i === list.length ? list.concat(e) : list.slice(0, i).concat(e, list.slice(i));
+    else list.splice(i, 0, e);
+    let delta = e.hold(kind) ? e.ownBytes : 0;
+    const newest = (list[list.length - 1] as StoredEvent).occurredAt;
+    let drop = 0;
+    while (drop < list.length && (list[drop] as StoredEvent).occurredAt < newest - limits.retentionMs) drop++;
+    drop = Math.max(drop, list.length - limits.maxEventsPerKey);
+    if (drop > 0) {
+      for (let k = 0; k < drop; k++) delta += this.release(list[k] as StoredEvent, kind);
+      if (list.length - drop < EXACT_BELOW) list = list.slice(drop);
+      else list.splice(0, drop);
+    }
+    if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
+      const cutoff = newest - PAGE_VIEW_RETENTION_MS;
+      let w = 0;
+      for (const x of list) {
+        if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
+        else delta += this.release(x, kind);
+      }
+      list.length = w;
+    }
+    entry.value = list.length === 1 ? (list[0] as StoredEvent) : list;
+    return delta + containerBytes(entry.value) - containerBefore;
+  }
+
+  /**
+   * A holder lets go of an event: returns the change in that holder's estimate (minus the event's
+   * bytes when it carried them), and charges them to the holder they move to, if one is left.
+   */
+  private release(e: StoredEvent, kind: HolderKind): number {
+    const next = e.release(kind);
+    if (next === NOT_CHARGED) return 0;
+    const own = e.ownBytes;
+    switch (next) {
+      case NOBODY:
+        break;
+      case HolderKind.user:
+        this.users.chargeKey(e.user, own);
+        break;
+      case HolderKind.ip:
+        this.ips.chargeKey(e.ip as string, own);
+        break;
+      case HolderKind.device:
+        this.devices.chargeKey(e.device as string, own);
+        break;
+      case HolderKind.profile:
+        this.profiles.chargeKey(e.user, own);
+        break;
+      default:
+        assertNever(next);
+    }
+    return -own;
   }
 
   /** The byte budget's figures, for /healthz and the benchmark. */
@@ -214,14 +251,26 @@ export class MemoryHistory implements History {
    */
   recordProfile(e: PastEvent): void {
     if (e.type !== 'login.succeeded' && e.type !== 'transaction') return;
+    // Older logins replayed at start come as plain events: kept compact, like the history's.
+    this.keepInProfile(e.type === 'login.succeeded' ? this.compactor.compact(e, e.user, e.ip, e.device, undefined, undefined) : e);
+  }
+
+  /** recordProfile of an event already in the form this history keeps (a login is held by the profile). */
+  private keepInProfile(e: PastEvent): void {
+    if (e.type !== 'login.succeeded' && e.type !== 'transaction') return;
     const entry = this.profiles.upsert(e.user, () => new Profile());
     const profile = entry.value;
-    const before = profile.bytes();
-    // Older logins replayed at start come as plain events: kept compact, like the history's.
-    if (e.type === 'login.succeeded')
-      profile.addLogin(e instanceof StoredEvent ? e : this.compactor.compact(e, entry.key, e.ip, e.device, undefined, undefined));
-    else profile.addTransaction(e);
-    this.profiles.charge(entry, profile.bytes() - before);
+    let delta = -profile.bytes();
+    if (e.type === 'login.succeeded') {
+      const previous = profile.lastLogin;
+      profile.addLogin(e as StoredEvent);
+      if (profile.lastLogin !== previous) {
+        // The last login is held by the profile: charged to it once no timeline holds it.
+        if (profile.lastLogin?.hold(HolderKind.profile)) delta += profile.lastLogin.ownBytes;
+        if (previous !== undefined) delta += this.release(previous, HolderKind.profile);
+      }
+    } else profile.addTransaction(e);
+    this.profiles.charge(entry, delta + profile.bytes());
     this.budget.enforce();
   }
 
@@ -336,19 +385,25 @@ export class MemoryHistory implements History {
    */
   restore(state: HistoryState): void {
     if (this.budget.usage().keys > 0 || this.population.size > 0) throw new Error('restore() needs an empty history');
-    // One stored form per event, however many timelines (and profiles) hold it.
+    // One stored form per event, however many timelines (and profiles) hold it, charged to the
+    // holder the live history charged (the keys' estimates below include it).
     const stored = new Map<PastEvent, StoredEvent>();
-    const timelineOf = (events: readonly PastEvent[]): Timeline => {
+    const storedOf = (e: PastEvent, previous: StoredEvent | undefined): StoredEvent => {
+      let s = stored.get(e);
+      if (s === undefined) {
+        const own = e instanceof StoredEvent ? e.ownBytes : state.eventBytes?.get(e);
+        s = this.compactor.compact(e, e.user, e.ip, e.device, previous, undefined, own);
+        s.restoreCharge(e instanceof StoredEvent ? e.chargedTo : state.eventChargedTo?.get(e));
+        stored.set(e, s);
+      }
+      return s;
+    };
+    const timelineOf = (events: readonly PastEvent[], kind: HolderKind): Timeline => {
       const kept: StoredEvent[] = new Array(events.length);
       let previous: StoredEvent | undefined;
       for (let i = 0; i < events.length; i++) {
-        const e = events[i] as PastEvent;
-        let s = stored.get(e);
-        if (s === undefined) {
-          const own = e instanceof StoredEvent ? e.ownBytes : state.eventBytes?.get(e);
-          s = this.compactor.compact(e, e.user, e.ip, e.device, previous, undefined, own);
-          stored.set(e, s);
-        }
+        const s = storedOf(events[i] as PastEvent, previous);
+        s.hold(kind);
         kept[i] = previous = s;
       }
       return kept.length === 1 ? (kept[0] as StoredEvent) : kept;
@@ -356,13 +411,13 @@ export class MemoryHistory implements History {
     for (const k of state.keys) {
       switch (k.kind) {
         case 'user':
-          restoreKey(this.users, k.key, k.bytes, timelineOf(k.events));
+          restoreKey(this.users, k.key, k.bytes, timelineOf(k.events, HolderKind.user));
           break;
         case 'ip':
-          restoreKey(this.ips, k.key, k.bytes, timelineOf(k.events));
+          restoreKey(this.ips, k.key, k.bytes, timelineOf(k.events, HolderKind.ip));
           break;
         case 'device':
-          restoreKey(this.devices, k.key, k.bytes, timelineOf(k.events));
+          restoreKey(this.devices, k.key, k.bytes, timelineOf(k.events, HolderKind.device));
           break;
         case 'amounts':
           restoreKey(
@@ -374,11 +429,8 @@ export class MemoryHistory implements History {
           break;
         case 'profile': {
           const last = k.profile.lastLogin;
-          const lastLogin =
-            last === undefined
-              ? undefined
-              : (stored.get(last) ??
-                this.compactor.compact(last, last.user, last.ip, last.device, undefined, undefined, state.eventBytes?.get(last)));
+          const lastLogin = last === undefined ? undefined : storedOf(last, undefined);
+          lastLogin?.hold(HolderKind.profile);
           restoreKey(this.profiles, k.key, k.bytes, Profile.from({ ...k.profile, lastLogin }));
           break;
         }
@@ -446,6 +498,11 @@ export interface HistoryState {
    * shared then), so that a restored history takes back what the live one charged. Absent: computed anew.
    */
   readonly eventBytes?: ReadonlyMap<PastEvent, number>;
+  /**
+   * Which holder's estimate carries each event's bytes (StoredEvent.chargedTo): one of the keys that
+   * hold it, as in the live history. Absent: the first key of the state that holds it.
+   */
+  readonly eventChargedTo?: ReadonlyMap<PastEvent, HolderKind>;
 }
 
 function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V): void {
@@ -472,7 +529,7 @@ const DAY = 24 * HOUR;
 // per key against these figures) and rounded up, so the budget is a ceiling of the heap it keeps.
 // An event's own bytes are StoredEvent.ownBytes.
 /**
- * A kept user, IP or device: the budget's entry (80 bytes) and its Map slot (up to 112: a hash
+ * A kept user, IP or device: the budget's entry (72 bytes) and its Map slot (up to 112: a hash
  * table's entry is 28 bytes a slot, and under eviction a table holds up to four slots per live key
  * before it shrinks); a timeline of one event is the event itself, a longer one's list is charged by
  * containerBytes.
@@ -486,16 +543,6 @@ const PROFILE_BYTES = 330;
 const AMOUNT_BYTES = 24;
 /** One story mark: an object of eight fields whose strings are shared with the event. */
 const MARK_BYTES = 120;
-
-/**
- * What one timeline is charged for an event: the event's bytes are shared by the user's, the IP's and
- * the device's timelines that hold the same object, so their estimates add up to it once (their
- * lists' slots are in containerBytes).
- */
-function eventShare(e: StoredEvent): number {
-  const holders = 1 + (e.ip === undefined ? 0 : 1) + (e.device === undefined ? 0 : 1);
-  return Math.ceil(e.ownBytes / holders);
-}
 
 const NO_MERCHANTS: string[] = [];
 const NO_MARKS: readonly StoryMark[] = [];
@@ -557,7 +604,7 @@ class Profile implements BehaviourProfile {
   /** A ring of the latest logins' times of day: old habits fade as new ones come. */
   loginMinutes: number[] = [];
   logins = 0;
-  lastLogin: PastEvent | undefined;
+  lastLogin: StoredEvent | undefined;
   transactions = 0;
   lastTransactionAt: number | undefined;
   merchants: string[] = NO_MERCHANTS;
@@ -566,7 +613,8 @@ class Profile implements BehaviourProfile {
     const profile = new Profile();
     profile.loginMinutes = [...state.loginMinutes];
     profile.logins = state.logins;
-    profile.lastLogin = state.lastLogin;
+    // A restore hands over the history's own form of it (MemoryHistory.restore).
+    profile.lastLogin = state.lastLogin as StoredEvent | undefined;
     profile.transactions = state.transactions;
     profile.lastTransactionAt = state.lastTransactionAt;
     if (state.merchants.length > 0) profile.merchants = [...state.merchants];
@@ -592,7 +640,7 @@ class Profile implements BehaviourProfile {
     return bytes;
   }
 
-  addLogin(e: PastEvent): void {
+  addLogin(e: StoredEvent): void {
     const slot = this.logins % PROFILE_LOGINS;
     const minute = Math.floor((((e.occurredAt % DAY) + DAY) % DAY) / MINUTE);
     if (slot === this.loginMinutes.length) this.loginMinutes = this.loginMinutes.concat(minute);
