@@ -10,11 +10,12 @@ import type { PastEvent } from './history.js';
  * separate property array (past V8's in-object slots), a boxed number per coordinate and a copy of
  * every text per event, since each event arrives in its own parsed JSON. Here:
  *
- * - the fields are fixed (one hidden class, every field in-object), the rare ones grouped: where the
- *   event happened (`Place`: network, country, city, coordinates) and the browser it came from
- *   (`Client`: the user agent's text and its parsed form) are objects of their own, shared by the
- *   consecutive events of a user or an IP that agree on them; a transaction's `Purchase` and a page
- *   view's path share one field, since no event has both;
+ * - the fields are fixed (one hidden class, every field in-object), the rare ones grouped: who did
+ *   it, in which session, from which device, address, place and browser (`Source`) is one object,
+ *   shared by the consecutive events of a user or an IP that agree on all of it, and so are its place
+ *   (`Place`: network, country, city, coordinates) and browser (`Client`: the user agent's text and
+ *   its parsed form) among sources; a transaction's `Purchase` and a page view's path share one
+ *   field, since no event but a rare one has both;
  * - the user, IP and device are the very strings of the history's keys, and other texts are taken
  *   from the previous event of the user or the IP when they are equal, or from a small pool (event
  *   types, countries, currencies, user agents, paths are few);
@@ -39,15 +40,11 @@ export class StoredEvent implements PastEvent {
   constructor(
     readonly id: string,
     readonly type: EventType,
-    readonly user: string,
     occurredAt: number,
-    readonly session: string | undefined,
-    readonly device: string | undefined,
-    readonly ip: string | undefined,
-    readonly place: Place,
+    /** Who, where and with what: shared by the consecutive events of a user or an IP that agree on it. */
+    readonly source: Source,
     /** A transaction's Purchase, a page view's path, or neither. */
     private readonly detail: Purchase | string | undefined,
-    readonly client: Client | undefined,
     deviceAgeMs: number | undefined,
     /** The flags (FLAG_BITS bits), the charged holder, and ownBytes above them. */
     state: number,
@@ -81,6 +78,24 @@ export class StoredEvent implements PastEvent {
   get deviceAgeMs(): number | undefined {
     const low = this.ageLow;
     return low >= 0 ? this.ageHigh * SPLIT + low : low === WHOLE ? this.ageHigh : undefined;
+  }
+  get user(): string {
+    return this.source.user;
+  }
+  get session(): string | undefined {
+    return this.source.session;
+  }
+  get device(): string | undefined {
+    return this.source.device;
+  }
+  get ip(): string | undefined {
+    return this.source.ip;
+  }
+  get place(): Place {
+    return this.source.place;
+  }
+  get client(): Client | undefined {
+    return this.source.client;
   }
   get network(): string | undefined {
     return this.place.network;
@@ -247,6 +262,22 @@ export class Purchase {
   ) {}
 }
 
+/**
+ * Who did it, in which session, from which device, address, place and browser: what consecutive
+ * events of a user mostly have in common, kept once for all of them.
+ */
+export class Source {
+  constructor(
+    /** The history's key strings (user, device, IP): one copy of each, whatever how many events. */
+    readonly user: string,
+    readonly session: string | undefined,
+    readonly device: string | undefined,
+    readonly ip: string | undefined,
+    readonly place: Place,
+    readonly client: Client | undefined,
+  ) {}
+}
+
 /** The browser an event came from: the user agent's text and its parsed form, shared like a Place. */
 export class Client {
   constructor(
@@ -286,8 +317,10 @@ function unpackFlag(packed: number, shift: number): boolean | null | undefined {
 
 // Estimates for the byte budget (V8 on 64 bits without pointer compression, as Node ships), checked
 // by bench/detection-memory.ts against the heap and rounded up, so the budget stays a ceiling.
-/** A StoredEvent: header and 14 in-object fields, all small integers or references (nothing boxed). */
-const STORED_EVENT_BYTES = 24 + 14 * 8;
+/** A StoredEvent: header and 9 in-object fields, all small integers or references (nothing boxed). */
+const STORED_EVENT_BYTES = 24 + 9 * 8;
+/** A Source: header and six fields. */
+const SOURCE_BYTES = 24 + 6 * 8;
 /** A Place: header, six fields, two boxed coordinates. */
 const PLACE_BYTES = 24 + 6 * 8 + 2 * 16;
 /** A Purchase: header, six fields, a boxed amount. */
@@ -328,25 +361,8 @@ export class EventCompactor {
     // A StoredEvent no timeline holds yet is taken as it is; one held (by another history) is copied,
     // since its holders' bits are its history's.
     if (e instanceof StoredEvent && !e.held && e.user === user && e.ip === ip && e.device === device) return e;
-    let bytes = STORED_EVENT_BYTES + stringBytes(e.id);
-    let place = NO_PLACE;
-    if (
-      e.network !== undefined ||
-      e.country !== undefined ||
-      e.latitude !== undefined ||
-      e.city !== undefined ||
-      e.accuracyKm !== undefined
-    ) {
-      if (near1?.place.matches(e)) place = near1.place;
-      else if (near2?.place.matches(e)) place = near2.place;
-      else {
-        const network = this.text(e.network, near1?.network, near2?.network);
-        const country = this.text(e.country, near1?.country, near2?.country);
-        const city = this.text(e.city, near1?.city, near2?.city);
-        place = new Place(network.value, country.value, city.value, e.latitude, e.longitude, e.accuracyKm);
-        bytes += PLACE_BYTES + network.bytes + country.bytes + city.bytes;
-      }
-    }
+    const source = this.source(e, user, ip, device, near1?.source, near2?.source);
+    let bytes = STORED_EVENT_BYTES + stringBytes(e.id) + source.bytes;
     const path = this.text(e.path);
     let detail: Purchase | string | undefined = path.value;
     if (
@@ -363,9 +379,7 @@ export class EventCompactor {
       detail = new Purchase(e.amount, currency.value, merchant.value, method.value, category.value, path.value);
       bytes += PURCHASE_BYTES + currency.bytes + merchant.bytes + method.bytes + category.bytes;
     }
-    const session = this.text(e.session, near1?.session, near2?.session, false);
-    const client = this.client(e.userAgent, e.ua, near1?.client, near2?.client);
-    bytes += session.bytes + path.bytes + client.bytes;
+    bytes += path.bytes;
     const flags =
       packFlag(e.newDevice, NEW_DEVICE) |
       packFlag(e.newCountry, NEW_COUNTRY) |
@@ -374,17 +388,48 @@ export class EventCompactor {
     return new StoredEvent(
       e.id,
       this.types.get(e.type) ?? e.type,
-      user,
       e.occurredAt,
-      session.value,
-      device,
-      ip,
-      place,
+      source.value,
       detail,
-      client.value,
       e.deviceAgeMs,
       (ownBytes ?? bytes) * OWN_SPAN + flags,
     );
+  }
+
+  /** A neighbour's Source when the event agrees with it on all of it, else a new one, whose bytes (and its parts' when new) the event owns. */
+  private source(
+    e: PastEvent,
+    user: string,
+    ip: string | undefined,
+    device: string | undefined,
+    near1: Source | undefined,
+    near2: Source | undefined,
+  ): { readonly value: Source; readonly bytes: number } {
+    if (near1 !== undefined && sameSource(near1, e, user, ip, device)) return { value: near1, bytes: 0 };
+    if (near2 !== undefined && sameSource(near2, e, user, ip, device)) return { value: near2, bytes: 0 };
+    let bytes = SOURCE_BYTES;
+    let place = NO_PLACE;
+    if (
+      e.network !== undefined ||
+      e.country !== undefined ||
+      e.latitude !== undefined ||
+      e.city !== undefined ||
+      e.accuracyKm !== undefined
+    ) {
+      if (near1?.place.matches(e)) place = near1.place;
+      else if (near2?.place.matches(e)) place = near2.place;
+      else {
+        const network = this.text(e.network, near1?.place.network, near2?.place.network);
+        const country = this.text(e.country, near1?.place.country, near2?.place.country);
+        const city = this.text(e.city, near1?.place.city, near2?.place.city);
+        place = new Place(network.value, country.value, city.value, e.latitude, e.longitude, e.accuracyKm);
+        bytes += PLACE_BYTES + network.bytes + country.bytes + city.bytes;
+      }
+    }
+    const session = this.text(e.session, near1?.session, near2?.session, false);
+    const client = this.client(e.userAgent, e.ua, near1?.client, near2?.client);
+    bytes += session.bytes + client.bytes;
+    return { value: new Source(user, session.value, device, ip, place, client.value), bytes };
   }
 
   /**
@@ -434,6 +479,14 @@ export class EventCompactor {
 }
 
 const ABSENT = { value: undefined, bytes: 0 } as const;
+
+/** Whether the event has this source: the same user, session, device, IP, place and browser. */
+function sameSource(s: Source, e: PastEvent, user: string, ip: string | undefined, device: string | undefined): boolean {
+  if (s.user !== user || s.session !== e.session || s.device !== device || s.ip !== ip || !s.place.matches(e)) return false;
+  const c = s.client;
+  if (c === undefined) return e.userAgent === undefined && e.ua === undefined;
+  return c.userAgent === e.userAgent && sameOrEqualUa(e.ua, c.ua);
+}
 
 /** The same parsed user agent, or an equal one (a replay at start parses each stored event's anew). */
 const sameOrEqualUa = (a: UserAgentInfo | undefined, b: UserAgentInfo | undefined): boolean =>
