@@ -116,7 +116,22 @@ describe('StoredEvent', () => {
     const c = new EventCompactor();
     const first = c.compact(full(), 'alice', 'ip', 'd', undefined, undefined);
     expect([first.amount, first.path]).toEqual([129.99, '/checkout']);
-    const view = c.compact(full({ type: 'page.viewed', amount: undefined, currency: undefined, merchant: undefined, paymentMethod: undefined, category: undefined, path: '/home' }), 'alice', 'ip', 'd', first, undefined);
+    const view = c.compact(
+      full({
+        type: 'page.viewed',
+        amount: undefined,
+        currency: undefined,
+        merchant: undefined,
+        paymentMethod: undefined,
+        category: undefined,
+        path: '/home',
+      }),
+      'alice',
+      'ip',
+      'd',
+      first,
+      undefined,
+    );
     expect([view.amount, view.currency, view.path]).toEqual([undefined, undefined, '/home']);
     expect(view.client).toBe(first.client);
   });
