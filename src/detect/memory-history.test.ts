@@ -167,6 +167,36 @@ describe('MemoryHistory under a byte budget', () => {
     expect(capped.memory().bytes).toBe(before + 200 + stringBytes('other') + (m3?.ownBytes ?? 0) - (first?.ownBytes ?? 0));
   });
 
+  it('charges every kept event to exactly one key that holds it, through caps, retention and evictions', () => {
+    // Users, addresses and devices mixed at random (a fixed seed), so that events are forgotten by
+    // one holder while others keep them, in every order; then each key's estimate is its fixed part
+    // (200 bytes and its name), its list's slots, and the events charged to it, nothing else.
+    const h = new MemoryHistory({ retentionMs: 60_000, maxEventsPerKey: 6, budgetBytes: 16 * 1024 });
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const device = next(3) === 0 ? undefined : `dev-${next(40)}`;
+      h.record(ev({ id: `r${i}`, user: `user-${next(60)}`, ip: `10.0.0.${next(50)}`, device, occurredAt: t0 + i * 100 - next(5000) }));
+    }
+    expect(h.memory().evictedKeys).toBeGreaterThan(0);
+    const state = h.exportState();
+    const holderOf = { user: 0, ip: 1, device: 2 } as const;
+    let total = 0;
+    for (const k of state.keys) {
+      total += k.bytes;
+      if (k.kind !== 'user' && k.kind !== 'ip' && k.kind !== 'device') continue;
+      const events = k.events as StoredEvent[];
+      const charged = events.filter((e) => e.chargedTo === holderOf[k.kind]).reduce((sum, e) => sum + e.ownBytes, 0);
+      const list = events.length === 1 ? 0 : 32 + 16 + 8 * events.length;
+      expect(k.bytes, `${k.kind} ${k.key}`).toBe(200 + stringBytes(k.key) + list + charged);
+      for (const e of events) expect(e.chargedTo, e.id).toBeDefined();
+    }
+    expect(total).toBe(h.memory().bytes);
+  });
+
   it('counts what it forgets by age and by the per-key cap, so an idle budget shrinks back', () => {
     const h = new MemoryHistory({ retentionMs: 10_000, maxEventsPerKey: 5, budgetBytes });
     for (let i = 0; i < 50; i++) h.record(ev({ occurredAt: t0 + i * 100, ip: '192.0.2.1' }));
