@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { PastEvent, StoryMark } from './history.js';
-import type { AmountPoint, HistoryState, KeyKind, KeyState, PopulationState, ProfileState } from './memory-history.js';
+import type { HistoryState, KeyKind, KeyState, PopulationState, ProfileState } from './memory-history.js';
 import { type HolderKind, StoredEvent } from './stored-event.js';
 
 /**
@@ -22,7 +22,8 @@ import { type HolderKind, StoredEvent } from './stored-event.js';
  *
  * Version 3 adds which holder each event's bytes are charged to (`event.chargedTo`): since then an
  * event is charged once, to one of the keys that hold it, rather than a share to each, and the keys'
- * estimates of a version 2 file do not add up that way.
+ * estimates of a version 2 file do not add up that way. An account's amounts are in its profile
+ * (`profile.amounts`), no longer keys of their own.
  */
 export const SNAPSHOT_FORMAT_VERSION = 3;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
@@ -73,7 +74,7 @@ const FIELDS: ReadonlyArray<readonly [keyof PastEvent, FieldKind]> = [
   ['deviceAgeMs', 'number'],
   ['untrustedNetwork', 'flag'],
 ];
-const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'amounts', 'profile', 'story'];
+const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'profile', 'story'];
 /** In the `event.chargedTo` column: no holder known (an event that was not a StoredEvent). */
 const NOT_KNOWN = 255;
 /** A number field's bit in the presence column (strings use -1, flags and user agents 0, for "absent"). */
@@ -99,7 +100,6 @@ interface SectionInfo {
 
 /** Small pieces of state, as JSON, with events named by their index in the event columns. */
 type JsonValue =
-  | { readonly amounts: readonly AmountPoint[] }
   | { readonly profile: Omit<ProfileState, 'lastLogin'> & { readonly lastLogin: number } }
   | { readonly marks: readonly StoryMark[] };
 
@@ -142,8 +142,7 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     kinds[i] = KINDS.indexOf(k.kind);
     keyNames[i] = strings.of(k.key);
     keyBytes[i] = k.bytes;
-    if (k.kind === 'amounts') values.push({ amounts: k.amounts });
-    else if (k.kind === 'story') values.push({ marks: k.marks });
+    if (k.kind === 'story') values.push({ marks: k.marks });
     else if (k.kind === 'profile') {
       const lastLogin = k.profile.lastLogin === undefined ? -1 : indexOf(k.profile.lastLogin);
       values.push({ profile: { ...k.profile, lastLogin } });
@@ -425,8 +424,7 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
       continue;
     }
     const v = json.values[value++];
-    if (kind === 'amounts' && v !== undefined && 'amounts' in v) keys[i] = { kind, key, bytes: b, amounts: v.amounts };
-    else if (kind === 'story' && v !== undefined && 'marks' in v) keys[i] = { kind, key, bytes: b, marks: v.marks };
+    if (kind === 'story' && v !== undefined && 'marks' in v) keys[i] = { kind, key, bytes: b, marks: v.marks };
     else if (kind === 'profile' && v !== undefined && 'profile' in v) {
       const p = v.profile;
       keys[i] = { kind, key, bytes: b, profile: { ...p, lastLogin: p.lastLogin < 0 ? undefined : eventAt(p.lastLogin) } };

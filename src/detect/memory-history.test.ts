@@ -48,6 +48,14 @@ describe('MemoryHistory', () => {
     h.record(ev({ type: 'transaction', amount: 20, currency: 'USD', occurredAt: t0 + 1000 }));
     expect(h.transactionAmounts('u', 'EUR', t0 + 5000)).toEqual([10, 30]);
     expect(h.transactionAmounts('u', 'EUR', t0 + 1000)).toEqual([10]);
+    expect(h.transactionAmounts('u', 'USD', t0 + 5000)).toEqual([20]);
+    expect(h.transactionAmounts('u', 'GBP', t0 + 5000)).toEqual([]);
+    // Replayed at start alone (older than the windows), they make no habits: no profile is shown.
+    const warm = new MemoryHistory();
+    for (let i = 0; i < 150; i++) warm.recordAmount(ev({ type: 'transaction', amount: i, currency: 'EUR', occurredAt: t0 - i * 1000 }));
+    expect(warm.profileOf('u')).toBeUndefined();
+    // The latest 100, oldest first, whatever the order they came in.
+    expect(warm.transactionAmounts('u', 'EUR', t0 + 1)).toEqual(Array.from({ length: 100 }, (_, k) => 99 - k));
   });
 
   it("keeps each account's habits beyond the windows: usual hours of its latest logins, last login, merchants", () => {

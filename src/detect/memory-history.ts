@@ -102,11 +102,12 @@ export class MemoryHistory implements History {
   private readonly users: BudgetedMap<Timeline>;
   private readonly ips: BudgetedMap<Timeline>;
   private readonly devices: BudgetedMap<Timeline>;
-  /** Per user and currency: times and amounts interleaved (t0, a0, t1, a1, …), unboxed doubles. */
-  private readonly amounts: BudgetedMap<number[]>;
   /** Owners' verdicts on devices, IPs and countries: few (one per disputed or confirmed alert), kept whole. */
   private readonly trust = new Map<string, TrustVerdict>();
-  /** Accounts' long-term habits, a few hundred bytes each, the least recently active dropped first. */
+  /**
+   * Accounts' long-term habits and their transactions' amounts per currency, a few hundred bytes
+   * each, the least recently active dropped first.
+   */
   private readonly profiles: BudgetedMap<Profile>;
   /** What users' recent events earned (only users with findings have any), for carried risk. */
   private readonly stories: BudgetedMap<StoryMark[]>;
@@ -127,7 +128,6 @@ export class MemoryHistory implements History {
     this.users = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.user));
     this.ips = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.ip));
     this.devices = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.device));
-    this.amounts = new BudgetedMap(this.budget, ARRAY_BYTES);
     this.profiles = new BudgetedMap(this.budget, PROFILE_BYTES, (p) => {
       if (p.lastLogin !== undefined) this.release(p.lastLogin, HolderKind.profile);
     });
@@ -259,7 +259,7 @@ export class MemoryHistory implements History {
   /** recordProfile of an event already in the form this history keeps (a login is held by the profile). */
   private keepInProfile(e: PastEvent): void {
     if (e.type !== 'login.succeeded' && e.type !== 'transaction') return;
-    const entry = this.profiles.upsert(e.user, () => new Profile());
+    const entry = this.profiles.upsert(e.user, newProfile);
     const profile = entry.value;
     let delta = -profile.bytes();
     if (e.type === 'login.succeeded') {
@@ -276,7 +276,9 @@ export class MemoryHistory implements History {
   }
 
   profileOf(user: string): BehaviourProfile | undefined {
-    return this.profiles.get(user);
+    const profile = this.profiles.get(user);
+    // A profile with amounts only (none of its logins or transactions recorded yet) knows no habits.
+    return profile === undefined || (profile.logins === 0 && profile.transactions === 0) ? undefined : profile;
   }
 
   /**
@@ -285,18 +287,13 @@ export class MemoryHistory implements History {
    */
   recordAmount(e: PastEvent): void {
     if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
-      const key = `${e.user}\u0000${e.currency}`;
-      const entry = this.amounts.upsert(key, noAmounts);
-      const list = entry.value;
-      let i = list.length;
-      while (i > 0 && (list[i - 2] as number) > e.occurredAt) i -= 2;
-      // Copied exactly sized while short, like timelines: most accounts have a few amounts.
-      if (list.length < 2 * EXACT_BELOW)
-        entry.value =
-          i === list.length ? list.concat(e.occurredAt, e.amount) : list.slice(0, i).concat(e.occurredAt, e.amount, list.slice(i));
-      else list.splice(i, 0, e.occurredAt, e.amount);
-      if (entry.value.length > 2 * MAX_AMOUNTS) entry.value.splice(0, entry.value.length - 2 * MAX_AMOUNTS);
-      else this.amounts.charge(entry, AMOUNT_BYTES);
+      // In the account's profile rather than a key of their own: one entry, Map slot and key text
+      // (user and currency) less per account.
+      const entry = this.profiles.upsert(e.user, newProfile);
+      const profile = entry.value;
+      const before = profile.bytes();
+      profile.addAmount(e.currency, e.occurredAt, e.amount);
+      this.profiles.charge(entry, profile.bytes() - before);
       this.budget.enforce();
       this.samplePopulation(e.currency, e.amount);
       if (e.category !== undefined) this.samplePopulation(`${e.currency}\u0000${e.category}`, e.amount);
@@ -327,7 +324,7 @@ export class MemoryHistory implements History {
   }
 
   transactionAmounts(user: string, currency: string, before: number): readonly number[] {
-    const list = this.amounts.get(`${user}\u0000${currency}`);
+    const list = this.profiles.get(user)?.amountsIn(currency);
     const amounts: number[] = [];
     if (list === undefined) return amounts;
     for (let i = 0; i < list.length && (list[i] as number) < before; i += 2) amounts.push(list[i + 1] as number);
@@ -361,7 +358,6 @@ export class MemoryHistory implements History {
       [this.users, 'user'],
       [this.ips, 'ip'],
       [this.devices, 'device'],
-      [this.amounts, 'amounts'],
       [this.profiles, 'profile'],
       [this.stories, 'story'],
     ] as Array<[BudgetedMap<unknown>, KeyKind]>);
@@ -369,8 +365,7 @@ export class MemoryHistory implements History {
     for (const entry of this.budget.entries()) {
       const kind = kinds.get(entry.owner as BudgetedMap<unknown>) as KeyKind;
       const { key, bytes } = entry;
-      if (kind === 'amounts') keys.push({ kind, key, bytes, amounts: pointsOf(entry.value as number[]) });
-      else if (kind === 'profile') keys.push({ kind, key, bytes, profile: (entry.value as Profile).state() });
+      if (kind === 'profile') keys.push({ kind, key, bytes, profile: (entry.value as Profile).state() });
       else if (kind === 'story') keys.push({ kind, key, bytes, marks: entry.value as StoryMark[] });
       else keys.push({ kind, key, bytes, events: eventsOf(entry.value as Timeline) });
     }
@@ -420,14 +415,6 @@ export class MemoryHistory implements History {
         case 'device':
           restoreKey(this.devices, k.key, k.bytes, timelineOf(k.events, HolderKind.device));
           break;
-        case 'amounts':
-          restoreKey(
-            this.amounts,
-            k.key,
-            k.bytes,
-            k.amounts.flatMap((a) => [a.at, a.amount]),
-          );
-          break;
         case 'profile': {
           const last = k.profile.lastLogin;
           const lastLogin = last === undefined ? undefined : storedOf(last, undefined);
@@ -455,7 +442,7 @@ export class MemoryHistory implements History {
   }
 }
 
-export type KeyKind = 'user' | 'ip' | 'device' | 'amounts' | 'profile' | 'story';
+export type KeyKind = 'user' | 'ip' | 'device' | 'profile' | 'story';
 
 /** One transaction amount of a user in a currency, at its event time. */
 export interface AmountPoint {
@@ -466,7 +453,6 @@ export interface AmountPoint {
 /** One kept key of a MemoryHistory, as plain data (see exportState). */
 export type KeyState =
   | { readonly kind: 'user' | 'ip' | 'device'; readonly key: string; readonly bytes: number; readonly events: readonly PastEvent[] }
-  | { readonly kind: 'amounts'; readonly key: string; readonly bytes: number; readonly amounts: readonly AmountPoint[] }
   | { readonly kind: 'profile'; readonly key: string; readonly bytes: number; readonly profile: ProfileState }
   | { readonly kind: 'story'; readonly key: string; readonly bytes: number; readonly marks: readonly StoryMark[] };
 
@@ -477,6 +463,14 @@ export interface ProfileState {
   readonly transactions: number;
   readonly lastTransactionAt: number | undefined;
   readonly merchants: readonly string[];
+  /** Its transactions' amounts per currency, the currency it used first first. */
+  readonly amounts: readonly CurrencyAmounts[];
+}
+
+/** An account's transaction amounts in one currency, oldest first (at most MAX_AMOUNTS). */
+export interface CurrencyAmounts {
+  readonly currency: string;
+  readonly points: readonly AmountPoint[];
 }
 
 export interface PopulationState {
@@ -512,7 +506,33 @@ function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V
 }
 
 const noEvents = (): Timeline => NO_EVENTS;
-const noAmounts = (): number[] => [];
+const newProfile = (): Profile => new Profile();
+/** The empty list of amounts, shared (a list is copied on insert while short). */
+const NO_AMOUNTS: number[] = [];
+
+/**
+ * The list with a transaction's time and amount inserted by time, at most MAX_AMOUNTS of the latest:
+ * a new list, exactly sized, while short (most accounts have a few amounts); grown in place when long.
+ */
+function withAmount(list: number[], at: number, amount: number): number[] {
+  let i = list.length;
+  while (i > 0 && (list[i - 2] as number) > at) i -= 2;
+  let next = list;
+  if (list.length < 2 * EXACT_BELOW)
+    next = i === list.length ? list.concat(at, amount) : list.slice(0, i).concat(at, amount, list.slice(i));
+  else list.splice(i, 0, at, amount);
+  if (next.length > 2 * MAX_AMOUNTS) next.splice(0, next.length - 2 * MAX_AMOUNTS);
+  return next;
+}
+
+/** A list of times and amounts: none when empty (shared), else like a timeline's list, in doubles. */
+function amountListBytes(list: readonly number[]): number {
+  if (list.length === 0) return 0;
+  return list.length < 2 * EXACT_BELOW ? 32 + listBytes(list.length) : 32 + 16 + 12 * list.length + 128;
+}
+
+/** A profile's Map of amounts in its other currencies, empty: its object and smallest table. */
+const OTHER_AMOUNTS_BYTES = 200;
 
 function pointsOf(list: readonly number[]): AmountPoint[] {
   const points: AmountPoint[] = [];
@@ -536,12 +556,10 @@ const DAY = 24 * HOUR;
  * containerBytes.
  */
 const TIMELINE_BYTES = 200;
-/** The same with an array (amounts, marks): its header and backing store's header. */
+/** The same with an array (story marks): its header and backing store's header. */
 const ARRAY_BYTES = 240;
-/** The same with a Profile: its object (72), its empty login list (32), its boxed times (32). */
-const PROFILE_BYTES = 330;
-/** One time and amount, unboxed in a list of doubles, with the slack of a list grown in place. */
-const AMOUNT_BYTES = 24;
+/** The same with a Profile: its object (96), its empty login list (32), its boxed times (32). */
+const PROFILE_BYTES = 360;
 /** One story mark: an object of eight fields whose strings are shared with the event. */
 const MARK_BYTES = 120;
 
@@ -609,6 +627,13 @@ class Profile implements BehaviourProfile {
   transactions = 0;
   lastTransactionAt: number | undefined;
   merchants: string[] = NO_MERCHANTS;
+  /**
+   * Its transactions' times and amounts (t0, a0, t1, a1, …, unboxed doubles, by time) in the
+   * currency it used first; most accounts pay in one. Its other currencies', if any, by currency.
+   */
+  amountCurrency: string | undefined;
+  amounts: number[] = NO_AMOUNTS;
+  otherAmounts: Map<string, number[]> | undefined;
 
   static from(state: ProfileState): Profile {
     const profile = new Profile();
@@ -619,6 +644,16 @@ class Profile implements BehaviourProfile {
     profile.transactions = state.transactions;
     profile.lastTransactionAt = state.lastTransactionAt;
     if (state.merchants.length > 0) profile.merchants = [...state.merchants];
+    for (const { currency, points } of state.amounts) {
+      const list = points.flatMap((p) => [p.at, p.amount]);
+      if (profile.amountCurrency === undefined) {
+        profile.amountCurrency = currency;
+        profile.amounts = list;
+      } else {
+        profile.otherAmounts ??= new Map();
+        profile.otherAmounts.set(currency, list);
+      }
+    }
     return profile;
   }
 
@@ -630,14 +665,42 @@ class Profile implements BehaviourProfile {
       transactions: this.transactions,
       lastTransactionAt: this.lastTransactionAt,
       merchants: this.merchants,
+      amounts:
+        this.amountCurrency === undefined
+          ? []
+          : [
+              { currency: this.amountCurrency, points: pointsOf(this.amounts) },
+              ...Array.from(this.otherAmounts ?? [], ([currency, list]) => ({ currency, points: pointsOf(list) })),
+            ],
     };
   }
 
-  /** What the profile holds beyond its fixed size: login minutes, merchants' list and names. */
+  /** The times and amounts of its transactions in this currency, if any. */
+  amountsIn(currency: string): readonly number[] | undefined {
+    return currency === this.amountCurrency ? this.amounts : this.otherAmounts?.get(currency);
+  }
+
+  addAmount(currency: string, at: number, amount: number): void {
+    if (this.amountCurrency === undefined || this.amountCurrency === currency) {
+      this.amountCurrency = currency;
+      this.amounts = withAmount(this.amounts, at, amount);
+    } else {
+      this.otherAmounts ??= new Map();
+      this.otherAmounts.set(currency, withAmount(this.otherAmounts.get(currency) ?? NO_AMOUNTS, at, amount));
+    }
+  }
+
+  /** What the profile holds beyond its fixed size: login minutes, merchants' list and names, amounts. */
   bytes(): number {
     let bytes = listBytes(this.loginMinutes.length);
     if (this.merchants !== NO_MERCHANTS) bytes += 32 + listBytes(this.merchants.length);
     for (const m of this.merchants) bytes += stringBytes(m);
+    bytes += stringBytes(this.amountCurrency) + amountListBytes(this.amounts);
+    if (this.otherAmounts !== undefined) {
+      // A small Map: its object and table, and per currency a slot, its name and its list.
+      bytes += OTHER_AMOUNTS_BYTES;
+      for (const [currency, list] of this.otherAmounts) bytes += 64 + stringBytes(currency) + amountListBytes(list);
+    }
     return bytes;
   }
 
