@@ -32,13 +32,12 @@ export class ByteBudget {
   /** @internal Makes the entry the most recently active (linking it if new). */
   touch(entry: BudgetEntry<unknown>): void {
     if (this.tail === entry) return;
-    if (entry.linked) this.unlink(entry);
+    if (this.isLinked(entry)) this.unlink(entry);
     entry.prev = this.tail;
     entry.next = undefined;
     if (this.tail) this.tail.next = entry;
     else this.head = entry;
     this.tail = entry;
-    entry.linked = true;
     this.keys++;
     this.total += entry.bytes;
   }
@@ -46,20 +45,24 @@ export class ByteBudget {
   /** @internal The entry's estimate changed by delta bytes. */
   charge(entry: BudgetEntry<unknown>, delta: number): void {
     entry.bytes += delta;
-    if (entry.linked) this.total += delta;
+    if (this.isLinked(entry)) this.total += delta;
   }
 
   /** @internal Removes the entry from the list (its map drops it). */
   unlink(entry: BudgetEntry<unknown>): void {
-    if (!entry.linked) return;
+    if (!this.isLinked(entry)) return;
     if (entry.prev) entry.prev.next = entry.next;
     else this.head = entry.next;
     if (entry.next) entry.next.prev = entry.prev;
     else this.tail = entry.prev;
     entry.prev = entry.next = undefined;
-    entry.linked = false;
     this.keys--;
     this.total -= entry.bytes;
+  }
+
+  /** In the list: every entry there but the head has a previous one (no flag of its own: 8 bytes a key). */
+  private isLinked(entry: BudgetEntry<unknown>): boolean {
+    return entry.prev !== undefined || this.head === entry;
   }
 
   /**
@@ -87,7 +90,6 @@ export interface BudgetUsage {
 export class BudgetEntry<V> {
   prev: BudgetEntry<unknown> | undefined;
   next: BudgetEntry<unknown> | undefined;
-  linked = false;
 
   constructor(
     readonly owner: BudgetedMap<V>,
@@ -110,6 +112,11 @@ export class BudgetedMap<V> {
     private readonly budget: ByteBudget,
     /** Bytes of an empty value and of the key's place in the map, charged when the key is added. */
     private readonly overheadBytes: number,
+    /**
+     * Called with the value of a key that is forgotten (evicted or deleted), after the budget took
+     * back its estimate: what it shared with other keys can move its charge to them.
+     */
+    private readonly onDrop?: (value: V) => void,
   ) {}
 
   get size(): number {
@@ -137,16 +144,26 @@ export class BudgetedMap<V> {
     if (delta !== 0) this.budget.charge(entry as BudgetEntry<unknown>, delta);
   }
 
+  /** Adds delta bytes to the estimate of a key, if it is kept, without making it more recently active. */
+  chargeKey(key: string, delta: number): void {
+    const entry = this.entries.get(key);
+    if (entry !== undefined && delta !== 0) this.budget.charge(entry as BudgetEntry<unknown>, delta);
+  }
+
   delete(key: string): void {
     const entry = this.entries.get(key);
     if (entry === undefined) return;
     this.budget.unlink(entry as BudgetEntry<unknown>);
     this.entries.delete(key);
+    this.onDrop?.(entry.value);
   }
 
   /** @internal Called by the budget when it evicts this key. */
   drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
     this.entries.delete(key);
+    this.onDrop?.(entry.value);
   }
 }
 

@@ -178,11 +178,14 @@ describe('detection snapshot', () => {
 
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 8);
-    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 2' });
-    // Version 1 (before events' own bytes were kept) is refused too: the start replays in full.
-    const older = Buffer.from(bytes);
-    older.writeUInt32LE(1, 8);
-    expect(decodeSnapshot(older)).toEqual({ problem: 'format version 1, this Vigil reads 2' });
+    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 3' });
+    // Versions 1 (before events' own bytes were kept) and 2 (before each event was charged to one
+    // holder) are refused too: the start replays in full.
+    for (const version of [1, 2]) {
+      const older = Buffer.from(bytes);
+      older.writeUInt32LE(version, 8);
+      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 3` });
+    }
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
   });
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { PastEvent, StoryMark } from './history.js';
-import type { AmountPoint, HistoryState, KeyKind, KeyState, PopulationState, ProfileState } from './memory-history.js';
-import { StoredEvent } from './stored-event.js';
+import type { HistoryState, KeyKind, KeyState, PopulationState, ProfileState } from './memory-history.js';
+import { type HolderKind, StoredEvent } from './stored-event.js';
 
 /**
  * Detection state in a file, so that a restart replays only the events stored after it instead of
@@ -19,8 +19,13 @@ import { StoredEvent } from './stored-event.js';
  * Version 2 adds each event's own bytes (`event.ownBytes`, see StoredEvent), which depend on what it
  * shared when it was kept: a restored history takes back exactly what the live one charged. A version 1
  * file is refused like any other version, and the start replays the events in full.
+ *
+ * Version 3 adds which holder each event's bytes are charged to (`event.chargedTo`): since then an
+ * event is charged once, to one of the keys that hold it, rather than a share to each, and the keys'
+ * estimates of a version 2 file do not add up that way. An account's amounts are in its profile
+ * (`profile.amounts`), no longer keys of their own.
  */
-export const SNAPSHOT_FORMAT_VERSION = 2;
+export const SNAPSHOT_FORMAT_VERSION = 3;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
 const HEADER_BYTES = 48;
 
@@ -75,7 +80,9 @@ const FIELDS: ReadonlyArray<readonly [keyof PastEvent, FieldKind]> = [
   ['deviceAgeMs', 'number'],
   ['untrustedNetwork', 'flag'],
 ];
-const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'amounts', 'profile', 'story'];
+const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'profile', 'story'];
+/** In the `event.chargedTo` column: no holder known (an event that was not a StoredEvent). */
+const NOT_KNOWN = 255;
 /** A number field's bit in the presence column (strings use -1, flags and user agents 0, for "absent"). */
 const NUMBER_BITS = new Map(FIELDS.filter(([, k]) => k === 'number').map(([name], i) => [name, 1 << i]));
 
@@ -99,7 +106,6 @@ interface SectionInfo {
 
 /** Small pieces of state, as JSON, with events named by their index in the event columns. */
 type JsonValue =
-  | { readonly amounts: readonly AmountPoint[] }
   | { readonly profile: Omit<ProfileState, 'lastLogin'> & { readonly lastLogin: number } }
   | { readonly marks: readonly StoryMark[] };
 
@@ -142,8 +148,7 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     kinds[i] = KINDS.indexOf(k.kind);
     keyNames[i] = strings.of(k.key);
     keyBytes[i] = k.bytes;
-    if (k.kind === 'amounts') values.push({ amounts: k.amounts });
-    else if (k.kind === 'story') values.push({ marks: k.marks });
+    if (k.kind === 'story') values.push({ marks: k.marks });
     else if (k.kind === 'profile') {
       const lastLogin = k.profile.lastLogin === undefined ? -1 : indexOf(k.profile.lastLogin);
       values.push({ profile: { ...k.profile, lastLogin } });
@@ -228,13 +233,16 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     presence[i] = p;
   }
   const ownBytes = new Float64Array(n);
+  const chargedTo = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const e = events[i];
     ownBytes[i] = e instanceof StoredEvent ? e.ownBytes : -1;
+    chargedTo[i] = e instanceof StoredEvent ? (e.chargedTo ?? NOT_KNOWN) : NOT_KNOWN;
   }
   columns.push(
     ['event.presence', presence],
     ['event.ownBytes', ownBytes],
+    ['event.chargedTo', chargedTo],
     ['key.kind', kinds],
     ['key.name', keyNames],
     ['key.bytes', keyBytes],
@@ -334,7 +342,9 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
     return u;
   };
   const ownBytes = column<Float64Array>('event.ownBytes');
+  const chargedTo = column<Uint8Array>('event.chargedTo');
   const eventBytes = new Map<PastEvent, number>();
+  const eventChargedTo = new Map<PastEvent, HolderKind>();
   const events: PastEvent[] = new Array(n);
   // Field by field in toPastEvent's order, so that every event gets the same hidden classes.
   for (let i = 0; i < n; i++) {
@@ -388,6 +398,11 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
     events[i] = e;
     const own = ownBytes[i] as number;
     if (own >= 0) eventBytes.set(e, own);
+    const charged = chargedTo[i] as number;
+    if (charged !== NOT_KNOWN) {
+      if (charged > 3) throw new Error(`event ${i} charged to holder ${charged}`);
+      eventChargedTo.set(e, charged as HolderKind);
+    }
   }
   const eventAt = (i: number): PastEvent => {
     const e = events[i];
@@ -415,8 +430,7 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
       continue;
     }
     const v = json.values[value++];
-    if (kind === 'amounts' && v !== undefined && 'amounts' in v) keys[i] = { kind, key, bytes: b, amounts: v.amounts };
-    else if (kind === 'story' && v !== undefined && 'marks' in v) keys[i] = { kind, key, bytes: b, marks: v.marks };
+    if (kind === 'story' && v !== undefined && 'marks' in v) keys[i] = { kind, key, bytes: b, marks: v.marks };
     else if (kind === 'profile' && v !== undefined && 'profile' in v) {
       const p = v.profile;
       keys[i] = { kind, key, bytes: b, profile: { ...p, lastLogin: p.lastLogin < 0 ? undefined : eventAt(p.lastLogin) } };
@@ -424,7 +438,7 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
   }
   if (member !== members.length || value !== json.values.length) throw new Error('keys do not match their values');
   const population = json.population.map((p) => ({ ...p, ring: Float64Array.from(p.ring) }));
-  return { keys, population, eventBytes };
+  return { keys, population, eventBytes, eventChargedTo };
 }
 
 class Interner<T> {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { stringBytes } from './byte-budget.js';
 import { type PastEvent, PROFILE_LOGINS, PROFILE_MERCHANTS } from './history.js';
 import { MemoryHistory } from './memory-history.js';
+import type { StoredEvent } from './stored-event.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
 const HOUR_MS = 3_600_000;
@@ -46,6 +48,14 @@ describe('MemoryHistory', () => {
     h.record(ev({ type: 'transaction', amount: 20, currency: 'USD', occurredAt: t0 + 1000 }));
     expect(h.transactionAmounts('u', 'EUR', t0 + 5000)).toEqual([10, 30]);
     expect(h.transactionAmounts('u', 'EUR', t0 + 1000)).toEqual([10]);
+    expect(h.transactionAmounts('u', 'USD', t0 + 5000)).toEqual([20]);
+    expect(h.transactionAmounts('u', 'GBP', t0 + 5000)).toEqual([]);
+    // Replayed at start alone (older than the windows), they make no habits: no profile is shown.
+    const warm = new MemoryHistory();
+    for (let i = 0; i < 150; i++) warm.recordAmount(ev({ type: 'transaction', amount: i, currency: 'EUR', occurredAt: t0 - i * 1000 }));
+    expect(warm.profileOf('u')).toBeUndefined();
+    // The latest 100, oldest first, whatever the order they came in.
+    expect(warm.transactionAmounts('u', 'EUR', t0 + 1)).toEqual(Array.from({ length: 100 }, (_, k) => 99 - k));
   });
 
   it("keeps each account's habits beyond the windows: usual hours of its latest logins, last login, merchants", () => {
@@ -126,6 +136,73 @@ describe('MemoryHistory under a byte budget', () => {
     expect(h.forUser('regular', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(40);
     expect(h.forUser('passer-0', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     expect(h.forUser('passer-19999', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+  });
+
+  it("charges an event once, to a key that still holds it: an IP's events outlive their users", () => {
+    // A shared address (a NAT): it is written with every event, so its users are forgotten first,
+    // while their events stay in its timeline; their bytes move to it, else the estimate would
+    // count only part of what is kept (the excess over the budget that issue 18 measured).
+    const h = new MemoryHistory({ retentionMs: 25 * HOUR_MS, maxEventsPerKey: 300, budgetBytes: 256 * 1024 });
+    for (let u = 0; u < 3000; u++) h.record(ev({ id: `n${u}`, user: `nat-user-${u}`, ip: '198.51.100.7', occurredAt: t0 + u }));
+    const kept = h.forIp('198.51.100.7', 0, Number.MAX_SAFE_INTEGER);
+    expect(kept).toHaveLength(300);
+    expect(h.memory().evictedKeys).toBeGreaterThan(0);
+    expect(h.forUser('nat-user-0', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    const eventsBytes = kept.reduce((sum, e) => sum + (e as StoredEvent).ownBytes, 0);
+    expect(h.memory().bytes).toBeGreaterThan(eventsBytes);
+    expect(h.memory().bytes).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it('moves the charge of an event its user no longer keeps to its IP, and takes it back once both let go', () => {
+    const limits = { retentionMs: 25 * HOUR_MS, maxEventsPerKey: 2, budgetBytes: 1 << 20 };
+    const capped = new MemoryHistory(limits);
+    const whole = new MemoryHistory({ ...limits, maxEventsPerKey: 300 });
+    for (const h of [capped, whole])
+      for (let i = 0; i < 3; i++) h.record(ev({ id: `m${i}`, ip: `192.0.2.${i}`, occurredAt: t0 + i * 1000 }));
+    // The capped user keeps two events, but the first is still in its IP's timeline: all three are
+    // charged; the only difference is one slot of the user's list.
+    expect(capped.forUser('u', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+    expect(capped.forIp('192.0.2.0', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+    expect(whole.memory().bytes - capped.memory().bytes).toBe(8);
+    // Its IP lets go of it too (past the retention behind a new event there): its bytes are given
+    // back; what is added is the new event and its new user's key (200 bytes and its name).
+    const before = capped.memory().bytes;
+    capped.record(ev({ id: 'm3', user: 'other', ip: '192.0.2.0', occurredAt: t0 + 26 * HOUR_MS }));
+    const [m3] = capped.forIp('192.0.2.0', 0, Number.MAX_SAFE_INTEGER) as StoredEvent[];
+    const [first] = whole.forUser('u', 0, t0) as StoredEvent[];
+    expect(m3?.id).toBe('m3');
+    expect(first?.id).toBe('m0');
+    expect(capped.memory().bytes).toBe(before + 200 + stringBytes('other') + (m3?.ownBytes ?? 0) - (first?.ownBytes ?? 0));
+  });
+
+  it('charges every kept event to exactly one key that holds it, through caps, retention and evictions', () => {
+    // Users, addresses and devices mixed at random (a fixed seed), so that events are forgotten by
+    // one holder while others keep them, in every order; then each key's estimate is its fixed part
+    // (200 bytes and its name), its list's slots, and the events charged to it, nothing else.
+    const h = new MemoryHistory({ retentionMs: 60_000, maxEventsPerKey: 6, budgetBytes: 16 * 1024 });
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 5000; i++) {
+      const device = next(3) === 0 ? undefined : `dev-${next(40)}`;
+      h.record(ev({ id: `r${i}`, user: `user-${next(60)}`, ip: `10.0.0.${next(50)}`, device, occurredAt: t0 + i * 100 - next(5000) }));
+    }
+    expect(h.memory().evictedKeys).toBeGreaterThan(0);
+    const state = h.exportState();
+    const holderOf = { user: 0, ip: 1, device: 2 } as const;
+    let total = 0;
+    for (const k of state.keys) {
+      total += k.bytes;
+      if (k.kind !== 'user' && k.kind !== 'ip' && k.kind !== 'device') continue;
+      const events = k.events as StoredEvent[];
+      const charged = events.filter((e) => e.chargedTo === holderOf[k.kind]).reduce((sum, e) => sum + e.ownBytes, 0);
+      const list = events.length === 1 ? 0 : 32 + 16 + 8 * events.length;
+      expect(k.bytes, `${k.kind} ${k.key}`).toBe(200 + stringBytes(k.key) + list + charged);
+      for (const e of events) expect(e.chargedTo, e.id).toBeDefined();
+    }
+    expect(total).toBe(h.memory().bytes);
   });
 
   it('counts what it forgets by age and by the per-key cap, so an idle budget shrinks back', () => {

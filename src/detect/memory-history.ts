@@ -11,7 +11,7 @@ import {
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
-import { EventCompactor, StoredEvent } from './stored-event.js';
+import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, StoredEvent } from './stored-event.js';
 
 export interface MemoryHistoryLimits {
   /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */
@@ -49,46 +49,12 @@ const EXACT_BELOW = 32;
 const newestOf = (t: Timeline | undefined): StoredEvent | undefined => (t === undefined || !Array.isArray(t) ? t : t[t.length - 1]);
 
 /**
- * Inserts the event into the entry's timeline, drops what the limits no longer keep, and returns the
- * change in estimated bytes.
- */
-function insert(entry: BudgetEntry<Timeline>, e: StoredEvent, limits: MemoryHistoryLimits): number {
-  const value = entry.value;
-  const containerBefore = containerBytes(value);
-  let list = Array.isArray(value) ? value : [value];
-  let i = list.length;
-  while (i > 0 && (list[i - 1] as StoredEvent).occurredAt > e.occurredAt) i--;
-  if (list.length < EXACT_BELOW) list = i === list.length ? list.concat(e) : list.slice(0, i).concat(e, list.slice(i));
-  else list.splice(i, 0, e);
-  let delta = eventShare(e);
-  const newest = (list[list.length - 1] as StoredEvent).occurredAt;
-  let drop = 0;
-  while (drop < list.length && (list[drop] as StoredEvent).occurredAt < newest - limits.retentionMs) drop++;
-  drop = Math.max(drop, list.length - limits.maxEventsPerKey);
-  if (drop > 0) {
-    for (let k = 0; k < drop; k++) delta -= eventShare(list[k] as StoredEvent);
-    if (list.length - drop < EXACT_BELOW) list = list.slice(drop);
-    else list.splice(0, drop);
-  }
-  if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
-    const cutoff = newest - PAGE_VIEW_RETENTION_MS;
-    let w = 0;
-    for (const x of list) {
-      if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
-      else delta -= eventShare(x);
-    }
-    list.length = w;
-  }
-  entry.value = list.length === 1 ? (list[0] as StoredEvent) : list;
-  return delta + containerBytes(entry.value) - containerBefore;
-}
-
-/**
  * A timeline's list: none for one event; an array and its backing store, exactly sized while short,
- * with the slack of growth in place when long.
+ * with the slack of growth in place when long; none for the shared empty list of a new key (counted
+ * as an array of its own, it took 32 bytes off every new key's first charge).
  */
 function containerBytes(t: Timeline): number {
-  if (!Array.isArray(t)) return 0;
+  if (!Array.isArray(t) || t === NO_EVENTS) return 0;
   return t.length < EXACT_BELOW ? 32 + listBytes(t.length) : 32 + 16 + 12 * t.length + 128;
 }
 
@@ -136,11 +102,12 @@ export class MemoryHistory implements History {
   private readonly users: BudgetedMap<Timeline>;
   private readonly ips: BudgetedMap<Timeline>;
   private readonly devices: BudgetedMap<Timeline>;
-  /** Per user and currency: times and amounts interleaved (t0, a0, t1, a1, …), unboxed doubles. */
-  private readonly amounts: BudgetedMap<number[]>;
   /** Owners' verdicts on devices, IPs and countries: few (one per disputed or confirmed alert), kept whole. */
   private readonly trust = new Map<string, TrustVerdict>();
-  /** Accounts' long-term habits, a few hundred bytes each, the least recently active dropped first. */
+  /**
+   * Accounts' long-term habits and their transactions' amounts per currency, a few hundred bytes
+   * each, the least recently active dropped first.
+   */
   private readonly profiles: BudgetedMap<Profile>;
   /** What users' recent events earned (only users with findings have any), for carried risk. */
   private readonly stories: BudgetedMap<StoryMark[]>;
@@ -153,11 +120,17 @@ export class MemoryHistory implements History {
 
   constructor(readonly limits: MemoryHistoryLimits = DEFAULT_LIMITS) {
     this.budget = new ByteBudget(limits.budgetBytes);
-    this.users = new BudgetedMap(this.budget, TIMELINE_BYTES);
-    this.ips = new BudgetedMap(this.budget, TIMELINE_BYTES);
-    this.devices = new BudgetedMap(this.budget, TIMELINE_BYTES);
-    this.amounts = new BudgetedMap(this.budget, ARRAY_BYTES);
-    this.profiles = new BudgetedMap(this.budget, PROFILE_BYTES);
+    // A forgotten timeline or profile lets go of its events: the ones other keys still hold move
+    // their charge to them, so that the budget counts every event kept, once.
+    const forget = (kind: HolderKind) => (t: Timeline) => {
+      for (const e of eventsOf(t)) this.release(e, kind);
+    };
+    this.users = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.user));
+    this.ips = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.ip));
+    this.devices = new BudgetedMap(this.budget, TIMELINE_BYTES, forget(HolderKind.device));
+    this.profiles = new BudgetedMap(this.budget, PROFILE_BYTES, (p) => {
+      if (p.lastLogin !== undefined) this.release(p.lastLogin, HolderKind.profile);
+    });
     this.stories = new BudgetedMap(this.budget, ARRAY_BYTES);
   }
 
@@ -195,12 +168,77 @@ export class MemoryHistory implements History {
     const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
     const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
     const stored = this.compactor.compact(e, user.key, ip?.key, device?.key, newestOf(user.value), newestOf(ip?.value));
-    this.users.charge(user, insert(user, stored, this.limits));
-    if (ip) this.ips.charge(ip, insert(ip, stored, this.limits));
-    if (device) this.devices.charge(device, insert(device, stored, this.limits));
+    this.users.charge(user, this.insert(user, stored, HolderKind.user));
+    if (ip) this.ips.charge(ip, this.insert(ip, stored, HolderKind.ip));
+    if (device) this.devices.charge(device, this.insert(device, stored, HolderKind.device));
     this.recordAmount(stored);
-    this.recordProfile(stored);
+    this.keepInProfile(stored);
     this.budget.enforce();
+  }
+
+  /**
+   * Inserts the event into the entry's timeline, drops what the limits no longer keep, and returns the
+   * change in the entry's estimated bytes (a dropped event still held elsewhere moves its charge there).
+   */
+  private insert(entry: BudgetEntry<Timeline>, e: StoredEvent, kind: HolderKind): number {
+    const limits = this.limits;
+    const value = entry.value;
+    const containerBefore = containerBytes(value);
+    let list = Array.isArray(value) ? value : [value];
+    let i = list.length;
+    while (i > 0 && (list[i - 1] as StoredEvent).occurredAt > e.occurredAt) i--;
+    if (list.length < EXACT_BELOW) list = i === list.length ? list.concat(e) : list.slice(0, i).concat(e, list.slice(i));
+    else list.splice(i, 0, e);
+    let delta = e.hold(kind) ? e.ownBytes : 0;
+    const newest = (list[list.length - 1] as StoredEvent).occurredAt;
+    let drop = 0;
+    while (drop < list.length && (list[drop] as StoredEvent).occurredAt < newest - limits.retentionMs) drop++;
+    drop = Math.max(drop, list.length - limits.maxEventsPerKey);
+    if (drop > 0) {
+      for (let k = 0; k < drop; k++) delta += this.release(list[k] as StoredEvent, kind);
+      if (list.length - drop < EXACT_BELOW) list = list.slice(drop);
+      else list.splice(0, drop);
+    }
+    if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
+      const cutoff = newest - PAGE_VIEW_RETENTION_MS;
+      let w = 0;
+      for (const x of list) {
+        if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
+        else delta += this.release(x, kind);
+      }
+      list.length = w;
+    }
+    entry.value = list.length === 1 ? (list[0] as StoredEvent) : list;
+    return delta + containerBytes(entry.value) - containerBefore;
+  }
+
+  /**
+   * A holder lets go of an event: returns the change in that holder's estimate (minus the event's
+   * bytes when it carried them), and charges them to the holder they move to, if one is left.
+   */
+  private release(e: StoredEvent, kind: HolderKind): number {
+    const next = e.release(kind);
+    if (next === NOT_CHARGED) return 0;
+    const own = e.ownBytes;
+    switch (next) {
+      case NOBODY:
+        break;
+      case HolderKind.user:
+        this.users.chargeKey(e.user, own);
+        break;
+      case HolderKind.ip:
+        this.ips.chargeKey(e.ip as string, own);
+        break;
+      case HolderKind.device:
+        this.devices.chargeKey(e.device as string, own);
+        break;
+      case HolderKind.profile:
+        this.profiles.chargeKey(e.user, own);
+        break;
+      default:
+        assertNever(next);
+    }
+    return -own;
   }
 
   /** The byte budget's figures, for /healthz and the benchmark. */
@@ -214,19 +252,33 @@ export class MemoryHistory implements History {
    */
   recordProfile(e: PastEvent): void {
     if (e.type !== 'login.succeeded' && e.type !== 'transaction') return;
-    const entry = this.profiles.upsert(e.user, () => new Profile());
-    const profile = entry.value;
-    const before = profile.bytes();
     // Older logins replayed at start come as plain events: kept compact, like the history's.
-    if (e.type === 'login.succeeded')
-      profile.addLogin(e instanceof StoredEvent ? e : this.compactor.compact(e, entry.key, e.ip, e.device, undefined, undefined));
-    else profile.addTransaction(e);
-    this.profiles.charge(entry, profile.bytes() - before);
+    this.keepInProfile(e.type === 'login.succeeded' ? this.compactor.compact(e, e.user, e.ip, e.device, undefined, undefined) : e);
+  }
+
+  /** recordProfile of an event already in the form this history keeps (a login is held by the profile). */
+  private keepInProfile(e: PastEvent): void {
+    if (e.type !== 'login.succeeded' && e.type !== 'transaction') return;
+    const entry = this.profiles.upsert(e.user, newProfile);
+    const profile = entry.value;
+    let delta = -profile.bytes();
+    if (e.type === 'login.succeeded') {
+      const previous = profile.lastLogin;
+      profile.addLogin(e as StoredEvent);
+      if (profile.lastLogin !== previous) {
+        // The last login is held by the profile: charged to it once no timeline holds it.
+        if (profile.lastLogin?.hold(HolderKind.profile)) delta += profile.lastLogin.ownBytes;
+        if (previous !== undefined) delta += this.release(previous, HolderKind.profile);
+      }
+    } else profile.addTransaction(e);
+    this.profiles.charge(entry, delta + profile.bytes());
     this.budget.enforce();
   }
 
   profileOf(user: string): BehaviourProfile | undefined {
-    return this.profiles.get(user);
+    const profile = this.profiles.get(user);
+    // A profile with amounts only (none of its logins or transactions recorded yet) knows no habits.
+    return profile === undefined || (profile.logins === 0 && profile.transactions === 0) ? undefined : profile;
   }
 
   /**
@@ -235,18 +287,13 @@ export class MemoryHistory implements History {
    */
   recordAmount(e: PastEvent): void {
     if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
-      const key = `${e.user}\u0000${e.currency}`;
-      const entry = this.amounts.upsert(key, noAmounts);
-      const list = entry.value;
-      let i = list.length;
-      while (i > 0 && (list[i - 2] as number) > e.occurredAt) i -= 2;
-      // Copied exactly sized while short, like timelines: most accounts have a few amounts.
-      if (list.length < 2 * EXACT_BELOW)
-        entry.value =
-          i === list.length ? list.concat(e.occurredAt, e.amount) : list.slice(0, i).concat(e.occurredAt, e.amount, list.slice(i));
-      else list.splice(i, 0, e.occurredAt, e.amount);
-      if (entry.value.length > 2 * MAX_AMOUNTS) entry.value.splice(0, entry.value.length - 2 * MAX_AMOUNTS);
-      else this.amounts.charge(entry, AMOUNT_BYTES);
+      // In the account's profile rather than a key of their own: one entry, Map slot and key text
+      // (user and currency) less per account.
+      const entry = this.profiles.upsert(e.user, newProfile);
+      const profile = entry.value;
+      const before = profile.bytes();
+      profile.addAmount(e.currency, e.occurredAt, e.amount);
+      this.profiles.charge(entry, profile.bytes() - before);
       this.budget.enforce();
       this.samplePopulation(e.currency, e.amount);
       if (e.category !== undefined) this.samplePopulation(`${e.currency}\u0000${e.category}`, e.amount);
@@ -277,7 +324,7 @@ export class MemoryHistory implements History {
   }
 
   transactionAmounts(user: string, currency: string, before: number): readonly number[] {
-    const list = this.amounts.get(`${user}\u0000${currency}`);
+    const list = this.profiles.get(user)?.amountsIn(currency);
     const amounts: number[] = [];
     if (list === undefined) return amounts;
     for (let i = 0; i < list.length && (list[i] as number) < before; i += 2) amounts.push(list[i + 1] as number);
@@ -311,7 +358,6 @@ export class MemoryHistory implements History {
       [this.users, 'user'],
       [this.ips, 'ip'],
       [this.devices, 'device'],
-      [this.amounts, 'amounts'],
       [this.profiles, 'profile'],
       [this.stories, 'story'],
     ] as Array<[BudgetedMap<unknown>, KeyKind]>);
@@ -319,8 +365,7 @@ export class MemoryHistory implements History {
     for (const entry of this.budget.entries()) {
       const kind = kinds.get(entry.owner as BudgetedMap<unknown>) as KeyKind;
       const { key, bytes } = entry;
-      if (kind === 'amounts') keys.push({ kind, key, bytes, amounts: pointsOf(entry.value as number[]) });
-      else if (kind === 'profile') keys.push({ kind, key, bytes, profile: (entry.value as Profile).state() });
+      if (kind === 'profile') keys.push({ kind, key, bytes, profile: (entry.value as Profile).state() });
       else if (kind === 'story') keys.push({ kind, key, bytes, marks: entry.value as StoryMark[] });
       else keys.push({ kind, key, bytes, events: eventsOf(entry.value as Timeline) });
     }
@@ -336,19 +381,25 @@ export class MemoryHistory implements History {
    */
   restore(state: HistoryState): void {
     if (this.budget.usage().keys > 0 || this.population.size > 0) throw new Error('restore() needs an empty history');
-    // One stored form per event, however many timelines (and profiles) hold it.
+    // One stored form per event, however many timelines (and profiles) hold it, charged to the
+    // holder the live history charged (the keys' estimates below include it).
     const stored = new Map<PastEvent, StoredEvent>();
-    const timelineOf = (events: readonly PastEvent[]): Timeline => {
+    const storedOf = (e: PastEvent, previous: StoredEvent | undefined): StoredEvent => {
+      let s = stored.get(e);
+      if (s === undefined) {
+        const own = e instanceof StoredEvent ? e.ownBytes : state.eventBytes?.get(e);
+        s = this.compactor.compact(e, e.user, e.ip, e.device, previous, undefined, own);
+        s.restoreCharge(e instanceof StoredEvent ? e.chargedTo : state.eventChargedTo?.get(e));
+        stored.set(e, s);
+      }
+      return s;
+    };
+    const timelineOf = (events: readonly PastEvent[], kind: HolderKind): Timeline => {
       const kept: StoredEvent[] = new Array(events.length);
       let previous: StoredEvent | undefined;
       for (let i = 0; i < events.length; i++) {
-        const e = events[i] as PastEvent;
-        let s = stored.get(e);
-        if (s === undefined) {
-          const own = e instanceof StoredEvent ? e.ownBytes : state.eventBytes?.get(e);
-          s = this.compactor.compact(e, e.user, e.ip, e.device, previous, undefined, own);
-          stored.set(e, s);
-        }
+        const s = storedOf(events[i] as PastEvent, previous);
+        s.hold(kind);
         kept[i] = previous = s;
       }
       return kept.length === 1 ? (kept[0] as StoredEvent) : kept;
@@ -356,29 +407,18 @@ export class MemoryHistory implements History {
     for (const k of state.keys) {
       switch (k.kind) {
         case 'user':
-          restoreKey(this.users, k.key, k.bytes, timelineOf(k.events));
+          restoreKey(this.users, k.key, k.bytes, timelineOf(k.events, HolderKind.user));
           break;
         case 'ip':
-          restoreKey(this.ips, k.key, k.bytes, timelineOf(k.events));
+          restoreKey(this.ips, k.key, k.bytes, timelineOf(k.events, HolderKind.ip));
           break;
         case 'device':
-          restoreKey(this.devices, k.key, k.bytes, timelineOf(k.events));
-          break;
-        case 'amounts':
-          restoreKey(
-            this.amounts,
-            k.key,
-            k.bytes,
-            k.amounts.flatMap((a) => [a.at, a.amount]),
-          );
+          restoreKey(this.devices, k.key, k.bytes, timelineOf(k.events, HolderKind.device));
           break;
         case 'profile': {
           const last = k.profile.lastLogin;
-          const lastLogin =
-            last === undefined
-              ? undefined
-              : (stored.get(last) ??
-                this.compactor.compact(last, last.user, last.ip, last.device, undefined, undefined, state.eventBytes?.get(last)));
+          const lastLogin = last === undefined ? undefined : storedOf(last, undefined);
+          lastLogin?.hold(HolderKind.profile);
           restoreKey(this.profiles, k.key, k.bytes, Profile.from({ ...k.profile, lastLogin }));
           break;
         }
@@ -402,7 +442,7 @@ export class MemoryHistory implements History {
   }
 }
 
-export type KeyKind = 'user' | 'ip' | 'device' | 'amounts' | 'profile' | 'story';
+export type KeyKind = 'user' | 'ip' | 'device' | 'profile' | 'story';
 
 /** One transaction amount of a user in a currency, at its event time. */
 export interface AmountPoint {
@@ -413,7 +453,6 @@ export interface AmountPoint {
 /** One kept key of a MemoryHistory, as plain data (see exportState). */
 export type KeyState =
   | { readonly kind: 'user' | 'ip' | 'device'; readonly key: string; readonly bytes: number; readonly events: readonly PastEvent[] }
-  | { readonly kind: 'amounts'; readonly key: string; readonly bytes: number; readonly amounts: readonly AmountPoint[] }
   | { readonly kind: 'profile'; readonly key: string; readonly bytes: number; readonly profile: ProfileState }
   | { readonly kind: 'story'; readonly key: string; readonly bytes: number; readonly marks: readonly StoryMark[] };
 
@@ -424,6 +463,14 @@ export interface ProfileState {
   readonly transactions: number;
   readonly lastTransactionAt: number | undefined;
   readonly merchants: readonly string[];
+  /** Its transactions' amounts per currency, the currency it used first first. */
+  readonly amounts: readonly CurrencyAmounts[];
+}
+
+/** An account's transaction amounts in one currency, oldest first (at most MAX_AMOUNTS). */
+export interface CurrencyAmounts {
+  readonly currency: string;
+  readonly points: readonly AmountPoint[];
 }
 
 export interface PopulationState {
@@ -446,6 +493,11 @@ export interface HistoryState {
    * shared then), so that a restored history takes back what the live one charged. Absent: computed anew.
    */
   readonly eventBytes?: ReadonlyMap<PastEvent, number>;
+  /**
+   * Which holder's estimate carries each event's bytes (StoredEvent.chargedTo): one of the keys that
+   * hold it, as in the live history. Absent: the first key of the state that holds it.
+   */
+  readonly eventChargedTo?: ReadonlyMap<PastEvent, HolderKind>;
 }
 
 function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V): void {
@@ -454,7 +506,33 @@ function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V
 }
 
 const noEvents = (): Timeline => NO_EVENTS;
-const noAmounts = (): number[] => [];
+const newProfile = (): Profile => new Profile();
+/** The empty list of amounts, shared (a list is copied on insert while short). */
+const NO_AMOUNTS: number[] = [];
+
+/**
+ * The list with a transaction's time and amount inserted by time, at most MAX_AMOUNTS of the latest:
+ * a new list, exactly sized, while short (most accounts have a few amounts); grown in place when long.
+ */
+function withAmount(list: number[], at: number, amount: number): number[] {
+  let i = list.length;
+  while (i > 0 && (list[i - 2] as number) > at) i -= 2;
+  let next = list;
+  if (list.length < 2 * EXACT_BELOW)
+    next = i === list.length ? list.concat(at, amount) : list.slice(0, i).concat(at, amount, list.slice(i));
+  else list.splice(i, 0, at, amount);
+  if (next.length > 2 * MAX_AMOUNTS) next.splice(0, next.length - 2 * MAX_AMOUNTS);
+  return next;
+}
+
+/** A list of times and amounts: none when empty (shared), else like a timeline's list, in doubles. */
+function amountListBytes(list: readonly number[]): number {
+  if (list.length === 0) return 0;
+  return list.length < 2 * EXACT_BELOW ? 32 + listBytes(list.length) : 32 + 16 + 12 * list.length + 128;
+}
+
+/** A profile's Map of amounts in its other currencies, empty: its object and smallest table. */
+const OTHER_AMOUNTS_BYTES = 200;
 
 function pointsOf(list: readonly number[]): AmountPoint[] {
   const points: AmountPoint[] = [];
@@ -472,30 +550,18 @@ const DAY = 24 * HOUR;
 // per key against these figures) and rounded up, so the budget is a ceiling of the heap it keeps.
 // An event's own bytes are StoredEvent.ownBytes.
 /**
- * A kept user, IP or device: the budget's entry (80 bytes) and its Map slot (up to 112: a hash
+ * A kept user, IP or device: the budget's entry (72 bytes) and its Map slot (up to 112: a hash
  * table's entry is 28 bytes a slot, and under eviction a table holds up to four slots per live key
  * before it shrinks); a timeline of one event is the event itself, a longer one's list is charged by
  * containerBytes.
  */
 const TIMELINE_BYTES = 200;
-/** The same with an array (amounts, marks): its header and backing store's header. */
+/** The same with an array (story marks): its header and backing store's header. */
 const ARRAY_BYTES = 240;
-/** The same with a Profile: its object (72), its empty login list (32), its boxed times (32). */
-const PROFILE_BYTES = 330;
-/** One time and amount, unboxed in a list of doubles, with the slack of a list grown in place. */
-const AMOUNT_BYTES = 24;
+/** The same with a Profile: its object (96), its empty login list (32), its boxed times (32). */
+const PROFILE_BYTES = 360;
 /** One story mark: an object of eight fields whose strings are shared with the event. */
 const MARK_BYTES = 120;
-
-/**
- * What one timeline is charged for an event: the event's bytes are shared by the user's, the IP's and
- * the device's timelines that hold the same object, so their estimates add up to it once (their
- * lists' slots are in containerBytes).
- */
-function eventShare(e: StoredEvent): number {
-  const holders = 1 + (e.ip === undefined ? 0 : 1) + (e.device === undefined ? 0 : 1);
-  return Math.ceil(e.ownBytes / holders);
-}
 
 const NO_MERCHANTS: string[] = [];
 const NO_MARKS: readonly StoryMark[] = [];
@@ -557,19 +623,37 @@ class Profile implements BehaviourProfile {
   /** A ring of the latest logins' times of day: old habits fade as new ones come. */
   loginMinutes: number[] = [];
   logins = 0;
-  lastLogin: PastEvent | undefined;
+  lastLogin: StoredEvent | undefined;
   transactions = 0;
   lastTransactionAt: number | undefined;
   merchants: string[] = NO_MERCHANTS;
+  /**
+   * Its transactions' times and amounts (t0, a0, t1, a1, …, unboxed doubles, by time) in the
+   * currency it used first; most accounts pay in one. Its other currencies', if any, by currency.
+   */
+  amountCurrency: string | undefined;
+  amounts: number[] = NO_AMOUNTS;
+  otherAmounts: Map<string, number[]> | undefined;
 
   static from(state: ProfileState): Profile {
     const profile = new Profile();
     profile.loginMinutes = [...state.loginMinutes];
     profile.logins = state.logins;
-    profile.lastLogin = state.lastLogin;
+    // A restore hands over the history's own form of it (MemoryHistory.restore).
+    profile.lastLogin = state.lastLogin as StoredEvent | undefined;
     profile.transactions = state.transactions;
     profile.lastTransactionAt = state.lastTransactionAt;
     if (state.merchants.length > 0) profile.merchants = [...state.merchants];
+    for (const { currency, points } of state.amounts) {
+      const list = points.flatMap((p) => [p.at, p.amount]);
+      if (profile.amountCurrency === undefined) {
+        profile.amountCurrency = currency;
+        profile.amounts = list;
+      } else {
+        profile.otherAmounts ??= new Map();
+        profile.otherAmounts.set(currency, list);
+      }
+    }
     return profile;
   }
 
@@ -581,18 +665,46 @@ class Profile implements BehaviourProfile {
       transactions: this.transactions,
       lastTransactionAt: this.lastTransactionAt,
       merchants: this.merchants,
+      amounts:
+        this.amountCurrency === undefined
+          ? []
+          : [
+              { currency: this.amountCurrency, points: pointsOf(this.amounts) },
+              ...Array.from(this.otherAmounts ?? [], ([currency, list]) => ({ currency, points: pointsOf(list) })),
+            ],
     };
   }
 
-  /** What the profile holds beyond its fixed size: login minutes, merchants' list and names. */
+  /** The times and amounts of its transactions in this currency, if any. */
+  amountsIn(currency: string): readonly number[] | undefined {
+    return currency === this.amountCurrency ? this.amounts : this.otherAmounts?.get(currency);
+  }
+
+  addAmount(currency: string, at: number, amount: number): void {
+    if (this.amountCurrency === undefined || this.amountCurrency === currency) {
+      this.amountCurrency = currency;
+      this.amounts = withAmount(this.amounts, at, amount);
+    } else {
+      this.otherAmounts ??= new Map();
+      this.otherAmounts.set(currency, withAmount(this.otherAmounts.get(currency) ?? NO_AMOUNTS, at, amount));
+    }
+  }
+
+  /** What the profile holds beyond its fixed size: login minutes, merchants' list and names, amounts. */
   bytes(): number {
     let bytes = listBytes(this.loginMinutes.length);
     if (this.merchants !== NO_MERCHANTS) bytes += 32 + listBytes(this.merchants.length);
     for (const m of this.merchants) bytes += stringBytes(m);
+    bytes += stringBytes(this.amountCurrency) + amountListBytes(this.amounts);
+    if (this.otherAmounts !== undefined) {
+      // A small Map: its object and table, and per currency a slot, its name and its list.
+      bytes += OTHER_AMOUNTS_BYTES;
+      for (const [currency, list] of this.otherAmounts) bytes += 64 + stringBytes(currency) + amountListBytes(list);
+    }
     return bytes;
   }
 
-  addLogin(e: PastEvent): void {
+  addLogin(e: StoredEvent): void {
     const slot = this.logins % PROFILE_LOGINS;
     const minute = Math.floor((((e.occurredAt % DAY) + DAY) % DAY) / MINUTE);
     if (slot === this.loginMinutes.length) this.loginMinutes = this.loginMinutes.concat(minute);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PastEvent } from './history.js';
-import { EventCompactor, StoredEvent } from './stored-event.js';
+import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, StoredEvent } from './stored-event.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
 const ua = {
@@ -95,5 +95,61 @@ describe('StoredEvent', () => {
     const e = c.compact(full(), 'alice', 'ip', 'd', undefined, undefined, 1234);
     expect(e).toBeInstanceOf(StoredEvent);
     expect(e.ownBytes).toBe(1234);
+  });
+
+  it('answers times and device ages exactly, whole milliseconds or not, large or small', () => {
+    const c = new EventCompactor();
+    for (const [occurredAt, deviceAgeMs] of [
+      [t0, 400 * 86_400_000],
+      [0, 0],
+      [-86_400_000 - 1, 1],
+      [t0 + 0.5, 1.25],
+      [Number.MAX_SAFE_INTEGER, 2 ** 31],
+      [t0, undefined],
+    ] as const) {
+      const e = c.compact(full({ occurredAt, deviceAgeMs }), 'alice', 'ip', 'd', undefined, undefined);
+      expect([e.occurredAt, e.deviceAgeMs]).toEqual([occurredAt, deviceAgeMs]);
+    }
+  });
+
+  it('keeps a purchase and a path together, and shares its client with the previous event', () => {
+    const c = new EventCompactor();
+    const first = c.compact(full(), 'alice', 'ip', 'd', undefined, undefined);
+    expect([first.amount, first.path]).toEqual([129.99, '/checkout']);
+    const view = c.compact(
+      full({
+        type: 'page.viewed',
+        amount: undefined,
+        currency: undefined,
+        merchant: undefined,
+        paymentMethod: undefined,
+        category: undefined,
+        path: '/home',
+      }),
+      'alice',
+      'ip',
+      'd',
+      first,
+      undefined,
+    );
+    expect([view.amount, view.currency, view.path]).toEqual([undefined, undefined, '/home']);
+    expect(view.client).toBe(first.client);
+  });
+
+  it('is charged to its first holder, and the charge moves to the next one that still holds it', () => {
+    const c = new EventCompactor();
+    const e = c.compact(full(), 'alice', 'ip', 'd', undefined, undefined);
+    expect([e.held, e.chargedTo]).toEqual([false, undefined]);
+    expect(e.hold(HolderKind.user)).toBe(true);
+    expect(e.hold(HolderKind.ip)).toBe(false);
+    expect(e.hold(HolderKind.profile)).toBe(false);
+    expect(e.release(HolderKind.ip)).toBe(NOT_CHARGED);
+    expect(e.release(HolderKind.user)).toBe(HolderKind.profile);
+    expect(e.chargedTo).toBe(HolderKind.profile);
+    expect(e.release(HolderKind.profile)).toBe(NOBODY);
+    expect([e.held, e.chargedTo]).toEqual([false, undefined]);
+    // The flags and the bytes are left as they were.
+    expect([e.newDevice, e.newCountry, e.untrustedSource, e.untrustedNetwork]).toEqual([null, false, true, false]);
+    expect(e.ownBytes).toBe(new EventCompactor().compact(full(), 'alice', 'ip', 'd', undefined, undefined).ownBytes);
   });
 });

@@ -10,37 +10,93 @@ import type { PastEvent } from './history.js';
  * separate property array (past V8's in-object slots), a boxed number per coordinate and a copy of
  * every text per event, since each event arrives in its own parsed JSON. Here:
  *
- * - the fields are fixed (one hidden class, every field in-object), the rare ones grouped: where the
- *   event happened (`Place`: network, country, city, coordinates) and what it bought (`Purchase`)
- *   are objects of their own, shared by the consecutive events of a user or an IP that agree on them;
+ * - the fields are fixed (one hidden class, every field in-object), the rare ones grouped: who did
+ *   it, in which session, from which device, address, place and browser (`Source`) is one object,
+ *   shared by the consecutive events of a user or an IP that agree on all of it, and so are its place
+ *   (`Place`: network, country, city, coordinates) and browser (`Client`: the user agent's text and
+ *   its parsed form) among sources; a transaction's `Purchase` and a page view's path share one
+ *   field, since no event but a rare one has both;
  * - the user, IP and device are the very strings of the history's keys, and other texts are taken
  *   from the previous event of the user or the IP when they are equal, or from a small pool (event
  *   types, countries, currencies, user agents, paths are few);
- * - the four novelty and trust flags are two bits each in one small integer, which also carries the
- *   bytes this event added to memory (for the byte budget, see `ownBytes`).
+ * - the time and the device's age are each two small integers (V8 keeps a small integer in its
+ *   field, but boxes any larger number as a 16-byte heap number of its own: a time in milliseconds
+ *   is past the small integers' 2^31);
+ * - the four novelty and trust flags are two bits each in one small integer, which also carries
+ *   which timelines hold the event, which of them is charged for it, and the bytes this event added
+ *   to memory (for the byte budget, see `ownBytes` and `hold`).
  *
  * Rules read it through the PastEvent interface, with getters for the grouped fields; nothing about
  * a decision changes.
  */
 export class StoredEvent implements PastEvent {
+  private readonly timeHigh: number;
+  private readonly timeLow: number;
+  private readonly ageHigh: number;
+  private readonly ageLow: number;
+  /** Flags, holders, the charged holder and ownBytes: see the bit layout below the class. */
+  private state: number;
+
   constructor(
     readonly id: string,
     readonly type: EventType,
-    readonly user: string,
-    readonly occurredAt: number,
-    readonly session: string | undefined,
-    readonly device: string | undefined,
-    readonly ip: string | undefined,
-    readonly place: Place,
-    readonly purchase: Purchase | undefined,
-    readonly path: string | undefined,
-    readonly userAgent: string | undefined,
-    readonly ua: UserAgentInfo | undefined,
-    readonly deviceAgeMs: number | undefined,
-    /** The flags (FLAG_BITS bits) and, above them, ownBytes. */
-    private readonly packed: number,
-  ) {}
+    occurredAt: number,
+    /** Who, where and with what: shared by the consecutive events of a user or an IP that agree on it. */
+    readonly source: Source,
+    /** A transaction's Purchase, a page view's path, or neither. */
+    private readonly detail: Purchase | string | undefined,
+    deviceAgeMs: number | undefined,
+    /** The flags (FLAG_BITS bits), the charged holder, and ownBytes above them. */
+    state: number,
+  ) {
+    // Integers (times are whole milliseconds) are split in two small integers; anything else is kept
+    // whole in the high half, marked by a negative low half: the same answer, in a boxed number.
+    if (Number.isSafeInteger(occurredAt)) {
+      this.timeHigh = Math.floor(occurredAt / SPLIT);
+      this.timeLow = occurredAt - this.timeHigh * SPLIT;
+    } else {
+      this.timeHigh = occurredAt;
+      this.timeLow = WHOLE;
+    }
+    if (deviceAgeMs === undefined) {
+      this.ageHigh = 0;
+      this.ageLow = ABSENT_AGE;
+    } else if (Number.isSafeInteger(deviceAgeMs)) {
+      this.ageHigh = Math.floor(deviceAgeMs / SPLIT);
+      this.ageLow = deviceAgeMs - this.ageHigh * SPLIT;
+    } else {
+      this.ageHigh = deviceAgeMs;
+      this.ageLow = WHOLE;
+    }
+    this.state = state;
+  }
 
+  get occurredAt(): number {
+    const low = this.timeLow;
+    return low === WHOLE ? this.timeHigh : this.timeHigh * SPLIT + low;
+  }
+  get deviceAgeMs(): number | undefined {
+    const low = this.ageLow;
+    return low >= 0 ? this.ageHigh * SPLIT + low : low === WHOLE ? this.ageHigh : undefined;
+  }
+  get user(): string {
+    return this.source.user;
+  }
+  get session(): string | undefined {
+    return this.source.session;
+  }
+  get device(): string | undefined {
+    return this.source.device;
+  }
+  get ip(): string | undefined {
+    return this.source.ip;
+  }
+  get place(): Place {
+    return this.source.place;
+  }
+  get client(): Client | undefined {
+    return this.source.client;
+  }
   get network(): string | undefined {
     return this.place.network;
   }
@@ -59,6 +115,14 @@ export class StoredEvent implements PastEvent {
   get accuracyKm(): number | undefined {
     return this.place.accuracyKm;
   }
+  get purchase(): Purchase | undefined {
+    const d = this.detail;
+    return typeof d === 'object' ? d : undefined;
+  }
+  get path(): string | undefined {
+    const d = this.detail;
+    return typeof d === 'string' ? d : d?.path;
+  }
   get amount(): number | undefined {
     return this.purchase?.amount;
   }
@@ -74,28 +138,93 @@ export class StoredEvent implements PastEvent {
   get category(): string | undefined {
     return this.purchase?.category;
   }
+  get userAgent(): string | undefined {
+    return this.client?.userAgent;
+  }
+  get ua(): UserAgentInfo | undefined {
+    return this.client?.ua;
+  }
   get newDevice(): boolean | null | undefined {
-    return unpackFlag(this.packed, NEW_DEVICE);
+    return unpackFlag(this.state, NEW_DEVICE);
   }
   get newCountry(): boolean | null | undefined {
-    return unpackFlag(this.packed, NEW_COUNTRY);
+    return unpackFlag(this.state, NEW_COUNTRY);
   }
   get untrustedSource(): boolean | undefined {
-    return unpackFlag(this.packed, UNTRUSTED_SOURCE) ?? undefined;
+    return unpackFlag(this.state, UNTRUSTED_SOURCE) ?? undefined;
   }
   get untrustedNetwork(): boolean | undefined {
-    return unpackFlag(this.packed, UNTRUSTED_NETWORK) ?? undefined;
+    return unpackFlag(this.state, UNTRUSTED_NETWORK) ?? undefined;
   }
 
   /**
-   * Estimated bytes this event added to memory when it was kept: its object, its boxed numbers, its
-   * id, and whatever it did not share with earlier events (a new place, a new session's name…).
-   * Fixed at creation, so that forgetting the event takes back exactly what keeping it charged.
+   * Estimated bytes this event added to memory when it was kept: its object, its id, and whatever it
+   * did not share with earlier events (a new place, a new session's name…). Fixed at creation, so
+   * that forgetting the event takes back exactly what keeping it charged.
    */
   get ownBytes(): number {
-    return Math.floor(this.packed / FLAG_SPAN);
+    return Math.floor(this.state / OWN_SPAN);
+  }
+
+  /** Whether any timeline (or profile) of its history holds the event. */
+  get held(): boolean {
+    return (this.state & HOLDER_MASK) !== 0;
+  }
+
+  /** The holder whose estimate carries the event's own bytes, if any holds it. */
+  get chargedTo(): HolderKind | undefined {
+    const charged = (this.state >> CHARGED_SHIFT) & 7;
+    return charged === 0 ? undefined : ((charged - 1) as HolderKind);
+  }
+
+  /**
+   * One more holder of the event (its user's, IP's or device's timeline, or its user's profile).
+   * The event's own bytes are charged to one holder only, whatever how many hold it: true when it
+   * is this one (the first), whose estimate then grows by ownBytes.
+   */
+  hold(kind: HolderKind): boolean {
+    const low = this.state % OWN_SPAN;
+    const charged = (low & CHARGED_MASK) === 0;
+    this.setLow(low | (1 << (HOLDER_SHIFT + kind)) | (charged ? (kind + 1) << CHARGED_SHIFT : 0));
+    return charged;
+  }
+
+  /**
+   * A holder lets go of the event. When it was the one charged, the charge moves to another holder
+   * (returned: its estimate grows by ownBytes, the releasing one's shrinks by as much) or, when none
+   * is left, the event is garbage (NOBODY). NOT_CHARGED: the charge stays where it was.
+   */
+  release(kind: HolderKind): HolderKind | typeof NOBODY | typeof NOT_CHARGED {
+    const low = (this.state % OWN_SPAN) & ~(1 << (HOLDER_SHIFT + kind));
+    if (((low & CHARGED_MASK) >> CHARGED_SHIFT) - 1 !== kind) {
+      this.setLow(low);
+      return NOT_CHARGED;
+    }
+    // The lowest kind still holding it: the user's timeline, then the IP's, the device's, the profile.
+    const holders = (low & HOLDER_MASK) >> HOLDER_SHIFT;
+    const next = holders === 0 ? NOBODY : ((31 - Math.clz32(holders & -holders)) as HolderKind);
+    this.setLow((low & ~CHARGED_MASK) | (next === NOBODY ? 0 : (next + 1) << CHARGED_SHIFT));
+    return next;
+  }
+
+  /** @internal A restore puts back which holder was charged, before the holders take it again. */
+  restoreCharge(kind: HolderKind | undefined): void {
+    this.setLow(((this.state % OWN_SPAN) & FLAG_MASK) | (kind === undefined ? 0 : (kind + 1) << CHARGED_SHIFT));
+  }
+
+  /** Replaces the bits below ownBytes, in arithmetic: bitwise on the whole would cut ownBytes at bit 31. */
+  private setLow(low: number): void {
+    this.state = this.state - (this.state % OWN_SPAN) + low;
   }
 }
+
+/** What holds a kept event: its user's, IP's and device's timelines, and its user's profile (last login). */
+export const HolderKind = { user: 0, ip: 1, device: 2, profile: 3 } as const;
+export type HolderKind = (typeof HolderKind)[keyof typeof HolderKind];
+/** StoredEvent.release: the event is held by nobody now. */
+export const NOBODY = 4;
+/** StoredEvent.release: the releasing holder was not the one charged. */
+export const NOT_CHARGED = -1;
 
 /** Where an event happened, as enrichment placed it; shared by the events that agree on all of it. */
 export class Place {
@@ -128,18 +257,57 @@ export class Purchase {
     readonly merchant: string | undefined,
     readonly paymentMethod: string | undefined,
     readonly category: string | undefined,
+    /** The rare purchase that also names a path: the event's one field for both holds the Purchase. */
+    readonly path: string | undefined,
+  ) {}
+}
+
+/**
+ * Who did it, in which session, from which device, address, place and browser: what consecutive
+ * events of a user mostly have in common, kept once for all of them.
+ */
+export class Source {
+  constructor(
+    /** The history's key strings (user, device, IP): one copy of each, whatever how many events. */
+    readonly user: string,
+    readonly session: string | undefined,
+    readonly device: string | undefined,
+    readonly ip: string | undefined,
+    readonly place: Place,
+    readonly client: Client | undefined,
+  ) {}
+}
+
+/** The browser an event came from: the user agent's text and its parsed form, shared like a Place. */
+export class Client {
+  constructor(
+    readonly userAgent: string | undefined,
+    readonly ua: UserAgentInfo | undefined,
   ) {}
 }
 
 const NO_PLACE = new Place(undefined, undefined, undefined, undefined, undefined, undefined);
 
-/** Two bits per flag: 0 absent, 1 null, 2 false, 3 true. */
+/** A time or an age is kept as high * SPLIT + low, both small integers (V8's are below 2^31). */
+const SPLIT = 2 ** 30;
+/** In the low half: the number is kept whole in the high half (not a safe integer). */
+const WHOLE = -1;
+/** In the age's low half: the event has no device age. */
+const ABSENT_AGE = -2;
+
+// The state's bits, from the lowest: two per flag (0 absent, 1 null, 2 false, 3 true), one per
+// holder (HolderKind), three for the charged holder (0 none, else its kind + 1), then ownBytes.
 const NEW_DEVICE = 0;
 const NEW_COUNTRY = 2;
 const UNTRUSTED_SOURCE = 4;
 const UNTRUSTED_NETWORK = 6;
-const FLAG_BITS = 8;
-const FLAG_SPAN = 1 << FLAG_BITS;
+const FLAG_MASK = 0xff;
+const HOLDER_SHIFT = 8;
+const HOLDER_MASK = 0xf << HOLDER_SHIFT;
+const CHARGED_SHIFT = 12;
+const CHARGED_MASK = 7 << CHARGED_SHIFT;
+/** ownBytes is state / OWN_SPAN: below 2^16 bytes (the schema's limits keep an event to a few KB), the state stays a small integer. */
+const OWN_SPAN = 1 << 15;
 
 const packFlag = (v: boolean | null | undefined, shift: number): number => (v === undefined ? 0 : v === null ? 1 : v ? 3 : 2) << shift;
 function unpackFlag(packed: number, shift: number): boolean | null | undefined {
@@ -149,12 +317,16 @@ function unpackFlag(packed: number, shift: number): boolean | null | undefined {
 
 // Estimates for the byte budget (V8 on 64 bits without pointer compression, as Node ships), checked
 // by bench/detection-memory.ts against the heap and rounded up, so the budget stays a ceiling.
-/** A StoredEvent: header and 14 in-object fields, its time boxed as a heap number, and its device age's box. */
-const STORED_EVENT_BYTES = 24 + 14 * 8 + 16 + 16;
+/** A StoredEvent: header and 9 in-object fields, all small integers or references (nothing boxed). */
+const STORED_EVENT_BYTES = 24 + 9 * 8;
+/** A Source: header and six fields. */
+const SOURCE_BYTES = 24 + 6 * 8;
 /** A Place: header, six fields, two boxed coordinates. */
 const PLACE_BYTES = 24 + 6 * 8 + 2 * 16;
-/** A Purchase: header, five fields, a boxed amount. */
-const PURCHASE_BYTES = 24 + 5 * 8 + 16;
+/** A Purchase: header, six fields, a boxed amount. */
+const PURCHASE_BYTES = 24 + 6 * 8 + 16;
+/** A Client: header, two fields. */
+const CLIENT_BYTES = 24 + 2 * 8;
 
 /** How many distinct texts the pool keeps before it starts over: few values, so this is generous. */
 const POOL_SIZE = 4096;
@@ -167,6 +339,8 @@ const POOL_MAX_LENGTH = 512;
  */
 export class EventCompactor {
   private pool = new Map<string, string>();
+  /** Clients by user agent text, bounded like the pool of texts. */
+  private clients = new Map<string, Client>();
   private readonly types = new Map<string, EventType>(EVENT_TYPES.map((t) => [t, t]));
 
   /**
@@ -184,27 +358,13 @@ export class EventCompactor {
     near2: StoredEvent | undefined,
     ownBytes?: number,
   ): StoredEvent {
-    if (e instanceof StoredEvent && e.user === user && e.ip === ip && e.device === device) return e;
-    let bytes = STORED_EVENT_BYTES + stringBytes(e.id);
-    let place = NO_PLACE;
-    if (
-      e.network !== undefined ||
-      e.country !== undefined ||
-      e.latitude !== undefined ||
-      e.city !== undefined ||
-      e.accuracyKm !== undefined
-    ) {
-      if (near1?.place.matches(e)) place = near1.place;
-      else if (near2?.place.matches(e)) place = near2.place;
-      else {
-        const network = this.text(e.network, near1?.network, near2?.network);
-        const country = this.text(e.country, near1?.country, near2?.country);
-        const city = this.text(e.city, near1?.city, near2?.city);
-        place = new Place(network.value, country.value, city.value, e.latitude, e.longitude, e.accuracyKm);
-        bytes += PLACE_BYTES + network.bytes + country.bytes + city.bytes;
-      }
-    }
-    let purchase: Purchase | undefined;
+    // A StoredEvent no timeline holds yet is taken as it is; one held (by another history) is copied,
+    // since its holders' bits are its history's.
+    if (e instanceof StoredEvent && !e.held && e.user === user && e.ip === ip && e.device === device) return e;
+    const source = this.source(e, user, ip, device, near1?.source, near2?.source);
+    let bytes = STORED_EVENT_BYTES + stringBytes(e.id) + source.bytes;
+    const path = this.text(e.path);
+    let detail: Purchase | string | undefined = path.value;
     if (
       e.amount !== undefined ||
       e.currency !== undefined ||
@@ -216,13 +376,10 @@ export class EventCompactor {
       const merchant = this.text(e.merchant);
       const method = this.text(e.paymentMethod);
       const category = this.text(e.category);
-      purchase = new Purchase(e.amount, currency.value, merchant.value, method.value, category.value);
+      detail = new Purchase(e.amount, currency.value, merchant.value, method.value, category.value, path.value);
       bytes += PURCHASE_BYTES + currency.bytes + merchant.bytes + method.bytes + category.bytes;
     }
-    const session = this.text(e.session, near1?.session, near2?.session, false);
-    const path = this.text(e.path);
-    const userAgent = this.text(e.userAgent, near1?.userAgent, near2?.userAgent);
-    bytes += session.bytes + path.bytes + userAgent.bytes;
+    bytes += path.bytes;
     const flags =
       packFlag(e.newDevice, NEW_DEVICE) |
       packFlag(e.newCountry, NEW_COUNTRY) |
@@ -231,19 +388,72 @@ export class EventCompactor {
     return new StoredEvent(
       e.id,
       this.types.get(e.type) ?? e.type,
-      user,
       e.occurredAt,
-      session.value,
-      device,
-      ip,
-      place,
-      purchase,
-      path.value,
-      userAgent.value,
-      sharedUa(e.ua, near1?.ua, near2?.ua),
+      source.value,
+      detail,
       e.deviceAgeMs,
-      (ownBytes ?? bytes) * FLAG_SPAN + flags,
+      (ownBytes ?? bytes) * OWN_SPAN + flags,
     );
+  }
+
+  /** A neighbour's Source when the event agrees with it on all of it, else a new one, whose bytes (and its parts' when new) the event owns. */
+  private source(
+    e: PastEvent,
+    user: string,
+    ip: string | undefined,
+    device: string | undefined,
+    near1: Source | undefined,
+    near2: Source | undefined,
+  ): { readonly value: Source; readonly bytes: number } {
+    if (near1 !== undefined && sameSource(near1, e, user, ip, device)) return { value: near1, bytes: 0 };
+    if (near2 !== undefined && sameSource(near2, e, user, ip, device)) return { value: near2, bytes: 0 };
+    let bytes = SOURCE_BYTES;
+    let place = NO_PLACE;
+    if (
+      e.network !== undefined ||
+      e.country !== undefined ||
+      e.latitude !== undefined ||
+      e.city !== undefined ||
+      e.accuracyKm !== undefined
+    ) {
+      if (near1?.place.matches(e)) place = near1.place;
+      else if (near2?.place.matches(e)) place = near2.place;
+      else {
+        const network = this.text(e.network, near1?.place.network, near2?.place.network);
+        const country = this.text(e.country, near1?.place.country, near2?.place.country);
+        const city = this.text(e.city, near1?.place.city, near2?.place.city);
+        place = new Place(network.value, country.value, city.value, e.latitude, e.longitude, e.accuracyKm);
+        bytes += PLACE_BYTES + network.bytes + country.bytes + city.bytes;
+      }
+    }
+    const session = this.text(e.session, near1?.session, near2?.session, false);
+    const client = this.client(e.userAgent, e.ua, near1?.client, near2?.client);
+    bytes += session.bytes + client.bytes;
+    return { value: new Source(user, session.value, device, ip, place, client.value), bytes };
+  }
+
+  /**
+   * The shared Client for this user agent: a neighbour's, else the pool's (one per text, while its
+   * parsed form is equal), else a new one, whose bytes (and its text's, when new) the event owns.
+   */
+  private client(
+    userAgent: string | undefined,
+    ua: UserAgentInfo | undefined,
+    near1: Client | undefined,
+    near2: Client | undefined,
+  ): { readonly value: Client | undefined; readonly bytes: number } {
+    if (userAgent === undefined && ua === undefined) return ABSENT;
+    if (near1 !== undefined && near1.userAgent === userAgent && sameOrEqualUa(ua, near1.ua)) return { value: near1, bytes: 0 };
+    if (near2 !== undefined && near2.userAgent === userAgent && sameOrEqualUa(ua, near2.ua)) return { value: near2, bytes: 0 };
+    const pooled = userAgent === undefined ? undefined : this.clients.get(userAgent);
+    if (pooled !== undefined && sameOrEqualUa(ua, pooled.ua)) return { value: pooled, bytes: 0 };
+    const text = this.text(userAgent, near1?.userAgent, near2?.userAgent);
+    const client = new Client(text.value, ua);
+    if (text.value !== undefined && text.value.length <= POOL_MAX_LENGTH) {
+      if (this.clients.size >= POOL_SIZE) this.clients = new Map();
+      this.clients.set(text.value, client);
+    }
+    return { value: client, bytes: CLIENT_BYTES + text.bytes };
   }
 
   /**
@@ -270,20 +480,17 @@ export class EventCompactor {
 
 const ABSENT = { value: undefined, bytes: 0 } as const;
 
-/**
- * A neighbour's parsed user agent when equal to the event's: live traffic shares the enricher's
- * cached ones already, but a replay at start parses each stored event's anew.
- */
-function sharedUa(
-  ua: UserAgentInfo | undefined,
-  near1: UserAgentInfo | undefined,
-  near2: UserAgentInfo | undefined,
-): UserAgentInfo | undefined {
-  if (ua === undefined || ua === near1 || ua === near2) return ua;
-  if (near1 !== undefined && sameUa(ua, near1)) return near1;
-  if (near2 !== undefined && sameUa(ua, near2)) return near2;
-  return ua;
+/** Whether the event has this source: the same user, session, device, IP, place and browser. */
+function sameSource(s: Source, e: PastEvent, user: string, ip: string | undefined, device: string | undefined): boolean {
+  if (s.user !== user || s.session !== e.session || s.device !== device || s.ip !== ip || !s.place.matches(e)) return false;
+  const c = s.client;
+  if (c === undefined) return e.userAgent === undefined && e.ua === undefined;
+  return c.userAgent === e.userAgent && sameOrEqualUa(e.ua, c.ua);
 }
+
+/** The same parsed user agent, or an equal one (a replay at start parses each stored event's anew). */
+const sameOrEqualUa = (a: UserAgentInfo | undefined, b: UserAgentInfo | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && sameUa(a, b));
 
 /** Every field of UserAgentInfo. */
 const sameUa = (a: UserAgentInfo, b: UserAgentInfo): boolean =>
