@@ -203,6 +203,52 @@ export class MemoryHistory implements History {
     this.budget.enforce();
   }
 
+  /**
+   * The distributed mode (cluster/source-share.ts): another worker's event, kept under its IP and its
+   * device, where rules read across accounts (credential stuffing, card testing), and among the
+   * population's amounts. Its user is another worker's: no timeline, baseline or profile of theirs is
+   * kept here. Returns false, keeping nothing, when the event is already held (a takeover's replay
+   * may have brought it first).
+   */
+  recordSource(e: PastEvent): boolean {
+    if (e.ip === undefined && e.device === undefined) {
+      this.samplePopulationOf(e);
+      return true;
+    }
+    const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
+    const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
+    const first = (ip ?? device) as BudgetEntry<Timeline>;
+    if (holdsEvent(first.value, e.id, e.occurredAt)) return false;
+    const stored = this.compactor.compact(e, e.user, ip?.key, device?.key, newestOf(ip?.value), newestOf(device?.value));
+    if (ip) this.ips.charge(ip, insert(ip, stored, this.limits));
+    if (device) this.devices.charge(device, insert(device, stored, this.limits));
+    this.samplePopulationOf(stored);
+    this.budget.enforce();
+    return true;
+  }
+
+  /**
+   * The distributed mode's takeover: an event of a user this worker has just taken over, replayed
+   * from the store. While another worker owned the user, its IP and device part may have come here
+   * already (recordSource): then only the user's part is kept now, so that no IP or device counts it
+   * twice. Returns whether it had come.
+   */
+  adopt(e: PastEvent): boolean {
+    const source = e.ip !== undefined ? this.ips.get(e.ip) : e.device !== undefined ? this.devices.get(e.device) : undefined;
+    if (source === undefined || !holdsEvent(source, e.id, e.occurredAt)) {
+      this.record(e);
+      return false;
+    }
+    this.lastRecordedId = e.id;
+    const user = this.users.upsert(e.user, noEvents);
+    const stored = this.compactor.compact(e, user.key, e.ip, e.device, newestOf(user.value), undefined);
+    this.users.charge(user, insert(user, stored, this.limits));
+    this.recordAmount(stored, false);
+    this.recordProfile(stored);
+    this.budget.enforce();
+    return true;
+  }
+
   /** The byte budget's figures, for /healthz and the benchmark. */
   memory(): BudgetUsage {
     return this.budget.usage();
@@ -233,7 +279,7 @@ export class MemoryHistory implements History {
    * Only the amount of a transaction, for the per-account baseline: at start, transactions older than
    * the windows are replayed through here, so a median after a restart is the median before it.
    */
-  recordAmount(e: PastEvent): void {
+  recordAmount(e: PastEvent, population = true): void {
     if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
       const key = `${e.user}\u0000${e.currency}`;
       const entry = this.amounts.upsert(key, noAmounts);
@@ -248,9 +294,15 @@ export class MemoryHistory implements History {
       if (entry.value.length > 2 * MAX_AMOUNTS) entry.value.splice(0, entry.value.length - 2 * MAX_AMOUNTS);
       else this.amounts.charge(entry, AMOUNT_BYTES);
       this.budget.enforce();
-      this.samplePopulation(e.currency, e.amount);
-      if (e.category !== undefined) this.samplePopulation(`${e.currency}\u0000${e.category}`, e.amount);
+      if (population) this.samplePopulationOf(e);
     }
+  }
+
+  /** A transaction's amount among the population's (the baseline of accounts with little history). */
+  private samplePopulationOf(e: PastEvent): void {
+    if (e.type !== 'transaction' || e.amount === undefined || e.currency === undefined) return;
+    this.samplePopulation(e.currency, e.amount);
+    if (e.category !== undefined) this.samplePopulation(`${e.currency}\u0000${e.category}`, e.amount);
   }
 
   private samplePopulation(key: string, amount: number): void {
