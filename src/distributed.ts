@@ -5,9 +5,16 @@ import { ForwardingIngest } from './cluster/forwarding-ingest.js';
 import { PartitionLeases } from './cluster/partition-leases.js';
 import { PartitionWorker } from './cluster/partition-worker.js';
 import { ClusterNames, partitionOf } from './cluster/partitions.js';
+import { fanOut, SourceShare } from './cluster/source-share.js';
 import { newId } from './core/ids.js';
 import { measuredIngest } from './metrics/instrument.js';
 import type { Logger, System } from './system.js';
+
+/**
+ * The partition whose owner also counts every stored event for the volume monitor: its lease already
+ * has exactly one holder, taken over within seconds when that worker dies.
+ */
+const MONITOR_PARTITION = 0;
 
 export interface ClusterTimings {
   /** Lease TTL and check interval (cluster/partition-leases.ts); tests may shorten them. */
@@ -63,6 +70,15 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     };
   }
 
+  // What this worker stores, and its IP and device alerts, go to every other worker; theirs come here.
+  const sources = new SourceShare({
+    nc,
+    names,
+    origin: `worker-${hostname()}-${process.pid}-${newId('s')}`,
+    into: system.sharedSources,
+    onError: (message, error) => logger.error(message, error),
+  });
+  system.bus.relayTo(fanOut(sources, relay));
   const worker = new PartitionWorker({
     nc,
     names,
@@ -71,6 +87,11 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       const replayed = await system.catchUp((user) => partitions.has(partitionOf(user, config.partitions)));
       if (replayed > 0)
         logger.info(`partitions ${[...partitions].join(',')}: ${replayed} events replayed from the database before serving them`);
+      // The volume monitor's minutes are judged by one worker, over all events: the holder of this lease.
+      if (partitions.has(MONITOR_PARTITION)) await system.eventCounting.take();
+    },
+    releasedPartition: (partition) => {
+      if (partition === MONITOR_PARTITION) system.eventCounting.give();
     },
     changesSettled: () => relay.settled(),
     metrics: system.metrics,
@@ -99,6 +120,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       // Partitions first, so the other workers take them over at once; then what is under way.
       await leases.stop();
       await worker.settled();
+      sources.close();
       await relay.close();
       await nc.drain();
       await system.close();

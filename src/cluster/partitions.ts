@@ -23,6 +23,13 @@ export class ClusterNames {
   ingestSubject(partition: number): string {
     return `${this.prefix}.ingest.${partition}`;
   }
+  /**
+   * Where each worker sends what it stored and the IP and device alerts it raised, for every other
+   * worker's rules that read across accounts (core NATS, cluster/source-share.ts).
+   */
+  get sourcesSubject(): string {
+    return `${this.prefix}.sources`;
+  }
   /** The JetStream stream that carries bus topics between processes. */
   get busStream(): string {
     return `${this.prefix}_bus`;
