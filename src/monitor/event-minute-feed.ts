@@ -38,11 +38,12 @@ export class EventMinuteFeed {
    * Rebuilds the event counter at start: from the last minute already judged (or the last 25 hours),
    * stored events are counted again, and minutes completed while Vigil was down are judged now.
    */
-  async warm(events: Pick<EventStore, 'scan'>): Promise<void> {
+  async warm(events: Pick<EventStore, 'scan'>, scanned?: (e: StoredEvent) => void): Promise<void> {
     const closed = await this.deps.store.latestMinute('events');
     this.counter = new MinuteCounter(closed);
     const since = Math.max(closed === undefined ? 0 : closed + MINUTE_MS, this.deps.clock.now() - WARM_LOOKBACK_MS);
     for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER, { types: ['transaction', 'payment.failed'] })) {
+      if (scanned) for (const e of page) scanned(e);
       await this.onEventsStored(page);
     }
   }

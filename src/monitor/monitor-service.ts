@@ -114,8 +114,8 @@ export class VolumeMonitor {
   }
 
   /** Rebuilds the event counter at start (see `EventMinuteFeed.warm`). */
-  warm(events: Pick<EventStore, 'scan'>): Promise<void> {
-    return this.feed.warm(events);
+  warm(events: Pick<EventStore, 'scan'>, scanned?: (e: StoredEvent) => void): Promise<void> {
+    return this.feed.warm(events, scanned);
   }
 
   /** Subscribed to `events.stored` (see `EventMinuteFeed.onEventsStored`). */
