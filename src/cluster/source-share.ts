@@ -68,7 +68,7 @@ export class SourceShare implements BusOutlet {
 
   async publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
     if (topic === 'events.stored') {
-      this.send({ origin: this.deps.origin, events: message as BusMessages['events.stored'] });
+      this.sendEvents((message as BusMessages['events.stored']).filter(readAcrossAccounts));
     } else if (topic === 'alert.raised' || topic === 'alert.updated') {
       const alerts = (message as readonly Alert[]).filter(isSourceAlert);
       if (alerts.length > 0) this.send({ origin: this.deps.origin, alerts });
@@ -79,9 +79,37 @@ export class SourceShare implements BusOutlet {
     this.subscription.unsubscribe();
   }
 
+  /**
+   * In messages below NATS's payload limit (1 MB by default; an import's batch of a thousand events
+   * is more), each event's JSON made once.
+   */
+  private sendEvents(events: readonly StoredEvent[]): void {
+    if (events.length === 0) return;
+    const limit = Math.max(64 * 1024, (this.deps.nc.info?.max_payload ?? 1024 * 1024) - 64 * 1024);
+    const head = `{"origin":${JSON.stringify(this.deps.origin)},"events":[`;
+    let parts: string[] = [];
+    let bytes = head.length;
+    for (const e of events) {
+      const json = JSON.stringify(e);
+      const size = Buffer.byteLength(json);
+      if (parts.length > 0 && bytes + size + 1 > limit) {
+        this.publishText(`${head}${parts.join(',')}]}`);
+        parts = [];
+        bytes = head.length;
+      }
+      parts.push(json);
+      bytes += size + 1;
+    }
+    this.publishText(`${head}${parts.join(',')}]}`);
+  }
+
   private send(envelope: SourceEnvelope): void {
+    this.publishText(JSON.stringify(envelope));
+  }
+
+  private publishText(text: string): void {
     try {
-      this.deps.nc.publish(this.deps.names.sourcesSubject, this.encoder.encode(JSON.stringify(envelope)));
+      this.deps.nc.publish(this.deps.names.sourcesSubject, this.encoder.encode(text));
     } catch (error) {
       // NATS is away: the events are committed all the same; the other workers miss them (see above).
       this.deps.onError('sharing stored events with the other workers failed', error);
@@ -104,6 +132,15 @@ export class SourceShare implements BusOutlet {
       this.deps.onError('keeping what another worker shared failed', error);
     }
   }
+}
+
+/**
+ * What another worker reads of an event: its IP and device part (rules across accounts, custom rules
+ * counting by IP or device), and a payment's amount and status (the population's baseline, the volume
+ * monitor). An event with none of them is its user's alone.
+ */
+function readAcrossAccounts(e: StoredEvent): boolean {
+  return e.ip !== undefined || e.device !== undefined || e.type === 'transaction' || e.type === 'payment.failed';
 }
 
 function isSourceAlert(a: Alert): a is SourceAlert {
