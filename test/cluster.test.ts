@@ -64,7 +64,11 @@ async function replay(systemFor: (clock: Clock) => Promise<System>, counters: ()
   for (const counter of counters()) await counter.monitor.settled();
   const window = { from: Date.parse(params.start), to: now + 60_000, source: 'events' as const };
   const minutes = (await system.monitor.series(window)).map((m) => ({ minute: m.minute, status: m.status, count: m.count }));
-  const anomalies = (await system.monitor.anomalies(window)).map((a) => ({ minute: a.minute, status: a.status, direction: a.direction }));
+  const anomalies = (await system.monitor.anomalies({ ...window, limit: 1000 })).map((a) => ({
+    minute: a.minute,
+    status: a.status,
+    direction: a.direction,
+  }));
   return { results, alerts, minutes, anomalies };
 }
 
@@ -100,14 +104,17 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
     const prefix = freshNatsPrefix();
     prefixes.push(prefix);
     let workers: System[] = [];
-    const distributed = await replay(async (clock) => {
-      workers = [await role('worker', { databaseUrl, prefix, clock }), await role('worker', { databaseUrl, prefix, clock })];
-      // Each worker holds its fair share once both have seen each other.
-      for (let i = 0; i < 100 && workers.some((w) => w.cluster?.partitions().length !== 8); i++)
-        await new Promise((r) => setTimeout(r, 100));
-      expect(workers.map((w) => w.cluster?.partitions().length)).toEqual([8, 8]);
-      return role('api', { databaseUrl, prefix, clock });
-    }, () => workers);
+    const distributed = await replay(
+      async (clock) => {
+        workers = [await role('worker', { databaseUrl, prefix, clock }), await role('worker', { databaseUrl, prefix, clock })];
+        // Each worker holds its fair share once both have seen each other.
+        for (let i = 0; i < 100 && workers.some((w) => w.cluster?.partitions().length !== 8); i++)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(workers.map((w) => w.cluster?.partitions().length)).toEqual([8, 8]);
+        return role('api', { databaseUrl, prefix, clock });
+      },
+      () => workers,
+    );
 
     expect(distributed.results.length).toBeGreaterThan(800);
     expect(single.alerts.size).toBeGreaterThan(3);
