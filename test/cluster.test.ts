@@ -28,8 +28,8 @@ async function role(r: 'all' | 'api' | 'worker', o: Parameters<typeof startRole>
   return system;
 }
 
-/** A small corpus of the detection issue's eval: ordinary shoppers and attack stories. */
-const params: CorpusParams = { ...TUNING, users: 100, days: 4, storiesPerKind: 1 };
+/** A small corpus of the detection issue's eval: ordinary shoppers and one story of every kind (stories begin from the sixth day). */
+const params: CorpusParams = { ...TUNING, users: 100, days: 7, storiesPerKind: 1 };
 interface Replay {
   readonly results: EventResult[];
   readonly alerts: Map<string, unknown>;
