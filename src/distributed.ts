@@ -79,6 +79,12 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     onError: (message, error) => logger.error(message, error),
   });
   system.bus.relayTo(fanOut(sources, relay));
+  // A batch answered: if this worker counts for the volume monitor, the minutes it completed are judged.
+  const answered = nc.subscribe(names.answeredSubject, {
+    callback: () => {
+      void system.eventCounting.batchAnswered()?.catch((error: unknown) => logger.error('judging the monitor’s minutes failed', error));
+    },
+  });
   const worker = new PartitionWorker({
     nc,
     names,
@@ -121,6 +127,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       await leases.stop();
       await worker.settled();
       sources.close();
+      answered.unsubscribe();
       await relay.close();
       await nc.drain();
       await system.close();

@@ -520,7 +520,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       sharedSources: {
         events(shared) {
           for (const e of shared) engine.rememberSource(e);
-          void eventCounting.stored(shared)?.catch((error: unknown) => logger.error('counting shared events failed', error));
+          eventCounting.stored(shared);
         },
         // The latest state of each: a repeat here then grows the same alert, not one per worker.
         alerts(shared) {

@@ -81,19 +81,35 @@ export class ForwardingIngest implements EventIngest {
       for (const group of groups.values()) for (const index of group.indexes) outcomes[index] = { status: 'not_stored' };
       return { outcomes, accepted: 0, rejected };
     }
-    if (!options.atomic && groups.size > 1 && sharesSourceAcrossPartitions(routed)) {
-      await this.sendInOrder(routed, outcomes);
-      return { outcomes, accepted, rejected };
+    try {
+      if (!options.atomic && groups.size > 1 && sharesSourceAcrossPartitions(routed)) await this.sendInOrder(routed, outcomes);
+      else
+        await Promise.all(
+          [...groups].map(async ([partition, group]) => {
+            const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false });
+            report.outcomes.forEach((outcome, i) => {
+              outcomes[group.indexes[i] as number] = outcome;
+            });
+          }),
+        );
+    } finally {
+      if (groups.size > 0) this.announceAnswered();
     }
-    await Promise.all(
-      [...groups].map(async ([partition, group]) => {
-        const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false });
-        report.outcomes.forEach((outcome, i) => {
-          outcomes[group.indexes[i] as number] = outcome;
-        });
-      }),
-    );
     return { outcomes, accepted, rejected };
+  }
+
+  /**
+   * Every part of a batch is answered, so every worker that stored some of it has shared it
+   * (source-share.ts): the worker counting for the volume monitor judges the minutes now, over all
+   * of the batch, as one process does once a batch is stored. Sent on the connection that carried
+   * the batch, after the answers, so it reaches that worker after every part.
+   */
+  private announceAnswered(): void {
+    try {
+      this.nc.publish(this.names.answeredSubject);
+    } catch {
+      // NATS is away: the next batch's announcement judges these minutes too.
+    }
   }
 
   /**

@@ -30,6 +30,13 @@ export class ClusterNames {
   get sourcesSubject(): string {
     return `${this.prefix}.sources`;
   }
+  /**
+   * Where the process that sent a batch to its owners says it was answered, every part of it
+   * (core NATS): the worker counting for the volume monitor judges the minutes then.
+   */
+  get answeredSubject(): string {
+    return `${this.prefix}.answered`;
+  }
   /** The JetStream stream that carries bus topics between processes. */
   get busStream(): string {
     return `${this.prefix}_bus`;

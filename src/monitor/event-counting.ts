@@ -13,7 +13,10 @@ const RECENT_MS = 5 * 60_000;
  * (cluster/source-share.ts). When it takes the lease it rebuilds the count from PostgreSQL, from the
  * last minute judged (`VolumeMonitor.warm`), like a process at start; events stored meanwhile are
  * held and counted after, those the scan already counted skipped. It gives the counting up with the
- * lease. One process counts its own events from the start and does not need this.
+ * lease. A batch reaches it in parts (one per worker that stored some of it), so it counts each part
+ * as it comes and judges the minutes once the api says the batch is answered: by then every part has
+ * come (each worker shares its part before it answers). One process counts its own events from the
+ * start and does not need this.
  */
 export class EventCounting {
   private state: 'off' | 'warming' | 'on' = 'off';
@@ -32,11 +35,18 @@ export class EventCounting {
     return this.state === 'on';
   }
 
-  /** Events stored, here or by another worker. */
-  stored(events: readonly StoredEvent[]): Promise<void> | undefined {
-    if (this.state === 'on') return this.monitor.onEventsStored(events);
-    if (this.state === 'warming') for (const e of events) this.held.push(e);
-    return undefined;
+  /**
+   * Events stored, here or by another worker: counted, their minutes judged only once the batch they
+   * came in is answered (`batchAnswered`), when every worker's part of it has been counted.
+   */
+  stored(events: readonly StoredEvent[]): void {
+    if (this.state === 'on') this.monitor.countEvents(events);
+    else if (this.state === 'warming') for (const e of events) this.held.push(e);
+  }
+
+  /** A batch was answered (by every worker that stored part of it): the minutes it completed are judged. */
+  batchAnswered(): Promise<void> | undefined {
+    return this.state === 'on' ? this.monitor.judgeCompletedMinutes() : undefined;
   }
 
   async take(): Promise<void> {

@@ -123,6 +123,16 @@ export class VolumeMonitor {
     return this.feed.onEventsStored(events);
   }
 
+  /** Counts stored events without judging the minutes they complete (the distributed mode, see `EventMinuteFeed.count`). */
+  countEvents(events: readonly StoredEvent[]): void {
+    this.feed.count(events);
+  }
+
+  /** Judges the minutes of stored events complete by now (see `EventMinuteFeed.judgeCompleted`). */
+  judgeCompletedMinutes(): Promise<void> {
+    return this.feed.judgeCompleted();
+  }
+
   /** Resolves once every batch queued so far is written (or has failed). */
   settled(): Promise<void> {
     return this.queue.settled();
