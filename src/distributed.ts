@@ -117,6 +117,16 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     (error) => logger.error('renewing partition leases failed', error),
   );
   await leases.start();
+  // Shared sources sent while this worker was cut off from NATS are lost to it: read again from
+  // PostgreSQL when it is back (those it holds are skipped), as the changes are (bus-relay.ts).
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type !== 'reconnect') continue;
+      await system
+        .catchUp((user) => leases.owns(user))
+        .catch((error: unknown) => logger.error('catching up after NATS came back failed', error));
+    }
+  })();
   return {
     ...system,
     // Events sent to a worker over HTTP go to their owner too: only the owner may score a user.
