@@ -206,6 +206,58 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
     expect(stored?.map((a) => a.subject.kind).sort()).toEqual(['device', 'ip']);
   }, 120_000);
 
+  it('the volume monitor counts each event once when the counting worker stops and another takes its lease', async () => {
+    const at = (minute: number) => new Date(Date.parse('2026-03-10T09:00:00Z') + minute * 60_000).toISOString();
+    // Two batches of purchases by 40 accounts over 20 minutes each; the counting worker stops between them.
+    const batch = (part: number) =>
+      [...Array(40).keys()].map((i) => ({
+        type: 'transaction',
+        user: `counted-${i}`,
+        ip: `81.2.69.${(i % 50) + 100}`,
+        amount: 20 + i,
+        currency: 'EUR',
+        id: `evt_count_${part}_${i}`,
+        timestamp: at(part * 20 + i / 2),
+      }));
+    let now = 0;
+    const clock: Clock = { now: () => now };
+    const send = async (system: System, part: number) => {
+      const events = batch(part);
+      now = Date.parse(events.at(-1)?.timestamp as string) + 1000;
+      const report = await system.ingest.ingest(events);
+      expect(report.outcomes.every((o) => o.status === 'stored')).toBe(true);
+    };
+    const window = { from: Date.parse(at(0)), to: Date.parse(at(60)), source: 'events' as const };
+    const minutes = async (system: System, counters: System[]) => {
+      for (const c of counters) await c.monitor.settled();
+      return (await system.monitor.series(window)).map((m) => ({ minute: m.minute, status: m.status, count: m.count }));
+    };
+
+    const one = await role('all', { databaseUrl: await freshPgSchema(), prefix: freshNatsPrefix(), clock });
+    await send(one, 0);
+    await send(one, 1);
+    const expected = await minutes(one, [one]);
+    expect(expected.filter((m) => m.count > 0).length).toBeGreaterThan(20);
+
+    const databaseUrl = await freshPgSchema();
+    const prefix = freshNatsPrefix();
+    prefixes.push(prefix);
+    const timings = { leaseMs: 2000, tickMs: 200 };
+    // The first worker starts alone: it holds partition 0, and keeps it when the second joins.
+    const first = await startRole('worker', { databaseUrl, prefix, clock, timings });
+    const second = await role('worker', { databaseUrl, prefix, clock, timings });
+    for (let i = 0; i < 100 && first.cluster?.partitions().length !== 8; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(first.eventCounting.counting).toBe(true);
+    expect(second.eventCounting.counting).toBe(false);
+    const api = await role('api', { databaseUrl, prefix, clock });
+    await send(api, 0);
+    await first.close();
+    for (let i = 0; i < 100 && !second.eventCounting.counting; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(second.eventCounting.counting).toBe(true);
+    await send(api, 1);
+    await expect.poll(() => minutes(api, [second]), { timeout: 10_000, interval: 250 }).toEqual(expected);
+  }, 120_000);
+
   it('answers over HTTP with the owner’s decision, and 503 with retry-after when no worker owns the partition', async () => {
     const databaseUrl = await freshPgSchema();
     const prefix = freshNatsPrefix();
