@@ -5,9 +5,16 @@ import { ForwardingIngest } from './cluster/forwarding-ingest.js';
 import { PartitionLeases } from './cluster/partition-leases.js';
 import { PartitionWorker } from './cluster/partition-worker.js';
 import { ClusterNames, partitionOf } from './cluster/partitions.js';
+import { fanOut, SourceShare } from './cluster/source-share.js';
 import { newId } from './core/ids.js';
 import { measuredIngest } from './metrics/instrument.js';
 import type { Logger, System } from './system.js';
+
+/**
+ * The partition whose owner also counts every stored event for the volume monitor: its lease already
+ * has exactly one holder, taken over within seconds when that worker dies.
+ */
+const MONITOR_PARTITION = 0;
 
 export interface ClusterTimings {
   /** Lease TTL and check interval (cluster/partition-leases.ts); tests may shorten them. */
@@ -65,6 +72,21 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     };
   }
 
+  // What this worker stores, and its IP and device alerts, go to every other worker; theirs come here.
+  const sources = new SourceShare({
+    nc,
+    names,
+    origin: `worker-${hostname()}-${process.pid}-${newId('s')}`,
+    into: system.sharedSources,
+    onError: (message, error) => logger.error(message, error),
+  });
+  system.bus.relayTo(fanOut(sources, relay));
+  // A batch answered: if this worker counts for the volume monitor, the minutes it completed are judged.
+  const answered = nc.subscribe(names.answeredSubject, {
+    callback: () => {
+      void system.eventCounting.batchAnswered()?.catch((error: unknown) => logger.error('judging the monitor’s minutes failed', error));
+    },
+  });
   const worker = new PartitionWorker({
     nc,
     names,
@@ -73,6 +95,11 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       const replayed = await system.catchUp((user) => partitions.has(partitionOf(user, config.partitions)));
       if (replayed > 0)
         logger.info(`partitions ${[...partitions].join(',')}: ${replayed} events replayed from the database before serving them`);
+      // The volume monitor's minutes are judged by one worker, over all events: the holder of this lease.
+      if (partitions.has(MONITOR_PARTITION)) await system.eventCounting.take();
+    },
+    releasedPartition: (partition) => {
+      if (partition === MONITOR_PARTITION) system.eventCounting.give();
     },
     changesSettled: () => relay.settled(),
     metrics: system.metrics,
@@ -104,6 +131,16 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
   );
   system.scoreOnly(scoresUser);
   await leases.start();
+  // Shared sources sent while this worker was cut off from NATS are lost to it: read again from
+  // PostgreSQL when it is back (those it holds are skipped), as the changes are (bus-relay.ts).
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type !== 'reconnect') continue;
+      await system
+        .catchUp((user) => leases.owns(user))
+        .catch((error: unknown) => logger.error('catching up after NATS came back failed', error));
+    }
+  })();
   return {
     ...system,
     // Events sent to a worker over HTTP go to their owner too: only the owner may score a user.
@@ -113,6 +150,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       // Partitions first, so the other workers take them over at once; then what is under way.
       await leases.stop();
       await worker.settled();
+      sources.close();
+      answered.unsubscribe();
       await relay.close();
       await nc.drain();
       await system.close();

@@ -15,6 +15,7 @@ import { ServerSecret } from './auth/server-secret.js';
 import { TotpCodes } from './auth/totp.js';
 import type { Bus, SharedChange } from './bus/bus.js';
 import { InProcessBus } from './bus/in-process-bus.js';
+import type { SharedSources } from './cluster/source-share.js';
 import type { Config } from './config/config.js';
 import { type Clock, systemClock } from './core/clock.js';
 import type { Problem } from './core/errors.js';
@@ -32,6 +33,7 @@ import { RuleSet } from './detect/rule-set.js';
 import { RuleStats } from './detect/rule-stats.js';
 import { builtinRules } from './detect/rules/index.js';
 import { SnoozeBook } from './detect/snooze-book.js';
+import type { StoredEvent } from './domain/activity-event.js';
 import { Enricher } from './enrich/enricher.js';
 import { type GeoIp, MmdbGeoIp } from './enrich/geoip.js';
 import { NoveltyTracker } from './enrich/novelty.js';
@@ -46,6 +48,7 @@ import { LoginScoringService } from './logins/login-scoring-service.js';
 import { WorkerUploadScorer } from './logins/upload-scorer.js';
 import { measuredDetector, measuredIngest, measuredInserts } from './metrics/instrument.js';
 import { VigilMetrics } from './metrics/metrics.js';
+import { EventCounting } from './monitor/event-counting.js';
 import { VolumeMonitor } from './monitor/monitor-service.js';
 import { DEFAULT_MONITOR_SETTINGS } from './monitor/volume-model.js';
 import { createNotifier } from './notify/notifier.js';
@@ -173,6 +176,13 @@ export interface System {
    * Returns how many events were replayed.
    */
   catchUp(belongs: (user: string) => boolean): Promise<number>;
+  /**
+   * The distributed mode: what the other workers stored and the IP and device alerts they raised,
+   * kept where this process's rules read across accounts (cluster/source-share.ts).
+   */
+  readonly sharedSources: SharedSources;
+  /** The distributed mode: whether this worker counts stored events for the volume monitor (cluster/). */
+  readonly eventCounting: EventCounting;
   /**
    * The distributed mode: what another process changed is read again from the store into this
    * process's memory (lists, snoozes, rules, one owner's trust marks and familiarity, one account's
@@ -382,8 +392,16 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         closeAfterMinutes: config.monitorCloseAfterMinutes,
       },
     });
-    await monitor.warm(events);
-    bus.subscribe('events.stored', (stored) => monitor.onEventsStored(stored));
+    // One process counts its own stored events, from the start. In the distributed mode one worker
+    // counts every worker's, while it holds the lease that says so (monitor/event-counting.ts); an
+    // api stores none.
+    const eventCounting = new EventCounting(monitor, events, clock);
+    if (config.role === 'all') {
+      await monitor.warm(events);
+      bus.subscribe('events.stored', (stored) => monitor.onEventsStored(stored));
+    } else if (config.role === 'worker') {
+      bus.subscribe('events.stored', (stored) => eventCounting.stored(stored));
+    }
 
     const people = new PeopleService({
       store: new SqlPeopleStore(database),
@@ -485,19 +503,43 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         const since = clock.now() - Math.max(rules.ruleSet.longestWindowMs(), 25 * 3_600_000);
         let replayed = 0;
         for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) {
-          const missing = page.filter(
-            (e) => belongs(e.user) && !history.forUser(e.user, e.occurredAt, e.occurredAt + 1).some((p) => p.id === e.id),
-          );
-          engine.warm(missing);
+          const missing: StoredEvent[] = [];
+          for (const e of page) {
+            if (belongs(e.user)) {
+              if (!history.forUser(e.user, e.occurredAt, e.occurredAt + 1).some((p) => p.id === e.id)) missing.push(e);
+            } else if (e.ip !== undefined || e.device !== undefined) {
+              // Another worker's user: its IP and device part, in case the shared sources missed it
+              // (stored before this worker listened, or while NATS was away); kept once.
+              engine.rememberSource(e);
+            }
+          }
+          // Their IP and device part may have come already from their previous owner: not kept twice.
+          engine.adopt(missing);
           replayed += missing.length;
         }
-        // Traffic alerts belong to no user's partition (the volume monitor is not partitioned yet).
-        alertBook.warm((await alerts.listOpen(since)).filter((a) => a.user !== undefined && belongs(a.user)));
+        // Traffic alerts belong to no user's partition (the volume monitor is not partitioned yet);
+        // alerts about an IP or a device are every worker's (cluster/source-share.ts).
+        alertBook.warm(
+          (await alerts.listOpen(since)).filter(
+            (a) => a.subject.kind === 'ip' || a.subject.kind === 'device' || (a.user !== undefined && belongs(a.user)),
+          ),
+        );
         for (const { user, lock } of await accountStore.listLocks()) if (belongs(user)) locks.set(user, lock);
         return replayed;
       },
       scoreOnly(scores) {
         alertBook.keepOnly(scores);
+      },
+      eventCounting,
+      sharedSources: {
+        events(shared) {
+          for (const e of shared) engine.rememberSource(e);
+          eventCounting.stored(shared);
+        },
+        // The latest state of each: a repeat here then grows the same alert, not one per worker.
+        alerts(shared) {
+          for (const a of shared) alertBook.statusChanged(a);
+        },
       },
       async refresh(change) {
         switch (change.what) {

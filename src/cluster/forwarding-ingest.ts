@@ -55,6 +55,8 @@ export class ForwardingIngest implements EventIngest {
     const now = this.clock.now();
     const outcomes: IngestOutcome[] = new Array(raws.length);
     const groups = new Map<number, { indexes: number[]; events: unknown[] }>();
+    /** The valid events in the batch's order, for when they must be sent in that order (below). */
+    const routed: Routed[] = [];
     let rejected = 0;
     raws.forEach((raw, index) => {
       const checked = validateEvent(raw, now);
@@ -69,23 +71,67 @@ export class ForwardingIngest implements EventIngest {
         group = { indexes: [], events: [] };
         groups.set(partition, group);
       }
+      const event = { ...(raw as object), id: checked.value.id ?? newId('evt', now) };
       group.indexes.push(index);
-      group.events.push({ ...(raw as object), id: checked.value.id ?? newId('evt', now) });
+      group.events.push(event);
+      routed.push({ index, partition, event, ip: checked.value.ip, device: checked.value.device });
     });
     const accepted = raws.length - rejected;
     if (options.atomic && rejected > 0) {
       for (const group of groups.values()) for (const index of group.indexes) outcomes[index] = { status: 'not_stored' };
       return { outcomes, accepted: 0, rejected };
     }
-    await Promise.all(
-      [...groups].map(async ([partition, group]) => {
-        const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false });
-        report.outcomes.forEach((outcome, i) => {
-          outcomes[group.indexes[i] as number] = outcome;
-        });
-      }),
-    );
+    try {
+      if (!options.atomic && groups.size > 1 && sharesSourceAcrossPartitions(routed)) await this.sendInOrder(routed, outcomes);
+      else
+        await Promise.all(
+          [...groups].map(async ([partition, group]) => {
+            const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false });
+            report.outcomes.forEach((outcome, i) => {
+              outcomes[group.indexes[i] as number] = outcome;
+            });
+          }),
+        );
+    } finally {
+      if (groups.size > 0) this.announceAnswered();
+    }
     return { outcomes, accepted, rejected };
+  }
+
+  /**
+   * Every part of a batch is answered, so every worker that stored some of it has shared it
+   * (source-share.ts): the worker counting for the volume monitor judges the minutes now, over all
+   * of the batch, as one process does once a batch is stored. Sent on the connection that carried
+   * the batch, after the answers, so it reaches that worker after every part.
+   */
+  private announceAnswered(): void {
+    try {
+      this.nc.publish(this.names.answeredSubject);
+    } catch {
+      // NATS is away: the next batch's announcement judges these minutes too.
+    }
+  }
+
+  /**
+   * Rules that read across accounts (credential stuffing, card testing) judge an event against the
+   * earlier events of its IP and device, whoever's they are, and each worker learns another's events
+   * only once that one has stored them (source-share.ts). So when an IP or device of this batch has
+   * events of users in different partitions, the batch goes in its own order: each run of consecutive
+   * events of one partition to its owner, the next once that one has answered. One process scores a
+   * batch in its order; so does this.
+   */
+  private async sendInOrder(routed: readonly Routed[], outcomes: IngestOutcome[]): Promise<void> {
+    for (let start = 0; start < routed.length; ) {
+      const partition = (routed[start] as Routed).partition;
+      let end = start + 1;
+      while (end < routed.length && (routed[end] as Routed).partition === partition) end++;
+      const run = routed.slice(start, end);
+      const report = await this.send(partition, { events: run.map((r) => r.event), atomic: false });
+      report.outcomes.forEach((outcome, i) => {
+        outcomes[(run[i] as Routed).index] = outcome;
+      });
+      start = end;
+    }
   }
 
   private async send(partition: number, request: ForwardRequest): Promise<IngestReport> {
@@ -125,4 +171,28 @@ export class ForwardingIngest implements EventIngest {
       message: `No worker answered for partition ${partition} in time (a failover may be under way); send the same events again.`,
     });
   }
+}
+
+/** A valid event of a batch, with where it goes and the sources other accounts may share. */
+interface Routed {
+  readonly index: number;
+  readonly partition: number;
+  readonly event: unknown;
+  readonly ip: string | undefined;
+  readonly device: string | undefined;
+}
+
+/** Whether some IP or device of the batch has events of users in different partitions. */
+function sharesSourceAcrossPartitions(routed: readonly Routed[]): boolean {
+  const partitionOfSource = new Map<string, number>();
+  const seen = (key: string, partition: number): boolean => {
+    const first = partitionOfSource.get(key);
+    if (first === undefined) partitionOfSource.set(key, partition);
+    return first !== undefined && first !== partition;
+  };
+  for (const r of routed) {
+    if (r.ip !== undefined && seen(`ip\u0000${r.ip}`, r.partition)) return true;
+    if (r.device !== undefined && seen(`device\u0000${r.device}`, r.partition)) return true;
+  }
+  return false;
 }

@@ -12,6 +12,8 @@ export interface PartitionWorkerDependencies {
   readonly pipeline: EventIngest;
   /** Brings these partitions' users' detection state up to date from PostgreSQL before they are served. */
   readonly catchUp: (partitions: ReadonlySet<number>) => Promise<void>;
+  /** Called once this worker no longer serves the partition. */
+  readonly releasedPartition?: (partition: number) => void;
   /**
    * Resolves once what other processes changed and announced before this request came (a list
    * entry, a lock, …) is in this process's memory (cluster/bus-relay.ts): the request is scored after.
@@ -59,6 +61,7 @@ export class PartitionWorker implements OwnershipListener {
   released(partition: number): void {
     this.subscriptions.get(partition)?.unsubscribe();
     this.subscriptions.delete(partition);
+    this.deps.releasedPartition?.(partition);
   }
 
   /** Events received and not answered yet. */

@@ -23,6 +23,20 @@ export class ClusterNames {
   ingestSubject(partition: number): string {
     return `${this.prefix}.ingest.${partition}`;
   }
+  /**
+   * Where each worker sends what it stored and the IP and device alerts it raised, for every other
+   * worker's rules that read across accounts (core NATS, cluster/source-share.ts).
+   */
+  get sourcesSubject(): string {
+    return `${this.prefix}.sources`;
+  }
+  /**
+   * Where the process that sent a batch to its owners says it was answered, every part of it
+   * (core NATS): the worker counting for the volume monitor judges the minutes then.
+   */
+  get answeredSubject(): string {
+    return `${this.prefix}.answered`;
+  }
   /** The JetStream stream that carries bus topics between processes. */
   get busStream(): string {
     return `${this.prefix}_bus`;

@@ -10,6 +10,7 @@ import { RuleSet } from './rule-set.js';
 import type { RuleMode } from './rule-stats.js';
 import { accountTakeoverChainRule } from './rules/account-takeover-chain.js';
 import { carriedRiskRule } from './rules/carried-risk.js';
+import { credentialStuffingRule } from './rules/credential-stuffing.js';
 import { largeTransactionRule } from './rules/large-transaction.js';
 import { newLoginContextRule } from './rules/new-login-context.js';
 import { familiar, T0 } from './rules/test-kit.js';
@@ -249,5 +250,56 @@ describe('DetectionEngine: shadow mode, snoozes and lists', () => {
       { novelty: { hasHistory: true, newDevice: null, newCountry: null, newNetwork: null } },
     );
     expect(seen).toEqual({ allow: ['user'], block: [] });
+  });
+
+  it('judges an IP across two engines as one, when each keeps what the other stored (the distributed mode)', () => {
+    const worker = () => {
+      const book = new AlertBook();
+      const history = new MemoryHistory();
+      const engine = new DetectionEngine({
+        memory: { history, alerts: book },
+        book: {
+          rules: new RuleSet([
+            {
+              rule: credentialStuffingRule,
+              kind: 'builtin',
+              config: credentialStuffingRule.defaults,
+              version: 0,
+              updatedAt: null,
+              updatedBy: null,
+              mode: 'live',
+            },
+          ]),
+        },
+        policy: DEFAULT_SCORING,
+        clock: { now: () => T0 + 60 * MIN },
+        onRuleError: () => {},
+      });
+      return { engine, book, history };
+    };
+    const a = worker();
+    const b = worker();
+    const novelty = { hasHistory: true, newDevice: false, newCountry: false, newNetwork: false };
+    const verdicts = [...Array(12).keys()].map((i) => {
+      // Even accounts are worker a's, odd ones worker b's; each tells the other what it scored.
+      const [own, other] = i % 2 === 0 ? [a, b] : [b, a];
+      const event = { id: `s${i}`, type: 'login.failed' as const, user: `acct-${i}`, occurredAt: T0 + i * 20_000, ip: '81.2.69.160' };
+      const verdict = own.engine.score(event, { novelty });
+      other.engine.rememberSource({ ...event, enrichment: { novelty } });
+      if (verdict.alert?.subject.kind === 'ip') other.book.statusChanged(verdict.alert);
+      return verdict;
+    });
+    // The tenth account fires, on whichever worker; one alert about the IP, grown by each repeat.
+    expect(verdicts.map((v) => v.reasons.map((r) => r.rule).join())).toEqual([
+      ...Array(9).fill(''),
+      'credential-stuffing',
+      'credential-stuffing',
+      'credential-stuffing',
+    ]);
+    expect(new Set(verdicts.slice(9).map((v) => v.alertId)).size).toBe(1);
+    expect(verdicts.slice(9).map((v) => v.alert?.occurrences)).toEqual([1, 2, 3]);
+    // Kept under the IP only: the other worker's accounts have no timeline here.
+    expect(a.history.forUser('acct-1', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(a.history.forIp('81.2.69.160', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(12);
   });
 });

@@ -116,10 +116,40 @@ export class DetectionEngine implements Detector {
   warm(events: Iterable<DetectionEvent & { readonly result?: EventResult }>): void {
     for (const e of events) {
       this.remember(e);
-      const r = e.result;
-      if (r === undefined || r.severity === 'none' || r.reasons.length === 0) continue;
-      this.markStory(e, r.risk, r.severity, r.reasons, r.alertId);
+      this.markStored(e);
     }
+  }
+
+  /**
+   * The distributed mode's takeover: replays the stored events of users this worker has just taken
+   * over, like `warm`, except for what of them already came from their previous owner
+   * (`rememberSource`): their IP and device part, and what the rules observed of them, are not
+   * counted twice.
+   */
+  adopt(events: Iterable<DetectionEvent & { readonly result?: EventResult }>): void {
+    for (const e of events) {
+      if (!this.deps.memory.history.adopt(toPastEvent(e))) this.observe(e);
+      this.markStored(e);
+    }
+  }
+
+  /**
+   * The distributed mode: an event another worker scored and stored (cluster/source-share.ts). It is
+   * kept where rules read across accounts (its IP, its device, the population's amounts) and the
+   * rules observe it (a custom rule may count by IP or device), as one process would have: this
+   * worker's users' next events are judged against it. An event with neither IP nor device is read
+   * across accounts only for its amount.
+   */
+  rememberSource(e: DetectionEvent): void {
+    if (!this.deps.memory.history.recordSource(toPastEvent(e))) return;
+    if (e.ip !== undefined || e.device !== undefined) this.observe(e);
+  }
+
+  /** The story mark a stored event earned, from its stored result. */
+  private markStored(e: DetectionEvent & { readonly result?: EventResult }): void {
+    const r = e.result;
+    if (r === undefined || r.severity === 'none' || r.reasons.length === 0) return;
+    this.markStory(e, r.risk, r.severity, r.reasons, r.alertId);
   }
 
   /** Remembers what an event earned, named by its strongest reason, for the events that follow it. */
@@ -214,6 +244,10 @@ export class DetectionEngine implements Detector {
 
   private remember(e: DetectionEvent): void {
     this.deps.memory.history.record(toPastEvent(e));
+    for (const entry of this.deps.book.rules.active()) entry.rule.observe?.(e, entry.config);
+  }
+
+  private observe(e: DetectionEvent): void {
     for (const entry of this.deps.book.rules.active()) entry.rule.observe?.(e, entry.config);
   }
 }

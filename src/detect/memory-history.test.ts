@@ -22,6 +22,38 @@ describe('MemoryHistory', () => {
     expect(h.forUser('nobody', 0, t0)).toEqual([]);
   });
 
+  it('keeps another worker’s events under their IP and device only, once, and a takeover counts them once', () => {
+    const h = new MemoryHistory();
+    const theirs = ev({ user: 'other', ip: '2.2.2.2', device: 'dx', occurredAt: t0 + 1000 });
+    expect(h.recordSource(theirs)).toBe(true);
+    // The same event again (its owner's message after a takeover's replay brought it): kept once.
+    expect(h.recordSource(theirs)).toBe(false);
+    expect(h.forIp('2.2.2.2', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+    expect(h.forDevice('dx', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+    // Its user is another worker's: no timeline of theirs here.
+    expect(h.forUser('other', 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+
+    // This worker takes the user over and replays the event from the store: the user's part is kept
+    // now, the IP and device part is not counted twice.
+    expect(h.adopt(theirs)).toBe(true);
+    expect(h.forUser('other', 0, Number.MAX_SAFE_INTEGER).map((e) => e.id)).toEqual([theirs.id]);
+    expect(h.forIp('2.2.2.2', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+    expect(h.forDevice('dx', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
+    // An event that never came is kept whole.
+    const missed = ev({ user: 'other', ip: '2.2.2.2', occurredAt: t0 + 2000 });
+    expect(h.adopt(missed)).toBe(false);
+    expect(h.forIp('2.2.2.2', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+    expect(h.forUser('other', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(2);
+  });
+
+  it('samples another worker’s transactions into the population baseline, not into its account’s', () => {
+    const h = new MemoryHistory();
+    for (let i = 0; i < 60; i++)
+      h.recordSource(ev({ type: 'transaction', user: `o${i}`, ip: `3.3.3.${i}`, amount: 10 + i, currency: 'EUR', occurredAt: t0 + i }));
+    expect(h.populationAmount('EUR')).toEqual({ median: 39.5, samples: 60 });
+    expect(h.transactionAmounts('o1', 'EUR', Number.MAX_SAFE_INTEGER)).toEqual([]);
+  });
+
   it('forgets events older than the retention behind the newest, and caps events per key', () => {
     const h = new MemoryHistory({ retentionMs: 10_000, maxEventsPerKey: 5, budgetBytes: 1 << 20 });
     for (let i = 0; i < 8; i++) h.record(ev({ occurredAt: t0 + i * 1000 }));

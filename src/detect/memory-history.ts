@@ -241,6 +241,52 @@ export class MemoryHistory implements History {
     return -own;
   }
 
+  /**
+   * The distributed mode (cluster/source-share.ts): another worker's event, kept under its IP and its
+   * device, where rules read across accounts (credential stuffing, card testing), and among the
+   * population's amounts. Its user is another worker's: no timeline, baseline or profile of theirs is
+   * kept here. Returns false, keeping nothing, when the event is already held (a takeover's replay
+   * may have brought it first).
+   */
+  recordSource(e: PastEvent): boolean {
+    if (e.ip === undefined && e.device === undefined) {
+      this.samplePopulationOf(e);
+      return true;
+    }
+    const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
+    const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
+    const first = (ip ?? device) as BudgetEntry<Timeline>;
+    if (holdsEvent(first.value, e.id, e.occurredAt)) return false;
+    const stored = this.compactor.compact(e, e.user, ip?.key, device?.key, newestOf(ip?.value), newestOf(device?.value));
+    if (ip) this.ips.charge(ip, this.insert(ip, stored, HolderKind.ip));
+    if (device) this.devices.charge(device, this.insert(device, stored, HolderKind.device));
+    this.samplePopulationOf(stored);
+    this.budget.enforce();
+    return true;
+  }
+
+  /**
+   * The distributed mode's takeover: an event of a user this worker has just taken over, replayed
+   * from the store. While another worker owned the user, its IP and device part may have come here
+   * already (recordSource): then only the user's part is kept now, so that no IP or device counts it
+   * twice. Returns whether it had come.
+   */
+  adopt(e: PastEvent): boolean {
+    const source = e.ip !== undefined ? this.ips.get(e.ip) : e.device !== undefined ? this.devices.get(e.device) : undefined;
+    if (source === undefined || !holdsEvent(source, e.id, e.occurredAt)) {
+      this.record(e);
+      return false;
+    }
+    this.lastRecordedId = e.id;
+    const user = this.users.upsert(e.user, noEvents);
+    const stored = this.compactor.compact(e, user.key, e.ip, e.device, newestOf(user.value), undefined);
+    this.users.charge(user, this.insert(user, stored, HolderKind.user));
+    this.recordAmount(stored, false);
+    this.keepInProfile(stored);
+    this.budget.enforce();
+    return true;
+  }
+
   /** The byte budget's figures, for /healthz and the benchmark. */
   memory(): BudgetUsage {
     return this.budget.usage();
@@ -285,7 +331,7 @@ export class MemoryHistory implements History {
    * Only the amount of a transaction, for the per-account baseline: at start, transactions older than
    * the windows are replayed through here, so a median after a restart is the median before it.
    */
-  recordAmount(e: PastEvent): void {
+  recordAmount(e: PastEvent, population = true): void {
     if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
       // In the account's profile rather than a key of their own: one entry, Map slot and key text
       // (user and currency) less per account.
@@ -295,9 +341,15 @@ export class MemoryHistory implements History {
       profile.addAmount(e.currency, e.occurredAt, e.amount);
       this.profiles.charge(entry, profile.bytes() - before);
       this.budget.enforce();
-      this.samplePopulation(e.currency, e.amount);
-      if (e.category !== undefined) this.samplePopulation(`${e.currency}\u0000${e.category}`, e.amount);
+      if (population) this.samplePopulationOf(e);
     }
+  }
+
+  /** A transaction's amount among the population's (the baseline of accounts with little history). */
+  private samplePopulationOf(e: PastEvent): void {
+    if (e.type !== 'transaction' || e.amount === undefined || e.currency === undefined) return;
+    this.samplePopulation(e.currency, e.amount);
+    if (e.category !== undefined) this.samplePopulation(`${e.currency}\u0000${e.category}`, e.amount);
   }
 
   private samplePopulation(key: string, amount: number): void {

@@ -38,11 +38,12 @@ export class EventMinuteFeed {
    * Rebuilds the event counter at start: from the last minute already judged (or the last 25 hours),
    * stored events are counted again, and minutes completed while Vigil was down are judged now.
    */
-  async warm(events: Pick<EventStore, 'scan'>): Promise<void> {
+  async warm(events: Pick<EventStore, 'scan'>, scanned?: (e: StoredEvent) => void): Promise<void> {
     const closed = await this.deps.store.latestMinute('events');
     this.counter = new MinuteCounter(closed);
     const since = Math.max(closed === undefined ? 0 : closed + MINUTE_MS, this.deps.clock.now() - WARM_LOOKBACK_MS);
     for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER, { types: ['transaction', 'payment.failed'] })) {
+      if (scanned) for (const e of page) scanned(e);
       await this.onEventsStored(page);
     }
   }
@@ -55,6 +56,17 @@ export class EventMinuteFeed {
    * group of events stored.
    */
   onEventsStored(events: readonly StoredEvent[]): Promise<void> {
+    this.count(events);
+    return this.judgeCompleted();
+  }
+
+  /**
+   * Counts events without judging the minutes they complete (`judgeCompleted` does): in the
+   * distributed mode a batch's events reach the counting worker in parts, from each worker that
+   * stored some, and its minutes are judged once every part is counted, as one process judges them
+   * once the batch is stored.
+   */
+  count(events: readonly StoredEvent[]): void {
     this.counter ??= new MinuteCounter(undefined);
     for (const e of events) {
       const status = statusOfEvent(e);
@@ -67,6 +79,11 @@ export class EventMinuteFeed {
         else this.pending.late.set(key, { minute, status, count: 1 });
       }
     }
+  }
+
+  /** Judges the minutes complete by now, and adds the late counts, in the monitor's queue. */
+  judgeCompleted(): Promise<void> {
+    this.counter ??= new MinuteCounter(undefined);
     this.pending.closed.push(...this.counter.close(this.deps.clock.now()));
     if (this.pending.closed.length === 0 && this.pending.late.size === 0) return this.pendingJudged ?? Promise.resolve();
     this.pendingJudged ??= this.deps.queue.enqueue(async () => {

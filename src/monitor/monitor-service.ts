@@ -114,13 +114,23 @@ export class VolumeMonitor {
   }
 
   /** Rebuilds the event counter at start (see `EventMinuteFeed.warm`). */
-  warm(events: Pick<EventStore, 'scan'>): Promise<void> {
-    return this.feed.warm(events);
+  warm(events: Pick<EventStore, 'scan'>, scanned?: (e: StoredEvent) => void): Promise<void> {
+    return this.feed.warm(events, scanned);
   }
 
   /** Subscribed to `events.stored` (see `EventMinuteFeed.onEventsStored`). */
   onEventsStored(events: readonly StoredEvent[]): Promise<void> {
     return this.feed.onEventsStored(events);
+  }
+
+  /** Counts stored events without judging the minutes they complete (the distributed mode, see `EventMinuteFeed.count`). */
+  countEvents(events: readonly StoredEvent[]): void {
+    this.feed.count(events);
+  }
+
+  /** Judges the minutes of stored events complete by now (see `EventMinuteFeed.judgeCompleted`). */
+  judgeCompletedMinutes(): Promise<void> {
+    return this.feed.judgeCompleted();
   }
 
   /** Resolves once every batch queued so far is written (or has failed). */
