@@ -76,17 +76,23 @@ describe('distributed mode: an api killed, then NATS restarted, under load', () 
       // 2. NATS killed mid-load and started again: the api answers 503 with retry-after meanwhile,
       // and 200 again once it and the worker are back.
       const app = await buildApp(inProcessApi);
-      const throughNats = new Load(async (id, n) => {
-        const user = `fault-user-${n % 53}`;
-        const res = await app.inject({
-          method: 'POST',
-          url: '/v1/events',
-          headers: { authorization: `Bearer ${INGEST_KEY}` },
-          payload: { id, type: 'login.succeeded', user, ip: '81.2.69.160', device: 'laptop' },
-        });
-        return { status: res.statusCode, retryAfter: res.headers['retry-after'] === undefined ? null : String(res.headers['retry-after']) };
-        // Ids of their own: the same id as an event of part 1 would be that event's repeat, answered from the store.
-      }, { idPrefix: 'evt_nats' });
+      // Ids of their own: the same id as an event of part 1 would be that event's repeat, answered from the store.
+      const throughNats = new Load(
+        async (id, n) => {
+          const user = `fault-user-${n % 53}`;
+          const res = await app.inject({
+            method: 'POST',
+            url: '/v1/events',
+            headers: { authorization: `Bearer ${INGEST_KEY}` },
+            payload: { id, type: 'login.succeeded', user, ip: '81.2.69.160', device: 'laptop' },
+          });
+          return {
+            status: res.statusCode,
+            retryAfter: res.headers['retry-after'] === undefined ? null : String(res.headers['retry-after']),
+          };
+        },
+        { idPrefix: 'evt_nats' },
+      );
       try {
         await throughNats.more('load through NATS', 200, 30);
         await nats.kill9();

@@ -71,7 +71,9 @@ export async function storedOnce(databaseUrl: string, ids: readonly string[]): P
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const { rows } = await db.query<{ id: string; n: string }>('select id, count(*) as n from events where id = any($1) group by id', [ids]);
+    const { rows } = await db.query<{ id: string; n: string }>('select id, count(*) as n from events where id = any($1) group by id', [
+      ids,
+    ]);
     expect(rows.length).toBe(ids.length);
     expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
   } finally {
