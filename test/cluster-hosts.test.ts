@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../src/cluster/partitions.js';
 import { INGEST_KEY, TEST_SECRET_KEY } from './support/app.js';
-import { freshMigratedPgDatabase, freshNatsPrefix, type OwnPgDatabase, type PrivateNats, startPrivateNats } from './support/cluster.js';
+import { freshMigratedPgSchema, freshNatsPrefix, type PrivateNats, startPrivateNats } from './support/cluster.js';
 import { type Answer, Load, storedOnce, until } from './support/fault-load.js';
 import { PROCESS_TEST_TIMEOUT_MS, type RunningServer, startServer, stopChildren } from './support/process.js';
 import { TcpRelay, type VirtualHost, VirtualNetwork } from './support/virtual-network.js';
@@ -12,7 +12,7 @@ import { TcpRelay, type VirtualHost, VirtualNetwork } from './support/virtual-ne
  * namespace with one interface on a private bridge (support/virtual-network.ts), so that the apis,
  * the workers and NATS talk over a network, as on several machines, and nothing relies on sharing
  * one loopback. NATS is a server of the test's own on its own host; PostgreSQL is the machine's (a
- * database of the test's own), reached through a relay of the test's own on the bridge's gateway,
+ * schema of the test's own), reached through a relay of the test's own on the bridge's gateway,
  * its configuration unchanged.
  *
  * Under load through both apis: `kill -9` of a worker, then of an api, both started again, then the
@@ -26,13 +26,11 @@ const NEW_YORK = '3.80.0.10';
 let network: VirtualNetwork | undefined;
 let relay: TcpRelay | undefined;
 let nats: PrivateNats | undefined;
-let database: OwnPgDatabase | undefined;
 afterAll(async () => {
   await stopChildren();
   await nats?.stop();
   await relay?.close();
   network?.remove();
-  await database?.drop();
 });
 
 interface Health {
@@ -81,8 +79,7 @@ describe('distributed mode on several hosts (network namespaces): a worker, an a
       const workerHosts = [host('worker1'), host('worker2'), host('worker3')];
 
       // PostgreSQL as the hosts see it: the relay on the gateway, in front of the machine's loopback.
-      database = await freshMigratedPgDatabase();
-      const databaseUrl = database.url;
+      const databaseUrl = await freshMigratedPgSchema();
       const direct = new URL(databaseUrl);
       relay = await TcpRelay.open(network.gateway, { host: direct.hostname, port: Number(direct.port || 5432) });
       const overTheNetwork = new URL(databaseUrl);
@@ -99,7 +96,7 @@ describe('distributed mode on several hosts (network namespaces): a worker, an a
       };
       const startWorker = (h: VirtualHost) => startServer({ ...env, VIGIL_ROLE: 'worker' }, h);
       const startApi = (h: VirtualHost) => startServer({ ...env, VIGIL_ROLE: 'api' }, h);
-      // All five start together: the database is migrated already, so none of them races to migrate it.
+      // All five start together: the schema is migrated already, so none of them races to migrate it.
       const started = await Promise.all([...workerHosts.map(startWorker), ...apiHosts.map(startApi)]);
       const workers = started.slice(0, 3);
       const apis = started.slice(3);

@@ -39,37 +39,15 @@ export async function freshPgSchema(): Promise<string> {
   return url.toString();
 }
 
-/** A PostgreSQL database of one test's own, which the test drops itself. */
-export interface OwnPgDatabase {
-  readonly url: string;
-  drop(): Promise<void>;
-}
-
 /**
- * A fresh database with every migration applied, for processes that start together: each would find
- * it empty and migrate it, racing the others. A database, not a schema of the `test` database: a test
- * run that starts or ends meanwhile on the same machine (another checkout's) drops every `t_` schema
- * there (global-setup.ts), and a test of a minute would lose its tables; a schema cannot be dropped
- * here either, since Kysely's migrator lists the tables of every schema of its database, and another
- * test's migration would fail. A database is out of both: the test drops it in `afterAll`.
+ * A fresh schema with every migration applied, for processes that start together: each would find
+ * an empty schema and migrate it, racing the others.
  */
-export async function freshMigratedPgDatabase(): Promise<OwnPgDatabase> {
-  const name = `vigil_own_${randomBytes(6).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: CLUSTER_DATABASE_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(CLUSTER_DATABASE_URL);
-  url.pathname = `/${name}`;
-  const handle = await openDatabase({ dialect: 'postgres', url: url.toString(), poolSize: 1 }, { migrate: true });
+export async function freshMigratedPgSchema(): Promise<string> {
+  const url = await freshPgSchema();
+  const handle = await openDatabase({ dialect: 'postgres', url, poolSize: 1 }, { migrate: true });
   await handle.close();
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return url;
 }
 
 /** A NATS prefix of this test's own: its subjects, lease bucket and streams collide with nobody's. */
