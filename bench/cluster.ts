@@ -19,7 +19,9 @@
  *
  * Environment knobs (all optional): BENCH_DURATION_S (10), BENCH_WARMUP_S (3), BENCH_IDLE_S (3), BENCH_CONNECTIONS (50),
  * BENCH_PARTITIONS (64), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_NATS_URL (nats://127.0.0.1:4222).
+ * BENCH_NATS_URL (nats://127.0.0.1:4222), BENCH_PROFILE_DIR (unset: each Vigil process writes a V8 CPU profile
+ * there when it stops, `<n>-<label>.cpuprofile`; Node refuses --cpu-prof in NODE_OPTIONS). A profiled
+ * run is for finding where the time goes: its CPU figures include the profiler's cost.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -47,6 +49,8 @@ const IDLE_S = envInt('BENCH_IDLE_S', 3);
 const PARTITIONS = envInt('BENCH_PARTITIONS', 64);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+let profiled = 0;
 const HEALTH_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
 const INGEST_KEY = randomBytes(30).toString('base64url');
@@ -149,7 +153,10 @@ async function freePort(): Promise<number> {
 
 async function startVigil(label: string, role: 'all' | 'api' | 'worker', deployment: Deployment): Promise<Vigil> {
   const port = await freePort();
-  const args = [compiledServer(), 'serve', ...(role === 'all' ? [] : ['--role', role])];
+  const profile = PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${++profiled}-${label.replace(/\W+/g, '-')}.cpuprofile`]
+    : [];
+  const args = [...profile, compiledServer(), 'serve', ...(role === 'all' ? [] : ['--role', role])];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {

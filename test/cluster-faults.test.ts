@@ -1,9 +1,9 @@
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
 import type { System } from '../src/system.js';
 import { INGEST_KEY, TEST_SECRET_KEY } from './support/app.js';
 import { freshNatsPrefix, freshPgSchema, type PrivateNats, startPrivateNats, startRole } from './support/cluster.js';
+import { Load, storedOnce, until } from './support/fault-load.js';
 import { PROCESS_TEST_TIMEOUT_MS, type RunningServer, startServer, stopChildren } from './support/process.js';
 
 /**
@@ -20,70 +20,6 @@ afterAll(async () => {
   for (const s of running.splice(0).reverse()) await s.close().catch(() => {});
   await nats?.stop();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve()
-      .then(probe)
-      .catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** What clients got: the status of each event id (0: no answer at all, the process was gone). */
-class Load {
-  readonly answered = new Map<string, number>();
-  missingRetryAfter = 0;
-  private sent = 0;
-  private running = true;
-  private readonly clients: Promise<void>[];
-
-  constructor(send: (id: string, user: string) => Promise<{ status: number; retryAfter: string | null }>, clients = 3) {
-    this.clients = [...Array(clients).keys()].map(async (c) => {
-      while (this.running) {
-        const n = this.sent++;
-        const id = `evt_fault_${c}_${n}`;
-        const answer = await send(id, `fault-user-${n % 53}`).catch(() => ({ status: 0, retryAfter: null }));
-        this.answered.set(id, answer.status);
-        if (answer.status === 503 && answer.retryAfter === null) this.missingRetryAfter++;
-        // A refused connection answers at once: do not spin while the process is down.
-        if (answer.status === 0) await new Promise((r) => setTimeout(r, 20));
-      }
-    });
-  }
-
-  count(status: number): number {
-    return [...this.answered.values()].filter((s) => s === status).length;
-  }
-
-  async more(what: string, status: number, n: number, timeoutMs = 20_000): Promise<void> {
-    const target = this.count(status) + n;
-    await until(what, () => (this.count(status) >= target ? true : undefined), timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.clients);
-  }
-}
-
-/** Every id answered 2xx is stored in PostgreSQL exactly once. */
-async function storedOnce(databaseUrl: string, ids: readonly string[]): Promise<void> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    const { rows } = await db.query<{ id: string; n: string }>('select id, count(*) as n from events where id = any($1) group by id', [
-      ids,
-    ]);
-    expect(rows.length).toBe(ids.length);
-    expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
-  } finally {
-    await db.end();
-  }
-}
 
 describe('distributed mode: an api killed, then NATS restarted, under load', () => {
   it(
@@ -119,7 +55,8 @@ describe('distributed mode: an api killed, then NATS restarted, under load', () 
 
       // 1. The api process killed with SIGKILL mid-load, then started again (on another port).
       let api: RunningServer = await apiStarting;
-      const overHttp = new Load(async (id, user) => {
+      const overHttp = new Load(async (id, n) => {
+        const user = `fault-user-${n % 53}`;
         const res = await fetch(`${api.url}/v1/events`, {
           method: 'POST',
           headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
@@ -139,15 +76,23 @@ describe('distributed mode: an api killed, then NATS restarted, under load', () 
       // 2. NATS killed mid-load and started again: the api answers 503 with retry-after meanwhile,
       // and 200 again once it and the worker are back.
       const app = await buildApp(inProcessApi);
-      const throughNats = new Load(async (id, user) => {
-        const res = await app.inject({
-          method: 'POST',
-          url: '/v1/events',
-          headers: { authorization: `Bearer ${INGEST_KEY}` },
-          payload: { id, type: 'login.succeeded', user, ip: '81.2.69.160', device: 'laptop' },
-        });
-        return { status: res.statusCode, retryAfter: res.headers['retry-after'] === undefined ? null : String(res.headers['retry-after']) };
-      });
+      // Ids of their own: the same id as an event of part 1 would be that event's repeat, answered from the store.
+      const throughNats = new Load(
+        async (id, n) => {
+          const user = `fault-user-${n % 53}`;
+          const res = await app.inject({
+            method: 'POST',
+            url: '/v1/events',
+            headers: { authorization: `Bearer ${INGEST_KEY}` },
+            payload: { id, type: 'login.succeeded', user, ip: '81.2.69.160', device: 'laptop' },
+          });
+          return {
+            status: res.statusCode,
+            retryAfter: res.headers['retry-after'] === undefined ? null : String(res.headers['retry-after']),
+          };
+        },
+        { idPrefix: 'evt_nats' },
+      );
       try {
         await throughNats.more('load through NATS', 200, 30);
         await nats.kill9();

@@ -8,10 +8,12 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/clock.js';
 import { type ClusterTimings, joinCluster } from '../../src/distributed.js';
+import { openDatabase } from '../../src/store/database.js';
 import { createSystem, type System } from '../../src/system.js';
 import { sharedGeoIp, TEST_SECRET_KEY } from './app.js';
 import { testSchemaName } from './database.js';
-import { freePort } from './process.js';
+import { freePort, recordForTeardown } from './process.js';
+import { onHost, type VirtualHost } from './virtual-network.js';
 
 /**
  * The distributed mode needs PostgreSQL and NATS whichever leg of CI runs: on the SQLite leg its
@@ -35,6 +37,17 @@ export async function freshPgSchema(): Promise<string> {
   const url = new URL(CLUSTER_DATABASE_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
   return url.toString();
+}
+
+/**
+ * A fresh schema with every migration applied, for processes that start together: each would find
+ * an empty schema and migrate it, racing the others.
+ */
+export async function freshMigratedPgSchema(): Promise<string> {
+  const url = await freshPgSchema();
+  const handle = await openDatabase({ dialect: 'postgres', url, poolSize: 1 }, { migrate: true });
+  await handle.close();
+  return url;
 }
 
 /** A NATS prefix of this test's own: its subjects, lease bucket and streams collide with nobody's. */
@@ -100,18 +113,24 @@ export interface PrivateNats {
 /**
  * A NATS server with JetStream of the test's own (the machine's nats-server binary, another port and
  * store directory), for a test that kills and restarts it: the machine's NATS is shared with others.
+ * On the machine's loopback, or, given a host of a `VirtualNetwork`, in that host's namespace on its
+ * address (port 4222: the namespace's ports are its own).
  */
-export async function startPrivateNats(): Promise<PrivateNats> {
-  const port = await freePort();
+export async function startPrivateNats(host?: VirtualHost): Promise<PrivateNats> {
+  const address = host?.address ?? '127.0.0.1';
+  const port = host ? 4222 : await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nats-'));
   let child: ChildProcess | undefined;
   const start = async () => {
-    const started = spawn('/usr/sbin/nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+    const [command, args] = onHost(host, ['/usr/sbin/nats-server', '-a', address, '-p', String(port), '-js', '-sd', dir]);
+    const started = spawn(command, args, { stdio: 'ignore' });
+    // Stopped by the test (after the processes using it); by the global teardown should this worker die first.
+    recordForTeardown(started);
     child = started;
     for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
       if (started.exitCode !== null) throw new Error(`nats-server exited with ${started.exitCode}`);
       const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, '127.0.0.1', () => {
+        const socket = net.connect(port, address, () => {
           socket.destroy();
           resolve(true);
         });
@@ -133,7 +152,7 @@ export async function startPrivateNats(): Promise<PrivateNats> {
   process.once('exit', () => child?.kill('SIGKILL'));
   await start();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `nats://${address}:${port}`,
     kill9,
     start,
     async stop() {

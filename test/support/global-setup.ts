@@ -6,6 +6,7 @@ import pg from 'pg';
 import { openDatabase } from '../../src/store/database.js';
 import { BUILT_CLI, ensureServerBuild } from './build-server.js';
 import { templateSchema, testRun } from './database.js';
+import { removeLeftNamespaces } from './virtual-network.js';
 
 /**
  * PostgreSQL runs give every test a schema of its own, named after the run (database.ts). A run drops
@@ -67,7 +68,8 @@ function killLeftChildren(): void {
 function isVigilChild(pid: number): boolean {
   try {
     const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return command.includes(BUILT_CLI);
+    // A Vigil, or a test's own NATS server (support/cluster.ts: its store in a `vigil-nats-` folder).
+    return command.includes(BUILT_CLI) || (command.startsWith('/usr/sbin/nats-server\0') && command.includes('/vigil-nats-'));
   } catch {
     // Gone already, or no /proc: nothing to kill.
     return false;
@@ -111,11 +113,20 @@ async function dumpTemplateSchema(): Promise<void> {
 }
 let dumpDir: string | undefined;
 
+/**
+ * Where test/support/virtual-network.ts writes the name of every network namespace it makes, and
+ * removes it when it deletes it: what is left at the end (a worker killed before its `afterAll`) is
+ * deleted by the teardown, after the processes in it were killed.
+ */
+let namespacesDir: string | undefined;
+
 export async function setup(): Promise<void> {
   ensureServerBuild();
   childrenDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-children-'));
   process.env.VIGIL_TEST_CHILDREN_DIR = childrenDir;
   process.env.VIGIL_TEST_RUN = String(process.pid);
+  namespacesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-netns-'));
+  process.env.VIGIL_TEST_NETNS_DIR = namespacesDir;
   await dropTestSchemas('abandoned');
   await dumpTemplateSchema();
 }
@@ -123,5 +134,9 @@ export async function setup(): Promise<void> {
 export async function teardown(): Promise<void> {
   if (dumpDir) fs.rmSync(dumpDir, { recursive: true, force: true });
   killLeftChildren();
+  if (namespacesDir) {
+    removeLeftNamespaces(namespacesDir);
+    fs.rmSync(namespacesDir, { recursive: true, force: true });
+  }
   await dropTestSchemas('own');
 }

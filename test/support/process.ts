@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 import { BUILT_CLI } from './build-server.js';
+import { onHost, type VirtualHost } from './virtual-network.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 // The build, kept fresh by the global setup (build-server.ts).
@@ -31,12 +32,20 @@ function pidFile(child: ChildProcess): string | undefined {
 
 function track(child: ChildProcess): void {
   children.add(child);
+  child.once('exit', () => children.delete(child));
+  recordForTeardown(child);
+}
+
+/**
+ * Writes a child's pid under VIGIL_TEST_CHILDREN_DIR until its exit, for the global teardown to kill
+ * should this worker die first; for a child the test stops itself, in its own order (a NATS server
+ * that must outlive the processes connected to it).
+ */
+export function recordForTeardown(child: ChildProcess): void {
   const file = pidFile(child);
-  if (file) fs.writeFileSync(file, '');
-  child.once('exit', () => {
-    children.delete(child);
-    if (file) fs.rmSync(file, { force: true });
-  });
+  if (!file) return;
+  fs.writeFileSync(file, '');
+  child.once('exit', () => fs.rmSync(file, { force: true }));
 }
 
 /** SIGKILLs every child still running and waits for their exit. */
@@ -125,13 +134,17 @@ export interface RunningServer {
 
 /**
  * Starts `vigil serve` as a real process and waits until /healthz answers. The server is tracked:
- * killed after the test file (or at the worker's exit) if the test does not stop it.
+ * killed after the test file (or at the worker's exit) if the test does not stop it. It listens on
+ * the machine's loopback, or, given a host of a `VirtualNetwork`, runs in that host's namespace and
+ * listens on its address (port 8080: the namespace's ports are its own).
  */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...CLI, 'serve'], {
+export async function startServer(env: Record<string, string>, host?: VirtualHost): Promise<RunningServer> {
+  const port = host ? 8080 : await freePort();
+  const address = host?.address ?? '127.0.0.1';
+  const [command, args] = onHost(host, [process.execPath, ...CLI, 'serve']);
+  const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, VIGIL_HOST: '127.0.0.1', VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, VIGIL_HOST: address, VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(child);
@@ -142,7 +155,7 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${address}:${port}`;
   const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`vigil serve exited early:\n${output}`);
