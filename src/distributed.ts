@@ -111,8 +111,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
   system.scoreOnly(() => false);
   const ownership = {
     acquired: (partitions: readonly number[]) => worker.acquired(partitions),
-    released: (partition: number) => {
-      worker.released(partition);
+    released: async (partition: number) => {
+      await worker.released(partition);
       system.scoreOnly(scoresUser);
     },
   };

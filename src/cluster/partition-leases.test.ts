@@ -22,14 +22,15 @@ afterAll(async () => {
   await nc.close();
 });
 
-/** A worker's leases, and what it was told it owns. */
-async function worker(id: string, leaseMs = 3000) {
+/** A worker's leases, and what it was told it owns; `releasing` holds a partition given up until it resolves. */
+async function worker(id: string, leaseMs = 3000, releasing?: (partition: number) => Promise<void>) {
   const serving = new Set<number>();
   const listener: OwnershipListener = {
     acquired: async (taken) => {
       for (const p of taken) serving.add(p);
     },
-    released: (p) => {
+    released: async (p) => {
+      await releasing?.(p);
       serving.delete(p);
     },
   };
@@ -81,6 +82,29 @@ describe('partition leases (real NATS JetStream)', () => {
     (c.leases as unknown as { stopped: boolean }).stopped = true;
     const tookOver = await until(() => a.leases.partitions().length === PARTITIONS, 10_000);
     expect(tookOver).toBeLessThan(10_000);
+    await a.leases.stop();
+  }, 60_000);
+
+  it('a partition given up is not taken by another worker before the requests under way on it are done', async () => {
+    let finish: () => void = () => {};
+    const underWay = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const givenUp: number[] = [];
+    const a = await worker('slow-a', 3000, async (p) => {
+      givenUp.push(p);
+      await underWay;
+    });
+    await a.leases.start();
+    const b = await worker('slow-b');
+    await b.leases.start();
+    await until(() => givenUp.length > 0, 10_000);
+    // a is no longer serving it, but its requests are not committed yet: the lease stays a's.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(b.leases.partitions()).not.toContain(givenUp[0]);
+    finish();
+    await until(() => b.leases.partitions().includes(givenUp[0] as number), 10_000);
+    await b.leases.stop();
     await a.leases.stop();
   }, 60_000);
 });

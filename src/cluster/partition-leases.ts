@@ -23,8 +23,12 @@ export interface OwnershipListener {
    * pass over the store for all of them: a worker starting takes dozens at once), then listen.
    */
   acquired(partitions: readonly number[]): Promise<void>;
-  /** Stop listening; called when the lease was given up or lost (another worker holds it now). */
-  released(partition: number): void;
+  /**
+   * Stop listening; called when the lease is given up or was lost (another worker may hold it now).
+   * A lease given up is deleted only once this resolves: the requests of the partition under way are
+   * committed first, so that the next owner's catch-up from the store sees all of them.
+   */
+  released(partition: number): Promise<void> | void;
 }
 
 /**
@@ -40,6 +44,8 @@ export class PartitionLeases {
   private readonly owned = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
+  /** Partitions being given up: their leases are deleted once their requests under way are done. */
+  private readonly givingUp = new Set<Promise<void>>();
   private stopped = false;
   private readonly leaseMs: number;
   private readonly tickMs: number;
@@ -106,12 +112,16 @@ export class PartitionLeases {
         this.owned.set(partition, await this.kv.update(partitionKey(partition), this.value(), revision));
       } catch {
         // Someone else wrote the lease since (it expired and was taken): it is theirs now.
-        this.lose(partition, 'lost');
+        // Lost already: nothing to wait for before anyone may take it.
+        void this.lose(partition, 'lost');
       }
     }
     while (this.owned.size > share) {
       const surplus = this.partitions().at(-1) as number;
-      await this.release(surplus);
+      // In the background: its requests under way are committed before its lease is deleted, and
+      // this worker's other leases must be renewed meanwhile.
+      const giving = this.release(surplus).finally(() => this.givingUp.delete(giving));
+      this.givingUp.add(giving);
     }
     // Start the search at a place of this worker's own, so that workers starting together do not
     // all race for partition 0, 1, 2…
@@ -144,23 +154,28 @@ export class PartitionLeases {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
-    for (const partition of this.partitions()) await this.release(partition);
+    await Promise.all([...this.givingUp, ...this.partitions().map((partition) => this.release(partition))]);
     await this.kv.delete(memberKey(this.settings.workerId)).catch(this.onError);
   }
 
   private async release(partition: number): Promise<void> {
     const revision = this.owned.get(partition);
-    this.lose(partition, 'released');
+    // Not ours to serve from here; still ours until what was under way is committed.
+    await this.lose(partition, 'released');
     if (revision === undefined) return;
     // At our revision only: a lease that already moved on is not ours to delete.
     await this.kv.delete(partitionKey(partition), { previousSeq: revision }).catch(() => {});
   }
 
-  private lose(partition: number, change: 'released' | 'lost'): void {
+  private async lose(partition: number, change: 'released' | 'lost'): Promise<void> {
     if (!this.owned.delete(partition)) return;
     this.metrics.rebalances.inc({ change });
     this.metrics.partitionsOwned.set(this.owned.size);
-    this.listener.released(partition);
+    try {
+      await this.listener.released(partition);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   private async liveMembers(): Promise<number> {

@@ -33,6 +33,8 @@ export class PartitionWorker implements OwnershipListener {
   private readonly subscriptions = new Map<number, Subscription>();
   private inFlight = 0;
   private readonly under = new Set<Promise<void>>();
+  /** The same requests, by partition: a partition given up waits for its own only. */
+  private readonly underByPartition = new Map<number, Set<Promise<void>>>();
 
   constructor(private readonly deps: PartitionWorkerDependencies) {}
 
@@ -51,16 +53,31 @@ export class PartitionWorker implements OwnershipListener {
           const handled = this.handle(message.data).then((reply) => {
             message.respond(new TextEncoder().encode(JSON.stringify(reply)));
           });
+          let ofPartition = this.underByPartition.get(partition);
+          if (!ofPartition) this.underByPartition.set(partition, (ofPartition = new Set()));
+          const mine = ofPartition;
           this.under.add(handled);
-          void handled.finally(() => this.under.delete(handled));
+          mine.add(handled);
+          void handled.finally(() => {
+            this.under.delete(handled);
+            mine.delete(handled);
+          });
         },
       }),
     );
   }
 
-  released(partition: number): void {
+  /**
+   * Stops listening, then waits for the partition's requests under way to be committed and answered:
+   * only then may its lease go to another worker, whose catch-up reads the store (an alert committed
+   * after that read would be raised again by the next owner).
+   */
+  async released(partition: number): Promise<void> {
     this.subscriptions.get(partition)?.unsubscribe();
     this.subscriptions.delete(partition);
+    const under = this.underByPartition.get(partition);
+    while (under !== undefined && under.size > 0) await Promise.allSettled([...under]);
+    this.underByPartition.delete(partition);
     this.deps.releasedPartition?.(partition);
   }
 
