@@ -53,9 +53,8 @@ export class PartitionWorker implements OwnershipListener {
           const handled = this.handle(message.data).then((reply) => {
             message.respond(new TextEncoder().encode(JSON.stringify(reply)));
           });
-          let ofPartition = this.underByPartition.get(partition);
-          if (!ofPartition) this.underByPartition.set(partition, (ofPartition = new Set()));
-          const mine = ofPartition;
+          const mine = this.underByPartition.get(partition) ?? new Set<Promise<void>>();
+          this.underByPartition.set(partition, mine);
           this.under.add(handled);
           mine.add(handled);
           void handled.finally(() => {
