@@ -39,8 +39,6 @@ export interface StaffNotificationsDeps {
   readonly timeoutMs?: number;
 }
 
-const DUE_BATCH = 50;
-
 /**
  * Notifications for staff, as the rest of Vigil sees them: chat channels (Slack, Teams, a generic
  * chat webhook) set up by admins (`ChannelRegistry`), raised alerts routed, grouped and rate-limited
@@ -182,21 +180,8 @@ export class StaffNotifications {
     this.tick().catch((error: unknown) => this.deps.log.error('staff notifications: a round of the timer failed', error));
   }
 
-  private async runDue(): Promise<number> {
-    const { store, clock } = this.deps;
-    let attempted = 0;
-    while (!this.stopped) {
-      const now = clock.now();
-      const due = await store.dueMessages(now, DUE_BATCH);
-      const mine: StaffMessage[] = [];
-      for (const m of due) {
-        if (m.nextAttemptAt !== null && (await store.claimMessage(m.id, m.nextAttemptAt, this.delivery.leaseUntil(now)))) mine.push(m);
-      }
-      await Promise.all(mine.map((m) => this.delivery.attempt(m)));
-      attempted += mine.length;
-      if (due.length < DUE_BATCH || mine.length === 0) break;
-    }
-    return attempted;
+  private runDue(): Promise<number> {
+    return this.delivery.drainDue(() => this.stopped);
   }
 }
 
@@ -207,7 +192,7 @@ export function createStaffNotifications(deps: StaffNotificationsDeps): StaffNot
   const guard = new TargetGuard(deps.allowCidrs, deps.lookup, timeoutMs);
   const registry = new ChannelRegistry({ store, key, clock, guard, audit: deps.audit, ruleExists: deps.ruleExists });
   const delivery = new ChannelDelivery({
-    store,
+    store: store.queue,
     channel: (id) => registry.sealed(id),
     sender: new WebhookSender(guard, timeoutMs),
     key,

@@ -1,17 +1,11 @@
-import type { Clock } from '../core/clock.js';
 import type { WebhookDelivery, WebhookLogger } from './delivery.js';
-import type { Delivery, WebhookStore } from './ports.js';
 
 export interface DeliveryPollerDeps {
-  readonly store: WebhookStore;
   readonly delivery: WebhookDelivery;
-  readonly clock: Clock;
   readonly log: WebhookLogger;
   /** How often due retries are looked for. */
   readonly pollIntervalMs: number;
 }
-
-const DUE_BATCH = 50;
 
 /**
  * Retries: a timer that attempts every stored delivery whose time has come, whichever process
@@ -57,20 +51,7 @@ export class DeliveryPoller {
     this.runDue().catch((error: unknown) => this.deps.log.error('webhook retry poll failed', error));
   }
 
-  private async drainDue(): Promise<number> {
-    const { store, delivery, clock } = this.deps;
-    let attempted = 0;
-    while (!this.stopped) {
-      const now = clock.now();
-      const due = await store.due(now, DUE_BATCH);
-      const mine: Delivery[] = [];
-      for (const d of due) {
-        if (d.nextAttemptAt !== null && (await store.claim(d.id, d.nextAttemptAt, delivery.leaseUntil(now)))) mine.push(d);
-      }
-      await Promise.all(mine.map((d) => delivery.attempt(d)));
-      attempted += mine.length;
-      if (due.length < DUE_BATCH || mine.length === 0) break;
-    }
-    return attempted;
+  private drainDue(): Promise<number> {
+    return this.deps.delivery.drainDue(() => this.stopped);
   }
 }
