@@ -82,6 +82,8 @@ export interface GroupChange {
   readonly messages: readonly StaffMessage[];
 }
 
+export type DigestClaim = 'claimed' | 'held' | 'sent';
+
 export interface StaffNotifyStore {
   createChannel(channel: SealedStaffChannel): Promise<void>;
   getChannel(id: string): Promise<SealedStaffChannel | undefined>;
@@ -115,8 +117,14 @@ export interface StaffNotifyStore {
   /** A channel's messages, newest first. */
   messages(channelId: string, limit: number): Promise<readonly StaffMessage[]>;
 
-  /** Claims the digest of one period: true for the one process that inserts its row. */
-  claimDigest(cadence: string, periodStart: number, at: number): Promise<boolean>;
-  /** Gives a claimed digest back (its email could not be sent), so the next tick tries again. */
-  releaseDigest(cadence: string, periodStart: number): Promise<void>;
+  /**
+   * Claims the digest of one period until `leaseUntil`: `claimed` for the one process that gets it
+   * (first, or after an earlier claim ran out unfinished), `held` while another's claim runs, `sent`
+   * once it went out.
+   */
+  claimDigest(cadence: string, periodStart: number, at: number, leaseUntil: number): Promise<DigestClaim>;
+  /** The claimed digest went out (or had nothing to say): the period is done. Only the claim ending at `leaseUntil` is finished. */
+  finishDigest(cadence: string, periodStart: number, leaseUntil: number, at: number): Promise<void>;
+  /** Gives a claimed digest back (its email could not be sent), so the next tick tries again; only the claim ending at `leaseUntil`. */
+  releaseDigest(cadence: string, periodStart: number, leaseUntil: number): Promise<void>;
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../test/support/database.js';
 import { ServerSecret } from '../auth/server-secret.js';
-import { ok } from '../core/result.js';
+import { err, ok } from '../core/result.js';
 import type { AccountAlert, Alert, AlertType } from '../domain/alert.js';
 import type { Severity } from '../domain/severity.js';
 import type { Message, Notifier } from '../notify/ports.js';
@@ -538,6 +538,52 @@ describe("the admins' digest", () => {
     now = Date.parse('2026-05-01T14:00:00Z');
     expect((await two.tick()).digests).toBe(0);
     expect(inbox).toHaveLength(4);
+  });
+
+  it('a digest claimed by a process that died before sending it is sent by another once the claim runs out', async () => {
+    now = Date.parse('2026-05-03T10:00:05Z');
+    const a = { ...alert({ severity: 'high', user: 'hal' }), createdAt: Date.parse('2026-05-03T09:30:00Z') };
+    const alerts = { list: async (q: { from: number; to: number }) => (a.createdAt >= q.from && a.createdAt < q.to ? [a] : []) };
+    const recipients = ['soc@example.com'];
+    // The first process claims the hour and dies while its email is on the way: its send never returns.
+    let sending: () => void = () => {};
+    const sendingStarted = new Promise<void>((resolve) => {
+      sending = resolve;
+    });
+    let die: () => void = () => {};
+    const dead = new Promise<void>((resolve) => {
+      die = resolve;
+    });
+    const dying = service({
+      alerts,
+      notifier: {
+        send: async () => {
+          sending();
+          await dead;
+          return err({ code: 'send_failed' as const, via: 'outbox' as const, reason: 'the process is gone' });
+        },
+      },
+      digest: { cadence: 'hourly', recipients },
+    });
+    // Its round is let go before the other cleanups stop it (they run in reverse order).
+    cleanups.push(async () => die());
+    void dying.tick();
+    await sendingStarted;
+    const other = service({ alerts, notifier, digest: { cadence: 'hourly', recipients } });
+    // While the claim may still be sending, nobody sends the hour again.
+    now = Date.parse('2026-05-03T10:01:00Z');
+    expect((await other.tick()).digests).toBe(0);
+    // Once it has run out, the hour is not lost: another process sends it, once.
+    now = Date.parse('2026-05-03T10:20:00Z');
+    expect((await other.tick()).digests).toBe(1);
+    expect(inbox.map((m) => m.subject)).toEqual(['Vigil hourly digest: 1 alert, highest high (2026-05-03 09:00 to 2026-05-03 10:00 UTC)']);
+    now = Date.parse('2026-05-03T10:30:00Z');
+    expect((await service({ alerts, notifier, digest: { cadence: 'hourly', recipients } }).tick()).digests).toBe(0);
+    // The dead process's late failure gives back nothing it no longer holds.
+    die();
+    await dying.stop();
+    expect((await service({ alerts, notifier, digest: { cadence: 'hourly', recipients } }).tick()).digests).toBe(0);
+    expect(inbox).toHaveLength(1);
   });
 
   it('daily: the UTC day before, and nothing when VIGIL_ADMIN_ALERT_EMAILS is empty', async () => {

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { AlertType } from '../domain/alert.js';
 import type {
   AlertGroup,
+  DigestClaim,
   GroupChange,
   HeldAlerts,
   SealedStaffChannel,
@@ -246,16 +247,49 @@ export class SqlStaffNotifyStore implements StaffNotifyStore {
     return rows.map(messageFromRow);
   }
 
-  async claimDigest(cadence: string, periodStart: number, at: number): Promise<boolean> {
-    const result = await this.handle.db
+  async claimDigest(cadence: string, periodStart: number, at: number, leaseUntil: number): Promise<DigestClaim> {
+    const inserted = await this.handle.db
       .insertInto('staff_digests')
-      .values({ cadence, period_start: periodStart, sent_at: at })
+      .values({ cadence, period_start: periodStart, sent_at: at, lease_until: leaseUntil })
       .onConflict((oc) => oc.columns(['cadence', 'period_start']).doNothing())
       .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return 'claimed';
+    // A claim whose process died before it finished: taken over once its lease has run out, by one
+    // process only (the lease it read is the condition of its update).
+    const taken = await this.handle.db
+      .updateTable('staff_digests')
+      .set({ sent_at: at, lease_until: leaseUntil })
+      .where('cadence', '=', cadence)
+      .where('period_start', '=', periodStart)
+      .where('lease_until', '<=', at)
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) === 1) return 'claimed';
+    const row = await this.handle.db
+      .selectFrom('staff_digests')
+      .select('lease_until')
+      .where('cadence', '=', cadence)
+      .where('period_start', '=', periodStart)
+      .executeTakeFirst();
+    // No row: given back between the two statements; the next tick claims it.
+    return row && row.lease_until === null ? 'sent' : 'held';
   }
 
-  async releaseDigest(cadence: string, periodStart: number): Promise<void> {
-    await this.handle.db.deleteFrom('staff_digests').where('cadence', '=', cadence).where('period_start', '=', periodStart).execute();
+  async finishDigest(cadence: string, periodStart: number, leaseUntil: number, at: number): Promise<void> {
+    await this.handle.db
+      .updateTable('staff_digests')
+      .set({ sent_at: at, lease_until: null })
+      .where('cadence', '=', cadence)
+      .where('period_start', '=', periodStart)
+      .where('lease_until', '=', leaseUntil)
+      .execute();
+  }
+
+  async releaseDigest(cadence: string, periodStart: number, leaseUntil: number): Promise<void> {
+    await this.handle.db
+      .deleteFrom('staff_digests')
+      .where('cadence', '=', cadence)
+      .where('period_start', '=', periodStart)
+      .where('lease_until', '=', leaseUntil)
+      .execute();
   }
 }
