@@ -158,8 +158,14 @@ export class SqlStaffNotifyStore implements StaffNotifyStore {
     decide: (group: AlertGroup | undefined, alertsSince: number) => GroupChange,
   ): Promise<readonly StaffMessage[]> {
     // SQLite: Vigil's write transactions begin IMMEDIATE, so this one runs alone. PostgreSQL: the
-    // group's row is locked until commit, so two processes never both post "the first" of a group.
+    // channel's row is locked until commit, so the decisions about one channel run one at a time
+    // whichever process makes them: two never both count the same minute's messages (the rate
+    // limit) or both post "the first" of a group. Always the channel before its group, as
+    // disableChannel does, so that no two transactions wait for each other.
     return this.handle.db.transaction().execute(async (trx) => {
+      if (this.handle.dialect === 'postgres') {
+        await trx.selectFrom('staff_channels').select('id').where('id', '=', channelId).forUpdate().execute();
+      }
       let read = trx.selectFrom('staff_alert_groups').selectAll().where('channel_id', '=', channelId).where('group_key', '=', groupKey);
       if (this.handle.dialect === 'postgres') read = read.forUpdate();
       const row = await read.executeTakeFirst();
