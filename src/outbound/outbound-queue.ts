@@ -50,6 +50,23 @@ export class OutboundQueue<Item extends QueuedItem, Target> {
     return now + this.deps.timeoutMs + LEASE_MARGIN_MS;
   }
 
+  /**
+   * Where a new item's attempts stand. Born claimed by this process when it attempts the item at
+   * once, so that `drainDue` (here or in another process) leaves it alone while that first attempt
+   * runs; otherwise (stopped) born due, for the next start.
+   */
+  firstAttempt(now: number, attemptNow: boolean): Omit<QueuedItem, 'id' | 'payloadJson'> {
+    return {
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: attemptNow ? this.leaseUntil(now) : now,
+      lastStatusCode: null,
+      lastError: null,
+      createdAt: now,
+      deliveredAt: null,
+    };
+  }
+
   /** One attempt of an item this process has claimed (or that was born claimed by it). Rejects only when the store fails. */
   attempt(item: Item, known?: Target): Promise<void> {
     const work = this.attemptNow(item, known);

@@ -2,7 +2,7 @@ import { ServerSecret } from '../auth/server-secret.js';
 import type { Clock } from '../core/clock.js';
 import type { Result } from '../core/result.js';
 import { OutboundQueue, type OutboundSender, type SendResult } from '../outbound/outbound-queue.js';
-import type { OutboundLogger, OutboundQueueStore, PostFailure } from '../outbound/ports.js';
+import type { OutboundLogger, OutboundQueueStore, PostFailure, QueuedItem } from '../outbound/ports.js';
 import type { SealedStaffChannel, StaffMessage } from './ports.js';
 
 /** After the first attempt: 10 s, 1 min, 5 min, 30 min; then given up (5 attempts, ~36 min): a chat alert hours late helps nobody. */
@@ -36,8 +36,9 @@ export class ChannelDelivery {
     this.queue = new OutboundQueue({ ...deps, sender: new ChannelPost(deps) });
   }
 
-  leaseUntil(now: number): number {
-    return this.queue.leaseUntil(now);
+  /** Where a new message's attempts stand: born claimed by this process when it attempts it at once, else due. */
+  firstAttempt(now: number, attemptNow: boolean): Omit<QueuedItem, 'id' | 'payloadJson'> {
+    return this.queue.firstAttempt(now, attemptNow);
   }
 
   /** One attempt of a message this process has claimed (or was born claimed by it). Never throws, not even for the store's failures. */

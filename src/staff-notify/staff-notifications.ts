@@ -101,13 +101,7 @@ export class StaffNotifications {
       alertId: null,
       severityRank: null,
       payloadJson: testMessage(channel.kind, channel.name),
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: this.delivery.leaseUntil(now),
-      lastStatusCode: null,
-      lastError: null,
-      createdAt: now,
-      deliveredAt: null,
+      ...this.delivery.firstAttempt(now, true),
     };
     await this.deps.store.addMessages([message]);
     await this.delivery.attempt(message, channel);

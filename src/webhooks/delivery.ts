@@ -96,11 +96,6 @@ export class WebhookDelivery {
     return stored ? ok(stored) : err({ code: 'not_found', message: `No active webhook ${id}.` });
   }
 
-  /** Until when an attempt starting at `now` holds its delivery. */
-  leaseUntil(now: number): number {
-    return this.queue.leaseUntil(now);
-  }
-
   /** First attempts go out again; deliveries stored while stopped were born due, for the poller. */
   start(): void {
     this.stopped = false;
@@ -129,24 +124,11 @@ export class WebhookDelivery {
   private async enqueue(hooks: readonly SealedWebhook[], eventType: DeliveryEventType, data: WebhookData, at: number) {
     if (hooks.length === 0) return [];
     const now = this.deps.clock.now();
-    // Born claimed by this process, so the poller does not attempt it while the first attempt runs;
-    // once stopped, born due, for the next start.
-    const nextAttemptAt = this.stopped ? now : this.leaseUntil(now);
+    const first = this.queue.firstAttempt(now, !this.stopped);
     const deliveries: Delivery[] = hooks.map((hook) => {
       const id = newId('whd', now);
-      return {
-        id,
-        webhookId: hook.id,
-        eventType,
-        payloadJson: JSON.stringify({ id, type: eventType, createdAt: new Date(at).toISOString(), data }),
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt,
-        lastStatusCode: null,
-        lastError: null,
-        createdAt: now,
-        deliveredAt: null,
-      };
+      const payloadJson = JSON.stringify({ id, type: eventType, createdAt: new Date(at).toISOString(), data });
+      return { id, webhookId: hook.id, eventType, payloadJson, ...first };
     });
     await this.deps.store.addDeliveries(deliveries);
     if (!this.stopped) await Promise.all(deliveries.map((d, i) => this.attempt(d, hooks[i])));
