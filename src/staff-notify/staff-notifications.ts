@@ -4,6 +4,7 @@ import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Notifier } from '../notify/ports.js';
+import { RoundTimer } from '../outbound/round-timer.js';
 import { WebhookSender } from '../webhooks/sender.js';
 import { type HostLookup, TargetGuard } from '../webhooks/target-guard.js';
 import { AlertRouter } from './alert-router.js';
@@ -48,7 +49,7 @@ export interface StaffNotificationsDeps {
  * never send one message twice.
  */
 export class StaffNotifications {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: RoundTimer;
   /** The last round queued, settled either way. */
   private ticking: Promise<void> | undefined;
   private stopped = true;
@@ -61,6 +62,7 @@ export class StaffNotifications {
     private readonly deps: Pick<StaffNotificationsDeps, 'store' | 'clock' | 'log'> & { readonly pollIntervalMs: number },
   ) {
     router.stop();
+    this.timer = new RoundTimer(deps.pollIntervalMs, () => this.poll());
   }
 
   // --- channels -------------------------------------------------------------------------------
@@ -151,19 +153,14 @@ export class StaffNotifications {
   start(): void {
     this.stopped = false;
     this.router.start();
-    if (this.timer) return;
-    this.timer = setInterval(() => this.poll(), this.deps.pollIntervalMs);
-    // Notifications must never keep a process alive that has nothing else to do.
-    this.timer.unref();
-    this.poll();
+    this.timer.start();
   }
 
   /** Stops the timer and waits for attempts under way; pending messages and open groups stay stored for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.router.stop();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
     await this.ticking;
     await this.delivery.settled();
   }

@@ -1,3 +1,4 @@
+import { RoundTimer } from '../outbound/round-timer.js';
 import type { WebhookDelivery, WebhookLogger } from './delivery.js';
 
 export interface DeliveryPollerDeps {
@@ -12,11 +13,13 @@ export interface DeliveryPollerDeps {
  * stored it, claiming each first. Also starts and stops delivery as a whole.
  */
 export class DeliveryPoller {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: RoundTimer;
   private stopped = false;
   private polling: Promise<number> | undefined;
 
-  constructor(private readonly deps: DeliveryPollerDeps) {}
+  constructor(private readonly deps: DeliveryPollerDeps) {
+    this.timer = new RoundTimer(deps.pollIntervalMs, () => this.poll());
+  }
 
   /** Attempts every delivery that is due now; resolves with how many were attempted. The timer calls it. */
   runDue(): Promise<number> {
@@ -30,19 +33,14 @@ export class DeliveryPoller {
   start(): void {
     this.stopped = false;
     this.deps.delivery.start();
-    if (this.timer) return;
-    this.timer = setInterval(() => this.poll(), this.deps.pollIntervalMs);
-    // Retries must never keep a process alive that has nothing else to do.
-    this.timer.unref();
-    this.poll();
+    this.timer.start();
   }
 
   /** Stops the timer and waits for attempts under way. Pending deliveries stay stored for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.deps.delivery.stop();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
     await this.polling;
     await this.deps.delivery.settled();
   }
