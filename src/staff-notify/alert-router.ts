@@ -151,31 +151,15 @@ export class AlertRouter {
 
   private factory(channel: SealedStaffChannel, now: number): MessageFactory {
     const { publicUrl } = this.deps;
-    // Born claimed by this process, so that the poller does not attempt it while the first attempt
-    // runs; while stopped, born due, for the next start.
-    const nextAttemptAt = this.stopped ? now : this.deps.delivery.leaseUntil(now);
+    // Attempted at once unless stopped: then born due, for the next start.
+    const first = this.deps.delivery.firstAttempt(now, !this.stopped);
     const message = (
       kind: StaffMessageKind,
       groupKey: string,
       alertId: string | null,
       severityRank: number | null,
       payloadJson: string,
-    ): StaffMessage => ({
-      id: newId('chm', now),
-      channelId: channel.id,
-      kind,
-      groupKey,
-      alertId,
-      severityRank,
-      payloadJson,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt,
-      lastStatusCode: null,
-      lastError: null,
-      createdAt: now,
-      deliveredAt: null,
-    });
+    ): StaffMessage => ({ id: newId('chm', now), channelId: channel.id, kind, groupKey, alertId, severityRank, payloadJson, ...first });
     return {
       alert: (a: Alert, escalated = false) =>
         message('alert', groupKeyOf(a), a.id, SEVERITY_RANK[a.severity], alertMessage(channel.kind, a, publicUrl, escalated)),

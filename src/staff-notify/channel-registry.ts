@@ -5,6 +5,7 @@ import { newId } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
 import { ALERT_TYPES } from '../domain/vocabulary.js';
 import type { TargetGuard } from '../webhooks/target-guard.js';
+import { checkTargetUrl } from '../webhooks/target-url.js';
 import { type ChannelRouting, type SealedStaffChannel, STAFF_CHANNEL_KINDS, type StaffChannel, type StaffChannelKind } from './ports.js';
 
 export interface ChannelInput {
@@ -69,18 +70,8 @@ export class ChannelRegistry {
     }
     const name = input.name.trim();
     if (name === '') return err({ code: 'invalid_body', message: 'name must not be empty.', path: '/name' });
-    const url = checkUrl(input.url);
+    const url = await checkTargetUrl(this.deps.guard, input.url);
     if (!url.ok) return url;
-    const target = await this.deps.guard.vet(url.value);
-    if (!target.ok && target.error.kind === 'not_allowed') {
-      return err({
-        code: 'webhook_target_not_allowed',
-        message:
-          'url must point to a public address: loopback, private, link-local and other internal or reserved addresses are refused ' +
-          '(an admin can allow a range with VIGIL_WEBHOOK_ALLOW_CIDRS).',
-        path: '/url',
-      });
-    }
     const ruleIds = [...new Set(input.ruleIds ?? [])];
     const unknownRule = ruleIds.find((r) => !this.deps.ruleExists(r));
     if (unknownRule !== undefined) return err({ code: 'invalid_body', message: `No rule "${unknownRule}".`, path: '/ruleIds' });
@@ -178,21 +169,4 @@ const inRange = (n: number, [min, max]: readonly [number, number]) => Number.isI
 
 function unsealed({ urlCiphertext: _sealed, ...channel }: SealedStaffChannel): StaffChannel {
   return channel;
-}
-
-/** http(s) only, no user or password; the URL parsed. */
-function checkUrl(raw: string): Result<URL, Problem> {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return err({ code: 'invalid_body', message: 'url is not a valid absolute URL.', path: '/url' });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return err({ code: 'invalid_body', message: `url must start with https:// or http:// (got ${url.protocol}).`, path: '/url' });
-  }
-  if (url.username !== '' || url.password !== '') {
-    return err({ code: 'invalid_body', message: 'url must not contain a user name or password.', path: '/url' });
-  }
-  return ok(url);
 }

@@ -14,6 +14,12 @@ const PERIOD_MS: Readonly<Record<Exclude<DigestCadence, 'off'>, number>> = { hou
 /** Alerts listed per severity; the rest are counted, with a link to the dashboard's list. */
 const LISTED_PER_SEVERITY = 50;
 const PAGE = 500;
+/**
+ * How long a claim on a period holds while its email is on the way: a process that dies before it
+ * has sent the digest delays it by this much, and another process (or this one restarted) sends it
+ * then. Longer than any send takes, so a slow SMTP server does not get the digest sent twice.
+ */
+export const DIGEST_LEASE_MS = 10 * 60_000;
 
 /** Alerts raised in a period, as the alert store lists them (newest first, paged by `after`: the last one's time and id). */
 export interface DigestAlerts {
@@ -26,7 +32,7 @@ export interface DigestAlerts {
 }
 
 export interface StaffDigestDeps {
-  readonly store: Pick<StaffNotifyStore, 'claimDigest' | 'releaseDigest'>;
+  readonly store: Pick<StaffNotifyStore, 'claimDigest' | 'finishDigest' | 'releaseDigest'>;
   readonly alerts: DigestAlerts;
   readonly notifier: Notifier;
   /** VIGIL_ADMIN_ALERT_EMAILS: who gets it. */
@@ -46,13 +52,15 @@ export function lastPeriod(cadence: Exclude<DigestCadence, 'off'>, now: number):
 
 /**
  * The admins' email digest: every hour or day (UTC), the alerts raised in the period that just
- * ended, counted and listed by severity, sent through the notifier (SMTP, or the outbox). Exactly one
- * process sends each period's digest: it is the one whose row for the period is inserted first. Only
+ * ended, counted and listed by severity, sent through the notifier (SMTP, or the outbox). One process
+ * sends each period's digest: the one that claims the period's row. The claim is a lease until the
+ * email has gone out, so a process that dies in between delays the digest (DIGEST_LEASE_MS) instead
+ * of losing it; one that dies after sending and before finishing has it sent twice. Only
  * the last complete period is sent, never older ones a stopped Vigil missed, and a period without
  * alerts sends nothing (an empty email every hour teaches people to ignore the digest).
  */
 export class StaffDigest {
-  /** The last period this process dealt with: the timer asks every few seconds, the database once a period. */
+  /** The last period known done: the timer asks every few seconds, the database once a period (more while another holds it). */
   private done = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: StaffDigestDeps) {}
@@ -64,22 +72,32 @@ export class StaffDigest {
     const now = clock.now();
     const period = lastPeriod(cadence, now);
     if (period.start <= this.done) return 0;
-    this.done = period.start;
-    if (!(await store.claimDigest(cadence, period.start, now))) return 0;
+    const leaseUntil = now + DIGEST_LEASE_MS;
+    const claim = await store.claimDigest(cadence, period.start, now, leaseUntil);
+    // Held: another process is sending it, or died doing so and its claim runs out; asked again next tick.
+    if (claim === 'held') return 0;
+    if (claim === 'sent') {
+      this.done = period.start;
+      return 0;
+    }
     const alerts = await this.alertsIn(period.start, period.end);
-    if (alerts.length === 0) return 0;
-    const { subject, text } = this.compose(cadence, period, alerts);
     let sent = 0;
-    for (const to of recipients) {
-      const result = await this.deps.notifier.send({ channel: 'email', to, subject, text });
-      if (result.ok) sent++;
+    if (alerts.length > 0) {
+      const { subject, text } = this.compose(cadence, period, alerts);
+      for (const to of recipients) {
+        const result = await this.deps.notifier.send({ channel: 'email', to, subject, text });
+        if (result.ok) sent++;
+      }
+      if (sent === 0) {
+        // Nobody got it: the claim is given back, so that the next tick (here or elsewhere) tries again.
+        await store.releaseDigest(cadence, period.start, leaseUntil);
+        this.deps.log.warn(`the ${cadence} alert digest could not be sent to anyone; trying again shortly`);
+        return 0;
+      }
     }
-    if (sent === 0) {
-      // Nobody got it: the claim is given back, so that the next tick (here or elsewhere) tries again.
-      await store.releaseDigest(cadence, period.start);
-      this.done = Number.NEGATIVE_INFINITY;
-      this.deps.log.warn(`the ${cadence} alert digest could not be sent to anyone; trying again shortly`);
-    }
+    // Only now is the period done: a crash before this line leaves the claim to run out, not the digest lost.
+    await store.finishDigest(cadence, period.start, leaseUntil, clock.now());
+    this.done = period.start;
     return sent;
   }
 

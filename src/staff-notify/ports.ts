@@ -1,5 +1,6 @@
 import type { AlertType } from '../domain/alert.js';
 import type { Severity } from '../domain/severity.js';
+import type { OutboundQueueStore, QueuedItem } from '../outbound/ports.js';
 
 /** Where a channel posts: a Slack or Microsoft Teams incoming webhook, or any chat tool taking plain JSON. */
 export const STAFF_CHANNEL_KINDS = ['slack', 'teams', 'chat'] as const;
@@ -35,11 +36,9 @@ export interface SealedStaffChannel extends StaffChannel {
 
 export const STAFF_MESSAGE_KINDS = ['alert', 'summary', 'test'] as const;
 export type StaffMessageKind = (typeof STAFF_MESSAGE_KINDS)[number];
-export type StaffMessageStatus = 'pending' | 'delivered' | 'failed';
 
-/** One message for one channel, and where its attempts stand. */
-export interface StaffMessage {
-  readonly id: string;
+/** One message for one channel (the exact JSON posted, the same on every retry), and where its attempts stand. */
+export interface StaffMessage extends QueuedItem {
   readonly channelId: string;
   readonly kind: StaffMessageKind;
   /** The group it belongs to (`rule:<id>`), or `test`. */
@@ -47,25 +46,6 @@ export interface StaffMessage {
   readonly alertId: string | null;
   /** The alert's severity rank when posted (alert messages only). */
   readonly severityRank: number | null;
-  /** The exact JSON posted, the same on every retry. */
-  readonly payloadJson: string;
-  readonly status: StaffMessageStatus;
-  readonly attempts: number;
-  /** When the next attempt is due (pending only); a lease while an attempt runs. */
-  readonly nextAttemptAt: number | null;
-  readonly lastStatusCode: number | null;
-  readonly lastError: string | null;
-  readonly createdAt: number;
-  readonly deliveredAt: number | null;
-}
-
-export interface MessageOutcome {
-  readonly status: StaffMessageStatus;
-  readonly attempts: number;
-  readonly nextAttemptAt: number | null;
-  readonly lastStatusCode: number | null;
-  readonly lastError: string | null;
-  readonly deliveredAt: number | null;
 }
 
 /** What a group's summary will say about the alerts it held back. */
@@ -102,6 +82,8 @@ export interface GroupChange {
   readonly messages: readonly StaffMessage[];
 }
 
+export type DigestClaim = 'claimed' | 'held' | 'sent';
+
 export interface StaffNotifyStore {
   createChannel(channel: SealedStaffChannel): Promise<void>;
   getChannel(id: string): Promise<SealedStaffChannel | undefined>;
@@ -130,16 +112,19 @@ export interface StaffNotifyStore {
 
   addMessages(messages: readonly StaffMessage[]): Promise<void>;
   getMessage(id: string): Promise<StaffMessage | undefined>;
-  /** Pending messages due at `now`, the longest waiting first. */
-  dueMessages(now: number, limit: number): Promise<readonly StaffMessage[]>;
-  /** Takes a due message for one attempt (`nextAttemptAt` from `expected` to `leaseUntil`); false when another took it. */
-  claimMessage(id: string, expected: number, leaseUntil: number): Promise<boolean>;
-  recordAttempt(id: string, outcome: MessageOutcome): Promise<void>;
+  /** The messages as a queue: what is due, claims, attempts' outcomes. */
+  readonly queue: OutboundQueueStore<StaffMessage>;
   /** A channel's messages, newest first. */
   messages(channelId: string, limit: number): Promise<readonly StaffMessage[]>;
 
-  /** Claims the digest of one period: true for the one process that inserts its row. */
-  claimDigest(cadence: string, periodStart: number, at: number): Promise<boolean>;
-  /** Gives a claimed digest back (its email could not be sent), so the next tick tries again. */
-  releaseDigest(cadence: string, periodStart: number): Promise<void>;
+  /**
+   * Claims the digest of one period until `leaseUntil`: `claimed` for the one process that gets it
+   * (first, or after an earlier claim ran out unfinished), `held` while another's claim runs, `sent`
+   * once it went out.
+   */
+  claimDigest(cadence: string, periodStart: number, at: number, leaseUntil: number): Promise<DigestClaim>;
+  /** The claimed digest went out (or had nothing to say): the period is done. Only the claim ending at `leaseUntil` is finished. */
+  finishDigest(cadence: string, periodStart: number, leaseUntil: number, at: number): Promise<void>;
+  /** Gives a claimed digest back (its email could not be sent), so the next tick tries again; only the claim ending at `leaseUntil`. */
+  releaseDigest(cadence: string, periodStart: number, leaseUntil: number): Promise<void>;
 }

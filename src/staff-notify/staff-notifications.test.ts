@@ -1,9 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from '../../test/support/database.js';
+import { freshDatabase, type TestDatabase, testDialect } from '../../test/support/database.js';
 import { ServerSecret } from '../auth/server-secret.js';
-import { ok } from '../core/result.js';
+import { err, ok } from '../core/result.js';
 import type { AccountAlert, Alert, AlertType } from '../domain/alert.js';
 import type { Severity } from '../domain/severity.js';
 import type { Message, Notifier } from '../notify/ports.js';
@@ -150,6 +151,46 @@ async function publish(s: StaffNotifications, topic: 'alert.raised' | 'alert.upd
 }
 const raise = (s: StaffNotifications, alerts: readonly Alert[]) => publish(s, 'alert.raised', alerts);
 
+/**
+ * Runs two decisions so that each reads the channel's count before the other has written, as far as
+ * the store lets it. On PostgreSQL, writes to the message queue are held (a third session locks the
+ * table against inserts, reads still pass) until both decisions wait, behind that lock or behind
+ * each other; on SQLite, write transactions run one at a time whatever the test does.
+ */
+async function bothDecidingAtOnce(decide: () => Promise<unknown>): Promise<void> {
+  if (testDialect === 'sqlite') {
+    await decide();
+    return;
+  }
+  const holder = await openDatabase(db.target, { migrate: false });
+  let decided: Promise<unknown> = Promise.resolve();
+  try {
+    await holder.db.transaction().execute(async (trx) => {
+      await sql`lock table staff_messages in exclusive mode`.execute(trx);
+      const self = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx)).rows[0]?.pid;
+      decided = decide();
+      for (let polls = 0; ; polls++) {
+        // pg_stat_activity is read once per transaction unless its snapshot is cleared.
+        await sql`select pg_stat_clear_snapshot()`.execute(trx);
+        const behind = await sql<{ n: string }>`
+          with recursive behind(pid) as (
+            select pid from pg_stat_activity where ${self}::int = any(pg_blocking_pids(pid))
+            union
+            select a.pid from pg_stat_activity a join behind b on b.pid = any(pg_blocking_pids(a.pid))
+          )
+          select count(*) as n from behind`.execute(trx);
+        if (Number(behind.rows[0]?.n) >= 2) break;
+        if (polls > 1_000) throw new Error('the two decisions never both waited');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
+    await decided;
+  } finally {
+    await decided.catch(() => undefined);
+    await holder.close();
+  }
+}
+
 type Json = Record<string, any>;
 
 describe('what each service receives', () => {
@@ -280,6 +321,26 @@ describe('routing', () => {
 });
 
 describe('grouping and the rate limit', () => {
+  it("two processes deciding alerts of different rules at the same moment share the channel's cap a minute", async () => {
+    // A second Vigil process: its own connections to the same database.
+    const otherHandle = await openDatabase(db.target, { migrate: false });
+    cleanups.push(() => otherHandle.close());
+    const one = service();
+    const two = service({ store: new SqlStaffNotifyStore(otherHandle) });
+    one.start();
+    two.start();
+    const r = await receiver();
+    await channel(one, { kind: 'chat', url: r.url, minSeverity: 'low', perMinute: 1, groupMinutes: 5 });
+    await bothDecidingAtOnce(() =>
+      Promise.all([raise(one, [alert({ ruleId: 'card-testing' })]), raise(two, [alert({ ruleId: 'impossible-travel' })])]),
+    );
+    // One message in the minute; the other alert waits in its group for the summary.
+    expect(r.bodies).toHaveLength(1);
+    now += 5 * 60_000;
+    await one.tick();
+    expect(r.bodies.map((b) => (b as Json).kind).sort()).toEqual(['alert', 'summary']);
+  });
+
   it('an attack raising 200 alerts of one rule posts one message, then one summary when the group closes', async () => {
     const s = service();
     s.start();
@@ -538,6 +599,52 @@ describe("the admins' digest", () => {
     now = Date.parse('2026-05-01T14:00:00Z');
     expect((await two.tick()).digests).toBe(0);
     expect(inbox).toHaveLength(4);
+  });
+
+  it('a digest claimed by a process that died before sending it is sent by another once the claim runs out', async () => {
+    now = Date.parse('2026-05-03T10:00:05Z');
+    const a = { ...alert({ severity: 'high', user: 'hal' }), createdAt: Date.parse('2026-05-03T09:30:00Z') };
+    const alerts = { list: async (q: { from: number; to: number }) => (a.createdAt >= q.from && a.createdAt < q.to ? [a] : []) };
+    const recipients = ['soc@example.com'];
+    // The first process claims the hour and dies while its email is on the way: its send never returns.
+    let sending: () => void = () => {};
+    const sendingStarted = new Promise<void>((resolve) => {
+      sending = resolve;
+    });
+    let die: () => void = () => {};
+    const dead = new Promise<void>((resolve) => {
+      die = resolve;
+    });
+    const dying = service({
+      alerts,
+      notifier: {
+        send: async () => {
+          sending();
+          await dead;
+          return err({ code: 'send_failed' as const, via: 'outbox' as const, reason: 'the process is gone' });
+        },
+      },
+      digest: { cadence: 'hourly', recipients },
+    });
+    // Its round is let go before the other cleanups stop it (they run in reverse order).
+    cleanups.push(async () => die());
+    void dying.tick();
+    await sendingStarted;
+    const other = service({ alerts, notifier, digest: { cadence: 'hourly', recipients } });
+    // While the claim may still be sending, nobody sends the hour again.
+    now = Date.parse('2026-05-03T10:01:00Z');
+    expect((await other.tick()).digests).toBe(0);
+    // Once it has run out, the hour is not lost: another process sends it, once.
+    now = Date.parse('2026-05-03T10:20:00Z');
+    expect((await other.tick()).digests).toBe(1);
+    expect(inbox.map((m) => m.subject)).toEqual(['Vigil hourly digest: 1 alert, highest high (2026-05-03 09:00 to 2026-05-03 10:00 UTC)']);
+    now = Date.parse('2026-05-03T10:30:00Z');
+    expect((await service({ alerts, notifier, digest: { cadence: 'hourly', recipients } }).tick()).digests).toBe(0);
+    // The dead process's late failure gives back nothing it no longer holds.
+    die();
+    await dying.stop();
+    expect((await service({ alerts, notifier, digest: { cadence: 'hourly', recipients } }).tick()).digests).toBe(0);
+    expect(inbox).toHaveLength(1);
   });
 
   it('daily: the UTC day before, and nothing when VIGIL_ADMIN_ALERT_EMAILS is empty', async () => {

@@ -4,6 +4,7 @@ import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Notifier } from '../notify/ports.js';
+import { RoundTimer } from '../outbound/round-timer.js';
 import { WebhookSender } from '../webhooks/sender.js';
 import { type HostLookup, TargetGuard } from '../webhooks/target-guard.js';
 import { AlertRouter } from './alert-router.js';
@@ -39,8 +40,6 @@ export interface StaffNotificationsDeps {
   readonly timeoutMs?: number;
 }
 
-const DUE_BATCH = 50;
-
 /**
  * Notifications for staff, as the rest of Vigil sees them: chat channels (Slack, Teams, a generic
  * chat webhook) set up by admins (`ChannelRegistry`), raised alerts routed, grouped and rate-limited
@@ -50,7 +49,7 @@ const DUE_BATCH = 50;
  * never send one message twice.
  */
 export class StaffNotifications {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: RoundTimer;
   /** The last round queued, settled either way. */
   private ticking: Promise<void> | undefined;
   private stopped = true;
@@ -63,6 +62,7 @@ export class StaffNotifications {
     private readonly deps: Pick<StaffNotificationsDeps, 'store' | 'clock' | 'log'> & { readonly pollIntervalMs: number },
   ) {
     router.stop();
+    this.timer = new RoundTimer(deps.pollIntervalMs, () => this.poll());
   }
 
   // --- channels -------------------------------------------------------------------------------
@@ -103,13 +103,7 @@ export class StaffNotifications {
       alertId: null,
       severityRank: null,
       payloadJson: testMessage(channel.kind, channel.name),
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: this.delivery.leaseUntil(now),
-      lastStatusCode: null,
-      lastError: null,
-      createdAt: now,
-      deliveredAt: null,
+      ...this.delivery.firstAttempt(now, true),
     };
     await this.deps.store.addMessages([message]);
     await this.delivery.attempt(message, channel);
@@ -159,19 +153,14 @@ export class StaffNotifications {
   start(): void {
     this.stopped = false;
     this.router.start();
-    if (this.timer) return;
-    this.timer = setInterval(() => this.poll(), this.deps.pollIntervalMs);
-    // Notifications must never keep a process alive that has nothing else to do.
-    this.timer.unref();
-    this.poll();
+    this.timer.start();
   }
 
   /** Stops the timer and waits for attempts under way; pending messages and open groups stay stored for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.router.stop();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
     await this.ticking;
     await this.delivery.settled();
   }
@@ -182,21 +171,8 @@ export class StaffNotifications {
     this.tick().catch((error: unknown) => this.deps.log.error('staff notifications: a round of the timer failed', error));
   }
 
-  private async runDue(): Promise<number> {
-    const { store, clock } = this.deps;
-    let attempted = 0;
-    while (!this.stopped) {
-      const now = clock.now();
-      const due = await store.dueMessages(now, DUE_BATCH);
-      const mine: StaffMessage[] = [];
-      for (const m of due) {
-        if (m.nextAttemptAt !== null && (await store.claimMessage(m.id, m.nextAttemptAt, this.delivery.leaseUntil(now)))) mine.push(m);
-      }
-      await Promise.all(mine.map((m) => this.delivery.attempt(m)));
-      attempted += mine.length;
-      if (due.length < DUE_BATCH || mine.length === 0) break;
-    }
-    return attempted;
+  private runDue(): Promise<number> {
+    return this.delivery.drainDue(() => this.stopped);
   }
 }
 
@@ -207,7 +183,7 @@ export function createStaffNotifications(deps: StaffNotificationsDeps): StaffNot
   const guard = new TargetGuard(deps.allowCidrs, deps.lookup, timeoutMs);
   const registry = new ChannelRegistry({ store, key, clock, guard, audit: deps.audit, ruleExists: deps.ruleExists });
   const delivery = new ChannelDelivery({
-    store,
+    store: store.queue,
     channel: (id) => registry.sealed(id),
     sender: new WebhookSender(guard, timeoutMs),
     key,

@@ -312,7 +312,10 @@ export interface StaffDigestsTable {
   /** `hourly` or `daily`. */
   cadence: string;
   period_start: number;
+  /** When it was claimed; once sent, when it was sent. */
   sent_at: number;
+  /** While the claiming process sends it, until when its claim holds; null once sent. */
+  lease_until: number | null;
 }
 
 export interface OutboxTable {

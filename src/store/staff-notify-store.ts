@@ -2,18 +2,18 @@ import type { Selectable } from 'kysely';
 import type { AlertType } from '../domain/alert.js';
 import type {
   AlertGroup,
+  DigestClaim,
   GroupChange,
   HeldAlerts,
-  MessageOutcome,
   SealedStaffChannel,
   StaffChannel,
   StaffChannelKind,
   StaffMessage,
   StaffMessageKind,
-  StaffMessageStatus,
   StaffNotifyStore,
 } from '../staff-notify/ports.js';
 import type { DatabaseHandle } from './database.js';
+import { type OutboundTable, queueColumns, queuedFromRow, SqlOutboundQueue } from './outbound-queue-store.js';
 import type { StaffAlertGroupsTable, StaffChannelsTable, StaffMessagesTable } from './schema.js';
 
 function channelFromRow(r: Selectable<StaffChannelsTable>): SealedStaffChannel {
@@ -36,20 +36,12 @@ function channelFromRow(r: Selectable<StaffChannelsTable>): SealedStaffChannel {
 
 function messageFromRow(r: Selectable<StaffMessagesTable>): StaffMessage {
   return {
-    id: r.id,
+    ...queuedFromRow(r),
     channelId: r.channel_id,
     kind: r.kind as StaffMessageKind,
     groupKey: r.group_key,
     alertId: r.alert_id,
     severityRank: r.severity_rank,
-    payloadJson: r.payload_json,
-    status: r.status as StaffMessageStatus,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastStatusCode: r.last_status_code,
-    lastError: r.last_error,
-    createdAt: r.created_at,
-    deliveredAt: r.delivered_at,
   };
 }
 
@@ -67,22 +59,16 @@ function groupFromRow(r: Selectable<StaffAlertGroupsTable>): AlertGroup {
 
 function messageRow(m: StaffMessage) {
   return {
-    id: m.id,
+    ...queueColumns(m),
     channel_id: m.channelId,
     kind: m.kind,
     group_key: m.groupKey,
     alert_id: m.alertId,
     severity_rank: m.severityRank,
-    payload_json: m.payloadJson,
-    status: m.status,
-    attempts: m.attempts,
-    next_attempt_at: m.nextAttemptAt,
-    last_status_code: m.lastStatusCode,
-    last_error: m.lastError,
-    created_at: m.createdAt,
-    delivered_at: m.deliveredAt,
   };
 }
+
+const MESSAGES: OutboundTable<'staff_messages', StaffMessage> = { name: 'staff_messages', owner: 'channel_id', fromRow: messageFromRow };
 
 /** Two processes opening the same group at once: the second insert fails, and is tried again against the first's row. */
 function isUniqueViolation(error: unknown): boolean {
@@ -91,7 +77,11 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export class SqlStaffNotifyStore implements StaffNotifyStore {
-  constructor(private readonly handle: DatabaseHandle) {}
+  readonly queue: SqlOutboundQueue<'staff_messages', StaffMessage>;
+
+  constructor(private readonly handle: DatabaseHandle) {
+    this.queue = new SqlOutboundQueue(handle, MESSAGES);
+  }
 
   async createChannel(c: SealedStaffChannel): Promise<void> {
     await this.handle.db
@@ -140,12 +130,7 @@ export class SqlStaffNotifyStore implements StaffNotifyStore {
       if (!row) return false;
       if (row.disabled_at !== null) return true;
       await trx.updateTable('staff_channels').set({ disabled_at: at }).where('id', '=', id).execute();
-      await trx
-        .updateTable('staff_messages')
-        .set({ status: 'failed', next_attempt_at: null, last_error: 'channel disabled' })
-        .where('channel_id', '=', id)
-        .where('status', '=', 'pending')
-        .execute();
+      await this.queue.giveUpPending(trx, id, 'channel disabled');
       await trx.deleteFrom('staff_alert_groups').where('channel_id', '=', id).execute();
       return true;
     });
@@ -173,8 +158,14 @@ export class SqlStaffNotifyStore implements StaffNotifyStore {
     decide: (group: AlertGroup | undefined, alertsSince: number) => GroupChange,
   ): Promise<readonly StaffMessage[]> {
     // SQLite: Vigil's write transactions begin IMMEDIATE, so this one runs alone. PostgreSQL: the
-    // group's row is locked until commit, so two processes never both post "the first" of a group.
+    // channel's row is locked until commit, so the decisions about one channel run one at a time
+    // whichever process makes them: two never both count the same minute's messages (the rate
+    // limit) or both post "the first" of a group. Always the channel before its group, as
+    // disableChannel does, so that no two transactions wait for each other.
     return this.handle.db.transaction().execute(async (trx) => {
+      if (this.handle.dialect === 'postgres') {
+        await trx.selectFrom('staff_channels').select('id').where('id', '=', channelId).forUpdate().execute();
+      }
       let read = trx.selectFrom('staff_alert_groups').selectAll().where('channel_id', '=', channelId).where('group_key', '=', groupKey);
       if (this.handle.dialect === 'postgres') read = read.forUpdate();
       const row = await read.executeTakeFirst();
@@ -250,47 +241,6 @@ export class SqlStaffNotifyStore implements StaffNotifyStore {
     return row && messageFromRow(row);
   }
 
-  async dueMessages(now: number, limit: number): Promise<readonly StaffMessage[]> {
-    const rows = await this.handle.db
-      .selectFrom('staff_messages')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map(messageFromRow);
-  }
-
-  async claimMessage(id: string, expected: number, leaseUntil: number): Promise<boolean> {
-    const result = await this.handle.db
-      .updateTable('staff_messages')
-      .set({ next_attempt_at: leaseUntil })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '=', expected)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-
-  async recordAttempt(id: string, o: MessageOutcome): Promise<void> {
-    await this.handle.db
-      .updateTable('staff_messages')
-      .set({
-        status: o.status,
-        attempts: o.attempts,
-        next_attempt_at: o.nextAttemptAt,
-        last_status_code: o.lastStatusCode,
-        last_error: o.lastError,
-        delivered_at: o.deliveredAt,
-      })
-      .where('id', '=', id)
-      // A channel disabled while the attempt ran has already closed its messages.
-      .where('status', '=', 'pending')
-      .execute();
-  }
-
   async messages(channelId: string, limit: number): Promise<readonly StaffMessage[]> {
     const rows = await this.handle.db
       .selectFrom('staff_messages')
@@ -303,16 +253,49 @@ export class SqlStaffNotifyStore implements StaffNotifyStore {
     return rows.map(messageFromRow);
   }
 
-  async claimDigest(cadence: string, periodStart: number, at: number): Promise<boolean> {
-    const result = await this.handle.db
+  async claimDigest(cadence: string, periodStart: number, at: number, leaseUntil: number): Promise<DigestClaim> {
+    const inserted = await this.handle.db
       .insertInto('staff_digests')
-      .values({ cadence, period_start: periodStart, sent_at: at })
+      .values({ cadence, period_start: periodStart, sent_at: at, lease_until: leaseUntil })
       .onConflict((oc) => oc.columns(['cadence', 'period_start']).doNothing())
       .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1) return 'claimed';
+    // A claim whose process died before it finished: taken over once its lease has run out, by one
+    // process only (the lease it read is the condition of its update).
+    const taken = await this.handle.db
+      .updateTable('staff_digests')
+      .set({ sent_at: at, lease_until: leaseUntil })
+      .where('cadence', '=', cadence)
+      .where('period_start', '=', periodStart)
+      .where('lease_until', '<=', at)
+      .executeTakeFirst();
+    if (Number(taken.numUpdatedRows) === 1) return 'claimed';
+    const row = await this.handle.db
+      .selectFrom('staff_digests')
+      .select('lease_until')
+      .where('cadence', '=', cadence)
+      .where('period_start', '=', periodStart)
+      .executeTakeFirst();
+    // No row: given back between the two statements; the next tick claims it.
+    return row && row.lease_until === null ? 'sent' : 'held';
   }
 
-  async releaseDigest(cadence: string, periodStart: number): Promise<void> {
-    await this.handle.db.deleteFrom('staff_digests').where('cadence', '=', cadence).where('period_start', '=', periodStart).execute();
+  async finishDigest(cadence: string, periodStart: number, leaseUntil: number, at: number): Promise<void> {
+    await this.handle.db
+      .updateTable('staff_digests')
+      .set({ sent_at: at, lease_until: null })
+      .where('cadence', '=', cadence)
+      .where('period_start', '=', periodStart)
+      .where('lease_until', '=', leaseUntil)
+      .execute();
+  }
+
+  async releaseDigest(cadence: string, periodStart: number, leaseUntil: number): Promise<void> {
+    await this.handle.db
+      .deleteFrom('staff_digests')
+      .where('cadence', '=', cadence)
+      .where('period_start', '=', periodStart)
+      .where('lease_until', '=', leaseUntil)
+      .execute();
   }
 }

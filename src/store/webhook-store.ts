@@ -1,15 +1,7 @@
 import type { Selectable } from 'kysely';
-import type {
-  AttemptOutcome,
-  Delivery,
-  DeliveryEventType,
-  DeliveryQuery,
-  DeliveryStatus,
-  SealedWebhook,
-  WebhookEventType,
-  WebhookStore,
-} from '../webhooks/ports.js';
+import type { Delivery, DeliveryEventType, DeliveryQuery, SealedWebhook, WebhookEventType, WebhookStore } from '../webhooks/ports.js';
 import type { DatabaseHandle } from './database.js';
+import { type OutboundTable, queueColumns, queuedFromRow, SqlOutboundQueue } from './outbound-queue-store.js';
 import type { WebhookDeliveriesTable, WebhooksTable } from './schema.js';
 
 function webhookFromRow(r: Selectable<WebhooksTable>): SealedWebhook {
@@ -26,23 +18,21 @@ function webhookFromRow(r: Selectable<WebhooksTable>): SealedWebhook {
 }
 
 function deliveryFromRow(r: Selectable<WebhookDeliveriesTable>): Delivery {
-  return {
-    id: r.id,
-    webhookId: r.webhook_id,
-    eventType: r.event_type as DeliveryEventType,
-    payloadJson: r.payload_json,
-    status: r.status as DeliveryStatus,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastStatusCode: r.last_status_code,
-    lastError: r.last_error,
-    createdAt: r.created_at,
-    deliveredAt: r.delivered_at,
-  };
+  return { ...queuedFromRow(r), webhookId: r.webhook_id, eventType: r.event_type as DeliveryEventType };
 }
 
+const DELIVERIES: OutboundTable<'webhook_deliveries', Delivery> = {
+  name: 'webhook_deliveries',
+  owner: 'webhook_id',
+  fromRow: deliveryFromRow,
+};
+
 export class SqlWebhookStore implements WebhookStore {
-  constructor(private readonly handle: DatabaseHandle) {}
+  readonly queue: SqlOutboundQueue<'webhook_deliveries', Delivery>;
+
+  constructor(private readonly handle: DatabaseHandle) {
+    this.queue = new SqlOutboundQueue(handle, DELIVERIES);
+  }
 
   async create(w: SealedWebhook): Promise<void> {
     await this.handle.db
@@ -83,12 +73,7 @@ export class SqlWebhookStore implements WebhookStore {
       if (hook.disabled_at !== null) return true;
       await trx.updateTable('webhooks').set({ disabled_at: at }).where('id', '=', id).execute();
       // Nobody listens there any more: the log says so instead of showing retries that will never come.
-      await trx
-        .updateTable('webhook_deliveries')
-        .set({ status: 'failed', next_attempt_at: null, last_error: 'webhook disabled' })
-        .where('webhook_id', '=', id)
-        .where('status', '=', 'pending')
-        .execute();
+      await this.queue.giveUpPending(trx, id, 'webhook disabled');
       return true;
     });
   }
@@ -97,68 +82,13 @@ export class SqlWebhookStore implements WebhookStore {
     if (deliveries.length === 0) return;
     await this.handle.db
       .insertInto('webhook_deliveries')
-      .values(
-        deliveries.map((d) => ({
-          id: d.id,
-          webhook_id: d.webhookId,
-          event_type: d.eventType,
-          payload_json: d.payloadJson,
-          status: d.status,
-          attempts: d.attempts,
-          next_attempt_at: d.nextAttemptAt,
-          last_status_code: d.lastStatusCode,
-          last_error: d.lastError,
-          created_at: d.createdAt,
-          delivered_at: d.deliveredAt,
-        })),
-      )
+      .values(deliveries.map((d) => ({ ...queueColumns(d), webhook_id: d.webhookId, event_type: d.eventType })))
       .execute();
   }
 
   async getDelivery(id: string): Promise<Delivery | undefined> {
     const row = await this.handle.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
     return row && deliveryFromRow(row);
-  }
-
-  async due(now: number, limit: number): Promise<readonly Delivery[]> {
-    const rows = await this.handle.db
-      .selectFrom('webhook_deliveries')
-      .selectAll()
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    return rows.map(deliveryFromRow);
-  }
-
-  async claim(id: string, expected: number, leaseUntil: number): Promise<boolean> {
-    const result = await this.handle.db
-      .updateTable('webhook_deliveries')
-      .set({ next_attempt_at: leaseUntil })
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '=', expected)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
-  }
-
-  async recordAttempt(id: string, o: AttemptOutcome): Promise<void> {
-    await this.handle.db
-      .updateTable('webhook_deliveries')
-      .set({
-        status: o.status,
-        attempts: o.attempts,
-        next_attempt_at: o.nextAttemptAt,
-        last_status_code: o.lastStatusCode,
-        last_error: o.lastError,
-        delivered_at: o.deliveredAt,
-      })
-      .where('id', '=', id)
-      // A webhook disabled while the attempt ran has already closed its deliveries.
-      .where('status', '=', 'pending')
-      .execute();
   }
 
   async deliveries(webhookId: string, q: DeliveryQuery): Promise<readonly Delivery[]> {

@@ -122,6 +122,6 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     log,
     settings: { retryDelaysMs: deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS, timeoutMs },
   });
-  const poller = new DeliveryPoller({ store, delivery, clock, log, pollIntervalMs: deps.pollIntervalMs ?? 5_000 });
+  const poller = new DeliveryPoller({ delivery, log, pollIntervalMs: deps.pollIntervalMs ?? 5_000 });
   return new WebhookDispatcher(registry, delivery, poller);
 }

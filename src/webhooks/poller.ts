@@ -1,28 +1,25 @@
-import type { Clock } from '../core/clock.js';
+import { RoundTimer } from '../outbound/round-timer.js';
 import type { WebhookDelivery, WebhookLogger } from './delivery.js';
-import type { Delivery, WebhookStore } from './ports.js';
 
 export interface DeliveryPollerDeps {
-  readonly store: WebhookStore;
   readonly delivery: WebhookDelivery;
-  readonly clock: Clock;
   readonly log: WebhookLogger;
   /** How often due retries are looked for. */
   readonly pollIntervalMs: number;
 }
-
-const DUE_BATCH = 50;
 
 /**
  * Retries: a timer that attempts every stored delivery whose time has come, whichever process
  * stored it, claiming each first. Also starts and stops delivery as a whole.
  */
 export class DeliveryPoller {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly timer: RoundTimer;
   private stopped = false;
   private polling: Promise<number> | undefined;
 
-  constructor(private readonly deps: DeliveryPollerDeps) {}
+  constructor(private readonly deps: DeliveryPollerDeps) {
+    this.timer = new RoundTimer(deps.pollIntervalMs, () => this.poll());
+  }
 
   /** Attempts every delivery that is due now; resolves with how many were attempted. The timer calls it. */
   runDue(): Promise<number> {
@@ -36,19 +33,14 @@ export class DeliveryPoller {
   start(): void {
     this.stopped = false;
     this.deps.delivery.start();
-    if (this.timer) return;
-    this.timer = setInterval(() => this.poll(), this.deps.pollIntervalMs);
-    // Retries must never keep a process alive that has nothing else to do.
-    this.timer.unref();
-    this.poll();
+    this.timer.start();
   }
 
   /** Stops the timer and waits for attempts under way. Pending deliveries stay stored for the next start. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.deps.delivery.stop();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.timer.stop();
     await this.polling;
     await this.deps.delivery.settled();
   }
@@ -57,20 +49,7 @@ export class DeliveryPoller {
     this.runDue().catch((error: unknown) => this.deps.log.error('webhook retry poll failed', error));
   }
 
-  private async drainDue(): Promise<number> {
-    const { store, delivery, clock } = this.deps;
-    let attempted = 0;
-    while (!this.stopped) {
-      const now = clock.now();
-      const due = await store.due(now, DUE_BATCH);
-      const mine: Delivery[] = [];
-      for (const d of due) {
-        if (d.nextAttemptAt !== null && (await store.claim(d.id, d.nextAttemptAt, delivery.leaseUntil(now)))) mine.push(d);
-      }
-      await Promise.all(mine.map((d) => delivery.attempt(d)));
-      attempted += mine.length;
-      if (due.length < DUE_BATCH || mine.length === 0) break;
-    }
-    return attempted;
+  private drainDue(): Promise<number> {
+    return this.deps.delivery.drainDue(() => this.stopped);
   }
 }

@@ -1,3 +1,5 @@
+import type { OutboundQueueStore, QueuedItem } from '../outbound/ports.js';
+
 /** The bus topics client apps may subscribe to. */
 export const WEBHOOK_EVENT_TYPES = ['alert.raised', 'account.locked', 'account.unlocked'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -20,34 +22,10 @@ export interface SealedWebhook extends Webhook {
   readonly secretCiphertext: string;
 }
 
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-/** One event for one webhook: its payload and where its attempts stand. */
-export interface Delivery {
-  readonly id: string;
+/** One event for one webhook: its payload (the exact JSON sent, so every retry signs and sends the same bytes) and where its attempts stand. */
+export interface Delivery extends QueuedItem {
   readonly webhookId: string;
   readonly eventType: DeliveryEventType;
-  /** The exact JSON sent, so every retry signs and sends the same bytes. */
-  readonly payloadJson: string;
-  readonly status: DeliveryStatus;
-  readonly attempts: number;
-  /** When the next attempt is due (pending only); a lease while an attempt runs. */
-  readonly nextAttemptAt: number | null;
-  readonly lastStatusCode: number | null;
-  readonly lastError: string | null;
-  readonly createdAt: number;
-  readonly deliveredAt: number | null;
-}
-
-/** The outcome of one attempt, written over the delivery's last-attempt fields. */
-export interface AttemptOutcome {
-  readonly status: DeliveryStatus;
-  readonly attempts: number;
-  readonly nextAttemptAt: number | null;
-  readonly lastStatusCode: number | null;
-  readonly lastError: string | null;
-  readonly deliveredAt: number | null;
 }
 
 export interface DeliveryQuery {
@@ -66,14 +44,8 @@ export interface WebhookStore {
   disable(id: string, at: number): Promise<boolean>;
   addDeliveries(deliveries: readonly Delivery[]): Promise<void>;
   getDelivery(id: string): Promise<Delivery | undefined>;
-  /** Pending deliveries due at `now`, the longest waiting first. */
-  due(now: number, limit: number): Promise<readonly Delivery[]>;
-  /**
-   * Takes a due delivery for one attempt by moving its `nextAttemptAt` from `expected` to
-   * `leaseUntil`. False when another worker (or process) took it first.
-   */
-  claim(id: string, expected: number, leaseUntil: number): Promise<boolean>;
-  recordAttempt(id: string, outcome: AttemptOutcome): Promise<void>;
+  /** The deliveries as a queue: what is due, claims, attempts' outcomes. */
+  readonly queue: OutboundQueueStore<Delivery>;
   /** A webhook's deliveries, newest first. */
   deliveries(webhookId: string, query: DeliveryQuery): Promise<readonly Delivery[]>;
 }

@@ -14,6 +14,7 @@ import {
   type WebhookStore,
 } from './ports.js';
 import type { TargetGuard } from './target-guard.js';
+import { checkTargetUrl } from './target-url.js';
 
 export interface WebhookInput {
   readonly url: string;
@@ -56,20 +57,8 @@ export class WebhookRegistry {
 
   /** Registers a webhook. The secret is returned here only: it is stored sealed and never shown again. */
   async register(input: WebhookInput, actor: string): Promise<Result<{ webhook: Webhook; secret: string }, Problem>> {
-    const url = checkUrl(input.url);
-    if (!url.ok) return url;
-    // Judged again at every attempt, by then-current DNS; a name that does not resolve yet is let
-    // through here (the receiver may not be deployed yet), never an internal one.
-    const target = await this.deps.guard.vet(new URL(url.value));
-    if (!target.ok && target.error.kind === 'not_allowed') {
-      return err({
-        code: 'webhook_target_not_allowed',
-        message:
-          'url must point to a public address: loopback, private, link-local and other internal or reserved addresses are refused ' +
-          '(an admin can allow a range with VIGIL_WEBHOOK_ALLOW_CIDRS).',
-        path: '/url',
-      });
-    }
+    const target = await checkTargetUrl(this.deps.guard, input.url);
+    if (!target.ok) return target;
     const events = [...new Set(input.events)];
     if (events.length === 0) return err({ code: 'invalid_body', message: 'events must name at least one event type.', path: '/events' });
     const unknown = events.find((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e));
@@ -81,7 +70,7 @@ export class WebhookRegistry {
     const secret = `whsec_${randomBytes(32).toString('base64url')}`;
     const webhook: Webhook = {
       id: newId('whk', now),
-      url: url.value,
+      url: target.value.toString(),
       events,
       description: input.description?.trim() || null,
       createdAt: now,
@@ -134,24 +123,4 @@ export class WebhookRegistry {
 
 function unsealed({ secretCiphertext: _sealed, ...webhook }: SealedWebhook): Webhook {
   return webhook;
-}
-
-/**
- * http(s) only, and no user or password in the URL: it is stored and listed in clear, and a
- * credential belongs in the receiver's check of the signature instead.
- */
-function checkUrl(raw: string): Result<string, Problem> {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return err({ code: 'invalid_body', message: 'url is not a valid absolute URL.', path: '/url' });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    return err({ code: 'invalid_body', message: `url must start with https:// or http:// (got ${url.protocol}).`, path: '/url' });
-  }
-  if (url.username !== '' || url.password !== '') {
-    return err({ code: 'invalid_body', message: 'url must not contain a user name or password.', path: '/url' });
-  }
-  return ok(url.toString());
 }

@@ -1,15 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import { err, ok, type Result } from '../core/result.js';
+import type { PostFailure } from '../outbound/ports.js';
 import type { Delivery } from './ports.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER } from './signature.js';
 import { pinnedLookup, type TargetGuard } from './target-guard.js';
 
-/** Why one attempt failed: the receiver's status when it answered, and a reason safe to log and show. */
-export interface PostFailure {
-  readonly statusCode: number | null;
-  readonly reason: string;
-}
+export type { PostFailure } from '../outbound/ports.js';
 
 /** Why an attempt to a refused target failed: the same whatever the address, and nothing was sent. */
 const REFUSED_REASON = 'target not allowed: not a public address (see VIGIL_WEBHOOK_ALLOW_CIDRS); nothing was sent';

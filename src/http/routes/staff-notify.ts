@@ -15,6 +15,7 @@ import {
   StaffMessageSchema,
   StaffMessagesSchema,
 } from '../schemas/index.js';
+import { presentAttempts } from '../schemas/present.js';
 import type { VigilTypeProvider } from '../type-provider.js';
 
 function iso(ms: number): string;
@@ -48,13 +49,7 @@ function presentMessage(m: StaffMessage) {
     channelId: m.channelId,
     kind: m.kind,
     alertId: m.alertId,
-    status: m.status,
-    attempts: m.attempts,
-    nextAttemptAt: m.status === 'pending' ? iso(m.nextAttemptAt) : null,
-    lastStatusCode: m.lastStatusCode,
-    lastError: m.lastError,
-    createdAt: iso(m.createdAt),
-    deliveredAt: iso(m.deliveredAt),
+    ...presentAttempts(m),
     payload: JSON.parse(m.payloadJson) as unknown,
   };
 }

@@ -5,6 +5,7 @@ import { type Delivery, WEBHOOK_EVENT_TYPES, type Webhook } from '../../webhooks
 import { sendProblem } from '../errors.js';
 import { actorOf, pageOf, readCursor } from '../request-helpers.js';
 import { CreatedWebhookSchema, DeliveryPageSchema, DeliverySchema, WebhookSchema, WebhooksSchema } from '../schemas/index.js';
+import { presentAttempts } from '../schemas/present.js';
 import type { VigilTypeProvider } from '../type-provider.js';
 
 function iso(ms: number): string;
@@ -32,14 +33,7 @@ function presentDelivery(d: Delivery) {
     id: d.id,
     webhookId: d.webhookId,
     eventType: d.eventType,
-    status: d.status,
-    attempts: d.attempts,
-    // While pending, when the next attempt is due (a lease while one runs); null once settled.
-    nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
-    lastStatusCode: d.lastStatusCode,
-    lastError: d.lastError,
-    createdAt: iso(d.createdAt),
-    deliveredAt: iso(d.deliveredAt),
+    ...presentAttempts(d),
     payload: JSON.parse(d.payloadJson) as unknown,
   };
 }

@@ -52,3 +52,17 @@ export type Body<T extends TSchema> = DeepReadonly<Static<T>>;
 export type Severity = Body<typeof SeveritySchema>;
 export type Decision = Body<typeof DecisionSchema>;
 export type EventType = Body<typeof EventTypeSchema>;
+
+/**
+ * Where an outbound item's attempts stand (a webhook delivery, a staff chat message): the same
+ * fields, in the same order, in both logs.
+ */
+export const AttemptProperties = {
+  status: literals(['pending', 'delivered', 'failed']),
+  attempts: Type.Integer(),
+  nextAttemptAt: Nullable(IsoTime),
+  lastStatusCode: Nullable(Type.Integer()),
+  lastError: Nullable(Type.String()),
+  createdAt: IsoTime,
+  deliveredAt: Nullable(IsoTime),
+};

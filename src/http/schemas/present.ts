@@ -38,6 +38,7 @@ import type {
 import { ALERT_SEVERITIES as SEVERITY_LIST, ALERT_STATUSES as STATUS_LIST } from '../../domain/vocabulary.js';
 import type { FlaggedLogin } from '../../logins/ports.js';
 import type { OutboxMessage as OutboxRecord } from '../../notify/ports.js';
+import type { QueuedItem } from '../../outbound/ports.js';
 import type { AccountView } from '../../respond/account-service.js';
 import type { SentCode as SentCodeRecord } from '../../respond/one-time-codes.js';
 import type { Account, SentCode } from './accounts.js';
@@ -263,4 +264,18 @@ export function presentSnooze(s: SnoozeRecord, now: number): Body<typeof SnoozeS
 export function presentOwnSnooze(s: SnoozeRecord, now: number): Body<typeof OwnSnoozeSchema> {
   const { createdBy: _createdBy, cancelledBy: _cancelledBy, ...rest } = presentSnooze(s, now);
   return rest;
+}
+
+/** Where a webhook delivery's or a chat message's attempts stand (schemas' `AttemptProperties`). */
+export function presentAttempts(item: QueuedItem) {
+  return {
+    status: item.status,
+    attempts: item.attempts,
+    // While pending, when the next attempt is due (a lease while one runs); null once settled.
+    nextAttemptAt: item.status === 'pending' ? isoOrNull(item.nextAttemptAt) : null,
+    lastStatusCode: item.lastStatusCode,
+    lastError: item.lastError,
+    createdAt: iso(item.createdAt),
+    deliveredAt: isoOrNull(item.deliveredAt),
+  };
 }

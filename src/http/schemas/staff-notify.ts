@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ALERT_TYPES } from '../../domain/vocabulary.js';
-import { type Body, IsoTime, literals, Nullable, Obj } from './common.js';
+import { AttemptProperties, type Body, IsoTime, literals, Nullable, Obj } from './common.js';
 
 export const StaffChannelKindSchema = literals(['slack', 'teams', 'chat'], {
   description:
@@ -36,13 +36,7 @@ export const StaffMessageSchema = Obj(
     channelId: Type.String(),
     kind: literals(['alert', 'summary', 'test']),
     alertId: Nullable(Type.String()),
-    status: literals(['pending', 'delivered', 'failed']),
-    attempts: Type.Integer(),
-    nextAttemptAt: Nullable(IsoTime),
-    lastStatusCode: Nullable(Type.Integer()),
-    lastError: Nullable(Type.String()),
-    createdAt: IsoTime,
-    deliveredAt: Nullable(IsoTime),
+    ...AttemptProperties,
     payload: Type.Unknown({ description: 'The JSON body posted to the channel.' }),
   },
   { title: 'StaffMessage' },

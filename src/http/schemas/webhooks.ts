@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { type Body, IsoTime, literals, NextCursor, Nullable, Obj } from './common.js';
+import { AttemptProperties, type Body, IsoTime, literals, NextCursor, Nullable, Obj } from './common.js';
 
 const webhookProperties = {
   id: Type.String(),
@@ -27,13 +27,7 @@ export const DeliverySchema = Obj(
     id: Type.String(),
     webhookId: Type.String(),
     eventType: literals(['alert.raised', 'account.locked', 'account.unlocked', 'webhook.test']),
-    status: literals(['pending', 'delivered', 'failed']),
-    attempts: Type.Integer(),
-    nextAttemptAt: Nullable(IsoTime),
-    lastStatusCode: Nullable(Type.Integer()),
-    lastError: Nullable(Type.String()),
-    createdAt: IsoTime,
-    deliveredAt: Nullable(IsoTime),
+    ...AttemptProperties,
     payload: Type.Unknown({ description: 'The JSON body POSTed.' }),
   },
   { title: 'Delivery' },

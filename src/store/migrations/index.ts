@@ -17,6 +17,7 @@ import { migration as m0017 } from './0017_monitor_incidents.js';
 import { migration as m0018 } from './0018_alert_owners_and_comments.js';
 import { migration as m0019 } from './0019_staff_notifications.js';
 import { migration as m0020 } from './0020_saved_views.js';
+import { migration as m0021 } from './0021_staff_digest_lease.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -38,4 +39,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0018_alert_owners_and_comments': m0018,
   '0019_staff_notifications': m0019,
   '0020_saved_views': m0020,
+  '0021_staff_digest_lease': m0021,
 };
