@@ -22,6 +22,11 @@ export interface ForwardSettings {
 export interface ForwardRequest {
   readonly events: readonly unknown[];
   readonly atomic: boolean;
+  /**
+   * Ids this api gave to events that came without one, on the first try only: nobody can have stored
+   * them before, so the owner need not look them up (a retry may follow a try that was stored).
+   */
+  readonly minted?: readonly string[];
 }
 export type ForwardReply = { readonly report: IngestReport } | { readonly failed: string };
 
@@ -57,6 +62,7 @@ export class ForwardingIngest implements EventIngest {
     const groups = new Map<number, { indexes: number[]; events: unknown[] }>();
     /** The valid events in the batch's order, for when they must be sent in that order (below). */
     const routed: Routed[] = [];
+    const minted = new Set<string>();
     let rejected = 0;
     raws.forEach((raw, index) => {
       const checked = validateEvent(raw, now);
@@ -71,7 +77,9 @@ export class ForwardingIngest implements EventIngest {
         group = { indexes: [], events: [] };
         groups.set(partition, group);
       }
-      const event = { ...(raw as object), id: checked.value.id ?? newId('evt', now) };
+      const id = checked.value.id ?? newId('evt', now);
+      if (checked.value.id === undefined) minted.add(id);
+      const event = { ...(raw as object), id };
       group.indexes.push(index);
       group.events.push(event);
       routed.push({ index, partition, event, ip: checked.value.ip, device: checked.value.device });
@@ -82,11 +90,11 @@ export class ForwardingIngest implements EventIngest {
       return { outcomes, accepted: 0, rejected };
     }
     try {
-      if (!options.atomic && groups.size > 1 && sharesSourceAcrossPartitions(routed)) await this.sendInOrder(routed, outcomes);
+      if (!options.atomic && groups.size > 1 && sharesSourceAcrossPartitions(routed)) await this.sendInOrder(routed, outcomes, minted);
       else
         await Promise.all(
           [...groups].map(async ([partition, group]) => {
-            const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false });
+            const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false }, minted);
             report.outcomes.forEach((outcome, i) => {
               outcomes[group.indexes[i] as number] = outcome;
             });
@@ -120,13 +128,13 @@ export class ForwardingIngest implements EventIngest {
    * events of one partition to its owner, the next once that one has answered. One process scores a
    * batch in its order; so does this.
    */
-  private async sendInOrder(routed: readonly Routed[], outcomes: IngestOutcome[]): Promise<void> {
+  private async sendInOrder(routed: readonly Routed[], outcomes: IngestOutcome[], minted: ReadonlySet<string>): Promise<void> {
     for (let start = 0; start < routed.length; ) {
       const partition = (routed[start] as Routed).partition;
       let end = start + 1;
       while (end < routed.length && (routed[end] as Routed).partition === partition) end++;
       const run = routed.slice(start, end);
-      const report = await this.send(partition, { events: run.map((r) => r.event), atomic: false });
+      const report = await this.send(partition, { events: run.map((r) => r.event), atomic: false }, minted);
       report.outcomes.forEach((outcome, i) => {
         outcomes[(run[i] as Routed).index] = outcome;
       });
@@ -134,9 +142,11 @@ export class ForwardingIngest implements EventIngest {
     }
   }
 
-  private async send(partition: number, request: ForwardRequest): Promise<IngestReport> {
+  private async send(partition: number, request: ForwardRequest, minted: ReadonlySet<string>): Promise<IngestReport> {
     const deadline = Date.now() + this.deadlineMs;
-    const payload = new TextEncoder().encode(JSON.stringify(request));
+    const ids = request.events.map((e) => (e as { id: string }).id).filter((id) => minted.has(id));
+    let payload = new TextEncoder().encode(JSON.stringify(ids.length === 0 ? request : { ...request, minted: ids }));
+    let firstTry = ids.length > 0;
     const subject = this.names.ingestSubject(partition);
     for (;;) {
       const left = deadline - Date.now();
@@ -151,6 +161,11 @@ export class ForwardingIngest implements EventIngest {
         this.metrics.forwarded.inc({ outcome: 'answered' });
         return answer.report;
       } catch (error) {
+        // The try may have been stored (an owner that answered too late): the next one is looked up.
+        if (firstTry) {
+          payload = new TextEncoder().encode(JSON.stringify(request));
+          firstTry = false;
+        }
         const code = (error as { code?: string }).code;
         // 503: nobody owns the partition right now; TIMEOUT: the owner may have died mid-request.
         // Both are asked again, with the same ids, until the deadline.

@@ -101,7 +101,8 @@ export class PartitionWorker implements OwnershipListener {
     this.deps.metrics.consumerLag.set(this.inFlight);
     try {
       await this.deps.changesSettled();
-      return { report: await this.deps.pipeline.ingest(request.events, { atomic: request.atomic }) };
+      const newIds = request.minted === undefined ? undefined : new Set(request.minted);
+      return { report: await this.deps.pipeline.ingest(request.events, { atomic: request.atomic, ...(newIds && { newIds }) }) };
     } catch (error) {
       this.deps.onError('ingesting forwarded events failed', error);
       // Not committed: the api answers 500 as one process would, and the client may send them again.

@@ -30,6 +30,30 @@ describe('Deduplicator', () => {
     expect((await d.claim([pending(0, 'x')])).fresh).toHaveLength(1);
   });
 
+  it('does not look up ids Vigil made for a first try, but still answers their repeats in flight once', async () => {
+    const lookedUp: string[][] = [];
+    const d = new Deduplicator({
+      findResults: async (ids) => {
+        lookedUp.push([...ids]);
+        return new Map();
+      },
+    });
+    const first = await d.claim([pending(0, 'made-1'), pending(1, 'made-2')], new Set(['made-1', 'made-2']));
+    expect(lookedUp).toEqual([]);
+    expect(first.fresh.map((p) => p.index)).toEqual([0, 1]);
+    // A client's id in the same request is still looked up.
+    const mixed = await d.claim([pending(0, 'made-3'), pending(1, 'client-1')], new Set(['made-3']));
+    expect(lookedUp).toEqual([['client-1']]);
+    mixed.settle(new Map());
+    // A retry of a made id (no longer new) while the first try runs waits for its answer.
+    const retry = await d.claim([pending(0, 'made-1')]);
+    expect(retry.fresh).toEqual([]);
+    const answers = new Map([['made-1', result('made-1')]]);
+    const repeats = retry.repeats(new Map());
+    first.settle(answers);
+    expect(await repeats).toEqual([{ index: 0, id: 'made-1', result: result('made-1') }]);
+  });
+
   it('releases its claims when the store cannot be read, so the id is not stuck', async () => {
     let fail = true;
     const d = new Deduplicator({

@@ -35,7 +35,8 @@ export class Deduplicator {
 
   constructor(private readonly store: Pick<EventStore, 'findResults'>) {}
 
-  async claim(valid: readonly Pending[]): Promise<Claim> {
+  /** `newIds`: ids nobody can have stored before (made by Vigil for this first try): not looked up. */
+  async claim(valid: readonly Pending[], newIds?: ReadonlySet<string>): Promise<Claim> {
     const fresh: Pending[] = [];
     const claimed: Pending[] = [];
     const laterInBatch: Array<{ index: number; id: string }> = [];
@@ -65,7 +66,8 @@ export class Deduplicator {
     };
     const storedBefore: Array<{ pending: Pending; result: EventResult }> = [];
     try {
-      const before = claimed.length > 0 ? await this.store.findResults([...claims.keys()]) : new Map<string, EventResult>();
+      const lookUp = newIds === undefined ? [...claims.keys()] : [...claims.keys()].filter((id) => !newIds.has(id));
+      const before = lookUp.length > 0 ? await this.store.findResults(lookUp) : new Map<string, EventResult>();
       for (const p of claimed) {
         const earlier = before.get(p.event.id as string);
         if (earlier) storedBefore.push({ pending: p, result: earlier });

@@ -90,7 +90,7 @@ export class IngestService {
     return oldest;
   }
 
-  async ingest(raws: readonly unknown[], options: { readonly atomic?: boolean } = {}): Promise<IngestReport> {
+  async ingest(raws: readonly unknown[], options: IngestOptions = {}): Promise<IngestReport> {
     const now = this.deps.clock.now();
     this.underWay.set(now, (this.underWay.get(now) ?? 0) + 1);
     try {
@@ -102,7 +102,7 @@ export class IngestService {
     }
   }
 
-  private async ingestReceived(raws: readonly unknown[], options: { readonly atomic?: boolean }, now: number): Promise<IngestReport> {
+  private async ingestReceived(raws: readonly unknown[], options: IngestOptions, now: number): Promise<IngestReport> {
     // 1. Validate: every event on its own; an atomic batch with one invalid event stores none.
     const outcomes: IngestOutcome[] = new Array(raws.length);
     const valid: Pending[] = [];
@@ -118,7 +118,7 @@ export class IngestService {
     }
 
     // 2. De-duplicate: an id is stored once; repeats get the first answer.
-    const claim = await this.deduplicator.claim(valid);
+    const claim = await this.deduplicator.claim(valid, options.newIds);
     const results = new Map<string, EventResult>();
     try {
       for (const { pending, result } of claim.storedBefore) {
@@ -238,6 +238,16 @@ function latestUpdates(alerts: readonly Alert[], raised: ReadonlyMap<string, Ale
  * an api process of the distributed mode, the hop to the worker that owns each event's partition
  * (cluster/).
  */
+export interface IngestOptions {
+  /** All or nothing: one invalid event and none is stored. */
+  readonly atomic?: boolean;
+  /**
+   * Ids nobody can have stored before (the distributed mode's api made them for this first try):
+   * de-duplication does not look them up in the store.
+   */
+  readonly newIds?: ReadonlySet<string>;
+}
+
 export interface EventIngest {
-  ingest(raws: readonly unknown[], options?: { readonly atomic?: boolean }): Promise<IngestReport>;
+  ingest(raws: readonly unknown[], options?: IngestOptions): Promise<IngestReport>;
 }
