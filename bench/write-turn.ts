@@ -30,6 +30,7 @@ const heavy = new SqliteWriterThread({
     insertSeen: 'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     upsertAlert: 'SELECT 1 WHERE ? IS NULL',
     upsertLock: 'SELECT 1 WHERE ? IS NULL',
+    insertOwed: 'SELECT 1 WHERE ? IS NULL',
   },
 });
 const event = (user: string) =>
@@ -49,7 +50,7 @@ const commits: number[] = [];
 const keepWriting = async (lane: number) => {
   for (let n = 0; writing; n++) {
     const started = performance.now();
-    await heavy.write({ events: [event(`t${lane}-${n}`)], learnt: [], alerts: [], locks: [] });
+    await heavy.write({ events: [event(`t${lane}-${n}`)], learnt: [], alerts: [], locks: [], owed: [] });
     commits.push(performance.now() - started);
   }
 };

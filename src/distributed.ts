@@ -7,6 +7,7 @@ import { PartitionWorker } from './cluster/partition-worker.js';
 import { ClusterNames, partitionOf } from './cluster/partitions.js';
 import { fanOut, SourceShare } from './cluster/source-share.js';
 import { newId } from './core/ids.js';
+import { PENDING_EFFECTS_RESUME_MS } from './ingest/pending-effects.js';
 import { measuredIngest } from './metrics/instrument.js';
 import type { Logger, System } from './system.js';
 
@@ -113,6 +114,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     acquired: (partitions: readonly number[]) => worker.acquired(partitions),
     released: async (partition: number) => {
       await worker.released(partition);
+      // What its committed batches owe is carried out here before the next owner may take it up.
+      await system.effects.settled((user) => partitionOf(user, config.partitions) === partition);
       system.scoreOnly(scoresUser);
     },
   };
@@ -131,6 +134,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
   );
   system.scoreOnly(scoresUser);
   await leases.start();
+  // Rows left by a step that failed here are taken up again while their partition is still ours.
+  system.effects.start(PENDING_EFFECTS_RESUME_MS, () => scoresUser);
   // Shared sources sent while this worker was cut off from NATS are lost to it: read again from
   // PostgreSQL when it is back (those it holds are skipped), as the changes are (bus-relay.ts).
   void (async () => {

@@ -42,6 +42,7 @@ import type { ActivityStore } from './feed/activity.js';
 import { LiveFeed } from './feed/live-feed.js';
 import { GroupCommitWriter } from './ingest/group-commit.js';
 import { type EventIngest, IngestService } from './ingest/ingest-service.js';
+import { PENDING_EFFECTS_RESUME_MS, PendingEffects } from './ingest/pending-effects.js';
 import type { EventStore } from './ingest/ports.js';
 import { ListService } from './lists/list-service.js';
 import { LoginScoringService } from './logins/login-scoring-service.js';
@@ -83,6 +84,7 @@ import { SqlLoginScoreStore } from './store/login-score-store.js';
 import { SqlModelStore } from './store/model-store.js';
 import { SqlMonitorStore } from './store/monitor-store.js';
 import { SqlOutboxStore } from './store/outbox-store.js';
+import { SqlPendingEffectsStore } from './store/pending-effects-store.js';
 import { SqlPeopleStore } from './store/people-store.js';
 import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 import { SqlRuleStatsStore } from './store/rule-stats-store.js';
@@ -176,6 +178,11 @@ export interface System {
    * Returns how many events were replayed.
    */
   catchUp(belongs: (user: string) => boolean): Promise<number>;
+  /**
+   * What committed batches still owe (announcements, responses; ingest/pending-effects.ts). One
+   * process takes up what its previous run left at start; a worker, its partitions' rows in catchUp.
+   */
+  readonly effects: PendingEffects;
   /**
    * The distributed mode: what the other workers stored and the IP and device alerts they raised,
    * kept where this process's rules read across accounts (cluster/source-share.ts).
@@ -364,7 +371,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       history.setTrust(m.user, m.kind, m.value, { trust: m.trust, ...(m.alertId && { alertId: m.alertId }) });
     const responder = new Responder({ locks, policy: config.responsePolicy, clock });
     const alertService = new AlertService(alerts, alertBook, clock, audit, bus);
-    const accountService = buildAccountService({
+    const { accountService, responseWorker } = buildAccountService({
       accounts: accountStore,
       locks,
       notifier,
@@ -415,6 +422,13 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       : undefined;
 
     const feed = new LiveFeed(bus);
+    const effects = new PendingEffects({
+      store: new SqlPendingEffectsStore(database),
+      alert: (id) => alerts.get(id),
+      bus,
+      responses: responseWorker,
+      onError: (message, error) => logger.error(message, error),
+    });
     const pipeline = new IngestService({
       store: events,
       enricher,
@@ -422,6 +436,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       responder,
       writer,
       bus,
+      effects,
       clock,
     });
     // Last, once nothing below can fail: deliveries left pending by the previous run go out now.
@@ -429,6 +444,12 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     staffNotifications.start();
     ruleStats.start();
     snapshots?.start(config.detectionSnapshotMinutes * 60_000);
+    // What the previous run committed and had not yet announced or carried out (it stopped in
+    // between) goes out now. A worker takes up its partitions' rows when it takes them (catchUp).
+    if (config.role === 'all') {
+      void effects.resume().catch((error: unknown) => logger.error('taking up pending effects failed', error));
+      effects.start(PENDING_EFFECTS_RESUME_MS);
+    }
     // Activations made by `vigil train --activate` in another process reach this one within 30 s.
     const stopWatchingModels = models.watch(
       MODEL_REFRESH_MS,
@@ -525,12 +546,15 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
           ),
         );
         for (const { user, lock } of await accountStore.listLocks()) if (belongs(user)) locks.set(user, lock);
+        // What their previous owner committed and had not announced or carried out when it stopped.
+        void effects.resume(belongs).catch((error: unknown) => logger.error('taking up pending effects failed', error));
         return replayed;
       },
       scoreOnly(scores) {
         alertBook.keepOnly(scores);
       },
       eventCounting,
+      effects,
       sharedSources: {
         events(shared) {
           for (const e of shared) engine.rememberSource(e);
@@ -582,6 +606,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         await writer.flushed();
         // Every event in flight is scored: the state the next start begins from.
         await snapshots?.close();
+        // What the committed batches owe is done, and their rows deleted (the bus is still open).
+        await effects.close();
         await bus.close();
         await accountService.settled();
         await monitor.settled();
@@ -618,7 +644,7 @@ function buildAccountService(r: {
   config: Config;
   clock: Clock;
   logger: Logger;
-}): AccountService {
+}): { accountService: AccountService; responseWorker: ResponseWorker } {
   const { accounts, locks, audit, bus, clock } = r;
   const onError = (message: string, error: unknown) => r.logger.error(message, error);
   const health = new SecurityHealth({ healthFacts: new SqlHealthFacts(r.database), accounts, locks, clock, onError });
@@ -636,12 +662,11 @@ function buildAccountService(r: {
   const notices = new AccountNotices(r.notifier, r.config.adminEmails, audit, onError);
   const contacts = new AccountContacts(accounts, audit, clock);
   const worker = new ResponseWorker({ accounts, locking, codes, notices, health, onError });
-  bus.subscribe('response.planned', (responses) => worker.onResponsePlanned(responses));
   bus.subscribe('events.stored', async (stored) => {
     health.onEventsStored(stored);
     await contacts.onEventsStored(stored);
   });
-  return new AccountService({
+  const accountService = new AccountService({
     views: new AccountViews(accounts, locks, health, clock),
     contacts,
     locking,
@@ -649,6 +674,7 @@ function buildAccountService(r: {
     verdicts: new OwnerVerdicts({ alerts: r.alertService, codes, trust, locking, audit, notices }),
     worker,
   });
+  return { accountService, responseWorker: worker };
 }
 
 const AMOUNT_HISTORY_MS = 90 * 24 * 3_600_000;

@@ -1,7 +1,6 @@
 import { assertExhaustive } from '../core/result.js';
 import type { StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
-import type { PlannedResponse } from '../domain/response.js';
 
 /** Why and how an account was locked or unlocked; the same shape goes to webhooks. */
 export interface AccountLockChange {
@@ -23,8 +22,6 @@ export interface BusMessages {
   'alert.raised': readonly Alert[];
   /** Alerts that changed after they were raised: a repeat (occurrences, last seen) or a transition. */
   'alert.updated': readonly Alert[];
-  /** Responses decided while scoring stored events: codes to send, people to notify (respond/). */
-  'response.planned': readonly PlannedResponse[];
   'account.locked': AccountLockChange;
   'account.unlocked': AccountLockChange;
   /**
@@ -67,7 +64,6 @@ export function sharedChanges<T extends Topic>(topic: T, message: BusMessages[T]
     // Raised alerts are the owner's own (nobody else scores its users); the rest stay in process.
     case 'alert.raised':
     case 'events.stored':
-    case 'response.planned':
       return [];
     default:
       return assertExhaustive(t, 'bus topic');
@@ -82,6 +78,11 @@ export type Handler<T extends Topic> = (message: BusMessages[T]) => void | Promi
  */
 export interface Bus {
   publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void>;
+  /**
+   * Publishes, and resolves once this process's subscribers are done with the message (a webhook's
+   * delivery stored and tried): for announcements that are owed until done (ingest/pending-effects.ts).
+   */
+  deliver<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void>;
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void;
   close(): Promise<void>;
 }

@@ -28,15 +28,29 @@ export class InProcessBus implements Bus {
   }
 
   async publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
-    const handlers = this.handlers.get(topic);
-    for (const handler of handlers ?? []) {
-      const delivery = Promise.resolve()
-        .then(() => (handler as Handler<T>)(message))
-        .catch((error: unknown) => this.onError(error, topic))
-        .finally(() => this.inFlight.delete(delivery));
-      this.inFlight.add(delivery);
-    }
+    this.dispatch(topic, message);
     if (this.outlet) await this.outlet.publish(topic, message);
+  }
+
+  async deliver<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
+    const handled = this.dispatch(topic, message);
+    if (this.outlet) await this.outlet.publish(topic, message);
+    await Promise.all(handled);
+  }
+
+  /**
+   * Hands the message to each subscriber, after this turn. A subscriber's failure is reported here;
+   * the promises returned reject with it too, for `deliver`'s caller, who still owes the message.
+   */
+  private dispatch<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void>[] {
+    const handled: Promise<void>[] = [];
+    for (const handler of this.handlers.get(topic) ?? []) {
+      const handling = Promise.resolve().then(() => (handler as Handler<T>)(message));
+      const delivery = handling.catch((error: unknown) => this.onError(error, topic)).finally(() => this.inFlight.delete(delivery));
+      this.inFlight.add(delivery);
+      handled.push(handling);
+    }
+    return handled;
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {

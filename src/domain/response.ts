@@ -20,6 +20,8 @@ export interface PlannedResponse {
   readonly locked?: AccountLock;
   /** The lock this event lifted: a password change after "this wasn't me". */
   readonly unlocked?: AccountLock;
+  /** When it was lifted: the moment its event was scored. */
+  readonly unlockedAt?: number;
   /** The lock before this event, to undo the change if the write fails. */
   readonly before?: AccountLock;
 }

@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
 import type { LockWrite } from '../domain/lock.js';
+import type { OwedEffects } from '../domain/owed-effects.js';
 import type { SeenRecord } from '../enrich/novelty.js';
 import type { EventStore } from './ports.js';
 
@@ -12,6 +13,7 @@ interface PendingWrite {
   readonly learnt: readonly SeenRecord[];
   readonly alerts: readonly Alert[];
   readonly locks: readonly LockWrite[];
+  readonly owed: readonly OwedEffects[];
   resolve(duplicates: ReadonlySet<string>): void;
   reject(error: unknown): void;
 }
@@ -43,9 +45,10 @@ export class GroupCommitWriter {
     learnt: readonly SeenRecord[],
     alerts: readonly Alert[] = [],
     locks: readonly LockWrite[] = [],
+    owed: readonly OwedEffects[] = [],
   ): Promise<ReadonlySet<string>> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, learnt, alerts, locks, resolve, reject });
+      this.queue.push({ events, learnt, alerts, locks, owed, resolve, reject });
       this.queuedEvents += events.length;
       this.schedule();
     });
@@ -84,7 +87,10 @@ export class GroupCommitWriter {
     // An alert updated several times in the group is written once, in its latest state.
     const alerts = [...new Map(group.flatMap((w) => w.alerts).map((a) => [a.id, a])).values()];
     const locks = group.flatMap((w) => w.locks);
-    const committed = (events.length === 0 ? Promise.resolve(new Set<string>()) : this.store.insert(events, learnt, alerts, locks)).then(
+    const owed = group.flatMap((w) => w.owed);
+    const committed = (
+      events.length === 0 ? Promise.resolve(new Set<string>()) : this.store.insert(events, learnt, alerts, locks, owed)
+    ).then(
       (duplicates) => {
         for (const w of group) w.resolve(duplicates);
       },

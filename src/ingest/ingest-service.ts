@@ -6,12 +6,14 @@ import type { Detector } from '../detect/detector.js';
 import type { ActivityEvent, StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
 import type { EventResult } from '../domain/event-schema.js';
+import type { OwedEffects } from '../domain/owed-effects.js';
 import type { PlannedResponse, ResponseStep } from '../domain/response.js';
 import type { Enricher } from '../enrich/enricher.js';
 import type { SeenRecord } from '../enrich/novelty.js';
 import { lockWrites, type Responder } from '../respond/responder.js';
 import { Deduplicator, type Pending } from './deduplicator.js';
 import type { GroupCommitWriter } from './group-commit.js';
+import type { PendingEffects } from './pending-effects.js';
 import type { EventStore } from './ports.js';
 import { validateEvent } from './validate-event.js';
 
@@ -42,6 +44,8 @@ export interface IngestDependencies {
   readonly writer: GroupCommitWriter;
   /** Publish what was committed. */
   readonly bus: Bus;
+  /** What a batch owes once committed (raised alerts' announcements, responses), stored with it. */
+  readonly effects: PendingEffects;
   readonly clock: Clock;
 }
 
@@ -55,12 +59,13 @@ interface Scored {
   /** Alerts created (not merely updated) by this batch, in their latest state, for `alert.raised`. */
   readonly raised: ReadonlyMap<string, Alert>;
   readonly steps: readonly ResponseStep[];
+  readonly owed: OwedEffects | undefined;
 }
 
 /**
  * The ingest pipeline, in named steps:
  *
- *   validate → de-duplicate → enrich → detect → plan the response → write → publish
+ *   validate → de-duplicate → enrich → detect → plan the response → write → publish, carry out
  *
  * The HTTP API, the NDJSON stream and the CLI import all come through `ingest`, so they accept and
  * refuse the same. Enrich, detect and respond run in arrival order, one batch at a time (detection
@@ -191,34 +196,40 @@ export class IngestService {
       };
       return { ...withId, receivedAt: now, enrichment, result };
     });
-    return { events, learnt, stored, alerts, raised, steps };
+    const followUps: PlannedResponse[] = [];
+    for (const step of steps) if (step.kind === 'follow_up') followUps.push(step.response);
+    const owed = this.deps.effects.owe(events[0]?.user ?? '', [...raised.values()], followUps, now);
+    return { events, learnt, stored, alerts, raised, steps, owed };
   }
 
   /**
-   * Step 6: events, what enrichment learnt, alerts and locks in one transaction, so an acknowledged
-   * `block` is never lost. Returns the ids another process stored first. If the write fails, memory
+   * Step 6: events, what enrichment learnt, alerts, locks and what the batch owes once committed in
+   * one transaction, so an acknowledged `block` is never lost, nor the lock's announcement. Returns the ids another process stored first. If the write fails, memory
    * is put back: novelty forgets what it learnt, locks return to what they were.
    */
   private async write(scored: Scored, now: number): Promise<ReadonlySet<string>> {
     try {
-      return await this.deps.writer.write(scored.stored, scored.learnt, scored.alerts, lockWrites(scored.steps, now));
+      const owed = scored.owed ? [scored.owed] : [];
+      return await this.deps.writer.write(scored.stored, scored.learnt, scored.alerts, lockWrites(scored.steps, now), owed);
     } catch (error) {
       this.deps.enricher.forget(scored.events.map((e) => e.user));
       this.deps.responder.revert(scored.steps);
+      if (scored.owed) this.deps.effects.cancel(scored.owed);
       throw error;
     }
   }
 
-  /** Step 7: what was committed, for the live feed, webhooks, the monitor and the response follow-up. */
+  /**
+   * Step 7: what was committed, for the live feed, webhooks, the monitor; then what the batch owes
+   * (raised alerts' announcements, the responses) is carried out in the background, and its row
+   * deleted once done.
+   */
   private async publish(scored: Scored, raced: ReadonlySet<string>): Promise<void> {
     const written = raced.size === 0 ? scored.stored : scored.stored.filter((s) => !raced.has(s.id));
     if (written.length > 0) await this.deps.bus.publish('events.stored', written);
-    if (scored.raised.size > 0) await this.deps.bus.publish('alert.raised', [...scored.raised.values()]);
+    if (scored.owed) this.deps.effects.carryOut(scored.owed, [...scored.raised.values()]);
     const updated = latestUpdates(scored.alerts, scored.raised);
     if (updated.length > 0) await this.deps.bus.publish('alert.updated', updated);
-    const followUps: PlannedResponse[] = [];
-    for (const step of scored.steps) if (step.kind === 'follow_up') followUps.push(step.response);
-    if (followUps.length > 0) await this.deps.bus.publish('response.planned', followUps);
   }
 }
 

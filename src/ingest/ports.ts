@@ -2,6 +2,7 @@ import type { StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
 import type { EventResult, EventType } from '../domain/event-schema.js';
 import type { LockWrite } from '../domain/lock.js';
+import type { OwedEffects } from '../domain/owed-effects.js';
 import type { SeenRecord, SeenStore } from '../enrich/novelty.js';
 
 export interface UserEventsQuery {
@@ -29,6 +30,8 @@ export interface EventStore extends SeenStore {
     learnt: readonly SeenRecord[],
     alerts: readonly Alert[],
     locks?: readonly LockWrite[],
+    /** What the batches owe once committed, written in the same transaction (pending-effects.ts). */
+    owed?: readonly OwedEffects[],
   ): Promise<ReadonlySet<string>>;
   /**
    * How many inserts may be under way at once with their commits still in the order they were asked

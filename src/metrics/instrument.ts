@@ -40,11 +40,11 @@ export function measuredIngest(inner: EventIngest, metrics: VigilMetrics): Event
  * the store's own.
  */
 export function measuredInserts(store: EventStore, metrics: VigilMetrics): EventStore {
-  const insert: EventStore['insert'] = async (events, learnt, alerts, locks) => {
+  const insert: EventStore['insert'] = async (events, learnt, alerts, locks, owed) => {
     metrics.groupCommitEvents.observe(events.length);
     const end = metrics.databaseSeconds.startTimer({ operation: 'group_commit' });
     try {
-      return await store.insert(events, learnt, alerts, locks);
+      return await store.insert(events, learnt, alerts, locks, owed);
     } finally {
       end();
     }

@@ -1,4 +1,4 @@
-import type { AuditRecorder } from '../audit/ports.js';
+import type { AuditRecorder, AuditStore } from '../audit/ports.js';
 import type { AccountLockChange, Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
@@ -13,7 +13,8 @@ export interface AccountLockingDeps {
   readonly accounts: AccountStore;
   /** The in-memory locks the ingest path reads. */
   readonly locks: LockBook;
-  readonly audit: AuditRecorder;
+  /** Recorded into; read only to tell whether a lock owed from before was audited already. */
+  readonly audit: AuditRecorder & Pick<AuditStore, 'list'>;
   readonly bus: Bus;
   readonly clock: Clock;
   readonly health: SecurityHealth;
@@ -78,28 +79,54 @@ export class AccountLocking {
 
   /**
    * A lock or unlock the ingest path already put in force (with its events' commit): audited and
-   * published once stored.
+   * published once stored; resolves once the webhooks' deliveries are stored. `again`: owed from a
+   * run that may have done part of it (ingest/pending-effects.ts): an entry already in the audit
+   * trail is not added twice, and the webhooks keep the delivery they have (delivery.ts, origins).
    */
-  async announceResponse(r: PlannedResponse): Promise<void> {
+  async announceResponse(r: PlannedResponse, options: { readonly again?: boolean } = {}): Promise<void> {
     if (r.locked) {
-      await this.deps.audit.record('vigil', 'account.locked', `account:${r.user}`, {
-        scope: r.locked.scope,
-        reason: r.locked.reason,
-        alertId: r.alertId,
-        severity: r.severity,
-        unlockBy: r.locked.unlockBy,
-      });
-      await this.deps.bus.publish('account.locked', change(r.user, r.locked, 'vigil', r.locked.reason));
+      const lock = r.locked;
+      if (
+        !(
+          options.again &&
+          (await this.audited(r.user, 'account.locked', lock.lockedAt, (d) => d.alertId === r.alertId && d.scope === lock.scope))
+        )
+      ) {
+        await this.deps.audit.record('vigil', 'account.locked', `account:${r.user}`, {
+          scope: lock.scope,
+          reason: lock.reason,
+          alertId: r.alertId,
+          severity: r.severity,
+          unlockBy: lock.unlockBy,
+        });
+      }
+      await this.deps.bus.deliver('account.locked', change(r.user, lock, 'vigil', lock.reason));
     }
     if (r.unlocked) {
-      await this.announceUnlock(
-        r.user,
-        r.unlocked,
-        'vigil',
-        'The client app reported a password change after the dispute.',
-        this.deps.clock.now(),
-      );
+      const lifted = r.unlocked;
+      // The moment of the unlock is the event's: the same when announced again, so its webhook is one.
+      const at = r.unlockedAt ?? this.deps.clock.now();
+      if (!(options.again && (await this.audited(r.user, 'account.unlocked', at, (d) => d.alertId === lifted.alertId)))) {
+        await this.deps.audit.record('vigil', 'account.unlocked', `account:${r.user}`, {
+          scope: lifted.scope,
+          reason: PASSWORD_CHANGED,
+          alertId: lifted.alertId,
+        });
+      }
+      await this.deps.bus.deliver('account.unlocked', { ...change(r.user, lifted, 'vigil', PASSWORD_CHANGED), at });
+      this.deps.health.markDirty(r.user);
     }
+  }
+
+  /** Whether Vigil's entry of this kind for the account, recorded at `since` or later, is in the trail. */
+  private async audited(
+    user: string,
+    action: 'account.locked' | 'account.unlocked',
+    since: number,
+    matches: (details: Readonly<Record<string, unknown>>) => boolean,
+  ): Promise<boolean> {
+    const entries = await this.deps.audit.list({ subject: `account:${user}`, action, actor: 'vigil', limit: 20 });
+    return entries.some((e) => e.at >= since && matches(e.details));
   }
 
   private async apply(user: string, lock: AccountLock, actor: string, before = this.deps.locks.get(user)): Promise<void> {
@@ -122,6 +149,8 @@ export class AccountLocking {
     this.deps.health.markDirty(user);
   }
 }
+
+const PASSWORD_CHANGED = 'The client app reported a password change after the dispute.';
 
 function change(user: string, lock: AccountLock, actor: string, reason: string): AccountLockChange {
   return { user, scope: lock.scope, at: lock.lockedAt, actor, reason, ...(lock.alertId !== undefined && { alertId: lock.alertId }) };

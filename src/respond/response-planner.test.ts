@@ -89,7 +89,10 @@ describe('planResponse', () => {
     const real = plan('password.changed', { decision: 'allow', risk: 0, severity: 'none', reasons: [] }, { lock: disputed });
     expect(real).toEqual([
       { kind: 'unlock', user: 'alice', lifted: disputed },
-      { kind: 'follow_up', response: { user: 'alice', eventId: 'evt_1', actions: [], unlocked: disputed, before: disputed } },
+      {
+        kind: 'follow_up',
+        response: { user: 'alice', eventId: 'evt_1', actions: [], unlocked: disputed, unlockedAt: now, before: disputed },
+      },
     ]);
     const simulated = plan(
       'password.changed',

@@ -84,7 +84,14 @@ export function planResponse(input: PlanInput): readonly ResponseStep[] {
     steps.push({ kind: 'unlock', user: event.user, lifted: lock });
     steps.push({
       kind: 'follow_up',
-      response: { user: event.user, eventId: event.id, actions: followUp?.actions ?? [], unlocked: lock, ...(before && { before }) },
+      response: {
+        user: event.user,
+        eventId: event.id,
+        actions: followUp?.actions ?? [],
+        unlocked: lock,
+        unlockedAt: input.now,
+        ...(before && { before }),
+      },
     });
     return steps;
   }

@@ -16,7 +16,7 @@ export interface ResponseWorkerDeps {
 
 /**
  * Carries out the automatic responses the ingest path planned, once the events that caused them are
- * stored (`response.planned`): audit and publish the lock, send the unlock code, tell the owner and
+ * stored (ingest/pending-effects.ts): audit and publish the lock, send the unlock code, tell the owner and
  * the admins.
  */
 export class ResponseWorker {
@@ -24,27 +24,37 @@ export class ResponseWorker {
   private readonly responding = new Set<Promise<void>>();
   /** Responses planned in this turn of the event loop, carried out together at its end. */
   private queued: PlannedResponse[] = [];
-  private nextRound: Promise<void> | undefined;
+  private nextRound: Promise<ReadonlySet<PlannedResponse>> | undefined;
 
   constructor(private readonly deps: ResponseWorkerDeps) {}
 
   /**
    * After the events that caused them are stored: audit, codes, notifications, webhooks. Under
-   * single-event load each request publishes its own responses, all in the turn its group commit
-   * ends: they are gathered until the end of that turn, so that their accounts are read in one query
-   * and their audit entries share one append, rather than a read and a transaction each.
+   * single-event load each request has its own responses, all in the turn its group commit ends:
+   * they are gathered until the end of that turn, so that their accounts are read in one query and
+   * their audit entries share one append, rather than a read and a transaction each. Resolves with
+   * whether every one of these was carried out (a failure is logged, and the caller still owes it).
    */
-  onResponsePlanned(responses: readonly PlannedResponse[]): Promise<void> {
+  async onResponsePlanned(responses: readonly PlannedResponse[]): Promise<boolean> {
     this.queued.push(...responses);
     this.nextRound ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
       const round = this.queued;
       this.queued = [];
       this.nextRound = undefined;
-      const work = this.respond(round);
-      this.responding.add(work);
-      return work.finally(() => this.responding.delete(work));
+      return this.track(this.respond(round, false));
     });
-    return this.nextRound;
+    const failed = await this.nextRound;
+    return responses.every((r) => !failed.has(r));
+  }
+
+  /**
+   * Responses owed from before (their process died after the commit, or a step failed), carried out
+   * again without repeating what was done: a lock already audited is not audited again, a code
+   * already made for the lock is not made again (account-locking.ts, below). Resolves as above.
+   */
+  async resume(responses: readonly PlannedResponse[]): Promise<boolean> {
+    const failed = await this.track(this.respond(responses, true));
+    return failed.size === 0;
   }
 
   /** Waits for responses being carried out (codes, notifications) and the health computations they caused (shutdown, tests). */
@@ -53,7 +63,15 @@ export class ResponseWorker {
     await this.deps.health.settled();
   }
 
-  private async respond(responses: readonly PlannedResponse[]): Promise<void> {
+  private track<T>(work: Promise<T>): Promise<T> {
+    const done = work.then(() => {});
+    this.responding.add(done);
+    void done.finally(() => this.responding.delete(done));
+    return work;
+  }
+
+  /** Carries the responses out; resolves with those that failed. */
+  private async respond(responses: readonly PlannedResponse[], again: boolean): Promise<ReadonlySet<PlannedResponse>> {
     // In order within an account; accounts side by side, so that their audit entries share one
     // append (the trail batches what is recorded meanwhile) instead of a transaction each.
     const byUser = new Map<string, PlannedResponse[]>();
@@ -62,19 +80,22 @@ export class ResponseWorker {
       if (list) list.push(r);
       else byUser.set(r.user, [r]);
     }
+    const failed = new Set<PlannedResponse>();
     const contacts = await this.contactsFor(responses);
     await Promise.all(
       [...byUser.values()].map(async (list) => {
         for (const r of list) {
           try {
-            await this.carryOut(r, contacts);
+            await this.carryOut(r, contacts, again);
           } catch (error) {
+            failed.add(r);
             this.deps.onError(`response to event ${r.eventId} for ${r.user} failed`, error);
           }
           this.deps.health.markDirty(r.user);
         }
       }),
     );
+    return failed;
   }
 
   /**
@@ -91,9 +112,9 @@ export class ResponseWorker {
     }
   }
 
-  private async carryOut(r: PlannedResponse, contacts: ReadonlyMap<string, Contact> | undefined): Promise<void> {
-    await this.deps.locking.announceResponse(r);
-    const sendsCode = sendsUnlockCode(r);
+  private async carryOut(r: PlannedResponse, contacts: ReadonlyMap<string, Contact> | undefined, again: boolean): Promise<void> {
+    await this.deps.locking.announceResponse(r, { again });
+    const sendsCode = sendsUnlockCode(r) && !(again && (await this.codeMadeFor(r)));
     const notifiesUser = r.actions.includes('notify_user');
     // Only a code or a notice needs the owner's contact: a lock alone, or a note for the admins, does not.
     const contact =
@@ -116,6 +137,16 @@ export class ResponseWorker {
         `Alert ${r.alertId ?? ''} on ${r.user}${r.locked ? `: account locked (${r.locked.scope}), ${r.locked.reason}` : ''}.`,
       );
     }
+  }
+
+  /**
+   * Whether the lock's unlock code was made already, by the run that died: a code of this alert
+   * made since the lock. Its row is written before it is sent, so a process that died in between
+   * leaves a code that never went out, and the owner asks for another: a code is never sent twice.
+   */
+  private async codeMadeFor(r: PlannedResponse): Promise<boolean> {
+    const latest = await this.deps.accounts.latestCode(r.user, 'unlock');
+    return latest !== undefined && latest.alertId === r.alertId && latest.createdAt >= (r.locked?.lockedAt ?? 0);
   }
 }
 

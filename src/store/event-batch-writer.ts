@@ -1,11 +1,12 @@
 import type { StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
 import type { LockWrite } from '../domain/lock.js';
+import type { OwedEffects } from '../domain/owed-effects.js';
 import type { SeenRecord } from '../enrich/novelty.js';
 
 /**
  * The group commit's write, the one path on which the dialects differ: events, what enrichment
- * learnt, alerts and lock changes in one transaction. Resolves, once committed, with the ids
+ * learnt, alerts, lock changes and what the batches owe once committed, in one transaction. Resolves, once committed, with the ids
  * another writer had stored first (not written again).
  */
 export interface EventBatchWriter {
@@ -14,6 +15,7 @@ export interface EventBatchWriter {
     learnt: readonly SeenRecord[],
     alerts: readonly Alert[],
     locks: readonly LockWrite[],
+    owed: readonly OwedEffects[],
   ): Promise<ReadonlySet<string>>;
   /** Writes the group commit may have under way at once and still see committed in order. */
   readonly orderedInserts: number;

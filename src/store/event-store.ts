@@ -3,6 +3,7 @@ import type { ActivityEvent, Enrichment, FirstSeenVia, StoredEvent } from '../do
 import type { Alert } from '../domain/alert.js';
 import type { Decision, EventResult, EventType, Reason, SuppressedReason } from '../domain/event-schema.js';
 import type { LockWrite } from '../domain/lock.js';
+import type { OwedEffects } from '../domain/owed-effects.js';
 import type { Severity } from '../domain/severity.js';
 import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
 import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
@@ -30,8 +31,9 @@ export class SqlEventStore implements EventStore {
     learnt: readonly SeenRecord[],
     alerts: readonly Alert[] = [],
     locks: readonly LockWrite[] = [],
+    owed: readonly OwedEffects[] = [],
   ): Promise<ReadonlySet<string>> {
-    return this.batches.write(events, learnt, alerts, locks);
+    return this.batches.write(events, learnt, alerts, locks, owed);
   }
 
   async findResults(ids: readonly string[]): Promise<ReadonlyMap<string, EventResult>> {

@@ -17,6 +17,7 @@ export interface Database {
   audit_log: AuditLogTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  pending_effects: PendingEffectsTable;
   staff_channels: StaffChannelsTable;
   staff_messages: StaffMessagesTable;
   staff_alert_groups: StaffAlertGroupsTable;
@@ -250,6 +251,17 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: number;
   delivered_at: number | null;
+  /** What caused it, for deliveries that must not be made twice for one cause (see 0022). */
+  origin: string | null;
+}
+
+/** What a committed batch still owes: announcements and responses (ingest/pending-effects.ts). */
+export interface PendingEffectsTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  /** `{ raised: alert ids, responses: PlannedResponse[] }`. */
+  effects_json: string;
 }
 
 /** A chat channel for staff (Slack, Teams, generic chat webhook). */

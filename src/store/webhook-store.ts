@@ -78,12 +78,16 @@ export class SqlWebhookStore implements WebhookStore {
     });
   }
 
-  async addDeliveries(deliveries: readonly Delivery[]): Promise<void> {
-    if (deliveries.length === 0) return;
-    await this.handle.db
+  async addDeliveries(deliveries: readonly Delivery[], origin?: string): Promise<ReadonlySet<string>> {
+    if (deliveries.length === 0) return new Set();
+    const rows = await this.handle.db
       .insertInto('webhook_deliveries')
-      .values(deliveries.map((d) => ({ ...queueColumns(d), webhook_id: d.webhookId, event_type: d.eventType })))
+      .values(deliveries.map((d) => ({ ...queueColumns(d), webhook_id: d.webhookId, event_type: d.eventType, origin: origin ?? null })))
+      // A webhook already given this origin's delivery keeps the one it has.
+      .onConflict((oc) => oc.columns(['webhook_id', 'origin']).doNothing())
+      .returning('id')
       .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
   async getDelivery(id: string): Promise<Delivery | undefined> {

@@ -1,5 +1,5 @@
 import { ServerSecret } from '../auth/server-secret.js';
-import type { Bus } from '../bus/bus.js';
+import type { AccountLockChange, Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -63,14 +63,16 @@ export class WebhookDelivery {
   /** Listens to the bus: one delivery per raised alert, one per lock and unlock. Returns the unsubscribe. */
   subscribe(bus: Bus): () => void {
     const off = [
+      // Each with its cause as origin: an announcement made again after a crash (ingest/pending-effects.ts)
+      // finds its delivery already stored and makes none.
       bus.subscribe('alert.raised', async (alerts) => {
-        await Promise.all(alerts.map((a) => this.emit('alert.raised', alertRaisedData(a), a.createdAt)));
+        await Promise.all(alerts.map((a) => this.emit('alert.raised', alertRaisedData(a), a.createdAt, `alert.raised:${a.id}`)));
       }),
       bus.subscribe('account.locked', async (change) => {
-        await this.emit('account.locked', accountLockData(change), change.at);
+        await this.emit('account.locked', accountLockData(change), change.at, lockOrigin('account.locked', change));
       }),
       bus.subscribe('account.unlocked', async (change) => {
-        await this.emit('account.unlocked', accountLockData(change), change.at);
+        await this.emit('account.unlocked', accountLockData(change), change.at, lockOrigin('account.unlocked', change));
       }),
     ];
     return () => {
@@ -82,8 +84,8 @@ export class WebhookDelivery {
    * One event for every active webhook subscribed to its type. The deliveries are stored first (so a
    * crash cannot lose them), then attempted; resolves after the first attempts, with the deliveries.
    */
-  async emit(eventType: WebhookEventType, data: WebhookData, at: number): Promise<readonly Delivery[]> {
-    return this.enqueue(await this.deps.subscribers.subscribedTo(eventType), eventType, data, at);
+  async emit(eventType: WebhookEventType, data: WebhookData, at: number, origin?: string): Promise<readonly Delivery[]> {
+    return this.enqueue(await this.deps.subscribers.subscribedTo(eventType), eventType, data, at, origin);
   }
 
   /** Sends a `webhook.test` event to one active webhook, whatever it subscribes to; answers after the first attempt. */
@@ -121,18 +123,23 @@ export class WebhookDelivery {
     return this.queue.drainDue(stopped);
   }
 
-  private async enqueue(hooks: readonly SealedWebhook[], eventType: DeliveryEventType, data: WebhookData, at: number) {
+  private async enqueue(hooks: readonly SealedWebhook[], eventType: DeliveryEventType, data: WebhookData, at: number, origin?: string) {
     if (hooks.length === 0) return [];
     const now = this.deps.clock.now();
     const first = this.queue.firstAttempt(now, !this.stopped);
-    const deliveries: Delivery[] = hooks.map((hook) => {
+    const made = hooks.map((hook) => {
       const id = newId('whd', now);
       const payloadJson = JSON.stringify({ id, type: eventType, createdAt: new Date(at).toISOString(), data });
-      return { id, webhookId: hook.id, eventType, payloadJson, ...first };
+      return { delivery: { id, webhookId: hook.id, eventType, payloadJson, ...first } satisfies Delivery, hook };
     });
-    await this.deps.store.addDeliveries(deliveries);
-    if (!this.stopped) await Promise.all(deliveries.map((d, i) => this.attempt(d, hooks[i])));
-    return deliveries;
+    const stored = await this.deps.store.addDeliveries(
+      made.map((m) => m.delivery),
+      origin,
+    );
+    // Those of this origin a webhook already had are its earlier ones' to deliver, not these.
+    const fresh = made.filter((m) => stored.has(m.delivery.id));
+    if (!this.stopped) await Promise.all(fresh.map((m) => this.attempt(m.delivery, m.hook)));
+    return fresh.map((m) => m.delivery);
   }
 }
 
@@ -163,4 +170,9 @@ class SignedWebhookSend implements OutboundSender<Delivery, SealedWebhook> {
     const sentAt = this.deps.clock.now();
     return { sent: await this.deps.sender.post(hook.url, delivery, sign(secret, Math.floor(sentAt / 1000), delivery.payloadJson)) };
   }
+}
+
+/** A lock change's cause: the account, the moment and who; the same change announced again has the same. */
+function lockOrigin(type: 'account.locked' | 'account.unlocked', change: AccountLockChange): string {
+  return `${type}:${change.user}:${change.at}:${change.actor}`;
 }

@@ -42,7 +42,11 @@ export interface WebhookStore {
   subscribedTo(eventType: WebhookEventType): Promise<readonly SealedWebhook[]>;
   /** Disables a webhook and gives up its pending deliveries. False when it does not exist. */
   disable(id: string, at: number): Promise<boolean>;
-  addDeliveries(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * Stores the deliveries; with an `origin` (what caused them), a webhook that already has a delivery
+   * of that origin keeps it and gets none. Resolves with the ids stored.
+   */
+  addDeliveries(deliveries: readonly Delivery[], origin?: string): Promise<ReadonlySet<string>>;
   getDelivery(id: string): Promise<Delivery | undefined>;
   /** The deliveries as a queue: what is due, claims, attempts' outcomes. */
   readonly queue: OutboundQueueStore<Delivery>;

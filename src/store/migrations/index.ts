@@ -18,6 +18,7 @@ import { migration as m0018 } from './0018_alert_owners_and_comments.js';
 import { migration as m0019 } from './0019_staff_notifications.js';
 import { migration as m0020 } from './0020_saved_views.js';
 import { migration as m0021 } from './0021_staff_digest_lease.js';
+import { migration as m0022 } from './0022_pending_effects.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -40,4 +41,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0019_staff_notifications': m0019,
   '0020_saved_views': m0020,
   '0021_staff_digest_lease': m0021,
+  '0022_pending_effects': m0022,
 };

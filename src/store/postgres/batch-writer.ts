@@ -1,12 +1,14 @@
 import type { StoredEvent } from '../../domain/activity-event.js';
 import type { Alert } from '../../domain/alert.js';
 import type { LockWrite } from '../../domain/lock.js';
+import type { OwedEffects } from '../../domain/owed-effects.js';
 import type { SeenRecord } from '../../enrich/novelty.js';
 import { upsertLocks } from '../account-store.js';
 import { upsertAlerts } from '../alert-store.js';
 import type { DatabaseHandle } from '../database.js';
 import type { EventBatchWriter } from '../event-batch-writer.js';
 import { eventRow, ROWS_PER_STATEMENT, upsertSeen } from '../event-rows.js';
+import { owedRow } from '../pending-effects-store.js';
 
 /**
  * PostgreSQL's group commit: one Kysely transaction of multi-row statements. Concurrent writers
@@ -22,6 +24,7 @@ export class PostgresBatchWriter implements EventBatchWriter {
     learnt: readonly SeenRecord[],
     alerts: readonly Alert[],
     locks: readonly LockWrite[],
+    owed: readonly OwedEffects[],
   ): Promise<ReadonlySet<string>> {
     const rows = events.map(eventRow);
     return this.handle.db.transaction().execute(async (trx) => {
@@ -38,6 +41,7 @@ export class PostgresBatchWriter implements EventBatchWriter {
       await upsertSeen(trx, learnt);
       await upsertAlerts(trx, alerts);
       await upsertLocks(trx, locks);
+      if (owed.length > 0) await trx.insertInto('pending_effects').values(owed.map(owedRow)).execute();
       return new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id));
     });
   }

@@ -1,12 +1,14 @@
 import type { StoredEvent } from '../../domain/activity-event.js';
 import type { Alert } from '../../domain/alert.js';
 import type { LockWrite } from '../../domain/lock.js';
+import type { OwedEffects } from '../../domain/owed-effects.js';
 import type { SeenRecord } from '../../enrich/novelty.js';
 import { lockColumns, UNCOMPUTED_HEALTH } from '../account-store.js';
 import { ALERT_COLUMNS, DETECTION_COLUMNS, toAlertRow } from '../alert-store.js';
 import { type DatabaseHandle, WRITER_CHECKPOINT_PAGES } from '../database.js';
 import type { EventBatchWriter } from '../event-batch-writer.js';
 import { EVENT_COLUMNS, SEEN_COLUMNS, SEEN_UPDATES } from '../event-rows.js';
+import { OWED_COLUMNS, owedRow } from '../pending-effects-store.js';
 import { type BatchWriter, inThreadWriter, SqliteWriterThread, type WriteStatements } from './writer-thread.js';
 
 /**
@@ -30,6 +32,7 @@ export class SqliteBatchWriter implements EventBatchWriter {
     learnt: readonly SeenRecord[],
     alerts: readonly Alert[],
     locks: readonly LockWrite[],
+    owed: readonly OwedEffects[],
   ): Promise<ReadonlySet<string>> {
     return new Set(
       await this.batch({
@@ -40,6 +43,7 @@ export class SqliteBatchWriter implements EventBatchWriter {
           return ALERT_COLUMNS.map((c) => row[c] ?? null);
         }),
         locks: locks.map(lockParams),
+        owed: owed.map((o) => OWED_COLUMNS.map((c) => owedRow(o)[c])),
       }),
     );
   }
@@ -70,6 +74,7 @@ const STATEMENTS: WriteStatements = {
        .join(', ')}`,
   upsertAlert: UPSERT_ALERT,
   upsertLock: UPSERT_LOCK,
+  insertOwed: `INSERT INTO pending_effects (${OWED_COLUMNS.join(', ')}) VALUES (${OWED_COLUMNS.map(() => '?').join(', ')})`,
 };
 
 /**

@@ -17,6 +17,7 @@ const SQL: WriteStatements = {
   insertSeen: 'INSERT INTO user_seen (user_id, kind, value, first_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
   upsertAlert: 'SELECT 1 WHERE ? IS NULL',
   upsertLock: 'SELECT 1 WHERE ? IS NULL',
+  insertOwed: 'SELECT 1 WHERE ? IS NULL',
 };
 // The "events" of these tests are written as user_seen rows: a small table whose key (user, kind,
 // value) makes a repeat a duplicate, reported by its id (here the user).
@@ -32,7 +33,7 @@ const row = (user: string, value: string, at = 1): StoredEvent =>
     result: { id: user, decision: 'allow', risk: 0, severity: 'none', reasons: [] },
   }) as unknown as StoredEvent;
 const seen = (user: string, value: string, at = 1): unknown[] => [user, 'device', value, at];
-const batch = (events: StoredEvent[], learnt: unknown[][] = []): WriteBatch => ({ events, learnt, alerts: [], locks: [] });
+const batch = (events: StoredEvent[], learnt: unknown[][] = []): WriteBatch => ({ events, learnt, alerts: [], locks: [], owed: [] });
 
 let dir: string;
 let handle: DatabaseHandle;

@@ -14,6 +14,7 @@ export interface WriteBatch {
   readonly learnt: readonly unknown[][];
   readonly alerts: readonly unknown[][];
   readonly locks: readonly unknown[][];
+  readonly owed: readonly unknown[][];
 }
 
 export interface WriteStatements {
@@ -23,6 +24,7 @@ export interface WriteStatements {
   readonly insertSeen: string;
   readonly upsertAlert: string;
   readonly upsertLock: string;
+  readonly insertOwed: string;
 }
 
 /** Writes a batch in one transaction; returns the ids of events already stored. */

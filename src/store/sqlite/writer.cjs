@@ -1,7 +1,7 @@
 'use strict';
 /**
  * The SQLite event write: one transaction per group commit, with the events, the novelty facts they
- * taught, the alerts they raised or updated and the locks they caused. Plain CommonJS, so that the
+ * taught, the alerts they raised or updated, the locks they caused and what the batches owe once committed. Plain CommonJS, so that the
  * same code runs in a worker thread (which loads it untransformed, in development, tests and
  * production alike) and, for an in-memory database that a thread cannot share, in the caller's.
  *
@@ -42,8 +42,8 @@ function eventRow(e) {
 
 /**
  * @param {import('better-sqlite3').Database} db
- * @param {{ insertEvent: string, eventColumns: readonly string[], insertSeen: string, upsertAlert: string, upsertLock: string }} sql
- * @returns {(batch: { events: import('../../domain/activity-event.js').StoredEvent[], learnt: unknown[][], alerts: unknown[][], locks: unknown[][] }) => string[]}
+ * @param {{ insertEvent: string, eventColumns: readonly string[], insertSeen: string, upsertAlert: string, upsertLock: string, insertOwed: string }} sql
+ * @returns {(batch: { events: import('../../domain/activity-event.js').StoredEvent[], learnt: unknown[][], alerts: unknown[][], locks: unknown[][], owed: unknown[][] }) => string[]}
  *   the ids of events that were already stored (not written again)
  */
 function makeWriter(db, sql) {
@@ -51,6 +51,7 @@ function makeWriter(db, sql) {
   const insertSeen = db.prepare(sql.insertSeen);
   const upsertAlert = db.prepare(sql.upsertAlert);
   const upsertLock = db.prepare(sql.upsertLock);
+  const insertOwed = db.prepare(sql.insertOwed);
   const columns = sql.eventColumns;
   return db.transaction((batch) => {
     const duplicates = [];
@@ -61,6 +62,7 @@ function makeWriter(db, sql) {
     for (const params of batch.learnt) insertSeen.run(params);
     for (const params of batch.alerts) upsertAlert.run(params);
     for (const params of batch.locks) upsertLock.run(params);
+    for (const params of batch.owed) insertOwed.run(params);
     return duplicates;
   });
 }
