@@ -202,6 +202,18 @@ describe('distributed mode on several hosts (network namespaces): a worker, an a
         );
         expect(locks.rows.length).toBeGreaterThan(0);
         expect(locks.rows.filter((r) => Number(r.n) > 1)).toEqual([]);
+        // Nor any lock left unannounced by a worker killed after its commit: what a commit owes is
+        // stored with it and carried out by the partition's next owner (ingest/pending-effects.ts).
+        await until(
+          'nothing committed is still owed',
+          async () => (Number((await db.query('select count(*) as n from pending_effects')).rows[0].n) === 0 ? true : undefined),
+          30_000,
+        );
+        const unannounced = await db.query<{ user_id: string }>(
+          `select a.user_id from accounts a where a.lock_scope is not null and a.locked_by = 'vigil' and not exists
+             (select 1 from audit_log l where l.action = 'account.locked' and l.subject = 'account:' || a.user_id)`,
+        );
+        expect(unannounced.rows).toEqual([]);
         // Every user whose stored logins came from both cities has its impossible travel alert.
         const travellers = await db.query<{ user_id: string }>(
           `select user_id from events where user_id like 'host-user-%' group by user_id having count(distinct ip) = 2`,
