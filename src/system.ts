@@ -427,6 +427,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       alert: (id) => alerts.get(id),
       bus,
       responses: responseWorker,
+      clock,
       onError: (message, error) => logger.error(message, error),
     });
     const pipeline = new IngestService({

@@ -55,6 +55,7 @@ function setUp() {
       },
     } as unknown as Bus,
     responses: { onResponsePlanned: carry(false), resume: carry(true) },
+    clock: { now: () => NOW },
     onError: () => {},
   });
   /** A batch scored, written and committed: as the ingest pipeline does it. */
@@ -127,6 +128,16 @@ describe('PendingEffects', () => {
       { user: 'ben', again: false },
     ]);
     expect([...store.rows.keys()]).toEqual([otherPartition.id]);
+  });
+
+  it('leaves to a later pass the rows written after the moment it is given', async () => {
+    const { store, effects, carried } = setUp();
+    store.rows.set('fx_0001', { id: 'fx_0001', user: 'old', createdAt: NOW - 180_000, raised: [], responses: [lockOf('old')] });
+    store.rows.set('fx_0002', { id: 'fx_0002', user: 'new', createdAt: NOW - 30_000, raised: [], responses: [lockOf('new')] });
+    expect(await effects.resume(() => true, NOW - 120_000)).toBe(1);
+    await effects.close();
+    expect(carried).toEqual([{ user: 'old', again: true }]);
+    expect([...store.rows.keys()]).toEqual(['fx_0002']);
   });
 
   it('waits, for a partition given up, for its own rows only', async () => {

@@ -1,4 +1,5 @@
 import type { Bus } from '../bus/bus.js';
+import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Alert } from '../domain/alert.js';
 import type { OwedEffects } from '../domain/owed-effects.js';
@@ -24,6 +25,7 @@ export interface PendingEffectsDependencies {
   readonly alert: (id: string) => Promise<Alert | undefined>;
   readonly bus: Bus;
   readonly responses: ResponseCarrier;
+  readonly clock: Clock;
   readonly onError: (message: string, error: unknown) => void;
 }
 
@@ -53,7 +55,7 @@ const DELETE_AFTER_MS = 1000;
  * The batch's row is written in the events' transaction (the group commit) and deleted once all of it
  * was done. A row left behind (the process died, or a step failed) is carried out again: at the next
  * start of one process, by the worker that takes its partition over in the distributed mode, and by
- * `resume` every minute. Done again, nothing is done twice where Vigil can tell: the webhooks keep
+ * a pass every minute over rows at least two minutes old. Done again, nothing is done twice where Vigil can tell: the webhooks keep
  * the delivery they have for the same cause, the audit trail the entry it has, and an unlock code
  * already made for the lock is not made again (its row is written before it is sent, so a code is
  * sent at most once). A notice to the owner or the admins, and a staff chat message, can go out twice
@@ -110,18 +112,24 @@ export class PendingEffects {
    * Carries out the rows left behind whose batch's user `belongs` here (every row in one process),
    * except those this process is carrying out itself. Resolves with how many were taken up.
    */
-  resume(belongs: (user: string) => boolean = () => true): Promise<number> {
+  resume(belongs: (user: string) => boolean = () => true, writtenBefore = Number.POSITIVE_INFINITY): Promise<number> {
     // One pass at a time: a second asked for meanwhile would only find the same rows under way.
-    this.resuming ??= this.resumeAll(belongs).finally(() => {
+    this.resuming ??= this.resumeAll(belongs, writtenBefore).finally(() => {
       this.resuming = undefined;
     });
     return this.resuming;
   }
 
-  /** Takes up rows left behind every `intervalMs` (those of a step that failed, in a long-running process). */
+  /**
+   * Takes up rows left behind every `intervalMs` (those of a step that failed, in a long-running
+   * process): rows written at least two intervals ago only, so that a row another process on the
+   * same database is still carrying out (a slow webhook) is not taken up beside it.
+   */
   start(intervalMs: number, belongs: () => (user: string) => boolean = () => () => true): void {
     this.resumeTimer = setInterval(() => {
-      this.resume(belongs()).catch((error: unknown) => this.deps.onError('taking up pending effects failed', error));
+      this.resume(belongs(), this.deps.clock.now() - 2 * intervalMs).catch((error: unknown) =>
+        this.deps.onError('taking up pending effects failed', error),
+      );
     }, intervalMs);
     this.resumeTimer.unref();
   }
@@ -143,13 +151,13 @@ export class PendingEffects {
     await this.deleteFinished();
   }
 
-  private async resumeAll(belongs: (user: string) => boolean): Promise<number> {
+  private async resumeAll(belongs: (user: string) => boolean, writtenBefore: number): Promise<number> {
     let taken = 0;
     let after: string | undefined;
     for (;;) {
       const page = await this.deps.store.list(after, PAGE);
       for (const owed of page) {
-        if (!belongs(owed.user) || this.underWay.has(owed.id) || this.finished.has(owed.id)) continue;
+        if (owed.createdAt >= writtenBefore || !belongs(owed.user) || this.underWay.has(owed.id) || this.finished.has(owed.id)) continue;
         this.track(owed, this.again(owed));
         taken++;
       }
