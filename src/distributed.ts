@@ -9,6 +9,7 @@ import { fanOut, SourceShare } from './cluster/source-share.js';
 import { newId } from './core/ids.js';
 import { PENDING_EFFECTS_RESUME_MS } from './ingest/pending-effects.js';
 import { measuredIngest } from './metrics/instrument.js';
+import { MONITOR_EFFECTS_USER } from './monitor/batch-judge.js';
 import type { Logger, System } from './system.js';
 
 /**
@@ -93,7 +94,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     names,
     pipeline: system.ingest,
     catchUp: async (partitions) => {
-      const replayed = await system.catchUp((user) => partitions.has(partitionOf(user, config.partitions)));
+      const replayed = await system.catchUp((user) => partitions.has(owedPartition(user)));
       if (replayed > 0)
         logger.info(`partitions ${[...partitions].join(',')}: ${replayed} events replayed from the database before serving them`);
       // The volume monitor's minutes are judged by one worker, over all events: the holder of this lease.
@@ -107,6 +108,14 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     onError: (message, error) => logger.error(message, error),
   });
   const scoresUser = (user: string) => leases.owns(user);
+  // What a commit owes is carried out by its user's partition's owner; the volume monitor's (no
+  // user's) by the counting worker, the holder of partition 0.
+  const owedPartition = (user: string) => (user === MONITOR_EFFECTS_USER ? MONITOR_PARTITION : partitionOf(user, config.partitions));
+  /** Whether a user (or the monitor's rows) is in the partitions this worker holds now. */
+  const ownsNow = () => {
+    const owned = new Set(leases.partitions());
+    return (user: string) => owned.has(owedPartition(user));
+  };
   // A worker keeps the open alerts of its partitions' users only, and lets go of a partition's when
   // it gives the partition up (the next owner loads them from the store when it takes it over).
   system.scoreOnly(() => false);
@@ -115,7 +124,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     released: async (partition: number) => {
       await worker.released(partition);
       // What its committed batches owe is carried out here before the next owner may take it up.
-      await system.effects.settled((user) => partitionOf(user, config.partitions) === partition);
+      await system.effects.settled((user) => owedPartition(user) === partition);
       system.scoreOnly(scoresUser);
     },
   };
@@ -135,15 +144,13 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
   system.scoreOnly(scoresUser);
   await leases.start();
   // Rows left by a step that failed here are taken up again while their partition is still ours.
-  system.effects.start(PENDING_EFFECTS_RESUME_MS, () => scoresUser);
+  system.effects.start(PENDING_EFFECTS_RESUME_MS, ownsNow);
   // Shared sources sent while this worker was cut off from NATS are lost to it: read again from
   // PostgreSQL when it is back (those it holds are skipped), as the changes are (bus-relay.ts).
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type !== 'reconnect') continue;
-      await system
-        .catchUp((user) => leases.owns(user))
-        .catch((error: unknown) => logger.error('catching up after NATS came back failed', error));
+      await system.catchUp(ownsNow()).catch((error: unknown) => logger.error('catching up after NATS came back failed', error));
     }
   })();
   return {

@@ -388,9 +388,19 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     });
     // Counts reported to POST /v1/monitor, and payment events counted per minute by event time;
     // minutes completed while Vigil was down are judged at start, from the stored events.
+    // What committed batches owe (announcements of raised alerts, responses): stored with them.
+    const effects = new PendingEffects({
+      store: new SqlPendingEffectsStore(database),
+      alert: (id) => alerts.get(id),
+      bus,
+      responses: responseWorker,
+      clock,
+      onError: (message, error) => logger.error(message, error),
+    });
     const monitor = new VolumeMonitor({
       store: new SqlMonitorStore(database),
       bus,
+      effects,
       clock,
       audit,
       settings: {
@@ -422,14 +432,6 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       : undefined;
 
     const feed = new LiveFeed(bus);
-    const effects = new PendingEffects({
-      store: new SqlPendingEffectsStore(database),
-      alert: (id) => alerts.get(id),
-      bus,
-      responses: responseWorker,
-      clock,
-      onError: (message, error) => logger.error(message, error),
-    });
     const pipeline = new IngestService({
       store: events,
       enricher,

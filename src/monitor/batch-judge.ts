@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { ok, type Result } from '../core/result.js';
 import type { Alert } from '../domain/alert.js';
+import type { OwedEffects } from '../domain/owed-effects.js';
 import { OPEN_STATUSES } from '../domain/vocabulary.js';
 import { isNew, type StatusBaseline, upgradeBaseline } from './baseline.js';
 import type { ClosedMinute } from './event-counter.js';
@@ -13,10 +14,25 @@ import type { CountSource, MonitorStore, SeriesPoint, StoredAnomaly, StoredIncid
 import { incidentAlert } from './volume-alert.js';
 import { type Anomaly, type MinuteVerdict, type MonitorSettings, TOTAL_STATUS, VolumeModel } from './volume-model.js';
 
+/** What the raised alerts' announcement owes, written with the minutes (ingest/pending-effects.ts). */
+export interface OwedAnnouncements {
+  owe(user: string, raised: readonly Alert[], responses: readonly [], now: number): OwedEffects | undefined;
+  cancel(owed: OwedEffects): void;
+  carryOut(owed: OwedEffects, raised: readonly Alert[]): void;
+}
+
+/** The "user" of the monitor's owed rows: no account's; in the distributed mode, the counting worker's. */
+export const MONITOR_EFFECTS_USER = '';
+
 export interface BatchJudgeDeps {
   readonly store: MonitorStore;
   /** `alert.raised` and `alert.updated`, after the write: webhooks and the live feed see volume alerts. */
   readonly bus: Pick<Bus, 'publish'>;
+  /**
+   * Where given, the announcement of raised alerts is owed durably: a row written with the minutes,
+   * carried out again if this process dies before it is done. Without, they are published from memory.
+   */
+  readonly effects?: OwedAnnouncements;
   readonly clock: Clock;
   readonly settings: MonitorSettings;
 }
@@ -140,7 +156,13 @@ export class BatchJudge {
 
     const first = minutes[0];
     const last = minutes[minutes.length - 1];
-    await store.write({
+    const owed = this.deps.effects?.owe(
+      MONITOR_EFFECTS_USER,
+      [...alerts.values()].filter((a) => raised.has(a.id)),
+      [],
+      now,
+    );
+    const written = store.write({
       source,
       at: now,
       series,
@@ -152,13 +174,21 @@ export class BatchJudge {
       incidents,
       alerts: [...alerts.values()],
       ...(options.lateCounts && { lateCounts: options.lateCounts }),
+      ...(owed && { owed }),
     });
+    try {
+      await written;
+    } catch (error) {
+      if (owed) this.deps.effects?.cancel(owed);
+      throw error;
+    }
     await this.resolveClosed(incidents, alerts, now);
     // After the commit, as for alerts raised by events: subscribers never see an alert that is not stored.
     const all = [...alerts.values()];
     const newOnes = all.filter((a) => raised.has(a.id));
     const updated = all.filter((a) => !raised.has(a.id));
-    if (newOnes.length > 0) await this.deps.bus.publish('alert.raised', newOnes);
+    if (owed) this.deps.effects?.carryOut(owed, newOnes);
+    else if (newOnes.length > 0) await this.deps.bus.publish('alert.raised', newOnes);
     if (updated.length > 0) await this.deps.bus.publish('alert.updated', updated);
     return { verdicts, anomalies, incidents, model };
   }

@@ -5,7 +5,7 @@ import type { Result } from '../core/result.js';
 import type { StoredEvent } from '../domain/activity-event.js';
 import type { EventStore } from '../ingest/ports.js';
 import { knowsTimeOfDay } from './baseline.js';
-import { BatchJudge } from './batch-judge.js';
+import { BatchJudge, type OwedAnnouncements } from './batch-judge.js';
 import { BatchQueue } from './batch-queue.js';
 import { EventMinuteFeed } from './event-minute-feed.js';
 import { type AcceptOutcome, IncidentCloser } from './incident-closer.js';
@@ -28,6 +28,8 @@ export interface VolumeMonitorDeps {
   readonly store: MonitorStore;
   /** `alert.raised` and `alert.updated`, after the write: webhooks and the live feed see volume alerts. */
   readonly bus: Pick<Bus, 'publish'>;
+  /** Raised alerts' announcements owed durably (see BatchJudgeDeps). */
+  readonly effects?: OwedAnnouncements;
   readonly clock: Clock;
   readonly settings?: MonitorSettings;
   /**
@@ -58,7 +60,13 @@ export class VolumeMonitor {
   constructor(deps: VolumeMonitorDeps) {
     const settings = deps.settings ?? DEFAULT_MONITOR_SETTINGS;
     this.settings = settings;
-    this.judge = new BatchJudge({ store: deps.store, bus: deps.bus, clock: deps.clock, settings });
+    this.judge = new BatchJudge({
+      store: deps.store,
+      bus: deps.bus,
+      ...(deps.effects && { effects: deps.effects }),
+      clock: deps.clock,
+      settings,
+    });
     this.closer = new IncidentCloser({ store: deps.store, bus: deps.bus, clock: deps.clock, settings, audit: deps.audit });
     this.feed = new EventMinuteFeed({ store: deps.store, clock: deps.clock, queue: this.queue, judge: this.judge });
     this.reader = new MonitorReader(deps.store, settings);

@@ -1,4 +1,5 @@
 import type { Alert, AlertTransition } from '../domain/alert.js';
+import type { OwedEffects } from '../domain/owed-effects.js';
 import type { Basis, StatusBaseline } from './baseline.js';
 import type { IncidentRecord } from './incident.js';
 import type { MinuteCount } from './minute-counts.js';
@@ -77,6 +78,8 @@ export interface MonitorWrite {
   readonly alerts: readonly Alert[];
   /** Events that arrived after their minute was judged: added to the stored count, never judged. */
   readonly lateCounts?: readonly MinuteCount[];
+  /** What announcing the raised alerts owes, in the same transaction (ingest/pending-effects.ts). */
+  readonly owed?: OwedEffects;
 }
 
 export interface SeriesQuery {

@@ -15,6 +15,7 @@ import type {
 } from '../monitor/ports.js';
 import { SqlAlertStore, upsertAlerts } from './alert-store.js';
 import type { DatabaseHandle } from './database.js';
+import { owedRow } from './pending-effects-store.js';
 import type { Database, MonitorAnomaliesTable, MonitorIncidentsTable, MonitorSeriesTable } from './schema.js';
 
 // Multi-row statements keep a week of history to a few hundred statements; both dialects take far
@@ -188,6 +189,7 @@ export class SqlMonitorStore implements MonitorStore {
           .execute();
       }
       await this.addLateCounts(trx, w, now);
+      if (w.owed) await trx.insertInto('pending_effects').values(owedRow(w.owed)).execute();
       if (w.clearRange) {
         await trx
           .deleteFrom('monitor_incidents')
