@@ -17,7 +17,7 @@ export interface BusOutlet {
  */
 export class InProcessBus implements Bus {
   private readonly handlers = new Map<Topic, Set<Handler<Topic>>>();
-  private inFlight = new Set<Promise<void>>();
+  private inFlight = new Set<Promise<unknown>>();
   private outlet: BusOutlet | undefined;
 
   constructor(private readonly onError: BusErrorSink) {}
@@ -29,14 +29,30 @@ export class InProcessBus implements Bus {
 
   async publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
     const handlers = this.handlers.get(topic);
-    for (const handler of handlers ?? []) {
+    if (handlers !== undefined && handlers.size > 0) {
+      // One delivery per message, whatever the number of subscribers (every event published costs
+      // this): the subscribers of the moment, run after the publisher's turn.
+      const subscribers = [...handlers] as Handler<T>[];
       const delivery = Promise.resolve()
-        .then(() => (handler as Handler<T>)(message))
-        .catch((error: unknown) => this.onError(error, topic))
+        .then(() => this.deliver(topic, subscribers, message))
         .finally(() => this.inFlight.delete(delivery));
       this.inFlight.add(delivery);
     }
     if (this.outlet) await this.outlet.publish(topic, message);
+  }
+
+  /** Each subscriber on its own: one that throws, at once or later, does not stop the others. */
+  private deliver<T extends Topic>(topic: T, subscribers: readonly Handler<T>[], message: BusMessages[T]): Promise<unknown> | undefined {
+    const pending: Array<Promise<void>> = [];
+    for (const handler of subscribers) {
+      try {
+        const running = handler(message);
+        if (running !== undefined) pending.push(running.catch((error: unknown) => this.onError(error, topic)));
+      } catch (error) {
+        this.onError(error, topic);
+      }
+    }
+    return pending.length > 0 ? Promise.all(pending) : undefined;
   }
 
   subscribe<T extends Topic>(topic: T, handler: Handler<T>): () => void {
