@@ -2,23 +2,19 @@
  * Where Vigil's main-thread CPU per event goes, by ablation: `npm run bench:ablation`.
  *
  * A CPU profile of the server under load is flat (no function above 3%), so this bench takes the
- * parts out one at a time instead. It starts, in turn, the floor (bench/floor-server.ts), Vigil in
- * full, and Vigil with one part switched off (bench/ablation-server.ts, from the compiled dist/),
- * each on a fresh SQLite file, and drives each with the loads of bench/run.ts: single events from 50
- * connections, then JSON batches of 500 from 4. What it reads is the server's main-thread CPU time
- * (from /proc) per event acknowledged, not throughput: CPU per event moves far less than events per
- * second when other work shares the machine. A part's cost is Vigil in full minus Vigil without it.
+ * parts out one at a time instead. It starts Vigil, compiled (bench/ablation-server.ts over dist/),
+ * on a fresh SQLite file, drives it with the loads of bench/run.ts (single events from 50
+ * connections, then JSON batches of 500 from 4) and, for each part in turn, switches the part off
+ * and on every BENCH_DURATION_S seconds, ABLATION_SLICES times each way: one process, one warm heap
+ * and JIT, the two modes side by side in time. What it reads is the server's main-thread CPU time
+ * (from /proc) per event acknowledged, not throughput. A part's cost is the median over
+ * ABLATION_ROUNDS fresh servers of CPU per event in full minus without it. Each round also measures
+ * the floor (bench/floor-server.ts) taking turns with a Vigil server, for Vigil's distance above it.
  *
- * The variants run in rounds, in a different order each round (rotated), and each figure is the
- * median of the rounds, so that a change in the machine's load spreads over all the variants.
- *
- * The loads come at a fixed rate (ABLATION_SINGLE_RATE, 1,000 requests/s; ABLATION_BATCH_RATE, 10 batches/s),
- * the same for every variant: at full speed a cheaper variant would also get fuller event-loop turns,
- * whose fixed costs more requests share, and the difference would not be the part's alone. Set
- * both to 0 for bench/run.ts's loads (as fast as the server answers).
- *
- * Knobs: ABLATION_ROUNDS (3), ABLATION_PARTS (every part in bench/ablation-server.ts's PARTS, comma
- * separated; "floor" and "full" are always run), BENCH_DURATION_S (6) and BENCH_WARMUP_S (3) per load.
+ * Knobs: ABLATION_ROUNDS (3), ABLATION_SLICES (3), ABLATION_PARTS (comma separated; every part of
+ * bench/ablation-server.ts's PARTS by default), BENCH_DURATION_S (2 s a turn), BENCH_WARMUP_S (2),
+ * ABLATION_SINGLE_RATE and ABLATION_BATCH_RATE (requests/s; 0, the default: as fast as answered).
+ * ABLATION_COMPARE=DIST instead runs another build (DIST) and this one taking turns.
  * Figures go to bench/ablation-results.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
