@@ -23,6 +23,9 @@ export interface Claim {
   repeats(results: ReadonlyMap<string, EventResult>): Promise<Array<{ index: number; id: string; result: EventResult | undefined }>>;
 }
 
+const settleNothing = (): void => {};
+const noRepeats = async (): Promise<[]> => [];
+
 /**
  * The de-duplication step: a client's event id is stored once. A repeat is answered with the first
  * answer whether the first copy is already stored, earlier in the same request, or being processed
@@ -37,6 +40,8 @@ export class Deduplicator {
 
   /** `newIds`: ids nobody can have stored before (made by Vigil for this first try): not looked up. */
   async claim(valid: readonly Pending[], newIds?: ReadonlySet<string>): Promise<Claim> {
+    // Most events come without an id (Vigil makes one): nothing to claim, look up or wait for.
+    if (valid.every((p) => p.event.id === undefined)) return { fresh: valid, storedBefore: [], settle: settleNothing, repeats: noRepeats };
     const fresh: Pending[] = [];
     const claimed: Pending[] = [];
     const laterInBatch: Array<{ index: number; id: string }> = [];

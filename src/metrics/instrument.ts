@@ -8,27 +8,37 @@ import type { VigilMetrics } from './metrics.js';
  * hot loop) is unchanged whether metrics are read or not.
  */
 export function measuredDetector(detector: Detector, metrics: VigilMetrics): Detector {
+  const seconds = metrics.scoringSeconds;
   return {
+    // Two clock readings and one observation: prom-client's startTimer would add two closures, an
+    // hrtime pair and a label object per event, on the path every event takes.
     score(event, enrichment) {
-      const end = metrics.scoringSeconds.startTimer();
+      const start = performance.now();
       try {
         return detector.score(event, enrichment);
       } finally {
-        end();
+        seconds.observe((performance.now() - start) / 1000);
       }
     },
   };
 }
 
-/** Counts every event by outcome, and the decisions of those stored (a duplicate was counted the first time). */
+/**
+ * Counts every event by outcome, and the decisions of those stored (a duplicate was counted the first
+ * time): tallied per call, then one increment per outcome and decision, not a label lookup per event.
+ */
 export function measuredIngest(inner: EventIngest, metrics: VigilMetrics): EventIngest {
   return {
     async ingest(raws, options) {
       const report = await inner.ingest(raws, options);
+      const outcomes = new Map<string, number>();
+      const decisions = new Map<string, number>();
       for (const outcome of report.outcomes) {
-        metrics.eventsIn.inc({ outcome: outcome.status });
-        if (outcome.status === 'stored') metrics.decisions.inc({ decision: outcome.result.decision });
+        outcomes.set(outcome.status, (outcomes.get(outcome.status) ?? 0) + 1);
+        if (outcome.status === 'stored') decisions.set(outcome.result.decision, (decisions.get(outcome.result.decision) ?? 0) + 1);
       }
+      for (const [outcome, n] of outcomes) metrics.eventsIn.inc({ outcome }, n);
+      for (const [decision, n] of decisions) metrics.decisions.inc({ decision }, n);
       return report;
     },
   };
