@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../src/cluster/partitions.js';
 import { buildApp } from '../src/http/app.js';
 import type { System } from '../src/system.js';
-import { ADMIN_KEY, INGEST_KEY } from './support/app.js';
 import { fixedClock } from './support/clock.js';
 import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, startRole } from './support/cluster.js';
+import { ADMIN_KEY, INGEST_KEY } from './support/credentials.js';
 
 /**
  * Every process hears of every alert a person moves on or a worker updates (cluster/bus-relay.ts),

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { System } from '../src/system.js';
-import { INGEST_KEY, TEST_SECRET_KEY } from './support/app.js';
 import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, NATS_URL, startRole } from './support/cluster.js';
+import { INGEST_KEY, TEST_SECRET_KEY } from './support/credentials.js';
 import { PROCESS_TEST_TIMEOUT_MS, type RunningServer, startServer, stopChildren } from './support/process.js';
 
 /**

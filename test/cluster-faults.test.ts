@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
 import type { System } from '../src/system.js';
-import { INGEST_KEY, TEST_SECRET_KEY } from './support/app.js';
 import { freshNatsPrefix, freshPgSchema, type PrivateNats, startPrivateNats, startRole } from './support/cluster.js';
+import { INGEST_KEY, TEST_SECRET_KEY } from './support/credentials.js';
 import { Load, storedOnce, until } from './support/fault-load.js';
 import { PROCESS_TEST_TIMEOUT_MS, type RunningServer, startServer, stopChildren } from './support/process.js';
 

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { partitionOf } from '../src/cluster/partitions.js';
-import { INGEST_KEY, TEST_SECRET_KEY } from './support/app.js';
 import { freshMigratedPgSchema, freshNatsPrefix, type PrivateNats, startPrivateNats } from './support/cluster.js';
+import { INGEST_KEY, TEST_SECRET_KEY } from './support/credentials.js';
 import { type Answer, Load, storedOnce, until } from './support/fault-load.js';
 import { PROCESS_TEST_TIMEOUT_MS, type RunningServer, startServer, stopChildren } from './support/process.js';
 import { TcpRelay, type VirtualHost, VirtualNetwork } from './support/virtual-network.js';

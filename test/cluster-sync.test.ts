@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/http/app.js';
 import type { System } from '../src/system.js';
-import { ADMIN_KEY, INGEST_KEY } from './support/app.js';
 import { fixedClock } from './support/clock.js';
 import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, startRole } from './support/cluster.js';
+import { ADMIN_KEY, INGEST_KEY } from './support/credentials.js';
 
 /**
  * The distributed mode keeps every process in step (cluster/bus-relay.ts), on the machine's real NATS

@@ -7,8 +7,9 @@ import type { Clock } from '../src/core/clock.js';
 import type { EventResult } from '../src/domain/event-schema.js';
 import { buildApp } from '../src/http/app.js';
 import type { System } from '../src/system.js';
-import { INGEST_KEY, sharedGeoIp } from './support/app.js';
 import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, startRole } from './support/cluster.js';
+import { INGEST_KEY } from './support/credentials.js';
+import { sharedGeoIp } from './support/geoip.js';
 
 /**
  * The distributed mode on the machine's real NATS JetStream and PostgreSQL, its processes in this

@@ -5,7 +5,7 @@ import { buildGeoTable } from '../eval/geo-table.js';
 import { type CorpusParams, HELD_OUT, TUNING } from '../eval/params.js';
 import { EVENT_TYPES } from '../src/domain/vocabulary.js';
 import { validateEvent } from '../src/ingest/validate-event.js';
-import { sharedGeoIp } from './support/app.js';
+import { sharedGeoIp } from './support/geoip.js';
 
 /** The eval's corpus generator (eval/, `npm run eval`): no run through Vigil here, only the corpus. */
 const small: CorpusParams = { ...TUNING, users: 150, days: 14, storiesPerKind: 3 };

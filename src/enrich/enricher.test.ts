@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sharedGeoIp } from '../../test/support/app.js';
+import { sharedGeoIp } from '../../test/support/geoip.js';
 import type { ActivityEvent } from '../domain/activity-event.js';
 import { Enricher } from './enricher.js';
 import type { MmdbGeoIp } from './geoip.js';

@@ -4,25 +4,17 @@ import type { PersonRole } from '../../src/auth/people.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { Rule } from '../../src/detect/rule.js';
-import { MmdbGeoIp } from '../../src/enrich/geoip.js';
 import { type App, buildApp } from '../../src/http/app.js';
 import { createSystem, type Logger, type System } from '../../src/system.js';
 import type { HostLookup } from '../../src/webhooks/target-guard.js';
+import { ADMIN_KEY, INGEST_KEY, TEST_SECRET_KEY } from './credentials.js';
 import { freshDatabase } from './database.js';
+import { sharedGeoIp } from './geoip.js';
 
-export const INGEST_KEY = 'test-ingest-key-0123456789abcdef';
-export const ADMIN_KEY = 'test-admin-key-0123456789abcdefgh';
-export const TEST_SECRET_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
-
-let geoIp: Promise<MmdbGeoIp> | undefined;
-/** One geo-IP reader per test file: it holds ~65 MB per IP version. */
-export function sharedGeoIp(): Promise<MmdbGeoIp> {
-  geoIp ??= MmdbGeoIp.open().then(async (g) => {
-    await g.openV6();
-    return g;
-  });
-  return geoIp;
-}
+// Re-exported for the tests that start a Vigil here; tests that never touch the suite's database
+// import them from their own modules (see database.ts).
+export { ADMIN_KEY, INGEST_KEY, TEST_SECRET_KEY } from './credentials.js';
+export { sharedGeoIp } from './geoip.js';
 
 export const PERSON_PASSWORD = 'correct horse battery staple';
 let people = 0;

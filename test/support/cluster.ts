@@ -10,19 +10,19 @@ import type { Clock } from '../../src/core/clock.js';
 import { type ClusterTimings, joinCluster } from '../../src/distributed.js';
 import { openDatabase } from '../../src/store/database.js';
 import { createSystem, type System } from '../../src/system.js';
-import { sharedGeoIp, TEST_SECRET_KEY } from './app.js';
-import { testSchemaName } from './database.js';
+import { TEST_SECRET_KEY } from './credentials.js';
+import { sharedGeoIp } from './geoip.js';
 import { freePort, recordForTeardown } from './process.js';
+import { testSchemaName } from './test-run.js';
 import { onHost, type VirtualHost } from './virtual-network.js';
 
 /**
- * The distributed mode needs PostgreSQL and NATS whichever leg of CI runs: on the SQLite leg its
- * tests use the machine's PostgreSQL `test` database (as the PostgreSQL leg does), in a schema of
- * their own, dropped by the global teardown like every test schema there.
+ * The distributed mode needs PostgreSQL and NATS whichever leg of CI runs, so its tests do not use
+ * the suite's database (database.ts): they use the machine's PostgreSQL `test` database, in a schema
+ * of their own per test, as they use its NATS. Being the same on both legs, they run on one, the
+ * SQLite leg (scripts/test-legs.ts).
  */
-export const CLUSTER_DATABASE_URL = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres')
-  ? process.env.VIGIL_TEST_DATABASE_URL
-  : 'postgres://postgres@127.0.0.1:5432/test';
+export const CLUSTER_DATABASE_URL = process.env.VIGIL_TEST_CLUSTER_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const NATS_URL = process.env.VIGIL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export async function freshPgSchema(): Promise<string> {

@@ -1,28 +1,20 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { DatabaseTarget } from '../../src/store/database.js';
+import { templateSchema, testSchemaName } from './test-run.js';
 
 /**
  * The database the suite runs against: SQLite by default; PostgreSQL when VIGIL_TEST_DATABASE_URL is
  * a postgres:// URL (CI runs the suite once each way). No mocks: every test gets a real, empty
  * database of its own: a fresh file, or a fresh schema on PostgreSQL.
+ *
+ * The one module a test reaches the variable through (the global setup reads it too, for the schemas
+ * it prepares and drops): CI's PostgreSQL leg runs exactly the test files whose imports reach a module
+ * that names the variable (scripts/test-legs.ts). A test that needs the suite's database gets it from
+ * here; a helper that does not need it does not import this module, or its tests would run twice.
  */
-/**
- * The test run: the pid of vitest's main process, set by the global setup (workers inherit it).
- * PostgreSQL schemas are named after it, so that a run drops its own and those of runs that died,
- * never those of another checkout's run going on beside it on the same database.
- */
-export const testRun = (): string => process.env.VIGIL_TEST_RUN ?? String(process.pid);
-
-/** The schema the global setup migrates once and dumps, for each test's schema to start from. */
-export const templateSchema = (): string => `vigil_test_template_${testRun()}`;
-
-/** A test's own schema: `t_<run>_<random>`. */
-export const testSchemaName = (): string => `t_${testRun()}_${randomBytes(6).toString('hex')}`;
-
 export const testDialect: DatabaseTarget['dialect'] = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres') ? 'postgres' : 'sqlite';
 
 export interface TestDatabase {

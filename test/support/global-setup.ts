@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../../src/store/database.js';
 import { BUILT_CLI, ensureServerBuild } from './build-server.js';
-import { templateSchema, testRun } from './database.js';
+import { templateSchema, testRun } from './test-run.js';
 import { removeLeftNamespaces } from './virtual-network.js';
 
 /**
