@@ -39,6 +39,12 @@ export interface SnapshotMeta {
    * `takenAt` is replayed then.
    */
   readonly replayFrom?: number;
+  /**
+   * Where the stored events ended just before it was taken, on a store that keeps their order
+   * (SQLite's rowid and the event there): every event stored after it is past that position, whatever
+   * its receipt time. Absent on PostgreSQL and in files of earlier releases: `replayFrom` is used then.
+   */
+  readonly storedUpTo?: { readonly position: number; readonly eventId: string };
   /** The last event recorded before it: must be in the database it is loaded against. */
   readonly anchorEventId: string | undefined;
   readonly retentionMs: number;
