@@ -13,6 +13,10 @@
  * BENCH_PROFILE=DIR profiles the start from the snapshot (that server is then stopped gracefully, to
  * write the profile) and prints its top functions by self time.
  *
+ * Each start also reports the server's CPU time until it answered (user + system, from /proc on
+ * Linux): on a shared machine the wall time moves with the load, the CPU time much less.
+ * BENCH_RESTART_FULL=0 leaves out the full replay (the slowest part) when comparing snapshot starts.
+ *
  * Adds its figures to bench/results.json. Run `npm run build:server` first (npm run bench does).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -31,6 +35,7 @@ const EVENTS = envInt('BENCH_RESTART_EVENTS', 750_000);
 /** BENCH_PROFILE=DIR: a CPU profile of the start from the snapshot (stopped gracefully to write it). */
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
 const TAIL = envInt('BENCH_RESTART_TAIL', 10_000);
+const FULL_REPLAY = process.env.BENCH_RESTART_FULL !== '0';
 const BATCH = 500;
 const HEALTH_TIMEOUT_MS = 600_000;
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -82,6 +87,8 @@ interface Server {
   readonly url: string;
   readonly lines: string[];
   readonly startMs: number;
+  /** CPU seconds the server had used when it first answered; undefined where /proc is not. */
+  readonly cpuS: number | undefined;
 }
 
 async function startServer(extraEnv: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Server> {
@@ -128,7 +135,8 @@ async function startServer(extraEnv: Record<string, string> = {}, nodeArgs: read
     if (performance.now() - started > HEALTH_TIMEOUT_MS) throw new Error(`vigil did not answer within ${HEALTH_TIMEOUT_MS / 1000} s`);
     await sleep(50);
   }
-  return { proc, url, lines, startMs: performance.now() - started };
+  const startMs = performance.now() - started;
+  return { proc, url, lines, startMs, cpuS: cpuSeconds(proc.pid) };
 }
 
 async function kill9(server: Server): Promise<void> {
@@ -174,7 +182,9 @@ try {
   // 1. After a graceful stop: the snapshot taken at shutdown.
   const graceful = await startServer({ VIGIL_DETECTION_SNAPSHOT_MINUTES: '1' });
   const gracefulEvents = storedEvents();
-  log(`graceful restart, ${gracefulEvents.toLocaleString('en-US')} events stored: ${(graceful.startMs / 1000).toFixed(2)} s`);
+  log(
+    `graceful restart, ${gracefulEvents.toLocaleString('en-US')} events stored: ${(graceful.startMs / 1000).toFixed(2)} s${cpuNote(graceful)}`,
+  );
 
   // 2. kill -9 after the interval snapshot and events after it.
   await send(graceful, EVENTS, TAIL);
@@ -187,7 +197,7 @@ try {
   const afterKill = await startServer({}, PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR]);
   const tailLine = afterKill.lines.find((l) => l.startsWith('Detection state from the snapshot')) ?? 'snapshot not used';
   log(
-    `kill -9 restart from the snapshot, ${killedEvents.toLocaleString('en-US')} events stored: ${(afterKill.startMs / 1000).toFixed(2)} s (${tailLine})`,
+    `kill -9 restart from the snapshot, ${killedEvents.toLocaleString('en-US')} events stored: ${(afterKill.startMs / 1000).toFixed(2)} s${cpuNote(afterKill)} (${tailLine})`,
   );
 
   // 3. kill -9 without a snapshot: the full replay.
@@ -203,11 +213,14 @@ try {
     }
   }
   fs.rmSync(snapshotFile);
-  const full = await startServer({ VIGIL_DETECTION_SNAPSHOT_FILE: 'off' });
-  log(
-    `kill -9 restart without a snapshot (full replay), ${killedEvents.toLocaleString('en-US')} events stored: ${(full.startMs / 1000).toFixed(2)} s`,
-  );
-  await stopGracefully(full);
+  let full: Server | undefined;
+  if (FULL_REPLAY) {
+    full = await startServer({ VIGIL_DETECTION_SNAPSHOT_FILE: 'off' });
+    log(
+      `kill -9 restart without a snapshot (full replay), ${killedEvents.toLocaleString('en-US')} events stored: ${(full.startMs / 1000).toFixed(2)} s${cpuNote(full)}`,
+    );
+    await stopGracefully(full);
+  }
 
   const result = {
     eventsStored: killedEvents,
@@ -215,13 +228,17 @@ try {
     snapshotWritten: written ?? null,
     gracefulRestartS: Math.round(graceful.startMs) / 1000,
     gracefulSecondsPerMillion: perMillion(graceful.startMs, gracefulEvents),
+    gracefulCpuS: graceful.cpuS ?? null,
     kill9FromSnapshotS: Math.round(afterKill.startMs) / 1000,
     kill9FromSnapshotSecondsPerMillion: perMillion(afterKill.startMs, killedEvents),
-    kill9FullReplayS: Math.round(full.startMs) / 1000,
-    kill9FullReplaySecondsPerMillion: perMillion(full.startMs, killedEvents),
+    kill9FromSnapshotCpuS: afterKill.cpuS ?? null,
+    kill9FullReplayS: full === undefined ? null : Math.round(full.startMs) / 1000,
+    kill9FullReplaySecondsPerMillion: full === undefined ? null : perMillion(full.startMs, killedEvents),
+    kill9FullReplayCpuS: full?.cpuS ?? null,
+    loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
   };
   console.log(
-    `restart: ${result.kill9FromSnapshotSecondsPerMillion} s per million stored events after kill -9 with a snapshot (${result.kill9FromSnapshotS} s for ${killedEvents.toLocaleString('en-US')}), ${result.gracefulSecondsPerMillion} after a graceful stop, ${result.kill9FullReplaySecondsPerMillion} by full replay; snapshot ${result.snapshotMb} MB`,
+    `restart: ${result.kill9FromSnapshotSecondsPerMillion} s per million stored events after kill -9 with a snapshot (${result.kill9FromSnapshotS} s for ${killedEvents.toLocaleString('en-US')}), ${result.gracefulSecondsPerMillion} after a graceful stop, ${result.kill9FullReplaySecondsPerMillion ?? 'not run'} by full replay; snapshot ${result.snapshotMb} MB; load average ${result.loadAverage.join(', ')}`,
   );
   const existing = fs.existsSync(RESULTS_FILE) ? JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) : {};
   fs.writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...existing, restart: result }, null, 2)}\n`);
@@ -237,6 +254,23 @@ function logMessage(line: string): string {
     return typeof parsed.msg === 'string' ? parsed.msg : line;
   } catch {
     return line;
+  }
+}
+
+/** utime + stime of a process (fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuNote(server: Server): string {
+  return server.cpuS === undefined ? '' : `, ${server.cpuS.toFixed(2)} s of CPU`;
+}
+
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count from after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
   }
 }
 

@@ -313,6 +313,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
             clock,
             // Read when a snapshot is taken, after the start: the pipeline is built further down.
             oldestUnscored: () => pipeline.oldestUnscored(),
+            storedMark: () => events.storedMark(),
             onError: (message, error) => logger.error(message, error),
             onSaved: (saved) =>
               logger.info(
@@ -715,11 +716,17 @@ async function warmDetection(w: {
   if (snapshot) {
     history.restore(snapshot.state);
     history.lastRecordedId ??= snapshot.meta.anchorEventId;
-    const { takenAt, replayFrom } = snapshot.meta;
+    const { takenAt, replayFrom, storedUpTo } = snapshot.meta;
+    const from = since - AMOUNT_HISTORY_MS;
+    // Every event stored after the snapshot's mark, whenever it was received; without a mark (or one
+    // the store no longer holds), the events received from the oldest request under way then.
+    const afterMark = storedUpTo === undefined ? undefined : events.scanStoredAfter(storedUpTo, from);
     const receivedFrom =
       (replayFrom ?? takenAt) - (w.exactReplayFrom && replayFrom !== undefined ? CLOCK_STEP_MARGIN_MS : SNAPSHOT_REPLAY_MARGIN_MS);
+    if (storedUpTo !== undefined && afterMark === undefined)
+      w.logger.info('Detection snapshot: its mark of the stored events no longer holds; reading the events received after it.');
     let replayed = 0;
-    for await (const page of events.scan(since - AMOUNT_HISTORY_MS, Number.MAX_SAFE_INTEGER, { receivedFrom })) {
+    for await (const page of afterMark ?? events.scan(from, Number.MAX_SAFE_INTEGER, { receivedFrom })) {
       const fresh = page.filter((e) => !history.holds(e));
       // What a full replay does with them: older than the windows, amounts and habits only.
       const older = fresh.filter((e) => e.occurredAt < since);

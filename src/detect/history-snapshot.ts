@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { PastEvent, StoryMark } from './history.js';
-import type { HistoryState, KeyKind, KeyState, PopulationState, ProfileState } from './memory-history.js';
+import type {
+  EventTable,
+  HistoryState,
+  KeyKind,
+  PopulationState,
+  ProfileState,
+  SnapshotKeyState,
+  SnapshotState,
+} from './memory-history.js';
 import { type HolderKind, StoredEvent } from './stored-event.js';
 
 /**
@@ -39,6 +47,12 @@ export interface SnapshotMeta {
    * `takenAt` is replayed then.
    */
   readonly replayFrom?: number;
+  /**
+   * Where the stored events ended just before it was taken, on a store that keeps their order
+   * (SQLite's rowid and the event there): every event stored after it is past that position, whatever
+   * its receipt time. Absent on PostgreSQL and in files of earlier releases: `replayFrom` is used then.
+   */
+  readonly storedUpTo?: { readonly position: number; readonly eventId: string };
   /** The last event recorded before it: must be in the database it is loaded against. */
   readonly anchorEventId: string | undefined;
   readonly retentionMs: number;
@@ -47,7 +61,7 @@ export interface SnapshotMeta {
 
 export interface DecodedSnapshot {
   readonly meta: SnapshotMeta;
-  readonly state: HistoryState;
+  readonly state: SnapshotState;
 }
 
 /** Fields of a remembered event, in the order toPastEvent adds them (one hidden class for all). */
@@ -85,6 +99,14 @@ const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'profile', 'story'];
 const NOT_KNOWN = 255;
 /** A number field's bit in the presence column (strings use -1, flags and user agents 0, for "absent"). */
 const NUMBER_BITS = new Map(FIELDS.filter(([, k]) => k === 'number').map(([name], i) => [name, 1 << i]));
+const bitOf = (name: keyof PastEvent): number => NUMBER_BITS.get(name) as number;
+const [LAT_BIT, LON_BIT, ACCURACY_BIT, AMOUNT_BIT, AGE_BIT] = [
+  bitOf('latitude'),
+  bitOf('longitude'),
+  bitOf('accuracyKm'),
+  bitOf('amount'),
+  bitOf('deviceAgeMs'),
+];
 
 /**
  * The remembered events' columns, in the order the encoder writes and the decoder reads them: one
@@ -312,102 +334,23 @@ export function decodeSnapshot(bytes: Buffer): DecodedSnapshot | { readonly prob
   }
 }
 
-function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): HistoryState {
+function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): SnapshotState {
   const column = <C extends Column>(name: string): C => {
     const c = columns.get(name);
     if (c === undefined) throw new Error(`no section ${name}`);
     return c as C;
   };
-  const { strings, userAgents } = json;
+  const n = json.events;
+  if (json.ids.length !== n) throw new Error('ids do not match the events');
+  const table = new EventColumns(json, column);
   const stringAt = (i: number): string => {
-    const s = strings[i];
+    const s = json.strings[i];
     if (s === undefined) throw new Error(`string ${i} out of range`);
     return s;
   };
-  const n = json.events;
-  if (json.ids.length !== n) throw new Error('ids do not match the events');
-  const presence = column<Uint32Array>('event.presence');
-  const str = (name: string) => column<Int32Array>(`event.${name}`);
-  const num = (name: string) => column<Float64Array>(`event.${name}`);
-  const flags = (name: string) => column<Uint8Array>(`event.${name}`);
-  const [type, user, session, device, ip, network, country, city] = PLACE_COLUMNS.map(str) as Int32Array[];
-  const [currency, merchant, paymentMethod, category, path, userAgent, ua] = DETAIL_COLUMNS.map(str) as Int32Array[];
-  const [occurredAt, latitude, longitude, accuracyKm, amount, deviceAgeMs] = NUMBER_COLUMNS.map(num) as Float64Array[];
-  const [newDevice, newCountry, untrustedSource, untrustedNetwork] = FLAG_COLUMNS.map(flags) as Uint8Array[];
-  const [latBit, lonBit, accBit, amountBit, ageBit] = OPTIONAL_NUMBERS.map((name) => NUMBER_BITS.get(name) as number);
-  const flag = (v: number): boolean | null => (v === 1 ? null : v === 3);
-  const uaAt = (i: number): UserAgentInfo => {
-    const u = userAgents[i];
-    if (u === undefined) throw new Error(`user agent ${i} out of range`);
-    return u;
-  };
-  const ownBytes = column<Float64Array>('event.ownBytes');
-  const chargedTo = column<Uint8Array>('event.chargedTo');
-  const eventBytes = new Map<PastEvent, number>();
-  const eventChargedTo = new Map<PastEvent, HolderKind>();
-  const events: PastEvent[] = new Array(n);
-  // Field by field in toPastEvent's order, so that every event gets the same hidden classes.
-  for (let i = 0; i < n; i++) {
-    const e: { -readonly [K in keyof PastEvent]: PastEvent[K] } = {
-      id: json.ids[i] as string,
-      type: stringAt((type as Int32Array)[i] as number) as PastEvent['type'],
-      user: stringAt((user as Int32Array)[i] as number),
-      occurredAt: (occurredAt as Float64Array)[i] as number,
-    };
-    const p = presence[i] as number;
-    const opt = (c: Int32Array | undefined) => (c as Int32Array)[i] as number;
-    let v = (newDevice as Uint8Array)[i] as number;
-    if (v !== 0) e.newDevice = flag(v);
-    v = (newCountry as Uint8Array)[i] as number;
-    if (v !== 0) e.newCountry = flag(v);
-    v = opt(session);
-    if (v >= 0) e.session = stringAt(v);
-    v = opt(device);
-    if (v >= 0) e.device = stringAt(v);
-    v = opt(ip);
-    if (v >= 0) e.ip = stringAt(v);
-    v = opt(network);
-    if (v >= 0) e.network = stringAt(v);
-    v = opt(country);
-    if (v >= 0) e.country = stringAt(v);
-    v = opt(city);
-    if (v >= 0) e.city = stringAt(v);
-    if (p & (latBit as number)) e.latitude = (latitude as Float64Array)[i] as number;
-    if (p & (lonBit as number)) e.longitude = (longitude as Float64Array)[i] as number;
-    if (p & (accBit as number)) e.accuracyKm = (accuracyKm as Float64Array)[i] as number;
-    if (p & (amountBit as number)) e.amount = (amount as Float64Array)[i] as number;
-    v = opt(currency);
-    if (v >= 0) e.currency = stringAt(v);
-    v = opt(merchant);
-    if (v >= 0) e.merchant = stringAt(v);
-    v = opt(paymentMethod);
-    if (v >= 0) e.paymentMethod = stringAt(v);
-    v = opt(category);
-    if (v >= 0) e.category = stringAt(v);
-    v = opt(path);
-    if (v >= 0) e.path = stringAt(v);
-    v = opt(userAgent);
-    if (v >= 0) e.userAgent = stringAt(v);
-    v = opt(ua);
-    if (v >= 0) e.ua = uaAt(v);
-    v = (untrustedSource as Uint8Array)[i] as number;
-    if (v !== 0) e.untrustedSource = v === 3;
-    if (p & (ageBit as number)) e.deviceAgeMs = (deviceAgeMs as Float64Array)[i] as number;
-    v = (untrustedNetwork as Uint8Array)[i] as number;
-    if (v !== 0) e.untrustedNetwork = v === 3;
-    events[i] = e;
-    const own = ownBytes[i] as number;
-    if (own >= 0) eventBytes.set(e, own);
-    const charged = chargedTo[i] as number;
-    if (charged !== NOT_KNOWN) {
-      if (charged > 3) throw new Error(`event ${i} charged to holder ${charged}`);
-      eventChargedTo.set(e, charged as HolderKind);
-    }
-  }
-  const eventAt = (i: number): PastEvent => {
-    const e = events[i];
-    if (e === undefined) throw new Error(`event ${i} out of range`);
-    return e;
+  const eventNumber = (i: number): number => {
+    if (!(i >= 0 && i < n)) throw new Error(`event ${i} out of range`);
+    return i;
   };
 
   const kinds = column<Uint8Array>('key.kind');
@@ -415,7 +358,8 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
   const bytes = column<Float64Array>('key.bytes');
   const lengths = column<Int32Array>('key.timelineLength');
   const members = column<Int32Array>('key.members');
-  const keys: KeyState[] = new Array(kinds.length);
+  for (let i = 0; i < members.length; i++) eventNumber(members[i] as number);
+  const keys: SnapshotKeyState[] = new Array(kinds.length);
   let member = 0;
   let value = 0;
   for (let i = 0; i < kinds.length; i++) {
@@ -424,21 +368,203 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Histo
     const b = bytes[i] as number;
     if (kind === 'user' || kind === 'ip' || kind === 'device') {
       const length = lengths[i] as number;
-      const list: PastEvent[] = new Array(length);
-      for (let j = 0; j < length; j++) list[j] = eventAt(members[member++] as number);
-      keys[i] = { kind, key, bytes: b, events: list };
+      if (length < 0 || member + length > members.length) throw new Error(`key ${i} holds events past the members`);
+      // A view of the members column, not a copy: the restore reads it once.
+      keys[i] = { kind, key, bytes: b, events: members.subarray(member, member + length) };
+      member += length;
       continue;
     }
     const v = json.values[value++];
     if (kind === 'story' && v !== undefined && 'marks' in v) keys[i] = { kind, key, bytes: b, marks: v.marks };
     else if (kind === 'profile' && v !== undefined && 'profile' in v) {
       const p = v.profile;
-      keys[i] = { kind, key, bytes: b, profile: { ...p, lastLogin: p.lastLogin < 0 ? undefined : eventAt(p.lastLogin) } };
+      keys[i] = { kind, key, bytes: b, profile: { ...p, lastLogin: p.lastLogin < 0 ? undefined : eventNumber(p.lastLogin) } };
     } else throw new Error(`key ${i} of kind ${String(kind)} does not match its value`);
   }
   if (member !== members.length || value !== json.values.length) throw new Error('keys do not match their values');
   const population = json.population.map((p) => ({ ...p, ring: Float64Array.from(p.ring) }));
-  return { keys, population, eventBytes, eventChargedTo };
+  return { table, keys, population };
+}
+
+/**
+ * The remembered events' columns, read through one cursor (EventTable): `at(i)` moves it to event i,
+ * and its getters answer as the PastEvent decoded field by field would, absent fields undefined.
+ */
+class EventColumns implements EventTable {
+  readonly size: number;
+  private readonly cursor: EventCursor;
+  private readonly own: Float64Array;
+  private readonly charged: Uint8Array;
+
+  constructor(json: JsonPart, column: <C extends Column>(name: string) => C) {
+    this.size = json.events;
+    this.cursor = new EventCursor(json, column);
+    this.own = column<Float64Array>('event.ownBytes');
+    this.charged = column<Uint8Array>('event.chargedTo');
+    for (const c of [this.own, this.charged]) if (c.length !== this.size) throw new Error('columns do not match the events');
+    for (let i = 0; i < this.size; i++) {
+      const charged = this.charged[i] as number;
+      if (charged > 3 && charged !== NOT_KNOWN) throw new Error(`event ${i} charged to holder ${charged}`);
+    }
+  }
+
+  at(i: number): PastEvent {
+    this.cursor.i = i;
+    return this.cursor;
+  }
+
+  ownBytes(i: number): number | undefined {
+    const own = this.own[i] as number;
+    return own >= 0 ? own : undefined;
+  }
+
+  chargedTo(i: number): HolderKind | undefined {
+    const charged = this.charged[i] as number;
+    return charged === NOT_KNOWN ? undefined : (charged as HolderKind);
+  }
+}
+
+/**
+ * One event of the columns at a time; never kept (compaction copies what it needs). Every index in
+ * the columns is checked when it is built, so that a bad file is refused by the decoding, not found
+ * half-way through a restore.
+ */
+class EventCursor implements PastEvent {
+  i = 0;
+  private readonly ids: readonly string[];
+  private readonly strings: readonly string[];
+  private readonly userAgents: readonly UserAgentInfo[];
+  private readonly presence: Uint32Array;
+  private readonly columns: {
+    readonly [K in (typeof PLACE_COLUMNS)[number] | (typeof DETAIL_COLUMNS)[number]]: Int32Array;
+  } & { readonly [K in (typeof NUMBER_COLUMNS)[number]]: Float64Array } & {
+    readonly [K in (typeof FLAG_COLUMNS)[number]]: Uint8Array;
+  };
+
+  constructor(json: JsonPart, column: <C extends Column>(name: string) => C) {
+    this.ids = json.ids;
+    this.strings = json.strings;
+    this.userAgents = json.userAgents;
+    this.presence = column<Uint32Array>('event.presence');
+    const named = <C extends Column>(names: readonly string[]) =>
+      Object.fromEntries(
+        names.map((name) => {
+          const c = column<C>(`event.${name}`);
+          if (c.length !== json.events) throw new Error(`column ${name} does not match the events`);
+          return [name, c];
+        }),
+      );
+    this.columns = {
+      ...named<Int32Array>(PLACE_COLUMNS),
+      ...named<Int32Array>(DETAIL_COLUMNS),
+      ...named<Float64Array>(NUMBER_COLUMNS),
+      ...named<Uint8Array>(FLAG_COLUMNS),
+    } as EventCursor['columns'];
+    if (this.presence.length !== json.events) throw new Error('columns do not match the events');
+    for (const name of [...PLACE_COLUMNS, ...DETAIL_COLUMNS]) {
+      const c = this.columns[name];
+      const limit = name === 'ua' ? this.userAgents.length : this.strings.length;
+      for (let i = 0; i < c.length; i++) if ((c[i] as number) >= limit) throw new Error(`${name} ${c[i]} out of range`);
+    }
+    for (const name of ['type', 'user'] as const) if (this.columns[name].includes(-1)) throw new Error(`an event without ${name}`);
+  }
+
+  private text(c: Int32Array): string | undefined {
+    const v = c[this.i] as number;
+    return v < 0 ? undefined : this.strings[v];
+  }
+  private number(c: Float64Array, bit: number): number | undefined {
+    return (this.presence[this.i] as number) & bit ? (c[this.i] as number) : undefined;
+  }
+  /** Novelty flags: absent, null (not known then), false, true. */
+  private novelty(c: Uint8Array): boolean | null | undefined {
+    const v = c[this.i] as number;
+    return v === 0 ? undefined : v === 1 ? null : v === 3;
+  }
+  private trust(c: Uint8Array): boolean | undefined {
+    const v = c[this.i] as number;
+    return v === 0 ? undefined : v === 3;
+  }
+
+  get id(): string {
+    return this.ids[this.i] as string;
+  }
+  get type(): PastEvent['type'] {
+    return this.text(this.columns.type) as PastEvent['type'];
+  }
+  get user(): string {
+    return this.text(this.columns.user) as string;
+  }
+  get occurredAt(): number {
+    return this.columns.occurredAt[this.i] as number;
+  }
+  get session(): string | undefined {
+    return this.text(this.columns.session);
+  }
+  get device(): string | undefined {
+    return this.text(this.columns.device);
+  }
+  get ip(): string | undefined {
+    return this.text(this.columns.ip);
+  }
+  get network(): string | undefined {
+    return this.text(this.columns.network);
+  }
+  get country(): string | undefined {
+    return this.text(this.columns.country);
+  }
+  get city(): string | undefined {
+    return this.text(this.columns.city);
+  }
+  get latitude(): number | undefined {
+    return this.number(this.columns.latitude, LAT_BIT);
+  }
+  get longitude(): number | undefined {
+    return this.number(this.columns.longitude, LON_BIT);
+  }
+  get accuracyKm(): number | undefined {
+    return this.number(this.columns.accuracyKm, ACCURACY_BIT);
+  }
+  get amount(): number | undefined {
+    return this.number(this.columns.amount, AMOUNT_BIT);
+  }
+  get currency(): string | undefined {
+    return this.text(this.columns.currency);
+  }
+  get merchant(): string | undefined {
+    return this.text(this.columns.merchant);
+  }
+  get paymentMethod(): string | undefined {
+    return this.text(this.columns.paymentMethod);
+  }
+  get category(): string | undefined {
+    return this.text(this.columns.category);
+  }
+  get path(): string | undefined {
+    return this.text(this.columns.path);
+  }
+  get userAgent(): string | undefined {
+    return this.text(this.columns.userAgent);
+  }
+  get ua(): UserAgentInfo | undefined {
+    const v = this.columns.ua[this.i] as number;
+    return v < 0 ? undefined : this.userAgents[v];
+  }
+  get newDevice(): boolean | null | undefined {
+    return this.novelty(this.columns.newDevice);
+  }
+  get newCountry(): boolean | null | undefined {
+    return this.novelty(this.columns.newCountry);
+  }
+  get untrustedSource(): boolean | undefined {
+    return this.trust(this.columns.untrustedSource);
+  }
+  get deviceAgeMs(): number | undefined {
+    return this.number(this.columns.deviceAgeMs, AGE_BIT);
+  }
+  get untrustedNetwork(): boolean | undefined {
+    return this.trust(this.columns.untrustedNetwork);
+  }
 }
 
 class Interner<T> {

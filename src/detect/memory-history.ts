@@ -11,7 +11,7 @@ import {
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
-import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, StoredEvent } from './stored-event.js';
+import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, type StoredEvent } from './stored-event.js';
 
 export interface MemoryHistoryLimits {
   /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */
@@ -427,30 +427,33 @@ export class MemoryHistory implements History {
   }
 
   /**
-   * Takes the state of a snapshot into this history, which must be empty (just built). The values are
-   * taken as they are (not copied): the caller hands over what it decoded. Past the budget (a smaller
-   * VIGIL_DETECTION_MEMORY_MB than when it was taken), the least recently active keys go first.
+   * Takes the state of a snapshot into this history, which must be empty (just built). Its events come
+   * by number from the snapshot's table and are compacted once each, however many keys hold them;
+   * the other values are taken as they are (not copied): the caller hands over what it decoded. Past
+   * the budget (a smaller VIGIL_DETECTION_MEMORY_MB than when it was taken), the least recently active
+   * keys go first.
    */
-  restore(state: HistoryState): void {
+  restore(state: SnapshotState): void {
     if (this.budget.usage().keys > 0 || this.population.size > 0) throw new Error('restore() needs an empty history');
-    // One stored form per event, however many timelines (and profiles) hold it, charged to the
-    // holder the live history charged (the keys' estimates below include it).
-    const stored = new Map<PastEvent, StoredEvent>();
-    const storedOf = (e: PastEvent, previous: StoredEvent | undefined): StoredEvent => {
-      let s = stored.get(e);
+    const { table } = state;
+    // One stored form per event, charged to the holder the live history charged (the keys' estimates
+    // below include it). An array by number, not a map by object: a restore makes a million of them.
+    const stored: Array<StoredEvent | undefined> = new Array(table.size);
+    const storedAt = (i: number, previous: StoredEvent | undefined): StoredEvent => {
+      let s = stored[i];
       if (s === undefined) {
-        const own = e instanceof StoredEvent ? e.ownBytes : state.eventBytes?.get(e);
-        s = this.compactor.compact(e, e.user, e.ip, e.device, previous, undefined, own);
-        s.restoreCharge(e instanceof StoredEvent ? e.chargedTo : state.eventChargedTo?.get(e));
-        stored.set(e, s);
+        const e = table.at(i);
+        s = this.compactor.compact(e, e.user, e.ip, e.device, previous, undefined, table.ownBytes(i));
+        s.restoreCharge(table.chargedTo(i));
+        stored[i] = s;
       }
       return s;
     };
-    const timelineOf = (events: readonly PastEvent[], kind: HolderKind): Timeline => {
+    const timelineOf = (events: ArrayLike<number>, kind: HolderKind): Timeline => {
       const kept: StoredEvent[] = new Array(events.length);
       let previous: StoredEvent | undefined;
       for (let i = 0; i < events.length; i++) {
-        const s = storedOf(events[i] as PastEvent, previous);
+        const s = storedAt(events[i] as number, previous);
         s.hold(kind);
         kept[i] = previous = s;
       }
@@ -469,7 +472,7 @@ export class MemoryHistory implements History {
           break;
         case 'profile': {
           const last = k.profile.lastLogin;
-          const lastLogin = last === undefined ? undefined : storedOf(last, undefined);
+          const lastLogin = last === undefined ? undefined : storedAt(last, undefined);
           lastLogin?.hold(HolderKind.profile);
           restoreKey(this.profiles, k.key, k.bytes, Profile.from({ ...k.profile, lastLogin }));
           break;
@@ -540,17 +543,40 @@ export interface HistoryState {
   /** The least recently active first. */
   readonly keys: readonly KeyState[];
   readonly population: readonly PopulationState[];
-  /**
-   * What each event was charged when it was kept (StoredEvent.ownBytes: it depends on what the event
-   * shared then), so that a restored history takes back what the live one charged. Absent: computed anew.
-   */
-  readonly eventBytes?: ReadonlyMap<PastEvent, number>;
-  /**
-   * Which holder's estimate carries each event's bytes (StoredEvent.chargedTo): one of the keys that
-   * hold it, as in the live history. Absent: the first key of the state that holds it.
-   */
-  readonly eventChargedTo?: ReadonlyMap<PastEvent, HolderKind>;
 }
+
+/**
+ * A snapshot's remembered events by number (history-snapshot.ts decodes them): read one at a time
+ * through a cursor, so that a restore makes each event's stored form without a plain object of it
+ * first (a million of them, and the maps that went with them, were most of a restore's garbage).
+ */
+export interface EventTable {
+  readonly size: number;
+  /** Event i, until the next call: the same object each time, moved to i. */
+  at(i: number): PastEvent;
+  /** What event i was charged when it was kept (StoredEvent.ownBytes: it depends on what it shared then). */
+  ownBytes(i: number): number | undefined;
+  /** Which holder's estimate carried event i's bytes (StoredEvent.chargedTo). */
+  chargedTo(i: number): HolderKind | undefined;
+}
+
+/** A HistoryState as a snapshot holds it: events named by their number in its table. */
+export interface SnapshotState {
+  readonly table: EventTable;
+  /** The least recently active first. */
+  readonly keys: readonly SnapshotKeyState[];
+  readonly population: readonly PopulationState[];
+}
+
+export type SnapshotKeyState =
+  | { readonly kind: 'user' | 'ip' | 'device'; readonly key: string; readonly bytes: number; readonly events: ArrayLike<number> }
+  | {
+      readonly kind: 'profile';
+      readonly key: string;
+      readonly bytes: number;
+      readonly profile: Omit<ProfileState, 'lastLogin'> & { readonly lastLogin: number | undefined };
+    }
+  | { readonly kind: 'story'; readonly key: string; readonly bytes: number; readonly marks: readonly StoryMark[] };
 
 function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V): void {
   const entry = map.upsert(key, () => value);

@@ -17,6 +17,15 @@ export interface UserEventsQuery {
   readonly after?: { readonly occurredAt: number; readonly id: string };
 }
 
+/**
+ * Where the stored events ended at some moment: the store's own position of the last one (SQLite's
+ * rowid) and that event's id, which must still be at that position for the mark to be used.
+ */
+export interface StoredEventsMark {
+  readonly position: number;
+  readonly eventId: string;
+}
+
 /** Where events live. Implemented once with Kysely for SQLite and PostgreSQL (store/event-store.ts). */
 export interface EventStore extends SeenStore {
   /**
@@ -51,4 +60,18 @@ export interface EventStore extends SeenStore {
     to: number,
     options?: { readonly pageSize?: number; readonly types?: readonly EventType[]; readonly receivedFrom?: number },
   ): AsyncIterable<readonly StoredEvent[]>;
+  /**
+   * Where the stored events end now, on a store that keeps them in the order they were stored
+   * (SQLite); undefined on one that does not (PostgreSQL) or while there are none.
+   */
+  storedMark(): StoredEventsMark | undefined;
+  /**
+   * The events stored after the mark, event time from `from` on, oldest first, in pages; undefined
+   * when the mark cannot be used here (another store, or its event no longer at its position).
+   */
+  scanStoredAfter(
+    mark: StoredEventsMark,
+    from: number,
+    options?: { readonly pageSize?: number },
+  ): AsyncIterable<readonly StoredEvent[]> | undefined;
 }

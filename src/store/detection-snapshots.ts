@@ -3,11 +3,17 @@ import path from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { type DecodedSnapshot, decodeSnapshot, encodeSnapshot } from '../detect/history-snapshot.js';
 import type { MemoryHistory } from '../detect/memory-history.js';
+import type { StoredEventsMark } from '../ingest/ports.js';
 
 export interface DetectionSnapshotsDependencies {
   readonly file: string;
   readonly history: MemoryHistory;
   readonly clock: Clock;
+  /**
+   * Where the stored events end now (EventStore.storedMark), read just before the state: an event
+   * stored by then was scored before it was written, so it is in the state; any other is stored past it.
+   */
+  readonly storedMark?: () => StoredEventsMark | undefined;
   /** When the oldest batch received and not yet scored was received (ingest/ingest-service.ts), if any. */
   readonly oldestUnscored?: () => number | undefined;
   readonly onError: (message: string, error: unknown) => void;
@@ -75,10 +81,13 @@ export class DetectionSnapshots {
     const encodeStarted = performance.now();
     let bytes: Buffer;
     try {
+      // Before the state, in the same turn of the event loop: nothing is scored in between.
+      const storedUpTo = this.deps.storedMark?.();
       const takenAt = clock.now();
       bytes = encodeSnapshot(
         {
           takenAt,
+          ...(storedUpTo !== undefined && { storedUpTo }),
           replayFrom: Math.min(takenAt, this.deps.oldestUnscored?.() ?? takenAt),
           anchorEventId: history.lastRecordedId,
           retentionMs: history.limits.retentionMs,

@@ -6,11 +6,12 @@ import type { LockWrite } from '../domain/lock.js';
 import type { OwedEffects } from '../domain/owed-effects.js';
 import type { Severity } from '../domain/severity.js';
 import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
-import type { EventStore, UserEventsQuery } from '../ingest/ports.js';
+import type { EventStore, StoredEventsMark, UserEventsQuery } from '../ingest/ports.js';
 import { type EventBatchWriter, openBatchWriter } from './batch-writer.js';
 import type { DatabaseHandle } from './database.js';
 import { upsertSeen } from './event-rows.js';
 import type { EventsTable } from './schema.js';
+import { SqliteStoredPositions } from './sqlite/stored-positions.js';
 
 const IDS_PER_LOOKUP = 500;
 
@@ -19,10 +20,13 @@ export class SqlEventStore implements EventStore {
   private readonly batches: EventBatchWriter;
   /** Two on a SQLite file: its writer thread takes the inserts one after the other, in order. */
   readonly orderedInserts: number;
+  /** SQLite only: PostgreSQL has no order of storage to read (its rows have no such number). */
+  private readonly positions: SqliteStoredPositions | undefined;
 
   constructor(private readonly handle: DatabaseHandle) {
     this.batches = openBatchWriter(handle);
     this.orderedInserts = this.batches.orderedInserts;
+    this.positions = handle.sqlite ? new SqliteStoredPositions(handle.sqlite) : undefined;
   }
 
   /** Events, what enrichment learnt, alerts and lock changes in one transaction (the dialect's batch writer). */
@@ -118,6 +122,22 @@ export class SqlEventStore implements EventStore {
       after = { at: last.occurred_at, id: last.id };
       if (rows.length < pageSize) return;
     }
+  }
+
+  storedMark(): StoredEventsMark | undefined {
+    return this.positions?.mark();
+  }
+
+  scanStoredAfter(
+    mark: StoredEventsMark,
+    from: number,
+    options: { readonly pageSize?: number } = {},
+  ): AsyncIterable<readonly StoredEvent[]> | undefined {
+    const pages = this.positions?.after(mark, from, options.pageSize ?? 2000);
+    if (pages === undefined) return undefined;
+    return (async function* stored() {
+      for await (const rows of pages) yield rows.map(fromRow);
+    })();
   }
 
   async countEvents(): Promise<number> {
