@@ -104,6 +104,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       if (partition === MONITOR_PARTITION) system.eventCounting.give();
     },
     changesSettled: () => relay.settled(),
+    // Not while its lease may have run out: see PartitionLeases.current.
+    current: (partition) => leases.current(partition),
     metrics: system.metrics,
     onError: (message, error) => logger.error(message, error),
   });

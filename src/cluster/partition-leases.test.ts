@@ -107,4 +107,26 @@ describe('partition leases (real NATS JetStream)', () => {
     await b.leases.stop();
     await a.leases.stop();
   }, 60_000);
+
+  it('a worker that can no longer renew stops serving before another can take its partitions', async () => {
+    const d = await worker('fence-d', 2000);
+    await d.leases.start();
+    const partitions = d.leases.partitions();
+    expect(partitions.every((p) => d.leases.current(p))).toBe(true);
+    // Its renewals stop (NATS away, its event loop held up), without its knowing it lost anything.
+    (d.leases as unknown as { stopped: boolean }).stopped = true;
+    const e = await worker('fence-e', 2000);
+    await e.leases.start();
+    // Until e holds every partition (d's leases expire at NATS), d never serves one e holds.
+    const overlaps: number[] = [];
+    await until(() => {
+      for (const p of e.leases.partitions()) if (d.leases.current(p)) overlaps.push(p);
+      return e.leases.partitions().length === PARTITIONS;
+    }, 10_000);
+    expect(overlaps).toEqual([]);
+    // d still believes it owns them (its next tick would find out): only `current` says no.
+    expect(d.leases.partitions()).toEqual(partitions);
+    expect(partitions.some((p) => d.leases.current(p))).toBe(false);
+    await e.leases.stop();
+  }, 60_000);
 });

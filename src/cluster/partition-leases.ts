@@ -42,6 +42,8 @@ export interface OwnershipListener {
 export class PartitionLeases {
   /** Owned partitions and the revision of their lease this worker wrote last. */
   private readonly owned = new Map<number, number>();
+  /** When the write of each owned lease that NATS last confirmed was sent (performance.now()). */
+  private readonly writtenAt = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
   /** Partitions being given up: their leases are deleted once their requests under way are done. */
@@ -85,6 +87,18 @@ export class PartitionLeases {
     return this.owned.has(partitionOf(user, this.settings.partitions));
   }
 
+  /**
+   * Whether this worker may serve the partition now: it owns it, and its lease cannot have run out at
+   * NATS yet. NATS counts a lease's time from when it stored the write, after this worker sent it;
+   * a worker that could not renew (NATS away, its event loop held up) stops serving a third of a
+   * lease before that, so it never scores beside the worker that takes the partition once the lease
+   * expires (both would get the partition's requests until its next tick noticed the loss).
+   */
+  current(partition: number): boolean {
+    const at = this.writtenAt.get(partition);
+    return this.owned.has(partition) && at !== undefined && performance.now() < at + (this.leaseMs * 2) / 3;
+  }
+
   /** Claims a first share at once, then keeps renewing and rebalancing every tick. */
   async start(): Promise<void> {
     await this.tick();
@@ -109,7 +123,9 @@ export class PartitionLeases {
 
     for (const [partition, revision] of [...this.owned]) {
       try {
+        const sentAt = performance.now();
         this.owned.set(partition, await this.kv.update(partitionKey(partition), this.value(), revision));
+        this.writtenAt.set(partition, sentAt);
       } catch {
         // Someone else wrote the lease since (it expired and was taken): it is theirs now.
         // Lost already: nothing to wait for before anyone may take it.
@@ -131,7 +147,9 @@ export class PartitionLeases {
       const partition = (start + i) % this.settings.partitions;
       if (this.owned.has(partition) || this.stopped) continue;
       try {
+        const sentAt = performance.now();
         this.owned.set(partition, await this.kv.create(partitionKey(partition), this.value()));
+        this.writtenAt.set(partition, sentAt);
         taken.push(partition);
       } catch {
         // held by another worker
@@ -169,6 +187,7 @@ export class PartitionLeases {
 
   private async lose(partition: number, change: 'released' | 'lost'): Promise<void> {
     if (!this.owned.delete(partition)) return;
+    this.writtenAt.delete(partition);
     this.metrics.rebalances.inc({ change });
     this.metrics.partitionsOwned.set(this.owned.size);
     try {

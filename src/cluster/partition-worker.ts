@@ -12,6 +12,11 @@ export interface PartitionWorkerDependencies {
   readonly pipeline: EventIngest;
   /** Brings these partitions' users' detection state up to date from PostgreSQL before they are served. */
   readonly catchUp: (partitions: ReadonlySet<number>) => Promise<void>;
+  /**
+   * Whether this worker may serve the partition at this moment (PartitionLeases.current): a request
+   * that comes while it may not is left unanswered, for the partition's next owner (the api asks again).
+   */
+  readonly current?: (partition: number) => boolean;
   /** Called once this worker no longer serves the partition. */
   readonly releasedPartition?: (partition: number) => void;
   /**
@@ -50,6 +55,7 @@ export class PartitionWorker implements OwnershipListener {
       this.deps.nc.subscribe(subject, {
         callback: (error, message) => {
           if (error) return this.deps.onError(`subscription to ${subject} failed`, error);
+          if (this.deps.current && !this.deps.current(partition)) return;
           const handled = this.handle(message.data).then((reply) => {
             message.respond(new TextEncoder().encode(JSON.stringify(reply)));
           });
