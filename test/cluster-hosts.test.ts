@@ -194,7 +194,7 @@ describe('distributed mode on several hosts (network namespaces): a worker, an a
           `select dedup_key, id, created_at, updated_at, occurrences from alerts
            where dedup_key in (select dedup_key from alerts group by dedup_key having count(*) > 1) order by dedup_key, created_at`,
         );
-        expect(doubled.rows, `faults at ${JSON.stringify(faults)}`).toEqual([]);
+        expect(doubled.rows, `faults at ${JSON.stringify(faults)}; raised twice: ${JSON.stringify(doubled.rows)}`).toEqual([]);
         // No lock applied twice: one `account.locked` per account and scope.
         const locks = await db.query<{ subject: string; scope: string; n: string }>(
           `select subject, details_json::json->>'scope' as scope, count(*) as n from audit_log

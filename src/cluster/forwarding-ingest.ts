@@ -5,6 +5,7 @@ import { newId } from '../core/ids.js';
 import type { EventIngest, IngestOutcome, IngestReport } from '../ingest/ingest-service.js';
 import { validateEvent } from '../ingest/validate-event.js';
 import type { VigilMetrics } from '../metrics/metrics.js';
+import { ConnectionWatch } from './connection-watch.js';
 import { type ClusterNames, partitionOf } from './partitions.js';
 
 export interface ForwardSettings {
@@ -28,7 +29,11 @@ export interface ForwardRequest {
    */
   readonly minted?: readonly string[];
 }
-export type ForwardReply = { readonly report: IngestReport } | { readonly failed: string };
+/**
+ * `notOwner`: the worker that answered may not serve the partition at this moment (its lease may have
+ * run out: NATS was away, its event loop held up); the api asks again in a moment, as when nobody owns it.
+ */
+export type ForwardReply = { readonly report: IngestReport } | { readonly failed: string } | { readonly notOwner: number };
 
 /** A worker pause between tries while a partition has no owner (a failover under way). */
 const NO_OWNER_PAUSE_MS = 250;
@@ -44,6 +49,7 @@ const NO_OWNER_PAUSE_MS = 250;
 export class ForwardingIngest implements EventIngest {
   private readonly attemptTimeoutMs: number;
   private readonly deadlineMs: number;
+  private readonly link: ConnectionWatch;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -54,6 +60,7 @@ export class ForwardingIngest implements EventIngest {
   ) {
     this.attemptTimeoutMs = settings.attemptTimeoutMs ?? 5000;
     this.deadlineMs = settings.deadlineMs ?? 12_000;
+    this.link = new ConnectionWatch(nc);
   }
 
   async ingest(raws: readonly unknown[], options: { readonly atomic?: boolean } = {}): Promise<IngestReport> {
@@ -147,13 +154,28 @@ export class ForwardingIngest implements EventIngest {
     const ids = request.events.map((e) => (e as { id: string }).id).filter((id) => minted.has(id));
     let payload = new TextEncoder().encode(JSON.stringify(ids.length === 0 ? request : { ...request, minted: ids }));
     let firstTry = ids.length > 0;
+    // After a try that may have been stored (by an owner that answered too late, or by the next owner
+    // beside one that said it is not the owner), the next ones are looked up like any other.
+    const lookUpFromNowOn = () => {
+      if (!firstTry) return;
+      payload = new TextEncoder().encode(JSON.stringify(request));
+      firstTry = false;
+    };
     const subject = this.names.ingestSubject(partition);
     for (;;) {
+      // While NATS is away, a try would only wait out its timeout after NATS is back (connection-watch.ts).
+      if (!(await this.link.connected(deadline))) break;
       const left = deadline - Date.now();
       if (left <= 0) break;
       try {
         const reply = await this.nc.request(subject, payload, { timeout: Math.min(this.attemptTimeoutMs, left) });
         const answer = JSON.parse(new TextDecoder().decode(reply.data)) as ForwardReply;
+        if ('notOwner' in answer) {
+          lookUpFromNowOn();
+          this.metrics.forwarded.inc({ outcome: 'no_owner' });
+          await this.pause(deadline);
+          continue;
+        }
         if ('failed' in answer) {
           this.metrics.forwarded.inc({ outcome: 'failed' });
           throw new Error(`the owner of partition ${partition} failed: ${answer.failed}`);
@@ -161,23 +183,19 @@ export class ForwardingIngest implements EventIngest {
         this.metrics.forwarded.inc({ outcome: 'answered' });
         return answer.report;
       } catch (error) {
-        // The try may have been stored (an owner that answered too late): the next one is looked up.
-        if (firstTry) {
-          payload = new TextEncoder().encode(JSON.stringify(request));
-          firstTry = false;
-        }
+        lookUpFromNowOn();
         const code = (error as { code?: string }).code;
         // 503: nobody owns the partition right now; TIMEOUT: the owner may have died mid-request.
         // Both are asked again, with the same ids, until the deadline.
         if (code === '503') {
           this.metrics.forwarded.inc({ outcome: 'no_owner' });
-          await new Promise((r) => setTimeout(r, Math.min(NO_OWNER_PAUSE_MS, Math.max(0, deadline - Date.now()))));
+          await this.pause(deadline);
         } else if (code === 'TIMEOUT') {
           this.metrics.forwarded.inc({ outcome: 'timeout' });
         } else if (code !== undefined && /^(CONNECTION_|DISCONNECT|CLOSED)/.test(code)) {
           // NATS itself is down or reconnecting: keep trying until the deadline.
           this.metrics.forwarded.inc({ outcome: 'disconnected' });
-          await new Promise((r) => setTimeout(r, Math.min(NO_OWNER_PAUSE_MS, Math.max(0, deadline - Date.now()))));
+          await this.pause(deadline);
         } else throw error;
       }
     }
@@ -185,6 +203,11 @@ export class ForwardingIngest implements EventIngest {
       code: 'busy',
       message: `No worker answered for partition ${partition} in time (a failover may be under way); send the same events again.`,
     });
+  }
+
+  /** Waits a moment before the next try, never past the deadline. */
+  private async pause(deadline: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, Math.min(NO_OWNER_PAUSE_MS, Math.max(0, deadline - Date.now()))));
   }
 }
 

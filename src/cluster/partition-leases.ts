@@ -1,5 +1,6 @@
 import type { KV, NatsConnection } from 'nats';
 import type { VigilMetrics } from '../metrics/metrics.js';
+import { ConnectionWatch } from './connection-watch.js';
 import { type ClusterNames, partitionOf } from './partitions.js';
 
 export interface LeaseSettings {
@@ -52,7 +53,10 @@ export class PartitionLeases {
   private readonly leaseMs: number;
   private readonly tickMs: number;
 
+  private readonly link: ConnectionWatch;
+
   private constructor(
+    nc: NatsConnection,
     private readonly kv: KV,
     private readonly settings: LeaseSettings,
     private readonly listener: OwnershipListener,
@@ -61,6 +65,14 @@ export class PartitionLeases {
   ) {
     this.leaseMs = settings.leaseMs ?? 6000;
     this.tickMs = settings.tickMs ?? 1000;
+    this.link = new ConnectionWatch(nc);
+    // Back from an outage: renew and take partitions at once rather than at the next tick (which
+    // the leases of the outage, expired meanwhile, would wait for).
+    this.link.onReconnect(() => {
+      if (this.stopped) return;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.runTick(), 0);
+    });
   }
 
   static async open(
@@ -75,7 +87,7 @@ export class PartitionLeases {
     // history 1: only the current holder matters. File storage: a NATS restart keeps the leases,
     // so a restart of NATS alone does not move every partition.
     const kv = await nc.jetstream().views.kv(names.leaseBucket, { ttl: leaseMs, history: 1 });
-    return new PartitionLeases(kv, settings, listener, metrics, onError);
+    return new PartitionLeases(nc, kv, settings, listener, metrics, onError);
   }
 
   /** Partitions owned now, in order. */
@@ -107,16 +119,27 @@ export class PartitionLeases {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.ticking = this.tick()
-        .catch(this.onError)
-        .finally(() => this.schedule());
-    }, this.tickMs);
+    this.timer = setTimeout(() => this.runTick(), this.tickMs);
+  }
+
+  private runTick(): void {
+    // One round at a time: a reconnection may ask for one while another is under way.
+    this.ticking = this.ticking
+      .then(() => this.tick())
+      .catch(this.onError)
+      .finally(() => {
+        clearTimeout(this.timer);
+        this.schedule();
+      });
   }
 
   /** One round: heartbeat, renew, give up the surplus, take free partitions up to the fair share. */
   async tick(): Promise<void> {
     if (this.stopped) return;
+    // While NATS is away a request would be held until it is back and then wait out its whole
+    // timeout (connection-watch.ts), holding up the round that should renew and take partitions
+    // the moment it is back. Meanwhile `current` stops this worker serving what it can't renew.
+    if (!this.link.isUp) return;
     await this.kv.put(memberKey(this.settings.workerId), encode({ at: Date.now() }));
     const members = await this.liveMembers();
     const share = Math.ceil(this.settings.partitions / Math.max(1, members));
@@ -126,7 +149,10 @@ export class PartitionLeases {
         const sentAt = performance.now();
         this.owned.set(partition, await this.kv.update(partitionKey(partition), this.value(), revision));
         this.writtenAt.set(partition, sentAt);
-      } catch {
+      } catch (error) {
+        // NATS did not answer (it went away, or is slow): the lease may still be ours; the next round
+        // renews it, and `current` fences it meanwhile.
+        if (!writtenSinceByOthers(error)) continue;
         // Someone else wrote the lease since (it expired and was taken): it is theirs now.
         // Lost already: nothing to wait for before anyone may take it.
         void this.lose(partition, 'lost');
@@ -206,6 +232,14 @@ export class PartitionLeases {
   private value(): Uint8Array {
     return encode({ worker: this.settings.workerId, at: Date.now() });
   }
+}
+
+/**
+ * Whether an update failed because the key changed since the revision given (JetStream's "wrong last
+ * sequence", 10071: another write, or the lease expired and was purged), not for want of an answer.
+ */
+function writtenSinceByOthers(error: unknown): boolean {
+  return (error as { api_error?: { err_code?: number } } | undefined)?.api_error?.err_code === 10071;
 }
 
 const partitionKey = (partition: number) => `partition.${partition}`;

@@ -14,7 +14,7 @@ export interface PartitionWorkerDependencies {
   readonly catchUp: (partitions: ReadonlySet<number>) => Promise<void>;
   /**
    * Whether this worker may serve the partition at this moment (PartitionLeases.current): a request
-   * that comes while it may not is left unanswered, for the partition's next owner (the api asks again).
+   * that comes while it may not is answered `notOwner` at once, and the api asks again in a moment.
    */
   readonly current?: (partition: number) => boolean;
   /** Called once this worker no longer serves the partition. */
@@ -55,7 +55,15 @@ export class PartitionWorker implements OwnershipListener {
       this.deps.nc.subscribe(subject, {
         callback: (error, message) => {
           if (error) return this.deps.onError(`subscription to ${subject} failed`, error);
-          if (this.deps.current && !this.deps.current(partition)) return;
+          if (this.deps.current && !this.deps.current(partition)) {
+            // Said at once rather than left to the api's attempt timeout (5 s): after NATS comes back,
+            // every request reaches workers whose leases ran out meanwhile, until they take them again.
+            // Should the partition's next owner listen already, it answers this try too; whichever
+            // answer comes first, the api's next try carries the same ids and stores nothing twice.
+            const reply: ForwardReply = { notOwner: partition };
+            message.respond(new TextEncoder().encode(JSON.stringify(reply)));
+            return;
+          }
           const handled = this.handle(message.data).then((reply) => {
             message.respond(new TextEncoder().encode(JSON.stringify(reply)));
           });

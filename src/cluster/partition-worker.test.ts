@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPrivateNats } from '../../test/support/cluster.js';
+import type { Clock } from '../core/clock.js';
+import type { EventIngest, IngestReport } from '../ingest/ingest-service.js';
+import { VigilMetrics } from '../metrics/metrics.js';
+import { ForwardingIngest } from './forwarding-ingest.js';
+import { PartitionWorker } from './partition-worker.js';
+import { ClusterNames } from './partitions.js';
+
+/** The machine's NATS (CI starts it); subjects of this run's own. */
+const NATS_URL = process.env.VIGIL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+const names = new ClusterNames(`t_${randomBytes(5).toString('hex')}`);
+const PARTITIONS = 1;
+const clock: Clock = { now: () => Date.UTC(2026, 11, 6, 12) };
+
+let nc: NatsConnection;
+beforeAll(async () => {
+  nc = await connect({ servers: NATS_URL });
+});
+afterAll(async () => {
+  await nc.close();
+});
+
+/** A pipeline that stores nothing and answers every event `stored` with an allow. */
+const pipeline: EventIngest = {
+  async ingest(raws): Promise<IngestReport> {
+    return {
+      // The api passes the worker's outcomes on as they are: only their status is read here.
+      outcomes: raws.map(() => ({ status: 'stored' })) as unknown as IngestReport['outcomes'],
+      accepted: raws.length,
+      rejected: 0,
+    };
+  },
+};
+
+function workerServing(current: () => boolean, metrics: VigilMetrics, on: NatsConnection = nc): PartitionWorker {
+  return new PartitionWorker({
+    nc: on,
+    names,
+    pipeline,
+    catchUp: async () => {},
+    current: () => current(),
+    changesSettled: async () => {},
+    metrics,
+    onError: (message, error) => {
+      throw new Error(`${message}: ${String(error)}`);
+    },
+  });
+}
+
+describe('a worker whose lease may have run out', () => {
+  it('says so at once, and the api asks again until the partition is served, long before its attempt timeout', async () => {
+    let current = false;
+    const workerMetrics = new VigilMetrics({ role: 'worker' });
+    const worker = workerServing(() => current, workerMetrics);
+    await worker.acquired([0]);
+    await nc.flush();
+
+    const apiMetrics = new VigilMetrics({ role: 'api' });
+    // An attempt timeout and a deadline longer than the test's own timeout: an api left without an
+    // answer would wait out the test; one told "not the owner" asks again within a quarter second.
+    const api = new ForwardingIngest(
+      nc,
+      names,
+      { partitions: PARTITIONS, attemptTimeoutMs: 600_000, deadlineMs: 600_000 },
+      clock,
+      apiMetrics,
+    );
+    const answered = api.ingest([{ id: 'evt_fenced', type: 'login.succeeded', user: 'alice', ip: '81.2.69.160' }]);
+
+    // The worker refused at least one try as not its own; then its lease is renewed.
+    const refusals = async () =>
+      (await apiMetrics.registry.getSingleMetric('vigil_forwarded_events_total')?.get())?.values.find(
+        (v) => v.labels.outcome === 'no_owner',
+      )?.value ?? 0;
+    for (let waited = 0; (await refusals()) < 1; waited += 20) {
+      if (waited > 30_000) throw new Error('the api was never told the worker is not the owner');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    current = true;
+
+    const report = await answered;
+    expect(report.outcomes.map((o) => (o as { status: string }).status)).toEqual(['stored']);
+    const byOutcome = (await apiMetrics.registry.getSingleMetric('vigil_forwarded_events_total')?.get())?.values ?? [];
+    expect(byOutcome.find((v) => v.labels.outcome === 'timeout')).toBeUndefined();
+    expect(byOutcome.find((v) => v.labels.outcome === 'answered')?.value).toBe(1);
+    await worker.released(0);
+  }, 60_000);
+});
+
+/** The api's forwarded tries by outcome (answered, no_owner, timeout, disconnected). */
+async function tries(metrics: VigilMetrics): Promise<Record<string, number>> {
+  const values = (await metrics.registry.getSingleMetric('vigil_forwarded_events_total')?.get())?.values ?? [];
+  return Object.fromEntries(values.map((v) => [v.labels.outcome, v.value]));
+}
+
+describe('an api whose NATS is away when an event comes', () => {
+  it('asks as soon as NATS is back, not after its attempt timeout', async () => {
+    const nats = await startPrivateNats();
+    const options = { servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 };
+    const [apiConnection, workerConnection] = await Promise.all([connect(options), connect(options)]);
+    try {
+      const worker = workerServing(() => true, new VigilMetrics({ role: 'worker' }), workerConnection);
+      await worker.acquired([0]);
+      await workerConnection.flush();
+      const apiMetrics = new VigilMetrics({ role: 'api' });
+      // As above: an api that sent its try while NATS was away would wait out the test.
+      const api = new ForwardingIngest(
+        apiConnection,
+        names,
+        { partitions: PARTITIONS, attemptTimeoutMs: 600_000, deadlineMs: 600_000 },
+        clock,
+        apiMetrics,
+      );
+      expect((await api.ingest([{ id: 'evt_before', type: 'login.succeeded', user: 'alice' }])).accepted).toBe(1);
+
+      const disconnected = (async () => {
+        for await (const status of apiConnection.status()) if (status.type === 'disconnect') return;
+      })();
+      await nats.kill9();
+      await disconnected;
+      const answered = api.ingest([{ id: 'evt_while_away', type: 'login.succeeded', user: 'alice' }]);
+      await nats.start();
+
+      const report = await answered;
+      expect(report.outcomes.map((o) => (o as { status: string }).status)).toEqual(['stored']);
+      expect((await tries(apiMetrics)).timeout).toBeUndefined();
+    } finally {
+      await Promise.all([apiConnection.close(), workerConnection.close()]);
+      await nats.stop();
+    }
+  }, 60_000);
+});
