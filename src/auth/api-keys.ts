@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../core/bounded-cache.js';
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { KEY_ROLES, STAFF_ROLES } from '../domain/vocabulary.js';
@@ -81,7 +82,7 @@ export class ApiKeyAuthenticator {
     private readonly store: ApiKeyStore,
     cacheTtlMs = 30_000,
   ) {
-    this.cache = new LRUCache({ max: 10_000, ttl: cacheTtlMs });
+    this.cache = boundedCache(10_000, { ttl: cacheTtlMs });
   }
 
   async authenticate(secret: string): Promise<ApiKey | undefined> {

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../core/bounded-cache.js';
 import type { Clock } from '../core/clock.js';
 
 /**
@@ -13,7 +14,7 @@ export class FailureLimiter {
     private readonly maxFailures = 20,
     private readonly windowMs = 60_000,
   ) {
-    this.windows = new LRUCache({ max: 100_000 });
+    this.windows = boundedCache(100_000);
   }
 
   /** Milliseconds until this client may try again, or 0 when it may try now. */

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../core/bounded-cache.js';
 import type { DetectionEvent } from '../domain/activity-event.js';
 import { type Alert, type AlertEventSnapshot, type AlertStatus, isAccountAlert, type SuggestedAction } from '../domain/alert.js';
 import { raiseAlert } from '../domain/alert-raiser.js';
@@ -31,7 +32,7 @@ export class AlertBook {
   private scores: (user: string) => boolean = () => true;
 
   constructor(maxOpen = 100_000) {
-    this.open = new LRUCache({ max: maxOpen, dispose: (alert) => this.keyOf.delete(alert.id) });
+    this.open = boundedCache(maxOpen, { dispose: (alert) => this.keyOf.delete(alert.id) });
   }
 
   /** Loads open alerts at start. */

@@ -1,8 +1,8 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
+import { boundedCache } from '../core/bounded-cache.js';
 import type { Problem } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { DetectionEvent } from '../domain/activity-event.js';
@@ -190,7 +190,7 @@ export type CustomRuleConfig = RuleConfig & { readonly definition: CustomRuleDef
 export function compileCustomRule(id: string, def: CustomRuleDefinition): Rule<CustomRuleConfig> {
   const regexes = def.conditions.map((c) => (c.op === 'matches' ? compilePattern(c.value as string) : undefined));
   const eventTypes = new Set<string>(def.eventTypes);
-  const windows = new LRUCache<string, WindowEntry[]>({ max: 100_000 });
+  const windows = boundedCache<string, WindowEntry[]>(100_000);
   const agg = def.aggregate;
   const windowMs = (agg?.windowSeconds ?? 600) * 1000;
 

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../core/bounded-cache.js';
 import type { ActivityEvent, Enrichment, GeoInfo } from '../domain/activity-event.js';
 import type { GeoIp } from './geoip.js';
 import { type IpFacts, ipFacts } from './ip-network.js';
@@ -35,7 +36,7 @@ export class Enricher {
     private readonly novelty: NoveltyTracker,
     maxAddresses = 50_000,
   ) {
-    this.places = new LRUCache({ max: maxAddresses });
+    this.places = boundedCache(maxAddresses);
   }
 
   async enrich(events: readonly ActivityEvent[]): Promise<EnrichedBatch> {

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../core/bounded-cache.js';
 import type { Familiarity, FamiliarityFacts, FirstSeenVia, Novelty } from '../domain/activity-event.js';
 import { ipFacts } from './ip-network.js';
 
@@ -105,7 +106,7 @@ export class NoveltyTracker {
     private readonly store: SeenStore,
     options: NoveltyOptions = {},
   ) {
-    this.cache = new LRUCache({ max: options.maxUsers ?? 200_000 });
+    this.cache = boundedCache(options.maxUsers ?? 200_000);
     this.trustAfterMs = (options.trustAfterDays ?? 7) * DAY;
   }
 

@@ -1,5 +1,6 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import { UAParser } from 'ua-parser-js';
+import { boundedCache } from '../core/bounded-cache.js';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 
 const BOT = /bot|crawl|spider|slurp|curl|wget|python-requests|httpclient|headless|phantomjs|go-http-client/i;
@@ -13,7 +14,7 @@ export class UserAgentParser {
   private readonly cache: LRUCache<string, UserAgentInfo>;
 
   constructor(maxEntries = 10_000) {
-    this.cache = new LRUCache({ max: maxEntries });
+    this.cache = boundedCache(maxEntries);
   }
 
   parse(userAgent: string): UserAgentInfo {

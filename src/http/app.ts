@@ -34,6 +34,7 @@ import { staffNotifyRoutes } from './routes/staff-notify.js';
 import { teamRoutes } from './routes/team.js';
 import { userEventRoutes } from './routes/user-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { sharedSchemaCompilers } from './schema-compilers.js';
 import type { VigilTypeProvider } from './type-provider.js';
 import { registerWebApp, sendPage, wantsPage, webBuildExists } from './web-app.js';
 
@@ -99,6 +100,8 @@ export async function buildApp(system: System, options: AppOptions = {}): Promis
     // to tell requests apart in logs and error reports, not to be secret.
     genReqId: () => `req_${requestIdPrefix}${(requestCounter++).toString(36)}`,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false } },
+    // Compiled once per process, however many apps it builds (the suite builds one per test).
+    schemaController: sharedSchemaCompilers,
   }).withTypeProvider<VigilTypeProvider>();
 
   // File descriptors are finite: a client holding hundreds of idle connections, or a slow-loris
