@@ -130,14 +130,44 @@ describe("Vigil's tests and the suite's database (test/support/database.ts)", ()
     expect(independent.filter(reachesDatabase)).toEqual([]);
   });
 
-  it('is reached by every test file that starts a Vigil on it, the browser tests among them', () => {
+  it('is reached by every test file that starts a Vigil on it', () => {
     const users = testFiles.filter((file) =>
-      /^import [^;]* from '(\.\.?\/)+(test\/)?support\/(database|app)\.js';$|^import [^;]* from '\.\/support\.js';$/m.test(
-        fs.readFileSync(path.join(REPO, file), 'utf8'),
-      ),
+      /^import [^;]* from '(\.\.?\/)+(test\/)?support\/(database|app)\.js';$/m.test(fs.readFileSync(path.join(REPO, file), 'utf8')),
     );
     expect(users).toContain('src/store/alert-store.test.ts');
-    expect(users).toContain('test/browser/sign-in.test.ts');
+    expect(users).toContain('test/events-api.test.ts');
     expect(users.filter((file) => !reachesDatabase(file))).toEqual([]);
+  });
+
+  // The browser tests run on SQLite only (test/browser/support.ts): they check the dashboard, and the
+  // store under each route it calls is checked on both databases by the API tests.
+  const browserTests = testFiles.filter((file) => file.startsWith('test/browser/'));
+
+  it('is not reached by the browser tests', () => {
+    expect(browserTests.length).toBeGreaterThanOrEqual(10);
+    expect(browserTests.filter(reachesDatabase)).toEqual([]);
+  });
+
+  it('is reached by a test of every API path the dashboard calls, besides the browser tests', () => {
+    // The fixed part of each path the dashboard's code names: `/v1/alerts/${id}/comments` → /v1/alerts/, /comments.
+    const dashboardPaths = new Set<string>();
+    for (const file of new SourceTree(path.join(REPO, 'web/src')).files) {
+      const code = fs.readFileSync(file, 'utf8');
+      // A quoted path, or a template whose `${…}` may hold one level of braces (`${query({ … })}`).
+      const literals = code.matchAll(/'(\/v1\/[^']*)'|"(\/v1\/[^"]*)"|`(\/v1\/(?:[^`$]|\$\{(?:[^{}]|\{[^{}]*\})*\})*)`/g);
+      for (const [, single, double, template] of literals) {
+        for (const part of ((single ?? double ?? template) as string).split(/\$\{(?:[^{}]|\{[^{}]*\})*\}/)) {
+          const fixed = part.split('?')[0] as string;
+          if (fixed.replace(/\//g, '') !== '') dashboardPaths.add(fixed.replace(/\/$/, ''));
+          if (part.includes('?')) break; // the query string: not part of the path
+        }
+      }
+    }
+    expect(dashboardPaths.size).toBeGreaterThanOrEqual(20);
+    const apiTests = testFiles
+      .filter((file) => !file.startsWith('test/browser/') && reachesDatabase(file))
+      .map((file) => fs.readFileSync(path.join(REPO, file), 'utf8'))
+      .join('\n');
+    expect([...dashboardPaths].filter((p) => !apiTests.includes(p))).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { INGEST_KEY } from '../support/app.js';
+import { INGEST_KEY } from '../support/credentials.js';
 import { latestCode, newPage, ordinaryHistory, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /** The admins' other pages: accounts, rules with backtests, the audit log, the outbox and the activity chart. */

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY } from '../support/app.js';
 import { fixedClock, TEST_NOW } from '../support/clock.js';
+import { ADMIN_KEY } from '../support/credentials.js';
 import { type BrowserVigil, closeContexts, launchChromium, newPage, signInThroughPage, startBrowserVigil } from './support.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY } from '../support/app.js';
+import { ADMIN_KEY } from '../support/credentials.js';
 import { startOidcProvider, type TestProvider } from '../support/oidc-provider.js';
 import { type BrowserVigil, closeContexts, freePort, launchChromium, newPage, signInThroughPage, startBrowserVigil } from './support.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN_KEY } from '../support/app.js';
+import { ADMIN_KEY } from '../support/credentials.js';
 import { newPage, setUpBrowserSuite, signInThroughPage } from './support.js';
 
 /** Shadow mode on the rules page: a rule's would-be alerts beside the live figures, and promotion in one click. */

@@ -3,11 +3,13 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import type { PersonRole } from '../../src/auth/people.js';
 import type { Clock } from '../../src/core/clock.js';
-import { ADMIN_KEY, INGEST_KEY, PERSON_PASSWORD, startTestApp, type TestApp } from '../support/app.js';
+import { ADMIN_KEY, INGEST_KEY } from '../support/credentials.js';
+import { freshSqliteDatabase } from '../support/sqlite-database.js';
+import { PERSON_PASSWORD, startVigilApp, type TestApp } from '../support/vigil-app.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 /**
- * Browser tests: a real, listening Vigil (fresh database, real detection, the built dashboard) and
+ * Browser tests: a real, listening Vigil (fresh SQLite database, real detection, the built dashboard) and
  * Debian's Chromium driven by playwright-core. No browser is ever downloaded.
  */
 
@@ -45,7 +47,12 @@ export async function startBrowserVigil(
   options: { port?: number; env?: Record<string, string>; clock?: Clock } = {},
 ): Promise<BrowserVigil> {
   // Demo mode: the member page's simulator exists only there (POST /v1/me/simulate).
-  const t = await startTestApp({ env: { VIGIL_DEMO: 'true', ...options.env }, ...(options.clock && { clock: options.clock }) });
+  // On SQLite whatever the suite's database: these tests check the dashboard, whose every route the API
+  // tests check on both databases (README, Tests), so CI runs them once (its SQLite leg).
+  const t = await startVigilApp(await freshSqliteDatabase(), {
+    env: { VIGIL_DEMO: 'true', ...options.env },
+    ...(options.clock && { clock: options.clock }),
+  });
   await t.app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = t.app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

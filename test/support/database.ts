@@ -1,9 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import pg from 'pg';
 import type { DatabaseTarget } from '../../src/store/database.js';
+import { freshSqliteDatabase, type TestDatabase } from './sqlite-database.js';
 import { templateSchema, testSchemaName } from './test-run.js';
+
+export type { TestDatabase } from './sqlite-database.js';
 
 /**
  * The database the suite runs against: SQLite by default; PostgreSQL when VIGIL_TEST_DATABASE_URL is
@@ -17,23 +18,8 @@ import { templateSchema, testSchemaName } from './test-run.js';
  */
 export const testDialect: DatabaseTarget['dialect'] = process.env.VIGIL_TEST_DATABASE_URL?.startsWith('postgres') ? 'postgres' : 'sqlite';
 
-export interface TestDatabase {
-  readonly target: DatabaseTarget;
-  /** The same database as a VIGIL_DATABASE_URL, for child processes. */
-  readonly url: string;
-  drop(): Promise<void>;
-}
-
 export async function freshDatabase(): Promise<TestDatabase> {
-  if (testDialect === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-'));
-    const file = path.join(dir, 'vigil.db');
-    return {
-      target: { dialect: 'sqlite', file, synchronous: 'normal' },
-      url: `sqlite:${file}`,
-      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
-    };
-  }
+  if (testDialect === 'sqlite') return freshSqliteDatabase();
   const base = process.env.VIGIL_TEST_DATABASE_URL as string;
   const schema = testSchemaName();
   const admin = new pg.Client({ connectionString: base });
