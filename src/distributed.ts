@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { connect } from 'nats';
 import { BusRelay } from './cluster/bus-relay.js';
 import { ForwardingIngest } from './cluster/forwarding-ingest.js';
+import { PartitionFence } from './cluster/partition-fence.js';
 import { PartitionLeases } from './cluster/partition-leases.js';
 import { PartitionWorker } from './cluster/partition-worker.js';
 import { ClusterNames, partitionOf } from './cluster/partitions.js';
@@ -89,11 +90,17 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       void system.eventCounting.batchAnswered()?.catch((error: unknown) => logger.error('judging the monitor’s minutes failed', error));
     },
   });
+  const workerId = `${hostname()}-${process.pid}-${newId('w')}`;
+  // Commits of events pass the fencing tokens of this worker's partitions (cluster/partition-fence.ts).
+  const fence = new PartitionFence(system.database.db, config.partitions, workerId);
+  system.fenceWrites(fence);
   const worker = new PartitionWorker({
     nc,
     names,
     pipeline: system.ingest,
     catchUp: async (partitions) => {
+      // First the tokens: the previous owner's commits under way are waited for, later ones refused.
+      await fence.claim([...partitions]);
       const replayed = await system.catchUp((user) => partitions.has(owedPartition(user)));
       if (replayed > 0)
         logger.info(`partitions ${[...partitions].join(',')}: ${replayed} events replayed from the database before serving them`);
@@ -125,6 +132,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     acquired: (partitions: readonly number[]) => worker.acquired(partitions),
     released: async (partition: number) => {
       await worker.released(partition);
+      fence.release(partition);
       // What its committed batches owe is carried out here before the next owner may take it up.
       await system.effects.settled((user) => owedPartition(user) === partition);
       system.scoreOnly(scoresUser);
@@ -135,7 +143,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     names,
     {
       partitions: config.partitions,
-      workerId: `${hostname()}-${process.pid}-${newId('w')}`,
+      workerId,
       ...(timings.leaseMs !== undefined && { leaseMs: timings.leaseMs }),
       ...(timings.tickMs !== undefined && { tickMs: timings.tickMs }),
     },

@@ -77,6 +77,7 @@ import { SqlApiKeyStore } from './store/api-key-store.js';
 import { SqlAuditStore } from './store/audit-store.js';
 import { type DatabaseHandle, openDatabase } from './store/database.js';
 import { DetectionSnapshots } from './store/detection-snapshots.js';
+import type { WriteFence } from './store/event-batch-writer.js';
 import { SqlEventStore } from './store/event-store.js';
 import { SqlHealthFacts } from './store/health-facts-store.js';
 import { SqlListStore } from './store/list-store.js';
@@ -203,6 +204,8 @@ export interface System {
    * Asked again whenever the selection shrinks.
    */
   scoreOnly(scores: (user: string) => boolean): void;
+  /** Distributed mode: every later commit of events first passes `fence` (cluster/partition-fence.ts). */
+  fenceWrites(fence: WriteFence): void;
   /** Distributed mode only: the partitions this process serves and its requests under way, for /healthz. */
   readonly cluster?: ClusterStatus;
   /** Flushes pending writes and deliveries, then closes the database. */
@@ -556,6 +559,9 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       },
       scoreOnly(scores) {
         alertBook.keepOnly(scores);
+      },
+      fenceWrites(fence) {
+        events.fenceWith(fence);
       },
       eventCounting,
       effects,

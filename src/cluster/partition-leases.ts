@@ -49,6 +49,12 @@ export class PartitionLeases {
   private ticking: Promise<void> = Promise.resolve();
   /** Partitions being given up: their leases are deleted once their requests under way are done. */
   private readonly givingUp = new Set<Promise<void>>();
+  /**
+   * Partitions whose `released` is under way. Not taken again until it is done: a lease lost (NATS
+   * away) is found free at once, and taking it back meanwhile would let the end of that release
+   * stop the new listening and drop its fencing token.
+   */
+  private readonly lettingGo = new Map<number, Promise<void>>();
   private stopped = false;
   private readonly leaseMs: number;
   private readonly tickMs: number;
@@ -171,7 +177,7 @@ export class PartitionLeases {
     const taken: number[] = [];
     for (let i = 0; i < this.settings.partitions && this.owned.size < share; i++) {
       const partition = (start + i) % this.settings.partitions;
-      if (this.owned.has(partition) || this.stopped) continue;
+      if (this.owned.has(partition) || this.lettingGo.has(partition) || this.stopped) continue;
       try {
         const sentAt = performance.now();
         this.owned.set(partition, await this.kv.create(partitionKey(partition), this.value()));
@@ -216,11 +222,16 @@ export class PartitionLeases {
     this.writtenAt.delete(partition);
     this.metrics.rebalances.inc({ change });
     this.metrics.partitionsOwned.set(this.owned.size);
-    try {
-      await this.listener.released(partition);
-    } catch (error) {
-      this.onError(error);
-    }
+    const lettingGo = (async () => {
+      try {
+        await this.listener.released(partition);
+      } catch (error) {
+        this.onError(error);
+      }
+    })();
+    this.lettingGo.set(partition, lettingGo);
+    await lettingGo;
+    if (this.lettingGo.get(partition) === lettingGo) this.lettingGo.delete(partition);
   }
 
   private async liveMembers(): Promise<number> {

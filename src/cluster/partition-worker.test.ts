@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { EventIngest, IngestReport } from '../ingest/ingest-service.js';
 import { VigilMetrics } from '../metrics/metrics.js';
 import { ForwardingIngest } from './forwarding-ingest.js';
+import { FencedOut } from './partition-fence.js';
 import { PartitionWorker } from './partition-worker.js';
 import { ClusterNames } from './partitions.js';
 
@@ -35,11 +36,16 @@ const pipeline: EventIngest = {
   },
 };
 
-function workerServing(current: () => boolean, metrics: VigilMetrics, on: NatsConnection = nc): PartitionWorker {
+function workerServing(
+  current: () => boolean,
+  metrics: VigilMetrics,
+  on: NatsConnection = nc,
+  through: EventIngest = pipeline,
+): PartitionWorker {
   return new PartitionWorker({
     nc: on,
     names,
-    pipeline,
+    pipeline: through,
     catchUp: async () => {},
     current: () => current(),
     changesSettled: async () => {},
@@ -95,6 +101,36 @@ async function tries(metrics: VigilMetrics): Promise<Record<string, number>> {
   const values = (await metrics.registry.getSingleMetric('vigil_forwarded_events_total')?.get())?.values ?? [];
   return Object.fromEntries(values.map((v) => [v.labels.outcome, v.value]));
 }
+
+describe('a worker whose commit is refused by the fence', () => {
+  it('says it is not the owner, and the api asks again: nothing fails', async () => {
+    // The first try is refused at commit (another worker took the partition over while it waited);
+    // the next is served (by that worker, in the cluster).
+    let calls = 0;
+    const fenced: EventIngest = {
+      ingest: async (raws, options) => {
+        if (++calls === 1) throw new FencedOut([0]);
+        return pipeline.ingest(raws, options);
+      },
+    };
+    const worker = workerServing(() => true, new VigilMetrics({ role: 'worker' }), nc, fenced);
+    await worker.acquired([0]);
+    await nc.flush();
+    const apiMetrics = new VigilMetrics({ role: 'api' });
+    const api = new ForwardingIngest(
+      nc,
+      names,
+      { partitions: PARTITIONS, attemptTimeoutMs: 600_000, deadlineMs: 600_000 },
+      clock,
+      apiMetrics,
+    );
+    const report = await api.ingest([{ id: 'evt_fenced_commit', type: 'login.succeeded', user: 'alice' }]);
+    expect(report.outcomes.map((o) => (o as { status: string }).status)).toEqual(['stored']);
+    expect(calls).toBe(2);
+    expect(await tries(apiMetrics)).toMatchObject({ no_owner: 1, answered: 1 });
+    await worker.released(0);
+  }, 60_000);
+});
 
 describe('an api whose NATS is away when an event comes', () => {
   it('asks as soon as NATS is back, not after its attempt timeout', async () => {

@@ -2,6 +2,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import type { EventIngest } from '../ingest/ingest-service.js';
 import type { VigilMetrics } from '../metrics/metrics.js';
 import type { ForwardReply, ForwardRequest } from './forwarding-ingest.js';
+import { FencedOut } from './partition-fence.js';
 import type { OwnershipListener } from './partition-leases.js';
 import type { ClusterNames } from './partitions.js';
 
@@ -64,7 +65,7 @@ export class PartitionWorker implements OwnershipListener {
             message.respond(new TextEncoder().encode(JSON.stringify(reply)));
             return;
           }
-          const handled = this.handle(message.data).then((reply) => {
+          const handled = this.handle(message.data, partition).then((reply) => {
             message.respond(new TextEncoder().encode(JSON.stringify(reply)));
           });
           const mine = this.underByPartition.get(partition) ?? new Set<Promise<void>>();
@@ -104,7 +105,7 @@ export class PartitionWorker implements OwnershipListener {
     while (this.under.size > 0) await Promise.allSettled([...this.under]);
   }
 
-  private async handle(data: Uint8Array): Promise<ForwardReply> {
+  private async handle(data: Uint8Array, partition: number): Promise<ForwardReply> {
     let request: ForwardRequest;
     try {
       request = JSON.parse(new TextDecoder().decode(data)) as ForwardRequest;
@@ -118,6 +119,9 @@ export class PartitionWorker implements OwnershipListener {
       const newIds = request.minted === undefined ? undefined : new Set(request.minted);
       return { report: await this.deps.pipeline.ingest(request.events, { atomic: request.atomic, ...(newIds && { newIds }) }) };
     } catch (error) {
+      // Another worker took the partition over while this request waited (partition-fence.ts):
+      // nothing was committed, and the api asks the new owner.
+      if (error instanceof FencedOut) return { notOwner: partition };
       this.deps.onError('ingesting forwarded events failed', error);
       // Not committed: the api answers 500 as one process would, and the client may send them again.
       return { failed: error instanceof Error ? error.message : String(error) };

@@ -9,6 +9,7 @@ import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
 import type { EventStore, StoredEventsMark, UserEventsQuery } from '../ingest/ports.js';
 import { type EventBatchWriter, openBatchWriter } from './batch-writer.js';
 import type { DatabaseHandle } from './database.js';
+import type { WriteFence } from './event-batch-writer.js';
 import { upsertSeen } from './event-rows.js';
 import type { EventsTable } from './schema.js';
 import { SqliteStoredPositions } from './sqlite/stored-positions.js';
@@ -27,6 +28,12 @@ export class SqlEventStore implements EventStore {
     this.batches = openBatchWriter(handle);
     this.orderedInserts = this.batches.orderedInserts;
     this.positions = handle.sqlite ? new SqliteStoredPositions(handle.sqlite) : undefined;
+  }
+
+  /** Distributed mode: each later commit of events first passes `fence` (PostgreSQL only). */
+  fenceWith(fence: WriteFence): void {
+    if (!this.batches.fenceWith) throw new Error('Fenced commits need PostgreSQL (the distributed mode).');
+    this.batches.fenceWith(fence);
   }
 
   /** Events, what enrichment learnt, alerts and lock changes in one transaction (the dialect's batch writer). */

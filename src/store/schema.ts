@@ -18,6 +18,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   pending_effects: PendingEffectsTable;
+  partition_fences: PartitionFencesTable;
   staff_channels: StaffChannelsTable;
   staff_messages: StaffMessagesTable;
   staff_alert_groups: StaffAlertGroupsTable;
@@ -256,6 +257,13 @@ export interface WebhookDeliveriesTable {
 }
 
 /** What a committed batch still owes: announcements and responses (ingest/pending-effects.ts). */
+/** The distributed mode's fencing token per partition (migration 0023). */
+export interface PartitionFencesTable {
+  partition: number;
+  epoch: number;
+  owner: string;
+}
+
 export interface PendingEffectsTable {
   id: string;
   user_id: string;

@@ -19,6 +19,7 @@ import { migration as m0019 } from './0019_staff_notifications.js';
 import { migration as m0020 } from './0020_saved_views.js';
 import { migration as m0021 } from './0021_staff_digest_lease.js';
 import { migration as m0022 } from './0022_pending_effects.js';
+import { migration as m0023 } from './0023_partition_fences.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -42,4 +43,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0020_saved_views': m0020,
   '0021_staff_digest_lease': m0021,
   '0022_pending_effects': m0022,
+  '0023_partition_fences': m0023,
 };

@@ -6,7 +6,7 @@ import type { SeenRecord } from '../../enrich/novelty.js';
 import { upsertLocks } from '../account-store.js';
 import { upsertAlerts } from '../alert-store.js';
 import type { DatabaseHandle } from '../database.js';
-import type { EventBatchWriter } from '../event-batch-writer.js';
+import type { EventBatchWriter, WriteFence } from '../event-batch-writer.js';
 import { eventRow, ROWS_PER_STATEMENT, upsertSeen } from '../event-rows.js';
 import { owedRow } from '../pending-effects-store.js';
 
@@ -16,8 +16,13 @@ import { owedRow } from '../pending-effects-store.js';
  */
 export class PostgresBatchWriter implements EventBatchWriter {
   readonly orderedInserts = 1;
+  private fence: WriteFence | undefined;
 
   constructor(private readonly handle: DatabaseHandle) {}
+
+  fenceWith(fence: WriteFence): void {
+    this.fence = fence;
+  }
 
   write(
     events: readonly StoredEvent[],
@@ -27,7 +32,9 @@ export class PostgresBatchWriter implements EventBatchWriter {
     owed: readonly OwedEffects[],
   ): Promise<ReadonlySet<string>> {
     const rows = events.map(eventRow);
+    const fence = this.fence;
     return this.handle.db.transaction().execute(async (trx) => {
+      if (fence && events.length > 0) await fence.check(trx, [...new Set(events.map((e) => e.user))]);
       const inserted = new Set<string>();
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const written = await trx
