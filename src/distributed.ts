@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import { connect } from 'nats';
 import { BusRelay } from './cluster/bus-relay.js';
 import { ForwardingIngest } from './cluster/forwarding-ingest.js';
-import { PartitionFence } from './cluster/partition-fence.js';
 import { PartitionLeases } from './cluster/partition-leases.js';
 import { PartitionWorker } from './cluster/partition-worker.js';
 import { ClusterNames, partitionOf } from './cluster/partitions.js';
@@ -11,6 +10,7 @@ import { newId } from './core/ids.js';
 import { PENDING_EFFECTS_RESUME_MS } from './ingest/pending-effects.js';
 import { measuredIngest } from './metrics/instrument.js';
 import { MONITOR_EFFECTS_USER } from './monitor/batch-judge.js';
+import { PartitionFence } from './store/postgres/partition-fence.js';
 import type { Logger, System } from './system.js';
 
 /**
@@ -91,8 +91,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     },
   });
   const workerId = `${hostname()}-${process.pid}-${newId('w')}`;
-  // Commits of events pass the fencing tokens of this worker's partitions (cluster/partition-fence.ts).
-  const fence = new PartitionFence(system.database.db, config.partitions, workerId);
+  // Commits of events pass the fencing tokens of this worker's partitions (store/postgres/partition-fence.ts).
+  const fence = new PartitionFence(system.database.db, (user) => partitionOf(user, config.partitions), workerId);
   system.fenceWrites(fence);
   const worker = new PartitionWorker({
     nc,

@@ -204,7 +204,7 @@ export interface System {
    * Asked again whenever the selection shrinks.
    */
   scoreOnly(scores: (user: string) => boolean): void;
-  /** Distributed mode: every later commit of events first passes `fence` (cluster/partition-fence.ts). */
+  /** Distributed mode: every later commit of events first passes `fence` (store/postgres/partition-fence.ts). */
   fenceWrites(fence: WriteFence): void;
   /** Distributed mode only: the partitions this process serves and its requests under way, for /healthz. */
   readonly cluster?: ClusterStatus;

@@ -55,6 +55,9 @@ export class PartitionLeases {
    * stop the new listening and drop its fencing token.
    */
   private readonly lettingGo = new Map<number, Promise<void>>();
+  /** What this worker held when NATS went away, and when it came back (performance.now()). */
+  private heldBeforeOutage: ReadonlySet<number> = new Set();
+  private backAt: number | undefined;
   private stopped = false;
   private readonly leaseMs: number;
   private readonly tickMs: number;
@@ -76,6 +79,9 @@ export class PartitionLeases {
     // the leases of the outage, expired meanwhile, would wait for).
     this.link.onReconnect(() => {
       if (this.stopped) return;
+      // No round ran while NATS was away: what is owned here is what was held before the outage.
+      this.heldBeforeOutage = new Set(this.owned.keys());
+      this.backAt = performance.now();
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.runTick(), 0);
     });
@@ -148,7 +154,13 @@ export class PartitionLeases {
     if (!this.link.isUp) return;
     await this.kv.put(memberKey(this.settings.workerId), encode({ at: Date.now() }));
     const members = await this.liveMembers();
-    const share = Math.ceil(this.settings.partitions / Math.max(1, members));
+    let share = Math.ceil(this.settings.partitions / Math.max(1, members));
+    // Right after NATS comes back every lease has expired, and so may have the other workers'
+    // heartbeats: each worker would count itself alone, take every partition, and give most of them
+    // back a round later, each move a takeover with its catch-up from PostgreSQL. For one lease
+    // period each takes back what it held, and no more than it held; then the fair share again.
+    const settling = this.backAt !== undefined && performance.now() - this.backAt < this.leaseMs;
+    if (settling) share = Math.min(share, Math.max(1, this.heldBeforeOutage.size));
 
     for (const [partition, revision] of [...this.owned]) {
       try {
@@ -174,9 +186,13 @@ export class PartitionLeases {
     // Start the search at a place of this worker's own, so that workers starting together do not
     // all race for partition 0, 1, 2…
     const start = partitionOf(this.settings.workerId, this.settings.partitions);
+    const order = [
+      ...(settling ? this.heldBeforeOutage : []),
+      ...Array.from({ length: this.settings.partitions }, (_, i) => (start + i) % this.settings.partitions),
+    ];
     const taken: number[] = [];
-    for (let i = 0; i < this.settings.partitions && this.owned.size < share; i++) {
-      const partition = (start + i) % this.settings.partitions;
+    for (const partition of order) {
+      if (this.owned.size >= share) break;
       if (this.owned.has(partition) || this.lettingGo.has(partition) || this.stopped) continue;
       try {
         const sentAt = performance.now();

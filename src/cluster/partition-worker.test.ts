@@ -3,10 +3,10 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrivateNats } from '../../test/support/cluster.js';
 import type { Clock } from '../core/clock.js';
+import { FencedOut } from '../ingest/fenced-out.js';
 import type { EventIngest, IngestReport } from '../ingest/ingest-service.js';
 import { VigilMetrics } from '../metrics/metrics.js';
 import { ForwardingIngest } from './forwarding-ingest.js';
-import { FencedOut } from './partition-fence.js';
 import { PartitionWorker } from './partition-worker.js';
 import { ClusterNames } from './partitions.js';
 

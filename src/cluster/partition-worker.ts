@@ -1,8 +1,8 @@
 import type { NatsConnection, Subscription } from 'nats';
+import { FencedOut } from '../ingest/fenced-out.js';
 import type { EventIngest } from '../ingest/ingest-service.js';
 import type { VigilMetrics } from '../metrics/metrics.js';
 import type { ForwardReply, ForwardRequest } from './forwarding-ingest.js';
-import { FencedOut } from './partition-fence.js';
 import type { OwnershipListener } from './partition-leases.js';
 import type { ClusterNames } from './partitions.js';
 
@@ -119,7 +119,7 @@ export class PartitionWorker implements OwnershipListener {
       const newIds = request.minted === undefined ? undefined : new Set(request.minted);
       return { report: await this.deps.pipeline.ingest(request.events, { atomic: request.atomic, ...(newIds && { newIds }) }) };
     } catch (error) {
-      // Another worker took the partition over while this request waited (partition-fence.ts):
+      // Another worker took the partition over while this request waited (store/postgres/partition-fence.ts):
       // nothing was committed, and the api asks the new owner.
       if (error instanceof FencedOut) return { notOwner: partition };
       this.deps.onError('ingesting forwarded events failed', error);

@@ -26,7 +26,7 @@ export interface EventBatchWriter {
 }
 
 /**
- * A check a commit of events passes first, inside its transaction (cluster/partition-fence.ts): it
+ * A check a commit of events passes first, inside its transaction (store/postgres/partition-fence.ts): it
  * throws to refuse the whole commit, before anything is written.
  */
 export interface WriteFence {

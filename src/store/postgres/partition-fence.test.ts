@@ -1,13 +1,15 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshMigratedPgSchema } from '../../test/support/cluster.js';
-import { type DatabaseHandle, openDatabase } from '../store/database.js';
-import { FencedOut, PartitionFence } from './partition-fence.js';
-import { partitionOf } from './partitions.js';
+import { freshMigratedPgSchema } from '../../../test/support/cluster.js';
+import { partitionOf } from '../../cluster/partitions.js';
+import { FencedOut } from '../../ingest/fenced-out.js';
+import { type DatabaseHandle, openDatabase } from '../database.js';
+import { PartitionFence } from './partition-fence.js';
 
 const PARTITIONS = 4;
 const USER = 'alice';
 const PARTITION = partitionOf(USER, PARTITIONS);
+const ofUser = (user: string) => partitionOf(user, PARTITIONS);
 
 const open: DatabaseHandle[] = [];
 afterEach(async () => {
@@ -48,8 +50,8 @@ async function storedIds(handle: DatabaseHandle): Promise<string[]> {
 describe('partition fencing tokens', () => {
   it('refuse the commits of a worker whose partition another took over, and keep the new owner’s', async () => {
     const { a, b } = await twoWorkers();
-    const fenceA = new PartitionFence(a.db, PARTITIONS, 'worker-a');
-    const fenceB = new PartitionFence(b.db, PARTITIONS, 'worker-b');
+    const fenceA = new PartitionFence(a.db, ofUser, 'worker-a');
+    const fenceB = new PartitionFence(b.db, ofUser, 'worker-b');
     await fenceA.claim([PARTITION]);
     await commit(a, fenceA, 'a-while-owner');
 
@@ -62,14 +64,14 @@ describe('partition fencing tokens', () => {
     // A partition given up is refused too, and one never claimed.
     fenceB.release(PARTITION);
     await expect(commit(b, fenceB, 'b-after-release')).rejects.toBeInstanceOf(FencedOut);
-    await expect(commit(a, new PartitionFence(a.db, PARTITIONS, 'worker-c'), 'never-claimed')).rejects.toBeInstanceOf(FencedOut);
+    await expect(commit(a, new PartitionFence(a.db, ofUser, 'worker-c'), 'never-claimed')).rejects.toBeInstanceOf(FencedOut);
     expect(await storedIds(a)).toEqual(['a-while-owner', 'b-owner']);
   });
 
   it('make a takeover wait for the previous owner’s commit under way, so its catch-up reads it', async () => {
     const { a, b } = await twoWorkers();
-    const fenceA = new PartitionFence(a.db, PARTITIONS, 'worker-a');
-    const fenceB = new PartitionFence(b.db, PARTITIONS, 'worker-b');
+    const fenceA = new PartitionFence(a.db, ofUser, 'worker-a');
+    const fenceB = new PartitionFence(b.db, ofUser, 'worker-b');
     await fenceA.claim([PARTITION]);
 
     // a's commit has passed the fence and is still open when b claims the partition.

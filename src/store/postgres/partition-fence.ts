@@ -1,18 +1,10 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { WriteFence } from '../store/event-batch-writer.js';
-import type { Database } from '../store/schema.js';
-import { partitionOf } from './partitions.js';
-
-/** A commit refused: this worker no longer holds these partitions (another took them over). */
-export class FencedOut extends Error {
-  constructor(readonly partitions: readonly number[]) {
-    super(`partitions ${partitions.join(', ')} were taken over by another worker; not committed`);
-    this.name = 'FencedOut';
-  }
-}
+import { FencedOut } from '../../ingest/fenced-out.js';
+import type { WriteFence } from '../event-batch-writer.js';
+import type { Database } from '../schema.js';
 
 /**
- * Fencing tokens for the partitions a worker holds, kept in PostgreSQL beside the events. A lease
+ * The distributed mode's fencing tokens for the partitions a worker holds, kept in PostgreSQL beside the events. A lease
  * says who may take requests; it cannot say who commits: a worker whose event loop was held up past
  * its lease's end (a long pause, a loaded machine) still has requests it accepted while it held the
  * lease, and would commit them after the next owner's catch-up had read the store, so that owner
@@ -30,7 +22,8 @@ export class PartitionFence implements WriteFence {
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly partitions: number,
+    /** The partition of a user's events (cluster/partitions.ts). */
+    private readonly partitionOf: (user: string) => number,
     private readonly owner: string,
   ) {}
 
@@ -52,7 +45,7 @@ export class PartitionFence implements WriteFence {
   }
 
   async check(trx: Transaction<Database>, users: readonly string[]): Promise<void> {
-    const wanted = [...new Set(users.map((user) => partitionOf(user, this.partitions)))].sort((a, b) => a - b);
+    const wanted = [...new Set(users.map(this.partitionOf))].sort((a, b) => a - b);
     const rows = await trx
       .selectFrom('partition_fences')
       .select(['partition', 'epoch'])
