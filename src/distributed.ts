@@ -94,11 +94,19 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
   // Commits of events pass the fencing tokens of this worker's partitions (store/postgres/partition-fence.ts).
   const fence = new PartitionFence(system.database.db, (user) => partitionOf(user, config.partitions), workerId);
   system.fenceWrites(fence);
+  // Whose open alerts this worker keeps, to merge repeats into: its partitions' users, from the start
+  // of a takeover's catch-up to the end of the partition's release. Not the leases it owns: a
+  // partition leaves those as its release begins, while its requests under way are still to be
+  // scored; when several are given up at once, another's release ending then would drop the alerts
+  // those requests merge into, and each would raise a second alert.
+  const alertsKept = new Set<number>();
+  const scoresUser = (user: string) => alertsKept.has(partitionOf(user, config.partitions));
   const worker = new PartitionWorker({
     nc,
     names,
     pipeline: system.ingest,
     catchUp: async (partitions) => {
+      for (const partition of partitions) alertsKept.add(partition);
       // First the tokens: the previous owner's commits under way are waited for, later ones refused.
       await fence.claim([...partitions]);
       const replayed = await system.catchUp((user) => partitions.has(owedPartition(user)));
@@ -116,7 +124,6 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     metrics: system.metrics,
     onError: (message, error) => logger.error(message, error),
   });
-  const scoresUser = (user: string) => leases.owns(user);
   // What a commit owes is carried out by its user's partition's owner; the volume monitor's (no
   // user's) by the counting worker, the holder of partition 0.
   const owedPartition = (user: string) => (user === MONITOR_EFFECTS_USER ? MONITOR_PARTITION : partitionOf(user, config.partitions));
@@ -126,8 +133,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     return (user: string) => owned.has(owedPartition(user));
   };
   // A worker keeps the open alerts of its partitions' users only, and lets go of a partition's when
-  // it gives the partition up (the next owner loads them from the store when it takes it over).
-  system.scoreOnly(() => false);
+  // it has given the partition up (the next owner loads them from the store when it takes it over).
+  system.scoreOnly(scoresUser);
   const ownership = {
     acquired: (partitions: readonly number[]) => worker.acquired(partitions),
     released: async (partition: number) => {
@@ -135,6 +142,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       fence.release(partition);
       // What its committed batches owe is carried out here before the next owner may take it up.
       await system.effects.settled((user) => owedPartition(user) === partition);
+      alertsKept.delete(partition);
       system.scoreOnly(scoresUser);
     },
   };
@@ -151,7 +159,6 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     system.metrics,
     (error) => logger.error('renewing partition leases failed', error),
   );
-  system.scoreOnly(scoresUser);
   await leases.start();
   // Rows left by a step that failed here are taken up again while their partition is still ours.
   system.effects.start(PENDING_EFFECTS_RESUME_MS, ownsNow);
