@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import ts from 'typescript';
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { threadCpuMs } from './cpu.js';
 import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
@@ -134,7 +135,11 @@ function start(spec: Spec, port: number, dir: string, keys: { ingest: string; ad
           ABLATE: spec.ablate,
           ABLATION_DIST: spec.dist ?? path.join(ROOT, 'dist'),
         };
-  const args = spec.ablate === 'floor' ? ['--import', 'tsx', path.join(import.meta.dirname, 'floor-server.ts')] : [ablationServer()];
+  // Both with the V8 flags `npm start` gives the server (src/cli/node-flags.ts).
+  const args = [
+    ...SERVE_NODE_FLAGS,
+    ...(spec.ablate === 'floor' ? ['--import', 'tsx', path.join(import.meta.dirname, 'floor-server.ts')] : [ablationServer()]),
+  ];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },

@@ -34,6 +34,7 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { connect } from 'nats';
 import pg from 'pg';
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { partitionOf } from '../src/cluster/partitions.js';
 import { cpuBetween, threadCpuMs, usPer } from './cpu.js';
 import { envInt } from './env.js';
@@ -156,7 +157,7 @@ async function startVigil(label: string, role: 'all' | 'api' | 'worker', deploym
   const profile = PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${++profiled}-${label.replace(/\W+/g, '-')}.cpuprofile`]
     : [];
-  const args = [...profile, compiledServer(), 'serve', ...(role === 'all' ? [] : ['--role', role])];
+  const args = [...profile, ...SERVE_NODE_FLAGS, compiledServer(), 'serve', ...(role === 'all' ? [] : ['--role', role])];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {

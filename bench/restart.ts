@@ -15,6 +15,7 @@
  *
  * Each start also reports the server's CPU time until it answered (user + system, from /proc on
  * Linux): on a shared machine the wall time moves with the load, the CPU time much less.
+ * BENCH_SERVER_FLAGS sets the server's V8 flags ('' for none; by default those `npm start` gives).
  * BENCH_RESTART_FULL=0 leaves out the full replay (the slowest part) when comparing snapshot starts.
  *
  * Adds its figures to bench/results.json. Run `npm run build:server` first (npm run bench does).
@@ -25,6 +26,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { loadConfig } from '../src/config/config.js';
 import { createSystem } from '../src/system.js';
 import { envInt } from './env.js';
@@ -36,6 +38,9 @@ const EVENTS = envInt('BENCH_RESTART_EVENTS', 750_000);
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
 const TAIL = envInt('BENCH_RESTART_TAIL', 10_000);
 const FULL_REPLAY = process.env.BENCH_RESTART_FULL !== '0';
+/** BENCH_SERVER_FLAGS: the server's V8 flags, space separated ('' for none); by default `npm start`'s. */
+const SERVER_FLAGS =
+  process.env.BENCH_SERVER_FLAGS === undefined ? SERVE_NODE_FLAGS : process.env.BENCH_SERVER_FLAGS.split(' ').filter(Boolean);
 const BATCH = 500;
 const HEALTH_TIMEOUT_MS = 600_000;
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -94,7 +99,7 @@ interface Server {
 async function startServer(extraEnv: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Server> {
   const port = await freePort();
   const started = performance.now();
-  const proc = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/cli/main.js'), 'serve'], {
+  const proc = spawn(process.execPath, [...nodeArgs, ...SERVER_FLAGS, path.join(ROOT, 'dist/cli/main.js'), 'serve'], {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { type CpuSplit, cpuBetween, threadCpuMs, usPer } from './cpu.js';
 import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
@@ -47,6 +48,12 @@ const BATCH_SIZE = envInt('BENCH_BATCH_SIZE', 500);
 const NDJSON_EVENTS = envInt('BENCH_NDJSON_EVENTS', 1_000_000);
 const NDJSON_TIMEOUT_S = envInt('BENCH_NDJSON_TIMEOUT_S', 300);
 const KEEP_DB = process.env.BENCH_KEEP_DB === '1';
+/**
+ * BENCH_SERVER_FLAGS: the V8 flags of the floor's and Vigil's processes, space separated ('' for
+ * none); by default those `npm start` gives Vigil (src/cli/node-flags.ts).
+ */
+const SERVER_FLAGS =
+  process.env.BENCH_SERVER_FLAGS === undefined ? SERVE_NODE_FLAGS : process.env.BENCH_SERVER_FLAGS.split(' ').filter(Boolean);
 /** BENCH_PROFILE=DIR: the server writes a V8 CPU profile there when it stops (open it in Chrome's DevTools). */
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
 /** Entries of the profile's self time printed (BENCH_PROFILE_TOP). */
@@ -629,7 +636,8 @@ async function main(): Promise<void> {
     // 2. The floor: the same loads on a server that only validates and durably inserts.
     const floorPort = await freePort();
     const floorUrl = `http://127.0.0.1:${floorPort}`;
-    const floorServer = startChild('floor-server', ['--import', 'tsx', path.join(BENCH_DIR, 'floor-server.ts')], {
+    // The floor runs with the V8 flags `npm start` gives Vigil (src/cli/node-flags.ts): the same runtime.
+    const floorServer = startChild('floor-server', [...SERVER_FLAGS, '--import', 'tsx', path.join(BENCH_DIR, 'floor-server.ts')], {
       FLOOR_PORT: String(floorPort),
       FLOOR_HOST: '127.0.0.1',
       FLOOR_DB: path.join(tempDir, 'floor.db'),
@@ -664,7 +672,7 @@ async function main(): Promise<void> {
     const vigilStart = performance.now();
     const profile = PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR];
     const profilesBefore = new Set(PROFILE_DIR !== undefined && existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR) : []);
-    const vigil = startChild('vigil', [...profile, compiledServer(), 'serve'], {
+    const vigil = startChild('vigil', [...profile, ...SERVER_FLAGS, compiledServer(), 'serve'], {
       VIGIL_DATABASE_URL: `sqlite:${dbFile}`,
       VIGIL_PORT: String(port),
       VIGIL_HOST: '127.0.0.1',
@@ -866,7 +874,7 @@ async function main(): Promise<void> {
     out.push(`Vigil ingestion benchmark — ${machine.date}`);
     out.push(`${machine.cpus} × ${machine.cpuModel}, ${mb(machine.totalMemoryBytes)} RAM, ${machine.platform}, node ${machine.node}`);
     out.push(
-      `SQLite ${dbFile}; ${DURATION_S} s per run after ${WARMUP_S} s warm-up; autocannon in this process (bodies: ${REQUEST_MODE}), same cores as the server`,
+      `SQLite ${dbFile}; ${DURATION_S} s per run after ${WARMUP_S} s warm-up; autocannon in this process (bodies: ${REQUEST_MODE}), same cores as the server; servers' V8 flags: ${SERVER_FLAGS.join(' ') || 'none'}`,
     );
     out.push('');
     out.push(table(['scenario', 'conns', 'req/s', 'events/s', 'p50 ms', 'p99 ms', 'non-2xx', 'vs ceiling', 'vs floor'], rows));

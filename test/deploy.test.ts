@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { type Config, loadConfig } from '../src/config/config.js';
 import { BUILT_CLI } from './support/build-server.js';
 import { ROOT } from './support/process.js';
@@ -15,9 +16,12 @@ import { ROOT } from './support/process.js';
  */
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
-/** The command the tests (test/support/process.ts) and the bench run, relative to the checkout. */
+/**
+ * The command the tests (test/support/process.ts) and the bench run, relative to the checkout, with
+ * the V8 flags `npm start` and the bench give the server.
+ */
 const CLI = path.relative(ROOT, BUILT_CLI);
-const serveCommand = (role: 'api' | 'worker') => ['node', CLI, 'serve', '--role', role];
+const serveCommand = (role: 'api' | 'worker') => ['node', ...SERVE_NODE_FLAGS, CLI, 'serve', '--role', role];
 
 /** The variables the configuration reads, from its source. */
 const CONFIG_VARIABLES = new Set(read('src/config/config.ts').match(/VIGIL_[A-Z_]+/g));
@@ -123,5 +127,12 @@ describe('deploy/systemd', () => {
       expect(config.database.dialect).toBe('postgres');
       expect(config.natsUrl).toBe(exampleEnv.VIGIL_NATS_URL);
     }
+  });
+});
+
+describe('npm start', () => {
+  it('runs the server with the V8 flags the distributed mode’s files and the bench give it', () => {
+    const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    expect(scripts.start).toBe(['node', ...SERVE_NODE_FLAGS, CLI, 'serve'].join(' '));
   });
 });
