@@ -33,9 +33,13 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/** Event times of the load: 10 s apart, from two hours ago, so the volume monitor judges minutes as it goes. */
+const LOAD_FROM = Math.floor((Date.now() - 2 * 3_600_000) / 60_000) * 60_000;
+const MINUTE = 60_000;
+
 describe('distributed mode: kill -9 of a worker under load', () => {
   it(
-    'stores every 2xx exactly once, answers 503 with retry-after meanwhile, and owns every partition again within 10 s',
+    'stores every 2xx exactly once, answers 503 with retry-after meanwhile, owns every partition again within 10 s, and counts every payment once for the volume monitor',
     async () => {
       const databaseUrl = await freshPgSchema();
       const env = {
@@ -59,18 +63,35 @@ describe('distributed mode: kill -9 of a worker under load', () => {
         30_000,
       );
 
-      // Load: four clients sending events of many users, each event with an id of its own.
+      // The doomed worker started alone and kept the lower half when the survivor joined: it holds
+      // partition 0, so it counts for the volume monitor until it is killed.
+      expect((await health(doomed)).cluster?.partitions).toContain(0);
+      expect(survivor.eventCounting.counting).toBe(false);
+
+      // Load: four clients sending events of many users, each event with an id of its own: logins and
+      // payments (approved or failed), their event times 10 s apart.
       const answered = new Map<string, number>();
+      /** Each payment sent, by id: the minute and status the volume monitor counts it under. */
+      const payments = new Map<string, { minute: number; status: string }>();
       let sent = 0;
       let loading = true;
       let missingRetryAfter = 0;
       const client = async (c: number) => {
         while (loading) {
-          const id = `evt_load_${c}_${sent++}`;
+          const n = sent++;
+          const id = `evt_load_${c}_${n}`;
+          const user = `load-user-${n % 97}`;
+          const timestamp = LOAD_FROM + n * 10_000;
+          const status = n % 3 === 0 ? 'failed' : 'approved';
+          if (n % 2 === 0) payments.set(id, { minute: timestamp - (timestamp % MINUTE), status });
+          const event =
+            n % 2 === 0
+              ? { id, type: 'transaction', user, ip: '81.2.69.160', amount: 20 + (n % 50), currency: 'EUR', attributes: { status } }
+              : { id, type: 'login.succeeded', user, ip: '81.2.69.160', device: 'laptop' };
           const res = await fetch(`${api.url}/v1/events`, {
             method: 'POST',
             headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ id, type: 'login.succeeded', user: `load-user-${sent % 97}`, ip: '81.2.69.160', device: 'laptop' }),
+            body: JSON.stringify({ ...event, timestamp: new Date(timestamp).toISOString() }),
           });
           answered.set(id, res.status);
           if (res.status === 503 && res.headers.get('retry-after') === null) missingRetryAfter++;
@@ -109,6 +130,25 @@ describe('distributed mode: kill -9 of a worker under load', () => {
         ]);
         expect(rows.length).toBe(ok.length);
         expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
+
+        // The volume monitor: the survivor took the counting over from the last minute the killed worker
+        // judged. Every minute judged holds each stored payment once: none lost with the killed
+        // worker's memory, none counted twice by the two.
+        expect(survivor.eventCounting.counting).toBe(true);
+        const stored = await db.query<{ id: string }>('select id from events where id = any($1)', [[...payments.keys()]]);
+        const expected = new Map<string, number>();
+        for (const { id } of stored.rows) {
+          const { minute, status } = payments.get(id) as { minute: number; status: string };
+          // Each status, and the minute's total: the sum of them all.
+          for (const key of [`${minute} ${status}`, `${minute} total`]) expected.set(key, (expected.get(key) ?? 0) + 1);
+        }
+        // Minutes are judged a minute after their end; the last two of the load may still be open.
+        const lastMinute = LOAD_FROM + Math.floor((sent * 10_000) / MINUTE) * MINUTE;
+        const judged = await survivor.monitor.series({ from: LOAD_FROM, to: lastMinute - 2 * MINUTE, source: 'events' });
+        const counted = new Map(judged.filter((m) => m.count > 0).map((m) => [`${m.minute} ${m.status}`, m.count]));
+        const expectedJudged = new Map([...expected].filter(([key]) => Number(key.split(' ')[0]) < lastMinute - 2 * MINUTE));
+        expect(expectedJudged.size).toBeGreaterThan(10);
+        expect(counted).toEqual(expectedJudged);
       } finally {
         await db.end();
       }

@@ -31,6 +31,8 @@ describe('statusOfEvent', () => {
     [event('transaction', 'allow', { status: 'backend-reversed' }), 'backend_reversed'],
     [event('transaction', 'allow', { status: 42 }), 'approved'],
     [event('payment.failed', 'allow', { status: 'denied' }), 'denied'],
+    // "total" is the sum of every status, not one of them: the event counts as if it named none.
+    [event('transaction', 'block', { status: 'Total' }), 'denied'],
     [event('login.succeeded'), undefined],
     [event('page.viewed'), undefined],
   ])('%#: counts as %s', (e, status) => expect(statusOfEvent(e)).toBe(status));

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../domain/activity-event.js';
 import { MINUTE_MS, minuteOf, normaliseStatus } from './minute-counts.js';
+import { TOTAL_STATUS } from './volume-model.js';
 
 /**
  * A minute is judged once an event at least this long after its end has been seen. Events of one
@@ -18,7 +19,7 @@ export const MAX_QUIET_MINUTES = 60;
 /**
  * The status a stored event counts under, or undefined for events that are not payments.
  * - `attributes.status`, when the client app sends one (`reversed`, `refunded`, …), wins: the app
- *   knows what became of the payment, Vigil only saw it once.
+ *   knows what became of the payment, Vigil only saw it once. Not `total`, the sum of them all.
  * - `payment.failed` → `failed`.
  * - `transaction` → `denied` when Vigil answered `block` (the app is expected to refuse it), and
  *   `approved` otherwise: a challenge is passed by most customers.
@@ -28,7 +29,8 @@ export function statusOfEvent(e: StoredEvent): string | undefined {
   const declared = e.attributes?.status;
   if (typeof declared === 'string') {
     const status = normaliseStatus(declared);
-    if (status !== undefined) return status;
+    // "total" names the sum of every status (as in POST /v1/monitor, where it is refused).
+    if (status !== undefined && status !== TOTAL_STATUS) return status;
   }
   if (e.type === 'payment.failed') return 'failed';
   return e.result.decision === 'block' ? 'denied' : 'approved';

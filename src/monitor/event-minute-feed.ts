@@ -5,6 +5,7 @@ import type { BatchJudge } from './batch-judge.js';
 import type { BatchQueue } from './batch-queue.js';
 import { type ClosedMinute, MinuteCounter, statusOfEvent } from './event-counter.js';
 import { MINUTE_MS, minuteOf } from './minute-counts.js';
+import { TOTAL_STATUS } from './volume-model.js';
 import type { MonitorStore } from './ports.js';
 
 /** How far back the event counter re-reads stored events at start when it has judged nothing yet. */
@@ -72,11 +73,14 @@ export class EventMinuteFeed {
       const status = statusOfEvent(e);
       if (status === undefined) continue;
       if (this.counter.add(e.occurredAt, status) === 'late') {
+        // A judged minute's total is the sum of its statuses: a late event adds to both.
         const minute = minuteOf(e.occurredAt);
-        const key = `${minute}|${status}`;
-        const late = this.pending.late.get(key);
-        if (late) late.count++;
-        else this.pending.late.set(key, { minute, status, count: 1 });
+        for (const counted of [status, TOTAL_STATUS]) {
+          const key = `${minute}|${counted}`;
+          const late = this.pending.late.get(key);
+          if (late) late.count++;
+          else this.pending.late.set(key, { minute, status: counted, count: 1 });
+        }
       }
     }
   }

@@ -51,8 +51,9 @@ const transaction = (minute: number): StoredEvent =>
     result: { id: `evt_${n}`, decision: 'allow', risk: 0, severity: 'none', reasons: [] },
   }) as unknown as StoredEvent;
 
-const approvedCounts = async () =>
-  (await monitor.series({ from: START, to: START + 10 * MINUTE_MS, source: 'events', statuses: ['approved'] })).map((p) => p.count);
+const countsOf = async (status: string) =>
+  (await monitor.series({ from: START, to: START + 10 * MINUTE_MS, source: 'events', statuses: [status] })).map((p) => p.count);
+const approvedCounts = () => countsOf('approved');
 
 describe("the volume monitor on Vigil's own events", () => {
   it('adds events that come late to the minute they belong to, those arriving meanwhile in one write', async () => {
@@ -65,7 +66,14 @@ describe("the volume monitor on Vigil's own events", () => {
     const late = Array.from({ length: 5 }, () => monitor.onEventsStored([transaction(1)]));
     await Promise.all(late);
     expect(writes.length - before).toBe(1);
-    expect(writes.at(-1)?.lateCounts).toEqual([{ minute: START + MINUTE_MS, status: 'approved', count: 5 }]);
+    expect(writes.at(-1)?.lateCounts).toEqual([
+      { minute: START + MINUTE_MS, status: 'approved', count: 5 },
+      { minute: START + MINUTE_MS, status: 'total', count: 5 },
+    ]);
     expect(await approvedCounts()).toEqual([1, 7, 1]);
+    // A minute's total is the sum of its statuses, late events included.
+    await monitor.onEventsStored([{ ...transaction(2), type: 'payment.failed' }]);
+    expect(await countsOf('failed')).toEqual([1]);
+    expect(await countsOf('total')).toEqual([1, 7, 2]);
   });
 });
