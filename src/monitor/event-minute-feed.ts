@@ -5,8 +5,8 @@ import type { BatchJudge } from './batch-judge.js';
 import type { BatchQueue } from './batch-queue.js';
 import { type ClosedMinute, MinuteCounter, statusOfEvent } from './event-counter.js';
 import { MINUTE_MS, minuteOf } from './minute-counts.js';
-import { TOTAL_STATUS } from './volume-model.js';
 import type { MonitorStore } from './ports.js';
+import { TOTAL_STATUS } from './volume-model.js';
 
 /** How far back the event counter re-reads stored events at start when it has judged nothing yet. */
 export const WARM_LOOKBACK_MS = 25 * 60 * MINUTE_MS;
