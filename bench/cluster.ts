@@ -27,7 +27,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -39,6 +38,7 @@ import { partitionOf } from '../src/cluster/partitions.js';
 import { cpuBetween, threadCpuMs, usPer } from './cpu.js';
 import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
+import { freePort } from './free-port.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RESULTS_FILE = path.join(import.meta.dirname, 'cluster-results.json');
@@ -140,17 +140,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     const dropped = Promise.allSettled([...deployments].map((d) => d.drop()));
     void Promise.race([dropped, sleep(5000)]).then(() => process.exit(130));
   });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startVigil(label: string, role: 'all' | 'api' | 'worker', deployment: Deployment): Promise<Vigil> {
   const port = await freePort();

@@ -22,7 +22,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,6 +30,7 @@ import { loadConfig } from '../src/config/config.js';
 import { createSystem } from '../src/system.js';
 import { envInt } from './env.js';
 import { benchEvents } from './events.js';
+import { freePort } from './free-port.js';
 import { type CpuProfile, formatSelfTime, selfTimeByFunction } from './profile-summary.js';
 
 const EVENTS = envInt('BENCH_RESTART_EVENTS', 750_000);
@@ -281,15 +281,4 @@ function cpuSeconds(pid: number | undefined): number | undefined {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

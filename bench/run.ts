@@ -23,7 +23,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,6 +33,7 @@ import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { type CpuSplit, cpuBetween, threadCpuMs, usPer } from './cpu.js';
 import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
+import { freePort } from './free-port.js';
 import { type CpuProfile, formatSelfTime, newestProfile, selfTimeByFunction } from './profile-summary.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -454,17 +454,6 @@ function postNdjson(url: string, key: string, total: number, firstEvent: number,
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** 40 characters of [A-Za-z0-9_-]. */

@@ -15,7 +15,6 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -23,6 +22,7 @@ import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { cpuBetween, threadCpuMs } from './cpu.js';
 import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
+import { freePort } from './free-port.js';
 import { type CpuProfile, formatSelfTime, newestProfile, selfTimeByFunction } from './profile-summary.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -111,15 +111,4 @@ try {
 } finally {
   stopServer();
   fs.rmSync(dir, { recursive: true, force: true });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
 }
