@@ -3,11 +3,12 @@ import type { Enrichment, UserAgentInfo } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
 import { AlertBook } from './alert-book.js';
 import { DetectionEngine } from './engine.js';
-import { decodeSnapshot, encodeSnapshot, type SnapshotMeta } from './history-snapshot.js';
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInSlices, type SnapshotMeta } from './history-snapshot.js';
 import { DEFAULT_LIMITS, type HistoryState, MemoryHistory } from './memory-history.js';
 import { RuleSet } from './rule-set.js';
 import { BUILTIN_RULES } from './rules/index.js';
 import { DEFAULT_SCORING } from './scoring.js';
+import { ChargeFreeze } from './stored-event.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 const MIN = 60_000;
@@ -126,6 +127,36 @@ function withoutAlertIds(state: HistoryState) {
 }
 
 describe('detection snapshot', () => {
+  it('encoded in slices while events go on being scored, holds the state of the moment it was taken', async () => {
+    // Timelines of 40 events at most, full: each event scored during the encoding drops an older one,
+    // which moves the charges of events the snapshot holds, and timelines that long change in place.
+    const limits = { ...DEFAULT_LIMITS, maxEventsPerKey: 40 };
+    const live = new MemoryHistory(limits);
+    const engine = engineOn(live);
+    for (const { event, enrichment } of traffic(0, 2000)) engine.score(event, enrichment);
+    const taken = { ...meta, retentionMs: limits.retentionMs, maxEventsPerKey: limits.maxEventsPerKey };
+    const atOnce = encodeSnapshot(taken, live.exportState());
+
+    const charges = new ChargeFreeze();
+    // A pause after every key and every event, and the event loop's turn at every pause.
+    const sliced = encodeSnapshotInSlices(taken, live.exportState(), (e) => charges.chargedTo(e), { sliceMs: 0, step: 1 });
+    let encoded = false;
+    void sliced.finally(() => {
+      encoded = true;
+    });
+    // Between every two slices, one more event is scored.
+    let scored = 2000;
+    for (; !encoded; scored++) {
+      for (const { event, enrichment } of traffic(scored, 1)) engine.score(event, enrichment);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    charges.close();
+    expect(scored).toBeGreaterThan(2500);
+    expect((await sliced).equals(atOnce)).toBe(true);
+    // The history did move on meanwhile: a snapshot of it now is another.
+    expect(snapshotOf(live).equals(atOnce)).toBe(false);
+  });
+
   it('restores the same detection state, and the next events score the same as without the restart', () => {
     const live = new MemoryHistory();
     const liveEngine = engineOn(live);

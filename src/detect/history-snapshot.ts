@@ -5,6 +5,7 @@ import type {
   EventTable,
   HistoryState,
   KeyKind,
+  KeyState,
   PopulationState,
   ProfileState,
   SnapshotKeyState,
@@ -144,7 +145,47 @@ interface JsonPart {
   readonly sections: readonly SectionInfo[];
 }
 
-export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer {
+/** An event's charged holder now; a snapshot encoded over several turns reads it from a ChargeFreeze. */
+type ChargeOf = (e: StoredEvent) => HolderKind | undefined;
+const chargeNow: ChargeOf = (e) => e.chargedTo;
+
+/** The snapshot's bytes, at once. */
+export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState, chargedTo: ChargeOf = chargeNow): Buffer {
+  const steps = encodeSteps(meta, state, chargedTo, STEP);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same bytes, a slice of about `sliceMs` at a time, the event loop free between slices: encoding a
+ * history of a million events takes seconds, and a server must go on answering meanwhile. `state` must
+ * be a copy (MemoryHistory.exportState makes one) and `chargedTo` the charges of its moment.
+ */
+export async function encodeSnapshotInSlices(
+  meta: SnapshotMeta,
+  state: HistoryState,
+  chargedTo: ChargeOf,
+  { sliceMs = 10, step = STEP }: { sliceMs?: number; step?: number } = {},
+): Promise<Buffer> {
+  const steps = encodeSteps(meta, state, chargedTo, step);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** How many events or keys between two points where an encoding in slices may pause. */
+const STEP = 4096;
+
+/** The encoding, pausing (`yield`) every `step` keys or events and between its larger parts. */
+function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: ChargeOf, step: number): Generator<void, Buffer> {
   const strings = new Interner<string>();
   const userAgents = new Interner<UserAgentInfo>((ua) => JSON.stringify(ua));
   const eventIndex = new Map<PastEvent, number>();
@@ -166,7 +207,9 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
   const timelineLengths = new Int32Array(keyCount);
   const members: number[] = [];
   const values: JsonValue[] = [];
-  state.keys.forEach((k, i) => {
+  for (let i = 0; i < keyCount; i++) {
+    if (i % step === step - 1) yield;
+    const k = state.keys[i] as KeyState;
     kinds[i] = KINDS.indexOf(k.kind);
     keyNames[i] = strings.of(k.key);
     keyBytes[i] = k.bytes;
@@ -178,7 +221,7 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
       timelineLengths[i] = k.events.length;
       for (const e of k.events) members.push(indexOf(e));
     }
-  });
+  }
 
   const n = events.length;
   const columns: Array<[string, Column]> = [];
@@ -210,6 +253,7 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
   const flag = (v: boolean | null | undefined): number => (v === undefined ? 0 : v === null ? 1 : v ? 3 : 2);
   // Field by field, named: one pass over the events, without keyed property reads.
   for (let i = 0; i < n; i++) {
+    if (i % step === step - 1) yield;
     const e = events[i] as PastEvent;
     (type as Int32Array)[i] = strings.of(e.type);
     (user as Int32Array)[i] = strings.of(e.user);
@@ -255,16 +299,17 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     presence[i] = p;
   }
   const ownBytes = new Float64Array(n);
-  const chargedTo = new Uint8Array(n);
+  const charged = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
+    if (i % step === step - 1) yield;
     const e = events[i];
     ownBytes[i] = e instanceof StoredEvent ? e.ownBytes : -1;
-    chargedTo[i] = e instanceof StoredEvent ? (e.chargedTo ?? NOT_KNOWN) : NOT_KNOWN;
+    charged[i] = e instanceof StoredEvent ? (chargedTo(e) ?? NOT_KNOWN) : NOT_KNOWN;
   }
   columns.push(
     ['event.presence', presence],
     ['event.ownBytes', ownBytes],
-    ['event.chargedTo', chargedTo],
+    ['event.chargedTo', charged],
     ['key.kind', kinds],
     ['key.name', keyNames],
     ['key.bytes', keyBytes],
@@ -281,7 +326,9 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     population: state.population.map((p) => ({ ...p, ring: Array.from(p.ring) })),
     sections: columns.map(([name, c]) => ({ name, type: typeOf(c), length: c.length })),
   };
+  yield;
   const jsonBytes = Buffer.from(JSON.stringify(json), 'utf8');
+  yield;
   // One buffer, written in place: header, JSON padded with spaces, then each column 8-aligned.
   let size = HEADER_BYTES + align8(jsonBytes.length);
   for (const [, c] of columns) size += align8(c.byteLength);
@@ -297,9 +344,18 @@ export function encodeSnapshot(meta: SnapshotMeta, state: HistoryState): Buffer 
     out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
     at += align8(c.byteLength);
   }
-  createHash('sha256').update(out.subarray(HEADER_BYTES)).digest().copy(out, 16);
+  yield;
+  const hash = createHash('sha256');
+  for (let from = HEADER_BYTES; from < out.length; from += HASH_SLICE) {
+    hash.update(out.subarray(from, Math.min(out.length, from + HASH_SLICE)));
+    yield;
+  }
+  hash.digest().copy(out, 16);
   return out;
 }
+
+/** Bytes hashed between two pauses of an encoding in slices. */
+const HASH_SLICE = 8 * 1024 * 1024;
 
 /** The snapshot in these bytes, or why it cannot be used. */
 export function decodeSnapshot(bytes: Buffer): DecodedSnapshot | { readonly problem: string } {

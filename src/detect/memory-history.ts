@@ -403,7 +403,9 @@ export class MemoryHistory implements History {
   /**
    * The whole state as plain data, for a snapshot (history-snapshot.ts): every key with its value and
    * estimate, the least recently active first, so that a restored history forgets in the same order.
-   * Owners' verdicts are not in it: they are loaded from the database at every start.
+   * Owners' verdicts are not in it: they are loaded from the database at every start. A copy: the
+   * history may change after (a snapshot is encoded over several turns of the event loop), but for
+   * the charges of the events, which a ChargeFreeze keeps as they were.
    */
   exportState(): HistoryState {
     const kinds = new Map<BudgetedMap<unknown>, KeyKind>([
@@ -418,8 +420,12 @@ export class MemoryHistory implements History {
       const kind = kinds.get(entry.owner as BudgetedMap<unknown>) as KeyKind;
       const { key, bytes } = entry;
       if (kind === 'profile') keys.push({ kind, key, bytes, profile: (entry.value as Profile).state() });
-      else if (kind === 'story') keys.push({ kind, key, bytes, marks: entry.value as StoryMark[] });
-      else keys.push({ kind, key, bytes, events: eventsOf(entry.value as Timeline) });
+      else if (kind === 'story') keys.push({ kind, key, bytes, marks: (entry.value as StoryMark[]).slice() });
+      else {
+        // Long timelines grow and shrink in place.
+        const t = entry.value as Timeline;
+        keys.push({ kind, key, bytes, events: Array.isArray(t) ? t.slice() : [t] });
+      }
     }
     const population: PopulationState[] = [];
     for (const [key, sample] of this.population) population.push({ key, ...sample.state() });
@@ -670,7 +676,7 @@ class PopulationSample {
   }
 
   state(): Omit<PopulationState, 'key'> {
-    return { ring: this.ring, count: this.count, cached: this.cached, sinceRefresh: this.sinceRefresh };
+    return { ring: this.ring.slice(), count: this.count, cached: this.cached, sinceRefresh: this.sinceRefresh };
   }
 
   add(amount: number): void {
@@ -737,7 +743,8 @@ class Profile implements BehaviourProfile {
 
   state(): ProfileState {
     return {
-      loginMinutes: this.loginMinutes,
+      // A ring written in place; the merchants' list is replaced on each change.
+      loginMinutes: this.loginMinutes.slice(),
       logins: this.logins,
       lastLogin: this.lastLogin,
       transactions: this.transactions,

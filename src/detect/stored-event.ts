@@ -214,7 +214,35 @@ export class StoredEvent implements PastEvent {
 
   /** Replaces the bits below ownBytes, in arithmetic: bitwise on the whole would cut ownBytes at bit 31. */
   private setLow(low: number): void {
+    if (frozen.size > 0) for (const before of frozen) if (!before.has(this)) before.set(this, this.chargedTo);
     this.state = this.state - (this.state % OWN_SPAN) + low;
+  }
+}
+
+/** The charges as they were when each open ChargeFreeze began, of the events changed since. */
+const frozen = new Set<Map<StoredEvent, HolderKind | undefined>>();
+
+/**
+ * Which holder each event was charged to at one moment, while events go on being held and released:
+ * a detection snapshot is taken at one moment and encoded over several turns of the event loop
+ * (detect/history-snapshot.ts). Each event changed after that moment has its charge of then kept here,
+ * on its first change; the others have not moved. Close it when done: until then every change of a
+ * charge is checked against it.
+ */
+export class ChargeFreeze {
+  private readonly before = new Map<StoredEvent, HolderKind | undefined>();
+
+  constructor() {
+    frozen.add(this.before);
+  }
+
+  chargedTo(e: StoredEvent): HolderKind | undefined {
+    return this.before.has(e) ? this.before.get(e) : e.chargedTo;
+  }
+
+  close(): void {
+    frozen.delete(this.before);
+    this.before.clear();
   }
 }
 

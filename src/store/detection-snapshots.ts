@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../core/clock.js';
-import { type DecodedSnapshot, decodeSnapshot, encodeSnapshot } from '../detect/history-snapshot.js';
+import { type DecodedSnapshot, decodeSnapshot, encodeSnapshotInSlices } from '../detect/history-snapshot.js';
 import type { MemoryHistory } from '../detect/memory-history.js';
+import { ChargeFreeze } from '../detect/stored-event.js';
 import type { StoredEventsMark } from '../ingest/ports.js';
 
 export interface DetectionSnapshotsDependencies {
@@ -80,24 +81,26 @@ export class DetectionSnapshots {
     const { history, clock, file } = this.deps;
     const encodeStarted = performance.now();
     let bytes: Buffer;
+    // The mark, the state (a copy) and the events' charges, in one turn of the event loop: nothing is
+    // scored in between. The encoding then runs a slice at a time, while events go on being scored.
+    const charges = new ChargeFreeze();
     try {
-      // Before the state, in the same turn of the event loop: nothing is scored in between.
       const storedUpTo = this.deps.storedMark?.();
       const takenAt = clock.now();
-      bytes = encodeSnapshot(
-        {
-          takenAt,
-          ...(storedUpTo !== undefined && { storedUpTo }),
-          replayFrom: Math.min(takenAt, this.deps.oldestUnscored?.() ?? takenAt),
-          anchorEventId: history.lastRecordedId,
-          retentionMs: history.limits.retentionMs,
-          maxEventsPerKey: history.limits.maxEventsPerKey,
-        },
-        history.exportState(),
-      );
+      const meta = {
+        takenAt,
+        ...(storedUpTo !== undefined && { storedUpTo }),
+        replayFrom: Math.min(takenAt, this.deps.oldestUnscored?.() ?? takenAt),
+        anchorEventId: history.lastRecordedId,
+        retentionMs: history.limits.retentionMs,
+        maxEventsPerKey: history.limits.maxEventsPerKey,
+      };
+      bytes = await encodeSnapshotInSlices(meta, history.exportState(), (e) => charges.chargedTo(e));
     } catch (error) {
       this.deps.onError('encoding the detection snapshot failed; the previous one is kept', error);
       return undefined;
+    } finally {
+      charges.close();
     }
     const encodeMs = performance.now() - encodeStarted;
     const writeStarted = performance.now();
