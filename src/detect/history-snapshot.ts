@@ -207,8 +207,13 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
   const timelineLengths = new Int32Array(keyCount);
   const members: number[] = [];
   const values: JsonValue[] = [];
+  // A pause every `step` keys, or every 8 × `step` events of their timelines (a key holds up to 300).
+  let membersAtPause = 0;
   for (let i = 0; i < keyCount; i++) {
-    if (i % step === step - 1) yield;
+    if (i % step === step - 1 || members.length - membersAtPause >= 8 * step) {
+      membersAtPause = members.length;
+      yield;
+    }
     const k = state.keys[i] as KeyState;
     kinds[i] = KINDS.indexOf(k.kind);
     keyNames[i] = strings.of(k.key);
@@ -327,22 +332,30 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
     sections: columns.map(([name, c]) => ({ name, type: typeOf(c), length: c.length })),
   };
   yield;
-  const jsonBytes = Buffer.from(JSON.stringify(json), 'utf8');
-  yield;
-  // One buffer, written in place: header, JSON padded with spaces, then each column 8-aligned.
-  let size = HEADER_BYTES + align8(jsonBytes.length);
+  const jsonPieces = yield* jsonPiecesOf(json, step * 16);
+  const jsonLength = jsonPieces.reduce((sum, piece) => sum + piece.length, 0);
+  // One buffer, written in place: header, JSON padded with spaces, then each column 8-aligned, with
+  // zeros in the gaps. Not zeroed first: a few hundred megabytes of zeros took half a second.
+  let size = HEADER_BYTES + align8(jsonLength);
   for (const [, c] of columns) size += align8(c.byteLength);
-  const out = Buffer.alloc(size, 0);
+  const out = Buffer.allocUnsafe(size);
+  out.fill(0, 0, HEADER_BYTES);
   MAGIC.copy(out, 0);
   out.writeUInt32LE(SNAPSHOT_FORMAT_VERSION, 8);
-  out.writeUInt32LE(jsonBytes.length, 12);
+  out.writeUInt32LE(jsonLength, 12);
   let at = HEADER_BYTES;
-  jsonBytes.copy(out, at);
-  out.fill(0x20, at + jsonBytes.length, at + align8(jsonBytes.length));
-  at += align8(jsonBytes.length);
+  for (const piece of jsonPieces) {
+    piece.copy(out, at);
+    at += piece.length;
+  }
+  out.fill(0x20, at, HEADER_BYTES + align8(jsonLength));
+  at = HEADER_BYTES + align8(jsonLength);
+  yield;
   for (const [, c] of columns) {
     out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+    out.fill(0, at + c.byteLength, at + align8(c.byteLength));
     at += align8(c.byteLength);
+    yield;
   }
   yield;
   const hash = createHash('sha256');
@@ -352,6 +365,33 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
   }
   hash.digest().copy(out, 16);
   return out;
+}
+
+/**
+ * `JSON.stringify(json)` as UTF-8 in pieces, the same bytes, its long lists `slice` items at a time: a
+ * million event ids in one piece held the event loop for most of a second.
+ */
+function* jsonPiecesOf(json: JsonPart, slice: number): Generator<void, Buffer[]> {
+  const pieces: Buffer[] = [];
+  let first = true;
+  for (const [key, value] of Object.entries(json)) {
+    if (value === undefined) continue;
+    pieces.push(Buffer.from(`${first ? '{' : ','}${JSON.stringify(key)}:`, 'utf8'));
+    first = false;
+    if (!Array.isArray(value) || value.length <= slice) {
+      pieces.push(Buffer.from(JSON.stringify(value), 'utf8'));
+      continue;
+    }
+    for (let from = 0; from < value.length; from += slice) {
+      // Each slice's list without its brackets, joined by commas: the list's own text.
+      const text = JSON.stringify(value.slice(from, from + slice));
+      pieces.push(Buffer.from(`${from === 0 ? '[' : ','}${text.slice(1, -1)}`, 'utf8'));
+      yield;
+    }
+    pieces.push(Buffer.from(']', 'utf8'));
+  }
+  pieces.push(Buffer.from(first ? '{}' : '}', 'utf8'));
+  return pieces;
 }
 
 /** Bytes hashed between two pauses of an encoding in slices. */
