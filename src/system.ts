@@ -320,7 +320,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
             onError: (message, error) => logger.error(message, error),
             onSaved: (saved) =>
               logger.info(
-                `Detection snapshot written: ${(saved.bytes / 1024 / 1024).toFixed(1)} MB, encoded in ${Math.round(saved.encodeMs)} ms, written in ${Math.round(saved.writeMs)} ms.`,
+                `Detection snapshot written: ${(saved.bytes / 1024 / 1024).toFixed(1)} MB, encoded in slices over ${Math.round(saved.encodeMs)} ms, written in ${Math.round(saved.writeMs)} ms.`,
               ),
           })
         : undefined;

@@ -22,9 +22,10 @@ export interface DetectionSnapshotsDependencies {
   readonly onSaved?: (saved: SnapshotSaved) => void;
 }
 
-/** What one save cost: the encoding holds the event loop, the write does not. */
+/** What one save cost. Neither holds the event loop but for the copy of the state, taken in one turn. */
 export interface SnapshotSaved {
   readonly bytes: number;
+  /** From the copy of the state to the last slice of the encoding, events scored in between included. */
   readonly encodeMs: number;
   readonly writeMs: number;
 }
