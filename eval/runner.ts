@@ -54,7 +54,7 @@ export async function runCorpus(corpus: Corpus, geoIp: GeoIp, onProgress?: (done
           report.outcomes.forEach((o, i) => {
             if (o.status === 'rejected')
               throw new Error(`event ${first + i} rejected: ${o.problem.message} ${JSON.stringify(batch[i]?.event)}`);
-            if (o.status === 'not_stored') throw new Error(`event ${first + i} not stored`);
+            if (o.status === 'not_stored' || o.status === 'unanswered') throw new Error(`event ${first + i} not stored`);
             results[first + i] = o.result;
           });
           onProgress?.(first + batch.length);

@@ -1,13 +1,14 @@
+import { connect } from 'nats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { corpusCountries, generateCorpus } from '../eval/corpus.js';
 import { buildGeoTable } from '../eval/geo-table.js';
 import { type CorpusParams, TUNING } from '../eval/params.js';
-import { partitionOf } from '../src/cluster/partitions.js';
+import { ClusterNames, partitionOf } from '../src/cluster/partitions.js';
 import type { Clock } from '../src/core/clock.js';
 import type { EventResult } from '../src/domain/event-schema.js';
 import { buildApp } from '../src/http/app.js';
 import type { System } from '../src/system.js';
-import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, startRole } from './support/cluster.js';
+import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, NATS_URL, startRole } from './support/cluster.js';
 import { INGEST_KEY } from './support/credentials.js';
 import { sharedGeoIp } from './support/geoip.js';
 
@@ -289,6 +290,85 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
     const health = await app.inject({ method: 'GET', url: '/healthz' });
     expect(health.json()).toMatchObject({ role: 'api', cluster: { partitions: [], lag: 0 } });
     expect(worker.cluster?.partitions()).toHaveLength(16);
+    await app.close();
+  }, 120_000);
+
+  it('answers a batch only partly served with 207: the stored events’ answers, busy with an id for the rest, stored once when sent again', async () => {
+    const databaseUrl = await freshPgSchema();
+    const prefix = freshNatsPrefix();
+    prefixes.push(prefix);
+    const clock = { now: () => Date.parse('2026-03-10T12:00:00Z') };
+    const env = { VIGIL_INGEST_KEY: INGEST_KEY };
+    const api = await role('api', { databaseUrl, prefix, clock, env, timings: { deadlineMs: 1500 } });
+    const app = await buildApp(api, { checkResponses: true });
+    const send = (body: unknown) =>
+      app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${INGEST_KEY}` }, payload: body as object });
+    // Two users of different partitions: the first one's is served, the second one's has no owner.
+    const served = 'part-alice';
+    const unserved = ['part-bob', 'part-carol', 'part-dave', 'part-erin'].find(
+      (u) => partitionOf(u, 16) !== partitionOf(served, 16),
+    ) as string;
+    const login = (user: string) => ({ type: 'login.succeeded', user, ip: '81.2.69.160', timestamp: '2026-03-10T11:59:00Z' });
+
+    let id = '';
+    let seenByOwner = 0;
+    // A stand-in owner of the first partition that stores nothing and answers allow.
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const owner = nc.subscribe(new ClusterNames(prefix).ingestSubject(partitionOf(served, 16)), {
+        callback: (_err, msg) => {
+          const { events } = JSON.parse(new TextDecoder().decode(msg.data)) as { events: Array<{ id: string }> };
+          seenByOwner += events.length;
+          const outcomes = events.map((e) => ({
+            status: 'stored',
+            result: { id: e.id, decision: 'allow', risk: 0, severity: 'none', reasons: [] },
+          }));
+          msg.respond(new TextEncoder().encode(JSON.stringify({ report: { outcomes, accepted: events.length, rejected: 0 } })));
+        },
+      });
+      await nc.flush();
+
+      // Without ids, as a client may send them: a 503 would have the client send alice's login again
+      // under a new id, so it would be stored twice.
+      const partly = await send({ events: [login(served), login(unserved)] });
+      expect(partly.statusCode).toBe(207);
+      expect(partly.headers['retry-after']).toBe('1');
+      const body = partly.json();
+      expect(body).toMatchObject({ accepted: 1, rejected: 1 });
+      expect(body.results[0]).toMatchObject({ decision: 'allow' });
+      expect(body.results[1].error).toMatchObject({ code: 'busy' });
+      id = body.results[1].error.id as string;
+      expect(id).toMatch(/^evt_/);
+      expect(body.results[1].error.message).toContain(id);
+
+      // One IP across both partitions goes run by run, in the batch's order; after the run nobody
+      // answered, the rest is not sent (it would be judged without the events before it).
+      seenByOwner = 0;
+      const ordered = await send({ events: [login(served), login(unserved), { ...login(served), type: 'logout' }] });
+      expect(ordered.statusCode).toBe(207);
+      expect(ordered.json().results.map((r: { error?: { code: string } }) => r.error?.code ?? 'answered')).toEqual([
+        'answered',
+        'busy',
+        'busy',
+      ]);
+      expect(seenByOwner).toBe(1);
+
+      // Neither part answered: a 503, as before, nothing of it known stored.
+      const none = await send({ events: [login(unserved), { ...login(unserved), type: 'logout' }] });
+      expect(none.statusCode).toBe(503);
+      expect(none.json().error.code).toBe('busy');
+      owner.unsubscribe();
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+
+    // The owner is back: the event sent again with its id is stored, once however often it is sent.
+    const worker = await role('worker', { databaseUrl, prefix, clock });
+    const again = await send({ events: [{ ...login(unserved), id }] });
+    expect(again.statusCode).toBe(200);
+    expect((await send({ events: [{ ...login(unserved), id }] })).json()).toEqual(again.json());
+    expect(await worker.events.countEvents()).toBe(1);
     await app.close();
   }, 120_000);
 

@@ -2,7 +2,10 @@ import type { Problem } from '../core/errors.js';
 import type { EventResult } from '../domain/event-schema.js';
 import type { IngestOutcome, IngestReport } from '../ingest/ingest-service.js';
 
-type BatchAnswer = { readonly results?: ReadonlyArray<{ readonly error?: Problem } & Record<string, unknown>>; readonly error?: Problem };
+type BatchAnswer = {
+  readonly results?: ReadonlyArray<{ readonly error?: Problem & { readonly id?: string } } & Record<string, unknown>>;
+  readonly error?: Problem;
+};
 
 /**
  * `vigil import --url`: the import's events sent through a running Vigil's API (POST /v1/events,
@@ -16,6 +19,9 @@ export class RemoteIngest {
   constructor(
     private readonly baseUrl: string,
     private readonly key: string,
+    /** How many times events answered `busy` are sent again, a second apart, before they count as rejected. */
+    private readonly busyRetries = 30,
+    private readonly pause: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
   ingest(raws: readonly unknown[]): Promise<IngestReport> {
@@ -25,6 +31,23 @@ export class RemoteIngest {
   }
 
   private async send(raws: readonly unknown[]): Promise<IngestReport> {
+    const outcomes = await this.post(raws);
+    // Several processes: events no worker answered in time come back `busy` with the id Vigil gave
+    // them. Sent again with it, each is stored once, even if its first try was stored after all.
+    for (let round = 1; round <= this.busyRetries; round++) {
+      const busy = outcomes.flatMap((o, index) => (o.status === 'unanswered' ? [{ index, id: o.id }] : []));
+      if (busy.length === 0) break;
+      await this.pause(1000);
+      const again = await this.post(busy.map(({ index, id }) => ({ ...(raws[index] as object), id })));
+      busy.forEach(({ index }, i) => {
+        outcomes[index] = again[i] as IngestOutcome;
+      });
+    }
+    const rejected = outcomes.filter((o) => o.status !== 'stored').length;
+    return { outcomes, accepted: outcomes.length - rejected, rejected };
+  }
+
+  private async post(raws: readonly unknown[]): Promise<IngestOutcome[]> {
     const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}/v1/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.key}`, 'content-type': 'application/json' },
@@ -34,10 +57,10 @@ export class RemoteIngest {
     if (!answer.results || answer.results.length !== raws.length) {
       throw new Error(`${this.baseUrl} answered ${res.status}${answer.error ? ` ${answer.error.code}: ${answer.error.message}` : ''}`);
     }
-    const outcomes: IngestOutcome[] = answer.results.map((r) =>
-      r.error ? { status: 'rejected', problem: r.error } : { status: 'stored', result: r as unknown as EventResult },
-    );
-    const rejected = outcomes.filter((o) => o.status === 'rejected').length;
-    return { outcomes, accepted: outcomes.length - rejected, rejected };
+    return answer.results.map((r): IngestOutcome => {
+      if (!r.error) return { status: 'stored', result: r as unknown as EventResult };
+      const { id, ...problem } = r.error;
+      return problem.code === 'busy' && id !== undefined ? { status: 'unanswered', id, problem } : { status: 'rejected', problem };
+    });
   }
 }

@@ -96,21 +96,52 @@ export class ForwardingIngest implements EventIngest {
       for (const group of groups.values()) for (const index of group.indexes) outcomes[index] = { status: 'not_stored' };
       return { outcomes, accepted: 0, rejected };
     }
+    let busy: ProblemError | undefined;
+    /** A part no owner answered in time: its events are answered `unanswered`, each with its id. */
+    const unanswered = (parts: ReadonlyArray<{ index: number; event: unknown }>, error: unknown) => {
+      if (!(error instanceof ProblemError) || error.problem.code !== 'busy') throw error;
+      busy = error;
+      for (const { index, event } of parts) {
+        const id = (event as { id: string }).id;
+        outcomes[index] = {
+          status: 'unanswered',
+          id,
+          problem: {
+            code: 'busy',
+            message: `No worker answered for this event's partition in time (a failover may be under way); send it again with id ${id}.`,
+          },
+        };
+      }
+    };
     try {
-      if (!options.atomic && groups.size > 1 && sharesSourceAcrossPartitions(routed)) await this.sendInOrder(routed, outcomes, minted);
+      if (!options.atomic && groups.size > 1 && sharesSourceAcrossPartitions(routed))
+        await this.sendInOrder(routed, outcomes, minted, unanswered);
       else
         await Promise.all(
           [...groups].map(async ([partition, group]) => {
-            const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false }, minted);
-            report.outcomes.forEach((outcome, i) => {
-              outcomes[group.indexes[i] as number] = outcome;
-            });
+            try {
+              const report = await this.send(partition, { events: group.events, atomic: options.atomic ?? false }, minted);
+              report.outcomes.forEach((outcome, i) => {
+                outcomes[group.indexes[i] as number] = outcome;
+              });
+            } catch (error) {
+              unanswered(
+                group.indexes.map((index, i) => ({ index, event: group.events[i] })),
+                error,
+              );
+            }
           }),
         );
     } finally {
       if (groups.size > 0) this.announceAnswered();
     }
-    return { outcomes, accepted, rejected };
+    const notAnswered = outcomes.filter((o) => o.status === 'unanswered').length;
+    // Nothing was answered: nothing of it is known stored, and the client sends it all again, as before.
+    if (busy && notAnswered === accepted) throw busy;
+    // Some parts were stored and some not: answering 503 would have the client send the stored parts
+    // again, under new ids where it gave none, so they would be stored twice. Each event gets its own
+    // answer instead (a 207), the unanswered ones with the id to send them again with.
+    return { outcomes, accepted: accepted - notAnswered, rejected: rejected + notAnswered };
   }
 
   /**
@@ -135,16 +166,27 @@ export class ForwardingIngest implements EventIngest {
    * events of one partition to its owner, the next once that one has answered. One process scores a
    * batch in its order; so does this.
    */
-  private async sendInOrder(routed: readonly Routed[], outcomes: IngestOutcome[], minted: ReadonlySet<string>): Promise<void> {
+  private async sendInOrder(
+    routed: readonly Routed[],
+    outcomes: IngestOutcome[],
+    minted: ReadonlySet<string>,
+    unanswered: (parts: readonly Routed[], error: unknown) => void,
+  ): Promise<void> {
     for (let start = 0; start < routed.length; ) {
       const partition = (routed[start] as Routed).partition;
       let end = start + 1;
       while (end < routed.length && (routed[end] as Routed).partition === partition) end++;
       const run = routed.slice(start, end);
-      const report = await this.send(partition, { events: run.map((r) => r.event), atomic: false }, minted);
-      report.outcomes.forEach((outcome, i) => {
-        outcomes[(run[i] as Routed).index] = outcome;
-      });
+      try {
+        const report = await this.send(partition, { events: run.map((r) => r.event), atomic: false }, minted);
+        report.outcomes.forEach((outcome, i) => {
+          outcomes[(run[i] as Routed).index] = outcome;
+        });
+      } catch (error) {
+        // The runs after it are not sent: they would be judged without the events before them.
+        unanswered(routed.slice(start), error);
+        return;
+      }
       start = end;
     }
   }

@@ -24,7 +24,13 @@ export type IngestOutcome =
   | { readonly status: 'duplicate'; readonly result: EventResult }
   | { readonly status: 'rejected'; readonly problem: Problem }
   /** Valid, but not stored because an atomic batch had an invalid event. */
-  | { readonly status: 'not_stored' };
+  | { readonly status: 'not_stored' }
+  /**
+   * The distributed mode's api only: the owner of its partition did not answer in time, while other
+   * parts of the batch were stored. It may have been stored too (an owner that answered too late):
+   * sent again with `id`, the id the api gave it if it came without one, it is stored once.
+   */
+  | { readonly status: 'unanswered'; readonly id: string; readonly problem: Problem };
 
 export interface IngestReport {
   readonly outcomes: readonly IngestOutcome[];

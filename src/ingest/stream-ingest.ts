@@ -11,6 +11,8 @@ export interface LineProblem {
   readonly code: Problem['code'];
   readonly message: string;
   readonly path?: string;
+  /** With `busy` (several processes only): the event's id, to send it again with (see IngestOutcome). */
+  readonly id?: string;
 }
 
 export interface StreamSummary {
@@ -70,6 +72,9 @@ export async function ingestRecords(
       if (outcome.status === 'rejected') {
         const { code, message, path } = outcome.problem;
         reject({ line: (chunk[i] as { line: number }).line, code, message, ...(path !== undefined && { path }) });
+      } else if (outcome.status === 'unanswered') {
+        const { code, message } = outcome.problem;
+        reject({ line: (chunk[i] as { line: number }).line, code, message, id: outcome.id });
       } else summary.accepted++;
     });
     options.onProgress?.(summary);

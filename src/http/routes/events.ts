@@ -14,7 +14,7 @@ import type { VigilTypeProvider } from '../type-provider.js';
 const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson'];
 const MAX_NDJSON_LINE = 64 * 1024;
 
-type ResultOrError = EventResult | { error: { code: string; message: string; path?: string } };
+type ResultOrError = EventResult | { error: { code: string; message: string; path?: string; id?: string } };
 
 export function eventRoutes(system: System): FastifyPluginAsync {
   return async (app) => {
@@ -85,7 +85,7 @@ export function eventRoutes(system: System): FastifyPluginAsync {
         const body = request.body as unknown;
         if (!isBatch(body)) {
           const [outcome] = (await system.ingest.ingest([body])).outcomes as [IngestOutcome];
-          if (outcome.status === 'rejected') return sendProblem(reply, outcome.problem);
+          if (outcome.status === 'rejected' || outcome.status === 'unanswered') return sendProblem(reply, outcome.problem);
           if (outcome.status === 'not_stored') throw new Error('a single event cannot be not_stored');
           return outcome.result;
         }
@@ -136,11 +136,18 @@ export function eventRoutes(system: System): FastifyPluginAsync {
             case 'not_stored':
               // Only an atomic batch with an invalid event has these, and it was answered above.
               return { error: { code: 'internal_error', message: 'Not stored.' } };
+            case 'unanswered':
+              return { error: { code: o.problem.code, message: o.problem.message, id: o.id } };
             default:
               return assertExhaustive(o, 'ingest outcome');
           }
         });
-        return reply.code(problems.length > 0 ? 207 : 200).send({ accepted: report.accepted, rejected: report.rejected, results });
+        // Events no worker answered in time (the distributed mode) are to be sent again, by their ids.
+        const unanswered = report.outcomes.some((o) => o.status === 'unanswered');
+        if (unanswered) reply.header('retry-after', '1');
+        return reply
+          .code(problems.length > 0 || unanswered ? 207 : 200)
+          .send({ accepted: report.accepted, rejected: report.rejected, results });
       },
     );
   };

@@ -76,7 +76,17 @@ export const SimulationResultSchema = Obj(
 export type SimulationResult = Body<typeof SimulationResultSchema>;
 
 const ItemErrorSchema = Obj({
-  error: Obj({ code: Type.String(), message: Type.String(), path: Type.Optional(Type.String()) }),
+  error: Obj({
+    code: Type.String(),
+    message: Type.String(),
+    path: Type.Optional(Type.String()),
+    id: Type.Optional(
+      Type.String({
+        description:
+          'With `busy` (several processes only): the id of an event no worker answered in time, given by Vigil if it came without one. Send the event again with it: it is stored once.',
+      }),
+    ),
+  }),
 });
 
 /** A JSON batch's answer (200, or 207 when some events were refused). Its results name `EventResult` by `$ref`. */
@@ -97,7 +107,15 @@ export const StreamSummarySchema = Obj(
   {
     accepted: Type.Integer(),
     rejected: Type.Integer(),
-    errors: Type.Array(Obj({ line: Type.Integer(), code: Type.String(), message: Type.String(), path: Type.Optional(Type.String()) })),
+    errors: Type.Array(
+      Obj({
+        line: Type.Integer(),
+        code: Type.String(),
+        message: Type.String(),
+        path: Type.Optional(Type.String()),
+        id: Type.Optional(Type.String({ description: 'With `busy`: the event’s id, to send it again with (as in a batch).' })),
+      }),
+    ),
     errorsTruncated: Type.Boolean({ description: 'More lines were rejected than `errors` lists (it keeps the first 1000).' }),
   },
   { title: 'StreamSummary' },
