@@ -2,6 +2,7 @@ import { AlertComments } from './alerts/alert-comments.js';
 import { AlertExport } from './alerts/alert-export.js';
 import { AlertOwnership } from './alerts/alert-ownership.js';
 import { AlertService } from './alerts/alert-service.js';
+import { DuplicateAlerts } from './alerts/duplicate-alerts.js';
 import type { AlertStore } from './alerts/ports.js';
 import { SavedViews } from './alerts/saved-views.js';
 import { TriageFigures } from './alerts/triage-figures.js';
@@ -375,6 +376,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       history.setTrust(m.user, m.kind, m.value, { trust: m.trust, ...(m.alertId && { alertId: m.alertId }) });
     const responder = new Responder({ locks, policy: config.responsePolicy, clock });
     const alertService = new AlertService(alerts, alertBook, clock, audit, bus);
+    const duplicateAlerts = new DuplicateAlerts(alertService, { onError: (message, error) => logger.error(message, error) });
     const { accountService, responseWorker } = buildAccountService({
       accounts: accountStore,
       locks,
@@ -570,9 +572,14 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
           for (const e of shared) engine.rememberSource(e);
           eventCounting.stored(shared);
         },
-        // The latest state of each: a repeat here then grows the same alert, not one per worker.
+        // The latest state of each: a repeat here then grows the same alert, not one per worker;
+        // of two raised at the same moment, the first raised (alert-book.ts), the other closed.
         alerts(shared) {
-          for (const a of shared) alertBook.statusChanged(a);
+          for (const a of shared) {
+            const entry = rules.ruleSet.get(a.ruleId);
+            const displaced = alertBook.sharedSourceAlert(a, entry ? entry.rule.windowMs(entry.config) : undefined);
+            if (displaced) void duplicateAlerts.close(displaced, a);
+          }
         },
       },
       async refresh(change) {

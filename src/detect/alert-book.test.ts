@@ -81,3 +81,67 @@ describe('AlertBook', () => {
     expect(b).toMatchObject({ id: a.id, status: 'acknowledged', occurrences: 2 });
   });
 });
+
+describe('AlertBook: alerts about an IP that other workers raised (the distributed mode)', () => {
+  const WINDOW = 600_000;
+  const aboutIp = (severity: 'medium' | 'high' = 'medium'): Finding => ({
+    rule: { id: 'credential-stuffing', title: 'Credential stuffing', alertType: 'security' },
+    hit: { severity, message: 'failed logins on 10 accounts', evidence: {}, subject: { kind: 'ip', value: '203.0.113.9' } },
+    windowMs: WINDOW,
+  });
+  /** Two workers, each raising its own alert about the IP before it has heard of the other's. */
+  const twoWorkers = (firstAt: number, secondAt: number) => {
+    const one = new AlertBook();
+    const two = new AlertBook();
+    const ofOne = one.raise(event('e1', t0, 'ann'), [aboutIp()], score('medium', 40), firstAt);
+    const ofTwo = two.raise(event('e2', t0 + 1000, 'bob'), [aboutIp()], score('medium', 40), secondAt);
+    return { one, two, ofOne, ofTwo };
+  };
+
+  it('every worker keeps the alert raised first, whichever order the messages come in, and names the other to close', () => {
+    const { one, two, ofOne, ofTwo } = twoWorkers(t0 + 5, t0 + 7);
+    expect(ofOne.id).not.toBe(ofTwo.id);
+    // The first worker keeps its own; the second gives way and hands its alert over to be closed.
+    expect(one.sharedSourceAlert(ofTwo, WINDOW)).toBeUndefined();
+    expect(two.sharedSourceAlert(ofOne, WINDOW)?.id).toBe(ofTwo.id);
+    // Their next repeats grow the same alert, on either worker.
+    const next = (book: AlertBook, id: string, at: number) => book.raise(event(id, at, 'cid'), [aboutIp()], score('medium', 40), at);
+    expect(next(one, 'e3', t0 + 2000).id).toBe(ofOne.id);
+    expect(next(two, 'e4', t0 + 3000).id).toBe(ofOne.id);
+  });
+
+  it('ties on the creation time go by id, the same on both workers', () => {
+    const { one, two, ofOne, ofTwo } = twoWorkers(t0, t0);
+    const [first, second] = ofOne.id < ofTwo.id ? [ofOne, ofTwo] : [ofTwo, ofOne];
+    const [bookOfFirst, bookOfSecond] = first === ofOne ? [one, two] : [two, one];
+    expect(bookOfFirst.sharedSourceAlert(second, WINDOW)).toBeUndefined();
+    expect(bookOfSecond.sharedSourceAlert(first, WINDOW)?.id).toBe(second.id);
+  });
+
+  it('an alert raised after the window passed is the next one, and replaces the one held', () => {
+    const one = new AlertBook();
+    const two = new AlertBook();
+    const old = one.raise(event('e1', t0, 'ann'), [aboutIp()], score('medium', 40), t0);
+    two.sharedSourceAlert(old, WINDOW);
+    const later = t0 + WINDOW + 60_000;
+    const next = one.raise(event('e2', later, 'bob'), [aboutIp()], score('medium', 40), later);
+    expect(next.id).not.toBe(old.id);
+    expect(two.sharedSourceAlert(next, WINDOW)).toBeUndefined();
+    const repeat = two.raise(event('e3', later + 1000, 'cid'), [aboutIp()], score('medium', 40), later + 1000);
+    expect(repeat.id).toBe(next.id);
+    // Without the rule's window (a rule this worker does not know) the alert that came is taken as it is.
+    const three = new AlertBook();
+    three.sharedSourceAlert(repeat, undefined);
+    expect(three.sharedSourceAlert(old, undefined)).toBeUndefined();
+    expect(three.raise(event('e4', t0 + 1000, 'dan'), [aboutIp()], score('medium', 40), t0 + 1000).id).toBe(old.id);
+  });
+
+  it('an older state of the alert held does not replace the one this worker grew since', () => {
+    const one = new AlertBook();
+    const first = one.raise(event('e1', t0, 'ann'), [aboutIp()], score('medium', 40), t0);
+    const grown = one.raise(event('e2', t0 + 1000, 'bob'), [aboutIp()], score('medium', 40), t0 + 1000);
+    expect(grown.occurrences).toBe(2);
+    expect(one.sharedSourceAlert(first, WINDOW)).toBeUndefined();
+    expect(one.raise(event('e3', t0 + 2000, 'cid'), [aboutIp()], score('medium', 40), t0 + 2000).occurrences).toBe(3);
+  });
+});

@@ -129,10 +129,49 @@ export class AlertBook {
     }
   }
 
+  /**
+   * An alert about an IP or a device that another worker raised or grew (the distributed mode's
+   * shared sources). Two workers scoring events of one IP at the same moment, each before the
+   * other's alert reached it, each raise one: one process would have raised the first and grown it.
+   * Left to the order messages arrive in, each worker then held the other's alert and grew it, and
+   * both alerts went on growing in turns. So when this book holds another open alert of the same rule
+   * and subject, within `windowMs` of it (the one would have absorbed the other), the one raised
+   * first (creation time, then id) is kept by every worker alike. Returns this book's alert when it
+   * gave way, for its raiser to close as a duplicate; an alert raised after the window passed is the
+   * next alert, and replaces the one held, as before.
+   */
+  sharedSourceAlert(alert: Alert, windowMs: number | undefined): Alert | undefined {
+    const held = this.open.get(alert.dedupKey);
+    if (!OPEN_STATUSES.has(alert.status) || held === undefined || !OPEN_STATUSES.has(held.status)) {
+      this.statusChanged(alert);
+      return undefined;
+    }
+    if (held.id === alert.id) {
+      // An older state of the alert than the one held (this worker grew it since): kept as it is.
+      if (alert.occurrences >= held.occurrences) this.remember(alert);
+      return undefined;
+    }
+    const concurrent =
+      windowMs !== undefined && alert.firstSeenAt <= held.lastSeenAt + windowMs && held.firstSeenAt <= alert.lastSeenAt + windowMs;
+    if (!concurrent) {
+      this.remember(alert);
+      return undefined;
+    }
+    if (raisedBefore(held, alert)) return undefined;
+    this.remember(alert);
+    this.keyOf.delete(held.id);
+    return held;
+  }
+
   private remember(alert: Alert): void {
     this.open.set(alert.dedupKey, alert);
     this.keyOf.set(alert.id, alert.dedupKey);
   }
+}
+
+/** Which of two alerts was raised first: by creation time, then by id, the same answer on every worker. */
+function raisedBefore(a: Alert, b: Alert): boolean {
+  return a.createdAt !== b.createdAt ? a.createdAt < b.createdAt : a.id < b.id;
 }
 
 export function isOpen(status: AlertStatus): boolean {

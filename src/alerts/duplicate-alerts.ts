@@ -1,0 +1,53 @@
+import type { Alert } from '../domain/alert.js';
+import type { AlertService } from './alert-service.js';
+
+/** Who closes a duplicate, in the audit trail and the alert's transitions. */
+export const DUPLICATE_CLOSER = 'vigil';
+
+export interface DuplicateAlertsOptions {
+  /** Tries while the duplicate is not in the store yet (its raiser's commit still under way). */
+  readonly tries?: number;
+  readonly pauseMs?: number;
+  readonly onError: (message: string, error: unknown) => void;
+}
+
+/**
+ * The distributed mode: an alert about an IP or a device that two workers raised at the same moment
+ * (each before the other's reached it) is kept once. Every worker keeps the one raised first
+ * (`AlertBook.sharedSourceAlert`); the other is resolved here, with a note naming the one kept, so
+ * the feed shows one open alert and says what became of the second. Any worker that held the second
+ * may try: the transition is a compare-and-swap on its status, so it is resolved once, audited once.
+ * Its occurrences are not moved into the one kept: both workers may be growing that one meanwhile.
+ */
+export class DuplicateAlerts {
+  private readonly tries: number;
+  private readonly pauseMs: number;
+
+  constructor(
+    private readonly alerts: AlertService,
+    private readonly options: DuplicateAlertsOptions,
+  ) {
+    this.tries = options.tries ?? 20;
+    this.pauseMs = options.pauseMs ?? 250;
+  }
+
+  /** Resolves `duplicate` in the background, naming `kept`. */
+  close(duplicate: Alert, kept: Alert): Promise<void> {
+    return this.tryClose(duplicate, kept).catch((error: unknown) =>
+      this.options.onError(`closing alert ${duplicate.id}, a duplicate of ${kept.id}, failed`, error),
+    );
+  }
+
+  private async tryClose(duplicate: Alert, kept: Alert): Promise<void> {
+    const note =
+      `Raised at the same moment as ${kept.id} about the same ${duplicate.subject.kind} by another worker; ` +
+      `its repeats go to ${kept.id}.`;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.alerts.act(duplicate.id, 'resolve', DUPLICATE_CLOSER, note);
+      // Closed now, or already (by another worker, or by a person): nothing more to do.
+      if (result.ok || result.error.code !== 'not_found') return;
+      if (attempt >= this.tries) throw new Error(`alert ${duplicate.id} was not stored after ${attempt} tries`);
+      await new Promise((r) => setTimeout(r, this.pauseMs));
+    }
+  }
+}
