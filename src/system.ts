@@ -625,6 +625,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         await snapshots?.close();
         // What the committed batches owe is done, and their rows deleted (the bus is still open).
         await effects.close();
+        await duplicateAlerts.stop();
         await bus.close();
         await accountService.settled();
         await monitor.settled();

@@ -22,6 +22,8 @@ export interface DuplicateAlertsOptions {
 export class DuplicateAlerts {
   private readonly tries: number;
   private readonly pauseMs: number;
+  private readonly underWay = new Set<Promise<void>>();
+  private stopped = false;
 
   constructor(
     private readonly alerts: AlertService,
@@ -33,9 +35,21 @@ export class DuplicateAlerts {
 
   /** Resolves `duplicate` in the background, naming `kept`. */
   close(duplicate: Alert, kept: Alert): Promise<void> {
-    return this.tryClose(duplicate, kept).catch((error: unknown) =>
+    const closing = this.tryClose(duplicate, kept).catch((error: unknown) =>
       this.options.onError(`closing alert ${duplicate.id}, a duplicate of ${kept.id}, failed`, error),
     );
+    this.underWay.add(closing);
+    void closing.finally(() => this.underWay.delete(closing));
+    return closing;
+  }
+
+  /**
+   * At shutdown: no more tries, and the ones under way ended. A duplicate left open is closed by
+   * the next worker that hears of the alert kept while holding it.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.underWay);
   }
 
   private async tryClose(duplicate: Alert, kept: Alert): Promise<void> {
@@ -45,7 +59,7 @@ export class DuplicateAlerts {
     for (let attempt = 1; ; attempt++) {
       const result = await this.alerts.act(duplicate.id, 'resolve', DUPLICATE_CLOSER, note);
       // Closed now, or already (by another worker, or by a person): nothing more to do.
-      if (result.ok || result.error.code !== 'not_found') return;
+      if (result.ok || result.error.code !== 'not_found' || this.stopped) return;
       if (attempt >= this.tries) throw new Error(`alert ${duplicate.id} was not stored after ${attempt} tries`);
       await new Promise((r) => setTimeout(r, this.pauseMs));
     }
