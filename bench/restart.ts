@@ -17,6 +17,7 @@
  * Linux): on a shared machine the wall time moves with the load, the CPU time much less.
  * BENCH_SERVER_FLAGS sets the server's V8 flags ('' for none; by default those `npm start` gives).
  * BENCH_RESTART_FULL=0 leaves out the full replay (the slowest part) when comparing snapshot starts.
+ * BENCH_RESTART_KEEP=1 keeps the database at the end (the folder is printed).
  *
  * Adds its figures to bench/results.json. Run `npm run build:server` first (npm run bench does).
  */
@@ -217,6 +218,7 @@ try {
       console.log(formatSelfTime(`start from the snapshot, then a graceful stop: self time (${file})`, selfTimeByFunction(profile, 30)));
     }
   }
+  if (process.env.BENCH_RESTART_KEEP === '1') fs.copyFileSync(snapshotFile, `${snapshotFile}.kept`);
   fs.rmSync(snapshotFile);
   let full: Server | undefined;
   if (FULL_REPLAY) {
@@ -249,7 +251,9 @@ try {
   fs.writeFileSync(RESULTS_FILE, `${JSON.stringify({ ...existing, restart: result }, null, 2)}\n`);
 } finally {
   killAll();
-  fs.rmSync(dir, { recursive: true, force: true });
+  // BENCH_RESTART_KEEP=1 keeps the database (and the last snapshot, if any) for a closer look.
+  if (process.env.BENCH_RESTART_KEEP === '1') log(`kept ${dir}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** A log line's message: the server logs JSON lines (pino); anything else is kept as it is. */

@@ -168,6 +168,10 @@ describe('detection snapshot', () => {
     expect(before.keys.some((k) => k.kind === 'story')).toBe(true);
     expect(before.population.length).toBeGreaterThan(0);
     expect(back.exportState()).toEqual(before);
+    // Story marks come back from their columns field for field, an absent field absent (not undefined).
+    const marksOf = (state: HistoryState) => state.keys.flatMap((k) => (k.kind === 'story' ? k.marks : []));
+    expect(marksOf(before).length).toBeGreaterThan(0);
+    expect(marksOf(back.exportState())).toStrictEqual(marksOf(before));
     expect(back.memory()).toEqual(live.memory());
     expect(back.populationAmount('EUR', 'books')).toEqual(live.populationAmount('EUR', 'books'));
 
@@ -209,13 +213,13 @@ describe('detection snapshot', () => {
 
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 8);
-    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 3' });
-    // Versions 1 (before events' own bytes were kept) and 2 (before each event was charged to one
-    // holder) are refused too: the start replays in full.
-    for (const version of [1, 2]) {
+    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 4' });
+    // Versions 1 (before events' own bytes were kept), 2 (before each event was charged to one
+    // holder) and 3 (story marks in the JSON part) are refused too: the start replays in full.
+    for (const version of [1, 2, 3]) {
       const older = Buffer.from(bytes);
       older.writeUInt32LE(version, 8);
-      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 3` });
+      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 4` });
     }
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
   });
