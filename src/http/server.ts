@@ -5,6 +5,7 @@ import { joinCluster } from '../distributed.js';
 import { createSystem } from '../system.js';
 import { buildApp } from './app.js';
 import { createServerLogger, systemLoggerOver } from './json-logger.js';
+import { compileSchemasInBackground } from './schema-compilers.js';
 
 /**
  * Starts Vigil and stops it gracefully: on SIGINT/SIGTERM it stops accepting connections, lets
@@ -42,6 +43,8 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
 
   await app.listen({ host: config.host, port: config.port });
+  // Route schemas are compiled when first needed (schema-compilers.ts): the rest now, a turn at a time.
+  compileSchemasInBackground((error) => app.log.error({ err: error }, 'a route schema cannot be compiled'));
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   app.log.info(
