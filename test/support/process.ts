@@ -139,12 +139,27 @@ export interface RunningServer {
  * listens on its address (port 8080: the namespace's ports are its own).
  */
 export async function startServer(env: Record<string, string>, host?: VirtualHost): Promise<RunningServer> {
+  // freePort's port can be taken by another test's server before this one binds it: this one then
+  // exits (EADDRINUSE), and it is started again on another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(env, host);
+    } catch (error) {
+      if (host || attempt >= 3 || !(error instanceof PortTaken)) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startServerOnce(env: Record<string, string>, host?: VirtualHost): Promise<RunningServer> {
   const port = host ? 8080 : await freePort();
   const address = host?.address ?? '127.0.0.1';
   const [command, args] = onHost(host, [process.execPath, ...CLI, 'serve']);
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, VIGIL_HOST: address, VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'warn', ...env },
+    // Info: the server's "listening" line tells that the port is its own (below); requests log a line each.
+    env: { ...process.env, VIGIL_HOST: address, VIGIL_PORT: String(port), VIGIL_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   track(child);
@@ -157,10 +172,17 @@ export async function startServer(env: Record<string, string>, host?: VirtualHos
   });
   const url = `http://${address}:${port}`;
   const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
+  // A /healthz answer alone may come from another test's server on a port that was free a moment
+  // ago (a durability test once counted that server's events: none): this one must also have said
+  // it listens there, unless the test asked for quieter logs.
+  const says = ['info', 'debug', 'trace'].includes(env.VIGIL_LOG_LEVEL ?? 'info');
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`vigil serve exited early:\n${output}`);
+    if (child.exitCode !== null) {
+      if (/EADDRINUSE/.test(output)) throw new PortTaken(`port ${port} was taken`);
+      throw new Error(`vigil serve exited early:\n${output}`);
+    }
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if ((!says || output.includes(`listening on ${url} (`)) && (await fetch(`${url}/healthz`)).ok) break;
     } catch {}
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
