@@ -35,6 +35,7 @@ import { RuleStats } from './detect/rule-stats.js';
 import { builtinRules } from './detect/rules/index.js';
 import { SnoozeBook } from './detect/snooze-book.js';
 import type { StoredEvent } from './domain/activity-event.js';
+import type { Alert } from './domain/alert.js';
 import { Enricher } from './enrich/enricher.js';
 import { type GeoIp, MmdbGeoIp } from './enrich/geoip.js';
 import { NoveltyTracker } from './enrich/novelty.js';
@@ -377,6 +378,12 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const responder = new Responder({ locks, policy: config.responsePolicy, clock });
     const alertService = new AlertService(alerts, alertBook, clock, audit, bus);
     const duplicateAlerts = new DuplicateAlerts(alertService, { onError: (message, error) => logger.error(message, error) });
+    /** Another process's alert about an IP or a device: which to keep, and which to close as a duplicate (alert-book.ts). */
+    const keepSourceAlert = (alert: Alert) => {
+      const entry = rules.ruleSet.get(alert.ruleId);
+      const choice = alertBook.sharedSourceAlert(alert, entry ? entry.rule.windowMs(entry.config) : undefined);
+      if (choice) void duplicateAlerts.close(choice.duplicate, choice.kept);
+    };
     const { accountService, responseWorker } = buildAccountService({
       accounts: accountStore,
       locks,
@@ -575,11 +582,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
         // The latest state of each: a repeat here then grows the same alert, not one per worker;
         // of two raised at the same moment, the first raised (alert-book.ts), the other closed.
         alerts(shared) {
-          for (const a of shared) {
-            const entry = rules.ruleSet.get(a.ruleId);
-            const displaced = alertBook.sharedSourceAlert(a, entry ? entry.rule.windowMs(entry.config) : undefined);
-            if (displaced) void duplicateAlerts.close(displaced, a);
-          }
+          for (const a of shared) keepSourceAlert(a);
         },
       },
       async refresh(change) {
@@ -605,7 +608,10 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
             return;
           }
           case 'alert':
-            alertBook.statusChanged(change.alert);
+            // An alert about an IP or a device comes both ways (the shared sources and this relay):
+            // the same choice of the one raised first either way, or this way would undo it.
+            if (change.alert.subject.kind === 'ip' || change.alert.subject.kind === 'device') keepSourceAlert(change.alert);
+            else alertBook.statusChanged(change.alert);
             return;
           case 'everything':
             await Promise.all([listService.load(), snoozes.load(), rules.load(invalidRule)]);

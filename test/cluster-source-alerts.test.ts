@@ -79,8 +79,14 @@ describe('distributed mode: an alert about an IP raised by two workers at the sa
         const { rows } = await blocker.query(`select count(*)::int as n from pg_locks where relation = 'alerts'::regclass and not granted`);
         return rows[0].n === 2;
       });
+      // The second worker scores one more from the IP meanwhile: it grows its own alert before it
+      // hears of the other's, and that update reaches the first worker by both ways (the shared
+      // sources and the change relay), which must both keep the same one.
+      const third = failedLogin(ofTwo[5] as string);
+      await until('the second worker has both of its requests under way', () => two.cluster?.lag() === 2);
       await blocker.query('COMMIT');
-      const [a, b] = await Promise.all([first, second]);
+      const [a, b, c] = await Promise.all([first, second, third]);
+      expect(c.alertId).toBe(b.alertId);
       for (const answer of [a, b]) expect(answer.reasons.map((r) => r.rule)).toContain('credential-stuffing');
       expect(a.alertId).toBeDefined();
       expect(b.alertId).toBeDefined();
@@ -100,7 +106,7 @@ describe('distributed mode: an alert about an IP raised by two workers at the sa
       expect(transitions[0]?.note).toContain(kept.id);
 
       // Later repeats, through both workers, grow the one kept.
-      for (const user of [ofOne[6] as string, ofTwo[5] as string, ofOne[7] as string]) {
+      for (const user of [ofOne[6] as string, ofTwo[6] as string, ofOne[7] as string, ofTwo[7] as string]) {
         expect((await failedLogin(user)).alertId).toBe(kept.id);
       }
       const after = await aboutIp();

@@ -330,7 +330,13 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
 
       // Without ids, as a client may send them: a 503 would have the client send alice's login again
       // under a new id, so it would be stored twice.
-      const partly = await send({ events: [login(served), login(unserved)] });
+      // Addresses of their own: each partition's part goes at once, side by side.
+      const partly = await send({
+        events: [
+          { ...login(served), ip: '81.2.69.161' },
+          { ...login(unserved), ip: '81.2.69.162' },
+        ],
+      });
       expect(partly.statusCode).toBe(207);
       expect(partly.headers['retry-after']).toBe('1');
       const body = partly.json();

@@ -31,14 +31,20 @@ export class RemoteIngest {
   }
 
   private async send(raws: readonly unknown[]): Promise<IngestReport> {
-    const outcomes = await this.post(raws);
+    const first = await this.post(raws);
+    // Nothing of it answered: nothing of it known stored, and its events may have no ids to send again with.
+    if (first === 'busy')
+      throw new Error(`${this.baseUrl} answered 503 busy: no worker answered in time; nothing of this batch is known stored`);
+    const outcomes = first;
     // Several processes: events no worker answered in time come back `busy` with the id Vigil gave
     // them. Sent again with it, each is stored once, even if its first try was stored after all.
     for (let round = 1; round <= this.busyRetries; round++) {
       const busy = outcomes.flatMap((o, index) => (o.status === 'unanswered' ? [{ index, id: o.id }] : []));
       if (busy.length === 0) break;
       await this.pause(1000);
+      // They are often all of one partition, still without an owner: then the whole answer is a 503.
       const again = await this.post(busy.map(({ index, id }) => ({ ...(raws[index] as object), id })));
+      if (again === 'busy') continue;
       busy.forEach(({ index }, i) => {
         outcomes[index] = again[i] as IngestOutcome;
       });
@@ -47,13 +53,15 @@ export class RemoteIngest {
     return { outcomes, accepted: outcomes.length - rejected, rejected };
   }
 
-  private async post(raws: readonly unknown[]): Promise<IngestOutcome[]> {
+  /** The batch's outcomes, or `busy` when no part of it was answered (a 503 `busy`). */
+  private async post(raws: readonly unknown[]): Promise<IngestOutcome[] | 'busy'> {
     const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}/v1/events`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ events: raws }),
     });
     const answer = (await res.json().catch(() => ({}))) as BatchAnswer;
+    if (res.status === 503 && answer.error?.code === 'busy') return 'busy';
     if (!answer.results || answer.results.length !== raws.length) {
       throw new Error(`${this.baseUrl} answered ${res.status}${answer.error ? ` ${answer.error.code}: ${answer.error.message}` : ''}`);
     }

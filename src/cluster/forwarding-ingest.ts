@@ -43,8 +43,9 @@ const NO_OWNER_PAUSE_MS = 250;
  * gives an id to each event that has none, so that a retry on another owner after a failover is the
  * same event (stored once, alerted once: the pipeline's de-duplication and the store's unique ids),
  * then sends each partition's events to its owner over NATS request/reply and answers with the
- * owner's outcomes. No answer within the deadline: 503 `busy` with `retry-after`; never a 2xx for
- * an event that was not committed.
+ * owner's outcomes. No answer within the deadline for any part: 503 `busy` with `retry-after`; for
+ * some parts only, those parts' events are answered `unanswered` (a 207 with `busy` and each event's
+ * id) and the others as stored. Never an answer of stored for an event that was not committed.
  */
 export class ForwardingIngest implements EventIngest {
   private readonly attemptTimeoutMs: number;

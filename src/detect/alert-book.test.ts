@@ -101,21 +101,28 @@ describe('AlertBook: alerts about an IP that other workers raised (the distribut
   it('every worker keeps the alert raised first, whichever order the messages come in, and names the other to close', () => {
     const { one, two, ofOne, ofTwo } = twoWorkers(t0 + 5, t0 + 7);
     expect(ofOne.id).not.toBe(ofTwo.id);
-    // The first worker keeps its own; the second gives way and hands its alert over to be closed.
-    expect(one.sharedSourceAlert(ofTwo, WINDOW)).toBeUndefined();
-    expect(two.sharedSourceAlert(ofOne, WINDOW)?.id).toBe(ofTwo.id);
+    // Both name the second to be closed: the first keeps its own, the second gives way.
+    const choice = { duplicate: ofTwo, kept: ofOne };
+    expect(one.sharedSourceAlert(ofTwo, WINDOW)).toEqual(choice);
+    expect(two.sharedSourceAlert(ofOne, WINDOW)).toEqual(choice);
     // Their next repeats grow the same alert, on either worker.
     const next = (book: AlertBook, id: string, at: number) => book.raise(event(id, at, 'cid'), [aboutIp()], score('medium', 40), at);
     expect(next(one, 'e3', t0 + 2000).id).toBe(ofOne.id);
-    expect(next(two, 'e4', t0 + 3000).id).toBe(ofOne.id);
+    const grownOnTwo = next(two, 'e4', t0 + 3000);
+    expect(grownOnTwo.id).toBe(ofOne.id);
+    // A later message about the duplicate (another way round, or an update of it under way) does not
+    // bring it back, nor does the first alert's older state replace the one grown since.
+    expect(two.sharedSourceAlert({ ...ofTwo, occurrences: 2 }, WINDOW)).toBeUndefined();
+    expect(two.sharedSourceAlert(ofOne, WINDOW)).toBeUndefined();
+    expect(next(two, 'e5', t0 + 4000)).toMatchObject({ id: ofOne.id, occurrences: grownOnTwo.occurrences + 1 });
   });
 
   it('ties on the creation time go by id, the same on both workers', () => {
     const { one, two, ofOne, ofTwo } = twoWorkers(t0, t0);
     const [first, second] = ofOne.id < ofTwo.id ? [ofOne, ofTwo] : [ofTwo, ofOne];
     const [bookOfFirst, bookOfSecond] = first === ofOne ? [one, two] : [two, one];
-    expect(bookOfFirst.sharedSourceAlert(second, WINDOW)).toBeUndefined();
-    expect(bookOfSecond.sharedSourceAlert(first, WINDOW)?.id).toBe(second.id);
+    expect(bookOfFirst.sharedSourceAlert(second, WINDOW)).toEqual({ duplicate: second, kept: first });
+    expect(bookOfSecond.sharedSourceAlert(first, WINDOW)).toEqual({ duplicate: second, kept: first });
   });
 
   it('an alert raised after the window passed is the next one, and replaces the one held', () => {

@@ -23,6 +23,8 @@ export interface Finding {
 export class AlertBook {
   private readonly open: LRUCache<string, Alert>;
   private readonly keyOf = new Map<string, string>();
+  /** Alerts this book found raised second at the same moment as another (sharedSourceAlert), bounded. */
+  private readonly duplicates = boundedCache<string, true>(10_000);
   /**
    * Whose account alerts this process scores: everyone's in one process; in the distributed mode only
    * the users of the partitions it owns (none in an api). Alerts about others that reach it (people's
@@ -136,11 +138,14 @@ export class AlertBook {
    * Left to the order messages arrive in, each worker then held the other's alert and grew it, and
    * both alerts went on growing in turns. So when this book holds another open alert of the same rule
    * and subject, within `windowMs` of it (the one would have absorbed the other), the one raised
-   * first (creation time, then id) is kept by every worker alike. Returns this book's alert when it
-   * gave way, for its raiser to close as a duplicate; an alert raised after the window passed is the
-   * next alert, and replaces the one held, as before.
+   * first (creation time, then id) is kept by every worker alike, and the other is named to be
+   * closed as a duplicate, whichever of the two came here: every worker that sees both says so (the
+   * closing is a compare-and-swap, done once), so it is closed even if its raiser stopped. An alert
+   * raised after the window passed is the next alert, and replaces the one held, as before; and an
+   * alert this book gave way from does not come back (its other messages may still be under way).
    */
-  sharedSourceAlert(alert: Alert, windowMs: number | undefined): Alert | undefined {
+  sharedSourceAlert(alert: Alert, windowMs: number | undefined): { readonly duplicate: Alert; readonly kept: Alert } | undefined {
+    if (this.duplicates.has(alert.id)) return undefined;
     const held = this.open.get(alert.dedupKey);
     if (!OPEN_STATUSES.has(alert.status) || held === undefined || !OPEN_STATUSES.has(held.status)) {
       this.statusChanged(alert);
@@ -157,10 +162,14 @@ export class AlertBook {
       this.remember(alert);
       return undefined;
     }
-    if (raisedBefore(held, alert)) return undefined;
+    if (raisedBefore(held, alert)) {
+      this.duplicates.set(alert.id, true);
+      return { duplicate: alert, kept: held };
+    }
     this.remember(alert);
     this.keyOf.delete(held.id);
-    return held;
+    this.duplicates.set(held.id, true);
+    return { duplicate: held, kept: alert };
   }
 
   private remember(alert: Alert): void {

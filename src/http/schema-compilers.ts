@@ -5,8 +5,11 @@ import type { FastifyServerOptions } from 'fastify';
 type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 type BuildValidator = NonNullable<CompilersFactory['buildValidator']>;
 type BuildSerializer = NonNullable<CompilersFactory['buildSerializer']>;
-/** A compiled validator or serializer, as Fastify calls it; Ajv's validators leave `errors` on themselves. */
-type Compiled = ((data: unknown) => unknown) & { errors?: unknown };
+/**
+ * A compiled validator or serializer, as Fastify calls it. Ajv's validators leave `errors` on
+ * themselves, and Fastify reads their `schemaEnv` to pass a root value's parent (for coercion).
+ */
+type Compiled = ((...args: unknown[]) => unknown) & { errors?: unknown; schemaEnv?: unknown };
 
 /** Schemas handed to Fastify and not compiled yet, in the order they were asked for. */
 const pending = new Set<() => void>();
@@ -67,13 +70,15 @@ function compiledOnFirstCall(compile: () => Compiled): Compiled {
     }
     return real;
   };
-  const standIn: Compiled = (data) => {
+  const standIn: Compiled = (...args) => {
     const fn = compileNow();
-    const result = fn(data);
+    const result = fn(...args);
     // Fastify reads a failed validation's reasons from the function it called.
     standIn.errors = fn.errors;
     return result;
   };
+  // What else Fastify reads of a validator, read from the real one (compiled for it, if need be).
+  Object.defineProperty(standIn, 'schemaEnv', { get: () => compileNow().schemaEnv });
   pending.add(compileNow);
   return standIn;
 }
