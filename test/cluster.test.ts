@@ -30,6 +30,22 @@ async function role(r: 'all' | 'api' | 'worker', o: Parameters<typeof startRole>
   return system;
 }
 
+/**
+ * An api of a cluster of its own (its schema and NATS prefix), behind app.inject(), that asks the
+ * partitions' owners for 1.5 s before it answers 503; no worker yet.
+ */
+async function apiOverHttp() {
+  const databaseUrl = await freshPgSchema();
+  const prefix = freshNatsPrefix();
+  prefixes.push(prefix);
+  const clock = { now: () => Date.parse('2026-03-10T12:00:00Z') };
+  const api = await role('api', { databaseUrl, prefix, clock, env: { VIGIL_INGEST_KEY: INGEST_KEY }, timings: { deadlineMs: 1500 } });
+  const app = await buildApp(api, { checkResponses: true });
+  const send = (body: unknown) =>
+    app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${INGEST_KEY}` }, payload: body as object });
+  return { databaseUrl, prefix, clock, app, send };
+}
+
 /** A small corpus of the detection issue's eval: ordinary shoppers and one story of every kind (stories begin from the sixth day). */
 const params: CorpusParams = { ...TUNING, users: 100, days: 7, storiesPerKind: 1 };
 interface Replay {
@@ -262,15 +278,7 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
   }, 120_000);
 
   it('answers over HTTP with the owner’s decision, and 503 with retry-after when no worker owns the partition', async () => {
-    const databaseUrl = await freshPgSchema();
-    const prefix = freshNatsPrefix();
-    prefixes.push(prefix);
-    const clock = { now: () => Date.parse('2026-03-10T12:00:00Z') };
-    const env = { VIGIL_INGEST_KEY: INGEST_KEY };
-    const api = await role('api', { databaseUrl, prefix, clock, env, timings: { deadlineMs: 1500 } });
-    const app = await buildApp(api, { checkResponses: true });
-    const send = (body: unknown) =>
-      app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${INGEST_KEY}` }, payload: body as object });
+    const { databaseUrl, prefix, clock, app, send } = await apiOverHttp();
     const login = { type: 'login.succeeded', user: 'hop-alice', ip: '81.2.69.160', id: 'evt_hop_1', timestamp: '2026-03-10T11:59:00Z' };
 
     const refused = await send(login);
@@ -294,15 +302,7 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
   }, 120_000);
 
   it('answers a batch only partly served with 207: the stored events’ answers, busy with an id for the rest, stored once when sent again', async () => {
-    const databaseUrl = await freshPgSchema();
-    const prefix = freshNatsPrefix();
-    prefixes.push(prefix);
-    const clock = { now: () => Date.parse('2026-03-10T12:00:00Z') };
-    const env = { VIGIL_INGEST_KEY: INGEST_KEY };
-    const api = await role('api', { databaseUrl, prefix, clock, env, timings: { deadlineMs: 1500 } });
-    const app = await buildApp(api, { checkResponses: true });
-    const send = (body: unknown) =>
-      app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${INGEST_KEY}` }, payload: body as object });
+    const { databaseUrl, prefix, clock, app, send } = await apiOverHttp();
     // Two users of different partitions: the first one's is served, the second one's has no owner.
     const served = 'part-alice';
     const unserved = ['part-bob', 'part-carol', 'part-dave', 'part-erin'].find(
