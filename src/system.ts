@@ -772,15 +772,14 @@ async function warmDetection(w: {
         `${w.book.size} open alerts loaded in ${lap()} ms).`,
     );
     return;
-  } else {
-    // Transaction baselines (the median of an account's amounts) and behaviour profiles (usual login
-    // hours, merchants) reach further back than any window.
-    for await (const page of events.scan(since - AMOUNT_HISTORY_MS, since, { types: ['transaction', 'login.succeeded'] })) {
-      engine.warmAmounts(page);
-      for (const e of page) history.recordProfile(toPastEvent(e));
-    }
-    for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
   }
+  // Transaction baselines (the median of an account's amounts) and behaviour profiles (usual login
+  // hours, merchants) reach further back than any window.
+  for await (const page of events.scan(since - AMOUNT_HISTORY_MS, since, { types: ['transaction', 'login.succeeded'] })) {
+    engine.warmAmounts(page);
+    for (const e of page) history.recordProfile(toPastEvent(e));
+  }
+  for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
   w.book.warm(await w.alerts.listOpen(since));
 }
 
