@@ -448,6 +448,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const pipeline = new IngestService({
       store: events,
       enricher,
+      openAlerts: alertBook,
       detector: measuredDetector(overrides.detector ?? engine, metrics),
       responder,
       writer,
@@ -765,11 +766,11 @@ async function warmDetection(w: {
       replayed += fresh.length;
     }
     const replayMs = lap();
-    w.book.warm(await w.alerts.listOpen(since));
+    w.book.warmHeads(await w.alerts.listOpenHeads(since), (ids) => w.alerts.getMany(ids));
     w.logger.info(
       `Detection state from the snapshot of ${new Date(snapshot.meta.takenAt).toISOString()}, and ${replayed} events after it ` +
         `(snapshot read and checked in ${readMs} ms, restored in ${restoreMs} ms, events after it replayed in ${replayMs} ms, ` +
-        `${w.book.size} open alerts loaded in ${lap()} ms).`,
+        `${w.book.size} open alerts' heads loaded in ${lap()} ms).`,
     );
     return;
   }
@@ -780,7 +781,7 @@ async function warmDetection(w: {
     for (const e of page) history.recordProfile(toPastEvent(e));
   }
   for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
-  w.book.warm(await w.alerts.listOpen(since));
+  w.book.warmHeads(await w.alerts.listOpenHeads(since), (ids) => w.alerts.getMany(ids));
 }
 
 /** The snapshot if this start can take it; otherwise why not, logged, and a full replay follows. */

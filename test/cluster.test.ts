@@ -225,6 +225,64 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
     expect(stored?.map((a) => a.subject.kind).sort()).toEqual(['device', 'ip']);
   }, 120_000);
 
+  it('counts a shadow rule’s alerts about one IP once across workers, as one process does', async () => {
+    let now = Date.parse('2026-03-10T12:00:00Z');
+    const clock: Clock = { now: () => now };
+    const databaseUrl = await freshPgSchema();
+    const prefix = freshNatsPrefix();
+    prefixes.push(prefix);
+    const workers = [await role('worker', { databaseUrl, prefix, clock }), await role('worker', { databaseUrl, prefix, clock })];
+    for (let i = 0; i < 100 && workers.some((w) => w.cluster?.partitions().length !== 8); i++) await new Promise((r) => setTimeout(r, 100));
+    const ownerOf = (user: string) => workers.findIndex((w) => w.cluster?.partitions().includes(partitionOf(user, 16)));
+    // Twelve accounts failing from one IP, the 10th and the 11th (the rule's first two findings) of
+    // different workers, so that each worker judges one of them.
+    const names = [...Array(200).keys()].map((i) => `shadow-${i}`);
+    const tenth = names.find((u) => ownerOf(u) === 0) as string;
+    const eleventh = names.find((u) => ownerOf(u) === 1) as string;
+    const others = names.filter((u) => u !== tenth && u !== eleventh);
+    const users = [...others.slice(0, 9), tenth, eleventh, others[9] as string];
+    const at = (second: number) => new Date(Date.parse('2026-03-10T11:40:00Z') + second * 1000).toISOString();
+    const failures = users.map((user, i) => ({
+      type: 'login.failed',
+      user,
+      ip: '81.2.69.170',
+      id: `evt_shadow_${i}`,
+      timestamp: at(i * 20),
+    }));
+    const send = async (system: System) => {
+      const shadowed = await system.rules.setMode('credential-stuffing', 'shadow', 'admin:test', null);
+      expect(shadowed.ok).toBe(true);
+      for (const w of [system, ...workers])
+        for (let i = 0; i < 100 && w.rules.ruleSet.get('credential-stuffing')?.mode !== 'shadow'; i++)
+          await new Promise((r) => setTimeout(r, 50));
+      const suppressed = [];
+      for (const event of failures) {
+        now += 1000;
+        const [o] = (await system.ingest.ingest([event])).outcomes;
+        if (o?.status !== 'stored') throw new Error(`not stored: ${JSON.stringify(o)}`);
+        suppressed.push(o.result.suppressed ?? []);
+      }
+      return suppressed;
+    };
+    const shadowFigures = async (systems: readonly System[]) => {
+      for (const s of systems) await s.ruleStats.flush();
+      return (await (systems[0] as System).ruleStats.figuresOf('credential-stuffing')).shadow.last7Days;
+    };
+
+    const single = await role('all', { databaseUrl: await freshPgSchema(), prefix: freshNatsPrefix(), clock });
+    const inOne = await send(single);
+    // The findings name the IP they are about.
+    expect(inOne.slice(9).map((s) => s.map((r) => ({ rule: r.rule, suppressedBy: r.suppressedBy, subject: r.subject })))).toEqual(
+      Array(3).fill([{ rule: 'credential-stuffing', suppressedBy: 'shadow', subject: { kind: 'ip', value: '81.2.69.170' } }]),
+    );
+    expect(await shadowFigures([single])).toEqual({ hits: 3, alerts: 1 });
+
+    const api = await role('api', { databaseUrl, prefix, clock });
+    expect([ownerOf(tenth), ownerOf(eleventh)]).toEqual([0, 1]);
+    expect(await send(api)).toEqual(inOne);
+    expect(await shadowFigures(workers)).toEqual({ hits: 3, alerts: 1 });
+  }, 120_000);
+
   it('the volume monitor counts each event once when the counting worker stops and another takes its lease', async () => {
     const at = (minute: number) => new Date(Date.parse('2026-03-10T09:00:00Z') + minute * 60_000).toISOString();
     // Two batches of purchases by 40 accounts over 20 minutes each; the counting worker stops between them.
@@ -358,6 +416,31 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
         'busy',
       ]);
       expect(seenByOwner).toBe(1);
+
+      // An NDJSON stream in chunks of 1,000: the served user's, the unserved user's, the served
+      // user's again (sent while the second waits), then 500 more. The second chunk is not answered:
+      // its lines come back busy with their ids, and the stream is not sent on after the chunks under way.
+      seenByOwner = 0;
+      const lines = [
+        ...Array.from({ length: 1000 }, () => login(served)),
+        ...Array.from({ length: 1000 }, () => login(unserved)),
+        ...Array.from({ length: 1500 }, () => login(served)),
+      ].map((e, i) => JSON.stringify({ ...e, ip: `81.2.${i % 200}.${i % 250}` }));
+      const stream = await app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/x-ndjson' },
+        payload: `${lines.join('\n')}\n`,
+      });
+      expect(stream.statusCode).toBe(207);
+      expect(stream.headers['retry-after']).toBe('1');
+      const summary = stream.json();
+      expect(summary).toMatchObject({ accepted: 2000, rejected: 1000, notSentFromLine: 3001 });
+      expect(summary.errors).toHaveLength(1000);
+      expect(summary.errors[0]).toMatchObject({ line: 1001, code: 'busy', id: expect.stringMatching(/^evt_/) });
+      expect(summary.errors.at(-1)).toMatchObject({ line: 2000, code: 'busy' });
+      expect(new Set(summary.errors.map((e: { id: string }) => e.id)).size).toBe(1000);
+      expect(seenByOwner).toBe(2000);
 
       // Neither part answered: a 503, as before, nothing of it known stored.
       const none = await send({ events: [login(unserved), { ...login(unserved), type: 'logout' }] });

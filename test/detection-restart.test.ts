@@ -31,6 +31,8 @@ async function start(database: TestDatabase) {
           payload: JSON.stringify(body),
         })
       ).json(),
+    alert: async (id: string) =>
+      (await app.inject({ method: 'GET', url: `/v1/alerts/${id}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } })).json(),
     stop: async () => {
       await app.close();
       await system?.close();
@@ -61,6 +63,40 @@ describe('detection state across a restart', () => {
     // The open alert is remembered too: the sixth failure updates it instead of raising another.
     const sixth = await second.send(failure(5));
     expect(sixth.alertId).toBe(fifth.alertId);
+    await second.stop();
+  });
+
+  it('grows the alerts open before the restart, about an account and about an IP, keeping their events', async () => {
+    db = await freshDatabase();
+    const t = TEST_NOW - 5 * 60_000;
+    const failure = (user: string, i: number, ip = '198.51.100.20') => ({
+      id: `evt-${user}-${i}`,
+      type: 'login.failed',
+      user,
+      ip,
+      timestamp: new Date(t + i * 1_000).toISOString(),
+    });
+    const first = await start(db);
+    // A burst on frank's account, and ten accounts failing from one IP: an alert about each.
+    let aboutFrank = '';
+    for (let i = 0; i < 5; i++) aboutFrank = (await first.send(failure('frank', i))).alertId ?? aboutFrank;
+    let aboutIp = '';
+    for (let i = 0; i < 10; i++) aboutIp = (await first.send(failure(`guest${i}`, 10 + i, '203.0.113.50'))).alertId ?? aboutIp;
+    expect((await first.alert(aboutIp)).subject).toEqual({ kind: 'ip', value: '203.0.113.50' });
+    const ipBefore = (await first.alert(aboutIp)).occurrences;
+    await first.stop();
+
+    const second = await start(db);
+    expect((await second.send(failure('frank', 5))).alertId).toBe(aboutFrank);
+    const frank = await second.alert(aboutFrank);
+    expect(frank.occurrences).toBe(2);
+    expect(frank.events.map((e: { id: string }) => e.id)).toEqual(['evt-frank-4', 'evt-frank-5']);
+    // An eleventh account from the IP, a user with no alert of its own: the IP's alert grows.
+    expect((await second.send(failure('guest10', 20, '203.0.113.50'))).alertId).toBe(aboutIp);
+    const ip = await second.alert(aboutIp);
+    expect(ip.occurrences).toBe(ipBefore + 1);
+    expect(ip.events.at(-1).id).toBe('evt-guest10-20');
+    expect(ip.events.length).toBeGreaterThan(1);
     await second.stop();
   });
 

@@ -1,4 +1,4 @@
-import type { Alert } from '../domain/alert.js';
+import type { OpenAlertHead } from '../domain/alert.js';
 import type { AlertService } from './alert-service.js';
 
 /** Who closes a duplicate, in the audit trail and the alert's transitions. */
@@ -34,7 +34,7 @@ export class DuplicateAlerts {
   }
 
   /** Resolves `duplicate` in the background, naming `kept`. */
-  close(duplicate: Alert, kept: Alert): Promise<void> {
+  close(duplicate: OpenAlertHead, kept: OpenAlertHead): Promise<void> {
     const closing = this.tryClose(duplicate, kept).catch((error: unknown) =>
       this.options.onError(`closing alert ${duplicate.id}, a duplicate of ${kept.id}, failed`, error),
     );
@@ -52,7 +52,7 @@ export class DuplicateAlerts {
     await Promise.all(this.underWay);
   }
 
-  private async tryClose(duplicate: Alert, kept: Alert): Promise<void> {
+  private async tryClose(duplicate: OpenAlertHead, kept: OpenAlertHead): Promise<void> {
     const note =
       `Raised at the same moment as ${kept.id} about the same ${duplicate.subject.kind} by another worker; ` +
       `its repeats go to ${kept.id}.`;

@@ -1,4 +1,4 @@
-import type { Alert, AlertOwner, AlertStatus, AlertTransition } from '../domain/alert.js';
+import type { Alert, AlertOwner, AlertStatus, AlertTransition, OpenAlertHead } from '../domain/alert.js';
 import type { Severity } from '../domain/severity.js';
 import type { ALERT_GROUPINGS, ALERT_SORTS } from '../domain/vocabulary.js';
 
@@ -61,6 +61,10 @@ export interface AlertStore {
   groups(filter: AlertFilter, by: AlertGrouping, limit: number): Promise<readonly AlertGroup[]>;
   /** Open alerts seen since `since`, to rebuild de-duplication at start. */
   listOpen(since: number): Promise<readonly Alert[]>;
+  /** The same alerts' heads only: a start reads these, and the rest of each alert when it is needed. */
+  listOpenHeads(since: number): Promise<readonly OpenAlertHead[]>;
+  /** The alerts of these ids that exist, in no particular order. */
+  getMany(ids: readonly string[]): Promise<readonly Alert[]>;
   transitions(alertId: string): Promise<readonly AlertTransition[]>;
   /**
    * Moves an alert from `expected` to the transition's status, only if it is still in `expected`

@@ -2,7 +2,7 @@ import type { NatsConnection } from 'nats';
 import type { Clock } from '../core/clock.js';
 import { ProblemError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { EventIngest, IngestOutcome, IngestReport } from '../ingest/ingest-service.js';
+import type { EventIngest, IngestOptions, IngestOutcome, IngestReport } from '../ingest/ingest-service.js';
 import { validateEvent } from '../ingest/validate-event.js';
 import type { VigilMetrics } from '../metrics/metrics.js';
 import { ConnectionWatch } from './connection-watch.js';
@@ -64,7 +64,7 @@ export class ForwardingIngest implements EventIngest {
     this.link = new ConnectionWatch(nc);
   }
 
-  async ingest(raws: readonly unknown[], options: { readonly atomic?: boolean } = {}): Promise<IngestReport> {
+  async ingest(raws: readonly unknown[], options: IngestOptions = {}): Promise<IngestReport> {
     const now = this.clock.now();
     const outcomes: IngestOutcome[] = new Array(raws.length);
     const groups = new Map<number, { indexes: number[]; events: unknown[] }>();
@@ -137,8 +137,9 @@ export class ForwardingIngest implements EventIngest {
       if (groups.size > 0) this.announceAnswered();
     }
     const notAnswered = outcomes.filter((o) => o.status === 'unanswered').length;
-    // Nothing was answered: nothing of it is known stored, and the client sends it all again, as before.
-    if (busy && notAnswered === accepted) throw busy;
+    // Nothing was answered: nothing of it is known stored, and the client sends it all again, as before
+    // (a stream's chunk excepted: the chunks before it are stored, and its summary names these events).
+    if (busy && notAnswered === accepted && !options.partOfStream) throw busy;
     // Some parts were stored and some not: answering 503 would have the client send the stored parts
     // again, under new ids where it gave none, so they would be stored twice. Each event gets its own
     // answer instead (a 207), the unanswered ones with the id to send them again with.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DetectionEvent } from '../domain/activity-event.js';
+import type { Alert, OpenAlertHead } from '../domain/alert.js';
 import { AlertBook, type Finding } from './alert-book.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
@@ -150,5 +151,102 @@ describe('AlertBook: alerts about an IP that other workers raised (the distribut
     expect(grown.occurrences).toBe(2);
     expect(one.sharedSourceAlert(first, WINDOW)).toBeUndefined();
     expect(one.raise(event('e3', t0 + 2000, 'cid'), [aboutIp()], score('medium', 40), t0 + 2000).occurrences).toBe(3);
+  });
+});
+
+describe('AlertBook: open alerts taken as heads at start, read in full when an event may grow them', () => {
+  const aboutIp: Finding = {
+    rule: { id: 'credential-stuffing', title: 'Credential stuffing', alertType: 'security' },
+    hit: { severity: 'high', message: 'failed logins on 10 accounts', evidence: {}, subject: { kind: 'ip', value: '203.0.113.9' } },
+    windowMs: 600_000,
+  };
+  const headOf = (a: Alert): OpenAlertHead => ({
+    id: a.id,
+    dedupKey: a.dedupKey,
+    status: a.status,
+    subject: a.subject,
+    occurrences: a.occurrences,
+    firstSeenAt: a.firstSeenAt,
+    lastSeenAt: a.lastSeenAt,
+    createdAt: a.createdAt,
+  });
+  /** Alice's event from another IP than the alert about an IP. */
+  const alices = (id: string, at: number): DetectionEvent => ({ ...event(id, at), ip: '198.51.100.7' });
+  /** The alerts of a previous run, as the store has them, and a new run's book holding their heads. */
+  const restarted = () => {
+    const before = new AlertBook();
+    const aboutAlice = before.raise(event('e1', t0), [finding('medium')], score('medium', 35), t0);
+    const aboutIpAlert = before.raise(event('e2', t0, 'bob'), [aboutIp], score('high', 70), t0);
+    const stored = new Map([aboutAlice, aboutIpAlert].map((a) => [a.id, a]));
+    const reads: string[][] = [];
+    const book = new AlertBook();
+    book.warmHeads([headOf(aboutAlice), headOf(aboutIpAlert)], async (ids) => {
+      reads.push([...ids]);
+      return ids.flatMap((id) => stored.get(id) ?? []);
+    });
+    return { book, aboutAlice, aboutIpAlert, stored, reads };
+  };
+
+  it('reads an alert whole before the event that grows it, once, and the repeat keeps its events', async () => {
+    const { book, aboutAlice, reads } = restarted();
+    expect(book.size).toBe(2);
+    await book.loadFor([alices('e3', t0 + 1000)]);
+    expect(reads).toEqual([[aboutAlice.id]]);
+    const grown = book.raise(alices('e3', t0 + 1000), [finding('medium')], score('medium', 35), t0 + 1000);
+    expect(grown).toMatchObject({ id: aboutAlice.id, occurrences: 2 });
+    expect(grown.events.map((e) => e.id)).toEqual(['e1', 'e3']);
+    expect(book.loadFor([alices('e4', t0 + 2000)])).toBeUndefined();
+    expect(reads).toHaveLength(1);
+  });
+
+  it('an event of another user reads the alert about the IP it shares, and nothing else', async () => {
+    const { book, aboutIpAlert, reads } = restarted();
+    expect(book.loadFor([{ user: 'carol' }])).toBeUndefined();
+    await book.loadFor([event('e3', t0 + 1000, 'carol')]);
+    expect(reads).toEqual([[aboutIpAlert.id]]);
+    expect(book.raise(event('e3', t0 + 1000, 'carol'), [aboutIp], score('high', 70), t0 + 1000)).toMatchObject({
+      id: aboutIpAlert.id,
+      occurrences: 2,
+    });
+  });
+
+  it('refuses to score against an alert not read yet, rather than raise a second one', () => {
+    const { book } = restarted();
+    expect(() => book.raise(alices('e3', t0 + 1000), [finding('medium')], score('medium', 35), t0 + 1000)).toThrow(/before it was loaded/);
+  });
+
+  it('an alert closed since its head was read is not grown: the next finding raises a new one', async () => {
+    const closedMeanwhile = restarted();
+    closedMeanwhile.book.statusChanged({ ...closedMeanwhile.aboutAlice, status: 'resolved' });
+    expect(closedMeanwhile.book.loadFor([alices('e3', t0 + 1000)])).toBeUndefined();
+    expect(closedMeanwhile.book.raise(alices('e3', t0 + 1000), [finding('medium')], score('medium', 35), t0).id).not.toBe(
+      closedMeanwhile.aboutAlice.id,
+    );
+    // Closed in the store by another process while being read: dropped when the read comes back.
+    const closedInStore = restarted();
+    closedInStore.stored.set(closedInStore.aboutAlice.id, { ...closedInStore.aboutAlice, status: 'resolved' });
+    await closedInStore.book.loadFor([alices('e3', t0 + 1000)]);
+    expect(closedInStore.book.size).toBe(1);
+    expect(closedInStore.book.raise(alices('e3', t0 + 1000), [finding('medium')], score('medium', 35), t0).id).not.toBe(
+      closedInStore.aboutAlice.id,
+    );
+  });
+
+  it('a newer state that came while the read was under way is kept', async () => {
+    const { book, aboutAlice } = restarted();
+    const loading = book.loadFor([alices('e3', t0 + 1000)]);
+    book.statusChanged({ ...aboutAlice, status: 'acknowledged', occurrences: 5 });
+    await loading;
+    expect(book.raise(alices('e3', t0 + 1000), [finding('medium')], score('medium', 35), t0 + 1000)).toMatchObject({
+      id: aboutAlice.id,
+      status: 'acknowledged',
+      occurrences: 6,
+    });
+  });
+
+  it('chooses between two alerts about one IP by their heads (the distributed mode)', () => {
+    const { book, aboutIpAlert } = restarted();
+    const other = new AlertBook().raise(event('e9', t0 + 10, 'dan'), [aboutIp], score('high', 70), t0 + 10);
+    expect(book.sharedSourceAlert(other, 600_000)).toEqual({ duplicate: other, kept: expect.objectContaining(headOf(aboutIpAlert)) });
   });
 });

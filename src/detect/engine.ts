@@ -140,9 +140,16 @@ export class DetectionEngine implements Detector {
    * worker's users' next events are judged against it. An event with neither IP nor device is read
    * across accounts only for its amount.
    */
-  rememberSource(e: DetectionEvent): void {
+  rememberSource(e: DetectionEvent & { readonly result?: EventResult }): void {
     if (!this.deps.memory.history.recordSource(toPastEvent(e))) return;
     if (e.ip !== undefined || e.device !== undefined) this.observe(e);
+    // Its shadow findings about an IP or a device count as this worker's own for "would have raised"
+    // (not as findings: the worker that scored it counted those), so that a shadow rule's alerts
+    // about one IP are counted once across workers, as in one process.
+    for (const s of e.result?.suppressed ?? []) {
+      const entry = s.suppressedBy === 'shadow' && s.subject !== undefined ? this.deps.book.rules.get(s.rule) : undefined;
+      if (entry !== undefined && s.subject !== undefined) this.wouldRaise(entry, s.subject, e.occurredAt);
+    }
   }
 
   /** The story mark a stored event earned, from its stored result. */
@@ -199,19 +206,24 @@ export class DetectionEngine implements Detector {
       if (!hit) continue;
       const id = entry.rule.id;
       if (entry.mode === 'shadow') {
-        suppressed.push({ ...reasonOf(id, hit), suppressedBy: 'shadow' });
-        this.deps.ruleHits?.record(id, e.occurredAt, 'shadow', this.wouldRaise(entry, hit, e));
+        suppressed.push({ ...suppressedOf(id, hit), suppressedBy: 'shadow' });
+        this.deps.ruleHits?.record(
+          id,
+          e.occurredAt,
+          'shadow',
+          this.wouldRaise(entry, hit.subject ?? { kind: 'user', value: e.user }, e.occurredAt),
+        );
         continue;
       }
       const snooze = this.deps.book.snoozes?.snoozed(id, e.user, now);
       if (snooze !== undefined) {
-        suppressed.push({ ...reasonOf(id, hit), suppressedBy: 'snooze', ref: snooze.id });
+        suppressed.push({ ...suppressedOf(id, hit), suppressedBy: 'snooze', ref: snooze.id });
         this.deps.ruleHits?.record(id, e.occurredAt, 'live', false);
         continue;
       }
       const allowed = lists.allow.length > 0 ? lists.allow.find((a) => a.rules.length === 0 || a.rules.includes(id)) : undefined;
       if (allowed !== undefined) {
-        suppressed.push({ ...reasonOf(id, hit), suppressedBy: 'allow-list', ref: allowed.id });
+        suppressed.push({ ...suppressedOf(id, hit), suppressedBy: 'allow-list', ref: allowed.id });
         this.deps.ruleHits?.record(id, e.occurredAt, 'live', false);
         continue;
       }
@@ -228,14 +240,13 @@ export class DetectionEngine implements Detector {
   }
 
   /** A shadow finding would have raised an alert unless one of its rule and subject was raised within the rule's window. */
-  private wouldRaise(entry: RuleEntry, hit: RuleHit, e: DetectionEvent): boolean {
-    const subject = hit.subject ?? { kind: 'user', value: e.user };
+  private wouldRaise(entry: RuleEntry, subject: { readonly kind: string; readonly value: string }, at: number): boolean {
     const key = `${entry.rule.id}\u0000${subject.kind}\u0000${subject.value}`;
     const last = this.shadowSeen.get(key);
-    const raise = last === undefined || Math.abs(e.occurredAt - last) > entry.rule.windowMs(entry.config);
-    if (raise || e.occurredAt > (last ?? 0)) {
+    const raise = last === undefined || Math.abs(at - last) > entry.rule.windowMs(entry.config);
+    if (raise || at > (last ?? 0)) {
       this.shadowSeen.delete(key);
-      this.shadowSeen.set(key, e.occurredAt);
+      this.shadowSeen.set(key, at);
       // Bounded, oldest first (insertion order): a forgotten subject at worst counts one alert again.
       if (this.shadowSeen.size > 100_000) this.shadowSeen.delete(this.shadowSeen.keys().next().value as string);
     }
@@ -254,6 +265,14 @@ export class DetectionEngine implements Detector {
 
 function reasonOf(rule: string, hit: RuleHit): Reason {
   return { rule, severity: hit.severity, message: hit.message, evidence: { ...hit.evidence } };
+}
+
+/** A finding counted for nothing, naming the IP or device it is about (rememberSource reads it). */
+function suppressedOf(rule: string, hit: RuleHit): Reason & Pick<SuppressedReason, 'subject'> {
+  const about = hit.subject;
+  return about === undefined || about.kind === 'user'
+    ? reasonOf(rule, hit)
+    : { ...reasonOf(rule, hit), subject: { kind: about.kind, value: about.value } };
 }
 
 function kindsOf(entries: readonly ListEntry[]): string[] {

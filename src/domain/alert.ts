@@ -142,6 +142,22 @@ export type Alert = AccountAlert | SourceAlert | TrafficAlert;
 export type EventAlert = AccountAlert | SourceAlert;
 
 /**
+ * What a start reads of an open alert (`AlertStore.listOpenHeads`): enough to know which events may
+ * grow it and to choose between two alerts about one source, without its events and reasons, which
+ * are most of its row (detect/alert-book.ts loads those when an event about its subject comes).
+ */
+export interface OpenAlertHead {
+  readonly id: string;
+  readonly dedupKey: string;
+  readonly status: AlertStatus;
+  readonly subject: AlertSubject;
+  readonly occurrences: number;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+  readonly createdAt: number;
+}
+
+/**
  * The alert's `user` as stored (`alerts.user_id`) and returned by the API: the account for alerts
  * detection raised, `status:<name>` for traffic alerts. The label is what clients have always seen,
  * and what `GET /v1/alerts?user=status:failed` and search find; `subject` says what it really is.

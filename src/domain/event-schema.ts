@@ -81,6 +81,12 @@ export const SuppressedReasonSchema = Type.Object({
   evidence: Type.Record(Type.String(), Type.Unknown()),
   suppressedBy: Type.Union([Type.Literal('shadow'), Type.Literal('snooze'), Type.Literal('allow-list')]),
   ref: Type.Optional(Type.String()),
+  subject: Type.Optional(
+    Type.Object(
+      { kind: Type.Union([Type.Literal('ip'), Type.Literal('device')]), value: Type.String() },
+      { description: 'A finding about an IP or a device rather than the account: which one.' },
+    ),
+  ),
 });
 export type SuppressedReason = Static<typeof SuppressedReasonSchema>;
 

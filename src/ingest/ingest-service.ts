@@ -43,6 +43,11 @@ export interface IngestDependencies {
   /** De-duplicate: the answers of ids stored before. */
   readonly store: EventStore;
   readonly enricher: Enricher;
+  /**
+   * Detect: before scoring, the open alerts these events may grow are read in full if a start left
+   * them as heads (detect/alert-book.ts); undefined when there is nothing to read.
+   */
+  readonly openAlerts?: { loadFor(events: readonly ActivityEvent[]): Promise<void> | undefined };
   readonly detector: Detector;
   /** Plan the response (a pure planner) and apply it to the locks in memory. */
   readonly responder: Responder;
@@ -177,7 +182,9 @@ export class IngestService {
   /** Steps 3 to 5, in the order batches arrive (see process): enrich, detect, plan the response. */
   private async score(batch: readonly Pending[], now: number): Promise<Scored> {
     const events = batch.map((p) => p.event);
+    const loading = this.deps.openAlerts?.loadFor(events);
     const { enrichments, learnt } = await this.deps.enricher.enrich(events);
+    if (loading) await loading;
     const alerts: Alert[] = [];
     const raised = new Map<string, Alert>();
     const steps: ResponseStep[] = [];
@@ -263,6 +270,12 @@ export interface IngestOptions {
    * de-duplication does not look them up in the store.
    */
   readonly newIds?: ReadonlySet<string>;
+  /**
+   * One chunk of a stream whose earlier chunks are stored (several processes only): when no event of
+   * it is answered in time, each is answered `unanswered` with its id, as in a batch answered in part,
+   * instead of the call failing with `busy`; the stream must say which of its events to send again.
+   */
+  readonly partOfStream?: boolean;
 }
 
 export interface EventIngest {

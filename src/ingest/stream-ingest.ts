@@ -21,6 +21,11 @@ export interface StreamSummary {
   errors: LineProblem[];
   /** More lines were rejected than `errors` lists. */
   errorsTruncated: boolean;
+  /**
+   * Several processes only: a chunk had events no worker answered in time (`busy`, listed with their
+   * ids), so the stream was not sent on from this line; the lines from it were read and not sent.
+   */
+  notSentFromLine?: number;
 }
 
 export interface StreamOptions {
@@ -66,15 +71,27 @@ export async function ingestRecords(
     else summary.errorsTruncated = true;
   };
 
+  /**
+   * Set once a chunk has events no worker answered (several processes only). The partition without
+   * an owner would not answer the next chunks either, for seconds: the stream is not sent on. The
+   * events to send again are then those not answered in this chunk and in the one under way, each
+   * listed with its id (never left out of `errors`), and every line from the first not sent.
+   */
+  let unansweredSeen = false;
   const submit = async (chunk: Array<{ line: number; value: unknown }>) => {
-    const report = await service.ingest(chunk.map((c) => c.value));
+    const report = await service.ingest(
+      chunk.map((c) => c.value),
+      { partOfStream: true },
+    );
     report.outcomes.forEach((outcome, i) => {
       if (outcome.status === 'rejected') {
         const { code, message, path } = outcome.problem;
         reject({ line: (chunk[i] as { line: number }).line, code, message, ...(path !== undefined && { path }) });
       } else if (outcome.status === 'unanswered') {
         const { code, message } = outcome.problem;
-        reject({ line: (chunk[i] as { line: number }).line, code, message, id: outcome.id });
+        unansweredSeen = true;
+        summary.rejected++;
+        summary.errors.push({ line: (chunk[i] as { line: number }).line, code, message, id: outcome.id });
       } else summary.accepted++;
     });
     options.onProgress?.(summary);
@@ -86,6 +103,11 @@ export async function ingestRecords(
   let older: Promise<void> = Promise.resolve();
   let previous: Promise<void> = Promise.resolve();
   for await (const record of records) {
+    if (unansweredSeen) {
+      // Read to its end, so that the client gets the answer rather than a connection cut while sending.
+      summary.notSentFromLine ??= chunk[0]?.line ?? record.line;
+      continue;
+    }
     if ('problem' in record) {
       const { code, message, path } = record.problem;
       reject({ line: record.line, code, message, ...(path !== undefined && { path }) });
@@ -103,6 +125,7 @@ export async function ingestRecords(
   }
   await older;
   await previous;
-  if (chunk.length > 0) await submit(chunk);
+  if (!unansweredSeen && chunk.length > 0) await submit(chunk);
+  else if (unansweredSeen && chunk[0] !== undefined) summary.notSentFromLine ??= chunk[0].line;
   return summary;
 }

@@ -23,7 +23,15 @@ import type {
 } from '../alerts/ports.js';
 import { newId } from '../core/ids.js';
 import { assertExhaustive } from '../core/result.js';
-import { type Alert, type AlertOwner, type AlertStatus, type AlertSubject, type AlertTransition, alertUser } from '../domain/alert.js';
+import {
+  type Alert,
+  type AlertOwner,
+  type AlertStatus,
+  type AlertSubject,
+  type AlertTransition,
+  alertUser,
+  type OpenAlertHead,
+} from '../domain/alert.js';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../domain/severity.js';
 import type { DatabaseHandle } from './database.js';
 import type { AlertsTable, Database } from './schema.js';
@@ -310,6 +318,39 @@ export class SqlAlertStore implements AlertStore {
       .where('last_seen_at', '>=', since)
       .execute();
     return rows.map(fromRow);
+  }
+
+  async listOpenHeads(since: number): Promise<readonly OpenAlertHead[]> {
+    const rows = await this.handle.db
+      .selectFrom('alerts')
+      .select(['id', 'dedup_key', 'status', 'subject_kind', 'subject_value', 'occurrences', 'first_seen_at', 'last_seen_at', 'created_at'])
+      .where('status', 'in', ['new', 'acknowledged', 'escalated'])
+      .where('last_seen_at', '>=', since)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      dedupKey: r.dedup_key,
+      status: r.status as AlertStatus,
+      subject: { kind: r.subject_kind, value: r.subject_value } as AlertSubject,
+      occurrences: r.occurrences,
+      firstSeenAt: r.first_seen_at,
+      lastSeenAt: r.last_seen_at,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async getMany(ids: readonly string[]): Promise<readonly Alert[]> {
+    const alerts: Alert[] = [];
+    // In slices: SQLite limits a statement's parameters.
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await this.handle.db
+        .selectFrom('alerts')
+        .selectAll()
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
+      for (const row of rows) alerts.push(fromRow(row));
+    }
+    return alerts;
   }
 
   async transitions(alertId: string): Promise<readonly AlertTransition[]> {

@@ -41,7 +41,7 @@ export function eventRoutes(system: System): FastifyPluginAsync {
           body: Type.Union([Type.Ref('EventInput'), EventBatchSchema]),
           response: {
             200: Type.Union([Type.Ref('EventResult'), BatchResultSchema, StreamSummarySchema]),
-            207: BatchResultSchema,
+            207: Type.Union([BatchResultSchema, StreamSummarySchema]),
             400: ProblemSchema,
             401: ProblemSchema,
             403: ProblemSchema,
@@ -72,7 +72,12 @@ export function eventRoutes(system: System): FastifyPluginAsync {
             });
           }
           const lines = readLines(request.body as unknown as Readable, MAX_NDJSON_LINE);
-          return ingestRecords(system.ingest, ndjsonRecords(lines, MAX_NDJSON_LINE));
+          const summary = await ingestRecords(system.ingest, ndjsonRecords(lines, MAX_NDJSON_LINE));
+          // Several processes: lines no worker answered in time, or not sent, are to be sent again (as a batch's 207).
+          if (summary.notSentFromLine !== undefined || summary.errors.some((e) => e.id !== undefined)) {
+            return reply.code(207).header('retry-after', '1').send(summary);
+          }
+          return summary;
         }
 
         // Fastify parses text/plain too; the documented contract is JSON or NDJSON, anything else 415.

@@ -116,7 +116,15 @@ export const StreamSummarySchema = Obj(
         id: Type.Optional(Type.String({ description: 'With `busy`: the event’s id, to send it again with (as in a batch).' })),
       }),
     ),
-    errorsTruncated: Type.Boolean({ description: 'More lines were rejected than `errors` lists (it keeps the first 1000).' }),
+    errorsTruncated: Type.Boolean({
+      description: 'More lines were rejected than `errors` lists (it keeps the first 1000, and every `busy` line with its id).',
+    }),
+    notSentFromLine: Type.Optional(
+      Type.Integer({
+        description:
+          'Several processes only: events of the stream were not answered in time (`busy`, each listed with its id), so it was not sent on from this line; send again the `busy` lines with their ids and every line from this one.',
+      }),
+    ),
   },
   { title: 'StreamSummary' },
 );
