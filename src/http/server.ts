@@ -1,7 +1,6 @@
 import type { Config } from '../config/config.js';
 import { ensureFirstPeople } from '../demo/first-people.js';
 import { seedDemo } from '../demo/seed-demo.js';
-import { joinCluster } from '../distributed.js';
 import { createSystem } from '../system.js';
 import { buildApp } from './app.js';
 import { createServerLogger, systemLoggerOver } from './json-logger.js';
@@ -14,8 +13,10 @@ import { compileSchemasInBackground } from './schema-compilers.js';
 export async function serve(config: Config): Promise<void> {
   const log = createServerLogger(config.logLevel);
   const systemLog = systemLoggerOver(log);
-  // api and worker roles join the distributed mode here (README, "Running on several machines").
-  const system = await joinCluster(await createSystem(config, { detectionSnapshots: true, logger: systemLog }), systemLog);
+  // api and worker roles join the distributed mode here (README, "Running on several machines"). Its
+  // modules (NATS's client among them) are loaded only then: one process on its own starts faster.
+  const alone = await createSystem(config, { detectionSnapshots: true, logger: systemLog });
+  const system = config.role === 'all' ? alone : await (await import('../distributed.js')).joinCluster(alone, systemLog);
   const app = await buildApp(system, { logger: log });
   if (config.demo) await seedDemo(system, app.log);
   app.log.info(

@@ -1,4 +1,5 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type { Transporter } from 'nodemailer';
 import { err, ok, type Result } from '../core/result.js';
 import type { Message, Notifier, SendFailure, Sent } from './ports.js';
 
@@ -17,7 +18,9 @@ export class SmtpEmailNotifier implements Notifier {
   private readonly transport: Transporter;
 
   constructor(private readonly options: SmtpEmailOptions) {
-    this.transport = nodemailer.createTransport({
+    // Loaded here, when SMTP is configured: a process without it starts without nodemailer.
+    const { createTransport } = createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer');
+    this.transport = createTransport({
       url: options.url,
       logger: false,
       debug: false,

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as client from 'openid-client';
+import type * as OpenId from 'openid-client';
 import type { AuditRecorder } from '../audit/ports.js';
 import type { PeopleService } from '../auth/people-service.js';
 import type { SignedIn } from '../auth/sessions.js';
@@ -39,7 +39,7 @@ export interface OidcSignInDependencies {
  * staff role and opens the same dashboard session a password sign-in does.
  */
 export class OidcSignIn {
-  private configuration: Promise<client.Configuration> | undefined;
+  private configuration: Promise<OpenId.Configuration> | undefined;
   private readonly issuerFetch: IssuerFetch;
 
   constructor(private readonly deps: OidcSignInDependencies) {
@@ -55,8 +55,9 @@ export class OidcSignIn {
   }
 
   /** Reads the provider's discovery document, once (again after a failure). */
-  discover(): Promise<client.Configuration> {
+  discover(): Promise<OpenId.Configuration> {
     this.configuration ??= (async () => {
+      const client = await openIdClient();
       const { settings } = this.deps;
       const config = await client.discovery(
         settings.issuer,
@@ -80,12 +81,13 @@ export class OidcSignIn {
 
   /** The provider's authorization URL to send the browser to, and the flow cookie's value. */
   async begin(): Promise<Result<{ url: string; flowCookie: string }, Problem>> {
-    let config: client.Configuration;
+    let config: OpenId.Configuration;
     try {
       config = await this.discover();
     } catch (error) {
       return err(this.unavailable('discovery', error));
     }
+    const client = await openIdClient();
     const verifier = client.randomPKCECodeVerifier();
     const flow: Flow = {
       state: client.randomState(),
@@ -119,12 +121,13 @@ export class OidcSignIn {
     if (providerError !== null) {
       return err({ code: 'sso_failed', message: `The identity provider refused the sign-in (${providerError.slice(0, 60)}).` });
     }
-    let config: client.Configuration;
+    let config: OpenId.Configuration;
     try {
       config = await this.discover();
     } catch (error) {
       return err(this.unavailable('discovery', error));
     }
+    const client = await openIdClient();
     const callback = new URL(this.deps.settings.redirectUrl.href);
     callback.search = query.toString();
     let claims: Record<string, unknown>;
@@ -202,6 +205,9 @@ export class OidcSignIn {
 function isUnreachable(error: unknown): boolean {
   return error instanceof IssuerUnreachable || (error as { cause?: unknown }).cause instanceof IssuerUnreachable;
 }
+
+/** openid-client, loaded at the first sign-in: a Vigil without single sign-on, or before it is used, starts without it. */
+const openIdClient = () => import('openid-client');
 
 /** An error's message for the log: openid-client's messages name the check that failed, never a secret. */
 function describe(error: unknown): string {

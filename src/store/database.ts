@@ -1,9 +1,10 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
-import pg from 'pg';
+import type pgModule from 'pg';
 import { DatabaseOpenError } from './database-errors.js';
 import { migrateToLatest } from './migrations.js';
 import { CurrentSchemaPostgresDialect } from './postgres/current-schema-dialect.js';
@@ -222,7 +223,11 @@ function withStatementCache(sqlite: SqliteDatabase.Database): Pick<SqliteDatabas
   } as Pick<SqliteDatabase.Database, 'prepare' | 'close'>;
 }
 
+/** pg, loaded when PostgreSQL is asked for: a process on SQLite starts without it. */
+const loadPg = (): typeof pgModule => createRequire(import.meta.url)('pg') as typeof pgModule;
+
 function openPostgres(target: Extract<DatabaseTarget, { dialect: 'postgres' }>): DatabaseHandle {
+  const pg = loadPg();
   const pool = new pg.Pool({
     connectionString: target.url,
     max: target.poolSize,
