@@ -69,6 +69,13 @@ export async function importFile(config: Config, file: string, options: ImportOp
     process.stdout.write(`Imported ${file}: ${summary.accepted} accepted, ${summary.rejected} rejected.\n`);
     for (const e of summary.errors) process.stdout.write(`  line ${e.line}: ${e.code}: ${e.message}\n`);
     if (summary.errorsTruncated) process.stdout.write(`  … and ${summary.rejected - summary.errors.length} more rejected lines.\n`);
+    if (summary.notSentFromLine !== undefined) {
+      // Several processes: a partition stayed without an owner through every retry (remote-ingest.ts).
+      process.stdout.write(
+        `  not sent from line ${summary.notSentFromLine} on (no worker answered in time): import the lines from there again, and the busy lines above with their ids.\n`,
+      );
+      return 3;
+    }
     return summary.rejected > 0 ? 3 : 0;
   } catch (error) {
     bar.stop();

@@ -210,6 +210,41 @@ describe('AlertBook: open alerts taken as heads at start, read in full when an e
     });
   });
 
+  it('a story mark naming an alert about an IP, not read yet, is not this story: the event is scored', async () => {
+    const { book, aboutIpAlert, reads } = restarted();
+    // Alice's earlier event grew the IP's alert; her next one, from another IP, continues her story.
+    const continuing: Finding = {
+      ...finding('high', 'account-takeover-chain'),
+      hit: { ...finding('high').hit, continuesAlertId: aboutIpAlert.id },
+    };
+    await book.loadFor([{ ...alices('e3', t0 + 1000), device: 'd-9' }]);
+    expect(reads.flat()).not.toContain(aboutIpAlert.id);
+    const raised = book.raise({ ...alices('e3', t0 + 1000), device: 'd-9' }, [continuing], score('high', 70), t0 + 1000);
+    expect(raised.id).not.toBe(aboutIpAlert.id);
+    expect(raised.subject).toEqual({ kind: 'user', value: 'alice' });
+  });
+
+  it('takes no traffic alert as a head: the volume monitor grows those, no event', () => {
+    const book = new AlertBook();
+    book.warmHeads(
+      [
+        {
+          id: 'alrt_t',
+          dedupKey: 'volume|status|declined',
+          status: 'new',
+          subject: { kind: 'status', value: 'declined' },
+          occurrences: 1,
+          firstSeenAt: t0,
+          lastSeenAt: t0,
+          createdAt: t0,
+        },
+      ],
+      async () => [],
+    );
+    expect(book.size).toBe(0);
+    expect(book.loadFor([{ user: 'declined' }])).toBeUndefined();
+  });
+
   it('refuses to score against an alert not read yet, rather than raise a second one', () => {
     const { book } = restarted();
     expect(() => book.raise(alices('e3', t0 + 1000), [finding('medium')], score('medium', 35), t0 + 1000)).toThrow(/before it was loaded/);

@@ -1,7 +1,14 @@
 import type { LRUCache } from 'lru-cache';
 import { boundedCache } from '../core/bounded-cache.js';
 import type { DetectionEvent } from '../domain/activity-event.js';
-import type { Alert, AlertEventSnapshot, AlertStatus, OpenAlertHead, SuggestedAction } from '../domain/alert.js';
+import {
+  type Alert,
+  type AlertEventSnapshot,
+  type AlertStatus,
+  isAccountAlert,
+  type OpenAlertHead,
+  type SuggestedAction,
+} from '../domain/alert.js';
 import { raiseAlert } from '../domain/alert-raiser.js';
 import type { Decision, Reason } from '../domain/event-schema.js';
 import type { Severity } from '../domain/severity.js';
@@ -67,7 +74,8 @@ export class AlertBook {
   warmHeads(heads: Iterable<OpenAlertHead>, load: (ids: readonly string[]) => Promise<readonly Alert[]>): void {
     this.loadAlerts = load;
     for (const head of heads) {
-      if (!OPEN_STATUSES.has(head.status) || !this.inScope(head)) continue;
+      // Traffic alerts are grown by the volume monitor, never by a finding: nothing here would read them.
+      if (head.subject.kind === 'status' || !OPEN_STATUSES.has(head.status) || !this.inScope(head)) continue;
       this.remember({ ...head, unloaded: true });
       this.unloaded += 1;
       const about = subjectKey(head.subject.kind, head.subject.value);
@@ -79,8 +87,9 @@ export class AlertBook {
 
   /**
    * Reads the rest of the held alerts these events may grow: those about their users, IPs and devices
-   * (every rule's finding is about one of them, `Subject`). Undefined, at no cost, when none is
-   * unloaded, as after the first minutes of a run.
+   * (every rule's finding is about one of them, `Subject`; a story grows its own user's alert).
+   * Undefined when there is nothing to read: at no cost once every head is read or gone, and three
+   * map lookups an event while some are left.
    */
   loadFor(events: readonly EventSubjects[]): Promise<void> | undefined {
     if (this.unloaded === 0) {
@@ -88,11 +97,13 @@ export class AlertBook {
       return undefined;
     }
     const ids = new Set<string>();
+    const abouts: string[] = [];
     const collect = (kind: string, value: string | undefined) => {
       if (value === undefined) return;
       const about = subjectKey(kind, value);
       const keys = this.unloadedAbout.get(about);
       if (keys === undefined) return;
+      abouts.push(about);
       for (const key of keys) {
         const held = this.open.peek(key);
         if (held !== undefined && isUnloaded(held)) ids.add(held.id);
@@ -103,10 +114,13 @@ export class AlertBook {
       collect('ip', e.ip);
       collect('device', e.device);
     }
-    return ids.size === 0 ? undefined : this.load([...ids]);
+    if (ids.size > 0) return this.load([...ids], abouts);
+    for (const about of abouts) this.unloadedAbout.delete(about);
+    return undefined;
   }
 
-  private async load(ids: readonly string[]): Promise<void> {
+  /** Reads these alerts whole; their subjects' entries are dropped once read (kept if the read fails). */
+  private async load(ids: readonly string[], abouts: readonly string[]): Promise<void> {
     const alerts = new Map((await this.loadAlerts(ids)).map((a) => [a.id, a]));
     for (const id of ids) {
       const key = this.keyOf.get(id);
@@ -117,6 +131,15 @@ export class AlertBook {
       if (alert !== undefined && OPEN_STATUSES.has(alert.status) && alert.dedupKey === key) this.remember(alert);
       else this.open.delete(key);
     }
+    for (const about of abouts) {
+      const keys = this.unloadedAbout.get(about);
+      if (keys !== undefined && !keys.some((key) => this.isUnloadedKey(key))) this.unloadedAbout.delete(about);
+    }
+  }
+
+  private isUnloadedKey(key: string): boolean {
+    const held = this.open.peek(key);
+    return held !== undefined && isUnloaded(held);
   }
 
   /** The distributed mode: keep account alerts only of the users `scores` selects, from now on and now. */
@@ -200,8 +223,12 @@ export class AlertBook {
       const id = f.hit.continuesAlertId;
       if (id === undefined) continue;
       const key = this.keyOf.get(id);
-      const alert = key === undefined ? undefined : this.loaded(key);
-      if (alert && alert.id === id && alert.subject.kind === 'user' && alert.user === user) return { alert, windowMs: f.windowMs };
+      // A mark may name an alert about an IP or a device (the alert its event grew): not this story's,
+      // and perhaps not read yet after a start (loadFor reads the batch's own subjects only).
+      const held = key === undefined ? undefined : this.open.peek(key);
+      if (held === undefined || held.id !== id || held.subject.kind !== 'user' || held.subject.value !== user) continue;
+      const alert = this.loaded(key as string);
+      if (alert && isAccountAlert(alert) && alert.user === user) return { alert, windowMs: f.windowMs };
     }
     return undefined;
   }

@@ -147,8 +147,12 @@ export class DetectionEngine implements Detector {
     // (not as findings: the worker that scored it counted those), so that a shadow rule's alerts
     // about one IP are counted once across workers, as in one process.
     for (const s of e.result?.suppressed ?? []) {
-      const entry = s.suppressedBy === 'shadow' && s.subject !== undefined ? this.deps.book.rules.get(s.rule) : undefined;
-      if (entry !== undefined && s.subject !== undefined) this.wouldRaise(entry, s.subject, e.occurredAt);
+      if (s.suppressedBy !== 'shadow' || s.subject === undefined || this.deps.book.rules.get(s.rule)?.mode !== 'shadow') continue;
+      // Only forward: a late or replayed event (a takeover reads 25 h back) must not make an older
+      // finding the last one, and the next live finding "would raise" again.
+      const key = shadowKey(s.rule, s.subject);
+      const last = this.shadowSeen.get(key);
+      if (last === undefined || e.occurredAt > last) this.sawShadow(key, e.occurredAt);
     }
   }
 
@@ -241,16 +245,18 @@ export class DetectionEngine implements Detector {
 
   /** A shadow finding would have raised an alert unless one of its rule and subject was raised within the rule's window. */
   private wouldRaise(entry: RuleEntry, subject: { readonly kind: string; readonly value: string }, at: number): boolean {
-    const key = `${entry.rule.id}\u0000${subject.kind}\u0000${subject.value}`;
+    const key = shadowKey(entry.rule.id, subject);
     const last = this.shadowSeen.get(key);
     const raise = last === undefined || Math.abs(at - last) > entry.rule.windowMs(entry.config);
-    if (raise || at > (last ?? 0)) {
-      this.shadowSeen.delete(key);
-      this.shadowSeen.set(key, at);
-      // Bounded, oldest first (insertion order): a forgotten subject at worst counts one alert again.
-      if (this.shadowSeen.size > 100_000) this.shadowSeen.delete(this.shadowSeen.keys().next().value as string);
-    }
+    if (raise || at > (last ?? 0)) this.sawShadow(key, at);
     return raise;
+  }
+
+  private sawShadow(key: string, at: number): void {
+    this.shadowSeen.delete(key);
+    this.shadowSeen.set(key, at);
+    // Bounded, oldest first (insertion order): a forgotten subject at worst counts one alert again.
+    if (this.shadowSeen.size > 100_000) this.shadowSeen.delete(this.shadowSeen.keys().next().value as string);
   }
 
   private remember(e: DetectionEvent): void {
@@ -266,6 +272,9 @@ export class DetectionEngine implements Detector {
 function reasonOf(rule: string, hit: RuleHit): Reason {
   return { rule, severity: hit.severity, message: hit.message, evidence: { ...hit.evidence } };
 }
+
+const shadowKey = (rule: string, subject: { readonly kind: string; readonly value: string }) =>
+  `${rule}\u0000${subject.kind}\u0000${subject.value}`;
 
 /** A finding counted for nothing, naming the IP or device it is about (rememberSource reads it). */
 function suppressedOf(rule: string, hit: RuleHit): Reason & Pick<SuppressedReason, 'subject'> {

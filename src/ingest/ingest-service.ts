@@ -182,9 +182,9 @@ export class IngestService {
   /** Steps 3 to 5, in the order batches arrive (see process): enrich, detect, plan the response. */
   private async score(batch: readonly Pending[], now: number): Promise<Scored> {
     const events = batch.map((p) => p.event);
+    // Both read the store: awaited together, so that one failing never leaves the other's failure unhandled.
     const loading = this.deps.openAlerts?.loadFor(events);
-    const { enrichments, learnt } = await this.deps.enricher.enrich(events);
-    if (loading) await loading;
+    const [{ enrichments, learnt }] = await Promise.all([this.deps.enricher.enrich(events), loading]);
     const alerts: Alert[] = [];
     const raised = new Map<string, Alert>();
     const steps: ResponseStep[] = [];

@@ -98,26 +98,50 @@ export async function ingestRecords(
   };
 
   let chunk: Array<{ line: number; value: unknown }> = [];
+  /** The last line of the chunks sent, and the lines read after it (blank lines aside), unparsable ones among them. */
+  let lastSentLine = 0;
+  let readSince = 0;
+  let unparsableSince = 0;
+  /**
+   * Nothing more is sent: every line after the last chunk sent is the client's to send again, so the
+   * unparsable ones among them are not reported here (they will be when sent again).
+   */
+  const stop = () => {
+    if (summary.notSentFromLine !== undefined || readSince === 0) return;
+    const from = lastSentLine + 1;
+    summary.notSentFromLine = from;
+    summary.errors = summary.errors.filter((e) => e.line < from);
+    summary.rejected -= unparsableSince;
+  };
+  const send = (lines: Array<{ line: number; value: unknown }>) => {
+    lastSentLine = (lines.at(-1) as { line: number }).line;
+    readSince = 0;
+    unparsableSince = 0;
+    return submit(lines);
+  };
   // Two chunks under way: one being committed while the next is scored (IngestService scores in
   // order and commits in order), and the one after that read meanwhile.
   let older: Promise<void> = Promise.resolve();
   let previous: Promise<void> = Promise.resolve();
   for await (const record of records) {
-    if (unansweredSeen) {
-      // Read to its end, so that the client gets the answer rather than a connection cut while sending.
-      summary.notSentFromLine ??= chunk[0]?.line ?? record.line;
-      continue;
-    }
+    // Once stopped, read to the end, so that the client gets the answer rather than a connection cut while sending.
+    if (summary.notSentFromLine !== undefined) continue;
+    readSince++;
     if ('problem' in record) {
       const { code, message, path } = record.problem;
       reject({ line: record.line, code, message, ...(path !== undefined && { path }) });
+      unparsableSince++;
       continue;
     }
     chunk.push(record);
     if (chunk.length >= chunkSize) {
       await older;
+      if (unansweredSeen) {
+        stop();
+        continue;
+      }
       older = previous;
-      previous = submit(chunk);
+      previous = send(chunk);
       // Awaited two chunks later; this only keeps a failure from being reported as unhandled.
       previous.catch(() => {});
       chunk = [];
@@ -125,7 +149,7 @@ export async function ingestRecords(
   }
   await older;
   await previous;
-  if (!unansweredSeen && chunk.length > 0) await submit(chunk);
-  else if (unansweredSeen && chunk[0] !== undefined) summary.notSentFromLine ??= chunk[0].line;
+  if (unansweredSeen) stop();
+  else if (chunk.length > 0) await send(chunk);
   return summary;
 }
