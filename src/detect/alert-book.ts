@@ -36,7 +36,7 @@ type EventSubjects = Pick<DetectionEvent, 'user' | 'ip' | 'device'>;
  *
  * At start, the book takes the open alerts' heads only (`warmHeads`): their events and reasons are
  * most of their rows, and reading them all made a third of a restart (17,922 alerts, 45 MB of row
- * text: 0.9 to 1.5 s). The rest of an alert is read once, before the first event that may grow it is
+ * text: 0.9 to 1.7 s). The rest of an alert is read once, before the first event that may grow it is
  * scored (`loadFor`, which the ingest pipeline awaits), in one read for the batch's alerts.
  */
 export class AlertBook {
@@ -105,8 +105,8 @@ export class AlertBook {
       if (keys === undefined) return;
       abouts.push(about);
       for (const key of keys) {
-        const held = this.open.peek(key);
-        if (held !== undefined && isUnloaded(held)) ids.add(held.id);
+        const held = this.unloadedAt(key);
+        if (held !== undefined) ids.add(held.id);
       }
     };
     for (const e of events) {
@@ -133,13 +133,14 @@ export class AlertBook {
     }
     for (const about of abouts) {
       const keys = this.unloadedAbout.get(about);
-      if (keys !== undefined && !keys.some((key) => this.isUnloadedKey(key))) this.unloadedAbout.delete(about);
+      if (keys !== undefined && !keys.some((key) => this.unloadedAt(key) !== undefined)) this.unloadedAbout.delete(about);
     }
   }
 
-  private isUnloadedKey(key: string): boolean {
+  /** The head held under this key if its alert is not read yet (peeked: reading it is not a use). */
+  private unloadedAt(key: string): UnloadedAlert | undefined {
     const held = this.open.peek(key);
-    return held !== undefined && isUnloaded(held);
+    return held !== undefined && isUnloaded(held) ? held : undefined;
   }
 
   /** The distributed mode: keep account alerts only of the users `scores` selects, from now on and now. */
