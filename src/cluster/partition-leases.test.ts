@@ -1,24 +1,39 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VigilMetrics } from '../metrics/metrics.js';
 import { type OwnershipListener, PartitionLeases } from './partition-leases.js';
 import { ClusterNames } from './partitions.js';
 
-/** The machine's NATS with JetStream (CI starts it); a bucket of this run's own. */
+/** The machine's NATS with JetStream (CI starts it); a bucket of each test's own. */
 const NATS_URL = process.env.VIGIL_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const names = new ClusterNames(`t_${randomBytes(5).toString('hex')}`);
 const PARTITIONS = 8;
 
 let nc: NatsConnection;
+/**
+ * Each test's own bucket, so that a failed test's workers (their leases still in it) never share
+ * partitions with the next test's; and every worker's renewals cut after its test, failed or not.
+ */
+let names: ClusterNames;
+const buckets: ClusterNames[] = [];
+const started: PartitionLeases[] = [];
 beforeAll(async () => {
   nc = await connect({ servers: NATS_URL });
 });
+beforeEach(() => {
+  names = new ClusterNames(`t_${randomBytes(5).toString('hex')}`);
+  buckets.push(names);
+});
+afterEach(() => {
+  for (const leases of started.splice(0)) {
+    const halted = leases as unknown as { stopped: boolean; timer?: NodeJS.Timeout };
+    halted.stopped = true;
+    clearTimeout(halted.timer);
+  }
+});
 afterAll(async () => {
-  await nc
-    .jetstreamManager()
-    .then((m) => m.streams.delete(`KV_${names.leaseBucket}`))
-    .catch(() => {});
+  const manager = await nc.jetstreamManager();
+  for (const bucket of buckets) await manager.streams.delete(`KV_${bucket.leaseBucket}`).catch(() => {});
   await nc.close();
 });
 
@@ -44,6 +59,7 @@ async function worker(id: string, leaseMs = 3000, releasing?: (partition: number
       throw e;
     },
   );
+  started.push(leases);
   return { leases, serving };
 }
 
@@ -98,12 +114,12 @@ describe('partition leases (real NATS JetStream)', () => {
     await a.leases.start();
     const b = await worker('slow-b');
     await b.leases.start();
-    await until(() => givenUp.length > 0, 10_000);
+    await until(() => givenUp.length > 0, 30_000);
     // a is no longer serving it, but its requests are not committed yet: the lease stays a's.
     await new Promise((r) => setTimeout(r, 1000));
     expect(b.leases.partitions()).not.toContain(givenUp[0]);
     finish();
-    await until(() => b.leases.partitions().includes(givenUp[0] as number), 10_000);
+    await until(() => b.leases.partitions().includes(givenUp[0] as number), 30_000);
     await b.leases.stop();
     await a.leases.stop();
   }, 60_000);
@@ -122,7 +138,7 @@ describe('partition leases (real NATS JetStream)', () => {
     await until(() => {
       for (const p of e.leases.partitions()) if (d.leases.current(p)) overlaps.push(p);
       return e.leases.partitions().length === PARTITIONS;
-    }, 10_000);
+    }, 30_000);
     expect(overlaps).toEqual([]);
     // d still believes it owns them (its next tick would find out): only `current` says no.
     expect(d.leases.partitions()).toEqual(partitions);
