@@ -29,7 +29,11 @@ export class AlertService {
     return this.store.get(id);
   }
 
-  async act(id: string, action: AlertAction, actor: string, note: string | null): Promise<Result<Alert, Problem>> {
+  /**
+   * Moves one alert. `foldInto` (the distributed mode's duplicates, duplicate-alerts.ts): that alert
+   * takes this one's occurrences in the same transaction, and its new state is announced too.
+   */
+  async act(id: string, action: AlertAction, actor: string, note: string | null, foldInto?: string): Promise<Result<Alert, Problem>> {
     const alert = await this.store.get(id);
     if (!alert) return err({ code: 'not_found', message: `No alert ${id}.` });
     const to = nextStatus(alert.status, action);
@@ -44,13 +48,15 @@ export class AlertService {
         ...(to === 'acknowledged' && alert.acknowledgedAt === null && { acknowledgedAt: at }),
         ...((to === 'resolved' || to === 'false_positive') && { resolvedAt: at }),
       },
+      foldInto,
     );
     if (!updated) return err({ code: 'invalid_transition', message: `Alert ${id} changed meanwhile; read it again.` });
     this.book.statusChanged(updated);
     // After the transition committed, so the log never claims one that did not happen. A failed
     // record fails the request (500) rather than passing silently.
     await this.audit.record(actor, `alert.${to}`, `alert:${id}`, { from: alert.status, to, note, user: alert.user });
-    await this.bus.publish('alert.updated', [updated]);
+    const grown = foldInto === undefined ? undefined : await this.store.get(foldInto);
+    await this.bus.publish('alert.updated', grown === undefined ? [updated] : [updated, grown]);
     return ok(updated);
   }
 

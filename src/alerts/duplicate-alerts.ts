@@ -16,8 +16,9 @@ export interface DuplicateAlertsOptions {
  * (each before the other's reached it) is kept once. Every worker keeps the one raised first
  * (`AlertBook.sharedSourceAlert`); the other is resolved here, with a note naming the one kept, so
  * the feed shows one open alert and says what became of the second. Any worker that held the second
- * may try: the transition is a compare-and-swap on its status, so it is resolved once, audited once.
- * Its occurrences are not moved into the one kept: both workers may be growing that one meanwhile.
+ * may try: the transition is a compare-and-swap on its status, so it is resolved once, audited once,
+ * and its occurrences are added to the one kept once, in the same transaction (stored counts are
+ * added to, never written over, so the workers growing the one kept meanwhile lose nothing).
  */
 export class DuplicateAlerts {
   private readonly tries: number;
@@ -57,7 +58,7 @@ export class DuplicateAlerts {
       `Raised at the same moment as ${kept.id} about the same ${duplicate.subject.kind} by another worker; ` +
       `its repeats go to ${kept.id}.`;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.alerts.act(duplicate.id, 'resolve', DUPLICATE_CLOSER, note);
+      const result = await this.alerts.act(duplicate.id, 'resolve', DUPLICATE_CLOSER, note, kept.id);
       // Closed now, or already (by another worker, or by a person): nothing more to do.
       if (result.ok || result.error.code !== 'not_found' || this.stopped) return;
       if (attempt >= this.tries) throw new Error(`alert ${duplicate.id} was not stored after ${attempt} tries`);

@@ -69,8 +69,10 @@ export interface AlertStore {
   /**
    * Moves an alert from `expected` to the transition's status, only if it is still in `expected`
    * (another admin may have acted first); records the transition. Returns the alert after it.
+   * With `foldInto`, in the same transaction, that alert takes this one's occurrences and the span
+   * of its sightings (a duplicate closed into the alert kept).
    */
-  transition(t: AlertTransition, times: { acknowledgedAt?: number; resolvedAt?: number }): Promise<Alert | undefined>;
+  transition(t: AlertTransition, times: { acknowledgedAt?: number; resolvedAt?: number }, foldInto?: string): Promise<Alert | undefined>;
   /** Gives the alert an owner, or none (null). Returns the alert after it, or undefined when there is no such alert. */
   assign(alertId: string, owner: AlertOwner | null, at: number): Promise<Alert | undefined>;
   addComment(comment: AlertComment): Promise<void>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../domain/activity-event.js';
 import { GroupCommitWriter } from './group-commit.js';
-import type { EventStore } from './ports.js';
+import { type CommitReceipt, type EventStore, NO_OCCURRENCES } from './ports.js';
 
 /** A store whose inserts finish when the test says so, recording what each one was given. */
 function slowStore(orderedInserts: number) {
@@ -13,13 +13,13 @@ function slowStore(orderedInserts: number) {
     insert(events: readonly StoredEvent[]) {
       underWay++;
       mostUnderWay = Math.max(mostUnderWay, underWay);
-      return new Promise<ReadonlySet<string>>((resolve, reject) => {
+      return new Promise<CommitReceipt>((resolve, reject) => {
         inserts.push({
           ids: events.map((e) => e.id),
           finish: (error) => {
             underWay--;
             if (error) reject(error);
-            else resolve(new Set());
+            else resolve({ duplicates: new Set(), alertOccurrences: NO_OCCURRENCES });
           },
         });
       });

@@ -3,7 +3,17 @@ import type { Alert } from '../domain/alert.js';
 import type { LockWrite } from '../domain/lock.js';
 import type { OwedEffects } from '../domain/owed-effects.js';
 import type { SeenRecord } from '../enrich/novelty.js';
-import type { EventStore } from './ports.js';
+import { type CommitReceipt, type EventStore, NO_OCCURRENCES } from './ports.js';
+
+const NOTHING_COMMITTED: CommitReceipt = { duplicates: new Set(), alertOccurrences: NO_OCCURRENCES };
+
+export interface GroupCommitOptions {
+  /**
+   * A commit stored other counts of some alerts than it wrote (`CommitReceipt.alertOccurrences`):
+   * called once per commit, with the alerts as the commit wrote them, so that memory can follow.
+   */
+  readonly onAlertOccurrences?: (written: readonly Alert[], stored: ReadonlyMap<string, number>) => void;
+}
 
 /** Events that make a group worth committing at once, without waiting for more to join it. */
 const FULL_GROUP_EVENTS = 256;
@@ -14,7 +24,7 @@ interface PendingWrite {
   readonly alerts: readonly Alert[];
   readonly locks: readonly LockWrite[];
   readonly owed: readonly OwedEffects[];
-  resolve(duplicates: ReadonlySet<string>): void;
+  resolve(receipt: CommitReceipt): void;
   reject(error: unknown): void;
 }
 
@@ -35,18 +45,21 @@ export class GroupCommitWriter {
   private readonly underWay = new Set<Promise<void>>();
   private readonly maxUnderWay: number;
 
-  constructor(private readonly store: EventStore) {
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: GroupCommitOptions = {},
+  ) {
     this.maxUnderWay = Math.max(1, store.orderedInserts);
   }
 
-  /** Resolves, once durable, with the ids another writer had already stored (not written again). */
+  /** Resolves, once durable, with the group's receipt: the ids another writer had already stored (not written again), and more. */
   write(
     events: readonly StoredEvent[],
     learnt: readonly SeenRecord[],
     alerts: readonly Alert[] = [],
     locks: readonly LockWrite[] = [],
     owed: readonly OwedEffects[] = [],
-  ): Promise<ReadonlySet<string>> {
+  ): Promise<CommitReceipt> {
     return new Promise((resolve, reject) => {
       this.queue.push({ events, learnt, alerts, locks, owed, resolve, reject });
       this.queuedEvents += events.length;
@@ -89,10 +102,13 @@ export class GroupCommitWriter {
     const locks = group.flatMap((w) => w.locks);
     const owed = group.flatMap((w) => w.owed);
     const committed = (
-      events.length === 0 ? Promise.resolve(new Set<string>()) : this.store.insert(events, learnt, alerts, locks, owed)
+      events.length === 0 ? Promise.resolve(NOTHING_COMMITTED) : this.store.insert(events, learnt, alerts, locks, owed)
     ).then(
-      (duplicates) => {
-        for (const w of group) w.resolve(duplicates);
+      (receipt) => {
+        for (const w of group) w.resolve(receipt);
+        // Once per group, with what the group wrote (each write holds only its own batch's alerts);
+        // before the writers' callers go on, since their continuations run after this function.
+        if (receipt.alertOccurrences.size > 0) this.options.onAlertOccurrences?.(alerts, receipt.alertOccurrences);
       },
       (error: unknown) => {
         for (const w of group) w.reject(error);

@@ -14,7 +14,7 @@ import { lockWrites, type Responder } from '../respond/responder.js';
 import { Deduplicator, type Pending } from './deduplicator.js';
 import type { GroupCommitWriter } from './group-commit.js';
 import type { PendingEffects } from './pending-effects.js';
-import type { EventStore } from './ports.js';
+import type { CommitReceipt, EventStore } from './ports.js';
 import { validateEvent } from './validate-event.js';
 
 /** What happened to one submitted event. */
@@ -166,8 +166,8 @@ export class IngestService {
       () => {},
     );
     const batchScored = await scored;
-    const raced = await this.write(batchScored, now);
-    await this.publish(batchScored, raced);
+    const { duplicates: raced, alertOccurrences } = await this.write(batchScored, now);
+    await this.publish(batchScored, raced, alertOccurrences);
     const { stored } = batchScored;
     if (raced.size === 0) return [...stored];
 
@@ -220,7 +220,7 @@ export class IngestService {
    * one transaction, so an acknowledged `block` is never lost, nor the lock's announcement. Returns the ids another process stored first. If the write fails, memory
    * is put back: novelty forgets what it learnt, locks return to what they were.
    */
-  private async write(scored: Scored, now: number): Promise<ReadonlySet<string>> {
+  private async write(scored: Scored, now: number): Promise<CommitReceipt> {
     try {
       const owed = scored.owed ? [scored.owed] : [];
       return await this.deps.writer.write(scored.stored, scored.learnt, scored.alerts, lockWrites(scored.steps, now), owed);
@@ -237,11 +237,11 @@ export class IngestService {
    * (raised alerts' announcements, the responses) is carried out in the background, and its row
    * deleted once done.
    */
-  private async publish(scored: Scored, raced: ReadonlySet<string>): Promise<void> {
+  private async publish(scored: Scored, raced: ReadonlySet<string>, occurrences: ReadonlyMap<string, number>): Promise<void> {
     const written = raced.size === 0 ? scored.stored : scored.stored.filter((s) => !raced.has(s.id));
     if (written.length > 0) await this.deps.bus.publish('events.stored', written);
     if (scored.owed) this.deps.effects.carryOut(scored.owed, [...scored.raised.values()]);
-    const updated = latestUpdates(scored.alerts, scored.raised);
+    const updated = latestUpdates(scored.alerts, scored.raised, occurrences);
     if (updated.length > 0) await this.deps.bus.publish('alert.updated', updated);
   }
 }
@@ -250,11 +250,17 @@ function concurrentFailure(id: string): Problem {
   return { code: 'internal_error', message: `A concurrent request with id ${id} failed; send it again.` };
 }
 
-/** Alerts this batch repeated without raising them, each once, in its latest state. */
-function latestUpdates(alerts: readonly Alert[], raised: ReadonlyMap<string, Alert>): Alert[] {
+/**
+ * Alerts this batch repeated without raising them, each once, in its latest state, with the count
+ * stored where the commit stored another (other workers grew it too).
+ */
+function latestUpdates(alerts: readonly Alert[], raised: ReadonlyMap<string, Alert>, occurrences: ReadonlyMap<string, number>): Alert[] {
   const latest = new Map<string, Alert>();
   for (const a of alerts) if (!raised.has(a.id)) latest.set(a.id, a);
-  return [...latest.values()];
+  return [...latest.values()].map((a) => {
+    const stored = occurrences.get(a.id);
+    return stored === undefined ? a : { ...a, occurrences: stored };
+  });
 }
 
 /**

@@ -27,12 +27,28 @@ export interface StoredEventsMark {
 }
 
 /** Where events live. Implemented once with Kysely for SQLite and PostgreSQL (store/event-store.ts). */
+/** What a committed group of events says back. */
+export interface CommitReceipt {
+  /** The ids another writer had stored first: those events were not written again. */
+  readonly duplicates: ReadonlySet<string>;
+  /**
+   * PostgreSQL: the occurrences stored for each alert the commit grew whose count differs from the
+   * one written, because other processes grew it too (the distributed mode's shared sources) or some
+   * of its events were stored before. Each commit adds its own events' repeats to what is stored,
+   * rather than writing its count over the others'. Empty on SQLite: one process writes every alert.
+   */
+  readonly alertOccurrences: ReadonlyMap<string, number>;
+}
+
+/** A receipt's `alertOccurrences` when no alert's count needs correcting. */
+export const NO_OCCURRENCES: ReadonlyMap<string, number> = new Map();
+
 export interface EventStore extends SeenStore {
   /**
    * Writes events, learnt novelty facts, the alerts they raised or updated and the account locks
    * they put in force or lifted, in one transaction.
-   * Returns the ids that were already stored (another writer got there first); those events were
-   * not written again.
+   * Returns the ids that were already stored (another writer got there first; those events were
+   * not written again) and the stored count of alerts others grew as well (`CommitReceipt`).
    */
   insert(
     events: readonly StoredEvent[],
@@ -41,7 +57,7 @@ export interface EventStore extends SeenStore {
     locks?: readonly LockWrite[],
     /** What the batches owe once committed, written in the same transaction (pending-effects.ts). */
     owed?: readonly OwedEffects[],
-  ): Promise<ReadonlySet<string>>;
+  ): Promise<CommitReceipt>;
   /**
    * How many inserts may be under way at once with their commits still in the order they were asked
    * for: more than one only where a single writer takes them in turn (SQLite's writer thread).

@@ -32,6 +32,7 @@ import {
   alertUser,
   type OpenAlertHead,
 } from '../domain/alert.js';
+import { DECISIONS } from '../domain/event-schema.js';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../domain/severity.js';
 import type { DatabaseHandle } from './database.js';
 import type { AlertsTable, Database } from './schema.js';
@@ -103,6 +104,89 @@ export async function upsertAlerts(trx: Kysely<Database>, alerts: readonly Alert
       .onConflict((oc) => oc.column('id').doUpdateSet(Object.fromEntries(DETECTION_COLUMNS.map((c) => [c, row[c]]))))
       .execute();
   }
+}
+
+/**
+ * The event write's upsert of the alerts its events raised or grew (PostgreSQL, where several
+ * processes may grow one alert: the distributed mode's alerts about an IP or a device). An alert not
+ * stored yet is inserted as it is. One stored already gets this commit's own sightings added to its
+ * stored occurrences (`repeats`: the alert's sightings among the events this commit wrote), rather
+ * than the count this process holds, which misses another worker's repeats made at the same moment;
+ * its first and last sightings only ever widen, and its risk, severity and decision only rise. What else a repeat changes
+ * (events, reasons, summary) is the last commit's. Returns the stored count of each alert whose count
+ * differs from the one written.
+ */
+export async function upsertSightedAlerts(
+  trx: Kysely<Database>,
+  alerts: readonly Alert[],
+  repeats: ReadonlyMap<string, number>,
+): Promise<ReadonlyMap<string, number>> {
+  const stored = new Map<string, number>();
+  // In the order of their ids: two commits growing the same alerts lock them in one order.
+  for (const alert of [...alerts].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
+    const row = toAlertRow(alert);
+    const { occurrences, folded_into } = await trx
+      .insertInto('alerts')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          ...Object.fromEntries(DETECTION_COLUMNS.map((c) => [c, row[c]])),
+          occurrences: sql<number>`alerts.occurrences + ${repeats.get(alert.id) ?? 0}`,
+          first_seen_at: sql<number>`least(alerts.first_seen_at, excluded.first_seen_at)`,
+          last_seen_at: sql<number>`greatest(alerts.last_seen_at, excluded.last_seen_at)`,
+          risk: sql<number>`greatest(alerts.risk, excluded.risk)`,
+          severity: higherOf('severity', SEVERITIES),
+          decision: higherOf('decision', DECISIONS),
+        }),
+      )
+      .returning(['occurrences', 'folded_into'])
+      .executeTakeFirstOrThrow();
+    if (occurrences !== alert.occurrences) stored.set(alert.id, occurrences);
+    // Closed as a duplicate meanwhile: its repeats count in the alert it was closed into.
+    const repeated = repeats.get(alert.id) ?? 0;
+    if (folded_into !== null && repeated > 0) {
+      await trx
+        .updateTable('alerts')
+        .set({ occurrences: sql<number>`occurrences + ${repeated}` })
+        .where('id', '=', folded_into)
+        .execute();
+    }
+  }
+  return stored;
+}
+
+/** Of the stored and the written value of `column`, the one later in `order` (PostgreSQL). */
+function higherOf(column: 'severity' | 'decision', order: readonly string[]): RawBuilder<string> {
+  const rank = (table: 'alerts' | 'excluded') =>
+    sql`array_position(array[${sql.join(order.map((v) => sql.lit(v)))}]::text[], ${sql.ref(`${table}.${column}`)})`;
+  return sql<string>`case when ${rank('excluded')} > ${rank('alerts')} then excluded.${sql.ref(column)} else alerts.${sql.ref(column)} end`;
+}
+
+/**
+ * The alert `into` takes the occurrences of `from` and the span of its sightings, in the caller's
+ * transaction: done once, with the compare-and-swap that closed `from`.
+ */
+async function foldOccurrences(trx: Kysely<Database>, from: string, into: string): Promise<void> {
+  // Marked first: a commit of repeats for `from` waits for this transaction's lock on its row, then
+  // sees the mark and adds them to `into` (upsertSightedAlerts).
+  await trx.updateTable('alerts').set({ folded_into: into }).where('id', '=', from).execute();
+  const folded = await trx
+    .selectFrom('alerts')
+    .select(['occurrences', 'first_seen_at', 'last_seen_at'])
+    .where('id', '=', from)
+    .executeTakeFirstOrThrow();
+  // Both dialects: SQLite has no least() or greatest().
+  const first = Number(folded.first_seen_at);
+  const last = Number(folded.last_seen_at);
+  await trx
+    .updateTable('alerts')
+    .set({
+      occurrences: sql<number>`occurrences + ${folded.occurrences}`,
+      first_seen_at: sql<number>`case when first_seen_at < ${first} then first_seen_at else ${first} end`,
+      last_seen_at: sql<number>`case when last_seen_at > ${last} then last_seen_at else ${last} end`,
+    })
+    .where('id', '=', into)
+    .execute();
 }
 
 export function toAlertRow(a: Alert): AlertRow {
@@ -371,8 +455,17 @@ export class SqlAlertStore implements AlertStore {
     }));
   }
 
-  async transition(t: AlertTransition, times: { acknowledgedAt?: number; resolvedAt?: number }): Promise<Alert | undefined> {
+  async transition(
+    t: AlertTransition,
+    times: { acknowledgedAt?: number; resolvedAt?: number },
+    foldInto?: string,
+  ): Promise<Alert | undefined> {
     const done = await this.handle.db.transaction().execute(async (trx) => {
+      // Both rows locked first, in the order the event commits take them (upsertSightedAlerts), so
+      // that closing a duplicate and a commit growing both alerts never wait for each other.
+      if (foldInto !== undefined && this.handle.dialect === 'postgres') {
+        await trx.selectFrom('alerts').select('id').where('id', 'in', [t.alertId, foldInto]).orderBy('id').forUpdate().execute();
+      }
       const updated = await trx
         .updateTable('alerts')
         .set({
@@ -397,6 +490,7 @@ export class SqlAlertStore implements AlertStore {
           at: t.at,
         })
         .execute();
+      if (foldInto !== undefined) await foldOccurrences(trx, t.alertId, foldInto);
       return true;
     });
     return done ? this.get(t.alertId) : undefined;

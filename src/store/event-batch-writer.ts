@@ -4,12 +4,13 @@ import type { Alert } from '../domain/alert.js';
 import type { LockWrite } from '../domain/lock.js';
 import type { OwedEffects } from '../domain/owed-effects.js';
 import type { SeenRecord } from '../enrich/novelty.js';
+import type { CommitReceipt } from '../ingest/ports.js';
 import type { Database } from './schema.js';
 
 /**
  * The group commit's write, the one path on which the dialects differ: events, what enrichment
- * learnt, alerts, lock changes and what the batches owe once committed, in one transaction. Resolves, once committed, with the ids
- * another writer had stored first (not written again).
+ * learnt, alerts, lock changes and what the batches owe once committed, in one transaction.
+ * Resolves once committed.
  */
 export interface EventBatchWriter {
   write(
@@ -18,7 +19,7 @@ export interface EventBatchWriter {
     alerts: readonly Alert[],
     locks: readonly LockWrite[],
     owed: readonly OwedEffects[],
-  ): Promise<ReadonlySet<string>>;
+  ): Promise<CommitReceipt>;
   /** Writes the group commit may have under way at once and still see committed in order. */
   readonly orderedInserts: number;
   /** Distributed mode (PostgreSQL): every later commit first passes `fence`, in its own transaction. */

@@ -6,7 +6,7 @@ import type { LockWrite } from '../domain/lock.js';
 import type { OwedEffects } from '../domain/owed-effects.js';
 import type { Severity } from '../domain/severity.js';
 import type { SeenKind, SeenRecord } from '../enrich/novelty.js';
-import type { EventStore, StoredEventsMark, UserEventsQuery } from '../ingest/ports.js';
+import type { CommitReceipt, EventStore, StoredEventsMark, UserEventsQuery } from '../ingest/ports.js';
 import { type EventBatchWriter, openBatchWriter } from './batch-writer.js';
 import type { DatabaseHandle } from './database.js';
 import type { WriteFence } from './event-batch-writer.js';
@@ -43,7 +43,7 @@ export class SqlEventStore implements EventStore {
     alerts: readonly Alert[] = [],
     locks: readonly LockWrite[] = [],
     owed: readonly OwedEffects[] = [],
-  ): Promise<ReadonlySet<string>> {
+  ): Promise<CommitReceipt> {
     return this.batches.write(events, learnt, alerts, locks, owed);
   }
 

@@ -388,6 +388,8 @@ export interface AlertsTable {
   owner_id: ColumnType<string | null, string | null | undefined, string | null>;
   owner_email: ColumnType<string | null, string | null | undefined, string | null>;
   assigned_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The alert a duplicate was closed into, which takes its occurrences (from 0024); null for others. */
+  folded_into: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** An alert's comment thread (from 0018): plain text, kept as written. */

@@ -20,6 +20,7 @@ import { migration as m0020 } from './0020_saved_views.js';
 import { migration as m0021 } from './0021_staff_digest_lease.js';
 import { migration as m0022 } from './0022_pending_effects.js';
 import { migration as m0023 } from './0023_partition_fences.js';
+import { migration as m0024 } from './0024_folded_alerts.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -44,4 +45,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0021_staff_digest_lease': m0021,
   '0022_pending_effects': m0022,
   '0023_partition_fences': m0023,
+  '0024_folded_alerts': m0024,
 };

@@ -3,8 +3,9 @@ import type { Alert } from '../../domain/alert.js';
 import type { LockWrite } from '../../domain/lock.js';
 import type { OwedEffects } from '../../domain/owed-effects.js';
 import type { SeenRecord } from '../../enrich/novelty.js';
+import type { CommitReceipt } from '../../ingest/ports.js';
 import { upsertLocks } from '../account-store.js';
-import { upsertAlerts } from '../alert-store.js';
+import { upsertSightedAlerts } from '../alert-store.js';
 import type { DatabaseHandle } from '../database.js';
 import type { EventBatchWriter, WriteFence } from '../event-batch-writer.js';
 import { eventRow, ROWS_PER_STATEMENT, upsertSeen } from '../event-rows.js';
@@ -30,7 +31,7 @@ export class PostgresBatchWriter implements EventBatchWriter {
     alerts: readonly Alert[],
     locks: readonly LockWrite[],
     owed: readonly OwedEffects[],
-  ): Promise<ReadonlySet<string>> {
+  ): Promise<CommitReceipt> {
     const rows = events.map(eventRow);
     const fence = this.fence;
     return this.handle.db.transaction().execute(async (trx) => {
@@ -46,10 +47,24 @@ export class PostgresBatchWriter implements EventBatchWriter {
         for (const r of written) inserted.add(r.id);
       }
       await upsertSeen(trx, learnt);
-      await upsertAlerts(trx, alerts);
+      const alertOccurrences = await upsertSightedAlerts(trx, alerts, repeatsStored(events, inserted));
       await upsertLocks(trx, locks);
       if (owed.length > 0) await trx.insertInto('pending_effects').values(owed.map(owedRow)).execute();
-      return new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id));
+      return { duplicates: new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id)), alertOccurrences };
     });
   }
+}
+
+/**
+ * How many of each alert's sightings this commit stores: one per event it wrote whose findings
+ * raised or grew the alert (its answer names it). Events another writer had stored are not counted
+ * again, so a retry never adds its repeats twice.
+ */
+function repeatsStored(events: readonly StoredEvent[], inserted: ReadonlySet<string>): Map<string, number> {
+  const repeats = new Map<string, number>();
+  for (const e of events) {
+    const alert = e.result.alertId;
+    if (alert !== undefined && inserted.has(e.id)) repeats.set(alert, (repeats.get(alert) ?? 0) + 1);
+  }
+  return repeats;
 }

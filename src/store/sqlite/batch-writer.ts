@@ -3,6 +3,7 @@ import type { Alert } from '../../domain/alert.js';
 import type { LockWrite } from '../../domain/lock.js';
 import type { OwedEffects } from '../../domain/owed-effects.js';
 import type { SeenRecord } from '../../enrich/novelty.js';
+import { type CommitReceipt, NO_OCCURRENCES } from '../../ingest/ports.js';
 import { lockColumns, UNCOMPUTED_HEALTH } from '../account-store.js';
 import { ALERT_COLUMNS, DETECTION_COLUMNS, toAlertRow } from '../alert-store.js';
 import { type DatabaseHandle, WRITER_CHECKPOINT_PAGES } from '../database.js';
@@ -33,19 +34,19 @@ export class SqliteBatchWriter implements EventBatchWriter {
     alerts: readonly Alert[],
     locks: readonly LockWrite[],
     owed: readonly OwedEffects[],
-  ): Promise<ReadonlySet<string>> {
-    return new Set(
-      await this.batch({
-        events,
-        learnt: learnt.map(seenParams),
-        alerts: alerts.map((a) => {
-          const row = toAlertRow(a);
-          return ALERT_COLUMNS.map((c) => row[c] ?? null);
-        }),
-        locks: locks.map(lockParams),
-        owed: owed.map((o) => OWED_COLUMNS.map((c) => owedRow(o)[c])),
+  ): Promise<CommitReceipt> {
+    const duplicates = await this.batch({
+      events,
+      learnt: learnt.map(seenParams),
+      alerts: alerts.map((a) => {
+        const row = toAlertRow(a);
+        return ALERT_COLUMNS.map((c) => row[c] ?? null);
       }),
-    );
+      locks: locks.map(lockParams),
+      owed: owed.map((o) => OWED_COLUMNS.map((c) => owedRow(o)[c])),
+    });
+    // One process writes every alert of a SQLite file: the counts written are the counts stored.
+    return { duplicates: new Set(duplicates), alertOccurrences: NO_OCCURRENCES };
   }
 }
 
