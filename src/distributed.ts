@@ -26,6 +26,8 @@ export interface ClusterTimings {
   /** How long an api keeps asking for an owner before answering 503 (cluster/forwarding-ingest.ts). */
   readonly deadlineMs?: number;
   readonly attemptTimeoutMs?: number;
+  /** How long a worker holds a request for other workers' shares its api has heard of (cluster/source-share.ts). */
+  readonly shareWaitMs?: number;
 }
 
 /**
@@ -82,6 +84,12 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     origin: `worker-${hostname()}-${process.pid}-${newId('s')}`,
     into: system.sharedSources,
     onError: (message, error) => logger.error(message, error),
+    onWaited: (outcome, waitedMs) => {
+      system.metrics.shareWaits.inc({ outcome });
+      if (outcome === 'late')
+        logger.warn(`a request waited ${Math.round(waitedMs)} ms for other workers' shares its api had heard of, and went on without them`);
+    },
+    ...(timings.shareWaitMs !== undefined && { waitMs: timings.shareWaitMs }),
   });
   system.bus.relayTo(fanOut(sources, relay));
   // A batch answered: if this worker counts for the volume monitor, the minutes it completed are judged.
@@ -119,6 +127,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
       if (partition === MONITOR_PARTITION) system.eventCounting.give();
     },
     changesSettled: () => relay.settled(),
+    shares: sources,
     // Not while its lease may have run out: see PartitionLeases.current.
     current: (partition) => leases.current(partition),
     metrics: system.metrics,

@@ -252,14 +252,12 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const geoIp = overrides.geoIp ?? (await openGeoIp());
     const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
     const metrics = new VigilMetrics({ role: config.role });
-    const alertBook = new AlertBook();
-    const writer = new GroupCommitWriter(measuredInserts(events, metrics), {
-      onAlertOccurrences: (written, stored) => alertBook.storedOccurrences(written, stored),
-    });
+    const writer = new GroupCommitWriter(measuredInserts(events, metrics));
     const novelty = new NoveltyTracker(events, { trustAfterDays: config.trustAfterDays });
     const enricher = new Enricher(geoIp, new UserAgentParser(), novelty);
 
     const alerts = new SqlAlertStore(database);
+    const alertBook = new AlertBook();
     metrics.countOpenAlertsHeld(() => alertBook.size);
     // Anomaly models are in memory before the first event is scored; one that cannot be used is left out.
     const models = new ModelRegistry(new SqlModelStore(database), clock, audit);

@@ -41,6 +41,11 @@ export class AlertService {
     if (to === undefined || to === 'new') {
       return err({ code: 'invalid_transition', message: `An alert that is ${alert.status} cannot be moved by "${action}".` });
     }
+    // Its raiser's commit may still be under way: said as not found, so that the closer tries again
+    // (duplicate-alerts.ts), rather than folded into nothing.
+    if (foldInto !== undefined && !(await this.store.get(foldInto))) {
+      return err({ code: 'not_found', message: `No alert ${foldInto} to fold ${id} into.` });
+    }
     const at = this.clock.now();
     const updated = await this.store.transition(
       { alertId: id, from: alert.status, to, actor, note, at },

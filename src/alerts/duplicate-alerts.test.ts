@@ -29,6 +29,26 @@ describe('DuplicateAlerts', () => {
     expect(calls[2]?.note).toContain('alrt_1');
   });
 
+  it('folds it into the alert kept, and tries again when the database refused a try (a deadlock’s victim)', async () => {
+    const calls: Array<{ id: string; foldInto?: string }> = [];
+    let refused = false;
+    const alerts = {
+      async act(id: string, _action: string, _actor: string, _note: string | null, foldInto?: string) {
+        calls.push({ id, ...(foldInto !== undefined && { foldInto }) });
+        if (!refused) {
+          refused = true;
+          throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+        }
+        return ok(alert(id));
+      },
+    } as unknown as AlertService;
+    await new DuplicateAlerts(alerts, { pauseMs: 1, onError: (m) => expect.fail(m) }).close(alert('alrt_2'), alert('alrt_1'));
+    expect(calls).toEqual([
+      { id: 'alrt_2', foldInto: 'alrt_1' },
+      { id: 'alrt_2', foldInto: 'alrt_1' },
+    ]);
+  });
+
   it('stops at once when it was closed already, by another worker or a person', async () => {
     const { alerts, calls } = service([err({ code: 'invalid_transition', message: 'resolved' })]);
     await new DuplicateAlerts(alerts, { pauseMs: 1, onError: (m) => expect.fail(m) }).close(alert('alrt_2'), alert('alrt_1'));

@@ -58,10 +58,19 @@ export class DuplicateAlerts {
       `Raised at the same moment as ${kept.id} about the same ${duplicate.subject.kind} by another worker; ` +
       `its repeats go to ${kept.id}.`;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.alerts.act(duplicate.id, 'resolve', DUPLICATE_CLOSER, note, kept.id);
-      // Closed now, or already (by another worker, or by a person): nothing more to do.
-      if (result.ok || result.error.code !== 'not_found' || this.stopped) return;
-      if (attempt >= this.tries) throw new Error(`alert ${duplicate.id} was not stored after ${attempt} tries`);
+      let failed: unknown;
+      try {
+        const result = await this.alerts.act(duplicate.id, 'resolve', DUPLICATE_CLOSER, note, kept.id);
+        // Closed now, or already (by another worker, or by a person): nothing more to do.
+        if (result.ok || result.error.code !== 'not_found' || this.stopped) return;
+      } catch (error) {
+        // The database refused this try (PostgreSQL may pick it as a deadlock's victim): tried again.
+        if (this.stopped) throw error;
+        failed = error;
+      }
+      if (attempt >= this.tries) {
+        throw failed ?? new Error(`alert ${duplicate.id}, or ${kept.id} it is folded into, was not stored after ${attempt} tries`);
+      }
       await new Promise((r) => setTimeout(r, this.pauseMs));
     }
   }

@@ -7,6 +7,7 @@ import { validateEvent } from '../ingest/validate-event.js';
 import type { VigilMetrics } from '../metrics/metrics.js';
 import { ConnectionWatch } from './connection-watch.js';
 import { type ClusterNames, partitionOf } from './partitions.js';
+import type { ShareMarks } from './source-share.js';
 
 export interface ForwardSettings {
   readonly partitions: number;
@@ -28,12 +29,22 @@ export interface ForwardRequest {
    * them before, so the owner need not look them up (a retry may follow a try that was stored).
    */
   readonly minted?: readonly string[];
+  /**
+   * The highest share number this api has had in an answer from each worker (source-share.ts): the
+   * owner scores these events once it has had those shares, so across a NATS cluster too an event is
+   * scored after the events of other workers this api was answered for before sending it.
+   */
+  readonly after?: ShareMarks;
 }
 /**
  * `notOwner`: the worker that answered may not serve the partition at this moment (its lease may have
  * run out: NATS was away, its event loop held up); the api asks again in a moment, as when nobody owns it.
+ * `shared`: the answering worker and the number of the last share it sent, all of this report's included.
  */
-export type ForwardReply = { readonly report: IngestReport } | { readonly failed: string } | { readonly notOwner: number };
+export type ForwardReply =
+  | { readonly report: IngestReport; readonly shared?: { readonly origin: string; readonly seq: number } }
+  | { readonly failed: string }
+  | { readonly notOwner: number };
 
 /** A worker pause between tries while a partition has no owner (a failover under way). */
 const NO_OWNER_PAUSE_MS = 250;
@@ -51,6 +62,8 @@ export class ForwardingIngest implements EventIngest {
   private readonly attemptTimeoutMs: number;
   private readonly deadlineMs: number;
   private readonly link: ConnectionWatch;
+  /** The highest share number had in an answer from each worker (`ForwardRequest.after`). */
+  private readonly shareMarks: Record<string, number> = {};
 
   constructor(
     private readonly nc: NatsConnection,
@@ -196,13 +209,15 @@ export class ForwardingIngest implements EventIngest {
   private async send(partition: number, request: ForwardRequest, minted: ReadonlySet<string>): Promise<IngestReport> {
     const deadline = Date.now() + this.deadlineMs;
     const ids = request.events.map((e) => (e as { id: string }).id).filter((id) => minted.has(id));
-    let payload = new TextEncoder().encode(JSON.stringify(ids.length === 0 ? request : { ...request, minted: ids }));
+    const encode = (withMinted: boolean) =>
+      new TextEncoder().encode(JSON.stringify({ ...request, ...(withMinted && { minted: ids }), after: this.shareMarks }));
+    let payload = encode(ids.length > 0);
     let firstTry = ids.length > 0;
     // After a try that may have been stored (by an owner that answered too late, or by the next owner
     // beside one that said it is not the owner), the next ones are looked up like any other.
     const lookUpFromNowOn = () => {
       if (!firstTry) return;
-      payload = new TextEncoder().encode(JSON.stringify(request));
+      payload = encode(false);
       firstTry = false;
     };
     const subject = this.names.ingestSubject(partition);
@@ -225,6 +240,8 @@ export class ForwardingIngest implements EventIngest {
           throw new Error(`the owner of partition ${partition} failed: ${answer.failed}`);
         }
         this.metrics.forwarded.inc({ outcome: 'answered' });
+        const shared = answer.shared;
+        if (shared !== undefined && shared.seq > (this.shareMarks[shared.origin] ?? 0)) this.shareMarks[shared.origin] = shared.seq;
         return answer.report;
       } catch (error) {
         lookUpFromNowOn();

@@ -5,6 +5,7 @@ import type { VigilMetrics } from '../metrics/metrics.js';
 import type { ForwardReply, ForwardRequest } from './forwarding-ingest.js';
 import type { OwnershipListener } from './partition-leases.js';
 import type { ClusterNames } from './partitions.js';
+import type { ShareMarks } from './source-share.js';
 
 export interface PartitionWorkerDependencies {
   readonly nc: NatsConnection;
@@ -25,6 +26,11 @@ export interface PartitionWorkerDependencies {
    * entry, a lock, …) is in this process's memory (cluster/bus-relay.ts): the request is scored after.
    */
   readonly changesSettled: () => Promise<void>;
+  /**
+   * Where other workers' shares stand (source-share.ts): `arrived` resolves once those the api has
+   * heard of are had here, and `mark` says this worker's, for its answers.
+   */
+  readonly shares?: { arrived(after: ShareMarks | undefined): Promise<void> | undefined; mark(): number; readonly origin: string };
   readonly metrics: VigilMetrics;
   readonly onError: (message: string, error: unknown) => void;
 }
@@ -41,6 +47,8 @@ export class PartitionWorker implements OwnershipListener {
   private readonly under = new Set<Promise<void>>();
   /** The same requests, by partition: a partition given up waits for its own only. */
   private readonly underByPartition = new Map<number, Set<Promise<void>>>();
+  /** The last request's wait for other workers' shares (`shares.arrived`), which never rejects. */
+  private sharesInOrder: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: PartitionWorkerDependencies) {}
 
@@ -116,8 +124,16 @@ export class PartitionWorker implements OwnershipListener {
     this.deps.metrics.consumerLag.set(this.inFlight);
     try {
       await this.deps.changesSettled();
+      const shares = this.deps.shares;
+      // In the order requests came: one that waits for shares holds back those after it, which would
+      // otherwise be scored first.
+      const arrived = this.sharesInOrder.then(() => shares?.arrived(request.after));
+      this.sharesInOrder = arrived;
+      await arrived;
       const newIds = request.minted === undefined ? undefined : new Set(request.minted);
-      return { report: await this.deps.pipeline.ingest(request.events, { atomic: request.atomic, ...(newIds && { newIds }) }) };
+      const report = await this.deps.pipeline.ingest(request.events, { atomic: request.atomic, ...(newIds && { newIds }) });
+      // Read after the pipeline, which shares what it stored before it returns.
+      return shares === undefined ? { report } : { report, shared: { origin: shares.origin, seq: shares.mark() } };
     } catch (error) {
       // Another worker took the partition over while this request waited (store/postgres/partition-fence.ts):
       // nothing was committed, and the api asks the new owner.

@@ -16,16 +16,35 @@ export interface SharedSources {
 export interface SourceShareDependencies {
   readonly nc: NatsConnection;
   readonly names: ClusterNames;
-  /** This process's id among those on the subject: its own messages come back to it and are skipped. */
+  /** This process's id among those on the subject, unique to this start: its own messages come back to it and are skipped. */
   readonly origin: string;
   readonly into: SharedSources;
   readonly onError: (message: string, error: unknown) => void;
+  /** A request waited for shares (`arrived`): whether they came, and how long it waited. */
+  readonly onWaited?: (outcome: 'arrived' | 'late', waitedMs: number) => void;
+  /** How long a request waits for shares its api has heard of (2 s by default). */
+  readonly waitMs?: number;
+  /** How often a worker says where its shares stand, shares or not (1 s by default). */
+  readonly heartbeatMs?: number;
 }
+
+/**
+ * Where one worker's shares stood when it answered: the number of its last message. An api passes
+ * the highest it has had from each worker with every request it sends (`ForwardRequest.after`).
+ */
+export type ShareMarks = Readonly<Record<string, number>>;
 
 interface SourceEnvelope {
   readonly origin: string;
+  /** The message's number among its origin's; a heartbeat repeats the last one. */
+  readonly seq: number;
   readonly events?: readonly StoredEvent[];
   readonly alerts?: readonly SourceAlert[];
+}
+
+interface Waiter {
+  readonly after: ReadonlyArray<readonly [string, number]>;
+  readonly arrived: () => void;
 }
 
 /**
@@ -43,11 +62,17 @@ interface SourceEnvelope {
  * what one process holds today (bounded by the same byte budget).
  *
  * Order: it is sent from this process's bus outlet, which the pipeline awaits after the commit and
- * before it answers, on the connection that then carries the answer. NATS delivers one connection's
- * messages in order, so the next worker the api sends an event to has received this one before that
- * event, and keeps it at once (in the subscription's callback) before the event is scored. The api
- * sends a batch's events that share an IP or device across partitions one run after another
- * (forwarding-ingest.ts), so an event is scored after every earlier event of its source.
+ * before it answers, on the connection that then carries the answer. On one NATS server, that is
+ * enough: the server passes this connection's messages on in order, so the next worker the api sends
+ * an event to has this one before that event. Across a NATS cluster it is not: the share and the
+ * api's next request reach that worker by different routes, and a large share may come second. So
+ * each message is numbered, the answer says the number of the last one sent (`mark`), the api sends
+ * the highest number it has had from each worker with every request, and a worker scores a request
+ * only once it has had those (`arrived`), or after `waitMs`, when it goes on without (counted and
+ * logged). A heartbeat repeats the last number every `heartbeatMs`, so a worker that started after a
+ * message was sent (it read that message's events from PostgreSQL instead) learns it need not wait
+ * for it. The api sends a batch's events that share an IP or device across partitions one run after
+ * another (forwarding-ingest.ts), so an event is scored after every earlier event of its source.
  *
  * Not a store of record: a worker that missed messages (NATS away, a restart) rebuilds from
  * PostgreSQL at start, like any process.
@@ -56,6 +81,12 @@ export class SourceShare implements BusOutlet {
   private readonly subscription: Subscription;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
+  /** The number of the last message this worker sent. */
+  private sent = 0;
+  /** The highest number had from each other worker (or waited for in vain). */
+  private readonly heard = new Map<string, number>();
+  private readonly waiters = new Set<Waiter>();
+  private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly deps: SourceShareDependencies) {
     this.subscription = deps.nc.subscribe(deps.names.sourcesSubject, {
@@ -63,6 +94,54 @@ export class SourceShare implements BusOutlet {
         if (error) return deps.onError('the subscription to shared sources failed', error);
         this.receive(message.data);
       },
+    });
+    this.heartbeat = setInterval(() => {
+      try {
+        deps.nc.publish(deps.names.sourcesSubject, this.encoder.encode(JSON.stringify({ origin: deps.origin, seq: this.sent })));
+      } catch {
+        // NATS is away: the next heartbeat after it is back says the same.
+      }
+    }, deps.heartbeatMs ?? 1000);
+    this.heartbeat.unref();
+  }
+
+  /** This worker's id on the subject, for its answers. */
+  get origin(): string {
+    return this.deps.origin;
+  }
+
+  /** Where this worker's shares stand: the number of the last one sent, for its answers. */
+  mark(): number {
+    return this.sent;
+  }
+
+  /**
+   * Resolves once every other worker's messages up to the numbers in `after` have been had here, or
+   * after `waitMs` (those not had are then given up: later requests do not wait for them again).
+   * Undefined when nothing is missing, which is nearly always.
+   */
+  arrived(after: ShareMarks | undefined): Promise<void> | undefined {
+    if (after === undefined) return undefined;
+    const missing = Object.entries(after).filter(([origin, seq]) => origin !== this.deps.origin && seq > (this.heard.get(origin) ?? 0));
+    if (missing.length === 0) return undefined;
+    const started = performance.now();
+    return new Promise<void>((resolve) => {
+      const waiter: Waiter = {
+        after: missing,
+        arrived: () => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          this.deps.onWaited?.('arrived', performance.now() - started);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        for (const [origin, seq] of missing) if (seq > (this.heard.get(origin) ?? 0)) this.heard.set(origin, seq);
+        this.deps.onWaited?.('late', performance.now() - started);
+        resolve();
+      }, this.deps.waitMs ?? 2000);
+      this.waiters.add(waiter);
     });
   }
 
@@ -76,7 +155,10 @@ export class SourceShare implements BusOutlet {
   }
 
   close(): void {
+    clearInterval(this.heartbeat);
     this.subscription.unsubscribe();
+    // Nothing more will come: the requests waiting go on.
+    for (const waiter of [...this.waiters]) waiter.arrived();
   }
 
   /**
@@ -86,25 +168,29 @@ export class SourceShare implements BusOutlet {
   private sendEvents(events: readonly StoredEvent[]): void {
     if (events.length === 0) return;
     const limit = Math.max(64 * 1024, (this.deps.nc.info?.max_payload ?? 1024 * 1024) - 64 * 1024);
-    const head = `{"origin":${JSON.stringify(this.deps.origin)},"events":[`;
+    const origin = JSON.stringify(this.deps.origin);
+    // The number is at most 16 digits: counted in the head's size without knowing it yet.
+    const headBytes = `{"origin":${origin},"seq":,"events":[`.length + 16;
+    const publish = (parts: readonly string[]) =>
+      this.publishText(`{"origin":${origin},"seq":${++this.sent},"events":[${parts.join(',')}]}`);
     let parts: string[] = [];
-    let bytes = head.length;
+    let bytes = headBytes;
     for (const e of events) {
       const json = JSON.stringify(e);
       const size = Buffer.byteLength(json);
       if (parts.length > 0 && bytes + size + 1 > limit) {
-        this.publishText(`${head}${parts.join(',')}]}`);
+        publish(parts);
         parts = [];
-        bytes = head.length;
+        bytes = headBytes;
       }
       parts.push(json);
       bytes += size + 1;
     }
-    this.publishText(`${head}${parts.join(',')}]}`);
+    publish(parts);
   }
 
-  private send(envelope: SourceEnvelope): void {
-    this.publishText(JSON.stringify(envelope));
+  private send(envelope: Omit<SourceEnvelope, 'seq'>): void {
+    this.publishText(JSON.stringify({ ...envelope, seq: ++this.sent }));
   }
 
   private publishText(text: string): void {
@@ -130,6 +216,13 @@ export class SourceShare implements BusOutlet {
       if (envelope.alerts) this.deps.into.alerts(envelope.alerts);
     } catch (error) {
       this.deps.onError('keeping what another worker shared failed', error);
+    }
+    // Had (or failed to keep, which waiting longer would not mend): requests waiting for it go on.
+    if (typeof envelope.seq === 'number' && envelope.seq > (this.heard.get(envelope.origin) ?? 0)) {
+      this.heard.set(envelope.origin, envelope.seq);
+      for (const waiter of [...this.waiters]) {
+        if (waiter.after.every(([origin, seq]) => seq <= (this.heard.get(origin) ?? 0))) waiter.arrived();
+      }
     }
   }
 }

@@ -152,24 +152,6 @@ describe('AlertBook: alerts about an IP that other workers raised (the distribut
     expect(one.sharedSourceAlert(first, WINDOW)).toBeUndefined();
     expect(one.raise(event('e3', t0 + 2000, 'cid'), [aboutIp()], score('medium', 40), t0 + 2000).occurrences).toBe(3);
   });
-
-  it('follows the count a commit stored when another worker grew the alert too, keeping its own repeats since', () => {
-    const one = new AlertBook();
-    one.raise(event('e1', t0, 'ann'), [aboutIp()], score('medium', 40), t0);
-    // Written with 2 occurrences; the commit stored 4 (another worker's two repeats at the same moment).
-    const written = one.raise(event('e2', t0 + 1000, 'bob'), [aboutIp()], score('medium', 40), t0 + 1000);
-    // This worker grew it once more while the commit was under way.
-    one.raise(event('e3', t0 + 2000, 'cid'), [aboutIp()], score('medium', 40), t0 + 2000);
-    one.storedOccurrences([written], new Map([[written.id, 4]]));
-    const next = one.raise(event('e4', t0 + 3000, 'dan'), [aboutIp()], score('medium', 40), t0 + 3000);
-    expect(next).toMatchObject({ id: written.id, occurrences: 6 });
-    // Its events are this worker's own, as they were.
-    expect(next.events.map((e) => e.id)).toEqual(['e1', 'e2', 'e3', 'e4']);
-    // A count for an alert this book no longer holds changes nothing.
-    const other = new AlertBook();
-    other.storedOccurrences([written], new Map([[written.id, 4]]));
-    expect(other.size).toBe(0);
-  });
 });
 
 describe('AlertBook: open alerts taken as heads at start, read in full when an event may grow them', () => {

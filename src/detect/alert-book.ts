@@ -245,23 +245,6 @@ export class AlertBook {
   }
 
   /**
-   * A commit stored other counts for some of the alerts it wrote than this book wrote (the
-   * distributed mode: another worker grew the same alert about an IP or a device at the same moment,
-   * and each commit adds its own repeats to the stored count). The difference is added to the alert
-   * held, which may have grown since it was written, so that what this book announces and writes next
-   * follows the stored count.
-   */
-  storedOccurrences(written: readonly Alert[], stored: ReadonlyMap<string, number>): void {
-    for (const alert of written) {
-      const count = stored.get(alert.id);
-      const key = this.keyOf.get(alert.id);
-      const held = key === undefined ? undefined : this.open.peek(key);
-      if (count === undefined || held === undefined || held.id !== alert.id || isUnloaded(held)) continue;
-      this.open.set(key as string, { ...held, occurrences: held.occurrences + count - alert.occurrences });
-    }
-  }
-
-  /**
    * An alert about an IP or a device that another worker raised or grew (the distributed mode's
    * shared sources). Two workers scoring events of one IP at the same moment, each before the
    * other's alert reached it, each raise one: one process would have raised the first and grown it.

@@ -7,14 +7,6 @@ import { type CommitReceipt, type EventStore, NO_OCCURRENCES } from './ports.js'
 
 const NOTHING_COMMITTED: CommitReceipt = { duplicates: new Set(), alertOccurrences: NO_OCCURRENCES };
 
-export interface GroupCommitOptions {
-  /**
-   * A commit stored other counts of some alerts than it wrote (`CommitReceipt.alertOccurrences`):
-   * called once per commit, with the alerts as the commit wrote them, so that memory can follow.
-   */
-  readonly onAlertOccurrences?: (written: readonly Alert[], stored: ReadonlyMap<string, number>) => void;
-}
-
 /** Events that make a group worth committing at once, without waiting for more to join it. */
 const FULL_GROUP_EVENTS = 256;
 
@@ -45,10 +37,7 @@ export class GroupCommitWriter {
   private readonly underWay = new Set<Promise<void>>();
   private readonly maxUnderWay: number;
 
-  constructor(
-    private readonly store: EventStore,
-    private readonly options: GroupCommitOptions = {},
-  ) {
+  constructor(private readonly store: EventStore) {
     this.maxUnderWay = Math.max(1, store.orderedInserts);
   }
 
@@ -106,9 +95,6 @@ export class GroupCommitWriter {
     ).then(
       (receipt) => {
         for (const w of group) w.resolve(receipt);
-        // Once per group, with what the group wrote (each write holds only its own batch's alerts);
-        // before the writers' callers go on, since their continuations run after this function.
-        if (receipt.alertOccurrences.size > 0) this.options.onAlertOccurrences?.(alerts, receipt.alertOccurrences);
       },
       (error: unknown) => {
         for (const w of group) w.reject(error);

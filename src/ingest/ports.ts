@@ -26,7 +26,6 @@ export interface StoredEventsMark {
   readonly eventId: string;
 }
 
-/** Where events live. Implemented once with Kysely for SQLite and PostgreSQL (store/event-store.ts). */
 /** What a committed group of events says back. */
 export interface CommitReceipt {
   /** The ids another writer had stored first: those events were not written again. */
@@ -43,6 +42,7 @@ export interface CommitReceipt {
 /** A receipt's `alertOccurrences` when no alert's count needs correcting. */
 export const NO_OCCURRENCES: ReadonlyMap<string, number> = new Map();
 
+/** Where events live. Implemented once with Kysely for SQLite and PostgreSQL (store/event-store.ts). */
 export interface EventStore extends SeenStore {
   /**
    * Writes events, learnt novelty facts, the alerts they raised or updated and the account locks

@@ -33,6 +33,8 @@ export class VigilMetrics {
   readonly consumerLag: Gauge;
   /** Distributed mode (api): events sent to a partition's owner, by outcome (answered, no_owner, timeout). */
   readonly forwarded: Counter<'outcome'>;
+  /** Distributed mode (worker): requests that waited for other workers' shares, by outcome (arrived, late). */
+  readonly shareWaits: Counter<'outcome'>;
   /** Open alerts held in memory to merge repeats into (detect/alert-book.ts), read when scraped. */
   readonly openAlertsHeld: Gauge;
   private heldAlerts: () => number = () => 0;
@@ -86,6 +88,12 @@ export class VigilMetrics {
     this.forwarded = new Counter({
       name: 'vigil_forwarded_events_total',
       help: "Events an api process sent to their partition's owner, by outcome",
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.shareWaits = new Counter({
+      name: 'vigil_share_waits_total',
+      help: "Requests a worker held until other workers' shares their api had heard of came (arrived), or went on without them (late)",
       labelNames: ['outcome'],
       registers,
     });

@@ -112,7 +112,7 @@ export async function upsertAlerts(trx: Kysely<Database>, alerts: readonly Alert
  * stored yet is inserted as it is. One stored already gets this commit's own sightings added to its
  * stored occurrences (`repeats`: the alert's sightings among the events this commit wrote), rather
  * than the count this process holds, which misses another worker's repeats made at the same moment;
- * its first and last sightings only ever widen, and its risk, severity and decision only rise. What else a repeat changes
+ * its first and last sightings only ever widen, and its risk, severity, decision and update time only rise. What else a repeat changes
  * (events, reasons, summary) is the last commit's. Returns the stored count of each alert whose count
  * differs from the one written.
  */
@@ -122,8 +122,10 @@ export async function upsertSightedAlerts(
   repeats: ReadonlyMap<string, number>,
 ): Promise<ReadonlyMap<string, number>> {
   const stored = new Map<string, number>();
-  // In the order of their ids: two commits growing the same alerts lock them in one order.
-  for (const alert of [...alerts].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))) {
+  // Each alert once, in its latest state, in the order of their ids: two commits growing the same
+  // alerts lock them in one order.
+  const latest = [...new Map(alerts.map((a) => [a.id, a])).values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  for (const alert of latest) {
     const row = toAlertRow(alert);
     const { occurrences, folded_into } = await trx
       .insertInto('alerts')
@@ -134,6 +136,7 @@ export async function upsertSightedAlerts(
           occurrences: sql<number>`alerts.occurrences + ${repeats.get(alert.id) ?? 0}`,
           first_seen_at: sql<number>`least(alerts.first_seen_at, excluded.first_seen_at)`,
           last_seen_at: sql<number>`greatest(alerts.last_seen_at, excluded.last_seen_at)`,
+          updated_at: sql<number>`greatest(alerts.updated_at, excluded.updated_at)`,
           risk: sql<number>`greatest(alerts.risk, excluded.risk)`,
           severity: higherOf('severity', SEVERITIES),
           decision: higherOf('decision', DECISIONS),
@@ -147,7 +150,10 @@ export async function upsertSightedAlerts(
     if (folded_into !== null && repeated > 0) {
       await trx
         .updateTable('alerts')
-        .set({ occurrences: sql<number>`occurrences + ${repeated}` })
+        .set({
+          occurrences: sql<number>`occurrences + ${repeated}`,
+          last_seen_at: sql<number>`greatest(last_seen_at, ${alert.lastSeenAt})`,
+        })
         .where('id', '=', folded_into)
         .execute();
     }
@@ -168,8 +174,10 @@ function higherOf(column: 'severity' | 'decision', order: readonly string[]): Ra
  */
 async function foldOccurrences(trx: Kysely<Database>, from: string, into: string): Promise<void> {
   // Marked first: a commit of repeats for `from` waits for this transaction's lock on its row, then
-  // sees the mark and adds them to `into` (upsertSightedAlerts).
+  // sees the mark and adds them to `into` (upsertSightedAlerts). Alerts folded into `from` before
+  // now send theirs to `into` as well.
   await trx.updateTable('alerts').set({ folded_into: into }).where('id', '=', from).execute();
+  await trx.updateTable('alerts').set({ folded_into: into }).where('folded_into', '=', from).execute();
   const folded = await trx
     .selectFrom('alerts')
     .select(['occurrences', 'first_seen_at', 'last_seen_at'])

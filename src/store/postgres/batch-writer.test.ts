@@ -1,9 +1,17 @@
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../../test/support/clock.js';
 import { freshMigratedPgSchema } from '../../../test/support/cluster.js';
+import { AlertService } from '../../alerts/alert-service.js';
+import { AuditTrail } from '../../audit/audit-trail.js';
+import { InProcessBus } from '../../bus/in-process-bus.js';
+import { AlertBook } from '../../detect/alert-book.js';
 import type { StoredEvent } from '../../domain/activity-event.js';
 import type { Alert } from '../../domain/alert.js';
-import { SqlAlertStore } from '../alert-store.js';
+import { SqlAlertStore, upsertSightedAlerts } from '../alert-store.js';
+import { SqlAuditStore } from '../audit-store.js';
 import { type DatabaseHandle, openDatabase } from '../database.js';
+import { eventRow as eventRowOf } from '../event-rows.js';
 import { SqlEventStore } from '../event-store.js';
 
 const open: DatabaseHandle[] = [];
@@ -148,4 +156,131 @@ describe('PostgreSQL group commit of alerts several workers grow', () => {
     // The duplicate stays closed, whatever its raiser wrote.
     expect((await storedAlert(a, DUPLICATE)).status).toBe('resolved');
   });
+
+  it('a duplicate is not closed into an alert whose commit has not landed: it is tried again once it has', async () => {
+    const { a } = await twoWorkers();
+    const store = new SqlAlertStore(a);
+    const clock = fixedClock('2026-12-06T10:00:05Z');
+    const service = new AlertService(
+      store,
+      new AlertBook(),
+      clock,
+      new AuditTrail(new SqlAuditStore(a), clock),
+      new InProcessBus(() => {}),
+    );
+    const DUPLICATE = 'alrt_stuffing_second';
+    await new SqlEventStore(a).insert(
+      [failedLogin('evt_2', 'u2', T + 1_000, DUPLICATE), failedLogin('evt_3', 'u3', T + 2_000, DUPLICATE)],
+      [],
+      [stuffing(2, T + 2_000, 80, DUPLICATE)],
+    );
+    const notYet = await service.act(DUPLICATE, 'resolve', 'vigil', 'duplicate', ALERT);
+    expect(notYet).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect((await storedAlert(a, DUPLICATE)).status).toBe('new');
+
+    await new SqlEventStore(a).insert([failedLogin('evt_1', 'u1', T)], [], [stuffing(1, T)]);
+    expect((await service.act(DUPLICATE, 'resolve', 'vigil', 'duplicate', ALERT)).ok).toBe(true);
+    expect((await storedAlert(a)).occurrences).toBe(3);
+  });
+
+  it('counts an alert written several times in one call once, in its latest state', async () => {
+    const { a } = await twoWorkers();
+    await new SqlEventStore(a).insert([failedLogin('evt_1', 'u1', T)], [], [stuffing(1, T)]);
+    const events = [failedLogin('evt_2', 'u2', T + 1_000), failedLogin('evt_3', 'u3', T + 2_000)];
+    await a.db
+      .insertInto('events')
+      .values(events.map((e) => ({ ...eventRowOf(e) })))
+      .execute();
+    await a.db
+      .transaction()
+      .execute((trx) => upsertSightedAlerts(trx, [stuffing(2, T + 1_000), stuffing(3, T + 2_000)], new Map([[ALERT, 2]])));
+    expect((await storedAlert(a)).occurrences).toBe(3);
+  });
+
+  it('an alert folded into one later folded into a third sends its late repeats to the third', async () => {
+    const { a } = await twoWorkers();
+    const store = new SqlAlertStore(a);
+    const [first, second, third] = ['alrt_a', 'alrt_b', 'alrt_c'];
+    const worker = new SqlEventStore(a);
+    await worker.insert([failedLogin('evt_1', 'u1', T, first)], [], [stuffing(1, T, 80, first)]);
+    await worker.insert([failedLogin('evt_2', 'u2', T, second)], [], [stuffing(1, T, 80, second)]);
+    await worker.insert([failedLogin('evt_3', 'u3', T, third)], [], [stuffing(1, T, 80, third)]);
+    const close = (id: string, into: string) =>
+      store.transition(
+        { alertId: id, from: 'new', to: 'resolved', actor: 'vigil', note: null, at: T + 5_000 },
+        { resolvedAt: T + 5_000 },
+        into,
+      );
+    await close(third, second);
+    await close(second, first);
+    expect((await storedAlert(a, first)).occurrences).toBe(3);
+    // A late repeat of the third goes to the first, where the second's went.
+    await worker.insert([failedLogin('evt_4', 'u4', T + 9_000, third)], [], [stuffing(2, T + 9_000, 80, third)]);
+    expect((await storedAlert(a, first)).occurrences).toBe(4);
+    expect(Number((await storedAlert(a, first)).last_seen_at)).toBe(T + 9_000);
+  });
+
+  it('a commit that a late repeat of a folded alert led into a deadlock is run again, and counts once', async () => {
+    const url = await freshMigratedPgSchema();
+    const handle = await openDatabase({ dialect: 'postgres', url, poolSize: 4 }, { migrate: false });
+    open.push(handle);
+    const worker = new SqlEventStore(handle);
+    // Ids in this order: the duplicate, another IP's alert, the alert kept.
+    const [duplicate, other, kept] = ['alrt_a_duplicate', 'alrt_b_other', 'alrt_c_kept'];
+    await worker.insert([failedLogin('evt_1', 'u1', T, kept)], [], [stuffing(1, T, 80, kept)]);
+    await worker.insert([failedLogin('evt_2', 'u2', T, duplicate)], [], [stuffing(1, T, 80, duplicate)]);
+    await worker.insert([failedLogin('evt_3', 'u3', T, other)], [], [stuffing(1, T, 80, other)]);
+    await new SqlAlertStore(handle).transition(
+      { alertId: duplicate, from: 'new', to: 'resolved', actor: 'vigil', note: null, at: T },
+      { resolvedAt: T },
+      kept,
+    );
+    // Another worker's commit grows the other alert, then the one kept (in the order of their ids).
+    const another = new pg.Client({ connectionString: url });
+    await another.connect();
+    try {
+      const anotherPid = (await another.query('select pg_backend_pid() as pid')).rows[0].pid as number;
+      await another.query('begin');
+      await another.query('update alerts set occurrences = occurrences + 1 where id = $1', [other]);
+      // This one: a late repeat of the duplicate (sent on to the one kept) and a repeat of the other.
+      const commit = worker.insert(
+        [failedLogin('evt_4', 'u4', T + 1_000, duplicate), failedLogin('evt_5', 'u5', T + 1_000, other)],
+        [],
+        [stuffing(2, T + 1_000, 80, duplicate), stuffing(2, T + 1_000, 80, other)],
+      );
+      await until(async () => (await blockedBy(url, anotherPid)) > 0);
+      // Now each waits for the other: PostgreSQL ends one of the two.
+      let anotherCommitted = true;
+      try {
+        await another.query('update alerts set occurrences = occurrences + 1 where id = $1', [kept]);
+        await another.query('commit');
+      } catch {
+        anotherCommitted = false;
+        await another.query('rollback');
+      }
+      await commit;
+      const extra = anotherCommitted ? 1 : 0;
+      expect((await storedAlert(handle, kept)).occurrences).toBe(3 + extra);
+      expect((await storedAlert(handle, other)).occurrences).toBe(2 + extra);
+    } finally {
+      await another.end();
+    }
+  }, 30_000);
 });
+
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !(await done()); await new Promise((r) => setTimeout(r, 20)))
+    if (Date.now() > deadline) throw new Error('not within 10 s');
+}
+
+/** Sessions waiting for a lock the session `blocker` holds. */
+async function blockedBy(url: string, blocker: number): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [blocker]);
+    return rows[0].n as number;
+  } finally {
+    await client.end();
+  }
+}

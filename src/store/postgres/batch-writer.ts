@@ -34,24 +34,26 @@ export class PostgresBatchWriter implements EventBatchWriter {
   ): Promise<CommitReceipt> {
     const rows = events.map(eventRow);
     const fence = this.fence;
-    return this.handle.db.transaction().execute(async (trx) => {
-      if (fence && events.length > 0) await fence.check(trx, [...new Set(events.map((e) => e.user))]);
-      const inserted = new Set<string>();
-      for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-        const written = await trx
-          .insertInto('events')
-          .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .execute();
-        for (const r of written) inserted.add(r.id);
-      }
-      await upsertSeen(trx, learnt);
-      const alertOccurrences = await upsertSightedAlerts(trx, alerts, repeatsStored(events, inserted));
-      await upsertLocks(trx, locks);
-      if (owed.length > 0) await trx.insertInto('pending_effects').values(owed.map(owedRow)).execute();
-      return { duplicates: new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id)), alertOccurrences };
-    });
+    return retriedOnDeadlock(() =>
+      this.handle.db.transaction().execute(async (trx) => {
+        if (fence && events.length > 0) await fence.check(trx, [...new Set(events.map((e) => e.user))]);
+        const inserted = new Set<string>();
+        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+          const written = await trx
+            .insertInto('events')
+            .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+            .onConflict((oc) => oc.column('id').doNothing())
+            .returning('id')
+            .execute();
+          for (const r of written) inserted.add(r.id);
+        }
+        await upsertSeen(trx, learnt);
+        const alertOccurrences = await upsertSightedAlerts(trx, alerts, repeatsStored(events, inserted));
+        await upsertLocks(trx, locks);
+        if (owed.length > 0) await trx.insertInto('pending_effects').values(owed.map(owedRow)).execute();
+        return { duplicates: new Set(rows.filter((r) => !inserted.has(r.id)).map((r) => r.id)), alertOccurrences };
+      }),
+    );
   }
 }
 
@@ -67,4 +69,24 @@ function repeatsStored(events: readonly StoredEvent[], inserted: ReadonlySet<str
     if (alert !== undefined && inserted.has(e.id)) repeats.set(alert, (repeats.get(alert) ?? 0) + 1);
   }
   return repeats;
+}
+
+/** PostgreSQL's code for a transaction it ended to break a deadlock. */
+const DEADLOCK = '40P01';
+const DEADLOCK_TRIES = 3;
+
+/**
+ * Runs the commit again when PostgreSQL ended it to break a deadlock: nothing of it was written, and
+ * what it adds to alerts is counted again from what it inserts. Commits of alerts lock their rows in
+ * the order of their ids, but the repeats of a duplicate closed meanwhile go to the alert it was
+ * folded into (upsertSightedAlerts), out of that order.
+ */
+async function retriedOnDeadlock<T>(commit: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commit();
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK || attempt >= DEADLOCK_TRIES) throw error;
+    }
+  }
 }

@@ -1,0 +1,107 @@
+import { connect, type NatsConnection } from 'nats';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshNatsPrefix, NATS_URL } from '../../test/support/cluster.js';
+import type { StoredEvent } from '../domain/activity-event.js';
+import { ClusterNames } from './partitions.js';
+import { type SharedSources, SourceShare } from './source-share.js';
+
+const open: Array<{ close(): void | Promise<void> }> = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+
+async function natsConnection(): Promise<NatsConnection> {
+  const nc = await connect({ servers: NATS_URL });
+  open.push({ close: () => nc.close() });
+  return nc;
+}
+
+/** A worker's share on the machine's NATS, keeping what others share in `kept`. */
+async function worker(names: ClusterNames, origin: string, options: { waitMs?: number; heartbeatMs?: number } = {}) {
+  const kept: string[] = [];
+  const waited: Array<'arrived' | 'late'> = [];
+  const into: SharedSources = {
+    events: (events) => kept.push(...events.map((e) => e.id)),
+    alerts: () => {},
+  };
+  const share = new SourceShare({
+    nc: await natsConnection(),
+    names,
+    origin,
+    into,
+    onError: (message, error) => {
+      throw new Error(`${message}: ${String(error)}`);
+    },
+    onWaited: (outcome) => waited.push(outcome),
+    waitMs: options.waitMs ?? 10_000,
+    heartbeatMs: options.heartbeatMs ?? 60_000,
+  });
+  open.push(share);
+  return { share, kept, waited };
+}
+
+const stored = (id: string): StoredEvent =>
+  ({
+    id,
+    type: 'login.failed',
+    user: `user-of-${id}`,
+    ip: '203.0.113.9',
+    occurredAt: 1,
+    receivedAt: 1,
+    enrichment: { novelty: { newDevice: false, newCountry: false, newNetwork: false } },
+    result: { id, decision: 'allow', risk: 0, severity: 'none', reasons: [] },
+  }) as unknown as StoredEvent;
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('shared sources: a request waits for the shares its api has heard of', () => {
+  it('numbers each message, and holds a request until the numbers it names have come, only those', async () => {
+    const names = new ClusterNames(freshNatsPrefix());
+    const one = await worker(names, 'one');
+    const two = await worker(names, 'two');
+    expect(one.share.mark()).toBe(0);
+    await one.share.publish('events.stored', [stored('evt_1')]);
+    expect(one.share.mark()).toBe(1);
+
+    // Nothing to wait for: none named, its own, or one it has had.
+    expect(two.share.arrived(undefined)).toBeUndefined();
+    expect(two.share.arrived({ two: 99 })).toBeUndefined();
+    for (let i = 0; i < 100 && two.kept.length === 0; i++) await settle(20);
+    expect(two.share.arrived({ one: 1 })).toBeUndefined();
+
+    // A number not had yet: the request waits for it, and goes on once it has come and been kept.
+    let done = false;
+    const waiting = two.share.arrived({ one: 2 })?.then(() => {
+      done = true;
+    });
+    expect(waiting).toBeDefined();
+    await settle(100);
+    expect(done).toBe(false);
+    await one.share.publish('events.stored', [stored('evt_2')]);
+    await waiting;
+    expect(two.kept).toEqual(['evt_1', 'evt_2']);
+    expect(two.waited).toEqual(['arrived']);
+  });
+
+  it('goes on without a share that does not come, after the wait, and does not wait for it again', async () => {
+    const names = new ClusterNames(freshNatsPrefix());
+    const two = await worker(names, 'two', { waitMs: 200 });
+    const started = Date.now();
+    await two.share.arrived({ gone: 3 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(two.waited).toEqual(['late']);
+    expect(two.share.arrived({ gone: 3 })).toBeUndefined();
+    expect(two.share.arrived({ gone: 4 })).toBeDefined();
+  });
+
+  it('learns from a heartbeat that a share sent before it listened need not be waited for', async () => {
+    const names = new ClusterNames(freshNatsPrefix());
+    const one = await worker(names, 'one', { heartbeatMs: 50 });
+    await one.share.publish('events.stored', [stored('evt_1')]);
+    // Started after that share was sent: it never comes here (its event is in the store).
+    const late = await worker(names, 'late');
+    await late.share.arrived({ one: 1 });
+    expect(late.kept).toEqual([]);
+    expect(late.waited).toEqual(['arrived']);
+  });
+});
