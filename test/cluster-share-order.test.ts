@@ -21,11 +21,12 @@ const PARTITIONS = 16;
 const env = { VIGIL_INGEST_KEY: INGEST_KEY, VIGIL_ADMIN_KEY: ADMIN_KEY, VIGIL_RESPONSE_POLICY: '[]' };
 const running: System[] = [];
 const connections: NatsConnection[] = [];
+const prefixes = [prefix];
 
 afterAll(async () => {
   for (const nc of connections.splice(0)) await nc.close().catch(() => {});
   for (const s of running.splice(0).reverse()) await s.close().catch(() => {});
-  await dropNatsPrefix(prefix).catch(() => {});
+  for (const p of prefixes) await dropNatsPrefix(p).catch(() => {});
 });
 
 async function until(what: string, done: () => boolean): Promise<void> {
@@ -113,6 +114,7 @@ describe('distributed mode: a request is scored after the shares its api has hea
   it('the api sends with each request the highest share number each worker answered with', async () => {
     const databaseUrl = await freshPgSchema();
     const apiPrefix = freshNatsPrefix();
+    prefixes.push(apiPrefix);
     const api = await startRole('api', { databaseUrl, prefix: apiPrefix, clock, env });
     running.push(api);
     const nc = await connect({ servers: NATS_URL });

@@ -64,8 +64,9 @@ export class DuplicateAlerts {
         // Closed now, or already (by another worker, or by a person): nothing more to do.
         if (result.ok || result.error.code !== 'not_found' || this.stopped) return;
       } catch (error) {
-        // The database refused this try (PostgreSQL may pick it as a deadlock's victim): tried again.
-        if (this.stopped) throw error;
+        // PostgreSQL ended this try to break a deadlock (with a commit of the same alerts): nothing of
+        // it was written, and it is tried again. Any other failure is reported.
+        if (this.stopped || (error as { code?: string }).code !== '40P01') throw error;
         failed = error;
       }
       if (attempt >= this.tries) {

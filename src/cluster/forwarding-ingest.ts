@@ -46,6 +46,9 @@ export type ForwardReply =
   | { readonly failed: string }
   | { readonly notOwner: number };
 
+/** How long an api names a worker's last share number after that worker's last answer to it. */
+const SHARE_MARK_MS = 10 * 60_000;
+
 /** A worker pause between tries while a partition has no owner (a failover under way). */
 const NO_OWNER_PAUSE_MS = 250;
 
@@ -62,8 +65,12 @@ export class ForwardingIngest implements EventIngest {
   private readonly attemptTimeoutMs: number;
   private readonly deadlineMs: number;
   private readonly link: ConnectionWatch;
-  /** The highest share number had in an answer from each worker (`ForwardRequest.after`). */
-  private readonly shareMarks: Record<string, number> = {};
+  /**
+   * The highest share number had in an answer from each worker (`ForwardRequest.after`), and when.
+   * A worker not heard from for SHARE_MARK_MS is left out: its shares have long been delivered, and
+   * each worker start would otherwise add a name to every request for good.
+   */
+  private readonly shareMarks = new Map<string, { readonly seq: number; readonly at: number }>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -209,8 +216,9 @@ export class ForwardingIngest implements EventIngest {
   private async send(partition: number, request: ForwardRequest, minted: ReadonlySet<string>): Promise<IngestReport> {
     const deadline = Date.now() + this.deadlineMs;
     const ids = request.events.map((e) => (e as { id: string }).id).filter((id) => minted.has(id));
+    const after = this.currentShareMarks();
     const encode = (withMinted: boolean) =>
-      new TextEncoder().encode(JSON.stringify({ ...request, ...(withMinted && { minted: ids }), after: this.shareMarks }));
+      new TextEncoder().encode(JSON.stringify({ ...request, ...(withMinted && { minted: ids }), after }));
     let payload = encode(ids.length > 0);
     let firstTry = ids.length > 0;
     // After a try that may have been stored (by an owner that answered too late, or by the next owner
@@ -241,7 +249,9 @@ export class ForwardingIngest implements EventIngest {
         }
         this.metrics.forwarded.inc({ outcome: 'answered' });
         const shared = answer.shared;
-        if (shared !== undefined && shared.seq > (this.shareMarks[shared.origin] ?? 0)) this.shareMarks[shared.origin] = shared.seq;
+        if (shared !== undefined && shared.seq >= (this.shareMarks.get(shared.origin)?.seq ?? 0)) {
+          this.shareMarks.set(shared.origin, { seq: shared.seq, at: performance.now() });
+        }
         return answer.report;
       } catch (error) {
         lookUpFromNowOn();
@@ -264,6 +274,17 @@ export class ForwardingIngest implements EventIngest {
       code: 'busy',
       message: `No worker answered for partition ${partition} in time (a failover may be under way); send the same events again.`,
     });
+  }
+
+  /** The marks to send with a request, without those of workers not heard from for a while. */
+  private currentShareMarks(): ShareMarks {
+    const marks: Record<string, number> = {};
+    const oldest = performance.now() - SHARE_MARK_MS;
+    for (const [origin, mark] of this.shareMarks) {
+      if (mark.at < oldest) this.shareMarks.delete(origin);
+      else marks[origin] = mark.seq;
+    }
+    return marks;
   }
 
   /** Waits a moment before the next try, never past the deadline. */

@@ -159,3 +159,52 @@ describe('an api whose NATS is away when an event comes', () => {
     }
   }, 60_000);
 });
+
+describe('a worker holding a request for other workers’ shares', () => {
+  it('holds back the requests after it, so that they are scored in the order they came', async () => {
+    const scored: string[] = [];
+    const recording: EventIngest = {
+      ingest: async (raws, options) => {
+        for (const raw of raws) scored.push((raw as { id: string }).id);
+        return pipeline.ingest(raws, options);
+      },
+    };
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const worker = new PartitionWorker({
+      nc,
+      names,
+      pipeline: recording,
+      catchUp: async () => {},
+      changesSettled: async () => {},
+      // The first request names a share not had yet; the second names none.
+      shares: { origin: 'this', mark: () => 3, arrived: (after) => (after?.elsewhere === 9 ? held : undefined) },
+      metrics: new VigilMetrics({ role: 'worker' }),
+      onError: (message, error) => {
+        throw new Error(`${message}: ${String(error)}`);
+      },
+    });
+    await worker.acquired([0]);
+    await nc.flush();
+    const request = (id: string, after: Record<string, number>) =>
+      nc.request(
+        names.ingestSubject(0),
+        new TextEncoder().encode(JSON.stringify({ events: [{ id, type: 'login.succeeded', user: 'alice' }], atomic: false, after })),
+        { timeout: 30_000 },
+      );
+    const first = request('evt_waits', { elsewhere: 9 });
+    await nc.flush();
+    const second = request('evt_after_it', {});
+    await new Promise((r) => setTimeout(r, 200));
+    expect(scored).toEqual([]);
+    letGo();
+    const answers = await Promise.all([first, second]);
+    expect(scored).toEqual(['evt_waits', 'evt_after_it']);
+    // Each answer says where this worker's shares stand.
+    for (const answer of answers)
+      expect(JSON.parse(new TextDecoder().decode(answer.data))).toMatchObject({ shared: { origin: 'this', seq: 3 } });
+    await worker.released(0);
+  }, 60_000);
+});

@@ -125,10 +125,10 @@ export class PartitionWorker implements OwnershipListener {
     try {
       await this.deps.changesSettled();
       const shares = this.deps.shares;
-      // In the order requests came: one that waits for shares holds back those after it, which would
-      // otherwise be scored first.
-      const arrived = this.sharesInOrder.then(() => shares?.arrived(request.after));
-      this.sharesInOrder = arrived;
+      // Each request's wait starts now, but they end in the order requests came: one that waits for
+      // shares holds back those after it, which would otherwise be scored first.
+      const arrived = Promise.all([this.sharesInOrder, shares?.arrived(request.after)]).then(() => {});
+      this.sharesInOrder = arrived.catch(() => {});
       await arrived;
       const newIds = request.minted === undefined ? undefined : new Set(request.minted);
       const report = await this.deps.pipeline.ingest(request.events, { atomic: request.atomic, ...(newIds && { newIds }) });

@@ -24,8 +24,9 @@ async function worker(names: ClusterNames, origin: string, options: { waitMs?: n
     events: (events) => kept.push(...events.map((e) => e.id)),
     alerts: () => {},
   };
+  const nc = await natsConnection();
   const share = new SourceShare({
-    nc: await natsConnection(),
+    nc,
     names,
     origin,
     into,
@@ -37,7 +38,9 @@ async function worker(names: ClusterNames, origin: string, options: { waitMs?: n
     heartbeatMs: options.heartbeatMs ?? 60_000,
   });
   open.push(share);
-  return { share, kept, waited };
+  // Its subscription is on the server before anything is shared.
+  await nc.flush();
+  return { share, kept, waited, nc };
 }
 
 const stored = (id: string): StoredEvent =>
@@ -83,21 +86,41 @@ describe('shared sources: a request waits for the shares its api has heard of', 
     expect(two.waited).toEqual(['arrived']);
   });
 
-  it('goes on without a share that does not come, after the wait, and does not wait for it again', async () => {
+  it('goes on without a share that does not come, after the wait, and waits for that worker again only once it is heard', async () => {
     const names = new ClusterNames(freshNatsPrefix());
     const two = await worker(names, 'two', { waitMs: 200 });
     const started = Date.now();
-    await two.share.arrived({ gone: 3 });
+    await two.share.arrived({ one: 3 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     expect(two.waited).toEqual(['late']);
-    expect(two.share.arrived({ gone: 3 })).toBeUndefined();
-    expect(two.share.arrived({ gone: 4 })).toBeDefined();
+    // Given up: one this worker cannot hear (a route down) does not hold every later request.
+    expect(two.share.arrived({ one: 3 })).toBeUndefined();
+    expect(two.share.arrived({ one: 4 })).toBeUndefined();
+
+    // Heard again: its later numbers are waited for once more.
+    const one = await worker(names, 'one');
+    for (let i = 1; i <= 4; i++) await one.share.publish('events.stored', [stored(`evt_${i}`)]);
+    for (let i = 0; i < 100 && two.kept.length < 4; i++) await settle(20);
+    expect(two.share.arrived({ one: 4 })).toBeUndefined();
+    expect(two.share.arrived({ one: 5 })).toBeDefined();
+  });
+
+  it('does not wait for a worker never heard from once two heartbeats have passed: it is gone', async () => {
+    const names = new ClusterNames(freshNatsPrefix());
+    const two = await worker(names, 'two', { heartbeatMs: 1000 });
+    // Just started: a worker not heard from yet may be alive, its heartbeat under way.
+    const waiting = two.share.arrived({ gone: 3 });
+    expect(waiting).toBeDefined();
+    // Two heartbeats on, it is gone: the request waiting goes on, and the next does not wait.
+    await waiting;
+    expect(two.share.arrived({ gone: 4 })).toBeUndefined();
   });
 
   it('learns from a heartbeat that a share sent before it listened need not be waited for', async () => {
     const names = new ClusterNames(freshNatsPrefix());
     const one = await worker(names, 'one', { heartbeatMs: 50 });
     await one.share.publish('events.stored', [stored('evt_1')]);
+    await one.nc.flush();
     // Started after that share was sent: it never comes here (its event is in the store).
     const late = await worker(names, 'late');
     await late.share.arrived({ one: 1 });

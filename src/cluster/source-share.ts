@@ -43,8 +43,9 @@ interface SourceEnvelope {
 }
 
 interface Waiter {
+  /** The other workers' numbers it waits for. */
   readonly after: ReadonlyArray<readonly [string, number]>;
-  readonly arrived: () => void;
+  readonly done: (outcome: 'arrived' | 'late' | 'closed') => void;
 }
 
 /**
@@ -71,7 +72,8 @@ interface Waiter {
  * only once it has had those (`arrived`), or after `waitMs`, when it goes on without (counted and
  * logged). A heartbeat repeats the last number every `heartbeatMs`, so a worker that started after a
  * message was sent (it read that message's events from PostgreSQL instead) learns it need not wait
- * for it. The api sends a batch's events that share an IP or device across partitions one run after
+ * for it; and a worker not heard from at all within two heartbeats of this one's start is gone (an
+ * api may still name its last number): not waited for. The api sends a batch's events that share an IP or device across partitions one run after
  * another (forwarding-ingest.ts), so an event is scored after every earlier event of its source.
  *
  * Not a store of record: a worker that missed messages (NATS away, a restart) rebuilds from
@@ -85,8 +87,17 @@ export class SourceShare implements BusOutlet {
   private sent = 0;
   /** The highest number had from each other worker (or waited for in vain). */
   private readonly heard = new Map<string, number>();
+  /**
+   * Workers waited for in vain, not waited for again until a message of theirs comes: one that this
+   * worker cannot hear (a route between NATS servers down) would otherwise hold every request.
+   */
+  private readonly givenUp = new Set<string>();
   private readonly waiters = new Set<Waiter>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeatMs: number;
+  /** When this worker started listening: a live worker is heard from within a heartbeat of it. */
+  private readonly listeningSince = performance.now();
+  private readonly settling: NodeJS.Timeout;
 
   constructor(private readonly deps: SourceShareDependencies) {
     this.subscription = deps.nc.subscribe(deps.names.sourcesSubject, {
@@ -95,14 +106,18 @@ export class SourceShare implements BusOutlet {
         this.receive(message.data);
       },
     });
+    this.heartbeatMs = deps.heartbeatMs ?? 1000;
     this.heartbeat = setInterval(() => {
       try {
         deps.nc.publish(deps.names.sourcesSubject, this.encoder.encode(JSON.stringify({ origin: deps.origin, seq: this.sent })));
       } catch {
         // NATS is away: the next heartbeat after it is back says the same.
       }
-    }, deps.heartbeatMs ?? 1000);
+    }, this.heartbeatMs);
     this.heartbeat.unref();
+    // Once every live worker has been heard from, those waiting for one never heard from go on.
+    this.settling = setTimeout(() => this.wake(), 2 * this.heartbeatMs + 1);
+    this.settling.unref();
   }
 
   /** This worker's id on the subject, for its answers. */
@@ -117,32 +132,55 @@ export class SourceShare implements BusOutlet {
 
   /**
    * Resolves once every other worker's messages up to the numbers in `after` have been had here, or
-   * after `waitMs` (those not had are then given up: later requests do not wait for them again).
-   * Undefined when nothing is missing, which is nearly always.
+   * after `waitMs` (those not had are then given up: later requests do not wait for that worker again
+   * until a message of its own comes). Undefined when nothing is missing, which is nearly always.
    */
   arrived(after: ShareMarks | undefined): Promise<void> | undefined {
-    if (after === undefined) return undefined;
-    const missing = Object.entries(after).filter(([origin, seq]) => origin !== this.deps.origin && seq > (this.heard.get(origin) ?? 0));
+    if (after === undefined || after === null || typeof after !== 'object') return undefined;
+    const missing = Object.entries(after).filter(
+      (mark): mark is [string, number] => typeof mark[1] === 'number' && this.missing(mark[0], mark[1]),
+    );
     if (missing.length === 0) return undefined;
     const started = performance.now();
     return new Promise<void>((resolve) => {
       const waiter: Waiter = {
         after: missing,
-        arrived: () => {
+        done: (outcome) => {
           clearTimeout(timer);
-          this.waiters.delete(waiter);
-          this.deps.onWaited?.('arrived', performance.now() - started);
+          if (!this.waiters.delete(waiter)) return;
+          if (outcome === 'late') {
+            for (const [origin, seq] of missing) {
+              if (!this.missing(origin, seq)) continue;
+              this.givenUp.add(origin);
+              if (seq > (this.heard.get(origin) ?? 0)) this.heard.set(origin, seq);
+            }
+          }
+          if (outcome !== 'closed') this.deps.onWaited?.(outcome, performance.now() - started);
           resolve();
         },
       };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        for (const [origin, seq] of missing) if (seq > (this.heard.get(origin) ?? 0)) this.heard.set(origin, seq);
-        this.deps.onWaited?.('late', performance.now() - started);
-        resolve();
-      }, this.deps.waitMs ?? 2000);
+      const timer = setTimeout(() => waiter.done('late'), this.deps.waitMs ?? 2000);
       this.waiters.add(waiter);
     });
+  }
+
+  /**
+   * Whether number `seq` of worker `origin` is still to come: not this worker's own, nor the number 0
+   * (nothing shared yet), nor of a worker given up, nor one had. A worker never heard from is waited
+   * for only in this worker's first two heartbeats of listening: past them it is gone.
+   */
+  private missing(origin: string, seq: number): boolean {
+    if (origin === this.deps.origin || seq <= 0 || this.givenUp.has(origin)) return false;
+    const heard = this.heard.get(origin);
+    if (heard === undefined) return performance.now() - this.listeningSince <= 2 * this.heartbeatMs;
+    return seq > heard;
+  }
+
+  /** Lets go the requests that no longer wait for anything. */
+  private wake(): void {
+    for (const waiter of [...this.waiters]) {
+      if (!waiter.after.some(([origin, seq]) => this.missing(origin, seq))) waiter.done('arrived');
+    }
   }
 
   async publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
@@ -156,9 +194,10 @@ export class SourceShare implements BusOutlet {
 
   close(): void {
     clearInterval(this.heartbeat);
+    clearTimeout(this.settling);
     this.subscription.unsubscribe();
     // Nothing more will come: the requests waiting go on.
-    for (const waiter of [...this.waiters]) waiter.arrived();
+    for (const waiter of [...this.waiters]) waiter.done('closed');
   }
 
   /**
@@ -171,8 +210,10 @@ export class SourceShare implements BusOutlet {
     const origin = JSON.stringify(this.deps.origin);
     // The number is at most 16 digits: counted in the head's size without knowing it yet.
     const headBytes = `{"origin":${origin},"seq":,"events":[`.length + 16;
-    const publish = (parts: readonly string[]) =>
-      this.publishText(`{"origin":${origin},"seq":${++this.sent},"events":[${parts.join(',')}]}`);
+    const publish = (parts: readonly string[]) => {
+      const seq = this.sent + 1;
+      if (this.publishText(`{"origin":${origin},"seq":${seq},"events":[${parts.join(',')}]}`)) this.sent = seq;
+    };
     let parts: string[] = [];
     let bytes = headBytes;
     for (const e of events) {
@@ -190,15 +231,19 @@ export class SourceShare implements BusOutlet {
   }
 
   private send(envelope: Omit<SourceEnvelope, 'seq'>): void {
-    this.publishText(JSON.stringify({ ...envelope, seq: ++this.sent }));
+    const seq = this.sent + 1;
+    if (this.publishText(JSON.stringify({ ...envelope, seq }))) this.sent = seq;
   }
 
-  private publishText(text: string): void {
+  /** Whether NATS took the message: a number is used only by a message sent, so none is waited for in vain. */
+  private publishText(text: string): boolean {
     try {
       this.deps.nc.publish(this.deps.names.sourcesSubject, this.encoder.encode(text));
+      return true;
     } catch (error) {
       // NATS is away: the events are committed all the same; the other workers miss them (see above).
       this.deps.onError('sharing stored events with the other workers failed', error);
+      return false;
     }
   }
 
@@ -218,11 +263,12 @@ export class SourceShare implements BusOutlet {
       this.deps.onError('keeping what another worker shared failed', error);
     }
     // Had (or failed to keep, which waiting longer would not mend): requests waiting for it go on.
-    if (typeof envelope.seq === 'number' && envelope.seq > (this.heard.get(envelope.origin) ?? 0)) {
+    if (typeof envelope.seq !== 'number') return;
+    this.givenUp.delete(envelope.origin);
+    const heard = this.heard.get(envelope.origin);
+    if (heard === undefined || envelope.seq > heard) {
       this.heard.set(envelope.origin, envelope.seq);
-      for (const waiter of [...this.waiters]) {
-        if (waiter.after.every(([origin, seq]) => seq <= (this.heard.get(origin) ?? 0))) waiter.arrived();
-      }
+      this.wake();
     }
   }
 }

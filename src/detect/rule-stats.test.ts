@@ -172,9 +172,15 @@ describe('RuleStats', () => {
     stats.track(['r']);
     stats.record('r', T0, 'live', true);
     // A rough guard: a million records of a keyed cell must not grow the heap by more than noise.
-    const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 1_000_000; i++) stats.record('r', T0 + (i % 1000), i % 2 === 0 ? 'live' : 'shadow', i % 7 === 0);
-    expect(process.memoryUsage().heapUsed - before).toBeLessThan(8_000_000);
+    // The least of three rounds: the test runner's own work in this thread (its messages, on a
+    // loaded machine) lands in one round now and then, while an allocation per record lands in all.
+    const growth: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 1_000_000; i++) stats.record('r', T0 + (i % 1000), i % 2 === 0 ? 'live' : 'shadow', i % 7 === 0);
+      growth.push(process.memoryUsage().heapUsed - before);
+    }
+    expect(Math.min(...growth)).toBeLessThan(8_000_000);
   });
 });
 
