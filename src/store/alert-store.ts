@@ -1,4 +1,5 @@
 import {
+  CompiledQuery,
   type Expression,
   type ExpressionBuilder,
   type Insertable,
@@ -127,26 +128,12 @@ export async function upsertSightedAlerts(
   const latest = [...new Map(alerts.map((a) => [a.id, a])).values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   for (const alert of latest) {
     const row = toAlertRow(alert);
-    const { occurrences, folded_into } = await trx
-      .insertInto('alerts')
-      .values(row)
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({
-          ...Object.fromEntries(DETECTION_COLUMNS.map((c) => [c, row[c]])),
-          occurrences: sql<number>`alerts.occurrences + ${repeats.get(alert.id) ?? 0}`,
-          first_seen_at: sql<number>`least(alerts.first_seen_at, excluded.first_seen_at)`,
-          last_seen_at: sql<number>`greatest(alerts.last_seen_at, excluded.last_seen_at)`,
-          updated_at: sql<number>`greatest(alerts.updated_at, excluded.updated_at)`,
-          risk: sql<number>`greatest(alerts.risk, excluded.risk)`,
-          severity: higherOf('severity', SEVERITIES),
-          decision: higherOf('decision', DECISIONS),
-        }),
-      )
-      .returning(['occurrences', 'folded_into'])
-      .executeTakeFirstOrThrow();
+    const repeated = repeats.get(alert.id) ?? 0;
+    const params = [...ALERT_COLUMNS.map((c) => row[c] ?? null), repeated];
+    const { rows } = await trx.executeQuery<{ occurrences: number; folded_into: string | null }>(CompiledQuery.raw(UPSERT_SIGHTED, params));
+    const { occurrences, folded_into } = rows[0] as { occurrences: number; folded_into: string | null };
     if (occurrences !== alert.occurrences) stored.set(alert.id, occurrences);
     // Closed as a duplicate meanwhile: its repeats count in the alert it was closed into.
-    const repeated = repeats.get(alert.id) ?? 0;
     if (folded_into !== null && repeated > 0) {
       await trx
         .updateTable('alerts')
@@ -162,11 +149,30 @@ export async function upsertSightedAlerts(
 }
 
 /** Of the stored and the written value of `column`, the one later in `order` (PostgreSQL). */
-function higherOf(column: 'severity' | 'decision', order: readonly string[]): RawBuilder<string> {
+function higherOf(column: 'severity' | 'decision', order: readonly string[]): string {
   const rank = (table: 'alerts' | 'excluded') =>
-    sql`array_position(array[${sql.join(order.map((v) => sql.lit(v)))}]::text[], ${sql.ref(`${table}.${column}`)})`;
-  return sql<string>`case when ${rank('excluded')} > ${rank('alerts')} then excluded.${sql.ref(column)} else alerts.${sql.ref(column)} end`;
+    `array_position(array[${order.map((v) => `'${v}'`).join(', ')}]::text[], ${table}.${column})`;
+  return `${column} = case when ${rank('excluded')} > ${rank('alerts')} then excluded.${column} else alerts.${column} end`;
 }
+
+/** What a repeat sets that is not simply the last commit's (upsertSightedAlerts); the last parameter is the commit's repeats. */
+const SIGHTED_UPDATES: Partial<Record<(typeof DETECTION_COLUMNS)[number], string>> = {
+  occurrences: `occurrences = alerts.occurrences + $${ALERT_COLUMNS.length + 1}`,
+  first_seen_at: 'first_seen_at = least(alerts.first_seen_at, excluded.first_seen_at)',
+  last_seen_at: 'last_seen_at = greatest(alerts.last_seen_at, excluded.last_seen_at)',
+  updated_at: 'updated_at = greatest(alerts.updated_at, excluded.updated_at)',
+  risk: 'risk = greatest(alerts.risk, excluded.risk)',
+  severity: higherOf('severity', SEVERITIES),
+  decision: higherOf('decision', DECISIONS),
+};
+
+/**
+ * upsertSightedAlerts's statement, written out once: built by Kysely for each alert, it cost about
+ * 100 µs of CPU more per alert than the statement it replaced (measured on PostgreSQL, 400 alerts).
+ */
+const UPSERT_SIGHTED = `insert into alerts (${ALERT_COLUMNS.join(', ')}) values (${ALERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+  on conflict (id) do update set ${DETECTION_COLUMNS.map((c) => SIGHTED_UPDATES[c] ?? `${c} = excluded.${c}`).join(', ')}
+  returning occurrences, folded_into`;
 
 /**
  * The alert `into` takes the occurrences of `from` and the span of its sightings, in the caller's
