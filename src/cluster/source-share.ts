@@ -73,8 +73,9 @@ interface Waiter {
  * logged). A heartbeat repeats the last number every `heartbeatMs`, so a worker that started after a
  * message was sent (it read that message's events from PostgreSQL instead) learns it need not wait
  * for it; and a worker not heard from at all within two heartbeats of this one's start is gone (an
- * api may still name its last number): not waited for. The api sends a batch's events that share an IP or device across partitions one run after
- * another (forwarding-ingest.ts), so an event is scored after every earlier event of its source.
+ * api may still name its last number): not waited for. The api sends a batch's events that share an
+ * IP or device across partitions one run after another (forwarding-ingest.ts), so an event is scored
+ * after every earlier event of its source.
  *
  * Not a store of record: a worker that missed messages (NATS away, a restart) rebuilds from
  * PostgreSQL at start, like any process.

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/config.js';
 import type { Clock } from '../../src/core/clock.js';
 import { type ClusterTimings, joinCluster } from '../../src/distributed.js';
-import { openDatabase } from '../../src/store/database.js';
+import { type DatabaseHandle, openDatabase } from '../../src/store/database.js';
 import { createSystem, type System } from '../../src/system.js';
 import { TEST_SECRET_KEY } from './credentials.js';
 import { sharedGeoIp } from './geoip.js';
@@ -48,6 +48,17 @@ export async function freshMigratedPgSchema(): Promise<string> {
   const handle = await openDatabase({ dialect: 'postgres', url, poolSize: 1 }, { migrate: true });
   await handle.close();
   return url;
+}
+
+/**
+ * Two workers' connections to one fresh migrated schema (the cluster tests' database, whatever the
+ * leg), each added to `open` for the caller to close after its test.
+ */
+export async function twoWorkerDatabases(open: DatabaseHandle[]): Promise<{ a: DatabaseHandle; b: DatabaseHandle }> {
+  const url = await freshMigratedPgSchema();
+  const [a, b] = await Promise.all([1, 2].map(() => openDatabase({ dialect: 'postgres', url, poolSize: 2 }, { migrate: false })));
+  open.push(a as DatabaseHandle, b as DatabaseHandle);
+  return { a: a as DatabaseHandle, b: b as DatabaseHandle };
 }
 
 /** A NATS prefix of this test's own: its subjects, lease bucket and streams collide with nobody's. */

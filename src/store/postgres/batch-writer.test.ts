@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../../test/support/clock.js';
-import { freshMigratedPgSchema } from '../../../test/support/cluster.js';
+import { freshMigratedPgSchema, twoWorkerDatabases } from '../../../test/support/cluster.js';
 import { AlertService } from '../../alerts/alert-service.js';
 import { AuditTrail } from '../../audit/audit-trail.js';
 import { InProcessBus } from '../../bus/in-process-bus.js';
@@ -19,13 +19,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((h) => h.close()));
 });
 
-/** Two workers' stores on one PostgreSQL schema (the cluster tests' database, whatever the leg). */
-async function twoWorkers() {
-  const url = await freshMigratedPgSchema();
-  const [a, b] = await Promise.all([1, 2].map(() => openDatabase({ dialect: 'postgres', url, poolSize: 2 }, { migrate: false })));
-  open.push(a as DatabaseHandle, b as DatabaseHandle);
-  return { a: a as DatabaseHandle, b: b as DatabaseHandle };
-}
+const twoWorkers = () => twoWorkerDatabases(open);
 
 const T = Date.parse('2026-12-06T10:00:00Z');
 const IP = '203.0.113.9';

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshMigratedPgSchema } from '../../../test/support/cluster.js';
+import { twoWorkerDatabases } from '../../../test/support/cluster.js';
 import { partitionOf } from '../../cluster/partitions.js';
 import { FencedOut } from '../../ingest/fenced-out.js';
-import { type DatabaseHandle, openDatabase } from '../database.js';
+import type { DatabaseHandle } from '../database.js';
 import { PartitionFence } from './partition-fence.js';
 
 const PARTITIONS = 4;
@@ -16,13 +16,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((h) => h.close()));
 });
 
-/** Two workers' connections to one PostgreSQL schema (the cluster tests' database, whatever the leg). */
-async function twoWorkers() {
-  const url = await freshMigratedPgSchema();
-  const [a, b] = await Promise.all([1, 2].map(() => openDatabase({ dialect: 'postgres', url, poolSize: 2 }, { migrate: false })));
-  open.push(a as DatabaseHandle, b as DatabaseHandle);
-  return { a: a as DatabaseHandle, b: b as DatabaseHandle };
-}
+const twoWorkers = () => twoWorkerDatabases(open);
 
 /** A commit of one of the user's rows, as a batch of events makes it: the fence first, then the write. */
 function commit(handle: DatabaseHandle, fence: PartitionFence, id: string, beforeCommit?: () => Promise<void>): Promise<void> {
