@@ -5,7 +5,7 @@ import { ForwardingIngest } from './cluster/forwarding-ingest.js';
 import { PartitionLeases } from './cluster/partition-leases.js';
 import { PartitionWorker } from './cluster/partition-worker.js';
 import { ClusterNames, partitionOf } from './cluster/partitions.js';
-import { fanOut, SourceShare } from './cluster/source-share.js';
+import { fanOut, SourceShare, wantsShareAcks } from './cluster/source-share.js';
 import { newId } from './core/ids.js';
 import { PENDING_EFFECTS_RESUME_MS } from './ingest/pending-effects.js';
 import { measuredIngest } from './metrics/instrument.js';
@@ -77,6 +77,9 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     };
   }
 
+  // Across a NATS cluster a share and a client's next event may take different routes (source-share.ts).
+  const shareAcks = wantsShareAcks(config.shareAcks, nc.info);
+  if (shareAcks) logger.info('answers wait for the other workers to say they have what was shared (VIGIL_SHARE_ACKS)');
   // What this worker stores, and its IP and device alerts, go to every other worker; theirs come here.
   const sources = new SourceShare({
     nc,
@@ -90,6 +93,12 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
         logger.warn(`a request waited ${Math.round(waitedMs)} ms for other workers' shares its api had heard of, and went on without them`);
     },
     ...(timings.shareWaitMs !== undefined && { waitMs: timings.shareWaitMs }),
+    acks: shareAcks,
+    onDelivered: (outcome, waitedMs) => {
+      system.metrics.shareAcks.inc({ outcome });
+      if (outcome === 'late')
+        logger.warn(`an answer waited ${Math.round(waitedMs)} ms for other workers to say they had its shares, and went without`);
+    },
   });
   system.bus.relayTo(fanOut(sources, relay));
   // A batch answered: if this worker counts for the volume monitor, the minutes it completed are judged.
@@ -168,6 +177,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     system.metrics,
     (error) => logger.error('renewing partition leases failed', error),
   );
+  // With acks, the others alive are known before a partition is served (source-share.ts).
+  await sources.listening();
   await leases.start();
   // Rows left by a step that failed here are taken up again while their partition is still ours.
   system.effects.start(PENDING_EFFECTS_RESUME_MS, ownsNow);

@@ -151,4 +151,68 @@ describe('distributed mode: a request is scored after the shares its api has hea
     await api.ingest.ingest([login('dan')]);
     expect(heard).toEqual([{}, { a: 7 }, { a: 7, b: 4 }, { a: 7, b: 4 }]);
   }, 60_000);
+
+  it('with VIGIL_SHARE_ACKS=on, answers only once the other workers alive say they have kept its share', async () => {
+    const databaseUrl = await freshPgSchema();
+    const ackPrefix = freshNatsPrefix();
+    prefixes.push(ackPrefix);
+    const ackNames = new ClusterNames(ackPrefix);
+    const nc = await connect({ servers: NATS_URL });
+    connections.push(nc);
+    const encoder = new TextEncoder();
+    // Another worker, played by the test: alive (its heartbeats come), and it says it has each share
+    // 300 ms after it comes, as a worker across a slow route would.
+    const acked: number[] = [];
+    let workerHeard = false;
+    let beatsSinceWorker = 0;
+    nc.subscribe(ackNames.sourcesSubject, {
+      callback: (_error, message) => {
+        const envelope = JSON.parse(new TextDecoder().decode(message.data)) as { origin: string; seq: number };
+        if (envelope.origin !== 'peer') workerHeard = true;
+        else if (workerHeard) beatsSinceWorker++;
+        if (envelope.origin === 'peer' || !message.reply) return;
+        setTimeout(() => {
+          acked.push(performance.now());
+          nc.publish(message.reply as string, encoder.encode(JSON.stringify({ origin: 'peer', seq: envelope.seq })));
+        }, 300);
+      },
+    });
+    const beat = setInterval(() => nc.publish(ackNames.sourcesSubject, encoder.encode('{"origin":"peer","seq":0}')), 200);
+    try {
+      const worker = await startRole('worker', {
+        databaseUrl,
+        prefix: ackPrefix,
+        clock,
+        env: { ...env, VIGIL_SHARE_ACKS: 'on' },
+        timings: { leaseMs: 2000, tickMs: 200, shareWaitMs: 15_000 },
+      });
+      running.push(worker);
+      await until('the worker owns every partition', () => worker.cluster?.partitions().length === PARTITIONS);
+      // The worker has had a heartbeat of the other since it listens: it counts it alive.
+      await until('two heartbeats since the worker listens', () => beatsSinceWorker >= 2);
+      const user = 'acked-user';
+      const sent = performance.now();
+      const reply = await nc.request(
+        ackNames.ingestSubject(partitionOf(user, PARTITIONS)),
+        encoder.encode(
+          JSON.stringify({
+            events: [{ type: 'login.failed', user, ip: '198.51.100.20', timestamp: new Date(clock.now() - 1000).toISOString() }],
+            atomic: false,
+          }),
+        ),
+        { timeout: 20_000 },
+      );
+      const answeredAt = performance.now();
+      const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { report: IngestReport };
+      expect(answer.report.outcomes[0]?.status).toBe('stored');
+      // The share went out, the other worker said it had it, and only then the answer.
+      expect(acked.length).toBeGreaterThanOrEqual(1);
+      expect(answeredAt).toBeGreaterThanOrEqual(acked[0] as number);
+      expect(answeredAt - sent).toBeGreaterThanOrEqual(290);
+      const counted = await worker.metrics.shareAcks.get();
+      expect(counted.values.find((v) => v.labels.outcome === 'acked')?.value).toBe(1);
+    } finally {
+      clearInterval(beat);
+    }
+  }, 60_000);
 });

@@ -16,7 +16,7 @@ function error(env: Record<string, string>, role?: 'api' | 'worker'): ConfigErro
 describe('distributed mode configuration', () => {
   it('defaults to one process, 64 partitions, prefix vigil', () => {
     const config = loadConfig({ VIGIL_DATABASE_URL: 'sqlite::memory:' });
-    expect(config).toMatchObject({ role: 'all', partitions: 64, natsPrefix: 'vigil' });
+    expect(config).toMatchObject({ role: 'all', partitions: 64, natsPrefix: 'vigil', shareAcks: 'auto' });
     expect(config.natsUrl).toBeUndefined();
   });
 
@@ -35,10 +35,22 @@ describe('distributed mode configuration', () => {
 
   it('reads the role, NATS, partitions and prefix', () => {
     const config = loadConfig(
-      { VIGIL_DATABASE_URL: PG, VIGIL_NATS_URL: 'nats://127.0.0.1:4222', VIGIL_PARTITIONS: '16', VIGIL_NATS_PREFIX: 'shop_1' },
+      {
+        VIGIL_DATABASE_URL: PG,
+        VIGIL_NATS_URL: 'nats://127.0.0.1:4222',
+        VIGIL_PARTITIONS: '16',
+        VIGIL_NATS_PREFIX: 'shop_1',
+        VIGIL_SHARE_ACKS: 'on',
+      },
       { role: 'worker' },
     );
-    expect(config).toMatchObject({ role: 'worker', natsUrl: 'nats://127.0.0.1:4222', partitions: 16, natsPrefix: 'shop_1' });
+    expect(config).toMatchObject({
+      role: 'worker',
+      natsUrl: 'nats://127.0.0.1:4222',
+      partitions: 16,
+      natsPrefix: 'shop_1',
+      shareAcks: 'on',
+    });
   });
 
   it('refuses wrong values', () => {
@@ -46,6 +58,7 @@ describe('distributed mode configuration', () => {
     expect(error({ VIGIL_PARTITIONS: '0' }).variable).toBe('VIGIL_PARTITIONS');
     expect(error({ VIGIL_NATS_URL: 'http://127.0.0.1:4222' }).variable).toBe('VIGIL_NATS_URL');
     expect(error({ VIGIL_NATS_PREFIX: 'a.b' }).variable).toBe('VIGIL_NATS_PREFIX');
+    expect(error({ VIGIL_SHARE_ACKS: 'always' }).variable).toBe('VIGIL_SHARE_ACKS');
     expect(error({ VIGIL_METRICS_TOKEN: 'short' }).variable).toBe('VIGIL_METRICS_TOKEN');
   });
 });

@@ -180,7 +180,12 @@ describe('a worker holding a request for other workers’ shares', () => {
       catchUp: async () => {},
       changesSettled: async () => {},
       // The first request names a share not had yet; the second names none.
-      shares: { origin: 'this', mark: () => 3, arrived: (after) => (after?.elsewhere === 9 ? held : undefined) },
+      shares: {
+        origin: 'this',
+        mark: () => 3,
+        arrived: (after) => (after?.elsewhere === 9 ? held : undefined),
+        delivered: () => undefined,
+      },
       metrics: new VigilMetrics({ role: 'worker' }),
       onError: (message, error) => {
         throw new Error(`${message}: ${String(error)}`);
@@ -205,6 +210,55 @@ describe('a worker holding a request for other workers’ shares', () => {
     // Each answer says where this worker's shares stand.
     for (const answer of answers)
       expect(JSON.parse(new TextDecoder().decode(answer.data))).toMatchObject({ shared: { origin: 'this', seq: 3 } });
+    await worker.released(0);
+  }, 60_000);
+
+  it('answers only once the other workers have its shares, when it must wait for them (a NATS cluster)', async () => {
+    let letGo: () => void = () => {};
+    const delivering = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const asked: number[] = [];
+    const worker = new PartitionWorker({
+      nc,
+      names,
+      pipeline,
+      catchUp: async () => {},
+      changesSettled: async () => {},
+      shares: {
+        origin: 'this',
+        mark: () => 5,
+        arrived: () => undefined,
+        delivered: (seq) => {
+          asked.push(seq);
+          return delivering;
+        },
+      },
+      metrics: new VigilMetrics({ role: 'worker' }),
+      onError: (message, error) => {
+        throw new Error(`${message}: ${String(error)}`);
+      },
+    });
+    await worker.acquired([0]);
+    await nc.flush();
+    let answered = false;
+    const answer = nc
+      .request(
+        names.ingestSubject(0),
+        new TextEncoder().encode(JSON.stringify({ events: [{ id: 'evt_shared', type: 'login.succeeded', user: 'alice' }], atomic: false })),
+        { timeout: 30_000 },
+      )
+      .then((reply) => {
+        answered = true;
+        return reply;
+      });
+    for (let i = 0; i < 100 && asked.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    // Stored and shared up to number 5: the answer waits until the others have number 5.
+    expect(asked).toEqual([5]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(false);
+    letGo();
+    expect(JSON.parse(new TextDecoder().decode((await answer).data))).toMatchObject({ shared: { origin: 'this', seq: 5 } });
     await worker.released(0);
   }, 60_000);
 });

@@ -30,7 +30,13 @@ export interface PartitionWorkerDependencies {
    * Where other workers' shares stand (source-share.ts): `arrived` resolves once those the api has
    * heard of are had here, and `mark` says this worker's, for its answers.
    */
-  readonly shares?: { arrived(after: ShareMarks | undefined): Promise<void> | undefined; mark(): number; readonly origin: string };
+  readonly shares?: {
+    arrived(after: ShareMarks | undefined): Promise<void> | undefined;
+    mark(): number;
+    /** Resolves once the other workers have this worker's shares up to a number (a NATS cluster), or at once. */
+    delivered(seq: number): Promise<void> | undefined;
+    readonly origin: string;
+  };
   readonly metrics: VigilMetrics;
   readonly onError: (message: string, error: unknown) => void;
 }
@@ -132,8 +138,13 @@ export class PartitionWorker implements OwnershipListener {
       await arrived;
       const newIds = request.minted === undefined ? undefined : new Set(request.minted);
       const report = await this.deps.pipeline.ingest(request.events, { atomic: request.atomic, ...(newIds && { newIds }) });
-      // Read after the pipeline, which shares what it stored before it returns.
-      return shares === undefined ? { report } : { report, shared: { origin: shares.origin, seq: shares.mark() } };
+      if (shares === undefined) return { report };
+      // Read after the pipeline, which shares what it stored before it returns. Across a NATS cluster
+      // the answer also waits for the other workers to have it: the client's next event may come
+      // through another api, which has not heard this number.
+      const seq = shares.mark();
+      await shares.delivered(seq);
+      return { report, shared: { origin: shares.origin, seq } };
     } catch (error) {
       // Another worker took the partition over while this request waited (store/postgres/partition-fence.ts):
       // nothing was committed, and the api asks the new owner.

@@ -1,30 +1,35 @@
 import { connect, type NatsConnection } from 'nats';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshNatsPrefix, NATS_URL } from '../../test/support/cluster.js';
+import { freshNatsPrefix, NATS_URL, startNatsCluster } from '../../test/support/cluster.js';
 import type { StoredEvent } from '../domain/activity-event.js';
 import { ClusterNames } from './partitions.js';
-import { type SharedSources, SourceShare } from './source-share.js';
+import { type SharedSources, SourceShare, wantsShareAcks } from './source-share.js';
 
 const open: Array<{ close(): void | Promise<void> }> = [];
 afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-async function natsConnection(): Promise<NatsConnection> {
-  const nc = await connect({ servers: NATS_URL });
+async function natsConnection(url = NATS_URL): Promise<NatsConnection> {
+  const nc = await connect({ servers: url });
   open.push({ close: () => nc.close() });
   return nc;
 }
 
 /** A worker's share on the machine's NATS, keeping what others share in `kept`. */
-async function worker(names: ClusterNames, origin: string, options: { waitMs?: number; heartbeatMs?: number } = {}) {
+async function worker(
+  names: ClusterNames,
+  origin: string,
+  options: { waitMs?: number; heartbeatMs?: number; acks?: boolean; url?: string } = {},
+) {
   const kept: string[] = [];
   const waited: Array<'arrived' | 'late'> = [];
+  const delivered: Array<'acked' | 'late'> = [];
   const into: SharedSources = {
     events: (events) => kept.push(...events.map((e) => e.id)),
     alerts: () => {},
   };
-  const nc = await natsConnection();
+  const nc = await natsConnection(options.url);
   const share = new SourceShare({
     nc,
     names,
@@ -34,13 +39,15 @@ async function worker(names: ClusterNames, origin: string, options: { waitMs?: n
       throw new Error(`${message}: ${String(error)}`);
     },
     onWaited: (outcome) => waited.push(outcome),
+    onDelivered: (outcome) => delivered.push(outcome),
     waitMs: options.waitMs ?? 10_000,
     heartbeatMs: options.heartbeatMs ?? 60_000,
+    acks: options.acks ?? false,
   });
   open.push(share);
   // Its subscription is on the server before anything is shared.
   await nc.flush();
-  return { share, kept, waited, nc };
+  return { share, kept, waited, delivered, nc };
 }
 
 const stored = (id: string): StoredEvent =>
@@ -127,4 +134,93 @@ describe('shared sources: a request waits for the shares its api has heard of', 
     expect(late.kept).toEqual([]);
     expect(late.waited).toEqual(['arrived']);
   });
+});
+
+describe('shared sources across a NATS cluster: an answer waits for the other workers to have its shares', () => {
+  it('resolves once every worker alive says it has kept the share, not before', async () => {
+    const names = new ClusterNames(freshNatsPrefix());
+    const one = await worker(names, 'one', { acks: true, heartbeatMs: 200 });
+    const two = await worker(names, 'two', { acks: true, heartbeatMs: 200 });
+    const three = await worker(names, 'three', { acks: true, heartbeatMs: 200 });
+    // A heartbeat and a half after it listens, a worker has heard every other alive.
+    const started = Date.now();
+    await one.share.listening();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    expect([...(one.share as unknown as { lastHeard: Map<string, number> }).lastHeard.keys()].sort()).toEqual(['three', 'two']);
+    expect(one.share.delivered(0)).toBeUndefined();
+    await one.share.publish('events.stored', [stored('evt_1')]);
+    const delivering = one.share.delivered(one.share.mark());
+    expect(delivering).toBeDefined();
+    await delivering;
+    // Both kept it before the answer could go.
+    expect(two.kept).toEqual(['evt_1']);
+    expect(three.kept).toEqual(['evt_1']);
+    expect(one.delivered).toEqual(['acked']);
+    // Had by all: nothing more to wait for.
+    expect(one.share.delivered(1)).toBeUndefined();
+  });
+
+  it('waits for a worker that is alive and silent only as long as the wait, then not again until it acknowledges', async () => {
+    const names = new ClusterNames(freshNatsPrefix());
+    const one = await worker(names, 'one', { acks: true, heartbeatMs: 200, waitMs: 300 });
+    // A worker alive (its heartbeats come) that never says it has a share: a route that lost it, a
+    // worker whose event loop is held.
+    const mute = await natsConnection();
+    const beat = setInterval(() => mute.publish(names.sourcesSubject, new TextEncoder().encode('{"origin":"mute","seq":0}')), 100);
+    open.push({ close: () => clearInterval(beat) });
+    for (let i = 0; i < 100 && (one.share as unknown as { lastHeard: Map<string, number> }).lastHeard.size < 1; i++) await settle(20);
+    await one.share.publish('events.stored', [stored('evt_1')]);
+    const started = Date.now();
+    await one.share.delivered(one.share.mark());
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(one.delivered).toEqual(['late']);
+    // Given up: the next answers do not wait for it.
+    await one.share.publish('events.stored', [stored('evt_2')]);
+    expect(one.share.delivered(one.share.mark())).toBeUndefined();
+  });
+
+  it('does not wait for a worker that stopped, nor without acks', async () => {
+    const names = new ClusterNames(freshNatsPrefix());
+    const one = await worker(names, 'one', { acks: true, heartbeatMs: 100 });
+    const two = await worker(names, 'two', { acks: true, heartbeatMs: 100 });
+    for (let i = 0; i < 100 && (one.share as unknown as { lastHeard: Map<string, number> }).lastHeard.size < 1; i++) await settle(20);
+    two.share.close();
+    // Two heartbeats and a half without a word: it is gone.
+    await settle(400);
+    await one.share.publish('events.stored', [stored('evt_1')]);
+    expect(one.share.delivered(one.share.mark())).toBeUndefined();
+
+    const plain = await worker(names, 'plain');
+    // Without acks, nothing to wait for before serving.
+    const started = Date.now();
+    await plain.share.listening();
+    expect(Date.now() - started).toBeLessThan(1000);
+    await plain.share.publish('events.stored', [stored('evt_2')]);
+    expect(plain.share.delivered(plain.share.mark())).toBeUndefined();
+  });
+});
+
+describe('shares acknowledged across the routes of a NATS cluster', () => {
+  it('are on when the server is part of a cluster (VIGIL_SHARE_ACKS=auto), and an answer waits for a worker on another server', async () => {
+    const servers = await startNatsCluster();
+    open.push({ close: () => Promise.all(servers.map((s) => s.stop())).then(() => {}) });
+    const names = new ClusterNames(freshNatsPrefix());
+    const one = await worker(names, 'one', { acks: true, heartbeatMs: 100, url: servers[0].url });
+    const two = await worker(names, 'two', { acks: true, heartbeatMs: 100, url: servers[1].url });
+    expect(wantsShareAcks('auto', one.nc.info)).toBe(true);
+    // The machine's NATS is one server: no acks unless asked for.
+    const single = await natsConnection();
+    expect(wantsShareAcks('auto', single.info)).toBe(false);
+    expect(wantsShareAcks('on', single.info)).toBe(true);
+    expect(wantsShareAcks('off', one.nc.info)).toBe(false);
+
+    // The route is up once the other server's worker is heard.
+    const heard = () => (one.share as unknown as { lastHeard: Map<string, number> }).lastHeard.has('two');
+    for (let i = 0; i < 250 && !heard(); i++) await settle(20);
+    expect(heard()).toBe(true);
+    await one.share.publish('events.stored', [stored('evt_across')]);
+    await one.share.delivered(one.share.mark());
+    expect(two.kept).toEqual(['evt_across']);
+    expect(one.delivered).toEqual(['acked']);
+  }, 30_000);
 });

@@ -1,4 +1,4 @@
-import type { NatsConnection, Subscription } from 'nats';
+import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { BusMessages, Topic } from '../bus/bus.js';
 import type { BusOutlet } from '../bus/in-process-bus.js';
 import type { StoredEvent } from '../domain/activity-event.js';
@@ -26,6 +26,13 @@ export interface SourceShareDependencies {
   readonly waitMs?: number;
   /** How often a worker says where its shares stand, shares or not (1 s by default). */
   readonly heartbeatMs?: number;
+  /**
+   * Whether every share asks the other workers to say they have it, and `delivered` waits for them
+   * (a NATS cluster: see the class's comment). Off by default.
+   */
+  readonly acks?: boolean;
+  /** An answer waited for the other workers to say they had its shares (`delivered`): whether they did, and how long it took. */
+  readonly onDelivered?: (outcome: 'acked' | 'late', waitedMs: number) => void;
 }
 
 /**
@@ -46,6 +53,14 @@ interface Waiter {
   /** The other workers' numbers it waits for. */
   readonly after: ReadonlyArray<readonly [string, number]>;
   readonly done: (outcome: 'arrived' | 'late' | 'closed') => void;
+}
+
+/** An answer waiting for the other workers to say they have this worker's shares up to `seq`. */
+interface AckWaiter {
+  readonly seq: number;
+  /** The workers alive when it began to wait: those it waits for. */
+  readonly peers: readonly string[];
+  readonly done: (outcome: 'acked' | 'late' | 'closed') => void;
 }
 
 /**
@@ -77,6 +92,16 @@ interface Waiter {
  * IP or device across partitions one run after another (forwarding-ingest.ts), so an event is scored
  * after every earlier event of its source.
  *
+ * The numbers cover the events an api was answered for. A client that sends its next event through
+ * another api needs more across a NATS cluster: that api has not heard the number, and the share may
+ * still be on its way when the event comes. With `acks` (the distributed mode turns them on when its
+ * NATS server is part of a cluster), each share asks every other worker to say it has it and keeps
+ * it, and the worker answers only once every worker alive has said so (`delivered`), or after
+ * `waitMs` (counted and logged; a worker that did not say so is not waited for again until it does).
+ * So whatever route the client's next event takes, the worker that scores it has what was shared
+ * before the client was answered. On one NATS server that holds without them (above), and they would
+ * only cost each answer a round trip.
+ *
  * Not a store of record: a worker that missed messages (NATS away, a restart) rebuilds from
  * PostgreSQL at start, like any process.
  */
@@ -99,26 +124,59 @@ export class SourceShare implements BusOutlet {
   /** When this worker started listening: a live worker is heard from within a heartbeat of it. */
   private readonly listeningSince = performance.now();
   private readonly settling: NodeJS.Timeout;
+  /** When each other worker was last heard from (a share or a heartbeat): who is alive, for `delivered`. */
+  private readonly lastHeard = new Map<string, number>();
+  /** The highest number each other worker said it had of this one's shares (`acks`). */
+  private readonly acked = new Map<string, number>();
+  /** Workers that did not say they had a share in time: not waited for again until they say so. */
+  private readonly ackGivenUp = new Set<string>();
+  private readonly ackWaiters = new Set<AckWaiter>();
+  /** Where the other workers say they have this one's shares (`acks` only). */
+  private readonly ackInbox: string | undefined;
+  private readonly ackSubscription: Subscription | undefined;
 
   constructor(private readonly deps: SourceShareDependencies) {
     this.subscription = deps.nc.subscribe(deps.names.sourcesSubject, {
       callback: (error, message) => {
         if (error) return deps.onError('the subscription to shared sources failed', error);
-        this.receive(message.data);
+        this.receive(message);
       },
     });
+    if (deps.acks) {
+      this.ackInbox = createInbox(deps.names.sourcesSubject);
+      this.ackSubscription = deps.nc.subscribe(this.ackInbox, {
+        callback: (error, message) => {
+          if (error) return deps.onError('the subscription to acknowledged shares failed', error);
+          this.acknowledged(message.data);
+        },
+      });
+    }
     this.heartbeatMs = deps.heartbeatMs ?? 1000;
-    this.heartbeat = setInterval(() => {
+    const beat = () => {
       try {
         deps.nc.publish(deps.names.sourcesSubject, this.encoder.encode(JSON.stringify({ origin: deps.origin, seq: this.sent })));
       } catch {
         // NATS is away: the next heartbeat after it is back says the same.
       }
-    }, this.heartbeatMs);
+    };
+    // One at once: the others count this worker alive (and wait for its acknowledgements) before it
+    // serves a partition, which it does only after reading the store.
+    beat();
+    this.heartbeat = setInterval(beat, this.heartbeatMs);
     this.heartbeat.unref();
     // Once every live worker has been heard from, those waiting for one never heard from go on.
     this.settling = setTimeout(() => this.wake(), 2 * this.heartbeatMs + 1);
     this.settling.unref();
+  }
+
+  /**
+   * With `acks`: resolves once this worker has listened for a heartbeat and a half, so that it knows
+   * which other workers are alive (and waits for them) before it serves a partition. At once without.
+   */
+  async listening(): Promise<void> {
+    if (this.ackInbox === undefined) return;
+    const left = this.listeningSince + 1.5 * this.heartbeatMs - performance.now();
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   }
 
   /** This worker's id on the subject, for its answers. */
@@ -184,6 +242,69 @@ export class SourceShare implements BusOutlet {
     }
   }
 
+  /**
+   * With `acks`: resolves once every other worker alive has said it has this worker's shares up to
+   * number `seq`, or after `waitMs` (those that did not are then not waited for until they say so).
+   * Undefined when nobody is to be waited for: no acks, nothing shared, or every worker has it.
+   */
+  delivered(seq: number): Promise<void> | undefined {
+    if (this.ackInbox === undefined || seq <= 0) return undefined;
+    const peers = this.alivePeers().filter((origin) => this.unacked(origin, seq));
+    if (peers.length === 0) return undefined;
+    const started = performance.now();
+    return new Promise<void>((resolve) => {
+      const waiter: AckWaiter = {
+        seq,
+        peers,
+        done: (outcome) => {
+          clearTimeout(timer);
+          if (!this.ackWaiters.delete(waiter)) return;
+          if (outcome === 'late') for (const origin of peers) if (this.unacked(origin, seq)) this.ackGivenUp.add(origin);
+          if (outcome !== 'closed') this.deps.onDelivered?.(outcome, performance.now() - started);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => waiter.done('late'), this.deps.waitMs ?? 2000);
+      this.ackWaiters.add(waiter);
+    });
+  }
+
+  /**
+   * The other workers heard from within two heartbeats and a half: one that stopped is not waited for
+   * (its partitions' next owner reads what it missed from PostgreSQL as it takes them over).
+   */
+  private alivePeers(): string[] {
+    const since = performance.now() - 2.5 * this.heartbeatMs;
+    const alive: string[] = [];
+    for (const [origin, at] of this.lastHeard) {
+      if (at >= since) alive.push(origin);
+      else this.lastHeard.delete(origin);
+    }
+    return alive;
+  }
+
+  private unacked(origin: string, seq: number): boolean {
+    return !this.ackGivenUp.has(origin) && (this.acked.get(origin) ?? 0) < seq;
+  }
+
+  /** Another worker says it has this one's shares up to a number. */
+  private acknowledged(data: Uint8Array): void {
+    let ack: { origin?: unknown; seq?: unknown };
+    try {
+      ack = JSON.parse(this.decoder.decode(data)) as typeof ack;
+    } catch (error) {
+      this.deps.onError('an unreadable acknowledgement of a share was ignored', error);
+      return;
+    }
+    if (typeof ack.origin !== 'string' || typeof ack.seq !== 'number') return;
+    this.ackGivenUp.delete(ack.origin);
+    if (ack.seq <= (this.acked.get(ack.origin) ?? 0)) return;
+    this.acked.set(ack.origin, ack.seq);
+    for (const waiter of [...this.ackWaiters]) {
+      if (!waiter.peers.some((origin) => this.unacked(origin, waiter.seq))) waiter.done('acked');
+    }
+  }
+
   async publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
     if (topic === 'events.stored') {
       this.sendEvents((message as BusMessages['events.stored']).filter(readAcrossAccounts));
@@ -197,8 +318,10 @@ export class SourceShare implements BusOutlet {
     clearInterval(this.heartbeat);
     clearTimeout(this.settling);
     this.subscription.unsubscribe();
+    this.ackSubscription?.unsubscribe();
     // Nothing more will come: the requests waiting go on.
     for (const waiter of [...this.waiters]) waiter.done('closed');
+    for (const waiter of [...this.ackWaiters]) waiter.done('closed');
   }
 
   /**
@@ -239,7 +362,8 @@ export class SourceShare implements BusOutlet {
   /** Whether NATS took the message: a number is used only by a message sent, so none is waited for in vain. */
   private publishText(text: string): boolean {
     try {
-      this.deps.nc.publish(this.deps.names.sourcesSubject, this.encoder.encode(text));
+      const options = this.ackInbox === undefined ? undefined : { reply: this.ackInbox };
+      this.deps.nc.publish(this.deps.names.sourcesSubject, this.encoder.encode(text), options);
       return true;
     } catch (error) {
       // NATS is away: the events are committed all the same; the other workers miss them (see above).
@@ -248,28 +372,39 @@ export class SourceShare implements BusOutlet {
     }
   }
 
-  private receive(data: Uint8Array): void {
+  private receive(message: Msg): void {
     let envelope: SourceEnvelope;
     try {
-      envelope = JSON.parse(this.decoder.decode(data)) as SourceEnvelope;
+      envelope = JSON.parse(this.decoder.decode(message.data)) as SourceEnvelope;
     } catch (error) {
       this.deps.onError('an unreadable shared-sources message was ignored', error);
       return;
     }
-    if (envelope.origin === this.deps.origin) return;
+    if (envelope.origin === this.deps.origin || typeof envelope.origin !== 'string') return;
+    this.lastHeard.set(envelope.origin, performance.now());
     try {
       if (envelope.events) this.deps.into.events(envelope.events);
       if (envelope.alerts) this.deps.into.alerts(envelope.alerts);
     } catch (error) {
       this.deps.onError('keeping what another worker shared failed', error);
     }
-    // Had (or failed to keep, which waiting longer would not mend): requests waiting for it go on.
+    // Had (or failed to keep, which waiting longer would not mend): requests waiting for it go on, and
+    // its sender, if it asked, hears so.
     if (typeof envelope.seq !== 'number') return;
+    if (message.reply) this.acknowledge(message.reply, envelope.seq);
     this.givenUp.delete(envelope.origin);
     const heard = this.heard.get(envelope.origin);
     if (heard === undefined || envelope.seq > heard) {
       this.heard.set(envelope.origin, envelope.seq);
       this.wake();
+    }
+  }
+
+  private acknowledge(reply: string, seq: number): void {
+    try {
+      this.deps.nc.publish(reply, this.encoder.encode(JSON.stringify({ origin: this.deps.origin, seq })));
+    } catch {
+      // NATS is away: the sender goes on after its wait.
     }
   }
 }
@@ -285,6 +420,14 @@ function readAcrossAccounts(e: StoredEvent): boolean {
 
 function isSourceAlert(a: Alert): a is SourceAlert {
   return a.subject.kind === 'ip' || a.subject.kind === 'device';
+}
+
+/**
+ * Whether shares are acknowledged (VIGIL_SHARE_ACKS): `auto` when the NATS server this process is
+ * connected to says it is part of a cluster (its INFO names one).
+ */
+export function wantsShareAcks(setting: 'auto' | 'on' | 'off', server: { readonly cluster?: string } | undefined): boolean {
+  return setting === 'on' || (setting === 'auto' && server?.cluster !== undefined);
 }
 
 /** Several outlets for one bus: each gets every message, in the order given. */

@@ -101,6 +101,12 @@ export interface Config {
   /** VIGIL_NATS_PREFIX (default `vigil`): the prefix of every subject, stream and bucket, so several Vigils share one NATS. */
   readonly natsPrefix: string;
   /**
+   * VIGIL_SHARE_ACKS (`auto` default | `on` | `off`): whether a worker answers only once the other
+   * workers say they have what it shared (cluster/source-share.ts); `auto`: when the NATS server it
+   * is connected to is part of a cluster.
+   */
+  readonly shareAcks: ShareAcks;
+  /**
    * VIGIL_PUBLIC_URL: the dashboard's address as staff reach it (e.g. https://vigil.example.com), for
    * the links in chat messages and digests. Default `http://localhost:<VIGIL_PORT>`.
    */
@@ -116,6 +122,8 @@ export interface Config {
 
 export const SERVE_ROLES = ['all', 'api', 'worker'] as const;
 export type ServeRole = (typeof SERVE_ROLES)[number];
+export const SHARE_ACKS = ['auto', 'on', 'off'] as const;
+export type ShareAcks = (typeof SHARE_ACKS)[number];
 
 export class ConfigError extends Error {
   constructor(
@@ -189,7 +197,7 @@ function parseCluster(
   env: NodeJS.ProcessEnv,
   roleOverride: ServeRole | undefined,
   database: DatabaseTarget,
-): Pick<Config, 'role' | 'natsUrl' | 'partitions' | 'natsPrefix' | 'metricsToken'> {
+): Pick<Config, 'role' | 'natsUrl' | 'partitions' | 'natsPrefix' | 'shareAcks' | 'metricsToken'> {
   const role = roleOverride ?? parseChoice(env, 'VIGIL_ROLE', SERVE_ROLES, 'all');
   const natsUrl = parseUrl(env, 'VIGIL_NATS_URL', ['nats:', 'tls:']);
   if (role !== 'all' && database.dialect !== 'postgres')
@@ -208,6 +216,7 @@ function parseCluster(
     ...optional('natsUrl', natsUrl),
     partitions: parseInteger(env, 'VIGIL_PARTITIONS', 64, 1, 4096),
     natsPrefix,
+    shareAcks: parseChoice(env, 'VIGIL_SHARE_ACKS', SHARE_ACKS, 'auto'),
     ...optional('metricsToken', metricsToken),
   };
 }

@@ -35,6 +35,7 @@ export class VigilMetrics {
   readonly forwarded: Counter<'outcome'>;
   /** Distributed mode (worker): requests that waited for other workers' shares, by outcome (arrived, late). */
   readonly shareWaits: Counter<'outcome'>;
+  readonly shareAcks: Counter<'outcome'>;
   /** Open alerts held in memory to merge repeats into (detect/alert-book.ts), read when scraped. */
   readonly openAlertsHeld: Gauge;
   private heldAlerts: () => number = () => 0;
@@ -94,6 +95,12 @@ export class VigilMetrics {
     this.shareWaits = new Counter({
       name: 'vigil_share_waits_total',
       help: "Requests a worker held until other workers' shares their api had heard of came (arrived), or went on without them (late)",
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.shareAcks = new Counter({
+      name: 'vigil_share_acks_total',
+      help: 'Answers a worker held until every other worker said it had its shares (acked), or sent without (late): NATS clusters, VIGIL_SHARE_ACKS',
       labelNames: ['outcome'],
       registers,
     });

@@ -111,6 +111,29 @@ export async function startRole(
   }
 }
 
+/** A member of a NATS cluster of the test's own: its route port and the other members' routes. */
+interface NatsClusterMember {
+  readonly name: string;
+  readonly port: number;
+  readonly routes: readonly string[];
+}
+
+/**
+ * Two NATS servers of the test's own, routed to each other as one cluster (core NATS, no JetStream):
+ * a message from a client of one reaches a client of the other over the route, as between machines.
+ */
+export async function startNatsCluster(): Promise<[PrivateNats, PrivateNats]> {
+  const name = `vigil_${randomBytes(4).toString('hex')}`;
+  const [a, b] = [await freePort(), await freePort()];
+  const first = await startPrivateNats(undefined, { name, port: a, routes: [`nats://127.0.0.1:${b}`] });
+  try {
+    return [first, await startPrivateNats(undefined, { name, port: b, routes: [`nats://127.0.0.1:${a}`] })];
+  } catch (error) {
+    await first.stop();
+    throw error;
+  }
+}
+
 export interface PrivateNats {
   readonly url: string;
   /** SIGKILL, as in a crash; what JetStream stored stays in its directory. */
@@ -127,13 +150,17 @@ export interface PrivateNats {
  * On the machine's loopback, or, given a host of a `VirtualNetwork`, in that host's namespace on its
  * address (port 4222: the namespace's ports are its own).
  */
-export async function startPrivateNats(host?: VirtualHost): Promise<PrivateNats> {
+export async function startPrivateNats(host?: VirtualHost, cluster?: NatsClusterMember): Promise<PrivateNats> {
   const address = host?.address ?? '127.0.0.1';
   const port = host ? 4222 : await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nats-'));
   let child: ChildProcess | undefined;
+  // A cluster's member routes to the others (core NATS only: JetStream in a cluster needs more setup).
+  const serverArgs = cluster
+    ? ['--cluster_name', cluster.name, '--cluster', `nats://127.0.0.1:${cluster.port}`, '--routes', cluster.routes.join(',')]
+    : ['-js', '-sd', dir];
   const start = async () => {
-    const [command, args] = onHost(host, ['/usr/sbin/nats-server', '-a', address, '-p', String(port), '-js', '-sd', dir]);
+    const [command, args] = onHost(host, ['/usr/sbin/nats-server', '-a', address, '-p', String(port), ...serverArgs]);
     const started = spawn(command, args, { stdio: 'ignore' });
     // Stopped by the test (after the processes using it); by the global teardown should this worker die first.
     recordForTeardown(started);
