@@ -42,6 +42,10 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
   const names = new ClusterNames(config.natsPrefix);
   // Reconnect for ever: a NATS restart must not end the process; requests meanwhile get 503.
   const nc = await connect({ servers: config.natsUrl, name: `vigil-${config.role}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  // Across a NATS cluster a message and a client's next request may take different routes: what
+  // must be had everywhere before an answer goes is acknowledged (source-share.ts, bus-relay.ts).
+  const acks = wantsShareAcks(config.shareAcks, nc.info);
+  if (acks) logger.info('answers wait for the workers to say they have what was shared or changed (VIGIL_SHARE_ACKS)');
   const relay = await BusRelay.open({
     nc,
     names,
@@ -49,6 +53,13 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     show: (topic, message) => system.feed.receive(topic, message),
     refresh: (change) => system.refresh(change),
     onError: (message, error) => logger.error(message, error),
+    acks,
+    scores: config.role === 'worker',
+    onDelivered: (outcome, waitedMs) => {
+      system.metrics.shareAcks.inc({ what: 'change', outcome });
+      if (outcome === 'late')
+        logger.warn(`a change waited ${Math.round(waitedMs)} ms for the workers to say they had it, and was answered without`);
+    },
   });
   system.bus.relayTo(relay);
   const forwarding = new ForwardingIngest(
@@ -65,6 +76,8 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
   if (config.role === 'api') {
     // An api scores nobody: the alerts announced to it are not kept for merging repeats.
     system.scoreOnly(() => false);
+    // With acks, the workers alive are known before anyone is answered.
+    await relay.listening();
     return {
       ...system,
       ingest: measuredIngest(forwarding, system.metrics),
@@ -77,9 +90,6 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     };
   }
 
-  // Across a NATS cluster a share and a client's next event may take different routes (source-share.ts).
-  const shareAcks = wantsShareAcks(config.shareAcks, nc.info);
-  if (shareAcks) logger.info('answers wait for the other workers to say they have what was shared (VIGIL_SHARE_ACKS)');
   // What this worker stores, and its IP and device alerts, go to every other worker; theirs come here.
   const sources = new SourceShare({
     nc,
@@ -93,9 +103,9 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
         logger.warn(`a request waited ${Math.round(waitedMs)} ms for other workers' shares its api had heard of, and went on without them`);
     },
     ...(timings.shareWaitMs !== undefined && { waitMs: timings.shareWaitMs }),
-    acks: shareAcks,
+    acks,
     onDelivered: (outcome, waitedMs) => {
-      system.metrics.shareAcks.inc({ outcome });
+      system.metrics.shareAcks.inc({ what: 'share', outcome });
       if (outcome === 'late')
         logger.warn(`an answer waited ${Math.round(waitedMs)} ms for other workers to say they had its shares, and went without`);
     },
@@ -178,7 +188,7 @@ export async function joinCluster(system: System, logger: Logger, timings: Clust
     (error) => logger.error('renewing partition leases failed', error),
   );
   // With acks, the others alive are known before a partition is served (source-share.ts).
-  await sources.listening();
+  await Promise.all([sources.listening(), relay.listening()]);
   await leases.start();
   // Rows left by a step that failed here are taken up again while their partition is still ours.
   system.effects.start(PENDING_EFFECTS_RESUME_MS, ownsNow);

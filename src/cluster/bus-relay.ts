@@ -2,6 +2,7 @@ import {
   type ConsumerMessages,
   DeliverPolicy,
   type JetStreamClient,
+  type Msg,
   type NatsConnection,
   nanos,
   StorageType,
@@ -11,6 +12,7 @@ import type { BusMessages, SharedChange, Topic } from '../bus/bus.js';
 import { sharedChanges } from '../bus/bus.js';
 import type { BusOutlet } from '../bus/in-process-bus.js';
 import { FEED_TOPICS, type FeedTopic } from '../feed/live-feed.js';
+import { Acknowledgements, acknowledge } from './acknowledgements.js';
 import type { ClusterNames } from './partitions.js';
 
 export interface BusRelayDependencies {
@@ -23,6 +25,17 @@ export interface BusRelayDependencies {
   /** Something another process changed that this one keeps in memory: read it again from the store. */
   readonly refresh: (change: SharedChange) => Promise<void>;
   readonly onError: (message: string, error: unknown) => void;
+  /**
+   * Whether a change is announced as had only once every worker alive says it has it in memory (a
+   * NATS cluster, VIGIL_SHARE_ACKS; see the class's comment). Off by default.
+   */
+  readonly acks?: boolean;
+  /** Whether this process scores events (a worker): it says it is alive and that it has each change. */
+  readonly scores?: boolean;
+  /** How often a worker says it is alive, with acks (1 s by default). */
+  readonly heartbeatMs?: number;
+  /** A change waited for the workers to say they had it: whether they did within 1 s, and how long it took. */
+  readonly onDelivered?: (outcome: 'acked' | 'late', waitedMs: number) => void;
 }
 
 /** How long a change may wait for NATS to confirm it has it before the person is answered anyway. */
@@ -37,6 +50,8 @@ interface FeedEnvelope {
 }
 interface ChangeEnvelope {
   readonly origin: string;
+  /** The announcement's number among its origin's (acknowledged by that number). */
+  readonly seq?: number;
   readonly changes: readonly SharedChange[];
 }
 
@@ -58,21 +73,65 @@ interface ChangeEnvelope {
  *   change is answered after the other processes can see it. A process that lost NATS reads every
  *   setting again when it is back (`everything`), since it may have missed some.
  *
+ * Across a NATS cluster the change and the next event take different routes when they go through
+ * different servers, and the change may come second. With `acks` (the distributed mode turns them on
+ * when its NATS server is part of a cluster), each worker says every second that it is alive, each
+ * announcement asks the workers to say they have it, each worker says so once the change is in its
+ * memory, and the person is answered once every worker alive has, or after 1 s (then a worker that
+ * did not is not waited for again until it does).
+ *
  * Neither is a store of record: a 2xx and every alert, lock and setting rest on PostgreSQL's commit,
  * so the stream keeps its messages only for an hour and needs no `sync_interval: always`.
  */
 export class BusRelay implements BusOutlet {
   private refreshing: Promise<void> = Promise.resolve();
   private sequence = 0;
+  /** The number of the last change announced. */
+  private changeSeq = 0;
   private closed = false;
   private readonly changes: Subscription;
+  private readonly acks: Acknowledgements | undefined;
+  private readonly workers: Subscription | undefined;
+  private readonly heartbeat: NodeJS.Timeout | undefined;
+  private readonly heartbeatMs: number;
+  private readonly listeningSince = performance.now();
 
   private constructor(
     private readonly deps: BusRelayDependencies,
     private readonly js: JetStreamClient,
     private readonly feed: ConsumerMessages,
   ) {
-    this.changes = deps.nc.subscribe(deps.names.changesSubject, { callback: (error, message) => this.onChange(error, message.data) });
+    this.changes = deps.nc.subscribe(deps.names.changesSubject, { callback: (error, message) => this.onChange(error, message) });
+    this.heartbeatMs = deps.heartbeatMs ?? 1000;
+    if (deps.acks) {
+      this.acks = new Acknowledgements({
+        nc: deps.nc,
+        inboxPrefix: deps.names.changesSubject,
+        waitMs: FLUSH_TIMEOUT_MS,
+        aliveMs: 2.5 * this.heartbeatMs,
+        onError: deps.onError,
+        ...(deps.onDelivered && { onDelivered: deps.onDelivered }),
+      });
+      this.workers = deps.nc.subscribe(deps.names.workersSubject, {
+        callback: (error, message) => {
+          if (error) return deps.onError('the subscription to workers alive failed', error);
+          const origin = new TextDecoder().decode(message.data);
+          if (origin !== deps.origin) this.acks?.heard(origin);
+        },
+      });
+      if (deps.scores) {
+        const beat = () => {
+          try {
+            deps.nc.publish(deps.names.workersSubject, new TextEncoder().encode(deps.origin));
+          } catch {
+            // NATS is away: the next beat after it is back says the same.
+          }
+        };
+        beat();
+        this.heartbeat = setInterval(beat, this.heartbeatMs);
+        this.heartbeat.unref();
+      }
+    }
     this.readFeed();
     this.watchConnection();
   }
@@ -111,14 +170,33 @@ export class BusRelay implements BusOutlet {
     }
     const changes = sharedChanges(topic, message);
     if (changes.length === 0) return;
-    const envelope: ChangeEnvelope = { origin: this.deps.origin, changes };
+    const seq = ++this.changeSeq;
+    const envelope: ChangeEnvelope = { origin: this.deps.origin, seq, changes };
     try {
-      this.deps.nc.publish(this.deps.names.changesSubject, encoder.encode(JSON.stringify(envelope)));
+      const options = this.acks === undefined ? undefined : { reply: this.acks.inbox };
+      this.deps.nc.publish(this.deps.names.changesSubject, encoder.encode(JSON.stringify(envelope)), options);
       await within(this.deps.nc.flush(), FLUSH_TIMEOUT_MS);
     } catch (error) {
       // NATS is away: the others read everything again when they reconnect.
       this.deps.onError(`announcing ${topic} to the other processes failed`, error);
+      return;
     }
+    await this.acks?.delivered(seq);
+  }
+
+  /**
+   * With acks: resolves once this process has listened for a heartbeat and a half, so that it knows
+   * which workers are alive before it answers anyone. At once without.
+   */
+  async listening(): Promise<void> {
+    if (this.acks === undefined) return;
+    const left = this.listeningSince + 1.5 * this.heartbeatMs - performance.now();
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+  }
+
+  /** The workers heard from lately (with acks; none without). */
+  aliveWorkers(): readonly string[] {
+    return this.acks?.alive() ?? [];
   }
 
   /** Resolves once every change announced to this process so far is in its memory. */
@@ -129,24 +207,33 @@ export class BusRelay implements BusOutlet {
   async close(): Promise<void> {
     this.closed = true;
     this.changes.unsubscribe();
+    clearInterval(this.heartbeat);
+    this.workers?.unsubscribe();
+    this.acks?.close();
     this.feed.stop();
     await this.refreshing;
   }
 
-  private onChange(error: Error | null, data: Uint8Array): void {
+  private onChange(error: Error | null, message: Msg): void {
     if (error) {
       this.deps.onError('the subscription to changes failed', error);
       return;
     }
     let envelope: ChangeEnvelope;
     try {
-      envelope = JSON.parse(new TextDecoder().decode(data)) as ChangeEnvelope;
+      envelope = JSON.parse(new TextDecoder().decode(message.data)) as ChangeEnvelope;
     } catch (e) {
       this.deps.onError('an unreadable change message was ignored', e);
       return;
     }
     if (envelope.origin === this.deps.origin) return;
     for (const change of envelope.changes) this.enqueue(change);
+    // A worker says it has the change once it is in memory: the person who made it is answered then.
+    const { reply } = message;
+    const { seq } = envelope;
+    if (this.deps.scores && reply && typeof seq === 'number') {
+      void this.refreshing.then(() => acknowledge(this.deps.nc, reply, this.deps.origin, seq));
+    }
   }
 
   /** One at a time, in the order they came: a lock then its unlock must not be read the other way round. */

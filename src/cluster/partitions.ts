@@ -48,4 +48,8 @@ export class ClusterNames {
   get changesSubject(): string {
     return `${this.prefix}.changes`;
   }
+  /** Where each worker says it is alive, for the processes waiting for workers to have their changes (cluster/bus-relay.ts). */
+  get workersSubject(): string {
+    return `${this.prefix}.workers`;
+  }
 }

@@ -146,7 +146,7 @@ describe('shared sources across a NATS cluster: an answer waits for the other wo
     const started = Date.now();
     await one.share.listening();
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
-    expect([...(one.share as unknown as { lastHeard: Map<string, number> }).lastHeard.keys()].sort()).toEqual(['three', 'two']);
+    expect([...one.share.alivePeers()].sort()).toEqual(['three', 'two']);
     expect(one.share.delivered(0)).toBeUndefined();
     await one.share.publish('events.stored', [stored('evt_1')]);
     const delivering = one.share.delivered(one.share.mark());
@@ -168,7 +168,7 @@ describe('shared sources across a NATS cluster: an answer waits for the other wo
     const mute = await natsConnection();
     const beat = setInterval(() => mute.publish(names.sourcesSubject, new TextEncoder().encode('{"origin":"mute","seq":0}')), 100);
     open.push({ close: () => clearInterval(beat) });
-    for (let i = 0; i < 100 && (one.share as unknown as { lastHeard: Map<string, number> }).lastHeard.size < 1; i++) await settle(20);
+    for (let i = 0; i < 100 && one.share.alivePeers().length < 1; i++) await settle(20);
     await one.share.publish('events.stored', [stored('evt_1')]);
     const started = Date.now();
     await one.share.delivered(one.share.mark());
@@ -183,7 +183,7 @@ describe('shared sources across a NATS cluster: an answer waits for the other wo
     const names = new ClusterNames(freshNatsPrefix());
     const one = await worker(names, 'one', { acks: true, heartbeatMs: 100 });
     const two = await worker(names, 'two', { acks: true, heartbeatMs: 100 });
-    for (let i = 0; i < 100 && (one.share as unknown as { lastHeard: Map<string, number> }).lastHeard.size < 1; i++) await settle(20);
+    for (let i = 0; i < 100 && one.share.alivePeers().length < 1; i++) await settle(20);
     two.share.close();
     // Two heartbeats and a half without a word: it is gone.
     await settle(400);
@@ -215,7 +215,7 @@ describe('shares acknowledged across the routes of a NATS cluster', () => {
     expect(wantsShareAcks('off', one.nc.info)).toBe(false);
 
     // The route is up once the other server's worker is heard.
-    const heard = () => (one.share as unknown as { lastHeard: Map<string, number> }).lastHeard.has('two');
+    const heard = () => one.share.alivePeers().includes('two');
     for (let i = 0; i < 250 && !heard(); i++) await settle(20);
     expect(heard()).toBe(true);
     await one.share.publish('events.stored', [stored('evt_across')]);

@@ -1,8 +1,9 @@
-import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats';
+import type { Msg, NatsConnection, Subscription } from 'nats';
 import type { BusMessages, Topic } from '../bus/bus.js';
 import type { BusOutlet } from '../bus/in-process-bus.js';
 import type { StoredEvent } from '../domain/activity-event.js';
 import type { Alert, SourceAlert } from '../domain/alert.js';
+import { Acknowledgements, acknowledge } from './acknowledgements.js';
 import type { ClusterNames } from './partitions.js';
 
 /** Where a worker keeps what the other workers share (system.ts: the detection engine and the alert book). */
@@ -53,14 +54,6 @@ interface Waiter {
   /** The other workers' numbers it waits for. */
   readonly after: ReadonlyArray<readonly [string, number]>;
   readonly done: (outcome: 'arrived' | 'late' | 'closed') => void;
-}
-
-/** An answer waiting for the other workers to say they have this worker's shares up to `seq`. */
-interface AckWaiter {
-  readonly seq: number;
-  /** The workers alive when it began to wait: those it waits for. */
-  readonly peers: readonly string[];
-  readonly done: (outcome: 'acked' | 'late' | 'closed') => void;
 }
 
 /**
@@ -124,16 +117,8 @@ export class SourceShare implements BusOutlet {
   /** When this worker started listening: a live worker is heard from within a heartbeat of it. */
   private readonly listeningSince = performance.now();
   private readonly settling: NodeJS.Timeout;
-  /** When each other worker was last heard from (a share or a heartbeat): who is alive, for `delivered`. */
-  private readonly lastHeard = new Map<string, number>();
-  /** The highest number each other worker said it had of this one's shares (`acks`). */
-  private readonly acked = new Map<string, number>();
-  /** Workers that did not say they had a share in time: not waited for again until they say so. */
-  private readonly ackGivenUp = new Set<string>();
-  private readonly ackWaiters = new Set<AckWaiter>();
-  /** Where the other workers say they have this one's shares (`acks` only). */
-  private readonly ackInbox: string | undefined;
-  private readonly ackSubscription: Subscription | undefined;
+  /** The other workers saying they have this one's shares (`acks` only), and who is alive. */
+  private readonly acks: Acknowledgements | undefined;
 
   constructor(private readonly deps: SourceShareDependencies) {
     this.subscription = deps.nc.subscribe(deps.names.sourcesSubject, {
@@ -142,16 +127,19 @@ export class SourceShare implements BusOutlet {
         this.receive(message);
       },
     });
+    this.heartbeatMs = deps.heartbeatMs ?? 1000;
     if (deps.acks) {
-      this.ackInbox = createInbox(deps.names.sourcesSubject);
-      this.ackSubscription = deps.nc.subscribe(this.ackInbox, {
-        callback: (error, message) => {
-          if (error) return deps.onError('the subscription to acknowledged shares failed', error);
-          this.acknowledged(message.data);
-        },
+      this.acks = new Acknowledgements({
+        nc: deps.nc,
+        inboxPrefix: deps.names.sourcesSubject,
+        waitMs: deps.waitMs ?? 2000,
+        // Two heartbeats and a half: one that stopped is not waited for (its partitions' next owner
+        // reads what it missed from PostgreSQL as it takes them over).
+        aliveMs: 2.5 * this.heartbeatMs,
+        onError: deps.onError,
+        ...(deps.onDelivered && { onDelivered: deps.onDelivered }),
       });
     }
-    this.heartbeatMs = deps.heartbeatMs ?? 1000;
     const beat = () => {
       try {
         deps.nc.publish(deps.names.sourcesSubject, this.encoder.encode(JSON.stringify({ origin: deps.origin, seq: this.sent })));
@@ -174,7 +162,7 @@ export class SourceShare implements BusOutlet {
    * which other workers are alive (and waits for them) before it serves a partition. At once without.
    */
   async listening(): Promise<void> {
-    if (this.ackInbox === undefined) return;
+    if (this.acks === undefined) return;
     const left = this.listeningSince + 1.5 * this.heartbeatMs - performance.now();
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   }
@@ -248,61 +236,12 @@ export class SourceShare implements BusOutlet {
    * Undefined when nobody is to be waited for: no acks, nothing shared, or every worker has it.
    */
   delivered(seq: number): Promise<void> | undefined {
-    if (this.ackInbox === undefined || seq <= 0) return undefined;
-    const peers = this.alivePeers().filter((origin) => this.unacked(origin, seq));
-    if (peers.length === 0) return undefined;
-    const started = performance.now();
-    return new Promise<void>((resolve) => {
-      const waiter: AckWaiter = {
-        seq,
-        peers,
-        done: (outcome) => {
-          clearTimeout(timer);
-          if (!this.ackWaiters.delete(waiter)) return;
-          if (outcome === 'late') for (const origin of peers) if (this.unacked(origin, seq)) this.ackGivenUp.add(origin);
-          if (outcome !== 'closed') this.deps.onDelivered?.(outcome, performance.now() - started);
-          resolve();
-        },
-      };
-      const timer = setTimeout(() => waiter.done('late'), this.deps.waitMs ?? 2000);
-      this.ackWaiters.add(waiter);
-    });
+    return this.acks?.delivered(seq);
   }
 
-  /**
-   * The other workers heard from within two heartbeats and a half: one that stopped is not waited for
-   * (its partitions' next owner reads what it missed from PostgreSQL as it takes them over).
-   */
-  private alivePeers(): string[] {
-    const since = performance.now() - 2.5 * this.heartbeatMs;
-    const alive: string[] = [];
-    for (const [origin, at] of this.lastHeard) {
-      if (at >= since) alive.push(origin);
-      else this.lastHeard.delete(origin);
-    }
-    return alive;
-  }
-
-  private unacked(origin: string, seq: number): boolean {
-    return !this.ackGivenUp.has(origin) && (this.acked.get(origin) ?? 0) < seq;
-  }
-
-  /** Another worker says it has this one's shares up to a number. */
-  private acknowledged(data: Uint8Array): void {
-    let ack: { origin?: unknown; seq?: unknown };
-    try {
-      ack = JSON.parse(this.decoder.decode(data)) as typeof ack;
-    } catch (error) {
-      this.deps.onError('an unreadable acknowledgement of a share was ignored', error);
-      return;
-    }
-    if (typeof ack.origin !== 'string' || typeof ack.seq !== 'number') return;
-    this.ackGivenUp.delete(ack.origin);
-    if (ack.seq <= (this.acked.get(ack.origin) ?? 0)) return;
-    this.acked.set(ack.origin, ack.seq);
-    for (const waiter of [...this.ackWaiters]) {
-      if (!waiter.peers.some((origin) => this.unacked(origin, waiter.seq))) waiter.done('acked');
-    }
+  /** The other workers heard from lately (with `acks`; none without). */
+  alivePeers(): readonly string[] {
+    return this.acks?.alive() ?? [];
   }
 
   async publish<T extends Topic>(topic: T, message: BusMessages[T]): Promise<void> {
@@ -318,10 +257,9 @@ export class SourceShare implements BusOutlet {
     clearInterval(this.heartbeat);
     clearTimeout(this.settling);
     this.subscription.unsubscribe();
-    this.ackSubscription?.unsubscribe();
+    this.acks?.close();
     // Nothing more will come: the requests waiting go on.
     for (const waiter of [...this.waiters]) waiter.done('closed');
-    for (const waiter of [...this.ackWaiters]) waiter.done('closed');
   }
 
   /**
@@ -362,7 +300,7 @@ export class SourceShare implements BusOutlet {
   /** Whether NATS took the message: a number is used only by a message sent, so none is waited for in vain. */
   private publishText(text: string): boolean {
     try {
-      const options = this.ackInbox === undefined ? undefined : { reply: this.ackInbox };
+      const options = this.acks === undefined ? undefined : { reply: this.acks.inbox };
       this.deps.nc.publish(this.deps.names.sourcesSubject, this.encoder.encode(text), options);
       return true;
     } catch (error) {
@@ -381,7 +319,7 @@ export class SourceShare implements BusOutlet {
       return;
     }
     if (envelope.origin === this.deps.origin || typeof envelope.origin !== 'string') return;
-    this.lastHeard.set(envelope.origin, performance.now());
+    this.acks?.heard(envelope.origin);
     try {
       if (envelope.events) this.deps.into.events(envelope.events);
       if (envelope.alerts) this.deps.into.alerts(envelope.alerts);
@@ -391,20 +329,12 @@ export class SourceShare implements BusOutlet {
     // Had (or failed to keep, which waiting longer would not mend): requests waiting for it go on, and
     // its sender, if it asked, hears so.
     if (typeof envelope.seq !== 'number') return;
-    if (message.reply) this.acknowledge(message.reply, envelope.seq);
+    if (message.reply) acknowledge(this.deps.nc, message.reply, this.deps.origin, envelope.seq);
     this.givenUp.delete(envelope.origin);
     const heard = this.heard.get(envelope.origin);
     if (heard === undefined || envelope.seq > heard) {
       this.heard.set(envelope.origin, envelope.seq);
       this.wake();
-    }
-  }
-
-  private acknowledge(reply: string, seq: number): void {
-    try {
-      this.deps.nc.publish(reply, this.encoder.encode(JSON.stringify({ origin: this.deps.origin, seq })));
-    } catch {
-      // NATS is away: the sender goes on after its wait.
     }
   }
 }

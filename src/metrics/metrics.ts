@@ -35,7 +35,7 @@ export class VigilMetrics {
   readonly forwarded: Counter<'outcome'>;
   /** Distributed mode (worker): requests that waited for other workers' shares, by outcome (arrived, late). */
   readonly shareWaits: Counter<'outcome'>;
-  readonly shareAcks: Counter<'outcome'>;
+  readonly shareAcks: Counter<'what' | 'outcome'>;
   /** Open alerts held in memory to merge repeats into (detect/alert-book.ts), read when scraped. */
   readonly openAlertsHeld: Gauge;
   private heldAlerts: () => number = () => 0;
@@ -100,8 +100,8 @@ export class VigilMetrics {
     });
     this.shareAcks = new Counter({
       name: 'vigil_share_acks_total',
-      help: 'Answers a worker held until every other worker said it had its shares (acked), or sent without (late): NATS clusters, VIGIL_SHARE_ACKS',
-      labelNames: ['outcome'],
+      help: 'Answers held until every worker alive said it had what was shared or changed (acked), or sent without after the wait (late): NATS clusters, VIGIL_SHARE_ACKS',
+      labelNames: ['what', 'outcome'],
       registers,
     });
     const held = () => this.heldAlerts();
