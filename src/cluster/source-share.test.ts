@@ -204,9 +204,10 @@ describe('shares acknowledged across the routes of a NATS cluster', () => {
   it('are on when the server is part of a cluster (VIGIL_SHARE_ACKS=auto), and an answer waits for a worker on another server', async () => {
     const servers = await startNatsCluster();
     open.push({ close: () => Promise.all(servers.map((s) => s.stop())).then(() => {}) });
+    const [first, second] = servers.map((s) => s.url) as [string, string];
     const names = new ClusterNames(freshNatsPrefix());
-    const one = await worker(names, 'one', { acks: true, heartbeatMs: 100, url: servers[0].url });
-    const two = await worker(names, 'two', { acks: true, heartbeatMs: 100, url: servers[1].url });
+    const one = await worker(names, 'one', { acks: true, heartbeatMs: 100, url: first });
+    const two = await worker(names, 'two', { acks: true, heartbeatMs: 100, url: second });
     expect(wantsShareAcks('auto', one.nc.info)).toBe(true);
     // The machine's NATS is one server: no acks unless asked for.
     const single = await natsConnection();

@@ -116,20 +116,28 @@ interface NatsClusterMember {
   readonly name: string;
   readonly port: number;
   readonly routes: readonly string[];
+  readonly jetstream: boolean;
 }
 
 /**
- * Two NATS servers of the test's own, routed to each other as one cluster (core NATS, no JetStream):
- * a message from a client of one reaches a client of the other over the route, as between machines.
+ * NATS servers of the test's own (two by default), routed to each other as one cluster: a message
+ * from a client of one reaches a client of another over a route, as between machines. With
+ * `jetstream`, they form a JetStream cluster too (three at least, for its quorum to survive nothing
+ * but to be formed quickly).
  */
-export async function startNatsCluster(): Promise<[PrivateNats, PrivateNats]> {
+export async function startNatsCluster(options: { servers?: number; jetstream?: boolean } = {}): Promise<PrivateNats[]> {
   const name = `vigil_${randomBytes(4).toString('hex')}`;
-  const [a, b] = [await freePort(), await freePort()];
-  const first = await startPrivateNats(undefined, { name, port: a, routes: [`nats://127.0.0.1:${b}`] });
+  const ports: number[] = [];
+  for (let i = 0; i < (options.servers ?? 2); i++) ports.push(await freePort());
+  const started: PrivateNats[] = [];
   try {
-    return [first, await startPrivateNats(undefined, { name, port: b, routes: [`nats://127.0.0.1:${a}`] })];
+    for (const port of ports) {
+      const routes = ports.filter((p) => p !== port).map((p) => `nats://127.0.0.1:${p}`);
+      started.push(await startPrivateNats(undefined, { name, port, routes, jetstream: options.jetstream ?? false }));
+    }
+    return started;
   } catch (error) {
-    await first.stop();
+    for (const server of started) await server.stop();
     throw error;
   }
 }
@@ -155,9 +163,12 @@ export async function startPrivateNats(host?: VirtualHost, cluster?: NatsCluster
   const port = host ? 4222 : await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nats-'));
   let child: ChildProcess | undefined;
-  // A cluster's member routes to the others (core NATS only: JetStream in a cluster needs more setup).
+  // A cluster's member routes to the others; with JetStream, each has a name of its own.
   const serverArgs = cluster
-    ? ['--cluster_name', cluster.name, '--cluster', `nats://127.0.0.1:${cluster.port}`, '--routes', cluster.routes.join(',')]
+    ? [
+        ...(cluster.jetstream ? ['-js', '-sd', dir, '--server_name', `${cluster.name}_${cluster.port}`] : []),
+        ...['--cluster_name', cluster.name, '--cluster', `nats://127.0.0.1:${cluster.port}`, '--routes', cluster.routes.join(',')],
+      ]
     : ['-js', '-sd', dir];
   const start = async () => {
     const [command, args] = onHost(host, ['/usr/sbin/nats-server', '-a', address, '-p', String(port), ...serverArgs]);
