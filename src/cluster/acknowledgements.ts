@@ -20,6 +20,19 @@ interface Waiter {
   readonly done: (outcome: 'acked' | 'late' | 'closed') => void;
 }
 
+interface Peer {
+  /** When it was first heard from: a message sent before that never reached it. */
+  readonly firstHeard: number;
+  lastHeard: number;
+  /** The highest number it said it had. */
+  acked: number;
+  /** Not waited for since it let a wait for this number pass, until it says in time that it has the latest. */
+  givenUpAt: number | undefined;
+}
+
+/** Peers not heard from for this long are forgotten (a process restarted has another origin). */
+const FORGET_MS = 10 * 60_000;
+
 /**
  * Delivery confirmed by every other process alive, for what must be had everywhere before an answer
  * goes out across a NATS cluster (shares between workers, changes people make). Core NATS keeps the
@@ -27,20 +40,19 @@ interface Waiter {
  * request sent through another server take different routes, and the message may come second. So the
  * sender numbers its messages and asks for acknowledgements at `inbox`; each receiver answers once
  * the message is in its memory (`acknowledge`), and the sender waits (`delivered`) until every process
- * it heard from within `aliveMs` has, or `waitMs` has passed. One that did not answer in time is not
- * waited for again until it answers: a route that lost it, or a process held up, costs one answer
- * the wait, not every answer.
+ * alive that was heard from before the message was sent has, or `waitMs` has passed. One that did not
+ * answer in time is not waited for again until it says it has the latest message within `waitMs` of
+ * its sending: a route that lost it, or a process held up, costs one answer the wait, not every answer.
  */
 export class Acknowledgements {
   readonly inbox: string;
   private readonly subscription: Subscription;
-  /** When each other process was last heard from. */
-  private readonly lastHeard = new Map<string, number>();
-  /** The highest number each other process said it had. */
-  private readonly acked = new Map<string, number>();
-  private readonly givenUp = new Set<string>();
+  private readonly peers = new Map<string, Peer>();
   private readonly waiters = new Set<Waiter>();
   private readonly decoder = new TextDecoder();
+  private closed = false;
+  /** The latest number waited for, and when it was sent. */
+  private latest = { seq: 0, sentAt: 0 };
 
   constructor(private readonly options: AcknowledgementsOptions) {
     this.inbox = createInbox(options.inboxPrefix);
@@ -50,31 +62,37 @@ export class Acknowledgements {
         this.acknowledged(message.data);
       },
     });
+    this.watchConnection();
   }
 
   /** Another process is alive (any message or heartbeat of its own). */
   heard(origin: string): void {
-    this.lastHeard.set(origin, performance.now());
+    const now = performance.now();
+    const peer = this.peers.get(origin);
+    if (peer) peer.lastHeard = now;
+    else this.peers.set(origin, { firstHeard: now, lastHeard: now, acked: 0, givenUpAt: undefined });
   }
 
   /** The other processes heard from within `aliveMs`. */
   alive(): string[] {
-    const since = performance.now() - this.options.aliveMs;
+    const now = performance.now();
     const alive: string[] = [];
-    for (const [origin, at] of this.lastHeard) {
-      if (at >= since) alive.push(origin);
-      else this.lastHeard.delete(origin);
+    for (const [origin, peer] of this.peers) {
+      if (peer.lastHeard >= now - this.options.aliveMs) alive.push(origin);
+      else if (peer.lastHeard < now - FORGET_MS) this.peers.delete(origin);
     }
     return alive;
   }
 
   /**
-   * Resolves once every other process alive has said it has this one's messages up to number `seq`,
-   * or after `waitMs`. Undefined when there is nobody to wait for.
+   * Resolves once every other process alive, heard from before `sentAt` (a `performance.now()`), has
+   * said it has this one's messages up to number `seq`, or after `waitMs`. Undefined when there is
+   * nobody to wait for.
    */
-  delivered(seq: number): Promise<void> | undefined {
-    if (seq <= 0) return undefined;
-    const peers = this.alive().filter((origin) => this.missing(origin, seq));
+  delivered(seq: number, sentAt: number): Promise<void> | undefined {
+    if (seq <= 0 || this.closed) return undefined;
+    if (seq > this.latest.seq) this.latest = { seq, sentAt };
+    const peers = this.alive().filter((origin) => (this.peers.get(origin)?.firstHeard ?? Infinity) <= sentAt && this.missing(origin, seq));
     if (peers.length === 0) return undefined;
     const started = performance.now();
     return new Promise<void>((resolve) => {
@@ -84,7 +102,12 @@ export class Acknowledgements {
         done: (outcome) => {
           clearTimeout(timer);
           if (!this.waiters.delete(waiter)) return;
-          if (outcome === 'late') for (const origin of peers) if (this.missing(origin, seq)) this.givenUp.add(origin);
+          if (outcome === 'late') {
+            for (const origin of peers) {
+              const peer = this.peers.get(origin);
+              if (peer && this.missing(origin, seq)) peer.givenUpAt = Math.max(peer.givenUpAt ?? 0, seq);
+            }
+          }
           if (outcome !== 'closed') this.options.onDelivered?.(outcome, performance.now() - started);
           resolve();
         },
@@ -95,12 +118,14 @@ export class Acknowledgements {
   }
 
   close(): void {
+    this.closed = true;
     this.subscription.unsubscribe();
     for (const waiter of [...this.waiters]) waiter.done('closed');
   }
 
   private missing(origin: string, seq: number): boolean {
-    return !this.givenUp.has(origin) && (this.acked.get(origin) ?? 0) < seq;
+    const peer = this.peers.get(origin);
+    return peer !== undefined && peer.givenUpAt === undefined && peer.acked < seq;
   }
 
   private acknowledged(data: Uint8Array): void {
@@ -112,12 +137,34 @@ export class Acknowledgements {
       return;
     }
     if (typeof ack.origin !== 'string' || typeof ack.seq !== 'number') return;
-    this.givenUp.delete(ack.origin);
-    if (ack.seq <= (this.acked.get(ack.origin) ?? 0)) return;
-    this.acked.set(ack.origin, ack.seq);
+    const peer = this.peers.get(ack.origin);
+    if (!peer || ack.seq <= peer.acked) return;
+    peer.acked = ack.seq;
+    // Waited for again once it says it has the latest message within the wait of its sending: one that
+    // is always a little late would otherwise make every answer wait the whole time.
+    const { latest } = this;
+    if (peer.givenUpAt !== undefined && ack.seq >= latest.seq && performance.now() - latest.sentAt <= this.options.waitMs) {
+      peer.givenUpAt = undefined;
+    }
     for (const waiter of [...this.waiters]) {
       if (!waiter.peers.some((origin) => this.missing(origin, waiter.seq))) waiter.done('acked');
     }
+  }
+
+  /**
+   * After NATS was away, nobody's heartbeat came for a while: every process known is taken as alive
+   * again (those that died drop out after `aliveMs`), so that the answers right after the return wait
+   * for them rather than for nobody.
+   */
+  private watchConnection(): void {
+    void (async () => {
+      for await (const status of this.options.nc.status()) {
+        if (this.closed) return;
+        if (status.type !== 'reconnect') continue;
+        const now = performance.now();
+        for (const peer of this.peers.values()) peer.lastHeard = Math.max(peer.lastHeard, now);
+      }
+    })().catch(() => {});
   }
 }
 

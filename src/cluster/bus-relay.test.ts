@@ -29,7 +29,7 @@ async function relay(prefix: string, origin: string, options: { scores: boolean;
     },
     acks: options.acks,
     scores: options.scores,
-    heartbeatMs: 100,
+    heartbeatMs: 400,
     onDelivered: (outcome) => delivered.push(outcome),
   });
   open.push(async () => {

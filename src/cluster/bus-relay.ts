@@ -172,6 +172,7 @@ export class BusRelay implements BusOutlet {
     if (changes.length === 0) return;
     const seq = ++this.changeSeq;
     const envelope: ChangeEnvelope = { origin: this.deps.origin, seq, changes };
+    const sentAt = performance.now();
     try {
       const options = this.acks === undefined ? undefined : { reply: this.acks.inbox };
       this.deps.nc.publish(this.deps.names.changesSubject, encoder.encode(JSON.stringify(envelope)), options);
@@ -181,7 +182,10 @@ export class BusRelay implements BusOutlet {
       this.deps.onError(`announcing ${topic} to the other processes failed`, error);
       return;
     }
-    await this.acks?.delivered(seq);
+    // An api waits: a person's change is answered once the workers have it. A worker's own changes
+    // (its pipeline's alert updates and locks) concern the users it scores, and its source alerts
+    // travel with its shares, acknowledged there: its answers do not wait for the others' reading.
+    if (!this.deps.scores) await this.acks?.delivered(seq, sentAt);
   }
 
   /**
@@ -227,20 +231,34 @@ export class BusRelay implements BusOutlet {
       return;
     }
     if (envelope.origin === this.deps.origin) return;
-    for (const change of envelope.changes) this.enqueue(change);
-    // A worker says it has the change once it is in memory: the person who made it is answered then.
+    const read = envelope.changes.map((change) => this.enqueue(change));
+    // A worker says it has the change once it is in memory (the person who made it is answered then);
+    // not if it failed to read it, so that the sender counts it late.
     const { reply } = message;
     const { seq } = envelope;
     if (this.deps.scores && reply && typeof seq === 'number') {
-      void this.refreshing.then(() => acknowledge(this.deps.nc, reply, this.deps.origin, seq));
+      void Promise.all(read).then((done) => {
+        if (done.every(Boolean)) acknowledge(this.deps.nc, reply, this.deps.origin, seq);
+      });
     }
   }
 
-  /** One at a time, in the order they came: a lock then its unlock must not be read the other way round. */
-  private enqueue(change: SharedChange): void {
-    this.refreshing = this.refreshing
+  /**
+   * One at a time, in the order they came: a lock then its unlock must not be read the other way
+   * round. Resolves with whether it was read.
+   */
+  private enqueue(change: SharedChange): Promise<boolean> {
+    const read = this.refreshing
       .then(() => this.deps.refresh(change))
-      .catch((error: unknown) => this.deps.onError(`reading a change (${change.what}) made by another process failed`, error));
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.deps.onError(`reading a change (${change.what}) made by another process failed`, error);
+          return false;
+        },
+      );
+    this.refreshing = read.then(() => {});
+    return read;
   }
 
   private readFeed(): void {

@@ -102,8 +102,9 @@ export class SourceShare implements BusOutlet {
   private readonly subscription: Subscription;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
-  /** The number of the last message this worker sent. */
+  /** The number of the last message this worker sent, and when (`performance.now()`). */
   private sent = 0;
+  private sentAt = 0;
   /** The highest number had from each other worker (or waited for in vain). */
   private readonly heard = new Map<string, number>();
   /**
@@ -236,7 +237,7 @@ export class SourceShare implements BusOutlet {
    * Undefined when nobody is to be waited for: no acks, nothing shared, or every worker has it.
    */
   delivered(seq: number): Promise<void> | undefined {
-    return this.acks?.delivered(seq);
+    return this.acks?.delivered(seq, this.sentAt);
   }
 
   /** The other workers heard from lately (with `acks`; none without). */
@@ -274,7 +275,7 @@ export class SourceShare implements BusOutlet {
     const headBytes = `{"origin":${origin},"seq":,"events":[`.length + 16;
     const publish = (parts: readonly string[]) => {
       const seq = this.sent + 1;
-      if (this.publishText(`{"origin":${origin},"seq":${seq},"events":[${parts.join(',')}]}`)) this.sent = seq;
+      if (this.publishText(`{"origin":${origin},"seq":${seq},"events":[${parts.join(',')}]}`)) this.sentNumber(seq);
     };
     let parts: string[] = [];
     let bytes = headBytes;
@@ -294,7 +295,12 @@ export class SourceShare implements BusOutlet {
 
   private send(envelope: Omit<SourceEnvelope, 'seq'>): void {
     const seq = this.sent + 1;
-    if (this.publishText(JSON.stringify({ ...envelope, seq }))) this.sent = seq;
+    if (this.publishText(JSON.stringify({ ...envelope, seq }))) this.sentNumber(seq);
+  }
+
+  private sentNumber(seq: number): void {
+    this.sent = seq;
+    this.sentAt = performance.now();
   }
 
   /** Whether NATS took the message: a number is used only by a message sent, so none is waited for in vain. */

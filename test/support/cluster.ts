@@ -114,6 +114,8 @@ export async function startRole(
 /** A member of a NATS cluster of the test's own: its route port and the other members' routes. */
 interface NatsClusterMember {
   readonly name: string;
+  /** Where its clients connect, and where its routes do. */
+  readonly clientPort: number;
   readonly port: number;
   readonly routes: readonly string[];
   readonly jetstream: boolean;
@@ -127,13 +129,16 @@ interface NatsClusterMember {
  */
 export async function startNatsCluster(options: { servers?: number; jetstream?: boolean } = {}): Promise<PrivateNats[]> {
   const name = `vigil_${randomBytes(4).toString('hex')}`;
-  const ports: number[] = [];
-  for (let i = 0; i < (options.servers ?? 2); i++) ports.push(await freePort());
+  // Every port chosen before any server starts, all different: a port free now may be chosen twice.
+  const ports = new Set<number>();
+  while (ports.size < 2 * (options.servers ?? 2)) ports.add(await freePort());
+  const [clientPorts, routePorts] = [[...ports].filter((_, i) => i % 2 === 0), [...ports].filter((_, i) => i % 2 === 1)];
   const started: PrivateNats[] = [];
   try {
-    for (const port of ports) {
-      const routes = ports.filter((p) => p !== port).map((p) => `nats://127.0.0.1:${p}`);
-      started.push(await startPrivateNats(undefined, { name, port, routes, jetstream: options.jetstream ?? false }));
+    for (const [i, port] of routePorts.entries()) {
+      const routes = routePorts.filter((p) => p !== port).map((p) => `nats://127.0.0.1:${p}`);
+      const member = { name, clientPort: clientPorts[i] as number, port, routes, jetstream: options.jetstream ?? false };
+      started.push(await startPrivateNats(undefined, member));
     }
     return started;
   } catch (error) {
@@ -160,7 +165,7 @@ export interface PrivateNats {
  */
 export async function startPrivateNats(host?: VirtualHost, cluster?: NatsClusterMember): Promise<PrivateNats> {
   const address = host?.address ?? '127.0.0.1';
-  const port = host ? 4222 : await freePort();
+  const port = host ? 4222 : (cluster?.clientPort ?? (await freePort()));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-nats-'));
   let child: ChildProcess | undefined;
   // A cluster's member routes to the others; with JetStream, each has a name of its own.
