@@ -16,14 +16,14 @@ async function natsConnection(): Promise<NatsConnection> {
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A sender's acknowledgements (a 300 ms wait) and a peer `p` that says it has number N when told to. */
+/** A sender's acknowledgements (a 1 s wait) and a peer `p` that says it has number N when told to. */
 async function senderAndPeer() {
   const nc = await natsConnection();
   const outcomes: Array<'acked' | 'late'> = [];
   const acks = new Acknowledgements({
     nc,
     inboxPrefix: freshNatsPrefix(),
-    waitMs: 300,
+    waitMs: 1000,
     aliveMs: 60_000,
     onError: (message, error) => {
       throw new Error(`${message}: ${String(error)}`);
@@ -59,10 +59,10 @@ describe('acknowledgements: an answer waits for the processes alive to say they 
     expect(outcomes).toEqual(['late']);
     await ack(1);
     await settle(50);
-    // Still late for number 2 (sent 400 ms before its answer): a late answer does not bring it back.
+    // Still late for number 2 (sent 1.2 s before its answer): a late answer does not bring it back.
     const sentTwo = performance.now();
     expect(acks.delivered(2, sentTwo)).toBeUndefined();
-    await settle(400);
+    await settle(1200);
     await ack(2);
     await settle(50);
     expect(acks.delivered(3, performance.now())).toBeUndefined();
