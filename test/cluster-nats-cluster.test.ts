@@ -4,7 +4,7 @@ import { partitionOf } from '../src/cluster/partitions.js';
 import type { Clock } from '../src/core/clock.js';
 import type { EventResult } from '../src/domain/event-schema.js';
 import type { System } from '../src/system.js';
-import { freshNatsPrefix, freshPgSchema, type PrivateNats, startNatsCluster, startRole } from './support/cluster.js';
+import { acrossAccounts, freshNatsPrefix, freshPgSchema, type PrivateNats, startNatsCluster, startRole } from './support/cluster.js';
 
 /**
  * The distributed mode on a NATS cluster of the test's own (three servers with JetStream, routed to
@@ -49,25 +49,10 @@ describe('distributed mode on a NATS cluster', () => {
     await jetStreamReady(first);
 
     const users = [...Array(12).keys()].map((i) => `routed-${i}`);
-    const at = (second: number) => new Date(Date.parse('2026-03-10T11:40:00Z') + second * 1000).toISOString();
     // 12 accounts failing from one IP, one request each (credential stuffing from the 10th), then a
     // device failing payments on 6 accounts, one request each (card testing from the 5th).
-    const requests = [
-      ...users.map((user, i) => [{ type: 'login.failed', user, ip: '81.2.69.160', id: `evt_routed_${i}`, timestamp: at(i * 20) }]),
-      ...users.slice(0, 6).map((user, i) => [
-        {
-          type: 'payment.failed',
-          user,
-          device: 'tester-phone',
-          ip: '81.2.69.192',
-          amount: 1,
-          currency: 'EUR',
-          paymentMethod: `card-${i}`,
-          id: `evt_routed_card_${i}`,
-          timestamp: at(400 + i * 10),
-        },
-      ]),
-    ];
+    const { failedLogins, failedPayments } = acrossAccounts(users, 'evt_routed');
+    const requests = [...failedLogins, ...failedPayments].map((e) => [e]);
     let now = Date.parse('2026-03-10T12:00:00Z');
     const clock: Clock = { now: () => now };
     const send = async (through: readonly System[]) => {

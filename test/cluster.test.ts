@@ -8,7 +8,7 @@ import type { Clock } from '../src/core/clock.js';
 import type { EventResult } from '../src/domain/event-schema.js';
 import { buildApp } from '../src/http/app.js';
 import type { System } from '../src/system.js';
-import { dropNatsPrefix, freshNatsPrefix, freshPgSchema, NATS_URL, startRole } from './support/cluster.js';
+import { acrossAccounts, dropNatsPrefix, freshNatsPrefix, freshPgSchema, NATS_URL, startRole } from './support/cluster.js';
 import { INGEST_KEY } from './support/credentials.js';
 import { sharedGeoIp } from './support/geoip.js';
 
@@ -160,26 +160,10 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
   it('judges one IP and one device across accounts of both workers as one process does, each source alert raised once', async () => {
     // Users of both workers' partitions (16 partitions, 8 each once both run).
     const users = [...Array(12).keys()].map((i) => `across-${i}`);
-    const at = (second: number) => new Date(Date.parse('2026-03-10T11:40:00Z') + second * 1000).toISOString();
+    const { failedLogins, failedPayments } = acrossAccounts(users, 'evt');
     // Credential stuffing: one request per failed login, 12 accounts from one IP (the rule fires from 10).
-    const stuffing = users.map((user, i) => [
-      { type: 'login.failed', user, ip: '81.2.69.160', id: `evt_stuff_${i}`, timestamp: at(i * 20) },
-    ]);
     // Card testing from one device over 6 accounts, in one batch: the api sends it in order, run by run.
-    const testing = [
-      users.slice(0, 6).map((user, i) => ({
-        type: 'payment.failed',
-        user,
-        device: 'tester-phone',
-        ip: '81.2.69.192',
-        amount: 1,
-        currency: 'EUR',
-        paymentMethod: `card-${i}`,
-        id: `evt_card_${i}`,
-        timestamp: at(400 + i * 10),
-      })),
-    ];
-    const requests = [...stuffing, ...testing];
+    const requests = [...failedLogins.map((e) => [e]), failedPayments];
     let now = Date.parse('2026-03-10T12:00:00Z');
     const clock: Clock = { now: () => now };
     const send = async (system: System): Promise<Replay> => {

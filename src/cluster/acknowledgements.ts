@@ -53,6 +53,8 @@ export class Acknowledgements {
   private closed = false;
   /** The latest number waited for, and when it was sent. */
   private latest = { seq: 0, sentAt: 0 };
+  /** When this process began to listen for the others. */
+  private readonly since = performance.now();
 
   constructor(private readonly options: AcknowledgementsOptions) {
     this.inbox = createInbox(options.inboxPrefix);
@@ -71,6 +73,16 @@ export class Acknowledgements {
     const peer = this.peers.get(origin);
     if (peer) peer.lastHeard = now;
     else this.peers.set(origin, { firstHeard: now, lastHeard: now, acked: 0, givenUpAt: undefined });
+  }
+
+  /**
+   * Resolves once this process has listened for three fifths of `aliveMs` (a heartbeat and a half,
+   * when `aliveMs` is two and a half): every other process alive has been heard from by then, so
+   * that it waits for them before it answers anyone.
+   */
+  async peersKnown(): Promise<void> {
+    const left = this.since + 0.6 * this.options.aliveMs - performance.now();
+    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   }
 
   /** The other processes heard from within `aliveMs`. */

@@ -78,7 +78,7 @@ interface ChangeEnvelope {
  * when its NATS server is part of a cluster), each worker says every second that it is alive, each
  * announcement asks the workers to say they have it, each worker says so once the change is in its
  * memory, and the person is answered once every worker alive has, or after 1 s (then a worker that
- * did not is not waited for again until it does).
+ * did not is not waited for again until it answers in time: cluster/acknowledgements.ts).
  *
  * Neither is a store of record: a 2xx and every alert, lock and setting rest on PostgreSQL's commit,
  * so the stream keeps its messages only for an hour and needs no `sync_interval: always`.
@@ -94,7 +94,6 @@ export class BusRelay implements BusOutlet {
   private readonly workers: Subscription | undefined;
   private readonly heartbeat: NodeJS.Timeout | undefined;
   private readonly heartbeatMs: number;
-  private readonly listeningSince = performance.now();
 
   private constructor(
     private readonly deps: BusRelayDependencies,
@@ -193,9 +192,7 @@ export class BusRelay implements BusOutlet {
    * which workers are alive before it answers anyone. At once without.
    */
   async listening(): Promise<void> {
-    if (this.acks === undefined) return;
-    const left = this.listeningSince + 1.5 * this.heartbeatMs - performance.now();
-    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    await this.acks?.peersKnown();
   }
 
   /** The workers heard from lately (with acks; none without). */

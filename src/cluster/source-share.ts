@@ -90,7 +90,8 @@ interface Waiter {
  * still be on its way when the event comes. With `acks` (the distributed mode turns them on when its
  * NATS server is part of a cluster), each share asks every other worker to say it has it and keeps
  * it, and the worker answers only once every worker alive has said so (`delivered`), or after
- * `waitMs` (counted and logged; a worker that did not say so is not waited for again until it does).
+ * `waitMs` (counted and logged; a worker that did not is not waited for again until it answers in
+ * time: cluster/acknowledgements.ts).
  * So whatever route the client's next event takes, the worker that scores it has what was shared
  * before the client was answered. On one NATS server that holds without them (above), and they would
  * only cost each answer a round trip.
@@ -163,9 +164,7 @@ export class SourceShare implements BusOutlet {
    * which other workers are alive (and waits for them) before it serves a partition. At once without.
    */
   async listening(): Promise<void> {
-    if (this.acks === undefined) return;
-    const left = this.listeningSince + 1.5 * this.heartbeatMs - performance.now();
-    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+    await this.acks?.peersKnown();
   }
 
   /** This worker's id on the subject, for its answers. */
@@ -233,7 +232,7 @@ export class SourceShare implements BusOutlet {
 
   /**
    * With `acks`: resolves once every other worker alive has said it has this worker's shares up to
-   * number `seq`, or after `waitMs` (those that did not are then not waited for until they say so).
+   * number `seq`, or after `waitMs` (those that did not are then not waited for until they answer in time).
    * Undefined when nobody is to be waited for: no acks, nothing shared, or every worker has it.
    */
   delivered(seq: number): Promise<void> | undefined {

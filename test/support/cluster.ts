@@ -215,3 +215,33 @@ export async function startPrivateNats(host?: VirtualHost, cluster?: NatsCluster
     },
   };
 }
+
+/**
+ * Events of attacks across accounts, for the distributed mode's parity tests: users of several
+ * partitions failing logins from one IP (credential stuffing fires from the 10th account, 20 s
+ * apart from 11:40 on 2026-03-10), and the first six failing payments from one device (card testing
+ * from the 5th, from 11:46:40), each event with an id of its own starting `idPrefix`.
+ */
+export function acrossAccounts(users: readonly string[], idPrefix: string) {
+  const at = (second: number) => new Date(Date.parse('2026-03-10T11:40:00Z') + second * 1000).toISOString();
+  return {
+    failedLogins: users.map((user, i) => ({
+      type: 'login.failed',
+      user,
+      ip: '81.2.69.160',
+      id: `${idPrefix}_stuff_${i}`,
+      timestamp: at(i * 20),
+    })),
+    failedPayments: users.slice(0, 6).map((user, i) => ({
+      type: 'payment.failed',
+      user,
+      device: 'tester-phone',
+      ip: '81.2.69.192',
+      amount: 1,
+      currency: 'EUR',
+      paymentMethod: `card-${i}`,
+      id: `${idPrefix}_card_${i}`,
+      timestamp: at(400 + i * 10),
+    })),
+  };
+}
