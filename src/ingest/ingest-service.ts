@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
@@ -6,6 +7,7 @@ import type { Detector } from '../detect/detector.js';
 import type { ActivityEvent, StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
 import type { EventResult } from '../domain/event-schema.js';
+import type { LockWrite } from '../domain/lock.js';
 import type { OwedEffects } from '../domain/owed-effects.js';
 import type { PlannedResponse, ResponseStep } from '../domain/response.js';
 import type { Enricher } from '../enrich/enricher.js';
@@ -60,6 +62,38 @@ export interface IngestDependencies {
   readonly clock: Clock;
 }
 
+/** One call's events in a gathering (see IngestService.gather), and when the call was received. */
+interface GatheredCall {
+  readonly batch: readonly Pending[];
+  readonly now: number;
+  /** Where its events start in the gathering's. */
+  readonly first: number;
+}
+
+/**
+ * The calls scored as one batch: those that arrived while the batch before them was being scored.
+ * Closed (no call joins it any more) when its scoring starts.
+ */
+interface Gathering {
+  readonly calls: GatheredCall[];
+  events: number;
+  /** Scored, written and published: what each call's answer is read from. */
+  readonly done: Promise<Committed>;
+}
+
+/** A gathering after the write and the publication. */
+interface Committed {
+  readonly stored: readonly StoredEvent[];
+  /** Ids another process stored first, with its answers. */
+  readonly theirs: ReadonlyMap<string, EventResult> | undefined;
+}
+
+/**
+ * Calls are gathered up to this many events: a call is never split, and a larger one is a gathering
+ * of its own. Bounds what one turn of scoring holds up (about the cost of one batch of 500).
+ */
+const GATHER_MAX_EVENTS = 500;
+
 /** A batch after detection and response, before the write. */
 interface Scored {
   readonly events: readonly ActivityEvent[];
@@ -70,7 +104,9 @@ interface Scored {
   /** Alerts created (not merely updated) by this batch, in their latest state, for `alert.raised`. */
   readonly raised: ReadonlyMap<string, Alert>;
   readonly steps: readonly ResponseStep[];
-  readonly owed: OwedEffects | undefined;
+  readonly locks: readonly LockWrite[];
+  /** What each call owes once committed (one row per call that raised an alert or planned a response), with the alerts it raised. */
+  readonly owed: ReadonlyArray<{ readonly row: OwedEffects; readonly raised: readonly string[] }>;
 }
 
 /**
@@ -80,13 +116,19 @@ interface Scored {
  *
  * The HTTP API, the NDJSON stream and the CLI import all come through `ingest`, so they accept and
  * refuse the same. Enrich, detect and respond run in arrival order, one batch at a time (detection
- * state is sequential); the write of one batch overlaps the scoring of the next. Each step is its own
- * unit behind a port, so that a worker process can run the stateful middle (enrich, detect,
- * respond) for the users it owns and another the rest.
+ * state is sequential); the write of one batch overlaps the scoring of the next. Calls that arrive
+ * while a batch is being scored are gathered and scored as the next batch, in the order they came:
+ * fifty clients sending one event each cost the pipeline about what one client sending batches does
+ * (each step's fixed cost, the write's hand-over and the bus's deliveries, once per batch). Nothing
+ * waits to be gathered: an idle pipeline scores a call at once. Each step is its own unit behind a
+ * port, so that a worker process can run the stateful middle (enrich, detect, respond) for the users
+ * it owns and another the rest.
  */
 export class IngestService {
   /** The batch being scored; the next waits for it, so that detection sees batches in arrival order. */
   private scoring: Promise<void> = Promise.resolve();
+  /** Calls waiting for the batch being scored, to be scored together after it. */
+  private gathering: Gathering | undefined;
   private readonly deduplicator: Deduplicator;
   /**
    * Receipt times of the calls under way (how many share each). A batch is scored in the order it
@@ -158,61 +200,107 @@ export class IngestService {
 
   private async process(batch: readonly Pending[], now: number): Promise<Array<StoredEvent & { duplicateOf?: true }>> {
     if (batch.length === 0) return [];
-    // Scoring is taken in arrival order, one batch at a time; the write is not: the next batch is
-    // scored while this one is being committed (in the SQLite writer thread, on another core).
-    const scored = this.scoring.then(() => this.score(batch, now));
-    this.scoring = scored.then(
-      () => {},
-      () => {},
-    );
-    const batchScored = await scored;
-    const { duplicates: raced, alertOccurrences } = await this.write(batchScored, now);
-    await this.publish(batchScored, raced, alertOccurrences);
-    const { stored } = batchScored;
-    if (raced.size === 0) return [...stored];
-
+    const call = this.gather(batch, now);
+    const { stored, theirs } = await call.gathering.done;
+    const mine = stored.slice(call.first, call.first + batch.length);
+    if (theirs === undefined) return mine;
     // Another process stored some of these ids between our lookup and our commit: answer with theirs.
-    const theirs = await this.deps.store.findResults([...raced]);
-    return stored.map((s) => {
-      const result = raced.has(s.id) ? theirs.get(s.id) : undefined;
+    return mine.map((s) => {
+      const result = theirs.get(s.id);
       return result ? { ...s, result, duplicateOf: true as const } : s;
     });
   }
 
-  /** Steps 3 to 5, in the order batches arrive (see process): enrich, detect, plan the response. */
-  private async score(batch: readonly Pending[], now: number): Promise<Scored> {
-    const events = batch.map((p) => p.event);
+  /**
+   * Puts the call into the gathering that waits for the batch being scored, or opens one. Scoring is
+   * taken in arrival order, one gathering at a time; the write is not: the next gathering is scored
+   * while this one is being committed (in the SQLite writer thread, on another core).
+   */
+  private gather(batch: readonly Pending[], now: number): GatheredCall & { readonly gathering: Gathering } {
+    let gathering = this.gathering;
+    if (gathering === undefined || gathering.events + batch.length > GATHER_MAX_EVENTS) {
+      const calls: GatheredCall[] = [];
+      const scored = this.scoring.then(endOfTurn).then(() => {
+        if (this.gathering?.calls === calls) this.gathering = undefined;
+        return this.score(calls);
+      });
+      this.scoring = scored.then(
+        () => {},
+        () => {},
+      );
+      gathering = { calls, events: 0, done: scored.then((s) => this.commit(s)) };
+      this.gathering = gathering;
+    }
+    const call = { batch, now, first: gathering.events };
+    gathering.calls.push(call);
+    gathering.events += batch.length;
+    return { ...call, gathering };
+  }
+
+  /** Steps 3 to 5, in the order batches arrive (see gather): enrich, detect, plan the response. */
+  private async score(calls: readonly GatheredCall[]): Promise<Scored> {
+    const events: ActivityEvent[] = [];
+    for (const call of calls) for (const p of call.batch) events.push(p.event);
     // Both read the store: awaited together, so that one failing never leaves the other's failure unhandled.
     const loading = this.deps.openAlerts?.loadFor(events);
     const [{ enrichments, learnt }] = await Promise.all([this.deps.enricher.enrich(events), loading]);
     const alerts: Alert[] = [];
     const raised = new Map<string, Alert>();
     const steps: ResponseStep[] = [];
-    const stored = events.map((event, i): StoredEvent => {
-      const withId = { ...event, id: event.id ?? newId('evt', now) };
-      const enrichment = enrichments[i] as StoredEvent['enrichment'];
-      const detected = this.deps.detector.score(withId, enrichment);
-      const { verdict, steps: responded } = this.deps.responder.respond(withId, detected);
-      steps.push(...responded);
-      if (verdict.alert) {
-        alerts.push(verdict.alert);
-        if (verdict.alert.occurrences === 1 || raised.has(verdict.alert.id)) raised.set(verdict.alert.id, verdict.alert);
-      }
-      const result: EventResult = {
-        id: withId.id,
-        decision: verdict.decision,
-        risk: verdict.risk,
-        severity: verdict.severity,
-        reasons: [...verdict.reasons],
-        ...(verdict.alertId !== undefined && { alertId: verdict.alertId }),
-        ...(verdict.suppressed !== undefined && verdict.suppressed.length > 0 && { suppressed: [...verdict.suppressed] }),
-      };
-      return { ...withId, receivedAt: now, enrichment, result };
-    });
-    const followUps: PlannedResponse[] = [];
-    for (const step of steps) if (step.kind === 'follow_up') followUps.push(step.response);
-    const owed = this.deps.effects.owe(events[0]?.user ?? '', [...raised.values()], followUps, now);
-    return { events, learnt, stored, alerts, raised, steps, owed };
+    const locks: LockWrite[] = [];
+    const owed: Array<{ row: OwedEffects; raised: string[] }> = [];
+    const stored: StoredEvent[] = [];
+    for (const { batch, now, first } of calls) {
+      // What this call owes is a row of its own, as when it was scored alone: in the distributed
+      // mode a row belongs to the partition of its first event's user.
+      const raisedHere: string[] = [];
+      const followUps: PlannedResponse[] = [];
+      const stepsFrom = steps.length;
+      batch.forEach(({ event }, i) => {
+        const withId = { ...event, id: event.id ?? newId('evt', now) };
+        const enrichment = enrichments[first + i] as StoredEvent['enrichment'];
+        const detected = this.deps.detector.score(withId, enrichment);
+        const { verdict, steps: responded } = this.deps.responder.respond(withId, detected);
+        for (const step of responded) {
+          steps.push(step);
+          if (step.kind === 'follow_up') followUps.push(step.response);
+        }
+        const alert = verdict.alert;
+        if (alert) {
+          alerts.push(alert);
+          if (alert.occurrences === 1 || raised.has(alert.id)) {
+            if (!raised.has(alert.id)) raisedHere.push(alert.id);
+            raised.set(alert.id, alert);
+          }
+        }
+        const result: EventResult = {
+          id: withId.id,
+          decision: verdict.decision,
+          risk: verdict.risk,
+          severity: verdict.severity,
+          reasons: [...verdict.reasons],
+          ...(verdict.alertId !== undefined && { alertId: verdict.alertId }),
+          ...(verdict.suppressed !== undefined && verdict.suppressed.length > 0 && { suppressed: [...verdict.suppressed] }),
+        };
+        stored.push({ ...withId, receivedAt: now, enrichment, result });
+      });
+      locks.push(...lockWrites(steps.slice(stepsFrom), now));
+      const row = this.deps.effects.owe(
+        batch[0]?.event.user ?? '',
+        raisedHere.map((id) => raised.get(id) as Alert),
+        followUps,
+        now,
+      );
+      if (row) owed.push({ row, raised: raisedHere });
+    }
+    return { events, learnt, stored, alerts, raised, steps, locks, owed };
+  }
+
+  /** Steps 6 and 7: the write, then the publication; the answers of ids another process stored first. */
+  private async commit(scored: Scored): Promise<Committed> {
+    const { duplicates: raced, alertOccurrences } = await this.write(scored);
+    await this.publish(scored, raced, alertOccurrences);
+    return { stored: scored.stored, theirs: raced.size === 0 ? undefined : await this.deps.store.findResults([...raced]) };
   }
 
   /**
@@ -220,14 +308,14 @@ export class IngestService {
    * one transaction, so an acknowledged `block` is never lost, nor the lock's announcement. Returns the ids another process stored first. If the write fails, memory
    * is put back: novelty forgets what it learnt, locks return to what they were.
    */
-  private async write(scored: Scored, now: number): Promise<CommitReceipt> {
+  private async write(scored: Scored): Promise<CommitReceipt> {
     try {
-      const owed = scored.owed ? [scored.owed] : [];
-      return await this.deps.writer.write(scored.stored, scored.learnt, scored.alerts, lockWrites(scored.steps, now), owed);
+      const owed = scored.owed.map((o) => o.row);
+      return await this.deps.writer.write(scored.stored, scored.learnt, scored.alerts, scored.locks, owed);
     } catch (error) {
       this.deps.enricher.forget(scored.events.map((e) => e.user));
       this.deps.responder.revert(scored.steps);
-      if (scored.owed) this.deps.effects.cancel(scored.owed);
+      for (const { row } of scored.owed) this.deps.effects.cancel(row);
       throw error;
     }
   }
@@ -240,11 +328,22 @@ export class IngestService {
   private async publish(scored: Scored, raced: ReadonlySet<string>, occurrences: ReadonlyMap<string, number>): Promise<void> {
     const written = raced.size === 0 ? scored.stored : scored.stored.filter((s) => !raced.has(s.id));
     if (written.length > 0) await this.deps.bus.publish('events.stored', written);
-    if (scored.owed) this.deps.effects.carryOut(scored.owed, [...scored.raised.values()]);
+    for (const { row, raised } of scored.owed)
+      this.deps.effects.carryOut(
+        row,
+        raised.map((id) => scored.raised.get(id) as Alert),
+      );
     const updated = latestUpdates(scored.alerts, scored.raised, occurrences);
     if (updated.length > 0) await this.deps.bus.publish('alert.updated', updated);
   }
 }
+
+/**
+ * Resolves once the event loop has read what its sockets hold: requests arrive one per socket read,
+ * each carried to the pipeline in microtasks of its own, so a gathering left open until then holds
+ * every request that came in together.
+ */
+const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function concurrentFailure(id: string): Problem {
   return { code: 'internal_error', message: `A concurrent request with id ${id} failed; send it again.` };
