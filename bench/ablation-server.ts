@@ -8,8 +8,9 @@
  * one. What is switched off still answers in the shape its callers expect, so the rest of the
  * pipeline runs as before; what each part's replacement skips is said beside it in PARTS.
  *
- * Run by bench/ablation.ts, compiled to plain JavaScript (see ablationServer() there), with VIGIL_*
- * as for `vigil serve` and ABLATION_DIST, the build to run.
+ * Run by bench/ablation.ts and bench/run.ts, compiled to plain JavaScript (bench/ablation-build.ts),
+ * with VIGIL_* as for `vigil serve`, ABLATION_DIST, the build to run, and ABLATION_OFF, the parts off
+ * from the start.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,6 +27,7 @@ import type * as LiveFeedModule from '../src/feed/live-feed.js';
 import type * as AppModule from '../src/http/app.js';
 import type * as LoggerModule from '../src/http/json-logger.js';
 import type * as DeduplicatorModule from '../src/ingest/deduplicator.js';
+import type * as IngestModule from '../src/ingest/ingest-service.js';
 import type * as MonitorModule from '../src/monitor/monitor-service.js';
 import type * as AccountContactsModule from '../src/respond/account-contacts.js';
 import type * as ResponseWorkerModule from '../src/respond/response-worker.js';
@@ -58,6 +60,7 @@ const [
   { ApiKeyAuthenticator },
   { noRulesDetector },
   { DetectionEngine },
+  { IngestService },
 ] = await Promise.all([
   load<typeof ConfigModule>('config/config.js'),
   load<typeof SystemModule>('system.js'),
@@ -78,6 +81,7 @@ const [
   load<typeof ApiKeysModule>('auth/api-keys.js'),
   load<typeof DetectorModule>('detect/detector.js'),
   load<typeof EngineModule>('detect/engine.js'),
+  load<typeof IngestModule>('ingest/ingest-service.js'),
 ]);
 
 /**
@@ -184,10 +188,27 @@ const PARTS: Record<string, () => void> = {
       'score',
       () => (event, enrichment) => noRulesDetector.score(event as never, enrichment as never),
     ),
+  /**
+   * The whole pipeline (validation, enrichment, detection, response, the write, the bus): every event
+   * answered stored with one fixed result. What is left is Vigil's HTTP layer (parsing, the key,
+   * hooks, routing, the answer), for `npm run bench`'s "HTTP layer alone" (bench/run.ts).
+   */
+  pipeline: () => {
+    const result = Object.freeze({ id: 'evt_0', decision: 'allow', risk: 0, severity: 'none', reasons: [] });
+    switchable('pipeline', IngestService.prototype, 'ingest', () => (raws) => {
+      const outcomes = (raws as unknown[]).map(() => ({ status: 'stored', result }));
+      return Promise.resolve({ outcomes, accepted: outcomes.length, rejected: 0 });
+    });
+  },
   /** JSON.stringify of the answers: every answer of POST /v1/events is one fixed text (a hook below). */
   serialize: () => {},
 };
 for (const part of Object.values(PARTS)) part();
+/** Parts off from the start (ABLATION_OFF, comma separated), for a server that is measured with them off throughout. */
+for (const part of (process.env.ABLATION_OFF ?? '').split(',').filter((p) => p !== '')) {
+  if (!(part in PARTS)) throw new Error(`ABLATION_OFF: unknown part "${part}"; known: ${Object.keys(PARTS).join(', ')}`);
+  off.add(part);
+}
 
 const config = loadConfig(process.env);
 const log = createServerLogger(config.logLevel);

@@ -19,12 +19,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import ts from 'typescript';
 import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { ablationServer } from './ablation-build.js';
 import { threadCpuMs } from './cpu.js';
 import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
@@ -32,7 +32,6 @@ import { freePort } from './free-port.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RESULTS_FILE = path.join(import.meta.dirname, 'ablation-results.json');
-const SERVER_SOURCE = path.join(import.meta.dirname, 'ablation-server.ts');
 const ROUNDS = envInt('ABLATION_ROUNDS', 3);
 const DURATION_S = envInt('BENCH_DURATION_S', 2);
 const SLICES = envInt('ABLATION_SLICES', 3);
@@ -89,25 +88,6 @@ function assertFreshBuild(): void {
     (f) => /\.(ts|cjs)$/.test(f) && !f.endsWith('.test.ts') && statSync(path.join(ROOT, 'src', f)).mtimeMs > built,
   );
   if (newer) throw new Error(`src/${newer} is newer than dist/: run \`npm run build:server\`.`);
-}
-
-/**
- * bench/ablation-server.ts as plain JavaScript, run by node without tsx: under tsx every stack trace
- * is mapped through source maps and module loading goes through its hooks' thread, which cost the
- * server's main thread more than whole parts of Vigil do. Written into dist/ so that the server's
- * bare imports (prom-client) resolve from this checkout's node_modules.
- */
-function ablationServer(): string {
-  const file = path.join(ROOT, 'dist', 'bench-ablation-server.mjs');
-  if (!existsSync(file) || statSync(file).mtimeMs < statSync(SERVER_SOURCE).mtimeMs) {
-    const source = readFileSync(SERVER_SOURCE, 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-      fileName: SERVER_SOURCE,
-    });
-    writeFileSync(file, outputText);
-  }
-  return file;
 }
 
 interface Server {

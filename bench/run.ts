@@ -7,6 +7,7 @@
  *
  *   1. ceiling     POST /noop on a bare Fastify 5 server, single small JSON events
  *   2. floor       bench/floor-server.ts: validate and durably insert, nothing else; single and batch
+ *   2b. HTTP layer Vigil compiled with its ingest pipeline switched off (bench/ablation-server.ts): single
  *   3. single      POST /v1/events, one event per request, 50 connections
  *   4. batch       POST /v1/events {"events":[500 events]}, 4 connections
  *   5. ndjson      one POST /v1/events streaming 1,000,000 NDJSON lines
@@ -30,6 +31,7 @@ import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { SERVE_NODE_FLAGS } from '../src/cli/node-flags.js';
+import { ablationServer } from './ablation-build.js';
 import { type CpuSplit, cpuBetween, threadCpuMs, usPer } from './cpu.js';
 import { envInt } from './env.js';
 import { benchEvents, USERS } from './events.js';
@@ -654,6 +656,32 @@ async function main(): Promise<void> {
     assertClean('floor (POST /floor/batch)', floorBatch);
     await stopChild(floorServer);
 
+    // 2b. Vigil's HTTP layer alone: the compiled server with its pipeline switched off (every event
+    // answered stored with one fixed result; bench/ablation-server.ts), single events only. What
+    // Vigil spends around the pipeline: JSON parsing, the key, hooks, routing, the answer.
+    const layerPort = await freePort();
+    const layerUrl = `http://127.0.0.1:${layerPort}`;
+    const layerServer = startChild('http-layer', [...SERVER_FLAGS, ablationServer()], {
+      VIGIL_DATABASE_URL: `sqlite:${path.join(tempDir, 'layer.db')}`,
+      VIGIL_SECRET_KEY_FILE: path.join(tempDir, 'layer-secret'),
+      VIGIL_PORT: String(layerPort),
+      VIGIL_HOST: '127.0.0.1',
+      VIGIL_INGEST_KEY: ingestKey,
+      VIGIL_ADMIN_KEY: adminKey,
+      VIGIL_DEMO: 'false',
+      VIGIL_LOG_LEVEL: 'warn',
+      ABLATION_OFF: 'pipeline',
+    });
+    await waitHealthy(layerServer, layerUrl);
+    const layerOptions = { ...noopOptions, url: `${layerUrl}/v1/events` };
+    log(`Vigil's HTTP layer alone: warm-up ${WARMUP_S} s, then ${DURATION_S} s single events`);
+    await load('http layer warm-up', { ...layerOptions, durationS: WARMUP_S });
+    const layerCpuBefore = childCpuMs(layerServer);
+    const layer = (await load('http layer', { ...layerOptions, durationS: DURATION_S })).figures;
+    const layerCpu = serverCpu(layerServer, layerCpuBefore, layer.requests);
+    assertClean("Vigil's HTTP layer alone (POST /v1/events)", layer);
+    await stopChild(layerServer);
+
     // Vigil, on a fresh SQLite file.
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -839,6 +867,13 @@ async function main(): Promise<void> {
       ),
       loadRow(`floor: validate + insert, batch of ${BATCH_SIZE}`, floorBatch, floorBatchEventsPerSec, '—', '100%'),
       loadRow(
+        "Vigil's HTTP layer alone, single",
+        layer,
+        layer.reqPerSec,
+        percent(layer.reqPerSec, ceiling.reqPerSec),
+        percent(layer.reqPerSec, floorSingle.reqPerSec),
+      ),
+      loadRow(
         'single event POST /v1/events',
         single,
         single.reqPerSec,
@@ -884,7 +919,7 @@ async function main(): Promise<void> {
     if (windows.length > 0) out.push(`ndjson rate by 10 s window (lines sent): ${windows.join(', ')}`);
     const cpuText = (c: UnitCpu | null, unit: string) => (c ? `${c.main} / ${c.others} µs per ${unit}` : 'n/a');
     out.push(
-      `server CPU, main thread / other threads: no-op ${cpuText(noopCpu, 'request')}; floor single ${cpuText(floorSingleCpu, 'request')}; floor batch ${cpuText(floorBatchCpu, 'event')}; single ${cpuText(singleCpu, 'request')}; batch ${cpuText(batchCpu, 'event')}; ndjson ${cpuText(ndCpu, 'event')}`,
+      `server CPU, main thread / other threads: no-op ${cpuText(noopCpu, 'request')}; floor single ${cpuText(floorSingleCpu, 'request')}; HTTP layer alone ${cpuText(layerCpu, 'request')}; floor batch ${cpuText(floorBatchCpu, 'event')}; single ${cpuText(singleCpu, 'request')}; batch ${cpuText(batchCpu, 'event')}; ndjson ${cpuText(ndCpu, 'event')}`,
     );
     const targets = targetRows({
       single: { vigil: single, floor: floorSingle, cpu: singleCpu, floorCpu: floorSingleCpu },
@@ -899,6 +934,12 @@ async function main(): Promise<void> {
         targets.rows,
       ),
     );
+    if (layerCpu?.main != null && singleCpu?.main != null && floorSingleCpu?.main != null) {
+      // The single-event target asks for 80% of the floor's rate; the main thread is what saturates.
+      out.push(
+        `single events, main thread: Vigil's HTTP layer alone ${layerCpu.main} µs per request against the floor's ${floorSingleCpu.main} (the layer alone reaches ${percent(layer.reqPerSec, floorSingle.reqPerSec)} of the floor); the pipeline adds ${fmt(singleCpu.main - layerCpu.main, 1)} µs per event on top of it`,
+      );
+    }
     out.push(`startup: vigil healthy ${fmt(startupMs / 1000, 1)} s after spawn`);
     out.push(
       `durability: GET /v1/users/${someUser}/events?limit=1 → ${readBack.status}${readBackOk ? ' (1 event)' : ''}; events rows after shutdown: ${rowCount === null ? 'n/a' : fmt(rowCount)} (confirmed by 2xx: ${fmt(confirmed)}, at most ${fmt(confirmed + inFlightSlack)} with in-flight) ${countOk ? 'OK' : 'MISMATCH'}`,
@@ -944,11 +985,16 @@ async function main(): Promise<void> {
         single: { ...floorSingle, eventsPerSec: floorSingle.reqPerSec, ratioToCeiling: floorSingle.reqPerSec / ceiling.reqPerSec },
         batch: { ...floorBatch, eventsPerSec: floorBatchEventsPerSec },
       },
+      httpLayer: {
+        note: "Vigil's compiled server with its ingest pipeline switched off (bench/ablation-server.ts, ABLATION_OFF=pipeline): parsing, the key, hooks, routing, the answer",
+        single: { ...layer, eventsPerSec: layer.reqPerSec, ratioToFloor: layer.reqPerSec / floorSingle.reqPerSec },
+      },
       serverCpuUs: {
         note: 'CPU µs of the server process per request (ceiling, single) or per event (batch, ndjson): its main thread, and all its other threads together (writer thread, GC helpers); from /proc',
         ceiling: noopCpu,
         floorSingle: floorSingleCpu,
         floorBatch: floorBatchCpu,
+        httpLayerSingle: layerCpu,
         single: singleCpu,
         batch: batchCpu,
         ndjson: ndCpu,
