@@ -118,9 +118,9 @@ interface Scored {
  * refuse the same. Enrich, detect and respond run in arrival order, one batch at a time (detection
  * state is sequential); the write of one batch overlaps the scoring of the next. Calls that arrive
  * while a batch is being scored are gathered and scored as the next batch, in the order they came:
- * fifty clients sending one event each cost the pipeline about what one client sending batches does
- * (each step's fixed cost, the write's hand-over and the bus's deliveries, once per batch). Nothing
- * waits to be gathered: an idle pipeline scores a call at once. Each step is its own unit behind a
+ * fifty clients sending one event each share each step's fixed cost (the look-ups before scoring,
+ * the write's hand-over, the bus's deliveries) instead of paying it once per event. An idle pipeline
+ * waits only for the end of the event loop's turn (see endOfTurn). Each step is its own unit behind a
  * port, so that a worker process can run the stateful middle (enrich, detect, respond) for the users
  * it owns and another the rest.
  */
