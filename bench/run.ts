@@ -585,6 +585,8 @@ function targetRows(t: TargetInputs): { rows: string[][]; held: Record<string, b
 // The run
 
 async function main(): Promise<void> {
+  // Checked before anything runs: the HTTP layer's server (2b) runs the same build.
+  const server = compiledServer();
   const startedAt = new Date();
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
   tempDirToRemove = tempDir;
@@ -689,7 +691,7 @@ async function main(): Promise<void> {
     const vigilStart = performance.now();
     const profile = PROFILE_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR];
     const profilesBefore = new Set(PROFILE_DIR !== undefined && existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR) : []);
-    const vigil = startChild('vigil', [...profile, ...SERVER_FLAGS, compiledServer(), 'serve'], {
+    const vigil = startChild('vigil', [...profile, ...SERVER_FLAGS, server, 'serve'], {
       VIGIL_DATABASE_URL: `sqlite:${dbFile}`,
       VIGIL_PORT: String(port),
       VIGIL_HOST: '127.0.0.1',

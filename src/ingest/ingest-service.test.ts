@@ -17,9 +17,11 @@ const NOW = Date.parse('2026-12-06T12:00:00Z');
  * The pipeline around fakes that record what each step was given: which events each enrichment and
  * each write held, what was published, which rows were owed and carried out.
  */
-function pipeline(options: { failWrites?: number; slowEnrich?: () => Promise<void> } = {}) {
+function pipeline(options: { failWrites?: number; slowEnrich?: () => Promise<void>; clock?: () => number } = {}) {
   const enriched: string[][] = [];
   const written: string[][] = [];
+  const receivedAt: number[][] = [];
+  const lockedAt: Array<{ user: string; at: number }> = [];
   const published: string[][] = [];
   const owed: Array<{ user: string; raised: string[] }> = [];
   const carried: Array<{ user: string; raised: string[] }> = [];
@@ -32,6 +34,7 @@ function pipeline(options: { failWrites?: number; slowEnrich?: () => Promise<voi
   const detector: Detector = {
     score: (event): Verdict => {
       const path = (event as ActivityEvent & { path?: string }).path;
+      if (path === '/boom') throw new Error('a rule failed');
       if (path === '/raise') lastAlert = { id: `alrt_${event.user}`, occurrences: 1 } as Alert;
       else if (path === '/grow' && lastAlert) lastAlert = { ...lastAlert, occurrences: lastAlert.occurrences + 1 };
       else return { decision: 'allow', risk: 0, severity: 'none', reasons: [] };
@@ -50,16 +53,27 @@ function pipeline(options: { failWrites?: number; slowEnrich?: () => Promise<voi
     } as unknown as Enricher,
     detector,
     responder: {
-      respond: (_event: unknown, verdict: Verdict) => ({ verdict, steps: [] }),
+      // An event whose path is /lock locks its account.
+      respond: (event: ActivityEvent & { path?: string }, verdict: Verdict) => ({
+        verdict,
+        steps: event.path === '/lock' ? [{ kind: 'lock', user: event.user, lock: { reason: 'test' }, before: undefined }] : [],
+      }),
       revert: (steps: readonly unknown[]) => reverted.push(steps.length),
     } as unknown as Responder,
     writer: {
-      write: async (events: readonly ActivityEvent[]) => {
+      write: async (
+        events: ReadonlyArray<ActivityEvent & { receivedAt: number }>,
+        _learnt: unknown,
+        _alerts: unknown,
+        locks: ReadonlyArray<{ user: string; at: number }>,
+      ) => {
         if (failWrites > 0) {
           failWrites--;
           throw new Error('disk full');
         }
         written.push(events.map((e) => e.user));
+        receivedAt.push(events.map((e) => e.receivedAt));
+        lockedAt.push(...locks.map(({ user, at }) => ({ user, at })));
         return { duplicates: new Set<string>(), alertOccurrences: new Map<string, number>() };
       },
     } as unknown as GroupCommitWriter,
@@ -77,9 +91,9 @@ function pipeline(options: { failWrites?: number; slowEnrich?: () => Promise<voi
       carryOut: (row: OwedEffects, raised: readonly Alert[]) => carried.push({ user: row.user, raised: raised.map((a) => a.id) }),
       cancel: (row: OwedEffects) => cancelled.push(row.id),
     } as unknown as PendingEffects,
-    clock: { now: () => NOW },
+    clock: { now: options.clock ?? (() => NOW) },
   });
-  return { service, enriched, written, published, owed, carried, forgotten, reverted, cancelled };
+  return { service, enriched, written, receivedAt, lockedAt, published, owed, carried, forgotten, reverted, cancelled };
 }
 
 const view = (user: string, path = '/') => ({ type: 'page.viewed', user, path });
@@ -171,6 +185,35 @@ describe('IngestService: calls that arrive together are scored as one batch', ()
     const next = await p.service.ingest([view('cat')]);
     expect(next.outcomes[0]?.status).toBe('stored');
     expect(p.written).toEqual([['cat']]);
+  });
+
+  it('keeps each call its own receipt time, for its events and its locks', async () => {
+    let clock = NOW;
+    const p = pipeline({ clock: () => (clock += 1000) });
+    await Promise.all([p.service.ingest([view('ann', '/lock')]), p.service.ingest([view('bob'), view('bob', '/lock')])]);
+    expect(p.written).toEqual([['ann', 'bob', 'bob']]);
+    expect(p.receivedAt).toEqual([[NOW + 1000, NOW + 2000, NOW + 2000]]);
+    expect(p.lockedAt).toEqual([
+      { user: 'ann', at: NOW + 1000 },
+      { user: 'bob', at: NOW + 2000 },
+    ]);
+  });
+
+  it('fails every call of a batch whose scoring fails, owes nothing for it, and puts memory back', async () => {
+    const p = pipeline();
+    const failed = await Promise.allSettled([
+      p.service.ingest([view('ann', '/raise'), view('ann', '/lock')]),
+      p.service.ingest([view('bob', '/boom')]),
+    ]);
+    expect(failed.map((f) => f.status)).toEqual(['rejected', 'rejected']);
+    // ann's call raised an alert and locked before bob's event failed: no row owed, the lock undone.
+    expect(p.owed).toEqual([]);
+    expect(p.reverted).toEqual([1]);
+    expect(p.forgotten).toEqual([['ann', 'ann', 'bob']]);
+    expect(p.written).toEqual([]);
+
+    const next = await p.service.ingest([view('cat')]);
+    expect(next.outcomes[0]?.status).toBe('stored');
   });
 
   it('never splits a call: one that would pass the gathering bound is scored as a batch of its own', async () => {

@@ -248,50 +248,63 @@ export class IngestService {
     const raised = new Map<string, Alert>();
     const steps: ResponseStep[] = [];
     const locks: LockWrite[] = [];
-    const owed: Array<{ row: OwedEffects; raised: string[] }> = [];
     const stored: StoredEvent[] = [];
-    for (const { batch, now, first } of calls) {
-      // What this call owes is a row of its own, as when it was scored alone: in the distributed
-      // mode a row belongs to the partition of its first event's user.
-      const raisedHere: string[] = [];
-      const followUps: PlannedResponse[] = [];
-      const stepsFrom = steps.length;
-      batch.forEach(({ event }, i) => {
-        const withId = { ...event, id: event.id ?? newId('evt', now) };
-        const enrichment = enrichments[first + i] as StoredEvent['enrichment'];
-        const detected = this.deps.detector.score(withId, enrichment);
-        const { verdict, steps: responded } = this.deps.responder.respond(withId, detected);
-        for (const step of responded) {
-          steps.push(step);
-          if (step.kind === 'follow_up') followUps.push(step.response);
-        }
-        const alert = verdict.alert;
-        if (alert) {
-          alerts.push(alert);
-          if (alert.occurrences === 1 || raised.has(alert.id)) {
-            if (!raised.has(alert.id)) raisedHere.push(alert.id);
-            raised.set(alert.id, alert);
+    /** Per call: the alerts it raised and the follow-ups it planned, for its row of what it owes. */
+    const owing: Array<{ user: string; now: number; raised: string[]; followUps: PlannedResponse[] }> = [];
+    try {
+      for (const { batch, now, first } of calls) {
+        const raisedHere: string[] = [];
+        const followUps: PlannedResponse[] = [];
+        const stepsFrom = steps.length;
+        batch.forEach(({ event }, i) => {
+          const withId = { ...event, id: event.id ?? newId('evt', now) };
+          const enrichment = enrichments[first + i] as StoredEvent['enrichment'];
+          const detected = this.deps.detector.score(withId, enrichment);
+          const { verdict, steps: responded } = this.deps.responder.respond(withId, detected);
+          for (const step of responded) {
+            steps.push(step);
+            if (step.kind === 'follow_up') followUps.push(step.response);
           }
-        }
-        const result: EventResult = {
-          id: withId.id,
-          decision: verdict.decision,
-          risk: verdict.risk,
-          severity: verdict.severity,
-          reasons: [...verdict.reasons],
-          ...(verdict.alertId !== undefined && { alertId: verdict.alertId }),
-          ...(verdict.suppressed !== undefined && verdict.suppressed.length > 0 && { suppressed: [...verdict.suppressed] }),
-        };
-        stored.push({ ...withId, receivedAt: now, enrichment, result });
-      });
-      locks.push(...lockWrites(steps.slice(stepsFrom), now));
+          const alert = verdict.alert;
+          if (alert) {
+            alerts.push(alert);
+            if (alert.occurrences === 1 || raised.has(alert.id)) {
+              if (!raised.has(alert.id)) raisedHere.push(alert.id);
+              raised.set(alert.id, alert);
+            }
+          }
+          const result: EventResult = {
+            id: withId.id,
+            decision: verdict.decision,
+            risk: verdict.risk,
+            severity: verdict.severity,
+            reasons: [...verdict.reasons],
+            ...(verdict.alertId !== undefined && { alertId: verdict.alertId }),
+            ...(verdict.suppressed !== undefined && verdict.suppressed.length > 0 && { suppressed: [...verdict.suppressed] }),
+          };
+          stored.push({ ...withId, receivedAt: now, enrichment, result });
+        });
+        locks.push(...lockWrites(steps.slice(stepsFrom), now));
+        owing.push({ user: batch[0]?.event.user ?? '', now, raised: raisedHere, followUps });
+      }
+    } catch (error) {
+      // Nothing of the gathering will be stored: memory is put back as after a failed write.
+      this.deps.enricher.forget(events.map((e) => e.user));
+      this.deps.responder.revert(steps);
+      throw error;
+    }
+    // What each call owes is a row of its own, as when it was scored alone: in the distributed mode a
+    // row belongs to the partition of its first event's user. Made once nothing can fail before the
+    // write, which cancels them if it fails.
+    const owed: Array<{ row: OwedEffects; raised: string[] }> = [];
+    for (const call of owing) {
       const row = this.deps.effects.owe(
-        batch[0]?.event.user ?? '',
-        raisedHere.map((id) => raised.get(id) as Alert),
-        followUps,
-        now,
+        call.user,
+        call.raised.map((id) => raised.get(id) as Alert),
+        call.followUps,
+        call.now,
       );
-      if (row) owed.push({ row, raised: raisedHere });
+      if (row) owed.push({ row, raised: call.raised });
     }
     return { events, learnt, stored, alerts, raised, steps, locks, owed };
   }
