@@ -858,6 +858,9 @@ async function main(): Promise<void> {
       vsCeiling,
       vsFloor,
     ];
+    /** Single events: one per request, against the ceiling and the floor. */
+    const singleRow = (label: string, f: LoadFigures) =>
+      loadRow(label, f, f.reqPerSec, percent(f.reqPerSec, ceiling.reqPerSec), percent(f.reqPerSec, floorSingle.reqPerSec));
     const rows = [
       loadRow('ceiling: no-op Fastify POST /noop', ceiling, undefined, '100%', '—'),
       loadRow(
@@ -868,20 +871,8 @@ async function main(): Promise<void> {
         '100%',
       ),
       loadRow(`floor: validate + insert, batch of ${BATCH_SIZE}`, floorBatch, floorBatchEventsPerSec, '—', '100%'),
-      loadRow(
-        "Vigil's HTTP layer alone, single",
-        layer,
-        layer.reqPerSec,
-        percent(layer.reqPerSec, ceiling.reqPerSec),
-        percent(layer.reqPerSec, floorSingle.reqPerSec),
-      ),
-      loadRow(
-        'single event POST /v1/events',
-        single,
-        single.reqPerSec,
-        percent(single.reqPerSec, ceiling.reqPerSec),
-        percent(single.reqPerSec, floorSingle.reqPerSec),
-      ),
+      singleRow("Vigil's HTTP layer alone, single", layer),
+      singleRow('single event POST /v1/events', single),
       loadRow(`JSON batch of ${BATCH_SIZE}`, batch, batchEventsPerSec, '—', percent(batchEventsPerSec, floorBatchEventsPerSec)),
       [
         `NDJSON stream of ${fmt(NDJSON_EVENTS)}`,
