@@ -289,8 +289,7 @@ export class IngestService {
       }
     } catch (error) {
       // Nothing of the gathering will be stored: memory is put back as after a failed write.
-      this.deps.enricher.forget(events.map((e) => e.user));
-      this.deps.responder.revert(steps);
+      this.putBack(events, steps);
       throw error;
     }
     // What each call owes is a row of its own, as when it was scored alone: in the distributed mode a
@@ -326,11 +325,16 @@ export class IngestService {
       const owed = scored.owed.map((o) => o.row);
       return await this.deps.writer.write(scored.stored, scored.learnt, scored.alerts, scored.locks, owed);
     } catch (error) {
-      this.deps.enricher.forget(scored.events.map((e) => e.user));
-      this.deps.responder.revert(scored.steps);
+      this.putBack(scored.events, scored.steps);
       for (const { row } of scored.owed) this.deps.effects.cancel(row);
       throw error;
     }
+  }
+
+  /** Events that will not be stored: novelty forgets what it learnt of them, locks return to what they were. */
+  private putBack(events: readonly ActivityEvent[], steps: readonly ResponseStep[]): void {
+    this.deps.enricher.forget(events.map((e) => e.user));
+    this.deps.responder.revert(steps);
   }
 
   /**
