@@ -92,6 +92,7 @@ import { SqlPeopleStore } from './store/people-store.js';
 import { SqlRuleSettingsStore } from './store/rule-settings-store.js';
 import { SqlRuleStatsStore } from './store/rule-stats-store.js';
 import { SqlSavedViewStore } from './store/saved-view-store.js';
+import type { SnapshotFileRead } from './store/snapshot-file-reader.js';
 import { SqlSnoozeStore } from './store/snooze-store.js';
 import { SqlStaffNotifyStore } from './store/staff-notify-store.js';
 import { SqlWebhookStore } from './store/webhook-store.js';
@@ -236,6 +237,8 @@ export interface SystemOverrides {
    * would overwrite the server's snapshot with a state that misses the server's latest events.
    */
   readonly detectionSnapshots?: boolean;
+  /** The snapshot file, already being read (see DetectionSnapshotsDependencies.readAhead). */
+  readonly detectionSnapshotRead?: Promise<SnapshotFileRead>;
 }
 
 /** The composition root. */
@@ -314,6 +317,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       overrides.detectionSnapshots && config.detectionSnapshotFile !== undefined
         ? new DetectionSnapshots({
             file: config.detectionSnapshotFile,
+            ...(overrides.detectionSnapshotRead !== undefined && { readAhead: overrides.detectionSnapshotRead }),
             history,
             clock,
             // Read when a snapshot is taken, after the start: the pipeline is built further down.

@@ -49,7 +49,11 @@ program
   )
   .action(async (options: { role?: ServeRole }) => {
     const settings = config(options.role ? { role: options.role } : {});
-    await (await import('../http/server.js')).serve(settings);
+    // The detection snapshot is read and hashed in a thread of its own while the server's modules load.
+    const file = settings.detectionSnapshotFile;
+    const detectionSnapshotRead =
+      file === undefined ? undefined : (await import('../store/detection-snapshots.js')).DetectionSnapshots.readAhead(file);
+    await (await import('../http/server.js')).serve(settings, detectionSnapshotRead === undefined ? {} : { detectionSnapshotRead });
   });
 
 program

@@ -404,13 +404,20 @@ function* jsonPiecesOf(json: JsonPart, slice: number): Generator<void, Buffer[]>
 /** Bytes hashed between two pauses of an encoding in slices. */
 const HASH_SLICE = 8 * 1024 * 1024;
 
-/** The snapshot in these bytes, or why it cannot be used. */
-export function decodeSnapshot(bytes: Buffer): DecodedSnapshot | { readonly problem: string } {
+/** Where the bytes the header's SHA-256 covers begin: everything after the header. */
+export const SNAPSHOT_HASHED_FROM = HEADER_BYTES;
+
+/**
+ * The snapshot in these bytes, or why it cannot be used. `digest`: the SHA-256 of the bytes from
+ * SNAPSHOT_HASHED_FROM on, when it was computed already (store/snapshot-file-reader.ts, off the main thread).
+ */
+export function decodeSnapshot(bytes: Buffer, digest?: Buffer): DecodedSnapshot | { readonly problem: string } {
   if (bytes.length < HEADER_BYTES || !bytes.subarray(0, 8).equals(MAGIC)) return { problem: 'not a detection snapshot' };
   const version = bytes.readUInt32LE(8);
   if (version !== SNAPSHOT_FORMAT_VERSION) return { problem: `format version ${version}, this Vigil reads ${SNAPSHOT_FORMAT_VERSION}` };
   const body = bytes.subarray(HEADER_BYTES);
-  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(16, 48))) return { problem: 'checksum mismatch (damaged file)' };
+  if (!(digest ?? createHash('sha256').update(body).digest()).equals(bytes.subarray(16, 48)))
+    return { problem: 'checksum mismatch (damaged file)' };
   try {
     const jsonLength = bytes.readUInt32LE(12);
     const json = JSON.parse(body.subarray(0, jsonLength).toString('utf8')) as JsonPart;

@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.js';
 import { ensureFirstPeople } from '../demo/first-people.js';
 import { seedDemo } from '../demo/seed-demo.js';
+import type { SnapshotFileRead } from '../store/snapshot-file-reader.js';
 import { createSystem } from '../system.js';
 import { buildApp } from './app.js';
 import { createServerLogger, systemLoggerOver } from './json-logger.js';
@@ -10,12 +11,16 @@ import { compileSchemasInBackground } from './schema-compilers.js';
  * Starts Vigil and stops it gracefully: on SIGINT/SIGTERM it stops accepting connections, lets
  * requests in flight finish (their events are committed before they are answered), then closes.
  */
-export async function serve(config: Config): Promise<void> {
+export async function serve(config: Config, options: { readonly detectionSnapshotRead?: Promise<SnapshotFileRead> } = {}): Promise<void> {
   const log = createServerLogger(config.logLevel);
   const systemLog = systemLoggerOver(log);
   // api and worker roles join the distributed mode here (README, "Running on several machines"). Its
   // modules (NATS's client among them) are loaded only then: one process on its own starts faster.
-  const alone = await createSystem(config, { detectionSnapshots: true, logger: systemLog });
+  const alone = await createSystem(config, {
+    detectionSnapshots: true,
+    logger: systemLog,
+    ...(options.detectionSnapshotRead !== undefined && { detectionSnapshotRead: options.detectionSnapshotRead }),
+  });
   const system = config.role === 'all' ? alone : await (await import('../distributed.js')).joinCluster(alone, systemLog);
   const app = await buildApp(system, { logger: log });
   if (config.demo) await seedDemo(system, app.log);

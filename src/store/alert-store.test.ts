@@ -1,7 +1,8 @@
+import { CompiledQuery } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../../test/support/database.js';
 import type { Alert } from '../domain/alert.js';
-import { SqlAlertStore, upsertAlerts } from './alert-store.js';
+import { openHeadsQuery, SqlAlertStore, upsertAlerts } from './alert-store.js';
 import { type DatabaseHandle, openDatabase } from './database.js';
 
 // The real store on the suite's database (SQLite, or PostgreSQL when VIGIL_TEST_DATABASE_URL is set).
@@ -69,5 +70,47 @@ describe('SqlAlertStore.list by rule', () => {
   it('takes `%` and `_` in a text search literally too', async () => {
     await upsertAlerts(handle.db, [alert('alrt_1', ['r1'], 'path /a_b hit'), alert('alrt_2', ['r1'], 'path /axb hit')]);
     expect((await store.list({ q: '/a_b', limit: 50 })).map((a) => a.id)).toEqual(['alrt_1']);
+  });
+});
+
+describe('SqlAlertStore.listOpenHeads (what a start reads of the open alerts)', () => {
+  it('reads the heads of open alerts seen since the time given, and no other', async () => {
+    const at = (a: Alert, patch: Partial<Alert>): Alert => ({ ...a, ...patch }) as Alert;
+    await upsertAlerts(handle.db, [
+      at(alert('alrt_new', ['r1']), { dedupKey: 'r1:user:u1', occurrences: 3, firstSeenAt: T - 5_000, lastSeenAt: T }),
+      at(alert('alrt_ack', ['r2']), { dedupKey: 'r2:ip:1.2.3.4', subject: { kind: 'ip', value: '1.2.3.4' }, status: 'acknowledged' }),
+      at(alert('alrt_esc', ['r3']), { dedupKey: 'r3:user:u1', status: 'escalated' }),
+      at(alert('alrt_resolved', ['r4']), { dedupKey: 'r4:user:u1', status: 'resolved', resolvedAt: T }),
+      at(alert('alrt_fp', ['r5']), { dedupKey: 'r5:user:u1', status: 'false_positive', resolvedAt: T }),
+      at(alert('alrt_old', ['r6']), { dedupKey: 'r6:user:u1', lastSeenAt: T - 1 }),
+    ]);
+    const heads = await store.listOpenHeads(T);
+    expect(heads.map((h) => h.id).sort()).toEqual(['alrt_ack', 'alrt_esc', 'alrt_new']);
+    expect(heads.find((h) => h.id === 'alrt_new')).toEqual({
+      id: 'alrt_new',
+      dedupKey: 'r1:user:u1',
+      status: 'new',
+      subject: { kind: 'user', value: 'u1' },
+      occurrences: 3,
+      firstSeenAt: T - 5_000,
+      lastSeenAt: T,
+      createdAt: T,
+    });
+    expect(heads.find((h) => h.id === 'alrt_ack')?.subject).toEqual({ kind: 'ip', value: '1.2.3.4' });
+  });
+
+  it('is answered from the open heads index alone, not from the alerts rows and their events', async () => {
+    const { sql: text, parameters } = openHeadsQuery(handle.db, T).compile();
+    if (handle.dialect === 'sqlite') {
+      const rows = (await handle.db.executeQuery(CompiledQuery.raw(`explain query plan ${text}`, [...parameters]))).rows;
+      expect(JSON.stringify(rows)).toContain('USING COVERING INDEX alerts_open_heads');
+      return;
+    }
+    // PostgreSQL prefers a sequential scan of a near-empty table: forbid it, to see what it could use.
+    const plan = await handle.db.transaction().execute(async (trx) => {
+      await trx.executeQuery(CompiledQuery.raw('set local enable_seqscan = off'));
+      return JSON.stringify((await trx.executeQuery(CompiledQuery.raw(`explain ${text}`, [...parameters]))).rows);
+    });
+    expect(plan).toContain('alerts_open_heads');
   });
 });

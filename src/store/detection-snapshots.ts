@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../core/clock.js';
-import { type DecodedSnapshot, decodeSnapshot, encodeSnapshotInSlices } from '../detect/history-snapshot.js';
+import { type DecodedSnapshot, decodeSnapshot, encodeSnapshotInSlices, SNAPSHOT_HASHED_FROM } from '../detect/history-snapshot.js';
 import type { MemoryHistory } from '../detect/memory-history.js';
 import { ChargeFreeze } from '../detect/stored-event.js';
 import type { StoredEventsMark } from '../ingest/ports.js';
+import { readSnapshotFile, type SnapshotFileRead } from './snapshot-file-reader.js';
 
 export interface DetectionSnapshotsDependencies {
   readonly file: string;
@@ -20,6 +21,11 @@ export interface DetectionSnapshotsDependencies {
   readonly onError: (message: string, error: unknown) => void;
   /** Each snapshot written, with what it cost. */
   readonly onSaved?: (saved: SnapshotSaved) => void;
+  /**
+   * The file, already being read (readSnapshotFile, started by `vigil serve` before it loads the
+   * server): `load` takes it instead of reading the file again.
+   */
+  readonly readAhead?: Promise<SnapshotFileRead>;
 }
 
 /** What one save cost. Neither holds the event loop but for the copy of the state, taken in one turn. */
@@ -43,16 +49,17 @@ export class DetectionSnapshots {
 
   constructor(private readonly deps: DetectionSnapshotsDependencies) {}
 
-  /** The snapshot in the file, or why there is none to use. */
+  /** Starts reading and hashing the file in a thread of its own, for `readAhead`. */
+  static readAhead(file: string): Promise<SnapshotFileRead> {
+    return readSnapshotFile(file, SNAPSHOT_HASHED_FROM);
+  }
+
+  /** The snapshot in the file, or why there is none to use. Read and hashed off the main thread. */
   async load(): Promise<DecodedSnapshot | { readonly problem: string }> {
-    let bytes: Buffer;
-    try {
-      bytes = await fs.readFile(this.deps.file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { problem: 'no snapshot yet' };
-      return { problem: `cannot be read (${(error as Error).message})` };
-    }
-    return decodeSnapshot(bytes);
+    const read = await (this.deps.readAhead ?? DetectionSnapshots.readAhead(this.deps.file));
+    if ('missing' in read) return { problem: 'no snapshot yet' };
+    if ('problem' in read) return read;
+    return decodeSnapshot(read.bytes, read.digest);
   }
 
   /** Takes a snapshot now, unless one is being written (then that one's outcome). */

@@ -21,6 +21,7 @@ import { migration as m0021 } from './0021_staff_digest_lease.js';
 import { migration as m0022 } from './0022_pending_effects.js';
 import { migration as m0023 } from './0023_partition_fences.js';
 import { migration as m0024 } from './0024_folded_alerts.js';
+import { migration as m0025 } from './0025_open_alert_heads.js';
 
 /** Every migration by name; Kysely applies them in the names' order. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -46,4 +47,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0022_pending_effects': m0022,
   '0023_partition_fences': m0023,
   '0024_folded_alerts': m0024,
+  '0025_open_alert_heads': m0025,
 };
