@@ -189,6 +189,30 @@ describe('detection snapshot', () => {
     expect(withoutAlertIds(back.exportState())).toEqual(withoutAlertIds(live.exportState()));
   });
 
+  it('keeps every text as it was: accents, other scripts, emoji, and lone surrogates that UTF-8 cannot hold', () => {
+    const live = new MemoryHistory();
+    const engine = engineOn(live);
+    const names = ['zoë', 'ユーザー', 'bad\ud800name', '\udc00', 'emoji-😀', 'plain'];
+    const events = traffic(0, 120).map(({ event, enrichment }, i) => ({
+      event: {
+        ...event,
+        id: i % 7 === 0 ? `e${i}-\ud83d` : `e${i}-ü`,
+        user: names[i % names.length] as string,
+        session: `s-${i % 5}-\udfff`,
+      },
+      enrichment,
+    }));
+    for (const { event, enrichment } of events) engine.score(event, enrichment);
+    const before = live.exportState();
+    const users = before.keys.filter((k) => k.kind === 'user').map((k) => k.key);
+    expect(users).toEqual(expect.arrayContaining(names));
+    const back = restored(snapshotOf(live));
+    expect(back.exportState()).toEqual(before);
+    expect(back.forUser('bad\ud800name', 0, Number.MAX_SAFE_INTEGER).map((e) => e.id)).toEqual(
+      live.forUser('bad\ud800name', 0, Number.MAX_SAFE_INTEGER).map((e) => e.id),
+    );
+  });
+
   it('shares one copy of each event between its user, IP and device, as the live history does', () => {
     const live = new MemoryHistory();
     const engine = engineOn(live);
@@ -213,13 +237,14 @@ describe('detection snapshot', () => {
 
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 8);
-    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 4' });
+    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 5' });
     // Versions 1 (before events' own bytes were kept), 2 (before each event was charged to one
-    // holder) and 3 (story marks in the JSON part) are refused too: the start replays in full.
-    for (const version of [1, 2, 3]) {
+    // holder), 3 (story marks in the JSON part) and 4 (strings and ids in the JSON part) are refused
+    // too: the start replays in full.
+    for (const version of [1, 2, 3, 4]) {
       const older = Buffer.from(bytes);
       older.writeUInt32LE(version, 8);
-      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 4` });
+      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 5` });
     }
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
   });
