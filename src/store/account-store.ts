@@ -87,7 +87,8 @@ export class SqlAccountStore implements AccountStore {
   }
 
   async listLocks(): Promise<ReadonlyArray<{ user: string; lock: AccountLock }>> {
-    const rows = await this.db.selectFrom('accounts').selectAll().where('lock_scope', 'is not', null).execute();
+    // The lock's columns only: a start reads every locked account, and their Security Health JSON is most of a row.
+    const rows = await this.db.selectFrom('accounts').select(LOCK_COLUMNS).where('lock_scope', 'is not', null).execute();
     return rows.flatMap((r) => {
       const lock = lockOf(r);
       return lock ? [{ user: r.user_id, lock }] : [];
@@ -266,7 +267,9 @@ export class SqlAccountStore implements AccountStore {
   }
 }
 
-function lockOf(r: Selectable<AccountsTable>): AccountLock | undefined {
+const LOCK_COLUMNS = ['user_id', 'lock_scope', 'locked_at', 'lock_reason', 'lock_alert_id', 'locked_by', 'unlock_requires'] as const;
+
+function lockOf(r: Pick<Selectable<AccountsTable>, (typeof LOCK_COLUMNS)[number]>): AccountLock | undefined {
   if (r.lock_scope === null || r.locked_at === null) return undefined;
   return {
     scope: r.lock_scope as LockScope,
