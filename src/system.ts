@@ -238,7 +238,7 @@ export interface SystemOverrides {
    */
   readonly detectionSnapshots?: boolean;
   /** The snapshot file, already being read (see DetectionSnapshotsDependencies.readAhead). */
-  readonly detectionSnapshotRead?: Promise<SnapshotFileRead>;
+  readonly detectionSnapshotReadAhead?: Promise<SnapshotFileRead>;
 }
 
 /** The composition root. */
@@ -317,7 +317,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
       overrides.detectionSnapshots && config.detectionSnapshotFile !== undefined
         ? new DetectionSnapshots({
             file: config.detectionSnapshotFile,
-            ...(overrides.detectionSnapshotRead !== undefined && { readAhead: overrides.detectionSnapshotRead }),
+            ...(overrides.detectionSnapshotReadAhead !== undefined && { readAhead: overrides.detectionSnapshotReadAhead }),
             history,
             clock,
             // Read when a snapshot is taken, after the start: the pipeline is built further down.

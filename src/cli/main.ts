@@ -51,9 +51,12 @@ program
     const settings = config(options.role ? { role: options.role } : {});
     // The detection snapshot is read and hashed in a thread of its own while the server's modules load.
     const file = settings.detectionSnapshotFile;
-    const detectionSnapshotRead =
+    const detectionSnapshotReadAhead =
       file === undefined ? undefined : (await import('../store/detection-snapshots.js')).DetectionSnapshots.readAhead(file);
-    await (await import('../http/server.js')).serve(settings, detectionSnapshotRead === undefined ? {} : { detectionSnapshotRead });
+    await (await import('../http/server.js')).serve(
+      settings,
+      detectionSnapshotReadAhead === undefined ? {} : { detectionSnapshotReadAhead },
+    );
   });
 
 program

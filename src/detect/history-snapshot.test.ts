@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Enrichment, UserAgentInfo } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
@@ -247,6 +248,39 @@ describe('detection snapshot', () => {
       expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 5` });
     }
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
+  });
+
+  it('refuses text columns that do not add up, even under a checksum that matches (a file written wrong)', () => {
+    const live = new MemoryHistory();
+    const engine = engineOn(live);
+    for (const { event, enrichment } of traffic(0, 100)) engine.score(event, enrichment);
+    const bytes = snapshotOf(live);
+    /** A copy with one u32 of a section changed, and the SHA-256 made to match again. */
+    const withU32 = (section: string, index: number, value: (old: number) => number) => {
+      const copy = Buffer.from(bytes);
+      const jsonLength = copy.readUInt32LE(12);
+      const { sections } = JSON.parse(copy.subarray(48, 48 + jsonLength).toString('utf8')) as {
+        sections: Array<{ name: string; type: string; length: number }>;
+      };
+      const width = { f64: 8, i32: 4, u32: 4, u8: 1 } as Record<string, number>;
+      let at = 48 + ((jsonLength + 7) & ~7);
+      for (const s of sections) {
+        if (s.name === section) {
+          const where = at + 4 * (index < 0 ? s.length + index : index);
+          copy.writeUInt32LE(value(copy.readUInt32LE(where)), where);
+          createHash('sha256').update(copy.subarray(48)).digest().copy(copy, 16);
+          return copy;
+        }
+        at += (s.length * (width[s.type] as number) + 7) & ~7;
+      }
+      throw new Error(`no section ${section}`);
+    };
+    expect(decodeSnapshot(withU32('text.ids.ends', 0, () => 0xffffffff))).toEqual({ problem: 'unreadable (text 0 ends out of order)' });
+    expect(decodeSnapshot(withU32('text.strings.ends', -1, (end) => end - 1))).toEqual({
+      problem: 'unreadable (texts do not fill their bytes)',
+    });
+    // The same copy, unchanged but for its checksum made anew, is read: the checks above are the columns'.
+    expect(decodeSnapshot(withU32('text.ids.ends', 0, (end) => end))).not.toHaveProperty('problem');
   });
 
   it('keeps the byte budget on restore: a smaller budget forgets the least recently active keys first', () => {

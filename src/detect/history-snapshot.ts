@@ -21,8 +21,9 @@ import { type HolderKind, StoredEvent } from './stored-event.js';
  * settings is refused, and the start falls back to the full replay.
  *
  * Layout: an 8-byte magic, the format version and the JSON part's length (u32 LE each), the SHA-256
- * of everything after the first 48 bytes, then a JSON part (settings, strings, the small pieces of
- * state) padded to 8 bytes, then the remembered events column by column as typed arrays. Columns,
+ * of everything after the first 48 bytes, then a JSON part (settings and the small pieces of state)
+ * padded to 8 bytes, then the columns as typed arrays: the remembered events column by column, the
+ * keys, the story marks, and the texts (see version 5). Columns,
  * not objects: a million events are read back in well under a second, where V8's serializer and
  * JSON take tens of seconds on the object graph.
  *
@@ -149,7 +150,10 @@ interface JsonPart {
    * The strings (`text.strings.*`) and the events' ids in the order of the columns (`text.ids.*`) that
    * are not well-formed UTF-16 (a lone surrogate), by index: their text columns hold nothing for them.
    */
-  readonly oddTexts: { readonly strings: ReadonlyArray<readonly [number, string]>; readonly ids: ReadonlyArray<readonly [number, string]> };
+  readonly textsNotUtf8: {
+    readonly strings: ReadonlyArray<readonly [number, string]>;
+    readonly ids: ReadonlyArray<readonly [number, string]>;
+  };
   readonly userAgents: readonly UserAgentInfo[];
   readonly events: number;
   /** One per key that is not a timeline, in the order of the keys. */
@@ -343,7 +347,7 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
 
   const json: JsonPart = {
     meta,
-    oddTexts: { strings: stringTexts.odd, ids: idTexts.odd },
+    textsNotUtf8: { strings: stringTexts.notUtf8, ids: idTexts.notUtf8 },
     userAgents: userAgents.values,
     events: n,
     values,
@@ -463,8 +467,8 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Snaps
     return c as C;
   };
   const n = json.events;
-  const strings = readTexts(column('text.strings.bytes'), column('text.strings.ends'), json.oddTexts.strings);
-  const ids = readTexts(column('text.ids.bytes'), column('text.ids.ends'), json.oddTexts.ids);
+  const strings = readTexts(column('text.strings.bytes'), column('text.strings.ends'), json.textsNotUtf8.strings);
+  const ids = readTexts(column('text.ids.bytes'), column('text.ids.ends'), json.textsNotUtf8.ids);
   if (ids.length !== n) throw new Error('ids do not match the events');
   const table = new EventColumns(json, column, strings, ids);
   const stringAt = (i: number): string => {
@@ -812,28 +816,28 @@ class Interner<T> {
 
 /**
  * Texts as two columns: their UTF-8 bytes end to end (`<name>.bytes`) and where each ends
- * (`<name>.ends`). A text UTF-8 cannot hold (a lone surrogate) takes no bytes and is listed in `odd`.
+ * (`<name>.ends`). A text UTF-8 cannot hold (a lone surrogate) takes no bytes and is listed in `notUtf8`.
  */
 function* textColumns(
   name: string,
   texts: readonly string[],
   step: number,
-): Generator<void, { columns: Array<[string, Column]>; odd: Array<readonly [number, string]> }> {
-  const odd: Array<readonly [number, string]> = [];
+): Generator<void, { columns: Array<[string, Column]>; notUtf8: Array<readonly [number, string]> }> {
+  const notUtf8: Array<readonly [number, string]> = [];
   let total = 0;
   for (let i = 0; i < texts.length; i++) {
     if (i % step === step - 1) yield;
     const text = texts[i] as string;
-    if (LONE_SURROGATE.test(text)) odd.push([i, text]);
+    if (LONE_SURROGATE.test(text)) notUtf8.push([i, text]);
     else total += Buffer.byteLength(text, 'utf8');
   }
   const bytes = Buffer.allocUnsafe(total);
   const ends = new Uint32Array(texts.length);
   let at = 0;
-  let nextOdd = 0;
+  let nextNotUtf8 = 0;
   for (let i = 0; i < texts.length; i++) {
     if (i % step === step - 1) yield;
-    if (odd[nextOdd]?.[0] === i) nextOdd++;
+    if (notUtf8[nextNotUtf8]?.[0] === i) nextNotUtf8++;
     else at += bytes.write(texts[i] as string, at, 'utf8');
     ends[i] = at;
   }
@@ -842,14 +846,15 @@ function* textColumns(
       [`${name}.bytes`, bytes],
       [`${name}.ends`, ends],
     ],
-    odd,
+    notUtf8,
   };
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** The texts of two text columns, checked; an all-ASCII column is read as Latin-1, at half the cost. */
-function readTexts(bytes: Uint8Array, ends: Uint32Array, odd: ReadonlyArray<readonly [number, string]>): string[] {
+function readTexts(bytes: Uint8Array, ends: Uint32Array, notUtf8: ReadonlyArray<readonly [number, string]>): string[] {
+  if (!(bytes instanceof Uint8Array) || !(ends instanceof Uint32Array)) throw new Error('text columns of the wrong type');
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const encoding = isAscii(buffer) ? 'latin1' : 'utf8';
   const texts: string[] = new Array(ends.length);
@@ -861,8 +866,8 @@ function readTexts(bytes: Uint8Array, ends: Uint32Array, odd: ReadonlyArray<read
     start = end;
   }
   if (start !== buffer.length) throw new Error('texts do not fill their bytes');
-  for (const [i, text] of odd) {
-    if (!(i >= 0 && i < texts.length) || texts[i] !== '') throw new Error(`odd text ${i} out of place`);
+  for (const [i, text] of notUtf8) {
+    if (!(i >= 0 && i < texts.length) || texts[i] !== '') throw new Error(`text ${i}, not UTF-8, out of place`);
     texts[i] = text;
   }
   return texts;

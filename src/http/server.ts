@@ -11,7 +11,10 @@ import { compileSchemasInBackground } from './schema-compilers.js';
  * Starts Vigil and stops it gracefully: on SIGINT/SIGTERM it stops accepting connections, lets
  * requests in flight finish (their events are committed before they are answered), then closes.
  */
-export async function serve(config: Config, options: { readonly detectionSnapshotRead?: Promise<SnapshotFileRead> } = {}): Promise<void> {
+export async function serve(
+  config: Config,
+  options: { readonly detectionSnapshotReadAhead?: Promise<SnapshotFileRead> } = {},
+): Promise<void> {
   const log = createServerLogger(config.logLevel);
   const systemLog = systemLoggerOver(log);
   // api and worker roles join the distributed mode here (README, "Running on several machines"). Its
@@ -19,7 +22,7 @@ export async function serve(config: Config, options: { readonly detectionSnapsho
   const alone = await createSystem(config, {
     detectionSnapshots: true,
     logger: systemLog,
-    ...(options.detectionSnapshotRead !== undefined && { detectionSnapshotRead: options.detectionSnapshotRead }),
+    ...(options.detectionSnapshotReadAhead !== undefined && { detectionSnapshotReadAhead: options.detectionSnapshotReadAhead }),
   });
   const system = config.role === 'all' ? alone : await (await import('../distributed.js')).joinCluster(alone, systemLog);
   const app = await buildApp(system, { logger: log });

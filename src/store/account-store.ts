@@ -88,7 +88,7 @@ export class SqlAccountStore implements AccountStore {
 
   async listLocks(): Promise<ReadonlyArray<{ user: string; lock: AccountLock }>> {
     // The lock's columns only: a start reads every locked account, and their Security Health JSON is most of a row.
-    const rows = await this.db.selectFrom('accounts').select(LOCK_COLUMNS).where('lock_scope', 'is not', null).execute();
+    const rows = await this.db.selectFrom('accounts').select(LOCKED_ACCOUNT_COLUMNS).where('lock_scope', 'is not', null).execute();
     return rows.flatMap((r) => {
       const lock = lockOf(r);
       return lock ? [{ user: r.user_id, lock }] : [];
@@ -267,9 +267,17 @@ export class SqlAccountStore implements AccountStore {
   }
 }
 
-const LOCK_COLUMNS = ['user_id', 'lock_scope', 'locked_at', 'lock_reason', 'lock_alert_id', 'locked_by', 'unlock_requires'] as const;
+const LOCKED_ACCOUNT_COLUMNS = [
+  'user_id',
+  'lock_scope',
+  'locked_at',
+  'lock_reason',
+  'lock_alert_id',
+  'locked_by',
+  'unlock_requires',
+] as const;
 
-function lockOf(r: Pick<Selectable<AccountsTable>, (typeof LOCK_COLUMNS)[number]>): AccountLock | undefined {
+function lockOf(r: Pick<Selectable<AccountsTable>, (typeof LOCKED_ACCOUNT_COLUMNS)[number]>): AccountLock | undefined {
   if (r.lock_scope === null || r.locked_at === null) return undefined;
   return {
     scope: r.lock_scope as LockScope,

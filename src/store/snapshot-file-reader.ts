@@ -35,7 +35,8 @@ export function readSnapshotFile(file: string, hashFrom: number): Promise<Snapsh
   return new Promise((resolve) => {
     let worker: Worker;
     try {
-      worker = new Worker(READER_SOURCE, { eval: true, workerData: { file, hashFrom } });
+      // No execArgv: under tsx (npm run dev) the thread would load its loader too, for code that needs none.
+      worker = new Worker(READER_SOURCE, { eval: true, workerData: { file, hashFrom }, execArgv: [] });
     } catch (error) {
       resolve({ problem: `cannot be read (${(error as Error).message})` });
       return;
