@@ -128,11 +128,15 @@ describe('shared sources: a request waits for the shares its api has heard of', 
     const one = await worker(names, 'one', { heartbeatMs: 50 });
     await one.share.publish('events.stored', [stored('evt_1')]);
     await one.nc.flush();
-    // Started after that share was sent: it never comes here (its event is in the store).
-    const late = await worker(names, 'late');
+    // Started after that share was sent: it never comes here (its event is in the store). Without the
+    // heartbeat's word the request would wait the full 2 s and go on late.
+    const late = await worker(names, 'late', { waitMs: 2_000 });
     await late.share.arrived({ one: 1 });
     expect(late.kept).toEqual([]);
-    expect(late.waited).toEqual(['arrived']);
+    expect(late.waited).not.toContain('late');
+    // Waited for the next heartbeat, or none at all: on a loaded machine one can come while the worker
+    // connects, and then the request is not held (a CI run once saw that).
+    expect(late.waited.length).toBeLessThanOrEqual(1);
   });
 });
 
