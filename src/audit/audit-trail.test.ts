@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { SqlAuditStore } from '../store/audit-store.js';
 import { type DatabaseHandle, openDatabase } from '../store/database.js';
 import { GENESIS_HASH, hashEntry } from './audit-entry.js';
-import { AuditTrail } from './audit-trail.js';
+import { AUDIT_GATHER_MS, AuditTrail } from './audit-trail.js';
 
 // The real store on the suite's database (SQLite, or PostgreSQL when VIGIL_TEST_DATABASE_URL is set).
 let db: TestDatabase;
@@ -81,6 +81,41 @@ describe('AuditTrail on the store', () => {
     await batching.record('vigil', 'account.unlocked', 'account:u0');
     expect(append).toHaveBeenCalledTimes(2);
     expect(await batching.verify()).toMatchObject({ ok: true, entries: 6 });
+  });
+
+  it('under a steady stream, gathers the records of AUDIT_GATHER_MS after an append into the next; after a quiet spell, appends at once', async () => {
+    const store = new SqlAuditStore(handle);
+    const append = vi.spyOn(store, 'append');
+    let monotonic = 1_000;
+    const gathering = new AuditTrail(store, clock, { monotonicMs: () => monotonic });
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const record = (i: number) => gathering.record('vigil', 'account.locked', `account:u${i}`, { scope: 'sensitive' });
+      await record(0);
+      expect(append).toHaveBeenCalledTimes(1);
+      // 5 ms after that append, three records in three turns of the event loop: they wait for the rest of the 20 ms.
+      monotonic += 5;
+      const waiting = [record(1)];
+      for (const i of [2, 3]) {
+        await new Promise((resolve) => setImmediate(resolve));
+        waiting.push(record(i));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(append).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(AUDIT_GATHER_MS - 6);
+      expect(append).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect((await Promise.all(waiting)).map((e) => e.seq)).toEqual([2, 3, 4]);
+      expect(append).toHaveBeenCalledTimes(2);
+      expect(append.mock.calls[1]?.[0]).toHaveLength(3);
+      // A quiet spell: the next record is appended in the next turn, no timer.
+      monotonic += AUDIT_GATHER_MS;
+      expect((await record(4)).seq).toBe(5);
+      expect(append).toHaveBeenCalledTimes(3);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await gathering.verify()).toMatchObject({ ok: true, entries: 5 });
   });
 
   // Two handles stand for two processes. On SQLite this works in one process only because an
