@@ -83,39 +83,48 @@ describe('AuditTrail on the store', () => {
     expect(await batching.verify()).toMatchObject({ ok: true, entries: 6 });
   });
 
-  it('under a steady stream, gathers the records of AUDIT_GATHER_MS after an append into the next; after a quiet spell, appends at once', async () => {
+  it('gathers records marked so into one append up to AUDIT_GATHER_MS after the last; others go at once and take them along', async () => {
     const store = new SqlAuditStore(handle);
     const append = vi.spyOn(store, 'append');
     let monotonic = 1_000;
     const gathering = new AuditTrail(store, clock, { monotonicMs: () => monotonic });
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     vi.useFakeTimers({ toFake: ['setTimeout'] });
     try {
-      const record = (i: number) => gathering.record('vigil', 'account.locked', `account:u${i}`, { scope: 'sensitive' });
-      await record(0);
+      const lock = (i: number) => gathering.record('vigil', 'account.locked', `account:u${i}`, { scope: 'sensitive' }, { gather: true });
+      // After a quiet spell a gathered record is appended at the end of the turn, no timer.
+      expect((await lock(0)).seq).toBe(1);
       expect(append).toHaveBeenCalledTimes(1);
-      // 5 ms after that append, three records in three turns of the event loop: they wait for the rest of the 20 ms.
+      // 5 ms after that append, three in three turns of the event loop: they wait for the rest of the 20 ms.
       monotonic += 5;
-      const waiting = [record(1)];
+      const waiting = [lock(1)];
       for (const i of [2, 3]) {
-        await new Promise((resolve) => setImmediate(resolve));
-        waiting.push(record(i));
+        await nextTurn();
+        waiting.push(lock(i));
       }
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(append).toHaveBeenCalledTimes(1);
+      await nextTurn();
       await vi.advanceTimersByTimeAsync(AUDIT_GATHER_MS - 6);
       expect(append).toHaveBeenCalledTimes(1);
       await vi.advanceTimersByTimeAsync(1);
       expect((await Promise.all(waiting)).map((e) => e.seq)).toEqual([2, 3, 4]);
       expect(append).toHaveBeenCalledTimes(2);
       expect(append.mock.calls[1]?.[0]).toHaveLength(3);
-      // A quiet spell: the next record is appended in the next turn, no timer.
-      monotonic += AUDIT_GATHER_MS;
-      expect((await record(4)).seq).toBe(5);
-      expect(append).toHaveBeenCalledTimes(3);
+
+      // Records not marked are appended one after another at once, however close: no timer advanced.
+      for (let i = 5; i <= 7; i++) expect((await gathering.record('ops (key_1)', 'trust.changed', `account:u${i}`, { i })).seq).toBe(i);
+      expect(append).toHaveBeenCalledTimes(5);
+
+      // A record not marked ends the wait of the gathered ones before it: one append, at once.
+      const gathered = lock(8);
+      await nextTurn();
+      const unmarked = gathering.record('ops (key_1)', 'account.unlocked', 'account:u8');
+      expect([(await gathered).seq, (await unmarked).seq]).toEqual([8, 9]);
+      expect(append).toHaveBeenCalledTimes(6);
+      expect(append.mock.calls[5]?.[0]).toHaveLength(2);
     } finally {
       vi.useRealTimers();
     }
-    expect(await gathering.verify()).toMatchObject({ ok: true, entries: 5 });
+    expect(await gathering.verify()).toMatchObject({ ok: true, entries: 9 });
   });
 
   // Two handles stand for two processes. On SQLite this works in one process only because an

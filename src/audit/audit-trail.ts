@@ -25,16 +25,26 @@ interface Pending {
 const MAX_BATCH = 500;
 
 /**
- * Under a steady stream of records, the least time from the end of one append to the start of the
- * next. An append is a write transaction of its own on the database (about half a millisecond of
- * the main thread on SQLite, whatever it holds, and 50 µs per entry): the responses to single-event
- * requests recorded a lock or two per turn of the event loop, a transaction each, 5 to 10% of the
- * main thread in the benchmark. A record that comes after a quiet spell is appended at once.
+ * How long after the last append a gathered record (RecordOptions.gather) waits for others to join
+ * it. An append is a write transaction of its own (about half a millisecond of the main thread on
+ * SQLite, whatever it holds, and 50 µs per entry): the automatic locks of single-event requests came
+ * one or two per turn of the event loop, a transaction each, 5 to 10% of the main thread in the
+ * benchmark. Only records nobody waits on at once are gathered: a caller that records one entry
+ * after another (a closing of many incidents, an admin's action) would wait this long for each.
  */
 export const AUDIT_GATHER_MS = 20;
 
+export interface RecordOptions {
+  /**
+   * May wait up to AUDIT_GATHER_MS after the last append for others to join its append: for records
+   * made often and by many callers at once (the ingest path's automatic locks). A record without it
+   * is appended at the end of the turn, and takes the gathered ones waiting with it.
+   */
+  readonly gather?: boolean;
+}
+
 export interface AuditTrailOptions {
-  /** See AUDIT_GATHER_MS (0: each turn's records appended at once, as before). */
+  /** See AUDIT_GATHER_MS (0: gathered records are appended at the end of the turn too). */
   readonly gatherMs?: number;
   /** A monotonic clock in milliseconds, for the time since the last append (performance.now). */
   readonly monotonicMs?: () => number;
@@ -46,8 +56,8 @@ export interface AuditTrailOptions {
  * Appends are serialised in this process: records wait in a queue while one append runs, then the
  * ones that arrived meanwhile go together in the next, in the order they were made. That keeps one
  * writer per process (the store's lock handles other processes), so concurrent records never wait
- * on each other's database locks and a burst costs a few transactions rather than one each. Under a
- * steady stream, appends are at least AUDIT_GATHER_MS apart, the records of that time gathered.
+ * on each other's database locks and a burst costs a few transactions rather than one each. A
+ * gathered record that finds no append under way waits until AUDIT_GATHER_MS after the last one.
  */
 export class AuditTrail {
   private pending: Pending[] = [];
@@ -57,6 +67,8 @@ export class AuditTrail {
   private readonly gatherMs: number;
   private readonly monotonicMs: () => number;
   private lastAppendEndedAt = Number.NEGATIVE_INFINITY;
+  /** The wait of gathered records for the next append, while there is one. */
+  private gatherTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: AuditStore,
@@ -71,13 +83,19 @@ export class AuditTrail {
    * Appends one entry and returns it as stored. Throws (a bug in the caller) for an unknown action
    * or details that name a secret.
    */
-  async record(actor: string, action: AuditAction, subject: string, details: Readonly<Record<string, unknown>> = {}): Promise<AuditEntry> {
+  async record(
+    actor: string,
+    action: AuditAction,
+    subject: string,
+    details: Readonly<Record<string, unknown>> = {},
+    options: RecordOptions = {},
+  ): Promise<AuditEntry> {
     // Callers typed against a looser port (`action: string`) reach here too: check at run time.
     if (!isAuditAction(action)) throw new Error(`Unknown audit action "${action}": add it to AUDIT_ACTIONS.`);
     const draft: AuditDraft = { at: this.clock.now(), actor, action, subject, details: auditDetails(details) };
     return new Promise<AuditEntry>((resolve, reject) => {
       this.pending.push({ draft, resolve, reject });
-      this.drain();
+      this.drain(options.gather === true);
     });
   }
 
@@ -112,8 +130,17 @@ export class AuditTrail {
     }
   }
 
-  private drain(): void {
-    if (this.draining) return;
+  private drain(gather: boolean): void {
+    if (this.draining) {
+      // A record that may not wait ends the wait of the gathered ones before it (an append under
+      // way takes it in its next round anyway).
+      if (!gather && this.gatherTimer !== undefined) {
+        clearTimeout(this.gatherTimer);
+        this.gatherTimer = undefined;
+        setImmediate(() => void this.run());
+      }
+      return;
+    }
     this.draining = true;
     this.idle = new Promise((resolve) => {
       this.markIdle = resolve;
@@ -121,9 +148,13 @@ export class AuditTrail {
     // The append waits at least for the end of this turn of the event loop, so that what else is
     // recorded in it joins: the responses to one group commit's events (one per request under
     // single-event load) are recorded in the same turn, and each had cost a transaction of its own.
-    // Soon after another append it waits until AUDIT_GATHER_MS have passed since that one ended.
-    const wait = this.lastAppendEndedAt + this.gatherMs - this.monotonicMs();
-    if (wait > 0) setTimeout(() => void this.run(), wait);
+    // A gathered record soon after another append waits until AUDIT_GATHER_MS after that one ended.
+    const wait = gather ? this.lastAppendEndedAt + this.gatherMs - this.monotonicMs() : 0;
+    if (wait > 0)
+      this.gatherTimer = setTimeout(() => {
+        this.gatherTimer = undefined;
+        void this.run();
+      }, wait);
     else setImmediate(() => void this.run());
   }
 

@@ -28,5 +28,11 @@ export interface AuditStore {
 
 /** The audit trail as the services record into it (audit/audit-trail.ts). */
 export interface AuditRecorder {
-  record(actor: string, action: string, subject: string, details?: Record<string, unknown>): Promise<unknown>;
+  record(
+    actor: string,
+    action: string,
+    subject: string,
+    details?: Record<string, unknown>,
+    options?: { readonly gather?: boolean },
+  ): Promise<unknown>;
 }

@@ -92,13 +92,14 @@ export class AccountLocking {
           (await this.audited(r.user, 'account.locked', lock.lockedAt, (d) => d.alertId === r.alertId && d.scope === lock.scope))
         )
       ) {
-        await this.deps.audit.record('vigil', 'account.locked', `account:${r.user}`, {
-          scope: lock.scope,
-          reason: lock.reason,
-          alertId: r.alertId,
-          severity: r.severity,
-          unlockBy: lock.unlockBy,
-        });
+        // Gathered: under attack the ingest path locks many accounts a second (audit-trail.ts).
+        await this.deps.audit.record(
+          'vigil',
+          'account.locked',
+          `account:${r.user}`,
+          { scope: lock.scope, reason: lock.reason, alertId: r.alertId, severity: r.severity, unlockBy: lock.unlockBy },
+          { gather: true },
+        );
       }
       await this.deps.bus.deliver('account.locked', change(r.user, lock, 'vigil', lock.reason));
     }
