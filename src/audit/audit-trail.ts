@@ -9,7 +9,7 @@ import {
   isAuditAction,
   verifyChain,
 } from './audit-entry.js';
-import type { AuditQuery, AuditStore } from './ports.js';
+import type { AuditQuery, AuditStore, RecordOptions } from './ports.js';
 
 export type AuditVerification =
   | { readonly ok: true; readonly entries: number; readonly head: { readonly seq: number; readonly hash: string } | null }
@@ -33,15 +33,6 @@ const MAX_BATCH = 500;
  * after another (a closing of many incidents, an admin's action) would wait this long for each.
  */
 export const AUDIT_GATHER_MS = 20;
-
-export interface RecordOptions {
-  /**
-   * May wait up to AUDIT_GATHER_MS after the last append for others to join its append: for records
-   * made often and by many callers at once (the ingest path's automatic locks). A record without it
-   * is appended at the end of the turn, and takes the gathered ones waiting with it.
-   */
-  readonly gather?: boolean;
-}
 
 export interface AuditTrailOptions {
   /** See AUDIT_GATHER_MS (0: gathered records are appended at the end of the turn too). */

@@ -26,13 +26,16 @@ export interface AuditStore {
   scan(fromSeq: number, pageSize: number): Promise<readonly AuditEntry[]>;
 }
 
+export interface RecordOptions {
+  /**
+   * May wait up to AUDIT_GATHER_MS (audit-trail.ts) after the last append for others to join its
+   * append: for records made often and by many callers at once (the ingest path's automatic locks).
+   * A record without it is appended at the end of the turn, and takes the gathered ones waiting with it.
+   */
+  readonly gather?: boolean;
+}
+
 /** The audit trail as the services record into it (audit/audit-trail.ts). */
 export interface AuditRecorder {
-  record(
-    actor: string,
-    action: string,
-    subject: string,
-    details?: Record<string, unknown>,
-    options?: { readonly gather?: boolean },
-  ): Promise<unknown>;
+  record(actor: string, action: string, subject: string, details?: Record<string, unknown>, options?: RecordOptions): Promise<unknown>;
 }

@@ -178,9 +178,10 @@ export function refreshStatistics(sqlite: SqliteDatabase.Database): void {
  * SQLite chooses indexes from statistics that only ANALYZE gathers; without them it guesses, and
  * guessed wrong for Security Health's open-alert count (the status index, every open alert read,
  * 17× slower than the account's own partial index). On a new database the guess stayed wrong until
- * the first analysis, so that query now names its index (store/health-facts-store.ts). PRAGMA optimize analyses what grew a lot since
- * it last looked, with a bounded sample (analysis_limit), and does nothing otherwise: cheap to ask
- * every half minute. PostgreSQL's autovacuum does the same on its own.
+ * the first analysis, so that query now names its index (store/health-facts-store.ts). PRAGMA
+ * optimize analyses what grew a lot since it last looked, with a bounded sample (analysis_limit),
+ * and does nothing otherwise: cheap to ask every half minute. PostgreSQL's autovacuum does the same
+ * on its own.
  */
 function keepStatistics(sqlite: SqliteDatabase.Database): NodeJS.Timeout {
   sqlite.pragma('analysis_limit = 1000');
