@@ -35,8 +35,6 @@ const MAX_BATCH = 500;
 export const AUDIT_GATHER_MS = 20;
 
 export interface AuditTrailOptions {
-  /** See AUDIT_GATHER_MS (0: gathered records are appended at the end of the turn too). */
-  readonly gatherMs?: number;
   /** A monotonic clock in milliseconds, for the time since the last append (performance.now). */
   readonly monotonicMs?: () => number;
 }
@@ -55,7 +53,6 @@ export class AuditTrail {
   private draining = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
-  private readonly gatherMs: number;
   private readonly monotonicMs: () => number;
   private lastAppendEndedAt = Number.NEGATIVE_INFINITY;
   /** The wait of gathered records for the next append, while there is one. */
@@ -66,7 +63,6 @@ export class AuditTrail {
     private readonly clock: Clock,
     options: AuditTrailOptions = {},
   ) {
-    this.gatherMs = options.gatherMs ?? AUDIT_GATHER_MS;
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
   }
 
@@ -140,7 +136,7 @@ export class AuditTrail {
     // recorded in it joins: the responses to one group commit's events (one per request under
     // single-event load) are recorded in the same turn, and each had cost a transaction of its own.
     // A gathered record soon after another append waits until AUDIT_GATHER_MS after that one ended.
-    const wait = gather ? this.lastAppendEndedAt + this.gatherMs - this.monotonicMs() : 0;
+    const wait = gather ? this.lastAppendEndedAt + AUDIT_GATHER_MS - this.monotonicMs() : 0;
     if (wait > 0)
       this.gatherTimer = setTimeout(() => {
         this.gatherTimer = undefined;
