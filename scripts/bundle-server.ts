@@ -1,0 +1,68 @@
+// Bundles the compiled command line (dist/cli/main.js, and every module of Vigil's own it imports,
+// with Kysely and TypeBox) into that file, in place, and a few chunks beside it: what a command
+// imports only when it runs (the server, the distributed mode, each other command) is a chunk of its
+// own, so that `vigil --version` still loads none of it. Node's ES module loader costs about a
+// millisecond per module, and the server's start imported some 800 of them (Vigil's own about 290,
+// Kysely's and TypeBox's about 250 each) before it could answer: the bundle loads in about half the
+// time. The other packages stay external: they are CommonJS, which Node loads faster, and some of
+// them hold native code or read files beside themselves.
+//
+// Each bundled module keeps its own `import.meta.url`, rewritten to the URL of its compiled file
+// under dist/: the worker threads (writer.cjs, the upload scorer), the dashboard's folder and
+// package.json are found beside the files tsc wrote, which stay where they are.
+//
+// Run by `npm run build:server`, after tsc.
+import fs from 'node:fs';
+import path from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dist = path.join(root, 'dist');
+const entry = path.join(dist, 'cli', 'main.js');
+/** Packages bundled in: pure ES modules of many small files each. */
+const BUNDLED_PACKAGES = ['kysely', '@sinclair/typebox'];
+
+const bundledOrExternal: Plugin = {
+  name: 'vigil-bundle',
+  setup(b) {
+    // Bare specifiers are packages: external unless listed.
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      const bundled = BUNDLED_PACKAGES.some((name) => args.path === name || args.path.startsWith(`${name}/`));
+      return bundled ? undefined : { path: args.path, external: true };
+    });
+    // Vigil's own modules: each `import.meta.url` becomes its compiled file's URL, relative to the
+    // bundle's own (which is the entry's place, dist/cli/main.js).
+    b.onLoad({ filter: /\.js$/ }, async (args) => {
+      if (!args.path.startsWith(dist + path.sep)) return undefined;
+      const source = await fs.promises.readFile(args.path, 'utf8');
+      let relative = path.relative(path.dirname(entry), args.path).split(path.sep).join('/');
+      if (!relative.startsWith('.')) relative = `./${relative}`;
+      return {
+        contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(relative)}, import.meta.url).href`),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: [entry],
+  bundle: true,
+  splitting: true,
+  write: false,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // The modules read each other's names in error messages and logs (class names): kept as written.
+  keepNames: true,
+  sourcemap: 'linked',
+  outdir: path.dirname(entry),
+  entryNames: '[name]',
+  // Beside the entry: each chunk's modules find their files by the same relative paths.
+  chunkNames: 'bundle-[hash]',
+  plugins: [bundledOrExternal],
+  logLevel: 'warning',
+});
+const cli = path.dirname(entry);
+for (const old of fs.readdirSync(cli)) if (old.startsWith('bundle-')) fs.rmSync(path.join(cli, old));
+for (const file of result.outputFiles) fs.writeFileSync(file.path, file.contents);
