@@ -22,6 +22,10 @@ const entry = path.join(dist, 'cli', 'main.js');
 /** Packages bundled in: pure ES modules of many small files each. */
 const BUNDLED_PACKAGES = ['kysely', '@sinclair/typebox'];
 
+// The bundle replaces tsc's main.js: bundling it again would bundle the bundle, and its chunks.
+if (/from ["']\.\/bundle-/.test(fs.readFileSync(entry, 'utf8')))
+  throw new Error(`${path.relative(root, entry)} is bundled already: run \`npm run build:server\`, which compiles it first.`);
+
 const bundledOrExternal: Plugin = {
   name: 'vigil-bundle',
   setup(b) {
@@ -53,8 +57,9 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // The modules read each other's names in error messages and logs (class names): kept as written.
-  keepNames: true,
+  // Not `keepNames`: it would wrap every named closure in a call that sets its name, on the hot paths
+  // too (closures made per event). Only top-level names that collide across modules are renamed
+  // (`trim2`), no class is among them, and the source map gives stack traces their names back.
   sourcemap: 'linked',
   outdir: path.dirname(entry),
   entryNames: '[name]',
