@@ -1,11 +1,11 @@
 // Bundles the compiled command line (dist/cli/main.js, and every module of Vigil's own it imports,
 // with Kysely and TypeBox) into that file, in place, and a few chunks beside it: what a command
 // imports only when it runs (the server, the distributed mode, each other command) is a chunk of its
-// own, so that `vigil --version` still loads none of it. Node's ES module loader costs about a
-// millisecond per module, and the server's start imported some 800 of them (Vigil's own about 290,
-// Kysely's and TypeBox's about 250 each) before it could answer: the bundle loads in about half the
-// time. The other packages stay external: they are CommonJS, which Node loads faster, and some of
-// them hold native code or read files beside themselves.
+// own, so that `vigil --version` still loads none of the server. Node's ES module loader costs about
+// a millisecond per module, and the server's start imported some 800 of them (Vigil's own about 290,
+// Kysely's and TypeBox's about 250 each) before it could answer; it now loads a few dozen files. The
+// other packages stay external: mostly CommonJS (which Node loads faster) or a few files each, and
+// some of them hold native code or read files beside themselves.
 //
 // Each bundled module keeps its own `import.meta.url`, rewritten to the URL of its compiled file
 // under dist/: the worker threads (writer.cjs, the upload scorer), the dashboard's folder and
@@ -39,6 +39,9 @@ const bundledOrExternal: Plugin = {
     b.onLoad({ filter: /\.js$/ }, async (args) => {
       if (!args.path.startsWith(dist + path.sep)) return undefined;
       const source = await fs.promises.readFile(args.path, 'utf8');
+      // Only `url` is rewritten: `import.meta.dirname` and the like would silently name dist/cli.
+      const other = /import\.meta\.(?!url\b)\w+/.exec(source);
+      if (other) throw new Error(`${path.relative(root, args.path)} uses ${other[0]}: use import.meta.url, which the bundle keeps`);
       let relative = path.relative(path.dirname(entry), args.path).split(path.sep).join('/');
       if (!relative.startsWith('.')) relative = `./${relative}`;
       return {
@@ -59,7 +62,8 @@ const result = await build({
   target: 'node20',
   // Not `keepNames`: it would wrap every named closure in a call that sets its name, on the hot paths
   // too (closures made per event). Only top-level names that collide across modules are renamed
-  // (`trim2`), no class is among them, and the source map gives stack traces their names back.
+  // (`trim2`); a class is not (checked below: pino logs an error's class name), and under
+  // `node --enable-source-maps` stack traces get the names of src/ back from the source maps.
   sourcemap: 'linked',
   outdir: path.dirname(entry),
   entryNames: '[name]',
@@ -68,6 +72,11 @@ const result = await build({
   plugins: [bundledOrExternal],
   logLevel: 'warning',
 });
+// A class renamed for a collision (`var Problem2 = class …`) would change the name its errors log.
+for (const file of result.outputFiles) {
+  const renamed = /\b(?:var|let|const) ([A-Z]\w*?\d+) = class\b/.exec(file.text);
+  if (renamed) throw new Error(`the bundle renamed class ${renamed[1]} (a name used twice): rename one of them in src/`);
+}
 const cli = path.dirname(entry);
 for (const old of fs.readdirSync(cli)) if (old.startsWith('bundle-')) fs.rmSync(path.join(cli, old));
 for (const file of result.outputFiles) fs.writeFileSync(file.path, file.contents);

@@ -21,12 +21,13 @@ function newestMtime(dir: string): number {
 /**
  * Tests that start `vigil` as a process (the CLI, a server to kill -9) run the build, as users do:
  * a start through tsx costs twice the CPU, and there are over a hundred such starts in the suite.
- * `npm install` builds dist/; this rebuilds it only when a file under src/ is newer than the build
- * (an edit since), so those tests never run stale code.
+ * `npm install` builds dist/; this rebuilds it only when a file under src/, or the bundling script,
+ * is newer than the build (an edit since), so those tests never run stale code.
  */
 export function ensureServerBuild(): void {
   const built = fs.existsSync(BUILT_CLI) ? newestMtime(path.join(ROOT, 'dist')) : 0;
-  if (built > newestMtime(path.join(ROOT, 'src'))) return;
-  process.stdout.write('Building the server (src/ changed since the last build)…\n');
+  const sources = Math.max(newestMtime(path.join(ROOT, 'src')), fs.statSync(path.join(ROOT, 'scripts/bundle-server.ts')).mtimeMs);
+  if (built > sources) return;
+  process.stdout.write('Building the server (src/ or its bundling changed since the last build)…\n');
   execFileSync('npm', ['run', '--silent', 'build:server'], { cwd: ROOT, stdio: 'inherit' });
 }
