@@ -26,6 +26,12 @@ const BUNDLED_PACKAGES = ['kysely', '@sinclair/typebox'];
 if (/from ["']\.\/bundle-/.test(fs.readFileSync(entry, 'utf8')))
   throw new Error(`${path.relative(root, entry)} is bundled already: run \`npm run build:server\`, which compiles it first.`);
 
+/** The names of the classes the bundle's modules declare: the bundle may give a class no other. */
+const declaredClasses = new Set<string>();
+const noteClasses = (source: string) => {
+  for (const m of source.matchAll(/\bclass\s+([A-Za-z_$][\w$]*)/g)) declaredClasses.add(m[1] as string);
+};
+
 const bundledOrExternal: Plugin = {
   name: 'vigil-bundle',
   setup(b) {
@@ -33,6 +39,12 @@ const bundledOrExternal: Plugin = {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
       const bundled = BUNDLED_PACKAGES.some((name) => args.path === name || args.path.startsWith(`${name}/`));
       return bundled ? undefined : { path: args.path, external: true };
+    });
+    // The bundled packages' modules, read as they are, for the names of their classes.
+    b.onLoad({ filter: /[\\/]node_modules[\\/](kysely|@sinclair[\\/]typebox)[\\/].*\.m?js$/ }, async (args) => {
+      const contents = await fs.promises.readFile(args.path, 'utf8');
+      noteClasses(contents);
+      return { contents, loader: 'js' };
     });
     // Vigil's own modules: each `import.meta.url` becomes its compiled file's URL, relative to the
     // bundle's own (which is the entry's place, dist/cli/main.js).
@@ -42,6 +54,7 @@ const bundledOrExternal: Plugin = {
       // Only `url` is rewritten: `import.meta.dirname` and the like would silently name dist/cli.
       const other = /import\.meta\.(?!url\b)\w+/.exec(source);
       if (other) throw new Error(`${path.relative(root, args.path)} uses ${other[0]}: use import.meta.url, which the bundle keeps`);
+      noteClasses(source);
       let relative = path.relative(path.dirname(entry), args.path).split(path.sep).join('/');
       if (!relative.startsWith('.')) relative = `./${relative}`;
       return {
@@ -74,8 +87,10 @@ const result = await build({
 });
 // A class renamed for a collision (`var Problem2 = class …`) would change the name its errors log.
 for (const file of result.outputFiles) {
-  const renamed = /\b(?:var|let|const) ([A-Z]\w*?\d+) = class\b/.exec(file.text);
-  if (renamed) throw new Error(`the bundle renamed class ${renamed[1]} (a name used twice): rename one of them in src/`);
+  for (const m of file.text.matchAll(/\b(?:var|let|const) ([A-Za-z_$][\w$]*) = class\b/g)) {
+    const name = m[1] as string;
+    if (!declaredClasses.has(name)) throw new Error(`the bundle renamed a class to ${name} (a name used twice): rename one of them`);
+  }
 }
 const cli = path.dirname(entry);
 for (const old of fs.readdirSync(cli)) if (old.startsWith('bundle-')) fs.rmSync(path.join(cli, old));
