@@ -9,7 +9,7 @@ import { DEFAULT_LIMITS, type HistoryState, MemoryHistory } from './memory-histo
 import { RuleSet } from './rule-set.js';
 import { BUILTIN_RULES } from './rules/index.js';
 import { DEFAULT_SCORING } from './scoring.js';
-import { ChargeFreeze } from './stored-event.js';
+import { ChargeFreeze, type StoredEvent } from './stored-event.js';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 const MIN = 60_000;
@@ -162,6 +162,16 @@ describe('detection snapshot', () => {
     const live = new MemoryHistory();
     const liveEngine = engineOn(live);
     for (const { event, enrichment } of traffic(0, 500)) liveEngine.score(event, enrichment);
+    // A visit: a login and page views from one session, device and address, which share their source.
+    const { enrichment } = traffic(1, 1)[0] as ReturnType<typeof traffic>[number];
+    for (let k = 0; k < 4; k++) {
+      const type: EventType = k === 0 ? 'login.succeeded' : 'page.viewed';
+      const visit = { id: `visit-${k}`, type, user: 'shopper', occurredAt: T0 + (495 + k) * MIN, ip: '81.2.99.10', device: 'dev-shopper' };
+      liveEngine.score(
+        { ...visit, session: 's-visit', userAgent: 'Mozilla/5.0 (Windows NT 10.0)', ...(k > 0 && { path: '/cart' }) },
+        enrichment,
+      );
+    }
     const bytes = snapshotOf(live);
 
     const back = restored(bytes);
@@ -169,6 +179,22 @@ describe('detection snapshot', () => {
     expect(before.keys.some((k) => k.kind === 'story')).toBe(true);
     expect(before.population.length).toBeGreaterThan(0);
     expect(back.exportState()).toEqual(before);
+    // The parts events shared (who, where and with what; places; browsers; purchases) are shared again,
+    // no more and no fewer of them: the restored history's memory is the live one's.
+    const partsOf = (state: HistoryState) => {
+      const events = new Set(state.keys.flatMap((k) => ('events' in k ? (k.events as StoredEvent[]) : [])));
+      return {
+        events: events.size,
+        sources: new Set([...events].map((e) => e.source)).size,
+        places: new Set([...events].map((e) => e.place)).size,
+        clients: new Set([...events].map((e) => e.client)).size,
+        purchases: new Set([...events].map((e) => e.purchase)).size,
+      };
+    };
+    const liveParts = partsOf(before);
+    expect(liveParts.sources).toBeLessThan(liveParts.events);
+    expect(liveParts.places).toBeLessThan(liveParts.sources);
+    expect(partsOf(back.exportState())).toEqual(liveParts);
     // Story marks come back from their columns field for field, an absent field absent (not undefined).
     const marksOf = (state: HistoryState) => state.keys.flatMap((k) => (k.kind === 'story' ? k.marks : []));
     expect(marksOf(before).length).toBeGreaterThan(0);
@@ -238,14 +264,14 @@ describe('detection snapshot', () => {
 
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 8);
-    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 5' });
+    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 6' });
     // Versions 1 (before events' own bytes were kept), 2 (before each event was charged to one
-    // holder), 3 (story marks in the JSON part) and 4 (strings and ids in the JSON part) are refused
-    // too: the start replays in full.
-    for (const version of [1, 2, 3, 4]) {
+    // holder), 3 (story marks in the JSON part), 4 (strings and ids in the JSON part) and 5 (every
+    // field of every event, not the parts they share) are refused too: the start replays in full.
+    for (const version of [1, 2, 3, 4, 5]) {
       const older = Buffer.from(bytes);
       older.writeUInt32LE(version, 8);
-      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 5` });
+      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 6` });
     }
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
   });
@@ -279,6 +305,12 @@ describe('detection snapshot', () => {
     expect(decodeSnapshot(withU32('text.strings.ends', -1, (end) => end - 1))).toEqual({
       problem: 'unreadable (texts do not fill their bytes)',
     });
+    // A part out of range (an event naming a source past the sources, a source its place) is refused
+    // when the file is decoded, before the restore takes anything.
+    expect(decodeSnapshot(withU32('event.source', 0, () => 1 << 30))).toEqual({
+      problem: `unreadable (event.source ${1 << 30} out of range)`,
+    });
+    expect(decodeSnapshot(withU32('source.place', -1, () => 0xffffffff))).toEqual({ problem: 'unreadable (source.place -1 out of range)' });
     // The same copy, unchanged but for its checksum made anew, is read: the checks above are the columns'.
     expect(decodeSnapshot(withU32('text.ids.ends', 0, (end) => end))).not.toHaveProperty('problem');
   });

@@ -11,7 +11,7 @@ import {
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
-import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, type StoredEvent } from './stored-event.js';
+import { type Client, EventCompactor, HolderKind, NOBODY, NOT_CHARGED, type StoredEvent } from './stored-event.js';
 
 export interface MemoryHistoryLimits {
   /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */
@@ -434,7 +434,7 @@ export class MemoryHistory implements History {
 
   /**
    * Takes the state of a snapshot into this history, which must be empty (just built). Its events come
-   * by number from the snapshot's table and are compacted once each, however many keys hold them;
+   * by number from the snapshot's table, made once each however many keys hold them;
    * the other values are taken as they are (not copied): the caller hands over what it decoded. Past
    * the budget (a smaller VIGIL_DETECTION_MEMORY_MB than when it was taken), the least recently active
    * keys go first.
@@ -445,11 +445,10 @@ export class MemoryHistory implements History {
     // One stored form per event, charged to the holder the live history charged (the keys' estimates
     // below include it). An array by number, not a map by object: a restore makes a million of them.
     const stored: Array<StoredEvent | undefined> = new Array(table.size);
-    const storedAt = (i: number, previous: StoredEvent | undefined): StoredEvent => {
+    const storedAt = (i: number): StoredEvent => {
       let s = stored[i];
       if (s === undefined) {
-        const e = table.at(i);
-        s = this.compactor.compact(e, e.user, e.ip, e.device, previous, undefined, table.ownBytes(i));
+        s = table.event(i);
         s.restoreCharge(table.chargedTo(i));
         stored[i] = s;
       }
@@ -457,11 +456,10 @@ export class MemoryHistory implements History {
     };
     const timelineOf = (events: ArrayLike<number>, kind: HolderKind): Timeline => {
       const kept: StoredEvent[] = new Array(events.length);
-      let previous: StoredEvent | undefined;
       for (let i = 0; i < events.length; i++) {
-        const s = storedAt(events[i] as number, previous);
+        const s = storedAt(events[i] as number);
         s.hold(kind);
-        kept[i] = previous = s;
+        kept[i] = s;
       }
       return kept.length === 1 ? (kept[0] as StoredEvent) : kept;
     };
@@ -478,7 +476,7 @@ export class MemoryHistory implements History {
           break;
         case 'profile': {
           const last = k.profile.lastLogin;
-          const lastLogin = last === undefined ? undefined : storedAt(last, undefined);
+          const lastLogin = last === undefined ? undefined : storedAt(last);
           lastLogin?.hold(HolderKind.profile);
           restoreKey(this.profiles, k.key, k.bytes, Profile.from({ ...k.profile, lastLogin }));
           break;
@@ -490,6 +488,7 @@ export class MemoryHistory implements History {
           assertNever(k);
       }
     }
+    this.compactor.seed(table.pooledTexts(), table.clients());
     for (const p of state.population) {
       if (this.population.size >= MAX_POPULATION_KEYS) break;
       this.population.set(p.key, PopulationSample.from(p));
@@ -552,18 +551,20 @@ export interface HistoryState {
 }
 
 /**
- * A snapshot's remembered events by number (history-snapshot.ts decodes them): read one at a time
- * through a cursor, so that a restore makes each event's stored form without a plain object of it
- * first (a million of them, and the maps that went with them, were most of a restore's garbage).
+ * A snapshot's remembered events by number (history-snapshot.ts decodes them), each made in the form
+ * this history keeps, with the parts it shared when it was taken shared again: a restore neither
+ * compacts nor compares (a million events' comparisons with their neighbours were most of a restore).
  */
 export interface EventTable {
   readonly size: number;
-  /** Event i, until the next call: the same object each time, moved to i. */
-  at(i: number): PastEvent;
-  /** What event i was charged when it was kept (StoredEvent.ownBytes: it depends on what it shared then). */
-  ownBytes(i: number): number | undefined;
+  /** Event i, a new object at each call, held by no timeline yet. */
+  event(i: number): StoredEvent;
   /** Which holder's estimate carried event i's bytes (StoredEvent.chargedTo). */
   chargedTo(i: number): HolderKind | undefined;
+  /** The texts a compactor pools (places', purchases', paths, user agents) of its events, each once. */
+  pooledTexts(): Iterable<string>;
+  /** The browsers its events came from, each once. */
+  clients(): Iterable<Client>;
 }
 
 /** A HistoryState as a snapshot holds it: events named by their number in its table. */

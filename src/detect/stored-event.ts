@@ -71,6 +71,29 @@ export class StoredEvent implements PastEvent {
     this.state = state;
   }
 
+  /**
+   * An event as a snapshot kept it (detect/history-snapshot.ts): its parts as they were shared, its
+   * flags (`flags`) and the bytes it was charged when first kept. No holder yet: the restore's
+   * timelines take it.
+   */
+  static restored(
+    id: string,
+    type: EventType,
+    occurredAt: number,
+    source: Source,
+    detail: Purchase | string | undefined,
+    deviceAgeMs: number | undefined,
+    flags: number,
+    ownBytes: number,
+  ): StoredEvent {
+    return new StoredEvent(id, type, occurredAt, source, detail, deviceAgeMs, ownBytes * OWN_SPAN + (flags & FLAG_MASK));
+  }
+
+  /** The four novelty and trust flags, packed (two bits each), for a snapshot. */
+  get flags(): number {
+    return this.state & FLAG_MASK;
+  }
+
   get occurredAt(): number {
     const low = this.timeLow;
     return low === WHOLE ? this.timeHigh : this.timeHigh * SPLIT + low;
@@ -422,6 +445,25 @@ export class EventCompactor {
       e.deviceAgeMs,
       (ownBytes ?? bytes) * OWN_SPAN + flags,
     );
+  }
+
+  /**
+   * Takes a restored history's texts and browsers into the pools, as compacting its events one by one
+   * would have (detect/history-snapshot.ts makes them without this compactor): the events kept after a
+   * restart share them as they would have before it. What does not fit is left out, as a full pool
+   * would have started over.
+   */
+  seed(texts: Iterable<string>, clients: Iterable<Client>): void {
+    for (const text of texts) {
+      if (this.pool.size >= POOL_SIZE) break;
+      if (text.length <= POOL_MAX_LENGTH) this.pool.set(text, text);
+    }
+    for (const client of clients) {
+      const text = client.userAgent;
+      if (text === undefined || text.length > POOL_MAX_LENGTH || this.clients.has(text)) continue;
+      if (this.clients.size >= POOL_SIZE) break;
+      this.clients.set(text, client);
+    }
   }
 
   /** A neighbour's Source when the event agrees with it on all of it, else a new one, whose bytes (and its parts' when new) the event owns. */
