@@ -1,4 +1,3 @@
-import QRCode from 'qrcode';
 import type { AuditRecorder } from '../audit/ports.js';
 import type { Clock } from '../core/clock.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -55,7 +54,8 @@ export class TotpEnrolment {
     return ok({
       secret: created.secret,
       otpauthUrl: created.otpauthUrl,
-      qrDataUrl: await QRCode.toDataURL(created.otpauthUrl, { margin: 1 }),
+      // Loaded here, at the first enrolment: with its PNG encoder, 40 ms of every start otherwise.
+      qrDataUrl: await (await import('qrcode')).default.toDataURL(created.otpauthUrl, { margin: 1 }),
     });
   }
 

@@ -47,8 +47,8 @@ import { Client, EventCompactor, type HolderKind, Place, Purchase, Source, Store
  * cut the strings out of the bytes. A string that UTF-8 cannot hold (a lone UTF-16 surrogate, which
  * JSON can) is kept in the JSON part instead, by its index.
  *
- * Version 6 keeps the parts that events share as the history kept them (StoredEvent: who, where and
- * with what, `source.*`; places, `place.*`; browsers, `client.*`; purchases, `purchase.*`), each once,
+ * Version 6 keeps the parts that events share as the history kept them (StoredEvent: who, from where
+ * and with what, `source.*`; places, `place.*`; browsers, `client.*`; purchases, `purchase.*`), each once,
  * and the events name theirs by index. A version 5 file held every field of every event, and the
  * restore compacted each event again, comparing it with its neighbours: 0.6 to 0.9 s of a start with
  * 770,000 events, most of the restore. Now it makes each part once and each event in one call, and
@@ -97,9 +97,9 @@ const MAX_OWN_BYTES = 2 ** 31;
  * strings (-1: absent), parts indices into their own columns (-1: none), numbers that may be absent
  * have a bit in their table's `presence` column.
  */
-const EVENT_TEXTS = ['type', 'path'] as const;
+const EVENT_TEXTS = ['type', 'session', 'path'] as const;
 const EVENT_PARTS = ['source', 'purchase'] as const;
-const SOURCE_TEXTS = ['user', 'session', 'device', 'ip'] as const;
+const SOURCE_TEXTS = ['user', 'device', 'ip'] as const;
 const SOURCE_PARTS = ['place', 'client'] as const;
 const PLACE_TEXTS = ['network', 'country', 'city'] as const;
 const PLACE_NUMBERS = ['latitude', 'longitude', 'accuracyKm'] as const;
@@ -238,7 +238,7 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
   const ids: string[] = new Array(n);
   const eventTexts = EVENT_TEXTS.map(() => new Int32Array(n));
   const eventParts = EVENT_PARTS.map(() => new Int32Array(n));
-  const [type, path] = eventTexts as [Int32Array, Int32Array];
+  const [type, session, path] = eventTexts as [Int32Array, Int32Array, Int32Array];
   const [source, purchase] = eventParts as [Int32Array, Int32Array];
   const occurredAt = new Float64Array(n);
   const deviceAgeMs = new Float64Array(n);
@@ -252,6 +252,7 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
     const e = given instanceof StoredEvent ? given : compactor.compact(given, given.user, given.ip, given.device, undefined, undefined);
     ids[i] = e.id;
     type[i] = strings.of(e.type);
+    session[i] = s(e.session);
     occurredAt[i] = e.occurredAt;
     source[i] = sources.of(e.source);
     const bought = e.purchase;
@@ -528,6 +529,7 @@ class EventColumns implements EventTable {
   private readonly sources: readonly Source[];
   private readonly purchases: readonly Purchase[];
   private readonly type: Int32Array;
+  private readonly session: Int32Array;
   private readonly path: Int32Array;
   private readonly source: Int32Array;
   private readonly purchase: Int32Array;
@@ -592,9 +594,7 @@ class EventColumns implements EventTable {
     }
 
     const sourceCount = column<Int32Array>('source.user').length;
-    const [user, session, device, ip] = SOURCE_TEXTS.map((f) =>
-      indices(`source.${f}`, sourceCount, strings.length, f !== 'user'),
-    ) as Int32Array[];
+    const [user, device, ip] = SOURCE_TEXTS.map((f) => indices(`source.${f}`, sourceCount, strings.length, f !== 'user')) as Int32Array[];
     const place = indices('source.place', sourceCount, placeCount, false);
     const client = indices('source.client', sourceCount, clientCount);
     const sources: Source[] = new Array(sourceCount);
@@ -602,7 +602,6 @@ class EventColumns implements EventTable {
       const c = client[i] as number;
       sources[i] = new Source(
         strings[(user as Int32Array)[i] as number] as string,
-        text(session as Int32Array, i),
         text(device as Int32Array, i),
         text(ip as Int32Array, i),
         places[place[i] as number] as Place,
@@ -629,7 +628,11 @@ class EventColumns implements EventTable {
       );
     this.purchases = purchases;
 
-    [this.type, this.path] = EVENT_TEXTS.map((f) => indices(`event.${f}`, n, strings.length, f !== 'type')) as [Int32Array, Int32Array];
+    [this.type, this.session, this.path] = EVENT_TEXTS.map((f) => indices(`event.${f}`, n, strings.length, f !== 'type')) as [
+      Int32Array,
+      Int32Array,
+      Int32Array,
+    ];
     this.source = indices('event.source', n, sourceCount, false);
     this.purchase = indices('event.purchase', n, purchaseCount);
     this.occurredAt = sized('event.occurredAt', n, Float64Array);
@@ -655,12 +658,14 @@ class EventColumns implements EventTable {
 
   event(i: number): StoredEvent {
     const purchase = this.purchase[i] as number;
+    const session = this.session[i] as number;
     const path = this.path[i] as number;
     return StoredEvent.restored(
       this.ids[i] as string,
       this.strings[this.type[i] as number] as EventType,
       this.occurredAt[i] as number,
       this.sources[this.source[i] as number] as Source,
+      session >= 0 ? this.strings[session] : undefined,
       purchase >= 0 ? this.purchases[purchase] : path >= 0 ? this.strings[path] : undefined,
       (this.presence[i] as number) & PRESENT ? (this.deviceAgeMs[i] as number) : undefined,
       this.flags[i] as number,

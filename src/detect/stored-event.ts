@@ -11,11 +11,13 @@ import type { PastEvent } from './history.js';
  * every text per event, since each event arrives in its own parsed JSON. Here:
  *
  * - the fields are fixed (one hidden class, every field in-object), the rare ones grouped: who did
- *   it, in which session, from which device, address, place and browser (`Source`) is one object,
- *   shared by the consecutive events of a user or an IP that agree on all of it, and so are its place
+ *   it, from which device, address, place and browser (`Source`) is one object, shared by the
+ *   consecutive events of a user or an IP that agree on all of it, and so are its place
  *   (`Place`: network, country, city, coordinates) and browser (`Client`: the user agent's text and
  *   its parsed form) among sources; a transaction's `Purchase` and a page view's path share one
  *   field, since no event but a rare one has both;
+ * - the session is the event's own field, not its source's: many shops start one at each login, and
+ *   a source per session was an object per login (72 bytes) where the field is 8;
  * - the user, IP and device are the very strings of the history's keys, and other texts are taken
  *   from the previous event of the user or the IP when they are equal, or from a small pool (event
  *   types, countries, currencies, user agents, paths are few);
@@ -43,6 +45,7 @@ export class StoredEvent implements PastEvent {
     occurredAt: number,
     /** Who, where and with what: shared by the consecutive events of a user or an IP that agree on it. */
     readonly source: Source,
+    readonly session: string | undefined,
     /** A transaction's Purchase, a page view's path, or neither. */
     private readonly detail: Purchase | string | undefined,
     deviceAgeMs: number | undefined,
@@ -81,12 +84,13 @@ export class StoredEvent implements PastEvent {
     type: EventType,
     occurredAt: number,
     source: Source,
+    session: string | undefined,
     detail: Purchase | string | undefined,
     deviceAgeMs: number | undefined,
     flags: number,
     ownBytes: number,
   ): StoredEvent {
-    return new StoredEvent(id, type, occurredAt, source, detail, deviceAgeMs, ownBytes * OWN_SPAN + (flags & FLAG_MASK));
+    return new StoredEvent(id, type, occurredAt, source, session, detail, deviceAgeMs, ownBytes * OWN_SPAN + (flags & FLAG_MASK));
   }
 
   /** The four novelty and trust flags, packed (two bits each), for a snapshot. */
@@ -104,9 +108,6 @@ export class StoredEvent implements PastEvent {
   }
   get user(): string {
     return this.source.user;
-  }
-  get session(): string | undefined {
-    return this.source.session;
   }
   get device(): string | undefined {
     return this.source.device;
@@ -314,14 +315,13 @@ export class Purchase {
 }
 
 /**
- * Who did it, in which session, from which device, address, place and browser: what consecutive
- * events of a user mostly have in common, kept once for all of them.
+ * Who did it, from which device, address, place and browser: what consecutive events of a user
+ * mostly have in common, kept once for all of them.
  */
 export class Source {
   constructor(
     /** The history's key strings (user, device, IP): one copy of each, whatever how many events. */
     readonly user: string,
-    readonly session: string | undefined,
     readonly device: string | undefined,
     readonly ip: string | undefined,
     readonly place: Place,
@@ -368,10 +368,10 @@ function unpackFlag(packed: number, shift: number): boolean | null | undefined {
 
 // Estimates for the byte budget (V8 on 64 bits without pointer compression, as Node ships), checked
 // by bench/detection-memory.ts against the heap and rounded up, so the budget stays a ceiling.
-/** A StoredEvent: header and 9 in-object fields, all small integers or references (nothing boxed). */
-const STORED_EVENT_BYTES = 24 + 9 * 8;
-/** A Source: header and six fields. */
-const SOURCE_BYTES = 24 + 6 * 8;
+/** A StoredEvent: header and 10 in-object fields, all small integers or references (nothing boxed). */
+const STORED_EVENT_BYTES = 24 + 10 * 8;
+/** A Source: header and five fields. */
+const SOURCE_BYTES = 24 + 5 * 8;
 /** A Place: header, six fields, two boxed coordinates. */
 const PLACE_BYTES = 24 + 6 * 8 + 2 * 16;
 /** A Purchase: header, six fields, a boxed amount. */
@@ -413,7 +413,8 @@ export class EventCompactor {
     // since its holders' bits are its history's.
     if (e instanceof StoredEvent && !e.held && e.user === user && e.ip === ip && e.device === device) return e;
     const source = this.source(e, user, ip, device, near1?.source, near2?.source);
-    let bytes = STORED_EVENT_BYTES + stringBytes(e.id) + source.bytes;
+    const session = this.text(e.session, near1?.session, near2?.session, false);
+    let bytes = STORED_EVENT_BYTES + stringBytes(e.id) + source.bytes + session.bytes;
     const path = this.text(e.path);
     let detail: Purchase | string | undefined = path.value;
     if (
@@ -441,6 +442,7 @@ export class EventCompactor {
       this.types.get(e.type) ?? e.type,
       e.occurredAt,
       source.value,
+      session.value,
       detail,
       e.deviceAgeMs,
       (ownBytes ?? bytes) * OWN_SPAN + flags,
@@ -496,10 +498,9 @@ export class EventCompactor {
         bytes += PLACE_BYTES + network.bytes + country.bytes + city.bytes;
       }
     }
-    const session = this.text(e.session, near1?.session, near2?.session, false);
     const client = this.client(e.userAgent, e.ua, near1?.client, near2?.client);
-    bytes += session.bytes + client.bytes;
-    return { value: new Source(user, session.value, device, ip, place, client.value), bytes };
+    bytes += client.bytes;
+    return { value: new Source(user, device, ip, place, client.value), bytes };
   }
 
   /**
@@ -550,9 +551,9 @@ export class EventCompactor {
 
 const ABSENT = { value: undefined, bytes: 0 } as const;
 
-/** Whether the event has this source: the same user, session, device, IP, place and browser. */
+/** Whether the event has this source: the same user, device, IP, place and browser. */
 function sameSource(s: Source, e: PastEvent, user: string, ip: string | undefined, device: string | undefined): boolean {
-  if (s.user !== user || s.session !== e.session || s.device !== device || s.ip !== ip || !s.place.matches(e)) return false;
+  if (s.user !== user || s.device !== device || s.ip !== ip || !s.place.matches(e)) return false;
   const c = s.client;
   if (c === undefined) return e.userAgent === undefined && e.ua === undefined;
   return c.userAgent === e.userAgent && sameOrEqualUa(e.ua, c.ua);
