@@ -162,7 +162,7 @@ describe('detection snapshot', () => {
     const live = new MemoryHistory();
     const liveEngine = engineOn(live);
     for (const { event, enrichment } of traffic(0, 500)) liveEngine.score(event, enrichment);
-    // A visit: a login and page views from one session, device and address, which share their source.
+    // A visit: a login and page views from one device and address (and one session), which share a source.
     const { enrichment } = traffic(1, 1)[0] as ReturnType<typeof traffic>[number];
     for (let k = 0; k < 4; k++) {
       const type: EventType = k === 0 ? 'login.succeeded' : 'page.viewed';
@@ -311,6 +311,12 @@ describe('detection snapshot', () => {
       problem: `unreadable (event.source ${1 << 30} out of range)`,
     });
     expect(decodeSnapshot(withU32('source.place', -1, () => 0xffffffff))).toEqual({ problem: 'unreadable (source.place -1 out of range)' });
+    // An event of a type Vigil does not know (here: a key's name), a key's estimate that is not a number.
+    expect(decodeSnapshot(withU32('event.type', 0, () => 0))).toEqual({
+      problem: expect.stringMatching(/^unreadable \(event type ".+" unknown\)$/),
+    });
+    // The high half of the first estimate (a double) all ones: NaN.
+    expect(decodeSnapshot(withU32('key.bytes', 1, () => 0xffffffff))).toEqual({ problem: 'unreadable (key 0 estimated at NaN bytes)' });
     // The same copy, unchanged but for its checksum made anew, is read: the checks above are the columns'.
     expect(decodeSnapshot(withU32('text.ids.ends', 0, (end) => end))).not.toHaveProperty('problem');
   });

@@ -2,6 +2,7 @@ import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
+import { EVENT_TYPES } from '../domain/vocabulary.js';
 import type { PastEvent, StoryMark } from './history.js';
 import type {
   EventTable,
@@ -49,10 +50,13 @@ import { Client, EventCompactor, type HolderKind, Place, Purchase, Source, Store
  *
  * Version 6 keeps the parts that events share as the history kept them (StoredEvent: who, from where
  * and with what, `source.*`; places, `place.*`; browsers, `client.*`; purchases, `purchase.*`), each once,
- * and the events name theirs by index. A version 5 file held every field of every event, and the
- * restore compacted each event again, comparing it with its neighbours: 0.6 to 0.9 s of a start with
- * 770,000 events, most of the restore. Now it makes each part once and each event in one call, and
- * what was shared before the restart is shared after it, exactly.
+ * and the events name theirs by index; an event's own fields are its columns (`event.*`: its session,
+ * its four flags packed as StoredEvent packs them, its own bytes, never unknown now: an event that is
+ * not a StoredEvent yet is compacted by the encoder). A version 5 file held every field of every
+ * event, and the restore compacted each event again, comparing it with its neighbours: 0.6 to 0.9 s
+ * of a start with 770,000 events, most of the restore. Now it makes each part once and each event in
+ * one call, and the parts shared before the restart are shared after it, exactly (texts are shared
+ * by value, as the strings' column holds each once).
  */
 export const SNAPSHOT_FORMAT_VERSION = 6;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
@@ -86,7 +90,7 @@ export interface DecodedSnapshot {
 }
 
 const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'profile', 'story'];
-/** In the `event.chargedTo` column: no holder known (an event that no timeline held when it was taken). */
+/** In the `event.chargedTo` column: no holder known (an event that was not a StoredEvent). */
 const NOT_KNOWN = 255;
 /** ownBytes above this is not an estimate this code makes (an event is a few KB at most): a bad file. */
 const MAX_OWN_BYTES = 2 ** 31;
@@ -226,8 +230,8 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
   const n = events.length;
   const columns: Array<[string, Column]> = [];
   const s = (v: string | undefined): number => (v === undefined ? -1 : strings.of(v));
-  // The parts events share (a user's consecutive events from one session, device and address share a
-  // Source; places, browsers), each once, by identity: the restore shares exactly what the live
+  // The parts events share (a user's consecutive events from one device and address share a Source;
+  // places, browsers), each once, by identity: the restore shares exactly what the live
   // history did, and makes each part once rather than comparing every event with its neighbours.
   const sources = new Interner<Source>();
   const places = new Interner<Place>();
@@ -476,7 +480,7 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Snaps
   };
   const table = new EventColumns(json, column, strings, ids);
   const eventNumber = (i: number): number => {
-    if (!(i >= 0 && i < n)) throw new Error(`event ${i} out of range`);
+    if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new Error(`event ${i} out of range`);
     return i;
   };
 
@@ -485,6 +489,12 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Snaps
   const bytes = column<Float64Array>('key.bytes');
   const lengths = column<Int32Array>('key.timelineLength');
   const members = column<Int32Array>('key.members');
+  for (const c of [names, bytes, lengths]) if (c.length !== kinds.length) throw new Error('key columns do not match the keys');
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    // An estimate that is not a finite number would stop the budget from ever forgetting anything.
+    if (!(Number.isFinite(b) && b >= 0)) throw new Error(`key ${i} estimated at ${b} bytes`);
+  }
   for (let i = 0; i < members.length; i++) eventNumber(members[i] as number);
   const storyMarks = new MarkReader(column, stringAt);
   const keys: SnapshotKeyState[] = new Array(kinds.length);
@@ -584,6 +594,7 @@ class EventColumns implements EventTable {
         coordinate(2, i),
       );
 
+    if (!Array.isArray(json.userAgents) || !json.userAgents.every(isUserAgent)) throw new Error('user agents not as parsed');
     const clientCount = column<Int32Array>('client.ua').length;
     const clientTexts = indices('client.userAgent', clientCount, strings.length);
     const clientUas = indices('client.ua', clientCount, json.userAgents.length);
@@ -633,6 +644,13 @@ class EventColumns implements EventTable {
       Int32Array,
       Int32Array,
     ];
+    const knownType = new Uint8Array(strings.length);
+    for (let i = 0; i < n; i++) {
+      const t = this.type[i] as number;
+      if (knownType[t] === 1) continue;
+      if (!EVENT_TYPE_NAMES.has(strings[t] as string)) throw new Error(`event type ${JSON.stringify(strings[t])} unknown`);
+      knownType[t] = 1;
+    }
     this.source = indices('event.source', n, sourceCount, false);
     this.purchase = indices('event.purchase', n, purchaseCount);
     this.occurredAt = sized('event.occurredAt', n, Float64Array);
@@ -678,7 +696,7 @@ class EventColumns implements EventTable {
     return charged === NOT_KNOWN ? undefined : (charged as HolderKind);
   }
 
-  pooledTexts(): Iterable<string> {
+  pooledTexts(): readonly string[] {
     return this.pooled;
   }
 
@@ -842,11 +860,11 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /**
  * The texts of two text columns, checked. The column's bytes are read into one string at once (as
- * Latin-1: a byte a character) and each ASCII text is cut out of it: a million texts were a million
- * calls into Buffer's decoder, most of a snapshot's decoding. A text with other bytes is decoded on
- * its own as UTF-8. Each text is its own string: a cut of 13 characters or more is a view of the
- * column's string (V8's sliced strings), which stays in memory while one of them does; that is at
- * most one column of one snapshot, a few dozen bytes per event.
+ * Latin-1: a byte a character) and each short ASCII text is cut out of it: a million texts were a
+ * million calls into Buffer's decoder, most of a snapshot's decoding. V8 copies a cut shorter than
+ * 13 characters; a longer one would be a view that keeps the whole column in memory as long as it
+ * lives (an event id in a profile's last login can live for days), so longer texts are decoded on
+ * their own, as is a text with other bytes than ASCII (as UTF-8).
  */
 function readTexts(bytes: Uint8Array, ends: Uint32Array, notUtf8: ReadonlyArray<readonly [number, string]>): string[] {
   if (!(bytes instanceof Uint8Array) || !(ends instanceof Uint32Array)) throw new Error('text columns of the wrong type');
@@ -858,7 +876,9 @@ function readTexts(bytes: Uint8Array, ends: Uint32Array, notUtf8: ReadonlyArray<
   for (let i = 0; i < ends.length; i++) {
     const end = ends[i] as number;
     if (end < start || end > buffer.length) throw new Error(`text ${i} ends out of order`);
-    texts[i] = allAscii || asciiBetween(bytes, start, end) ? whole.substring(start, end) : buffer.toString('utf8', start, end);
+    const ascii = allAscii || asciiBetween(bytes, start, end);
+    texts[i] =
+      ascii && end - start < CUT_COPIED_BELOW ? whole.substring(start, end) : buffer.toString(ascii ? 'latin1' : 'utf8', start, end);
     start = end;
   }
   if (start !== buffer.length) throw new Error('texts do not fill their bytes');
@@ -868,6 +888,22 @@ function readTexts(bytes: Uint8Array, ends: Uint32Array, notUtf8: ReadonlyArray<
   }
   return texts;
 }
+
+const EVENT_TYPE_NAMES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/** A parsed user agent as UserAgentInfo has it (a Client's, handed to rules as it is). */
+function isUserAgent(ua: unknown): ua is UserAgentInfo {
+  if (typeof ua !== 'object' || ua === null) return false;
+  const u = ua as Record<string, unknown>;
+  return (
+    typeof u.summary === 'string' &&
+    typeof u.deviceClass === 'string' &&
+    ['browser', 'browserVersion', 'os', 'osVersion'].every((f) => u[f] === undefined || typeof u[f] === 'string')
+  );
+}
+
+/** V8's SlicedString::kMinLength: a substring shorter than this is a copy of its own. */
+const CUT_COPIED_BELOW = 13;
 
 function asciiBetween(bytes: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if ((bytes[i] as number) > 0x7f) return false;

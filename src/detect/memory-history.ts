@@ -561,8 +561,11 @@ export interface EventTable {
   event(i: number): StoredEvent;
   /** Which holder's estimate carried event i's bytes (StoredEvent.chargedTo). */
   chargedTo(i: number): HolderKind | undefined;
-  /** The texts a compactor pools (places', purchases', paths, user agents) of its events, each once. */
-  pooledTexts(): Iterable<string>;
+  /**
+   * The texts a compactor pools (places', purchases', paths, user agents) of its events, each once, in
+   * the order of the snapshot's strings: those of the least recently active keys first.
+   */
+  pooledTexts(): readonly string[];
   /** The browsers its events came from, each once. */
   clients(): Iterable<Client>;
 }

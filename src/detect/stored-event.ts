@@ -397,8 +397,7 @@ export class EventCompactor {
   /**
    * The stored form of e. `user`, `ip` and `device` are the history's own key strings (equal to the
    * event's); `near` are the newest kept events of the same user and IP, whose texts and place are
-   * reused when equal. `ownBytes`, when given, is what the event was charged when it was first kept
-   * (a restore from a snapshot), instead of what it adds now.
+   * reused when equal.
    */
   compact(
     e: PastEvent,
@@ -407,7 +406,6 @@ export class EventCompactor {
     device: string | undefined,
     near1: StoredEvent | undefined,
     near2: StoredEvent | undefined,
-    ownBytes?: number,
   ): StoredEvent {
     // A StoredEvent no timeline holds yet is taken as it is; one held (by another history) is copied,
     // since its holders' bits are its history's.
@@ -445,19 +443,20 @@ export class EventCompactor {
       session.value,
       detail,
       e.deviceAgeMs,
-      (ownBytes ?? bytes) * OWN_SPAN + flags,
+      bytes * OWN_SPAN + flags,
     );
   }
 
   /**
    * Takes a restored history's texts and browsers into the pools, as compacting its events one by one
    * would have (detect/history-snapshot.ts makes them without this compactor): the events kept after a
-   * restart share them as they would have before it. What does not fit is left out, as a full pool
-   * would have started over.
+   * restart share them as they would have before it. `texts` the least recently used first: the latest
+   * are taken, up to half the pool, so that the pool has room left and does not start over at the
+   * first new text.
    */
-  seed(texts: Iterable<string>, clients: Iterable<Client>): void {
-    for (const text of texts) {
-      if (this.pool.size >= POOL_SIZE) break;
+  seed(texts: readonly string[], clients: Iterable<Client>): void {
+    for (let i = texts.length - 1; i >= 0 && this.pool.size < POOL_SIZE / 2; i--) {
+      const text = texts[i] as string;
       if (text.length <= POOL_MAX_LENGTH) this.pool.set(text, text);
     }
     for (const client of clients) {
