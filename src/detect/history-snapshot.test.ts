@@ -321,6 +321,45 @@ describe('detection snapshot', () => {
     expect(decodeSnapshot(withU32('text.ids.ends', 0, (end) => end))).not.toHaveProperty('problem');
   });
 
+  it('refuses a JSON part whose parsed user agents or last logins are not what it wrote, under a checksum that matches', () => {
+    const live = new MemoryHistory();
+    const engine = engineOn(live);
+    for (const { event, enrichment } of traffic(0, 100)) engine.score(event, enrichment);
+    const bytes = snapshotOf(live);
+    /** A copy with its JSON part changed, the columns after it as they were, and the SHA-256 made to match. */
+    const withJson = (change: (json: { userAgents: unknown[]; values: Array<{ profile?: { lastLogin: number } }> }) => void) => {
+      const jsonLength = bytes.readUInt32LE(12);
+      const json = JSON.parse(bytes.subarray(48, 48 + jsonLength).toString('utf8'));
+      change(json);
+      const text = Buffer.from(JSON.stringify(json), 'utf8');
+      const padded = Buffer.alloc((text.length + 7) & ~7, 0x20);
+      text.copy(padded);
+      const copy = Buffer.concat([bytes.subarray(0, 48), padded, bytes.subarray(48 + ((jsonLength + 7) & ~7))]);
+      copy.writeUInt32LE(text.length, 12);
+      createHash('sha256').update(copy.subarray(48)).digest().copy(copy, 16);
+      return copy;
+    };
+    expect(decodeSnapshot(withJson(() => {}))).not.toHaveProperty('problem');
+    // A parsed user agent of null would be handed to the rules, and pooled for the events after the start.
+    expect(
+      decodeSnapshot(
+        withJson((json) => {
+          json.userAgents[0] = null;
+        }),
+      ),
+    ).toEqual({ problem: 'unreadable (user agents not as parsed)' });
+    // An account's last login by a number that is not an event's (a fraction reads no column).
+    expect(
+      decodeSnapshot(
+        withJson((json) => {
+          const profile = json.values.find((v) => v.profile !== undefined && v.profile.lastLogin >= 0)?.profile;
+          if (profile === undefined) throw new Error('no profile with a last login');
+          profile.lastLogin = 0.5;
+        }),
+      ),
+    ).toEqual({ problem: 'unreadable (event 0.5 out of range)' });
+  });
+
   it('keeps the byte budget on restore: a smaller budget forgets the least recently active keys first', () => {
     const live = new MemoryHistory();
     const engine = engineOn(live);
