@@ -42,6 +42,16 @@ const full = (over: Partial<PastEvent> = {}): PastEvent => ({
   untrustedNetwork: false,
   ...over,
 });
+/** An event with each of the flags' states, compacted as Alice's from one IP and device. */
+const flagged = (c: EventCompactor) =>
+  c.compact(
+    full({ newDevice: true, newCountry: null, untrustedSource: false, untrustedNetwork: true }),
+    'alice',
+    'ip',
+    'd',
+    undefined,
+    undefined,
+  );
 const FIELDS: ReadonlyArray<keyof PastEvent> = Object.keys(full()) as Array<keyof PastEvent>;
 const answers = (e: PastEvent) => Object.fromEntries(FIELDS.map((f) => [f, e[f]]));
 
@@ -54,14 +64,7 @@ describe('StoredEvent', () => {
     const stored = c.compact(bare, 'bob', undefined, undefined, undefined, undefined);
     for (const f of FIELDS) expect(stored[f], f).toBe(bare[f]);
     // The flags' three states each survive: true, false and null (unknown) are different answers.
-    const flags = c.compact(
-      full({ newDevice: true, newCountry: null, untrustedSource: false, untrustedNetwork: true }),
-      'alice',
-      'ip',
-      'd',
-      undefined,
-      undefined,
-    );
+    const flags = flagged(c);
     expect([flags.newDevice, flags.newCountry, flags.untrustedSource, flags.untrustedNetwork]).toEqual([true, null, false, true]);
   });
 
@@ -91,14 +94,7 @@ describe('StoredEvent', () => {
   });
 
   it('comes back from a snapshot as it was kept: its flags and first charge, held by nobody yet', () => {
-    const kept = new EventCompactor().compact(
-      full({ newDevice: true, newCountry: null, untrustedSource: false, untrustedNetwork: true }),
-      'alice',
-      'ip',
-      'd',
-      undefined,
-      undefined,
-    );
+    const kept = flagged(new EventCompactor());
     kept.hold(HolderKind.user);
     const { id, type, occurredAt, source, session, purchase, deviceAgeMs, flags } = kept;
     // Bits above the flags (holders, a charge) in what a snapshot gives are not taken.
