@@ -6,7 +6,7 @@ import type { Severity } from '../domain/severity.js';
 import { SEVERITY_RANK } from '../domain/severity.js';
 import type { AlertBook, Finding } from './alert-book.js';
 import type { Detector, Verdict } from './detector.js';
-import { toPastEvent } from './history.js';
+import { DetectionEventView, toPastEvent } from './history.js';
 import { type ListEntry, type ListLookup, type ListMatches, NO_LIST_MATCHES } from './lists.js';
 import type { MemoryHistory } from './memory-history.js';
 import type { Rule, RuleHit } from './rule.js';
@@ -260,7 +260,8 @@ export class DetectionEngine implements Detector {
   }
 
   private remember(e: DetectionEvent): void {
-    this.deps.memory.history.record(toPastEvent(e));
+    // Read through, not copied: the history keeps a compact form of its own (DetectionEventView).
+    this.deps.memory.history.record(new DetectionEventView(e));
     for (const entry of this.deps.book.rules.active()) entry.rule.observe?.(e, entry.config);
   }
 

@@ -140,6 +140,105 @@ const majorOf = (version: string | undefined): string => {
   return dot === -1 ? version : version.slice(0, dot);
 };
 
+/**
+ * An event as a PastEvent, read through from the event and its enrichment rather than copied: for
+ * MemoryHistory.record, which keeps its own compact form (StoredEvent) and only reads this once. The
+ * copy that toPastEvent makes is an object of up to two dozen fields per event, all garbage the
+ * moment the compact form exists. Answers exactly as toPastEvent's copy does; never kept, since it
+ * holds the whole event.
+ */
+export class DetectionEventView implements PastEvent {
+  constructor(private readonly e: DetectionEvent) {}
+
+  get id(): string {
+    return this.e.id;
+  }
+  get type(): EventType {
+    return this.e.type;
+  }
+  get user(): string {
+    return this.e.user;
+  }
+  get occurredAt(): number {
+    return this.e.occurredAt;
+  }
+  get session(): string | undefined {
+    return this.e.session;
+  }
+  get device(): string | undefined {
+    return this.e.device;
+  }
+  get ip(): string | undefined {
+    return this.e.ip;
+  }
+  get network(): string | undefined {
+    return this.e.enrichment.network;
+  }
+  get country(): string | undefined {
+    return this.e.enrichment.geo?.country;
+  }
+  get city(): string | undefined {
+    return this.e.enrichment.geo?.city;
+  }
+  get latitude(): number | undefined {
+    return this.e.enrichment.geo?.latitude;
+  }
+  get longitude(): number | undefined {
+    return this.e.enrichment.geo?.longitude;
+  }
+  get accuracyKm(): number | undefined {
+    return this.e.enrichment.geo?.accuracyKm;
+  }
+  get amount(): number | undefined {
+    return this.e.amount;
+  }
+  get currency(): string | undefined {
+    return this.e.currency;
+  }
+  get merchant(): string | undefined {
+    return this.e.merchant;
+  }
+  get paymentMethod(): string | undefined {
+    return this.e.paymentMethod;
+  }
+  get category(): string | undefined {
+    return categoryOf(this.e);
+  }
+  get path(): string | undefined {
+    return this.e.path;
+  }
+  get userAgent(): string | undefined {
+    return this.e.userAgent;
+  }
+  get ua(): UserAgentInfo | undefined {
+    return this.e.enrichment.userAgent;
+  }
+  get newDevice(): boolean | null | undefined {
+    return this.e.enrichment.novelty.newDevice;
+  }
+  get newCountry(): boolean | null | undefined {
+    return this.e.enrichment.novelty.newCountry;
+  }
+  get untrustedSource(): boolean | undefined {
+    const device = this.e.enrichment.familiarity?.device;
+    return device ? !device.trusted : undefined;
+  }
+  get deviceAgeMs(): number | undefined {
+    const device = this.e.enrichment.familiarity?.device;
+    return device ? device.ageMs : undefined;
+  }
+  get untrustedNetwork(): boolean | undefined {
+    const familiarity = this.e.enrichment.familiarity;
+    return familiarity ? familiarity.network?.trusted !== true : undefined;
+  }
+}
+
+/** The merchant category a transaction's attributes name, when it is a plausible one. */
+function categoryOf(e: DetectionEvent): string | undefined {
+  const category = e.attributes?.merchantCategory;
+  return typeof category === 'string' && category.length > 0 && category.length <= 64 ? category : undefined;
+}
+
 export function toPastEvent(e: DetectionEvent): PastEvent {
   const geo = e.enrichment.geo;
   // Assigned field by field: this runs for every event, and conditional spreads allocate.
@@ -164,8 +263,8 @@ export function toPastEvent(e: DetectionEvent): PastEvent {
   if (e.currency !== undefined) p.currency = e.currency;
   if (e.merchant !== undefined) p.merchant = e.merchant;
   if (e.paymentMethod !== undefined) p.paymentMethod = e.paymentMethod;
-  const category = e.attributes?.merchantCategory;
-  if (typeof category === 'string' && category.length > 0 && category.length <= 64) p.category = category;
+  const category = categoryOf(e);
+  if (category !== undefined) p.category = category;
   if (e.path !== undefined) p.path = e.path;
   if (e.userAgent !== undefined) p.userAgent = e.userAgent;
   if (e.enrichment.userAgent !== undefined) p.ua = e.enrichment.userAgent;

@@ -43,7 +43,10 @@ export class SqliteBatchWriter implements EventBatchWriter {
         return ALERT_COLUMNS.map((c) => row[c] ?? null);
       }),
       locks: locks.map(lockParams),
-      owed: owed.map((o) => OWED_COLUMNS.map((c) => owedRow(o)[c])),
+      owed: owed.map((o) => {
+        const row = owedRow(o);
+        return OWED_COLUMNS.map((c) => row[c]);
+      }),
     });
     // One process writes every alert of a SQLite file: the counts written are the counts stored.
     return { duplicates: new Set(duplicates), alertOccurrences: NO_OCCURRENCES };
