@@ -38,7 +38,9 @@ export class SqliteBatchWriter implements EventBatchWriter {
     const duplicates = await this.batch({
       events,
       learnt: learnt.map(seenParams),
-      alerts: alerts.map((a) => {
+      // Each alert once, in its latest state: an alert that several events of the commit grew is one
+      // row whatever how many versions of it they made (the upsert would overwrite each with the next).
+      alerts: [...latestOf(alerts)].map((a) => {
         const row = toAlertRow(a);
         return ALERT_COLUMNS.map((c) => row[c] ?? null);
       }),
@@ -51,6 +53,13 @@ export class SqliteBatchWriter implements EventBatchWriter {
     // One process writes every alert of a SQLite file: the counts written are the counts stored.
     return { duplicates: new Set(duplicates), alertOccurrences: NO_OCCURRENCES };
   }
+}
+
+/** The last version of each alert, in the order the alerts first appear. */
+function latestOf(alerts: readonly Alert[]): IterableIterator<Alert> {
+  const latest = new Map<string, Alert>();
+  for (const a of alerts) latest.set(a.id, a);
+  return latest.values();
 }
 
 /** upsertLocks (account-store.ts) as one better-sqlite3 statement. */
