@@ -41,7 +41,10 @@ const version = (id: string, occurrences: number): Alert => ({
   resolvedAt: null,
 });
 
-const changes = () => (handle.sqlite?.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+const changes = () => {
+  if (!handle.sqlite) throw new Error('an in-memory SQLite handle has its connection');
+  return (handle.sqlite.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+};
 
 describe('SqliteBatchWriter', () => {
   it('writes an alert that several events of one commit grew once, in its latest state', async () => {
