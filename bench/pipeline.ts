@@ -5,7 +5,9 @@
  *                events, without HTTP): what each call costs beside the event's own work;
  *   2. pipeline  IngestService.ingest on batches of 500 parsed from their JSON text, 4 at a time:
  *                validation, enrichment, every built-in rule, the group commit and the writer thread;
- *   3. storage   the same events, already enriched and scored, written again through the group
+ *   3. attack    credential stuffing from one address: batches of 500 failed logins against as many
+ *                accounts, 4 at a time, every event growing the same alert;
+ *   4. storage   the events of 2 and 3, already enriched and scored, written again through the group
  *                commit and the writer thread into another fresh file: SQLite's share alone.
  *
  * For each: events/s, and the CPU time per event of the main thread and of the other threads (the
@@ -13,7 +15,7 @@
  * batch figure for what HTTP adds. Adds its figures to bench/results.json.
  *
  * Knobs: BENCH_PIPELINE_EVENTS (200,000 per stage), BENCH_PIPELINE_CONCURRENCY (4),
- * BENCH_PIPELINE_SINGLE_EVENTS (50,000), BENCH_PROFILE=DIR: a V8 CPU profile of each stage there, and
+ * BENCH_PIPELINE_SINGLE_EVENTS (50,000), BENCH_PIPELINE_ATTACK_EVENTS (50,000), BENCH_PROFILE=DIR: a V8 CPU profile of each stage there, and
  * its top functions by self time printed.
  */
 import fs from 'node:fs';
@@ -36,6 +38,7 @@ const BATCH_SIZE = 500;
 const EVENTS = envInt('BENCH_PIPELINE_EVENTS', 200_000);
 const CONCURRENCY = envInt('BENCH_PIPELINE_CONCURRENCY', 4);
 const SINGLE_EVENTS = envInt('BENCH_PIPELINE_SINGLE_EVENTS', 50_000);
+const ATTACK_EVENTS = envInt('BENCH_PIPELINE_ATTACK_EVENTS', 50_000);
 /** As bench/run.ts's single events: one event per call, this many calls at a time. */
 const SINGLE_CONCURRENCY = 50;
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
@@ -146,12 +149,35 @@ try {
   for (let i = 0; i < WARM_UP_BATCHES; i++) await ingestOne();
   const pipeline = await measure('pipeline', EVENTS, ingestOne);
 
+  // 3. An attack: credential stuffing from one address, batches of failed logins against as many
+  // accounts. Every event grows the same alert; what Vigil costs when it matters most.
+  const attackStart = Date.now() - 600_000;
+  let attackN = 0;
+  const attackOne = async () => {
+    const events: unknown[] = [];
+    for (let i = 0; i < BATCH_SIZE; i++) {
+      const n = attackN++;
+      events.push({
+        type: 'login.failed',
+        user: `victim-${n % 20_000}`,
+        timestamp: new Date(attackStart + n * 5).toISOString(),
+        ip: '203.0.113.77',
+        userAgent: 'python-requests/2.32.3',
+      });
+    }
+    const report = await system.ingest.ingest(events);
+    if (report.rejected > 0) throw new Error(`${report.rejected} attack events rejected`);
+    return report.accepted;
+  };
+  for (let i = 0; i < WARM_UP_BATCHES; i++) await attackOne();
+  const attack = await measure('attack', ATTACK_EVENTS, attackOne);
+
   // The stored events, as the writer received them, for the storage stage.
   const stored: StoredEvent[] = [];
   for await (const page of system.events.scan(0, Number.MAX_SAFE_INTEGER, { pageSize: 5000 })) stored.push(...page);
   await system.close();
 
-  // 3. Storage alone: the same rows through the group commit and the writer thread.
+  // 4. Storage alone: the same rows through the group commit and the writer thread.
   const handle = await openDatabase({ dialect: 'sqlite', file: path.join(dir, 'storage.db'), synchronous: 'normal' }, { migrate: true });
   const writer = new GroupCommitWriter(new SqlEventStore(handle));
   let at = 0;
@@ -174,10 +200,11 @@ try {
   );
   console.log(line('single', single));
   console.log(line('pipeline', pipeline));
+  console.log(line('attack', attack));
   console.log(line('storage', storage));
 
   const results = fs.existsSync(RESULTS_FILE) ? (JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>) : {};
-  results.inProcess = { batchSize: BATCH_SIZE, concurrency: CONCURRENCY, singleConcurrency: SINGLE_CONCURRENCY, single, pipeline, storage };
+  results.inProcess = { batchSize: BATCH_SIZE, concurrency: CONCURRENCY, singleConcurrency: SINGLE_CONCURRENCY, single, pipeline, attack, storage };
   fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

@@ -82,4 +82,16 @@ describe('credential-stuffing', () => {
     expect(hit?.message).toBe(`51 failed logins on 51 different accounts from IP ${IP} in 5 min`);
     expect(hit?.relatedEventIds).toEqual(past.slice(-20).map((e) => e.id));
   });
+
+  it('relates and counts only the failures among the address’s other events, and names its first ten accounts', () => {
+    // A spray that lets one guess through now and then: every fourth event from the address succeeds.
+    const past = times(60, (i) =>
+      ev(i % 4 === 3 ? 'login.succeeded' : 'login.failed', { user: `v${i}`, ip: IP, occurredAt: T0 - (60 - i) * 5_000 }),
+    );
+    const failures = past.filter((e) => e.type === 'login.failed');
+    const hit = judge(rule, { past, event: fail('v60', 0) });
+    expect(hit?.message).toBe(`46 failed logins on 46 different accounts from IP ${IP} in 5 min`);
+    expect(hit?.relatedEventIds).toEqual(failures.slice(-20).map((e) => e.id));
+    expect(hit?.evidence).toMatchObject({ distinctAccounts: 46, failedLogins: 46, accounts: failures.slice(0, 10).map((e) => e.user) });
+  });
 });

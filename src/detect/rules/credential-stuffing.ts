@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
+import type { PastEvent } from '../history.js';
 import type { Rule, RuleHit } from '../rule.js';
-import { formatDuration, formatWindow, minutesToMs, plural, relatedIds } from './format.js';
+import { formatDuration, formatWindow, MAX_RELATED, minutesToMs, plural, relatedIds } from './format.js';
 
 export const CredentialStuffingConfigSchema = Type.Object(
   {
@@ -35,12 +36,22 @@ export const credentialStuffingRule: Rule<CredentialStuffingConfig> = {
     if ((!failed && event.type !== 'login.succeeded') || event.ip === undefined) return undefined;
     const ip = event.ip;
     const t = event.occurredAt;
-    const earlier = history.forIp(ip, t - minutesToMs(config.windowMinutes), t).filter((e) => e.type === 'login.failed');
-    const accounts = new Set(earlier.map((e) => e.user));
+    // One pass over the address's window, which under attack holds hundreds of events: no list of
+    // its failed logins, no list of their accounts, only the distinct accounts and the count.
+    const window = history.forIp(ip, t - minutesToMs(config.windowMinutes), t);
+    const accounts = new Set<string>();
+    let earlierFailed = 0;
+    let firstFailedAt: number | undefined;
+    for (const e of window) {
+      if (e.type !== 'login.failed') continue;
+      earlierFailed++;
+      firstFailedAt ??= e.occurredAt;
+      accounts.add(e.user);
+    }
     if (failed) accounts.add(event.user);
     if (accounts.size < config.minAccounts) return undefined;
 
-    const attempts = earlier.length + (failed ? 1 : 0);
+    const attempts = earlierFailed + (failed ? 1 : 0);
     const evidence = {
       ip,
       distinctAccounts: accounts.size,
@@ -52,11 +63,11 @@ export const credentialStuffingRule: Rule<CredentialStuffingConfig> = {
       severity: 'high',
       subject: { kind: 'ip', value: ip },
       evidence,
-      relatedEventIds: relatedIds(earlier),
+      relatedEventIds: relatedIds(lastFailed(window)),
       suggestedActions: ['block_ip'],
     } as const;
     if (failed) {
-      const spanMs = t - (earlier[0]?.occurredAt ?? t);
+      const spanMs = t - (firstFailedAt ?? t);
       return {
         ...common,
         message: `${plural(attempts, 'failed login')} on ${plural(accounts.size, 'different account')} from IP ${ip} in ${formatDuration(spanMs)}`,
@@ -71,3 +82,13 @@ export const credentialStuffingRule: Rule<CredentialStuffingConfig> = {
     };
   },
 };
+
+/** The latest failed logins of a window (at most MAX_RELATED, oldest first): what a finding names. */
+function lastFailed(window: readonly PastEvent[]): PastEvent[] {
+  const latest: PastEvent[] = [];
+  for (let i = window.length - 1; i >= 0 && latest.length < MAX_RELATED; i--) {
+    const e = window[i] as PastEvent;
+    if (e.type === 'login.failed') latest.push(e);
+  }
+  return latest.reverse();
+}
