@@ -204,7 +204,15 @@ try {
   console.log(line('storage', storage));
 
   const results = fs.existsSync(RESULTS_FILE) ? (JSON.parse(fs.readFileSync(RESULTS_FILE, 'utf8')) as Record<string, unknown>) : {};
-  results.inProcess = { batchSize: BATCH_SIZE, concurrency: CONCURRENCY, singleConcurrency: SINGLE_CONCURRENCY, single, pipeline, attack, storage };
+  results.inProcess = {
+    batchSize: BATCH_SIZE,
+    concurrency: CONCURRENCY,
+    singleConcurrency: SINGLE_CONCURRENCY,
+    single,
+    pipeline,
+    attack,
+    storage,
+  };
   fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
