@@ -7,7 +7,7 @@
  *                validation, enrichment, every built-in rule, the group commit and the writer thread;
  *   3. attack    credential stuffing from one address: batches of 500 failed logins against as many
  *                accounts, 4 at a time, every event growing the same alert;
- *   4. storage   the events of 2 and 3, already enriched and scored, written again through the group
+ *   4. storage   the events of 1 to 3, already enriched and scored, written again through the group
  *                commit and the writer thread into another fresh file: SQLite's share alone.
  *
  * For each: events/s, and the CPU time per event of the main thread and of the other threads (the

@@ -32,8 +32,14 @@ describe('newId', () => {
   it('keeps nothing of a longer prefix in a shorter one', () => {
     newId('webhook_delivery', AT);
     const short = newId('p', AT);
-    expect(short).toHaveLength(2 + 26);
+    expect(short).toMatch(/^p_[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(timeOf(short)).toBe(AT);
+  });
+
+  it('refuses a time outside the 48 bits of whole milliseconds it has room for, and drops a fraction', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 48]) expect(() => newId('evt', bad)).toThrow(RangeError);
+    expect(timeOf(newId('evt', AT + 0.9))).toBe(AT);
+    expect(newId('evt', 2 ** 48 - 1)).toMatch(/^evt_7ZZZZZZZZZ[0-9A-HJKMNP-TV-Z]{16}$/);
   });
 
   it('refuses a prefix longer than it has room for', () => {

@@ -14,6 +14,7 @@ const MAX_PREFIX = 64;
 const ID = Buffer.alloc(MAX_PREFIX + 1 + 26);
 const TIME_CHARS = 10;
 const RANDOM_CHARS = 16;
+const MAX_TIME = 2 ** 48;
 
 /**
  * A prefixed, time-sortable id (`evt_01J…`): 48 bits of milliseconds then 80 random bits, the
@@ -25,9 +26,11 @@ const RANDOM_CHARS = 16;
  */
 export function newId(prefix: string, now = Date.now()): string {
   if (prefix.length > MAX_PREFIX) throw new RangeError(`id prefix longer than ${MAX_PREFIX} characters: ${prefix}`);
+  // Whole milliseconds of the 48 bits the layout has: anything else would write characters outside the alphabet.
+  let t = Math.floor(now);
+  if (!(t >= 0 && t < MAX_TIME)) throw new RangeError(`an id's time must be milliseconds from 0 to 2^48, got ${now}`);
   const start = ID.write(prefix, 0, 'latin1');
   ID[start] = 0x5f; // '_'
-  let t = now;
   for (let i = start + TIME_CHARS; i > start; i--) {
     ID[i] = ALPHABET_CODES[t % 32] as number;
     t = Math.floor(t / 32);

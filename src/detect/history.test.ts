@@ -7,35 +7,36 @@ import { StoredEvent } from './stored-event.js';
 const t0 = Date.parse('2026-12-07T10:00:00Z');
 const DAY = 86_400_000;
 
-/** Every field of a PastEvent: the view must answer each as the copy does. */
-const FIELDS: ReadonlyArray<keyof PastEvent> = [
-  'id',
-  'type',
-  'user',
-  'occurredAt',
-  'session',
-  'device',
-  'ip',
-  'network',
-  'country',
-  'city',
-  'latitude',
-  'longitude',
-  'accuracyKm',
-  'amount',
-  'currency',
-  'merchant',
-  'paymentMethod',
-  'category',
-  'path',
-  'userAgent',
-  'ua',
-  'newDevice',
-  'newCountry',
-  'untrustedSource',
-  'deviceAgeMs',
-  'untrustedNetwork',
-];
+/** Every field of a PastEvent (a Record: a field added to PastEvent does not compile until listed here). */
+const EVERY_FIELD: Record<keyof PastEvent, true> = {
+  id: true,
+  type: true,
+  user: true,
+  occurredAt: true,
+  session: true,
+  device: true,
+  ip: true,
+  network: true,
+  country: true,
+  city: true,
+  latitude: true,
+  longitude: true,
+  accuracyKm: true,
+  amount: true,
+  currency: true,
+  merchant: true,
+  paymentMethod: true,
+  category: true,
+  path: true,
+  userAgent: true,
+  ua: true,
+  newDevice: true,
+  newCountry: true,
+  untrustedSource: true,
+  deviceAgeMs: true,
+  untrustedNetwork: true,
+};
+const FIELDS = Object.keys(EVERY_FIELD) as Array<keyof PastEvent>;
 const answers = (e: PastEvent) => Object.fromEntries(FIELDS.map((f) => [f, e[f]]));
 
 const known = (trusted: boolean, ageMs: number): Familiarity => ({
@@ -117,6 +118,12 @@ describe('DetectionEventView', () => {
     // The cases that matter: a category only when plausible, trust and age only when familiarity says.
     expect(new DetectionEventView(EVENTS[1] as DetectionEvent).category).toBe('books');
     expect(new DetectionEventView(EVENTS[2] as DetectionEvent).category).toBeUndefined();
+    // The category's bounds, by value: 64 characters are kept, 65 and the empty text are not.
+    const withCategory = (merchantCategory: unknown) =>
+      new DetectionEventView({ ...(EVENTS[1] as DetectionEvent), attributes: { merchantCategory } }).category;
+    expect(withCategory('y'.repeat(64))).toBe('y'.repeat(64));
+    expect(withCategory('y'.repeat(65))).toBeUndefined();
+    expect(withCategory('')).toBeUndefined();
     expect(new DetectionEventView(EVENTS[0] as DetectionEvent)).toMatchObject({
       untrustedSource: false,
       deviceAgeMs: 40 * DAY,
@@ -144,5 +151,8 @@ describe('DetectionEventView', () => {
       for (const e of kept) expect(e).toBeInstanceOf(StoredEvent);
     }
     expect(viaView.memory().bytes).toBe(viaCopy.memory().bytes);
+    // The profile keeps the last login in the history's form too.
+    expect(viaView.profileOf('u1')?.lastLogin).toBeInstanceOf(StoredEvent);
+    expect(answers(viaView.profileOf('u1')?.lastLogin as PastEvent)).toEqual(answers(viaCopy.profileOf('u1')?.lastLogin as PastEvent));
   });
 });

@@ -145,9 +145,10 @@ const majorOf = (version: string | undefined): string => {
  * MemoryHistory.record, which keeps its own compact form (StoredEvent) and only reads this once. The
  * copy that toPastEvent makes is an object of up to two dozen fields per event, all garbage the
  * moment the compact form exists. Answers exactly as toPastEvent's copy does; never kept, since it
- * holds the whole event.
+ * holds the whole event. It implements every field (`Required`): a field added to PastEvent does not
+ * compile until the view answers it too.
  */
-export class DetectionEventView implements PastEvent {
+export class DetectionEventView implements Required<PastEvent> {
   constructor(private readonly e: DetectionEvent) {}
 
   get id(): string {

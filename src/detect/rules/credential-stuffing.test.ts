@@ -94,4 +94,20 @@ describe('credential-stuffing', () => {
     expect(hit?.relatedEventIds).toEqual(failures.slice(-20).map((e) => e.id));
     expect(hit?.evidence).toMatchObject({ distinctAccounts: 46, failedLogins: 46, accounts: failures.slice(0, 10).map((e) => e.user) });
   });
+
+  it('measures the spray from its first failure, not from an earlier success, and challenges a success after it', () => {
+    const past = [
+      ev('login.succeeded', { user: 'owner', ip: IP, occurredAt: min(-9) }),
+      ...times(7, (i) => ev(i % 3 === 2 ? 'login.succeeded' : 'login.failed', { user: `v${i}`, ip: IP, occurredAt: min(i - 7) })),
+      ...times(9, (i) => fail(`w${i}`, -0.5)),
+    ];
+    const failures = past.filter((e) => e.type === 'login.failed');
+    const hit = judge(rule, { past, event: fail('x', 0) });
+    // From the first failure (7 minutes before) to now, not from the owner's login 9 minutes before.
+    expect(hit?.message).toBe(`15 failed logins on 15 different accounts from IP ${IP} in 7 min`);
+    expect(hit?.relatedEventIds).toEqual(failures.map((e) => e.id));
+    const success = judge(rule, { past, event: ev('login.succeeded', { user: 'v1', ip: IP, occurredAt: min(0) }) });
+    expect(success).toMatchObject({ decision: 'challenge', evidence: { distinctAccounts: 14, failedLogins: 14 } });
+    expect(success?.relatedEventIds).toEqual(failures.map((e) => e.id));
+  });
 });

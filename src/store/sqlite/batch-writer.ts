@@ -39,7 +39,7 @@ export class SqliteBatchWriter implements EventBatchWriter {
       events,
       learnt: learnt.map(seenParams),
       // Each alert once, in its latest state: an alert that several events of the commit grew is one
-      // row whatever how many versions of it they made (the upsert would overwrite each with the next).
+      // row however many versions of it they made (the upsert would overwrite each with the next).
       alerts: [...latestOf(alerts)].map((a) => {
         const row = toAlertRow(a);
         return ALERT_COLUMNS.map((c) => row[c] ?? null);
