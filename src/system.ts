@@ -24,7 +24,7 @@ import { assertExhaustive } from './core/result.js';
 import { AlertBook } from './detect/alert-book.js';
 import type { Detector } from './detect/detector.js';
 import { DetectionEngine } from './detect/engine.js';
-import { toPastEvent } from './detect/history.js';
+import { DetectionEventView } from './detect/history.js';
 import type { DecodedSnapshot } from './detect/history-snapshot.js';
 import { ListBook } from './detect/lists.js';
 import { DEFAULT_LIMITS, MemoryHistory } from './detect/memory-history.js';
@@ -765,7 +765,7 @@ async function warmDetection(w: {
       // What a full replay does with them: older than the windows, amounts and habits only.
       const older = fresh.filter((e) => e.occurredAt < since);
       engine.warmAmounts(older);
-      for (const e of older) history.recordProfile(toPastEvent(e));
+      for (const e of older) history.recordProfile(new DetectionEventView(e));
       engine.warm(fresh.filter((e) => e.occurredAt >= since));
       replayed += fresh.length;
     }
@@ -782,7 +782,7 @@ async function warmDetection(w: {
   // hours, merchants) reach further back than any window.
   for await (const page of events.scan(since - AMOUNT_HISTORY_MS, since, { types: ['transaction', 'login.succeeded'] })) {
     engine.warmAmounts(page);
-    for (const e of page) history.recordProfile(toPastEvent(e));
+    for (const e of page) history.recordProfile(new DetectionEventView(e));
   }
   for await (const page of events.scan(since, Number.MAX_SAFE_INTEGER)) engine.warm(page);
   w.book.warmHeads(await w.alerts.listOpenHeads(since), (ids) => w.alerts.getMany(ids));

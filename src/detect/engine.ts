@@ -6,7 +6,7 @@ import type { Severity } from '../domain/severity.js';
 import { SEVERITY_RANK } from '../domain/severity.js';
 import type { AlertBook, Finding } from './alert-book.js';
 import type { Detector, Verdict } from './detector.js';
-import { DetectionEventView, toPastEvent } from './history.js';
+import { DetectionEventView } from './history.js';
 import { type ListEntry, type ListLookup, type ListMatches, NO_LIST_MATCHES } from './lists.js';
 import type { MemoryHistory } from './memory-history.js';
 import type { Rule, RuleHit } from './rule.js';
@@ -106,7 +106,7 @@ export class DetectionEngine implements Detector {
 
   /** Replays older transactions at start, for amount baselines only. */
   warmAmounts(events: Iterable<DetectionEvent>): void {
-    for (const e of events) this.deps.memory.history.recordAmount(toPastEvent(e));
+    for (const e of events) this.deps.memory.history.recordAmount(new DetectionEventView(e));
   }
 
   /**
@@ -128,7 +128,7 @@ export class DetectionEngine implements Detector {
    */
   adopt(events: Iterable<DetectionEvent & { readonly result?: EventResult }>): void {
     for (const e of events) {
-      if (!this.deps.memory.history.adopt(toPastEvent(e))) this.observe(e);
+      if (!this.deps.memory.history.adopt(new DetectionEventView(e))) this.observe(e);
       this.markStored(e);
     }
   }
@@ -141,7 +141,7 @@ export class DetectionEngine implements Detector {
    * across accounts only for its amount.
    */
   rememberSource(e: DetectionEvent & { readonly result?: EventResult }): void {
-    if (!this.deps.memory.history.recordSource(toPastEvent(e))) return;
+    if (!this.deps.memory.history.recordSource(new DetectionEventView(e))) return;
     if (e.ip !== undefined || e.device !== undefined) this.observe(e);
     // Its shadow findings about an IP or a device count as this worker's own for "would have raised"
     // (not as findings: the worker that scored it counted those), so that a shadow rule's alerts
@@ -260,7 +260,7 @@ export class DetectionEngine implements Detector {
   }
 
   private remember(e: DetectionEvent): void {
-    // Read through, not copied: the history keeps a compact form of its own (DetectionEventView).
+    // Read through, not copied (DetectionEventView): the history keeps a compact form of its own.
     this.deps.memory.history.record(new DetectionEventView(e));
     for (const entry of this.deps.book.rules.active()) entry.rule.observe?.(e, entry.config);
   }

@@ -141,12 +141,13 @@ const majorOf = (version: string | undefined): string => {
 };
 
 /**
- * An event as a PastEvent, read through from the event and its enrichment rather than copied: for
- * MemoryHistory.record, which keeps its own compact form (StoredEvent) and only reads this once. The
- * copy that toPastEvent makes is an object of up to two dozen fields per event, all garbage the
- * moment the compact form exists. Answers exactly as toPastEvent's copy does; never kept, since it
- * holds the whole event. It implements every field (`Required`): a field added to PastEvent does not
- * compile until the view answers it too.
+ * An event as a PastEvent, read through from the event and its enrichment rather than copied: what
+ * detection hands MemoryHistory (record, adopt, recordSource, the amounts and profiles of a start),
+ * which keeps a compact form of its own (StoredEvent) or only a few numbers and texts, and reads this
+ * once. The copy that toPastEvent makes is an object of up to two dozen fields per event, all garbage
+ * the moment the compact form exists. Answers exactly as toPastEvent's copy does; never kept, since
+ * it holds the whole event. It implements every field (`Required`): a field added to PastEvent does
+ * not compile until the view answers it too.
  */
 export class DetectionEventView implements Required<PastEvent> {
   constructor(private readonly e: DetectionEvent) {}
@@ -240,9 +241,13 @@ function categoryOf(e: DetectionEvent): string | undefined {
   return typeof category === 'string' && category.length > 0 && category.length <= 64 ? category : undefined;
 }
 
+/**
+ * The event as a plain PastEvent of its own, detached from the event: for what keeps one (the rules'
+ * test histories, the memory bench); detection itself reads through DetectionEventView.
+ */
 export function toPastEvent(e: DetectionEvent): PastEvent {
   const geo = e.enrichment.geo;
-  // Assigned field by field: this runs for every event, and conditional spreads allocate.
+  // Assigned field by field: conditional spreads allocate.
   const p: { -readonly [K in keyof PastEvent]: PastEvent[K] } = {
     id: e.id,
     type: e.type,

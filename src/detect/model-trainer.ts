@@ -10,7 +10,7 @@ import { err, ok, type Result } from '../core/result.js';
 import type { StoredEvent } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
 import { extractFeatures, HISTORY_TYPES, hourCounts, MIN_ACCOUNT_HISTORY, SCORED_TYPES } from './behaviour-features.js';
-import { toPastEvent } from './history.js';
+import { DetectionEventView } from './history.js';
 import { MemoryHistory } from './memory-history.js';
 
 /** Stored events in event-time order (the EventStore's `scan`). */
@@ -96,7 +96,7 @@ export async function trainModel(source: TrainingSource, options: TrainingOption
           }
         }
       }
-      history.record(toPastEvent(e));
+      history.record(new DetectionEventView(e));
     }
   }
   if (sample.length < MIN_TRAINING_ROWS) {
