@@ -30,7 +30,7 @@ async function send(app: TestApp, events: Array<Record<string, unknown>>) {
     events: [...events, { type: 'page.viewed', user: probe, timestamp: at(0), path: '/', email: `${probe}@example.com` }],
   });
   expect(res.statusCode, res.body).toBe(200);
-  await vi.waitFor(async () => expect((await app.system.accountService.view(probe)).contact.email).toBeDefined());
+  await vi.waitFor(async () => expect((await app.system.accountService.view(probe)).contact.email).toBeDefined(), { timeout: 15_000 });
   await app.system.accountService.settled();
   return res.json().results as Array<{ decision: string; alertId?: string }>;
 }

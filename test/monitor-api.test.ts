@@ -107,7 +107,7 @@ describe('POST /v1/monitor', () => {
     expect(updated.occurrences).toBe(2);
     expect(updated.summary).toMatch(/^Failed payments above normal since 2025-07-15 12:0[01] UTC: 2\d\d in [23] minutes/);
     expect(again.incidents[0]).toMatchObject({ id: anomaly.incidentId, anomalousMinutes: 2, peak: { count: 150 } });
-    await vi.waitFor(() => expect(raised.map((a) => a.id)).toEqual([anomaly.alertId]));
+    await vi.waitFor(() => expect(raised.map((a) => a.id)).toEqual([anomaly.alertId]), { timeout: 15_000 });
     expect((await t.get('/v1/alerts?user=status:failed')).json().alerts).toHaveLength(1);
   });
 
@@ -506,7 +506,8 @@ describe("counting Vigil's own events", () => {
         expect(list).toHaveLength(1);
         return list;
       },
-      { timeout: 5000 },
+      // The suite's bound for a wait (vitest.config.ts): the minutes are judged off the request's path.
+      { timeout: 15_000 },
     );
     expect(anomalies[0]).toMatchObject({ source: 'events', timestamp: ts(40), status: 'failed', count: 15, direction: 'rise' });
     const alert = (await t.get(`/v1/alerts/${anomalies[0].alertId}`)).json();

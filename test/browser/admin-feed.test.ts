@@ -60,7 +60,7 @@ describe('the alert feed', () => {
     const answer = await suite.vigil.sendEvents(bigPurchase('hana', 'hana-buy-1'));
     expect(answer.alertId).toMatch(/^alrt_/);
     const row = rows(page).first();
-    await row.filter({ hasText: 'Unusually large transaction for hana' }).waitFor({ timeout: 10_000 });
+    await row.filter({ hasText: 'Unusually large transaction for hana' }).waitFor();
 
     expect(await rows(page).count()).toBe(before + 1);
     await row.getByText('High', { exact: true }).waitFor();

@@ -55,7 +55,7 @@ describe('the member page', () => {
     // The timeline shows the purchase, blocked.
     const purchase = page.getByRole('region', { name: 'Recent activity' }).getByRole('listitem').filter({ hasText: 'Purchase' }).first();
     await purchase.getByText('Blocked').waitFor();
-    await expect.poll(() => healthScore(page), { timeout: 5000 }).toBeLessThan(healthBefore);
+    await expect.poll(() => healthScore(page)).toBeLessThan(healthBefore);
 
     // The lock sent a code a moment ago: another is refused for now, and the page says when to ask.
     await banner.getByRole('button', { name: 'Send me a new code' }).click();

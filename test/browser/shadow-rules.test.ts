@@ -33,10 +33,10 @@ describe('shadow rules', () => {
 
     // The figures, counted by the engine as the event was scored (not yet flushed: reads include them).
     const figures = card.getByRole('definition').first();
-    await expect.poll(() => figures.textContent(), { timeout: 3000 }).toBe('1 hit, would have alerted 1 time');
+    await expect.poll(() => figures.textContent()).toBe('1 hit, would have alerted 1 time');
     await card.getByRole('list', { name: /Hits per day of Unusually large transaction in shadow/ }).waitFor();
     const today = new Date().toISOString().slice(0, 10);
-    await expect.poll(() => card.getByText(`${today}: 1 hit, 1 would have alerted`).count(), { timeout: 3000 }).toBe(1);
+    await expect.poll(() => card.getByText(`${today}: 1 hit, 1 would have alerted`).count()).toBe(1);
 
     await card.getByRole('button', { name: /^Promote to live/ }).click();
     await card.getByText(/^Unusually large transaction is live: its findings count from now on \(version \d+\)\.$/).waitFor();

@@ -103,7 +103,8 @@ export async function newPage(
   openContexts.add(context);
   context.on('close', () => openContexts.delete(context));
   const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
+  // A bound for a hung step, not a speed target: the suite's for any wait (expect.poll's, vitest.config.ts).
+  page.setDefaultTimeout(15_000);
   return { context, page };
 }
 
