@@ -770,10 +770,12 @@ async function warmDetection(w: {
       replayed += fresh.length;
     }
     const replayMs = lap();
+    const load = w.snapshots?.lastLoad;
+    const loadNote = load === undefined ? '' : `: ${load.waitedMs} ms waiting for the file's reading thread, ${load.decodedMs} ms decoding`;
     w.book.warmHeads(await w.alerts.listOpenHeads(since), (ids) => w.alerts.getMany(ids));
     w.logger.info(
       `Detection state from the snapshot of ${new Date(snapshot.meta.takenAt).toISOString()}, and ${replayed} events after it ` +
-        `(snapshot read and checked in ${readMs} ms, restored in ${restoreMs} ms, events after it replayed in ${replayMs} ms, ` +
+        `(snapshot read and checked in ${readMs} ms${loadNote}, restored in ${restoreMs} ms, events after it replayed in ${replayMs} ms, ` +
         `${w.book.size} open alerts' heads loaded in ${lap()} ms).`,
     );
     return;

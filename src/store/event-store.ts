@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { ActivityEvent, Enrichment, FirstSeenVia, StoredEvent } from '../domain/activity-event.js';
+import type { Enrichment, FirstSeenVia, StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
 import type { Decision, EventResult, EventType, Reason, SuppressedReason } from '../domain/event-schema.js';
 import type { LockWrite } from '../domain/lock.js';
@@ -161,24 +161,28 @@ function resultOf(
     suppressed_json?: string | null;
   },
 ): EventResult {
-  return {
+  const result: { -readonly [K in keyof EventResult]: EventResult[K] } = {
     id: row.id,
     decision: row.decision as Decision,
     risk: row.risk,
     severity: row.severity as Severity,
     reasons: JSON.parse(row.reasons_json) as Reason[],
-    ...(row.alert_id !== null && { alertId: row.alert_id }),
-    ...(row.suppressed_json != null && { suppressed: JSON.parse(row.suppressed_json) as SuppressedReason[] }),
   };
+  if (row.alert_id !== null) result.alertId = row.alert_id;
+  if (row.suppressed_json != null) result.suppressed = JSON.parse(row.suppressed_json) as SuppressedReason[];
+  return result;
 }
 
+/**
+ * The stored event, built on the object its JSON parses to: spreading that into a new object (and
+ * the optional fields through temporary ones) cost about as much again as parsing it, on every row a
+ * start replays and every list reads.
+ */
 function fromRow(row: Selectable<EventsTable>): StoredEvent {
-  const event = JSON.parse(row.event_json) as Omit<ActivityEvent, 'type'> & { type: EventType };
-  return {
-    ...event,
-    id: row.id,
-    receivedAt: row.received_at,
-    enrichment: JSON.parse(row.enrichment_json) as Enrichment,
-    result: resultOf(row),
-  };
+  const event = JSON.parse(row.event_json) as { -readonly [K in keyof StoredEvent]: StoredEvent[K] };
+  event.id = row.id;
+  event.receivedAt = row.received_at;
+  event.enrichment = JSON.parse(row.enrichment_json) as Enrichment;
+  event.result = resultOf(row);
+  return event;
 }
