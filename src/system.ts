@@ -245,6 +245,11 @@ export interface SystemOverrides {
 export async function createSystem(config: Config, overrides: SystemOverrides = {}): Promise<System> {
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? consoleLogger;
+  // The geo-IP databases (two files of about 65 MB) are read from libuv's threads while the database
+  // opens and migrates, not after it with the main thread waiting. A failure shows where it is awaited;
+  // the empty catch only keeps it from being reported as unhandled when the database fails first.
+  const geoIpOpening = overrides.geoIp === undefined ? MmdbGeoIp.openBoth() : undefined;
+  geoIpOpening?.catch(() => {});
   const database = await openDatabase(config.database, { migrate: true });
   try {
     const secret = config.secretKey ? ServerSecret.fromBytes(config.secretKey) : ServerSecret.loadOrCreate(config.secretKeyFile);
@@ -252,7 +257,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const apiKeys = new SqlApiKeyStore(database);
     const audit = new AuditTrail(new SqlAuditStore(database), clock);
     await ensureConfiguredKeys(apiKeys, audit, config, clock, logger);
-    const geoIp = overrides.geoIp ?? (await openGeoIp());
+    const geoIp = overrides.geoIp ?? (await (geoIpOpening as Promise<MmdbGeoIp>));
     const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
     const metrics = new VigilMetrics({ role: config.role });
     const writer = new GroupCommitWriter(measuredInserts(events, metrics));
@@ -817,12 +822,6 @@ async function usableSnapshot(w: {
   if (meta.anchorEventId === undefined) return refuse('it holds no events');
   if ((await w.events.findResults([meta.anchorEventId])).size === 0) return refuse('taken against another database');
   return loaded;
-}
-
-async function openGeoIp(): Promise<MmdbGeoIp> {
-  const geoIp = await MmdbGeoIp.open();
-  await geoIp.openV6();
-  return geoIp;
 }
 
 /** VIGIL_INGEST_KEY / VIGIL_ADMIN_KEY: keys with exactly these values exist (stored hashed). */

@@ -6,9 +6,6 @@ let geoIp: Promise<MmdbGeoIp> | undefined;
  * so that tests which enrich without the suite's database do not import it (see database.ts).
  */
 export function sharedGeoIp(): Promise<MmdbGeoIp> {
-  geoIp ??= MmdbGeoIp.open().then(async (g) => {
-    await g.openV6();
-    return g;
-  });
+  geoIp ??= MmdbGeoIp.openBoth();
   return geoIp;
 }
