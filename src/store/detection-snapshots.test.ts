@@ -42,3 +42,19 @@ describe('DetectionSnapshots.load with a read ahead (what `vigil serve` starts b
     expect(await snapshotsOf(file).load()).toEqual({ problem: 'format version 99, this Vigil reads 6' });
   });
 });
+
+describe('DetectionSnapshots.lastLoad (the start log line’s split of the snapshot’s time)', () => {
+  it('is set by a load that decoded a file, with its wait for the reading thread and its decoding', async () => {
+    const file = path.join(dir, 'detection.snapshot');
+    const first = snapshotsOf(file);
+    expect(await first.load()).toEqual({ problem: 'no snapshot yet' });
+    expect(first.lastLoad).toBeUndefined();
+    expect(await first.save()).toMatchObject({ bytes: fs.statSync(file).size });
+
+    const next = snapshotsOf(file);
+    expect(await next.load()).toHaveProperty('state');
+    const { waitedMs, decodedMs } = next.lastLoad ?? { waitedMs: -1, decodedMs: -1 };
+    expect(Number.isInteger(waitedMs) && waitedMs >= 0).toBe(true);
+    expect(Number.isInteger(decodedMs) && decodedMs >= 0).toBe(true);
+  });
+});
