@@ -102,7 +102,7 @@ async function openFeed(base: string) {
   })();
   return {
     frames,
-    async waitFor(where: (f: { event: string; data: any }) => boolean, timeoutMs = 10_000) {
+    async waitFor(where: (f: { event: string; data: any }) => boolean, timeoutMs = 15_000) {
       for (const until = Date.now() + timeoutMs; Date.now() < until; await new Promise((r) => setTimeout(r, 10)))
         if (frames.some(where)) return;
       throw new Error(`no such feed event within ${timeoutMs} ms`);

@@ -314,10 +314,10 @@ describe('distributed mode (real NATS JetStream and PostgreSQL)', () => {
     const api = await role('api', { databaseUrl, prefix, clock });
     await send(api, 0);
     await first.close();
-    for (let i = 0; i < 100 && !second.eventCounting.counting; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 150 && !second.eventCounting.counting; i++) await new Promise((r) => setTimeout(r, 100));
     expect(second.eventCounting.counting).toBe(true);
     await send(api, 1);
-    await expect.poll(() => minutes(api, [second]), { timeout: 10_000, interval: 250 }).toEqual(expected);
+    await expect.poll(() => minutes(api, [second]), { timeout: 15_000, interval: 250 }).toEqual(expected);
   }, 120_000);
 
   it('answers over HTTP with the owner’s decision, and 503 with retry-after when no worker owns the partition', async () => {

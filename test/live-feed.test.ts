@@ -42,7 +42,7 @@ async function openFeed(headers: Record<string, string>) {
   })();
   return {
     res,
-    async next(event: string, where: (data: any) => boolean = () => true, timeoutMs = 10_000) {
+    async next(event: string, where: (data: any) => boolean = () => true, timeoutMs = 15_000) {
       const until = Date.now() + timeoutMs;
       while (Date.now() < until) {
         const i = frames.findIndex((f) => f.event === event && where(f.data));

@@ -181,7 +181,7 @@ export async function startPrivateNats(host?: VirtualHost, cluster?: NatsCluster
     // Stopped by the test (after the processes using it); by the global teardown should this worker die first.
     recordForTeardown(started);
     child = started;
-    for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
+    for (const deadline = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 50))) {
       if (started.exitCode !== null) throw new Error(`nats-server exited with ${started.exitCode}`);
       const up = await new Promise<boolean>((resolve) => {
         const socket = net.connect(port, address, () => {
@@ -191,7 +191,7 @@ export async function startPrivateNats(host?: VirtualHost, cluster?: NatsCluster
         socket.once('error', () => resolve(false));
       });
       if (up) return;
-      if (Date.now() > deadline) throw new Error('nats-server did not listen within 10 s');
+      if (Date.now() > deadline) throw new Error('nats-server did not listen within 15 s');
     }
   };
   const kill9 = async () => {

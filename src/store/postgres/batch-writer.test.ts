@@ -259,8 +259,8 @@ describe('PostgreSQL group commit of alerts several workers grow', () => {
 });
 
 async function until(done: () => Promise<boolean>): Promise<void> {
-  for (const deadline = Date.now() + 10_000; !(await done()); await new Promise((r) => setTimeout(r, 20)))
-    if (Date.now() > deadline) throw new Error('not within 10 s');
+  for (const deadline = Date.now() + 15_000; !(await done()); await new Promise((r) => setTimeout(r, 20)))
+    if (Date.now() > deadline) throw new Error('not within 15 s');
 }
 
 /** Sessions waiting for a lock the session `blocker` holds. */
