@@ -245,11 +245,12 @@ export interface SystemOverrides {
 export async function createSystem(config: Config, overrides: SystemOverrides = {}): Promise<System> {
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? consoleLogger;
-  // The geo-IP databases (two files of about 65 MB) are read from libuv's threads while the database
-  // opens and migrates, not after it with the main thread waiting. A failure shows where it is awaited;
-  // the empty catch only keeps it from being reported as unhandled when the database fails first.
-  const geoIpOpening = overrides.geoIp === undefined ? MmdbGeoIp.openBoth() : undefined;
-  geoIpOpening?.catch(() => {});
+  // The geo-IP databases (two files of about 65 MB) start reading before the database opens, not
+  // after everything before their use: their reads go on whenever the main thread awaits. A failure
+  // shows where they are awaited; the empty catch only keeps it from being reported as unhandled
+  // when the database fails first.
+  const geoIpOpening: Promise<GeoIp> = overrides.geoIp === undefined ? MmdbGeoIp.openBoth() : Promise.resolve(overrides.geoIp);
+  geoIpOpening.catch(() => {});
   const database = await openDatabase(config.database, { migrate: true });
   try {
     const secret = config.secretKey ? ServerSecret.fromBytes(config.secretKey) : ServerSecret.loadOrCreate(config.secretKeyFile);
@@ -257,7 +258,7 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
     const apiKeys = new SqlApiKeyStore(database);
     const audit = new AuditTrail(new SqlAuditStore(database), clock);
     await ensureConfiguredKeys(apiKeys, audit, config, clock, logger);
-    const geoIp = overrides.geoIp ?? (await (geoIpOpening as Promise<MmdbGeoIp>));
+    const geoIp = await geoIpOpening;
     const bus = new InProcessBus((error, topic) => logger.error(`bus subscriber on ${topic} failed`, error));
     const metrics = new VigilMetrics({ role: config.role });
     const writer = new GroupCommitWriter(measuredInserts(events, metrics));
@@ -776,7 +777,8 @@ async function warmDetection(w: {
     }
     const replayMs = lap();
     const load = w.snapshots?.lastLoad;
-    const loadNote = load === undefined ? '' : `: ${load.waitedMs} ms waiting for the file's reading thread, ${load.decodedMs} ms decoding`;
+    const loadNote =
+      load === undefined ? '' : ` (${load.waitedMs} ms waiting for the file's reading thread, ${load.decodedMs} ms decoding)`;
     w.book.warmHeads(await w.alerts.listOpenHeads(since), (ids) => w.alerts.getMany(ids));
     w.logger.info(
       `Detection state from the snapshot of ${new Date(snapshot.meta.takenAt).toISOString()}, and ${replayed} events after it ` +

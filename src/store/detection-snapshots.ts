@@ -60,23 +60,29 @@ export class DetectionSnapshots {
     return readSnapshotFile(file, SNAPSHOT_HASHED_FROM);
   }
 
+  private lastLoadTimes: { readonly waitedMs: number; readonly decodedMs: number } | undefined;
+
   /**
    * The last `load`'s wall times, for the start's log line: how long it waited for the thread that
    * reads the file (nothing once the file was read before the start needed it), then decoded it.
+   * Undefined when the last load had no file to decode.
    */
-  lastLoad: { readonly waitedMs: number; readonly decodedMs: number } | undefined;
+  get lastLoad(): { readonly waitedMs: number; readonly decodedMs: number } | undefined {
+    return this.lastLoadTimes;
+  }
 
   /** The snapshot in the file, or why there is none to use. Read and hashed off the main thread. */
   async load(): Promise<DecodedSnapshot | { readonly problem: string }> {
     const reading = this.readAheadOnce ?? DetectionSnapshots.readAhead(this.deps.file);
     this.readAheadOnce = undefined;
+    this.lastLoadTimes = undefined;
     const asked = performance.now();
     const read = await reading;
     if ('missing' in read) return { problem: 'no snapshot yet' };
     if ('problem' in read) return read;
     const got = performance.now();
     const decoded = decodeSnapshot(read.bytes, read.digest);
-    this.lastLoad = { waitedMs: Math.round(got - asked), decodedMs: Math.round(performance.now() - got) };
+    this.lastLoadTimes = { waitedMs: Math.round(got - asked), decodedMs: Math.round(performance.now() - got) };
     return decoded;
   }
 
