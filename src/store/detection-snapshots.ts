@@ -28,6 +28,12 @@ export interface DetectionSnapshotsDependencies {
   readonly readAhead?: Promise<SnapshotFileRead>;
 }
 
+/** A load's wall times: its wait for the thread that reads the file, then its decoding. */
+export interface SnapshotLoadTimes {
+  readonly waitedMs: number;
+  readonly decodedMs: number;
+}
+
 /** What one save cost. Neither holds the event loop but for the copy of the state, taken in one turn. */
 export interface SnapshotSaved {
   readonly bytes: number;
@@ -60,14 +66,14 @@ export class DetectionSnapshots {
     return readSnapshotFile(file, SNAPSHOT_HASHED_FROM);
   }
 
-  private lastLoadTimes: { readonly waitedMs: number; readonly decodedMs: number } | undefined;
+  private lastLoadTimes: SnapshotLoadTimes | undefined;
 
   /**
    * The last `load`'s wall times, for the start's log line: how long it waited for the thread that
    * reads the file (nothing once the file was read before the start needed it), then decoded it.
    * Undefined when the last load had no file to decode.
    */
-  get lastLoad(): { readonly waitedMs: number; readonly decodedMs: number } | undefined {
+  get lastLoad(): SnapshotLoadTimes | undefined {
     return this.lastLoadTimes;
   }
 

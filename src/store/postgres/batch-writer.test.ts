@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stuffingAlert } from '../../../test/support/alerts.js';
 import { fixedClock } from '../../../test/support/clock.js';
 import { freshMigratedPgSchema, twoWorkerDatabases } from '../../../test/support/cluster.js';
 import { AlertService } from '../../alerts/alert-service.js';
@@ -39,32 +40,8 @@ const failedLogin = (id: string, user: string, at: number, alertId = ALERT): Sto
   }) as unknown as StoredEvent;
 
 /** ALERT, about the IP, as a worker holds it after `occurrences` sightings, the last at `lastSeenAt`. */
-const stuffing = (occurrences: number, lastSeenAt: number, risk = 80, id = ALERT, severity: Alert['severity'] = 'high'): Alert => ({
-  id,
-  dedupKey: `credential-stuffing:ip:${IP}`,
-  ruleId: 'credential-stuffing',
-  ruleIds: ['credential-stuffing'],
-  subject: { kind: 'ip', value: IP },
-  user: 'u1',
-  ip: IP,
-  summary: 'Credential stuffing from one address',
-  type: 'security',
-  severity,
-  risk,
-  decision: 'block',
-  status: 'new',
-  reasons: [],
-  events: [],
-  relatedEventIds: [],
-  suggestedActions: [],
-  occurrences,
-  firstSeenAt: T,
-  lastSeenAt,
-  createdAt: T,
-  updatedAt: lastSeenAt,
-  acknowledgedAt: null,
-  resolvedAt: null,
-});
+const stuffing = (occurrences: number, lastSeenAt: number, risk = 80, id = ALERT, severity: Alert['severity'] = 'high'): Alert =>
+  stuffingAlert({ id, ip: IP, occurrences, firstSeenAt: T, lastSeenAt, risk, severity });
 
 async function storedAlert(handle: DatabaseHandle, id = ALERT) {
   return handle.db

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stuffingAlert } from '../../../test/support/alerts.js';
 import type { Alert } from '../../domain/alert.js';
 import { SqlAlertStore } from '../alert-store.js';
 import { type DatabaseHandle, openDatabase } from '../database.js';
@@ -14,32 +15,17 @@ afterEach(async () => {
 });
 
 const T = Date.parse('2026-12-07T10:00:00Z');
-const version = (id: string, occurrences: number): Alert => ({
-  id,
-  dedupKey: `credential-stuffing:ip:${id}`,
-  ruleId: 'credential-stuffing',
-  ruleIds: ['credential-stuffing'],
-  subject: { kind: 'ip', value: '203.0.113.9' },
-  user: 'u1',
-  ip: '203.0.113.9',
-  summary: `${occurrences} failed logins from 203.0.113.9`,
-  type: 'security',
-  severity: 'high',
-  risk: 70,
-  decision: 'block',
-  status: 'new',
-  reasons: [],
-  events: [],
-  relatedEventIds: [],
-  suggestedActions: [],
-  occurrences,
-  firstSeenAt: T,
-  lastSeenAt: T + occurrences,
-  createdAt: T,
-  updatedAt: T + occurrences,
-  acknowledgedAt: null,
-  resolvedAt: null,
-});
+const version = (id: string, occurrences: number): Alert =>
+  stuffingAlert({
+    id,
+    ip: '203.0.113.9',
+    dedupKey: `credential-stuffing:ip:${id}`,
+    summary: `${occurrences} failed logins from 203.0.113.9`,
+    risk: 70,
+    occurrences,
+    firstSeenAt: T,
+    lastSeenAt: T + occurrences,
+  });
 
 const changes = () => {
   if (!handle.sqlite) throw new Error('an in-memory SQLite handle has its connection');
