@@ -7,10 +7,13 @@
  * and currencies; every event parsed from its own JSON, as the API receives it (so its texts are its
  * own copies, as in the server). Then the byte budget under the same load: the heap must stay within
  * it. Run with --expose-gc (npm run bench does). Adds its figures to bench/results.json.
- * BENCH_ACCOUNTS (100,000) and BENCH_BUDGET_MB (a quarter of the estimate) change the load and the budget.
+ * BENCH_ACCOUNTS (100,000) and BENCH_BUDGET_MB (a quarter of the estimate) change the load and the budget;
+ * BENCH_IDS=client gives the events ids of the shop's own (see idOf).
  */
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { newId } from '../src/core/ids.js';
 import { AlertBook } from '../src/detect/alert-book.js';
 import { DetectionEngine } from '../src/detect/engine.js';
 import { toPastEvent } from '../src/detect/history.js';
@@ -25,8 +28,12 @@ import type { ActivityEvent, Enrichment, Familiarity, UserAgentInfo } from '../s
 import type { EventType } from '../src/domain/event-schema.js';
 
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100_000);
-/** Vigil's own event ids (`newId('evt')`): a prefix and 26 characters. */
-const idOf = (n: number) => `evt_01JE${n.toString(36).padStart(22, '0')}`;
+/**
+ * The events' ids: Vigil's own (`newId('evt')`, what an event sent without an id gets), or with
+ * BENCH_IDS=client the shop's own idempotency keys, UUIDs here (kept as text: see StoredEvent).
+ */
+const CLIENT_IDS = process.env.BENCH_IDS === 'client';
+const idOf = (n: number) => (CLIENT_IDS ? randomUUID() : newId('evt', Date.parse('2026-11-24T00:00:00Z') + n));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
@@ -205,6 +212,7 @@ const after = process.memoryUsage();
 const perHundredThousand = (bytes: number) => Math.round((bytes / 1024 / 1024) * (100_000 / ACCOUNTS) * 10) / 10;
 const result = {
   accounts: ACCOUNTS,
+  ids: CLIENT_IDS ? 'the shop’s own (UUIDs)' : 'Vigil’s own',
   eventsScored: events,
   heapGrowthMbPer100kAccounts: perHundredThousand(after.heapUsed - before.heapUsed),
   // Resident memory also holds what the heap has freed but not returned, and typed arrays' buffers.
@@ -218,7 +226,7 @@ const result = {
   budgetEvictedKeys: history.memory().evictedKeys,
 };
 console.log(
-  `detection memory: ${result.heapGrowthMbPer100kAccounts} MB of heap, ${result.rssGrowthMbPer100kAccounts} MB of RSS per 100,000 active accounts (10 events each; target 150 MB), of which the byte budget estimates ${result.budgetEstimateMb} MB; scoring alone ${result.scoringEventsPerSecOneCore} events/s on one core`,
+  `detection memory: ${result.heapGrowthMbPer100kAccounts} MB of heap, ${result.rssGrowthMbPer100kAccounts} MB of RSS per 100,000 active accounts (10 events each, ${result.ids} ids; target 150 MB), of which the byte budget estimates ${result.budgetEstimateMb} MB; scoring alone ${result.scoringEventsPerSecOneCore} events/s on one core`,
 );
 
 /**

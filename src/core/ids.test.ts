@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newId } from './ids.js';
+import { isPackedId, newId, PACKED_ID_WORDS, packId, unpackId } from './ids.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const AT = Date.parse('2026-12-07T10:30:00.123Z');
@@ -45,5 +45,66 @@ describe('newId', () => {
   it('refuses a prefix longer than it has room for', () => {
     expect(() => newId('x'.repeat(65), AT)).toThrow(RangeError);
     expect(newId('x'.repeat(64), AT)).toHaveLength(64 + 1 + 26);
+  });
+});
+
+describe('packId', () => {
+  const words = (id: string, prefix = 'evt') => {
+    const into = new Int32Array(PACKED_ID_WORDS + 1).fill(7);
+    return packId(prefix, id, into, 1) ? [...into] : undefined;
+  };
+
+  it('packs every id newId makes into four words and unpacks the same text', () => {
+    const times = [0, 1, 31, 32, AT, AT + 86_400_000, 2 ** 32, 2 ** 40 + 5, 2 ** 48 - 1];
+    const ids = times.flatMap((t) => Array.from({ length: 200 }, () => newId('evt', t)));
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const w = words(id) as number[];
+      // Written from the offset given, the slot before left as it was.
+      expect(w[0]).toBe(7);
+      const [, w0, w1, w2, w3] = w as [number, number, number, number, number];
+      expect(unpackId('evt', w0, w1, w2, w3)).toBe(id);
+      expect(isPackedId('evt', id, w0, w1, w2, w3)).toBe(true);
+      seen.add(w.join(','));
+    }
+    // Distinct ids, distinct words: nothing of the 128 bits is lost.
+    expect(seen.size).toBe(new Set(ids).size);
+  });
+
+  it('unpacks the extremes of every word: the largest time and random part, and all zeros', () => {
+    const top = `evt_7${'Z'.repeat(25)}`;
+    const w = words(top) as number[];
+    expect(w.slice(1)).toEqual([-1, -1, -1, -1]);
+    expect(unpackId('evt', -1, -1, -1, -1)).toBe(top);
+    expect(words(`evt_${'0'.repeat(26)}`)?.slice(1)).toEqual([0, 0, 0, 0]);
+    expect(unpackId('evt', 0, 0, 0, 0)).toBe(`evt_${'0'.repeat(26)}`);
+  });
+
+  it('refuses any other id, so that a packed id always unpacks to the text it came from', () => {
+    const id = newId('evt', AT);
+    for (const other of [
+      id.toLowerCase(), // the same value in lower case: it would come back in upper case
+      `alrt_${id.slice(4)}`,
+      `evt-${id.slice(4)}`,
+      id.slice(0, -1),
+      `${id}0`,
+      `${id.slice(0, -1)}I`, // not in the alphabet (I, L, O, U)
+      `${id.slice(0, -1)}U`,
+      `evt_8${id.slice(5)}`, // a first character past 7: more than 48 bits of time
+      `${id.slice(0, -1)}\u00e9`,
+      'login-7781',
+      '',
+    ])
+      expect(words(other), other).toBeUndefined();
+    expect(isPackedId('evt', 'login-7781', 0, 0, 0, 0)).toBe(false);
+    const [, w0, w1, w2, w3] = words(id) as [number, number, number, number, number];
+    expect(isPackedId('evt', newId('evt', AT), w0, w1, w2, w3)).toBe(false);
+  });
+
+  it('takes other prefixes, and an id under one prefix is not one under another', () => {
+    const id = newId('alrt', AT);
+    const [, w0, w1, w2, w3] = words(id, 'alrt') as [number, number, number, number, number];
+    expect(unpackId('alrt', w0, w1, w2, w3)).toBe(id);
+    expect(words(id, 'evt')).toBeUndefined();
   });
 });

@@ -54,6 +54,15 @@ function engineOn(history: MemoryHistory) {
   });
 }
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const crockford = (n: number, length: number) => {
+  let text = '';
+  for (let k = 0; k < length; k++, n = Math.floor(n / 32)) text = CROCKFORD[n % 32] + text;
+  return text;
+};
+/** An id as Vigil makes them (core/ids.ts: time, then random), its random part made from `i`: the same at every call. */
+const vigilId = (i: number) => `evt_${crockford(T0 + i * MIN, 10)}${crockford(i * 7919, 16)}`;
+
 /**
  * A day of a small shop: ordinary logins, page views and purchases of 40 accounts, new devices and
  * countries now and then, a failed-login burst and a takeover story (so that story marks exist),
@@ -66,7 +75,8 @@ function traffic(from: number, count: number) {
     const odd = i % 17 === 0;
     const type: EventType = i % 29 === 0 ? 'login.failed' : i % 5 === 0 ? 'transaction' : i % 3 === 0 ? 'page.viewed' : 'login.succeeded';
     const event = {
-      id: `e${i}`,
+      // Mostly ids Vigil made (kept packed), a client's own now and then (kept as text).
+      id: i % 7 === 3 ? `e${i}` : vigilId(i),
       type,
       user: i >= 300 && i < 310 ? 'victim' : user,
       occurredAt: T0 + i * MIN,
@@ -201,6 +211,12 @@ describe('detection snapshot', () => {
     expect(marksOf(back.exportState())).toStrictEqual(marksOf(before));
     expect(back.memory()).toEqual(live.memory());
     expect(back.populationAmount('EUR', 'books')).toEqual(live.populationAmount('EUR', 'books'));
+    // Ids come back as they were, Vigil's (packed) and the client's (text) alike.
+    const idsOf = (h: MemoryHistory) => h.forUser('u3', 0, Number.MAX_SAFE_INTEGER).map((e) => e.id);
+    expect(idsOf(live)).toEqual(expect.arrayContaining([vigilId(3 + 40), 'e3']));
+    expect(idsOf(back)).toEqual(idsOf(live));
+    expect(back.holds({ id: vigilId(43), user: 'u3', occurredAt: T0 + 43 * MIN })).toBe(true);
+    expect(back.holds({ id: vigilId(44), user: 'u3', occurredAt: T0 + 43 * MIN })).toBe(false);
 
     const backEngine = engineOn(back);
     const verdicts = (engine: DetectionEngine) =>
@@ -264,14 +280,15 @@ describe('detection snapshot', () => {
 
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 8);
-    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 6' });
+    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 7' });
     // Versions 1 (before events' own bytes were kept), 2 (before each event was charged to one
-    // holder), 3 (story marks in the JSON part), 4 (strings and ids in the JSON part) and 5 (every
-    // field of every event, not the parts they share) are refused too: the start replays in full.
-    for (const version of [1, 2, 3, 4, 5]) {
+    // holder), 3 (story marks in the JSON part), 4 (strings and ids in the JSON part), 5 (every
+    // field of every event, not the parts they share) and 6 (every id as text) are refused too: the
+    // start replays in full.
+    for (const version of [1, 2, 3, 4, 5, 6]) {
       const older = Buffer.from(bytes);
       older.writeUInt32LE(version, 8);
-      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 6` });
+      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 7` });
     }
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
   });
@@ -317,6 +334,11 @@ describe('detection snapshot', () => {
     });
     // The high half of the first estimate (a double) all ones: NaN.
     expect(decodeSnapshot(withU32('key.bytes', 1, () => 0xffffffff))).toEqual({ problem: 'unreadable (key 0 estimated at NaN bytes)' });
+    // The first four events' ids marked as text (event.presence is a byte an event): more ids as text
+    // than the text column holds.
+    expect(decodeSnapshot(withU32('event.presence', 0, (old) => old | 0x02020202))).toEqual({
+      problem: 'unreadable (ids do not match the events)',
+    });
     // The same copy, unchanged but for its checksum made anew, is read: the checks above are the columns'.
     expect(decodeSnapshot(withU32('text.ids.ends', 0, (end) => end))).not.toHaveProperty('problem');
   });

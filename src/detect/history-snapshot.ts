@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { PACKED_ID_WORDS } from '../core/ids.js';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
@@ -14,7 +15,7 @@ import type {
   SnapshotKeyState,
   SnapshotState,
 } from './memory-history.js';
-import { Client, EventCompactor, type HolderKind, Place, Purchase, Source, StoredEvent } from './stored-event.js';
+import { Client, EventCompactor, type HolderKind, MAX_OWN_BYTES, Place, Purchase, Source, StoredEvent } from './stored-event.js';
 
 /**
  * Detection state in a file, so that a restart replays only the events stored after it instead of
@@ -57,8 +58,13 @@ import { Client, EventCompactor, type HolderKind, Place, Purchase, Source, Store
  * of a start with 770,000 events, most of the restore. Now it makes each part once and each event in
  * one call, and the parts shared before the restart are shared after it, exactly (texts are shared
  * by value, as the strings' column holds each once).
+ *
+ * Version 7 keeps the ids Vigil made packed, four 32-bit words each (`event.id`, as StoredEvent keeps
+ * them, see core/ids.ts's packId), and only the others (a client's own ids) as text, marked in
+ * `event.presence`: a million ids were a million texts to write, and to decode one by one at a start
+ * (too long to cut out of their column, see readTexts).
  */
-export const SNAPSHOT_FORMAT_VERSION = 6;
+export const SNAPSHOT_FORMAT_VERSION = 7;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
 const HEADER_BYTES = 48;
 
@@ -92,8 +98,6 @@ export interface DecodedSnapshot {
 const KINDS: readonly KeyKind[] = ['user', 'ip', 'device', 'profile', 'story'];
 /** In the `event.chargedTo` column: no holder known (an event that was not a StoredEvent). */
 const NOT_KNOWN = 255;
-/** ownBytes above this is not an estimate this code makes (an event is a few KB at most): a bad file. */
-const MAX_OWN_BYTES = 2 ** 31;
 
 /**
  * The columns of the remembered events and of the parts they share, in the order the encoder writes
@@ -110,6 +114,8 @@ const PLACE_NUMBERS = ['latitude', 'longitude', 'accuracyKm'] as const;
 const PURCHASE_TEXTS = ['currency', 'merchant', 'paymentMethod', 'category', 'path'] as const;
 /** A purchase's amount and an event's device age, in their presence columns. */
 const PRESENT = 1;
+/** In `event.presence`: the event's id is text (in `text.ids`), not packed in `event.id`. */
+const ID_AS_TEXT = 2;
 
 type Column = Int32Array | Float64Array | Uint8Array | Uint32Array;
 interface SectionInfo {
@@ -126,7 +132,7 @@ type JsonValue =
 interface JsonPart {
   readonly meta: SnapshotMeta;
   /**
-   * The strings (`text.strings.*`) and the events' ids in the order of the columns (`text.ids.*`) that
+   * The strings (`text.strings.*`) and the events' ids kept as text (`text.ids.*`) that
    * are not well-formed UTF-16 (a lone surrogate), by index: their text columns hold nothing for them.
    */
   readonly textsNotUtf8: {
@@ -239,7 +245,8 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
   const purchases = new Interner<Purchase>();
   // An event in a hand-made state that is not in the history's form yet: compacted on its own.
   const compactor = new EventCompactor();
-  const ids: string[] = new Array(n);
+  const idWords = new Int32Array(PACKED_ID_WORDS * n);
+  const idTexts: string[] = [];
   const eventTexts = EVENT_TEXTS.map(() => new Int32Array(n));
   const eventParts = EVENT_PARTS.map(() => new Int32Array(n));
   const [type, session, path] = eventTexts as [Int32Array, Int32Array, Int32Array];
@@ -254,7 +261,10 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
     if (i % step === step - 1) yield;
     const given = events[i] as PastEvent;
     const e = given instanceof StoredEvent ? given : compactor.compact(given, given.user, given.ip, given.device, undefined, undefined);
-    ids[i] = e.id;
+    if (!e.idWords(idWords, PACKED_ID_WORDS * i)) {
+      idTexts.push(e.id);
+      eventPresence[i] = ID_AS_TEXT;
+    }
     type[i] = strings.of(e.type);
     session[i] = s(e.session);
     occurredAt[i] = e.occurredAt;
@@ -265,7 +275,7 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
     const age = e.deviceAgeMs;
     if (age !== undefined) {
       deviceAgeMs[i] = age;
-      eventPresence[i] = PRESENT;
+      eventPresence[i] = (eventPresence[i] as number) | PRESENT;
     }
     eventFlags[i] = e.flags;
     ownBytes[i] = e.ownBytes;
@@ -322,6 +332,7 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
   columns.push(
     ...named('event', EVENT_TEXTS, eventTexts),
     ...named('event', EVENT_PARTS, eventParts),
+    ['event.id', idWords],
     ['event.occurredAt', occurredAt],
     ['event.deviceAgeMs', deviceAgeMs],
     ['event.presence', eventPresence],
@@ -345,12 +356,12 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
   columns.push(['key.timelineLength', timelineLengths], ['key.members', Int32Array.from(members)], ...marks.columns());
   yield;
   const stringTexts = yield* textColumns('text.strings', strings.values, step * 16);
-  const idTexts = yield* textColumns('text.ids', ids, step * 16);
-  columns.push(...stringTexts.columns, ...idTexts.columns);
+  const idTextColumns = yield* textColumns('text.ids', idTexts, step * 16);
+  columns.push(...stringTexts.columns, ...idTextColumns.columns);
 
   const json: JsonPart = {
     meta,
-    textsNotUtf8: { strings: stringTexts.notUtf8, ids: idTexts.notUtf8 },
+    textsNotUtf8: { strings: stringTexts.notUtf8, ids: idTextColumns.notUtf8 },
     userAgents: userAgents.values,
     events: n,
     values,
@@ -472,7 +483,6 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Snaps
   const n = json.events;
   const strings = readTexts(column('text.strings.bytes'), column('text.strings.ends'), json.textsNotUtf8.strings);
   const ids = readTexts(column('text.ids.bytes'), column('text.ids.ends'), json.textsNotUtf8.ids);
-  if (ids.length !== n) throw new Error('ids do not match the events');
   const stringAt = (i: number): string => {
     const s = strings[i];
     if (s === undefined) throw new Error(`string ${i} out of range`);
@@ -534,7 +544,9 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Snaps
  */
 class EventColumns implements EventTable {
   readonly size: number;
-  private readonly ids: readonly string[];
+  /** The events' packed ids, four words each (StoredEvent's), and by event the text of those kept as text. */
+  private readonly idWords: Int32Array;
+  private readonly idTexts: ReadonlyArray<string | undefined>;
   private readonly strings: readonly string[];
   private readonly sources: readonly Source[];
   private readonly purchases: readonly Purchase[];
@@ -555,7 +567,6 @@ class EventColumns implements EventTable {
   constructor(json: JsonPart, column: <C extends Column>(name: string) => C, strings: readonly string[], ids: readonly string[]) {
     const n = json.events;
     this.size = n;
-    this.ids = ids;
     this.strings = strings;
     // A column of a table of `length` rows whose values are indices into `limit` (-1: absent, when allowed).
     const indices = (name: string, length: number, limit: number, absent = true): Int32Array => {
@@ -656,6 +667,17 @@ class EventColumns implements EventTable {
     this.occurredAt = sized('event.occurredAt', n, Float64Array);
     this.deviceAgeMs = sized('event.deviceAgeMs', n, Float64Array);
     this.presence = sized('event.presence', n, Uint8Array);
+    this.idWords = sized('event.id', PACKED_ID_WORDS * n, Int32Array);
+    // The ids kept as text, in the order of their events: one each, no more, no fewer.
+    const idTexts: Array<string | undefined> = [];
+    let textId = 0;
+    for (let i = 0; i < n; i++) {
+      if (!((this.presence[i] as number) & ID_AS_TEXT)) continue;
+      if (textId >= ids.length) throw new Error('ids do not match the events');
+      idTexts[i] = ids[textId++];
+    }
+    if (textId !== ids.length) throw new Error('ids do not match the events');
+    this.idTexts = idTexts;
     this.flags = sized('event.flags', n, Uint8Array);
     this.own = sized('event.ownBytes', n, Float64Array);
     this.charged = sized('event.chargedTo', n, Uint8Array);
@@ -670,7 +692,9 @@ class EventColumns implements EventTable {
       const charged = this.charged[i] as number;
       if (charged > 3 && charged !== NOT_KNOWN) throw new Error(`event ${i} charged to holder ${charged}`);
       const own = this.own[i] as number;
-      if (!(Number.isSafeInteger(own) && own >= 0 && own <= MAX_OWN_BYTES)) throw new Error(`event ${i} owns ${own} bytes`);
+      // Whole 8-byte units up to StoredEvent's most: anything else is not an estimate this code makes.
+      if (!(Number.isSafeInteger(own) && own >= 0 && own <= MAX_OWN_BYTES && own % 8 === 0))
+        throw new Error(`event ${i} owns ${own} bytes`);
     }
   }
 
@@ -678,8 +702,14 @@ class EventColumns implements EventTable {
     const purchase = this.purchase[i] as number;
     const session = this.session[i] as number;
     const path = this.path[i] as number;
+    const text = this.idTexts[i];
+    const w = PACKED_ID_WORDS * i;
+    const words = this.idWords;
     return StoredEvent.restored(
-      this.ids[i] as string,
+      text ?? (words[w] as number),
+      text === undefined ? (words[w + 1] as number) : 0,
+      text === undefined ? (words[w + 2] as number) : 0,
+      text === undefined ? (words[w + 3] as number) : 0,
       this.strings[this.type[i] as number] as EventType,
       this.occurredAt[i] as number,
       this.sources[this.source[i] as number] as Source,

@@ -63,9 +63,9 @@ const listBytes = (n: number): number => (n === 0 ? 0 : 16 + 8 * n);
 
 /** Whether this event (by id, at its time) is kept. */
 function holdsEvent(t: Timeline, id: string, at: number): boolean {
-  if (!Array.isArray(t)) return t.id === id;
+  if (!Array.isArray(t)) return t.hasId(id);
   for (let i = lowerBound(t, at); i < t.length && (t[i] as StoredEvent).occurredAt === at; i++) {
-    if ((t[i] as StoredEvent).id === id) return true;
+    if ((t[i] as StoredEvent).hasId(id)) return true;
   }
   return false;
 }

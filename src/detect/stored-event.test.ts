@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { newId } from '../core/ids.js';
+import type { EventType } from '../domain/event-schema.js';
+import { EVENT_TYPES } from '../domain/vocabulary.js';
+import { stringBytes } from './byte-budget.js';
 import type { PastEvent } from './history.js';
-import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, StoredEvent } from './stored-event.js';
+import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, StoredEvent, storedId } from './stored-event.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
 const ua = {
@@ -68,6 +72,32 @@ describe('StoredEvent', () => {
     expect([flags.newDevice, flags.newCountry, flags.untrustedSource, flags.untrustedNetwork]).toEqual([true, null, false, true]);
   });
 
+  it('keeps an id Vigil made in four small integers, not its text, and any other id as it came', () => {
+    const id = newId('evt', t0);
+    // Each from a compactor of its own, so that neither shares the other's texts.
+    const packed = new EventCompactor().compact(full({ id }), 'alice', 'ip', 'd', undefined, undefined);
+    const asText = new EventCompactor().compact(full({ id: 'login-7781-abcdefghijklmnopqr' }), 'alice', 'ip', 'd', undefined, undefined);
+    expect([packed.id, asText.id]).toEqual([id, 'login-7781-abcdefghijklmnopqr']);
+    // Both ids are 30 characters: the packed one is charged no string, and the other three fields fewer.
+    expect(asText.ownBytes - packed.ownBytes).toBe(stringBytes(id) - 3 * 8);
+    expect(storedId(id).every((w) => typeof w === 'number')).toBe(true);
+    expect(storedId('login-7781')).toEqual(['login-7781', 0, 0, 0]);
+    expect([packed.hasId(id), packed.hasId(newId('evt', t0)), packed.hasId(id.toLowerCase())]).toEqual([true, false, false]);
+    expect([asText.hasId('login-7781-abcdefghijklmnopqr'), asText.hasId(id)]).toEqual([true, false]);
+    const words = new Int32Array(8);
+    expect([packed.idWords(words, 4), asText.idWords(words, 0)]).toEqual([true, false]);
+    expect([...words.subarray(4)]).toEqual(storedId(id));
+    expect([...words.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
+    const back = StoredEvent.restored(...storedId(id), 'transaction', t0, packed.source, undefined, undefined, undefined, 0, 0);
+    expect(back.id).toBe(id);
+  });
+
+  it('answers each event type as it came', () => {
+    const c = new EventCompactor();
+    for (const type of EVENT_TYPES) expect(c.compact(full({ type }), 'alice', 'ip', 'd', undefined, undefined).type).toBe(type);
+    expect(() => c.compact(full({ type: 'login.maybe' as EventType }), 'alice', 'ip', 'd', undefined, undefined)).toThrow(TypeError);
+  });
+
   it("shares texts and place with the user's previous event, and charges only what it did not share", () => {
     const c = new EventCompactor();
     const first = c.compact(full(), 'alice', '81.2.69.160', 'dev-1', undefined, undefined);
@@ -98,9 +128,10 @@ describe('StoredEvent', () => {
     kept.hold(HolderKind.user);
     const { id, type, occurredAt, source, session, purchase, deviceAgeMs, flags } = kept;
     // Bits above the flags (holders, a charge) in what a snapshot gives are not taken.
-    const back = StoredEvent.restored(id, type, occurredAt, source, session, purchase, deviceAgeMs, flags | 0xff00, 1234);
+    const back = StoredEvent.restored(...storedId(id), type, occurredAt, source, session, purchase, deviceAgeMs, flags | 0xff00, 1234);
     expect(answers(back)).toEqual(answers(kept));
-    expect([back.ownBytes, back.held, back.chargedTo]).toEqual([1234, false, undefined]);
+    // Bytes are kept in whole 8-byte units, rounded up: still a ceiling.
+    expect([back.ownBytes, back.held, back.chargedTo]).toEqual([1240, false, undefined]);
     expect(back.hold(HolderKind.ip)).toBe(true);
     expect(back.chargedTo).toBe(HolderKind.ip);
   });

@@ -1,3 +1,4 @@
+import { isPackedId, PACKED_ID_WORDS, packId, unpackId } from '../core/ids.js';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
@@ -21,27 +22,27 @@ import type { PastEvent } from './history.js';
  * - the user, IP and device are the very strings of the history's keys, and other texts are taken
  *   from the previous event of the user or the IP when they are equal, or from a small pool (event
  *   types, countries, currencies, user agents, paths are few);
+ * - the id, when Vigil made it, is four small integers (core/ids.ts's packId): 32 bytes in the
+ *   object where its text was a 48-byte string and a field; a client's own id is kept as text;
  * - the time and the device's age are each two small integers (V8 keeps a small integer in its
  *   field, but boxes any larger number as a 16-byte heap number of its own: a time in milliseconds
  *   is past the small integers' 2^31);
  * - the four novelty and trust flags are two bits each in one small integer, which also carries
- *   which timelines hold the event, which of them is charged for it, and the bytes this event added
- *   to memory (for the byte budget, see `ownBytes` and `hold`).
+ *   which timelines hold the event, which of them is charged for it, the event's type, and the
+ *   bytes this event added to memory (for the byte budget, see `ownBytes` and `hold`).
  *
  * Rules read it through the PastEvent interface, with getters for the grouped fields; nothing about
  * a decision changes.
  */
-export class StoredEvent implements PastEvent {
+export abstract class StoredEvent implements PastEvent {
   private readonly timeHigh: number;
   private readonly timeLow: number;
   private readonly ageHigh: number;
   private readonly ageLow: number;
-  /** Flags, holders, the charged holder and ownBytes: see the bit layout below the class. */
+  /** Flags, holders, the charged holder, the type and ownBytes: see the bit layout below the class. */
   private state: number;
 
-  constructor(
-    readonly id: string,
-    readonly type: EventType,
+  protected constructor(
     occurredAt: number,
     /** Who, where and with what: shared by the consecutive events of a user or an IP that agree on it. */
     readonly source: Source,
@@ -49,7 +50,7 @@ export class StoredEvent implements PastEvent {
     /** A transaction's Purchase, a page view's path, or neither. */
     private readonly detail: Purchase | string | undefined,
     deviceAgeMs: number | undefined,
-    /** The flags (FLAG_BITS bits), the charged holder, and ownBytes above them. */
+    /** The flags, the event's type and ownBytes: see the bit layout below the class. */
     state: number,
   ) {
     // Integers (times are whole milliseconds) are split in two small integers; anything else is kept
@@ -80,7 +81,10 @@ export class StoredEvent implements PastEvent {
    * timelines take it.
    */
   static restored(
-    id: string,
+    idHead: number | string,
+    idWord1: number,
+    idWord2: number,
+    idWord3: number,
     type: EventType,
     occurredAt: number,
     source: Source,
@@ -90,7 +94,23 @@ export class StoredEvent implements PastEvent {
     flags: number,
     ownBytes: number,
   ): StoredEvent {
-    return new StoredEvent(id, type, occurredAt, source, session, detail, deviceAgeMs, ownBytes * OWN_SPAN + (flags & FLAG_MASK));
+    const state = packState(ownBytes, type, flags & FLAG_MASK);
+    return typeof idHead === 'string'
+      ? new TextIdEvent(idHead, occurredAt, source, session, detail, deviceAgeMs, state)
+      : new PackedIdEvent(idHead, idWord1, idWord2, idWord3, occurredAt, source, session, detail, deviceAgeMs, state);
+  }
+
+  /** The event's id (made again from its words when packed: rules read it only for their findings). */
+  abstract get id(): string;
+
+  /** Whether this is the event of that id, without making its text. */
+  abstract hasId(id: string): boolean;
+
+  /** Writes the packed id's words into `into` at `at` and returns true; false for an id kept as text. */
+  abstract idWords(into: Int32Array, at: number): boolean;
+
+  get type(): EventType {
+    return EVENT_TYPES[(this.state & TYPE_MASK) >> TYPE_SHIFT] as EventType;
   }
 
   /** The four novelty and trust flags, packed (two bits each), for a snapshot. */
@@ -187,7 +207,7 @@ export class StoredEvent implements PastEvent {
    * that forgetting the event takes back exactly what keeping it charged.
    */
   get ownBytes(): number {
-    return Math.floor(this.state / OWN_SPAN);
+    return Math.floor(this.state / OWN_SPAN) * OWN_UNIT;
   }
 
   /** Whether any timeline (or profile) of its history holds the event. */
@@ -233,7 +253,7 @@ export class StoredEvent implements PastEvent {
 
   /** @internal A restore puts back which holder was charged, before the holders take it again. */
   restoreCharge(kind: HolderKind | undefined): void {
-    this.setLow(((this.state % OWN_SPAN) & FLAG_MASK) | (kind === undefined ? 0 : (kind + 1) << CHARGED_SHIFT));
+    this.setLow(((this.state % OWN_SPAN) & (FLAG_MASK | TYPE_MASK)) | (kind === undefined ? 0 : (kind + 1) << CHARGED_SHIFT));
   }
 
   /** Replaces the bits below ownBytes, in arithmetic: bitwise on the whole would cut ownBytes at bit 31. */
@@ -241,6 +261,92 @@ export class StoredEvent implements PastEvent {
     if (frozen.size > 0) for (const before of frozen) if (!before.has(this)) before.set(this, this.chargedTo);
     this.state = this.state - (this.state % OWN_SPAN) + low;
   }
+}
+
+/**
+ * An event whose id Vigil made: the id in four small integers (core/ids.ts's packId), 32 bytes in the
+ * object where its text was a 48-byte string and a field pointing to it.
+ */
+class PackedIdEvent extends StoredEvent {
+  constructor(
+    private readonly id0: number,
+    private readonly id1: number,
+    private readonly id2: number,
+    private readonly id3: number,
+    occurredAt: number,
+    source: Source,
+    session: string | undefined,
+    detail: Purchase | string | undefined,
+    deviceAgeMs: number | undefined,
+    state: number,
+  ) {
+    super(occurredAt, source, session, detail, deviceAgeMs, state);
+  }
+
+  get id(): string {
+    return unpackId(EVENT_ID_PREFIX, this.id0, this.id1, this.id2, this.id3);
+  }
+
+  hasId(id: string): boolean {
+    return isPackedId(EVENT_ID_PREFIX, id, this.id0, this.id1, this.id2, this.id3);
+  }
+
+  idWords(into: Int32Array, at: number): boolean {
+    into[at] = this.id0;
+    into[at + 1] = this.id1;
+    into[at + 2] = this.id2;
+    into[at + 3] = this.id3;
+    return true;
+  }
+}
+
+/**
+ * An event sent with the shop's own id (an idempotency key of any form): the id kept as its text,
+ * and an object three fields smaller than a PackedIdEvent.
+ */
+class TextIdEvent extends StoredEvent {
+  constructor(
+    private readonly idText: string,
+    occurredAt: number,
+    source: Source,
+    session: string | undefined,
+    detail: Purchase | string | undefined,
+    deviceAgeMs: number | undefined,
+    state: number,
+  ) {
+    super(occurredAt, source, session, detail, deviceAgeMs, state);
+  }
+
+  get id(): string {
+    return this.idText;
+  }
+
+  hasId(id: string): boolean {
+    return this.idText === id;
+  }
+
+  idWords(): boolean {
+    return false;
+  }
+}
+
+/** The prefix of the ids Vigil gives events (ingest/ingest-service.ts): those are kept packed. */
+const EVENT_ID_PREFIX = 'evt';
+
+/**
+ * An id as a StoredEvent keeps it: the four words of a packed id, or its text and three zeros. A tuple
+ * for a caller that makes one event (a test); the compactor packs into its own words, and a snapshot's
+ * restore passes its column's, without a tuple per event.
+ */
+export type StoredId = readonly [head: number | string, word1: number, word2: number, word3: number];
+
+const ID_WORDS = new Int32Array(PACKED_ID_WORDS);
+
+/** The stored form of an id. */
+export function storedId(id: string): StoredId {
+  return packId(EVENT_ID_PREFIX, id, ID_WORDS)
+    ? [ID_WORDS[0] as number, ID_WORDS[1] as number, ID_WORDS[2] as number, ID_WORDS[3] as number]
+    : [id, 0, 0, 0];
 }
 
 /** The charges as they were when each open ChargeFreeze began, of the events changed since. */
@@ -347,7 +453,8 @@ const WHOLE = -1;
 const ABSENT_AGE = -2;
 
 // The state's bits, from the lowest: two per flag (0 absent, 1 null, 2 false, 3 true), one per
-// holder (HolderKind), three for the charged holder (0 none, else its kind + 1), then ownBytes.
+// holder (HolderKind), three for the charged holder (0 none, else its kind + 1), four for the
+// type, then ownBytes.
 const NEW_DEVICE = 0;
 const NEW_COUNTRY = 2;
 const UNTRUSTED_SOURCE = 4;
@@ -357,8 +464,33 @@ const HOLDER_SHIFT = 8;
 const HOLDER_MASK = 0xf << HOLDER_SHIFT;
 const CHARGED_SHIFT = 12;
 const CHARGED_MASK = 7 << CHARGED_SHIFT;
-/** ownBytes is state / OWN_SPAN: below 2^16 bytes (the schema's limits keep an event to a few KB), the state stays a small integer. */
-const OWN_SPAN = 1 << 15;
+/** The event's type, by its place in EVENT_TYPES (a field of its own was 8 bytes an event). */
+const TYPE_SHIFT = 15;
+const TYPE_MASK = 0xf << TYPE_SHIFT;
+/**
+ * ownBytes, in units of 8 bytes (every estimate is a multiple: V8 allocates in 8-byte words), is
+ * state / OWN_SPAN. The state must stay a small integer (below 2^31): a single larger one would turn
+ * the field into a boxed number in every StoredEvent (V8 keeps one representation per field). That
+ * leaves 2^12 units, 32 KB, for what one event adds; the schema's limits keep an event's texts to a
+ * few KB.
+ */
+const OWN_SPAN = 1 << 19;
+const OWN_UNIT = 8;
+const MAX_OWN_UNITS = 2 ** 31 / OWN_SPAN - 1;
+/** The most an event can own (a snapshot claiming more, or bytes that are not whole units, is not this code's). */
+export const MAX_OWN_BYTES = MAX_OWN_UNITS * OWN_UNIT;
+const TYPE_INDEX = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]));
+if (EVENT_TYPES.length > 16) throw new Error('StoredEvent keeps an event type in 4 bits');
+
+/**
+ * The state of a new event: its bytes (rounded up to a unit; capped at MAX_OWN_UNITS, which the
+ * schema's limits keep out of reach), its type and its flags.
+ */
+function packState(ownBytes: number, type: EventType, flags: number): number {
+  const index = TYPE_INDEX.get(type);
+  if (index === undefined) throw new TypeError(`unknown event type ${JSON.stringify(type)}`);
+  return Math.min(Math.ceil(ownBytes / OWN_UNIT), MAX_OWN_UNITS) * OWN_SPAN + (index << TYPE_SHIFT) + flags;
+}
 
 const packFlag = (v: boolean | null | undefined, shift: number): number => (v === undefined ? 0 : v === null ? 1 : v ? 3 : 2) << shift;
 function unpackFlag(packed: number, shift: number): boolean | null | undefined {
@@ -368,8 +500,13 @@ function unpackFlag(packed: number, shift: number): boolean | null | undefined {
 
 // Estimates for the byte budget (V8 on 64 bits without pointer compression, as Node ships), checked
 // by bench/detection-memory.ts against the heap and rounded up, so the budget stays a ceiling.
-/** A StoredEvent: header and 10 in-object fields, all small integers or references (nothing boxed). */
-const STORED_EVENT_BYTES = 24 + 10 * 8;
+/**
+ * A StoredEvent: header and its in-object fields, all small integers or references (nothing boxed):
+ * eight of its own, and the four words of a packed id or the field of an id kept as text (whose string
+ * the event owns too).
+ */
+const PACKED_ID_EVENT_BYTES = 24 + 12 * 8;
+const TEXT_ID_EVENT_BYTES = 24 + 9 * 8;
 /** A Source: header and five fields. */
 const SOURCE_BYTES = 24 + 5 * 8;
 /** A Place: header, six fields, two boxed coordinates. */
@@ -392,7 +529,6 @@ export class EventCompactor {
   private pool = new Map<string, string>();
   /** Clients by user agent text, bounded like the pool of texts. */
   private clients = new Map<string, Client>();
-  private readonly types = new Map<string, EventType>(EVENT_TYPES.map((t) => [t, t]));
 
   /**
    * The stored form of e. `user`, `ip` and `device` are the history's own key strings (equal to the
@@ -412,7 +548,8 @@ export class EventCompactor {
     if (e instanceof StoredEvent && !e.held && e.user === user && e.ip === ip && e.device === device) return e;
     const source = this.source(e, user, ip, device, near1?.source, near2?.source);
     const session = this.text(e.session, near1?.session, near2?.session, false);
-    let bytes = STORED_EVENT_BYTES + stringBytes(e.id) + source.bytes + session.bytes;
+    const packed = packId(EVENT_ID_PREFIX, e.id, ID_WORDS);
+    let bytes = (packed ? PACKED_ID_EVENT_BYTES : TEXT_ID_EVENT_BYTES + stringBytes(e.id)) + source.bytes + session.bytes;
     const path = this.text(e.path);
     let detail: Purchase | string | undefined = path.value;
     if (
@@ -435,16 +572,21 @@ export class EventCompactor {
       packFlag(e.newCountry, NEW_COUNTRY) |
       packFlag(e.untrustedSource, UNTRUSTED_SOURCE) |
       packFlag(e.untrustedNetwork, UNTRUSTED_NETWORK);
-    return new StoredEvent(
-      e.id,
-      this.types.get(e.type) ?? e.type,
-      e.occurredAt,
-      source.value,
-      session.value,
-      detail,
-      e.deviceAgeMs,
-      bytes * OWN_SPAN + flags,
-    );
+    const state = packState(bytes, e.type, flags);
+    return packed
+      ? new PackedIdEvent(
+          ID_WORDS[0] as number,
+          ID_WORDS[1] as number,
+          ID_WORDS[2] as number,
+          ID_WORDS[3] as number,
+          e.occurredAt,
+          source.value,
+          session.value,
+          detail,
+          e.deviceAgeMs,
+          state,
+        )
+      : new TextIdEvent(e.id, e.occurredAt, source.value, session.value, detail, e.deviceAgeMs, state);
   }
 
   /**

@@ -39,7 +39,7 @@ describe('DetectionSnapshots.load with a read ahead (what `vigil serve` starts b
     header.write('VIGILDS\n', 0, 'latin1');
     header.writeUInt32LE(99, 8);
     fs.writeFileSync(file, header);
-    expect(await snapshotsOf(file).load()).toEqual({ problem: 'format version 99, this Vigil reads 6' });
+    expect(await snapshotsOf(file).load()).toEqual({ problem: 'format version 99, this Vigil reads 7' });
   });
 });
 
