@@ -101,6 +101,25 @@ describe('packId', () => {
     expect(isPackedId('evt', newId('evt', AT), w0, w1, w2, w3)).toBe(false);
   });
 
+  it('compares ids asked about in turn, each against the words of the other', () => {
+    const a = newId('evt', AT);
+    const b = newId('evt', AT);
+    const [, ...wa] = words(a) as number[];
+    const [, ...wb] = words(b) as number[];
+    const is = (id: string, w: number[]) => isPackedId('evt', id, ...(w as [number, number, number, number]));
+    expect([is(a, wa), is(a, wb), is(b, wa), is(b, wb), is(a, wa), is('login-7781', wa), is(a, wa)]).toEqual([
+      true,
+      false,
+      false,
+      true,
+      true,
+      false,
+      true,
+    ]);
+    // The same text under another prefix is another id.
+    expect(isPackedId('alrt', a, ...(wa as [number, number, number, number]))).toBe(false);
+  });
+
   it('takes other prefixes, and an id under one prefix is not one under another', () => {
     const id = newId('alrt', AT);
     const [, w0, w1, w2, w3] = words(id, 'alrt') as [number, number, number, number, number];

@@ -114,10 +114,20 @@ export function unpackId(prefix: string, w0: number, w1: number, w2: number, w3:
   return ID.toString('latin1', 0, start + 1 + TIME_CHARS + RANDOM_CHARS);
 }
 
-/** Whether `id` is the id these words hold: packed and compared, no text made. */
+/**
+ * Whether `id` is the id these words hold: packed and compared, no text made. The last id asked about
+ * is packed once for all the words it is compared with (a rule compares the event it scores with a
+ * timeline's).
+ */
 export function isPackedId(prefix: string, id: string, w0: number, w1: number, w2: number, w3: number): boolean {
-  return (
-    packId(prefix, id, PACKED_QUERY) && PACKED_QUERY[0] === w0 && PACKED_QUERY[1] === w1 && PACKED_QUERY[2] === w2 && PACKED_QUERY[3] === w3
-  );
+  if (id !== lastQuery || prefix !== lastQueryPrefix) {
+    lastQueryPacked = packId(prefix, id, PACKED_QUERY);
+    lastQuery = id;
+    lastQueryPrefix = prefix;
+  }
+  return lastQueryPacked && PACKED_QUERY[0] === w0 && PACKED_QUERY[1] === w1 && PACKED_QUERY[2] === w2 && PACKED_QUERY[3] === w3;
 }
 const PACKED_QUERY = new Int32Array(PACKED_ID_WORDS);
+let lastQuery: string | undefined;
+let lastQueryPrefix: string | undefined;
+let lastQueryPacked = false;

@@ -4,7 +4,7 @@ import type { EventType } from '../domain/event-schema.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
 import { stringBytes } from './byte-budget.js';
 import type { PastEvent } from './history.js';
-import { EventCompactor, HolderKind, NOBODY, NOT_CHARGED, StoredEvent, storedId } from './stored-event.js';
+import { EventCompactor, HolderKind, isEventOf, NOBODY, NOT_CHARGED, StoredEvent, storedId } from './stored-event.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
 const ua = {
@@ -90,6 +90,13 @@ describe('StoredEvent', () => {
     expect([...words.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
     const back = StoredEvent.restored(...storedId(id), 'transaction', t0, packed.source, undefined, undefined, undefined, 0, 0);
     expect(back.id).toBe(id);
+    // What rules compare the event they score with: a kept event, packed or not, or any other form.
+    expect([isEventOf(packed, id), isEventOf(asText, id), isEventOf(full({ id }), id), isEventOf(full(), id)]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
   });
 
   it('answers each event type as it came', () => {

@@ -330,6 +330,12 @@ class TextIdEvent extends StoredEvent {
   }
 }
 
+/**
+ * Whether e is the event of this id: a StoredEvent answers without making its id's text (a rule that
+ * compares the event it scores with a timeline's would otherwise make one per event it reads).
+ */
+export const isEventOf = (e: PastEvent, id: string): boolean => (e instanceof StoredEvent ? e.hasId(id) : e.id === id);
+
 /** The prefix of the ids Vigil gives events (ingest/ingest-service.ts): those are kept packed. */
 const EVENT_ID_PREFIX = 'evt';
 

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { EventType } from '../../domain/event-schema.js';
 import type { Rule, RuleHit } from '../rule.js';
+import { isEventOf } from '../stored-event.js';
 import { formatDuration, formatInteger, formatWindow, minutesToMs, plural, relatedIds } from './format.js';
 
 export const FrequentCredentialChangesConfigSchema = Type.Object(
@@ -45,7 +46,7 @@ export const frequentCredentialChangesRule: Rule<FrequentCredentialChangesConfig
     const t = event.occurredAt;
     const earlier = history
       .forUser(event.user, t - minutesToMs(config.windowMinutes), t)
-      .filter((e) => CHANGES.has(e.type) && e.id !== event.id);
+      .filter((e) => CHANGES.has(e.type) && !isEventOf(e, event.id));
     const count = earlier.length + 1;
     if (count <= config.maxChanges) return undefined;
 

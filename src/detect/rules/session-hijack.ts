@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { UserAgentInfo } from '../../domain/activity-event.js';
 import { clientOf, type PastEvent, sameClient } from '../history.js';
 import type { Rule, RuleHit } from '../rule.js';
+import { isEventOf } from '../stored-event.js';
 import { formatDuration, minutesToMs } from './format.js';
 
 export const SessionHijackConfigSchema = Type.Object(
@@ -44,7 +45,7 @@ export const sessionHijackRule: Rule<SessionHijackConfig> = {
     // events must not become what the session "was".
     let first: PastEvent | undefined;
     for (const e of recent) {
-      if (e.session === session && e.id !== event.id && e.ua !== undefined && e.network !== undefined) {
+      if (e.session === session && !isEventOf(e, event.id) && e.ua !== undefined && e.network !== undefined) {
         first = e;
         break;
       }
@@ -55,7 +56,7 @@ export const sessionHijackRule: Rule<SessionHijackConfig> = {
     const same = sameClient(firstUa, ua);
     if (same && !otherDevice) return undefined;
     const client = clientOf(ua);
-    const earlier = recent.filter((e) => e.session === session && e.id !== event.id);
+    const earlier = recent.filter((e) => e.session === session && !isEventOf(e, event.id));
 
     const country = event.enrichment.geo?.country;
     return {
