@@ -99,6 +99,16 @@ describe('StoredEvent', () => {
     ]);
   });
 
+  it('answers the ids of many events read over and over, each its own', () => {
+    const c = new EventCompactor();
+    const ids = Array.from({ length: 1200 }, (_, i) => newId('evt', t0 + i));
+    const kept = ids.map((id) => c.compact(full({ id }), 'alice', 'ip', 'd', undefined, undefined));
+    // Forwards, backwards, then the latest few again: past the texts kept of the ids read lately.
+    expect(kept.map((e) => e.id)).toEqual(ids);
+    expect([...kept].reverse().map((e) => e.id)).toEqual([...ids].reverse());
+    expect(kept.slice(-20).map((e) => e.id)).toEqual(ids.slice(-20));
+  });
+
   it('answers each event type as it came', () => {
     const c = new EventCompactor();
     for (const type of EVENT_TYPES) expect(c.compact(full({ type }), 'alice', 'ip', 'd', undefined, undefined).type).toBe(type);

@@ -284,7 +284,13 @@ class PackedIdEvent extends StoredEvent {
   }
 
   get id(): string {
-    return unpackId(EVENT_ID_PREFIX, this.id0, this.id1, this.id2, this.id3);
+    let text = recentIds.get(this);
+    if (text === undefined) {
+      text = unpackId(EVENT_ID_PREFIX, this.id0, this.id1, this.id2, this.id3);
+      if (recentIds.size >= RECENT_IDS) recentIds.clear();
+      recentIds.set(this, text);
+    }
+    return text;
   }
 
   hasId(id: string): boolean {
@@ -299,6 +305,14 @@ class PackedIdEvent extends StoredEvent {
     return true;
   }
 }
+
+/**
+ * The texts of the packed ids read lately. Rules read the ids of the events behind a finding, and
+ * under attack every event finds the same ones again (the twenty latest failures of an address):
+ * each text was made again for every event. A few hundred texts, dropped all at once when full.
+ */
+const recentIds = new Map<PackedIdEvent, string>();
+const RECENT_IDS = 512;
 
 /**
  * An event sent with the shop's own id (an idempotency key of any form): the id kept as its text,
