@@ -60,8 +60,16 @@ const crockford = (n: number, length: number) => {
   for (let k = 0; k < length; k++, n = Math.floor(n / 32)) text = CROCKFORD[n % 32] + text;
   return text;
 };
-/** An id as Vigil makes them (core/ids.ts: time, then random), its random part made from `i`: the same at every call. */
-const vigilId = (i: number) => `evt_${crockford(T0 + i * MIN, 10)}${crockford(i * 7919, 16)}`;
+/**
+ * An id as Vigil makes them (core/ids.ts: time, then random), its random part made from `i` (the same
+ * at every call) and spread over all its 80 bits, so that the packed words take every value, negative
+ * ones too.
+ */
+const vigilId = (i: number) => {
+  let random = '';
+  for (let k = 0, x = (i + 1) * 2654435761; k < 16; k++, x = (x * 1103515245 + 12345) % 2 ** 31) random += CROCKFORD[x % 32];
+  return `evt_${crockford(T0 + i * MIN, 10)}${random}`;
+};
 
 /**
  * A day of a small shop: ordinary logins, page views and purchases of 40 accounts, new devices and
@@ -334,6 +342,27 @@ describe('detection snapshot', () => {
     });
     // The high half of the first estimate (a double) all ones: NaN.
     expect(decodeSnapshot(withU32('key.bytes', 1, () => 0xffffffff))).toEqual({ problem: 'unreadable (key 0 estimated at NaN bytes)' });
+    // An event owning bytes that are not whole 8-byte units (the high half of the first f64 rewritten:
+    // 121 is 0x405E4000 00000000).
+    const withOwn = (bytes: number) => {
+      const copy = withU32('event.ownBytes', 0, (old) => old);
+      const jsonLength = copy.readUInt32LE(12);
+      const { sections } = JSON.parse(copy.subarray(48, 48 + jsonLength).toString('utf8')) as {
+        sections: Array<{ name: string; type: string; length: number }>;
+      };
+      const width = { f64: 8, i32: 4, u32: 4, u8: 1 } as Record<string, number>;
+      let at = 48 + ((jsonLength + 7) & ~7);
+      for (const s of sections) {
+        if (s.name === 'event.ownBytes') break;
+        at += (s.length * (width[s.type] as number) + 7) & ~7;
+      }
+      copy.writeDoubleLE(bytes, at);
+      createHash('sha256').update(copy.subarray(48)).digest().copy(copy, 16);
+      return copy;
+    };
+    expect(decodeSnapshot(withOwn(121))).toEqual({ problem: 'unreadable (event 0 owns 121 bytes)' });
+    expect(decodeSnapshot(withOwn(32_768))).toEqual({ problem: 'unreadable (event 0 owns 32768 bytes)' });
+    expect(decodeSnapshot(withOwn(32_760))).not.toHaveProperty('problem');
     // The first four events' ids marked as text (event.presence is a byte an event): more ids as text
     // than the text column holds.
     expect(decodeSnapshot(withU32('event.presence', 0, (old) => old | 0x02020202))).toEqual({

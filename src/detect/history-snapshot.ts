@@ -544,9 +544,10 @@ function buildState(json: JsonPart, columns: ReadonlyMap<string, Column>): Snaps
  */
 class EventColumns implements EventTable {
   readonly size: number;
-  /** The events' packed ids, four words each (StoredEvent's), and by event the text of those kept as text. */
+  /** The events' packed ids, four words each (StoredEvent's); by event, its id's index in `idTexts`, -1 when packed. */
   private readonly idWords: Int32Array;
-  private readonly idTexts: ReadonlyArray<string | undefined>;
+  private readonly idText: Int32Array;
+  private readonly idTexts: readonly string[];
   private readonly strings: readonly string[];
   private readonly sources: readonly Source[];
   private readonly purchases: readonly Purchase[];
@@ -668,16 +669,17 @@ class EventColumns implements EventTable {
     this.deviceAgeMs = sized('event.deviceAgeMs', n, Float64Array);
     this.presence = sized('event.presence', n, Uint8Array);
     this.idWords = sized('event.id', PACKED_ID_WORDS * n, Int32Array);
-    // The ids kept as text, in the order of their events: one each, no more, no fewer.
-    const idTexts: Array<string | undefined> = [];
+    // The ids kept as text, in the order of their events: one each, no more, no fewer. By index in a
+    // typed array: a list filled at scattered places turns into a dictionary when they are few.
+    this.idText = new Int32Array(n).fill(-1);
     let textId = 0;
     for (let i = 0; i < n; i++) {
       if (!((this.presence[i] as number) & ID_AS_TEXT)) continue;
       if (textId >= ids.length) throw new Error('ids do not match the events');
-      idTexts[i] = ids[textId++];
+      this.idText[i] = textId++;
     }
     if (textId !== ids.length) throw new Error('ids do not match the events');
-    this.idTexts = idTexts;
+    this.idTexts = ids;
     this.flags = sized('event.flags', n, Uint8Array);
     this.own = sized('event.ownBytes', n, Float64Array);
     this.charged = sized('event.chargedTo', n, Uint8Array);
@@ -702,7 +704,8 @@ class EventColumns implements EventTable {
     const purchase = this.purchase[i] as number;
     const session = this.session[i] as number;
     const path = this.path[i] as number;
-    const text = this.idTexts[i];
+    const textAt = this.idText[i] as number;
+    const text = textAt < 0 ? undefined : this.idTexts[textAt];
     const w = PACKED_ID_WORDS * i;
     const words = this.idWords;
     return StoredEvent.restored(

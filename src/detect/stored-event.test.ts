@@ -204,8 +204,11 @@ describe('StoredEvent', () => {
     expect(e.chargedTo).toBe(HolderKind.profile);
     expect(e.release(HolderKind.profile)).toBe(NOBODY);
     expect([e.held, e.chargedTo]).toEqual([false, undefined]);
-    // The flags and the bytes are left as they were.
+    // The flags, the type and the bytes are left as they were, through a restore's charge too.
+    e.restoreCharge(HolderKind.device);
+    expect(e.chargedTo).toBe(HolderKind.device);
     expect([e.newDevice, e.newCountry, e.untrustedSource, e.untrustedNetwork]).toEqual([null, false, true, false]);
+    expect(e.type).toBe('transaction');
     expect(e.ownBytes).toBe(new EventCompactor().compact(full(), 'alice', 'ip', 'd', undefined, undefined).ownBytes);
   });
 });

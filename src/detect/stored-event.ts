@@ -256,7 +256,7 @@ export abstract class StoredEvent implements PastEvent {
     this.setLow(((this.state % OWN_SPAN) & (FLAG_MASK | TYPE_MASK)) | (kind === undefined ? 0 : (kind + 1) << CHARGED_SHIFT));
   }
 
-  /** Replaces the bits below ownBytes, in arithmetic: bitwise on the whole would cut ownBytes at bit 31. */
+  /** Replaces the bits below ownBytes, in arithmetic, as ownBytes is read (`state / OWN_SPAN`). */
   private setLow(low: number): void {
     if (frozen.size > 0) for (const before of frozen) if (!before.has(this)) before.set(this, this.chargedTo);
     this.state = this.state - (this.state % OWN_SPAN) + low;
@@ -491,7 +491,7 @@ const TYPE_MASK = 0xf << TYPE_SHIFT;
  * ownBytes, in units of 8 bytes (every estimate is a multiple: V8 allocates in 8-byte words), is
  * state / OWN_SPAN. The state must stay a small integer (below 2^31): a single larger one would turn
  * the field into a boxed number in every StoredEvent (V8 keeps one representation per field). That
- * leaves 2^12 units, 32 KB, for what one event adds; the schema's limits keep an event's texts to a
+ * leaves 4,095 units, 32,760 bytes, for what one event adds; the schema's limits keep an event's texts to a
  * few KB.
  */
 const OWN_SPAN = 1 << 19;
@@ -568,7 +568,8 @@ export class EventCompactor {
     if (e instanceof StoredEvent && !e.held && e.user === user && e.ip === ip && e.device === device) return e;
     const source = this.source(e, user, ip, device, near1?.source, near2?.source);
     const session = this.text(e.session, near1?.session, near2?.session, false);
-    const packed = packId(EVENT_ID_PREFIX, e.id, ID_WORDS);
+    // A kept event (another history's) hands over its words; any other is packed from its text.
+    const packed = e instanceof StoredEvent ? e.idWords(ID_WORDS, 0) : packId(EVENT_ID_PREFIX, e.id, ID_WORDS);
     let bytes = (packed ? PACKED_ID_EVENT_BYTES : TEXT_ID_EVENT_BYTES + stringBytes(e.id)) + source.bytes + session.bytes;
     const path = this.text(e.path);
     let detail: Purchase | string | undefined = path.value;

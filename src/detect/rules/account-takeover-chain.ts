@@ -127,7 +127,10 @@ function isRiskyChange(c: PastEvent, history: History, from: number, to: number)
   if (c.untrustedSource === true && c.untrustedNetwork !== false) return true;
   if (c.untrustedSource === undefined && c.newDevice === true) return true;
   const marks = history.storyOf?.(c.user, from, to) ?? [];
-  return marks.some((m) => m.eventId === c.id && (m.severity === 'medium' || m.severity === 'high' || m.severity === 'critical'));
+  if (marks.length === 0) return false;
+  // Read once: a kept event's id is made from its packed form at each read.
+  const id = c.id;
+  return marks.some((m) => m.eventId === id && (m.severity === 'medium' || m.severity === 'high' || m.severity === 'critical'));
 }
 
 function describeSource(c: PastEvent): string {
@@ -138,11 +141,13 @@ function describeSource(c: PastEvent): string {
 /** The open story this continues: the alert of the change, or of the latest earlier suspicious event of its session or device. */
 function alertOfStory(history: History, user: string, change: PastEvent, from: number, to: number): string | undefined {
   const marks = history.storyOf?.(user, from, to) ?? [];
+  if (marks.length === 0) return undefined;
+  const changeId = change.id;
   for (let i = marks.length - 1; i >= 0; i--) {
     const m = marks[i];
     if (m === undefined || m.alertId === undefined) continue;
     const linked =
-      m.eventId === change.id ||
+      m.eventId === changeId ||
       (m.session !== undefined && m.session === change.session) ||
       (m.device !== undefined && m.device === change.device);
     if (linked) return m.alertId;

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { Subject } from '../../domain/alert.js';
 import type { PastEvent } from '../history.js';
 import type { Rule, RuleHit } from '../rule.js';
+import { isEventOf } from '../stored-event.js';
 import { formatDecimal, formatDuration, minutesToMs, plural, relatedIds } from './format.js';
 
 export const CardTestingConfigSchema = Type.Object(
@@ -61,7 +62,7 @@ export const cardTestingRule: Rule<CardTestingConfig> = {
     const from = t - minutesToMs(config.windowMinutes);
     // Testers mix in small charges that go through: each proves a card works.
     const failed = (events: readonly PastEvent[]) =>
-      events.filter((e) => (e.type === 'payment.failed' || isSmallCharge(e, config.smallAmount)) && e.id !== event.id);
+      events.filter((e) => (e.type === 'payment.failed' || isSmallCharge(e, config.smallAmount)) && !isEventOf(e, event.id));
     const groups: Group[] = [];
     if (event.device !== undefined) {
       groups.push({
