@@ -306,26 +306,34 @@ describe('detection snapshot', () => {
     const engine = engineOn(live);
     for (const { event, enrichment } of traffic(0, 100)) engine.score(event, enrichment);
     const bytes = snapshotOf(live);
-    /** A copy with one u32 of a section changed, and the SHA-256 made to match again. */
-    const withU32 = (section: string, index: number, value: (old: number) => number) => {
-      const copy = Buffer.from(bytes);
-      const jsonLength = copy.readUInt32LE(12);
-      const { sections } = JSON.parse(copy.subarray(48, 48 + jsonLength).toString('utf8')) as {
+    /** Where a section's values begin in the file, and their width. */
+    const sectionAt = (file: Buffer, section: string) => {
+      const jsonLength = file.readUInt32LE(12);
+      const { sections } = JSON.parse(file.subarray(48, 48 + jsonLength).toString('utf8')) as {
         sections: Array<{ name: string; type: string; length: number }>;
       };
       const width = { f64: 8, i32: 4, u32: 4, u8: 1 } as Record<string, number>;
       let at = 48 + ((jsonLength + 7) & ~7);
       for (const s of sections) {
-        if (s.name === section) {
-          const where = at + 4 * (index < 0 ? s.length + index : index);
-          copy.writeUInt32LE(value(copy.readUInt32LE(where)), where);
-          createHash('sha256').update(copy.subarray(48)).digest().copy(copy, 16);
-          return copy;
-        }
+        if (s.name === section) return { at, length: s.length };
         at += (s.length * (width[s.type] as number) + 7) & ~7;
       }
       throw new Error(`no section ${section}`);
     };
+    /** A copy with its bytes changed by `change`, and the SHA-256 made to match again. */
+    const changed = (change: (copy: Buffer) => void) => {
+      const copy = Buffer.from(bytes);
+      change(copy);
+      createHash('sha256').update(copy.subarray(48)).digest().copy(copy, 16);
+      return copy;
+    };
+    /** A copy with one u32 of a section changed. */
+    const withU32 = (section: string, index: number, value: (old: number) => number) =>
+      changed((copy) => {
+        const { at, length } = sectionAt(copy, section);
+        const where = at + 4 * (index < 0 ? length + index : index);
+        copy.writeUInt32LE(value(copy.readUInt32LE(where)), where);
+      });
     expect(decodeSnapshot(withU32('text.ids.ends', 0, () => 0xffffffff))).toEqual({ problem: 'unreadable (text 0 ends out of order)' });
     expect(decodeSnapshot(withU32('text.strings.ends', -1, (end) => end - 1))).toEqual({
       problem: 'unreadable (texts do not fill their bytes)',
@@ -342,24 +350,8 @@ describe('detection snapshot', () => {
     });
     // The high half of the first estimate (a double) all ones: NaN.
     expect(decodeSnapshot(withU32('key.bytes', 1, () => 0xffffffff))).toEqual({ problem: 'unreadable (key 0 estimated at NaN bytes)' });
-    // An event owning bytes that are not whole 8-byte units (the high half of the first f64 rewritten:
-    // 121 is 0x405E4000 00000000).
-    const withOwn = (bytes: number) => {
-      const copy = withU32('event.ownBytes', 0, (old) => old);
-      const jsonLength = copy.readUInt32LE(12);
-      const { sections } = JSON.parse(copy.subarray(48, 48 + jsonLength).toString('utf8')) as {
-        sections: Array<{ name: string; type: string; length: number }>;
-      };
-      const width = { f64: 8, i32: 4, u32: 4, u8: 1 } as Record<string, number>;
-      let at = 48 + ((jsonLength + 7) & ~7);
-      for (const s of sections) {
-        if (s.name === 'event.ownBytes') break;
-        at += (s.length * (width[s.type] as number) + 7) & ~7;
-      }
-      copy.writeDoubleLE(bytes, at);
-      createHash('sha256').update(copy.subarray(48)).digest().copy(copy, 16);
-      return copy;
-    };
+    // The first event owning bytes that are not whole 8-byte units, or more than an event can own.
+    const withOwn = (own: number) => changed((copy) => copy.writeDoubleLE(own, sectionAt(copy, 'event.ownBytes').at));
     expect(decodeSnapshot(withOwn(121))).toEqual({ problem: 'unreadable (event 0 owns 121 bytes)' });
     expect(decodeSnapshot(withOwn(32_768))).toEqual({ problem: 'unreadable (event 0 owns 32768 bytes)' });
     expect(decodeSnapshot(withOwn(32_760))).not.toHaveProperty('problem');
