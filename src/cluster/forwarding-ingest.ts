@@ -1,7 +1,7 @@
 import type { NatsConnection } from 'nats';
 import type { Clock } from '../core/clock.js';
 import { ProblemError } from '../core/errors.js';
-import { newId } from '../core/ids.js';
+import { EVENT_ID_PREFIX, newId } from '../core/ids.js';
 import type { EventIngest, IngestOptions, IngestOutcome, IngestReport } from '../ingest/ingest-service.js';
 import { validateEvent } from '../ingest/validate-event.js';
 import type { VigilMetrics } from '../metrics/metrics.js';
@@ -105,7 +105,7 @@ export class ForwardingIngest implements EventIngest {
         group = { indexes: [], events: [] };
         groups.set(partition, group);
       }
-      const id = checked.value.id ?? newId('evt', now);
+      const id = checked.value.id ?? newId(EVENT_ID_PREFIX, now);
       if (checked.value.id === undefined) minted.add(id);
       const event = { ...(raw as object), id };
       group.indexes.push(index);

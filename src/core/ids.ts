@@ -45,6 +45,9 @@ export function newId(prefix: string, now = Date.now()): string {
   return ID.toString('latin1', 0, random + RANDOM_CHARS);
 }
 
+/** The prefix of the ids Vigil gives events: detection keeps those packed (see packId). */
+export const EVENT_ID_PREFIX = 'evt';
+
 /**
  * An id of newId's layout in four 32-bit words, for what keeps ids by the million (detection's
  * remembered events): its 26 characters are 128 bits (the first carries 3, since the time has 48), and

@@ -1,4 +1,4 @@
-import { isPackedId, PACKED_ID_WORDS, packId, unpackId } from '../core/ids.js';
+import { EVENT_ID_PREFIX, isPackedId, PACKED_ID_WORDS, packId, unpackId } from '../core/ids.js';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
@@ -349,9 +349,6 @@ class TextIdEvent extends StoredEvent {
  * compares the event it scores with a timeline's would otherwise make one per event it reads).
  */
 export const isEventOf = (e: PastEvent, id: string): boolean => (e instanceof StoredEvent ? e.hasId(id) : e.id === id);
-
-/** The prefix of the ids Vigil gives events (ingest/ingest-service.ts): those are kept packed. */
-const EVENT_ID_PREFIX = 'evt';
 
 /**
  * An id as a StoredEvent keeps it: the four words of a packed id, or its text and three zeros. A tuple

@@ -2,7 +2,7 @@ import { setImmediate } from 'node:timers';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { Problem } from '../core/errors.js';
-import { newId } from '../core/ids.js';
+import { EVENT_ID_PREFIX, newId } from '../core/ids.js';
 import type { Detector } from '../detect/detector.js';
 import type { ActivityEvent, StoredEvent } from '../domain/activity-event.js';
 import type { Alert } from '../domain/alert.js';
@@ -257,7 +257,7 @@ export class IngestService {
         const followUps: PlannedResponse[] = [];
         const stepsFrom = steps.length;
         batch.forEach(({ event }, i) => {
-          const withId = { ...event, id: event.id ?? newId('evt', now) };
+          const withId = { ...event, id: event.id ?? newId(EVENT_ID_PREFIX, now) };
           const enrichment = enrichments[first + i] as StoredEvent['enrichment'];
           const detected = this.deps.detector.score(withId, enrichment);
           const { verdict, steps: responded } = this.deps.responder.respond(withId, detected);
