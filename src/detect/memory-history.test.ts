@@ -62,15 +62,47 @@ describe('MemoryHistory', () => {
     expect(h.forUser('u', 0, Number.MAX_SAFE_INTEGER).map((e) => e.occurredAt - t0)).toEqual([20_000]);
   });
 
-  it('keeps page views only for minutes, so they do not crowd out logins', () => {
+  it('keeps page views only for 15 minutes behind their key’s newest event, so they do not crowd out logins', () => {
     const h = new MemoryHistory();
-    h.record(ev({ type: 'login.succeeded', occurredAt: t0 }));
-    for (let i = 0; i < 100; i++) h.record(ev({ type: 'page.viewed', occurredAt: t0 + i * 60_000 }));
-    const kept = h.forUser('u', 0, Number.MAX_SAFE_INTEGER);
-    expect(kept[0]?.type).toBe('login.succeeded');
-    // Compacted whenever the timeline passes 64 events: never more than that, the login kept.
-    expect(kept.filter((e) => e.type === 'page.viewed').length).toBeLessThanOrEqual(64);
-    expect(kept.length).toBeLessThan(101);
+    h.record(ev({ type: 'login.succeeded', occurredAt: t0, ip: '5.5.5.5' }));
+    for (let i = 1; i <= 100; i++) h.record(ev({ type: 'page.viewed', occurredAt: t0 + i * 60_000, ip: '5.5.5.5' }));
+    const minutes = (events: readonly PastEvent[]) => events.map((e) => (e.occurredAt - t0) / 60_000);
+    // The login and the page views of the last 15 minutes (85 to 100), whatever the timeline's length.
+    expect(minutes(h.forUser('u', 0, Number.MAX_SAFE_INTEGER))).toEqual([0, ...Array.from({ length: 16 }, (_, k) => 85 + k)]);
+    expect(minutes(h.forIp('5.5.5.5', 0, Number.MAX_SAFE_INTEGER))).toEqual([0, ...Array.from({ length: 16 }, (_, k) => 85 + k)]);
+    // Any later event of the key drops the page views that fell behind, not only a page view.
+    h.record(ev({ type: 'logout', occurredAt: t0 + 110 * 60_000, ip: '5.5.5.5' }));
+    expect(minutes(h.forUser('u', 0, Number.MAX_SAFE_INTEGER))).toEqual([0, 95, 96, 97, 98, 99, 100, 110]);
+    expect(minutes(h.forIp('5.5.5.5', 0, Number.MAX_SAFE_INTEGER))).toEqual([0, 95, 96, 97, 98, 99, 100, 110]);
+    // A page view that arrives late, already behind by more than 15 minutes, is not kept.
+    h.record(ev({ type: 'page.viewed', occurredAt: t0 + 50 * 60_000, ip: '5.5.5.5' }));
+    expect(minutes(h.forUser('u', 0, Number.MAX_SAFE_INTEGER))).toEqual([0, 95, 96, 97, 98, 99, 100, 110]);
+  });
+
+  it('keeps the page view that opened a session in its user’s timeline, for session hijack', () => {
+    const h = new MemoryHistory();
+    const client = {
+      ua: { browser: 'Firefox', os: 'Linux', deviceClass: 'desktop' as const, summary: 'Firefox on Linux' },
+      network: '81.2.69.0/24',
+    };
+    // A session made only of page views (a shop that sends its logins without the session id).
+    for (let i = 0; i < 40; i++)
+      h.record(ev({ type: 'page.viewed', session: 's1', occurredAt: t0 + i * 60_000, ip: '81.2.69.1', device: 'd1', ...client }));
+    // And one without a client: it cannot be a session's first for session hijack, so it is not kept.
+    h.record(ev({ type: 'page.viewed', session: 's2', occurredAt: t0 + 60_000 + 1, ip: '81.2.69.1' }));
+    const newest = t0 + 39 * 60_000;
+    const views = h.forUser('u', 0, Number.MAX_SAFE_INTEGER);
+    // Its first page view stays, with the last 15 minutes'.
+    expect(views[0]?.occurredAt).toBe(t0);
+    expect(views.slice(1).every((e) => e.occurredAt >= newest - 15 * 60_000 && e.session === 's1')).toBe(true);
+    expect(views).toHaveLength(1 + 16);
+    // Only the user's timeline keeps it: the address's and the device's drop it with the others.
+    expect(h.forIp('81.2.69.1', 0, Number.MAX_SAFE_INTEGER).every((e) => e.occurredAt >= newest - 15 * 60_000)).toBe(true);
+    expect(h.forDevice('d1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(16);
+    // A session opened by a login keeps no page view of its own beyond 15 minutes.
+    h.record(ev({ type: 'login.succeeded', user: 'v', session: 's3', occurredAt: t0, ...client }));
+    for (let i = 1; i < 40; i++) h.record(ev({ type: 'page.viewed', user: 'v', session: 's3', occurredAt: t0 + i * 60_000, ...client }));
+    expect(h.forUser('v', 0, Number.MAX_SAFE_INTEGER).map((e) => e.type)).toEqual(['login.succeeded', ...Array(16).fill('page.viewed')]);
   });
 
   it('keeps transaction amounts per user and currency, before a time', () => {
@@ -207,35 +239,77 @@ describe('MemoryHistory under a byte budget', () => {
     expect(capped.memory().bytes).toBe(before + 200 + stringBytes('other') + (m3?.ownBytes ?? 0) - (first?.ownBytes ?? 0));
   });
 
-  it('charges every kept event to exactly one key that holds it, through caps, retention and evictions', () => {
-    // Users, addresses and devices mixed at random (a fixed seed), so that events are forgotten by
-    // one holder while others keep them, in every order; then each key's estimate is its fixed part
-    // (200 bytes and its name), its list's slots, and the events charged to it, nothing else.
-    const h = new MemoryHistory({ retentionMs: 60_000, maxEventsPerKey: 6, budgetBytes: 16 * 1024 });
-    let seed = 7;
-    const next = (n: number) => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-      return seed % n;
-    };
-    for (let i = 0; i < 5000; i++) {
-      const device = next(3) === 0 ? undefined : `dev-${next(40)}`;
-      h.record(ev({ id: `r${i}`, user: `user-${next(60)}`, ip: `10.0.0.${next(50)}`, device, occurredAt: t0 + i * 100 - next(5000) }));
-    }
-    expect(h.memory().evictedKeys).toBeGreaterThan(0);
-    const state = h.exportState();
-    const holderOf = { user: 0, ip: 1, device: 2 } as const;
-    let total = 0;
-    for (const k of state.keys) {
-      total += k.bytes;
-      if (k.kind !== 'user' && k.kind !== 'ip' && k.kind !== 'device') continue;
-      const events = k.events as StoredEvent[];
-      const charged = events.filter((e) => e.chargedTo === holderOf[k.kind]).reduce((sum, e) => sum + e.ownBytes, 0);
-      const list = events.length === 1 ? 0 : 32 + 16 + 8 * events.length;
-      expect(k.bytes, `${k.kind} ${k.key}`).toBe(200 + stringBytes(k.key) + list + charged);
-      for (const e of events) expect(e.chargedTo, e.id).toBeDefined();
-    }
-    expect(total).toBe(h.memory().bytes);
-  });
+  it.each([
+    { traffic: 'failed logins', retentionMs: 60_000, maxEventsPerKey: 6, step: 100, budgetKb: 16, pageViews: false },
+    // Page views, a third of them opening a session, dropped 15 minutes behind their keys' newest
+    // event (the retention's 25 hours are never reached), sessions' first ones kept by their users.
+    { traffic: 'page views among logins', retentionMs: 25 * HOUR_MS, maxEventsPerKey: 30, step: 3000, budgetKb: 64, pageViews: true },
+  ])(
+    'charges every kept event to exactly one key that holds it, through caps, retention and evictions ($traffic)',
+    ({ retentionMs, maxEventsPerKey, step, budgetKb, pageViews }) => {
+      // Users, addresses and devices mixed at random (a fixed seed), so that events are forgotten by
+      // one holder while others keep them, in every order; then each key's estimate is its fixed part
+      // (200 bytes and its name), its list's slots, and the events charged to it, nothing else.
+      const h = new MemoryHistory({ retentionMs, maxEventsPerKey, budgetBytes: budgetKb * 1024 });
+      const client = {
+        ua: { browser: 'Firefox', os: 'Linux', deviceClass: 'desktop' as const, summary: 'Firefox on Linux' },
+        network: '10.0.0.0/24',
+      };
+      let anchors = 0;
+      let seed = 7;
+      const next = (n: number) => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+        return seed % n;
+      };
+      for (let i = 0; i < 5000; i++) {
+        const device = next(3) === 0 ? undefined : `dev-${next(40)}`;
+        const type = pageViews && next(3) > 0 ? 'page.viewed' : 'login.failed';
+        const session = pageViews ? { session: `s-${next(90)}`, ...(next(3) === 0 && client) } : {};
+        h.record(
+          ev({
+            id: `r${i}`,
+            type,
+            user: `user-${next(60)}`,
+            ip: `10.0.0.${next(50)}`,
+            device,
+            occurredAt: t0 + i * step - next(5000),
+            ...session,
+          }),
+        );
+      }
+      if (pageViews) {
+        // Page views were dropped, and none kept is older than 15 minutes behind its timeline's newest
+        // but a session's first in a user's timeline.
+        for (const k of h.exportState().keys) {
+          if (k.kind !== 'user' && k.kind !== 'ip' && k.kind !== 'device') continue;
+          const events = k.events as StoredEvent[];
+          const newest = (events[events.length - 1] as StoredEvent).occurredAt;
+          const old = events.filter((e) => e.type === 'page.viewed' && e.occurredAt < newest - 15 * 60_000);
+          if (k.kind !== 'user') expect(old, `${k.kind} ${k.key}`).toEqual([]);
+          else
+            for (const e of old) {
+              expect(events.find((x) => x.session === e.session && x.ua !== undefined)).toBe(e);
+              anchors++;
+            }
+        }
+        expect(anchors).toBeGreaterThan(0);
+      }
+      expect(h.memory().evictedKeys).toBeGreaterThan(0);
+      const state = h.exportState();
+      const holderOf = { user: 0, ip: 1, device: 2 } as const;
+      let total = 0;
+      for (const k of state.keys) {
+        total += k.bytes;
+        if (k.kind !== 'user' && k.kind !== 'ip' && k.kind !== 'device') continue;
+        const events = k.events as StoredEvent[];
+        const charged = events.filter((e) => e.chargedTo === holderOf[k.kind]).reduce((sum, e) => sum + e.ownBytes, 0);
+        const list = events.length === 1 ? 0 : 32 + 16 + 8 * events.length;
+        expect(k.bytes, `${k.kind} ${k.key}`).toBe(200 + stringBytes(k.key) + list + charged);
+        for (const e of events) expect(e.chargedTo, e.id).toBeDefined();
+      }
+      expect(total).toBe(h.memory().bytes);
+    },
+  );
 
   it('counts what it forgets by age and by the per-key cap, so an idle budget shrinks back', () => {
     const h = new MemoryHistory({ retentionMs: 10_000, maxEventsPerKey: 5, budgetBytes });

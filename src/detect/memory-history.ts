@@ -28,11 +28,12 @@ export interface MemoryHistoryLimits {
 export const DEFAULT_LIMITS: MemoryHistoryLimits = { retentionMs: 25 * HOUR, maxEventsPerKey: 300, budgetBytes: 512 * 1024 * 1024 };
 
 /**
- * Page views are most of the traffic and only the browsing rule looks at them, over minutes: they
- * are kept this long, so that a user's timeline is not crowded with them.
+ * Page views are most of the traffic and only the browsing rule counts them, over minutes: they are
+ * kept this long behind their key's newest event, then dropped at the next event of that key, so
+ * that they neither crowd a timeline's logins out nor take most of the memory. The one exception is
+ * a session's first event in a user's timeline (opensSession).
  */
 const PAGE_VIEW_RETENTION_MS = 15 * 60_000;
-const COMPACT_ABOVE = 64;
 const MAX_AMOUNTS = 100;
 
 /**
@@ -77,6 +78,32 @@ function range(t: Timeline | undefined, from: number, to: number): readonly Past
   let hi = lo;
   while (hi < t.length && (t[hi] as StoredEvent).occurredAt <= to) hi++;
   return t.slice(lo, hi);
+}
+
+/**
+ * Whether a page view older than page views are kept is its session's first event with a client and
+ * a network, among the events kept before it (`list[0, kept)`): session hijack compares a session's
+ * later events with that one, for as long as the history keeps it, so it stays when the other page
+ * views go. One event per session at most.
+ */
+function opensSession(list: readonly StoredEvent[], kept: number, x: StoredEvent): boolean {
+  const session = x.session;
+  if (session === undefined || x.ua === undefined || x.network === undefined) return false;
+  for (let k = 0; k < kept; k++) {
+    const earlier = list[k] as StoredEvent;
+    if (earlier.session === session && earlier.ua !== undefined && earlier.network !== undefined) return false;
+  }
+  return true;
+}
+
+/**
+ * The list without its events [from, to): a new list, exactly sized, when the rest is short (see
+ * Timeline); else the same list, shortened in place.
+ */
+function withoutRange(list: StoredEvent[], from: number, to: number): StoredEvent[] {
+  if (list.length - (to - from) < EXACT_BELOW) return from === 0 ? list.slice(to) : list.slice(0, from).concat(list.slice(to));
+  list.splice(from, to - from);
+  return list;
 }
 
 const eventsOf = (t: Timeline): readonly StoredEvent[] => (Array.isArray(t) ? t : [t]);
@@ -191,22 +218,28 @@ export class MemoryHistory implements History {
     else list.splice(i, 0, e);
     let delta = e.hold(kind) ? e.ownBytes : 0;
     const newest = (list[list.length - 1] as StoredEvent).occurredAt;
-    let drop = 0;
-    while (drop < list.length && (list[drop] as StoredEvent).occurredAt < newest - limits.retentionMs) drop++;
-    drop = Math.max(drop, list.length - limits.maxEventsPerKey);
-    if (drop > 0) {
-      for (let k = 0; k < drop; k++) delta += this.release(list[k] as StoredEvent, kind);
-      if (list.length - drop < EXACT_BELOW) list = list.slice(drop);
-      else list.splice(0, drop);
+    // One pass over the events older than a page view is kept (the list is in time order): those past
+    // the retention go, and so do page views, but for the one that opened a session in a user's
+    // timeline (see opensSession).
+    const retainFrom = newest - limits.retentionMs;
+    const viewsFrom = newest - PAGE_VIEW_RETENTION_MS;
+    const scanTo = Math.max(retainFrom, viewsFrom);
+    let kept = 0;
+    let read = 0;
+    for (; read < list.length; read++) {
+      const x = list[read] as StoredEvent;
+      if (x.occurredAt >= scanTo) break;
+      const expired =
+        x.occurredAt < retainFrom ||
+        (x.type === 'page.viewed' && x.occurredAt < viewsFrom && !(kind === HolderKind.user && opensSession(list, kept, x)));
+      if (expired) delta += this.release(x, kind);
+      else list[kept++] = x;
     }
-    if (list.length > COMPACT_ABOVE && e.type === 'page.viewed') {
-      const cutoff = newest - PAGE_VIEW_RETENTION_MS;
-      let w = 0;
-      for (const x of list) {
-        if (x.type !== 'page.viewed' || x.occurredAt >= cutoff) list[w++] = x;
-        else delta += this.release(x, kind);
-      }
-      list.length = w;
+    if (kept < read) list = withoutRange(list, kept, read);
+    const over = list.length - limits.maxEventsPerKey;
+    if (over > 0) {
+      for (let k = 0; k < over; k++) delta += this.release(list[k] as StoredEvent, kind);
+      list = withoutRange(list, 0, over);
     }
     entry.value = list.length === 1 ? (list[0] as StoredEvent) : list;
     return delta + containerBytes(entry.value) - containerBefore;

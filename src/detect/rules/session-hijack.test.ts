@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UserAgentInfo } from '../../domain/activity-event.js';
 import { sessionHijackRule as rule, type SessionHijackConfig } from './session-hijack.js';
-import { type Case, ev, judge, min, problemsOf } from './test-kit.js';
+import { type Case, ev, judge, min, problemsOf, times } from './test-kit.js';
 
 const SAFARI: UserAgentInfo = {
   browser: 'Mobile Safari',
@@ -55,6 +55,18 @@ const cases: Case<SessionHijackConfig>[] = [
         client: 'Chrome 124/Windows 10',
         sessionCountry: 'GB',
       }),
+    },
+  },
+  {
+    // The history keeps page views 15 minutes, but for the one that opened a session (memory-history.ts).
+    name: 'a session of page views only, its first 40 minutes back: high, from where it began',
+    past: times(40, (i) => owner(i - 40)),
+    event: elsewhere(),
+    hit: {
+      severity: 'high',
+      message:
+        'Session used from 126.0.0.1 (JP) with Chrome 124 on Windows 10 (desktop), 40 min after it began from 81.2.69.160 (GB) with another browser',
+      evidence: expect.objectContaining({ sessionStartedAt: new Date(min(-40)).toISOString() }),
     },
   },
   { name: 'another network, same browser (Wi-Fi to 4G): nothing', past: [owner(-3)], event: elsewhere({ ua: SAFARI }), hit: undefined },
