@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringBytes } from './byte-budget.js';
 import { type PastEvent, PROFILE_LOGINS, PROFILE_MERCHANTS } from './history.js';
-import { MemoryHistory } from './memory-history.js';
+import { DEFAULT_LIMITS, MemoryHistory } from './memory-history.js';
 import type { StoredEvent } from './stored-event.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
@@ -103,6 +103,30 @@ describe('MemoryHistory', () => {
     h.record(ev({ type: 'login.succeeded', user: 'v', session: 's3', occurredAt: t0, ...client }));
     for (let i = 1; i < 40; i++) h.record(ev({ type: 'page.viewed', user: 'v', session: 's3', occurredAt: t0 + i * 60_000, ...client }));
     expect(h.forUser('v', 0, Number.MAX_SAFE_INTEGER).map((e) => e.type)).toEqual(['login.succeeded', ...Array(16).fill('page.viewed')]);
+    // A page view that comes late, already behind, is kept when it opens its session, and not when
+    // its session began earlier.
+    h.record(ev({ type: 'page.viewed', session: 's4', occurredAt: t0 + 5 * 60_000, ip: '81.2.69.1', ...client }));
+    h.record(ev({ type: 'page.viewed', session: 's4', occurredAt: t0 + 6 * 60_000, ip: '81.2.69.1', ...client }));
+    h.record(ev({ type: 'page.viewed', session: 's1', occurredAt: t0 + 7 * 60_000, ip: '81.2.69.1', ...client }));
+    const late = h.forUser('u', t0 + 5 * 60_000, t0 + 7 * 60_000);
+    expect(late.map((e) => [e.session, (e.occurredAt - t0) / 60_000])).toEqual([['s4', 5]]);
+  });
+
+  it('keeps sessions’ openers however many, the oldest giving way to the per-key cap', () => {
+    // A client that starts a session at every page view (a crawler that drops its cookies): each
+    // opens its session, so the user's timeline keeps them all, up to the cap of events per key.
+    const h = new MemoryHistory({ ...DEFAULT_LIMITS, maxEventsPerKey: 50 });
+    const client = {
+      ua: { browser: 'Firefox', os: 'Linux', deviceClass: 'desktop' as const, summary: 'Firefox on Linux' },
+      network: '81.2.69.0/24',
+    };
+    for (let i = 0; i < 200; i++)
+      h.record(ev({ type: 'page.viewed', session: `c${i}`, occurredAt: t0 + i * 60_000, ip: '81.2.69.1', ...client }));
+    const kept = h.forUser('u', 0, Number.MAX_SAFE_INTEGER);
+    expect(kept).toHaveLength(50);
+    expect(kept[0]?.session).toBe('c150');
+    // Their address's timeline keeps the last 15 minutes' only.
+    expect(h.forIp('81.2.69.1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(16);
   });
 
   it('keeps transaction amounts per user and currency, before a time', () => {

@@ -82,14 +82,14 @@ function range(t: Timeline | undefined, from: number, to: number): readonly Past
 
 /**
  * Whether a page view older than page views are kept is its session's first event with a client and
- * a network, among the events kept before it (`list[0, kept)`): session hijack compares a session's
- * later events with that one, for as long as the history keeps it, so it stays when the other page
- * views go. One event per session at most.
+ * a network, among the events kept before it (`list[first, kept)`): session hijack compares a
+ * session's later events with that one, for as long as the history keeps it, so it stays when the
+ * other page views go. One event per session at most.
  */
-function opensSession(list: readonly StoredEvent[], kept: number, x: StoredEvent): boolean {
+function opensSession(list: readonly StoredEvent[], first: number, kept: number, x: StoredEvent): boolean {
   const session = x.session;
   if (session === undefined || x.ua === undefined || x.network === undefined) return false;
-  for (let k = 0; k < kept; k++) {
+  for (let k = first; k < kept; k++) {
     const earlier = list[k] as StoredEvent;
     if (earlier.session === session && earlier.ua !== undefined && earlier.network !== undefined) return false;
   }
@@ -211,6 +211,7 @@ export class MemoryHistory implements History {
     const limits = this.limits;
     const value = entry.value;
     const containerBefore = containerBytes(value);
+    const newestBefore = newestOf(value);
     let list = Array.isArray(value) ? value : [value];
     let i = list.length;
     while (i > 0 && (list[i - 1] as StoredEvent).occurredAt > e.occurredAt) i--;
@@ -218,24 +219,31 @@ export class MemoryHistory implements History {
     else list.splice(i, 0, e);
     let delta = e.hold(kind) ? e.ownBytes : 0;
     const newest = (list[list.length - 1] as StoredEvent).occurredAt;
-    // One pass over the events older than a page view is kept (the list is in time order): those past
-    // the retention go, and so do page views, but for the one that opened a session in a user's
-    // timeline (see opensSession).
-    const retainFrom = newest - limits.retentionMs;
+    // Past the retention: the oldest events, a prefix of the list (it is in time order).
+    let expired = 0;
+    while (expired < list.length && (list[expired] as StoredEvent).occurredAt < newest - limits.retentionMs) expired++;
+    // Page views 15 minutes behind: only those that fell behind since the key's last event, and the
+    // new one if it came late. Those behind before were dropped then, but for sessions' openers,
+    // which stay: each event is looked at once, however long the timeline (an opener a late event
+    // turns out to follow stays too, one event more for its session).
     const viewsFrom = newest - PAGE_VIEW_RETENTION_MS;
-    const scanTo = Math.max(retainFrom, viewsFrom);
-    let kept = 0;
-    let read = 0;
+    let from = newestBefore === undefined ? 0 : Math.max(expired, lowerBound(list, newestBefore.occurredAt - PAGE_VIEW_RETENTION_MS));
+    if (expired <= i && i < from && e.type === 'page.viewed' && !(kind === HolderKind.user && opensSession(list, expired, i, e))) {
+      delta += this.release(e, kind);
+      list = withoutRange(list, i, i + 1);
+      from--;
+    }
+    let kept = from;
+    let read = from;
     for (; read < list.length; read++) {
       const x = list[read] as StoredEvent;
-      if (x.occurredAt >= scanTo) break;
-      const expired =
-        x.occurredAt < retainFrom ||
-        (x.type === 'page.viewed' && x.occurredAt < viewsFrom && !(kind === HolderKind.user && opensSession(list, kept, x)));
-      if (expired) delta += this.release(x, kind);
+      if (x.occurredAt >= viewsFrom) break;
+      if (x.type === 'page.viewed' && !(kind === HolderKind.user && opensSession(list, expired, kept, x))) delta += this.release(x, kind);
       else list[kept++] = x;
     }
+    for (let k = 0; k < expired; k++) delta += this.release(list[k] as StoredEvent, kind);
     if (kept < read) list = withoutRange(list, kept, read);
+    if (expired > 0) list = withoutRange(list, 0, expired);
     const over = list.length - limits.maxEventsPerKey;
     if (over > 0) {
       for (let k = 0; k < over; k++) delta += this.release(list[k] as StoredEvent, kind);
