@@ -34,7 +34,6 @@ import { RuleSet } from './detect/rule-set.js';
 import { RuleStats } from './detect/rule-stats.js';
 import { builtinRules } from './detect/rules/index.js';
 import { SnoozeBook } from './detect/snooze-book.js';
-import { isEventOf } from './detect/stored-event.js';
 import type { StoredEvent } from './domain/activity-event.js';
 import type { Alert } from './domain/alert.js';
 import { Enricher } from './enrich/enricher.js';
@@ -555,7 +554,8 @@ export async function createSystem(config: Config, overrides: SystemOverrides = 
           const missing: StoredEvent[] = [];
           for (const e of page) {
             if (belongs(e.user)) {
-              if (!history.forUser(e.user, e.occurredAt, e.occurredAt + 1).some((p) => isEventOf(p, e.id))) missing.push(e);
+              // Not had yet: neither held nor a page view its timeline has let go of (memory-history.ts).
+              if (!history.holds(e)) missing.push(e);
             } else if (e.ip !== undefined || e.device !== undefined) {
               // Another worker's user: its IP and device part, in case the shared sources missed it
               // (stored before this worker listened, or while NATS was away); kept once.

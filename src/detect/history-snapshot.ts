@@ -63,8 +63,14 @@ import { Client, EventCompactor, type HolderKind, MAX_OWN_BYTES, Place, Purchase
  * them, see core/ids.ts's packId), and only the others (a client's own ids) as text, marked in
  * `event.presence`: a million ids were a million texts to write, and to decode one by one at a start
  * (too long to cut out of their column, see readTexts).
+ *
+ * Version 8 has the same layout, but its timelines hold no page view more than 15 minutes behind
+ * their newest event, but for sessions' marks (MemoryHistory.insert): a history that looks only at
+ * the page views that fell behind since a key's last event must start from one so pruned. A version
+ * 7 file's timelines kept a day of page views; it is refused, and the first start after the upgrade
+ * replays in full, once.
  */
-export const SNAPSHOT_FORMAT_VERSION = 7;
+export const SNAPSHOT_FORMAT_VERSION = 8;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
 const HEADER_BYTES = 48;
 

@@ -8,6 +8,11 @@ const t0 = Date.parse('2026-11-24T10:00:00Z');
 const HOUR_MS = 3_600_000;
 let n = 0;
 const ev = (over: Partial<PastEvent>): PastEvent => ({ id: `e${n++}`, type: 'login.failed', user: 'u', occurredAt: t0, ...over });
+/** A browser and a network: what session hijack compares, and what makes a page view a session's mark. */
+const client = {
+  ua: { browser: 'Firefox', os: 'Linux', deviceClass: 'desktop' as const, summary: 'Firefox on Linux' },
+  network: '81.2.69.0/24',
+};
 
 describe('MemoryHistory', () => {
   it('answers windows on event time, inserting late events in place', () => {
@@ -81,10 +86,6 @@ describe('MemoryHistory', () => {
 
   it('keeps the page view that opened a session in its user’s timeline, for session hijack', () => {
     const h = new MemoryHistory();
-    const client = {
-      ua: { browser: 'Firefox', os: 'Linux', deviceClass: 'desktop' as const, summary: 'Firefox on Linux' },
-      network: '81.2.69.0/24',
-    };
     // A session made only of page views (a shop that sends its logins without the session id).
     for (let i = 0; i < 40; i++)
       h.record(ev({ type: 'page.viewed', session: 's1', occurredAt: t0 + i * 60_000, ip: '81.2.69.1', device: 'd1', ...client }));
@@ -97,7 +98,9 @@ describe('MemoryHistory', () => {
     expect(views.slice(1).every((e) => e.occurredAt >= newest - 15 * 60_000 && e.session === 's1')).toBe(true);
     expect(views).toHaveLength(1 + 16);
     // Only the user's timeline keeps it: the address's and the device's drop it with the others.
-    expect(h.forIp('81.2.69.1', 0, Number.MAX_SAFE_INTEGER).every((e) => e.occurredAt >= newest - 15 * 60_000)).toBe(true);
+    expect(h.forIp('81.2.69.1', 0, Number.MAX_SAFE_INTEGER).map((e) => e.occurredAt)).toEqual(
+      Array.from({ length: 16 }, (_, k) => newest - (15 - k) * 60_000),
+    );
     expect(h.forDevice('d1', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(16);
     // A session opened by a login keeps no page view of its own beyond 15 minutes.
     h.record(ev({ type: 'login.succeeded', user: 'v', session: 's3', occurredAt: t0, ...client }));
@@ -112,14 +115,46 @@ describe('MemoryHistory', () => {
     expect(late.map((e) => [e.session, (e.occurredAt - t0) / 60_000])).toEqual([['s4', 5]]);
   });
 
+  it('keeps a page view an hour of a long session in its user’s timeline, so that session hijack’s window finds the owner’s', () => {
+    const h = new MemoryHistory();
+    // Twenty hours of browsing in one session, a page view every 5 minutes.
+    for (let i = 0; i < 240; i++)
+      h.record(ev({ type: 'page.viewed', session: 'long', occurredAt: t0 + i * 5 * 60_000, ip: '81.2.69.1', ...client }));
+    const minutes = (events: readonly PastEvent[]) => events.map((e) => (e.occurredAt - t0) / 60_000);
+    // One an hour (minutes 0, 60, …, 1140) and those of the last 15 minutes.
+    expect(minutes(h.forUser('u', 0, Number.MAX_SAFE_INTEGER))).toEqual([
+      ...Array.from({ length: 20 }, (_, k) => k * 60),
+      1180,
+      1185,
+      1190,
+      1195,
+    ]);
+    expect(minutes(h.forIp('81.2.69.1', 0, Number.MAX_SAFE_INTEGER))).toEqual([1180, 1185, 1190, 1195]);
+  });
+
+  it('counts a page view it let go of as had, so that a replay does not bring it back', () => {
+    const h = new MemoryHistory();
+    const view = ev({ type: 'page.viewed', user: 'w1', occurredAt: t0, ip: '9.9.9.9', device: 'd9' });
+    h.record(view);
+    h.record(ev({ type: 'logout', user: 'w1', occurredAt: t0 + 20 * 60_000, ip: '9.9.9.9', device: 'd9' }));
+    expect(h.forUser('w1', 0, Number.MAX_SAFE_INTEGER).map((e) => e.type)).toEqual(['logout']);
+    // The start's replay after a snapshot and the distributed mode's catch-up ask holds().
+    expect(h.holds(view)).toBe(true);
+    // The distributed mode: the same page view shared again, or adopted at a takeover, is not
+    // counted again (the rules observe what these return false for).
+    expect(h.recordSource(view)).toBe(false);
+    expect(h.adopt(view)).toBe(true);
+    expect(h.forUser('w1', 0, Number.MAX_SAFE_INTEGER).map((e) => e.type)).toEqual(['logout']);
+    // What it never had and would keep is not had: a login of any age, a page view of the last 15 minutes.
+    expect(h.holds(ev({ type: 'login.succeeded', user: 'w1', occurredAt: t0 }))).toBe(false);
+    expect(h.holds(ev({ type: 'page.viewed', user: 'w1', occurredAt: t0 + 10 * 60_000 }))).toBe(false);
+    expect(h.recordSource(ev({ type: 'page.viewed', user: 'w2', occurredAt: t0 + 10 * 60_000, ip: '9.9.9.9' }))).toBe(true);
+  });
+
   it('keeps sessions’ openers however many, the oldest giving way to the per-key cap', () => {
     // A client that starts a session at every page view (a crawler that drops its cookies): each
     // opens its session, so the user's timeline keeps them all, up to the cap of events per key.
     const h = new MemoryHistory({ ...DEFAULT_LIMITS, maxEventsPerKey: 50 });
-    const client = {
-      ua: { browser: 'Firefox', os: 'Linux', deviceClass: 'desktop' as const, summary: 'Firefox on Linux' },
-      network: '81.2.69.0/24',
-    };
     for (let i = 0; i < 200; i++)
       h.record(ev({ type: 'page.viewed', session: `c${i}`, occurredAt: t0 + i * 60_000, ip: '81.2.69.1', ...client }));
     const kept = h.forUser('u', 0, Number.MAX_SAFE_INTEGER);
@@ -265,35 +300,44 @@ describe('MemoryHistory under a byte budget', () => {
 
   it.each([
     { traffic: 'failed logins', retentionMs: 60_000, maxEventsPerKey: 6, step: 100, budgetKb: 16, pageViews: false },
-    // Page views, a third of them opening a session, dropped 15 minutes behind their keys' newest
-    // event (the retention's 25 hours are never reached), sessions' first ones kept by their users.
-    { traffic: 'page views among logins', retentionMs: 25 * HOUR_MS, maxEventsPerKey: 30, step: 3000, budgetKb: 64, pageViews: true },
+    // Page views, a third of them with a client, dropped 15 minutes behind their keys' newest event
+    // (the retention's 25 hours are never reached), sessions' marks kept by their users.
+    { traffic: 'page views among logins', retentionMs: 25 * HOUR_MS, maxEventsPerKey: 30, step: 3000, budgetKb: 192, pageViews: true },
+    // The same over four users only, with more sessions: their timelines are long lists, changed in place.
+    {
+      traffic: 'page views among logins, long timelines',
+      retentionMs: 25 * HOUR_MS,
+      maxEventsPerKey: 300,
+      step: 3000,
+      budgetKb: 448,
+      pageViews: true,
+      users: 4,
+      sessions: 2000,
+    },
   ])(
     'charges every kept event to exactly one key that holds it, through caps, retention and evictions ($traffic)',
-    ({ retentionMs, maxEventsPerKey, step, budgetKb, pageViews }) => {
+    ({ retentionMs, maxEventsPerKey, step, budgetKb, pageViews, users = 60, sessions = 90 }) => {
       // Users, addresses and devices mixed at random (a fixed seed), so that events are forgotten by
       // one holder while others keep them, in every order; then each key's estimate is its fixed part
       // (200 bytes and its name), its list's slots, and the events charged to it, nothing else.
       const h = new MemoryHistory({ retentionMs, maxEventsPerKey, budgetBytes: budgetKb * 1024 });
-      const client = {
-        ua: { browser: 'Firefox', os: 'Linux', deviceClass: 'desktop' as const, summary: 'Firefox on Linux' },
-        network: '10.0.0.0/24',
-      };
-      let anchors = 0;
+      let marks = 0;
+      let longTimelines = 0;
       let seed = 7;
       const next = (n: number) => {
         seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
-        return seed % n;
+        // The high bits: the low ones of this generator repeat with short periods.
+        return Math.floor((seed / 2 ** 31) * n);
       };
       for (let i = 0; i < 5000; i++) {
         const device = next(3) === 0 ? undefined : `dev-${next(40)}`;
         const type = pageViews && next(3) > 0 ? 'page.viewed' : 'login.failed';
-        const session = pageViews ? { session: `s-${next(90)}`, ...(next(3) === 0 && client) } : {};
+        const session = pageViews ? { session: `s-${next(sessions)}`, ...(next(3) === 0 && client) } : {};
         h.record(
           ev({
             id: `r${i}`,
             type,
-            user: `user-${next(60)}`,
+            user: `user-${next(users)}`,
             ip: `10.0.0.${next(50)}`,
             device,
             occurredAt: t0 + i * step - next(5000),
@@ -303,20 +347,26 @@ describe('MemoryHistory under a byte budget', () => {
       }
       if (pageViews) {
         // Page views were dropped, and none kept is older than 15 minutes behind its timeline's newest
-        // but a session's first in a user's timeline.
+        // but a session's mark in a user's timeline: a page view with a client, and no event of its
+        // session with a client kept in the hour before it.
         for (const k of h.exportState().keys) {
           if (k.kind !== 'user' && k.kind !== 'ip' && k.kind !== 'device') continue;
           const events = k.events as StoredEvent[];
+          if (k.kind === 'user' && events.length >= 32) longTimelines++;
           const newest = (events[events.length - 1] as StoredEvent).occurredAt;
           const old = events.filter((e) => e.type === 'page.viewed' && e.occurredAt < newest - 15 * 60_000);
           if (k.kind !== 'user') expect(old, `${k.kind} ${k.key}`).toEqual([]);
           else
             for (const e of old) {
-              expect(events.find((x) => x.session === e.session && x.ua !== undefined)).toBe(e);
-              anchors++;
+              expect(e.ua).toBeDefined();
+              const before = events.slice(0, events.indexOf(e));
+              const sameHour = before.filter((x) => x.session === e.session && x.ua !== undefined && x.occurredAt > e.occurredAt - HOUR_MS);
+              expect(sameHour, `${k.key} ${e.id}`).toEqual([]);
+              marks++;
             }
         }
-        expect(anchors).toBeGreaterThan(0);
+        expect(marks).toBeGreaterThan(0);
+        expect(longTimelines > 0).toBe(users < 60);
       }
       expect(h.memory().evictedKeys).toBeGreaterThan(0);
       const state = h.exportState();
@@ -327,7 +377,8 @@ describe('MemoryHistory under a byte budget', () => {
         if (k.kind !== 'user' && k.kind !== 'ip' && k.kind !== 'device') continue;
         const events = k.events as StoredEvent[];
         const charged = events.filter((e) => e.chargedTo === holderOf[k.kind]).reduce((sum, e) => sum + e.ownBytes, 0);
-        const list = events.length === 1 ? 0 : 32 + 16 + 8 * events.length;
+        // Exactly sized while short, with the slack of growth in place from 32 events (containerBytes).
+        const list = events.length === 1 ? 0 : events.length < 32 ? 32 + 16 + 8 * events.length : 32 + 16 + 12 * events.length + 128;
         expect(k.bytes, `${k.kind} ${k.key}`).toBe(200 + stringBytes(k.key) + list + charged);
         for (const e of events) expect(e.chargedTo, e.id).toBeDefined();
       }

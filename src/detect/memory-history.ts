@@ -31,9 +31,11 @@ export const DEFAULT_LIMITS: MemoryHistoryLimits = { retentionMs: 25 * HOUR, max
  * Page views are most of the traffic and only the browsing rule counts them, over minutes: they are
  * kept this long behind their key's newest event, then dropped at the next event of that key, so
  * that they neither crowd a timeline's logins out nor take most of the memory. The one exception is
- * a session's first event in a user's timeline (opensSession).
+ * a page view an hour per session in a user's timeline (marksSession).
  */
 const PAGE_VIEW_RETENTION_MS = 15 * 60_000;
+/** At most one page view of a session is kept this long apart (marksSession). */
+const SESSION_MARK_SPACING_MS = HOUR;
 const MAX_AMOUNTS = 100;
 
 /**
@@ -62,6 +64,19 @@ function containerBytes(t: Timeline): number {
 /** A backing store of n slots, exactly sized (none at all when empty: the empty one is shared). */
 const listBytes = (n: number): number => (n === 0 ? 0 : 16 + 8 * n);
 
+/**
+ * Whether this timeline has had this event: it holds it, or the event is a page view that the
+ * timeline would no longer keep (15 minutes behind its newest), which it let go of or would drop at
+ * once. A replay (a start's after a snapshot, the distributed mode's catch-up and takeover, another
+ * worker's share) must not count such a page view again: the rules would observe it twice. One it
+ * never had is lost to it: it would only have marked its session (marksSession).
+ */
+function hasHad(t: Timeline, e: { readonly id: string; readonly type?: string; readonly occurredAt: number }): boolean {
+  if (holdsEvent(t, e.id, e.occurredAt)) return true;
+  const newest = newestOf(t);
+  return e.type === 'page.viewed' && newest !== undefined && e.occurredAt < newest.occurredAt - PAGE_VIEW_RETENTION_MS;
+}
+
 /** Whether this event (by id, at its time) is kept. */
 function holdsEvent(t: Timeline, id: string, at: number): boolean {
   if (!Array.isArray(t)) return t.hasId(id);
@@ -81,16 +96,21 @@ function range(t: Timeline | undefined, from: number, to: number): readonly Past
 }
 
 /**
- * Whether a page view older than page views are kept is its session's first event with a client and
- * a network, among the events kept before it (`list[first, kept)`): session hijack compares a
- * session's later events with that one, for as long as the history keeps it, so it stays when the
- * other page views go. One event per session at most.
+ * Whether a page view older than page views are kept marks where its session was at that time: no
+ * event of the session with a client and a network is kept in the hour before it (among
+ * `list[first, kept)`, the events kept before it). Session hijack compares a session's later events
+ * with its first such event in the rule's window (12 hours by default): with one of these an hour,
+ * the first in any window of more than about 75 minutes is the session's own from its first hour in
+ * that window, not the thief's, however long ago the session began and however long its owner has
+ * been away. A session that lasts an hour keeps one page view; a login that opened it is its mark.
  */
-function opensSession(list: readonly StoredEvent[], first: number, kept: number, x: StoredEvent): boolean {
+function marksSession(list: readonly StoredEvent[], first: number, kept: number, x: StoredEvent): boolean {
   const session = x.session;
   if (session === undefined || x.ua === undefined || x.network === undefined) return false;
-  for (let k = first; k < kept; k++) {
+  const since = x.occurredAt - SESSION_MARK_SPACING_MS;
+  for (let k = kept - 1; k >= first; k--) {
     const earlier = list[k] as StoredEvent;
+    if (earlier.occurredAt <= since) break;
     if (earlier.session === session && earlier.ua !== undefined && earlier.network !== undefined) return false;
   }
   return true;
@@ -223,12 +243,12 @@ export class MemoryHistory implements History {
     let expired = 0;
     while (expired < list.length && (list[expired] as StoredEvent).occurredAt < newest - limits.retentionMs) expired++;
     // Page views 15 minutes behind: only those that fell behind since the key's last event, and the
-    // new one if it came late. Those behind before were dropped then, but for sessions' openers,
-    // which stay: each event is looked at once, however long the timeline (an opener a late event
-    // turns out to follow stays too, one event more for its session).
+    // new one if it came late. Those behind before were dropped then, but for sessions' marks, which
+    // stay: each event is looked at once, however long the timeline (a mark that a late event turns
+    // out to follow within the hour stays too, one event more for its session).
     const viewsFrom = newest - PAGE_VIEW_RETENTION_MS;
     let from = newestBefore === undefined ? 0 : Math.max(expired, lowerBound(list, newestBefore.occurredAt - PAGE_VIEW_RETENTION_MS));
-    if (expired <= i && i < from && e.type === 'page.viewed' && !(kind === HolderKind.user && opensSession(list, expired, i, e))) {
+    if (expired <= i && i < from && e.type === 'page.viewed' && !(kind === HolderKind.user && marksSession(list, expired, i, e))) {
       delta += this.release(e, kind);
       list = withoutRange(list, i, i + 1);
       from--;
@@ -238,7 +258,7 @@ export class MemoryHistory implements History {
     for (; read < list.length; read++) {
       const x = list[read] as StoredEvent;
       if (x.occurredAt >= viewsFrom) break;
-      if (x.type === 'page.viewed' && !(kind === HolderKind.user && opensSession(list, expired, kept, x))) delta += this.release(x, kind);
+      if (x.type === 'page.viewed' && !(kind === HolderKind.user && marksSession(list, expired, kept, x))) delta += this.release(x, kind);
       else list[kept++] = x;
     }
     for (let k = 0; k < expired; k++) delta += this.release(list[k] as StoredEvent, kind);
@@ -297,7 +317,7 @@ export class MemoryHistory implements History {
     const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
     const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
     const first = (ip ?? device) as BudgetEntry<Timeline>;
-    if (holdsEvent(first.value, e.id, e.occurredAt)) return false;
+    if (hasHad(first.value, e)) return false;
     const stored = this.compactor.compact(e, e.user, ip?.key, device?.key, newestOf(ip?.value), newestOf(device?.value));
     if (ip) this.ips.charge(ip, this.insert(ip, stored, HolderKind.ip));
     if (device) this.devices.charge(device, this.insert(device, stored, HolderKind.device));
@@ -314,7 +334,7 @@ export class MemoryHistory implements History {
    */
   adopt(e: PastEvent): boolean {
     const source = e.ip !== undefined ? this.ips.get(e.ip) : e.device !== undefined ? this.devices.get(e.device) : undefined;
-    if (source === undefined || !holdsEvent(source, e.id, e.occurredAt)) {
+    if (source === undefined || !hasHad(source, e)) {
       this.record(e);
       return false;
     }
@@ -436,9 +456,9 @@ export class MemoryHistory implements History {
    * Whether this stored event is already in memory (in its user's timeline): the replay after a
    * snapshot skips the events the snapshot already holds.
    */
-  holds(e: { readonly id: string; readonly user: string; readonly occurredAt: number }): boolean {
+  holds(e: { readonly id: string; readonly type: string; readonly user: string; readonly occurredAt: number }): boolean {
     const timeline = this.users.get(e.user);
-    return timeline !== undefined && holdsEvent(timeline, e.id, e.occurredAt);
+    return timeline !== undefined && hasHad(timeline, e);
   }
 
   /**

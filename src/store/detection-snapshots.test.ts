@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SNAPSHOT_FORMAT_VERSION } from '../detect/history-snapshot.js';
 import { MemoryHistory } from '../detect/memory-history.js';
 import { DetectionSnapshots } from './detection-snapshots.js';
 import type { SnapshotFileRead } from './snapshot-file-reader.js';
@@ -39,7 +40,7 @@ describe('DetectionSnapshots.load with a read ahead (what `vigil serve` starts b
     header.write('VIGILDS\n', 0, 'latin1');
     header.writeUInt32LE(99, 8);
     fs.writeFileSync(file, header);
-    expect(await snapshotsOf(file).load()).toEqual({ problem: 'format version 99, this Vigil reads 7' });
+    expect(await snapshotsOf(file).load()).toEqual({ problem: `format version 99, this Vigil reads ${SNAPSHOT_FORMAT_VERSION}` });
   });
 });
 

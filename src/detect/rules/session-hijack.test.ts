@@ -69,6 +69,19 @@ const cases: Case<SessionHijackConfig>[] = [
       evidence: expect.objectContaining({ sessionStartedAt: new Date(min(-40)).toISOString() }),
     },
   },
+  {
+    // The session began 23 hours ago, past the rule's 12-hour window; its owner browsed until 3 hours
+    // ago. The history keeps a page view an hour of it: the window's first is still the owner's.
+    name: 'a day-long session of page views, its owner away for 3 hours: high',
+    past: times(240, (i) => owner(-23 * 60 + i * 5)),
+    event: elsewhere(),
+    hit: {
+      severity: 'high',
+      message:
+        'Session used from 126.0.0.1 (JP) with Chrome 124 on Windows 10 (desktop), 12 h after it began from 81.2.69.160 (GB) with another browser',
+      evidence: expect.objectContaining({ sessionNetwork: '81.2.69.0/24', sessionStartedAt: new Date(min(-12 * 60)).toISOString() }),
+    },
+  },
   { name: 'another network, same browser (Wi-Fi to 4G): nothing', past: [owner(-3)], event: elsewhere({ ua: SAFARI }), hit: undefined },
   {
     name: 'a browser update mid-session on the same network: nothing',
