@@ -291,8 +291,8 @@ describe('detection snapshot', () => {
     expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 8' });
     // Versions 1 (before events' own bytes were kept), 2 (before each event was charged to one
     // holder), 3 (story marks in the JSON part), 4 (strings and ids in the JSON part), 5 (every
-    // field of every event, not the parts they share) and 6 (every id as text) are refused too: the
-    // start replays in full.
+    // field of every event, not the parts they share), 6 (every id as text) and 7 (timelines with a
+    // day of page views) are refused too: the start replays in full.
     for (const version of [1, 2, 3, 4, 5, 6, 7]) {
       const older = Buffer.from(bytes);
       older.writeUInt32LE(version, 8);

@@ -106,24 +106,28 @@ describe('MemoryHistory', () => {
     h.record(ev({ type: 'login.succeeded', user: 'v', session: 's3', occurredAt: t0, ...client }));
     for (let i = 1; i < 40; i++) h.record(ev({ type: 'page.viewed', user: 'v', session: 's3', occurredAt: t0 + i * 60_000, ...client }));
     expect(h.forUser('v', 0, Number.MAX_SAFE_INTEGER).map((e) => e.type)).toEqual(['login.succeeded', ...Array(16).fill('page.viewed')]);
-    // A page view that comes late, already behind, is kept when it opens its session, and not when
-    // its session began earlier.
+    // A page view that comes late, already behind, is kept when it begins its session or is its
+    // session's last in its hour, and not otherwise.
     h.record(ev({ type: 'page.viewed', session: 's4', occurredAt: t0 + 5 * 60_000, ip: '81.2.69.1', ...client }));
     h.record(ev({ type: 'page.viewed', session: 's4', occurredAt: t0 + 6 * 60_000, ip: '81.2.69.1', ...client }));
     h.record(ev({ type: 'page.viewed', session: 's1', occurredAt: t0 + 7 * 60_000, ip: '81.2.69.1', ...client }));
     const late = h.forUser('u', t0 + 5 * 60_000, t0 + 7 * 60_000);
-    expect(late.map((e) => [e.session, (e.occurredAt - t0) / 60_000])).toEqual([['s4', 5]]);
+    expect(late.map((e) => [e.session, (e.occurredAt - t0) / 60_000])).toEqual([
+      ['s4', 5],
+      ['s4', 6],
+    ]);
   });
 
-  it('keeps a page view an hour of a long session in its user’s timeline, so that session hijack’s window finds the owner’s', () => {
+  it('keeps a long session’s first page view and its last of each hour in its user’s timeline, for session hijack’s window', () => {
     const h = new MemoryHistory();
-    // Twenty hours of browsing in one session, a page view every 5 minutes.
+    // Twenty hours of browsing in one session, a page view every 5 minutes (t0 is on the hour).
     for (let i = 0; i < 240; i++)
       h.record(ev({ type: 'page.viewed', session: 'long', occurredAt: t0 + i * 5 * 60_000, ip: '81.2.69.1', ...client }));
     const minutes = (events: readonly PastEvent[]) => events.map((e) => (e.occurredAt - t0) / 60_000);
-    // One an hour (minutes 0, 60, …, 1140) and those of the last 15 minutes.
+    // The first (minute 0), the last of each hour but the current one (55, 115, … 1135), and the last 15 minutes'.
     expect(minutes(h.forUser('u', 0, Number.MAX_SAFE_INTEGER))).toEqual([
-      ...Array.from({ length: 20 }, (_, k) => k * 60),
+      0,
+      ...Array.from({ length: 19 }, (_, k) => 55 + k * 60),
       1180,
       1185,
       1190,
@@ -143,6 +147,9 @@ describe('MemoryHistory', () => {
     // The distributed mode: the same page view shared again, or adopted at a takeover, is not
     // counted again (the rules observe what these return false for).
     expect(h.recordSource(view)).toBe(false);
+    // Refused before its keys are made: no empty timeline is left for a device it names.
+    expect(h.recordSource({ ...view, device: 'd-new' })).toBe(false);
+    expect(h.exportState().keys.some((k) => k.key === 'd-new')).toBe(false);
     expect(h.adopt(view)).toBe(true);
     expect(h.forUser('w1', 0, Number.MAX_SAFE_INTEGER).map((e) => e.type)).toEqual(['logout']);
     // What it never had and would keep is not had: a login of any age, a page view of the last 15 minutes.
@@ -359,9 +366,20 @@ describe('MemoryHistory under a byte budget', () => {
           else
             for (const e of old) {
               expect(e.ua).toBeDefined();
-              const before = events.slice(0, events.indexOf(e));
-              const sameHour = before.filter((x) => x.session === e.session && x.ua !== undefined && x.occurredAt > e.occurredAt - HOUR_MS);
-              expect(sameHour, `${k.key} ${e.id}`).toEqual([]);
+              const at = events.indexOf(e);
+              const ofSession = (x: StoredEvent) => x.session === e.session && x.ua !== undefined;
+              const first = !events.slice(0, at).some(ofSession);
+              // The last of its hour when it fell behind: no event of its session later in that hour
+              // and within the 15 minutes after it (a later one, of the same hour, can come after).
+              const lastOfHour = !events
+                .slice(at + 1)
+                .some(
+                  (x) =>
+                    ofSession(x) &&
+                    Math.floor(x.occurredAt / HOUR_MS) === Math.floor(e.occurredAt / HOUR_MS) &&
+                    x.occurredAt <= e.occurredAt + 15 * 60_000,
+                );
+              expect(first || lastOfHour, `${k.key} ${e.id}`).toBe(true);
               marks++;
             }
         }

@@ -31,11 +31,11 @@ export const DEFAULT_LIMITS: MemoryHistoryLimits = { retentionMs: 25 * HOUR, max
  * Page views are most of the traffic and only the browsing rule counts them, over minutes: they are
  * kept this long behind their key's newest event, then dropped at the next event of that key, so
  * that they neither crowd a timeline's logins out nor take most of the memory. The one exception is
- * a page view an hour per session in a user's timeline (marksSession).
+ * a session's first page view and its last of each hour in a user's timeline (marksSession).
  */
 const PAGE_VIEW_RETENTION_MS = 15 * 60_000;
-/** At most one page view of a session is kept this long apart (marksSession). */
-const SESSION_MARK_SPACING_MS = HOUR;
+/** A session keeps its last page view of each of these periods of the clock (marksSession). */
+const SESSION_MARK_PERIOD_MS = HOUR;
 const MAX_AMOUNTS = 100;
 
 /**
@@ -68,8 +68,10 @@ const listBytes = (n: number): number => (n === 0 ? 0 : 16 + 8 * n);
  * Whether this timeline has had this event: it holds it, or the event is a page view that the
  * timeline would no longer keep (15 minutes behind its newest), which it let go of or would drop at
  * once. A replay (a start's after a snapshot, the distributed mode's catch-up and takeover, another
- * worker's share) must not count such a page view again: the rules would observe it twice. One it
- * never had is lost to it: it would only have marked its session (marksSession).
+ * worker's share) must not count such a page view again: the rules would observe it twice, at every
+ * catch-up. The price: a page view this history never had, come that late (a share lost while NATS
+ * was away, a late event of another worker's), is not kept as its session's mark nor observed by the
+ * rules (a custom rule counting page views over hours misses it), where one process would have.
  */
 function hasHad(t: Timeline, e: { readonly id: string; readonly type?: string; readonly occurredAt: number }): boolean {
   if (holdsEvent(t, e.id, e.occurredAt)) return true;
@@ -96,23 +98,32 @@ function range(t: Timeline | undefined, from: number, to: number): readonly Past
 }
 
 /**
- * Whether a page view older than page views are kept marks where its session was at that time: no
- * event of the session with a client and a network is kept in the hour before it (among
- * `list[first, kept)`, the events kept before it). Session hijack compares a session's later events
- * with its first such event in the rule's window (12 hours by default): with one of these an hour,
- * the first in any window of more than about 75 minutes is the session's own from its first hour in
- * that window, not the thief's, however long ago the session began and however long its owner has
- * been away. A session that lasts an hour keeps one page view; a login that opened it is its mark.
+ * Whether a page view older than page views are kept marks its session (`list[first, kept)` are the
+ * events kept before it, `list[next…]` those after it, in time order): it is the session's first
+ * event with a client and a network, or its last such event in its hour of the clock. Session hijack
+ * compares a session's later events with its first such event in the rule's window (12 hours by
+ * default). The first tells when and from where the session began. The last of each hour keeps the
+ * owner in any window: whenever the owner had an event in it, the last of that event's hour is kept
+ * and in the window too, so the rule finds an event of the owner's there as it did with every page
+ * view kept (the first it finds may be later than the true first, by less than an hour). A session of
+ * an hour keeps two or three page views at most; one opened by a login, one or two.
  */
-function marksSession(list: readonly StoredEvent[], first: number, kept: number, x: StoredEvent): boolean {
+function marksSession(list: readonly StoredEvent[], first: number, kept: number, next: number, x: StoredEvent): boolean {
   const session = x.session;
   if (session === undefined || x.ua === undefined || x.network === undefined) return false;
-  const since = x.occurredAt - SESSION_MARK_SPACING_MS;
-  for (let k = kept - 1; k >= first; k--) {
-    const earlier = list[k] as StoredEvent;
-    if (earlier.occurredAt <= since) break;
-    if (earlier.session === session && earlier.ua !== undefined && earlier.network !== undefined) return false;
+  const sameSession = (e: StoredEvent) => e.session === session && e.ua !== undefined && e.network !== undefined;
+  const hourEnd = (Math.floor(x.occurredAt / SESSION_MARK_PERIOD_MS) + 1) * SESSION_MARK_PERIOD_MS;
+  let lastOfHour = true;
+  for (let k = next; k < list.length; k++) {
+    const later = list[k] as StoredEvent;
+    if (later.occurredAt >= hourEnd) break;
+    if (sameSession(later)) {
+      lastOfHour = false;
+      break;
+    }
   }
+  if (lastOfHour) return true;
+  for (let k = first; k < kept; k++) if (sameSession(list[k] as StoredEvent)) return false;
   return true;
 }
 
@@ -245,10 +256,10 @@ export class MemoryHistory implements History {
     // Page views 15 minutes behind: only those that fell behind since the key's last event, and the
     // new one if it came late. Those behind before were dropped then, but for sessions' marks, which
     // stay: each event is looked at once, however long the timeline (a mark that a late event turns
-    // out to follow within the hour stays too, one event more for its session).
+    // out to precede in its hour stays too, one event more for its session).
     const viewsFrom = newest - PAGE_VIEW_RETENTION_MS;
     let from = newestBefore === undefined ? 0 : Math.max(expired, lowerBound(list, newestBefore.occurredAt - PAGE_VIEW_RETENTION_MS));
-    if (expired <= i && i < from && e.type === 'page.viewed' && !(kind === HolderKind.user && marksSession(list, expired, i, e))) {
+    if (expired <= i && i < from && e.type === 'page.viewed' && !(kind === HolderKind.user && marksSession(list, expired, i, i + 1, e))) {
       delta += this.release(e, kind);
       list = withoutRange(list, i, i + 1);
       from--;
@@ -258,7 +269,8 @@ export class MemoryHistory implements History {
     for (; read < list.length; read++) {
       const x = list[read] as StoredEvent;
       if (x.occurredAt >= viewsFrom) break;
-      if (x.type === 'page.viewed' && !(kind === HolderKind.user && marksSession(list, expired, kept, x))) delta += this.release(x, kind);
+      if (x.type === 'page.viewed' && !(kind === HolderKind.user && marksSession(list, expired, kept, read + 1, x)))
+        delta += this.release(x, kind);
       else list[kept++] = x;
     }
     for (let k = 0; k < expired; k++) delta += this.release(list[k] as StoredEvent, kind);
@@ -314,10 +326,11 @@ export class MemoryHistory implements History {
       this.samplePopulationOf(e);
       return true;
     }
+    // Asked before the keys are made: an event already had leaves no empty timeline behind.
+    const had = e.ip !== undefined ? this.ips.get(e.ip) : this.devices.get(e.device as string);
+    if (had !== undefined && hasHad(had, e)) return false;
     const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
     const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
-    const first = (ip ?? device) as BudgetEntry<Timeline>;
-    if (hasHad(first.value, e)) return false;
     const stored = this.compactor.compact(e, e.user, ip?.key, device?.key, newestOf(ip?.value), newestOf(device?.value));
     if (ip) this.ips.charge(ip, this.insert(ip, stored, HolderKind.ip));
     if (device) this.devices.charge(device, this.insert(device, stored, HolderKind.device));
