@@ -466,8 +466,9 @@ export class MemoryHistory implements History {
   }
 
   /**
-   * Whether this stored event is already in memory (in its user's timeline): the replay after a
-   * snapshot skips the events the snapshot already holds.
+   * Whether this stored event is already in memory (in its user's timeline), or is a page view that
+   * timeline has let go of (hasHad): the replay after a snapshot skips the events the snapshot already
+   * holds, and the distributed mode's catch-up those this worker has had.
    */
   holds(e: { readonly id: string; readonly type: string; readonly user: string; readonly occurredAt: number }): boolean {
     const timeline = this.users.get(e.user);
