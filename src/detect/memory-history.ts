@@ -111,21 +111,23 @@ function range(t: Timeline | undefined, from: number, to: number): readonly Past
 function marksSession(list: readonly StoredEvent[], first: number, kept: number, next: number, x: StoredEvent): boolean {
   const session = x.session;
   if (session === undefined || x.ua === undefined || x.network === undefined) return false;
-  const sameSession = (e: StoredEvent) => e.session === session && e.ua !== undefined && e.network !== undefined;
   const hourEnd = (Math.floor(x.occurredAt / SESSION_MARK_PERIOD_MS) + 1) * SESSION_MARK_PERIOD_MS;
   let lastOfHour = true;
   for (let k = next; k < list.length; k++) {
     const later = list[k] as StoredEvent;
     if (later.occurredAt >= hourEnd) break;
-    if (sameSession(later)) {
+    if (inSession(later, session)) {
       lastOfHour = false;
       break;
     }
   }
   if (lastOfHour) return true;
-  for (let k = first; k < kept; k++) if (sameSession(list[k] as StoredEvent)) return false;
+  for (let k = first; k < kept; k++) if (inSession(list[k] as StoredEvent, session)) return false;
   return true;
 }
+
+/** Whether an event is of this session, with a client and a network (what session hijack compares). */
+const inSession = (e: StoredEvent, session: string): boolean => e.session === session && e.ua !== undefined && e.network !== undefined;
 
 /**
  * The list without its events [from, to): a new list, exactly sized, when the rest is short (see
