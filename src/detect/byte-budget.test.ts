@@ -26,7 +26,7 @@ describe('ByteBudget', () => {
     expect(a.get('k4')).toBeDefined();
     expect(budget.usage()).toMatchObject({ keys: 3, evictedKeys: 1 });
     expect(budget.usage().bytes).toBeLessThanOrEqual(1000);
-    expect(k1.bytes + k3.bytes + (a.get('k4') ? 100 + stringBytes('k4') : 0)).toBe(budget.usage().bytes);
+    expect(a.bytesAt(k1) + a.bytesAt(k3) + (a.get('k4') ? 100 + stringBytes('k4') : 0)).toBe(budget.usage().bytes);
   });
 
   it('never evicts the key being written, even when it alone is over the budget', () => {
@@ -48,9 +48,74 @@ describe('ByteBudget', () => {
     m.charge(e, 90);
     const before = budget.usage().bytes;
     m.delete('x');
-    expect(budget.usage()).toMatchObject({ keys: 0, bytes: before - e.bytes });
+    expect(budget.usage()).toMatchObject({ keys: 0, bytes: before - 10 - stringBytes('x') - 90 });
     expect(budget.usage().bytes).toBe(0);
     expect(m.size).toBe(0);
+  });
+
+  it('keeps every key, its value and its estimate across thousands of keys, deletions and evictions, in the order of activity', () => {
+    // Past the columns' first size (they grow), with freed rows taken again by new keys.
+    const budget = new ByteBudget(3000 * 100);
+    const maps = [new BudgetedMap<string>(budget, 0), new BudgetedMap<string>(budget, 0)];
+    const dropped: string[] = [];
+    const watched = new BudgetedMap<string>(budget, 0, (v) => dropped.push(v));
+    maps.push(watched);
+    const expected = new Map<string, { map: number; value: string; bytes: number }>();
+    let evictions = 0;
+    let peakKeys = 0;
+    let highestSlot = 0;
+    let x = 7;
+    const next = () => {
+      // xorshift32: deterministic, no wall clock.
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) >>> 8;
+    };
+    for (let n = 0; n < 20_000; n++) {
+      const m = next() % 3;
+      const key = `k${next() % 6000}`;
+      const map = maps[m] as BudgetedMap<string>;
+      if (next() % 10 === 0) {
+        const had = map.get(key);
+        map.delete(key);
+        if (had !== undefined) expect(expected.delete(`${m}:${key}`)).toBe(true);
+        continue;
+      }
+      const slot = map.upsert(key, () => `v${n}`);
+      highestSlot = Math.max(highestSlot, slot);
+      peakKeys = Math.max(peakKeys, budget.usage().keys);
+      const bytes = 1 + (next() % 150);
+      map.charge(slot, bytes - map.bytesAt(slot));
+      const id = `${m}:${key}`;
+      const known = expected.get(id);
+      expect(map.valueAt(slot)).toBe(known?.value ?? `v${n}`);
+      expect(map.keyAt(slot)).toBe(key);
+      if (known === undefined) map.setValueAt(slot, `w${n}`);
+      expected.delete(id);
+      expected.set(id, { map: m, value: known?.value ?? `w${n}`, bytes });
+      const before = budget.usage().evictedKeys;
+      budget.enforce();
+      // The evicted are the least recently written: the first of the insertion order kept here.
+      for (let k = before; k < budget.usage().evictedKeys; k++) {
+        const [oldest] = expected.keys();
+        expected.delete(oldest as string);
+        evictions++;
+      }
+    }
+    expect(evictions).toBeGreaterThan(1000);
+    // Rows of forgotten keys are taken again: no more rows than keys ever kept at once.
+    expect(highestSlot).toBeLessThan(peakKeys);
+    const kept = [...budget.entries()].map((e) => `${maps.indexOf(e.owner as BudgetedMap<string>)}:${e.key}=${String(e.value)}/${e.bytes}`);
+    expect(kept).toEqual([...expected].map(([id, v]) => `${id}=${v.value}/${v.bytes}`));
+    expect(budget.usage().keys).toBe(expected.size);
+    expect(budget.usage().bytes).toBe([...expected.values()].reduce((sum, v) => sum + v.bytes, 0));
+    expect(budget.usage().bytes).toBeLessThanOrEqual(budget.limitBytes);
+    for (const [id, v] of expected) expect((maps[v.map] as BudgetedMap<string>).get(id.slice(2))).toBe(v.value);
+    expect(maps.reduce((sum, m) => sum + m.size, 0)).toBe(expected.size);
+    // The watched map's forgotten values went to its onDrop, deleted or evicted.
+    expect(dropped.length).toBeGreaterThan(0);
+    for (const v of dropped) expect(v).toMatch(/^w/);
   });
 
   it('refuses a budget that is not positive', () => {

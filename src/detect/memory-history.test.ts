@@ -295,14 +295,14 @@ describe('MemoryHistory under a byte budget', () => {
     expect(capped.forIp('192.0.2.0', 0, Number.MAX_SAFE_INTEGER)).toHaveLength(1);
     expect(whole.memory().bytes - capped.memory().bytes).toBe(8);
     // Its IP lets go of it too (past the retention behind a new event there): its bytes are given
-    // back; what is added is the new event and its new user's key (200 bytes and its name).
+    // back; what is added is the new event and its new user's key (176 bytes and its name).
     const before = capped.memory().bytes;
     capped.record(ev({ id: 'm3', user: 'other', ip: '192.0.2.0', occurredAt: t0 + 26 * HOUR_MS }));
     const [m3] = capped.forIp('192.0.2.0', 0, Number.MAX_SAFE_INTEGER) as StoredEvent[];
     const [first] = whole.forUser('u', 0, t0) as StoredEvent[];
     expect(m3?.id).toBe('m3');
     expect(first?.id).toBe('m0');
-    expect(capped.memory().bytes).toBe(before + 200 + stringBytes('other') + (m3?.ownBytes ?? 0) - (first?.ownBytes ?? 0));
+    expect(capped.memory().bytes).toBe(before + 176 + stringBytes('other') + (m3?.ownBytes ?? 0) - (first?.ownBytes ?? 0));
   });
 
   it.each([
@@ -397,7 +397,7 @@ describe('MemoryHistory under a byte budget', () => {
         const charged = events.filter((e) => e.chargedTo === holderOf[k.kind]).reduce((sum, e) => sum + e.ownBytes, 0);
         // Exactly sized while short, with the slack of growth in place from 32 events (containerBytes).
         const list = events.length === 1 ? 0 : events.length < 32 ? 32 + 16 + 8 * events.length : 32 + 16 + 12 * events.length + 128;
-        expect(k.bytes, `${k.kind} ${k.key}`).toBe(200 + stringBytes(k.key) + list + charged);
+        expect(k.bytes, `${k.kind} ${k.key}`).toBe(176 + stringBytes(k.key) + list + charged);
         for (const e of events) expect(e.chargedTo, e.id).toBeDefined();
       }
       expect(total).toBe(h.memory().bytes);

@@ -1,5 +1,5 @@
 import { HOUR, MINUTE } from '../core/time.js';
-import { type BudgetEntry, BudgetedMap, type BudgetUsage, ByteBudget, stringBytes } from './byte-budget.js';
+import { BudgetedMap, type BudgetUsage, ByteBudget, type Slot, stringBytes } from './byte-budget.js';
 import {
   type BehaviourProfile,
   type History,
@@ -196,8 +196,8 @@ export class MemoryHistory implements History {
 
   /** Records what an event earned; kept for the retention period, at most MAX_MARKS per user. */
   recordMark(user: string, mark: StoryMark): void {
-    const entry = this.stories.upsert(user, () => []);
-    const marks = entry.value;
+    const slot = this.stories.upsert(user, () => []);
+    const marks = this.stories.valueAt(slot);
     let i = marks.length;
     while (i > 0 && (marks[i - 1] as StoryMark).occurredAt > mark.occurredAt) i--;
     marks.splice(i, 0, mark);
@@ -205,7 +205,7 @@ export class MemoryHistory implements History {
     let drop = Math.max(0, marks.length - MAX_MARKS);
     while (drop < marks.length && (marks[drop] as StoryMark).occurredAt < newest - this.limits.retentionMs) drop++;
     if (drop > 0) marks.splice(0, drop);
-    this.stories.charge(entry, MARK_BYTES * (1 - drop));
+    this.stories.charge(slot, MARK_BYTES * (1 - drop));
     this.budget.enforce();
   }
 
@@ -227,22 +227,29 @@ export class MemoryHistory implements History {
     const user = this.users.upsert(e.user, noEvents);
     const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
     const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
-    const stored = this.compactor.compact(e, user.key, ip?.key, device?.key, newestOf(user.value), newestOf(ip?.value));
-    this.users.charge(user, this.insert(user, stored, HolderKind.user));
-    if (ip) this.ips.charge(ip, this.insert(ip, stored, HolderKind.ip));
-    if (device) this.devices.charge(device, this.insert(device, stored, HolderKind.device));
+    const stored = this.compactor.compact(
+      e,
+      this.users.keyAt(user),
+      ip === undefined ? undefined : this.ips.keyAt(ip),
+      device === undefined ? undefined : this.devices.keyAt(device),
+      newestOf(this.users.valueAt(user)),
+      ip === undefined ? undefined : newestOf(this.ips.valueAt(ip)),
+    );
+    this.insert(this.users, user, stored, HolderKind.user);
+    if (ip !== undefined) this.insert(this.ips, ip, stored, HolderKind.ip);
+    if (device !== undefined) this.insert(this.devices, device, stored, HolderKind.device);
     this.recordAmount(stored);
     this.keepInProfile(stored);
     this.budget.enforce();
   }
 
   /**
-   * Inserts the event into the entry's timeline, drops what the limits no longer keep, and returns the
-   * change in the entry's estimated bytes (a dropped event still held elsewhere moves its charge there).
+   * Inserts the event into the key's timeline, drops what the limits no longer keep, and charges the
+   * key the change in its estimated bytes (a dropped event still held elsewhere moves its charge there).
    */
-  private insert(entry: BudgetEntry<Timeline>, e: StoredEvent, kind: HolderKind): number {
+  private insert(map: BudgetedMap<Timeline>, slot: Slot, e: StoredEvent, kind: HolderKind): void {
     const limits = this.limits;
-    const value = entry.value;
+    const value = map.valueAt(slot);
     const containerBefore = containerBytes(value);
     const newestBefore = newestOf(value);
     let list = Array.isArray(value) ? value : [value];
@@ -283,8 +290,9 @@ export class MemoryHistory implements History {
       for (let k = 0; k < over; k++) delta += this.release(list[k] as StoredEvent, kind);
       list = withoutRange(list, 0, over);
     }
-    entry.value = list.length === 1 ? (list[0] as StoredEvent) : list;
-    return delta + containerBytes(entry.value) - containerBefore;
+    const timeline = list.length === 1 ? (list[0] as StoredEvent) : list;
+    map.setValueAt(slot, timeline);
+    map.charge(slot, delta + containerBytes(timeline) - containerBefore);
   }
 
   /**
@@ -333,9 +341,16 @@ export class MemoryHistory implements History {
     if (had !== undefined && hasHad(had, e)) return false;
     const ip = e.ip === undefined ? undefined : this.ips.upsert(e.ip, noEvents);
     const device = e.device === undefined ? undefined : this.devices.upsert(e.device, noEvents);
-    const stored = this.compactor.compact(e, e.user, ip?.key, device?.key, newestOf(ip?.value), newestOf(device?.value));
-    if (ip) this.ips.charge(ip, this.insert(ip, stored, HolderKind.ip));
-    if (device) this.devices.charge(device, this.insert(device, stored, HolderKind.device));
+    const stored = this.compactor.compact(
+      e,
+      e.user,
+      ip === undefined ? undefined : this.ips.keyAt(ip),
+      device === undefined ? undefined : this.devices.keyAt(device),
+      ip === undefined ? undefined : newestOf(this.ips.valueAt(ip)),
+      device === undefined ? undefined : newestOf(this.devices.valueAt(device)),
+    );
+    if (ip !== undefined) this.insert(this.ips, ip, stored, HolderKind.ip);
+    if (device !== undefined) this.insert(this.devices, device, stored, HolderKind.device);
     this.samplePopulationOf(stored);
     this.budget.enforce();
     return true;
@@ -355,8 +370,8 @@ export class MemoryHistory implements History {
     }
     this.lastRecordedId = e.id;
     const user = this.users.upsert(e.user, noEvents);
-    const stored = this.compactor.compact(e, user.key, e.ip, e.device, newestOf(user.value), undefined);
-    this.users.charge(user, this.insert(user, stored, HolderKind.user));
+    const stored = this.compactor.compact(e, this.users.keyAt(user), e.ip, e.device, newestOf(this.users.valueAt(user)), undefined);
+    this.insert(this.users, user, stored, HolderKind.user);
     this.recordAmount(stored, false);
     this.keepInProfile(stored);
     this.budget.enforce();
@@ -381,8 +396,8 @@ export class MemoryHistory implements History {
   /** recordProfile of an event already in the form this history keeps (a login is held by the profile). */
   private keepInProfile(e: PastEvent): void {
     if (e.type !== 'login.succeeded' && e.type !== 'transaction') return;
-    const entry = this.profiles.upsert(e.user, newProfile);
-    const profile = entry.value;
+    const slot = this.profiles.upsert(e.user, newProfile);
+    const profile = this.profiles.valueAt(slot);
     let delta = -profile.bytes();
     if (e.type === 'login.succeeded') {
       const previous = profile.lastLogin;
@@ -393,7 +408,7 @@ export class MemoryHistory implements History {
         if (previous !== undefined) delta += this.release(previous, HolderKind.profile);
       }
     } else profile.addTransaction(e);
-    this.profiles.charge(entry, delta + profile.bytes());
+    this.profiles.charge(slot, delta + profile.bytes());
     this.budget.enforce();
   }
 
@@ -411,11 +426,11 @@ export class MemoryHistory implements History {
     if (e.type === 'transaction' && e.amount !== undefined && e.currency !== undefined) {
       // In the account's profile rather than a key of their own: one entry, Map slot and key text
       // (user and currency) less per account.
-      const entry = this.profiles.upsert(e.user, newProfile);
-      const profile = entry.value;
+      const slot = this.profiles.upsert(e.user, newProfile);
+      const profile = this.profiles.valueAt(slot);
       const before = profile.bytes();
       profile.addAmount(e.currency, e.occurredAt, e.amount);
-      this.profiles.charge(entry, profile.bytes() - before);
+      this.profiles.charge(slot, profile.bytes() - before);
       this.budget.enforce();
       if (population) this.samplePopulationOf(e);
     }
@@ -666,8 +681,8 @@ export type SnapshotKeyState =
   | { readonly kind: 'story'; readonly key: string; readonly bytes: number; readonly marks: readonly StoryMark[] };
 
 function restoreKey<V>(map: BudgetedMap<V>, key: string, bytes: number, value: V): void {
-  const entry = map.upsert(key, () => value);
-  map.charge(entry, bytes - entry.bytes);
+  const slot = map.upsert(key, () => value);
+  map.charge(slot, bytes - map.bytesAt(slot));
 }
 
 const noEvents = (): Timeline => NO_EVENTS;
@@ -715,16 +730,16 @@ const DAY = 24 * HOUR;
 // per key against these figures) and rounded up, so the budget is a ceiling of the heap it keeps.
 // An event's own bytes are StoredEvent.ownBytes.
 /**
- * A kept user, IP or device: the budget's entry (72 bytes) and its Map slot (up to 112: a hash
- * table's entry is 28 bytes a slot, and under eviction a table holds up to four slots per live key
- * before it shrinks); a timeline of one event is the event itself, a longer one's list is charged by
- * containerBytes.
+ * A kept user, IP or device: its row in the budget's columns (33 bytes, up to 58 while they grow into
+ * the room they reserve) and its Map slot (up to 112: a hash table's entry is 28 bytes a slot, and
+ * under eviction a table holds up to four slots per live key before it shrinks); a timeline of one
+ * event is the event itself, a longer one's list is charged by containerBytes.
  */
-const TIMELINE_BYTES = 200;
+const TIMELINE_BYTES = 176;
 /** The same with an array (story marks): its header and backing store's header. */
-const ARRAY_BYTES = 240;
+const ARRAY_BYTES = 216;
 /** The same with a Profile: its object (96), its empty login list (32), its boxed times (32). */
-const PROFILE_BYTES = 360;
+const PROFILE_BYTES = 336;
 /** One story mark: an object of eight fields whose strings are shared with the event. */
 const MARK_BYTES = 120;
 
