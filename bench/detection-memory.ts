@@ -49,7 +49,16 @@ const known: Familiarity = {
   proven: false,
   trusted: true,
 };
-const familiarity = { device: known, network: known, country: known, paymentMethod: null };
+/**
+ * The enrichment's familiarity of an event at `at`: everything known for 40 days, the device's age
+ * measured from the event's time, as novelty (src/enrich/novelty.ts) measures it.
+ */
+const familiarityAt = (at: number) => ({
+  device: { ...known, ageMs: at - known.firstSeenAt },
+  network: known,
+  country: known,
+  paymentMethod: null,
+});
 const places = [
   ['GB', 'London', 51.5072, -0.1276, 'GBP'],
   ['FR', 'Paris', 48.8566, 2.3522, 'EUR'],
@@ -122,7 +131,10 @@ function eventOf(
     },
   };
   const { enrichment, ...event } = JSON.parse(JSON.stringify(raw)) as ActivityEvent & { id: string; enrichment: Enrichment };
-  return { event, enrichment: { ...enrichment, userAgent: parsed.get(userAgent) as UserAgentInfo, familiarity } };
+  return {
+    event,
+    enrichment: { ...enrichment, userAgent: parsed.get(userAgent) as UserAgentInfo, familiarity: familiarityAt(event.occurredAt) },
+  };
 }
 
 // Lists and snoozes as a shop keeps them: a thousand blocked ranges and addresses, a few hundred

@@ -288,15 +288,16 @@ describe('detection snapshot', () => {
 
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 8);
-    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 8' });
+    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 9' });
     // Versions 1 (before events' own bytes were kept), 2 (before each event was charged to one
     // holder), 3 (story marks in the JSON part), 4 (strings and ids in the JSON part), 5 (every
-    // field of every event, not the parts they share), 6 (every id as text) and 7 (timelines with a
-    // day of page views) are refused too: the start replays in full.
-    for (const version of [1, 2, 3, 4, 5, 6, 7]) {
+    // field of every event, not the parts they share), 6 (every id as text), 7 (timelines with a
+    // day of page views) and 8 (sources without their events' times) are refused too: the start
+    // replays in full.
+    for (const version of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const older = Buffer.from(bytes);
       older.writeUInt32LE(version, 8);
-      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 8` });
+      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 9` });
     }
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
   });
@@ -355,6 +356,23 @@ describe('detection snapshot', () => {
     expect(decodeSnapshot(withOwn(121))).toEqual({ problem: 'unreadable (event 0 owns 121 bytes)' });
     expect(decodeSnapshot(withOwn(32_768))).toEqual({ problem: 'unreadable (event 0 owns 32768 bytes)' });
     expect(decodeSnapshot(withOwn(32_760))).not.toHaveProperty('problem');
+    // The first event a millisecond later, or its source's device first seen a millisecond earlier:
+    // the event's time and device age are no longer its source's (the other events sharing it would
+    // be read wrong), and the file is refused.
+    const laterFirst = changed((copy) => {
+      const { at } = sectionAt(copy, 'event.occurredAt');
+      copy.writeDoubleLE(copy.readDoubleLE(at) + 2 ** 30, at);
+    });
+    expect(decodeSnapshot(laterFirst)).toEqual({ problem: "unreadable (event 0 does not fit its source's time)" });
+    const kept = live.exportState().keys.flatMap((k) => (k.kind === 'user' ? k.events : []));
+    expect(kept.filter((e) => e.deviceAgeMs !== undefined).length).toBeGreaterThan(0);
+    const sinceMoved = changed((copy) => {
+      const { at, length } = sectionAt(copy, 'source.deviceSince');
+      for (let k = 0; k < length; k++) copy.writeDoubleLE(copy.readDoubleLE(at + 8 * k) - 1, at + 8 * k);
+    });
+    expect(decodeSnapshot(sinceMoved)).toEqual({
+      problem: expect.stringMatching(/^unreadable \(event \d+ does not fit its source's time\)$/),
+    });
     // The first four events' ids marked as text (event.presence is a byte an event): more ids as text
     // than the text column holds.
     expect(decodeSnapshot(withU32('event.presence', 0, (old) => old | 0x02020202))).toEqual({

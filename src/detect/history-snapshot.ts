@@ -15,7 +15,17 @@ import type {
   SnapshotKeyState,
   SnapshotState,
 } from './memory-history.js';
-import { Client, EventCompactor, type HolderKind, MAX_OWN_BYTES, Place, Purchase, Source, StoredEvent } from './stored-event.js';
+import {
+  Client,
+  EventCompactor,
+  fitsSource,
+  type HolderKind,
+  MAX_OWN_BYTES,
+  Place,
+  Purchase,
+  Source,
+  StoredEvent,
+} from './stored-event.js';
 
 /**
  * Detection state in a file, so that a restart replays only the events stored after it instead of
@@ -69,8 +79,13 @@ import { Client, EventCompactor, type HolderKind, MAX_OWN_BYTES, Place, Purchase
  * the page views that fell behind since a key's last event must start from one so pruned. A version
  * 7 file's timelines kept a day of page views; it is refused, and the first start after the upgrade
  * replays in full, once.
+ *
+ * Version 9 keeps with each source the high half of its events' times and when their device was
+ * first seen (`source.timeHigh`, `source.deviceSince`, marked present in `source.presence`), which
+ * StoredEvent now keeps there rather than in each event; a restore refuses an event that does not fit
+ * its source. A version 8 file has no such columns; it is refused like any other version.
  */
-export const SNAPSHOT_FORMAT_VERSION = 8;
+export const SNAPSHOT_FORMAT_VERSION = 9;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
 const HEADER_BYTES = 48;
 
@@ -290,9 +305,17 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
   yield;
   const sourceTexts = SOURCE_TEXTS.map(() => new Int32Array(sources.values.length));
   const sourceParts = SOURCE_PARTS.map(() => new Int32Array(sources.values.length));
+  const sourceTimeHigh = new Float64Array(sources.values.length);
+  const sourceDeviceSince = new Float64Array(sources.values.length);
+  const sourcePresence = new Uint8Array(sources.values.length);
   for (let i = 0; i < sources.values.length; i++) {
     if (i % step === step - 1) yield;
     const x = sources.values[i] as Source;
+    sourceTimeHigh[i] = x.timeHigh;
+    if (x.deviceSince !== undefined) {
+      sourceDeviceSince[i] = x.deviceSince;
+      sourcePresence[i] = PRESENT;
+    }
     SOURCE_TEXTS.forEach((field, f) => {
       (sourceTexts[f] as Int32Array)[i] = s(x[field]);
     });
@@ -347,6 +370,9 @@ function* encodeSteps(meta: SnapshotMeta, state: HistoryState, chargedTo: Charge
     ['event.chargedTo', charged],
     ...named('source', SOURCE_TEXTS, sourceTexts),
     ...named('source', SOURCE_PARTS, sourceParts),
+    ['source.timeHigh', sourceTimeHigh],
+    ['source.deviceSince', sourceDeviceSince],
+    ['source.presence', sourcePresence],
     ...named('place', PLACE_TEXTS, placeTexts),
     ...named('place', PLACE_NUMBERS, placeNumbers),
     ['place.presence', placePresence],
@@ -626,6 +652,9 @@ class EventColumns implements EventTable {
     const [user, device, ip] = SOURCE_TEXTS.map((f) => indices(`source.${f}`, sourceCount, strings.length, f !== 'user')) as Int32Array[];
     const place = indices('source.place', sourceCount, placeCount, false);
     const client = indices('source.client', sourceCount, clientCount);
+    const timeHigh = sized('source.timeHigh', sourceCount, Float64Array);
+    const deviceSince = sized('source.deviceSince', sourceCount, Float64Array);
+    const sourcePresence = sized('source.presence', sourceCount, Uint8Array);
     const sources: Source[] = new Array(sourceCount);
     for (let i = 0; i < sourceCount; i++) {
       const c = client[i] as number;
@@ -635,6 +664,8 @@ class EventColumns implements EventTable {
         text(ip as Int32Array, i),
         places[place[i] as number] as Place,
         c < 0 ? undefined : clients[c],
+        timeHigh[i] as number,
+        (sourcePresence[i] as number) & PRESENT ? (deviceSince[i] as number) : undefined,
       );
     }
     this.sources = sources;
@@ -703,6 +734,9 @@ class EventColumns implements EventTable {
       // Whole 8-byte units up to StoredEvent's most: anything else is not an estimate this code makes.
       if (!(Number.isSafeInteger(own) && own >= 0 && own <= MAX_OWN_BYTES && own % 8 === 0))
         throw new Error(`event ${i} owns ${own} bytes`);
+      const age = (this.presence[i] as number) & PRESENT ? (this.deviceAgeMs[i] as number) : undefined;
+      if (!fitsSource(this.occurredAt[i] as number, age, this.sources[this.source[i] as number] as Source))
+        throw new Error(`event ${i} does not fit its source's time`);
     }
   }
 

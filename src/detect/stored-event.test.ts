@@ -88,7 +88,7 @@ describe('StoredEvent', () => {
     expect([packed.idWords(words, 4), asText.idWords(words, 0)]).toEqual([true, false]);
     expect([...words.subarray(4)]).toEqual(storedId(id));
     expect([...words.subarray(0, 4)]).toEqual([0, 0, 0, 0]);
-    const back = StoredEvent.restored(...storedId(id), 'transaction', t0, packed.source, undefined, undefined, undefined, 0, 0);
+    const back = StoredEvent.restored(...storedId(id), 'transaction', t0, packed.source, undefined, undefined, packed.deviceAgeMs, 0, 0);
     expect(back.id).toBe(id);
     // What rules compare the event they score with: a kept event, packed or not, or any other form.
     expect([isEventOf(packed, id), isEventOf(asText, id), isEventOf(full({ id }), id), isEventOf(full(), id)]).toEqual([
@@ -155,6 +155,7 @@ describe('StoredEvent', () => {
 
   it('answers times and device ages exactly, whole milliseconds or not, large or small', () => {
     const c = new EventCompactor();
+    let previous: StoredEvent | undefined;
     for (const [occurredAt, deviceAgeMs] of [
       [t0, 400 * 86_400_000],
       [0, 0],
@@ -162,10 +163,60 @@ describe('StoredEvent', () => {
       [t0 + 0.5, 1.25],
       [Number.MAX_SAFE_INTEGER, 2 ** 31],
       [t0, undefined],
+      [t0, 0.5],
+      [t0, 2 ** 60],
+      [2 ** 60, 5],
+      [t0, t0 + 86_400_000],
+      [-(2 ** 53), 2 ** 53 - 1],
     ] as const) {
-      const e = c.compact(full({ occurredAt, deviceAgeMs }), 'alice', 'ip', 'd', undefined, undefined);
-      expect([e.occurredAt, e.deviceAgeMs]).toEqual([occurredAt, deviceAgeMs]);
+      // Alone, and after the events before it (each a neighbour the next could share a source with).
+      const alone = c.compact(full({ occurredAt, deviceAgeMs }), 'alice', 'ip', 'd', undefined, undefined);
+      const e = c.compact(full({ occurredAt, deviceAgeMs }), 'alice', 'ip', 'd', previous, undefined);
+      for (const x of [alone, e]) expect([x.occurredAt, x.deviceAgeMs]).toEqual([occurredAt, deviceAgeMs]);
+      const back = StoredEvent.restored(...storedId(e.id), e.type, occurredAt, e.source, e.session, e.purchase, deviceAgeMs, 0, 0);
+      expect([back.occurredAt, back.deviceAgeMs]).toEqual([occurredAt, deviceAgeMs]);
+      previous = e;
     }
+    expect(previous?.deviceAgeMs).toBe(2 ** 53 - 1);
+  });
+
+  it("shares the source of a device's consecutive events, whose ages grow with their time, but not across twelve days or another first sight", () => {
+    const c = new EventCompactor();
+    const firstSeen = t0 - 40 * 86_400_000;
+    const at = (occurredAt: number, near: StoredEvent | undefined, seen = firstSeen) =>
+      c.compact(full({ occurredAt, deviceAgeMs: occurredAt - seen }), 'alice', '81.2.69.160', 'dev-1', near, undefined);
+    const first = at(t0, undefined);
+    const later = at(t0 + 3_600_000, first);
+    expect(later.source).toBe(first.source);
+    expect([later.occurredAt, later.deviceAgeMs]).toEqual([t0 + 3_600_000, t0 + 3_600_000 - firstSeen]);
+    expect(later.ownBytes).toBeLessThan(first.ownBytes);
+    // The device forgotten and seen anew: another first sight, another source.
+    const relearnt = at(t0 + 7_200_000, later, t0 + 7_000_000);
+    expect(relearnt.source).not.toBe(later.source);
+    expect(relearnt.deviceAgeMs).toBe(200_000);
+    // Past the end of its period of 2^30 ms (about twelve days): the time's high half changes.
+    const boundary = Math.ceil(t0 / 2 ** 30) * 2 ** 30;
+    const before = at(boundary - 1, first);
+    const after = at(boundary, before);
+    expect(before.source).toBe(first.source);
+    expect(after.source).not.toBe(before.source);
+    expect([after.occurredAt, after.deviceAgeMs]).toEqual([boundary, boundary - firstSeen]);
+    // An event kept whole (a time that is not whole milliseconds) has a source of its own, which the
+    // next event does not take either.
+    const odd = at(t0 + 0.5, first);
+    expect(odd.source).not.toBe(first.source);
+    const next = at(t0 + 1, odd);
+    expect(next.source).not.toBe(odd.source);
+    expect([odd.occurredAt, odd.deviceAgeMs, next.occurredAt, next.deviceAgeMs]).toEqual([
+      t0 + 0.5,
+      t0 + 0.5 - firstSeen,
+      t0 + 1,
+      t0 + 1 - firstSeen,
+    ]);
+    // A restore refuses an event that does not fit the source it names.
+    expect(() => StoredEvent.restored(...storedId(later.id), later.type, t0 + 5, later.source, undefined, undefined, 5, 0, 0)).toThrow(
+      /does not fit its source/,
+    );
   });
 
   it('keeps a purchase and a path together, and shares its client with the previous event', () => {

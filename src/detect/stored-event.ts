@@ -24,9 +24,12 @@ import type { PastEvent } from './history.js';
  *   types, countries, currencies, user agents, paths are few);
  * - the id, when Vigil made it, is four small integers (core/ids.ts's packId): 32 bytes in the
  *   object where its text was a 48-byte string and a field; a client's own id is kept as text;
- * - the time and the device's age are each two small integers (V8 keeps a small integer in its
- *   field, but boxes any larger number as a 16-byte heap number of its own: a time in milliseconds
- *   is past the small integers' 2^31);
+ * - the time is two small integers (V8 keeps a small integer in its field, but boxes any larger
+ *   number as a 16-byte heap number of its own: a time in milliseconds is past the small integers'
+ *   2^31), and its high half (a period of twelve days) is its Source's; so is when its device was first
+ *   seen, of which its device's age is the difference (enrichment measures it so, from the event's
+ *   time): the consecutive events of a user on one device share both, where each event had three
+ *   fields for them;
  * - the four novelty and trust flags are two bits each in one small integer, which also carries
  *   which timelines hold the event, which of them is charged for it, the event's type, and the
  *   bytes this event added to memory (for the byte budget, see `ownBytes` and `hold`).
@@ -35,43 +38,23 @@ import type { PastEvent } from './history.js';
  * a decision changes.
  */
 export abstract class StoredEvent implements PastEvent {
-  private readonly timeHigh: number;
-  private readonly timeLow: number;
-  private readonly ageHigh: number;
-  private readonly ageLow: number;
   /** Flags, holders, the charged holder, the type and ownBytes: see the bit layout below the class. */
   private state: number;
 
   protected constructor(
-    occurredAt: number,
+    /**
+     * The low half of its time (the high half is its source's), or WHOLE: the source holds this event's
+     * time and device age as they came (see SourceTime).
+     */
+    private readonly timeLow: number,
     /** Who, where and with what: shared by the consecutive events of a user or an IP that agree on it. */
     readonly source: Source,
     readonly session: string | undefined,
     /** A transaction's Purchase, a page view's path, or neither. */
     private readonly detail: Purchase | string | undefined,
-    deviceAgeMs: number | undefined,
     /** The flags, the event's type and ownBytes: see the bit layout below the class. */
     state: number,
   ) {
-    // Integers (times are whole milliseconds) are split in two small integers; anything else is kept
-    // whole in the high half, marked by a negative low half: the same answer, in a boxed number.
-    if (Number.isSafeInteger(occurredAt)) {
-      this.timeHigh = Math.floor(occurredAt / SPLIT);
-      this.timeLow = occurredAt - this.timeHigh * SPLIT;
-    } else {
-      this.timeHigh = occurredAt;
-      this.timeLow = WHOLE;
-    }
-    if (deviceAgeMs === undefined) {
-      this.ageHigh = 0;
-      this.ageLow = ABSENT_AGE;
-    } else if (Number.isSafeInteger(deviceAgeMs)) {
-      this.ageHigh = Math.floor(deviceAgeMs / SPLIT);
-      this.ageLow = deviceAgeMs - this.ageHigh * SPLIT;
-    } else {
-      this.ageHigh = deviceAgeMs;
-      this.ageLow = WHOLE;
-    }
     this.state = state;
   }
 
@@ -95,9 +78,12 @@ export abstract class StoredEvent implements PastEvent {
     ownBytes: number,
   ): StoredEvent {
     const state = packState(ownBytes, type, flags & FLAG_MASK);
+    if (!fitsSource(occurredAt, deviceAgeMs, source))
+      throw new Error(`an event at ${occurredAt} (device age ${deviceAgeMs}) does not fit its source`);
+    const low = sourceTime(occurredAt, deviceAgeMs).low;
     return typeof idHead === 'string'
-      ? new TextIdEvent(idHead, occurredAt, source, session, detail, deviceAgeMs, state)
-      : new PackedIdEvent(idHead, idWord1, idWord2, idWord3, occurredAt, source, session, detail, deviceAgeMs, state);
+      ? new TextIdEvent(idHead, low, source, session, detail, state)
+      : new PackedIdEvent(idHead, idWord1, idWord2, idWord3, low, source, session, detail, state);
   }
 
   /** The event's id (made again from its words when packed: rules read it only for their findings). */
@@ -120,11 +106,17 @@ export abstract class StoredEvent implements PastEvent {
 
   get occurredAt(): number {
     const low = this.timeLow;
-    return low === WHOLE ? this.timeHigh : this.timeHigh * SPLIT + low;
+    return low === WHOLE ? this.source.timeHigh : this.source.timeHigh * SPLIT + low;
   }
   get deviceAgeMs(): number | undefined {
-    const low = this.ageLow;
-    return low >= 0 ? this.ageHigh * SPLIT + low : low === WHOLE ? this.ageHigh : undefined;
+    const since = this.source.deviceSince;
+    if (since === undefined || this.timeLow === WHOLE) return since;
+    return this.occurredAt - since;
+  }
+
+  /** Whether its source holds its time and device age as they came, for it alone (see SourceTime). */
+  get keptWhole(): boolean {
+    return this.timeLow === WHOLE;
   }
   get user(): string {
     return this.source.user;
@@ -273,14 +265,13 @@ class PackedIdEvent extends StoredEvent {
     private readonly id1: number,
     private readonly id2: number,
     private readonly id3: number,
-    occurredAt: number,
+    timeLow: number,
     source: Source,
     session: string | undefined,
     detail: Purchase | string | undefined,
-    deviceAgeMs: number | undefined,
     state: number,
   ) {
-    super(occurredAt, source, session, detail, deviceAgeMs, state);
+    super(timeLow, source, session, detail, state);
   }
 
   get id(): string {
@@ -321,14 +312,13 @@ const RECENT_IDS = 512;
 class TextIdEvent extends StoredEvent {
   constructor(
     private readonly idText: string,
-    occurredAt: number,
+    timeLow: number,
     source: Source,
     session: string | undefined,
     detail: Purchase | string | undefined,
-    deviceAgeMs: number | undefined,
     state: number,
   ) {
-    super(occurredAt, source, session, detail, deviceAgeMs, state);
+    super(timeLow, source, session, detail, state);
   }
 
   get id(): string {
@@ -438,8 +428,8 @@ export class Purchase {
 }
 
 /**
- * Who did it, from which device, address, place and browser: what consecutive events of a user
- * mostly have in common, kept once for all of them.
+ * Who did it, from which device, address, place and browser, in which twelve days and on a device
+ * first seen when: what consecutive events of a user mostly have in common, kept once for all of them.
  */
 export class Source {
   constructor(
@@ -449,7 +439,45 @@ export class Source {
     readonly ip: string | undefined,
     readonly place: Place,
     readonly client: Client | undefined,
+    /**
+     * The high half of its events' times (each is `timeHigh * SPLIT` plus its own low half); for a
+     * source of one event kept whole (StoredEvent.keptWhole), that event's time.
+     */
+    readonly timeHigh: number,
+    /**
+     * When its events' device was first seen: each one's device age is its time minus this (novelty
+     * measures it so, from the event's time); undefined when they have no device age; for a source of
+     * one event kept whole, that event's device age.
+     */
+    readonly deviceSince: number | undefined,
   ) {}
+}
+
+/**
+ * How a source holds an event's time and device age: the high half of the time, when the device was
+ * first seen, and the event's own low half; or, when the time or the age is not a safe integer (no
+ * event the API takes, but a PastEvent may carry any number), WHOLE: a source of its own that
+ * holds them as they came. `since` is then undefined, which no source kept whole is asked to match.
+ */
+interface SourceTime {
+  readonly high: number;
+  readonly since: number | undefined;
+  readonly low: number;
+}
+
+/** Whether an event of this time and device age can be kept with this source (a snapshot's decoder asks). */
+export function fitsSource(occurredAt: number, deviceAgeMs: number | undefined, source: Source): boolean {
+  const time = sourceTime(occurredAt, deviceAgeMs);
+  return source.timeHigh === time.high && source.deviceSince === time.since;
+}
+
+function sourceTime(occurredAt: number, deviceAgeMs: number | undefined): SourceTime {
+  if (!Number.isSafeInteger(occurredAt)) return { high: occurredAt, since: deviceAgeMs, low: WHOLE };
+  const since = deviceAgeMs === undefined ? undefined : occurredAt - deviceAgeMs;
+  if (since !== undefined && !(Number.isSafeInteger(deviceAgeMs) && Number.isSafeInteger(since)))
+    return { high: occurredAt, since: deviceAgeMs, low: WHOLE };
+  const high = Math.floor(occurredAt / SPLIT);
+  return { high, since, low: occurredAt - high * SPLIT };
 }
 
 /** The browser an event came from: the user agent's text and its parsed form, shared like a Place. */
@@ -462,12 +490,10 @@ export class Client {
 
 const NO_PLACE = new Place(undefined, undefined, undefined, undefined, undefined, undefined);
 
-/** A time or an age is kept as high * SPLIT + low, both small integers (V8's are below 2^31). */
+/** A time is kept as high * SPLIT + low, both small integers (V8's are below 2^31). */
 const SPLIT = 2 ** 30;
-/** In the low half: the number is kept whole in the high half (not a safe integer). */
+/** In the low half: the event's source holds its time and device age whole (see SourceTime). */
 const WHOLE = -1;
-/** In the age's low half: the event has no device age. */
-const ABSENT_AGE = -2;
 
 // The state's bits, from the lowest: two per flag (0 absent, 1 null, 2 false, 3 true), one per
 // holder (HolderKind), three for the charged holder (0 none, else its kind + 1), four for the
@@ -519,13 +545,14 @@ function unpackFlag(packed: number, shift: number): boolean | null | undefined {
 // by bench/detection-memory.ts against the heap and rounded up, so the budget stays a ceiling.
 /**
  * A StoredEvent: header and its in-object fields, all small integers or references (nothing boxed):
- * eight of its own, and the four words of a packed id or the field of an id kept as text (whose string
+ * five of its own, and the four words of a packed id or the field of an id kept as text (whose string
  * the event owns too).
  */
-const PACKED_ID_EVENT_BYTES = 24 + 12 * 8;
-const TEXT_ID_EVENT_BYTES = 24 + 9 * 8;
-/** A Source: header and five fields. */
-const SOURCE_BYTES = 24 + 5 * 8;
+const PACKED_ID_EVENT_BYTES = 24 + 9 * 8;
+const TEXT_ID_EVENT_BYTES = 24 + 6 * 8;
+/** A Source: header, seven fields, a boxed time (when its device was first seen; a whole time too). */
+const SOURCE_BYTES = 24 + 7 * 8 + 16;
+const WHOLE_SOURCE_BYTES = SOURCE_BYTES + 16;
 /** A Place: header, six fields, two boxed coordinates. */
 const PLACE_BYTES = 24 + 6 * 8 + 2 * 16;
 /** A Purchase: header, six fields, a boxed amount. */
@@ -563,7 +590,17 @@ export class EventCompactor {
     // A StoredEvent no timeline holds yet is taken as it is; one held (by another history) is copied,
     // since its holders' bits are its history's.
     if (e instanceof StoredEvent && !e.held && e.user === user && e.ip === ip && e.device === device) return e;
-    const source = this.source(e, user, ip, device, near1?.source, near2?.source);
+    const time = sourceTime(e.occurredAt, e.deviceAgeMs);
+    // A source kept whole is its event's alone.
+    const source = this.source(
+      e,
+      user,
+      ip,
+      device,
+      time,
+      near1 === undefined || near1.keptWhole ? undefined : near1.source,
+      near2 === undefined || near2.keptWhole ? undefined : near2.source,
+    );
     const session = this.text(e.session, near1?.session, near2?.session, false);
     // A kept event (another history's) hands over its words; any other is packed from its text.
     const packed = e instanceof StoredEvent ? e.idWords(ID_WORDS, 0) : packId(EVENT_ID_PREFIX, e.id, ID_WORDS);
@@ -597,14 +634,13 @@ export class EventCompactor {
           ID_WORDS[1] as number,
           ID_WORDS[2] as number,
           ID_WORDS[3] as number,
-          e.occurredAt,
+          time.low,
           source.value,
           session.value,
           detail,
-          e.deviceAgeMs,
           state,
         )
-      : new TextIdEvent(e.id, e.occurredAt, source.value, session.value, detail, e.deviceAgeMs, state);
+      : new TextIdEvent(e.id, time.low, source.value, session.value, detail, state);
   }
 
   /**
@@ -633,12 +669,16 @@ export class EventCompactor {
     user: string,
     ip: string | undefined,
     device: string | undefined,
+    time: SourceTime,
     near1: Source | undefined,
     near2: Source | undefined,
   ): { readonly value: Source; readonly bytes: number } {
-    if (near1 !== undefined && sameSource(near1, e, user, ip, device)) return { value: near1, bytes: 0 };
-    if (near2 !== undefined && sameSource(near2, e, user, ip, device)) return { value: near2, bytes: 0 };
-    let bytes = SOURCE_BYTES;
+    const whole = time.low === WHOLE;
+    if (!whole) {
+      if (near1 !== undefined && sameSource(near1, e, user, ip, device, time)) return { value: near1, bytes: 0 };
+      if (near2 !== undefined && sameSource(near2, e, user, ip, device, time)) return { value: near2, bytes: 0 };
+    }
+    let bytes = whole ? WHOLE_SOURCE_BYTES : SOURCE_BYTES;
     let place = NO_PLACE;
     if (
       e.network !== undefined ||
@@ -659,7 +699,7 @@ export class EventCompactor {
     }
     const client = this.client(e.userAgent, e.ua, near1?.client, near2?.client);
     bytes += client.bytes;
-    return { value: new Source(user, device, ip, place, client.value), bytes };
+    return { value: new Source(user, device, ip, place, client.value, time.high, time.since), bytes };
   }
 
   /**
@@ -710,8 +750,12 @@ export class EventCompactor {
 
 const ABSENT = { value: undefined, bytes: 0 } as const;
 
-/** Whether the event has this source: the same user, device, IP, place and browser. */
-function sameSource(s: Source, e: PastEvent, user: string, ip: string | undefined, device: string | undefined): boolean {
+/**
+ * Whether the event has this source: the same user, device, IP, place and browser, twelve days and
+ * device first seen. Not for a source kept whole, nor an event to be kept whole.
+ */
+function sameSource(s: Source, e: PastEvent, user: string, ip: string | undefined, device: string | undefined, time: SourceTime): boolean {
+  if (s.timeHigh !== time.high || s.deviceSince !== time.since) return false;
   if (s.user !== user || s.device !== device || s.ip !== ip || !s.place.matches(e)) return false;
   const c = s.client;
   if (c === undefined) return e.userAgent === undefined && e.ua === undefined;
