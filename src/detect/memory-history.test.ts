@@ -218,6 +218,33 @@ describe('MemoryHistory', () => {
     expect(h.profileOf('w')).toBeUndefined();
   });
 
+  it('keeps the minutes of the latest logins exactly, and one merchant or many, most recent last', () => {
+    const h = new MemoryHistory();
+    const day = 24 * HOUR_MS;
+    const midnight = Math.floor(t0 / day) * day;
+    // Minutes from 0 to 1439 (past a byte), more logins than the ring holds.
+    const minutes = Array.from({ length: PROFILE_LOGINS + 5 }, (_, k) => (k * 397) % 1440);
+    minutes.forEach((m, k) => {
+      h.record(ev({ type: 'login.succeeded', occurredAt: midnight + k * day + m * 60_000 + 59_999, device: 'd' }));
+    });
+    const sorted = (list: ArrayLike<number>) => Array.from(list).sort((a, b) => a - b);
+    expect(sorted(h.profileOf('u')?.loginMinutes ?? [])).toEqual(sorted(minutes.slice(-PROFILE_LOGINS)));
+    expect(minutes).toContain(0);
+    expect(Math.max(...minutes)).toBeGreaterThan(255);
+    const merchantsAfter = (merchant: string, k: number) => {
+      h.record(ev({ type: 'transaction', amount: 5, currency: 'EUR', merchant, occurredAt: t0 + k * 1000 }));
+      return h.profileOf('u')?.merchants;
+    };
+    expect(merchantsAfter('shop-a', 1)).toEqual(['shop-a']);
+    expect(merchantsAfter('shop-a', 2)).toEqual(['shop-a']);
+    expect(merchantsAfter('shop-b', 3)).toEqual(['shop-a', 'shop-b']);
+    expect(merchantsAfter('shop-a', 4)).toEqual(['shop-b', 'shop-a']);
+    // As a snapshot keeps it, and back.
+    const state = h.exportState().keys.find((k) => k.kind === 'profile');
+    expect(state?.kind === 'profile' && sorted(state.profile.loginMinutes)).toEqual(sorted(minutes.slice(-PROFILE_LOGINS)));
+    expect(state?.kind === 'profile' && state.profile.merchants).toEqual(['shop-b', 'shop-a']);
+  });
+
   it('replays profiles alone at start, without touching the windows', () => {
     const h = new MemoryHistory();
     h.recordProfile(ev({ type: 'login.succeeded', occurredAt: t0 - 40 * 24 * HOUR_MS }));

@@ -738,12 +738,12 @@ const DAY = 24 * HOUR;
 const TIMELINE_BYTES = 176;
 /** The same with an array (story marks): its header and backing store's header. */
 const ARRAY_BYTES = 216;
-/** The same with a Profile: its object (96), its empty login list (32), its boxed times (32). */
-const PROFILE_BYTES = 336;
+/** The same with a Profile: its object (96) and its boxed times (32). */
+const PROFILE_BYTES = 304;
 /** One story mark: an object of eight fields whose strings are shared with the event. */
 const MARK_BYTES = 120;
 
-const NO_MERCHANTS: string[] = [];
+const NO_MERCHANTS: readonly string[] = [];
 const NO_MARKS: readonly StoryMark[] = [];
 /** Marks kept per user: a story is a handful of events; an attack that earns more repeats itself. */
 const MAX_MARKS = 16;
@@ -797,16 +797,19 @@ class PopulationSample {
 
 /** One account's habits (see BehaviourProfile), of fixed size whatever its activity. */
 class Profile implements BehaviourProfile {
-  // Plain arrays grown as needed rather than typed arrays of the full size: most accounts log in and
-  // buy a few times, and a typed array's buffer alone costs more than their whole profile. Copied
-  // exactly sized as they grow (a list grown by push reserves room for 16 more).
-  /** A ring of the latest logins' times of day: old habits fade as new ones come. */
-  loginMinutes: number[] = [];
+  /**
+   * A ring of the latest logins' times of day (old habits fade as new ones come), one minute of the
+   * day (below 1,440) per UTF-16 unit: a string of two minutes takes 24 bytes where a list of them
+   * took 64 (its object, its backing store, a slot each), and every account has one. Made anew, flat,
+   * at each login; read as numbers only by the behaviour-anomaly features.
+   */
+  private minutes = '';
   logins = 0;
   lastLogin: StoredEvent | undefined;
   transactions = 0;
   lastTransactionAt: number | undefined;
-  merchants: string[] = NO_MERCHANTS;
+  /** The merchants' list, or its one merchant alone: most accounts buy from one (a list of one took 56 bytes). */
+  private merchantList: string | readonly string[] = NO_MERCHANTS;
   /**
    * Its transactions' times and amounts (t0, a0, t1, a1, …, unboxed doubles, by time) in the
    * currency it used first; most accounts pay in one. Its other currencies', if any, by currency.
@@ -817,13 +820,14 @@ class Profile implements BehaviourProfile {
 
   static from(state: ProfileState): Profile {
     const profile = new Profile();
-    profile.loginMinutes = [...state.loginMinutes];
+    profile.minutes = String.fromCharCode(...state.loginMinutes);
     profile.logins = state.logins;
     // A restore hands over the history's own form of it (MemoryHistory.restore).
     profile.lastLogin = state.lastLogin as StoredEvent | undefined;
     profile.transactions = state.transactions;
     profile.lastTransactionAt = state.lastTransactionAt;
-    if (state.merchants.length > 0) profile.merchants = [...state.merchants];
+    const merchants = state.merchants;
+    if (merchants.length > 0) profile.merchantList = merchants.length === 1 ? (merchants[0] as string) : [...merchants];
     for (const { currency, points } of state.amounts) {
       const list = points.flatMap((p) => [p.at, p.amount]);
       if (profile.amountCurrency === undefined) {
@@ -839,8 +843,7 @@ class Profile implements BehaviourProfile {
 
   state(): ProfileState {
     return {
-      // A ring written in place; the merchants' list is replaced on each change.
-      loginMinutes: this.loginMinutes.slice(),
+      loginMinutes: this.loginMinutes,
       logins: this.logins,
       lastLogin: this.lastLogin,
       transactions: this.transactions,
@@ -871,11 +874,29 @@ class Profile implements BehaviourProfile {
     }
   }
 
+  /** The ring's minutes, as numbers (a new list at each call). */
+  get loginMinutes(): number[] {
+    const minutes: number[] = new Array(this.minutes.length);
+    for (let i = 0; i < minutes.length; i++) minutes[i] = this.minutes.charCodeAt(i);
+    return minutes;
+  }
+
+  /** Merchants of its latest transactions (a new list at each call when there is one). */
+  get merchants(): readonly string[] {
+    const list = this.merchantList;
+    return typeof list === 'string' ? [list] : list;
+  }
+
   /** What the profile holds beyond its fixed size: login minutes, merchants' list and names, amounts. */
   bytes(): number {
-    let bytes = listBytes(this.loginMinutes.length);
-    if (this.merchants !== NO_MERCHANTS) bytes += 32 + listBytes(this.merchants.length);
-    for (const m of this.merchants) bytes += stringBytes(m);
+    // Two bytes a minute (a minute past 255 makes the string two-byte), rounded to 8, and its header.
+    let bytes = this.minutes.length === 0 ? 0 : 16 + ((2 * this.minutes.length + 7) & ~7);
+    const list = this.merchantList;
+    if (typeof list === 'string') bytes += stringBytes(list);
+    else {
+      if (list !== NO_MERCHANTS) bytes += 32 + listBytes(list.length);
+      for (const m of list) bytes += stringBytes(m);
+    }
     bytes += stringBytes(this.amountCurrency) + amountListBytes(this.amounts);
     if (this.otherAmounts !== undefined) {
       // A small Map: its object and table, and per currency a slot, its name and its list.
@@ -888,8 +909,11 @@ class Profile implements BehaviourProfile {
   addLogin(e: StoredEvent): void {
     const slot = this.logins % PROFILE_LOGINS;
     const minute = Math.floor((((e.occurredAt % DAY) + DAY) % DAY) / MINUTE);
-    if (slot === this.loginMinutes.length) this.loginMinutes = this.loginMinutes.concat(minute);
-    else this.loginMinutes[slot] = minute;
+    // Made from its units, not concatenated: a concatenation of 13 units or more is a rope in V8, an
+    // object holding both halves.
+    const units = this.loginMinutes;
+    units[slot] = minute;
+    this.minutes = String.fromCharCode(...units);
     this.logins++;
     // By event time, so a late event does not become "the last login".
     if (this.lastLogin === undefined || e.occurredAt >= this.lastLogin.occurredAt) this.lastLogin = e;
@@ -901,8 +925,10 @@ class Profile implements BehaviourProfile {
     if (e.merchant === undefined) return;
     const merchant = e.merchant;
     // Distinct, the latest last: an earlier use of the same merchant moves to the end.
-    let next = this.merchants.filter((m) => m !== merchant).concat(merchant);
+    const list = this.merchantList;
+    if (list === merchant) return;
+    let next = (typeof list === 'string' ? [list] : list.filter((m) => m !== merchant)).concat(merchant);
     if (next.length > PROFILE_MERCHANTS) next = next.slice(1);
-    this.merchants = next;
+    this.merchantList = next.length === 1 ? (next[0] as string) : next;
   }
 }
