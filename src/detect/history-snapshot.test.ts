@@ -275,6 +275,29 @@ describe('detection snapshot', () => {
     expect(fromUser).toBe(fromDevice);
   });
 
+  it('serves again with one list the timelines that held the same events', () => {
+    const live = new MemoryHistory();
+    // Forty users, each alone on an address and a device, a few events each, one after the other.
+    for (let u = 0; u < 40; u++)
+      for (let k = 0; k < 1 + (u % 6); k++)
+        live.record({
+          id: `e${u}-${k}`,
+          type: 'login.failed',
+          user: `u${u}`,
+          occurredAt: T0 + u * MIN + k,
+          ip: `192.0.2.${u}`,
+          device: `d${u}`,
+        });
+    const before = live.timelineLists();
+    expect(before.lists).toBeLessThan(before.keys);
+    const back = restored(snapshotOf(live));
+    expect(back.timelineLists()).toEqual(before);
+    for (const u of [5, 11, 39])
+      expect(back.forDevice(`d${u}`, 0, Number.MAX_SAFE_INTEGER).map((e) => e.id)).toEqual(
+        live.forDevice(`d${u}`, 0, Number.MAX_SAFE_INTEGER).map((e) => e.id),
+      );
+  });
+
   it('refuses a damaged file, another format version, and what is not a snapshot', () => {
     const live = new MemoryHistory();
     const engine = engineOn(live);

@@ -245,6 +245,45 @@ describe('MemoryHistory', () => {
     expect(state?.kind === 'profile' && state.profile.merchants).toEqual(['shop-b', 'shop-a']);
   });
 
+  it('serves with one list the timelines that hold the same events, each moving on to its own when they part', () => {
+    const h = new MemoryHistory();
+    const ids = (list: readonly PastEvent[]) => list.map((e) => e.id);
+    const all = [0, Number.MAX_SAFE_INTEGER] as const;
+    // One user alone on an address and a device: their three timelines hold the same five events.
+    const alone = Array.from({ length: 5 }, (_, k) => ev({ occurredAt: t0 + k, ip: '192.0.2.1', device: 'd1' }));
+    for (const e of alone) h.record(e);
+    expect(h.timelineLists()).toEqual({ keys: 3, lists: 1 });
+    for (const list of [h.forUser('u', ...all), h.forIp('192.0.2.1', ...all), h.forDevice('d1', ...all)])
+      expect(ids(list)).toEqual(ids(alone));
+    // Someone else on the address: its timeline parts from the others'.
+    const other = ev({ user: 'v', occurredAt: t0 + 10, ip: '192.0.2.1', device: 'd2' });
+    h.record(other);
+    expect(h.timelineLists()).toEqual({ keys: 3, lists: 2 });
+    expect(ids(h.forIp('192.0.2.1', ...all))).toEqual([...ids(alone), other.id]);
+    expect(ids(h.forUser('u', ...all))).toEqual(ids(alone));
+    expect(ids(h.forDevice('d1', ...all))).toEqual(ids(alone));
+    // Forty events on another address and device: they share a list while it is short; a long one
+    // grows in place, each key's its own. Then the device alone elsewhere.
+    const away = Array.from({ length: 40 }, (_, k) => ev({ occurredAt: t0 + 100 + k, ip: '198.51.100.7', device: 'd3' }));
+    for (const e of away.slice(0, 20)) h.record(e);
+    expect(h.timelineLists().lists).toBe(4);
+    for (const e of away.slice(20)) h.record(e);
+    expect(h.timelineLists().lists).toBe(5);
+    const moved = ev({ occurredAt: t0 + 200, ip: '203.0.113.9', device: 'd3' });
+    h.record(moved);
+    expect(ids(h.forIp('198.51.100.7', ...all))).toEqual(ids(away));
+    expect(ids(h.forDevice('d3', ...all))).toEqual([...ids(away), moved.id]);
+    expect(ids(h.forUser('u', ...all))).toEqual([...ids(alone), ...ids(away), moved.id]);
+    // A short shared list stays as it was for one key when the other takes a new event.
+    const h2 = new MemoryHistory();
+    const pair = [ev({ occurredAt: t0, ip: '192.0.2.5', device: 'd5' }), ev({ occurredAt: t0 + 1, ip: '192.0.2.5', device: 'd5' })];
+    for (const e of pair) h2.record(e);
+    const onlyDevice = ev({ occurredAt: t0 + 2, device: 'd5' });
+    h2.record(onlyDevice);
+    expect(ids(h2.forIp('192.0.2.5', ...all))).toEqual(ids(pair));
+    expect(ids(h2.forDevice('d5', ...all))).toEqual([...ids(pair), onlyDevice.id]);
+  });
+
   it('replays profiles alone at start, without touching the windows', () => {
     const h = new MemoryHistory();
     h.recordProfile(ev({ type: 'login.succeeded', occurredAt: t0 - 40 * 24 * HOUR_MS }));
