@@ -1,22 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetedMap, ByteBudget, stringBytes } from './byte-budget.js';
 
+/** What a budget's own columns take with n keys (they are counted in its total). */
+function columnsWith(n: number): number {
+  const budget = new ByteBudget(1e12);
+  const map = new BudgetedMap<number>(budget, 0);
+  for (let i = 0; i < n; i++) map.upsert(`c${i}`, () => i);
+  return budget.usage().columnBytes;
+}
+/** A budget's estimate of its keys alone. */
+const keyBytes = (budget: ByteBudget) => budget.usage().bytes - budget.usage().columnBytes;
+
 describe('ByteBudget', () => {
   it('evicts the least recently written keys first, across maps, until the total fits', () => {
-    const budget = new ByteBudget(1000);
+    // 1,000 bytes for the keys, and what the columns take with four.
+    const budget = new ByteBudget(1000 + columnsWith(4));
     const a = new BudgetedMap<string[]>(budget, 100);
     const b = new BudgetedMap<string[]>(budget, 100);
     const k1 = a.upsert('k1', () => []);
     const k2 = b.upsert('k2', () => []);
     const k3 = a.upsert('k3', () => []);
-    expect(budget.usage()).toMatchObject({ keys: 3, bytes: 3 * 100 + 3 * stringBytes('k1'), evictedKeys: 0 });
+    expect(budget.usage()).toMatchObject({ keys: 3, evictedKeys: 0 });
+    expect(keyBytes(budget)).toBe(3 * 100 + 3 * stringBytes('k1'));
     a.charge(k1, 200);
     b.charge(k2, 200);
     a.charge(k3, 200);
     // k1 is written again: now k2 is the least recently active.
     a.upsert('k1', () => []);
     budget.enforce();
-    expect(budget.usage().bytes).toBeLessThanOrEqual(1000);
+    expect(keyBytes(budget)).toBeLessThanOrEqual(1000);
     expect([a.get('k1'), b.get('k2'), a.get('k3')].map((v) => v !== undefined)).toEqual([true, true, true]);
     a.upsert('k4', () => []);
     budget.enforce();
@@ -25,8 +37,8 @@ describe('ByteBudget', () => {
     expect(a.get('k3')).toBeDefined();
     expect(a.get('k4')).toBeDefined();
     expect(budget.usage()).toMatchObject({ keys: 3, evictedKeys: 1 });
-    expect(budget.usage().bytes).toBeLessThanOrEqual(1000);
-    expect(a.bytesAt(k1) + a.bytesAt(k3) + (a.get('k4') ? 100 + stringBytes('k4') : 0)).toBe(budget.usage().bytes);
+    expect(budget.usage().bytes).toBeLessThanOrEqual(budget.limitBytes);
+    expect(a.bytesAt(a.upsert('k1', () => [])) + a.bytesAt(a.upsert('k3', () => [])) + 100 + stringBytes('k4')).toBe(keyBytes(budget));
   });
 
   it('never evicts the key being written, even when it alone is over the budget', () => {
@@ -48,8 +60,9 @@ describe('ByteBudget', () => {
     m.charge(e, 90);
     const before = budget.usage().bytes;
     m.delete('x');
-    expect(budget.usage()).toMatchObject({ keys: 0, bytes: before - 10 - stringBytes('x') - 90 });
-    expect(budget.usage().bytes).toBe(0);
+    expect(budget.usage().keys).toBe(0);
+    expect(budget.usage().bytes).toBe(before - 10 - stringBytes('x') - 90);
+    expect(keyBytes(budget)).toBe(0);
     expect(m.size).toBe(0);
   });
 
@@ -109,13 +122,48 @@ describe('ByteBudget', () => {
     const kept = [...budget.entries()].map((e) => `${maps.indexOf(e.owner as BudgetedMap<string>)}:${e.key}=${String(e.value)}/${e.bytes}`);
     expect(kept).toEqual([...expected].map(([id, v]) => `${id}=${v.value}/${v.bytes}`));
     expect(budget.usage().keys).toBe(expected.size);
-    expect(budget.usage().bytes).toBe([...expected.values()].reduce((sum, v) => sum + v.bytes, 0));
+    expect(keyBytes(budget)).toBe([...expected.values()].reduce((sum, v) => sum + v.bytes, 0));
     expect(budget.usage().bytes).toBeLessThanOrEqual(budget.limitBytes);
     for (const [id, v] of expected) expect((maps[v.map] as BudgetedMap<string>).get(id.slice(2))).toBe(v.value);
     expect(maps.reduce((sum, m) => sum + m.size, 0)).toBe(expected.size);
     // The watched map's forgotten values went to its onDrop, deleted or evicted.
     expect(dropped.length).toBeGreaterThan(0);
     for (const v of dropped) expect(v).toMatch(/^w/);
+  });
+
+  it('shrinks its columns when most keys are gone, so that a budget smaller than they were still keeps keys', () => {
+    // A restore adds every key of a snapshot before it enforces the budget: 20,000 keys, then a budget
+    // that holds about a tenth of them.
+    const budget = new ByteBudget(200_000);
+    const map = new BudgetedMap<number>(budget, 0);
+    for (let i = 0; i < 20_000; i++)
+      map.charge(
+        map.upsert(`k${i}`, () => i),
+        10 - stringBytes(`k${i}`),
+      );
+    const grown = budget.usage().columnBytes;
+    expect(grown).toBeGreaterThan(20_000 * 33);
+    budget.enforce();
+    const { keys, bytes, columnBytes } = budget.usage();
+    expect(bytes).toBeLessThanOrEqual(200_000);
+    // Without shrinking, the columns alone were over the budget and every key but one would go.
+    expect(keys).toBeGreaterThan(2_000);
+    expect(columnBytes).toBeLessThan(grown / 4);
+    // The most recent keys are the ones kept, each with its value, and new keys still come in order.
+    for (const i of [19_999, 19_000, 20_000 - keys]) expect(map.get(`k${i}`)).toBe(i);
+    expect(map.get(`k${19_999 - keys}`)).toBeUndefined();
+    map.upsert('new', () => -1);
+    budget.enforce();
+    expect([...budget.entries()].at(-1)?.key).toBe('new');
+    expect([...budget.entries()].map((e) => e.key).slice(-3, -1)).toEqual(['k19998', 'k19999']);
+    // Deleting most of what is left shrinks them again.
+    for (let i = 20_000 - keys; i < 19_990; i++) map.delete(`k${i}`);
+    expect(budget.usage().keys).toBe(11);
+    expect(budget.usage().columnBytes).toBeLessThan(columnBytes / 4);
+    expect([...budget.entries()].map((e) => [e.key, e.value])).toEqual([
+      ...Array.from({ length: 10 }, (_, k) => [`k${19_990 + k}`, 19_990 + k]),
+      ['new', -1],
+    ]);
   });
 
   it('refuses a budget that is not positive', () => {

@@ -9,9 +9,12 @@
  * so touching on write alone keeps the same order at half the cost.
  *
  * The kept keys are rows of columns (a slot each): their key, value, map, estimate, and neighbours in
- * the list of activity. An object per key with the same fields took 72 bytes; the columns take 33, and
+ * the list of activity. An object per key with the same fields took 72 bytes; a row takes 33, and
  * there are millions of keys (an account has a timeline, a profile, and one or two addresses' and
- * devices' timelines).
+ * devices' timelines). The columns are counted in the total as they are (`columnBytes`), room for rows
+ * to come and rows given back included, and are made smaller again when most of their rows are free:
+ * a restore into a smaller budget, or a load that moves from many small keys to fewer large ones,
+ * leaves them longer than the keys kept, which the objects did not (the collector took them).
  */
 export class ByteBudget {
   private keys: Array<string | undefined> = [];
@@ -39,7 +42,16 @@ export class ByteBudget {
 
   /** Bytes estimated for everything kept, keys kept, and keys evicted to stay within the budget. */
   usage(): BudgetUsage {
-    return { limitBytes: this.limitBytes, bytes: this.total, keys: this.count, evictedKeys: this.evicted };
+    const columnBytes = this.columnBytes();
+    return { limitBytes: this.limitBytes, bytes: this.total + columnBytes, columnBytes, keys: this.count, evictedKeys: this.evicted };
+  }
+
+  /**
+   * What the columns take: the typed ones as allocated, and the two arrays at most as V8 grows them
+   * (a full array's backing store grows by half, and 16 slots).
+   */
+  private columnBytes(): number {
+    return this.bytes.length * TYPED_ROW_BYTES + 2 * 8 * (Math.ceil(1.5 * this.keys.length) + 16);
   }
 
   /** Every kept key, the least recently active first: the order a snapshot keeps. */
@@ -127,10 +139,11 @@ export class ByteBudget {
 
   /**
    * Evicts the least recently active keys until the total fits. The most recent key is never
-   * evicted: it is the one being written, and one key alone is bounded by the per-key caps.
+   * evicted: it is the one being written, and one key alone is bounded by the per-key caps. Slots
+   * may move (see compactIfSparse): none held from before is valid after.
    */
   enforce(): void {
-    while (this.total > this.limitBytes && this.head !== NONE && this.head !== this.tail) {
+    while (this.total + this.columnBytes() > this.limitBytes && this.head !== NONE && this.head !== this.tail) {
       const victim = this.head;
       const map = this.maps[this.owners[victim] as number] as BudgetedMap<unknown>;
       const key = this.keys[victim] as string;
@@ -138,7 +151,51 @@ export class ByteBudget {
       this.remove(victim);
       this.evicted++;
       map.dropEvicted(key, value);
+      // Within the loop: the columns shrink with the keys, or a budget smaller than they are would
+      // evict every key.
+      this.compactIfSparse();
     }
+    this.compactIfSparse();
+  }
+
+  /**
+   * When fewer than half the rows are in use (and there are more than the first columns' worth), the
+   * kept keys are moved to the first rows, in their order of activity, into columns twice their
+   * number: the columns stay within four rows a key, each change of size costing one pass over the
+   * keys. Their maps are told of each key's new slot.
+   */
+  compactIfSparse(): void {
+    if (this.used <= INITIAL_SLOTS || this.count * 2 >= this.used) return;
+    const size = Math.max(INITIAL_SLOTS, 2 * this.count);
+    const keys: Array<string | undefined> = [];
+    const values: unknown[] = [];
+    const owners = new Uint8Array(size);
+    const bytes = new Float64Array(size);
+    const prev = new Int32Array(size);
+    const next = new Int32Array(size);
+    let at = 0;
+    for (let slot = this.head; slot !== NONE; slot = this.next[slot] as number, at++) {
+      const key = this.keys[slot] as string;
+      const owner = this.owners[slot] as number;
+      keys.push(key);
+      values.push(this.values[slot]);
+      owners[at] = owner;
+      bytes[at] = this.bytes[slot] as number;
+      prev[at] = at - 1;
+      next[at] = at + 1;
+      (this.maps[owner] as BudgetedMap<unknown>).relocate(key, at);
+    }
+    if (at > 0) next[at - 1] = NONE;
+    this.keys = keys;
+    this.values = values;
+    this.owners = owners;
+    this.bytes = bytes;
+    this.prev = prev;
+    this.next = next;
+    this.head = at > 0 ? 0 : NONE;
+    this.tail = at - 1;
+    this.free = NONE;
+    this.used = at;
   }
 
   private link(slot: Slot): void {
@@ -180,11 +237,17 @@ export class ByteBudget {
 export type Slot = number;
 
 const NONE = -1;
-const INITIAL_SLOTS = 1024;
+/** The first columns' rows: small, since a small budget pays for them too. */
+const INITIAL_SLOTS = 16;
+/** A row of the typed columns: owner (1), estimate (8), neighbours (4 + 4). */
+const TYPED_ROW_BYTES = 17;
 
 export interface BudgetUsage {
   readonly limitBytes: number;
+  /** The keys' estimates and the columns (columnBytes). */
   readonly bytes: number;
+  /** What the budget's own columns take, included in `bytes`. */
+  readonly columnBytes: number;
   readonly keys: number;
   readonly evictedKeys: number;
 }
@@ -201,7 +264,7 @@ export interface KeptKey {
  * A map of one kind of state (say, timelines per IP) whose keys count against a shared ByteBudget.
  * The caller estimates: `upsert` returns the key's slot, the caller changes the value and charges the
  * difference, then asks the budget to `enforce` once the whole event is recorded. A slot is valid
- * until the next `enforce` or `delete`.
+ * until the next `enforce` or `delete` (either may move keys to other rows).
  */
 export class BudgetedMap<V> {
   private readonly slots = new Map<string, Slot>();
@@ -270,6 +333,7 @@ export class BudgetedMap<V> {
     if (slot !== undefined && delta !== 0) this.budget.charge(slot, delta);
   }
 
+  /** Forgets the key. Slots may move (see ByteBudget.compactIfSparse): none held from before is valid after. */
   delete(key: string): void {
     const slot = this.slots.get(key);
     if (slot === undefined) return;
@@ -277,12 +341,18 @@ export class BudgetedMap<V> {
     this.budget.remove(slot);
     this.slots.delete(key);
     this.onDrop?.(value);
+    this.budget.compactIfSparse();
   }
 
   /** @internal Called by the budget when it has evicted this key. */
   dropEvicted(key: string, value: unknown): void {
     this.slots.delete(key);
     this.onDrop?.(value as V);
+  }
+
+  /** @internal Called by the budget when it moves a key to another row. */
+  relocate(key: string, slot: Slot): void {
+    this.slots.set(key, slot);
   }
 }
 

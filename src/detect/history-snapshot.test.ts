@@ -275,6 +275,43 @@ describe('detection snapshot', () => {
     expect(fromUser).toBe(fromDevice);
   });
 
+  it("brings back each account's profile as it was: its ring of login minutes in order, its merchants", () => {
+    const live = new MemoryHistory();
+    const day = 86_400_000;
+    // One account with more logins than the ring holds and many merchants, one with a single merchant,
+    // one with a login at no time of day.
+    for (let k = 0; k < 40; k++) {
+      live.record({ id: `l${k}`, type: 'login.succeeded', user: 'many', occurredAt: T0 - 60 * day + k * day + ((k * 397) % 1440) * MIN });
+      live.record({
+        id: `t${k}`,
+        type: 'transaction',
+        user: 'many',
+        occurredAt: T0 + k,
+        amount: 10 + k,
+        currency: 'EUR',
+        merchant: `m${k % 20}`,
+      });
+    }
+    live.record({ id: 'one-t', type: 'transaction', user: 'one', occurredAt: T0, amount: 5, currency: 'EUR', merchant: 'only-shop' });
+    live.record({ id: 'one-l', type: 'login.succeeded', user: 'one', occurredAt: Number.NaN });
+    const back = restored(snapshotOf(live));
+    for (const user of ['many', 'one']) {
+      const [was, is] = [live.profileOf(user), back.profileOf(user)];
+      expect(was).toBeDefined();
+      expect(Array.from(is?.loginMinutes ?? [])).toEqual(Array.from(was?.loginMinutes ?? []));
+      expect(is?.merchants).toEqual(was?.merchants);
+      expect([is?.logins, is?.transactions, is?.lastTransactionAt, is?.lastLogin?.id]).toEqual([
+        was?.logins,
+        was?.transactions,
+        was?.lastTransactionAt,
+        was?.lastLogin?.id,
+      ]);
+    }
+    expect(back.profileOf('one')?.merchants).toEqual(['only-shop']);
+    expect(Array.from(back.profileOf('one')?.loginMinutes ?? [])).toEqual([Number.NaN]);
+    expect(back.profileOf('many')?.loginMinutes.length).toBe(32);
+  });
+
   it('serves again with one list the timelines that held the same events', () => {
     const live = new MemoryHistory();
     // Forty users, each alone on an address and a device, a few events each, one after the other.
@@ -291,7 +328,9 @@ describe('detection snapshot', () => {
     const before = live.timelineLists();
     expect(before.lists).toBeLessThan(before.keys);
     const back = restored(snapshotOf(live));
-    expect(back.timelineLists()).toEqual(before);
+    // As many keys, and no more lists than before (a restore may share some the live history had not).
+    expect(back.timelineLists().keys).toBe(before.keys);
+    expect(back.timelineLists().lists).toBeLessThanOrEqual(before.lists);
     for (const u of [5, 11, 39])
       expect(back.forDevice(`d${u}`, 0, Number.MAX_SAFE_INTEGER).map((e) => e.id)).toEqual(
         live.forDevice(`d${u}`, 0, Number.MAX_SAFE_INTEGER).map((e) => e.id),

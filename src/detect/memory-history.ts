@@ -771,20 +771,27 @@ const DAY = 24 * HOUR;
 // per key against these figures) and rounded up, so the budget is a ceiling of the heap it keeps.
 // An event's own bytes are StoredEvent.ownBytes.
 /**
- * A kept user, IP or device: its row in the budget's columns (33 bytes, up to 58 while they grow into
- * the room they reserve) and its Map slot (up to 112: a hash table's entry is 28 bytes a slot, and
- * under eviction a table holds up to four slots per live key before it shrinks); a timeline of one
- * event is the event itself, a longer one's list is charged by containerBytes.
+ * A kept user, IP or device: its Map slot (up to 112: a hash table's entry is 28 bytes a slot, and
+ * under eviction a table holds up to four slots per live key before it shrinks; its row in the
+ * budget's columns is counted by the budget itself); a timeline of one event is the event itself, a
+ * longer one's list is charged by containerBytes.
  */
-const TIMELINE_BYTES = 176;
+const TIMELINE_BYTES = 128;
 /** The same with an array (story marks): its header and backing store's header. */
-const ARRAY_BYTES = 216;
+const ARRAY_BYTES = 168;
 /** The same with a Profile: its object (96) and its boxed times (32). */
-const PROFILE_BYTES = 304;
+const PROFILE_BYTES = 256;
 /** One story mark: an object of eight fields whose strings are shared with the event. */
 const MARK_BYTES = 120;
 
 const NO_MERCHANTS: readonly string[] = [];
+/**
+ * A login minute's UTF-16 unit in a profile's string: the minute itself, or NO_MINUTE for a login at
+ * no time of day (a time that is not a number: NaN, which the usual hours skip, as they did when the
+ * ring was a list of numbers).
+ */
+const NO_MINUTE = 0xffff;
+const minuteUnit = (minute: number): number => (Number.isInteger(minute) && minute >= 0 && minute < NO_MINUTE ? minute : NO_MINUTE);
 const NO_MARKS: readonly StoryMark[] = [];
 /** Marks kept per user: a story is a handful of events; an attack that earns more repeats itself. */
 const MAX_MARKS = 16;
@@ -861,7 +868,7 @@ class Profile implements BehaviourProfile {
 
   static from(state: ProfileState): Profile {
     const profile = new Profile();
-    profile.minutes = String.fromCharCode(...state.loginMinutes);
+    profile.minutes = String.fromCharCode(...state.loginMinutes.map(minuteUnit));
     profile.logins = state.logins;
     // A restore hands over the history's own form of it (MemoryHistory.restore).
     profile.lastLogin = state.lastLogin as StoredEvent | undefined;
@@ -918,7 +925,10 @@ class Profile implements BehaviourProfile {
   /** The ring's minutes, as numbers (a new list at each call). */
   get loginMinutes(): number[] {
     const minutes: number[] = new Array(this.minutes.length);
-    for (let i = 0; i < minutes.length; i++) minutes[i] = this.minutes.charCodeAt(i);
+    for (let i = 0; i < minutes.length; i++) {
+      const unit = this.minutes.charCodeAt(i);
+      minutes[i] = unit === NO_MINUTE ? Number.NaN : unit;
+    }
     return minutes;
   }
 
@@ -954,7 +964,7 @@ class Profile implements BehaviourProfile {
     // object holding both halves.
     const units = this.loginMinutes;
     units[slot] = minute;
-    this.minutes = String.fromCharCode(...units);
+    this.minutes = String.fromCharCode(...units.map(minuteUnit));
     this.logins++;
     // By event time, so a late event does not become "the last login".
     if (this.lastLogin === undefined || e.occurredAt >= this.lastLogin.occurredAt) this.lastLogin = e;

@@ -468,7 +468,8 @@ interface SourceTime {
 /** Whether an event of this time and device age can be kept with this source (a snapshot's decoder asks). */
 export function fitsSource(occurredAt: number, deviceAgeMs: number | undefined, source: Source): boolean {
   // Without a SourceTime: a restore asks this of every event (a million objects less at a start).
-  if (keptWholeFor(occurredAt, deviceAgeMs)) return source.timeHigh === occurredAt && source.deviceSince === deviceAgeMs;
+  // Object.is: a time or an age kept whole may be NaN, which a snapshot holds as it came.
+  if (keptWholeFor(occurredAt, deviceAgeMs)) return Object.is(source.timeHigh, occurredAt) && Object.is(source.deviceSince, deviceAgeMs);
   return (
     source.timeHigh === Math.floor(occurredAt / SPLIT) &&
     source.deviceSince === (deviceAgeMs === undefined ? undefined : occurredAt - deviceAgeMs)
