@@ -35,7 +35,7 @@ export function healthRoutes(system: System): FastifyPluginAsync {
               detectionMemory: Type.Object(
                 {
                   budgetBytes: Type.Integer({ description: 'VIGIL_DETECTION_MEMORY_MB in bytes' }),
-                  bytes: Type.Integer({ description: 'estimated bytes of detection state now' }),
+                  bytes: Type.Integer({ description: 'estimated bytes of detection state now, the budget’s own columns included' }),
                   keys: Type.Integer({ description: 'users, IPs, devices and other keys kept' }),
                   evictedKeys: Type.Integer({ description: 'keys forgotten since start to stay within the budget' }),
                 },
