@@ -205,6 +205,7 @@ describe('detection snapshot', () => {
         events: events.size,
         sources: new Set([...events].map((e) => e.source)).size,
         places: new Set([...events].map((e) => e.place)).size,
+        localities: new Set([...events].map((e) => e.place.locality)).size,
         clients: new Set([...events].map((e) => e.client)).size,
         purchases: new Set([...events].map((e) => e.purchase)).size,
       };
@@ -212,6 +213,7 @@ describe('detection snapshot', () => {
     const liveParts = partsOf(before);
     expect(liveParts.sources).toBeLessThan(liveParts.events);
     expect(liveParts.places).toBeLessThan(liveParts.sources);
+    expect(liveParts.localities).toBeLessThan(liveParts.places);
     expect(partsOf(back.exportState())).toEqual(liveParts);
     // Story marks come back from their columns field for field, an absent field absent (not undefined).
     const marksOf = (state: HistoryState) => state.keys.flatMap((k) => (k.kind === 'story' ? k.marks : []));

@@ -20,6 +20,8 @@ import {
   EventCompactor,
   fitsSource,
   type HolderKind,
+  Locality,
+  localityKey,
   MAX_OWN_BYTES,
   Place,
   Purchase,
@@ -596,6 +598,7 @@ class EventColumns implements EventTable {
   private readonly charged: Uint8Array;
   private readonly pooled: readonly string[];
   private readonly clientList: readonly Client[];
+  private readonly localityList: readonly Locality[];
 
   constructor(json: JsonPart, column: <C extends Column>(name: string) => C, strings: readonly string[], ids: readonly string[]) {
     const n = json.events;
@@ -628,15 +631,24 @@ class EventColumns implements EventTable {
     const places: Place[] = new Array(placeCount);
     const coordinate = (f: number, i: number): number | undefined =>
       ((placePresence[i] as number) >> f) & 1 ? ((coordinates[f] as Float64Array)[i] as number) : undefined;
-    for (let i = 0; i < placeCount; i++)
-      places[i] = new Place(
-        text(network as Int32Array, i),
+    // Places of one city share its locality, as the compactor's pool had them share it.
+    const localities = new Map<string, Locality>();
+    for (let i = 0; i < placeCount; i++) {
+      const fields = [
         text(country as Int32Array, i),
         text(city as Int32Array, i),
         coordinate(0, i),
         coordinate(1, i),
         coordinate(2, i),
-      );
+      ] as const;
+      const key = localityKey(...fields);
+      let locality = localities.get(key);
+      if (locality === undefined) {
+        locality = new Locality(...fields);
+        localities.set(key, locality);
+      }
+      places[i] = new Place(text(network as Int32Array, i), locality);
+    }
 
     if (!Array.isArray(json.userAgents) || !json.userAgents.every(isUserAgent)) throw new Error('user agents not as parsed');
     const clientCount = column<Int32Array>('client.ua').length;
@@ -727,6 +739,7 @@ class EventColumns implements EventTable {
         if (((c as Int32Array)[i] as number) >= 0) pooled[(c as Int32Array)[i] as number] = 1;
     this.pooled = strings.filter((_, i) => pooled[i] === 1);
     this.clientList = clients;
+    this.localityList = [...localities.values()];
     for (let i = 0; i < n; i++) {
       const charged = this.charged[i] as number;
       if (charged > 3 && charged !== NOT_KNOWN) throw new Error(`event ${i} charged to holder ${charged}`);
@@ -775,6 +788,10 @@ class EventColumns implements EventTable {
 
   clients(): Iterable<Client> {
     return this.clientList;
+  }
+
+  localities(): Iterable<Locality> {
+    return this.localityList;
   }
 }
 

@@ -11,7 +11,7 @@ import {
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
-import { type Client, EventCompactor, HolderKind, NOBODY, NOT_CHARGED, type StoredEvent } from './stored-event.js';
+import { type Client, EventCompactor, HolderKind, type Locality, NOBODY, NOT_CHARGED, type StoredEvent } from './stored-event.js';
 
 export interface MemoryHistoryLimits {
   /** How long events are kept behind the newest one of their key: the longest rule window and a margin. */
@@ -605,7 +605,7 @@ export class MemoryHistory implements History {
           assertNever(k);
       }
     }
-    this.compactor.seed(table.pooledTexts(), table.clients());
+    this.compactor.seed(table.pooledTexts(), table.clients(), table.localities());
     for (const p of state.population) {
       if (this.population.size >= MAX_POPULATION_KEYS) break;
       this.population.set(p.key, PopulationSample.from(p));
@@ -701,6 +701,8 @@ export interface EventTable {
   pooledTexts(): readonly string[];
   /** The browsers its events came from, each once. */
   clients(): Iterable<Client>;
+  /** The localities its places are in, each once. */
+  localities(): Iterable<Locality>;
 }
 
 /** A HistoryState as a snapshot holds it: events named by their number in its table. */

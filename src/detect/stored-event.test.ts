@@ -222,6 +222,50 @@ describe('StoredEvent', () => {
     );
   });
 
+  it('shares one locality among the places of a city, whoever is there, and keeps each place its network', () => {
+    const c = new EventCompactor();
+    const at = (user: string, network: string, over: Partial<PastEvent> = {}) =>
+      c.compact(full({ user, network, ...over }), user, `${network}.1`, `dev-${user}`, undefined, undefined);
+    const first = at('alice', '81.2.69.0/24');
+    const second = at('bob', '86.1.2.0/24');
+    expect(second.place).not.toBe(first.place);
+    expect(second.place.locality).toBe(first.place.locality);
+    expect([second.network, second.country, second.city, second.latitude, second.longitude, second.accuracyKm]).toEqual([
+      '86.1.2.0/24',
+      'GB',
+      'London',
+      51.5072,
+      -0.1276,
+      20,
+    ]);
+    // The second paid for its place, not for the locality it shares.
+    const third = at('carol', '90.1.2.0/24', { city: 'Leeds', latitude: 53.8 });
+    expect(third.place.locality).not.toBe(first.place.locality);
+    expect(third.ownBytes - second.ownBytes).toBeGreaterThan(0);
+    // No two different localities share one: another country, a name with the pool key's separators,
+    // an absent field against a present one.
+    const others = [
+      at('dan', '1.0.0.0/24', { country: 'CA' }),
+      at('eve', '2.0.0.0/24', { country: 'GB|Lon', city: 'don' }),
+      at('fay', '3.0.0.0/24', { country: 'GB', city: 'Lon|don' }),
+      at('gus', '4.0.0.0/24', { accuracyKm: undefined }),
+      at('hal', '5.0.0.0/24', { latitude: -0 }),
+      at('ivy', '6.0.0.0/24', { latitude: 0 }),
+    ];
+    expect(new Set([first, ...others].map((e) => e.place.locality)).size).toBe(others.length + 1);
+    for (const e of others) expect(e.place.locality.matches(e)).toBe(true);
+    expect(Object.is(others[4]?.latitude, -0)).toBe(true);
+    // Without any geography, no locality of its own.
+    const bare = at('jo', '7.0.0.0/24', {
+      country: undefined,
+      city: undefined,
+      latitude: undefined,
+      longitude: undefined,
+      accuracyKm: undefined,
+    });
+    expect([bare.country, bare.city, bare.latitude, bare.network]).toEqual([undefined, undefined, undefined, '7.0.0.0/24']);
+  });
+
   it('keeps a purchase and a path together, and shares its client with the previous event', () => {
     const c = new EventCompactor();
     const first = c.compact(full(), 'alice', 'ip', 'd', undefined, undefined);

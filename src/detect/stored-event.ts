@@ -391,10 +391,44 @@ export const NOBODY = 4;
 /** StoredEvent.release: the releasing holder was not the one charged. */
 export const NOT_CHARGED = -1;
 
-/** Where an event happened, as enrichment placed it; shared by the events that agree on all of it. */
+/**
+ * Where an event happened, as enrichment placed it: its network, and its locality on the map; shared
+ * by the events that agree on all of it.
+ */
 export class Place {
   constructor(
     readonly network: string | undefined,
+    readonly locality: Locality,
+  ) {}
+
+  get country(): string | undefined {
+    return this.locality.country;
+  }
+  get city(): string | undefined {
+    return this.locality.city;
+  }
+  get latitude(): number | undefined {
+    return this.locality.latitude;
+  }
+  get longitude(): number | undefined {
+    return this.locality.longitude;
+  }
+  get accuracyKm(): number | undefined {
+    return this.locality.accuracyKm;
+  }
+
+  matches(e: PastEvent): boolean {
+    return this.network === e.network && this.locality.matches(e);
+  }
+}
+
+/**
+ * A geo-IP answer's country, city and coordinates: one per city, shared by the places of all its
+ * networks (a compactor pools them, like browsers). A place of its own took them: 56 bytes and two
+ * boxed coordinates, for each network.
+ */
+export class Locality {
+  constructor(
     readonly country: string | undefined,
     readonly city: string | undefined,
     readonly latitude: number | undefined,
@@ -404,7 +438,6 @@ export class Place {
 
   matches(e: PastEvent): boolean {
     return (
-      this.network === e.network &&
       this.country === e.country &&
       this.city === e.city &&
       this.latitude === e.latitude &&
@@ -496,7 +529,8 @@ export class Client {
   ) {}
 }
 
-const NO_PLACE = new Place(undefined, undefined, undefined, undefined, undefined, undefined);
+const NO_LOCALITY = new Locality(undefined, undefined, undefined, undefined, undefined);
+const NO_PLACE = new Place(undefined, NO_LOCALITY);
 
 /** A time is kept as high * SPLIT + low, both small integers (V8's are below 2^31). */
 const SPLIT = 2 ** 30;
@@ -562,7 +596,9 @@ const TEXT_ID_EVENT_BYTES = 24 + 6 * 8;
 const SOURCE_BYTES = 24 + 7 * 8 + 16;
 const WHOLE_SOURCE_BYTES = SOURCE_BYTES + 16;
 /** A Place: header, six fields, two boxed coordinates. */
-const PLACE_BYTES = 24 + 6 * 8 + 2 * 16;
+const PLACE_BYTES = 24 + 2 * 8;
+/** A Locality: header, five fields, two boxed coordinates. */
+const LOCALITY_BYTES = 24 + 5 * 8 + 2 * 16;
 /** A Purchase: header, six fields, a boxed amount. */
 const PURCHASE_BYTES = 24 + 6 * 8 + 16;
 /** A Client: header, two fields. */
@@ -581,6 +617,8 @@ export class EventCompactor {
   private pool = new Map<string, string>();
   /** Clients by user agent text, bounded like the pool of texts. */
   private clients = new Map<string, Client>();
+  /** Localities by their fields (localityKey), bounded like the pool of texts. */
+  private localities = new Map<string, Locality>();
 
   /**
    * The stored form of e. `user`, `ip` and `device` are the history's own key strings (equal to the
@@ -652,13 +690,13 @@ export class EventCompactor {
   }
 
   /**
-   * Takes a restored history's texts and browsers into the pools, as compacting its events one by one
+   * Takes a restored history's texts, browsers and localities into the pools, as compacting its events one by one
    * would have (detect/history-snapshot.ts makes them without this compactor): the events kept after a
    * restart share them as they would have before it. `texts` the least recently used first: the latest
    * are taken, up to half the pool, so that the pool has room left and does not start over at the
    * first new text.
    */
-  seed(texts: readonly string[], clients: Iterable<Client>): void {
+  seed(texts: readonly string[], clients: Iterable<Client>, localities: Iterable<Locality>): void {
     for (let i = texts.length - 1; i >= 0 && this.pool.size < POOL_SIZE / 2; i--) {
       const text = texts[i] as string;
       if (text.length <= POOL_MAX_LENGTH) this.pool.set(text, text);
@@ -668,6 +706,11 @@ export class EventCompactor {
       if (text === undefined || text.length > POOL_MAX_LENGTH || this.clients.has(text)) continue;
       if (this.clients.size >= POOL_SIZE) break;
       this.clients.set(text, client);
+    }
+    for (const l of localities) {
+      if (this.localities.size >= POOL_SIZE / 2) break;
+      const key = localityKey(l.country, l.city, l.latitude, l.longitude, l.accuracyKm);
+      if (key.length <= POOL_MAX_LENGTH) this.localities.set(key, l);
     }
   }
 
@@ -699,15 +742,46 @@ export class EventCompactor {
       else if (near2?.place.matches(e)) place = near2.place;
       else {
         const network = this.text(e.network, near1?.place.network, near2?.place.network);
-        const country = this.text(e.country, near1?.place.country, near2?.place.country);
-        const city = this.text(e.city, near1?.place.city, near2?.place.city);
-        place = new Place(network.value, country.value, city.value, e.latitude, e.longitude, e.accuracyKm);
-        bytes += PLACE_BYTES + network.bytes + country.bytes + city.bytes;
+        const locality = this.locality(e, near1?.place.locality, near2?.place.locality);
+        place = new Place(network.value, locality.value);
+        bytes += PLACE_BYTES + network.bytes + locality.bytes;
       }
     }
     const client = this.client(e.userAgent, e.ua, near1?.client, near2?.client);
     bytes += client.bytes;
     return { value: new Source(user, device, ip, place, client.value, time.high, time.since), bytes };
+  }
+
+  /**
+   * The shared Locality of the event's country, city and coordinates: a neighbour's, else the pool's,
+   * else a new one, whose bytes (and its texts', when new) the event owns.
+   */
+  private locality(
+    e: PastEvent,
+    near1: Locality | undefined,
+    near2: Locality | undefined,
+  ): { readonly value: Locality; readonly bytes: number } {
+    if (near1?.matches(e)) return { value: near1, bytes: 0 };
+    if (near2?.matches(e)) return { value: near2, bytes: 0 };
+    if (
+      e.country === undefined &&
+      e.city === undefined &&
+      e.latitude === undefined &&
+      e.longitude === undefined &&
+      e.accuracyKm === undefined
+    )
+      return { value: NO_LOCALITY, bytes: 0 };
+    const key = localityKey(e.country, e.city, e.latitude, e.longitude, e.accuracyKm);
+    const pooled = this.localities.get(key);
+    if (pooled !== undefined) return { value: pooled, bytes: 0 };
+    const country = this.text(e.country, near1?.country, near2?.country);
+    const city = this.text(e.city, near1?.city, near2?.city);
+    const locality = new Locality(country.value, city.value, e.latitude, e.longitude, e.accuracyKm);
+    if (key.length <= POOL_MAX_LENGTH) {
+      if (this.localities.size >= POOL_SIZE) this.localities = new Map();
+      this.localities.set(key, locality);
+    }
+    return { value: locality, bytes: LOCALITY_BYTES + country.bytes + city.bytes };
   }
 
   /**
@@ -757,6 +831,22 @@ export class EventCompactor {
 }
 
 const ABSENT = { value: undefined, bytes: 0 } as const;
+
+/**
+ * The pool's key of a locality: its fields, absent ones marked, texts led by their length, so that
+ * no two different localities share one (a city's name may hold any separator).
+ */
+export function localityKey(
+  country: string | undefined,
+  city: string | undefined,
+  latitude: number | undefined,
+  longitude: number | undefined,
+  accuracyKm: number | undefined,
+): string {
+  const text = (v: string | undefined) => (v === undefined ? '-' : `${v.length}:${v}`);
+  const number = (v: number | undefined) => (v === undefined ? '-' : Object.is(v, -0) ? '-0' : String(v));
+  return `${text(country)}|${text(city)}|${number(latitude)}|${number(longitude)}|${number(accuracyKm)}`;
+}
 
 /**
  * Whether the event has this source: the same user, device, IP, place and browser, twelve days and
