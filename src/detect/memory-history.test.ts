@@ -300,6 +300,46 @@ describe('MemoryHistory', () => {
 });
 
 describe('MemoryHistory under a byte budget', () => {
+  it("keeps every kept key's own events while the budget's columns shrink under eviction", () => {
+    // Thousands of one-event users, then a few users with hundreds of events each: the budget evicts
+    // most keys, compacting its rows as it goes (keys move to other rows while their events' charges
+    // move between keys).
+    const h = new MemoryHistory({ ...DEFAULT_LIMITS, budgetBytes: 400 * 1024 });
+    let peakColumns = 0;
+    const check = () => {
+      peakColumns = Math.max(peakColumns, h.memory().columnBytes);
+      expect(h.memory().bytes).toBeLessThanOrEqual(400 * 1024);
+      const state = h.exportState();
+      let total = 0;
+      for (const k of state.keys) {
+        total += k.bytes;
+        if (k.kind === 'user') for (const e of k.events) expect(e.user, `${k.key} holds ${e.id}`).toBe(k.key);
+        if (k.kind === 'ip') for (const e of k.events) expect(e.ip).toBe(k.key);
+        if (k.kind === 'device') for (const e of k.events) expect(e.device).toBe(k.key);
+      }
+      expect(total + h.memory().columnBytes).toBe(h.memory().bytes);
+      expect(state.keys.length).toBe(h.memory().keys);
+    };
+    for (let i = 0; i < 3000; i++) {
+      h.record(ev({ id: `one-${i}`, user: `one-${i}`, ip: `10.0.${i >> 8}.${i & 255}`, device: `d-${i}`, occurredAt: t0 + i }));
+      if (i % 250 === 0) check();
+    }
+    for (let i = 0; i < 12 * 300; i++) {
+      const u = i % 12;
+      h.record(ev({ id: `heavy-${i}`, user: `heavy-${u}`, ip: `192.0.2.${u}`, device: `hd-${u}`, occurredAt: t0 + 10_000 + i }));
+      if (i % 100 === 0) check();
+    }
+    check();
+    expect(h.memory().evictedKeys).toBeGreaterThan(5000);
+    expect(h.memory().columnBytes).toBeLessThan(peakColumns / 4);
+    expect(
+      h
+        .forUser('heavy-11', 0, Number.MAX_SAFE_INTEGER)
+        .map((e) => e.id)
+        .at(-1),
+    ).toBe('heavy-3599');
+  });
+
   const budgetBytes = 2 * 1024 * 1024;
   const attack = (h: MemoryHistory, users: number, perUser: number) => {
     // The attack of the hardening issue: many users each with hundreds of failed logins.

@@ -244,17 +244,31 @@ describe('StoredEvent', () => {
     expect(third.ownBytes - second.ownBytes).toBeGreaterThan(0);
     // No two different localities share one: another country, a name with the pool key's separators,
     // an absent field against a present one.
-    const others = [
-      at('dan', '1.0.0.0/24', { country: 'CA' }),
-      at('eve', '2.0.0.0/24', { country: 'GB|Lon', city: 'don' }),
-      at('fay', '3.0.0.0/24', { country: 'GB', city: 'Lon|don' }),
-      at('gus', '4.0.0.0/24', { accuracyKm: undefined }),
-      at('hal', '5.0.0.0/24', { latitude: -0 }),
-      at('ivy', '6.0.0.0/24', { latitude: 0 }),
+    const given: Array<[string, Partial<PastEvent>]> = [
+      ['dan', { country: 'CA' }],
+      ['eve', { country: 'GB|Lon', city: 'don' }],
+      ['fay', { country: 'GB', city: 'Lon|don' }],
+      ['gus', { accuracyKm: undefined }],
+      ['hal', { latitude: -0 }],
+      ['ivy', { latitude: 0 }],
     ];
+    const others = given.map(([user, over], k) => at(user, `${k + 1}.0.0.0/24`, over));
     expect(new Set([first, ...others].map((e) => e.place.locality)).size).toBe(others.length + 1);
-    for (const e of others) expect(e.place.locality.matches(e)).toBe(true);
+    // Each reads back what it was given.
+    const geo = (e: PastEvent) => [e.country, e.city, e.latitude, e.longitude, e.accuracyKm];
+    given.forEach(([user, over], k) => {
+      expect(geo(others[k] as StoredEvent)).toEqual(geo(full({ user, ...over })));
+    });
     expect(Object.is(others[4]?.latitude, -0)).toBe(true);
+    // A longitude alone is kept too.
+    const east = at('kim', '8.0.0.0/24', {
+      network: undefined,
+      country: undefined,
+      city: undefined,
+      latitude: undefined,
+      accuracyKm: undefined,
+    });
+    expect([east.network, east.longitude]).toEqual([undefined, -0.1276]);
     // Without any geography, no locality of its own.
     const bare = at('jo', '7.0.0.0/24', {
       country: undefined,

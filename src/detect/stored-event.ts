@@ -735,6 +735,7 @@ export class EventCompactor {
       e.network !== undefined ||
       e.country !== undefined ||
       e.latitude !== undefined ||
+      e.longitude !== undefined ||
       e.city !== undefined ||
       e.accuracyKm !== undefined
     ) {
