@@ -237,6 +237,8 @@ const result = {
   // Wall-clock figure on a shared machine: for orientation, not a target.
   scoringEventsPerSecOneCore: Math.round((events / elapsedMs) * 1000),
   tracked: history.size(),
+  // Keys whose timeline is a list, and the lists serving them (one may serve several keys).
+  timelineLists: history.timelineLists(),
   // The byte budget's own estimate of the same state (VIGIL_DETECTION_MEMORY_MB is compared with it):
   // the heap growth also holds open alerts, rule counters and the engine's other caches.
   budgetEstimateMb: Math.round((history.memory().bytes / 1024 / 1024) * 10) / 10,

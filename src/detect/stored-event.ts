@@ -489,8 +489,8 @@ export class Source {
 /**
  * How a source holds an event's time and device age: the high half of the time, when the device was
  * first seen, and the event's own low half; or, when the time or the age is not a safe integer (no
- * event the API takes, but a PastEvent may carry any number), WHOLE: a source of its own that
- * holds them as they came. `since` is then undefined, which no source kept whole is asked to match.
+ * event the API takes, but a PastEvent may carry any number), a low half of WHOLE: a source of its
+ * own holds them as they came (`high` the time, `since` the age), and is never shared.
  */
 interface SourceTime {
   readonly high: number;
@@ -595,7 +595,7 @@ const TEXT_ID_EVENT_BYTES = 24 + 6 * 8;
 /** A Source: header, seven fields, a boxed time (when its device was first seen; a whole time too). */
 const SOURCE_BYTES = 24 + 7 * 8 + 16;
 const WHOLE_SOURCE_BYTES = SOURCE_BYTES + 16;
-/** A Place: header, six fields, two boxed coordinates. */
+/** A Place: header, two fields (its network and its locality). */
 const PLACE_BYTES = 24 + 2 * 8;
 /** A Locality: header, five fields, two boxed coordinates. */
 const LOCALITY_BYTES = 24 + 5 * 8 + 2 * 16;
@@ -690,11 +690,11 @@ export class EventCompactor {
   }
 
   /**
-   * Takes a restored history's texts, browsers and localities into the pools, as compacting its events one by one
-   * would have (detect/history-snapshot.ts makes them without this compactor): the events kept after a
-   * restart share them as they would have before it. `texts` the least recently used first: the latest
-   * are taken, up to half the pool, so that the pool has room left and does not start over at the
-   * first new text.
+   * Takes a restored history's texts, browsers and localities into the pools, as compacting its events
+   * one by one would have (detect/history-snapshot.ts makes them without this compactor): the events
+   * kept after a restart share them as they would have before it. `texts` the least recently used
+   * first: the latest are taken, up to half the pool, so that the pool has room left and does not
+   * start over at the first new text.
    */
   seed(texts: readonly string[], clients: Iterable<Client>, localities: Iterable<Locality>): void {
     for (let i = texts.length - 1; i >= 0 && this.pool.size < POOL_SIZE / 2; i--) {
