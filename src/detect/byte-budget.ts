@@ -218,19 +218,17 @@ export class ByteBudget {
   /** Doubles the typed columns (the others are arrays, grown by V8 as they are pushed). */
   private grow(): void {
     const size = this.bytes.length * 2;
-    const owners = new Uint8Array(size);
-    owners.set(this.owners);
-    this.owners = owners;
-    const bytes = new Float64Array(size);
-    bytes.set(this.bytes);
-    this.bytes = bytes;
-    const prev = new Int32Array(size);
-    prev.set(this.prev);
-    this.prev = prev;
-    const next = new Int32Array(size);
-    next.set(this.next);
-    this.next = next;
+    this.owners = widened(this.owners, new Uint8Array(size));
+    this.bytes = widened(this.bytes, new Float64Array(size));
+    this.prev = widened(this.prev, new Int32Array(size));
+    this.next = widened(this.next, new Int32Array(size));
   }
+}
+
+/** `into`, a longer column, starting with `column`'s rows. */
+function widened<C extends Uint8Array | Int32Array | Float64Array>(column: C, into: C): C {
+  into.set(column);
+  return into;
 }
 
 /** A kept key's row in its budget's columns; valid until the key is forgotten. */
