@@ -16,13 +16,14 @@
  * Environment knobs (all optional): BENCH_DURATION_S (10), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (50),
  * BENCH_BATCH_CONNECTIONS (4), BENCH_BATCH_SIZE (500), BENCH_NDJSON_EVENTS (1000000),
  * BENCH_NDJSON_TIMEOUT_S (300), BENCH_KEEP_DB=1 to keep the temp directory, BENCH_PROFILE=DIR for a CPU
- * profile of the server (its top BENCH_PROFILE_TOP (25) functions by self time are printed), BENCH_REQUEST_MODE=setup to
+ * profile of the server (its top BENCH_PROFILE_TOP (25) functions by self time are printed), BENCH_GC_LOG=FILE with
+ * BENCH_SERVER_FLAGS including --trace-gc for the servers' garbage collections, BENCH_REQUEST_MODE=setup to
  * vary bodies with autocannon's setupRequest instead of prebuilt per-connection requests (see load()).
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,6 +59,8 @@ const SERVER_FLAGS =
   process.env.BENCH_SERVER_FLAGS === undefined ? SERVE_NODE_FLAGS : process.env.BENCH_SERVER_FLAGS.split(' ').filter(Boolean);
 /** BENCH_PROFILE=DIR: the server writes a V8 CPU profile there when it stops (open it in Chrome's DevTools). */
 const PROFILE_DIR = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : undefined;
+/** BENCH_GC_LOG=FILE: with --trace-gc among BENCH_SERVER_FLAGS, the servers' GC lines go to this file. */
+const GC_LOG = process.env.BENCH_GC_LOG ? path.resolve(process.env.BENCH_GC_LOG) : undefined;
 /** Entries of the profile's self time printed (BENCH_PROFILE_TOP). */
 const PROFILE_TOP = envInt('BENCH_PROFILE_TOP', 25);
 const REQUEST_MODE = process.env.BENCH_REQUEST_MODE === 'setup' ? 'setup' : 'static';
@@ -131,6 +134,10 @@ function startChild(name: string, args: string[], env: Record<string, string>): 
   };
   const onLine = (line: string, stream: 'stdout' | 'stderr') => {
     if (line.trim() === '') return;
+    if (GC_LOG !== undefined && /^\[\d+:0x[0-9a-f]+\]/.test(line)) {
+      appendFileSync(GC_LOG, `${name} ${line}\n`);
+      return;
+    }
     child.tail.push(`[${stream}] ${line}`);
     if (child.tail.length > 200) child.tail.shift();
     const level = /"level":(\d+)/.exec(line)?.[1];

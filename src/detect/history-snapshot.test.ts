@@ -352,16 +352,17 @@ describe('detection snapshot', () => {
 
     const newer = Buffer.from(bytes);
     newer.writeUInt32LE(99, 8);
-    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 10' });
+    expect(decodeSnapshot(newer)).toEqual({ problem: 'format version 99, this Vigil reads 11' });
     // Versions 1 (before events' own bytes were kept), 2 (before each event was charged to one
     // holder), 3 (story marks in the JSON part), 4 (strings and ids in the JSON part), 5 (every
     // field of every event, not the parts they share), 6 (every id as text), 7 (timelines with a
-    // day of page views), 8 (sources without their events' times) and 9 (keys charged a row of the
-    // budget each) are refused too: the start replays in full.
-    for (const version of [1, 2, 3, 4, 5, 6, 7, 8, 9]) {
+    // day of page views), 8 (sources without their events' times), 9 (keys charged a row of the
+    // budget each) and 10 (story marks charged a flat 120 bytes each) are refused too: the start
+    // replays in full.
+    for (const version of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
       const older = Buffer.from(bytes);
       older.writeUInt32LE(version, 8);
-      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 10` });
+      expect(decodeSnapshot(older)).toEqual({ problem: `format version ${version}, this Vigil reads 11` });
     }
     expect(decodeSnapshot(Buffer.from('{"not":"a snapshot"}'))).toEqual({ problem: 'not a detection snapshot' });
   });
@@ -412,6 +413,14 @@ describe('detection snapshot', () => {
     // An event of a type Vigil does not know (here: a key's name), a key's estimate that is not a number.
     expect(decodeSnapshot(withU32('event.type', 0, () => 0))).toEqual({
       problem: expect.stringMatching(/^unreadable \(event type ".+" unknown\)$/),
+    });
+    // A story mark of a type or severity Vigil does not know (the restore keeps marks by their places).
+    expect(sectionAt(bytes, 'mark.type').length).toBeGreaterThan(0);
+    expect(decodeSnapshot(withU32('mark.type', 0, () => 0))).toEqual({
+      problem: expect.stringMatching(/^unreadable \(unknown event type ".+"\)$/),
+    });
+    expect(decodeSnapshot(withU32('mark.severity', 0, () => 0))).toEqual({
+      problem: expect.stringMatching(/^unreadable \(unknown mark severity ".+"\)$/),
     });
     // The high half of the first estimate (a double) all ones: NaN.
     expect(decodeSnapshot(withU32('key.bytes', 1, () => 0xffffffff))).toEqual({ problem: 'unreadable (key 0 estimated at NaN bytes)' });

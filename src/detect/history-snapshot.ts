@@ -5,6 +5,7 @@ import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
 import type { PastEvent, StoryMark } from './history.js';
+import { KeptMark } from './kept-mark.js';
 import type {
   EventTable,
   HistoryState,
@@ -91,8 +92,12 @@ import {
  * each key (the budget counts its columns itself, ByteBudget.columnBytes), and a restore pools the
  * places' localities. A version 9 file (only this version's earlier commits wrote one) is refused:
  * its keys would stay charged a row each, twice.
+ *
+ * Version 11 has the same layout, but its story keys' estimates are a kept mark's (detect/kept-mark.ts:
+ * its object and its texts, the message included), where they were a flat 120 bytes a mark. A
+ * version 10 file is refused: forgetting its marks would take back more than they were charged.
  */
-export const SNAPSHOT_FORMAT_VERSION = 10;
+export const SNAPSHOT_FORMAT_VERSION = 11;
 const MAGIC = Buffer.from('VIGILDS\n', 'latin1');
 const HEADER_BYTES = 48;
 
@@ -882,6 +887,8 @@ class MarkReader {
         ...(d !== undefined && { device: d }),
         ...(a !== undefined && { alertId: a }),
       };
+      // Refused here, before anything is restored, rather than by the restore (MemoryHistory keeps KeptMarks).
+      KeptMark.check(marks[k] as StoryMark);
     }
     this.at += count;
     return marks;

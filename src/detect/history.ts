@@ -53,9 +53,9 @@ export interface StoryMark {
   /** The strongest finding's rule and message, for the later event's reason. */
   readonly rule: string;
   readonly message: string;
-  readonly session?: string;
-  readonly device?: string;
-  readonly alertId?: string;
+  readonly session?: string | undefined;
+  readonly device?: string | undefined;
+  readonly alertId?: string | undefined;
 }
 
 /** Typical amounts across all accounts, for accounts with too little history of their own. */

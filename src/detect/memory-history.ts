@@ -11,6 +11,7 @@ import {
   type TrustKind,
   type TrustVerdict,
 } from './history.js';
+import { KeptMark } from './kept-mark.js';
 import { type Client, EventCompactor, HolderKind, type Locality, NOBODY, NOT_CHARGED, type StoredEvent } from './stored-event.js';
 
 export interface MemoryHistoryLimits {
@@ -183,7 +184,7 @@ export class MemoryHistory implements History {
    */
   private readonly profiles: BudgetedMap<Profile>;
   /** What users' recent events earned (only users with findings have any), for carried risk. */
-  private readonly stories: BudgetedMap<StoryMark[]>;
+  private readonly stories: BudgetedMap<KeptMark[]>;
   /** Recent amounts of every account per currency (and currency with category). */
   private readonly population = new Map<string, PopulationSample>();
   private readonly compactor = new EventCompactor();
@@ -207,19 +208,37 @@ export class MemoryHistory implements History {
     this.stories = new BudgetedMap(this.budget, ARRAY_BYTES);
   }
 
-  /** Records what an event earned; kept for the retention period, at most MAX_MARKS per user. */
+  /**
+   * Records what an event earned; kept for the retention period, at most MAX_MARKS per user. The mark
+   * is kept compact (KeptMark), its session and device taken from its event's timeline when the user's
+   * holds the event (the engine marks an event right after recording it).
+   */
   recordMark(user: string, mark: StoryMark): void {
     const slot = this.stories.upsert(user, () => []);
     const marks = this.stories.valueAt(slot);
+    const event = this.heldEvent(user, mark.eventId, mark.occurredAt);
+    const kept = KeptMark.of(mark, { session: event?.session, device: event?.device });
     let i = marks.length;
-    while (i > 0 && (marks[i - 1] as StoryMark).occurredAt > mark.occurredAt) i--;
-    marks.splice(i, 0, mark);
-    const newest = (marks[marks.length - 1] as StoryMark).occurredAt;
+    while (i > 0 && (marks[i - 1] as KeptMark).occurredAt > kept.occurredAt) i--;
+    marks.splice(i, 0, kept);
+    const newest = (marks[marks.length - 1] as KeptMark).occurredAt;
     let drop = Math.max(0, marks.length - MAX_MARKS);
-    while (drop < marks.length && (marks[drop] as StoryMark).occurredAt < newest - this.limits.retentionMs) drop++;
-    if (drop > 0) marks.splice(0, drop);
-    this.stories.charge(slot, MARK_BYTES * (1 - drop));
+    while (drop < marks.length && (marks[drop] as KeptMark).occurredAt < newest - this.limits.retentionMs) drop++;
+    let delta = kept.bytes;
+    for (const gone of marks.splice(0, drop)) delta -= gone.bytes;
+    this.stories.charge(slot, delta);
     this.budget.enforce();
+  }
+
+  /** The event of this id at this time, if the user's timeline holds it. */
+  private heldEvent(user: string, id: string, at: number): StoredEvent | undefined {
+    const t = this.users.get(user);
+    if (t === undefined) return undefined;
+    if (!Array.isArray(t)) return t.occurredAt === at && t.hasId(id) ? t : undefined;
+    for (let i = lowerBound(t, at); i < t.length && (t[i] as StoredEvent).occurredAt === at; i++) {
+      if ((t[i] as StoredEvent).hasId(id)) return t[i];
+    }
+    return undefined;
   }
 
   storyOf(user: string, from: number, to: number): readonly StoryMark[] {
@@ -531,7 +550,7 @@ export class MemoryHistory implements History {
       const kind = kinds.get(entry.owner as BudgetedMap<unknown>) as KeyKind;
       const { key, bytes } = entry;
       if (kind === 'profile') keys.push({ kind, key, bytes, profile: (entry.value as Profile).state() });
-      else if (kind === 'story') keys.push({ kind, key, bytes, marks: (entry.value as StoryMark[]).slice() });
+      else if (kind === 'story') keys.push({ kind, key, bytes, marks: (entry.value as KeptMark[]).map((m) => m.plain()) });
       else {
         // Long timelines grow and shrink in place.
         const t = entry.value as Timeline;
@@ -599,7 +618,12 @@ export class MemoryHistory implements History {
           break;
         }
         case 'story':
-          restoreKey(this.stories, k.key, k.bytes, [...k.marks]);
+          restoreKey(
+            this.stories,
+            k.key,
+            k.bytes,
+            k.marks.map((m) => KeptMark.of(m)),
+          );
           break;
         default:
           assertNever(k);
@@ -783,8 +807,6 @@ const TIMELINE_BYTES = 128;
 const ARRAY_BYTES = 168;
 /** The same with a Profile: its object (96) and its boxed times (32). */
 const PROFILE_BYTES = 256;
-/** One story mark: an object of eight fields whose strings are shared with the event. */
-const MARK_BYTES = 120;
 
 const NO_MERCHANTS: readonly string[] = [];
 /**

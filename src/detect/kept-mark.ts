@@ -1,0 +1,157 @@
+import { EVENT_ID_PREFIX, packId, unpackId } from '../core/ids.js';
+import type { EventType } from '../domain/event-schema.js';
+import { EVENT_TYPES } from '../domain/vocabulary.js';
+import { stringBytes } from './byte-budget.js';
+import type { StoryMark } from './history.js';
+
+/**
+ * A story mark as MemoryHistory keeps it: the same answers as a StoryMark, in about half its memory.
+ * The engine hands each mark over as an object literal made from the scored event, which brought
+ * along its own copies: the id's text (48 bytes; a mark's id had to be made from the event's packed
+ * words again), the type's text (32), the session's and the device's (about 30 each), and a boxed
+ * time (16). A user under attack keeps up to sixteen marks, and a bench where a third of the accounts
+ * is flagged kept two each: 460 bytes a mark, 31 MB per 100,000 accounts. Here:
+ *
+ * - the id, when Vigil made it, is four small integers (core/ids.ts's packId), or its text;
+ * - the time is two small integers (see StoredEvent: a time in milliseconds is past V8's small
+ *   integers, and would be boxed), or the number itself when it is not a safe integer;
+ * - the type and the severity are their places in EVENT_TYPES and MARK_SEVERITIES, in one integer;
+ * - the session and the device are the strings MemoryHistory already keeps for the event's timeline,
+ *   when it holds the event (see `KeptMark.of`);
+ * - the rule, the message and the alert's id are kept as they came: the rule's id is the rule's own
+ *   string, the alert's the alert's, and the message is the mark's own text.
+ */
+export class KeptMark implements StoryMark {
+  private constructor(
+    /** A packed id's first word, or the id's text. */
+    private readonly idHead: number | string,
+    private readonly id1: number,
+    private readonly id2: number,
+    private readonly id3: number,
+    /** The time's high half (`timeHigh * SPLIT + timeLow`), or, with timeLow WHOLE, the time itself. */
+    private readonly timeHigh: number,
+    private readonly timeLow: number,
+    /** The event's type (low five bits) and the mark's severity (above them), by their places. */
+    private readonly kinds: number,
+    readonly risk: number,
+    readonly rule: string,
+    readonly message: string,
+    readonly session: string | undefined,
+    readonly device: string | undefined,
+    readonly alertId: string | undefined,
+  ) {}
+
+  /**
+   * The kept form of a mark. `session` and `device`, when given, are strings equal to the mark's that
+   * the history keeps anyway (its event's), taken instead of the mark's own copies.
+   */
+  static of(mark: StoryMark, shared: { readonly session?: string | undefined; readonly device?: string | undefined } = {}): KeptMark {
+    KeptMark.check(mark);
+    const type = TYPE_INDEX.get(mark.type) as number;
+    const severity = SEVERITY_INDEX.get(mark.severity) as number;
+    const t = mark.occurredAt;
+    const whole = !Number.isSafeInteger(t);
+    const high = whole ? t : Math.floor(t / SPLIT);
+    const low = whole ? WHOLE : t - high * SPLIT;
+    const session = shared.session !== undefined && shared.session === mark.session ? shared.session : mark.session;
+    const device = shared.device !== undefined && shared.device === mark.device ? shared.device : mark.device;
+    const kinds = type | (severity << SEVERITY_SHIFT);
+    return packId(EVENT_ID_PREFIX, mark.eventId, WORDS)
+      ? new KeptMark(
+          WORDS[0] as number,
+          WORDS[1] as number,
+          WORDS[2] as number,
+          WORDS[3] as number,
+          high,
+          low,
+          kinds,
+          mark.risk,
+          mark.rule,
+          mark.message,
+          session,
+          device,
+          mark.alertId,
+        )
+      : new KeptMark(mark.eventId, 0, 0, 0, high, low, kinds, mark.risk, mark.rule, mark.message, session, device, mark.alertId);
+  }
+
+  /**
+   * Throws unless a KeptMark can keep this mark: its type is an event type and its severity a mark's.
+   * A snapshot's decoder asks, so that a file with any other is refused before anything is restored.
+   */
+  static check(mark: Pick<StoryMark, 'type' | 'severity'>): void {
+    if (!TYPE_INDEX.has(mark.type)) throw new TypeError(`unknown event type ${JSON.stringify(mark.type)}`);
+    if (!SEVERITY_INDEX.has(mark.severity)) throw new TypeError(`unknown mark severity ${JSON.stringify(mark.severity)}`);
+  }
+
+  get eventId(): string {
+    const head = this.idHead;
+    return typeof head === 'string' ? head : unpackId(EVENT_ID_PREFIX, head, this.id1, this.id2, this.id3);
+  }
+
+  get type(): EventType {
+    return EVENT_TYPES[this.kinds & TYPE_MASK] as EventType;
+  }
+
+  get severity(): StoryMark['severity'] {
+    return MARK_SEVERITIES[this.kinds >> SEVERITY_SHIFT] as StoryMark['severity'];
+  }
+
+  get occurredAt(): number {
+    return this.timeLow === WHOLE ? this.timeHigh : this.timeHigh * SPLIT + this.timeLow;
+  }
+
+  /**
+   * Estimated bytes of the mark (for the byte budget): its object and its texts but the rule's and the
+   * alert's ids (the rule's and the alert's own strings). Its session and device are counted even when
+   * they are its event's: whether they are depends on what the timelines hold at the moment, and a
+   * mark's estimate must not change while it is kept (forgetting it takes back what keeping it
+   * charged), nor after a restore. So it stays a ceiling.
+   */
+  get bytes(): number {
+    return (
+      KEPT_MARK_BYTES +
+      stringBytes(this.message) +
+      (typeof this.idHead === 'string' ? stringBytes(this.idHead) : 0) +
+      stringBytes(this.session) +
+      stringBytes(this.device)
+    );
+  }
+
+  /** The mark as a plain StoryMark (a snapshot's state is plain data), its absent fields absent. */
+  plain(): StoryMark {
+    return {
+      eventId: this.eventId,
+      type: this.type,
+      occurredAt: this.occurredAt,
+      risk: this.risk,
+      severity: this.severity,
+      rule: this.rule,
+      message: this.message,
+      ...(this.session !== undefined && { session: this.session }),
+      ...(this.device !== undefined && { device: this.device }),
+      ...(this.alertId !== undefined && { alertId: this.alertId }),
+    };
+  }
+}
+
+/** A mark's severities (never 'none': an event without findings earns no mark). */
+const MARK_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+const SEVERITY_INDEX = new Map<string, number>(MARK_SEVERITIES.map((s, i) => [s, i]));
+const TYPE_INDEX = new Map<string, number>(EVENT_TYPES.map((t, i) => [t, i]));
+const TYPE_MASK = 0x1f;
+const SEVERITY_SHIFT = 5;
+if (EVENT_TYPES.length > TYPE_MASK + 1) throw new Error('KeptMark keeps an event type in 5 bits');
+
+/** A time is kept as high * SPLIT + low, both small integers (V8's are below 2^31), as StoredEvent keeps it. */
+const SPLIT = 2 ** 30;
+/** In the low half: the high half is the time itself (not a safe integer). */
+const WHOLE = -1;
+const WORDS = new Int32Array(4);
+
+/**
+ * A KeptMark: header and thirteen in-object fields (V8 on 64 bits without pointer compression, as Node
+ * ships). Its risk is a small integer (the engine's risks are whole, 0 to 100); a fractional one would
+ * be boxed, 16 bytes the margin does not cover, which no mark the engine makes has.
+ */
+const KEPT_MARK_BYTES = 24 + 13 * 8;
