@@ -5,14 +5,15 @@ import { stringBytes } from './byte-budget.js';
 import type { StoryMark } from './history.js';
 
 /**
- * A story mark as MemoryHistory keeps it: the same answers as a StoryMark, in about half its memory.
- * The engine hands each mark over as an object literal made from the scored event, which brought
- * along its own copies: the id's text (48 bytes; a mark's id had to be made from the event's packed
- * words again), the type's text (32), the session's and the device's (about 30 each), and a boxed
- * time (16). A user under attack keeps up to sixteen marks, and a bench where a third of the accounts
+ * A story mark as MemoryHistory keeps it: the same answers as a StoryMark, in about half the memory
+ * (its message aside). The engine hands each mark over as an object literal made from the scored
+ * event, which brought along the request's texts: the id's (48 bytes, which the history otherwise
+ * keeps packed), the type's (32), the session's and the device's (about 30 each, where the history
+ * keeps its own), and a boxed time (16). A user under attack keeps up to sixteen marks, and a bench where a third of the accounts
  * is flagged kept two each: 460 bytes a mark, 31 MB per 100,000 accounts. Here:
  *
- * - the id, when Vigil made it, is four small integers (core/ids.ts's packId), or its text;
+ * - the id, when Vigil made it, is four small integers (core/ids.ts's packId); a client's own id is
+ *   kept as its text, in a mark three fields smaller;
  * - the time is two small integers (see StoredEvent: a time in milliseconds is past V8's small
  *   integers, and would be boxed), or the number itself when it is not a safe integer;
  * - the type and the severity are their places in EVENT_TYPES and MARK_SEVERITIES, in one integer;
@@ -21,13 +22,8 @@ import type { StoryMark } from './history.js';
  * - the rule, the message and the alert's id are kept as they came: the rule's id is the rule's own
  *   string, the alert's the alert's, and the message is the mark's own text.
  */
-export class KeptMark implements StoryMark {
-  private constructor(
-    /** A packed id's first word, or the id's text. */
-    private readonly idHead: number | string,
-    private readonly id1: number,
-    private readonly id2: number,
-    private readonly id3: number,
+export abstract class KeptMark implements StoryMark {
+  protected constructor(
     /** The time's high half (`timeHigh * SPLIT + timeLow`), or, with timeLow WHOLE, the time itself. */
     private readonly timeHigh: number,
     private readonly timeLow: number,
@@ -57,7 +53,7 @@ export class KeptMark implements StoryMark {
     const device = shared.device !== undefined && shared.device === mark.device ? shared.device : mark.device;
     const kinds = type | (severity << SEVERITY_SHIFT);
     return packId(EVENT_ID_PREFIX, mark.eventId, WORDS)
-      ? new KeptMark(
+      ? new PackedIdMark(
           WORDS[0] as number,
           WORDS[1] as number,
           WORDS[2] as number,
@@ -72,7 +68,7 @@ export class KeptMark implements StoryMark {
           device,
           mark.alertId,
         )
-      : new KeptMark(mark.eventId, 0, 0, 0, high, low, kinds, mark.risk, mark.rule, mark.message, session, device, mark.alertId);
+      : new TextIdMark(mark.eventId, high, low, kinds, mark.risk, mark.rule, mark.message, session, device, mark.alertId);
   }
 
   /**
@@ -84,10 +80,10 @@ export class KeptMark implements StoryMark {
     if (!SEVERITY_INDEX.has(mark.severity)) throw new TypeError(`unknown mark severity ${JSON.stringify(mark.severity)}`);
   }
 
-  get eventId(): string {
-    const head = this.idHead;
-    return typeof head === 'string' ? head : unpackId(EVENT_ID_PREFIX, head, this.id1, this.id2, this.id3);
-  }
+  abstract get eventId(): string;
+
+  /** Bytes of the object and of its id: see the subclasses. */
+  protected abstract get idBytes(): number;
 
   get type(): EventType {
     return EVENT_TYPES[this.kinds & TYPE_MASK] as EventType;
@@ -109,13 +105,7 @@ export class KeptMark implements StoryMark {
    * charged), nor after a restore. So it stays a ceiling.
    */
   get bytes(): number {
-    return (
-      KEPT_MARK_BYTES +
-      stringBytes(this.message) +
-      (typeof this.idHead === 'string' ? stringBytes(this.idHead) : 0) +
-      stringBytes(this.session) +
-      stringBytes(this.device)
-    );
+    return this.idBytes + stringBytes(this.message) + stringBytes(this.session) + stringBytes(this.device);
   }
 
   /** The mark as a plain StoryMark (a snapshot's state is plain data), its absent fields absent. */
@@ -135,6 +125,61 @@ export class KeptMark implements StoryMark {
   }
 }
 
+/** A mark of an event whose id Vigil made: the id in four small integers (core/ids.ts's packId). */
+class PackedIdMark extends KeptMark {
+  constructor(
+    private readonly id0: number,
+    private readonly id1: number,
+    private readonly id2: number,
+    private readonly id3: number,
+    timeHigh: number,
+    timeLow: number,
+    kinds: number,
+    risk: number,
+    rule: string,
+    message: string,
+    session: string | undefined,
+    device: string | undefined,
+    alertId: string | undefined,
+  ) {
+    super(timeHigh, timeLow, kinds, risk, rule, message, session, device, alertId);
+  }
+
+  get eventId(): string {
+    return unpackId(EVENT_ID_PREFIX, this.id0, this.id1, this.id2, this.id3);
+  }
+
+  protected get idBytes(): number {
+    return PACKED_ID_MARK_BYTES;
+  }
+}
+
+/** A mark of an event sent with the shop's own id: the id kept as its text, three fields fewer. */
+class TextIdMark extends KeptMark {
+  constructor(
+    private readonly idText: string,
+    timeHigh: number,
+    timeLow: number,
+    kinds: number,
+    risk: number,
+    rule: string,
+    message: string,
+    session: string | undefined,
+    device: string | undefined,
+    alertId: string | undefined,
+  ) {
+    super(timeHigh, timeLow, kinds, risk, rule, message, session, device, alertId);
+  }
+
+  get eventId(): string {
+    return this.idText;
+  }
+
+  protected get idBytes(): number {
+    return TEXT_ID_MARK_BYTES + stringBytes(this.idText);
+  }
+}
+
 /** A mark's severities (never 'none': an event without findings earns no mark). */
 const MARK_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 const SEVERITY_INDEX = new Map<string, number>(MARK_SEVERITIES.map((s, i) => [s, i]));
@@ -150,8 +195,11 @@ const WHOLE = -1;
 const WORDS = new Int32Array(4);
 
 /**
- * A KeptMark: header and thirteen in-object fields (V8 on 64 bits without pointer compression, as Node
- * ships). Its risk is a small integer (the engine's risks are whole, 0 to 100); a fractional one would
- * be boxed, 16 bytes the margin does not cover, which no mark the engine makes has.
+ * A KeptMark: header and in-object fields (V8 on 64 bits without pointer compression, as Node ships),
+ * nine of its own and the four words of a packed id or the field of an id kept as text (whose string
+ * is counted too: it may be the event's, or not). Its risk is a small integer (the engine's risks are
+ * whole, 0 to 100); a fractional one would be boxed, 16 bytes not counted, which no mark the engine
+ * makes has.
  */
-const KEPT_MARK_BYTES = 24 + 13 * 8;
+const PACKED_ID_MARK_BYTES = 24 + 13 * 8;
+const TEXT_ID_MARK_BYTES = 24 + 10 * 8;
