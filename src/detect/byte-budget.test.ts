@@ -166,6 +166,58 @@ describe('ByteBudget', () => {
     ]);
   });
 
+  it('after a restore larger than the budget, keeps as many keys as fit in columns made to their number', () => {
+    // 20,000 keys of 10 bytes each, then a budget that holds 15,000 of them with columns for 15,000:
+    // their columns, made for 20,000, are most of it. Shrinking them only once half the rows were
+    // free (the first version) kept under 10,000.
+    const fits = 15_000;
+    const columnsFor = (keys: number) => 2 * keys * 17 + 2 * 8 * (Math.ceil(1.5 * keys) + 16);
+    const budget = new ByteBudget(10 * fits + columnsFor(fits));
+    const map = new BudgetedMap<number>(budget, 0);
+    for (let i = 0; i < 20_000; i++)
+      map.charge(
+        map.upsert(`k${i}`, () => i),
+        10 - stringBytes(`k${i}`),
+      );
+    budget.enforce();
+    expect(budget.usage().bytes).toBeLessThanOrEqual(budget.limitBytes);
+    expect(budget.usage().keys).toBe(fits);
+    expect(budget.usage().columnBytes).toBe(columnsFor(fits));
+    expect(map.get('k4999')).toBeUndefined();
+    expect([5_000, 12_345, 19_999].map((i) => map.get(`k${i}`))).toEqual([5_000, 12_345, 19_999]);
+  });
+
+  it('does not compact its columns at every eviction while its keys grow and fewer fit', () => {
+    // 10,000 keys fill the budget; then the newest key grows by 20 bytes at a time, each step evicting
+    // an old key and freeing its row. Compacting as soon as the freed rows would make room would be a
+    // pass over every key at every step, once the columns are no larger than the keys need.
+    const columnsFor = (keys: number) => 2 * keys * 17 + 2 * 8 * (Math.ceil(1.5 * keys) + 16);
+    const budget = new ByteBudget(10 * 10_000 + columnsFor(10_000));
+    const map = new BudgetedMap<number>(budget, 0);
+    for (let i = 0; i < 10_000; i++)
+      map.charge(
+        map.upsert(`k${i}`, () => i),
+        10 - stringBytes(`k${i}`),
+      );
+    budget.enforce();
+    let moved = 0;
+    const relocate = map.relocate.bind(map);
+    map.relocate = (key, slot) => {
+      moved++;
+      relocate(key, slot);
+    };
+    map.upsert('growing', () => -1);
+    for (let step = 0; step < 20_000; step++) {
+      map.chargeKey('growing', 20);
+      budget.enforce();
+    }
+    expect(map.get('growing')).toBe(-1);
+    expect(budget.usage().keys).toBeLessThan(6_000);
+    expect(budget.usage().bytes).toBeLessThanOrEqual(budget.limitBytes);
+    // A few compactions over the whole run, each moving every kept key once.
+    expect(moved).toBeLessThan(10 * 10_000);
+  });
+
   it('refuses a budget that is not positive', () => {
     expect(() => new ByteBudget(0)).toThrow(RangeError);
     expect(() => new ByteBudget(Number.NaN)).toThrow(RangeError);

@@ -140,10 +140,19 @@ export class ByteBudget {
   /**
    * Evicts the least recently active keys until the total fits. The most recent key is never
    * evicted: it is the one being written, and one key alone is bounded by the per-key caps. Slots
-   * may move (see compactIfSparse): none held from before is valid after.
+   * may move (see compact): none held from before is valid after.
    */
   enforce(): void {
     while (this.total + this.columnBytes() > this.limitBytes && this.head !== NONE && this.head !== this.tail) {
+      // Rows given back may be what is over (a restore adds every key of its snapshot before the
+      // budget is enforced; a load may move from many small keys to fewer large ones): when many are
+      // free and the keys kept fit with columns made to their number, the columns shrink instead of
+      // more keys going. Not for a few free rows, which ordinary eviction leaves behind at every
+      // event: a compaction is a pass over every key.
+      if (this.used - this.count >= this.used / MANY_FREE && this.total + this.columnBytesFor(this.count) <= this.limitBytes) {
+        this.compact();
+        break;
+      }
       const victim = this.head;
       const map = this.maps[this.owners[victim] as number] as BudgetedMap<unknown>;
       const key = this.keys[victim] as string;
@@ -158,15 +167,24 @@ export class ByteBudget {
     this.compactIfSparse();
   }
 
-  /**
-   * When fewer than half the rows are in use (and there are more than the first columns' worth), the
-   * kept keys are moved to the first rows, in their order of activity, into columns twice their
-   * number: the columns stay within four rows a key, each change of size costing one pass over the
-   * keys. Their maps are told of each key's new slot.
-   */
+  /** Compacts the columns (see compact) when fewer than half their rows are in use. */
   compactIfSparse(): void {
-    if (this.used <= INITIAL_SLOTS || this.count * 2 >= this.used) return;
-    const size = Math.max(INITIAL_SLOTS, 2 * this.count);
+    if (this.used > INITIAL_SLOTS && this.count * 2 < this.used) this.compact();
+  }
+
+  /** What the columns would take, compacted around this many keys. */
+  private columnBytesFor(keys: number): number {
+    return compactedSize(keys) * TYPED_ROW_BYTES + 2 * 8 * (Math.ceil(1.5 * keys) + 16);
+  }
+
+  /**
+   * Moves the kept keys to the first rows, in their order of activity, into columns twice their
+   * number (compactedSize): compacted only when half their rows or more are free, the columns stay
+   * within four rows a key, each change of size costing one pass over the keys. Their maps are told
+   * of each key's new slot.
+   */
+  private compact(): void {
+    const size = compactedSize(this.count);
     const keys: Array<string | undefined> = [];
     const values: unknown[] = [];
     const owners = new Uint8Array(size);
@@ -237,6 +255,10 @@ export type Slot = number;
 const NONE = -1;
 /** The first columns' rows: small, since a small budget pays for them too. */
 const INITIAL_SLOTS = 16;
+/** enforce() compacts rather than evicts only when at least this share (one in MANY_FREE) of the rows is free. */
+const MANY_FREE = 8;
+/** The columns' rows after a compaction around this many keys: room for as many again. */
+const compactedSize = (keys: number): number => Math.max(INITIAL_SLOTS, 2 * keys);
 /** A row of the typed columns: owner (1), estimate (8), neighbours (4 + 4). */
 const TYPED_ROW_BYTES = 17;
 
