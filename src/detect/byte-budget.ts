@@ -12,9 +12,10 @@
  * the list of activity. An object per key with the same fields took 72 bytes; a row takes 33, and
  * there are millions of keys (an account has a timeline, a profile, and one or two addresses' and
  * devices' timelines). The columns are counted in the total as they are (`columnBytes`), room for rows
- * to come and rows given back included, and are made smaller again when most of their rows are free:
- * a restore into a smaller budget, or a load that moves from many small keys to fewer large ones,
- * leaves them longer than the keys kept, which the objects did not (the collector took them).
+ * to come and rows given back included, and are made smaller again when most of their rows are free,
+ * or when many are and that is what is over the budget (see enforce): a restore into a smaller budget,
+ * or a load that moves from many small keys to fewer large ones, leaves them longer than the keys
+ * kept, which the objects did not (the collector took them).
  */
 export class ByteBudget {
   private keys: Array<string | undefined> = [];
@@ -179,9 +180,10 @@ export class ByteBudget {
 
   /**
    * Moves the kept keys to the first rows, in their order of activity, into columns twice their
-   * number (compactedSize): compacted only when half their rows or more are free, the columns stay
-   * within four rows a key, each change of size costing one pass over the keys. Their maps are told
-   * of each key's new slot.
+   * number (compactedSize). Compacted when half their rows or more are free (compactIfSparse), the
+   * columns stay within four rows a key; compacted earlier only by enforce, with an eighth of them free
+   * at least: each compaction is a pass over the keys, and the next needs as many evictions again as
+   * an eighth of the keys. Their maps are told of each key's new slot.
    */
   private compact(): void {
     const size = compactedSize(this.count);

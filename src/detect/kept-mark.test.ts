@@ -36,13 +36,14 @@ describe('KeptMark', () => {
       mark(),
       withoutOptional(mark({ eventId: 'shop-order-991' })),
       ...EVENT_TYPES.map((type, i) => mark({ type, severity: (['low', 'medium', 'high', 'critical'] as const)[i % 4] ?? 'low', risk: i })),
-      // Times that are not safe integers are kept as they came (a PastEvent may carry any number).
+      // Times that are not safe integers are kept as they came (a PastEvent may carry any number);
+      // negative ones, zero and -0 come back too.
       mark({ occurredAt: t0 + 0.5 }),
       mark({ occurredAt: Number.NaN }),
-      mark({ occurredAt: -t0 }),
       mark({ occurredAt: 2 ** 60 }),
+      mark({ occurredAt: -t0 }),
       mark({ occurredAt: 0 }),
-      // An id of Vigil's form but not of Vigil's own event prefix stays text.
+      mark({ occurredAt: -0 }),
       mark({ eventId: newId('alrt', t0) }),
     ];
     for (const m of cases) {
@@ -50,6 +51,10 @@ describe('KeptMark', () => {
       expect(kept.plain()).toStrictEqual(m);
       expect(Object.is(kept.occurredAt, m.occurredAt)).toBe(true);
     }
+    // Vigil's own event ids are packed; any other id (another prefix, the shop's own) stays text.
+    expect(KeptMark.of(mark()).constructor.name).toBe('PackedIdMark');
+    expect(KeptMark.of(mark({ eventId: newId('alrt', t0) })).constructor.name).toBe('TextIdMark');
+    expect(KeptMark.of(mark({ eventId: 'shop-order-991' })).constructor.name).toBe('TextIdMark');
   });
 
   it('takes the history’s session and device only when they are equal to its own', () => {

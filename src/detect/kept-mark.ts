@@ -15,7 +15,7 @@ import type { StoryMark } from './history.js';
  * - the id, when Vigil made it, is four small integers (core/ids.ts's packId); a client's own id is
  *   kept as its text, in a mark three fields smaller;
  * - the time is two small integers (see StoredEvent: a time in milliseconds is past V8's small
- *   integers, and would be boxed), or the number itself when it is not a safe integer;
+ *   integers, and would be boxed), or the number itself when it is not a safe integer (or is -0);
  * - the type and the severity are their places in EVENT_TYPES and MARK_SEVERITIES, in one integer;
  * - the session and the device are the strings MemoryHistory already keeps for the event's timeline,
  *   when it holds the event (see `KeptMark.of`);
@@ -46,7 +46,8 @@ export abstract class KeptMark implements StoryMark {
     const type = TYPE_INDEX.get(mark.type) as number;
     const severity = SEVERITY_INDEX.get(mark.severity) as number;
     const t = mark.occurredAt;
-    const whole = !Number.isSafeInteger(t);
+    // -0 is a safe integer, but its halves would give back +0.
+    const whole = !Number.isSafeInteger(t) || Object.is(t, -0);
     const high = whole ? t : Math.floor(t / SPLIT);
     const low = whole ? WHOLE : t - high * SPLIT;
     const session = shared.session !== undefined && shared.session === mark.session ? shared.session : mark.session;
