@@ -3,7 +3,7 @@ import { newId } from '../core/ids.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
 import { stringBytes } from './byte-budget.js';
 import type { StoryMark } from './history.js';
-import { KeptMark } from './kept-mark.js';
+import { isMarkOf, KeptMark } from './kept-mark.js';
 import { DEFAULT_LIMITS, MemoryHistory } from './memory-history.js';
 
 const t0 = Date.parse('2026-11-24T10:00:00Z');
@@ -75,6 +75,22 @@ describe('KeptMark', () => {
     expect(KeptMark.of(mark(), { session: 's-1', device: 'phone-1' }).bytes).toBe(packed.bytes);
     const text = KeptMark.of(withoutOptional(mark({ eventId: 'shop-order-991' })));
     expect(text.bytes).toBe(24 + 10 * 8 + stringBytes(mark().message) + stringBytes('shop-order-991'));
+  });
+
+  it('tells whether it is the mark of an event by id, packed or kept as text', () => {
+    const id = newId('evt', t0);
+    const packed = KeptMark.of(mark({ eventId: id }));
+    expect(isMarkOf(packed, id)).toBe(true);
+    expect(isMarkOf(packed, newId('evt', t0))).toBe(false);
+    expect(isMarkOf(packed, id.toLowerCase())).toBe(false);
+    expect(isMarkOf(packed, 'shop-order-991')).toBe(false);
+    const text = KeptMark.of(mark({ eventId: 'shop-order-991' }));
+    expect(isMarkOf(text, 'shop-order-991')).toBe(true);
+    expect(isMarkOf(text, id)).toBe(false);
+    // A plain mark (any other History's) is compared by its id's text.
+    expect(isMarkOf(mark({ eventId: id }), id)).toBe(true);
+    // Read twice, a packed id gives the same text.
+    expect([packed.eventId, packed.eventId]).toEqual([id, id]);
   });
 
   it('refuses a type or a severity it cannot keep', () => {

@@ -1,4 +1,4 @@
-import { EVENT_ID_PREFIX, packId, unpackId } from '../core/ids.js';
+import { EVENT_ID_PREFIX, isPackedId, packId, unpackId } from '../core/ids.js';
 import type { EventType } from '../domain/event-schema.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
 import { stringBytes } from './byte-budget.js';
@@ -83,6 +83,9 @@ export abstract class KeptMark implements StoryMark {
 
   abstract get eventId(): string;
 
+  /** Whether this is the mark of the event of that id, without making the id's text. */
+  abstract hasEventId(id: string): boolean;
+
   /** Bytes of the object and of its id: see the subclasses. */
   protected abstract get idBytes(): number;
 
@@ -126,6 +129,12 @@ export abstract class KeptMark implements StoryMark {
   }
 }
 
+/**
+ * Whether m is the mark of the event of this id: a KeptMark answers without making its id's text (the
+ * rules compare a user's marks with the event they score, at every sensitive event).
+ */
+export const isMarkOf = (m: StoryMark, id: string): boolean => (m instanceof KeptMark ? m.hasEventId(id) : m.eventId === id);
+
 /** A mark of an event whose id Vigil made: the id in four small integers (core/ids.ts's packId). */
 class PackedIdMark extends KeptMark {
   constructor(
@@ -146,14 +155,34 @@ class PackedIdMark extends KeptMark {
     super(timeHigh, timeLow, kinds, risk, rule, message, session, device, alertId);
   }
 
+  /** The id's text, made again from its words (kept a while: see recentIds). */
   get eventId(): string {
-    return unpackId(EVENT_ID_PREFIX, this.id0, this.id1, this.id2, this.id3);
+    let text = recentIds.get(this);
+    if (text === undefined) {
+      text = unpackId(EVENT_ID_PREFIX, this.id0, this.id1, this.id2, this.id3);
+      if (recentIds.size >= RECENT_IDS) recentIds.clear();
+      recentIds.set(this, text);
+    }
+    return text;
+  }
+
+  hasEventId(id: string): boolean {
+    return isPackedId(EVENT_ID_PREFIX, id, this.id0, this.id1, this.id2, this.id3);
   }
 
   protected get idBytes(): number {
     return PACKED_ID_MARK_BYTES;
   }
 }
+
+/**
+ * The texts of the packed ids read lately. Carried risk reads every mark of a user at each of the
+ * user's sensitive events (comparing ids without texts, see isMarkOf, but naming the related events
+ * by their ids): a user under attack has up to sixteen marks, each id made again at every read. A
+ * few hundred texts, dropped all at once when full (as StoredEvent's).
+ */
+const recentIds = new Map<PackedIdMark, string>();
+const RECENT_IDS = 512;
 
 /** A mark of an event sent with the shop's own id: the id kept as its text, three fields fewer. */
 class TextIdMark extends KeptMark {
@@ -174,6 +203,10 @@ class TextIdMark extends KeptMark {
 
   get eventId(): string {
     return this.idText;
+  }
+
+  hasEventId(id: string): boolean {
+    return this.idText === id;
   }
 
   protected get idBytes(): number {

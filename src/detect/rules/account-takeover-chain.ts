@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { DetectionEvent } from '../../domain/activity-event.js';
 import type { History, PastEvent } from '../history.js';
+import { isMarkOf } from '../kept-mark.js';
 import type { Rule, RuleHit } from '../rule.js';
 import { formatDuration, formatMoney, minutesToMs, relatedIds } from './format.js';
 
@@ -130,7 +131,7 @@ function isRiskyChange(c: PastEvent, history: History, from: number, to: number)
   if (marks.length === 0) return false;
   // Read once: a kept event's id is made from its packed form at each read.
   const id = c.id;
-  return marks.some((m) => m.eventId === id && (m.severity === 'medium' || m.severity === 'high' || m.severity === 'critical'));
+  return marks.some((m) => isMarkOf(m, id) && (m.severity === 'medium' || m.severity === 'high' || m.severity === 'critical'));
 }
 
 function describeSource(c: PastEvent): string {
@@ -147,7 +148,7 @@ function alertOfStory(history: History, user: string, change: PastEvent, from: n
     const m = marks[i];
     if (m === undefined || m.alertId === undefined) continue;
     const linked =
-      m.eventId === changeId ||
+      isMarkOf(m, changeId) ||
       (m.session !== undefined && m.session === change.session) ||
       (m.device !== undefined && m.device === change.device);
     if (linked) return m.alertId;

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { HitSeverity } from '../../domain/alert.js';
 import type { EventType } from '../../domain/event-schema.js';
 import type { StoryMark } from '../history.js';
+import { isMarkOf } from '../kept-mark.js';
 import type { Rule, RuleHit } from '../rule.js';
 import { DEFAULT_SCORING, severityOf } from '../scoring.js';
 import { formatDuration, minutesToMs } from './format.js';
@@ -72,12 +73,14 @@ export const carriedRiskRule: Rule<CarriedRiskConfig> = {
 
     let strongest: StoryMark | undefined;
     let carried = 0;
-    const related: string[] = [];
+    // The marks, not their ids: a kept mark's id is made from its packed form at each read, and only
+    // a hit names them (relatedEventIds).
+    const related: StoryMark[] = [];
     for (const m of marks) {
       // A carried finding is not carried again: the story's risk decays from where it started.
-      if (m.rule === 'carried-risk' || m.eventId === event.id || !sameSource(m, event)) continue;
+      if (m.rule === 'carried-risk' || isMarkOf(m, event.id) || !sameSource(m, event)) continue;
       const risk = m.risk * 2 ** (-(t - m.occurredAt) / minutesToMs(config.halfLifeMinutes));
-      related.push(m.eventId);
+      related.push(m);
       if (risk > carried) {
         carried = risk;
         strongest = m;
@@ -102,7 +105,7 @@ export const carriedRiskRule: Rule<CarriedRiskConfig> = {
         sinceMs: t - strongest.occurredAt,
         halfLifeMinutes: config.halfLifeMinutes,
       },
-      relatedEventIds: related.slice(-20),
+      relatedEventIds: related.slice(-20).map((m) => m.eventId),
       suggestedActions: ['confirm_with_user_by_otp', 'review_device'],
       ...(strongest.alertId !== undefined && { continuesAlertId: strongest.alertId }),
     };
