@@ -9,8 +9,9 @@ import type { StoryMark } from './history.js';
  * (its message aside). The engine hands each mark over as an object literal made from the scored
  * event, which brought along the request's texts: the id's (48 bytes, which the history otherwise
  * keeps packed), the type's (32), the session's and the device's (about 30 each, where the history
- * keeps its own), and a boxed time (16). A user under attack keeps up to sixteen marks, and a bench where a third of the accounts
- * is flagged kept two each: 460 bytes a mark, 31 MB per 100,000 accounts. Here:
+ * keeps its own), and a boxed time (16). A user under attack keeps up to sixteen marks, and a bench
+ * where a third of the accounts is flagged kept two each: 460 bytes a mark, 31 MB per 100,000
+ * accounts. Here:
  *
  * - the id, when Vigil made it, is four small integers (core/ids.ts's packId); a client's own id is
  *   kept as its text, in a mark three fields smaller;
