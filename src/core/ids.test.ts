@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPackedId, newId, PACKED_ID_WORDS, packId, unpackId } from './ids.js';
+import { isPackedId, newId, PACKED_ID_WORDS, packId, RecentIdTexts, unpackId } from './ids.js';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const AT = Date.parse('2026-12-07T10:30:00.123Z');
@@ -125,5 +125,25 @@ describe('packId', () => {
     const [, w0, w1, w2, w3] = words(id, 'alrt') as [number, number, number, number, number];
     expect(unpackId('alrt', w0, w1, w2, w3)).toBe(id);
     expect(words(id, 'evt')).toBeUndefined();
+  });
+});
+
+describe('RecentIdTexts', () => {
+  it('gives each holder the text of its words, made once while kept, and holds no more than its capacity', () => {
+    const texts = new RecentIdTexts<object>('evt', 2);
+    const ids = [newId('evt', AT), newId('evt', AT + 1), newId('evt', AT + 2)];
+    const holders = ids.map(() => ({}));
+    const wordsOf = ids.map((id) => {
+      const into = new Int32Array(PACKED_ID_WORDS);
+      expect(packId('evt', id, into)).toBe(true);
+      return [...into] as [number, number, number, number];
+    });
+    const read = (k: number) => texts.textOf(holders[k] as object, ...(wordsOf[k] as [number, number, number, number]));
+    expect([read(0), read(1)]).toEqual([ids[0], ids[1]]);
+    // Kept: the same holder is answered from the cache, even with other words (which no holder has).
+    expect(texts.textOf(holders[0] as object, 0, 0, 0, 0)).toBe(ids[0]);
+    // A third holder starts it over: the first one's text is made again from its words.
+    expect(read(2)).toBe(ids[2]);
+    expect(texts.textOf(holders[0] as object, ...(wordsOf[1] as [number, number, number, number]))).toBe(ids[1]);
   });
 });

@@ -134,6 +134,32 @@ export function unpackId(prefix: string, w0: number, w1: number, w2: number, w3:
 }
 
 /**
+ * The texts of packed ids read lately, by what holds the words: made again from the words at each
+ * read otherwise (a string and an array of codes each time), where the same few holders are read
+ * over and over (the events behind an attack's findings, the marks of a user under attack). Bounded:
+ * dropped all at once when full, which costs only making texts again.
+ */
+export class RecentIdTexts<Holder extends object> {
+  private readonly texts = new Map<Holder, string>();
+
+  constructor(
+    private readonly prefix: string,
+    private readonly capacity: number,
+  ) {}
+
+  /** The text of the id these words hold, for this holder of them. */
+  textOf(holder: Holder, w0: number, w1: number, w2: number, w3: number): string {
+    let text = this.texts.get(holder);
+    if (text === undefined) {
+      text = unpackId(this.prefix, w0, w1, w2, w3);
+      if (this.texts.size >= this.capacity) this.texts.clear();
+      this.texts.set(holder, text);
+    }
+    return text;
+  }
+}
+
+/**
  * Whether `id` is the id these words hold: packed and compared, no text made. The last id asked about
  * is packed once for all the words it is compared with (a rule compares the event it scores with a
  * timeline's).

@@ -1,4 +1,4 @@
-import { EVENT_ID_PREFIX, isPackedId, packId, unpackId } from '../core/ids.js';
+import { EVENT_ID_PREFIX, isPackedId, packId, RecentIdTexts } from '../core/ids.js';
 import type { EventType } from '../domain/event-schema.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
 import { stringBytes } from './byte-budget.js';
@@ -158,13 +158,7 @@ class PackedIdMark extends KeptMark {
 
   /** The id's text, made again from its words (kept a while: see recentIds). */
   get eventId(): string {
-    let text = recentIds.get(this);
-    if (text === undefined) {
-      text = unpackId(EVENT_ID_PREFIX, this.id0, this.id1, this.id2, this.id3);
-      if (recentIds.size >= RECENT_IDS) recentIds.clear();
-      recentIds.set(this, text);
-    }
-    return text;
+    return recentIds.textOf(this, this.id0, this.id1, this.id2, this.id3);
   }
 
   hasEventId(id: string): boolean {
@@ -180,10 +174,9 @@ class PackedIdMark extends KeptMark {
  * The texts of the packed ids read lately. Carried risk reads every mark of a user at each of the
  * user's sensitive events (comparing ids without texts, see isMarkOf, but naming the related events
  * by their ids): a user under attack has up to sixteen marks, each id made again at every read. A
- * few hundred texts, dropped all at once when full (as StoredEvent's).
+ * few hundred texts, as for events.
  */
-const recentIds = new Map<PackedIdMark, string>();
-const RECENT_IDS = 512;
+const recentIds = new RecentIdTexts<PackedIdMark>(EVENT_ID_PREFIX, 512);
 
 /** A mark of an event sent with the shop's own id: the id kept as its text, three fields fewer. */
 class TextIdMark extends KeptMark {

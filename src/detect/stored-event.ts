@@ -1,4 +1,4 @@
-import { EVENT_ID_PREFIX, isPackedId, PACKED_ID_WORDS, packId, unpackId } from '../core/ids.js';
+import { EVENT_ID_PREFIX, isPackedId, PACKED_ID_WORDS, packId, RecentIdTexts } from '../core/ids.js';
 import type { UserAgentInfo } from '../domain/activity-event.js';
 import type { EventType } from '../domain/event-schema.js';
 import { EVENT_TYPES } from '../domain/vocabulary.js';
@@ -275,13 +275,7 @@ class PackedIdEvent extends StoredEvent {
   }
 
   get id(): string {
-    let text = recentIds.get(this);
-    if (text === undefined) {
-      text = unpackId(EVENT_ID_PREFIX, this.id0, this.id1, this.id2, this.id3);
-      if (recentIds.size >= RECENT_IDS) recentIds.clear();
-      recentIds.set(this, text);
-    }
-    return text;
+    return recentIds.textOf(this, this.id0, this.id1, this.id2, this.id3);
   }
 
   hasId(id: string): boolean {
@@ -300,10 +294,9 @@ class PackedIdEvent extends StoredEvent {
 /**
  * The texts of the packed ids read lately. Rules read the ids of the events behind a finding, and
  * under attack every event finds the same ones again (the twenty latest failures of an address):
- * each text was made again for every event. A few hundred texts, dropped all at once when full.
+ * each text was made again for every event. A few hundred texts.
  */
-const recentIds = new Map<PackedIdEvent, string>();
-const RECENT_IDS = 512;
+const recentIds = new RecentIdTexts<PackedIdEvent>(EVENT_ID_PREFIX, 512);
 
 /**
  * An event sent with the shop's own id (an idempotency key of any form): the id kept as its text,
